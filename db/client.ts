@@ -1,0 +1,37 @@
+import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import path from "node:path";
+import pg from "pg";
+import * as schema from "./schema";
+import { resolveDatabaseUrl } from "./server";
+
+export type Database = NodePgDatabase<typeof schema>;
+/** A transaction handle; services that write audit events take one of these. */
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export type DbOrTx = Database | Tx;
+
+const MIGRATIONS_DIR = path.resolve(process.cwd(), "db/migrations");
+
+export function connectDatabase(url: string): { db: Database; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.FLIP_DB_POOL_MAX ?? 10) });
+  return { db: drizzle(pool, { schema }), pool };
+}
+
+export async function migrateDatabase(db: Database): Promise<void> {
+  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+}
+
+const globalForDb = globalThis as unknown as { flipDb?: Promise<Database> };
+
+/** The process-wide database handle, migrated on first use. */
+export function getDb(): Promise<Database> {
+  globalForDb.flipDb ??= (async () => {
+    const { db } = connectDatabase(await resolveDatabaseUrl());
+    await migrateDatabase(db);
+    return db;
+  })().catch((error: unknown) => {
+    globalForDb.flipDb = undefined;
+    throw error;
+  });
+  return globalForDb.flipDb;
+}

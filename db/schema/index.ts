@@ -1,0 +1,4 @@
+export * from "./audit";
+export * from "./sign-in";
+export * from "./sites";
+export * from "./users";

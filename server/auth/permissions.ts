@@ -1,0 +1,44 @@
+import type { Role } from "@/db/schema";
+
+/**
+ * Permissions are data: each role grants a set of `resource:action` scopes. Approver scopes
+ * are site-scoped: they hold only for the site named on the grant.
+ */
+export const ROLE_SCOPES = {
+  admin: ["users:read", "users:write", "sites:read", "sites:write", "audit:read", "network:read"],
+  researcher: ["network:read"],
+  approver: ["network:read", "approvals:read", "approvals:decide"],
+} as const satisfies Record<Role, readonly string[]>;
+
+export type Scope = (typeof ROLE_SCOPES)[Role][number];
+
+export type ViewerGrant = { id: string; role: Role; siteId: string | null; siteCode: string | null; siteName: string | null };
+
+export type Viewer = {
+  id: string;
+  email: string;
+  name: string;
+  mustChangePassword: boolean;
+  grants: ViewerGrant[];
+};
+
+/** One check used by procedures and by the UI. `siteId` narrows site-scoped scopes to one site. */
+export function hasAccess(viewer: Pick<Viewer, "grants"> | null, scope: Scope, siteId?: string): boolean {
+  if (!viewer) return false;
+  return viewer.grants.some((grant) => {
+    const scopes: readonly string[] = ROLE_SCOPES[grant.role];
+    if (!scopes.includes(scope)) return false;
+    if (grant.role !== "approver" || siteId === undefined) return true;
+    return grant.siteId === siteId;
+  });
+}
+
+export function hasRole(viewer: Pick<Viewer, "grants"> | null, role: Role): boolean {
+  return !!viewer?.grants.some((g) => g.role === role);
+}
+
+export const ROLE_LABELS: Record<Role, string> = {
+  researcher: "Researcher",
+  approver: "Approver",
+  admin: "Admin",
+};

@@ -1,0 +1,40 @@
+import { eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { roleGrants, sites, users } from "@/db/schema";
+import type { Viewer } from "./permissions";
+
+/**
+ * Loads the signed-in user's current state from the database. Returns null when the user no longer
+ * exists, is disabled, or signed in before their password last changed: such a session is over.
+ */
+export async function loadViewer(db: Database, userId: string, signedInAt: number): Promise<Viewer | null> {
+  const rows = await db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      mustChangePassword: users.mustChangePassword,
+      disabled: users.disabled,
+      passwordChangedAt: users.passwordChangedAt,
+      grantId: roleGrants.id,
+      role: roleGrants.role,
+      siteId: roleGrants.siteId,
+      siteCode: sites.code,
+      siteName: sites.name,
+    })
+    .from(users)
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(eq(users.id, userId));
+  const user = rows[0];
+  if (!user || user.disabled || signedInAt < user.passwordChangedAt.getTime()) return null;
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    mustChangePassword: user.mustChangePassword,
+    grants: rows.flatMap((r) =>
+      r.grantId && r.role ? [{ id: r.grantId, role: r.role, siteId: r.siteId, siteCode: r.siteCode, siteName: r.siteName }] : [],
+    ),
+  };
+}

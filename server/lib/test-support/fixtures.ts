@@ -1,0 +1,44 @@
+import { eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { roleGrants, sites, users, type Role } from "@/db/schema";
+import { hashPassword } from "@/server/auth/password";
+import type { Viewer } from "@/server/auth/permissions";
+import { loadViewer } from "@/server/auth/viewer";
+import { createCaller } from "@/server/root";
+
+let counter = 0;
+let sharedHash: Promise<string> | undefined;
+export const FIXTURE_PASSWORD = "correct-horse-battery";
+
+export async function makeSite(db: Database, code = `S${++counter}`) {
+  const [site] = await db.insert(sites).values({ code, name: `${code} Trust`, region: "Test" }).returning();
+  return site!;
+}
+
+/** A user holding the given grants; approver grants name a site by id. */
+export async function makeUser(db: Database, grants: { role: Role; siteId?: string }[], extra: Partial<typeof users.$inferInsert> = {}) {
+  sharedHash ??= hashPassword(FIXTURE_PASSWORD);
+  const n = ++counter;
+  const [user] = await db
+    .insert(users)
+    .values({ email: `user${n}-${Date.now()}@test.flip`, name: `User ${n}`, passwordHash: await sharedHash, ...extra })
+    .returning();
+  for (const g of grants) await db.insert(roleGrants).values({ userId: user!.id, role: g.role, siteId: g.siteId ?? null });
+  return user!;
+}
+
+export async function viewerOf(db: Database, userId: string): Promise<Viewer> {
+  const viewer = await loadViewer(db, userId, Date.now());
+  if (!viewer) throw new Error("fixture user is not an active viewer");
+  return viewer;
+}
+
+/** A tRPC caller acting as `viewer` (or signed out with null), exactly as the HTTP route builds it. */
+export function callerAs(db: Database, viewer: Viewer | null) {
+  return createCaller({ db, viewer, ip: "203.0.113.7" });
+}
+
+export async function getUserByEmail(db: Database, email: string) {
+  const [user] = await db.select().from(users).where(eq(users.email, email));
+  return user;
+}

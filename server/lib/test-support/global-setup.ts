@@ -1,0 +1,27 @@
+import type { TestProject } from "vitest/node";
+import { defaultEmbeddedOptions, startEmbeddedServer } from "@/db/server";
+import path from "node:path";
+
+/**
+ * Finds the PostgreSQL server the suites use: TEST_DATABASE_URL or DATABASE_URL when set,
+ * otherwise an embedded server kept under .data/test-postgres. Each suite creates its own database on it.
+ */
+export default async function setup(project: TestProject) {
+  const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (given) {
+    project.provide("pgAdminUrl", given);
+    return;
+  }
+  const options = { ...defaultEmbeddedOptions(), dataDir: path.resolve(".data", "test-postgres"), port: 54339 };
+  const { adminUrl, stop } = await startEmbeddedServer(options);
+  project.provide("pgAdminUrl", adminUrl);
+  return async () => {
+    await stop();
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+  }
+}

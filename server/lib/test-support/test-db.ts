@@ -1,0 +1,33 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, inject } from "vitest";
+import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
+import { dropDatabase, ensureDatabase, withDatabase } from "@/db/server";
+
+export type TestDatabase = { db: Database; url: string; name: string };
+
+/**
+ * Gives the calling test file its own freshly migrated database, dropped after the file's tests.
+ * Use the returned getter inside tests: `const { db } = useTestDatabase(); ... db()`.
+ */
+export function useTestDatabase() {
+  let state: (TestDatabase & { close: () => Promise<void> }) | undefined;
+  const adminUrl = inject("pgAdminUrl");
+  beforeAll(async () => {
+    const name = `flip_test_${randomBytes(6).toString("hex")}`;
+    await ensureDatabase(adminUrl, name);
+    const url = withDatabase(adminUrl, name);
+    const { db, pool } = connectDatabase(url);
+    await migrateDatabase(db);
+    state = { db, url, name, close: () => pool.end() };
+  });
+  afterAll(async () => {
+    if (!state) return;
+    await state.close();
+    await dropDatabase(adminUrl, state.name);
+  });
+  const current = () => {
+    if (!state) throw new Error("test database not ready: call useTestDatabase() at the top level of the file");
+    return state;
+  };
+  return { db: () => current().db, url: () => current().url };
+}

@@ -1,0 +1,78 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import type { Database } from "@/db/client";
+import { AppError } from "./errors";
+import { hasAccess, hasRole, type Scope, type Viewer } from "./auth/permissions";
+
+export type TRPCContext = { db: Database; viewer: Viewer | null; ip: string };
+
+const t = initTRPC.context<TRPCContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    let fieldErrors: Record<string, string[]> | undefined;
+    if (cause instanceof ZodError) {
+      fieldErrors = z.flattenError(cause).fieldErrors as Record<string, string[]>;
+    } else if (cause instanceof AppError) {
+      fieldErrors = cause.fieldErrors;
+    }
+    // Internal failures never leak their message (it may name tables, hosts or data).
+    const isInternal = error.code === "INTERNAL_SERVER_ERROR";
+    const message =
+      cause instanceof ZodError ? "Some fields need attention." : isInternal ? "Something went wrong on our side. Try again." : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors: fieldErrors ?? null } };
+  },
+});
+
+// Map AppError to its transport code here, once, so handlers just throw.
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return result;
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(appErrors);
+
+/** Signed in, even if the user still has to replace a temporary password. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, viewer: ctx.viewer } });
+});
+
+export const protectedProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.viewer.mustChangePassword) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Set a new password before continuing." });
+  }
+  return next();
+});
+
+/** Requires a scope from any of the viewer's grants. */
+export const scopedProcedure = (scope: Scope) =>
+  protectedProcedure.use(({ ctx, next }) => {
+    if (!hasAccess(ctx.viewer, scope)) throw new TRPCError({ code: "FORBIDDEN", message: "You do not have access to this." });
+    return next();
+  });
+
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!hasRole(ctx.viewer, "admin")) throw new TRPCError({ code: "FORBIDDEN", message: "Only platform admins can do this." });
+  return next();
+});
+
+/**
+ * Requires approver rights for the site named in the input (`siteId`). Admins are not approvers:
+ * nobody can act for a site's data-governance office except its own approvers.
+ */
+export const siteApproverProcedure = (scope: Extract<Scope, "approvals:read" | "approvals:decide">) =>
+  protectedProcedure.input(z.object({ siteId: z.uuid("Choose a site") })).use(({ ctx, input, next }) => {
+    if (!hasAccess(ctx.viewer, scope, input.siteId)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: "Only an approver for this site can do this." });
+    }
+    return next({ ctx: { ...ctx, siteId: input.siteId } });
+  });
