@@ -1,0 +1,25 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { Suspense } from "react";
+import { getViewer } from "@/server/auth/session";
+import { SignInForm } from "./sign-in-form";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+export default async function SignInPage() {
+  if (await getViewer()) redirect("/");
+  return (
+    <main className="flex min-h-screen items-center justify-center bg-nhs-pale px-4">
+      <div className="w-full max-w-sm">
+        <div className="mb-6 text-center">
+          <p className="inline-block rounded bg-nhs-blue px-2 py-1 text-lg font-bold text-white">FLIP Portal</p>
+          <h1 className="mt-3 text-xl font-semibold">Sign in</h1>
+          <p className="mt-1 text-sm text-slate-600">Federated learning across NHS Trusts</p>
+        </div>
+        <Suspense>
+          <SignInForm />
+        </Suspense>
+      </div>
+    </main>
+  );
+}
