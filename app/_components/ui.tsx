@@ -117,3 +117,72 @@ export function Badge({ children, tone = "neutral" }: { children: ReactNode; ton
   } as const;
   return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
 }
+
+export function Loading({ label = "Loading…" }: { label?: string }) {
+  return (
+    <div role="status" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+      <p className="text-sm text-slate-600">{label}</p>
+      <div aria-hidden className="mt-3 space-y-2">
+        <div className="h-3 w-3/4 animate-pulse rounded bg-slate-200" />
+        <div className="h-3 w-1/2 animate-pulse rounded bg-slate-200" />
+      </div>
+    </div>
+  );
+}
+
+export type Column<T> = { header: string; cell: (row: T) => ReactNode; className?: string };
+
+/** A table on wide screens; below `md` each row becomes a stacked card with the column names inline. */
+export function DataTable<T>({ label, columns, rows, rowKey }: { label: string; columns: Column<T>[]; rows: T[]; rowKey: (row: T) => string }) {
+  return (
+    <div className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
+      <table aria-label={label} className="w-full text-left text-sm">
+        <thead className="hidden border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600 md:table-header-group">
+          <tr>
+            {columns.map((column) => (
+              <th key={column.header} scope="col" className="px-4 py-2.5 font-semibold">
+                {column.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-200">
+          {rows.map((row) => (
+            <tr key={rowKey(row)} className="block px-4 py-3 md:table-row md:p-0">
+              {columns.map((column) => (
+                <td key={column.header} className={`flex gap-3 py-1 md:table-cell md:px-4 md:py-3 md:align-top ${column.className ?? ""}`}>
+                  <span className="w-24 shrink-0 text-xs font-medium text-slate-500 md:hidden">{column.header}</span>
+                  <div className="min-w-0 break-words">{column.cell(row)}</div>
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Pagination({ page, pageSize, total, noun, onPageChange }: { page: number; pageSize: number; total: number; noun: string; onPageChange: (page: number) => void }) {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
+  const last = Math.min(total, page * pageSize);
+  return (
+    <nav aria-label="Pagination" className="mt-4 flex flex-col gap-3 text-sm text-slate-600 sm:flex-row sm:items-center sm:justify-between">
+      <p>
+        Showing {first}–{last} of {total} {noun}
+      </p>
+      <div className="flex items-center gap-2">
+        <Button variant="secondary" onClick={() => onPageChange(page - 1)} disabled={page <= 1}>
+          Previous
+        </Button>
+        <span className="px-1">
+          Page {page} of {pages}
+        </span>
+        <Button variant="secondary" onClick={() => onPageChange(page + 1)} disabled={page >= pages}>
+          Next
+        </Button>
+      </div>
+    </nav>
+  );
+}

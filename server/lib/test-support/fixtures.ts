@@ -1,9 +1,11 @@
-import { eq } from "drizzle-orm";
+import { TRPCError } from "@trpc/server";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { roleGrants, sites, users, type Role } from "@/db/schema";
 import { hashPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
 import { loadViewer } from "@/server/auth/viewer";
+import { toFieldErrors } from "@/server/errors";
 import { createCaller } from "@/server/root";
 
 let counter = 0;
@@ -41,4 +43,37 @@ export function callerAs(db: Database, viewer: Viewer | null) {
 export async function getUserByEmail(db: Database, email: string) {
   const [user] = await db.select().from(users).where(eq(users.email, email));
   return user;
+}
+
+const SNAPSHOT_TABLES = ["users", "role_grants", "sites", "audit_events", "sign_in_failures"] as const;
+type TableSnapshot = { rows: number; hash: string | null };
+
+/** Row count and a content hash per table: equal snapshots prove a refused call changed nothing. */
+export async function snapshotTables(db: Database): Promise<Record<(typeof SNAPSHOT_TABLES)[number], TableSnapshot>> {
+  const entries = await Promise.all(
+    SNAPSHOT_TABLES.map(async (table) => {
+      const { rows } = await db.execute<TableSnapshot>(
+        sql`SELECT count(*)::int AS "rows", md5(string_agg(t::text, '|' ORDER BY t::text)) AS "hash" FROM ${sql.identifier(table)} t`,
+      );
+      return [table, rows[0]!] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<(typeof SNAPSHOT_TABLES)[number], TableSnapshot>;
+}
+
+/** The error a call was refused with; fails the test when the call succeeds. */
+export async function rejectionOf(call: Promise<unknown>): Promise<Error> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw error;
+  }
+  throw new Error("expected the call to be refused, but it succeeded");
+}
+
+/** The per-field messages the HTTP error formatter would send to the form for a refused call. */
+export async function fieldErrorsOfCall(call: Promise<unknown>): Promise<Record<string, string[]> | undefined> {
+  const error = await rejectionOf(call);
+  return toFieldErrors(error instanceof TRPCError ? error.cause : error);
 }

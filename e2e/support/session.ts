@@ -1,0 +1,18 @@
+import { expect, type Page } from "@playwright/test";
+import { E2E_PASSWORD } from "./constants";
+
+export async function signIn(page: Page, email: string, password = E2E_PASSWORD) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+export async function signInAndLand(page: Page, email: string, password = E2E_PASSWORD) {
+  await signIn(page, email, password);
+  await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
+}
+
+export function mainNav(page: Page) {
+  return page.getByRole("navigation", { name: "Main" });
+}

@@ -1,0 +1,34 @@
+import path from "node:path";
+import { connectDatabase, migrateDatabase } from "@/db/client";
+import { seedDemo } from "@/db/seed";
+import { dropDatabase, ensureDatabase, startEmbeddedServer, withDatabase } from "@/db/server";
+import { persistentSecret } from "@/server/cli/local-secrets";
+import { startPortal } from "@/server/cli/portal-process";
+import { onShutdown, shutdown } from "@/server/lib/shutdown";
+import { E2E_DATABASE, E2E_PASSWORD, E2E_PORT } from "./constants";
+
+/**
+ * Playwright's web server: a fresh, migrated and seeded database for the journeys, and the
+ * production build served against it. The database is dropped when Playwright stops us.
+ */
+async function main() {
+  const adminUrl =
+    process.env.TEST_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    (await startEmbeddedServer({ dataDir: path.resolve(".data", "e2e-postgres"), port: 54349 })).adminUrl;
+  await dropDatabase(adminUrl, E2E_DATABASE);
+  await ensureDatabase(adminUrl, E2E_DATABASE);
+  const databaseUrl = withDatabase(adminUrl, E2E_DATABASE);
+  const { db, pool } = connectDatabase(databaseUrl);
+  await migrateDatabase(db);
+  await seedDemo(db, E2E_PASSWORD);
+  await pool.end();
+  onShutdown(() => dropDatabase(adminUrl, E2E_DATABASE));
+  const { url } = await startPortal({ databaseUrl, port: E2E_PORT, authSecret: persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value });
+  console.log(`[e2e] portal ready at ${url}`);
+}
+
+main().catch(async (error: unknown) => {
+  console.error("[e2e] could not start the portal:", error);
+  await shutdown(1);
+});

@@ -1,0 +1,41 @@
+import { connectDatabase, migrateDatabase } from "@/db/client";
+import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
+import { resolveDatabaseUrl } from "@/db/server";
+import { generateTemporaryPassword } from "@/server/auth/password";
+import { onShutdown, shutdown } from "@/server/lib/shutdown";
+import { persistentSecret } from "./local-secrets";
+import { buildPortal, isBuildStale, startPortal } from "./portal-process";
+
+async function main() {
+  const port = Number(process.env.PORT ?? 3000);
+  const usesEmbedded = !process.env.DATABASE_URL;
+  console.log(usesEmbedded ? "Starting the embedded PostgreSQL server (data in .data/postgres)…" : "Using the PostgreSQL server at DATABASE_URL…");
+  const databaseUrl = await resolveDatabaseUrl();
+
+  const { db, pool } = connectDatabase(databaseUrl);
+  onShutdown(() => pool.end());
+  console.log("Applying migrations…");
+  await migrateDatabase(db);
+  const password = persistentSecret("DEMO_PASSWORD", "demo-password", () => generateTemporaryPassword(20));
+  const { created } = await seedDemo(db, password.value);
+  console.log(created.length ? `Seeded ${created.length} demo records.` : "Demo data already present; reusing it.");
+
+  if (isBuildStale()) {
+    console.log("Building the portal (first run or sources changed)…");
+    buildPortal();
+  }
+  const authSecret = persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value;
+  const { url } = await startPortal({ databaseUrl, port, authSecret });
+
+  console.log(`\nFLIP Portal is running at ${url}\n`);
+  console.log("Demo accounts:");
+  for (const account of DEMO_ACCOUNTS) console.log(`  ${account.email.padEnd(28)} ${account.role}${account.siteCode ? ` (${account.siteCode})` : ""}`);
+  console.log(`Password for all demo accounts: ${password.value}${password.isGenerated ? "  (generated; kept in .data/demo-password)" : ""}`);
+  if (!created.length && process.env.DEMO_PASSWORD) console.log("Note: existing accounts keep the password they were created with.");
+  console.log("\nPress Ctrl+C to stop.");
+}
+
+main().catch(async (error: unknown) => {
+  console.error(`\nThe demo could not start: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+});

@@ -1,0 +1,16 @@
+import { connectDatabase, migrateDatabase } from "@/db/client";
+import { resolveDatabaseUrl } from "@/db/server";
+import { shutdown } from "@/server/lib/shutdown";
+
+async function main() {
+  const { db, pool } = connectDatabase(await resolveDatabaseUrl());
+  await migrateDatabase(db);
+  await pool.end();
+  console.log("Migrations applied.");
+  await shutdown(0);
+}
+
+main().catch(async (error: unknown) => {
+  console.error(`Migration failed: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+});

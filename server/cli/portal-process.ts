@@ -1,0 +1,76 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { onShutdown } from "@/server/lib/shutdown";
+
+const ROOT = process.cwd();
+const SOURCE_DIRS = ["app", "server", "db", "workers"];
+const SOURCE_FILES = ["next.config.mjs", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
+
+function newestMtime(entry: string): number {
+  const stat = statSync(entry);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const child of readdirSync(entry)) {
+    if (child === "node_modules" || child.startsWith(".")) continue;
+    newest = Math.max(newest, newestMtime(path.join(entry, child)));
+  }
+  return newest;
+}
+
+/** True when there is no production build or a source file changed after it was made. */
+export function isBuildStale(): boolean {
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  if (!existsSync(buildId)) return true;
+  const builtAt = statSync(buildId).mtimeMs;
+  return [...SOURCE_DIRS, ...SOURCE_FILES].some((entry) => existsSync(entry) && newestMtime(entry) > builtAt);
+}
+
+export function buildPortal(): void {
+  const result = spawnSync("npx", ["next", "build", "--turbopack"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  if (result.status !== 0) throw new Error(`next build failed with exit code ${result.status}`);
+}
+
+async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { redirect: "manual" });
+      if (res.status < 500) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the portal did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+export type PortalEnv = { databaseUrl: string; port: number; authSecret: string; extraEnv?: Record<string, string> };
+
+/** Runs `next start` as a child with the given database, stopped with this process. */
+export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: PortalEnv): Promise<{ url: string }> {
+  const url = `http://localhost:${port}`;
+  const child = spawn("npx", ["next", "start", "-p", String(port)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      ...extraEnv,
+      DATABASE_URL: databaseUrl,
+      NEXTAUTH_SECRET: authSecret,
+      NEXTAUTH_URL: url,
+      NEXT_TELEMETRY_DISABLED: "1",
+      NODE_ENV: "production",
+    },
+  });
+  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`the portal exited early (code ${code})`))));
+  onShutdown(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  );
+  await Promise.race([waitUntilServing(`${url}/signin`, 120_000), exited]);
+  return { url };
+}

@@ -1,0 +1,31 @@
+/**
+ * One place that owns SIGINT/SIGTERM for a CLI process: cleanups run newest first (children
+ * before the database they use), then the process exits 0.
+ */
+type Cleanup = () => Promise<void> | void;
+
+const cleanups: Cleanup[] = [];
+let isInstalled = false;
+let isShuttingDown = false;
+
+export async function shutdown(code = 0): Promise<never> {
+  if (!isShuttingDown) {
+    isShuttingDown = true;
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error("[shutdown]", error instanceof Error ? error.message : error);
+      }
+    }
+  }
+  process.exit(code);
+}
+
+export function onShutdown(cleanup: Cleanup): void {
+  cleanups.push(cleanup);
+  if (isInstalled) return;
+  isInstalled = true;
+  process.once("SIGINT", () => void shutdown(0));
+  process.once("SIGTERM", () => void shutdown(0));
+}
