@@ -5,7 +5,7 @@ import pg from "pg";
 import * as schema from "./schema";
 import { resolveDatabaseUrl } from "./server";
 
-export type Database = NodePgDatabase<typeof schema>;
+export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 /** A transaction handle; services that write audit events take one of these. */
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export type DbOrTx = Database | Tx;

@@ -5,5 +5,7 @@ import { getViewer } from "./auth/session";
 import type { TRPCContext } from "./trpc";
 
 export async function createHttpContext(headers: Headers): Promise<TRPCContext> {
-  return { db: await getDb(), viewer: await getViewer(), ip: clientIp(headers) };
+  // Worker calls carry a site token, not a session: skip the session lookup for them.
+  const isWorkerCall = headers.get("authorization")?.startsWith("Bearer ") ?? false;
+  return { db: await getDb(), viewer: isWorkerCall ? null : await getViewer(), ip: clientIp(headers), headers };
 }

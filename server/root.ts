@@ -1,16 +1,20 @@
 import { accountRouter } from "./account/router";
 import { approvalsRouter } from "./approvals/router";
 import { auditRouter } from "./audit/router";
+import { siteNetworkRouter } from "./site-network/router";
 import { sitesRouter } from "./sites/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 import { usersRouter } from "./users/router";
+import { workerRouter } from "./worker/router";
 
 export const appRouter = createTRPCRouter({
   account: accountRouter,
   approvals: approvalsRouter,
   audit: auditRouter,
+  siteNetwork: siteNetworkRouter,
   sites: sitesRouter,
   users: usersRouter,
+  worker: workerRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,6 @@
 export * from "./audit";
 export * from "./sign-in";
+export * from "./site-network";
 export * from "./sites";
+export * from "./tasks";
 export * from "./users";

@@ -4,6 +4,8 @@ import path from "node:path";
 import { onShutdown } from "@/server/lib/shutdown";
 
 const ROOT = process.cwd();
+// Run Next's own entry point with this node, not through npx, so signals reach the server itself.
+const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
 const SOURCE_DIRS = ["app", "server", "db", "workers"];
 const SOURCE_FILES = ["next.config.mjs", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
 
@@ -27,7 +29,7 @@ export function isBuildStale(): boolean {
 }
 
 export function buildPortal(): void {
-  const result = spawnSync("npx", ["next", "build", "--turbopack"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const result = spawnSync(process.execPath, [NEXT_BIN, "build", "--turbopack"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (result.status !== 0) throw new Error(`next build failed with exit code ${result.status}`);
 }
 
@@ -50,7 +52,7 @@ export type PortalEnv = { databaseUrl: string; port: number; authSecret: string;
 /** Runs `next start` as a child with the given database, stopped with this process. */
 export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: PortalEnv): Promise<{ url: string }> {
   const url = `http://localhost:${port}`;
-  const child = spawn("npx", ["next", "start", "-p", String(port)], {
+  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port)], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,

@@ -37,7 +37,7 @@ export async function viewerOf(db: Database, userId: string): Promise<Viewer> {
 
 /** A tRPC caller acting as `viewer` (or signed out with null), exactly as the HTTP route builds it. */
 export function callerAs(db: Database, viewer: Viewer | null) {
-  return createCaller({ db, viewer, ip: "203.0.113.7" });
+  return createCaller({ db, viewer, ip: "203.0.113.7", headers: new Headers() });
 }
 
 export async function getUserByEmail(db: Database, email: string) {
@@ -45,24 +45,26 @@ export async function getUserByEmail(db: Database, email: string) {
   return user;
 }
 
-const SNAPSHOT_TABLES = ["users", "role_grants", "sites", "audit_events", "sign_in_failures"] as const;
 type TableSnapshot = { rows: number; hash: string | null };
 
-/** Row count and a content hash per table: equal snapshots prove a refused call changed nothing. */
-export async function snapshotTables(db: Database): Promise<Record<(typeof SNAPSHOT_TABLES)[number], TableSnapshot>> {
-  const entries = await Promise.all(
-    SNAPSHOT_TABLES.map(async (table) => {
-      const { rows } = await db.execute<TableSnapshot>(
-        sql`SELECT count(*)::int AS "rows", md5(string_agg(t::text, '|' ORDER BY t::text)) AS "hash" FROM ${sql.identifier(table)} t`,
-      );
-      return [table, rows[0]!] as const;
-    }),
+/**
+ * Row count and a content hash of every table in the schema (new tables included without edits):
+ * equal snapshots prove a refused call changed nothing.
+ */
+export async function snapshotTables(db: Database): Promise<Record<string, TableSnapshot>> {
+  const { rows: tables } = await db.execute<{ name: string }>(
+    sql`SELECT table_name AS "name" FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
-  return Object.fromEntries(entries) as Record<(typeof SNAPSHOT_TABLES)[number], TableSnapshot>;
+  const perTable = tables.map(
+    ({ name }) =>
+      sql`SELECT ${name}::text AS "table", count(*)::int AS "rows", md5(string_agg(t::text, '|' ORDER BY t::text)) AS "hash" FROM ${sql.identifier(name)} t`,
+  );
+  const { rows } = await db.execute<TableSnapshot & { table: string }>(sql.join(perTable, sql` UNION ALL `));
+  return Object.fromEntries(rows.map(({ table, ...snapshot }) => [table, snapshot]));
 }
 
 /** The error a call was refused with; fails the test when the call succeeds. */
-export async function rejectionOf(call: Promise<unknown>): Promise<Error> {
+async function rejectionOf(call: Promise<unknown>): Promise<Error> {
   try {
     await call;
   } catch (error) {

@@ -1,0 +1,43 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { Database } from "@/db/client";
+import { appRouter } from "@/server/root";
+import { closeTaskNotifier } from "@/server/tasks/task-notifier";
+import { stopLeaseSweeper } from "@/server/tasks/lease-sweeper";
+
+/**
+ * The hub's tRPC router served over real HTTP on a loopback port, for tests and benchmarks that
+ * run real worker processes without a Next.js build. Same router and worker authentication as
+ * the portal; there are no browser sessions here.
+ */
+export async function startHubServer(db: Database, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
+  const handler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: ({ req }) => {
+      const headers = new Headers();
+      for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(key, value);
+      return { db, viewer: null, ip: req.socket.remoteAddress ?? "unknown", headers };
+    },
+  });
+  const server: Server = createServer((req, res) => {
+    if (!req.url?.startsWith("/api/trpc/")) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    void handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const { port: actual } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    close: async () => {
+      stopLeaseSweeper(db);
+      await closeTaskNotifier(db);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { userActor } from "@/server/audit/actor";
+import { ZSiteIdInput } from "@/server/sites/sites.schema";
+import { cancelTask } from "@/server/tasks/tasks.service";
+import { adminProcedure, createTRPCRouter } from "@/server/trpc";
+import { listSiteMonitor } from "./site-health.service";
+import { ZIssueTokenInput, ZTaskIdInput } from "./site-network.schema";
+import { getSiteDetail, requestInventory } from "./site-network.service";
+import { issueSiteToken, revokeSiteTokens } from "./site-tokens.service";
+
+/** The admin's view and control of site workers. */
+export const siteNetworkRouter = createTRPCRouter({
+  monitor: adminProcedure.query(({ ctx }) => listSiteMonitor(ctx.db)),
+  detail: adminProcedure.input(ZSiteIdInput).query(({ ctx, input }) => getSiteDetail(ctx.db, input.siteId)),
+  issueToken: adminProcedure.input(ZIssueTokenInput).mutation(({ ctx, input }) => issueSiteToken(ctx.db, userActor(ctx.viewer), input)),
+  revokeTokens: adminProcedure.input(ZSiteIdInput).mutation(({ ctx, input }) => revokeSiteTokens(ctx.db, userActor(ctx.viewer), input.siteId)),
+  requestInventory: adminProcedure.input(ZSiteIdInput).mutation(({ ctx, input }) => requestInventory(ctx.db, ctx.viewer, input.siteId)),
+  cancelTask: adminProcedure.input(ZTaskIdInput).mutation(({ ctx, input }) => cancelTask(ctx.db, userActor(ctx.viewer), input.taskId)),
+});

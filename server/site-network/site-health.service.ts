@@ -1,0 +1,121 @@
+import { and, asc, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@/db/schema";
+import { recordAudit } from "@/server/audit/audit.service";
+import { enqueueTask, type SiteRef } from "@/server/tasks/tasks.service";
+import type { HeartbeatInput, SiteInventoryResult } from "@/workers/protocol/contract";
+
+export const ONLINE_WINDOW_MS = 30_000;
+const SAMPLE_RETENTION = sql`interval '2 hours'`;
+
+export type SiteStatus = "online" | "degraded" | "offline";
+
+/** Online: heard from in the last 30 s with every self-check passing; degraded: heard from but unwell. */
+export function siteStatusOf(health: Pick<SiteHealth, "lastSeenAt" | "protocolError" | "selfChecks"> | null, now = Date.now()): SiteStatus {
+  if (!health || now - health.lastSeenAt.getTime() > ONLINE_WINDOW_MS) return "offline";
+  if (health.protocolError || health.selfChecks.some((c) => !c.ok)) return "degraded";
+  return "online";
+}
+
+/**
+ * Stores what the worker reported. The first time a site's worker connects, the hub asks it for
+ * a data inventory so the admin sees what the site holds.
+ */
+export async function recordHeartbeat(db: Database, site: SiteRef, input: HeartbeatInput, protocolVersion: number) {
+  return db.transaction(async (tx) => {
+    const values = {
+      siteId: site.id,
+      lastSeenAt: new Date(),
+      workerVersion: input.workerVersion,
+      protocolVersion,
+      protocolError: null,
+      capabilities: input.capabilities,
+      selfChecks: input.selfChecks,
+      tasksInFlight: input.tasksInFlight.length,
+      cpuPercent: input.utilisation.cpuPercent,
+      memoryPercent: input.utilisation.memoryPercent,
+    };
+    const [row] = await tx
+      .insert(siteHealth)
+      .values(values)
+      .onConflictDoUpdate({ target: siteHealth.siteId, set: { ...values, siteId: undefined } })
+      .returning({ isFirst: sql<boolean>`(xmax = 0)` });
+    await tx.insert(siteHeartbeats).values({ siteId: site.id, cpuPercent: input.utilisation.cpuPercent, memoryPercent: input.utilisation.memoryPercent });
+    await tx.delete(siteHeartbeats).where(and(eq(siteHeartbeats.siteId, site.id), lt(siteHeartbeats.at, sql`now() - ${SAMPLE_RETENTION}`)));
+    if (row?.isFirst) {
+      const actor = { type: "site", id: site.id, label: site.code } as const;
+      await recordAudit(tx, { actor, action: "site.first_connected", subject: `site:${site.code}`, details: { workerVersion: input.workerVersion } });
+      await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: { type: "system", label: "hub" } });
+    }
+  });
+}
+
+/** Remembers that a worker spoke the wrong protocol, so the site shows as degraded with the reason. */
+export async function recordProtocolMismatch(db: Database, site: SiteRef, message: string) {
+  await db
+    .insert(siteHealth)
+    .values({ siteId: site.id, lastSeenAt: new Date(), protocolError: message })
+    .onConflictDoUpdate({ target: siteHealth.siteId, set: { lastSeenAt: new Date(), protocolError: message } });
+}
+
+type TaskCounts = { queued: number; leased: number; failed: number };
+
+async function taskCountsBySite(db: Database, siteIds: string[]): Promise<Map<string, TaskCounts>> {
+  const counts = new Map<string, TaskCounts>(siteIds.map((id) => [id, { queued: 0, leased: 0, failed: 0 }]));
+  if (siteIds.length === 0) return counts;
+  const rows = await db
+    .select({ siteId: siteTasks.siteId, status: siteTasks.status, n: count() })
+    .from(siteTasks)
+    .where(and(inArray(siteTasks.siteId, siteIds), inArray(siteTasks.status, ["queued", "leased", "failed"])))
+    .groupBy(siteTasks.siteId, siteTasks.status);
+  for (const r of rows) {
+    const c = counts.get(r.siteId);
+    if (c) c[r.status as keyof TaskCounts] = r.n;
+  }
+  return counts;
+}
+
+async function utilisationBySite(db: Database, siteIds: string[]) {
+  const series = new Map<string, { at: Date; cpu: number; memory: number }[]>(siteIds.map((id) => [id, []]));
+  if (siteIds.length === 0) return series;
+  // One point per minute over the last hour keeps the payload small whatever the heartbeat rate.
+  const rows = await db
+    .select({
+      siteId: siteHeartbeats.siteId,
+      at: sql<Date>`date_trunc('minute', ${siteHeartbeats.at})`.mapWith((v: string | Date) => new Date(v)),
+      cpu: sql<number>`avg(${siteHeartbeats.cpuPercent})`.mapWith(Number),
+      memory: sql<number>`avg(${siteHeartbeats.memoryPercent})`.mapWith(Number),
+    })
+    .from(siteHeartbeats)
+    .where(and(inArray(siteHeartbeats.siteId, siteIds), gte(siteHeartbeats.at, sql`now() - interval '1 hour'`)))
+    .groupBy(siteHeartbeats.siteId, sql`2`)
+    .orderBy(asc(sql`2`));
+  for (const r of rows) series.get(r.siteId)?.push({ at: r.at, cpu: r.cpu, memory: r.memory });
+  return series;
+}
+
+/** The admin's live view of the network: one row per site. */
+export async function listSiteMonitor(db: Database) {
+  const rows = await db.select({ site: sites, health: siteHealth }).from(sites).leftJoin(siteHealth, eq(siteHealth.siteId, sites.id)).orderBy(asc(sites.code));
+  const ids = rows.map((r) => r.site.id);
+  const [counts, utilisation] = await Promise.all([taskCountsBySite(db, ids), utilisationBySite(db, ids)]);
+  const now = Date.now();
+  return rows.map(({ site, health }) => ({
+    ...site,
+    status: siteStatusOf(health, now),
+    health,
+    tasks: counts.get(site.id)!,
+    utilisation: utilisation.get(site.id)!,
+  }));
+}
+
+/** The newest inventory the site returned (suppressed counts only), or null before the first. */
+export async function latestInventory(db: Database, siteId: string): Promise<{ result: SiteInventoryResult; receivedAt: Date } | null> {
+  const [row] = await db
+    .select({ result: siteTasks.result, receivedAt: siteTasks.finishedAt })
+    .from(siteTasks)
+    .where(and(eq(siteTasks.siteId, siteId), eq(siteTasks.kind, "site_inventory"), eq(siteTasks.status, "done")))
+    .orderBy(sql`${siteTasks.finishedAt} DESC`)
+    .limit(1);
+  return row?.result && row.receivedAt ? { result: row.result as SiteInventoryResult, receivedAt: row.receivedAt } : null;
+}

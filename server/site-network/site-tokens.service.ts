@@ -1,0 +1,92 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { siteTokens, sites } from "@/db/schema";
+import { recordAudit, type AuditActor } from "@/server/audit/audit.service";
+import { AppError } from "@/server/errors";
+
+const TOKEN_PREFIX = "flip_st_";
+
+export function hashSiteToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/**
+ * Issues a new token for a site: 32 random bytes, returned once, stored as SHA-256. Tokens already
+ * active stay valid for `graceSeconds` (0 = they stop now), so a rotation can roll out without downtime.
+ */
+export async function issueSiteToken(db: Database, actor: AuditActor, input: { siteId: string; graceSeconds: number }) {
+  const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  return db.transaction(async (tx) => {
+    const [site] = await tx.select({ code: sites.code }).from(sites).where(eq(sites.id, input.siteId)).for("update");
+    if (!site) throw new AppError("NOT_FOUND", "No site with that id.");
+    const graceEnds = sql`now() + ${input.graceSeconds} * interval '1 second'`;
+    const superseded = await tx
+      .update(siteTokens)
+      .set({ expiresAt: sql`least(coalesce(${siteTokens.expiresAt}, ${graceEnds}), ${graceEnds})` })
+      .where(and(eq(siteTokens.siteId, input.siteId), isNull(siteTokens.revokedAt), or(isNull(siteTokens.expiresAt), gt(siteTokens.expiresAt, sql`now()`))))
+      .returning({ id: siteTokens.id });
+    const [row] = await tx
+      .insert(siteTokens)
+      .values({ siteId: input.siteId, tokenHash: hashSiteToken(token), tokenPrefix: token.slice(0, TOKEN_PREFIX.length + 4), createdBy: actor.type === "user" ? actor.id : null })
+      .returning({ id: siteTokens.id, tokenPrefix: siteTokens.tokenPrefix, createdAt: siteTokens.createdAt });
+    await recordAudit(tx, {
+      actor,
+      action: superseded.length ? "site_token.rotated" : "site_token.issued",
+      subject: `site:${site.code}`,
+      details: { tokenPrefix: row!.tokenPrefix, graceSeconds: input.graceSeconds, superseded: superseded.length },
+    });
+    return { token, ...row! };
+  });
+}
+
+/** Revokes every token of a site; the worker's next call is refused. */
+export async function revokeSiteTokens(db: Database, actor: AuditActor, siteId: string) {
+  return db.transaction(async (tx) => {
+    const [site] = await tx.select({ code: sites.code }).from(sites).where(eq(sites.id, siteId));
+    if (!site) throw new AppError("NOT_FOUND", "No site with that id.");
+    const revoked = await tx
+      .update(siteTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(siteTokens.siteId, siteId), isNull(siteTokens.revokedAt)))
+      .returning({ id: siteTokens.id });
+    await recordAudit(tx, { actor, action: "site_token.revoked", subject: `site:${site.code}`, details: { revoked: revoked.length } });
+    return { revoked: revoked.length };
+  });
+}
+
+export function listSiteTokens(db: Database, siteId: string) {
+  return db
+    .select({
+      id: siteTokens.id,
+      tokenPrefix: siteTokens.tokenPrefix,
+      createdAt: siteTokens.createdAt,
+      expiresAt: siteTokens.expiresAt,
+      revokedAt: siteTokens.revokedAt,
+      lastUsedAt: siteTokens.lastUsedAt,
+    })
+    .from(siteTokens)
+    .where(eq(siteTokens.siteId, siteId))
+    .orderBy(desc(siteTokens.createdAt));
+}
+
+/**
+ * The site a bearer token belongs to, or null. The site is only ever taken from the token,
+ * never from a request body.
+ */
+export async function resolveSiteByToken(db: Database, token: string): Promise<{ id: string; code: string } | null> {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const hash = hashSiteToken(token);
+  const [row] = await db
+    .select({ tokenId: siteTokens.id, tokenHash: siteTokens.tokenHash, id: sites.id, code: sites.code })
+    .from(siteTokens)
+    .innerJoin(sites, eq(sites.id, siteTokens.siteId))
+    .where(and(eq(siteTokens.tokenHash, hash), isNull(siteTokens.revokedAt), or(isNull(siteTokens.expiresAt), gt(siteTokens.expiresAt, sql`now()`))));
+  if (!row || !timingSafeEqual(Buffer.from(row.tokenHash, "hex"), Buffer.from(hash, "hex"))) return null;
+  // At most one write a minute per token: enough for "last used" without a write per call.
+  await db
+    .update(siteTokens)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(siteTokens.id, row.tokenId), or(isNull(siteTokens.lastUsedAt), sql`${siteTokens.lastUsedAt} < now() - interval '1 minute'`)));
+  return { id: row.id, code: row.code };
+}

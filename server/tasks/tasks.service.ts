@@ -1,0 +1,294 @@
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import type { Database, Tx } from "@/db/client";
+import { siteTasks, type SiteTask } from "@/db/schema";
+import { recordAudit, type AuditActor } from "@/server/audit/audit.service";
+import { AppError } from "@/server/errors";
+import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/workers/protocol/contract";
+import { checkResultPolicy } from "./result-policy";
+import { getTaskNotifier, TASK_CHANNEL } from "./task-notifier";
+
+export type SiteRef = { id: string; code: string };
+const siteActor = (site: SiteRef): AuditActor => ({ type: "site", id: site.id, label: site.code });
+const subjectOf = (taskId: string) => `task:${taskId}`;
+
+async function notifySite(tx: Tx, siteId: string) {
+  // Delivered on commit to every portal process that LISTENs, waking that site's waiting claims.
+  await tx.execute(sql`SELECT pg_notify(${TASK_CHANNEL}, ${siteId})`);
+}
+
+export type EnqueueInput = {
+  siteId: string;
+  siteCode: string;
+  kind: TaskKind;
+  payload: unknown;
+  actor: AuditActor;
+  requestedBy?: string | null;
+  maxAttempts?: number;
+  leaseMs?: number;
+  deadlineAt?: Date | null;
+};
+
+/** Queues a task for one site inside the caller's transaction; the site's waiting worker wakes on commit. */
+export async function enqueueTask(tx: Tx, input: EnqueueInput): Promise<SiteTask> {
+  const payload = TASK_SCHEMAS[input.kind].payload.parse(input.payload);
+  const [task] = await tx
+    .insert(siteTasks)
+    .values({
+      siteId: input.siteId,
+      kind: input.kind,
+      payload,
+      requestedBy: input.requestedBy ?? null,
+      maxAttempts: input.maxAttempts ?? 3,
+      leaseMs: input.leaseMs ?? 60_000,
+      deadlineAt: input.deadlineAt ?? null,
+    })
+    .returning();
+  await recordAudit(tx, { actor: input.actor, action: "task.queued", subject: subjectOf(task!.id), details: { kind: input.kind, site: input.siteCode } });
+  await notifySite(tx, input.siteId);
+  return task!;
+}
+
+function toLeasedTask(task: SiteTask): LeasedTask {
+  return {
+    taskId: task.id,
+    leaseId: task.leaseId!,
+    kind: task.kind as TaskKind,
+    payload: task.payload,
+    attempt: task.attempt,
+    maxAttempts: task.maxAttempts,
+    leaseExpiresAt: task.leaseExpiresAt!,
+  };
+}
+
+/** Atomically leases this site's oldest queued task, or returns null when there is none. */
+export async function leaseNextTask(db: Database, site: SiteRef): Promise<LeasedTask | null> {
+  return db.transaction(async (tx) => {
+    const next = tx
+      .select({ id: siteTasks.id })
+      .from(siteTasks)
+      .where(and(eq(siteTasks.siteId, site.id), eq(siteTasks.status, "queued"), or(isNull(siteTasks.deadlineAt), sql`${siteTasks.deadlineAt} > now()`)))
+      .orderBy(asc(siteTasks.createdAt), asc(siteTasks.id))
+      .limit(1)
+      .for("update", { skipLocked: true });
+    const [task] = await tx
+      .update(siteTasks)
+      .set({
+        status: "leased",
+        attempt: sql`${siteTasks.attempt} + 1`,
+        leaseId: sql`gen_random_uuid()`,
+        leasedAt: sql`now()`,
+        leaseExpiresAt: sql`now() + ${siteTasks.leaseMs} * interval '1 millisecond'`,
+        progress: 0,
+        progressMessage: null,
+      })
+      .where(inArray(siteTasks.id, next))
+      .returning();
+    if (!task) return null;
+    await recordAudit(tx, { actor: siteActor(site), action: "task.leased", subject: subjectOf(task.id), details: { kind: task.kind, attempt: task.attempt } });
+    return toLeasedTask(task);
+  });
+}
+
+/**
+ * Long-poll claim: returns at once when work is queued, otherwise waits for a NOTIFY for this
+ * site (or the deadline) and tries again.
+ */
+export async function claimTask(db: Database, site: SiteRef, waitMs: number, signal?: AbortSignal): Promise<LeasedTask | null> {
+  const notifier = getTaskNotifier(db);
+  await notifier.ready();
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const subscription = notifier.subscribe(site.id);
+    try {
+      const task = await leaseNextTask(db, site);
+      if (task) return task;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || signal?.aborted) return null;
+      await subscription.wait(remaining, signal);
+    } finally {
+      subscription.dispose();
+    }
+  }
+}
+
+/** Loads the task for update and checks the caller holds its current, unexpired lease. */
+async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leaseId: string): Promise<SiteTask> {
+  const [task] = await tx
+    .select()
+    .from(siteTasks)
+    .where(and(eq(siteTasks.id, taskId), eq(siteTasks.siteId, site.id)))
+    .for("update");
+  // Another site's task looks exactly like a missing one.
+  if (!task) throw new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
+  const refuse = (why: string) => new AppError("CONFLICT", `${why} Nothing was changed.`);
+  switch (task.status) {
+    case "done":
+      throw refuse("This task was already completed; a repeated submission is not accepted.");
+    case "cancelled":
+      throw refuse("This task was cancelled by the hub.");
+    case "failed":
+    case "expired":
+      throw refuse(`This task already ended as ${task.status}.`);
+    case "queued":
+      throw refuse("Your lease on this task expired and it went back to the queue.");
+    case "leased":
+      if (task.leaseId !== leaseId) throw refuse("Your lease on this task expired and the task was handed out again.");
+      if (task.leaseExpiresAt && task.leaseExpiresAt.getTime() <= Date.now()) throw refuse("Your lease on this task has expired.");
+      return task;
+  }
+}
+
+export async function renewLease(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; percent: number; message?: string }) {
+  return db.transaction(async (tx) => {
+    await lockLeasedTask(tx, site, input.taskId, input.leaseId);
+    const [task] = await tx
+      .update(siteTasks)
+      .set({
+        progress: Math.round(input.percent),
+        progressMessage: input.message ?? null,
+        leaseExpiresAt: sql`now() + ${siteTasks.leaseMs} * interval '1 millisecond'`,
+      })
+      .where(eq(siteTasks.id, input.taskId))
+      .returning({ leaseExpiresAt: siteTasks.leaseExpiresAt });
+    return { leaseExpiresAt: task!.leaseExpiresAt! };
+  });
+}
+
+export async function completeTask(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; result: unknown }) {
+  return db.transaction(async (tx) => {
+    const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
+    const kind = task.kind as TaskKind;
+    const parsed = TASK_SCHEMAS[kind].result.safeParse(input.result);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "result"}: ${i.message}`).join("; ");
+      throw new AppError("BAD_REQUEST", `The ${kind} result is not valid (${detail}). Nothing was changed.`);
+    }
+    checkResultPolicy(kind, task.payload, parsed.data);
+    await tx
+      .update(siteTasks)
+      .set({ status: "done", result: parsed.data, progress: 100, leaseExpiresAt: null, finishedAt: sql`now()` })
+      .where(eq(siteTasks.id, task.id));
+    await recordAudit(tx, { actor: siteActor(site), action: "task.completed", subject: subjectOf(task.id), details: { kind, attempt: task.attempt } });
+  });
+}
+
+export async function failTask(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; code: FailureCode; message: string; retryable: boolean }) {
+  return db.transaction(async (tx) => {
+    const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
+    const isRequeued = input.retryable && task.attempt < task.maxAttempts;
+    await tx
+      .update(siteTasks)
+      .set({
+        status: isRequeued ? "queued" : "failed",
+        failureCode: input.code,
+        failureMessage: input.message,
+        leaseExpiresAt: null,
+        finishedAt: isRequeued ? null : sql`now()`,
+      })
+      .where(eq(siteTasks.id, task.id));
+    await recordAudit(tx, {
+      actor: siteActor(site),
+      action: isRequeued ? "task.requeued" : "task.failed",
+      subject: subjectOf(task.id),
+      details: { kind: task.kind, attempt: task.attempt, code: input.code, message: input.message },
+    });
+    if (isRequeued) await notifySite(tx, site.id);
+    return { status: isRequeued ? ("queued" as const) : ("failed" as const) };
+  });
+}
+
+/** A worker shutting down hands its task back; the lease it gives up does not count as an attempt. */
+export async function releaseTask(db: Database, site: SiteRef, input: { taskId: string; leaseId: string }) {
+  return db.transaction(async (tx) => {
+    const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
+    await tx
+      .update(siteTasks)
+      .set({ status: "queued", attempt: sql`greatest(${siteTasks.attempt} - 1, 0)`, leaseId: null, leaseExpiresAt: null, progress: 0, progressMessage: null })
+      .where(eq(siteTasks.id, task.id));
+    await recordAudit(tx, { actor: siteActor(site), action: "task.released", subject: subjectOf(task.id), details: { kind: task.kind } });
+    await notifySite(tx, site.id);
+  });
+}
+
+export async function cancelTask(db: Database, actor: AuditActor, taskId: string) {
+  return db.transaction(async (tx) => {
+    const [task] = await tx
+      .update(siteTasks)
+      .set({ status: "cancelled", leaseExpiresAt: null, finishedAt: sql`now()` })
+      .where(and(eq(siteTasks.id, taskId), inArray(siteTasks.status, ["queued", "leased"])))
+      .returning();
+    if (!task) {
+      const [exists] = await tx.select({ status: siteTasks.status }).from(siteTasks).where(eq(siteTasks.id, taskId));
+      if (!exists) throw new AppError("NOT_FOUND", "No task with that id.");
+      throw new AppError("CONFLICT", `This task already ended as ${exists.status}; there is nothing to cancel.`);
+    }
+    await recordAudit(tx, { actor, action: "task.cancelled", subject: subjectOf(task.id), details: { kind: task.kind } });
+    return task;
+  });
+}
+
+/** Of the tasks a worker says it is running, those the hub has cancelled. */
+export async function cancelledAmong(db: Database, site: SiteRef, taskIds: string[]): Promise<string[]> {
+  if (taskIds.length === 0) return [];
+  const rows = await db
+    .select({ id: siteTasks.id })
+    .from(siteTasks)
+    .where(and(eq(siteTasks.siteId, site.id), inArray(siteTasks.id, taskIds), eq(siteTasks.status, "cancelled")));
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Returns tasks whose lease ran out to the queue (or fails them once attempts are used up), and
+ * expires queued tasks past their deadline. Safe to run from several portal processes at once.
+ */
+export async function sweepExpiredTasks(db: Database): Promise<{ requeued: number; failed: number; expired: number }> {
+  return db.transaction(async (tx) => {
+    const lapsed = await tx
+      .update(siteTasks)
+      .set({
+        status: sql`CASE WHEN ${siteTasks.attempt} >= ${siteTasks.maxAttempts} THEN 'failed'::task_status ELSE 'queued'::task_status END`,
+        failureCode: "lease_expired",
+        failureMessage: sql`'No progress from the site within ' || (${siteTasks.leaseMs} / 1000) || ' s (attempt ' || ${siteTasks.attempt} || ' of ' || ${siteTasks.maxAttempts} || ')'`,
+        leaseExpiresAt: null,
+        finishedAt: sql`CASE WHEN ${siteTasks.attempt} >= ${siteTasks.maxAttempts} THEN now() ELSE NULL END`,
+      })
+      .where(and(eq(siteTasks.status, "leased"), lt(siteTasks.leaseExpiresAt, sql`now()`)))
+      .returning({ id: siteTasks.id, siteId: siteTasks.siteId, status: siteTasks.status, attempt: siteTasks.attempt, kind: siteTasks.kind });
+    const overdue = await tx
+      .update(siteTasks)
+      .set({ status: "expired", finishedAt: sql`now()`, failureMessage: "Not claimed before its deadline" })
+      .where(and(eq(siteTasks.status, "queued"), lt(siteTasks.deadlineAt, sql`now()`)))
+      .returning({ id: siteTasks.id, kind: siteTasks.kind });
+    const system: AuditActor = { type: "system", label: "lease-sweeper" };
+    for (const t of lapsed) {
+      const action = t.status === "failed" ? "task.failed" : "task.lease_expired";
+      await recordAudit(tx, { actor: system, action, subject: subjectOf(t.id), details: { kind: t.kind, attempt: t.attempt, code: "lease_expired" } });
+      if (t.status === "queued") await notifySite(tx, t.siteId);
+    }
+    for (const t of overdue) await recordAudit(tx, { actor: system, action: "task.expired", subject: subjectOf(t.id), details: { kind: t.kind } });
+    const failed = lapsed.filter((t) => t.status === "failed").length;
+    return { requeued: lapsed.length - failed, failed, expired: overdue.length };
+  });
+}
+
+export async function listSiteTasks(db: Database, siteId: string, limit = 50) {
+  return db
+    .select({
+      id: siteTasks.id,
+      kind: siteTasks.kind,
+      status: siteTasks.status,
+      attempt: siteTasks.attempt,
+      maxAttempts: siteTasks.maxAttempts,
+      progress: siteTasks.progress,
+      progressMessage: siteTasks.progressMessage,
+      failureCode: siteTasks.failureCode,
+      failureMessage: siteTasks.failureMessage,
+      createdAt: siteTasks.createdAt,
+      leasedAt: siteTasks.leasedAt,
+      finishedAt: siteTasks.finishedAt,
+    })
+    .from(siteTasks)
+    .where(eq(siteTasks.siteId, siteId))
+    .orderBy(desc(siteTasks.createdAt))
+    .limit(limit);
+}

@@ -1,0 +1,37 @@
+import {
+  ZClaimInput,
+  ZClaimResult,
+  ZCompleteInput,
+  ZFailInput,
+  ZHeartbeatInput,
+  ZHeartbeatResult,
+  ZProgressInput,
+  ZProgressResult,
+  ZReleaseInput,
+  PROTOCOL_VERSION,
+} from "@/workers/protocol/contract";
+import { recordHeartbeat } from "@/server/site-network/site-health.service";
+import { cancelledAmong, claimTask, completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
+import { createTRPCRouter, workerProcedure } from "@/server/trpc";
+
+/** The site worker's side of the protocol (workers/protocol/contract.ts). */
+export const workerRouter = createTRPCRouter({
+  heartbeat: workerProcedure
+    .input(ZHeartbeatInput)
+    .output(ZHeartbeatResult)
+    .mutation(async ({ ctx, input }) => {
+      await recordHeartbeat(ctx.db, ctx.site, input, PROTOCOL_VERSION);
+      return { siteCode: ctx.site.code, serverTime: new Date(), cancelledTaskIds: await cancelledAmong(ctx.db, ctx.site, input.tasksInFlight) };
+    }),
+  claim: workerProcedure
+    .input(ZClaimInput)
+    .output(ZClaimResult)
+    .mutation(async ({ ctx, input, signal }) => ({ task: await claimTask(ctx.db, ctx.site, input.waitMs, signal) })),
+  progress: workerProcedure
+    .input(ZProgressInput)
+    .output(ZProgressResult)
+    .mutation(({ ctx, input }) => renewLease(ctx.db, ctx.site, input)),
+  complete: workerProcedure.input(ZCompleteInput).mutation(({ ctx, input }) => completeTask(ctx.db, ctx.site, input)),
+  fail: workerProcedure.input(ZFailInput).mutation(({ ctx, input }) => failTask(ctx.db, ctx.site, input)),
+  release: workerProcedure.input(ZReleaseInput).mutation(({ ctx, input }) => releaseTask(ctx.db, ctx.site, input)),
+});

@@ -1,0 +1,112 @@
+import { z } from "zod";
+
+/**
+ * The worker protocol: the one module of schemas that both the hub's worker router and the site
+ * worker import. Bump PROTOCOL_VERSION only for breaking changes; new fields are optional.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Sent on every worker call; the hub refuses other versions with a message naming both. */
+export const PROTOCOL_HEADER = "x-flip-protocol";
+
+export const TASK_KINDS = ["site_inventory"] as const;
+export const ZTaskKind = z.enum(TASK_KINDS);
+export type TaskKind = z.infer<typeof ZTaskKind>;
+
+/** Why a task failed, as the hub shows it. */
+export const FAILURE_CODES = ["refused_by_site_policy", "invalid_payload", "handler_error", "lease_expired", "shutting_down"] as const;
+export const ZFailureCode = z.enum(FAILURE_CODES);
+export type FailureCode = z.infer<typeof ZFailureCode>;
+
+// ---- heartbeat -------------------------------------------------------------------------------
+
+export const ZCapabilities = z.object({
+  tfjsBackend: z.string().max(40),
+  tfjsBackendsAvailable: z.array(z.string().max(40)).max(10).optional(),
+  gpu: z.object({ name: z.string().max(200), memoryMb: z.number().nonnegative() }).nullable(),
+  cpuCount: z.number().int().positive(),
+  cpuModel: z.string().max(200).optional(),
+  memoryMb: z.number().nonnegative(),
+  platform: z.string().max(100).optional(),
+});
+export type Capabilities = z.infer<typeof ZCapabilities>;
+
+export const ZSelfCheck = z.object({ name: z.string().max(60), ok: z.boolean(), message: z.string().max(500).optional() });
+export type SelfCheck = z.infer<typeof ZSelfCheck>;
+
+export const ZHeartbeatInput = z.object({
+  workerVersion: z.string().min(1).max(50),
+  capabilities: ZCapabilities,
+  utilisation: z.object({ cpuPercent: z.number().min(0).max(100), memoryPercent: z.number().min(0).max(100) }),
+  tasksInFlight: z.array(z.uuid()).max(64),
+  selfChecks: z.array(ZSelfCheck).max(20),
+});
+export type HeartbeatInput = z.infer<typeof ZHeartbeatInput>;
+
+export const ZHeartbeatResult = z.object({
+  siteCode: z.string(),
+  serverTime: z.date(),
+  /** Tasks in flight that the hub cancelled: stop them. */
+  cancelledTaskIds: z.array(z.uuid()),
+});
+
+// ---- task lifecycle --------------------------------------------------------------------------
+
+export const CLAIM_MAX_WAIT_MS = 25_000;
+
+export const ZClaimInput = z.object({ waitMs: z.number().int().min(0).max(CLAIM_MAX_WAIT_MS).default(CLAIM_MAX_WAIT_MS) });
+
+export const ZLeasedTask = z.object({
+  taskId: z.uuid(),
+  leaseId: z.uuid(),
+  kind: ZTaskKind,
+  payload: z.unknown(),
+  attempt: z.number().int().positive(),
+  maxAttempts: z.number().int().positive(),
+  leaseExpiresAt: z.date(),
+});
+export type LeasedTask = z.infer<typeof ZLeasedTask>;
+export const ZClaimResult = z.object({ task: ZLeasedTask.nullable() });
+
+const ZLeaseRef = z.object({ taskId: z.uuid(), leaseId: z.uuid() });
+
+export const ZProgressInput = ZLeaseRef.extend({
+  percent: z.number().min(0).max(100),
+  message: z.string().max(200).optional(),
+});
+export const ZProgressResult = z.object({ leaseExpiresAt: z.date() });
+
+export const ZCompleteInput = ZLeaseRef.extend({ result: z.unknown() });
+export const ZFailInput = ZLeaseRef.extend({
+  code: ZFailureCode,
+  message: z.string().max(1000),
+  retryable: z.boolean(),
+});
+export const ZReleaseInput = ZLeaseRef;
+
+// ---- per-kind payloads and results -----------------------------------------------------------
+
+/** A count that the site suppressed because it was below its threshold; indistinguishable from zero. */
+export const SUPPRESSED = "suppressed" as const;
+export const ZCell = z.union([z.number().int().nonnegative(), z.literal(SUPPRESSED)]);
+export type Cell = z.infer<typeof ZCell>;
+
+export const ZSiteInventoryPayload = z.object({
+  /** The hub may ask for a higher threshold than the site's own, never a lower one. */
+  minCellCount: z.number().int().min(1).max(1000).optional(),
+});
+
+export const ZSiteInventoryResult = z.object({
+  threshold: z.number().int().min(1),
+  persons: ZCell,
+  observationYears: ZCell,
+  imagesByModality: z.record(z.string().max(20), ZCell),
+  topConditions: z
+    .array(z.object({ conceptId: z.number().int(), name: z.string().max(255), persons: ZCell }))
+    .max(50),
+});
+export type SiteInventoryResult = z.infer<typeof ZSiteInventoryResult>;
+
+export const TASK_SCHEMAS = {
+  site_inventory: { payload: ZSiteInventoryPayload, result: ZSiteInventoryResult },
+} as const satisfies Record<TaskKind, { payload: z.ZodType; result: z.ZodType }>;
