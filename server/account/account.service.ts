@@ -5,22 +5,34 @@ import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import { hashPassword, verifyPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
+import { checkSignInAllowed, describeWait, lockSignInKey, recordSignInFailure } from "@/server/auth/sign-in-limiter";
 import { AppError } from "@/server/errors";
 import type { TChangePasswordInput } from "@/server/users/users.schema";
 
-/** Replaces the viewer's password. Every session signed in before now ends, including this one. */
-export async function changeOwnPassword(db: Database, viewer: Viewer, input: TChangePasswordInput) {
-  const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, viewer.id));
-  if (!user) throw new AppError("NOT_FOUND", "Your account no longer exists.");
-  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    throw AppError.field("BAD_REQUEST", "currentPassword", "That is not your current password");
-  }
-  const passwordHash = await hashPassword(input.newPassword);
-  await db.transaction(async (tx) => {
+/**
+ * Replaces the viewer's password. Wrong current passwords count against the same limit as failed
+ * sign-ins, so a borrowed session cannot be used to guess it. Every session signed in before now
+ * ends, including this one.
+ */
+export async function changeOwnPassword(db: Database, viewer: Viewer, input: TChangePasswordInput, ip: string) {
+  const who = { email: viewer.email, ip };
+  const isChanged = await db.transaction(async (tx) => {
+    await lockSignInKey(tx, viewer.email);
+    const gate = await checkSignInAllowed(tx, who);
+    if (!gate.allowed) throw new AppError("TOO_MANY_REQUESTS", `Too many wrong passwords. Wait ${describeWait(gate.retryAfterMs)} before trying again.`);
+    const [user] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, viewer.id));
+    if (!user) throw new AppError("NOT_FOUND", "Your account no longer exists.");
+    if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+      await recordSignInFailure(tx, who);
+      return false;
+    }
     await tx
       .update(users)
-      .set({ passwordHash, mustChangePassword: false, passwordChangedAt: new Date() })
+      .set({ passwordHash: await hashPassword(input.newPassword), mustChangePassword: false, passwordChangedAt: new Date() })
       .where(eq(users.id, viewer.id));
     await recordAudit(tx, { actor: userActor(viewer), action: "user.password_changed", subject: `user:${viewer.email}` });
+    return true;
   });
+  // Raised after the commit so the recorded failure is kept.
+  if (!isChanged) throw AppError.field("BAD_REQUEST", "currentPassword", "That is not your current password");
 }

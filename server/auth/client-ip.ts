@@ -1,3 +1,5 @@
+export const UNKNOWN_IP = "unknown";
+
 /**
  * The address of the peer that reached us. Only the last `x-forwarded-for` hop is trusted: it was
  * appended by our own server or proxy, while earlier hops are whatever the client chose to send.
@@ -6,5 +8,5 @@ export function clientIp(headers: Headers | Record<string, string | string[] | u
   const raw = headers instanceof Headers ? headers.get("x-forwarded-for") : headers?.["x-forwarded-for"];
   const value = Array.isArray(raw) ? raw.join(",") : raw;
   const last = value?.split(",").map((s) => s.trim()).filter(Boolean).pop();
-  return last ?? "unknown";
+  return last ?? UNKNOWN_IP;
 }

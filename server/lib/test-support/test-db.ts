@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, inject } from "vitest";
 import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
 import { dropDatabase, ensureDatabase, withDatabase } from "@/db/server";
+import { stopLeaseSweeper } from "@/server/tasks/lease-sweeper";
+import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 
 export type TestDatabase = { db: Database; url: string; name: string };
 
@@ -17,8 +19,15 @@ export function useTestDatabase() {
     await ensureDatabase(adminUrl, name);
     const url = withDatabase(adminUrl, name);
     const { db, pool } = connectDatabase(url);
+    // DROP DATABASE ... WITH (FORCE) ends lingering sockets; that is expected at teardown.
+    pool.on("error", () => undefined);
     await migrateDatabase(db);
-    state = { db, url, name, close: () => pool.end() };
+    const close = async () => {
+      stopLeaseSweeper(db);
+      await closeTaskNotifier(db);
+      await pool.end();
+    };
+    state = { db, url, name, close };
   });
   afterAll(async () => {
     if (!state) return;

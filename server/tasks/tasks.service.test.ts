@@ -1,0 +1,137 @@
+import { and, count, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { connectDatabase } from "@/db/client";
+import { auditEvents, siteTasks } from "@/db/schema";
+import { makeSite } from "@/server/lib/test-support/fixtures";
+import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { claimTask, completeTask, enqueueTask, failTask, leaseNextTask, releaseTask, renewLease, sweepExpiredTasks } from "./tasks.service";
+import { closeTaskNotifier } from "./task-notifier";
+
+const testDb = useTestDatabase();
+const hub = { type: "system", label: "test" } as const;
+const inventory = { threshold: 10, persons: 120, observationYears: 800, imagesByModality: { CT: 40 }, topConditions: [] };
+
+async function enqueue(site: { id: string; code: string }, extra: { leaseMs?: number; maxAttempts?: number } = {}) {
+  return testDb.db().transaction((tx) => enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub, ...extra }));
+}
+
+async function auditCount() {
+  const [row] = await testDb.db().select({ n: count() }).from(auditEvents);
+  return row!.n;
+}
+
+describe("leased task queue", () => {
+  it("hands a site only its own tasks, oldest first", async () => {
+    const db = testDb.db();
+    const [a, b] = [await makeSite(db, "QA"), await makeSite(db, "QB")];
+    const first = await enqueue(a);
+    await enqueue(b);
+    const second = await enqueue(a);
+    expect((await leaseNextTask(db, a))?.taskId).toBe(first.id);
+    expect((await leaseNextTask(db, a))?.taskId).toBe(second.id);
+    expect(await leaseNextTask(db, a)).toBeNull();
+  });
+
+  it("wakes a waiting claim through NOTIFY from another connection pool", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QN");
+    // A second pool stands in for a second portal process on the same database.
+    const other = connectDatabase(testDb.url());
+    try {
+      const waiting = claimTask(db, site, 20_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const task = await other.db.transaction((tx) => enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub }));
+      await expect(waiting).resolves.toMatchObject({ taskId: task.id, attempt: 1 });
+    } finally {
+      await closeTaskNotifier(other.db);
+      await other.pool.end();
+    }
+  });
+
+  it("returns null when the wait ends with nothing queued", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QE");
+    await expect(claimTask(db, site, 300)).resolves.toBeNull();
+  });
+
+  it("completes once; duplicate, late and foreign submissions change nothing", async () => {
+    const db = testDb.db();
+    const [site, stranger] = [await makeSite(db, "QC"), await makeSite(db, "QX")];
+    await enqueue(site);
+    const lease = (await leaseNextTask(db, site))!;
+    await expect(completeTask(db, stranger, { ...lease, result: inventory })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await completeTask(db, site, { ...lease, result: inventory });
+    const before = await auditCount();
+    await expect(completeTask(db, site, { ...lease, result: inventory })).rejects.toThrow(
+      "This task was already completed; a repeated submission is not accepted. Nothing was changed.",
+    );
+    expect(await auditCount()).toBe(before);
+    const [row] = await db.select().from(siteTasks).where(eq(siteTasks.id, lease.taskId));
+    expect(row).toMatchObject({ status: "done", attempt: 1, result: inventory });
+  });
+
+  it("refuses a result from a lease that expired and was handed out again", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QL");
+    await enqueue(site, { leaseMs: 50 });
+    const stale = (await leaseNextTask(db, site))!;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await sweepExpiredTasks(db)).toMatchObject({ requeued: 1, failed: 0 });
+    await db.update(siteTasks).set({ leaseMs: 60_000 }).where(eq(siteTasks.id, stale.taskId));
+    const fresh = (await leaseNextTask(db, site))!;
+    expect(fresh.attempt).toBe(2);
+    await expect(completeTask(db, site, { ...stale, result: inventory })).rejects.toThrow("Your lease on this task expired and the task was handed out again.");
+    await completeTask(db, site, { ...fresh, result: inventory });
+  });
+
+  it("fails a task whose leases keep expiring once attempts are used up", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QM");
+    const task = await enqueue(site, { leaseMs: 20, maxAttempts: 2 });
+    for (let i = 0; i < 2; i++) {
+      expect(await leaseNextTask(db, site)).not.toBeNull();
+      await new Promise((r) => setTimeout(r, 60));
+      await sweepExpiredTasks(db);
+    }
+    const [row] = await db.select().from(siteTasks).where(eq(siteTasks.id, task.id));
+    expect(row).toMatchObject({ status: "failed", attempt: 2, failureCode: "lease_expired" });
+  });
+
+  it("requeues a retryable failure and fails a permanent one with its reason", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QF");
+    await enqueue(site);
+    let lease = (await leaseNextTask(db, site))!;
+    await expect(failTask(db, site, { ...lease, code: "handler_error", message: "database busy", retryable: true })).resolves.toEqual({ status: "queued" });
+    lease = (await leaseNextTask(db, site))!;
+    await failTask(db, site, { ...lease, code: "refused_by_site_policy", message: "site_inventory is not allowed", retryable: false });
+    const [row] = await db.select().from(siteTasks).where(eq(siteTasks.id, lease.taskId));
+    expect(row).toMatchObject({ status: "failed", failureCode: "refused_by_site_policy", failureMessage: "site_inventory is not allowed" });
+  });
+
+  it("renews a lease on progress and gives back a released task without using an attempt", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QR");
+    await enqueue(site);
+    const lease = (await leaseNextTask(db, site))!;
+    const renewed = await renewLease(db, site, { ...lease, percent: 40, message: "counting" });
+    expect(renewed.leaseExpiresAt.getTime()).toBeGreaterThanOrEqual(lease.leaseExpiresAt.getTime());
+    await releaseTask(db, site, lease);
+    const again = (await leaseNextTask(db, site))!;
+    expect(again).toMatchObject({ taskId: lease.taskId, attempt: 1 });
+  });
+
+  it("refuses an inventory that shows a cell below the threshold", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QP");
+    await enqueue(site);
+    const lease = (await leaseNextTask(db, site))!;
+    const before = await auditCount();
+    await expect(completeTask(db, site, { ...lease, result: { ...inventory, imagesByModality: { CT: 3 } } })).rejects.toThrow(
+      "Result refused: a count below the threshold 10 was not suppressed. Nothing was changed.",
+    );
+    expect(await auditCount()).toBe(before);
+    const [row] = await db.select({ status: siteTasks.status }).from(siteTasks).where(and(eq(siteTasks.id, lease.taskId)));
+    expect(row!.status).toBe("leased");
+  });
+});
