@@ -135,8 +135,8 @@ export type Column<T> = { header: string; cell: (row: T) => ReactNode; className
 /** A table on wide screens; below `md` each row becomes a stacked card with the column names inline. */
 export function DataTable<T>({ label, columns, rows, rowKey }: { label: string; columns: Column<T>[]; rows: T[]; rowKey: (row: T) => string }) {
   return (
-    <div className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
-      <table aria-label={label} className="w-full text-left text-sm">
+    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+      <table aria-label={label} className="block w-full text-left text-sm md:table">
         <thead className="hidden border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600 md:table-header-group">
           <tr>
             {columns.map((column) => (
@@ -146,11 +146,11 @@ export function DataTable<T>({ label, columns, rows, rowKey }: { label: string; 
             ))}
           </tr>
         </thead>
-        <tbody className="divide-y divide-slate-200">
+        <tbody className="block divide-y divide-slate-200 md:table-row-group">
           {rows.map((row) => (
             <tr key={rowKey(row)} className="block px-4 py-3 md:table-row md:p-0">
               {columns.map((column) => (
-                <td key={column.header} className={`flex gap-3 py-1 md:table-cell md:px-4 md:py-3 md:align-top ${column.className ?? ""}`}>
+                <td key={column.header} className={`flex items-baseline gap-3 py-1 md:table-cell md:px-4 md:py-3 md:align-top ${column.className ?? ""}`}>
                   <span className="w-24 shrink-0 text-xs font-medium text-slate-500 md:hidden">{column.header}</span>
                   <div className="min-w-0 break-words">{column.cell(row)}</div>
                 </td>
@@ -172,17 +172,19 @@ export function Pagination({ page, pageSize, total, noun, onPageChange }: { page
       <p>
         Showing {first}–{last} of {total} {noun}
       </p>
-      <div className="flex items-center gap-2">
-        <Button variant="secondary" onClick={() => onPageChange(page - 1)} disabled={page <= 1}>
-          Previous
-        </Button>
-        <span className="px-1">
-          Page {page} of {pages}
-        </span>
-        <Button variant="secondary" onClick={() => onPageChange(page + 1)} disabled={page >= pages}>
-          Next
-        </Button>
-      </div>
+      {pages > 1 ? (
+        <div className="flex items-center gap-2">
+          <Button variant="secondary" onClick={() => onPageChange(page - 1)} disabled={page <= 1}>
+            Previous
+          </Button>
+          <span className="px-1">
+            Page {page} of {pages}
+          </span>
+          <Button variant="secondary" onClick={() => onPageChange(page + 1)} disabled={page >= pages}>
+            Next
+          </Button>
+        </div>
+      ) : null}
     </nav>
   );
 }

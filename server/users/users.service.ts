@@ -28,6 +28,7 @@ async function grantsFor(db: Database, userIds: string[]) {
       role: roleGrants.role,
       siteId: roleGrants.siteId,
       siteCode: sites.code,
+      siteName: sites.name,
       grantedAt: roleGrants.grantedAt,
     })
     .from(roleGrants)
@@ -161,6 +162,9 @@ export async function setUserDisabled(db: Database, actor: Actor, input: TSetDis
 
 /** Issues a new temporary password; the user's existing sessions end and they must choose a new one. */
 export async function resetUserPassword(db: Database, actor: Actor, userId: string) {
+  if (userId === actor.id) {
+    throw new AppError("PRECONDITION_FAILED", "To change your own password, use Change password in your account; a reset would sign you out.");
+  }
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = await hashPassword(temporaryPassword);
   await db.transaction(async (tx) => {

@@ -24,6 +24,7 @@ export function TemporaryPasswordPanel({ title, email, password, onDismiss }: { 
       <h2 id="temporary-password-title" className="text-base font-semibold text-amber-950">
         {title}
       </h2>
+      <p className="mt-1 text-sm font-semibold text-amber-950">This password will not be shown again.</p>
       <p className="mt-1 text-sm text-amber-950">
         Temporary password for <span className="font-medium break-all">{email}</span>. Give it to them through a secure channel; they must choose
         their own password when they first sign in.
@@ -36,11 +37,10 @@ export function TemporaryPasswordPanel({ title, email, password, onDismiss }: { 
           {copyState === "copied" ? "Copied" : "Copy password"}
         </Button>
       </div>
-      <p role="status" className="mt-1 min-h-5 text-sm text-amber-950">
+      <p role="status" className="mt-1 text-sm text-amber-950">
         {copyState === "failed" ? "Could not copy automatically: select the password and copy it by hand." : null}
       </p>
-      <p className="text-sm font-semibold text-amber-950">This password will not be shown again.</p>
-      <Button type="button" className="mt-3" onClick={onDismiss}>
+      <Button type="button" className="mt-2" onClick={onDismiss}>
         I have saved it, dismiss
       </Button>
     </section>

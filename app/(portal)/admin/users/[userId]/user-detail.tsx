@@ -1,0 +1,44 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
+import { useTRPC } from "@/app/_trpc/client";
+import { messageOf } from "@/app/_trpc/errors";
+import { type RoleLabels } from "../user-badges";
+import { AccountCard } from "./account-card";
+import { GrantRoleForm } from "./grant-role-form";
+import { GrantsList } from "./grants-list";
+
+export function UserDetail({ userId, roleLabels }: { userId: string; roleLabels: RoleLabels }) {
+  const trpc = useTRPC();
+  const user = useQuery(trpc.users.byId.queryOptions({ userId }));
+
+  return (
+    <>
+      <Link href="/admin/users" className="mb-4 inline-block text-sm text-nhs-blue underline-offset-2 hover:underline">
+        ← All users
+      </Link>
+      {user.isPending ? (
+        <Loading label="Loading user…" />
+      ) : user.isError ? (
+        <Alert>{messageOf(user.error)}</Alert>
+      ) : (
+        <>
+          <PageHeader title={user.data.name} description={<span className="break-all">{user.data.email}</span>} />
+          <div className="space-y-6">
+            <AccountCard user={user.data} />
+            <div className="grid gap-6 md:grid-cols-2">
+              <Card title="Roles">
+                <GrantsList grants={user.data.grants} roleLabels={roleLabels} />
+              </Card>
+              <Card title="Grant a role">
+                <GrantRoleForm userId={userId} roleLabels={roleLabels} />
+              </Card>
+            </div>
+          </div>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,36 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { Alert, Badge, EmptyState, Loading } from "@/app/_components/ui";
+import { useTRPC } from "@/app/_trpc/client";
+import { messageOf } from "@/app/_trpc/errors";
+
+export function ApprovalSites() {
+  const trpc = useTRPC();
+  const sites = useQuery(trpc.approvals.mySites.queryOptions());
+
+  if (sites.isPending) return <Loading label="Loading your sites…" />;
+  if (sites.isError) return <Alert>{messageOf(sites.error)}</Alert>;
+  if (sites.data.length === 0) {
+    return <EmptyState title="You approve for no site">Ask a platform admin to grant you the approver role for your Trust.</EmptyState>;
+  }
+  return (
+    <div className="space-y-6">
+      {sites.data.map((site) => (
+        <section key={site.siteId} aria-labelledby={`approvals-${site.siteId}`} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5">
+          <div className="mb-3 flex flex-wrap items-center gap-2">
+            <h2 id={`approvals-${site.siteId}`} className="text-base font-semibold text-slate-900">
+              {site.name}
+            </h2>
+            <Badge tone="blue">{site.code}</Badge>
+          </div>
+          <p className="mb-4 text-sm text-slate-600">
+            Project revisions that ask to use {site.name}&apos;s data will appear here for your decision. Each revision needs its own approval: if a
+            researcher changes the cohort, model or outputs, it comes back to you.
+          </p>
+          <EmptyState title="No requests waiting">Nothing needs a decision from {site.code} right now.</EmptyState>
+        </section>
+      ))}
+    </div>
+  );
+}
