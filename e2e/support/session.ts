@@ -16,3 +16,8 @@ export async function signInAndLand(page: Page, email: string, password = E2E_PA
 export function mainNav(page: Page) {
   return page.getByRole("navigation", { name: "Main" });
 }
+
+/** The message a form shows; Next.js' own route announcer is also an alert, outside <main>. */
+export function formAlert(page: Page) {
+  return page.getByRole("main").getByRole("alert");
+}
