@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { siteHealth } from "@/db/schema";
+import { siteHealth, siteTasks } from "@/db/schema";
 import { userActor } from "@/server/audit/actor";
 import type { Viewer } from "@/server/auth/permissions";
 import { getSite } from "@/server/sites/sites.service";
@@ -20,9 +20,16 @@ export async function getSiteDetail(db: Database, siteId: string) {
   return { site, health: health ?? null, status: siteStatusOf(health ?? null), inventory, tokens, tasks };
 }
 
+/** Asks the site for a fresh inventory; an inventory already queued or running is reused, not doubled. */
 export async function requestInventory(db: Database, viewer: Pick<Viewer, "id" | "email">, siteId: string) {
   const site = await getSite(db, siteId);
-  return db.transaction((tx) =>
-    enqueueTask(tx, { siteId, siteCode: site.code, kind: "site_inventory", payload: {}, actor: userActor(viewer), requestedBy: viewer.id }),
-  );
+  return db.transaction(async (tx) => {
+    const [pending] = await tx
+      .select()
+      .from(siteTasks)
+      .where(and(eq(siteTasks.siteId, siteId), eq(siteTasks.kind, "site_inventory"), inArray(siteTasks.status, ["queued", "leased"])))
+      .for("update");
+    if (pending) return pending;
+    return enqueueTask(tx, { siteId, siteCode: site.code, kind: "site_inventory", payload: {}, actor: userActor(viewer), requestedBy: viewer.id });
+  });
 }

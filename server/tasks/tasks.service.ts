@@ -57,6 +57,7 @@ function toLeasedTask(task: SiteTask): LeasedTask {
     attempt: task.attempt,
     maxAttempts: task.maxAttempts,
     leaseExpiresAt: task.leaseExpiresAt!,
+    leaseMs: task.leaseMs,
   };
 }
 
@@ -101,6 +102,11 @@ export async function claimTask(db: Database, site: SiteRef, waitMs: number, sig
     const subscription = notifier.subscribe(site.id);
     try {
       const task = await leaseNextTask(db, site);
+      if (task && signal?.aborted) {
+        // The worker hung up while we leased: hand the task straight back rather than let the lease lapse.
+        await releaseTask(db, site, task);
+        return null;
+      }
       if (task) return task;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signal?.aborted) return null;
@@ -113,11 +119,12 @@ export async function claimTask(db: Database, site: SiteRef, waitMs: number, sig
 
 /** Loads the task for update and checks the caller holds its current, unexpired lease. */
 async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leaseId: string): Promise<SiteTask> {
-  const [task] = await tx
-    .select()
+  const [row] = await tx
+    .select({ task: siteTasks, isLeaseLive: sql<boolean>`coalesce(${siteTasks.leaseExpiresAt} > now(), false)` })
     .from(siteTasks)
     .where(and(eq(siteTasks.id, taskId), eq(siteTasks.siteId, site.id)))
     .for("update");
+  const task = row?.task;
   // Another site's task looks exactly like a missing one.
   if (!task) throw new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
   const refuse = (why: string) => new AppError("CONFLICT", `${why} Nothing was changed.`);
@@ -133,7 +140,8 @@ async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leaseId: st
       throw refuse("Your lease on this task expired and it went back to the queue.");
     case "leased":
       if (task.leaseId !== leaseId) throw refuse("Your lease on this task expired and the task was handed out again.");
-      if (task.leaseExpiresAt && task.leaseExpiresAt.getTime() <= Date.now()) throw refuse("Your lease on this task has expired.");
+      // Judged by the database clock, the same one that set the expiry.
+      if (!row.isLeaseLive) throw refuse("Your lease on this task has expired.");
       return task;
   }
 }
@@ -166,7 +174,7 @@ export async function completeTask(db: Database, site: SiteRef, input: { taskId:
     checkResultPolicy(kind, task.payload, parsed.data);
     await tx
       .update(siteTasks)
-      .set({ status: "done", result: parsed.data, progress: 100, leaseExpiresAt: null, finishedAt: sql`now()` })
+      .set({ status: "done", result: parsed.data, progress: 100, leaseExpiresAt: null, finishedAt: sql`now()`, failureCode: null, failureMessage: null })
       .where(eq(siteTasks.id, task.id));
     await recordAudit(tx, { actor: siteActor(site), action: "task.completed", subject: subjectOf(task.id), details: { kind, attempt: task.attempt } });
   });

@@ -3,6 +3,7 @@ import {
   ZClaimResult,
   ZCompleteInput,
   ZFailInput,
+  ZFailResult,
   ZHeartbeatInput,
   ZHeartbeatResult,
   ZProgressInput,
@@ -32,6 +33,6 @@ export const workerRouter = createTRPCRouter({
     .output(ZProgressResult)
     .mutation(({ ctx, input }) => renewLease(ctx.db, ctx.site, input)),
   complete: workerProcedure.input(ZCompleteInput).mutation(({ ctx, input }) => completeTask(ctx.db, ctx.site, input)),
-  fail: workerProcedure.input(ZFailInput).mutation(({ ctx, input }) => failTask(ctx.db, ctx.site, input)),
+  fail: workerProcedure.input(ZFailInput).output(ZFailResult).mutation(({ ctx, input }) => failTask(ctx.db, ctx.site, input)),
   release: workerProcedure.input(ZReleaseInput).mutation(({ ctx, input }) => releaseTask(ctx.db, ctx.site, input)),
 });

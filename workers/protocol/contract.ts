@@ -64,6 +64,8 @@ export const ZLeasedTask = z.object({
   attempt: z.number().int().positive(),
   maxAttempts: z.number().int().positive(),
   leaseExpiresAt: z.date(),
+  /** How long each renewal extends the lease; lets the worker pace its renewals without clock sync. */
+  leaseMs: z.number().int().positive().optional(),
 });
 export type LeasedTask = z.infer<typeof ZLeasedTask>;
 export const ZClaimResult = z.object({ task: ZLeasedTask.nullable() });
@@ -83,6 +85,7 @@ export const ZFailInput = ZLeaseRef.extend({
   retryable: z.boolean(),
 });
 export const ZReleaseInput = ZLeaseRef;
+export const ZFailResult = z.object({ status: z.enum(["queued", "failed"]) });
 
 // ---- per-kind payloads and results -----------------------------------------------------------
 
