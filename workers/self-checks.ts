@@ -1,0 +1,35 @@
+import { constants } from "node:fs";
+import { access, opendir } from "node:fs/promises";
+import type { SelfCheck } from "./protocol/contract";
+import { describeErrorSafely } from "./log";
+import type { SiteDb } from "./site-db";
+
+/**
+ * Checks the hub shows on the site's health (a failing one marks the site degraded). Messages say
+ * what is wrong without connection strings, paths of patient files or row data.
+ */
+const DB_CHECK_TIMEOUT_MS = 2_000;
+
+export async function runSelfChecks(siteDb: SiteDb, dataDir: string): Promise<SelfCheck[]> {
+  return Promise.all([checkSiteDatabase(siteDb), checkDataDir(dataDir)]);
+}
+
+async function checkSiteDatabase(siteDb: SiteDb): Promise<SelfCheck> {
+  try {
+    await siteDb.ping(DB_CHECK_TIMEOUT_MS);
+    return { name: "site_database", ok: true };
+  } catch (error) {
+    return { name: "site_database", ok: false, message: `SELECT 1 failed: ${describeErrorSafely(error)}`.slice(0, 500) };
+  }
+}
+
+async function checkDataDir(dataDir: string): Promise<SelfCheck> {
+  try {
+    await access(dataDir, constants.R_OK | constants.X_OK);
+    // Opening the folder proves it is listable without walking what may be millions of files.
+    await (await opendir(dataDir)).close();
+    return { name: "data_dir", ok: true };
+  } catch (error) {
+    return { name: "data_dir", ok: false, message: `image folder not readable: ${describeErrorSafely(error)}` };
+  }
+}

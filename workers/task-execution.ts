@@ -1,0 +1,134 @@
+import type { LeasedTask, TaskKind } from "./protocol/contract";
+import { createBackoff, sleep } from "./backoff";
+import { HubError, type HubClient } from "./hub-client";
+import type { Logger } from "./log";
+import type { SitePolicy } from "./policy";
+import type { SiteDb } from "./site-db";
+import { executeTask, type TaskHandler, type TaskOutcome } from "./tasks/base";
+import { TASK_HANDLERS } from "./tasks/registry";
+
+/**
+ * One leased task from claim to report: runs its handler, keeps the lease alive (every third of
+ * the lease, and on each progress call), then completes, fails or releases it exactly once.
+ */
+export type TaskDeps = { hub: HubClient; log: Logger; policy: SitePolicy; policyPath: string; siteDb: SiteDb; dataDir: string; hubNow: () => number };
+
+export type StopReason = "cancelled" | "shutdown" | "lease_lost";
+
+export type RunningTask = {
+  taskId: string;
+  /** Stops the handler; a cancelled or lost task is not reported, a shut-down one is released by `release`. */
+  abort: (reason: StopReason) => void;
+  /** Hands the task back to the hub's queue unless it was already reported. */
+  release: () => Promise<void>;
+  finished: Promise<void>;
+};
+
+const REPORT_ATTEMPTS = 8;
+const MIN_RENEW_MS = 250;
+
+export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
+  const log = deps.log.child({ taskId: task.taskId, attempt: task.attempt, kind: task.kind });
+  const controller = new AbortController();
+  let stopReason: StopReason | null = null;
+  let isSettled = false;
+  let leaseExpiresAt = task.leaseExpiresAt.getTime();
+  let renewTimer: NodeJS.Timeout | undefined;
+  let isRenewing = true;
+  const lease = { taskId: task.taskId, leaseId: task.leaseId };
+
+  const abort = (reason: StopReason) => {
+    if (stopReason) return;
+    stopReason = reason;
+    if (reason === "cancelled" || reason === "lease_lost") isSettled = true;
+    log.info(reason === "cancelled" ? "Task cancelled by the hub; stopping it" : reason === "lease_lost" ? "Lease lost; stopping the task" : "Stopping the task for shutdown", { reason });
+    controller.abort(reason);
+  };
+
+  const renew = async (percent: number, message?: string) => {
+    if (isSettled) return;
+    try {
+      const { leaseExpiresAt: next } = await deps.hub.progress({ ...lease, percent, message: message?.slice(0, 200) });
+      leaseExpiresAt = next.getTime();
+    } catch (error) {
+      // The hub no longer knows this lease: nothing the handler computes can be submitted.
+      if (error instanceof HubError && (error.kind === "conflict" || error.kind === "not_found")) abort("lease_lost");
+      else log.warn("Could not renew the lease; will retry", { reason: error instanceof Error ? error.message : "unknown" });
+    }
+  };
+  let lastPercent = 0;
+  const scheduleRenewal = () => {
+    // The contract gives the expiry, not the lease length, so renew at a third of what remains.
+    const delay = Math.max(MIN_RENEW_MS, (leaseExpiresAt - deps.hubNow()) / 3);
+    renewTimer = setTimeout(() => void renew(lastPercent).finally(() => isRenewing && !isSettled && scheduleRenewal()), delay);
+  };
+  const stopRenewing = () => {
+    isRenewing = false;
+    clearTimeout(renewTimer);
+  };
+
+  const report = async (outcome: TaskOutcome): Promise<void> => {
+    if (outcome.type === "aborted" || isSettled) return;
+    const backoff = createBackoff();
+    for (let attempt = 1; attempt <= REPORT_ATTEMPTS && !isSettled; attempt++) {
+      try {
+        if (outcome.type === "complete") {
+          await deps.hub.complete({ ...lease, result: outcome.result });
+          log.info("Task completed");
+        } else {
+          const { status } = await deps.hub.fail({ ...lease, code: outcome.code, message: outcome.message.slice(0, 1000), retryable: outcome.isRetryable });
+          log.info("Task failed", { code: outcome.code, retryable: outcome.isRetryable, hubStatus: status });
+        }
+        isSettled = true;
+        return;
+      } catch (error) {
+        if (!(error instanceof HubError) || error.kind === "unreachable" || error.kind === "unauthorized") {
+          await sleep(backoff.nextDelayMs());
+          continue;
+        }
+        if (error.kind === "rejected" && outcome.type === "complete") {
+          // The hub's own output check refused the result: record why instead of leaving the task leased.
+          log.error("The hub refused the result", { reason: error.message });
+          outcome = { type: "fail", code: "handler_error", message: error.message, isRetryable: false };
+          continue;
+        }
+        log.warn("The hub did not accept the report", { reason: error.message, hubError: error.kind });
+        isSettled = true;
+        return;
+      }
+    }
+    if (!isSettled) log.error("Could not report the task to the hub; it returns to the queue when the lease expires");
+  };
+
+  const run = async () => {
+    log.info("Task started", { maxAttempts: task.maxAttempts });
+    scheduleRenewal();
+    const handler = TASK_HANDLERS[task.kind] as TaskHandler<TaskKind>;
+    const progress = async (percent: number, message?: string) => {
+      lastPercent = Math.min(100, Math.max(0, percent));
+      await renew(lastPercent, message);
+    };
+    const outcome = await executeTask(task, handler, { ...deps, log, signal: controller.signal, progress });
+    await report(outcome);
+    stopRenewing();
+  };
+
+  const finished = run().catch((error: unknown) => {
+    stopRenewing();
+    log.error("Task runner crashed", { error: error instanceof Error ? error.name : "unknown" });
+  });
+
+  const release = async () => {
+    if (isSettled) return;
+    isSettled = true;
+    stopRenewing();
+    try {
+      await deps.hub.release(lease);
+      log.info("Task released back to the hub's queue");
+    } catch (error) {
+      log.warn("Could not release the task; it returns to the queue when the lease expires", { reason: error instanceof Error ? error.message : "unknown" });
+    }
+  };
+
+  return { taskId: task.taskId, abort, release, finished };
+}

@@ -1,0 +1,89 @@
+import { SUPPRESSED, type Cell } from "../protocol/contract";
+import { suppressionThreshold } from "../policy";
+import type { TaskHandler } from "./base";
+
+/**
+ * What the site holds, as suppressed aggregates only: persons, observation years, images per
+ * modality and the most common conditions. Every cell below the threshold, zero included, leaves
+ * as "suppressed", so a small count cannot be told apart from none.
+ */
+const TOP_CONDITIONS = 10;
+const STATEMENT_TIMEOUT_MS = 60_000;
+const STANDARD_MODALITIES = ["CT", "MR", "XR", "US"] as const;
+
+// The SNOMED procedure concepts the FLIP synthetic data uses; other vocabularies are matched by name.
+const MODALITY_BY_CONCEPT_ID: Record<number, string> = { 4300757: "CT", 4013636: "MR" };
+const MODALITY_BY_NAME: [RegExp, string][] = [
+  [/^CT$|computed tomograph/i, "CT"],
+  [/^MRI?$|magnetic resonance/i, "MR"],
+  [/^(XR|DX|CR|RG)$|x-?ray|radiograph/i, "XR"],
+  [/^US$|ultraso/i, "US"],
+];
+
+export function modalityCode(conceptId: number, conceptName: string | null): string {
+  const known = MODALITY_BY_CONCEPT_ID[conceptId];
+  if (known) return known;
+  const name = (conceptName ?? "").trim();
+  return MODALITY_BY_NAME.find(([pattern]) => pattern.test(name))?.[1] ?? "OTHER";
+}
+
+export function suppress(count: number, threshold: number): Cell {
+  return count >= threshold ? count : SUPPRESSED;
+}
+
+type CountRow = { n: number };
+type ConceptCountRow = { concept_id: number; name: string | null; n: number };
+
+export const siteInventoryTask: TaskHandler<"site_inventory"> = {
+  kind: "site_inventory",
+  async run(payload, ctx) {
+    const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
+    const t = ctx.siteDb.table;
+    const counts = await ctx.siteDb.readOnly(
+      async (query) => {
+        const [persons] = await query<CountRow>(`SELECT count(*)::int AS n FROM ${t("person")}`);
+        await ctx.progress(25, "persons counted");
+        // Whole years of observation across all periods: date - date is a day count.
+        const [years] = await query<CountRow>(
+          `SELECT coalesce(floor(sum(observation_period_end_date - observation_period_start_date) / 365.25), 0)::int AS n FROM ${t("observation_period")}`,
+        );
+        await ctx.progress(50, "observation periods summed");
+        const images = await query<ConceptCountRow>(
+          `SELECT io.modality_concept_id AS concept_id, c.concept_name AS name, count(*)::int AS n
+             FROM ${t("image_occurrence")} io LEFT JOIN ${t("concept")} c ON c.concept_id = io.modality_concept_id
+            GROUP BY io.modality_concept_id, c.concept_name`,
+        );
+        await ctx.progress(75, "images counted");
+        // Concept 0 means "no matching concept" in OMOP: not a condition worth listing.
+        const conditions = await query<ConceptCountRow>(
+          `SELECT co.condition_concept_id AS concept_id, c.concept_name AS name, count(DISTINCT co.person_id)::int AS n
+             FROM ${t("condition_occurrence")} co LEFT JOIN ${t("concept")} c ON c.concept_id = co.condition_concept_id
+            WHERE co.condition_concept_id <> 0
+            GROUP BY co.condition_concept_id, c.concept_name
+            ORDER BY n DESC, co.condition_concept_id ASC
+            LIMIT $1`,
+          [TOP_CONDITIONS],
+        );
+        return { persons: persons?.n ?? 0, years: years?.n ?? 0, images, conditions };
+      },
+      { statementTimeoutMs: STATEMENT_TIMEOUT_MS, signal: ctx.signal },
+    );
+    // Sum per modality before suppressing, so two concepts for "CT" are judged as one cell.
+    const perModality = new Map<string, number>(STANDARD_MODALITIES.map((m) => [m, 0]));
+    for (const row of counts.images) {
+      const code = modalityCode(row.concept_id, row.name);
+      perModality.set(code, (perModality.get(code) ?? 0) + row.n);
+    }
+    return {
+      threshold,
+      persons: suppress(counts.persons, threshold),
+      observationYears: suppress(counts.years, threshold),
+      imagesByModality: Object.fromEntries([...perModality].map(([code, n]) => [code, suppress(n, threshold)])),
+      topConditions: counts.conditions.map((c) => ({
+        conceptId: c.concept_id,
+        name: (c.name ?? `Concept ${c.concept_id}`).slice(0, 255),
+        persons: suppress(c.n, threshold),
+      })),
+    };
+  },
+};
