@@ -31,7 +31,11 @@ export function CreateSiteForm() {
       return; // Shown from `create.error`, beside its field when it names one.
     }
     form.reset();
-    await Promise.all([queryClient.invalidateQueries(trpc.sites.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]);
+    await Promise.all([
+      queryClient.invalidateQueries(trpc.sites.pathFilter()),
+      queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()),
+      queryClient.invalidateQueries(trpc.audit.pathFilter()),
+    ]);
   }
 
   return (

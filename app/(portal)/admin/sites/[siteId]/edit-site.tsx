@@ -1,12 +1,12 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState, type FormEvent } from "react";
-import { Alert, Button, Card, Loading, PageHeader, TextField } from "@/app/_components/ui";
+import { Alert, Button, Card, Loading, TextField } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 
+/** The site's own details; the code is fixed, name and region can change. */
 export function EditSite({ siteId }: { siteId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -26,37 +26,27 @@ export function EditSite({ siteId }: { siteId: string }) {
       return; // Shown from `update.error`, beside its field when it names one.
     }
     setIsSaved(true);
-    await Promise.all([queryClient.invalidateQueries(trpc.sites.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]);
+    await Promise.all([
+      queryClient.invalidateQueries(trpc.sites.pathFilter()),
+      queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()),
+      queryClient.invalidateQueries(trpc.audit.pathFilter()),
+    ]);
   }
 
+  if (site.isPending) return <Loading label="Loading site details…" />;
+  if (site.isError) return <Alert>{messageOf(site.error)}</Alert>;
   return (
-    <>
-      <Link href="/admin/sites" className="mb-4 inline-block text-sm text-nhs-blue underline-offset-2 hover:underline">
-        ← All sites
-      </Link>
-      {site.isPending ? (
-        <Loading label="Loading site…" />
-      ) : site.isError ? (
-        <Alert>{messageOf(site.error)}</Alert>
-      ) : (
-        <>
-          <PageHeader title={site.data.name} description={`Site code ${site.data.code} · ${site.data.region}`} />
-          <div className="max-w-xl">
-            <Card title="Site details">
-              <form onSubmit={onSubmit} noValidate className="space-y-3">
-                {hasUnshownError ? <Alert>{messageOf(update.error)}</Alert> : null}
-                {isSaved ? <Alert tone="success">Changes saved.</Alert> : null}
-                <TextField label="Code" name="code" defaultValue={site.data.code} readOnly hint="The code identifies the site to its worker and in the audit log, so it cannot change." className="w-full rounded-md border border-slate-200 bg-slate-100 px-3 py-2 font-mono text-sm text-slate-700" />
-                <TextField label="Name" name="name" defaultValue={site.data.name} autoComplete="off" errors={errors.name} onChange={() => setIsSaved(false)} />
-                <TextField label="Region" name="region" defaultValue={site.data.region} autoComplete="off" errors={errors.region} onChange={() => setIsSaved(false)} />
-                <Button type="submit" disabled={update.isPending}>
-                  {update.isPending ? "Saving…" : "Save changes"}
-                </Button>
-              </form>
-            </Card>
-          </div>
-        </>
-      )}
-    </>
+    <Card title="Site details">
+      <form onSubmit={onSubmit} noValidate className="space-y-3">
+        {hasUnshownError ? <Alert>{messageOf(update.error)}</Alert> : null}
+        {isSaved ? <Alert tone="success">Changes saved.</Alert> : null}
+        <TextField label="Code" name="code" defaultValue={site.data.code} readOnly hint="The code identifies the site to its worker and in the audit log, so it cannot change." className="w-full rounded-md border border-slate-200 bg-slate-100 px-3 py-2 font-mono text-sm text-slate-700" />
+        <TextField label="Name" name="name" defaultValue={site.data.name} autoComplete="off" errors={errors.name} onChange={() => setIsSaved(false)} />
+        <TextField label="Region" name="region" defaultValue={site.data.region} autoComplete="off" errors={errors.region} onChange={() => setIsSaved(false)} />
+        <Button type="submit" disabled={update.isPending}>
+          {update.isPending ? "Saving…" : "Save changes"}
+        </Button>
+      </form>
+    </Card>
   );
 }

@@ -1,0 +1,12 @@
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@/server/root";
+
+type Outputs = inferRouterOutputs<AppRouter>["siteNetwork"];
+
+export type SiteMonitorRow = Outputs["monitor"][number];
+export type SiteDetail = Outputs["detail"];
+export type SiteStatus = SiteDetail["status"];
+export type SiteHealthReport = NonNullable<SiteDetail["health"]>;
+export type SiteInventory = NonNullable<SiteDetail["inventory"]>;
+export type SiteTokenRow = SiteDetail["tokens"][number];
+export type SiteTaskRow = SiteDetail["tasks"][number];
