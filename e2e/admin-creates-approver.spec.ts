@@ -69,6 +69,7 @@ test.describe.serial("an admin brings a new approver on board", () => {
 
     // The temporary password no longer works.
     await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
     await signIn(page, email, temporaryPassword);
     await expect(formAlert(page)).toHaveText("That email and password do not match an account.");
   });
