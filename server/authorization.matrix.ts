@@ -1,7 +1,11 @@
 import type { inferRouterInputs } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { roleGrants, type Site } from "@/db/schema";
+import { projects, roleGrants, siteApprovals, type Site } from "@/db/schema";
+import { runCohort } from "@/server/cohorts/cohorts.service";
+import { initialBundle } from "@/server/projects/bundle";
+import { addMember, createProject, reviseBundle, submitProject } from "@/server/projects/projects.service";
+import { ZCohortDefinition } from "@/workers/protocol/cohort-definition";
 import type { Viewer } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
 import { FIXTURE_PASSWORD, makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
@@ -25,7 +29,7 @@ type InputOf<P extends ProcedurePath> = P extends `${infer R extends keyof Input
 export const ACTORS = ["signedOut", "researcher", "approverA", "approverB", "admin", "temporaryPassword", "noGrants"] as const;
 export type ActorName = (typeof ACTORS)[number];
 
-export type World = { db: Database; siteA: Site; siteB: Site; viewers: Record<ActorName, Viewer | null> };
+export type World = { db: Database; siteA: Site; siteB: Site; viewers: Record<ActorName, Viewer | null>; projectId: string };
 
 /** Two sites and one viewer per actor. The temporary-password user holds every grant, so only the password can refuse them. */
 export async function buildWorld(db: Database): Promise<World> {
@@ -43,7 +47,32 @@ export async function buildWorld(db: Database): Promise<World> {
   };
   const signedIn = await Promise.all(Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const));
   const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
-  return { db, siteA, siteB, viewers };
+  const world = { db, siteA, siteB, viewers, projectId: "" };
+  world.projectId = await researcherProject(world);
+  return world;
+}
+
+const COHORT = { version: 1, entry: { type: "condition", concepts: [{ conceptId: 443454, includeDescendants: true }] }, inclusionRules: [] } as const;
+
+/** A project the researcher owns, with a cohort defined; only its members can see it. */
+async function researcherProject(world: Pick<World, "db" | "viewers">): Promise<string> {
+  const researcher = world.viewers.researcher!;
+  const project = await createProject(world.db, researcher, { title: `Matrix project ${++unique}`, purpose: "A purpose long enough to be accepted by the schema." });
+  const bundle = { ...initialBundle("A purpose long enough to be accepted by the schema."), cohort: ZCohortDefinition.parse(COHORT) };
+  await reviseBundle(world.db, researcher, project.id, bundle);
+  return project.id;
+}
+
+/** A fresh request pending at site A, so each allowed decision has something to decide. */
+async function pendingAtSiteA(world: World): Promise<string> {
+  const projectId = await researcherProject(world);
+  await submitProject(world.db, world.viewers.researcher!, projectId, [world.siteA.id]);
+  const [approval] = await world.db
+    .select({ id: siteApprovals.id })
+    .from(siteApprovals)
+    .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
+    .where(eq(projects.id, projectId));
+  return approval!.id;
 }
 
 export const SIGN_IN_FIRST = "Sign in to continue.";
@@ -58,6 +87,8 @@ type Row<P extends ProcedurePath> = {
   allowed: readonly ActorName[];
   /** What a signed-in actor outside `allowed` is told; absent when every signed-in actor is allowed. */
   refusal?: string;
+  /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
+  refusalCode?: "FORBIDDEN" | "NOT_FOUND";
   /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
   everyoneRefusedWith?: { code: string; message: string };
   input: (world: World) => InputOf<P> | Promise<InputOf<P>>;
@@ -74,6 +105,10 @@ async function freshTarget(world: World) {
   return makeUser(world.db, [{ role: "researcher" }]);
 }
 
+const NOT_A_MEMBER = "No project with that id, or you are not a member of it.";
+/** Project procedures: only members (here, the owning researcher) may call; everyone else is told it does not exist. */
+const projectOnly = <P extends ProcedurePath>(input: Row<P>["input"]): Row<P> => ({ allowed: ["researcher"], refusal: NOT_A_MEMBER, refusalCode: "NOT_FOUND", input });
+
 const lease = { taskId: "00000000-0000-4000-8000-000000000001", leaseId: "00000000-0000-4000-8000-000000000002" };
 const forWorkersOnly = { allowed: [], everyoneRefusedWith: SITE_TOKEN_REQUIRED } as const;
 
@@ -84,6 +119,38 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     input: () => ({ currentPassword: FIXTURE_PASSWORD, newPassword: "matrix-new-password", confirmPassword: "matrix-new-password" }),
   },
   "approvals.mySites": { allowed: ACTIVE, input: none },
+  "approvals.pendingCount": { allowed: ACTIVE, input: none },
+  "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
+  "approvals.request": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w) }) },
+  "approvals.decide": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
+  },
+  "cohorts.run": projectOnly<"cohorts.run">((w) => researcherProject(w).then((projectId) => ({ projectId, purpose: "feasibility", siteIds: [w.siteA.id] }))),
+  "cohorts.runs": projectOnly<"cohorts.runs">((w) => ({ projectId: w.projectId })),
+  "cohorts.result": projectOnly<"cohorts.result">(async (w) => {
+    const projectId = await researcherProject(w);
+    const run = await runCohort(w.db, w.viewers.researcher!, { projectId, purpose: "feasibility", siteIds: [w.siteA.id] });
+    return { projectId, runId: run.id };
+  }),
+  "projects.list": { allowed: ACTIVE, input: () => ({}) },
+  "projects.newDecisions": { allowed: ACTIVE, input: none },
+  "projects.create": { allowed: ["researcher"], refusal: NO_ACCESS, input: () => ({ title: `Created ${++unique}`, purpose: "Enough words to describe why this project exists." }) },
+  "projects.byId": projectOnly<"projects.byId">((w) => ({ projectId: w.projectId })),
+  "projects.revisions": projectOnly<"projects.revisions">((w) => ({ projectId: w.projectId })),
+  "projects.markDecisionsSeen": projectOnly<"projects.markDecisionsSeen">(async (w) => ({ projectId: await researcherProject(w) })),
+  "projects.updateBundle": projectOnly<"projects.updateBundle">(async (w) => ({ projectId: await researcherProject(w), bundle: { ...initialBundle(`Changed purpose number ${++unique} for the matrix.`) } })),
+  "projects.submit": projectOnly<"projects.submit">(async (w) => ({ projectId: await researcherProject(w), siteIds: [w.siteA.id] })),
+  "projects.addMember": projectOnly<"projects.addMember">(async (w) => ({ projectId: await researcherProject(w), email: (await freshTarget(w)).email, role: "viewer" })),
+  "projects.removeMember": projectOnly<"projects.removeMember">(async (w) => {
+    const projectId = await researcherProject(w);
+    const member = await freshTarget(w);
+    await addMember(w.db, w.viewers.researcher!, { projectId, email: member.email, role: "member" });
+    return { projectId, userId: member.id };
+  }),
+  "projects.close": projectOnly<"projects.close">(async (w) => ({ projectId: await researcherProject(w) })),
+  "vocabulary.search": { allowed: ACTIVE, input: () => ({ query: "stroke" }) },
   "approvals.site": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "audit.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: () => ({}) },
   "audit.actions": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },

@@ -19,7 +19,7 @@ function expectedRefusal(path: ProcedurePath, actor: ActorName) {
   if (everyoneRefusedWith) return everyoneRefusedWith;
   if (actor === "signedOut") return { code: "UNAUTHORIZED", message: SIGN_IN_FIRST };
   if (actor === "temporaryPassword") return { code: "FORBIDDEN", message: SET_PASSWORD_FIRST };
-  return { code: "FORBIDDEN", message: MATRIX[path].refusal };
+  return { code: MATRIX[path].refusalCode ?? "FORBIDDEN", message: MATRIX[path].refusal };
 }
 
 // One world for the file: no refused call may change it, and allowed calls act on fresh targets.

@@ -1,19 +1,25 @@
 import { accountRouter } from "./account/router";
 import { approvalsRouter } from "./approvals/router";
 import { auditRouter } from "./audit/router";
+import { cohortsRouter } from "./cohorts/router";
+import { projectsRouter } from "./projects/router";
 import { siteNetworkRouter } from "./site-network/router";
 import { sitesRouter } from "./sites/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 import { usersRouter } from "./users/router";
+import { vocabularyRouter } from "./vocabulary/router";
 import { workerRouter } from "./worker/router";
 
 export const appRouter = createTRPCRouter({
   account: accountRouter,
   approvals: approvalsRouter,
   audit: auditRouter,
+  cohorts: cohortsRouter,
+  projects: projectsRouter,
   siteNetwork: siteNetworkRouter,
   sites: sitesRouter,
   users: usersRouter,
+  vocabulary: vocabularyRouter,
   worker: workerRouter,
 });
 

@@ -3,7 +3,9 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Database } from "@/db/client";
 import { AppError, toFieldErrors } from "./errors";
-import { hasAccess, hasRole, type Scope, type Viewer } from "./auth/permissions";
+import { hasAccess, hasProjectAccess, hasRole, type ProjectScope, type Scope, type Viewer } from "./auth/permissions";
+import { and, eq } from "drizzle-orm";
+import { projectMembers, projects } from "@/db/schema";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/workers/protocol/contract";
 import { recordProtocolMismatch } from "./site-network/site-health.service";
 import { resolveSiteByToken } from "./site-network/site-tokens.service";
@@ -74,6 +76,24 @@ export const siteApproverProcedure = (scope: Extract<Scope, "approvals:read" | "
       throw new TRPCError({ code: "FORBIDDEN", message: "Only an approver for this site can do this." });
     }
     return next({ ctx: { ...ctx, siteId: input.siteId } });
+  });
+
+/**
+ * Requires membership of the project named by `projectId` in the input, with a role that grants
+ * `scope`. Membership is checked in the query: a non-member gets NOT_FOUND, as if it did not exist.
+ */
+export const projectProcedure = (scope: ProjectScope) =>
+  protectedProcedure.input(z.object({ projectId: z.uuid("Choose a project") })).use(async ({ ctx, input, next }) => {
+    const [membership] = await ctx.db
+      .select({ role: projectMembers.role, status: projects.status, title: projects.title })
+      .from(projectMembers)
+      .innerJoin(projects, eq(projects.id, projectMembers.projectId))
+      .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.userId, ctx.viewer.id)));
+    if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
+    if (!hasProjectAccess(membership.role, scope)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `Your role on this project (${membership.role}) does not allow this.` });
+    }
+    return next({ ctx: { ...ctx, project: { id: input.projectId, role: membership.role, status: membership.status, title: membership.title } } });
   });
 
 /**

@@ -53,7 +53,7 @@ describe("loadConfig", () => {
       concurrency: 1,
       heartbeatMs: 5_000,
       shutdownGraceMs: 20_000,
-      policy: { site: "KCH", allowedTaskKinds: ["site_inventory"], minCellCount: 10, allowFeasibility: true, maxRounds: 50, minCohortSize: 10, requireDifferentialPrivacy: false },
+      policy: { site: "KCH", allowedTaskKinds: ["site_inventory", "cohort_count"], minCellCount: 10, allowFeasibility: true, maxRounds: 50, minCohortSize: 10, requireDifferentialPrivacy: false },
     });
   });
 

@@ -1,4 +1,5 @@
 export * from "./audit";
+export * from "./projects";
 export * from "./sign-in";
 export * from "./site-network";
 export * from "./sites";

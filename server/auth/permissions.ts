@@ -1,4 +1,4 @@
-import type { Role } from "@/db/schema";
+import type { ProjectRole, Role } from "@/db/schema";
 
 /**
  * Permissions are data: each role grants a set of `resource:action` scopes. Approver scopes
@@ -6,11 +6,24 @@ import type { Role } from "@/db/schema";
  */
 export const ROLE_SCOPES = {
   admin: ["users:read", "users:write", "sites:read", "sites:write", "audit:read", "network:read"],
-  researcher: ["network:read"],
+  researcher: ["network:read", "projects:create"],
   approver: ["network:read", "approvals:read", "approvals:decide"],
 } as const satisfies Record<Role, readonly string[]>;
 
 export type Scope = (typeof ROLE_SCOPES)[Role][number];
+
+/** Inside a project, what each project role may do. */
+export const PROJECT_ROLE_SCOPES = {
+  owner: ["project:read", "project:edit", "project:submit", "project:members", "project:close", "cohort:run"],
+  member: ["project:read", "project:edit", "project:submit", "cohort:run"],
+  viewer: ["project:read"],
+} as const satisfies Record<ProjectRole, readonly string[]>;
+
+export type ProjectScope = (typeof PROJECT_ROLE_SCOPES)[ProjectRole][number];
+
+export function hasProjectAccess(role: ProjectRole | null, scope: ProjectScope): boolean {
+  return !!role && (PROJECT_ROLE_SCOPES[role] as readonly string[]).includes(scope);
+}
 
 export type ViewerGrant = { id: string; role: Role; siteId: string | null; siteCode: string | null; siteName: string | null };
 

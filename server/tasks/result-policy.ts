@@ -13,10 +13,21 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       const r = TASK_SCHEMAS.site_inventory.result.parse(result);
       if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
       const cells: Cell[] = [r.persons, r.observationYears, ...Object.values(r.imagesByModality), ...r.topConditions.map((c) => c.persons)];
-      if (cells.some((c) => c !== SUPPRESSED && c < r.threshold)) refuse(`a count below the threshold ${r.threshold} was not suppressed`);
+      assertSuppressed(cells, r.threshold);
+      return;
+    }
+    case "cohort_count": {
+      const asked = TASK_SCHEMAS.cohort_count.payload.parse(payload).minCellCount ?? 1;
+      const r = TASK_SCHEMAS.cohort_count.result.parse(result);
+      if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
+      assertSuppressed([r.total, ...r.attrition.map((a) => a.remaining), ...r.ageBands.map((b) => b.persons), ...r.sex.map((s) => s.persons)], r.threshold);
       return;
     }
   }
+}
+
+function assertSuppressed(cells: Cell[], threshold: number): void {
+  if (cells.some((c) => c !== SUPPRESSED && c < threshold)) refuse(`a count below the threshold ${threshold} was not suppressed`);
 }
 
 function refuse(why: string): never {

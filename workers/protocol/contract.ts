@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZCohortDefinition } from "./cohort-definition";
 
 /**
  * The worker protocol: the one module of schemas that both the hub's worker router and the site
@@ -9,7 +10,7 @@ export const PROTOCOL_VERSION = 1;
 /** Sent on every worker call; the hub refuses other versions with a message naming both. */
 export const PROTOCOL_HEADER = "x-flip-protocol";
 
-export const TASK_KINDS = ["site_inventory"] as const;
+export const TASK_KINDS = ["site_inventory", "cohort_count"] as const;
 export const ZTaskKind = z.enum(TASK_KINDS);
 export type TaskKind = z.infer<typeof ZTaskKind>;
 
@@ -110,6 +111,27 @@ export const ZSiteInventoryResult = z.object({
 });
 export type SiteInventoryResult = z.infer<typeof ZSiteInventoryResult>;
 
+export const AGE_BANDS = ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+"] as const;
+
+export const ZCohortCountPayload = z.object({
+  definition: ZCohortDefinition,
+  /** "feasibility" runs before approval and only where the site's policy allows feasibility queries. */
+  purpose: z.enum(["feasibility", "approved"]),
+  minCellCount: z.number().int().min(1).max(1000).optional(),
+});
+export type CohortCountPayload = z.infer<typeof ZCohortCountPayload>;
+
+export const ZCohortCountResult = z.object({
+  threshold: z.number().int().min(1),
+  total: ZCell,
+  /** Persons remaining after the entry event and demographics, then after each inclusion rule in order. */
+  attrition: z.array(z.object({ rule: z.string().max(120), remaining: ZCell })).max(21),
+  ageBands: z.array(z.object({ band: z.enum(AGE_BANDS), persons: ZCell })).length(AGE_BANDS.length),
+  sex: z.array(z.object({ sex: z.enum(["male", "female", "other"]), persons: ZCell })).length(3),
+});
+export type CohortCountResult = z.infer<typeof ZCohortCountResult>;
+
 export const TASK_SCHEMAS = {
   site_inventory: { payload: ZSiteInventoryPayload, result: ZSiteInventoryResult },
+  cohort_count: { payload: ZCohortCountPayload, result: ZCohortCountResult },
 } as const satisfies Record<TaskKind, { payload: z.ZodType; result: z.ZodType }>;

@@ -1,6 +1,7 @@
-import { SUPPRESSED, type Cell } from "../protocol/contract";
 import { suppressionThreshold } from "../policy";
 import type { TaskHandler } from "./base";
+import { modalityCode, STANDARD_MODALITIES } from "./modality";
+import { suppress } from "./suppression";
 
 /**
  * What the site holds, as suppressed aggregates only: persons, observation years, images per
@@ -9,27 +10,6 @@ import type { TaskHandler } from "./base";
  */
 const TOP_CONDITIONS = 10;
 const STATEMENT_TIMEOUT_MS = 60_000;
-const STANDARD_MODALITIES = ["CT", "MR", "XR", "US"] as const;
-
-// The SNOMED procedure concepts the FLIP synthetic data uses; other vocabularies are matched by name.
-const MODALITY_BY_CONCEPT_ID: Record<number, string> = { 4300757: "CT", 4013636: "MR" };
-const MODALITY_BY_NAME: [RegExp, string][] = [
-  [/^CT$|computed tomograph/i, "CT"],
-  [/^MRI?$|magnetic resonance/i, "MR"],
-  [/^(XR|DX|CR|RG)$|x-?ray|radiograph/i, "XR"],
-  [/^US$|ultraso/i, "US"],
-];
-
-export function modalityCode(conceptId: number, conceptName: string | null): string {
-  const known = MODALITY_BY_CONCEPT_ID[conceptId];
-  if (known) return known;
-  const name = (conceptName ?? "").trim();
-  return MODALITY_BY_NAME.find(([pattern]) => pattern.test(name))?.[1] ?? "OTHER";
-}
-
-export function suppress(count: number, threshold: number): Cell {
-  return count >= threshold ? count : SUPPRESSED;
-}
 
 type CountRow = { n: number };
 type ConceptCountRow = { concept_id: number; name: string | null; n: number };

@@ -1,0 +1,17 @@
+import { z } from "zod";
+
+export const ZApprovalRef = z.object({ siteId: z.uuid("Choose a site"), approvalId: z.uuid("Choose a request") });
+
+export const ZDecideInput = z
+  .object({
+    siteId: z.uuid("Choose a site"),
+    approvalId: z.uuid("Choose a request"),
+    decision: z.enum(["approved", "declined"], { error: "Choose approve or decline" }),
+    comment: z.string().trim().max(2000, "Keep the comment under 2000 characters").optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.decision === "declined" && !value.comment) {
+      ctx.addIssue({ code: "custom", path: ["comment"], message: "Say why you decline, so the researchers can act on it" });
+    }
+  });
+export type TDecideInput = z.infer<typeof ZDecideInput>;

@@ -1,0 +1,105 @@
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { projectRevisions, projects, siteApprovals, users } from "@/db/schema";
+import { userActor } from "@/server/audit/actor";
+import { recordAudit } from "@/server/audit/audit.service";
+import type { Viewer } from "@/server/auth/permissions";
+import { AppError } from "@/server/errors";
+import { latestSiteCount } from "@/server/cohorts/cohorts.service";
+import { diffBundles } from "@/server/projects/bundle";
+import { assertTransition } from "@/server/projects/project-status";
+import type { Bundle } from "@/server/projects/projects.schema";
+import type { TDecideInput } from "./approvals.schema";
+
+const requestColumns = {
+  approvalId: siteApprovals.id,
+  status: siteApprovals.status,
+  requestedAt: siteApprovals.createdAt,
+  projectId: projects.id,
+  projectTitle: projects.title,
+  projectStatus: projects.status,
+  revisionId: projectRevisions.id,
+  revisionNumber: projectRevisions.number,
+  bundleHash: projectRevisions.bundleHash,
+};
+
+/** Requests waiting for this site: only approvals of each project's current revision. */
+export async function listPendingForSite(db: Database, siteId: string) {
+  return db
+    .select(requestColumns)
+    .from(siteApprovals)
+    .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
+    .innerJoin(projects, and(eq(projects.id, projectRevisions.projectId), eq(projects.currentRevisionId, projectRevisions.id)))
+    .where(and(eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "pending")))
+    .orderBy(desc(siteApprovals.createdAt));
+}
+
+export async function countPendingForSites(db: Database, siteIds: string[]): Promise<number> {
+  if (siteIds.length === 0) return 0;
+  const rows = await db
+    .select({ id: siteApprovals.id })
+    .from(siteApprovals)
+    .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
+    .where(and(inArray(siteApprovals.siteId, siteIds), eq(siteApprovals.status, "pending"), inArray(projects.status, ["submitted", "active"])));
+  return rows.length;
+}
+
+/**
+ * One request as the approver reviews it: the full bundle, the cohort's count at this site, and for
+ * a re-submission the changes since the revision this site last approved.
+ */
+export async function getApprovalRequest(db: Database, siteId: string, approvalId: string) {
+  const [request] = await db
+    .select({ ...requestColumns, bundle: projectRevisions.bundle, decidedAt: siteApprovals.decidedAt, comment: siteApprovals.comment, decidedBy: users.name, isCurrent: sql<boolean>`${projects.currentRevisionId} = ${projectRevisions.id}` })
+    .from(siteApprovals)
+    .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
+    .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
+    .leftJoin(users, eq(users.id, siteApprovals.decidedBy))
+    .where(and(eq(siteApprovals.id, approvalId), eq(siteApprovals.siteId, siteId)));
+  if (!request) throw new AppError("NOT_FOUND", "No such request for this site.");
+  const [previous] = await db
+    .select({ number: projectRevisions.number, bundle: projectRevisions.bundle, bundleHash: projectRevisions.bundleHash })
+    .from(siteApprovals)
+    .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
+    .where(and(eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "approved"), eq(projectRevisions.projectId, request.projectId), lt(projectRevisions.number, request.revisionNumber)))
+    .orderBy(desc(projectRevisions.number))
+    .limit(1);
+  const bundle = request.bundle as Bundle;
+  return {
+    ...request,
+    bundle,
+    previouslyApproved: previous ? { number: previous.number, bundleHash: previous.bundleHash, changes: diffBundles(previous.bundle as Bundle, bundle) } : null,
+    siteCount: bundle.cohort ? await latestSiteCount(db, request.projectId, siteId, bundle.cohort) : null,
+  };
+}
+
+/** Records a site's decision on the current revision. Decisions are final for that revision. */
+export async function decideApproval(db: Database, approver: Pick<Viewer, "id" | "email">, input: TDecideInput) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ status: siteApprovals.status, projectId: projects.id, projectStatus: projects.status, currentRevisionId: projects.currentRevisionId, revisionId: siteApprovals.revisionId, number: projectRevisions.number, bundleHash: projectRevisions.bundleHash })
+      .from(siteApprovals)
+      .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
+      .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
+      .where(and(eq(siteApprovals.id, input.approvalId), eq(siteApprovals.siteId, input.siteId)))
+      .for("update");
+    if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
+    if (row.status !== "pending") throw new AppError("CONFLICT", `This revision was already ${row.status}; decisions are final. Nothing was changed.`);
+    if (row.currentRevisionId !== row.revisionId) throw new AppError("CONFLICT", "The project has been revised since; review the new revision instead. Nothing was changed.");
+    if (row.projectStatus === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
+    await tx
+      .update(siteApprovals)
+      .set({ status: input.decision, decidedBy: approver.id, decidedAt: new Date(), comment: input.comment || null })
+      .where(eq(siteApprovals.id, input.approvalId));
+    if (input.decision === "approved" && row.projectStatus === "submitted") {
+      assertTransition("submitted", "active");
+      await tx.update(projects).set({ status: "active" }).where(eq(projects.id, row.projectId));
+    }
+    await recordAudit(tx, {
+      actor: userActor(approver),
+      action: input.decision === "approved" ? "approval.approved" : "approval.declined",
+      subject: `project:${row.projectId}`,
+      details: { siteId: input.siteId, revision: row.number, bundleHash: row.bundleHash, comment: input.comment ?? null },
+    });
+  });
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { checkResultPolicy } from "@/server/tasks/result-policy";
+import type { CohortDefinitionInput } from "../protocol/cohort-definition";
+import { createLogger } from "../log";
+import { ZSitePolicy, type SitePolicy } from "../policy";
+import { CONCEPT as C } from "../site-data/concepts";
+import { createSiteDb, type SiteDb } from "../site-db";
+import { executeTask, type ExecuteDeps } from "../tasks/base";
+import { cohortCountTask } from "../tasks/cohort-count";
+import { all, cohort, condition, has, hasNo, drug } from "../test-support/cohort-definitions";
+import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
+
+/** The cohort_count handler on its task base: policy, suppression, errors and hostile input. */
+const adminUrl = inject("pgAdminUrl");
+const log = createLogger({}, { write: () => undefined });
+let fixture: CohortFixture;
+let siteDb: SiteDb;
+
+beforeAll(async () => {
+  fixture = await createCohortFixture(adminUrl);
+  siteDb = createSiteDb({ url: fixture.url, schema: COHORT_FIXTURE_SCHEMA, maxConnections: 2, log });
+});
+afterAll(async () => {
+  await siteDb?.close();
+  await fixture?.drop();
+});
+
+const STROKE = cohort(condition([C.cerebrovascularAccident]));
+const S = "suppressed";
+
+function deps(policy: Partial<SitePolicy>, extra: Partial<ExecuteDeps> = {}, progress: number[] = []): ExecuteDeps {
+  return {
+    signal: new AbortController().signal,
+    log,
+    policy: ZSitePolicy.parse({ site: "KCH", allowedTaskKinds: ["cohort_count"], ...policy }),
+    policyPath: "/etc/flip/site-policy.json",
+    siteDb,
+    dataDir: "/tmp",
+    progress: async (percent) => void progress.push(percent),
+    ...extra,
+  };
+}
+
+function countTask(payload: { definition: CohortDefinitionInput; purpose: string; minCellCount?: number } | Record<string, unknown>, taskDeps: ExecuteDeps) {
+  const task = { taskId: randomUUID(), leaseId: randomUUID(), kind: "cohort_count" as const, payload, attempt: 1, maxAttempts: 3, leaseExpiresAt: new Date() };
+  return executeTask(task, cohortCountTask, taskDeps);
+}
+
+describe("small-number suppression at the site", () => {
+  test("a cell at the threshold is shown; threshold-1 and zero are suppressed; the hub accepts the result", async () => {
+    const progress: number[] = [];
+    const payload = { definition: STROKE, purpose: "approved" };
+    const outcome = await countTask(payload, deps({ minCellCount: 2 }, {}, progress));
+    // Stroke cohort ages by band: 1,1,0,0,1,1,2,2,0,1; sex 4 male, 4 female, 1 other.
+    const result = {
+      threshold: 2,
+      total: 9,
+      attrition: [{ rule: "Entry event", remaining: 9 }],
+      ageBands: [
+        { band: "0-9", persons: S },
+        { band: "10-19", persons: S },
+        { band: "20-29", persons: S },
+        { band: "30-39", persons: S },
+        { band: "40-49", persons: S },
+        { band: "50-59", persons: S },
+        { band: "60-69", persons: 2 },
+        { band: "70-79", persons: 2 },
+        { band: "80-89", persons: S },
+        { band: "90+", persons: S },
+      ],
+      sex: [
+        { sex: "male", persons: 4 },
+        { sex: "female", persons: 4 },
+        { sex: "other", persons: S },
+      ],
+    };
+    expect(outcome).toEqual({ type: "complete", result });
+    expect(() => checkResultPolicy("cohort_count", payload, result)).not.toThrow();
+    expect(progress).toEqual([10, 90]);
+  });
+
+  test("the hub may raise the threshold, never lower it; rule names are the attrition labels", async () => {
+    const definition = cohort(condition([C.cerebrovascularAccident]), {
+      inclusionRules: [
+        { name: "No warfarin", group: all(hasNo(drug([C.warfarin]))) },
+        { name: "Aspirin ever", group: all(has(drug([C.aspirin]))) },
+      ],
+    });
+    // Stroke cohort: 9 -> 6 without warfarin -> 3 with aspirin (persons 1, 3, 8).
+    const raised = await countTask({ definition, purpose: "approved", minCellCount: 5 }, deps({ minCellCount: 2 }));
+    expect(raised).toMatchObject({
+      type: "complete",
+      result: { threshold: 5, total: S, attrition: [{ rule: "Entry event", remaining: 9 }, { rule: "No warfarin", remaining: 6 }, { rule: "Aspirin ever", remaining: S }] },
+    });
+    const lowered = await countTask({ definition, purpose: "approved", minCellCount: 1 }, deps({ minCellCount: 3 }));
+    expect(lowered).toMatchObject({ type: "complete", result: { threshold: 3, total: 3, sex: [{ sex: "male", persons: 3 }, { sex: "female", persons: S }, { sex: "other", persons: S }] } });
+  });
+});
+
+describe("site policy and failures", () => {
+  test("a feasibility count is refused, not retried, where the site's policy forbids feasibility; an approved count still runs", async () => {
+    const refused = await countTask({ definition: STROKE, purpose: "feasibility" }, deps({ allowFeasibility: false }));
+    expect(refused).toEqual({
+      type: "fail",
+      code: "refused_by_site_policy",
+      message:
+        "This site does not answer feasibility cohort counts (allowFeasibility is false in its site policy file); it counts only cohorts of a project revision it approved.",
+      isRetryable: false,
+    });
+    expect(await countTask({ definition: STROKE, purpose: "approved" }, deps({ allowFeasibility: false }))).toMatchObject({ type: "complete" });
+    expect(await countTask({ definition: STROKE, purpose: "feasibility" }, deps({}))).toMatchObject({ type: "complete" });
+  });
+
+  test("an invalid definition fails as invalid_payload and is not retried", async () => {
+    const outcome = await countTask({ definition: { ...STROKE, sql: "SELECT 1" }, purpose: "approved" }, deps({}));
+    expect(outcome).toEqual({ type: "fail", code: "invalid_payload", message: 'The cohort_count payload is not valid: definition: Unrecognized key: "sql"', isRetryable: false });
+  });
+
+  test("database errors are reduced to their SQLSTATE: a missing table is permanent, an unreachable database retryable", async () => {
+    const wrongSchema = createSiteDb({ url: fixture.url, schema: "no such schema", maxConnections: 1, log });
+    const missing = await countTask({ definition: STROKE, purpose: "approved" }, deps({}, { siteDb: wrongSchema }));
+    await wrongSchema.close();
+    expect(missing).toEqual({ type: "fail", code: "handler_error", message: "site database error SQLSTATE 42P01", isRetryable: false });
+    const downDb = createSiteDb({ url: "postgres://nobody:secret@127.0.0.1:1/omop", schema: "public", maxConnections: 1, log });
+    const down = await countTask({ definition: STROKE, purpose: "approved" }, deps({}, { siteDb: downDb }));
+    await downDb.close();
+    expect(down).toMatchObject({ type: "fail", code: "handler_error", isRetryable: true });
+    expect(JSON.stringify(down)).not.toContain("secret");
+  });
+});
+
+test("SQL in labels and concept names is inert: the count runs and the tables survive", async () => {
+  const hostile = `'); DROP TABLE person; --`;
+  const definition = cohort(
+    { type: "condition", concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: hostile }] },
+    { inclusionRules: [{ name: hostile, group: all(has({ type: "drug", concepts: [{ conceptId: C.aspirin, includeDescendants: true, name: `${hostile}"` }] })) }] },
+  );
+  const outcome = await countTask({ definition, purpose: "approved" }, deps({ minCellCount: 1 }));
+  expect(outcome).toMatchObject({ type: "complete", result: { attrition: [{ rule: "Entry event", remaining: 9 }, { rule: hostile, remaining: 4 }] } });
+  const client = new pg.Client({ connectionString: fixture.url });
+  await client.connect();
+  const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(COHORT_FIXTURE_SCHEMA)}.person`);
+  await client.end();
+  expect(rows[0]?.n).toBe(23);
+});

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { startHubServer } from "@/server/lib/test-support/hub-server";
+import { enqueueTask } from "@/server/tasks/tasks.service";
+import { ZCohortDefinition } from "../protocol/cohort-definition";
+import { CONCEPT as C } from "../site-data/concepts";
+import { all, cohort, condition, has } from "../test-support/cohort-definitions";
+import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
+import { ADMIN, makeSiteWithToken, waitForTask } from "../test-support/hub-fixture";
+import { killWorker, spawnWorker, type WorkerProcess } from "../test-support/worker-process";
+
+/** A cohort_count task from the hub's queue through a real worker process and back. */
+const testDb = useTestDatabase();
+const adminUrl = inject("pgAdminUrl");
+let hub: { url: string; close: () => Promise<void> };
+let fixture: CohortFixture;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  [hub, fixture] = await Promise.all([startHubServer(testDb.db()), createCohortFixture(adminUrl)]);
+});
+afterAll(async () => {
+  await Promise.all(workers.splice(0).map(killWorker));
+  await hub?.close();
+  await fixture?.drop();
+});
+
+const DEFINITION = cohort(condition([C.cerebrovascularAccident]), {
+  inclusionRules: [{ name: "Atrial fibrillation", group: all(has(condition([C.atrialFibrillation]))) }],
+});
+
+async function startSite(code: string, policy: Record<string, unknown>) {
+  const db = testDb.db();
+  const { site, token } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
+  const worker = spawnWorker({
+    hubUrl: hub.url,
+    token,
+    siteDatabaseUrl: fixture.url,
+    policy: { site: code, allowedTaskKinds: ["site_inventory", "cohort_count"], ...policy },
+    env: { FLIP_SITE_DB_SCHEMA: COHORT_FIXTURE_SCHEMA },
+  });
+  workers.push(worker);
+  const task = await db.transaction((tx) =>
+    enqueueTask(tx, { siteId: site.id, siteCode: code, kind: "cohort_count", payload: { definition: ZCohortDefinition.parse(DEFINITION), purpose: "feasibility", minCellCount: 3 }, actor: ADMIN }),
+  );
+  return { site, task, worker };
+}
+
+describe("cohort_count through a real worker", () => {
+  test("the worker counts, suppresses at the higher of site and hub thresholds, and the hub accepts; a site that forbids feasibility refuses", { timeout: 60_000 }, async () => {
+    const db = testDb.db();
+    const [open, closed] = await Promise.all([startSite("KCH", { minCellCount: 2 }), startSite("GSTT", { minCellCount: 2, allowFeasibility: false })]);
+
+    const done = await waitForTask(db, open.site.id, (t) => t.id === open.task.id && t.status === "done", "the cohort count to complete");
+    const S = "suppressed";
+    expect(done.result).toEqual({
+      threshold: 3,
+      total: 6,
+      attrition: [
+        { rule: "Entry event", remaining: 9 },
+        { rule: "Atrial fibrillation", remaining: 6 },
+      ],
+      ageBands: ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+"].map((band) => ({ band, persons: S })),
+      // Persons 1, 6, 8 (male) and 2, 4, 7 (female): 3 is the threshold, so shown.
+      sex: [
+        { sex: "male", persons: 3 },
+        { sex: "female", persons: 3 },
+        { sex: "other", persons: S },
+      ],
+    });
+    const completed = await open.worker.waitForLog((l) => l.msg === "Task completed" && l.taskId === open.task.id);
+    expect(completed).toMatchObject({ kind: "cohort_count", site: "KCH" });
+
+    const refused = await waitForTask(db, closed.site.id, (t) => t.id === closed.task.id && t.status === "failed", "the feasibility count to be refused");
+    expect(refused).toMatchObject({ failureCode: "refused_by_site_policy", attempt: 1, result: null });
+    expect(refused.failureMessage).toContain("allowFeasibility is false");
+  });
+});
