@@ -23,6 +23,12 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 7, 7, 6], filter: [5, 5, 6, 4], strides: 2, pad: "same", dataFormat: "NHWC" },
   { x: [2, 3, 7, 8], filter: [3, 3, 3, 4], strides: 2, pad: "same", dataFormat: "NCHW" },
   { x: [2, 6, 7, 9], filter: [3, 3, 6, 4], strides: 1, pad: "valid", dataFormat: "NCHW" },
+  // Unpadded stride 1 takes the full-width column path (one input channel, several, and a ragged right edge).
+  { x: [3, 9, 10, 1], filter: [3, 3, 1, 5], strides: 1, pad: "valid", dataFormat: "NHWC" },
+  { x: [2, 8, 7, 4], filter: [2, 3, 4, 3], strides: 1, pad: "valid", dataFormat: "NHWC" },
+  { x: [2, 6, 9, 3], filter: [3, 4, 3, 2], strides: 1, pad: [[0, 0], [0, 0], [0, 0], [0, 0]], dataFormat: "NHWC" },
+  // Padding only on the bottom/right: not the full-width path.
+  { x: [2, 6, 6, 2], filter: [3, 3, 2, 2], strides: 1, pad: [[0, 0], [0, 2], [0, 1], [0, 0]], dataFormat: "NHWC" },
   // Padding larger than the filter: the input gradient takes the stock fallback.
   { x: [1, 5, 5, 2], filter: [2, 2, 2, 3], strides: 1, pad: [[0, 0], [3, 0], [0, 0], [0, 0]], dataFormat: "NHWC" },
 ];

@@ -24,6 +24,16 @@ describe("wasm MaxPoolGrad replacement", () => {
     });
   });
 
+  it("skips NaN and -Infinity like cpu in 2x2 windows", async () => {
+    await expectSameOnBothBackends(() => {
+      const values = [NaN, 1, 2, 3, -Infinity, -Infinity, -Infinity, -Infinity, NaN, NaN, NaN, NaN, 5, NaN, NaN, NaN];
+      const x = tf.tensor4d(values, [1, 2, 8, 1]);
+      const pooled = tf.maxPool(x, 2, 2, "valid");
+      const dy = tf.tensor4d([1, 2, 3, 4], pooled.shape);
+      return tf.engine().runKernel("MaxPoolGrad", { dy, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: "valid" }) as tf.Tensor;
+    });
+  });
+
   it("gives ties (e.g. ReLU zeros) to the first maximum, as cpu does", async () => {
     await expectSameOnBothBackends(() => {
       const x = tf.relu(seededNormal([2, 6, 6, 2], 10)) as tf.Tensor4D;
@@ -37,6 +47,8 @@ describe("wasm Sum and BatchMatMul wrappers", () => {
   it("sums leading axes (bias gradients) like cpu", async () => {
     await expectSameOnBothBackends(() => tf.sum(seededNormal([4, 5, 6, 7], 11), [0, 1, 2]));
     await expectSameOnBothBackends(() => tf.sum(seededNormal([4, 5, 6], 11), [0], true));
+    // A row count that is not a multiple of the 4-row unroll.
+    await expectSameOnBothBackends(() => tf.sum(seededNormal([3, 5, 7], 11), [0, 1]));
   });
 
   it("still sums other axes through the stock kernel", async () => {
@@ -53,6 +65,25 @@ describe("wasm Sum and BatchMatMul wrappers", () => {
       const b = seededNormal(transposeB ? [23, 37] : [37, 23], 14);
       return tf.matMul(a, b, transposeA, transposeB);
     });
+  });
+
+  it.each([
+    { a: [3, 8], b: [40, 8], transposeA: false, transposeB: true },
+    { a: [2, 8], b: [8, 300], transposeA: false, transposeB: false },
+    { a: [8, 2], b: [8, 300], transposeA: true, transposeB: false },
+    { a: [1, 3, 8], b: [1, 40, 8], transposeA: false, transposeB: true },
+  ])("computes (Bᵀ·Aᵀ)ᵀ when A is much smaller than B like cpu (%o)", async (c) => {
+    await expectSameOnBothBackends(() => tf.matMul(seededNormal(c.a, 17), seededNormal(c.b, 18), c.transposeA, c.transposeB));
+    const shapes = await Promise.all(
+      (["cpu", "wasm"] as const).map(async (backend) => {
+        await runOn(backend, () => tf.scalar(0));
+        const product = tf.matMul(tf.ones(c.a), tf.ones(c.b), c.transposeA, c.transposeB);
+        const shape = product.shape;
+        product.dispose();
+        return shape;
+      }),
+    );
+    expect(shapes[1]).toEqual(shapes[0]);
   });
 
   it("keeps batched transposed products on the stock path", async () => {

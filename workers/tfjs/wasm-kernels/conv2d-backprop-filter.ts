@@ -8,6 +8,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { assertFloat32, assertShape, computeConvGeometry, type ConvGeometry } from "./conv-geometry";
+import { buildFullWidthOperands, canUseFullWidthColumns } from "./full-width-columns";
 import { fillColumns, fillTransposedColumns } from "./im2col";
 import {
   allocateF32,
@@ -53,6 +54,12 @@ const computeConv2DBackpropFilter: KernelFunc = ({ inputs, backend: kernelBacken
 };
 
 function computeFilterGradient(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  if (canUseFullWidthColumns(g)) {
+    const operands = buildFullWidthOperands(backend, x, dy, g);
+    const dW = runWasmKernel(backend, BatchMatMul, { a: operands.cols, b: operands.dy }, { transposeA: false, transposeB: false });
+    releaseAll(backend, operands.temporaries);
+    return reshapeInfo(dW, [...g.filterShape]);
+  }
   const pixels = g.batch * g.outHeight * g.outWidth;
   const patch = g.filterHeight * g.filterWidth * g.inChannels;
   const cols = buildTransposedColumns(backend, x, g, patch, pixels);

@@ -31,42 +31,71 @@ const computeMaxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs 
   const dx0 = heapIndexOf(backend, dx);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   heap.fill(0, dx0, dx0 + batchSize * inHeight * inWidth * channels);
-  // Channels innermost keeps every heap access sequential (NHWC).
-  const best = new Float32Array(channels);
-  const bestAt = new Int32Array(channels);
+  // One channel at a time with scalar locals: no per-window scratch arrays to reset. A window's
+  // pixels span only a few cache lines, so the per-channel strided reads stay cheap.
+  const rowStride = inWidth * channels;
   for (let n = 0; n < batchSize; n++) {
+    const image = n * inHeight * rowStride;
     for (let oh = 0; oh < outHeight; oh++) {
       const top = oh * info.strideHeight - info.padInfo.top;
       const rowStart = Math.max(0, top);
       const rowEnd = Math.min(inHeight, top + info.filterHeight);
       for (let ow = 0; ow < outWidth; ow++) {
         const left = ow * info.strideWidth - info.padInfo.left;
-        const colStart = Math.max(0, left);
-        const colEnd = Math.min(inWidth, left + info.filterWidth);
-        best.fill(Number.NEGATIVE_INFINITY);
-        bestAt.fill(-1);
-        for (let r = rowStart; r < rowEnd; r++) {
-          for (let col = colStart; col < colEnd; col++) {
-            const pixel = ((n * inHeight + r) * inWidth + col) * channels;
-            for (let c = 0; c < channels; c++) {
-              const value = heap[x0 + pixel + c] as number;
-              if (value > (best[c] as number)) {
-                best[c] = value;
-                bestAt[c] = pixel + c;
+        const first = image + rowStart * rowStride + Math.max(0, left) * channels;
+        const rows = rowEnd - rowStart;
+        const cols = Math.min(inWidth, left + info.filterWidth) - Math.max(0, left);
+        const dyPixel = dy0 + ((n * outHeight + oh) * outWidth + ow) * channels;
+        if (rows === 2 && cols === 2) {
+          routeTwoByTwo(heap, x0 + first, dx0 + first, dyPixel, channels, rowStride);
+          continue;
+        }
+        for (let c = 0; c < channels; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let bestAt = -1;
+          for (let r = 0, rowAt = first + c; r < rows; r++, rowAt += rowStride) {
+            for (let col = 0, at = rowAt; col < cols; col++, at += channels) {
+              const value = heap[x0 + at] as number;
+              if (value > best) {
+                best = value;
+                bestAt = at;
               }
             }
           }
-        }
-        const dyPixel = dy0 + ((n * outHeight + oh) * outWidth + ow) * channels;
-        for (let c = 0; c < channels; c++) {
-          const at = bestAt[c] as number;
-          if (at >= 0) heap[dx0 + at] = (heap[dx0 + at] as number) + (heap[dyPixel + c] as number);
+          if (bestAt >= 0) heap[dx0 + bestAt] = (heap[dx0 + bestAt] as number) + (heap[dyPixel + c] as number);
         }
       }
     }
   }
   return dx;
 };
+
+/** The common 2x2 window unrolled; same first-maximum order (row-major, strict >) as the general loop. */
+function routeTwoByTwo(heap: Float32Array, x: number, dx: number, dy: number, channels: number, rowStride: number): void {
+  for (let c = 0; c < channels; c++) {
+    const a = heap[x + c] as number;
+    const b = heap[x + channels + c] as number;
+    const d = heap[x + rowStride + c] as number;
+    const e = heap[x + rowStride + channels + c] as number;
+    let best = Number.NEGATIVE_INFINITY;
+    let at = -1;
+    if (a > best) {
+      best = a;
+      at = c;
+    }
+    if (b > best) {
+      best = b;
+      at = channels + c;
+    }
+    if (d > best) {
+      best = d;
+      at = rowStride + c;
+    }
+    if (e > best) at = rowStride + channels + c;
+    // No value above -Infinity (all NaN or -Infinity): cpu routes nothing either.
+    if (at >= 0) heap[dx + at] = (heap[dx + at] as number) + (heap[dy + c] as number);
+  }
+}
 
 export const maxPoolGradConfig: KernelConfig = {
   kernelName: MaxPoolGrad,
