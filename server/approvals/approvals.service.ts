@@ -30,7 +30,7 @@ export async function listPendingForSite(db: Database, siteId: string) {
     .from(siteApprovals)
     .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
     .innerJoin(projects, and(eq(projects.id, projectRevisions.projectId), eq(projects.currentRevisionId, projectRevisions.id)))
-    .where(and(eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "pending")))
+    .where(and(eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "pending"), inArray(projects.status, ["submitted", "active"])))
     .orderBy(desc(siteApprovals.createdAt));
 }
 
