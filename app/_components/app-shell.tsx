@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { ROLE_LABELS, type Viewer } from "@/server/auth/permissions";
+import { hasAccess, ROLE_LABELS, type Viewer } from "@/server/auth/permissions";
 import { navigationFor } from "./navigation";
 import { NavLinks } from "./nav-links";
 import { SignOutButton } from "./sign-out-button";
@@ -11,6 +11,7 @@ export function roleSummary(viewer: Viewer): string {
 
 export function AppShell({ viewer, children }: { viewer: Viewer; children: ReactNode }) {
   const items = navigationFor(viewer).map(({ href, label }) => ({ href, label }));
+  const badges = { newDecisions: hasAccess(viewer, "projects:create"), pendingApprovals: hasAccess(viewer, "approvals:read") };
   return (
     <div className="flex min-h-screen flex-col">
       <header className="bg-nhs-blue text-white">
@@ -26,7 +27,7 @@ export function AppShell({ viewer, children }: { viewer: Viewer; children: React
             <SignOutButton />
           </div>
         </div>
-        <NavLinks items={items} />
+        <NavLinks items={items} badges={badges} />
       </header>
       <main className="mx-auto w-full max-w-6xl flex-1 px-4 py-6">{children}</main>
     </div>

@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from "react";
 
 /** Small presentational building blocks shared by every page; keep forms and lists consistent. */
 
@@ -70,6 +70,14 @@ export function TextField({ label, name, errors, hint, ...input }: FieldProps & 
   return (
     <FieldFrame label={label} name={name} errors={errors} hint={hint}>
       <input id={name} name={name} aria-invalid={!!errors?.length} aria-describedby={errors?.length ? `${name}-error` : undefined} className={controlStyles(!!errors?.length)} {...input} />
+    </FieldFrame>
+  );
+}
+
+export function TextAreaField({ label, name, errors, hint, ...textarea }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  return (
+    <FieldFrame label={label} name={name} errors={errors} hint={hint}>
+      <textarea id={name} name={name} rows={4} aria-invalid={!!errors?.length} aria-describedby={errors?.length ? `${name}-error` : undefined} className={controlStyles(!!errors?.length)} {...textarea} />
     </FieldFrame>
   );
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { cohortRuns, cohortRunTasks, projectRevisions, projects, siteTasks, sites } from "@/db/schema";
@@ -6,13 +5,13 @@ import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { Viewer } from "@/server/auth/permissions";
 import { AppError } from "@/server/errors";
-import { canonicalJson } from "@/server/lib/canonical-json";
 import { approvedSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { enqueueTask } from "@/server/tasks/tasks.service";
 import type { CohortDefinition } from "@/workers/protocol/cohort-definition";
 import { SUPPRESSED, type Cell, type CohortCountResult } from "@/workers/protocol/contract";
 import type { TRunCohortInput } from "./cohorts.schema";
+import { hashDefinition } from "./cohort-hash";
 
 /**
  * The same definition may be counted at one site at most this often per day before approval:
@@ -20,9 +19,6 @@ import type { TRunCohortInput } from "./cohorts.schema";
  */
 export const FEASIBILITY_LIMIT_PER_DAY = Number(process.env.FLIP_FEASIBILITY_LIMIT_PER_DAY ?? 3);
 
-export function hashDefinition(definition: CohortDefinition): string {
-  return createHash("sha256").update(canonicalJson(definition)).digest("hex");
-}
 
 /** Dispatches a cohort count to each chosen site, refusing sites that may not receive it. */
 export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email">, input: TRunCohortInput) {

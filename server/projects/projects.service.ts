@@ -5,6 +5,7 @@ import { userActor } from "@/server/audit/actor";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { Viewer } from "@/server/auth/permissions";
 import { AppError, isUniqueViolation } from "@/server/errors";
+import { hashDefinition } from "@/server/cohorts/cohort-hash";
 import { hashBundle, initialBundle } from "./bundle";
 import { assertTransition } from "./project-status";
 import type { Bundle, TProjectCreateInput, TProjectListInput } from "./projects.schema";
@@ -72,7 +73,10 @@ export async function getProject(db: Database, projectId: string) {
     .innerJoin(users, eq(users.id, projectMembers.userId))
     .where(eq(projectMembers.projectId, projectId))
     .orderBy(asc(users.name));
-  return { project, revision: revision!, members, sites: await siteStates(db, projectId, revision!.id) };
+  const cohort = (revision!.bundle as Bundle).cohort;
+  // Lets the client match earlier counts of this exact cohort, whatever else the revision changed.
+  const definitionHash = cohort ? hashDefinition(cohort) : null;
+  return { project, revision: { ...revision!, definitionHash }, members, sites: await siteStates(db, projectId, revision!.id) };
 }
 
 /** Per requested site: the decision on the current revision, and who made it. */

@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Alert, Badge, EmptyState, Loading } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
+import { SiteInbox } from "./site-inbox";
 
 export function ApprovalSites() {
   const trpc = useTRPC();
@@ -22,13 +23,13 @@ export function ApprovalSites() {
             <h2 id={`approvals-${site.siteId}`} className="text-base font-semibold text-slate-900">
               {site.name}
             </h2>
-            <Badge tone="blue">{site.code}</Badge>
+            {site.code ? <Badge tone="blue">{site.code}</Badge> : null}
           </div>
           <p className="mb-4 text-sm text-slate-600">
-            Project revisions that ask to use {site.name}&apos;s data will appear here for your decision. Each revision needs its own approval: if a
-            researcher changes the cohort, model or outputs, it comes back to you.
+            Each project revision that asks to use {site.name}&apos;s data needs its own decision: if a researcher changes the cohort, model or outputs, it
+            comes back to you.
           </p>
-          <EmptyState title="No requests waiting">Nothing needs a decision from {site.code} right now.</EmptyState>
+          <SiteInbox siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
         </section>
       ))}
     </div>

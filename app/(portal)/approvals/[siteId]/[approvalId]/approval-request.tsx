@@ -1,0 +1,64 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { BundleView } from "@/app/_components/bundle-view";
+import { Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
+import { useTRPC } from "@/app/_trpc/client";
+import { messageOf } from "@/app/_trpc/errors";
+import { BundleChanges } from "./bundle-changes";
+import { DecisionForm } from "./decision-form";
+import { DecisionRecord } from "./decision-record";
+import { SiteCount } from "./site-count";
+
+export function ApprovalRequest({ siteId, approvalId, siteCode }: { siteId: string; approvalId: string; siteCode: string }) {
+  const trpc = useTRPC();
+  const request = useQuery(trpc.approvals.request.queryOptions({ siteId, approvalId }));
+
+  const back = (
+    <Link href="/approvals" className="text-sm text-nhs-blue underline-offset-2 hover:underline">
+      ← All requests
+    </Link>
+  );
+  if (request.isPending) return <Loading label="Loading the request…" />;
+  if (request.isError) {
+    return (
+      <div className="space-y-4">
+        {back}
+        <Alert>{messageOf(request.error)}</Alert>
+      </div>
+    );
+  }
+  const r = request.data;
+  const isOpen = r.status === "pending" && r.isCurrent;
+  return (
+    <div className="space-y-6">
+      <div>
+        {back}
+        <div className="mt-3">
+          <PageHeader
+            title={r.projectTitle}
+            description={
+              <>
+                Revision {r.revisionNumber}, asking to use data at {siteCode}.{isOpen ? " Review it below, then record your decision at the end of the page." : ""}
+                <span className="mt-1 block break-all font-mono text-xs text-slate-500">Bundle hash {r.bundleHash}</span>
+              </>
+            }
+          />
+        </div>
+      </div>
+
+      {isOpen ? null : <DecisionRecord request={r} />}
+
+      <SiteCount siteCount={r.siteCount} hasCohort={!!r.bundle.cohort} siteCode={siteCode} />
+
+      {r.previouslyApproved ? <BundleChanges previous={r.previouslyApproved} revisionNumber={r.revisionNumber} bundle={r.bundle} /> : null}
+
+      <Card title="What the site is asked to allow">
+        <BundleView bundle={r.bundle} />
+      </Card>
+
+      {isOpen ? <DecisionForm siteId={siteId} approvalId={approvalId} siteCode={siteCode} revisionNumber={r.revisionNumber} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+"use client";
+
+import type { CohortDefinition } from "@/workers/protocol/cohort-definition";
+import { Card } from "@/app/_components/ui";
+import { DemographicsEditor } from "./demographics-editor";
+import { EntryEventEditor } from "./entry-event-editor";
+import { InlineIssues } from "./issues";
+import { RulesList } from "./rules-list";
+
+/** The structured cohort: entry event, optional demographics, then ordered inclusion rules. No SQL anywhere. */
+export function CohortBuilder({ cohort, onChange }: { cohort: CohortDefinition; onChange: (next: CohortDefinition) => void }) {
+  return (
+    <div className="space-y-4">
+      <InlineIssues path={[]} />
+      <Card title="1. Entry event">
+        <p className="mb-3 text-sm text-slate-600">Each person’s first qualifying event is their index date; windows below count days from it.</p>
+        <EntryEventEditor event={cohort.entry} onChange={(entry) => onChange({ ...cohort, entry })} />
+      </Card>
+      <Card title="2. Demographics at index">
+        <DemographicsEditor
+          value={cohort.demographics ?? {}}
+          path={["demographics"]}
+          onChange={(demographics) => {
+            const { demographics: _old, ...rest } = cohort;
+            onChange(Object.keys(demographics).length ? { ...rest, demographics } : rest);
+          }}
+        />
+      </Card>
+      <Card title="3. Inclusion rules">
+        <RulesList rules={cohort.inclusionRules} onChange={(inclusionRules) => onChange({ ...cohort, inclusionRules })} />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,54 @@
+"use client";
+
+import { SEXES } from "@/workers/protocol/cohort-definition";
+import { idFor, type Demographics, type Path } from "./cohort-draft";
+import { InlineIssues } from "./issues";
+import { NumberInput } from "./number-input";
+
+const SEX_LABELS: Record<(typeof SEXES)[number], string> = { male: "Male", female: "Female" };
+
+/** Age at the index date and recorded sex; leaving everything empty means no restriction. */
+export function DemographicsEditor({ value, onChange, path }: { value: Demographics; onChange: (next: Demographics) => void; path: Path }) {
+  const age = value.ageAtIndex ?? {};
+  const sexes = new Set(value.sex ?? []);
+
+  function setAge(next: { min?: number; max?: number }) {
+    const { ageAtIndex: _age, ...rest } = value;
+    onChange(next.min === undefined && next.max === undefined ? rest : { ...rest, ageAtIndex: next });
+  }
+
+  function toggleSex(sex: (typeof SEXES)[number]) {
+    const next = new Set(sexes);
+    if (next.has(sex)) next.delete(sex);
+    else next.add(sex);
+    const { sex: _sex, ...rest } = value;
+    onChange(next.size ? { ...rest, sex: SEXES.filter((s) => next.has(s)) } : rest);
+  }
+
+  return (
+    <div className="grid gap-3 sm:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+      <fieldset>
+        <legend className="mb-1 text-xs font-semibold text-slate-700">Age at index (years)</legend>
+        <div className="grid grid-cols-2 gap-2">
+          <NumberInput id={idFor(path, "age-min")} label="From" value={age.min} min={0} max={130} step={1} onValue={(min) => setAge({ ...age, min })} />
+          <NumberInput id={idFor(path, "age-max")} label="To" value={age.max} min={0} max={130} step={1} onValue={(max) => setAge({ ...age, max })} />
+        </div>
+        <InlineIssues path={[...path, "ageAtIndex"]} />
+        <InlineIssues path={[...path, "ageAtIndex", "min"]} />
+        <InlineIssues path={[...path, "ageAtIndex", "max"]} />
+      </fieldset>
+      <fieldset>
+        <legend className="mb-1 text-xs font-semibold text-slate-700">Sex (any when none ticked)</legend>
+        <div className="flex flex-wrap gap-4 pt-1">
+          {SEXES.map((sex) => (
+            <span key={sex} className="flex items-center gap-2 text-sm">
+              <input id={idFor(path, `sex-${sex}`)} type="checkbox" className="h-4 w-4 accent-nhs-blue" checked={sexes.has(sex)} onChange={() => toggleSex(sex)} />
+              <label htmlFor={idFor(path, `sex-${sex}`)}>{SEX_LABELS[sex]}</label>
+            </span>
+          ))}
+        </div>
+        <InlineIssues path={[...path, "sex"]} />
+      </fieldset>
+    </div>
+  );
+}

@@ -1,0 +1,42 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Alert, Button, Card } from "@/app/_components/ui";
+import { useTRPC } from "@/app/_trpc/client";
+import { messageOf } from "@/app/_trpc/errors";
+
+/** Closing is final: no more cohort counts or training; owners confirm it in place. */
+export function CloseProject({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [isConfirming, setIsConfirming] = useState(false);
+  const close = useMutation(trpc.projects.close.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.projects.pathFilter()) }));
+
+  return (
+    <Card title="Close project">
+      <p className="text-sm text-slate-600">A closed project sends no more work to any site and cannot be reopened.</p>
+      {close.error ? (
+        <div className="mt-3">
+          <Alert>{messageOf(close.error)}</Alert>
+        </div>
+      ) : null}
+      <div className="mt-3 flex flex-wrap gap-2">
+        {isConfirming ? (
+          <>
+            <Button variant="danger" disabled={close.isPending} onClick={() => close.mutate({ projectId })}>
+              {close.isPending ? "Closing…" : "Yes, close this project"}
+            </Button>
+            <Button variant="secondary" onClick={() => setIsConfirming(false)}>
+              Cancel
+            </Button>
+          </>
+        ) : (
+          <Button variant="danger" onClick={() => setIsConfirming(true)}>
+            Close project
+          </Button>
+        )}
+      </div>
+    </Card>
+  );
+}

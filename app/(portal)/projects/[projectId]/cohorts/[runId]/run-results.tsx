@@ -1,0 +1,51 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { Alert, Badge, Loading, PageHeader } from "@/app/_components/ui";
+import { formatDateTime } from "@/app/_components/time-format";
+import { useTRPC } from "@/app/_trpc/client";
+import { messageOf } from "@/app/_trpc/errors";
+import { CombinedSummary } from "./combined-summary";
+import { ResultCharts } from "./result-charts";
+import { SiteCountsTable } from "./site-counts-table";
+import { SiteProgress } from "./site-progress";
+
+export function RunResults({ projectId, runId }: { projectId: string; runId: string }) {
+  const trpc = useTRPC();
+  const result = useQuery(trpc.cohorts.result.queryOptions({ projectId, runId }, { refetchInterval: (query) => (query.state.data?.isFinished ? false : 2_000) }));
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link href={`/projects/${projectId}`} className="text-nhs-blue underline-offset-2 hover:underline">
+          Back to project
+        </Link>
+      </nav>
+      <PageHeader
+        title="Cohort results"
+        description={
+          result.data ? (
+            <span className="flex flex-wrap items-center gap-2">
+              <Badge tone={result.data.run.purpose === "approved" ? "green" : "neutral"}>{result.data.run.purpose === "approved" ? "Approved count" : "Feasibility count"}</Badge>
+              <span>Requested {formatDateTime(result.data.run.createdAt)}</span>
+              {!result.data.isFinished ? <Badge tone="blue">Running</Badge> : null}
+            </span>
+          ) : undefined
+        }
+      />
+      {result.isPending ? (
+        <Loading label="Loading results…" />
+      ) : result.isError ? (
+        <Alert>{messageOf(result.error)}</Alert>
+      ) : (
+        <div className="space-y-6">
+          {!result.data.isFinished ? <SiteProgress sites={result.data.sites} /> : null}
+          <CombinedSummary combined={result.data.combined} sites={result.data.sites} />
+          <SiteCountsTable sites={result.data.sites} />
+          <ResultCharts result={result.data} />
+        </div>
+      )}
+    </>
+  );
+}

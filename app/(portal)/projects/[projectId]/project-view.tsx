@@ -1,0 +1,69 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useEffect } from "react";
+import { Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { useTRPC } from "@/app/_trpc/client";
+import { messageOf } from "@/app/_trpc/errors";
+import { CloseProject } from "./close-project";
+import { CohortCounts } from "./cohort-counts";
+import { MembersCard } from "./members-card";
+import { ProjectOverview } from "./project-overview";
+import { SiteApprovals } from "./site-approvals";
+import { useProject } from "./use-project";
+
+const linkButton = "inline-flex items-center justify-center rounded-md px-3.5 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-nhs-blue focus-visible:ring-offset-2";
+
+export function ProjectView({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const project = useProject(projectId);
+  const { mutate: markSeen } = useMutation(
+    trpc.projects.markDecisionsSeen.mutationOptions({
+      onSuccess: () => Promise.all([queryClient.invalidateQueries(trpc.projects.list.pathFilter()), queryClient.invalidateQueries(trpc.projects.newDecisions.pathFilter())]),
+    }),
+  );
+  useEffect(() => markSeen({ projectId }), [markSeen, projectId]);
+
+  if (project.isPending) return <Loading label="Loading project…" />;
+  if (project.isError) return <Alert>{messageOf(project.error)}</Alert>;
+  const detail = project.data;
+  const canEdit = detail.myRole !== "viewer" && detail.project.status !== "closed";
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link href="/projects" className="text-nhs-blue underline-offset-2 hover:underline">
+          Projects
+        </Link>
+      </nav>
+      <PageHeader
+        title={detail.project.title}
+        actions={
+          canEdit ? (
+            <>
+              <Link href={`/projects/${projectId}/bundle`} className={`${linkButton} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100`}>
+                Edit bundle
+              </Link>
+              <Link href={`/projects/${projectId}/submit`} className={`${linkButton} bg-nhs-blue text-white hover:bg-nhs-dark-blue`}>
+                Submit for approval
+              </Link>
+            </>
+          ) : null
+        }
+      />
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+        <div className="min-w-0 space-y-6">
+          <ProjectOverview detail={detail} />
+          <SiteApprovals sites={detail.sites} revisionNumber={detail.revision.number} />
+          <CohortCounts detail={detail} />
+        </div>
+        <div className="min-w-0 space-y-6">
+          <MembersCard projectId={projectId} members={detail.members} isOwner={detail.myRole === "owner"} />
+          {detail.myRole === "owner" && detail.project.status !== "closed" ? <CloseProject projectId={projectId} /> : null}
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,11 @@
+import type { Bundle } from "@/server/projects/projects.schema";
+import type { ProjectDetail } from "./types";
+
+/** The revision's bundle is stored as JSON; the server validated it with ZBundle before saving. */
+export function bundleOf(detail: ProjectDetail): Bundle {
+  return detail.revision.bundle as Bundle;
+}
+
+export function shortHash(hash: string): string {
+  return hash.slice(0, 12);
+}

@@ -1,0 +1,15 @@
+import type { Metadata } from "next";
+import { PageHeader } from "@/app/_components/ui";
+import { NewProjectForm } from "./_components/new-project-form";
+import { ProjectsList } from "./_components/projects-list";
+
+export const metadata: Metadata = { title: "Projects" };
+
+export default function ProjectsPage() {
+  return (
+    <>
+      <PageHeader title="Projects" description="Your research projects, the cohorts they count and each site's governance decision." actions={<NewProjectForm />} />
+      <ProjectsList />
+    </>
+  );
+}

@@ -1,0 +1,150 @@
+import type { ReactNode } from "react";
+import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/workers/protocol/cohort-definition";
+
+/** A cohort definition in plain English, for researchers checking their work and approvers reviewing it. */
+
+type Concept = { conceptId: number; name?: string; includeDescendants?: boolean };
+type Demographics = NonNullable<CohortDefinition["demographics"]>;
+type GroupItem = CriteriaGroup["items"][number];
+type Window = { startDays: number; endDays: number };
+
+const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = {
+  condition: "diagnosis",
+  procedure: "procedure",
+  drug: "drug exposure",
+  visit: "visit",
+  measurement: "measurement",
+};
+
+const MODALITY_NAMES: Record<string, string> = { CT: "CT", MR: "MRI", XR: "X-ray", US: "ultrasound" };
+
+const numberFormat = new Intl.NumberFormat("en-GB");
+
+function conceptLabel(concept: Concept): string {
+  const name = concept.name?.trim() ? concept.name.trim() : `concept ${concept.conceptId}`;
+  return concept.includeDescendants === false ? name : `${name} (incl. descendants)`;
+}
+
+function conceptList(concepts: Concept[]): string {
+  return concepts.map(conceptLabel).join("; ");
+}
+
+function rangeText(min: number | undefined, max: number | undefined, unit = ""): string {
+  const u = unit ? ` ${unit}` : "";
+  if (min !== undefined && max !== undefined) return `${numberFormat.format(min)}–${numberFormat.format(max)}${u}`;
+  if (min !== undefined) return `at least ${numberFormat.format(min)}${u}`;
+  if (max !== undefined) return `at most ${numberFormat.format(max)}${u}`;
+  return "";
+}
+
+function measurementValueText(criterion: Extract<EventCriterion, { type: "measurement" }>): string {
+  const value = criterion.value;
+  if (!value) return "";
+  const unit = value.unitConceptId ? `(unit concept ${value.unitConceptId})` : "";
+  const range = rangeText(value.min, value.max, unit);
+  if (range) return ` with a value of ${range}`;
+  return unit ? ` recorded in unit concept ${value.unitConceptId}` : "";
+}
+
+/** "diagnosis of: X" / "CT study": the event without any leading article or qualifier. */
+function eventText(criterion: EventCriterion): string {
+  if (criterion.type === "imaging") return `${MODALITY_NAMES[criterion.modality] ?? criterion.modality} study`;
+  const base = `${EVENT_NOUNS[criterion.type]} of: ${conceptList(criterion.concepts)}`;
+  return criterion.type === "measurement" ? base + measurementValueText(criterion) : base;
+}
+
+function entryText(criterion: EventCriterion): string {
+  return `First ${eventText(criterion)}`;
+}
+
+function days(n: number): string {
+  return `${numberFormat.format(n)} ${Math.abs(n) === 1 ? "day" : "days"}`;
+}
+
+function relative(n: number): string {
+  if (n === 0) return "0";
+  return n < 0 ? `${days(-n)} before` : `${days(n)} after`;
+}
+
+function windowText(window: Window | undefined): string {
+  if (!window) return "at any time";
+  const { startDays: start, endDays: end } = window;
+  if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
+  if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
+  if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
+  if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before index`;
+  if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after index`;
+  return `from ${relative(start)} to ${relative(end)} index`;
+}
+
+function demographicsText(demographics: Demographics): string {
+  const parts: string[] = [];
+  const age = demographics.ageAtIndex;
+  if (age && (age.min !== undefined || age.max !== undefined)) {
+    if (age.min !== undefined && age.max !== undefined) parts.push(`aged ${age.min}–${age.max} at index`);
+    else if (age.min !== undefined) parts.push(`aged ${age.min} or over at index`);
+    else parts.push(`aged ${age.max} or under at index`);
+  }
+  if (demographics.sex?.length) parts.push(demographics.sex.join(" or "));
+  return parts.length ? parts.join("; ") : "any age or sex";
+}
+
+function itemText(item: Exclude<GroupItem, CriteriaGroup>): string {
+  if (item.kind === "demographics") return `Is ${demographicsText(item.demographics)}`;
+  const when = windowText(item.window);
+  const event = eventText(item.criterion);
+  return item.exclude ? `Has NO ${event} ${when}` : `Has ${/^(?:[aeiou]|MRI|X-ray)/i.test(event) ? "an" : "a"} ${event} ${when}`;
+}
+
+function GroupView({ group }: { group: CriteriaGroup }) {
+  return (
+    <div>
+      <p className="text-sm font-medium text-slate-700">{group.operator === "AND" ? "ALL of:" : "ANY of:"}</p>
+      <ul className="mt-1 space-y-1 border-l-2 border-slate-200 pl-3 sm:pl-4">
+        {group.items.map((item, i) => (
+          <li key={i} className="text-sm text-slate-800">
+            {item.kind === "group" ? <GroupView group={item} /> : <span className="break-words">{itemText(item)}</span>}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="flex flex-col gap-0.5 sm:flex-row sm:gap-3">
+      <dt className="shrink-0 text-sm font-medium text-slate-500 sm:w-32">{term}</dt>
+      <dd className="min-w-0 break-words text-sm text-slate-900">{children}</dd>
+    </div>
+  );
+}
+
+export function CohortSummary({ definition }: { definition: CohortDefinition }) {
+  const rules = definition.inclusionRules ?? [];
+  return (
+    <div className="space-y-3">
+      <dl className="space-y-2">
+        <Row term="Entry event">{entryText(definition.entry)}</Row>
+        <Row term="Demographics">{definition.demographics ? demographicsText(definition.demographics) : "Any age or sex"}</Row>
+      </dl>
+      <div>
+        <h3 className="text-sm font-medium text-slate-500">Inclusion rules</h3>
+        {rules.length === 0 ? (
+          <p className="mt-1 text-sm text-slate-700">None: everyone with the entry event is included.</p>
+        ) : (
+          <ol className="mt-1 space-y-3">
+            {rules.map((rule, i) => (
+              <li key={i} className="rounded-md border border-slate-200 bg-slate-50 p-3">
+                <p className="mb-1 text-sm font-semibold text-slate-900">
+                  {i + 1}. {rule.name}
+                </p>
+                <GroupView group={rule.group} />
+              </li>
+            ))}
+          </ol>
+        )}
+      </div>
+    </div>
+  );
+}
