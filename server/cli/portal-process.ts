@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { onShutdown } from "@/server/lib/shutdown";
 
@@ -47,11 +48,23 @@ async function waitUntilServing(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`the portal did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** Fails fast with a clear message instead of mistaking another server on the port for ours. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is already in use. Stop whatever is using it, or run with PORT=<a free port>.`) : error),
+    );
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
+}
+
 export type PortalEnv = { databaseUrl: string; port: number; authSecret: string; extraEnv?: Record<string, string> };
 
 /** Runs `next start` as a child with the given database, stopped with this process. */
 export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: PortalEnv): Promise<{ url: string }> {
   const url = `http://localhost:${port}`;
+  await assertPortFree(port);
   const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port)], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
