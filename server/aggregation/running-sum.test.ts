@@ -1,0 +1,74 @@
+import { describe, expect, test } from "vitest";
+import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+import { AggregationError, createRunningSum } from "./running-sum";
+
+const SPEC = [
+  { name: "conv1/kernel", shape: [3, 3, 1, 4] },
+  { name: "conv1/bias", shape: [4] },
+];
+
+// Deterministic pseudo-random updates (mulberry32) so a failure reproduces.
+function randomUpdate(seed: number): NamedTensor[] {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
+  };
+  return SPEC.map(({ name, shape }) => ({ name, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) }));
+}
+
+const SITES = [
+  { id: "KCH", weight: 1200 },
+  { id: "GSTT", weight: 37 },
+  { id: "UCLH", weight: 90_000 },
+  { id: "RFH", weight: 5 },
+  { id: "BHR", weight: 640 },
+].map((site, i) => ({ ...site, update: randomUpdate(i + 1) }));
+
+function foldInOrder(order: number[]): NamedTensor[] {
+  const sum = createRunningSum(SPEC);
+  for (const i of order) sum.add(SITES[i]!.id, SITES[i]!.update, SITES[i]!.weight);
+  return sum.mean();
+}
+
+describe("running weighted sum", () => {
+  test("equals the batch weighted mean whatever order the sites report in", () => {
+    const totalWeight = SITES.reduce((total, site) => total + site.weight, 0);
+    const batchMean = SPEC.map((_, t) =>
+      SITES[0]!.update[t]!.data.map((_, i) => SITES.reduce((acc, site) => acc + site.weight * site.update[t]!.data[i]!, 0) / totalWeight),
+    );
+    const orders = [
+      [0, 1, 2, 3, 4],
+      [4, 3, 2, 1, 0],
+      [2, 0, 4, 1, 3],
+      [3, 1, 0, 4, 2],
+    ];
+    const results = orders.map(foldInOrder);
+    for (const result of results) {
+      result.forEach((tensor, t) => {
+        tensor.data.forEach((value, i) => expect(Math.abs(value - batchMean[t]![i]!)).toBeLessThanOrEqual(1e-6));
+      });
+      // Float64 accumulation: the published float32 model is bit-identical across arrival orders.
+      expect(result.map((t) => Array.from(t.data))).toEqual(results[0]!.map((t) => Array.from(t.data)));
+    }
+  });
+
+  test("tracks total weight and contributors, and refuses a second update from one site", () => {
+    const sum = createRunningSum(SPEC);
+    sum.add("KCH", SITES[0]!.update, 1200);
+    sum.add("GSTT", SITES[1]!.update, 37);
+    expect(sum.totalWeight).toBe(1237);
+    expect(sum.contributors).toEqual(["KCH", "GSTT"]);
+    expect(() => sum.add("KCH", SITES[2]!.update, 10)).toThrow(new AggregationError("KCH already contributed to this round; a second update is rejected"));
+    expect(sum.totalWeight).toBe(1237);
+  });
+
+  test("refuses a non-positive weight and an empty mean", () => {
+    const sum = createRunningSum(SPEC);
+    expect(() => sum.mean()).toThrow(AggregationError);
+    expect(() => sum.add("KCH", SITES[0]!.update, 0)).toThrow("KCH reported weight 0; the example count must be positive");
+    expect(sum.contributors).toEqual([]);
+  });
+});

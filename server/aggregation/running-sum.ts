@@ -1,0 +1,81 @@
+import { countElements, formatShape, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import type { TensorSpec } from "./validate-update";
+
+/**
+ * Folds site updates into a weighted sum as they arrive, so a round needs one accumulator per
+ * tensor however many sites take part (DESIGN section 5: memory O(model), not O(sites x model)).
+ *
+ * Precision: accumulators are Float64. An update value (24-bit mantissa) times an example count
+ * below 2^29 is exact in float64, and a handful of such sums rounds far below float32 resolution,
+ * so the mean cast back to float32 does not depend on the order sites reported in. Float32
+ * accumulators would make the new global model depend on network timing by a few ulps, and lose
+ * small updates next to large weighted sums. The cost is 8 bytes per parameter (80 MB for 10 M).
+ *
+ * Callers validate updates first (validateUpdate); `add` only re-checks what would corrupt memory.
+ */
+export class AggregationError extends Error {
+  override name = "AggregationError";
+}
+
+export interface RunningSum {
+  /** Folds in one site's update weighted by its example count; each contributor at most once. */
+  add(contributor: string, update: readonly NamedTensor[], weight: number): void;
+  /** The weighted mean so far, as float32 tensors in manifest order. */
+  mean(): NamedTensor[];
+  readonly totalWeight: number;
+  readonly contributors: readonly string[];
+}
+
+export function createRunningSum(spec: readonly TensorSpec[]): RunningSum {
+  const sums = spec.map((tensor) => new Float64Array(countElements(tensor.shape)));
+  const contributors: string[] = [];
+  const seen = new Set<string>();
+  let totalWeight = 0;
+
+  return {
+    add(contributor, update, weight) {
+      if (seen.has(contributor)) {
+        throw new AggregationError(`${contributor} already contributed to this round; a second update is rejected`);
+      }
+      if (!Number.isFinite(weight) || weight <= 0) {
+        throw new AggregationError(`${contributor} reported weight ${weight}; the example count must be positive`);
+      }
+      if (update.length !== spec.length) {
+        throw new AggregationError(`update has ${update.length} tensors, expected ${spec.length}`);
+      }
+      for (const [t, tensor] of update.entries()) {
+        if (tensor.data.length !== sums[t]!.length) {
+          throw new AggregationError(`tensor ${tensor.name} has ${tensor.data.length} values, ${formatShape(spec[t]!.shape)} needs ${sums[t]!.length}`);
+        }
+      }
+      for (const [t, tensor] of update.entries()) {
+        addScaled(sums[t]!, tensor.data, weight);
+      }
+      seen.add(contributor);
+      contributors.push(contributor);
+      totalWeight += weight;
+    },
+    mean() {
+      if (totalWeight === 0) throw new AggregationError("no site has contributed yet; there is nothing to average");
+      return spec.map((tensor, t) => {
+        const sum = sums[t]!;
+        const out = new Float32Array(sum.length);
+        for (let i = 0; i < sum.length; i++) out[i] = sum[i]! / totalWeight;
+        return { name: tensor.name, shape: [...tensor.shape], data: out };
+      });
+    },
+    get totalWeight() {
+      return totalWeight;
+    },
+    get contributors() {
+      return contributors;
+    },
+  };
+}
+
+// Kept as a small monomorphic loop so V8 optimises it once for Float64Array += Float32Array * k.
+function addScaled(sum: Float64Array, values: Float32Array, weight: number): void {
+  for (let i = 0; i < values.length; i++) {
+    sum[i]! += values[i]! * weight;
+  }
+}

@@ -1,0 +1,127 @@
+import { z } from "zod";
+import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+
+/**
+ * Server-side update rules. Sites send DELTAS, update_i = w_i - w_global (not full weights):
+ * the norm bound and the FedAdam pseudo-gradient are both about the change a site proposes, and a
+ * delta is what the hub would otherwise have to recompute from w_i. The running sum turns the
+ * deltas into their example-weighted mean Δ; a strategy maps (w_global, Δ, state) to the next model.
+ *
+ * - FedAvg (McMahan et al. 2017): w <- w + Δ, i.e. the example-weighted mean of the site models.
+ * - FedProx (Li et al. 2020): identical on the hub. Its `mu` acts only on the client, where the
+ *   local loss gets + mu/2 ||w - w_global||^2; the trainer adds `proximalTerm` to its gradients.
+ *   `mu` lives in the strategy config so the hub can send it to the sites with the train task.
+ * - FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2): Δ is a
+ *   pseudo-gradient; m = β1 m + (1-β1) Δ; v = β2 v + (1-β2) Δ²; w <- w + η m / (√v + τ).
+ *   No bias correction, as in the paper. m and v start at zero (as Flower does) and are carried
+ *   between rounds: persist them with the model version (they encode with the tensor codec).
+ */
+export const ZStrategyConfig = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("fedavg") }),
+  z.object({ kind: z.literal("fedprox"), mu: z.number().nonnegative() }),
+  z.object({
+    kind: z.literal("fedadam"),
+    serverLr: z.number().positive(),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.99),
+    tau: z.number().positive().default(1e-3),
+  }),
+]);
+export type StrategyConfig = z.infer<typeof ZStrategyConfig>;
+
+export interface FedAdamState {
+  m: NamedTensor[];
+  v: NamedTensor[];
+}
+
+export interface ServerUpdate {
+  weights: NamedTensor[];
+  /** Only FedAdam has state; null for the others. */
+  state: FedAdamState | null;
+}
+
+function zerosLike(tensors: readonly NamedTensor[]): NamedTensor[] {
+  return tensors.map((t) => ({ name: t.name, shape: [...t.shape], data: new Float32Array(t.data.length) }));
+}
+
+function mapTensors(tensors: readonly NamedTensor[], fill: (t: number, out: Float32Array) => void): NamedTensor[] {
+  return tensors.map((t, index) => {
+    const out = new Float32Array(t.data.length);
+    fill(index, out);
+    return { name: t.name, shape: [...t.shape], data: out };
+  });
+}
+
+function applyFedAvg(global: readonly NamedTensor[], meanDelta: readonly NamedTensor[]): NamedTensor[] {
+  return mapTensors(global, (t, out) => {
+    const w = global[t]!.data;
+    const d = meanDelta[t]!.data;
+    for (let i = 0; i < out.length; i++) out[i] = w[i]! + d[i]!;
+  });
+}
+
+function applyFedAdam(
+  global: readonly NamedTensor[],
+  meanDelta: readonly NamedTensor[],
+  previous: FedAdamState | null,
+  config: Extract<StrategyConfig, { kind: "fedadam" }>,
+): ServerUpdate {
+  const { serverLr, beta1, beta2, tau } = config;
+  const state = previous ?? { m: zerosLike(global), v: zerosLike(global) };
+  // State restored from an earlier model version must still fit this model, or m/v read as NaN.
+  const fits = (tensors: NamedTensor[]) => tensors.length === global.length && tensors.every((t, i) => t.data.length === global[i]!.data.length);
+  if (!fits(state.m) || !fits(state.v)) throw new Error("FedAdam state does not match the model's tensors; start it afresh for a new architecture");
+  const m = zerosLike(global);
+  const v = zerosLike(global);
+  const weights = mapTensors(global, (t, out) => {
+    const w = global[t]!.data;
+    const d = meanDelta[t]!.data;
+    const mPrev = state.m[t]!.data;
+    const vPrev = state.v[t]!.data;
+    const mNext = m[t]!.data;
+    const vNext = v[t]!.data;
+    for (let i = 0; i < out.length; i++) {
+      const delta = d[i]!;
+      // Computed in float64 and rounded once on store, so m and v do not drift from the paper's values.
+      const mi = beta1 * mPrev[i]! + (1 - beta1) * delta;
+      const vi = beta2 * vPrev[i]! + (1 - beta2) * delta * delta;
+      mNext[i] = mi;
+      vNext[i] = vi;
+      out[i] = w[i]! + (serverLr * mi) / (Math.sqrt(vi) + tau);
+    }
+  });
+  return { weights, state: { m, v } };
+}
+
+/** Next global model from the current one and the round's example-weighted mean delta. */
+export function applyServerUpdate(
+  config: StrategyConfig,
+  global: readonly NamedTensor[],
+  meanDelta: readonly NamedTensor[],
+  previousState: FedAdamState | null,
+): ServerUpdate {
+  if (meanDelta.length !== global.length) {
+    throw new Error(`mean update has ${meanDelta.length} tensors, the global model has ${global.length}`);
+  }
+  switch (config.kind) {
+    case "fedavg":
+    case "fedprox":
+      return { weights: applyFedAvg(global, meanDelta), state: null };
+    case "fedadam":
+      return applyFedAdam(global, meanDelta, previousState, config);
+  }
+}
+
+/**
+ * Client side of FedProx: the gradient of mu/2 ||w - w_global||^2 with respect to w, i.e.
+ * mu (w - w_global), to be added to the local loss gradient of the same tensor at every step.
+ * It keeps a site's local epochs from drifting far from the round's starting model.
+ */
+export function proximalTerm(w: Float32Array, wGlobal: Float32Array, mu: number): Float32Array {
+  if (w.length !== wGlobal.length) {
+    throw new Error(`proximal term needs tensors of equal size, got ${w.length} and ${wGlobal.length}`);
+  }
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) out[i] = mu * (w[i]! - wGlobal[i]!);
+  return out;
+}

@@ -1,0 +1,65 @@
+import { expectedInputShape, type ModelSpec } from "../protocol/model-spec";
+
+/**
+ * Built-in architectures as plain TF.js layers JSON (what `model.toJSON()` produces, minus the
+ * defaults TF.js fills in). Plain data rather than `tf.layers` calls so the browser can offer them
+ * without loading TF.js, and so they go through exactly the same validator as an upload.
+ */
+
+export type TemplateSpec = Pick<ModelSpec, "task" | "classes" | "input">;
+
+interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+export interface SequentialJson {
+  class_name: "Sequential";
+  config: { name: string; layers: LayerJson[] };
+}
+
+export const TEMPLATE_IDS = ["small_cnn", "mlp", "logistic_regression"] as const;
+export type TemplateId = (typeof TEMPLATE_IDS)[number];
+
+export const TEMPLATE_INPUT_KIND: Record<TemplateId, ModelSpec["input"]["kind"]> = {
+  small_cnn: "image",
+  mlp: "tabular",
+  logistic_regression: "tabular",
+};
+
+/** The output layer the task implies; the validator checks the same pairs. */
+function outputLayer(spec: TemplateSpec): LayerJson {
+  const units = spec.task === "multiclass_classification" ? (spec.classes ?? 0) : 1;
+  const activation = spec.task === "binary_classification" ? "sigmoid" : spec.task === "regression" ? "linear" : "softmax";
+  return { class_name: "Dense", config: { name: "output", units, activation } };
+}
+
+const dense = (name: string, units: number): LayerJson => ({ class_name: "Dense", config: { name, units, activation: "relu" } });
+
+function withInput(spec: TemplateSpec, layers: LayerJson[]): LayerJson[] {
+  const inputLayer: LayerJson = { class_name: "InputLayer", config: { name: "input", batch_input_shape: expectedInputShape(spec.input), dtype: "float32" } };
+  return [inputLayer, ...layers, outputLayer(spec)];
+}
+
+const BUILDERS: Record<TemplateId, (spec: TemplateSpec) => LayerJson[]> = {
+  small_cnn: () => [
+    { class_name: "Conv2D", config: { name: "conv_1", filters: 16, kernel_size: [3, 3], padding: "same", activation: "relu" } },
+    { class_name: "MaxPooling2D", config: { name: "pool_1", pool_size: [2, 2] } },
+    { class_name: "Conv2D", config: { name: "conv_2", filters: 32, kernel_size: [3, 3], padding: "same", activation: "relu" } },
+    { class_name: "MaxPooling2D", config: { name: "pool_2", pool_size: [2, 2] } },
+    // Global pooling instead of Flatten keeps the parameter count independent of image size.
+    { class_name: "GlobalAveragePooling2D", config: { name: "pool_global" } },
+    dense("dense_1", 64),
+  ],
+  mlp: () => [dense("dense_1", 64), dense("dense_2", 32)],
+  logistic_regression: () => [],
+};
+
+/** Builds a template's layers JSON for a spec, or explains why the template does not fit it. */
+export function buildTemplate(id: TemplateId, spec: TemplateSpec): SequentialJson {
+  const kind = TEMPLATE_INPUT_KIND[id];
+  if (spec.input.kind !== kind) {
+    throw new Error(`The ${id} template needs ${kind} input; this model has ${spec.input.kind} input`);
+  }
+  return { class_name: "Sequential", config: { name: id, layers: withInput(spec, BUILDERS[id](spec)) } };
+}

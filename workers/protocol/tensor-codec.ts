@@ -1,0 +1,232 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * Binary format for model weights (hub -> site) and updates (site -> hub), sent as
+ * `application/octet-stream`. JSON arrays of numbers are ~4x larger and lose float32 identity.
+ *
+ *   bytes 0..5   ASCII magic "FLIPW1"
+ *   bytes 6..9   uint32 little-endian: manifest length in bytes
+ *   then         UTF-8 JSON manifest (see ZTensorManifest)
+ *   then         zero padding so the data section starts on a 4-byte boundary
+ *   then         data section: little-endian float32 values, tensors back to back in manifest order
+ *
+ * Manifest `offset` and `length` are in BYTES relative to the start of the data section, so a
+ * reader can slice a tensor without knowing the dtype. `sha256` is the hex digest of the data
+ * section only; the manifest itself is checked by schema and against the data it describes.
+ */
+export const TENSOR_MAGIC = "FLIPW1";
+export const TENSOR_CONTENT_TYPE = "application/octet-stream";
+
+const HEADER_BYTES = TENSOR_MAGIC.length + 4;
+// A manifest for a model with thousands of tensors is well under this; anything larger is hostile.
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_TENSORS = 10_000;
+
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+const ZTensorEntry = z.object({
+  name: z.string().min(1).max(200),
+  shape: z.array(z.number().int().nonnegative()).max(8),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+});
+
+export const ZTensorManifest = z.object({
+  tensors: z.array(ZTensorEntry).max(MAX_TENSORS),
+  dtype: z.literal("float32"),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex characters"),
+});
+export type TensorManifest = z.infer<typeof ZTensorManifest>;
+
+/** Every refusal of a payload; the message is meant to be shown to the site operator as is. */
+export class TensorCodecError extends Error {
+  override name = "TensorCodecError";
+}
+
+export function countElements(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(",")}]`;
+}
+
+// Float32Array views use host byte order; every mainstream host is little-endian, but a view on
+// a big-endian host would silently read garbage, so such hosts take the copying path.
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
+  const entries: TensorManifest["tensors"] = [];
+  let dataBytes = 0;
+  for (const tensor of tensors) {
+    const expected = countElements(tensor.shape);
+    if (tensor.data.length !== expected) {
+      throw new TensorCodecError(`tensor ${tensor.name} has ${tensor.data.length} values, shape ${formatShape(tensor.shape)} needs ${expected}`);
+    }
+    entries.push({ name: tensor.name, shape: [...tensor.shape], offset: dataBytes, length: tensor.data.byteLength });
+    dataBytes += tensor.data.byteLength;
+  }
+
+  const data = new Uint8Array(dataBytes);
+  const view = new DataView(data.buffer);
+  for (const [i, tensor] of tensors.entries()) {
+    const offset = entries[i]!.offset;
+    if (IS_LITTLE_ENDIAN) {
+      data.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), offset);
+    } else {
+      tensor.data.forEach((value, j) => view.setFloat32(offset + 4 * j, value, true));
+    }
+  }
+
+  const manifest: TensorManifest = { tensors: entries, dtype: "float32", sha256: sha256Hex(data) };
+  const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest));
+  const dataStart = align4(HEADER_BYTES + manifestBytes.length);
+  const out = new Uint8Array(dataStart + dataBytes);
+  out.set(new TextEncoder().encode(TENSOR_MAGIC), 0);
+  new DataView(out.buffer).setUint32(TENSOR_MAGIC.length, manifestBytes.length, true);
+  out.set(manifestBytes, HEADER_BYTES);
+  out.set(data, dataStart);
+  return out;
+}
+
+function readManifest(bytes: Uint8Array): { manifest: TensorManifest; dataStart: number } {
+  if (bytes.length < HEADER_BYTES) {
+    throw new TensorCodecError(`payload is ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  }
+  const magic = new TextDecoder().decode(bytes.subarray(0, TENSOR_MAGIC.length));
+  if (magic !== TENSOR_MAGIC) {
+    throw new TensorCodecError(`payload does not start with "${TENSOR_MAGIC}" (got ${JSON.stringify(magic)}); not a FLIP tensor file`);
+  }
+  const manifestLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(TENSOR_MAGIC.length, true);
+  if (manifestLength > MAX_MANIFEST_BYTES) {
+    throw new TensorCodecError(`manifest length ${manifestLength} exceeds the ${MAX_MANIFEST_BYTES}-byte limit`);
+  }
+  if (HEADER_BYTES + manifestLength > bytes.length) {
+    throw new TensorCodecError(`payload is truncated: manifest needs ${manifestLength} bytes, only ${bytes.length - HEADER_BYTES} present`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + manifestLength)));
+  } catch {
+    throw new TensorCodecError("manifest is not valid UTF-8 JSON");
+  }
+  const parsed = ZTensorManifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `manifest.${issue.path.join(".")}` : "manifest";
+    throw new TensorCodecError(`${where}: ${issue?.message ?? "invalid"}`);
+  }
+  return { manifest: parsed.data, dataStart: align4(HEADER_BYTES + manifestLength) };
+}
+
+/** Checks the manifest describes the data section exactly: contiguous, aligned, shapes consistent. */
+function checkLayout(manifest: TensorManifest, dataBytes: number): void {
+  let expectedOffset = 0;
+  for (const entry of manifest.tensors) {
+    if (entry.offset % 4 !== 0 || entry.length % 4 !== 0) {
+      throw new TensorCodecError(`tensor ${entry.name} is misaligned: offset ${entry.offset} and length ${entry.length} must be multiples of 4`);
+    }
+    if (entry.offset !== expectedOffset) {
+      throw new TensorCodecError(`tensor ${entry.name} starts at byte ${entry.offset}, expected ${expectedOffset} (tensors must be back to back)`);
+    }
+    const needed = 4 * countElements(entry.shape);
+    if (entry.length !== needed) {
+      throw new TensorCodecError(`tensor ${entry.name} has ${entry.length} bytes, shape ${formatShape(entry.shape)} needs ${needed}`);
+    }
+    expectedOffset += entry.length;
+  }
+  if (expectedOffset !== dataBytes) {
+    const what = expectedOffset > dataBytes ? "truncated" : "longer than its manifest";
+    throw new TensorCodecError(`payload is ${what}: manifest describes ${expectedOffset} data bytes, found ${dataBytes}`);
+  }
+}
+
+/**
+ * Decodes and verifies a payload. Tensors are zero-copy views into `bytes` when the data section
+ * is 4-byte aligned in memory (e.g. a fresh ArrayBuffer); otherwise (a pooled Node Buffer, or a
+ * big-endian host) the data is copied once. Keep `bytes` alive and unmodified while views are used.
+ */
+export function decodeTensors(bytes: Uint8Array): { manifest: TensorManifest; tensors: NamedTensor[] } {
+  const { manifest, dataStart } = readManifest(bytes);
+  if (dataStart > bytes.length) {
+    throw new TensorCodecError(`payload is truncated: data section should start at byte ${dataStart}, payload has ${bytes.length}`);
+  }
+  const dataSection = bytes.subarray(dataStart);
+  checkLayout(manifest, dataSection.length);
+  const actualHash = sha256Hex(dataSection);
+  if (actualHash !== manifest.sha256) {
+    throw new TensorCodecError(`content hash mismatch: manifest says ${manifest.sha256}, data hashes to ${actualHash}; the payload was corrupted in transit`);
+  }
+
+  const canView = IS_LITTLE_ENDIAN && dataSection.byteOffset % 4 === 0;
+  const source = canView ? dataSection : copyToAligned(dataSection);
+  const tensors = manifest.tensors.map((entry) => ({
+    name: entry.name,
+    shape: entry.shape,
+    data: new Float32Array(source.buffer, source.byteOffset + entry.offset, entry.length / 4),
+  }));
+  return { manifest, tensors };
+}
+
+function copyToAligned(dataSection: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(dataSection.length);
+  if (IS_LITTLE_ENDIAN) {
+    copy.set(dataSection);
+    return copy;
+  }
+  const from = new DataView(dataSection.buffer, dataSection.byteOffset, dataSection.byteLength);
+  const to = new Float32Array(copy.buffer);
+  for (let i = 0; i < to.length; i++) to[i] = from.getFloat32(4 * i, true);
+  return copy;
+}
+
+/**
+ * Decodes a body as it arrives (e.g. an HTTP request stream). Once the manifest is in, the body's
+ * exact size is known: anything larger, or over `maxBytes`, is refused before it is buffered, and
+ * the chunks are copied once into one buffer of that size, so the tensors are zero-copy views.
+ */
+export async function decodeTensorStream(chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReturnType<typeof decodeTensors>> {
+  let buffer: Uint8Array = new Uint8Array(Math.min(maxBytes, 64 * 1024));
+  let used = 0;
+  let expectedTotal: number | null = null;
+  for await (const chunk of chunks) {
+    const limit = expectedTotal ?? maxBytes;
+    if (used + chunk.length > limit) {
+      throw new TensorCodecError(`payload is larger than ${expectedTotal === null ? `the ${maxBytes}-byte limit` : `the ${expectedTotal} bytes its manifest describes`}`);
+    }
+    if (used + chunk.length > buffer.length) buffer = grow(buffer, used, Math.min(limit, Math.max(2 * buffer.length, used + chunk.length)));
+    buffer.set(chunk, used);
+    used += chunk.length;
+    if (expectedTotal === null && used >= HEADER_BYTES) {
+      const manifestLength = new DataView(buffer.buffer).getUint32(TENSOR_MAGIC.length, true);
+      if (used >= HEADER_BYTES + manifestLength || manifestLength > MAX_MANIFEST_BYTES) {
+        const { manifest, dataStart } = readManifest(buffer.subarray(0, used));
+        expectedTotal = dataStart + manifest.tensors.reduce((total, entry) => total + entry.length, 0);
+        if (expectedTotal > maxBytes) throw new TensorCodecError(`payload would be ${expectedTotal} bytes, over the ${maxBytes}-byte limit`);
+        if (used > expectedTotal) throw new TensorCodecError(`payload is larger than the ${expectedTotal} bytes its manifest describes`);
+        buffer = grow(buffer, used, expectedTotal);
+      }
+    }
+  }
+  return decodeTensors(buffer.subarray(0, used));
+}
+
+function grow(buffer: Uint8Array, used: number, size: number): Uint8Array {
+  if (size === buffer.length) return buffer;
+  const next = new Uint8Array(size);
+  next.set(buffer.subarray(0, used));
+  return next;
+}
