@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { onShutdown } from "@/server/lib/shutdown";
+import { stopOnShutdown } from "@/server/lib/shutdown";
 
 const ROOT = process.cwd();
 // Run Next's own entry point with this node, not through npx, so signals reach the server itself.
@@ -78,14 +78,7 @@ export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: P
     },
   });
   const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`the portal exited early (code ${code})`))));
-  onShutdown(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  );
+  stopOnShutdown(child);
   await Promise.race([waitUntilServing(`${url}/signin`, 120_000), exited]);
   return { url };
 }

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { sites } from "@/db/schema";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
-import { onShutdown } from "@/server/lib/shutdown";
+import { stopOnShutdown } from "@/server/lib/shutdown";
 import { generateSiteData, SiteDataExistsError, type GenerateProgress } from "@/workers/site-data/generate";
 import { provisionSiteDatabase } from "@/workers/site-data/provision";
 
@@ -109,13 +109,6 @@ export async function startSiteWorkers(db: Database, hubUrl: string, prepared: P
         FLIP_SITE_POLICY: site.policyPath,
       },
     });
-    onShutdown(
-      () =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once("exit", () => resolve());
-          child.kill("SIGTERM");
-        }),
-    );
+    stopOnShutdown(child);
   }
 }

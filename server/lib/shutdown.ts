@@ -1,3 +1,5 @@
+import type { ChildProcess } from "node:child_process";
+
 /**
  * One place that owns SIGINT/SIGTERM for a CLI process: cleanups run newest first (children
  * before the database they use), then the process exits 0.
@@ -28,4 +30,16 @@ export function onShutdown(cleanup: Cleanup): void {
   isInstalled = true;
   process.once("SIGINT", () => void shutdown(0));
   process.once("SIGTERM", () => void shutdown(0));
+}
+
+/** Stops a child process (SIGTERM, then waits for it to exit) when this process shuts down. */
+export function stopOnShutdown(child: ChildProcess): void {
+  onShutdown(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  );
 }

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { auditEvents, sites } from "@/db/schema";
+import { sites } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
-import { callerAs, fieldErrorsOfCall, makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import { auditFor, callerAs, makeSite, makeUser, refusedWithoutChange, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 
 const testDb = useTestDatabase();
@@ -16,19 +16,7 @@ beforeAll(async () => {
   admin = await viewerOf(db, (await makeUser(db, [{ role: "admin" }])).id);
 });
 
-async function auditFor(subject: string) {
-  return testDb.db().select().from(auditEvents).where(eq(auditEvents.subject, subject)).orderBy(auditEvents.seq);
-}
 
-async function refusedWithoutChange(call: () => Promise<unknown>, expected: { code: string; message?: string }) {
-  const db = testDb.db();
-  const before = await snapshotTables(db);
-  const pending = call();
-  await expect(pending).rejects.toMatchObject(expected);
-  const fieldErrors = await fieldErrorsOfCall(pending);
-  expect(await snapshotTables(db)).toEqual(before);
-  return fieldErrors;
-}
 
 describe("sites.create", () => {
   it("stores the code uppercased and the fields trimmed, and audits the creation", async () => {
@@ -36,13 +24,13 @@ describe("sites.create", () => {
     expect(site).toMatchObject({ code: "RFH2", name: "Royal Free London", region: "North London" });
     const [stored] = await testDb.db().select().from(sites).where(eq(sites.id, site.id));
     expect(stored).toMatchObject({ code: "RFH2", name: "Royal Free London", region: "North London" });
-    const [event] = await auditFor("site:RFH2");
+    const [event] = await auditFor(testDb.db(), "site:RFH2");
     expect(event).toMatchObject({ action: "site.created", actorLabel: admin.email, details: { name: "Royal Free London", region: "North London" } });
   });
 
   it("refuses a code already taken, whatever its case", async () => {
     await asAdmin().sites.create({ code: "BART", name: "Barts Health", region: "London" });
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().sites.create({ code: "bart", name: "Another Barts", region: "London" }), {
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().sites.create({ code: "bart", name: "Another Barts", region: "London" }), {
       code: "CONFLICT",
       message: "A site with this code already exists",
     });
@@ -63,7 +51,7 @@ describe("sites.create", () => {
     ["an empty region", { ...valid, region: "" }, { region: ["Enter a region"] }],
     ["a too-long region", { ...valid, region: "R".repeat(101) }, { region: ["Regions are at most 100 characters"] }],
   ])("refuses %s with the field's message", async (_label, input, expected) => {
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().sites.create(input as never), { code: "BAD_REQUEST" });
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().sites.create(input as never), { code: "BAD_REQUEST" });
     expect(fieldErrors).toEqual(expected);
   });
 
@@ -77,7 +65,7 @@ describe("sites.update", () => {
     const site = await makeSite(testDb.db());
     const updated = await asAdmin().sites.update({ siteId: site.id, name: " Renamed Trust ", region: "South East" });
     expect(updated).toMatchObject({ id: site.id, code: site.code, name: "Renamed Trust", region: "South East" });
-    const [event] = await auditFor(`site:${site.code}`);
+    const [event] = await auditFor(testDb.db(), `site:${site.code}`);
     expect(event).toMatchObject({
       action: "site.updated",
       actorLabel: admin.email,
@@ -87,19 +75,19 @@ describe("sites.update", () => {
 
   it("refuses invalid fields without changing the site", async () => {
     const site = await makeSite(testDb.db());
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().sites.update({ siteId: site.id, name: "", region: "" }), { code: "BAD_REQUEST" });
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().sites.update({ siteId: site.id, name: "", region: "" }), { code: "BAD_REQUEST" });
     expect(fieldErrors).toEqual({ name: ["Enter the Trust's name"], region: ["Enter a region"] });
   });
 
   it("reports an unknown site as not found", async () => {
-    await refusedWithoutChange(() => asAdmin().sites.update({ siteId: MISSING_ID, name: "Nowhere", region: "Nowhere" }), {
+    await refusedWithoutChange(testDb.db(), () => asAdmin().sites.update({ siteId: MISSING_ID, name: "Nowhere", region: "Nowhere" }), {
       code: "NOT_FOUND",
       message: "No site with that id.",
     });
   });
 
   it("refuses an id that is not a uuid", async () => {
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().sites.update({ siteId: "KCH", name: "Nowhere", region: "Nowhere" }), {
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().sites.update({ siteId: "KCH", name: "Nowhere", region: "Nowhere" }), {
       code: "BAD_REQUEST",
     });
     expect(fieldErrors).toEqual({ siteId: ["Choose a site"] });

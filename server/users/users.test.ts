@@ -1,10 +1,10 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { auditEvents, roleGrants, users } from "@/db/schema";
+import { roleGrants, users } from "@/db/schema";
 import { verifyPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
 import { loadViewer } from "@/server/auth/viewer";
-import { callerAs, fieldErrorsOfCall, getUserByEmail, makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import { auditFor, callerAs, getUserByEmail, makeSite, makeUser, refusedWithoutChange, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 
 const testDb = useTestDatabase();
@@ -17,20 +17,7 @@ beforeAll(async () => {
   admin = await viewerOf(db, (await makeUser(db, [{ role: "admin" }])).id);
 });
 
-async function auditFor(subject: string) {
-  return testDb.db().select().from(auditEvents).where(eq(auditEvents.subject, subject)).orderBy(auditEvents.seq);
-}
 
-/** Runs a call that must be refused and proves it changed nothing; returns the field errors a form would show. */
-async function refusedWithoutChange(call: () => Promise<unknown>, expected: { code: string; message?: string }) {
-  const db = testDb.db();
-  const before = await snapshotTables(db);
-  const pending = call();
-  await expect(pending).rejects.toMatchObject(expected);
-  const fieldErrors = await fieldErrorsOfCall(pending);
-  expect(await snapshotTables(db)).toEqual(before);
-  return fieldErrors;
-}
 
 async function expectNoChange(call: () => Promise<unknown>) {
   const before = await snapshotTables(testDb.db());
@@ -49,13 +36,13 @@ describe("users.create", () => {
     expect(stored!.passwordHash).not.toContain(temporaryPassword);
     expect(await verifyPassword(stored!.passwordHash, temporaryPassword)).toBe(true);
 
-    const [event] = await auditFor("user:new.person@example.org");
+    const [event] = await auditFor(testDb.db(), "user:new.person@example.org");
     expect(event).toMatchObject({ action: "user.created", actorType: "user", actorId: admin.id, actorLabel: admin.email, details: { name: "Nia Person" } });
   });
 
   it("refuses an email that differs from an existing one only by case", async () => {
     await asAdmin().users.create({ email: "admin@x.org", name: "First" });
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.create({ email: "Admin@X.org", name: "Second" }), {
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.create({ email: "Admin@X.org", name: "Second" }), {
       code: "CONFLICT",
       message: "A user with this email already exists",
     });
@@ -74,7 +61,7 @@ describe("users.create", () => {
     ["a too-long name", { email: "ann@nhs.net", name: long(121) }, { name: ["Names are at most 120 characters"] }],
     ["a non-string name", { email: "ann@nhs.net", name: null }, { name: ["Enter a name"] }],
   ])("refuses %s with the field's message", async (_label, input, expected) => {
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.create(input as never), { code: "BAD_REQUEST" });
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.create(input as never), { code: "BAD_REQUEST" });
     expect(fieldErrors).toEqual(expected);
   });
 });
@@ -86,20 +73,20 @@ describe("users.grantRole and users.revokeRole", () => {
     const target = await makeUser(db, []);
     await asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id });
     expect((await viewerOf(db, target.id)).grants).toEqual([expect.objectContaining({ role: "approver", siteId: site.id, siteCode: site.code })]);
-    const [event] = await auditFor(`user:${target.email}`);
+    const [event] = await auditFor(testDb.db(), `user:${target.email}`);
     expect(event).toMatchObject({ action: "role.granted", actorLabel: admin.email, details: { role: "approver", site: site.code } });
   });
 
   it("refuses an approver grant without a site", async () => {
     const target = await makeUser(testDb.db(), []);
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.grantRole({ userId: target.id, role: "approver" }), { code: "BAD_REQUEST" });
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "approver" }), { code: "BAD_REQUEST" });
     expect(fieldErrors).toEqual({ siteId: ["An approver acts for one site: choose the site"] });
   });
 
   it("refuses a researcher grant that names a site", async () => {
     const db = testDb.db();
     const [site, target] = [await makeSite(db), await makeUser(db, [])];
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.grantRole({ userId: target.id, role: "researcher", siteId: site.id }), {
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "researcher", siteId: site.id }), {
       code: "BAD_REQUEST",
     });
     expect(fieldErrors).toEqual({ siteId: ["Only approver grants name a site"] });
@@ -108,7 +95,7 @@ describe("users.grantRole and users.revokeRole", () => {
   it("refuses an approver grant for a site that does not exist", async () => {
     const target = await makeUser(testDb.db(), []);
     const missingSite = "00000000-0000-4000-8000-000000000000";
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: missingSite }), {
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: missingSite }), {
       code: "NOT_FOUND",
     });
     expect(fieldErrors).toEqual({ siteId: ["That site does not exist"] });
@@ -116,7 +103,7 @@ describe("users.grantRole and users.revokeRole", () => {
 
   it.each([["researcher"], ["admin"]] as const)("refuses a second %s grant to the same user", async (role) => {
     const target = await makeUser(testDb.db(), [{ role }]);
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.grantRole({ userId: target.id, role }), { code: "CONFLICT" });
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role }), { code: "CONFLICT" });
     expect(fieldErrors).toEqual({ role: ["This user already holds that role"] });
   });
 
@@ -124,7 +111,7 @@ describe("users.grantRole and users.revokeRole", () => {
     const db = testDb.db();
     const site = await makeSite(db);
     const target = await makeUser(db, [{ role: "approver", siteId: site.id }]);
-    const fieldErrors = await refusedWithoutChange(() => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id }), {
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id }), {
       code: "CONFLICT",
     });
     expect(fieldErrors).toEqual({ role: ["This user already holds that role"] });
@@ -136,9 +123,9 @@ describe("users.grantRole and users.revokeRole", () => {
     const [grant] = await db.select().from(roleGrants).where(eq(roleGrants.userId, target.id));
     await asAdmin().users.revokeRole({ grantId: grant!.id });
     expect((await viewerOf(db, target.id)).grants).toEqual([]);
-    const [event] = await auditFor(`user:${target.email}`);
+    const [event] = await auditFor(testDb.db(), `user:${target.email}`);
     expect(event).toMatchObject({ action: "role.revoked", details: { role: "researcher", site: null } });
-    await refusedWithoutChange(() => asAdmin().users.revokeRole({ grantId: grant!.id }), {
+    await refusedWithoutChange(testDb.db(), () => asAdmin().users.revokeRole({ grantId: grant!.id }), {
       code: "NOT_FOUND",
       message: "That role grant no longer exists.",
     });
@@ -147,7 +134,7 @@ describe("users.grantRole and users.revokeRole", () => {
   it("does not let an admin remove their own admin role", async () => {
     const db = testDb.db();
     const [own] = await db.select().from(roleGrants).where(and(eq(roleGrants.userId, admin.id), eq(roleGrants.role, "admin")));
-    await refusedWithoutChange(() => asAdmin().users.revokeRole({ grantId: own!.id }), {
+    await refusedWithoutChange(testDb.db(), () => asAdmin().users.revokeRole({ grantId: own!.id }), {
       code: "PRECONDITION_FAILED",
       message: "You cannot remove your own admin role. Ask another admin to do it.",
     });
@@ -156,7 +143,7 @@ describe("users.grantRole and users.revokeRole", () => {
 
 describe("users.setDisabled", () => {
   it("does not let an admin disable themselves", async () => {
-    await refusedWithoutChange(() => asAdmin().users.setDisabled({ userId: admin.id, disabled: true }), {
+    await refusedWithoutChange(testDb.db(), () => asAdmin().users.setDisabled({ userId: admin.id, disabled: true }), {
       code: "PRECONDITION_FAILED",
       message: "You cannot disable your own account.",
     });
@@ -174,7 +161,7 @@ describe("users.setDisabled", () => {
 
     await asAdmin().users.setDisabled({ userId: target.id, disabled: false });
     expect(await loadViewer(db, target.id, signedInAt)).toMatchObject({ id: target.id });
-    expect((await auditFor(`user:${target.email}`)).map((e) => e.action)).toEqual(["user.disabled", "user.enabled"]);
+    expect((await auditFor(testDb.db(), `user:${target.email}`)).map((e) => e.action)).toEqual(["user.disabled", "user.enabled"]);
   });
 });
 
@@ -193,11 +180,11 @@ describe("users.resetPassword", () => {
     expect(stored!.mustChangePassword).toBe(true);
     expect(await verifyPassword(stored!.passwordHash, temporaryPassword)).toBe(true);
     expect(await loadViewer(db, target.id, stored!.passwordChangedAt.getTime())).toMatchObject({ mustChangePassword: true });
-    expect((await auditFor(`user:${target.email}`)).map((e) => e.action)).toEqual(["user.password_reset"]);
+    expect((await auditFor(testDb.db(), `user:${target.email}`)).map((e) => e.action)).toEqual(["user.password_reset"]);
   });
 
   it("reports an unknown user as not found", async () => {
-    await refusedWithoutChange(() => asAdmin().users.resetPassword({ userId: "00000000-0000-4000-8000-000000000000" }), {
+    await refusedWithoutChange(testDb.db(), () => asAdmin().users.resetPassword({ userId: "00000000-0000-4000-8000-000000000000" }), {
       code: "NOT_FOUND",
       message: "No user with that id.",
     });
@@ -210,8 +197,8 @@ describe("unknown users", () => {
 
   it("are reported as not found by every action on a user", async () => {
     await expect(asAdmin().users.byId({ userId: missing })).rejects.toMatchObject(notFound);
-    await refusedWithoutChange(() => asAdmin().users.grantRole({ userId: missing, role: "researcher" }), notFound);
-    await refusedWithoutChange(() => asAdmin().users.setDisabled({ userId: missing, disabled: true }), notFound);
+    await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: missing, role: "researcher" }), notFound);
+    await refusedWithoutChange(testDb.db(), () => asAdmin().users.setDisabled({ userId: missing, disabled: true }), notFound);
   });
 });
 

@@ -1,7 +1,8 @@
 import { TRPCError } from "@trpc/server";
+import { expect } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { roleGrants, sites, users, type Role } from "@/db/schema";
+import { auditEvents, roleGrants, sites, users, type Role } from "@/db/schema";
 import { hashPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
 import { loadViewer } from "@/server/auth/viewer";
@@ -78,4 +79,18 @@ async function rejectionOf(call: Promise<unknown>): Promise<Error> {
 export async function fieldErrorsOfCall(call: Promise<unknown>): Promise<Record<string, string[]> | undefined> {
   const error = await rejectionOf(call);
   return toFieldErrors(error instanceof TRPCError ? error.cause : error);
+}
+
+/** Runs a call that must be refused and proves it changed nothing; returns the field errors a form would show. */
+export async function refusedWithoutChange(db: Database, call: () => Promise<unknown>, expected: { code: string; message?: string }) {
+  const before = await snapshotTables(db);
+  const pending = call();
+  await expect(pending).rejects.toMatchObject(expected);
+  const fieldErrors = await fieldErrorsOfCall(pending);
+  expect(await snapshotTables(db)).toEqual(before);
+  return fieldErrors;
+}
+
+export function auditFor(db: Database, subject: string) {
+  return db.select().from(auditEvents).where(eq(auditEvents.subject, subject)).orderBy(auditEvents.seq);
 }
