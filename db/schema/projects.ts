@@ -134,5 +134,4 @@ export const cohortRunTasks = pgTable(
 export type Project = typeof projects.$inferSelect;
 export type ProjectRole = (typeof projectRoleEnum.enumValues)[number];
 export type ProjectStatus = (typeof projectStatusEnum.enumValues)[number];
-export type ProjectRevision = typeof projectRevisions.$inferSelect;
 export type SiteApproval = typeof siteApprovals.$inferSelect;

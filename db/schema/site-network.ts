@@ -57,5 +57,4 @@ export const siteHeartbeats = pgTable(
   (t) => [index("site_heartbeats_site_at_idx").on(t.siteId, t.at)],
 );
 
-export type SiteToken = typeof siteTokens.$inferSelect;
 export type SiteHealth = typeof siteHealth.$inferSelect;

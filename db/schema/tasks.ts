@@ -43,4 +43,3 @@ export const siteTasks = pgTable(
 );
 
 export type SiteTask = typeof siteTasks.$inferSelect;
-export type TaskStatus = (typeof taskStatusEnum.enumValues)[number];

@@ -1,4 +1,4 @@
-import { relations, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { boolean, check, index, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
 import { sites } from "./sites";
@@ -46,13 +46,5 @@ export const roleGrants = pgTable(
   ],
 );
 
-export const usersRelations = relations(users, ({ many }) => ({ grants: many(roleGrants, { relationName: "grantee" }) }));
-
-export const roleGrantsRelations = relations(roleGrants, ({ one }) => ({
-  user: one(users, { fields: [roleGrants.userId], references: [users.id], relationName: "grantee" }),
-  site: one(sites, { fields: [roleGrants.siteId], references: [sites.id] }),
-}));
-
 export type User = typeof users.$inferSelect;
-export type RoleGrant = typeof roleGrants.$inferSelect;
 export type Role = (typeof roleEnum.enumValues)[number];

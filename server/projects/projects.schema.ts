@@ -24,7 +24,6 @@ export const ZBundle = z.strictObject({
   maxRounds: z.number().int().min(1).max(1000),
 });
 export type Bundle = z.infer<typeof ZBundle>;
-export type BundleInput = z.input<typeof ZBundle>;
 
 export const ZProjectCreateInput = z.object({
   title: z.string({ error: "Enter a title" }).trim().min(3, "Enter a title of at least 3 characters").max(200, "Keep the title under 200 characters"),
@@ -32,8 +31,6 @@ export const ZProjectCreateInput = z.object({
   ethicsReference: z.string().trim().max(100, "Keep the ethics reference under 100 characters").optional(),
 });
 export type TProjectCreateInput = z.infer<typeof ZProjectCreateInput>;
-
-export const ZProjectIdInput = z.object({ projectId: z.uuid("Choose a project") });
 
 export const ZProjectListInput = z.object({
   search: z.string().trim().max(200).optional(),

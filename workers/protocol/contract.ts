@@ -119,7 +119,6 @@ export const ZCohortCountPayload = z.object({
   purpose: z.enum(["feasibility", "approved"]),
   minCellCount: z.number().int().min(1).max(1000).optional(),
 });
-export type CohortCountPayload = z.infer<typeof ZCohortCountPayload>;
 
 export const ZCohortCountResult = z.object({
   threshold: z.number().int().min(1),

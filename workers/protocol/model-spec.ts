@@ -17,7 +17,6 @@ export const MODEL_SPEC_LIMITS = {
 } as const;
 
 export const MODEL_TASKS = ["binary_classification", "multiclass_classification", "regression"] as const;
-export type ModelTask = (typeof MODEL_TASKS)[number];
 
 const ZName = z.string().trim().min(1, "Give it a name").max(120);
 const ZConceptId = z.number().int().positive();

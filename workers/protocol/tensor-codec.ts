@@ -16,7 +16,6 @@ import { z } from "zod";
  * section only; the manifest itself is checked by schema and against the data it describes.
  */
 export const TENSOR_MAGIC = "FLIPW1";
-export const TENSOR_CONTENT_TYPE = "application/octet-stream";
 
 const HEADER_BYTES = TENSOR_MAGIC.length + 4;
 // A manifest for a model with thousands of tensors is well under this; anything larger is hostile.

@@ -7,6 +7,5 @@ export type SiteMonitorRow = Outputs["monitor"][number];
 export type SiteDetail = Outputs["detail"];
 export type SiteStatus = SiteDetail["status"];
 export type SiteHealthReport = NonNullable<SiteDetail["health"]>;
-export type SiteInventory = NonNullable<SiteDetail["inventory"]>;
 export type SiteTokenRow = SiteDetail["tokens"][number];
 export type SiteTaskRow = SiteDetail["tasks"][number];
