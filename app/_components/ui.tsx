@@ -1,3 +1,4 @@
+import Link from "next/link";
 import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from "react";
 
 /** Small presentational building blocks shared by every page; keep forms and lists consistent. */
@@ -193,6 +194,17 @@ export function Pagination({ page, pageSize, total, noun, onPageChange }: { page
           </Button>
         </div>
       ) : null}
+    </nav>
+  );
+}
+
+/** The way back up from a detail page. */
+export function BackLink({ href, children }: { href: string; children: ReactNode }) {
+  return (
+    <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+      <Link href={href} className="text-nhs-blue underline-offset-2 hover:underline">
+        ← {children}
+      </Link>
     </nav>
   );
 }

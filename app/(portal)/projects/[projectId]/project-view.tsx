@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect } from "react";
-import { Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Loading, PageHeader } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { CloseProject } from "./close-project";
@@ -33,11 +33,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-        <Link href="/projects" className="text-nhs-blue underline-offset-2 hover:underline">
-          Projects
-        </Link>
-      </nav>
+      <BackLink href="/projects">Projects</BackLink>
       <PageHeader
         title={detail.project.title}
         actions={

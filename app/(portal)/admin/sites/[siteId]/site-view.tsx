@@ -1,8 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
-import { Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Loading, PageHeader } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { SiteStatusBadge } from "../site-status-badge";
@@ -19,9 +18,7 @@ export function SiteView({ siteId }: { siteId: string }) {
   const detail = useQuery(trpc.siteNetwork.detail.queryOptions({ siteId }, { refetchInterval: (query) => (query.state.data ? 2_000 : false) }));
 
   const back = (
-    <Link href="/admin/sites" className="mb-4 inline-block text-sm text-nhs-blue underline-offset-2 hover:underline">
-      ← All sites
-    </Link>
+    <BackLink href="/admin/sites">All sites</BackLink>
   );
   if (!detail.data) {
     return (

@@ -1,8 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
-import { Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { type RoleLabels } from "../user-badges";
@@ -16,9 +15,7 @@ export function UserDetail({ userId, roleLabels }: { userId: string; roleLabels:
 
   return (
     <>
-      <Link href="/admin/users" className="mb-4 inline-block text-sm text-nhs-blue underline-offset-2 hover:underline">
-        ← All users
-      </Link>
+      <BackLink href="/admin/users">All users</BackLink>
       {user.isPending ? (
         <Loading label="Loading user…" />
       ) : user.isError ? (

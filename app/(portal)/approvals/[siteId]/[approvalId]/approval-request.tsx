@@ -1,9 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { BundleView } from "@/app/_components/bundle-view";
-import { Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { BundleChanges } from "./bundle-changes";
@@ -16,9 +15,7 @@ export function ApprovalRequest({ siteId, approvalId, siteCode }: { siteId: stri
   const request = useQuery(trpc.approvals.request.queryOptions({ siteId, approvalId }));
 
   const back = (
-    <Link href="/approvals" className="text-sm text-nhs-blue underline-offset-2 hover:underline">
-      ← All requests
-    </Link>
+    <BackLink href="/approvals">All requests</BackLink>
   );
   if (request.isPending) return <Loading label="Loading the request…" />;
   if (request.isError) {

@@ -1,7 +1,6 @@
 "use client";
 
-import Link from "next/link";
-import { Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Loading, PageHeader } from "@/app/_components/ui";
 import { messageOf } from "@/app/_trpc/errors";
 import { shortHash } from "../../_components/bundle-of";
 import { useProject } from "../use-project";
@@ -14,11 +13,7 @@ export function BundlePage({ projectId }: { projectId: string }) {
   const detail = project.data;
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-        <Link href={`/projects/${projectId}`} className="text-nhs-blue underline-offset-2 hover:underline">
-          {detail.project.title}
-        </Link>
-      </nav>
+      <BackLink href={`/projects/${projectId}`}>{detail.project.title}</BackLink>
       <PageHeader
         title="Governance bundle"
         description={

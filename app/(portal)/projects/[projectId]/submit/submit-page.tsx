@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { Alert, Button, Card, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Button, Card, Loading, PageHeader } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 import { CellValue } from "../../_components/cell-value";
@@ -58,11 +58,7 @@ export function SubmitPage({ projectId }: { projectId: string }) {
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-        <Link href={`/projects/${projectId}`} className="text-nhs-blue underline-offset-2 hover:underline">
-          {detail.project.title}
-        </Link>
-      </nav>
+      <BackLink href={`/projects/${projectId}`}>{detail.project.title}</BackLink>
       <PageHeader title="Submit for approval" description={`Ask sites to approve revision ${detail.revision.number} of the governance bundle. Each site’s data-governance officer decides for their own Trust.`} />
       <Card>
         <div className="space-y-4">

@@ -1,8 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
-import { Alert, Badge, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink, Alert, Badge, Loading, PageHeader } from "@/app/_components/ui";
 import { formatDateTime } from "@/app/_components/time-format";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
@@ -17,11 +16,7 @@ export function RunResults({ projectId, runId }: { projectId: string; runId: str
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
-        <Link href={`/projects/${projectId}`} className="text-nhs-blue underline-offset-2 hover:underline">
-          Back to project
-        </Link>
-      </nav>
+      <BackLink href={`/projects/${projectId}`}>Project</BackLink>
       <PageHeader
         title="Cohort results"
         description={
