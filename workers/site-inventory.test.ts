@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { withDatabase } from "@/db/server";
+import { withDatabase } from "@/db/pg-connection";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { createLogger } from "./log";
 import { ZSitePolicy } from "./policy";

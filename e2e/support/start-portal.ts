@@ -1,7 +1,8 @@
 import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
 import { DEMO_SITES, seedDemo } from "@/db/seed";
-import { dropDatabase, ensureDatabase, startEmbeddedServer, withDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/db/server";
+import { withDatabase } from "@/db/pg-connection";
 import { persistentSecret } from "@/server/cli/local-secrets";
 import { startPortal } from "@/server/cli/portal-process";
 import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";

@@ -7,7 +7,7 @@ import { EVENT_TABLES, isoDate, REFERENCE_DAY } from "./events";
 import { writeImageFiles } from "./images";
 import { synthesizePopulation } from "./persons";
 import { resolveSiteProfile, type SiteProfile } from "./profiles";
-import { connectCreatingDatabase, databaseName } from "./server";
+import { connectCreatingDatabase, databaseName } from "@/db/pg-connection";
 import { insertBuffer, TableBuffer } from "./writer";
 
 export type GenerateProgress = { phase: "persons" | "database" | "images"; done: number; total: number };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dropDatabase } from "@/db/server";
 import { generateSiteData } from "./generate";
 import { provisionSiteDatabase, type ProvisionedSiteDatabase } from "./provision";
+import { withPgClient } from "@/db/pg-connection";
 
 const adminUrl = inject("pgAdminUrl");
 const suffix = randomBytes(3).toString("hex");
@@ -16,15 +17,6 @@ const dataDir = mkdtempSync(path.join(tmpdir(), "flip-provision-"));
 let siteA: ProvisionedSiteDatabase;
 let siteB: ProvisionedSiteDatabase;
 
-async function asRole<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   siteA = await provisionSiteDatabase({ adminUrl, siteCode: codeA, ownerPassword: "owner-a-secret", readerPassword: "reader-a-secret" });
@@ -57,7 +49,7 @@ describe("provisionSiteDatabase", () => {
   });
 
   it("lets the reader SELECT but not write or create", async () => {
-    await asRole(siteA.readerUrl, async (client) => {
+    await withPgClient(siteA.readerUrl, async (client) => {
       const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM person");
       expect(Number(rows[0]?.n)).toBe(40);
       await expect(client.query("INSERT INTO concept_ancestor VALUES (1, 1, 0, 0)")).rejects.toMatchObject({ code: "42501" });
@@ -70,10 +62,10 @@ describe("provisionSiteDatabase", () => {
   it("keeps each site's reader out of other sites' databases", async () => {
     const crossUrl = new URL(siteA.readerUrl);
     crossUrl.pathname = `/${siteB.database}`;
-    await expect(asRole(crossUrl.toString(), async () => undefined)).rejects.toMatchObject({ code: "42501" });
+    await expect(withPgClient(crossUrl.toString(), async () => undefined)).rejects.toMatchObject({ code: "42501" });
     const crossOwner = new URL(siteB.ownerUrl);
     crossOwner.pathname = `/${siteA.database}`;
-    await expect(asRole(crossOwner.toString(), async () => undefined)).rejects.toMatchObject({ code: "42501" });
+    await expect(withPgClient(crossOwner.toString(), async () => undefined)).rejects.toMatchObject({ code: "42501" });
   });
 
   it("is idempotent and keeps the reader's access to tables regenerated later", async () => {
@@ -81,7 +73,7 @@ describe("provisionSiteDatabase", () => {
     expect(again).toEqual(siteA);
     // --replace recreates the tables as the owner; default privileges must carry the reader's SELECT over.
     await generateSiteData({ site: codeA, persons: 25, seed: 2, replace: true, databaseUrl: siteA.ownerUrl, dataDir: path.join(dataDir, "a") });
-    const count = await asRole(siteA.readerUrl, async (client) => (await client.query<{ n: string }>("SELECT count(*) AS n FROM person")).rows[0]?.n);
+    const count = await withPgClient(siteA.readerUrl, async (client) => (await client.query<{ n: string }>("SELECT count(*) AS n FROM person")).rows[0]?.n);
     expect(Number(count)).toBe(25);
   });
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { withDatabase } from "./server";
+import { withDatabase } from "@/db/pg-connection";
 
 /**
  * One database per site, owned by that site's owner role, readable by that site's reader role only.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { dropDatabase, ensureDatabase, withDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase } from "@/db/server";
+import { withDatabase } from "@/db/pg-connection";
 import { buildConceptAncestors, CONCEPT, CONCEPTS } from "../site-data/concepts";
 import { constraintSql, createTableSql, qualified, TABLES } from "../site-data/ddl";
 import { DICOM_CT, DICOM_DX, FIXTURE_PERSONS, MICROGRAM_PER_LITRE, type FixtureEvent } from "./cohort-fixture-persons";

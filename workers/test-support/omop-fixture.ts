@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { dropDatabase, ensureDatabase, withDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase } from "@/db/server";
+import { withDatabase, withPgClient } from "@/db/pg-connection";
 
 /**
  * A tiny hand-checked OMOP CDM 5.4 database (only the columns the worker reads) in a schema whose
@@ -20,7 +21,7 @@ export async function createOmopFixture(adminUrl: string, options: { isEmpty?: b
   await ensureDatabase(adminUrl, name);
   const url = withDatabase(adminUrl, name);
   const s = pg.escapeIdentifier(FIXTURE_SCHEMA);
-  await withClient(url, async (client) => {
+  await withPgClient(url, async (client) => {
     await client.query(`CREATE SCHEMA ${s}`);
     await client.query(`CREATE TABLE ${s}.observation_period (observation_period_id int, person_id int, observation_period_start_date date, observation_period_end_date date)`);
     await client.query(`CREATE TABLE ${s}.condition_occurrence (condition_occurrence_id serial, person_id int, condition_concept_id int)`);
@@ -59,7 +60,7 @@ export async function createOmopFixture(adminUrl: string, options: { isEmpty?: b
   });
   return {
     url,
-    setDelaySeconds: (seconds) => withClient(url, async (client) => void (await client.query(`UPDATE ${s}.fixture_delay SET seconds = $1`, [seconds]))),
+    setDelaySeconds: (seconds) => withPgClient(url, async (client) => void (await client.query(`UPDATE ${s}.fixture_delay SET seconds = $1`, [seconds]))),
     drop: () => dropDatabase(adminUrl, name),
   };
 }
@@ -79,12 +80,3 @@ export const FIXTURE_INVENTORY_AT_5 = {
   ],
 };
 
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, inject } from "vitest";
 import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
-import { dropDatabase, ensureDatabase, withDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase } from "@/db/server";
+import { withDatabase } from "@/db/pg-connection";
 import { stopLeaseSweeper } from "@/server/tasks/lease-sweeper";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 

@@ -1,6 +1,6 @@
 import pg from "pg";
 
-/** Connection helpers for the site's own PostgreSQL server (never the hub's). */
+/** Small PostgreSQL connection helpers shared by the hub, the site-data generator and tests. */
 
 /** Same server and credentials as `url`, other database. */
 export function withDatabase(url: string, database: string): string {
@@ -11,6 +11,17 @@ export function withDatabase(url: string, database: string): string {
 
 export function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
+/** Runs `run` on a fresh single connection to `url`, always closing it. */
+export async function withPgClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
 }
 
 const INVALID_CATALOG_NAME = "3D000"; // SQLSTATE: database does not exist
@@ -25,16 +36,12 @@ export async function connectCreatingDatabase(url: string): Promise<pg.Client> {
     if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
   }
   const name = databaseName(url);
-  const admin = new pg.Client({ connectionString: withDatabase(url, "postgres") });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  } catch (error) {
-    // Another process may have created it between our two connections; that is fine.
-    if ((error as { code?: string }).code !== "42P04") throw error;
-  } finally {
-    await admin.end();
-  }
+  await withPgClient(withDatabase(url, "postgres"), (admin) =>
+    admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((error: unknown) => {
+      // Another process may have created it between our two connections; that is fine.
+      if ((error as { code?: string }).code !== "42P04") throw error;
+    }),
+  );
   const created = new pg.Client({ connectionString: url });
   await created.connect();
   return created;
