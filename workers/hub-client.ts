@@ -13,6 +13,8 @@ import {
   type FailureCode,
   type HeartbeatInput,
 } from "./protocol/contract";
+import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "./protocol/tensor-codec";
+import { encodeTrainResultHeader, LEASE_HEADER, OCTET_STREAM, TRAIN_RESULT_HEADER, updatePath, weightsPath, type TrainResult } from "./protocol/training";
 import type { Logger } from "./log";
 
 /**
@@ -39,6 +41,10 @@ const ZErrorData = z.object({ code: z.string().optional(), httpStatus: z.number(
 const CALL_TIMEOUT_MS = 20_000;
 const RELEASE_TIMEOUT_MS = 5_000;
 const CONNECTION_KINDS: ReadonlySet<HubErrorKind> = new Set(["unauthorized", "protocol_mismatch", "unreachable"]);
+/** Weights and updates can be hundreds of MB on a Trust's link; the JSON calls' 20 s would cut them off. */
+const BINARY_TIMEOUT_MS = 10 * 60_000;
+const ZUpdateAccepted = z.object({ accepted: z.literal(true), round: z.number().int(), norm: z.number() });
+const ZBinaryError = z.object({ error: z.object({ code: z.string(), message: z.string().max(2000) }) });
 
 type LeaseRef = { taskId: string; leaseId: string };
 
@@ -95,29 +101,78 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
     fail: (input: LeaseRef & { code: FailureCode; message: string; retryable: boolean }) => call("fail", ZFailResult, (signal) => trpc.worker.fail.mutate(input, { signal })),
     /** Short timeout: this runs during shutdown, which must not hang on a hub that does not answer. */
     release: (input: LeaseRef) => call("release", ZReleaseResult, (signal) => trpc.worker.release.mutate(input, { signal }), { timeoutMs: RELEASE_TIMEOUT_MS }),
+    /** The task's model weights as a FLIP tensor file, decoded; the codec checks the data against the manifest's hash. */
+    downloadWeights: (lease: LeaseRef, signal?: AbortSignal) =>
+      call("weights", z.custom<{ tensors: NamedTensor[]; sha256: string }>(), (s) => fetchBinary(weightsPath(lease.taskId), { method: "GET", headers: headersFor(lease), signal: s }, readTensorFile), { signal, timeoutMs: BINARY_TIMEOUT_MS }),
+    /** Uploads a train task's update with its result; the hub completes the task on acceptance. */
+    uploadUpdate: ({ result, update, ...lease }: LeaseRef & { result: TrainResult; update: readonly NamedTensor[] }) =>
+      call(
+        "update",
+        ZUpdateAccepted,
+        (s) =>
+          fetchBinary(
+            updatePath(lease.taskId),
+            { method: "POST", headers: { ...headersFor(lease), "content-type": OCTET_STREAM, [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result) }, body: encodeTensors(update) as Uint8Array<ArrayBuffer>, signal: s },
+            (response) => response.json(),
+          ),
+        { timeoutMs: BINARY_TIMEOUT_MS },
+      ),
   };
+
+  function headersFor(lease: LeaseRef): Record<string, string> {
+    return { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), [LEASE_HEADER]: lease.leaseId };
+  }
+
+  // The binary routes sit beside the tRPC endpoint, under the same hub address.
+  async function fetchBinary<T>(path: string, init: RequestInit, read: (response: Response) => Promise<T>): Promise<T> {
+    const response = await fetch(`${trpcUrl.replace(/\/api\/trpc\/?$/, "")}${path}`, init);
+    if (response.ok) return read(response);
+    const body = ZBinaryError.safeParse(await response.json().catch(() => null));
+    throw binaryHubError(response.status, body.success ? body.data.error : null);
+  }
+}
+
+async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
+  try {
+    const { manifest, tensors } = decodeTensors(new Uint8Array(await response.arrayBuffer()));
+    return { tensors, sha256: manifest.sha256 };
+  } catch (error) {
+    if (error instanceof TensorCodecError) throw new HubError("rejected", `the hub's weights are not a valid tensor file: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The binary routes answer errors as `{ error: { code, message } }`; the code (else the status) decides the kind. */
+function binaryHubError(status: number, error: { code: string; message: string } | null): HubError {
+  const message = error?.message ?? `HTTP ${status}`;
+  const code = error?.code ?? { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 404: "NOT_FOUND", 409: "CONFLICT", 412: "PRECONDITION_FAILED", 413: "PAYLOAD_TOO_LARGE" }[status];
+  return status >= 500 ? new HubError("unreachable", message) : kindForCode(code, message);
 }
 
 function toHubError(error: unknown): HubError {
+  if (error instanceof HubError) return error;
   if (!(error instanceof TRPCClientError)) return new HubError("unreachable", error instanceof Error ? error.message : "request failed");
   const data = ZErrorData.safeParse(error.data);
-  const code = data.success ? data.data.code : undefined;
+  // No tRPC error body (connection refused, a proxy's 502 page) or a 5xx: the hub is not answering properly.
+  return kindForCode(data.success ? data.data.code : undefined, error.message, error.cause?.message ?? error.message);
+}
+
+function kindForCode(code: string | undefined, message: string, unreachableMessage = message): HubError {
   switch (code) {
     case "UNAUTHORIZED":
-      return new HubError("unauthorized", error.message);
+      return new HubError("unauthorized", message);
     case "PRECONDITION_FAILED":
-      return new HubError("protocol_mismatch", error.message);
+      return new HubError("protocol_mismatch", message);
     case "CONFLICT":
-      return new HubError("conflict", error.message);
+      return new HubError("conflict", message);
     case "NOT_FOUND":
-      return new HubError("not_found", error.message);
+      return new HubError("not_found", message);
     case "BAD_REQUEST":
     case "FORBIDDEN":
     case "PAYLOAD_TOO_LARGE":
-      return new HubError("rejected", error.message);
+      return new HubError("rejected", message);
     default:
-      // No tRPC error body (connection refused, a proxy's 502 page) or a 5xx: the hub is not answering properly.
-      return new HubError("unreachable", error.cause?.message ?? error.message);
+      return new HubError("unreachable", unreachableMessage);
   }
 }
 

@@ -58,3 +58,20 @@ export function policyRefusal(policy: SitePolicy, policyPath: string, kind: Task
 export function suppressionThreshold(policy: SitePolicy, requested: number | undefined): number {
   return Math.max(policy.minCellCount, requested ?? 0);
 }
+
+/** Why the site refuses a train task under its policy, or null; checked before any site data is read. */
+export function trainingRefusal(policy: SitePolicy, totalRounds: number): string | null {
+  if (policy.requireDifferentialPrivacy) {
+    return "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy file), which this worker version does not offer.";
+  }
+  if (totalRounds > policy.maxRounds) {
+    return `This site trains for at most ${policy.maxRounds} rounds (maxRounds in its site policy file); the job asks for ${totalRounds}.`;
+  }
+  return null;
+}
+
+/** Why the site will not train on so few examples, or null. The message never says how many there are. */
+export function cohortSizeRefusal(policy: SitePolicy, trainingExamples: number): string | null {
+  if (trainingExamples >= policy.minCohortSize) return null;
+  return `This site trains only on at least ${policy.minCohortSize} training examples (minCohortSize in its site policy file); it has fewer for this cohort.`;
+}

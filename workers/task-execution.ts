@@ -4,7 +4,7 @@ import { HubError, type HubClient } from "./hub-client";
 import type { Logger } from "./log";
 import type { SitePolicy } from "./policy";
 import type { SiteDb } from "./site-db";
-import { executeTask, type TaskHandler, type TaskOutcome } from "./tasks/base";
+import { executeTask, TaskError, type DownloadedWeights, type TaskHandler, type TaskOutcome } from "./tasks/base";
 import { TASK_HANDLERS } from "./tasks/registry";
 
 /**
@@ -75,6 +75,10 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
         if (outcome.type === "complete") {
           await deps.hub.complete({ ...lease, result: outcome.result });
           log.info("Task completed");
+        } else if (outcome.type === "upload") {
+          // The upload is this task's completion: the hub accepts it at most once, so a 409 (round closed, lease lost) ends it.
+          const { round, norm } = await deps.hub.uploadUpdate({ ...lease, result: outcome.result, update: outcome.update });
+          log.info("Update uploaded; task completed", { round, norm });
         } else {
           const { status } = await deps.hub.fail({ ...lease, code: outcome.code, message: outcome.message.slice(0, 1000), retryable: outcome.isRetryable });
           log.info("Task failed", { code: outcome.code, retryable: outcome.isRetryable, hubStatus: status });
@@ -86,7 +90,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
           await sleep(backoff.nextDelayMs());
           continue;
         }
-        if (error.kind === "rejected" && outcome.type === "complete") {
+        if (error.kind === "rejected" && (outcome.type === "complete" || outcome.type === "upload")) {
           // The hub's own output check refused the result: record why instead of leaving the task leased.
           log.error("The hub refused the result", { reason: error.message });
           outcome = { type: "fail", code: "handler_error", message: error.message, isRetryable: false };
@@ -100,6 +104,23 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
     if (!isSettled) log.error("Could not report the task to the hub; it returns to the queue when the lease expires");
   };
 
+  const downloadWeights = async (): Promise<DownloadedWeights> => {
+    const backoff = createBackoff();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.hub.downloadWeights(lease, controller.signal);
+      } catch (error) {
+        if (!(error instanceof HubError)) throw error;
+        if (error.kind === "conflict" || error.kind === "not_found") abort("lease_lost");
+        const isTransient = error.kind === "unreachable" || error.kind === "unauthorized";
+        if (!isTransient || attempt >= REPORT_ATTEMPTS || controller.signal.aborted) {
+          throw new TaskError(`Could not download the model weights from the hub: ${error.message}`, isTransient);
+        }
+        await sleep(backoff.nextDelayMs(), controller.signal);
+      }
+    }
+  };
+
   const run = async () => {
     log.info("Task started", { maxAttempts: task.maxAttempts });
     scheduleRenewal();
@@ -108,7 +129,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
       lastPercent = Math.min(100, Math.max(0, percent));
       await renew(lastPercent, message);
     };
-    const outcome = await executeTask(task, handler, { ...deps, log, signal: controller.signal, progress });
+    const outcome = await executeTask(task, handler, { ...deps, log, signal: controller.signal, progress, downloadWeights });
     await report(outcome);
     stopRenewing();
   };

@@ -9,7 +9,7 @@ import type { NamedTensor } from "@/workers/protocol/tensor-codec";
  *
  * - FedAvg (McMahan et al. 2017): w <- w + Δ, i.e. the example-weighted mean of the site models.
  * - FedProx (Li et al. 2020): identical on the hub. Its `mu` acts only on the client, where the
- *   local loss gets + mu/2 ||w - w_global||^2; the trainer adds `proximalTerm` to its gradients.
+ *   local loss gets + mu/2 ||w - w_global||^2 (the site's trainer, workers/training/fedprox.ts).
  *   `mu` lives in the strategy config so the hub can send it to the sites with the train task.
  * - FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2): Δ is a
  *   pseudo-gradient; m = β1 m + (1-β1) Δ; v = β2 v + (1-β2) Δ²; w <- w + η m / (√v + τ).
@@ -110,18 +110,4 @@ export function applyServerUpdate(
     case "fedadam":
       return applyFedAdam(global, meanDelta, previousState, config);
   }
-}
-
-/**
- * Client side of FedProx: the gradient of mu/2 ||w - w_global||^2 with respect to w, i.e.
- * mu (w - w_global), to be added to the local loss gradient of the same tensor at every step.
- * It keeps a site's local epochs from drifting far from the round's starting model.
- */
-export function proximalTerm(w: Float32Array, wGlobal: Float32Array, mu: number): Float32Array {
-  if (w.length !== wGlobal.length) {
-    throw new Error(`proximal term needs tensors of equal size, got ${w.length} and ${wGlobal.length}`);
-  }
-  const out = new Float32Array(w.length);
-  for (let i = 0; i < w.length; i++) out[i] = mu * (w[i]! - wGlobal[i]!);
-  return out;
 }

@@ -34,7 +34,7 @@ function loadOrCreateSecrets(dir: string): SiteSecrets {
 function ensurePolicy(dir: string, code: string): string {
   const file = path.join(dir, "policy.json");
   if (!existsSync(file)) {
-    const policy = { site: code, allowedTaskKinds: ["site_inventory", "cohort_count"], minCellCount: 10, allowFeasibility: true, maxRounds: 50, minCohortSize: 10, requireDifferentialPrivacy: false };
+    const policy = { site: code, allowedTaskKinds: ["site_inventory", "cohort_count", "train", "evaluate"], minCellCount: 10, allowFeasibility: true, maxRounds: 50, minCohortSize: 10, requireDifferentialPrivacy: false };
     writeFileSync(file, `${JSON.stringify(policy, null, 2)}\n`);
   }
   return file;

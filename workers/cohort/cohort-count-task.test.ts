@@ -39,6 +39,7 @@ function deps(policy: Partial<SitePolicy>, extra: Partial<ExecuteDeps> = {}, pro
     siteDb,
     dataDir: "/tmp",
     progress: async (percent) => void progress.push(percent),
+    downloadWeights: () => Promise.reject(new Error("these tasks have no model weights")),
     ...extra,
   };
 }

@@ -17,16 +17,40 @@ export type CohortRow = { kind: "attrition" | "breakdown"; step: number | null; 
 
 export function compileCohort(definition: CohortDefinition, options: CompileOptions): SqlQuery {
   const builder = new SqlBuilder(options);
+  const { ctes, last } = cohortSteps(builder, definition);
+  const counts = definition.inclusionRules.map((_, i) => `SELECT 'attrition', ${i + 1}, NULL, NULL, count(*)::int FROM step_${i + 1}`);
+  const text = [
+    withClause(builder, ctes),
+    `SELECT 'attrition' AS kind, 0 AS step, NULL::int AS band, NULL::text AS sex, count(*)::int AS persons FROM step_0`,
+    ...counts.map((select) => `UNION ALL ${select}`),
+    // Negative ages (an event dated before the birth year) count in the youngest band, so bands add up to the total.
+    `UNION ALL SELECT 'breakdown', NULL, least(greatest(e.age, 0) / 10, 9), e.sex, count(*)::int FROM ${last} e GROUP BY 3, 4`,
+  ].join("\n");
+  return { text, values: builder.values };
+}
+
+/**
+ * A statement over the final cohort members, for training datasets: `select` receives the builder
+ * (to bind values and add concept sets of its own) and the name of the members' CTE, whose
+ * columns are person_id, index_date, age and sex, one row per person, with exactly the semantics
+ * of the counts above.
+ */
+export function compileCohortMembers(definition: CohortDefinition, options: CompileOptions, select: (builder: SqlBuilder, members: string) => string): SqlQuery {
+  const builder = new SqlBuilder(options);
+  const { ctes, last } = cohortSteps(builder, definition);
+  const body = select(builder, last);
+  return { text: `${withClause(builder, ctes)}\n${body}`, values: builder.values };
+}
+
+/** The CTEs that define the cohort: first entry event, demographics (step_0), then one step per inclusion rule. */
+function cohortSteps(builder: SqlBuilder, definition: CohortDefinition): { ctes: string[]; last: string } {
   const entry = EVENT_SOURCES[definition.entry.type];
   const entryConditions = eventConditions(builder, definition.entry, "x");
   const male = builder.bind(CONCEPT.male, "int");
   const female = builder.bind(CONCEPT.female, "int");
   const demographics = demographicsPredicate(builder, definition.demographics ?? {}, "e");
   const steps = definition.inclusionRules.map((rule, i) => `step_${i + 1} AS (\n  SELECT e.* FROM step_${i} e WHERE ${groupPredicate(builder, rule.group)}\n)`);
-  const last = `step_${definition.inclusionRules.length}`;
-
   const ctes = [
-    ...builder.conceptSets.map(([name, body]) => `${name} (concept_id) AS (\n    ${body}\n)`),
     // The index date is the person's FIRST qualifying entry event.
     `index_events AS (
   SELECT x.person_id, min(x.${entry.date}) AS index_date
@@ -45,13 +69,11 @@ export function compileCohort(definition: CohortDefinition, options: CompileOpti
     `step_0 AS (\n  SELECT e.* FROM cohort_members e WHERE ${demographics}\n)`,
     ...steps,
   ];
-  const counts = definition.inclusionRules.map((_, i) => `SELECT 'attrition', ${i + 1}, NULL, NULL, count(*)::int FROM step_${i + 1}`);
-  const text = [
-    `WITH ${ctes.join(",\n")}`,
-    `SELECT 'attrition' AS kind, 0 AS step, NULL::int AS band, NULL::text AS sex, count(*)::int AS persons FROM step_0`,
-    ...counts.map((select) => `UNION ALL ${select}`),
-    // Negative ages (an event dated before the birth year) count in the youngest band, so bands add up to the total.
-    `UNION ALL SELECT 'breakdown', NULL, least(greatest(e.age, 0) / 10, 9), e.sex, count(*)::int FROM ${last} e GROUP BY 3, 4`,
-  ].join("\n");
-  return { text, values: builder.values };
+  return { ctes, last: `step_${definition.inclusionRules.length}` };
+}
+
+/** Concept sets go first because any later CTE or the final select may use them; call once every criterion is compiled. */
+function withClause(builder: SqlBuilder, ctes: string[]): string {
+  const conceptSets = builder.conceptSets.map(([name, body]) => `${name} (concept_id) AS (\n    ${body}\n)`);
+  return `WITH ${[...conceptSets, ...ctes].join(",\n")}`;
 }

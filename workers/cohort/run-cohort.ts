@@ -3,7 +3,8 @@ import type { SiteQuery } from "../site-db";
 import type { TableName } from "../site-data/ddl";
 import { modalityCode, type ModalityCode } from "../tasks/modality";
 import { countsFromRows, type CohortCounts } from "./breakdowns";
-import { compileCohort, type CohortRow } from "./compile";
+import { compileCohort, compileCohortMembers, type CohortRow } from "./compile";
+import type { SqlBuilder } from "./sql-params";
 
 /**
  * Runs a cohort definition inside the caller's read-only transaction and returns exact counts.
@@ -17,6 +18,22 @@ export async function countCohort(query: SiteQuery, definition: CohortDefinition
   const compiled = compileCohort(definition, { table: options.table, modalityConceptIds });
   const rows = await query<CohortRow>(compiled.text, compiled.values);
   return countsFromRows(rows, definition.inclusionRules.length);
+}
+
+/**
+ * Runs a statement over the final cohort members (see compileCohortMembers). `withModalities`
+ * resolves this site's imaging modality concepts even when the definition does not use imaging,
+ * for selects that read image_occurrence themselves (through builder.options.modalityConceptIds).
+ */
+export async function queryCohortMembers<R extends Record<string, unknown>>(
+  query: SiteQuery,
+  definition: CohortDefinition,
+  options: RunCohortOptions & { withModalities?: boolean },
+  select: (builder: SqlBuilder, members: string) => string,
+): Promise<R[]> {
+  const modalityConceptIds = options.withModalities || usesImaging(definition) ? await resolveModalities(query, options.table) : {};
+  const compiled = compileCohortMembers(definition, { table: options.table, modalityConceptIds }, select);
+  return query<R>(compiled.text, compiled.values);
 }
 
 async function resolveModalities(query: SiteQuery, table: RunCohortOptions["table"]): Promise<Partial<Record<ModalityCode, number[]>>> {

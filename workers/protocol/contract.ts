@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZCohortDefinition } from "./cohort-definition";
+import { ZEvaluatePayload, ZEvaluateResult, ZTrainPayload, ZTrainResult } from "./training";
 
 /**
  * The worker protocol: the one module of schemas that both the hub's worker router and the site
@@ -10,7 +11,7 @@ export const PROTOCOL_VERSION = 1;
 /** Sent on every worker call; the hub refuses other versions with a message naming both. */
 export const PROTOCOL_HEADER = "x-flip-protocol";
 
-export const TASK_KINDS = ["site_inventory", "cohort_count"] as const;
+export const TASK_KINDS = ["site_inventory", "cohort_count", "train", "evaluate"] as const;
 export const ZTaskKind = z.enum(TASK_KINDS);
 export type TaskKind = z.infer<typeof ZTaskKind>;
 
@@ -133,4 +134,7 @@ export type CohortCountResult = z.infer<typeof ZCohortCountResult>;
 export const TASK_SCHEMAS = {
   site_inventory: { payload: ZSiteInventoryPayload, result: ZSiteInventoryResult },
   cohort_count: { payload: ZCohortCountPayload, result: ZCohortCountResult },
+  /** Completed only through the binary update route (training.ts), which carries the weights. */
+  train: { payload: ZTrainPayload, result: ZTrainResult },
+  evaluate: { payload: ZEvaluatePayload, result: ZEvaluateResult },
 } as const satisfies Record<TaskKind, { payload: z.ZodType; result: z.ZodType }>;

@@ -3,6 +3,7 @@ import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "
 import { describeErrorSafely, isPgError, SafeMessageError, type Logger } from "../log";
 import { policyRefusal, type SitePolicy } from "../policy";
 import type { SiteDb } from "../site-db";
+import type { NamedTensor } from "../protocol/tensor-codec";
 
 /**
  * The one base every task handler runs on: the site policy is checked first, then the payload is
@@ -23,11 +24,23 @@ export type TaskContext = {
   dataDir: string;
   /** Reports progress to the hub, which also renews the lease. */
   progress: (percent: number, message?: string) => Promise<void>;
+  /** The task's model weights from the hub (train and evaluate tasks), decoded and hash-checked against their manifest. */
+  downloadWeights: () => Promise<DownloadedWeights>;
 };
+
+export type DownloadedWeights = { tensors: NamedTensor[]; sha256: string };
+
+/**
+ * A train task completes by uploading its update (the weights travel as binary, never in the
+ * JSON `complete` call), so its handler returns the update alongside the result; the runner
+ * reports both in one upload after the result has passed this site's output check.
+ */
+export type TrainOutput = { result: TaskResult<"train">; update: NamedTensor[] };
+type HandlerOutput<K extends TaskKind> = K extends "train" ? TrainOutput : TaskResult<K>;
 
 export type TaskHandler<K extends TaskKind> = {
   kind: K;
-  run: (payload: TaskPayload<K>, ctx: TaskContext) => Promise<TaskResult<K>>;
+  run: (payload: TaskPayload<K>, ctx: TaskContext) => Promise<HandlerOutput<K>>;
 };
 
 /** A failure the handler understands; its message must name no site data. */
@@ -43,6 +56,7 @@ export class TaskError extends SafeMessageError {
 
 export type TaskOutcome =
   | { type: "complete"; result: unknown }
+  | { type: "upload"; result: TaskResult<"train">; update: NamedTensor[] }
   | { type: "fail"; code: FailureCode; message: string; isRetryable: boolean }
   | { type: "aborted" };
 
@@ -58,13 +72,14 @@ export async function executeTask<K extends TaskKind>(task: LeasedTask & { kind:
     return { type: "fail", code: "invalid_payload", message: `The ${task.kind} payload is not valid: ${summariseIssues(payload.error)}`, isRetryable: false };
   }
   try {
-    const result = await handler.run(payload.data as TaskPayload<K>, { ...deps, taskId: task.taskId, attempt: task.attempt });
+    const output = await handler.run(payload.data as TaskPayload<K>, { ...deps, taskId: task.taskId, attempt: task.attempt });
     if (deps.signal.aborted) return { type: "aborted" };
+    const { result, update } = task.kind === "train" ? (output as TrainOutput) : { result: output, update: null };
     const checked = schemas.result.safeParse(result);
     if (!checked.success) {
       return { type: "fail", code: "handler_error", message: `The ${task.kind} result failed this site's output check: ${summariseIssues(checked.error)}`, isRetryable: false };
     }
-    return { type: "complete", result: checked.data };
+    return update ? { type: "upload", result: checked.data as TaskResult<"train">, update } : { type: "complete", result: checked.data };
   } catch (error) {
     if (deps.signal.aborted) return { type: "aborted" };
     const isRetryable = isRetryableError(error);

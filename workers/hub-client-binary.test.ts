@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createHubClient, HubError } from "./hub-client";
+import { createLogger } from "./log";
+import { PROTOCOL_HEADER } from "./protocol/contract";
+import { decodeTensors, encodeTensors } from "./protocol/tensor-codec";
+import { decodeTrainResultHeader, LEASE_HEADER, TRAIN_RESULT_HEADER, type TrainResult } from "./protocol/training";
+
+/** The binary weight and update calls against a stand-in hub: headers, bodies and how HTTP errors map to HubError kinds. */
+const TASK = "00000000-0000-4000-8000-000000000001";
+const LEASE = { taskId: TASK, leaseId: "00000000-0000-4000-8000-000000000002" };
+const WEIGHTS = [{ name: "dense/kernel", shape: [2, 1], data: new Float32Array([0.5, -1]) }];
+let answer: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+let seen: { method?: string; url?: string; headers: IncomingMessage["headers"]; body: Buffer } | undefined;
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on("data", (chunk: Buffer) => chunks.push(chunk));
+  req.on("end", () => {
+    seen = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) };
+    answer(req, seen.body, res);
+  });
+});
+const hubError = (status: number, code: string) => (_: IncomingMessage, __: Buffer, res: ServerResponse) =>
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { code, message: `hub says ${code}` } }));
+let client: ReturnType<typeof createHubClient>;
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  client = createHubClient({ trpcUrl: `http://127.0.0.1:${port}/api/trpc`, token: "flip_st_test", log: createLogger({}, { write: () => undefined }) });
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const result: TrainResult = {
+  exampleCount: 40,
+  globalValidation: { examples: "suppressed", loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null },
+  localValidation: { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null },
+  trainLoss: 0.6,
+  epochs: 1,
+  backend: "wasm",
+  trainingMs: 12,
+};
+
+describe("binary hub calls", () => {
+  test("download sends the token, protocol and lease headers and returns the decoded weights with their hash", async () => {
+    const file = encodeTensors(WEIGHTS);
+    answer = (_, __, res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(file);
+    const downloaded = await client.downloadWeights(LEASE);
+    expect(seen).toMatchObject({ method: "GET", url: `/api/worker/tasks/${TASK}/weights` });
+    expect(seen?.headers).toMatchObject({ authorization: "Bearer flip_st_test", [PROTOCOL_HEADER]: "1", [LEASE_HEADER]: LEASE.leaseId });
+    expect(downloaded.tensors).toEqual(WEIGHTS);
+    expect(downloaded.sha256).toBe(decodeTensors(file).manifest.sha256);
+  });
+
+  test("upload posts the update as a tensor file with the result in its header", async () => {
+    answer = (_, __, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: true, round: 2, norm: 1.1 }));
+    expect(await client.uploadUpdate({ ...LEASE, result, update: WEIGHTS })).toEqual({ accepted: true, round: 2, norm: 1.1 });
+    expect(seen).toMatchObject({ method: "POST", url: `/api/worker/tasks/${TASK}/update` });
+    expect(seen?.headers["content-type"]).toBe("application/octet-stream");
+    expect(decodeTrainResultHeader(String(seen?.headers[TRAIN_RESULT_HEADER]))).toEqual(result);
+    expect(decodeTensors(new Uint8Array(seen!.body)).tensors).toEqual(WEIGHTS);
+  });
+
+  test.each([
+    [409, "CONFLICT", "conflict"],
+    [404, "NOT_FOUND", "not_found"],
+    [401, "UNAUTHORIZED", "unauthorized"],
+    [400, "BAD_REQUEST", "rejected"],
+    [412, "PRECONDITION_FAILED", "protocol_mismatch"],
+    [503, "INTERNAL_SERVER_ERROR", "unreachable"],
+  ])("HTTP %i %s is a HubError of kind %s", async (status, code, kind) => {
+    answer = hubError(status, code);
+    await expect(client.uploadUpdate({ ...LEASE, result, update: WEIGHTS })).rejects.toMatchObject({ kind });
+    await expect(client.downloadWeights(LEASE)).rejects.toBeInstanceOf(HubError);
+  });
+
+  test("a corrupted weights file is refused", async () => {
+    const file = encodeTensors(WEIGHTS);
+    file[file.length - 1] = (file.at(-1) ?? 0) ^ 0xff;
+    answer = (_, __, res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(file);
+    await expect(client.downloadWeights(LEASE)).rejects.toMatchObject({ kind: "rejected", message: expect.stringContaining("content hash mismatch") });
+  });
+});

@@ -1,0 +1,69 @@
+import { cohortSizeRefusal, suppressionThreshold, trainingRefusal } from "../policy";
+import { TaskAbortedError } from "../site-db";
+import { buildDataset } from "../training/dataset";
+import { clipToNorm, subtractWeights } from "../training/delta";
+import { checkModelPackage, loadGlobalModel } from "../training/global-model";
+import { evaluateSplit } from "../training/predict";
+import { throttledProgress } from "../training/progress";
+import { trainLocally } from "../training/train";
+import { TaskError, type TaskHandler } from "./base";
+
+/**
+ * One site's part of a federated round: local epochs on this site's training split, starting from
+ * the round's global model. What leaves the site is the weight delta (clipped to the hub's norm
+ * bound), the training example count and metrics on the held-out split, suppressed when it is small.
+ * Progress messages are fixed text (epoch numbers only), never a count or value from the data.
+ */
+export const trainTask: TaskHandler<"train"> = {
+  kind: "train",
+  async run(payload, ctx) {
+    const refusal = trainingRefusal(ctx.policy, payload.totalRounds);
+    if (refusal) throw new TaskError(refusal, false, "refused_by_site_policy");
+    await checkModelPackage(payload.model);
+    await ctx.progress(2, "building the dataset");
+    const dataset = await buildDataset(payload, ctx, [5, 20]);
+    const sizeRefusal = cohortSizeRefusal(ctx.policy, dataset.train.count);
+    if (sizeRefusal) throw new TaskError(sizeRefusal, false, "refused_by_site_policy");
+    if (ctx.signal.aborted) throw new TaskAbortedError("task aborted before training");
+
+    await ctx.progress(20, "loading the global model");
+    const { model, backend, weights: globalWeights } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
+    try {
+      const shape = dataset.exampleShape;
+      const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
+      await ctx.progress(25, "evaluating the global model");
+      const globalValidation = await evaluateSplit(model, dataset.validation, shape, threshold);
+
+      const started = performance.now();
+      const report = throttledProgress(ctx.progress, [30, 90]);
+      const local = await trainLocally(model, dataset.train, shape, {
+        ...payload,
+        seed: `${payload.jobId}:${payload.round}`,
+        signal: ctx.signal,
+        onBatch: (epoch, fraction) => report((epoch - 1 + fraction) / payload.localEpochs, `epoch ${epoch} of ${payload.localEpochs}`, fraction === 1),
+      });
+      const trainingMs = Math.round(performance.now() - started);
+
+      await ctx.progress(92, "evaluating the local model");
+      const localValidation = await evaluateSplit(model, dataset.validation, shape, threshold);
+      const update = subtractWeights(local.weights, globalWeights);
+      const { norm, isClipped } = clipToNorm(update, payload.normBound);
+      // The norm describes the model change, not any patient; the operator needs it to tune the bound.
+      if (isClipped) ctx.log.info("Update clipped to the hub's norm bound", { norm, normBound: payload.normBound });
+      await ctx.progress(95, "uploading the update");
+      const result = {
+        exampleCount: dataset.train.count,
+        globalValidation: { examples: globalValidation.examples, ...globalValidation.metrics },
+        localValidation: localValidation.metrics,
+        trainLoss: local.trainLoss,
+        epochs: payload.localEpochs,
+        backend,
+        trainingMs,
+      };
+      ctx.log.info("Local training finished", { epochs: payload.localEpochs, backend, trainingMs, clipped: isClipped });
+      return { result, update };
+    } finally {
+      model.dispose();
+    }
+  },
+};
