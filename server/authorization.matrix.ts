@@ -10,6 +10,9 @@ import type { Viewer } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
 import { FIXTURE_PASSWORD, makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
 import type { AppRouter } from "@/server/root";
+import { createEvaluateJob } from "@/server/jobs/jobs.service";
+import { setAlias } from "@/server/models/models.service";
+import { logisticModel, makeTrainingProject, tfjsUploadOf } from "@/server/lib/test-support/training-fixtures";
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
@@ -29,7 +32,7 @@ type InputOf<P extends ProcedurePath> = P extends `${infer R extends keyof Input
 export const ACTORS = ["signedOut", "researcher", "approverA", "approverB", "admin", "temporaryPassword", "noGrants"] as const;
 export type ActorName = (typeof ACTORS)[number];
 
-export type World = { db: Database; siteA: Site; siteB: Site; viewers: Record<ActorName, Viewer | null>; projectId: string };
+export type World = { db: Database; siteA: Site; siteB: Site; viewers: Record<ActorName, Viewer | null>; projectId: string; training: { projectId: string; modelId: string; versionId: string } };
 
 /** Two sites and one viewer per actor. The temporary-password user holds every grant, so only the password can refuse them. */
 export async function buildWorld(db: Database): Promise<World> {
@@ -47,8 +50,9 @@ export async function buildWorld(db: Database): Promise<World> {
   };
   const signedIn = await Promise.all(Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const));
   const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
-  const world = { db, siteA, siteB, viewers, projectId: "" };
+  const world = { db, siteA, siteB, viewers, projectId: "", training: { projectId: "", modelId: "", versionId: "" } };
   world.projectId = await researcherProject(world);
+  world.training = await makeTrainingProject(db, viewers.researcher!, [{ approver: viewers.approverA!, siteId: siteA.id }]);
   return world;
 }
 
@@ -73,6 +77,10 @@ async function pendingAtSiteA(world: World): Promise<string> {
     .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
     .where(eq(projects.id, projectId));
   return approval!.id;
+}
+
+function evaluationJob(w: World) {
+  return createEvaluateJob(w.db, w.viewers.researcher!, { projectId: w.training.projectId, versionId: w.training.versionId, siteIds: [w.siteA.id], validationFraction: 0.2 });
 }
 
 export const SIGN_IN_FIRST = "Sign in to continue.";
@@ -199,6 +207,32 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
       selfChecks: [],
     }),
   },
+  "models.list": projectOnly<"models.list">((w) => ({ projectId: w.training.projectId })),
+  "models.byId": projectOnly<"models.byId">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
+  "models.version": projectOnly<"models.version">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId })),
+  "models.card": projectOnly<"models.card">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
+  "models.register": projectOnly<"models.register">((w) => ({ projectId: w.training.projectId, ...logisticModel() })),
+  "models.importVersion": projectOnly<"models.importVersion">(async (w) => ({ projectId: w.training.projectId, modelId: w.training.modelId, ...(await tfjsUploadOf(w.db, w.training.projectId, w.training.versionId)) })),
+  "models.setAlias": projectOnly<"models.setAlias">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId, alias: "champion" })),
+  "models.clearAlias": projectOnly<"models.clearAlias">(async (w) => {
+    await setAlias(w.db, w.viewers.researcher!, w.training.projectId, w.training.versionId, "candidate");
+    return { projectId: w.training.projectId, modelId: w.training.modelId, alias: "candidate" };
+  }),
+  "models.updateLimitations": projectOnly<"models.updateLimitations">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId, limitations: `Reviewed ${++unique}` })),
+  "jobs.list": projectOnly<"jobs.list">((w) => ({ projectId: w.training.projectId })),
+  "jobs.byId": projectOnly<"jobs.byId">(async (w) => ({ projectId: w.training.projectId, jobId: (await evaluationJob(w)).id })),
+  "jobs.train": projectOnly<"jobs.train">((w) => ({
+    projectId: w.training.projectId,
+    versionId: w.training.versionId,
+    hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 16, learningRate: 0.01, optimizer: "sgd" },
+    strategy: { kind: "fedavg" },
+    participation: { minSites: 1, roundDeadlineSeconds: 600 },
+    siteIds: [w.siteA.id],
+    normBound: 100,
+    validationFraction: 0.2,
+  })),
+  "jobs.evaluate": projectOnly<"jobs.evaluate">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId, siteIds: [w.siteA.id], validationFraction: 0.2 })),
+  "jobs.cancel": projectOnly<"jobs.cancel">(async (w) => ({ projectId: w.training.projectId, jobId: (await evaluationJob(w)).id })),
   "worker.claim": { ...forWorkersOnly, input: () => ({ waitMs: 0 }) },
   "worker.progress": { ...forWorkersOnly, input: () => ({ ...lease, percent: 50 }) },
   "worker.complete": { ...forWorkersOnly, input: () => ({ ...lease, result: {} }) },

@@ -2,6 +2,8 @@ import { accountRouter } from "./account/router";
 import { approvalsRouter } from "./approvals/router";
 import { auditRouter } from "./audit/router";
 import { cohortsRouter } from "./cohorts/router";
+import { jobsRouter } from "./jobs/router";
+import { modelsRouter } from "./models/router";
 import { projectsRouter } from "./projects/router";
 import { siteNetworkRouter } from "./site-network/router";
 import { sitesRouter } from "./sites/router";
@@ -15,6 +17,8 @@ export const appRouter = createTRPCRouter({
   approvals: approvalsRouter,
   audit: auditRouter,
   cohorts: cohortsRouter,
+  jobs: jobsRouter,
+  models: modelsRouter,
   projects: projectsRouter,
   siteNetwork: siteNetworkRouter,
   sites: sitesRouter,

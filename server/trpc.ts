@@ -6,10 +6,7 @@ import { AppError, toFieldErrors } from "./errors";
 import { hasAccess, hasProjectAccess, hasRole, type ProjectScope, type Scope, type Viewer } from "./auth/permissions";
 import { and, eq } from "drizzle-orm";
 import { projectMembers, projects } from "@/db/schema";
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/workers/protocol/contract";
-import { recordProtocolMismatch } from "./site-network/site-health.service";
-import { resolveSiteByToken } from "./site-network/site-tokens.service";
-import { ensureLeaseSweeper } from "./tasks/lease-sweeper";
+import { authenticateWorker } from "./worker/worker-auth";
 
 export type TRPCContext = { db: Database; viewer: Viewer | null; ip: string; headers: Headers };
 
@@ -100,19 +97,4 @@ export const projectProcedure = (scope: ProjectScope) =>
  * For site workers, not people: the site is resolved from the bearer token's hash, never from the
  * request body, and the worker must speak this hub's protocol version.
  */
-export const workerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const token = /^Bearer (\S+)$/.exec(ctx.headers.get("authorization") ?? "")?.[1];
-  if (!token) throw new TRPCError({ code: "UNAUTHORIZED", message: "Send the site token as 'Authorization: Bearer <token>'." });
-  const site = await resolveSiteByToken(ctx.db, token);
-  if (!site) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one." });
-  }
-  const sent = ctx.headers.get(PROTOCOL_HEADER);
-  if (Number(sent) !== PROTOCOL_VERSION) {
-    const message = `This hub speaks worker protocol ${PROTOCOL_VERSION} but the worker sent ${sent ? `protocol ${sent}` : "no protocol version"}. Upgrade so both use protocol ${PROTOCOL_VERSION}.`;
-    await recordProtocolMismatch(ctx.db, site, message);
-    throw new TRPCError({ code: "PRECONDITION_FAILED", message });
-  }
-  ensureLeaseSweeper(ctx.db);
-  return next({ ctx: { ...ctx, site } });
-});
+export const workerProcedure = publicProcedure.use(async ({ ctx, next }) => next({ ctx: { ...ctx, site: await authenticateWorker(ctx.db, ctx.headers) } }));

@@ -1,4 +1,6 @@
 export * from "./audit";
+export * from "./jobs";
+export * from "./models";
 export * from "./projects";
 export * from "./sign-in";
 export * from "./site-network";

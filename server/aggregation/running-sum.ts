@@ -24,13 +24,18 @@ export interface RunningSum {
   mean(): NamedTensor[];
   readonly totalWeight: number;
   readonly contributors: readonly string[];
+  /** The float64 sums, tensors back to back, little-endian: what a hub persists to resume a round. */
+  toBytes(): Uint8Array;
 }
 
-export function createRunningSum(spec: readonly TensorSpec[]): RunningSum {
-  const sums = spec.map((tensor) => new Float64Array(countElements(tensor.shape)));
-  const contributors: string[] = [];
-  const seen = new Set<string>();
-  let totalWeight = 0;
+/** A running sum restored from `toBytes()` with the weight and contributors recorded beside it. */
+export type RunningSumState = { bytes: Uint8Array; totalWeight: number; contributors: readonly string[] };
+
+export function createRunningSum(spec: readonly TensorSpec[], restored?: RunningSumState): RunningSum {
+  const sums = restore(spec, restored?.bytes);
+  const contributors: string[] = [...(restored?.contributors ?? [])];
+  const seen = new Set<string>(contributors);
+  let totalWeight = restored?.totalWeight ?? 0;
 
   return {
     add(contributor, update, weight) {
@@ -70,7 +75,42 @@ export function createRunningSum(spec: readonly TensorSpec[]): RunningSum {
     get contributors() {
       return contributors;
     },
+    toBytes() {
+      const total = sums.reduce((n, sum) => n + sum.length, 0);
+      const out = new Float64Array(total);
+      let offset = 0;
+      for (const sum of sums) {
+        out.set(sum, offset);
+        offset += sum.length;
+      }
+      return toLittleEndian(out);
+    },
   };
+}
+
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function toLittleEndian(values: Float64Array): Uint8Array {
+  if (IS_LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.byteLength);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat64(8 * i, v, true));
+  return out;
+}
+
+function restore(spec: readonly TensorSpec[], bytes: Uint8Array | undefined): Float64Array[] {
+  const sizes = spec.map((tensor) => countElements(tensor.shape));
+  if (!bytes) return sizes.map((n) => new Float64Array(n));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (bytes.byteLength !== total * 8) throw new AggregationError(`the saved running sum has ${bytes.byteLength} bytes; this model needs ${total * 8}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  return sizes.map((n) => {
+    const sum = new Float64Array(n);
+    for (let i = 0; i < n; i++) sum[i] = view.getFloat64(8 * (offset + i), true);
+    offset += n;
+    return sum;
+  });
 }
 
 // Kept as a small monomorphic loop so V8 optimises it once for Float64Array += Float32Array * k.

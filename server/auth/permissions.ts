@@ -14,8 +14,8 @@ export type Scope = (typeof ROLE_SCOPES)[Role][number];
 
 /** Inside a project, what each project role may do. */
 export const PROJECT_ROLE_SCOPES = {
-  owner: ["project:read", "project:edit", "project:submit", "project:members", "project:close", "cohort:run"],
-  member: ["project:read", "project:edit", "project:submit", "cohort:run"],
+  owner: ["project:read", "project:edit", "project:submit", "project:members", "project:close", "cohort:run", "model:write", "model:download", "job:run"],
+  member: ["project:read", "project:edit", "project:submit", "cohort:run", "model:write", "model:download", "job:run"],
   viewer: ["project:read"],
 } as const satisfies Record<ProjectRole, readonly string[]>;
 

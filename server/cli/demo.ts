@@ -1,6 +1,7 @@
 import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/db/seed";
+import { seedDemoProjects } from "./demo-projects";
 import { resolveAdminUrl, resolveDatabaseUrl } from "@/db/server";
 import { generateTemporaryPassword } from "@/server/auth/password";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
@@ -23,6 +24,8 @@ async function main() {
   const password = persistentSecret("DEMO_PASSWORD", "demo-password", () => generateTemporaryPassword(20));
   const { created } = await seedDemo(db, password.value);
   console.log(created.length ? `Seeded ${created.length} demo records.` : "Demo data already present; reusing it.");
+  const projects = await seedDemoProjects(db);
+  if (projects.length) console.log(`Seeded the ready-to-train demo ${projects.join(" and ")}.`);
 
   console.log("Preparing the demo Trusts' OMOP databases (generated on first run)…");
   const persons = Number(process.env.FLIP_DEMO_PERSONS ?? 5000);

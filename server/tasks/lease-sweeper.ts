@@ -1,23 +1,37 @@
 import type { Database } from "@/db/client";
+import { advanceJobs } from "@/server/jobs/job-coordinator";
 import { sweepExpiredTasks } from "./tasks.service";
 
 const SWEEP_EVERY_MS = Number(process.env.FLIP_LEASE_SWEEP_MS ?? 5_000);
-const sweepers = new WeakMap<Database, NodeJS.Timeout>();
+// Round deadlines and dropouts show on the job page within this.
+const COORDINATE_EVERY_MS = Number(process.env.FLIP_JOB_TICK_MS ?? 1_000);
+const timers = new WeakMap<Database, NodeJS.Timeout[]>();
+
+function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.Timeout {
+  let isRunning = false;
+  const timer = setInterval(() => {
+    // A slow pass (a big aggregation) must not pile up behind itself.
+    if (isRunning) return;
+    isRunning = true;
+    run()
+      .catch((error: unknown) => console.error(`[${label}]`, error instanceof Error ? error.message : error))
+      .finally(() => (isRunning = false));
+  }, ms);
+  timer.unref();
+  return timer;
+}
 
 /**
- * Starts this process's periodic sweep of expired leases on first worker traffic. Several portal
- * processes may sweep the same database; the sweep is a single conditional UPDATE, so that is safe.
+ * Starts this process's periodic work on first worker traffic: the sweep of expired leases and
+ * the job coordinator. Several portal processes may run both against one database; each pass
+ * is safe to run concurrently (a conditional UPDATE; row locks with SKIP LOCKED).
  */
 export function ensureLeaseSweeper(db: Database): void {
-  if (sweepers.has(db)) return;
-  const timer = setInterval(() => {
-    sweepExpiredTasks(db).catch((error: unknown) => console.error("[lease-sweeper]", error instanceof Error ? error.message : error));
-  }, SWEEP_EVERY_MS);
-  timer.unref();
-  sweepers.set(db, timer);
+  if (timers.has(db)) return;
+  timers.set(db, [every(SWEEP_EVERY_MS, "lease-sweeper", () => sweepExpiredTasks(db)), every(COORDINATE_EVERY_MS, "job-coordinator", () => advanceJobs(db))]);
 }
 
 export function stopLeaseSweeper(db: Database): void {
-  clearInterval(sweepers.get(db));
-  sweepers.delete(db);
+  for (const timer of timers.get(db) ?? []) clearInterval(timer);
+  timers.delete(db);
 }

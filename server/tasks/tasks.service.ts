@@ -118,7 +118,7 @@ export async function claimTask(db: Database, site: SiteRef, waitMs: number, sig
 }
 
 /** Loads the task for update and checks the caller holds its current, unexpired lease. */
-async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leaseId: string): Promise<SiteTask> {
+export async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leaseId: string): Promise<SiteTask> {
   const [row] = await tx
     .select({ task: siteTasks, isLeaseLive: sql<boolean>`coalesce(${siteTasks.leaseExpiresAt} > now(), false)` })
     .from(siteTasks)
@@ -233,6 +233,18 @@ export async function cancelTask(db: Database, actor: AuditActor, taskId: string
     await recordAudit(tx, { actor, action: "task.cancelled", subject: subjectOf(task.id), details: { kind: task.kind } });
     return task;
   });
+}
+
+/** Cancels those of the tasks still queued or leased, inside the caller's transaction; their workers hear of it on the next heartbeat. */
+export async function cancelOpenTasks(tx: Tx, actor: AuditActor, taskIds: string[], reason: string): Promise<SiteTask[]> {
+  if (taskIds.length === 0) return [];
+  const cancelled = await tx
+    .update(siteTasks)
+    .set({ status: "cancelled", leaseExpiresAt: null, finishedAt: sql`now()`, failureMessage: reason })
+    .where(and(inArray(siteTasks.id, taskIds), inArray(siteTasks.status, ["queued", "leased"])))
+    .returning();
+  for (const task of cancelled) await recordAudit(tx, { actor, action: "task.cancelled", subject: subjectOf(task.id), details: { kind: task.kind, reason } });
+  return cancelled;
 }
 
 /** Of the tasks a worker says it is running, those the hub has cancelled. */

@@ -1,10 +1,27 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Database } from "@/db/client";
 import { appRouter } from "@/server/root";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 import { stopLeaseSweeper } from "@/server/tasks/lease-sweeper";
+import { receiveUpdate, serveWeights } from "@/server/worker/binary-routes";
+
+/** Bridges node's request to the fetch-style handlers the Next.js routes use. */
+async function serveBinary(db: Database, req: IncomingMessage, res: ServerResponse, taskId: string, route: "weights" | "update") {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(key, value);
+  const request = new Request(`http://hub${req.url}`, {
+    method: req.method,
+    headers,
+    body: req.method === "POST" ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    duplex: "half",
+  } as RequestInit);
+  const response = route === "weights" ? await serveWeights(db, request, taskId) : await receiveUpdate(db, request, taskId);
+  res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
 
 /**
  * The hub's tRPC router served over real HTTP on a loopback port, for tests and benchmarks that
@@ -22,6 +39,11 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
     },
   });
   const server: Server = createServer((req, res) => {
+    const binary = /^\/api\/worker\/tasks\/([^/]+)\/(weights|update)$/.exec(req.url ?? "");
+    if (binary) {
+      void serveBinary(db, req, res, binary[1]!, binary[2] as "weights" | "update");
+      return;
+    }
     if (!req.url?.startsWith("/api/trpc/")) {
       res.statusCode = 404;
       res.end();

@@ -1,0 +1,7 @@
+import { getDb } from "@/db/client";
+import { receiveUpdate } from "@/server/worker/binary-routes";
+
+/** A site uploads its model update (a FLIP tensor file) with its train result; this completes the train task. */
+export async function POST(request: Request, { params }: { params: Promise<{ taskId: string }> }) {
+  return receiveUpdate(await getDb(), request, (await params).taskId);
+}

@@ -1,0 +1,138 @@
+import { bigserial, doublePrecision, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, updatedAt } from "./columns";
+import { bytea, models, modelVersions } from "./models";
+import { projectRevisions, projects } from "./projects";
+import { sites } from "./sites";
+import { siteTasks } from "./tasks";
+import { users } from "./users";
+
+export const jobKindEnum = pgEnum("job_kind", ["train", "evaluate"]);
+export const jobStatusEnum = pgEnum("job_status", ["queued", "running", "completed", "failed", "cancelled"]);
+export const roundStatusEnum = pgEnum("round_status", ["open", "closed", "failed", "cancelled"]);
+
+/** A federated training or evaluation job over a project's approved sites. */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: id(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    kind: jobKindEnum("kind").notNull(),
+    status: jobStatusEnum("status").notNull().default("queued"),
+    // The version the job starts from (train) or evaluates (evaluate).
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "restrict" }),
+    // The approved revision the job was validated against; its hash goes into every version's lineage.
+    revisionId: uuid("revision_id")
+      .notNull()
+      .references(() => projectRevisions.id, { onDelete: "restrict" }),
+    config: jsonb("config").$type<unknown>().notNull(),
+    // [{ id, code }] of the sites the job uses, fixed at creation.
+    sites: jsonb("sites").$type<{ id: string; code: string }[]>().notNull(),
+    totalRounds: integer("total_rounds").notNull().default(1),
+    currentRound: integer("current_round").notNull().default(0),
+    latestVersionId: uuid("latest_version_id"),
+    error: text("error"),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("jobs_project_idx").on(t.projectId, t.createdAt), index("jobs_status_idx").on(t.status)],
+);
+
+/**
+ * One round of a training job. The running weighted sum of the updates received so far is kept
+ * here (float64, little-endian, one value per parameter) so a restarted hub resumes the round
+ * without asking sites to retrain; it is cleared when the round closes.
+ */
+export const trainingRounds = pgTable(
+  "training_rounds",
+  {
+    id: id(),
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    status: roundStatusEnum("status").notNull().default("open"),
+    globalVersionId: uuid("global_version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "restrict" }),
+    deadlineAt: timestamp("deadline_at", { withTimezone: true, mode: "date" }).notNull(),
+    expectedSites: integer("expected_sites").notNull(),
+    accumulator: bytea("accumulator"),
+    accumulatedWeight: doublePrecision("accumulated_weight").notNull().default(0),
+    resultVersionId: uuid("result_version_id").references(() => modelVersions.id, { onDelete: "set null" }),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    closedAt: timestamp("closed_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [unique("training_rounds_number_key").on(t.jobId, t.number)],
+);
+
+/** The site tasks a job dispatched: one per site per round (train) or one per site (evaluate). */
+export const jobTasks = pgTable(
+  "job_tasks",
+  {
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    taskId: uuid("task_id")
+      .notNull()
+      .references(() => siteTasks.id, { onDelete: "cascade" }),
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "restrict" }),
+    // 0 for an evaluate job's tasks and for a training job's final evaluation.
+    round: integer("round").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId] }), index("job_tasks_job_idx").on(t.jobId, t.round)],
+);
+
+/** A site's accepted update in a round: counts and metrics only; the weights went into the running sum. */
+export const roundUpdates = pgTable(
+  "round_updates",
+  {
+    roundId: uuid("round_id")
+      .notNull()
+      .references(() => trainingRounds.id, { onDelete: "cascade" }),
+    siteId: uuid("site_id")
+      .notNull()
+      .references(() => sites.id, { onDelete: "restrict" }),
+    taskId: uuid("task_id")
+      .notNull()
+      .references(() => siteTasks.id, { onDelete: "cascade" }),
+    exampleCount: integer("example_count").notNull(),
+    updateNorm: doublePrecision("update_norm").notNull(),
+    byteSize: integer("byte_size").notNull(),
+    result: jsonb("result").$type<unknown>().notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.roundId, t.siteId] })],
+);
+
+/** The job log: typed events in order, shown live on the job page. */
+export const jobEvents = pgTable(
+  "job_events",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    jobId: uuid("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    round: integer("round"),
+    siteCode: text("site_code"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("job_events_job_idx").on(t.jobId, t.seq)],
+);
+
+export type Job = typeof jobs.$inferSelect;
+export type TrainingRound = typeof trainingRounds.$inferSelect;
+export type JobStatus = (typeof jobStatusEnum.enumValues)[number];

@@ -1,0 +1,97 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { artifacts } from "@/db/schema";
+import { AppError } from "@/server/errors";
+
+/**
+ * Content-addressed storage for model weights: the key is the SHA-256 of the bytes, so storing
+ * the same weights twice is free and a stored blob can never change under a version that names
+ * it. One interface, two places: in PostgreSQL (the default: one backup covers everything) or as
+ * files under the data dir (FLIP_ARTIFACT_STORE=disk, for models too large for comfortable
+ * bytea). The `artifacts` row is written either way, inside the caller's transaction.
+ */
+export interface ArtifactStore {
+  readonly kind: "postgres" | "disk";
+  /** Stores the bytes (idempotent) and returns their SHA-256 hex. */
+  put(tx: DbOrTx, bytes: Uint8Array): Promise<string>;
+  get(db: DbOrTx, sha256: string): Promise<Uint8Array>;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+async function insertRow(tx: DbOrTx, sha256: string, byteSize: number, store: ArtifactStore["kind"], bytes: Buffer | null) {
+  await tx.insert(artifacts).values({ sha256, byteSize, store, bytes }).onConflictDoNothing();
+}
+
+async function loadRow(db: DbOrTx, sha256: string) {
+  const [row] = await db.select().from(artifacts).where(eq(artifacts.sha256, sha256));
+  if (!row) throw new AppError("NOT_FOUND", `No stored artifact ${sha256.slice(0, 12)}….`);
+  return row;
+}
+
+function verified(sha256: string, bytes: Uint8Array): Uint8Array {
+  // A flipped bit on disk or in a restore must not reach a site as a model.
+  if (sha256Hex(bytes) !== sha256) throw new Error(`Stored artifact ${sha256.slice(0, 12)}… is corrupt: its content no longer matches its hash.`);
+  return bytes;
+}
+
+export function createPostgresArtifactStore(): ArtifactStore {
+  return {
+    kind: "postgres",
+    async put(tx, bytes) {
+      const sha256 = sha256Hex(bytes);
+      await insertRow(tx, sha256, bytes.byteLength, "postgres", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return sha256;
+    },
+    async get(db, sha256) {
+      const row = await loadRow(db, sha256);
+      if (row.bytes) return verified(sha256, row.bytes);
+      return readFile(diskPath(defaultArtifactDir(), sha256)).then((b) => verified(sha256, b));
+    },
+  };
+}
+
+const diskPath = (root: string, sha256: string) => path.join(root, sha256.slice(0, 2), sha256);
+const defaultArtifactDir = () => path.resolve(process.env.FLIP_DATA_DIR ?? ".data", "artifacts");
+
+export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactStore {
+  return {
+    kind: "disk",
+    async put(tx, bytes) {
+      const sha256 = sha256Hex(bytes);
+      const file = diskPath(root, sha256);
+      await mkdir(path.dirname(file), { recursive: true });
+      // Write then rename, so a reader never sees half a file under its final name.
+      const partial = `${file}.${process.pid}.partial`;
+      await writeFile(partial, bytes);
+      await rename(partial, file);
+      await insertRow(tx, sha256, bytes.byteLength, "disk", null);
+      return sha256;
+    },
+    async get(db, sha256) {
+      const row = await loadRow(db, sha256);
+      if (row.bytes) return verified(sha256, row.bytes);
+      try {
+        return verified(sha256, await readFile(diskPath(root, sha256)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`Artifact ${sha256.slice(0, 12)}… is indexed but its file is missing from ${root}.`);
+        throw error;
+      }
+    },
+  };
+}
+
+let store: ArtifactStore | undefined;
+
+/** The store this process writes to, chosen by FLIP_ARTIFACT_STORE (postgres | disk). Reads work from either. */
+export function getArtifactStore(): ArtifactStore {
+  const kind = process.env.FLIP_ARTIFACT_STORE ?? "postgres";
+  if (kind !== "postgres" && kind !== "disk") throw new Error(`FLIP_ARTIFACT_STORE must be "postgres" or "disk", not "${kind}"`);
+  if (store?.kind !== kind) store = kind === "disk" ? createDiskArtifactStore() : createPostgresArtifactStore();
+  return store;
+}

@@ -1,0 +1,69 @@
+import { eq, inArray } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { DEMO_ACCOUNTS } from "@/db/seed";
+import { projects, roleGrants, sites, users } from "@/db/schema";
+import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
+
+/**
+ * The two ready-to-train demo projects: approved at every demo site, each with a model, so a
+ * newcomer can press Train and watch rounds come in. Concept ids are those the synthetic site
+ * data uses (workers/site-data/README.md).
+ */
+const PSA = 3013603;
+const NG_PER_ML = 8842;
+
+export const PROSTATE_PROJECT = {
+  title: "Prostate cancer risk",
+  purpose:
+    "Estimate the risk that a man who has a PSA test is diagnosed with prostate cancer within three years, from his PSA results and age, so that referral for MRI can be prioritised fairly across Trusts.",
+  cohort: { version: 1, entry: { type: "measurement", concepts: [{ conceptId: PSA, name: "PSA", includeDescendants: true }] }, demographics: { sex: ["male"], ageAtIndex: { min: 40 } }, inclusionRules: [] },
+  model: {
+    spec: {
+      name: "PSA risk MLP",
+      task: "binary_classification",
+      input: {
+        kind: "tabular",
+        features: [
+          { name: "psa_latest", from: { source: "measurement", conceptId: PSA, unitConceptId: NG_PER_ML, aggregation: "latest", windowDays: 730 }, encoding: "standardise" },
+          { name: "age", from: { source: "demographic", field: "age_at_index" }, encoding: "standardise" },
+        ],
+      },
+      architecture: { kind: "template", template: "mlp" },
+    },
+    outcome: { name: "Prostate cancer", conceptIds: [4163261], includeDescendants: true, withinDays: 1095 },
+    limitations: "Synthetic demonstration data. PSA is standardised with each site's own training statistics. Not for clinical use.",
+  },
+} as const satisfies Omit<ApprovedProjectSpec, "approvers">;
+
+export const STROKE_PROJECT = {
+  title: "Stroke lesion detection on CT",
+  purpose:
+    "Detect ischaemic stroke lesions on non-contrast head CT slices, trained across Trusts without moving any image, to support triage in hospitals without a neuroradiologist on site.",
+  cohort: { version: 1, entry: { type: "imaging", modality: "CT" }, inclusionRules: [] },
+  model: {
+    spec: { name: "Lesion CNN", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "CT" }, architecture: { kind: "template", template: "small_cnn" } },
+    outcome: { name: "Cerebral infarction", conceptIds: [443454], includeDescendants: true },
+    limitations: "Synthetic 64 x 64 slices with a simulated hypodense lesion; real CT needs full volumes and windowing. Not for clinical use.",
+  },
+} as const satisfies Omit<ApprovedProjectSpec, "approvers">;
+
+/** Idempotent: creates whichever demo project (by title) does not exist yet. */
+export async function seedDemoProjects(db: Database): Promise<string[]> {
+  const existing = new Set((await db.select({ title: projects.title }).from(projects).where(inArray(projects.title, [PROSTATE_PROJECT.title, STROKE_PROJECT.title]))).map((p) => p.title));
+  const missing = [PROSTATE_PROJECT, STROKE_PROJECT].filter((p) => !existing.has(p.title));
+  if (missing.length === 0) return [];
+  const researcherEmail = DEMO_ACCOUNTS.find((a) => a.role === "researcher")!.email;
+  const [researcher] = await db.select({ id: users.id, email: users.email }).from(users).where(eq(users.email, researcherEmail));
+  const approvers = await db
+    .select({ id: users.id, email: users.email, siteId: sites.id })
+    .from(roleGrants)
+    .innerJoin(users, eq(users.id, roleGrants.userId))
+    .innerJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(inArray(users.email, DEMO_ACCOUNTS.filter((a) => a.role === "approver").map((a) => a.email)));
+  const created: string[] = [];
+  for (const project of missing) {
+    await createApprovedProject(db, researcher!, { ...project, approvers: approvers.map((a) => ({ approver: a, siteId: a.siteId })) } as ApprovedProjectSpec);
+    created.push(`project "${project.title}"`);
+  }
+  return created;
+}

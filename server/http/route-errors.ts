@@ -1,0 +1,22 @@
+import { AppError, type AppErrorCode } from "@/server/errors";
+
+const STATUS: Record<AppErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  TOO_MANY_REQUESTS: 429,
+};
+
+/**
+ * The JSON error body of the non-tRPC route handlers (binary weights, downloads), shaped like
+ * `{ error: { code, message } }`. As in the tRPC formatter, an unexpected error's message is
+ * logged, never sent: it may name tables or hosts.
+ */
+export function errorResponse(error: unknown, where: string): Response {
+  if (error instanceof AppError) return Response.json({ error: { code: error.code, message: error.message } }, { status: STATUS[error.code] });
+  console.error(`[${where}]`, error);
+  return Response.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. Try again." } }, { status: 500 });
+}

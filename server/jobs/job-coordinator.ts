@@ -1,0 +1,54 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { jobs, trainingRounds } from "@/db/schema";
+import { isTaskOpen, loadJobContext, roundTasks } from "./job-context";
+import { closeRound, finishEvaluation } from "./rounds.service";
+
+/**
+ * Moves running jobs along when no update arrives to do it: closes a round at its deadline or
+ * once every site has either reported or dropped out, and finishes an evaluation when its last
+ * task ends. All state is in the database, so after a hub restart the first pass picks every
+ * running job up where it stopped. Each job is handled under its row lock (SKIP LOCKED), so
+ * several portal processes can run this at once.
+ */
+export async function advanceJobs(db: Database): Promise<number> {
+  const running = await db.select({ id: jobs.id }).from(jobs).where(eq(jobs.status, "running"));
+  let advanced = 0;
+  for (const { id } of running) {
+    if (await advanceJob(db, id)) advanced++;
+  }
+  return advanced;
+}
+
+async function advanceJob(db: Database, jobId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [locked] = await tx.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.id, jobId), eq(jobs.status, "running"))).for("update", { skipLocked: true });
+    if (!locked) return false;
+    const ctx = await loadJobContext(tx, jobId);
+    if (ctx.job.kind === "train") {
+      const [round] = await tx
+        .select({ round: trainingRounds, isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()` })
+        .from(trainingRounds)
+        .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open")))
+        .for("update", { of: trainingRounds });
+      if (round) {
+        const tasks = await roundTasks(tx, jobId, round.round.number);
+        if (round.isPastDeadline) {
+          await closeRound(tx, ctx, round.round, "deadline");
+          return true;
+        }
+        if (tasks.length > 0 && !tasks.some((t) => isTaskOpen(t.status))) {
+          await closeRound(tx, ctx, round.round, "dropouts");
+          return true;
+        }
+        return false;
+      }
+    }
+    const evaluation = await roundTasks(tx, jobId, 0);
+    if (evaluation.length > 0 && !evaluation.some((t) => isTaskOpen(t.status))) {
+      await finishEvaluation(tx, ctx, evaluation);
+      return true;
+    }
+    return false;
+  });
+}

@@ -1,0 +1,91 @@
+import { and, asc, desc, eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { jobEvents, jobs, jobTasks, models, modelVersions, roundUpdates, sites, siteTasks, trainingRounds } from "@/db/schema";
+import { AppError } from "@/server/errors";
+import type { EvaluateResult, TrainResult } from "@/workers/protocol/training";
+import type { JobConfig } from "./jobs.schema";
+import { poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
+
+const EVENTS_SHOWN = 300;
+
+/**
+ * Everything the live job page shows, in one read: rounds with the global model's validation
+ * (pooled and per site), the participation timeline, the job log and progress with an ETA.
+ *
+ * Round r's model is measured by the sites at the start of round r+1 (before they train on it),
+ * and the last round's by the final evaluation, so the chart point for round r appears once the
+ * next round's first update arrives. Round 0 is the starting version.
+ */
+export async function getJobDetail(db: Database, projectId: string, jobId: string) {
+  const [row] = await db
+    .select({ job: jobs, modelName: models.name, startVersion: modelVersions.number })
+    .from(jobs)
+    .innerJoin(models, eq(models.id, jobs.modelId))
+    .innerJoin(modelVersions, eq(modelVersions.id, jobs.versionId))
+    .where(and(eq(jobs.id, jobId), eq(jobs.projectId, projectId)));
+  if (!row) throw new AppError("NOT_FOUND", "No job with that id in this project.");
+  const { job } = row;
+
+  const rounds = await db
+    .select({ round: trainingRounds, resultVersion: modelVersions.number })
+    .from(trainingRounds)
+    .leftJoin(modelVersions, eq(modelVersions.id, trainingRounds.resultVersionId))
+    .where(eq(trainingRounds.jobId, jobId))
+    .orderBy(asc(trainingRounds.number));
+  const updates = await db
+    .select({ roundId: roundUpdates.roundId, siteCode: sites.code, exampleCount: roundUpdates.exampleCount, byteSize: roundUpdates.byteSize, norm: roundUpdates.updateNorm, result: roundUpdates.result, receivedAt: roundUpdates.receivedAt })
+    .from(roundUpdates)
+    .innerJoin(trainingRounds, eq(trainingRounds.id, roundUpdates.roundId))
+    .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
+    .where(eq(trainingRounds.jobId, jobId));
+  const tasks = await db
+    .select({ round: jobTasks.round, siteCode: sites.code, status: siteTasks.status, attempt: siteTasks.attempt, progress: siteTasks.progress, progressMessage: siteTasks.progressMessage, failureMessage: siteTasks.failureMessage, createdAt: siteTasks.createdAt, leasedAt: siteTasks.leasedAt, finishedAt: siteTasks.finishedAt, result: siteTasks.result })
+    .from(jobTasks)
+    .innerJoin(siteTasks, eq(siteTasks.id, jobTasks.taskId))
+    .innerJoin(sites, eq(sites.id, jobTasks.siteId))
+    .where(eq(jobTasks.jobId, jobId))
+    .orderBy(asc(jobTasks.round), asc(sites.code));
+  const events = await db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId)).orderBy(desc(jobEvents.seq)).limit(EVENTS_SHOWN);
+
+  const updatesOf = (roundId: string) => updates.filter((u) => u.roundId === roundId);
+  // Validation of the model that came OUT of each round (index = round number; 0 = starting version).
+  const validation = new Map<number, { pooled: PooledMetrics | null; perSite: SiteMetrics[] }>();
+  for (const { round } of rounds) {
+    const perSite = updatesOf(round.id).map((u) => {
+      const { examples, ...metrics } = (u.result as TrainResult).globalValidation;
+      return { siteCode: u.siteCode, examples, metrics };
+    });
+    if (perSite.length) validation.set(round.number - 1, { pooled: poolMetrics(perSite), perSite });
+  }
+  const evaluation = tasks.filter((t) => t.round === 0 && t.status === "done").map((t) => ({ siteCode: t.siteCode, examples: (t.result as EvaluateResult).examples, metrics: (t.result as EvaluateResult).metrics }));
+  if (evaluation.length) validation.set(job.kind === "train" ? job.totalRounds : 0, { pooled: poolMetrics(evaluation), perSite: evaluation });
+
+  const closed = rounds.filter((r) => r.round.closedAt);
+  const meanRoundMs = closed.length ? closed.reduce((n, r) => n + (r.round.closedAt!.getTime() - r.round.startedAt.getTime()), 0) / closed.length : null;
+  const remaining = job.kind === "train" ? job.totalRounds - closed.filter((r) => r.round.status === "closed").length : 0;
+  const isActive = job.status === "running" || job.status === "queued";
+
+  return {
+    job: { ...job, config: job.config as JobConfig, modelName: row.modelName, startVersion: row.startVersion },
+    progress: {
+      roundsDone: closed.filter((r) => r.round.status === "closed").length,
+      totalRounds: job.totalRounds,
+      etaSeconds: isActive && meanRoundMs !== null && remaining > 0 ? Math.round((meanRoundMs * remaining) / 1000) : null,
+      meanRoundSeconds: meanRoundMs === null ? null : Math.round(meanRoundMs / 100) / 10,
+    },
+    rounds: rounds.map(({ round, resultVersion }) => ({
+      number: round.number,
+      status: round.status,
+      startedAt: round.startedAt,
+      closedAt: round.closedAt,
+      deadlineAt: round.deadlineAt,
+      expectedSites: round.expectedSites,
+      returned: updatesOf(round.id).length,
+      resultVersion,
+      updates: updatesOf(round.id).map((u) => ({ siteCode: u.siteCode, examples: u.exampleCount, byteSize: u.byteSize, norm: u.norm, receivedAt: u.receivedAt, backend: (u.result as TrainResult).backend, trainLoss: (u.result as TrainResult).trainLoss, localValidation: (u.result as TrainResult).localValidation })),
+    })),
+    validation: [...validation.entries()].sort((a, b) => a[0] - b[0]).map(([round, v]) => ({ round, ...v })),
+    participation: tasks.map(({ result: _result, ...t }) => t),
+    events: events.reverse(),
+  };
+}

@@ -1,0 +1,23 @@
+import type { EvaluationMetrics } from "@/workers/protocol/training";
+
+export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
+
+export type SiteMetrics = { siteCode: string; examples: number | "suppressed"; metrics: EvaluationMetrics };
+export type PooledMetrics = EvaluationMetrics & { examples: number; sites: number };
+
+/**
+ * Pools per-site figures weighted by each site's example count. Sites that suppressed their count
+ * (too few examples to report) carry no weight and no metrics, so they are left out; a metric no
+ * site could compute stays null.
+ */
+export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | null {
+  const counted = perSite.filter((s): s is SiteMetrics & { examples: number } => typeof s.examples === "number" && s.examples > 0);
+  if (counted.length === 0) return null;
+  const pooled = { examples: counted.reduce((n, s) => n + s.examples, 0), sites: counted.length } as PooledMetrics;
+  for (const name of METRIC_NAMES) {
+    const withValue = counted.filter((s) => s.metrics[name] !== null);
+    const weight = withValue.reduce((n, s) => n + s.examples, 0);
+    pooled[name] = weight === 0 ? null : withValue.reduce((sum, s) => sum + s.metrics[name]! * s.examples, 0) / weight;
+  }
+  return pooled;
+}

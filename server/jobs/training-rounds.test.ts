@@ -1,0 +1,232 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import { beforeAll, describe, expect, test } from "vitest";
+import { connectDatabase, type Database } from "@/db/client";
+import { jobEvents, jobs, modelAliases, modelVersions, siteTasks, trainingRounds, type Site } from "@/db/schema";
+import type { Viewer } from "@/server/auth/permissions";
+import { getArtifactStore } from "@/server/artifacts/artifact-store";
+import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import { makeTrainingProject } from "@/server/lib/test-support/training-fixtures";
+import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { completeTask, failTask, leaseNextTask } from "@/server/tasks/tasks.service";
+import { decodeTensors, encodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { encodeTrainResultHeader, type TrainResult } from "@/workers/protocol/training";
+import type { LeasedTask } from "@/workers/protocol/contract";
+import { advanceJobs } from "./job-coordinator";
+import { getJobDetail } from "./job-detail";
+import { cancelJob, createTrainJob } from "./jobs.service";
+import type { TTrainJobInput } from "./jobs.schema";
+import { acceptUpdate } from "./update-intake";
+import { weightsForTask } from "./weights-download";
+
+/**
+ * Round logic with stand-in sites: each "site" leases its task, downloads the global weights the
+ * hub serves and returns a delta it chose, so every aggregate can be checked by hand.
+ */
+const testDb = useTestDatabase();
+let researcher: Viewer;
+// Fresh sites per test, so one test's queued tasks never reach another's stand-in sites.
+let sites: Site[];
+
+beforeAll(async () => {
+  researcher = await viewerOf(testDb.db(), (await makeUser(testDb.db(), [{ role: "researcher" }])).id);
+});
+
+async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}) {
+  sites = [await makeSite(db), await makeSite(db), await makeSite(db)];
+  const approvers = [];
+  for (const site of sites) approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
+  const project = await makeTrainingProject(db, researcher, approvers);
+  const job = await createTrainJob(db, researcher, {
+    projectId: project.projectId,
+    versionId: project.versionId,
+    hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    strategy: { kind: "fedavg" },
+    participation: { minSites: 2, roundDeadlineSeconds: 600 },
+    siteIds: sites.map((s) => s.id),
+    normBound: 10,
+    validationFraction: 0.2,
+    ...overrides,
+  });
+  return { ...project, jobId: job.id };
+}
+
+const metrics = { loss: 0.6, accuracy: 0.7, auc: 0.75, sensitivity: 0.5, specificity: 0.8 };
+const trainResult = (examples: number): TrainResult => ({
+  exampleCount: examples,
+  globalValidation: { ...metrics, examples: 20 },
+  localValidation: metrics,
+  trainLoss: 0.5,
+  epochs: 1,
+  backend: "cpu",
+  trainingMs: 5,
+});
+
+const withValue = (tensors: NamedTensor[], fill: (i: number) => number): NamedTensor[] => tensors.map((t) => ({ ...t, data: Float32Array.from(t.data, (_, i) => fill(i)) }));
+
+type SiteLease = { site: Site; task: LeasedTask; global: NamedTensor[] };
+
+async function leaseFor(db: Database, site: Site): Promise<SiteLease> {
+  const task = await leaseNextTask(db, site);
+  if (!task) throw new Error(`no task for ${site.code}`);
+  const { bytes } = await weightsForTask(db, site, task.taskId, task.leaseId);
+  return { site, task, global: decodeTensors(bytes).tensors };
+}
+
+function upload(db: Database, lease: SiteLease, delta: NamedTensor[], examples: number, header = encodeTrainResultHeader(trainResult(examples))) {
+  return acceptUpdate(db, lease.site, { taskId: lease.task.taskId, leaseId: lease.task.leaseId, body: encodeTensors(delta), resultHeader: header });
+}
+
+async function versionWeights(db: Database, versionId: string) {
+  const [version] = await db.select().from(modelVersions).where(eq(modelVersions.id, versionId));
+  return { version: version!, tensors: decodeTensors(await getArtifactStore().get(db, version!.weightsSha256)).tensors };
+}
+
+async function rounds(db: Database, jobId: string) {
+  return db.select().from(trainingRounds).where(eq(trainingRounds.jobId, jobId)).orderBy(asc(trainingRounds.number));
+}
+
+describe("a federated round", () => {
+  test("FedAvg folds each update as it arrives and writes the example-weighted mean as a new version with lineage", async () => {
+    const db = testDb.db();
+    const { jobId, versionId } = await startJob(db);
+    const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const deltas = [0.1, -0.2, 0.4];
+    const examples = [10, 30, 60];
+    for (const [i, lease] of leases.entries()) await upload(db, lease, withValue(lease.global, () => deltas[i]!), examples[i]!);
+
+    const [first, second] = await rounds(db, jobId);
+    expect(first).toMatchObject({ status: "closed", accumulator: null });
+    expect(second).toMatchObject({ status: "open", expectedSites: 3 });
+    const expectedDelta = (0.1 * 10 - 0.2 * 30 + 0.4 * 60) / 100;
+    const start = await versionWeights(db, versionId);
+    const next = await versionWeights(db, first!.resultVersionId!);
+    next.tensors.forEach((t, ti) => t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expectedDelta, 6)));
+    expect(next.version).toMatchObject({ source: "training", parentVersionId: versionId, jobId, round: 1, number: start.version.number + 1 });
+    expect(next.version.lineage).toMatchObject({ kind: "training", round: 1, sites: sites.map((s, i) => ({ code: s.code, examples: examples[i] })), strategy: { kind: "fedavg" } });
+    // The sites measured the starting version before training: that becomes its validation.
+    expect((await versionWeights(db, versionId)).version.metrics).toMatchObject({ validation: { auc: 0.75, examples: 60, sites: 3 } });
+    const round2Task = await leaseNextTask(db, sites[0]!);
+    expect(round2Task?.payload).toMatchObject({ round: 2, model: { versionId: next.version.id } });
+  });
+
+  test("late, duplicate, NaN, wrongly shaped, over-norm and unlabelled updates are refused and change nothing", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, { participation: { minSites: 1, roundDeadlineSeconds: 600 } });
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const refused = async (call: () => Promise<unknown>, code: string, message: RegExp) => {
+      const before = await snapshotTables(db);
+      await expect(call()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+      expect(await snapshotTables(db)).toEqual(before);
+    };
+    const nan = withValue(a!.global, (i) => (i === 0 ? Number.NaN : 0));
+    await refused(() => upload(db, a!, nan, 10), "BAD_REQUEST", /Update refused: value 0 of .* is NaN/);
+    await refused(() => upload(db, a!, a!.global.slice(1), 10), "BAD_REQUEST", /Update refused: update has \d+ tensors, expected \d+/);
+    const reshaped = a!.global.map((t, i) => (i === 0 ? { ...t, shape: [t.data.length, 1, 1].slice(0, t.shape.length + 1) } : t));
+    await refused(() => upload(db, a!, reshaped, 10), "BAD_REQUEST", /Update refused: tensor .* has shape/);
+    await refused(() => upload(db, a!, withValue(a!.global, () => 100), 10), "BAD_REQUEST", /Update refused: update norm .* exceeds the job's bound 10/);
+    await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, ""), "BAD_REQUEST", /x-flip-train-result header is missing/);
+    await refused(() => acceptUpdate(db, a!.site, { taskId: a!.task.taskId, leaseId: a!.task.leaseId, body: new Uint8Array([1, 2, 3]), resultHeader: encodeTrainResultHeader(trainResult(5)) }), "BAD_REQUEST", /Update refused: payload is 3 bytes/);
+    await refused(() => upload(db, { ...a!, site: b!.site }, withValue(a!.global, () => 0), 10), "NOT_FOUND", /belongs to site/);
+
+    await upload(db, a!, withValue(a!.global, () => 0.01), 10);
+    await refused(() => upload(db, a!, withValue(a!.global, () => 0.01), 10), "CONFLICT", /already completed/);
+    // B's update closes the round once C's deadline passes; C's late update is then refused.
+    await upload(db, b!, withValue(b!.global, () => 0.02), 10);
+    await db.update(trainingRounds).set({ deadlineAt: sql`now() - interval '1 second'` }).where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.number, 1)));
+    await advanceJobs(db);
+    await refused(() => upload(db, c!, withValue(c!.global, () => 0.03), 10), "CONFLICT", /Round 1 is already closed; this late update was rejected/);
+    const events = await db.select().from(jobEvents).where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, "site_dropped")));
+    expect(events).toMatchObject([{ round: 1, siteCode: c!.site.code, details: { reason: "no update by the round deadline" } }]);
+  });
+
+  test("a site that drops out does not stop the round while the quorum holds; below it the job fails", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    await failTask(db, c!.site, { taskId: c!.task.taskId, leaseId: c!.task.leaseId, code: "handler_error", message: "worker killed", retryable: false });
+    await upload(db, a!, withValue(a!.global, () => 0.1), 10);
+    await upload(db, b!, withValue(b!.global, () => 0.3), 10);
+    expect(await advanceJobs(db)).toBe(1);
+    const [first] = await rounds(db, jobId);
+    expect(first).toMatchObject({ status: "closed" });
+    expect((await versionWeights(db, first!.resultVersionId!)).version.lineage).toMatchObject({ sites: [{ code: a!.site.code }, { code: b!.site.code }] });
+    const detail = await getJobDetail(db, (await db.select().from(jobs).where(eq(jobs.id, jobId)))[0]!.projectId, jobId);
+    expect(detail.events.map((e) => e.type)).toEqual(expect.arrayContaining(["update_received", "site_dropped", "round_aggregated", "round_started"]));
+
+    // Round 2: two of three drop, below the minimum of two.
+    const [a2, b2, c2] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    for (const lease of [b2!, c2!]) await failTask(db, lease.site, { taskId: lease.task.taskId, leaseId: lease.task.leaseId, code: "handler_error", message: "worker killed", retryable: false });
+    await upload(db, a2!, withValue(a2!.global, () => 0.1), 10);
+    await advanceJobs(db);
+    const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+    expect(job).toMatchObject({ status: "failed", error: expect.stringContaining("Round 2: 1 of the 3 sites returned an update") });
+  });
+
+  test("a hub restarted mid-round resumes from the persisted running sum and finishes the job with an evaluation", async () => {
+    const db = testDb.db();
+    const { jobId, projectId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    await upload(db, a!, withValue(a!.global, () => 0.5), 50);
+    // A new process: its own pool, nothing in memory but the database.
+    const restarted = connectDatabase(testDb.url());
+    try {
+      const hub = restarted.db;
+      await upload(hub, b!, withValue(b!.global, () => -0.5), 25);
+      await upload(hub, c!, withValue(c!.global, () => 0.25), 25);
+      const [round] = await rounds(hub, jobId);
+      const start = await versionWeights(hub, round!.globalVersionId);
+      const next = await versionWeights(hub, round!.resultVersionId!);
+      const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
+      next.tensors.forEach((t, ti) => t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)));
+
+      // The final version is evaluated at every site; results pool onto it.
+      for (const [i, site] of sites.entries()) {
+        const task = (await leaseNextTask(hub, site))!;
+        expect(task.kind).toBe("evaluate");
+        await completeTask(hub, site, { taskId: task.taskId, leaseId: task.leaseId, result: { threshold: 10, examples: i === 2 ? "suppressed" : 40, metrics: i === 2 ? { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null } : { ...metrics, auc: 0.7 + 0.1 * i }, backend: "wasm" } });
+      }
+      await advanceJobs(hub);
+      const [job] = await hub.select().from(jobs).where(eq(jobs.id, jobId));
+      expect(job).toMatchObject({ status: "completed", latestVersionId: next.version.id });
+      expect((await versionWeights(hub, next.version.id)).version.metrics).toMatchObject({ validation: { auc: 0.75, examples: 80, sites: 2 } });
+      const [candidate] = await hub.select().from(modelAliases).where(and(eq(modelAliases.modelId, next.version.modelId), eq(modelAliases.alias, "candidate")));
+      expect(candidate?.versionId).toBe(next.version.id);
+      const detail = await getJobDetail(hub, projectId, jobId);
+      expect(detail.validation.map((v) => v.round)).toEqual([0, 1]);
+      expect(detail.progress).toMatchObject({ roundsDone: 1, totalRounds: 1 });
+    } finally {
+      await restarted.pool.end();
+    }
+  });
+
+  test("FedAdam carries its moments from round to round in the version's optimizer state", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, { strategy: { kind: "fedadam", serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 0.001 } });
+    for (let round = 1; round <= 2; round++) {
+      const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
+      for (const lease of leases) await upload(db, lease, withValue(lease.global, () => 0.2), 10);
+    }
+    const [r1, r2] = await rounds(db, jobId);
+    const v1 = await versionWeights(db, r1!.resultVersionId!);
+    const v2 = await versionWeights(db, r2!.resultVersionId!);
+    const start = await versionWeights(db, r1!.globalVersionId);
+    // Round 1: m = 0.02, v = 0.0004 -> step 0.1 * 0.02 / (0.02 + 0.001); round 2: m = 0.038, v = 0.000796.
+    const step1 = (0.1 * 0.02) / (Math.sqrt(0.0004) + 0.001);
+    const step2 = (0.1 * 0.038) / (Math.sqrt(0.000796) + 0.001);
+    expect(v1.tensors[0]!.data[0]).toBeCloseTo(start.tensors[0]!.data[0]! + step1, 5);
+    expect(v2.tensors[0]!.data[0]).toBeCloseTo(start.tensors[0]!.data[0]! + step1 + step2, 5);
+    expect(v2.version.optimizerStateSha256).not.toBeNull();
+  });
+
+  test("cancelling a job stops its open tasks and its round", async () => {
+    const db = testDb.db();
+    const { jobId, projectId } = await startJob(db);
+    const a = await leaseFor(db, sites[0]!);
+    await cancelJob(db, researcher, projectId, jobId);
+    const tasks = await db.select({ status: siteTasks.status }).from(siteTasks).where(sql`${siteTasks.id} IN (SELECT task_id FROM job_tasks WHERE job_id = ${jobId})`);
+    expect(tasks.map((t) => t.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
+    expect((await rounds(db, jobId))[0]).toMatchObject({ status: "cancelled" });
+    await expect(upload(db, a, withValue(a.global, () => 0), 10)).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(cancelJob(db, researcher, projectId, jobId)).rejects.toMatchObject({ code: "CONFLICT", message: "This job already ended as cancelled; there is nothing to cancel." });
+  });
+});

@@ -1,0 +1,51 @@
+import type { Database } from "@/db/client";
+import type { Viewer } from "@/server/auth/permissions";
+import { getArtifactStore } from "@/server/artifacts/artifact-store";
+import { loadVersion } from "@/server/models/models.service";
+import { createApprovedProject } from "@/server/projects/approved-project";
+import { decodeTensors } from "@/workers/protocol/tensor-codec";
+
+let unique = 0;
+
+/** A small tabular model spec (logistic regression on age and sex) that every test can register. */
+export function logisticModel(name = `Risk model ${++unique}`) {
+  return {
+    spec: {
+      name,
+      task: "binary_classification" as const,
+      input: {
+        kind: "tabular" as const,
+        features: [
+          { name: "age", from: { source: "demographic" as const, field: "age_at_index" as const }, encoding: "standardise" as const },
+          { name: "sex", from: { source: "demographic" as const, field: "sex" as const }, encoding: "binary" as const },
+        ],
+      },
+      architecture: { kind: "template" as const, template: "logistic_regression" as const },
+    },
+    outcome: { name: "Stroke", conceptIds: [443454], includeDescendants: true },
+    limitations: "",
+  };
+}
+
+/** An active project approved at the given sites with a registered logistic model. */
+export async function makeTrainingProject(db: Database, researcher: Viewer, approvers: { approver: Viewer; siteId: string }[], options: { maxRounds?: number } = {}) {
+  return createApprovedProject(db, researcher, {
+    title: `Training project ${++unique}`,
+    purpose: "Predict stroke from age and sex across sites, for the tests.",
+    cohort: { version: 1, entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] }, inclusionRules: [] },
+    approvers,
+    model: logisticModel(),
+    maxRounds: options.maxRounds,
+  });
+}
+
+/** A version's weights as an uploaded TF.js model (model.json + one base64 weight file). */
+export async function tfjsUploadOf(db: Database, projectId: string, versionId: string) {
+  const { version, model } = await loadVersion(db, projectId, versionId);
+  const { tensors } = decodeTensors(await getArtifactStore().get(db, version.weightsSha256));
+  const bytes = Buffer.concat(tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
+  return {
+    modelJson: { modelTopology: model.architecture, weightsManifest: [{ paths: ["group1-shard1of1.bin"], weights: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" })) }] },
+    weightFiles: { "group1-shard1of1.bin": bytes.toString("base64") },
+  };
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { TEMPLATE_IDS } from "@/workers/models/templates";
+import { ZModelSpec } from "@/workers/protocol/model-spec";
+import { ZOutcome } from "@/workers/protocol/training";
+
+export const MODEL_ALIASES = ["champion", "candidate"] as const;
+
+/** Either a built-in template or pasted / uploaded TF.js layers JSON (a whole model.json is accepted). */
+export const ZArchitectureChoice = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("template"), template: z.enum(TEMPLATE_IDS, { error: "Choose a template" }) }),
+  z.object({ kind: z.literal("json"), json: z.unknown() }),
+]);
+
+export const ZRegisterModelInput = z.object({
+  projectId: z.uuid(),
+  spec: ZModelSpec.safeExtend({ architecture: ZArchitectureChoice }),
+  outcome: ZOutcome,
+  limitations: z.string().trim().max(4000, "Keep the limitations under 4000 characters").default(""),
+});
+export type TRegisterModelInput = z.infer<typeof ZRegisterModelInput>;
+
+/** The 50 MB of a 12 M-parameter float32 model is far under this; base64 adds a third. */
+export const MAX_IMPORT_WEIGHT_BYTES = 200 * 1024 * 1024;
+
+/**
+ * An existing TF.js model (model.json + its weight files) as the model's next version. The weight
+ * files travel base64-encoded, keyed by the path model.json's weightsManifest names them by.
+ */
+export const ZImportVersionInput = z.object({
+  projectId: z.uuid(),
+  modelId: z.uuid(),
+  modelJson: z.unknown(),
+  weightFiles: z.record(z.string().min(1).max(200), z.base64()).refine((files) => Object.keys(files).length <= 100, "At most 100 weight files"),
+});
+export type TImportVersionInput = z.infer<typeof ZImportVersionInput>;
+
+export const ZModelRef = z.object({ projectId: z.uuid(), modelId: z.uuid() });
+export const ZVersionRef = z.object({ projectId: z.uuid(), versionId: z.uuid() });
+export const ZSetAliasInput = z.object({ projectId: z.uuid(), versionId: z.uuid(), alias: z.enum(MODEL_ALIASES) });
+export const ZClearAliasInput = z.object({ projectId: z.uuid(), modelId: z.uuid(), alias: z.enum(MODEL_ALIASES) });
+export const ZUpdateLimitationsInput = z.object({ projectId: z.uuid(), modelId: z.uuid(), limitations: z.string().trim().max(4000, "Keep the limitations under 4000 characters") });
+export const ZModelCardInput = z.object({ projectId: z.uuid(), modelId: z.uuid(), versionId: z.uuid().optional() });

@@ -1,0 +1,189 @@
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { modelAliases, models, modelVersions, type ModelAlias } from "@/db/schema";
+import { userActor } from "@/server/audit/actor";
+import { recordAudit } from "@/server/audit/audit.service";
+import type { Viewer } from "@/server/auth/permissions";
+import { AppError, isUniqueViolation } from "@/server/errors";
+import { validateUpdate, specOf } from "@/server/aggregation/validate-update";
+import { buildTemplate } from "@/workers/models/templates";
+import { validateArchitecture, type ArchitectureIssue } from "@/workers/models/validate-architecture";
+import { buildModel, readWeights } from "@/workers/models/weights";
+import { insertVersion } from "./model-versions";
+import type { TImportVersionInput, TRegisterModelInput } from "./models.schema";
+import { readTfjsUpload } from "./tfjs-files";
+
+type Actor = Pick<Viewer, "id" | "email">;
+
+function architectureError(issues: ArchitectureIssue[]): AppError {
+  const lines = issues.slice(0, 8).map((i) => `${i.where}: ${i.message}`);
+  return new AppError("BAD_REQUEST", `The architecture is not accepted: ${lines.join("; ")}`, { "spec.architecture": lines });
+}
+
+/** Fresh weights as TF.js initialises them (Glorot for dense and conv kernels, zeros for biases). */
+async function initialWeights(architecture: unknown) {
+  const model = await buildModel(architecture);
+  try {
+    return readWeights(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Registers a model with a validated architecture and its initial version (v1, freshly initialised weights). */
+export async function registerModel(db: Database, actor: Actor, input: TRegisterModelInput) {
+  const { architecture: choice, ...spec } = input.spec;
+  let architecture: unknown;
+  try {
+    architecture = choice.kind === "template" ? buildTemplate(choice.template, spec) : choice.json;
+  } catch (error) {
+    throw AppError.field("BAD_REQUEST", "spec.architecture", error instanceof Error ? error.message : String(error));
+  }
+  const validation = await validateArchitecture(architecture, spec);
+  if (!validation.ok) throw architectureError(validation.issues);
+  const weights = await initialWeights(architecture);
+  try {
+    return await db.transaction(async (tx) => {
+      const [model] = await tx
+        .insert(models)
+        .values({
+          projectId: input.projectId,
+          name: spec.name,
+          task: spec.task,
+          classes: spec.classes ?? null,
+          input: spec.input,
+          outcome: input.outcome,
+          architecture,
+          parameterCount: validation.summary.parameterCount,
+          limitations: input.limitations,
+          createdBy: actor.id,
+        })
+        .returning();
+      const version = await insertVersion(tx, {
+        modelId: model!.id,
+        source: "initial",
+        weights,
+        lineage: choice.kind === "template" ? { kind: "initial", from: "template", template: choice.template } : { kind: "initial", from: "architecture" },
+        createdBy: actor.id,
+      });
+      await tx.insert(modelAliases).values({ modelId: model!.id, alias: "candidate", versionId: version.id, updatedBy: actor.id });
+      await recordAudit(tx, {
+        actor: userActor(actor),
+        action: "model.registered",
+        subject: `model:${model!.id}`,
+        details: { projectId: input.projectId, name: spec.name, parameters: validation.summary.parameterCount, weights: version.weightsSha256 },
+      });
+      return { model: model!, version };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "models_project_name_key")) throw AppError.field("CONFLICT", "spec.name", `This project already has a model called "${spec.name}"; choose another name`);
+    throw error;
+  }
+}
+
+async function loadModel(db: Database, projectId: string, modelId: string) {
+  const [model] = await db.select().from(models).where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
+  if (!model) throw new AppError("NOT_FOUND", "No model with that id in this project.");
+  return model;
+}
+
+/**
+ * Adds an uploaded TF.js model as the model's next version. The uploaded topology is only used to
+ * read the weights: they must fit the registered architecture tensor for tensor, and be finite.
+ */
+export async function importVersion(db: Database, actor: Actor, input: TImportVersionInput) {
+  const model = await loadModel(db, input.projectId, input.modelId);
+  const files = Object.fromEntries(Object.entries(input.weightFiles).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]));
+  const upload = readTfjsUpload(input.modelJson, files);
+  const expected = await initialWeights(model.architecture);
+  const byName = new Map(upload.tensors.map((t) => [t.name, t]));
+  const ordered = expected.map((e) => byName.get(e.name) ?? { name: e.name, shape: [], data: new Float32Array(0) });
+  const missing = expected.filter((e) => !byName.has(e.name)).map((e) => e.name);
+  if (missing.length || byName.size !== expected.length) {
+    throw AppError.field("BAD_REQUEST", "modelJson", `The uploaded weights do not match the registered architecture: ${missing.length ? `missing ${missing.slice(0, 5).join(", ")}` : `it has ${byName.size} weights, the model ${expected.length}`}`);
+  }
+  const check = validateUpdate(ordered, specOf(expected), Number.POSITIVE_INFINITY);
+  if (!check.ok) throw AppError.field("BAD_REQUEST", "weightFiles", `The uploaded weights are not usable: ${check.reason}`);
+  return db.transaction(async (tx) => {
+    const version = await insertVersion(tx, { modelId: model.id, source: "import", weights: ordered, lineage: { kind: "import", fileNames: upload.fileNames }, createdBy: actor.id });
+    await recordAudit(tx, { actor: userActor(actor), action: "model.version_imported", subject: `model:${model.id}`, details: { version: version.number, weights: version.weightsSha256 } });
+    return version;
+  });
+}
+
+export async function listModels(db: Database, projectId: string) {
+  const rows = await db.select().from(models).where(eq(models.projectId, projectId)).orderBy(models.name);
+  if (rows.length === 0) return [];
+  const versions = await db
+    .select({ id: modelVersions.id, modelId: modelVersions.modelId, number: modelVersions.number, metrics: modelVersions.metrics, createdAt: modelVersions.createdAt })
+    .from(modelVersions)
+    .where(inArray(modelVersions.modelId, rows.map((m) => m.id)))
+    .orderBy(desc(modelVersions.number));
+  const aliases = await db.select().from(modelAliases).where(inArray(modelAliases.modelId, rows.map((m) => m.id)));
+  return rows.map((m) => {
+    const mine = versions.filter((v) => v.modelId === m.id);
+    return {
+      id: m.id,
+      name: m.name,
+      task: m.task,
+      inputKind: (m.input as { kind: string }).kind,
+      parameterCount: m.parameterCount,
+      versionCount: mine.length,
+      latestVersion: mine[0] ?? null,
+      aliases: aliases.filter((a) => a.modelId === m.id).map((a) => ({ alias: a.alias, versionId: a.versionId })),
+    };
+  });
+}
+
+export async function getModel(db: Database, projectId: string, modelId: string) {
+  const model = await loadModel(db, projectId, modelId);
+  const versions = await db.select().from(modelVersions).where(eq(modelVersions.modelId, modelId)).orderBy(desc(modelVersions.number));
+  const aliases = await db.select().from(modelAliases).where(eq(modelAliases.modelId, modelId));
+  return {
+    model,
+    versions: versions.map((v) => ({ ...v, aliases: aliases.filter((a) => a.versionId === v.id).map((a) => a.alias) })),
+  };
+}
+
+/** A version of a model in this project; a version of another project's model is NOT_FOUND. */
+export async function loadVersion(db: Database, projectId: string, versionId: string) {
+  const [row] = await db
+    .select({ version: modelVersions, model: models })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(and(eq(modelVersions.id, versionId), eq(models.projectId, projectId)));
+  if (!row) throw new AppError("NOT_FOUND", "No model version with that id in this project.");
+  return row;
+}
+
+/** Points an alias at a version, audited with where it pointed before. */
+export async function setAlias(db: Database, actor: Actor, projectId: string, versionId: string, alias: ModelAlias) {
+  const { version, model } = await loadVersion(db, projectId, versionId);
+  return db.transaction(async (tx) => {
+    const [previous] = await tx.select().from(modelAliases).where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, alias))).for("update");
+    await tx
+      .insert(modelAliases)
+      .values({ modelId: model.id, alias, versionId, updatedBy: actor.id })
+      .onConflictDoUpdate({ target: [modelAliases.modelId, modelAliases.alias], set: { versionId, updatedBy: actor.id, updatedAt: new Date() } });
+    const before = previous ? (await tx.select({ number: modelVersions.number }).from(modelVersions).where(eq(modelVersions.id, previous.versionId)))[0]?.number ?? null : null;
+    await recordAudit(tx, { actor: userActor(actor), action: "model.alias_moved", subject: `model:${model.id}`, details: { alias, from: before, to: version.number } });
+    return { alias, version: version.number };
+  });
+}
+
+export async function clearAlias(db: Database, actor: Actor, projectId: string, modelId: string, alias: ModelAlias) {
+  await loadModel(db, projectId, modelId);
+  return db.transaction(async (tx) => {
+    const removed = await tx.delete(modelAliases).where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, alias))).returning();
+    if (removed.length === 0) throw new AppError("NOT_FOUND", `No version is marked ${alias}.`);
+    await recordAudit(tx, { actor: userActor(actor), action: "model.alias_cleared", subject: `model:${modelId}`, details: { alias } });
+  });
+}
+
+export async function updateLimitations(db: Database, actor: Actor, projectId: string, modelId: string, limitations: string) {
+  await loadModel(db, projectId, modelId);
+  return db.transaction(async (tx) => {
+    await tx.update(models).set({ limitations }).where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
+    await recordAudit(tx, { actor: userActor(actor), action: "model.limitations_updated", subject: `model:${modelId}`, details: { length: limitations.length } });
+  });
+}

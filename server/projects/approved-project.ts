@@ -1,0 +1,51 @@
+import { and, eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { projects, siteApprovals } from "@/db/schema";
+import { decideApproval } from "@/server/approvals/approvals.service";
+import type { Viewer } from "@/server/auth/permissions";
+import { registerModel } from "@/server/models/models.service";
+import type { TRegisterModelInput } from "@/server/models/models.schema";
+import type { CohortDefinitionInput } from "@/workers/protocol/cohort-definition";
+import { ZCohortDefinition } from "@/workers/protocol/cohort-definition";
+import { initialBundle } from "./bundle";
+import type { Bundle } from "./projects.schema";
+import { createProject, reviseBundle, submitProject } from "./projects.service";
+
+type Actor = Pick<Viewer, "id" | "email">;
+
+export type ApprovedProjectSpec = {
+  title: string;
+  purpose: string;
+  cohort: CohortDefinitionInput;
+  approvers: { approver: Actor; siteId: string }[];
+  model: Omit<TRegisterModelInput, "projectId">;
+  maxRounds?: number;
+};
+
+/**
+ * A project taken through the real governance path (bundle allowing training, submission, each
+ * site's approver approving) with one registered model: what the demo seeds and what training
+ * tests start from. Uses the same services the pages call, so it audits like a person would.
+ */
+export async function createApprovedProject(db: Database, researcher: Actor, spec: ApprovedProjectSpec) {
+  const project = await createProject(db, researcher, { title: spec.title, purpose: spec.purpose });
+  const bundle: Bundle = {
+    ...initialBundle(spec.purpose),
+    cohort: ZCohortDefinition.parse(spec.cohort),
+    allowedJobKinds: ["cohort_count", "train", "evaluate"],
+    outputs: ["cohort_counts", "model_updates", "metrics"],
+    maxRounds: spec.maxRounds ?? 20,
+  };
+  await reviseBundle(db, researcher, project.id, bundle);
+  await submitProject(db, researcher, project.id, spec.approvers.map((a) => a.siteId));
+  for (const { approver, siteId } of spec.approvers) {
+    const [approval] = await db
+      .select({ id: siteApprovals.id })
+      .from(siteApprovals)
+      .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
+      .where(and(eq(projects.id, project.id), eq(siteApprovals.siteId, siteId)));
+    await decideApproval(db, approver, { siteId, approvalId: approval!.id, decision: "approved", comment: "Approved for federated training." });
+  }
+  const { model, version } = await registerModel(db, researcher, { ...spec.model, projectId: project.id });
+  return { projectId: project.id, modelId: model.id, versionId: version.id };
+}

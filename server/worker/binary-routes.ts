@@ -1,0 +1,46 @@
+import { z } from "zod";
+import type { Database } from "@/db/client";
+import { AppError } from "@/server/errors";
+import { errorResponse } from "@/server/http/route-errors";
+import { readBody } from "@/server/http/read-body";
+import { acceptUpdate } from "@/server/jobs/update-intake";
+import { weightsForTask } from "@/server/jobs/weights-download";
+import { LEASE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/workers/protocol/training";
+import { authenticateWorker } from "./worker-auth";
+
+const ZLeaseRef = z.object({ taskId: z.uuid(), leaseId: z.uuid() });
+
+/** The task id from the path and the lease from its header; anything malformed is refused before a query runs. */
+function leaseOf(request: Request, taskId: string) {
+  const parsed = ZLeaseRef.safeParse({ taskId, leaseId: request.headers.get(LEASE_HEADER) });
+  if (!parsed.success) throw new AppError("BAD_REQUEST", `Send the task id in the path and your lease id in the ${LEASE_HEADER} header, both as UUIDs.`);
+  return parsed.data;
+}
+
+/**
+ * The two binary worker calls (workers/protocol/training.ts), as plain Request -> Response
+ * functions so the Next.js route handlers and the test hub serve exactly the same code.
+ */
+export async function serveWeights(db: Database, request: Request, taskId: string): Promise<Response> {
+  try {
+    const site = await authenticateWorker(db, request.headers);
+    const lease = leaseOf(request, taskId);
+    const { bytes, sha256 } = await weightsForTask(db, site, lease.taskId, lease.leaseId);
+    return new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), {
+      headers: { "content-type": OCTET_STREAM, "content-length": String(bytes.byteLength), [SHA256_HEADER]: sha256, "cache-control": "no-store" },
+    });
+  } catch (error) {
+    return errorResponse(error, "worker weights");
+  }
+}
+
+export async function receiveUpdate(db: Database, request: Request, taskId: string): Promise<Response> {
+  try {
+    const site = await authenticateWorker(db, request.headers);
+    const lease = leaseOf(request, taskId);
+    const body = await readBody(request);
+    return Response.json(await acceptUpdate(db, site, { ...lease, body, resultHeader: request.headers.get(TRAIN_RESULT_HEADER) }));
+  } catch (error) {
+    return errorResponse(error, "worker update");
+  }
+}
