@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 import { z } from "zod";
@@ -134,8 +135,9 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
 
 async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
   try {
-    const { manifest, tensors } = decodeTensors(new Uint8Array(await response.arrayBuffer()));
-    return { tensors, sha256: manifest.sha256 };
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    // The whole file's hash is the version's content address (workers/protocol/training.ts).
+    return { tensors: decodeTensors(bytes).tensors, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     if (error instanceof TensorCodecError) throw new HubError("rejected", `the hub's weights are not a valid tensor file: ${error.message}`);
     throw error;

@@ -1,6 +1,6 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { jobTasks, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
+import { jobs, jobTasks, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { AggregationError, createRunningSum } from "@/server/aggregation/running-sum";
 import { specOf, validateUpdate } from "@/server/aggregation/validate-update";
@@ -25,8 +25,9 @@ const refused = (message: string) => new AppError("BAD_REQUEST", `Update refused
  */
 export async function acceptUpdate(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null }): Promise<UpdateReceipt> {
   return db.transaction(async (tx) => {
-    // Round before task, the order the coordinator locks them in when it closes a round.
     const [link] = await tx.select().from(jobTasks).where(eq(jobTasks.taskId, input.taskId));
+    // Job, then round, then task: the order the coordinator takes them in, so the two never deadlock.
+    if (link) await tx.select({ id: jobs.id }).from(jobs).where(eq(jobs.id, link.jobId)).for("update");
     const [round] = link
       ? await tx.select().from(trainingRounds).where(and(eq(trainingRounds.jobId, link.jobId), eq(trainingRounds.number, link.round))).for("update")
       : [];
