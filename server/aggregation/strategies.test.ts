@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import type { NamedTensor } from "@/workers/protocol/tensor-codec";
 import { createRunningSum } from "./running-sum";
-import { applyServerUpdate, ZStrategyConfig } from "./strategies";
+import { applyServerUpdate } from "./strategies";
+import { ZStrategyConfig } from "./strategy.schema";
 
 /**
  * Two sites, one 3-element tensor, numbers worked out by hand:

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { StrategyConfig } from "./strategy.schema";
 import type { NamedTensor } from "@/workers/protocol/tensor-codec";
 
 /**
@@ -16,18 +16,7 @@ import type { NamedTensor } from "@/workers/protocol/tensor-codec";
  *   No bias correction, as in the paper. m and v start at zero (as Flower does) and are carried
  *   between rounds: persist them with the model version (they encode with the tensor codec).
  */
-export const ZStrategyConfig = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("fedavg") }),
-  z.object({ kind: z.literal("fedprox"), mu: z.number().nonnegative() }),
-  z.object({
-    kind: z.literal("fedadam"),
-    serverLr: z.number().positive(),
-    beta1: z.number().min(0).max(1).default(0.9),
-    beta2: z.number().min(0).max(1).default(0.99),
-    tau: z.number().positive().default(1e-3),
-  }),
-]);
-export type StrategyConfig = z.infer<typeof ZStrategyConfig>;
+
 
 export interface FedAdamState {
   m: NamedTensor[];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ZStrategyConfig } from "@/server/aggregation/strategies";
+import { ZStrategyConfig } from "@/server/aggregation/strategy.schema";
 import { OPTIMIZERS } from "@/workers/protocol/training";
 
 export const JOB_LIMITS = {

@@ -1,0 +1,35 @@
+import { DataTable, type Column } from "@/app/_components/ui";
+import { formatMetric } from "../_components/job-format";
+import type { JobDetail, ValidationPoint } from "../_components/types";
+
+type Row = { key: string; label: string; examples: number | "suppressed"; metrics: ValidationPoint["perSite"][number]["metrics"] };
+
+const columns: Column<Row>[] = [
+  { header: "Site", cell: (r) => <span className={r.key === "pooled" ? "font-semibold" : ""}>{r.label}</span> },
+  { header: "Examples", cell: (r) => (r.examples === "suppressed" ? <abbr title="Too few to report; suppressed at the site and left out of the pooled figures">suppressed</abbr> : r.examples.toLocaleString("en-GB")), className: "tabular-nums" },
+  { header: "Loss", cell: (r) => formatMetric(r.metrics.loss), className: "tabular-nums" },
+  { header: "Accuracy", cell: (r) => formatMetric(r.metrics.accuracy), className: "tabular-nums" },
+  { header: "AUC", cell: (r) => formatMetric(r.metrics.auc), className: "tabular-nums" },
+  { header: "Sensitivity", cell: (r) => formatMetric(r.metrics.sensitivity), className: "tabular-nums" },
+  { header: "Specificity", cell: (r) => formatMetric(r.metrics.specificity), className: "tabular-nums" },
+];
+
+/** The newest measurement of the job's model: pooled over sites (weighted by examples) and each site's own figures. */
+export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
+  const latest = detail.validation.at(-1);
+  if (!latest) return null;
+  const isFinal = detail.job.kind === "evaluate" || latest.round === detail.job.totalRounds;
+  const title = detail.job.kind === "evaluate" ? "Evaluation results" : latest.round === 0 ? "Starting model, by site" : `Model after round ${latest.round}${isFinal ? " (final, held-out evaluation)" : ""}, by site`;
+  const rows: Row[] = [
+    ...(latest.pooled ? [{ key: "pooled", label: `Pooled (${latest.pooled.sites} sites)`, examples: latest.pooled.examples, metrics: latest.pooled }] : []),
+    ...latest.perSite.map((s) => ({ key: s.siteCode, label: s.siteCode, examples: s.examples, metrics: s.metrics })),
+  ];
+  return (
+    <section aria-labelledby="metrics-title" className="space-y-2">
+      <h2 id="metrics-title" className="text-lg font-semibold text-slate-900">
+        {title}
+      </h2>
+      <DataTable label={title} columns={columns} rows={rows} rowKey={(r) => r.key} />
+    </section>
+  );
+}

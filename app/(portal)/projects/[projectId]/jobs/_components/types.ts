@@ -1,0 +1,18 @@
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@/server/root";
+import type { PooledMetrics, SiteMetrics } from "@/server/jobs/pool-metrics";
+
+type Outputs = inferRouterOutputs<AppRouter>;
+
+export type JobRow = Outputs["jobs"]["list"][number];
+export type JobDetail = Outputs["jobs"]["byId"];
+export type JobStatus = JobDetail["job"]["status"];
+export type JobTask = JobDetail["participation"][number];
+export type JobEvent = JobDetail["events"][number];
+export type JobRound = JobDetail["rounds"][number];
+export type ValidationPoint = JobDetail["validation"][number];
+
+/** What the hub stores on a model version as `metrics` (rounds.service.ts); null until a site has measured it. */
+export type VersionMetrics = { validation: PooledMetrics | null; perSite: SiteMetrics[]; source: string };
+
+export const isJobActive = (status: JobStatus) => status === "queued" || status === "running";

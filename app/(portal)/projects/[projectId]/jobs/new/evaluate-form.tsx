@@ -1,0 +1,67 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Alert, Button, Card, TextField } from "@/app/_components/ui";
+import { useTRPC } from "@/app/_trpc/client";
+import type { ProjectDetail } from "../../../_components/types";
+import { LinkButton } from "../_components/link-button";
+import { ApprovedSitesField, isApproved } from "./approved-sites";
+import { numberOf, parseEvaluateJob } from "./job-form-validation";
+import { ModelVersionFields, type ModelChoice, type ModelSummary } from "./model-version-fields";
+import { useStartJob } from "./use-start-job";
+
+const FIELD_KEYS = ["versionId", "siteIds", "validationFraction"] as const;
+
+export function EvaluateForm({ detail, models, initial, blockedBy }: { detail: ProjectDetail; models: ModelSummary[]; initial: ModelChoice; blockedBy: string | null }) {
+  const trpc = useTRPC();
+  const projectId = detail.project.id;
+  const [choice, setChoice] = useState(initial);
+  const [siteIds, setSiteIds] = useState(() => new Set(detail.sites.filter(isApproved).map((s) => s.siteId)));
+  const [validationFraction, setValidationFraction] = useState("0.2");
+  const evaluate = useMutation(trpc.jobs.evaluate.mutationOptions());
+  const { errors, alerts, isSending, submit } = useStartJob(projectId, FIELD_KEYS, evaluate.mutateAsync);
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    void submit(parseEvaluateJob({ projectId, versionId: choice.versionId, siteIds: [...siteIds], validationFraction: numberOf(validationFraction) }));
+  }
+
+  return (
+    <form noValidate onSubmit={onSubmit} aria-label="Start an evaluation job" className="space-y-6">
+      <Card title="Model to evaluate">
+        <ModelVersionFields projectId={projectId} models={models} value={choice} onChange={setChoice} errors={errors.versionId} />
+      </Card>
+      <Card title="Where to evaluate">
+        <div className="space-y-4">
+          <ApprovedSitesField detail={detail} selected={siteIds} onChange={setSiteIds} errors={errors.siteIds} />
+          <div className="sm:max-w-xs">
+            <TextField
+              label="Validation fraction"
+              name="validationFraction"
+              type="number"
+              inputMode="decimal"
+              step="any"
+              min={0.05}
+              max={0.5}
+              hint="Share of each site's cohort to evaluate on (0.05–0.5). A version trained here is measured on the split its training held out."
+              value={validationFraction}
+              onChange={(e) => setValidationFraction(e.target.value)}
+              errors={errors.validationFraction}
+            />
+          </div>
+        </div>
+      </Card>
+      {blockedBy ? <Alert tone="warning">{blockedBy}</Alert> : null}
+      {alerts.length ? <Alert>{alerts.join(" ")}</Alert> : null}
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" disabled={isSending || blockedBy !== null}>
+          {isSending ? "Starting…" : "Start evaluation"}
+        </Button>
+        <LinkButton href={`/projects/${projectId}`} variant="secondary">
+          Cancel
+        </LinkButton>
+      </div>
+    </form>
+  );
+}
