@@ -5,17 +5,13 @@
  * 10 workers polling every 5 s as the reference Python FLIP does. Workers are the real protocol
  * client over loopback HTTP; the hub is the real router. Latency = enqueue start -> claim returned.
  */
-import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
+import type { Database } from "@/db/client";
 import { sites } from "@/db/schema";
-import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/db/server";
-import { withDatabase } from "@/db/pg-connection";
-import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
 import { enqueueTask } from "@/server/tasks/tasks.service";
 import { createHubClient, type HubClient } from "@/workers/hub-client";
 import { createLogger } from "@/workers/log";
+import { withBenchHub } from "./lib/bench-database";
 
 const WORKERS = 10;
 const POLL_INTERVAL_MS = 5_000;
@@ -82,19 +78,9 @@ async function runWorkload(db: Database, fleet: Site[], mode: "long-poll" | "pol
 }
 
 async function main() {
-  const adminUrl =
-    process.env.TEST_DATABASE_URL ??
-    process.env.DATABASE_URL ??
-    (await startEmbeddedServer({ dataDir: path.resolve(".data", "bench-postgres"), port: 54359 })).adminUrl;
-  const name = `flip_bench_${randomBytes(4).toString("hex")}`;
-  await ensureDatabase(adminUrl, name);
-  const { db, pool } = connectDatabase(withDatabase(adminUrl, name));
-  pool.on("error", () => undefined);
-  const hub = await startHubServer(db);
-  try {
-    await migrateDatabase(db);
-    const fleet = await setUpSites(db, hub.url);
-    console.log(`bench:dispatch — ${WORKERS} site workers over loopback HTTP, hub ${hub.url}`);
+  await withBenchHub(async (db, hubUrl) => {
+    const fleet = await setUpSites(db, hubUrl);
+    console.log(`bench:dispatch — ${WORKERS} site workers over loopback HTTP, hub ${hubUrl}`);
     const longPoll = await runWorkload(db, fleet, "long-poll", 300, [5, 40]);
     const polling = await runWorkload(db, fleet, "poll", 60, [100, 400]);
     const ms = (v: number) => `${v.toFixed(1).padStart(9)} ms`;
@@ -108,11 +94,7 @@ async function main() {
     console.log(`p50 ratio polling / long-poll: ${(polling.p50 / longPoll.p50).toFixed(1)}x`);
     console.log(`p99 ratio polling / long-poll: ${(polling.p99 / longPoll.p99).toFixed(1)}x`);
     console.log(`target p50 < 50 ms: ${longPoll.p50 < 50 ? "met" : "NOT met"} (${longPoll.p50.toFixed(1)} ms)`);
-  } finally {
-    await hub.close();
-    await pool.end();
-    await dropDatabase(adminUrl, name);
-  }
+  });
   process.exit(0);
 }
 

@@ -103,8 +103,18 @@ function restore(spec: readonly TensorSpec[], bytes: Uint8Array | undefined): Fl
   if (!bytes) return sizes.map((n) => new Float64Array(n));
   const total = sizes.reduce((a, b) => a + b, 0);
   if (bytes.byteLength !== total * 8) throw new AggregationError(`the saved running sum has ${bytes.byteLength} bytes; this model needs ${total * 8}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
+  if (IS_LITTLE_ENDIAN) {
+    // One copy into an aligned buffer, then views: a per-value DataView read is ~10x slower for 1 M values.
+    const all = new Float64Array(total);
+    new Uint8Array(all.buffer).set(bytes);
+    return sizes.map((n) => {
+      const sum = all.subarray(offset, offset + n);
+      offset += n;
+      return sum;
+    });
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return sizes.map((n) => {
     const sum = new Float64Array(n);
     for (let i = 0; i < n; i++) sum[i] = view.getFloat64(8 * (offset + i), true);

@@ -30,8 +30,18 @@ export async function loadVersionById(tx: Tx, versionId: string): Promise<ModelV
   return version;
 }
 
+// Every update of a round is checked against the same global model: keep the last few decoded.
+const recentWeights = new Map<string, NamedTensor[]>();
+const RECENT_WEIGHTS = 4;
+
+/** A stored tensor file, decoded. Content-addressed, so a cached copy can never be stale; callers must not mutate it. */
 export async function loadWeights(tx: Tx, sha256: string): Promise<NamedTensor[]> {
-  return decodeTensors(await getArtifactStore().get(tx, sha256)).tensors;
+  const cached = recentWeights.get(sha256);
+  if (cached) return cached;
+  const tensors = decodeTensors(await getArtifactStore().get(tx, sha256)).tensors;
+  recentWeights.set(sha256, tensors);
+  if (recentWeights.size > RECENT_WEIGHTS) recentWeights.delete(recentWeights.keys().next().value!);
+  return tensors;
 }
 
 /** The job's site tasks for one round (0 = evaluation), with their current state. */

@@ -27,7 +27,8 @@ async function advanceJob(db: Database, jobId: string): Promise<boolean> {
     const ctx = await loadJobContext(tx, jobId);
     if (ctx.job.kind === "train") {
       const [round] = await tx
-        .select({ round: trainingRounds, isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()` })
+        // Not the accumulator: megabytes that only closing the round needs, read every second otherwise.
+        .select({ round: { id: trainingRounds.id, number: trainingRounds.number }, isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()` })
         .from(trainingRounds)
         .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open")))
         .for("update", { of: trainingRounds });

@@ -49,7 +49,8 @@ export async function dispatchRound(tx: Tx, ctx: JobContext, round: number, glob
     return;
   }
   const deadlineAt = new Date(Date.now() + participation.roundDeadlineSeconds * 1000);
-  await tx.insert(trainingRounds).values({ jobId: ctx.job.id, number: round, globalVersionId: globalVersion.id, deadlineAt, expectedSites: sitesNow.length });
+  // Clock time, not now(): the transaction that opens round r+1 started before round r was aggregated.
+  await tx.insert(trainingRounds).values({ jobId: ctx.job.id, number: round, globalVersionId: globalVersion.id, deadlineAt, expectedSites: sitesNow.length, startedAt: new Date() });
   const payload = trainPayload(ctx.job, ctx.bundle, ctx.model, globalVersion, round);
   for (const site of sitesNow) {
     const task = await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "train", payload, actor: jobActor, requestedBy: ctx.job.createdBy, maxAttempts: TRAIN_MAX_ATTEMPTS, leaseMs: TRAIN_LEASE_MS, deadlineAt });
@@ -84,7 +85,9 @@ async function previousState(tx: Tx, ctx: JobContext, globalVersion: ModelVersio
 export type CloseReason = "all_reported" | "deadline" | "dropouts";
 
 /** Closes an open round (its row locked by the caller): aggregates, writes the version, starts what comes next. */
-export async function closeRound(tx: Tx, ctx: JobContext, round: TrainingRound, reason: CloseReason): Promise<void> {
+export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<TrainingRound, "id">, reason: CloseReason): Promise<void> {
+  const [round] = await tx.select().from(trainingRounds).where(eq(trainingRounds.id, roundRef.id));
+  if (!round) throw new Error(`round ${roundRef.id} vanished`);
   const updates = await tx
     .select({ siteId: roundUpdates.siteId, siteCode: sites.code, exampleCount: roundUpdates.exampleCount, result: roundUpdates.result })
     .from(roundUpdates)

@@ -75,7 +75,7 @@ export async function acceptUpdate(db: Database, site: SiteRef, input: { taskId:
     await logJobEvent(tx, ctx.job.id, "update_received", { round: round.number, siteCode: site.code, details });
 
     const [{ received }] = (await tx.select({ received: count() }).from(roundUpdates).where(eq(roundUpdates.roundId, round.id))) as [{ received: number }];
-    if (received >= round.expectedSites) await closeRound(tx, ctx, { ...round, accumulator: Buffer.from(bytes), accumulatedWeight: sum.totalWeight }, "all_reported");
+    if (received >= round.expectedSites) await closeRound(tx, ctx, round, "all_reported");
     return { accepted: true, round: round.number, norm: check.norm };
   });
 }

@@ -8,7 +8,9 @@ import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { CloseProject } from "./close-project";
 import { CohortCounts } from "./cohort-counts";
+import { JobsSection } from "./jobs-section";
 import { MembersCard } from "./members-card";
+import { ModelsSection } from "./models-section";
 import { ProjectOverview } from "./project-overview";
 import { SiteApprovals } from "./site-approvals";
 import { useProject } from "./use-project";
@@ -54,6 +56,8 @@ export function ProjectView({ projectId }: { projectId: string }) {
           <ProjectOverview detail={detail} />
           <SiteApprovals sites={detail.sites} revisionNumber={detail.revision.number} />
           <CohortCounts detail={detail} />
+          <ModelsSection projectId={projectId} canWrite={canEdit} />
+          <JobsSection projectId={projectId} canRun={canEdit && detail.project.status === "active"} />
         </div>
         <div className="min-w-0 space-y-6">
           <MembersCard projectId={projectId} members={detail.members} isOwner={detail.myRole === "owner"} />

@@ -1,0 +1,46 @@
+import type { ModelInput } from "@/workers/protocol/model-spec";
+import type { VersionMetrics } from "./types";
+
+export const METRICS = [
+  { key: "loss", label: "Loss" },
+  { key: "accuracy", label: "Accuracy" },
+  { key: "auc", label: "AUC" },
+  { key: "sensitivity", label: "Sensitivity" },
+  { key: "specificity", label: "Specificity" },
+] as const;
+
+export type MetricKey = (typeof METRICS)[number]["key"];
+
+export const TASK_LABELS: Record<string, string> = {
+  binary_classification: "Binary classification",
+  multiclass_classification: "Multi-class classification",
+  regression: "Regression",
+};
+
+/** Metric figures to three places; null means the task has none or the split was too small to report. */
+export function formatMetric(value: number | null | undefined): string {
+  return value === null || value === undefined ? "—" : value.toFixed(3);
+}
+
+/** The stored metrics JSON is written by the hub in one shape; null until a round or evaluation reports. */
+export function pooledOf(metrics: unknown): VersionMetrics["validation"] {
+  return (metrics as VersionMetrics | null)?.validation ?? null;
+}
+
+export function describeInput(input: ModelInput): string {
+  if (input.kind === "image") return `${input.modality} images, ${input.height} × ${input.width} × ${input.channels}`;
+  return `${input.features.length} tabular ${input.features.length === 1 ? "feature" : "features"}`;
+}
+
+/** The same slug the download route uses, so exported files sit together on disk. */
+export function slugOf(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "model";
+}
+
+export const modelHref = (projectId: string, modelId: string) => `/projects/${projectId}/models/${modelId}`;
+export const downloadHref = (projectId: string, versionId: string) => `/api/projects/${projectId}/model-versions/${versionId}/download`;
+export const jobsNewHref = (projectId: string, modelId: string, versionId: string, kind?: "evaluate") =>
+  `/projects/${projectId}/jobs/new?${kind ? `kind=${kind}&` : ""}modelId=${modelId}&versionId=${versionId}`;
+
+/** Owners and members hold `model:write` and `model:download`; viewers read only. */
+export const canWriteModels = (role: "owner" | "member" | "viewer") => role !== "viewer";

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { FEATURE_ENCODINGS, ZTabularInput } from "@/workers/protocol/model-spec";
+import { emptyDraft, encodingsFor, newFeature, templatesFor, toRegisterInput, type FeatureDraft, type ModelDraft } from "./model-draft";
+
+const PROJECT = "00000000-0000-4000-8000-000000000001";
+const pneumonia = { id: 255848, name: "Pneumonia" };
+
+function imageDraft(): ModelDraft {
+  return { ...emptyDraft(), name: "CXR pneumonia", outcome: { name: "Pneumonia", concepts: [pneumonia], includeDescendants: true, withinDays: 30 } };
+}
+
+function tabularDraft(features: FeatureDraft[]): ModelDraft {
+  return { ...imageDraft(), inputKind: "tabular", features, architecture: { kind: "template", template: "mlp" } };
+}
+
+describe("toRegisterInput", () => {
+  it("says what is missing on an untouched form and builds nothing", () => {
+    const { input, issues } = toRegisterInput(PROJECT, emptyDraft());
+    expect(input).toBeNull();
+    expect(issues["spec.name"]).toEqual(["Give it a name"]);
+    expect(issues["outcome.name"]).toEqual(["Name the outcome"]);
+    expect(issues["outcome.conceptIds"]).toEqual(["Pick at least one condition concept"]);
+  });
+
+  it("builds the register input, without a window for image labels", () => {
+    const { input, issues } = toRegisterInput(PROJECT, imageDraft());
+    expect(issues).toEqual({});
+    expect(input).toEqual({
+      projectId: PROJECT,
+      spec: { name: "CXR pneumonia", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "XR" }, architecture: { kind: "template", template: "small_cnn" } },
+      outcome: { name: "Pneumonia", conceptIds: [pneumonia.id], includeDescendants: true },
+      limitations: "",
+    });
+  });
+
+  it("names blank boxes instead of reporting them as too small", () => {
+    const measurement = { ...newFeature(), name: "hba1c", windowDays: undefined };
+    const draft = { ...tabularDraft([measurement]), task: "multiclass_classification" as const };
+    const { issues } = toRegisterInput(PROJECT, draft);
+    expect(issues["spec.classes"]).toEqual(["Enter the number of classes"]);
+    expect(issues["spec.input.features.0.from.conceptId"]).toEqual(["Pick a measurement concept"]);
+    expect(issues["spec.input.features.0.from.windowDays"]).toEqual(["Enter how many days back to look"]);
+  });
+
+  it("reports a repeated feature name on the second feature", () => {
+    const age = { ...newFeature(), name: "age", source: "demographic" as const, field: "age_at_index" as const };
+    const { issues } = toRegisterInput(PROJECT, tabularDraft([age, { ...age, key: "other" }]));
+    expect(issues["spec.input.features.1.name"]).toEqual(['Feature name "age" is used twice']);
+  });
+
+  it("keeps the tabular outcome window and the unit of a measurement", () => {
+    const hba1c = { ...newFeature(), name: "hba1c", measurement: { id: 3004410, name: "HbA1c" }, unit: { id: 8554, name: "percent" } };
+    const { input } = toRegisterInput(PROJECT, tabularDraft([hba1c]));
+    expect(input?.outcome.withinDays).toBe(30);
+    expect(input?.spec.input).toEqual({ kind: "tabular", features: [{ name: "hba1c", from: { source: "measurement", conceptId: 3004410, unitConceptId: 8554, aggregation: "latest", windowDays: 365 }, encoding: "standardise" }] });
+  });
+
+  it("refuses pasted text that is not JSON, and a template made for the other input kind", () => {
+    expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: "{ layers: ", fileName: null } }).issues["spec.architecture"]).toEqual([
+      "This is not valid JSON; paste the TF.js layers JSON or the whole model.json",
+    ]);
+    expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "template", template: "mlp" } }).issues["spec.architecture"]).toEqual(["Choose a template made for this input"]);
+    const pasted = toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: '{"class_name":"Sequential"}', fileName: null } });
+    expect(pasted.input?.spec.architecture).toEqual({ kind: "json", json: { class_name: "Sequential" } });
+  });
+});
+
+describe("encodingsFor", () => {
+  it("offers exactly the encodings the schema accepts for each source", () => {
+    const sources: Pick<FeatureDraft, "source" | "field">[] = [
+      { source: "measurement", field: "age_at_index" },
+      { source: "condition", field: "age_at_index" },
+      { source: "demographic", field: "age_at_index" },
+      { source: "demographic", field: "sex" },
+    ];
+    for (const { source, field } of sources) {
+      const from = source === "measurement" ? { source, conceptId: 1, aggregation: "latest", windowDays: 30 } : source === "condition" ? { source, conceptIds: [1], rule: "present_before_index" } : { source, field };
+      const accepted = FEATURE_ENCODINGS.filter((encoding) => ZTabularInput.safeParse({ kind: "tabular", features: [{ name: "f", from, encoding }] }).success);
+      expect(encodingsFor(source, field)).toEqual(accepted);
+    }
+  });
+
+  it("offers templates only for their input kind", () => {
+    expect(templatesFor("image")).toEqual(["small_cnn"]);
+    expect(templatesFor("tabular")).toEqual(["mlp", "logistic_regression"]);
+  });
+});

@@ -1,0 +1,21 @@
+"use client";
+
+import { Alert, BackLink, Loading, PageHeader } from "@/app/_components/ui";
+import { messageOf } from "@/app/_trpc/errors";
+import { useProject } from "../../use-project";
+import { canWriteModels } from "../_components/format";
+import { RegisterForm } from "./register-form";
+
+export function RegisterPage({ projectId }: { projectId: string }) {
+  const project = useProject(projectId);
+  if (project.isPending) return <Loading label="Loading project…" />;
+  if (project.isError) return <Alert>{messageOf(project.error)}</Alert>;
+  const detail = project.data;
+  return (
+    <>
+      <BackLink href={`/projects/${projectId}`}>{detail.project.title}</BackLink>
+      <PageHeader title="Register a model" description="What the model predicts, from what, and its architecture. Registering creates version 1 with freshly initialised weights, marked as candidate." />
+      {canWriteModels(detail.myRole) ? <RegisterForm projectId={projectId} /> : <Alert tone="info">Viewers can read the project’s models but not register one.</Alert>}
+    </>
+  );
+}

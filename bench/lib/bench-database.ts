@@ -1,0 +1,30 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
+import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/db/server";
+import { withDatabase } from "@/db/pg-connection";
+import { startHubServer } from "@/server/lib/test-support/hub-server";
+
+/**
+ * A throwaway, migrated hub database and the hub's router over loopback HTTP for one benchmark
+ * run; both are removed afterwards. Uses TEST_DATABASE_URL / DATABASE_URL, else an embedded server.
+ */
+export async function withBenchHub<T>(run: (db: Database, hubUrl: string) => Promise<T>): Promise<T> {
+  const adminUrl =
+    process.env.TEST_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    (await startEmbeddedServer({ dataDir: path.resolve(".data", "bench-postgres"), port: 54359 })).adminUrl;
+  const name = `flip_bench_${randomBytes(4).toString("hex")}`;
+  await ensureDatabase(adminUrl, name);
+  const { db, pool } = connectDatabase(withDatabase(adminUrl, name));
+  pool.on("error", () => undefined);
+  const hub = await startHubServer(db);
+  try {
+    await migrateDatabase(db);
+    return await run(db, hub.url);
+  } finally {
+    await hub.close();
+    await pool.end();
+    await dropDatabase(adminUrl, name);
+  }
+}

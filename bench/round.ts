@@ -1,0 +1,178 @@
+/**
+ * bench:round — what a federated round costs on top of the sites' own training.
+ *
+ * 10 stand-in sites on the real worker protocol client over loopback HTTP, a registered model of
+ * about 1 M parameters, FedAvg. Each site claims its train task, downloads the global weights
+ * (4 MB FLIP tensor file), "trains" for a fixed, known time, and uploads a 4 MB update. Round
+ * overhead = round wall time (hub: round opened -> round closed and next dispatched) minus the
+ * slowest site's training time: dispatch, transfers, validation, the persisted running sum,
+ * aggregation and the new version. Baseline, same run: the same 10 x 4 MB down and up over plain
+ * loopback HTTP with no hub logic. The ratio is what to compare between runs; times alone are noisy.
+ *
+ * BENCH_ROUNDS (default 3) and BENCH_TRAIN_MS (default 500) tune it.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { asc, eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { jobs, sites, trainingRounds } from "@/db/schema";
+import type { Viewer } from "@/server/auth/permissions";
+import { createTrainJob } from "@/server/jobs/jobs.service";
+import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import { createApprovedProject } from "@/server/projects/approved-project";
+import { issueSiteToken } from "@/server/site-network/site-tokens.service";
+import { createHubClient, type HubClient } from "@/workers/hub-client";
+import { createLogger } from "@/workers/log";
+import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+import { encodeTensors } from "@/workers/protocol/tensor-codec";
+import type { TrainResult } from "@/workers/protocol/training";
+import { withBenchHub } from "./lib/bench-database";
+
+const SITES = 10;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TRAIN_MS = Number(process.env.BENCH_TRAIN_MS ?? 500);
+const FEATURES = 200;
+const HIDDEN = 4975; // 200 x 4975 + 4975 + 4975 + 1 = 1,004,951 parameters
+
+const ARCHITECTURE = {
+  class_name: "Sequential",
+  config: {
+    name: "bench_mlp",
+    layers: [
+      { class_name: "InputLayer", config: { name: "input", batch_input_shape: [null, FEATURES], dtype: "float32" } },
+      { class_name: "Dense", config: { name: "hidden", units: HIDDEN, activation: "relu" } },
+      { class_name: "Dense", config: { name: "output", units: 1, activation: "sigmoid" } },
+    ],
+  },
+};
+
+const RESULT: Omit<TrainResult, "trainingMs"> = {
+  exampleCount: 100,
+  globalValidation: { loss: 0.6, accuracy: 0.7, auc: 0.7, sensitivity: 0.6, specificity: 0.7, examples: 25 },
+  localValidation: { loss: 0.5, accuracy: 0.75, auc: 0.75, sensitivity: 0.6, specificity: 0.8 },
+  trainLoss: 0.5,
+  epochs: 1,
+  backend: "bench",
+};
+
+type BenchSite = { id: string; code: string; client: HubClient };
+const trainingMs = new Map<number, number[]>();
+
+async function setUp(db: Database, hubUrl: string) {
+  const rows = await db.insert(sites).values(Array.from({ length: SITES }, (_, i) => ({ code: `R${i}`, name: `Round Trust ${i}`, region: "Bench" }))).returning();
+  const log = createLogger({}, { minLevel: "error" });
+  const fleet: BenchSite[] = [];
+  const approvers: { approver: Viewer; siteId: string }[] = [];
+  for (const row of rows) {
+    const { token } = await issueSiteToken(db, { type: "system", label: "bench" }, { siteId: row.id, graceSeconds: 0 });
+    fleet.push({ id: row.id, code: row.code, client: createHubClient({ trpcUrl: `${hubUrl}/api/trpc`, token, log }) });
+    approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: row.id }])).id), siteId: row.id });
+  }
+  const researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
+  const features = Array.from({ length: FEATURES }, (_, i) => ({ name: `f${i}`, from: { source: "demographic" as const, field: "age_at_index" as const }, encoding: "raw" as const }));
+  const project = await createApprovedProject(db, researcher, {
+    title: "Round benchmark",
+    purpose: "Measure the hub's per-round overhead with ten sites.",
+    cohort: { version: 1, entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] }, inclusionRules: [] },
+    approvers,
+    model: { spec: { name: "Bench MLP", task: "binary_classification", input: { kind: "tabular", features }, architecture: { kind: "json", json: ARCHITECTURE } }, outcome: { name: "Outcome", conceptIds: [443454], includeDescendants: true }, limitations: "" },
+  });
+  return { fleet, researcher, project };
+}
+
+/** A stand-in site: real claims, downloads and uploads; training is a sleep of known length. */
+async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
+  while (!stop.aborted) {
+    const task = await site.client.claim(2_000, stop).catch(() => null);
+    if (!task) continue;
+    const lease = { taskId: task.taskId, leaseId: task.leaseId };
+    const { tensors } = await site.client.downloadWeights(lease, stop);
+    if (task.kind === "evaluate") {
+      await site.client.complete({ ...lease, result: { threshold: 10, examples: 25, metrics: RESULT.localValidation, backend: "bench" } });
+      continue;
+    }
+    const round = (task.payload as { round: number }).round;
+    const ms = TRAIN_MS + index * 10;
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, ms));
+    const update: NamedTensor[] = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
+    const took = performance.now() - started;
+    trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
+    await site.client.uploadUpdate({ ...lease, result: { ...RESULT, trainingMs: took }, update });
+  }
+}
+
+/** The same bytes over plain loopback HTTP: 10 concurrent 4 MB downloads, then 10 concurrent 4 MB uploads. */
+async function measureBaseline(file: Uint8Array): Promise<number> {
+  const server = createServer((req, res) => {
+    if (req.method === "GET") {
+      res.end(Buffer.from(file));
+      return;
+    }
+    req.on("data", () => undefined).on("end", () => res.end("{}"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const once = async () => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: SITES }, () => fetch(url).then((r) => r.arrayBuffer())));
+    await Promise.all(Array.from({ length: SITES }, () => fetch(url, { method: "POST", body: file as Uint8Array<ArrayBuffer> }).then((r) => r.text())));
+    return performance.now() - started;
+  };
+  await once();
+  const times = [await once(), await once(), await once()];
+  server.close();
+  return Math.min(...times);
+}
+
+async function main() {
+  await withBenchHub(async (db, hubUrl) => {
+    const { fleet, researcher, project } = await setUp(db, hubUrl);
+    console.log(`bench:round — ${SITES} sites x ~1 M parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${hubUrl}`);
+    const stop = new AbortController();
+    const running = fleet.map((site, i) => runSite(site, stop.signal, i));
+    const job = await createTrainJob(db, researcher, {
+      projectId: project.projectId,
+      versionId: project.versionId,
+      hyperparameters: { rounds: ROUNDS, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "sgd" },
+      strategy: { kind: "fedavg" },
+      participation: { minSites: SITES, roundDeadlineSeconds: 600 },
+      siteIds: fleet.map((s) => s.id),
+      normBound: 100,
+      validationFraction: 0.2,
+    });
+    for (;;) {
+      const [row] = await db.select({ status: jobs.status, error: jobs.error }).from(jobs).where(eq(jobs.id, job.id));
+      if (row!.status !== "running") {
+        if (row!.status !== "completed") throw new Error(`job ended ${row!.status}: ${row!.error}`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    stop.abort();
+    await Promise.allSettled(running);
+
+    const rounds = await db.select().from(trainingRounds).where(eq(trainingRounds.jobId, job.id)).orderBy(asc(trainingRounds.number));
+    const baseline = await measureBaseline(encodeTensors([{ name: "w", shape: [1_004_951], data: new Float32Array(1_004_951) }]));
+    console.log("");
+    console.log("round   wall (ms)   slowest training (ms)   overhead (ms)   overhead / plain transfer");
+    const overheads: number[] = [];
+    for (const round of rounds) {
+      const wall = round.closedAt!.getTime() - round.startedAt.getTime();
+      const slowest = Math.max(...(trainingMs.get(round.number) ?? [0]));
+      const overhead = wall - slowest;
+      overheads.push(overhead);
+      console.log(`${String(round.number).padStart(5)} ${wall.toFixed(0).padStart(11)} ${slowest.toFixed(0).padStart(23)} ${overhead.toFixed(0).padStart(15)} ${(overhead / baseline).toFixed(1).padStart(26)}x`);
+    }
+    const median = [...overheads].sort((a, b) => a - b)[Math.floor(overheads.length / 2)]!;
+    console.log("");
+    console.log(`plain loopback transfer of the same bytes (10 x 4 MB down, 10 x 4 MB up), best of 3: ${baseline.toFixed(0)} ms`);
+    console.log(`median round overhead: ${median.toFixed(0)} ms = ${(median / baseline).toFixed(1)}x the plain transfer`);
+  });
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
