@@ -108,7 +108,7 @@ describe("federated training with real site workers", () => {
     expect(final.lineage).toMatchObject({
       kind: "training",
       round: 3,
-      sites: SITES.map(({ code }) => ({ code, examples: expect.any(Number) })),
+      sites: ["GSTT", "KCH", "UCLH"].map((code) => ({ code, examples: expect.any(Number) })),
       revisionHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       strategy: { kind: "fedavg" },
       hyperparameters: { rounds: 3, localEpochs: 5 },

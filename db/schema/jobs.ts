@@ -1,6 +1,6 @@
 import { bigserial, doublePrecision, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt } from "./columns";
-import { bytea, models, modelVersions } from "./models";
+import { artifacts, models, modelVersions } from "./models";
 import { projectRevisions, projects } from "./projects";
 import { sites } from "./sites";
 import { siteTasks } from "./tasks";
@@ -47,11 +47,7 @@ export const jobs = pgTable(
   (t) => [index("jobs_project_idx").on(t.projectId, t.createdAt), index("jobs_status_idx").on(t.status)],
 );
 
-/**
- * One round of a training job. The running weighted sum of the updates received so far is kept
- * here (float64, little-endian, one value per parameter) so a restarted hub resumes the round
- * without asking sites to retrain; it is cleared when the round closes.
- */
+/** One round of a training job; its accepted updates are in round_updates. */
 export const trainingRounds = pgTable(
   "training_rounds",
   {
@@ -66,8 +62,6 @@ export const trainingRounds = pgTable(
       .references(() => modelVersions.id, { onDelete: "restrict" }),
     deadlineAt: timestamp("deadline_at", { withTimezone: true, mode: "date" }).notNull(),
     expectedSites: integer("expected_sites").notNull(),
-    accumulator: bytea("accumulator"),
-    accumulatedWeight: doublePrecision("accumulated_weight").notNull().default(0),
     resultVersionId: uuid("result_version_id").references(() => modelVersions.id, { onDelete: "set null" }),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     closedAt: timestamp("closed_at", { withTimezone: true, mode: "date" }),
@@ -94,7 +88,11 @@ export const jobTasks = pgTable(
   (t) => [primaryKey({ columns: [t.taskId] }), index("job_tasks_job_idx").on(t.jobId, t.round)],
 );
 
-/** A site's accepted update in a round: counts and metrics only; the weights went into the running sum. */
+/**
+ * A site's accepted update in a round. The update's tensors are kept as an artifact until the
+ * round closes, so a restarted hub can rebuild the round's running sum without asking sites to
+ * retrain; the hub folds each update into an in-memory running sum as it arrives.
+ */
 export const roundUpdates = pgTable(
   "round_updates",
   {
@@ -107,6 +105,8 @@ export const roundUpdates = pgTable(
     taskId: uuid("task_id")
       .notNull()
       .references(() => siteTasks.id, { onDelete: "cascade" }),
+    // Cleared (and the artifact deleted) once the round is aggregated.
+    updateSha256: text("update_sha256").references(() => artifacts.sha256, { onDelete: "set null" }),
     exampleCount: integer("example_count").notNull(),
     updateNorm: doublePrecision("update_norm").notNull(),
     byteSize: integer("byte_size").notNull(),

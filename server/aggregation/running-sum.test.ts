@@ -71,4 +71,16 @@ describe("running weighted sum", () => {
     expect(() => sum.add("KCH", SITES[0]!.update, 0)).toThrow("KCH reported weight 0; the example count must be positive");
     expect(sum.contributors).toEqual([]);
   });
+
+  test("a clone carries on independently: adding to it leaves the original's sum untouched", () => {
+    const sum = createRunningSum(SPEC);
+    sum.add("KCH", SITES[0]!.update, 1200);
+    const before = sum.mean();
+    const copy = sum.clone();
+    copy.add("GSTT", SITES[1]!.update, 37);
+    expect(sum.mean()).toEqual(before);
+    expect(sum.contributors).toEqual(["KCH"]);
+    expect(copy.contributors).toEqual(["KCH", "GSTT"]);
+    expect(copy.totalWeight).toBe(1237);
+  });
 });

@@ -24,18 +24,15 @@ export interface RunningSum {
   mean(): NamedTensor[];
   readonly totalWeight: number;
   readonly contributors: readonly string[];
-  /** The float64 sums, tensors back to back, little-endian: what a hub persists to resume a round. */
-  toBytes(): Uint8Array;
+  /** An independent copy, to add to without touching this one. */
+  clone(): RunningSum;
 }
 
-/** A running sum restored from `toBytes()` with the weight and contributors recorded beside it. */
-export type RunningSumState = { bytes: Uint8Array; totalWeight: number; contributors: readonly string[] };
-
-export function createRunningSum(spec: readonly TensorSpec[], restored?: RunningSumState): RunningSum {
-  const sums = restore(spec, restored?.bytes);
-  const contributors: string[] = [...(restored?.contributors ?? [])];
+export function createRunningSum(spec: readonly TensorSpec[], from?: { sums: Float64Array[]; contributors: readonly string[]; totalWeight: number }): RunningSum {
+  const sums = from ? from.sums.map((sum) => sum.slice()) : spec.map((tensor) => new Float64Array(countElements(tensor.shape)));
+  const contributors: string[] = [...(from?.contributors ?? [])];
   const seen = new Set<string>(contributors);
-  let totalWeight = restored?.totalWeight ?? 0;
+  let totalWeight = from?.totalWeight ?? 0;
 
   return {
     add(contributor, update, weight) {
@@ -75,52 +72,10 @@ export function createRunningSum(spec: readonly TensorSpec[], restored?: Running
     get contributors() {
       return contributors;
     },
-    toBytes() {
-      const total = sums.reduce((n, sum) => n + sum.length, 0);
-      const out = new Float64Array(total);
-      let offset = 0;
-      for (const sum of sums) {
-        out.set(sum, offset);
-        offset += sum.length;
-      }
-      return toLittleEndian(out);
+    clone() {
+      return createRunningSum(spec, { sums, contributors, totalWeight });
     },
   };
-}
-
-const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function toLittleEndian(values: Float64Array): Uint8Array {
-  if (IS_LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const out = new Uint8Array(values.byteLength);
-  const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setFloat64(8 * i, v, true));
-  return out;
-}
-
-function restore(spec: readonly TensorSpec[], bytes: Uint8Array | undefined): Float64Array[] {
-  const sizes = spec.map((tensor) => countElements(tensor.shape));
-  if (!bytes) return sizes.map((n) => new Float64Array(n));
-  const total = sizes.reduce((a, b) => a + b, 0);
-  if (bytes.byteLength !== total * 8) throw new AggregationError(`the saved running sum has ${bytes.byteLength} bytes; this model needs ${total * 8}`);
-  let offset = 0;
-  if (IS_LITTLE_ENDIAN) {
-    // One copy into an aligned buffer, then views: a per-value DataView read is ~10x slower for 1 M values.
-    const all = new Float64Array(total);
-    new Uint8Array(all.buffer).set(bytes);
-    return sizes.map((n) => {
-      const sum = all.subarray(offset, offset + n);
-      offset += n;
-      return sum;
-    });
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return sizes.map((n) => {
-    const sum = new Float64Array(n);
-    for (let i = 0; i < n; i++) sum[i] = view.getFloat64(8 * (offset + i), true);
-    offset += n;
-    return sum;
-  });
 }
 
 // Kept as a small monomorphic loop so V8 optimises it once for Float64Array += Float32Array * k.

@@ -86,6 +86,33 @@ export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactSt
   };
 }
 
+// Artifacts never change, so recently read ones can be served from memory: every site of a round
+// downloads the same global model. Bounded by bytes, least recently used first out.
+const CACHE_BYTES = Number(process.env.FLIP_ARTIFACT_CACHE_MB ?? 256) * 1024 * 1024;
+const recent = new Map<string, Uint8Array>();
+let recentBytes = 0;
+
+/** An artifact's bytes, from memory when this process read it recently. Callers must not mutate them. */
+export async function readArtifact(db: DbOrTx, sha256: string): Promise<Uint8Array> {
+  const hit = recent.get(sha256);
+  if (hit) {
+    recent.delete(sha256);
+    recent.set(sha256, hit);
+    return hit;
+  }
+  const bytes = await getArtifactStore().get(db, sha256);
+  if (bytes.byteLength <= CACHE_BYTES) {
+    recent.set(sha256, bytes);
+    recentBytes += bytes.byteLength;
+    for (const [key, value] of recent) {
+      if (recentBytes <= CACHE_BYTES) break;
+      recent.delete(key);
+      recentBytes -= value.byteLength;
+    }
+  }
+  return bytes;
+}
+
 let store: ArtifactStore | undefined;
 
 /** The store this process writes to, chosen by FLIP_ARTIFACT_STORE (postgres | disk). Reads work from either. */

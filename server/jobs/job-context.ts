@@ -3,7 +3,7 @@ import type { Tx } from "@/db/client";
 import { jobs, jobTasks, models, modelVersions, projectRevisions, siteTasks, type Job, type Model, type ModelVersion } from "@/db/schema";
 import type { AuditActor } from "@/server/audit/audit.service";
 import type { Bundle } from "@/server/projects/projects.schema";
-import { getArtifactStore } from "@/server/artifacts/artifact-store";
+import { readArtifact } from "@/server/artifacts/artifact-store";
 import { decodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
 import type { JobConfig } from "./jobs.schema";
 
@@ -30,18 +30,9 @@ export async function loadVersionById(tx: Tx, versionId: string): Promise<ModelV
   return version;
 }
 
-// Every update of a round is checked against the same global model: keep the last few decoded.
-const recentWeights = new Map<string, NamedTensor[]>();
-const RECENT_WEIGHTS = 4;
-
-/** A stored tensor file, decoded. Content-addressed, so a cached copy can never be stale; callers must not mutate it. */
+/** A stored tensor file, decoded; callers must not mutate the tensors. */
 export async function loadWeights(tx: Tx, sha256: string): Promise<NamedTensor[]> {
-  const cached = recentWeights.get(sha256);
-  if (cached) return cached;
-  const tensors = decodeTensors(await getArtifactStore().get(tx, sha256)).tensors;
-  recentWeights.set(sha256, tensors);
-  if (recentWeights.size > RECENT_WEIGHTS) recentWeights.delete(recentWeights.keys().next().value!);
-  return tensors;
+  return decodeTensors(await readArtifact(tx, sha256)).tensors;
 }
 
 /** The job's site tasks for one round (0 = evaluation), with their current state. */

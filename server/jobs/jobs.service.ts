@@ -11,6 +11,7 @@ import type { Bundle } from "@/server/projects/projects.schema";
 import { cancelOpenTasks } from "@/server/tasks/tasks.service";
 import { loadJobContext } from "./job-context";
 import { logJobEvent } from "./job-events";
+import { discardRoundUpdates } from "./round-sums";
 import type { JobConfig, TEvaluateJobInput, TTrainJobInput } from "./jobs.schema";
 import { dispatchRound, startEvaluation } from "./rounds.service";
 
@@ -101,7 +102,8 @@ export async function cancelJob(db: Database, actor: Actor, projectId: string, j
     if (!job) throw new AppError("NOT_FOUND", "No job with that id in this project.");
     if (job.status !== "running" && job.status !== "queued") throw new AppError("CONFLICT", `This job already ended as ${job.status}; there is nothing to cancel.`);
     await tx.update(jobs).set({ status: "cancelled", finishedAt: new Date(), error: `Cancelled by ${actor.email}` }).where(eq(jobs.id, jobId));
-    await tx.update(trainingRounds).set({ status: "cancelled", closedAt: new Date(), accumulator: null }).where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open")));
+    const open = await tx.update(trainingRounds).set({ status: "cancelled", closedAt: new Date() }).where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open"))).returning({ id: trainingRounds.id });
+    for (const round of open) await discardRoundUpdates(tx, round.id);
     const tasks = await tx.select({ taskId: jobTasks.taskId }).from(jobTasks).where(eq(jobTasks.jobId, jobId));
     const cancelled = await cancelOpenTasks(tx, userActor(actor), tasks.map((t) => t.taskId), "The job was cancelled.");
     await logJobEvent(tx, jobId, "job_cancelled", { details: { by: actor.email, tasksStopped: cancelled.length } });

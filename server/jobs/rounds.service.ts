@@ -2,7 +2,6 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { jobs, jobTasks, modelAliases, modelVersions, projects, roundUpdates, sites, trainingRounds, type ModelVersion, type TrainingRound } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
-import { createRunningSum } from "@/server/aggregation/running-sum";
 import { applyServerUpdate, type FedAdamState } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersion } from "@/server/models/model-versions";
@@ -14,6 +13,9 @@ import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type Jo
 import { logJobEvent } from "./job-events";
 import { evaluatePayload, trainPayload } from "./job-payloads";
 import { poolMetrics, type SiteMetrics } from "./pool-metrics";
+import { discardRoundUpdates, roundSum } from "./round-sums";
+
+type PendingUpdate = { siteId: string; update: readonly NamedTensor[]; weight: number };
 
 /**
  * Round logic of DESIGN section 5, all inside the caller's transaction so a hub that stops at any
@@ -84,15 +86,19 @@ async function previousState(tx: Tx, ctx: JobContext, globalVersion: ModelVersio
 
 export type CloseReason = "all_reported" | "deadline" | "dropouts";
 
-/** Closes an open round (its row locked by the caller): aggregates, writes the version, starts what comes next. */
-export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<TrainingRound, "id">, reason: CloseReason): Promise<void> {
+/**
+ * Closes an open round (its row locked by the caller): aggregates, writes the version, starts
+ * what comes next. `pending` is the update whose acceptance closes the round, not yet committed.
+ */
+export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<TrainingRound, "id">, reason: CloseReason, pending?: PendingUpdate): Promise<void> {
   const [round] = await tx.select().from(trainingRounds).where(eq(trainingRounds.id, roundRef.id));
   if (!round) throw new Error(`round ${roundRef.id} vanished`);
   const updates = await tx
     .select({ siteId: roundUpdates.siteId, siteCode: sites.code, exampleCount: roundUpdates.exampleCount, result: roundUpdates.result })
     .from(roundUpdates)
     .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
-    .where(eq(roundUpdates.roundId, round.id));
+    .where(eq(roundUpdates.roundId, round.id))
+    .orderBy(sites.code);
   const tasks = await roundTasks(tx, ctx.job.id, round.number);
   const late = `Round ${round.number} closed (${reason === "deadline" ? "deadline passed" : "aggregated"}); a late update is not accepted.`;
   await cancelOpenTasks(tx, jobActor, tasks.filter((t) => isTaskOpen(t.status)).map((t) => t.taskId), late);
@@ -105,14 +111,15 @@ export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<Trainin
 
   const minSites = ctx.config.participation!.minSites;
   if (updates.length < minSites) {
-    await tx.update(trainingRounds).set({ status: "failed", closedAt: new Date(), accumulator: null }).where(eq(trainingRounds.id, round.id));
+    await tx.update(trainingRounds).set({ status: "failed", closedAt: new Date() }).where(eq(trainingRounds.id, round.id));
+    await discardRoundUpdates(tx, round.id);
     await failJob(tx, ctx, `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}.`);
     return;
   }
 
   const globalVersion = await loadVersionById(tx, round.globalVersionId);
   const global = await loadWeights(tx, globalVersion.weightsSha256);
-  const sum = createRunningSum(specOf(global), { bytes: round.accumulator!, totalWeight: round.accumulatedWeight, contributors: updates.map((u) => u.siteId) });
+  const sum = await roundSum(tx, round.id, specOf(global), pending);
   const next = applyServerUpdate(ctx.config.strategy!, global, sum.mean(), await previousState(tx, ctx, globalVersion));
 
   // The sites measured the incoming model before training: that is the parent version's validation.
@@ -141,7 +148,8 @@ export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<Trainin
     },
     createdBy: ctx.job.createdBy,
   });
-  await tx.update(trainingRounds).set({ status: "closed", closedAt: new Date(), accumulator: null, resultVersionId: version.id }).where(eq(trainingRounds.id, round.id));
+  await tx.update(trainingRounds).set({ status: "closed", closedAt: new Date(), resultVersionId: version.id }).where(eq(trainingRounds.id, round.id));
+  await discardRoundUpdates(tx, round.id);
   await tx.update(jobs).set({ latestVersionId: version.id }).where(eq(jobs.id, ctx.job.id));
   ctx.job.latestVersionId = version.id;
   await logJobEvent(tx, ctx.job.id, "round_aggregated", { round: round.number, details: { returned: updates.length, expected: round.expectedSites, version: version.number, examples: sum.totalWeight, reason } });
@@ -211,9 +219,10 @@ async function completeJob(tx: Tx, ctx: JobContext, version: ModelVersion, evalu
 
 export async function failJob(tx: Tx, ctx: JobContext, message: string): Promise<void> {
   await tx.update(jobs).set({ status: "failed", error: message, finishedAt: new Date() }).where(eq(jobs.id, ctx.job.id));
-  await tx.update(trainingRounds).set({ status: "failed", closedAt: new Date(), accumulator: null }).where(and(eq(trainingRounds.jobId, ctx.job.id), eq(trainingRounds.status, "open")));
-  const open = await tx.select({ taskId: jobTasks.taskId }).from(jobTasks).where(eq(jobTasks.jobId, ctx.job.id));
-  await cancelOpenTasks(tx, jobActor, open.map((t) => t.taskId), "The job failed.");
+  const open = await tx.update(trainingRounds).set({ status: "failed", closedAt: new Date() }).where(and(eq(trainingRounds.jobId, ctx.job.id), eq(trainingRounds.status, "open"))).returning({ id: trainingRounds.id });
+  for (const round of open) await discardRoundUpdates(tx, round.id);
+  const tasks = await tx.select({ taskId: jobTasks.taskId }).from(jobTasks).where(eq(jobTasks.jobId, ctx.job.id));
+  await cancelOpenTasks(tx, jobActor, tasks.map((t) => t.taskId), "The job failed.");
   ctx.job.status = "failed";
   await logJobEvent(tx, ctx.job.id, "job_failed", { details: { message } });
   await recordAudit(tx, { actor: jobActor, action: "job.failed", subject: `job:${ctx.job.id}`, details: { message } });

@@ -1,7 +1,7 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase, type Database } from "@/db/client";
-import { jobEvents, jobs, modelAliases, modelVersions, siteTasks, trainingRounds, type Site } from "@/db/schema";
+import { jobEvents, jobs, modelAliases, modelVersions, roundUpdates, siteTasks, trainingRounds, type Site } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
@@ -15,6 +15,7 @@ import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
 import { cancelJob, createTrainJob } from "./jobs.service";
 import type { TTrainJobInput } from "./jobs.schema";
+import { forgetRound } from "./round-sums";
 import { acceptUpdate } from "./update-intake";
 import { weightsForTask } from "./weights-download";
 
@@ -95,7 +96,7 @@ describe("a federated round", () => {
     for (const [i, lease] of leases.entries()) await upload(db, lease, withValue(lease.global, () => deltas[i]!), examples[i]!);
 
     const [first, second] = await rounds(db, jobId);
-    expect(first).toMatchObject({ status: "closed", accumulator: null });
+    expect(first).toMatchObject({ status: "closed" });
     expect(second).toMatchObject({ status: "open", expectedSites: 3 });
     const expectedDelta = (0.1 * 10 - 0.2 * 30 + 0.4 * 60) / 100;
     const start = await versionWeights(db, versionId);
@@ -162,12 +163,14 @@ describe("a federated round", () => {
     expect(job).toMatchObject({ status: "failed", error: expect.stringContaining("Round 2: 1 of the 3 sites returned an update") });
   });
 
-  test("a hub restarted mid-round resumes from the persisted running sum and finishes the job with an evaluation", async () => {
+  test("a hub restarted mid-round rebuilds the running sum from the stored updates and finishes the job with an evaluation", async () => {
     const db = testDb.db();
     const { jobId, projectId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
     await upload(db, a!, withValue(a!.global, () => 0.5), 50);
-    // A new process: its own pool, nothing in memory but the database.
+    // A new process: its own pool, and of the round nothing in memory; only the database.
+    const [open] = await rounds(db, jobId);
+    forgetRound(open!.id);
     const restarted = connectDatabase(testDb.url());
     try {
       const hub = restarted.db;
@@ -178,6 +181,8 @@ describe("a federated round", () => {
       const next = await versionWeights(hub, round!.resultVersionId!);
       const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
       next.tensors.forEach((t, ti) => t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)));
+      // The stored updates were only needed until the round closed.
+      expect(await hub.select().from(roundUpdates).where(and(eq(roundUpdates.roundId, round!.id), isNotNull(roundUpdates.updateSha256)))).toEqual([]);
 
       // The final version is evaluated at every site; results pool onto it.
       for (const [i, site] of sites.entries()) {

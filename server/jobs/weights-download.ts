@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { modelVersions } from "@/db/schema";
-import { getArtifactStore } from "@/server/artifacts/artifact-store";
+import { readArtifact } from "@/server/artifacts/artifact-store";
 import { AppError } from "@/server/errors";
 import { lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { TASK_SCHEMAS } from "@/workers/protocol/contract";
@@ -14,6 +14,6 @@ export async function weightsForTask(db: Database, site: SiteRef, taskId: string
     const { model } = TASK_SCHEMAS[task.kind].payload.parse(task.payload);
     const [version] = await tx.select({ sha256: modelVersions.weightsSha256 }).from(modelVersions).where(eq(modelVersions.id, model.versionId));
     if (!version) throw new AppError("NOT_FOUND", "The model version of this task no longer exists.");
-    return { bytes: await getArtifactStore().get(tx, version.sha256), sha256: version.sha256 };
+    return { bytes: await readArtifact(tx, version.sha256), sha256: version.sha256 };
   });
 }
