@@ -7,7 +7,8 @@ import { persistentSecret } from "@/server/cli/local-secrets";
 import { startPortal } from "@/server/cli/portal-process";
 import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
-import { E2E_DATABASE, E2E_PASSWORD, E2E_PORT } from "./constants";
+import { seedDemoProjects } from "@/server/cli/demo-projects";
+import { E2E_DATABASE, E2E_EMBEDDED_PG, E2E_PASSWORD, E2E_PORT, E2E_SITE_NAMESPACE } from "./constants";
 
 /**
  * Playwright's web server: a fresh, migrated and seeded database for the journeys, and the
@@ -17,13 +18,14 @@ async function main() {
   const adminUrl =
     process.env.TEST_DATABASE_URL ??
     process.env.DATABASE_URL ??
-    (await startEmbeddedServer({ dataDir: path.resolve(".data", "e2e-postgres"), port: 54349 })).adminUrl;
+    (await startEmbeddedServer({ dataDir: path.resolve(".data", "e2e-postgres"), port: E2E_EMBEDDED_PG.port })).adminUrl;
   await dropDatabase(adminUrl, E2E_DATABASE);
   await ensureDatabase(adminUrl, E2E_DATABASE);
   const databaseUrl = withDatabase(adminUrl, E2E_DATABASE);
   const { db, pool } = connectDatabase(databaseUrl);
   await migrateDatabase(db);
   await seedDemo(db, E2E_PASSWORD);
+  await seedDemoProjects(db);
   onShutdown(() => dropDatabase(adminUrl, E2E_DATABASE));
   onShutdown(() => pool.end());
   // Small synthetic Trusts in their own namespace, so the journeys never touch the demo's site data.
@@ -31,7 +33,7 @@ async function main() {
     adminUrl,
     dataRoot: path.resolve(".data", "e2e"),
     persons: 400,
-    namespace: "flip_e2e_site",
+    namespace: E2E_SITE_NAMESPACE,
     fleet: DEMO_SITES.map((s, i) => ({ code: s.code, seed: 100 + i })),
     log: () => undefined,
   });

@@ -126,8 +126,13 @@ describe("a federated round", () => {
     await refused(() => upload(db, a!, reshaped, 10), "BAD_REQUEST", /Update refused: tensor .* has shape/);
     await refused(() => upload(db, a!, withValue(a!.global, () => 100), 10), "BAD_REQUEST", /Update refused: update norm .* exceeds the job's bound 10/);
     await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, ""), "BAD_REQUEST", /x-flip-train-result header is missing/);
-    await refused(() => acceptUpdate(db, a!.site, { taskId: a!.task.taskId, leaseId: a!.task.leaseId, body: new Uint8Array([1, 2, 3]), resultHeader: encodeTrainResultHeader(trainResult(5)) }), "BAD_REQUEST", /Update refused: payload is 3 bytes/);
+    await refused(() => acceptUpdate(db, a!.site, { taskId: a!.task.taskId, leaseId: a!.task.leaseId, body: new Uint8Array([1, 2, 3]), resultHeader: encodeTrainResultHeader(trainResult(10)) }), "BAD_REQUEST", /Update refused: payload is 3 bytes/);
     await refused(() => upload(db, { ...a!, site: b!.site }, withValue(a!.global, () => 0), 10), "NOT_FOUND", /belongs to site/);
+    // What leaves a site is re-checked: a suppressed validation split may not come with its metrics, nor a small one unsuppressed.
+    const leaky = { ...trainResult(10), globalValidation: { ...metrics, examples: "suppressed" as const } };
+    await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, encodeTrainResultHeader(leaky)), "BAD_REQUEST", /metrics were reported for a suppressed validation split/);
+    const small = { ...trainResult(10), globalValidation: { ...metrics, examples: 4 } };
+    await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, encodeTrainResultHeader(small)), "BAD_REQUEST", /a count below the threshold 10 was not suppressed/);
 
     await upload(db, a!, withValue(a!.global, () => 0.01), 10);
     await refused(() => upload(db, a!, withValue(a!.global, () => 0.01), 10), "CONFLICT", /already completed/);

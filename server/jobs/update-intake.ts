@@ -5,6 +5,7 @@ import { createPostgresArtifactStore } from "@/server/artifacts/artifact-store";
 import { recordAudit } from "@/server/audit/audit.service";
 import { specOf, validateUpdate } from "@/server/aggregation/validate-update";
 import { AppError } from "@/server/errors";
+import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/workers/protocol/tensor-codec";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/workers/protocol/training";
@@ -23,7 +24,7 @@ const updateStore = createPostgresArtifactStore();
 /** Parses and checks an update against its round's global model, before any lock is taken. */
 async function checkUpdate(db: Database, site: SiteRef, input: { taskId: string; body: Uint8Array; resultHeader: string | null }) {
   const [row] = await db
-    .select({ link: jobTasks, globalVersionId: trainingRounds.globalVersionId, normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8` })
+    .select({ link: jobTasks, payload: siteTasks.payload, globalVersionId: trainingRounds.globalVersionId, normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8` })
     .from(siteTasks)
     .innerJoin(jobTasks, eq(jobTasks.taskId, siteTasks.id))
     .innerJoin(jobs, eq(jobs.id, jobTasks.jobId))
@@ -32,6 +33,7 @@ async function checkUpdate(db: Database, site: SiteRef, input: { taskId: string;
   if (!row) throw notThisSite(site, input.taskId);
   const result = ZTrainResult.safeParse(decodeTrainResultHeader(input.resultHeader));
   if (!result.success) throw refused(`the x-flip-train-result header is missing or not a valid train result (${result.error.issues[0]?.path.join(".") ?? ""}: ${result.error.issues[0]?.message ?? ""})`);
+  checkResultPolicy("train", row.payload, result.data);
   let update: NamedTensor[];
   try {
     update = decodeTensors(input.body).tensors;

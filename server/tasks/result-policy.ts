@@ -23,7 +23,30 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       assertSuppressed([r.total, ...r.attrition.map((a) => a.remaining), ...r.ageBands.map((b) => b.persons), ...r.sex.map((s) => s.persons)], r.threshold);
       return;
     }
+    case "evaluate": {
+      const asked = TASK_SCHEMAS.evaluate.payload.parse(payload).minCellCount ?? 1;
+      const r = TASK_SCHEMAS.evaluate.result.parse(result);
+      if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
+      assertSuppressed([r.examples], r.threshold);
+      assertNoMetricsWhenSuppressed(r.examples, r.metrics);
+      return;
+    }
+    case "train": {
+      const asked = TASK_SCHEMAS.train.payload.parse(payload).minCellCount ?? 1;
+      const r = TASK_SCHEMAS.train.result.parse(result);
+      // The example count is the FedAvg weight; a site below the threshold must refuse to train, not report it.
+      if (r.exampleCount < asked) refuse(`the site trained on ${r.exampleCount} examples, below the threshold ${asked}`);
+      const { examples, ...metrics } = r.globalValidation;
+      assertSuppressed([examples], asked);
+      assertNoMetricsWhenSuppressed(examples, metrics);
+      return;
+    }
   }
+}
+
+/** Metrics of a suppressed group would describe it anyway: they must be withheld with the count. */
+function assertNoMetricsWhenSuppressed(examples: Cell, metrics: Record<string, number | null>): void {
+  if (examples === SUPPRESSED && Object.values(metrics).some((m) => m !== null)) refuse("metrics were reported for a suppressed validation split");
 }
 
 function assertSuppressed(cells: Cell[], threshold: number): void {

@@ -1,0 +1,15 @@
+/**
+ * Runs once when a portal server process starts. Round deadlines, expired leases and dropouts
+ * must be handled even while no site worker is calling in (all Trusts offline is exactly when a
+ * deadline matters), so the sweeper and job coordinator start here rather than on first traffic.
+ */
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
+  const [{ getDb }, { ensureLeaseSweeper }] = await Promise.all([import("@/db/client"), import("@/server/tasks/lease-sweeper")]);
+  try {
+    ensureLeaseSweeper(await getDb());
+  } catch (error) {
+    // The first worker call starts it instead; a portal must still come up to show the outage.
+    console.error("[startup] background jobs not started yet:", error instanceof Error ? error.message : error);
+  }
+}
