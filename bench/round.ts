@@ -19,6 +19,7 @@ import { jobs, sites, trainingRounds } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { createApprovedProject } from "@/server/projects/approved-project";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
 import { createHubClient, type HubClient } from "@/workers/hub-client";
@@ -131,16 +132,15 @@ async function main() {
     console.log(`bench:round — ${SITES} sites x ~1 M parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${hubUrl}`);
     const stop = new AbortController();
     const running = fleet.map((site, i) => runSite(site, stop.signal, i));
-    const job = await createTrainJob(db, researcher, {
-      projectId: project.projectId,
-      versionId: project.versionId,
-      hyperparameters: { rounds: ROUNDS, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "sgd" },
-      strategy: { kind: "fedavg" },
-      participation: { minSites: SITES, roundDeadlineSeconds: 600 },
-      siteIds: fleet.map((s) => s.id),
-      normBound: 100,
-      validationFraction: 0.2,
-    });
+    const job = await createTrainJob(
+      db,
+      researcher,
+      trainJobInput(project, fleet.map((s) => s.id), {
+        hyperparameters: { rounds: ROUNDS, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "sgd" },
+        participation: { minSites: SITES, roundDeadlineSeconds: 600 },
+        normBound: 100,
+      }),
+    );
     for (;;) {
       const [row] = await db.select({ status: jobs.status, error: jobs.error }).from(jobs).where(eq(jobs.id, job.id));
       if (row!.status !== "running") {

@@ -12,7 +12,7 @@ import { FIXTURE_PASSWORD, makeSite, makeUser, viewerOf } from "@/server/lib/tes
 import type { AppRouter } from "@/server/root";
 import { createEvaluateJob } from "@/server/jobs/jobs.service";
 import { setAlias } from "@/server/models/models.service";
-import { logisticModel, makeTrainingProject, tfjsUploadOf } from "@/server/lib/test-support/training-fixtures";
+import { logisticModel, makeTrainingProject, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
@@ -221,16 +221,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "models.updateLimitations": projectOnly<"models.updateLimitations">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId, limitations: `Reviewed ${++unique}` })),
   "jobs.list": projectOnly<"jobs.list">((w) => ({ projectId: w.training.projectId })),
   "jobs.byId": projectOnly<"jobs.byId">(async (w) => ({ projectId: w.training.projectId, jobId: (await evaluationJob(w)).id })),
-  "jobs.train": projectOnly<"jobs.train">((w) => ({
-    projectId: w.training.projectId,
-    versionId: w.training.versionId,
-    hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 16, learningRate: 0.01, optimizer: "sgd" },
-    strategy: { kind: "fedavg" },
-    participation: { minSites: 1, roundDeadlineSeconds: 600 },
-    siteIds: [w.siteA.id],
-    normBound: 100,
-    validationFraction: 0.2,
-  })),
+  "jobs.train": projectOnly<"jobs.train">((w) => trainJobInput(w.training, [w.siteA.id])),
   "jobs.evaluate": projectOnly<"jobs.evaluate">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId, siteIds: [w.siteA.id], validationFraction: 0.2 })),
   "jobs.cancel": projectOnly<"jobs.cancel">(async (w) => ({ projectId: w.training.projectId, jobId: (await evaluationJob(w)).id })),
   "worker.claim": { ...forWorkersOnly, input: () => ({ waitMs: 0 }) },

@@ -11,6 +11,7 @@ import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { PROSTATE_PROJECT } from "@/server/cli/demo-projects";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { findPatientData, siteFingerprints } from "@/server/lib/test-support/patient-data-scan";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
@@ -78,16 +79,16 @@ describe("federated training with real site workers", () => {
       );
     }
     const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, approvers } as ApprovedProjectSpec);
-    const job = await createTrainJob(db, researcher, {
-      projectId: project.projectId,
-      versionId: project.versionId,
-      hyperparameters: { rounds: 3, localEpochs: 5, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
-      strategy: { kind: "fedavg" },
-      participation: { minSites: 3, roundDeadlineSeconds: 240 },
-      siteIds: approvers.map((a) => a.siteId),
-      normBound: 100,
-      validationFraction: 0.25,
-    });
+    const job = await createTrainJob(
+      db,
+      researcher,
+      trainJobInput(project, approvers.map((a) => a.siteId), {
+        hyperparameters: { rounds: 3, localEpochs: 5, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
+        participation: { minSites: 3, roundDeadlineSeconds: 240 },
+        normBound: 100,
+        validationFraction: 0.25,
+      }),
+    );
 
     const finished = await waitFor(
       async () => {

@@ -5,7 +5,7 @@ import { jobEvents, jobs, modelAliases, modelVersions, roundUpdates, siteTasks, 
 import type { Viewer } from "@/server/auth/permissions";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
-import { makeTrainingProject } from "@/server/lib/test-support/training-fixtures";
+import { makeTrainingProject, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { completeTask, failTask, leaseNextTask } from "@/server/tasks/tasks.service";
 import { decodeTensors, encodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
@@ -37,17 +37,7 @@ async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}) {
   const approvers = [];
   for (const site of sites) approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
   const project = await makeTrainingProject(db, researcher, approvers);
-  const job = await createTrainJob(db, researcher, {
-    projectId: project.projectId,
-    versionId: project.versionId,
-    hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
-    strategy: { kind: "fedavg" },
-    participation: { minSites: 2, roundDeadlineSeconds: 600 },
-    siteIds: sites.map((s) => s.id),
-    normBound: 10,
-    validationFraction: 0.2,
-    ...overrides,
-  });
+  const job = await createTrainJob(db, researcher, trainJobInput(project, sites.map((s) => s.id), overrides));
   return { ...project, jobId: job.id };
 }
 

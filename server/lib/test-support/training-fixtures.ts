@@ -1,5 +1,6 @@
 import type { Database } from "@/db/client";
 import type { Viewer } from "@/server/auth/permissions";
+import type { TTrainJobInput } from "@/server/jobs/jobs.schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { loadVersion } from "@/server/models/models.service";
 import { createApprovedProject } from "@/server/projects/approved-project";
@@ -47,5 +48,20 @@ export async function tfjsUploadOf(db: Database, projectId: string, versionId: s
   return {
     modelJson: { modelTopology: model.architecture, weightsManifest: [{ paths: ["group1-shard1of1.bin"], weights: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" })) }] },
     weightFiles: { "group1-shard1of1.bin": bytes.toString("base64") },
+  };
+}
+
+/** A training job request with small, valid defaults; tests override what they are about. */
+export function trainJobInput(project: { projectId: string; versionId: string }, siteIds: string[], overrides: Partial<TTrainJobInput> = {}): TTrainJobInput {
+  return {
+    projectId: project.projectId,
+    versionId: project.versionId,
+    hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    strategy: { kind: "fedavg" },
+    participation: { minSites: Math.min(2, siteIds.length), roundDeadlineSeconds: 600 },
+    siteIds,
+    normBound: 10,
+    validationFraction: 0.2,
+    ...overrides,
   };
 }
