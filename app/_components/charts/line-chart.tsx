@@ -38,7 +38,8 @@ export function LineChart({ title, description, series, points, xLabel, yLabel, 
               <XAxis dataKey="x" type="number" domain={xDomain} ticks={ticks.length <= 20 ? ticks : undefined} allowDecimals={false} tickFormatter={formatX} tick={{ fontSize: 11 }} label={{ value: xLabel, position: "insideBottom", offset: -10, fontSize: 11 }} height={36} />
               <YAxis domain={yDomain ?? ["auto", "auto"]} tickFormatter={formatY} tick={{ fontSize: 11 }} width={52} label={{ value: yLabel, angle: -90, position: "insideLeft", fontSize: 11, style: { textAnchor: "middle" } }} />
               <Tooltip labelFormatter={(x) => `${xLabel} ${formatX(Number(x))}`} formatter={(value, name) => [formatY(Number(value)), name]} />
-              <Legend wrapperStyle={{ fontSize: 12, paddingTop: 8 }} />
+              {/* In series order (e.g. the pooled line first), not recharts' default alphabetical order. */}
+              <Legend itemSorter={(item) => series.findIndex((s) => s.key === item.dataKey)} wrapperStyle={{ fontSize: 12, paddingTop: 12 }} />
               {series.map((s, i) => (
                 <Line
                   key={s.key}

@@ -13,14 +13,19 @@ import { isJobActive, type JobRow, type VersionMetrics } from "./jobs/_component
 
 const muted = (text: string) => <span className="text-slate-500">{text}</span>;
 
+/** Four columns, so the table fits the project page's two-thirds column without scrolling sideways. */
 function columnsFor(projectId: string): Column<JobRow>[] {
   return [
     {
       header: "Job",
       cell: (j) => (
-        <Link href={`/projects/${projectId}/jobs/${j.id}`} className="font-medium text-nhs-blue underline-offset-2 hover:underline">
-          {jobKindLabel(j.kind)} <span className="sr-only">job started {formatDateTime(j.createdAt)}</span>
-        </Link>
+        <span>
+          <Link href={`/projects/${projectId}/jobs/${j.id}`} className="font-medium text-nhs-blue underline-offset-2 hover:underline">
+            {jobKindLabel(j.kind)} <span className="sr-only">job started {formatDateTime(j.createdAt)}</span>
+          </Link>
+          <span className="block whitespace-nowrap text-xs text-slate-600">started {formatDateTime(j.createdAt)}</span>
+          <span className="block whitespace-nowrap text-xs text-slate-600">{j.finishedAt ? `finished ${formatDateTime(j.finishedAt)}` : isJobActive(j.status) ? "in progress" : null}</span>
+        </span>
       ),
     },
     {
@@ -31,8 +36,15 @@ function columnsFor(projectId: string): Column<JobRow>[] {
         </Link>
       ),
     },
-    { header: "Status", cell: (j) => <JobStatusBadge status={j.status} /> },
-    { header: "Round", cell: (j) => (j.kind === "train" ? `${j.currentRound} of ${j.totalRounds}` : muted("—")), className: "tabular-nums" },
+    {
+      header: "Status",
+      cell: (j) => (
+        <span className="flex flex-col items-start gap-0.5">
+          <JobStatusBadge status={j.status} />
+          {j.kind === "train" ? <span className="whitespace-nowrap text-xs text-slate-600 tabular-nums">round {j.currentRound} of {j.totalRounds}</span> : null}
+        </span>
+      ),
+    },
     {
       header: "Latest version",
       cell: (j) => {
@@ -42,13 +54,17 @@ function columnsFor(projectId: string): Column<JobRow>[] {
         return (
           <span className="tabular-nums">
             v{j.latestVersionNumber}
-            <span className="block text-xs text-slate-600">{pooled ? `AUC ${formatMetric(pooled.auc)} · accuracy ${formatMetric(pooled.accuracy)}` : "not measured yet"}</span>
+            {pooled ? (
+              <span className="block text-xs text-slate-600">
+                <span className="whitespace-nowrap">AUC {formatMetric(pooled.auc)}</span> · <span className="whitespace-nowrap">accuracy {formatMetric(pooled.accuracy)}</span>
+              </span>
+            ) : (
+              <span className="block text-xs text-slate-600">not measured yet</span>
+            )}
           </span>
         );
       },
     },
-    { header: "Started", cell: (j) => formatDateTime(j.createdAt), className: "whitespace-nowrap" },
-    { header: "Finished", cell: (j) => (j.finishedAt ? formatDateTime(j.finishedAt) : muted(isJobActive(j.status) ? "in progress" : "—")), className: "whitespace-nowrap" },
   ];
 }
 

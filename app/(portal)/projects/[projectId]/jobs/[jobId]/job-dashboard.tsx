@@ -19,10 +19,12 @@ import { RoundUpdates } from "./round-updates";
 import { SiteMetricsTable } from "./site-metrics-table";
 import { ValidationCharts } from "./validation-charts";
 
+const OPTIMIZERS: Record<string, string> = { adam: "Adam", sgd: "SGD" };
+
 function settingsOf({ job }: JobDetail): string {
   const h = job.config.hyperparameters;
   const p = job.config.participation;
-  const parts = h ? [`${h.localEpochs} local epochs`, `batch ${h.batchSize}`, `learning rate ${h.learningRate}`, h.optimizer, describeStrategy(job.config.strategy)] : [];
+  const parts = h ? [`${h.localEpochs} local ${h.localEpochs === 1 ? "epoch" : "epochs"}`, `batch ${h.batchSize}`, `learning rate ${h.learningRate}`, OPTIMIZERS[h.optimizer] ?? h.optimizer, describeStrategy(job.config.strategy)] : [];
   if (p) parts.push(`at least ${p.minSites} of ${job.sites.length} sites per round`, `${p.roundDeadlineSeconds} s deadline`);
   return [...parts, `validation fraction ${job.config.split.validationFraction}`].join(" · ");
 }
@@ -33,17 +35,19 @@ function JobSummary({ projectId, detail }: { projectId: string; detail: JobDetai
     <span className="flex flex-col gap-1">
       <span className="flex flex-wrap items-center gap-2">
         <JobStatusBadge status={job.status} />
+        {/* One run of text, so on a narrow screen it wraps between words rather than starting a line with "·". */}
         <span>
           <Link href={registryHref(projectId, job.modelId)} className="text-nhs-blue underline-offset-2 hover:underline">
             {job.modelName}
           </Link>{" "}
           from v{job.startVersion}
+          {job.startedAt ? (
+            <>
+              {" "}
+              · started <RelativeTime date={job.startedAt} />
+            </>
+          ) : null}
         </span>
-        {job.startedAt ? (
-          <span>
-            · started <RelativeTime date={job.startedAt} />
-          </span>
-        ) : null}
       </span>
       <span className="text-xs text-slate-600">{settingsOf(detail)}</span>
     </span>

@@ -29,13 +29,16 @@ const num = (value: unknown) => (typeof value === "number" ? value : null);
 const text = (value: unknown) => (typeof value === "string" ? value : null);
 const examples = (value: unknown) => (value === "suppressed" ? "fewer examples than the site reports" : `${num(value) ?? "?"} examples`);
 
+const STRATEGIES: Record<string, string> = { fedavg: "FedAvg", fedprox: "FedProx", fedadam: "FedAdam" };
+const strategyName = (kind: string | null) => (kind ? (STRATEGIES[kind] ?? kind) : "training");
+
 /** One line a person can read, e.g. "update received, 12.4 kB, 120 examples". */
 function describeEvent(event: JobEvent): string {
   const d = event.details;
   const site = event.siteCode ?? "a site";
   switch (event.type as JobEventType) {
     case "job_started":
-      return `from v${num(d.version) ?? "?"} at ${Array.isArray(d.sites) ? d.sites.join(", ") : "the chosen sites"}${num(d.rounds) ? `; ${d.rounds} rounds of ${text(d.strategy) ?? "training"}` : ""}`;
+      return `from v${num(d.version) ?? "?"} at ${Array.isArray(d.sites) ? d.sites.join(", ") : "the chosen sites"}${num(d.rounds) ? `; ${d.rounds} ${d.rounds === 1 ? "round" : "rounds"} of ${strategyName(text(d.strategy))}` : ""}`;
     case "round_started":
       return `round ${event.round} started with model v${num(d.globalVersion) ?? "?"} at ${num(d.expected) ?? "?"} sites${text(d.deadlineAt) ? `; deadline ${formatClock(new Date(d.deadlineAt as string))}` : ""}`;
     case "update_received":
@@ -75,7 +78,7 @@ export function JobLog({ events }: { events: JobEvent[] }) {
         <div tabIndex={0} role="region" aria-label="Job log, newest first" className="max-h-96 overflow-y-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <ol className="divide-y divide-slate-100 text-sm">
             {newestFirst.map((e) => (
-              <li key={e.seq} className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 px-3 py-2 sm:grid-cols-[auto_10rem_minmax(0,1fr)]">
+              <li key={e.seq} className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 px-3 py-2 sm:grid-cols-[auto_10rem_minmax(0,1fr)] lg:grid-cols-[auto_15rem_minmax(0,1fr)]">
                 <time dateTime={e.at.toISOString()} className="tabular-nums text-slate-500">
                   {formatClock(e.at)}
                 </time>

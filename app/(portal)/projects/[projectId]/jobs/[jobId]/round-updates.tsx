@@ -16,7 +16,7 @@ const columns: Column<Update>[] = [
 
 const STATUS_TEXT: Record<JobRound["status"], string> = { open: "in progress", closed: "aggregated", failed: "failed", cancelled: "cancelled" };
 
-/** What each site sent in each round, newest round first: the figures the hub checked before aggregating. */
+/** What each site sent in each round, newest round first: the figures the hub checked before aggregating. Older rounds are folded away so a long job does not bury the page. */
 export function RoundUpdates({ rounds }: { rounds: JobRound[] }) {
   return (
     <section aria-labelledby="updates-title" className="space-y-3">
@@ -24,18 +24,20 @@ export function RoundUpdates({ rounds }: { rounds: JobRound[] }) {
         Updates per round
       </h2>
       {rounds.length === 0 ? <p className="text-sm text-slate-600">No round has started yet.</p> : null}
-      {[...rounds].reverse().map((r) => (
-        <div key={r.number} className="space-y-1">
-          <h3 className="text-sm font-semibold text-slate-800">
+      {[...rounds].reverse().map((r, i) => (
+        <details key={r.number} open={i === 0 || undefined} className="space-y-1">
+          <summary className="cursor-pointer text-sm font-semibold text-slate-800">
             Round {r.number} · {r.returned} of {r.expectedSites} sites · {STATUS_TEXT[r.status]}
             {r.resultVersion !== null ? ` → v${r.resultVersion}` : ""}
-          </h3>
-          {r.updates.length === 0 ? (
-            <p className="text-sm text-slate-600">No update received yet.</p>
-          ) : (
-            <DataTable label={`Updates in round ${r.number}`} columns={columns} rows={r.updates} rowKey={(u) => u.siteCode} />
-          )}
-        </div>
+          </summary>
+          <div className="mt-1">
+            {r.updates.length === 0 ? (
+              <p className="text-sm text-slate-600">No update received yet.</p>
+            ) : (
+              <DataTable label={`Updates in round ${r.number}`} columns={columns} rows={[...r.updates].sort((a, b) => a.siteCode.localeCompare(b.siteCode))} rowKey={(u) => u.siteCode} />
+            )}
+          </div>
+        </details>
       ))}
     </section>
   );

@@ -21,8 +21,9 @@ export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
   const isFinal = detail.job.kind === "evaluate" || latest.round === detail.job.totalRounds;
   const title = detail.job.kind === "evaluate" ? "Evaluation results" : latest.round === 0 ? "Starting model, by site" : `Model after round ${latest.round}${isFinal ? " (final, held-out evaluation)" : ""}, by site`;
   const rows: Row[] = [
-    ...(latest.pooled ? [{ key: "pooled", label: `Pooled (${latest.pooled.sites} sites)`, examples: latest.pooled.examples, metrics: latest.pooled }] : []),
-    ...latest.perSite.map((s) => ({ key: s.siteCode, label: s.siteCode, examples: s.examples, metrics: s.metrics })),
+    ...(latest.pooled ? [{ key: "pooled", label: `Pooled (${latest.pooled.sites} ${latest.pooled.sites === 1 ? "site" : "sites"})`, examples: latest.pooled.examples, metrics: latest.pooled }] : []),
+    // By site code, not by arrival, so rows stay put while a round's measurements come in.
+    ...[...latest.perSite].sort((a, b) => a.siteCode.localeCompare(b.siteCode)).map((s) => ({ key: s.siteCode, label: s.siteCode, examples: s.examples, metrics: s.metrics })),
   ];
   return (
     <section aria-labelledby="metrics-title" className="space-y-2">

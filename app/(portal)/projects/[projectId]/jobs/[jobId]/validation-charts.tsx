@@ -1,5 +1,6 @@
 "use client";
 
+import { colourAt } from "@/app/_components/charts/chart-palette";
 import { LineChart, type LinePoint, type LineSeries } from "@/app/_components/charts/line-chart";
 import type { JobDetail } from "../_components/types";
 
@@ -20,8 +21,10 @@ const POOLED = "__pooled";
  */
 export function ValidationCharts({ detail }: { detail: JobDetail }) {
   const { validation, progress } = detail;
-  const siteCodes = [...new Set(validation.flatMap((v) => v.perSite.map((s) => s.siteCode)))].sort();
-  const series: LineSeries[] = [{ key: POOLED, label: "Pooled (all sites)", colour: "#1e293b", isEmphasised: true }, ...siteCodes.map((code) => ({ key: code, label: code }))];
+  // Colours follow the job's sites, not arrival order, so a site keeps its colour as points come in; the
+  // palette's first colours are kept for sites because the pooled line is near-black.
+  const siteCodes = [...new Set([...detail.job.sites.map((s) => s.code), ...validation.flatMap((v) => v.perSite.map((s) => s.siteCode))])].sort();
+  const series: LineSeries[] = [{ key: POOLED, label: "Pooled (all sites)", colour: "#1e293b", isEmphasised: true }, ...siteCodes.map((code, i) => ({ key: code, label: code, colour: colourAt(i) }))];
   const pointsFor = (metric: Metric): LinePoint[] =>
     validation.map((v) => ({ x: v.round, values: { [POOLED]: v.pooled?.[metric] ?? null, ...Object.fromEntries(v.perSite.map((s) => [s.siteCode, s.metrics[metric]])) } }));
   const formatX = (x: number) => (x === 0 ? "start" : String(x));

@@ -87,8 +87,8 @@ export function TrainForm({ detail, models, initial, blockedBy }: { detail: Proj
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
           <TextField label="Rounds" name="hyperparameters.rounds" type="number" inputMode="numeric" min={1} step={1} hint={`The approved bundle allows up to ${maxRounds}.`} value={draft.rounds} onChange={set("rounds")} errors={errors["hyperparameters.rounds"]} />
           <TextField label="Local epochs" name="hyperparameters.localEpochs" type="number" inputMode="numeric" min={1} step={1} hint="Passes over its data each site makes per round." value={draft.localEpochs} onChange={set("localEpochs")} errors={errors["hyperparameters.localEpochs"]} />
-          <TextField label="Batch size" name="hyperparameters.batchSize" type="number" inputMode="numeric" min={1} step={1} value={draft.batchSize} onChange={set("batchSize")} errors={errors["hyperparameters.batchSize"]} />
-          <TextField label="Learning rate" name="hyperparameters.learningRate" type="number" inputMode="decimal" step="any" min={0} value={draft.learningRate} onChange={set("learningRate")} errors={errors["hyperparameters.learningRate"]} />
+          <TextField label="Batch size" name="hyperparameters.batchSize" type="number" inputMode="numeric" min={1} step={1} hint="Examples per local training step." value={draft.batchSize} onChange={set("batchSize")} errors={errors["hyperparameters.batchSize"]} />
+          <TextField label="Learning rate" name="hyperparameters.learningRate" type="number" inputMode="decimal" step="any" min={0} hint="Step size of each site’s optimizer." value={draft.learningRate} onChange={set("learningRate")} errors={errors["hyperparameters.learningRate"]} />
           <SelectField label="Optimizer" name="hyperparameters.optimizer" hint="Used by each site for its local training." value={draft.optimizer} onChange={(e) => setDraft({ ...draft, optimizer: e.target.value === "sgd" ? "sgd" : "adam" })} errors={errors["hyperparameters.optimizer"]}>
             <option value="adam">Adam</option>
             <option value="sgd">SGD</option>

@@ -19,7 +19,7 @@ export function AliasButtons({ projectId, version }: { projectId: string; versio
     <span className="flex flex-col gap-1">
       <span className="flex flex-wrap gap-1.5">
         {missing.map((alias) => (
-          <Button key={alias} type="button" variant="secondary" disabled={setAlias.isPending} onClick={() => setAlias.mutate({ projectId, versionId: version.id, alias })} aria-label={`Mark ${alias}: version ${version.number}`}>
+          <Button key={alias} type="button" variant="secondary" className="whitespace-nowrap" disabled={setAlias.isPending} onClick={() => setAlias.mutate({ projectId, versionId: version.id, alias })} aria-label={`Mark ${alias}: version ${version.number}`}>
             Mark {alias}
           </Button>
         ))}

@@ -33,7 +33,7 @@ export function VersionMetricsChart({ versions }: { versions: ModelVersionRow[] 
           <ResponsiveContainer width="100%" height="100%">
             <LineChart data={rows} margin={{ top: 8, right: 8, bottom: 16, left: 4 }} accessibilityLayer aria-labelledby={titleId} aria-describedby={descriptionId} role="img">
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-              <XAxis dataKey="version" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={(n: number) => `v${n}`} label={{ value: "Model version", position: "insideBottom", offset: -10, fontSize: 11 }} />
+              <XAxis dataKey="version" type="number" domain={["dataMin", "dataMax"]} ticks={rows.length <= 20 ? rows.map((r) => r.version) : undefined} allowDecimals={false} tick={{ fontSize: 11 }} tickFormatter={(n: number) => `v${n}`} label={{ value: "Model version", position: "insideBottom", offset: -10, fontSize: 11 }} />
               <YAxis yAxisId="score" domain={[0, 1]} tick={{ fontSize: 11 }} width={44} label={{ value: "AUC / accuracy (0–1)", angle: -90, position: "insideLeft", fontSize: 11, dy: 60 }} />
               <YAxis yAxisId="loss" orientation="right" tick={{ fontSize: 11 }} width={44} tickFormatter={(n: number) => n.toFixed(2)} label={{ value: "Loss", angle: 90, position: "insideRight", fontSize: 11 }} />
               <Tooltip labelFormatter={(label) => `Version ${String(label)}`} formatter={(value, name) => [formatMetric(typeof value === "number" ? value : null), name]} />

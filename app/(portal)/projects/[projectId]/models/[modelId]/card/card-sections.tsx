@@ -2,7 +2,10 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { Card, DataTable, type Column } from "@/app/_components/ui";
 import { formatDateTime } from "@/app/_components/time-format";
+import { ZStrategyConfig } from "@/server/aggregation/strategy.schema";
+import { ZHyperparameters } from "@/server/jobs/jobs.schema";
 import { CellValue } from "../../../../_components/cell-value";
+import { describeStrategy } from "../../../jobs/_components/job-format";
 import { describeInput, TASK_LABELS } from "../../_components/format";
 import { textLink } from "../../_components/link-button";
 import type { ModelCardData } from "../../_components/types";
@@ -65,6 +68,29 @@ function JsonLine({ label, value }: { label: string; value: unknown }) {
   );
 }
 
+const OPTIMIZER_NAMES: Record<string, string> = { adam: "Adam", sgd: "SGD" };
+
+/** The job's settings in words, as on the job page; anything this page does not recognise is shown as stored. */
+function Settings({ strategy, hyperparameters }: { strategy: unknown; hyperparameters: unknown }) {
+  const s = ZStrategyConfig.safeParse(strategy);
+  const h = ZHyperparameters.safeParse(hyperparameters);
+  if (!s.success || !h.success) {
+    return (
+      <>
+        <JsonLine label="Strategy" value={strategy} />
+        <JsonLine label="Hyperparameters" value={hyperparameters} />
+      </>
+    );
+  }
+  const { rounds, localEpochs, batchSize, learningRate, optimizer } = h.data;
+  return (
+    <p>
+      <span className="font-medium">Settings:</span> {describeStrategy(s.data)} · {rounds} {rounds === 1 ? "round" : "rounds"} · {localEpochs} local {localEpochs === 1 ? "epoch" : "epochs"} · batch {batchSize} · learning rate {learningRate} ·{" "}
+      {OPTIMIZER_NAMES[optimizer] ?? optimizer}
+    </p>
+  );
+}
+
 export function TrainingSection({ card, projectId }: { card: ModelCardData; projectId: string }) {
   const t = card.training;
   if (!t) {
@@ -88,8 +114,7 @@ export function TrainingSection({ card, projectId }: { card: ModelCardData; proj
       <p>
         Sites in this round: {t.sites.map((s) => `${s.code} (${s.examples.toLocaleString("en-GB")} examples)`).join(", ") || "none"}; expected {t.expectedSites.join(", ")}.
       </p>
-      <JsonLine label="Strategy" value={t.strategy} />
-      <JsonLine label="Hyperparameters" value={t.hyperparameters} />
+      <Settings strategy={t.strategy} hyperparameters={t.hyperparameters} />
       <p className="text-slate-600">Governance bundle SHA-256 at training time: <code className="break-all text-xs">{t.revisionHash}</code></p>
     </Section>
   );
