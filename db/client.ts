@@ -14,6 +14,9 @@ const MIGRATIONS_DIR = path.resolve(process.cwd(), "db/migrations");
 
 export function connectDatabase(url: string): { db: Database; pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString: url, max: Number(process.env.FLIP_DB_POOL_MAX ?? 10) });
+  // An idle connection ended by the server (a restart, or shutdown stopping the database first)
+  // is replaced on next use; unhandled, node-postgres would crash the process instead.
+  pool.on("error", (error) => console.warn(`[db] idle connection closed: ${(error as { code?: string }).code ?? error.message}`));
   return { db: drizzle(pool, { schema }), pool };
 }
 

@@ -61,7 +61,8 @@ export async function createTrainJob(db: Database, actor: Actor, input: TTrainJo
       strategy: input.strategy,
       participation: input.participation,
       normBound: input.normBound,
-      split: { seed: randomUUID(), validationFraction: input.validationFraction },
+      // Continuing from a trained version keeps its job's held-out people held out.
+      split: { seed: await splitSeedFor(tx, checked.version.jobId), validationFraction: input.validationFraction },
     };
     const [job] = await tx
       .insert(jobs)
@@ -89,7 +90,7 @@ export async function createEvaluateJob(db: Database, actor: Actor, input: TEval
   });
 }
 
-/** A trained version is evaluated on the split its training held out; anything else on a fresh one. */
+/** A trained version is evaluated, or trained further, with the split its training held out; anything else gets a fresh one. */
 async function splitSeedFor(tx: Tx, trainingJobId: string | null): Promise<string> {
   if (!trainingJobId) return randomUUID();
   const [training] = await tx.select({ config: jobs.config }).from(jobs).where(eq(jobs.id, trainingJobId));

@@ -218,6 +218,16 @@ describe("a federated round", () => {
     expect(v2.version.optimizerStateSha256).not.toBeNull();
   });
 
+  test("training further from a trained version keeps the held-out split of the job that trained it", async () => {
+    const db = testDb.db();
+    const { jobId, projectId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
+    for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s)))) await upload(db, lease, withValue(lease.global, () => 0.01), 10);
+    const [round] = await rounds(db, jobId);
+    const next = await createTrainJob(db, researcher, trainJobInput({ projectId, versionId: round!.resultVersionId! }, sites.map((s) => s.id)));
+    const seeds = await db.select({ id: jobs.id, split: sql<string>`${jobs.config} -> 'split' ->> 'seed'` }).from(jobs).where(sql`${jobs.id} IN (${jobId}, ${next.id})`);
+    expect(new Set(seeds.map((s) => s.split)).size).toBe(1);
+  });
+
   test("cancelling a job stops its open tasks and its round", async () => {
     const db = testDb.db();
     const { jobId, projectId } = await startJob(db);

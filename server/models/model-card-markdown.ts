@@ -23,8 +23,11 @@ export function renderModelCardMarkdown(card: ModelCard): string {
   push(`Predicts **${card.model.outcome.name}** from ${describeInput(card)}.`, "");
   push("## Data", "");
   if (card.data.cohortCounts.length) {
-    push("| Site | Cohort size | Counted |", "| --- | --- | --- |");
-    for (const c of card.data.cohortCounts) push(`| ${c.site} | ${c.total === null ? "not counted" : c.total === "suppressed" ? `suppressed (< ${c.threshold})` : c.total} | ${date(c.countedAt)} |`);
+    push("| Site | Training examples | Cohort size | Counted |", "| --- | --- | --- | --- |");
+    for (const c of card.data.cohortCounts) {
+      const cohort = c.total === null ? "not counted" : c.total === "suppressed" ? `suppressed (< ${c.threshold})` : c.total;
+      push(`| ${c.site} | ${c.trainingExamples ?? "did not take part"} | ${cohort} | ${date(c.countedAt)} |`);
+    }
     push("", `Counts below ${card.data.minCellCount} are suppressed at the site.`, "");
   } else {
     push("No federated training data: this version was not trained by a job.", "");

@@ -51,7 +51,17 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
     project: { title: project!.title, purpose: bundle.purpose, ethicsReference: project!.ethicsReference },
     training: lineage.kind === "training" ? { ...lineage, roundsInJob: job?.totalRounds ?? null, versionsFromJob: history, startedAt: job?.startedAt ?? null, finishedAt: job?.finishedAt ?? null } : null,
     origin: lineage.kind === "training" ? null : lineage,
-    data: { cohortCounts: cohortCounts.map((c) => ({ site: c.site, total: c.count?.total ?? null, threshold: c.count?.threshold ?? null, countedAt: c.count?.at ?? null })), minCellCount: bundle.privacy.minCellCount },
+    data: {
+      cohortCounts: cohortCounts.map((c) => ({
+        site: c.site,
+        total: c.count?.total ?? null,
+        threshold: c.count?.threshold ?? null,
+        countedAt: c.count?.at ?? null,
+        // What the site trained this version on (its training split), as reported with its update.
+        trainingExamples: lineage.kind === "training" ? (lineage.sites.find((l) => l.code === c.site)?.examples ?? null) : null,
+      })),
+      minCellCount: bundle.privacy.minCellCount,
+    },
     approvals: { revisionNumber: revision!.number, bundleHash: revision!.bundleHash, decisions: approvals },
   };
   return card;

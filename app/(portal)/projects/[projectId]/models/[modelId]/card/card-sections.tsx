@@ -39,7 +39,8 @@ export function IntendedUse({ card }: { card: ModelCardData }) {
 
 const countColumns: Column<CountRow>[] = [
   { header: "Site", cell: (c) => <span className="font-semibold">{c.site}</span> },
-  { header: "Cohort size", className: "tabular-nums", cell: (c) => (c.total === null || c.threshold === null ? <span className="text-slate-500">Not counted</span> : <CellValue cell={c.total} threshold={c.threshold} />) },
+  { header: "Training examples", className: "tabular-nums", cell: (c) => (c.trainingExamples === null ? <span className="text-slate-500">Did not take part</span> : c.trainingExamples.toLocaleString("en-GB")) },
+  { header: "Cohort size (approved count)", className: "tabular-nums", cell: (c) => (c.total === null || c.threshold === null ? <span className="text-slate-500">Not counted</span> : <CellValue cell={c.total} threshold={c.threshold} />) },
   { header: "Counted", cell: (c) => (c.countedAt ? formatDateTime(c.countedAt) : "—") },
 ];
 
@@ -51,7 +52,9 @@ export function DataSection({ card }: { card: ModelCardData }) {
       {data.cohortCounts.length ? (
         <>
           <DataTable label="Cohort size per site" columns={countColumns} rows={data.cohortCounts} rowKey={(c) => c.site} />
-          <p className="text-slate-600">Counts below {data.minCellCount} are suppressed at the site (shown as “&lt; threshold”, which may be zero).</p>
+          <p className="text-slate-600">
+            Training examples are what each site trained this version on (its training split). Cohort sizes come from the latest approved cohort count; counts below {data.minCellCount} are suppressed at the site (shown as “&lt; threshold”, which may be zero).
+          </p>
         </>
       ) : (
         <p>No federated training data: this version was not trained by a job.</p>
