@@ -3,6 +3,7 @@ import type { Database } from "@/db/client";
 import { DEMO_ACCOUNTS } from "@/db/seed";
 import { projects, roleGrants, sites, users } from "@/db/schema";
 import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
+import { markDecisionsSeen } from "@/server/projects/projects.service";
 
 /**
  * The two ready-to-train demo projects: approved at every demo site, each with a model, so a
@@ -62,7 +63,9 @@ export async function seedDemoProjects(db: Database): Promise<string[]> {
     .where(inArray(users.email, DEMO_ACCOUNTS.filter((a) => a.role === "approver").map((a) => a.email)));
   const created: string[] = [];
   for (const project of missing) {
-    await createApprovedProject(db, researcher!, { ...project, approvers: approvers.map((a) => ({ approver: a, siteId: a.siteId })) } as ApprovedProjectSpec);
+    const { projectId } = await createApprovedProject(db, researcher!, { ...project, approvers: approvers.map((a) => ({ approver: a, siteId: a.siteId })) } as ApprovedProjectSpec);
+    // Seeded approvals are part of the set-up, not news: no "new decisions" badge for them.
+    await markDecisionsSeen(db, researcher!.id, projectId);
     created.push(`project "${project.title}"`);
   }
   return created;

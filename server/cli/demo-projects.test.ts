@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { seedDemo } from "@/db/seed";
+import { getUserByEmail, viewerOf } from "@/server/lib/test-support/fixtures";
+import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { countUnseenDecisions, getProject, listMyProjects } from "@/server/projects/projects.service";
+import { listModels } from "@/server/models/models.service";
+import { PROSTATE_PROJECT, seedDemoProjects, STROKE_PROJECT } from "./demo-projects";
+
+const testDb = useTestDatabase();
+
+describe("seedDemoProjects", () => {
+  it("creates the two ready-to-train projects, approved at every demo site with a model each, once", async () => {
+    const db = testDb.db();
+    await seedDemo(db, "demo-password-1");
+    expect(await seedDemoProjects(db)).toEqual([`project "${PROSTATE_PROJECT.title}"`, `project "${STROKE_PROJECT.title}"`]);
+    expect(await seedDemoProjects(db)).toEqual([]);
+
+    const researcher = await viewerOf(db, (await getUserByEmail(db, "researcher@demo.flip"))!.id);
+    const projects = await listMyProjects(db, researcher, {});
+    expect(projects.map((p) => [p.title, p.status]).sort()).toEqual([
+      [PROSTATE_PROJECT.title, "active"],
+      [STROKE_PROJECT.title, "active"],
+    ]);
+    for (const project of projects) {
+      const detail = await getProject(db, project.id);
+      expect(detail.sites.map((s) => [s.code, s.status]).sort()).toEqual([
+        ["GSTT", "approved"],
+        ["KCH", "approved"],
+        ["UCLH", "approved"],
+      ]);
+      expect(detail.revision.bundle.allowedJobKinds).toEqual(["cohort_count", "train", "evaluate"]);
+      const models = await listModels(db, project.id);
+      expect(models).toMatchObject([{ name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 }]);
+    }
+    expect(await countUnseenDecisions(db, researcher.id)).toBe(0);
+  });
+});
