@@ -2,14 +2,14 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Alert, Button, Card, TextField } from "@/app/_components/ui";
+import { Card, TextField } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import type { ProjectDetail } from "../../../_components/types";
-import { LinkButton } from "../_components/link-button";
 import { ApprovedSitesField, isApproved } from "./approved-sites";
 import { numberOf, parseEvaluateJob } from "./job-form-validation";
 import { ModelVersionFields, type ModelChoice, type ModelSummary } from "./model-version-fields";
 import { useStartJob } from "./use-start-job";
+import { JobFormFooter } from "./job-form-footer";
 
 const FIELD_KEYS = ["versionId", "siteIds", "validationFraction"] as const;
 
@@ -52,16 +52,7 @@ export function EvaluateForm({ detail, models, initial, blockedBy }: { detail: P
           </div>
         </div>
       </Card>
-      {blockedBy ? <Alert tone="warning">{blockedBy}</Alert> : null}
-      {alerts.length ? <Alert>{alerts.join(" ")}</Alert> : null}
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" disabled={isSending || blockedBy !== null}>
-          {isSending ? "Starting…" : "Start evaluation"}
-        </Button>
-        <LinkButton href={`/projects/${projectId}`} variant="secondary">
-          Cancel
-        </LinkButton>
-      </div>
+      <JobFormFooter projectId={projectId} blockedBy={blockedBy} alerts={alerts} isSending={isSending} submitLabel="Start evaluation" />
     </form>
   );
 }

@@ -2,16 +2,16 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Alert, Button, Card, SelectField, TextField } from "@/app/_components/ui";
+import { Card, SelectField, TextField } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { bundleOf } from "../../../_components/bundle-of";
 import type { ProjectDetail } from "../../../_components/types";
-import { LinkButton } from "../_components/link-button";
 import { ApprovedSitesField, isApproved } from "./approved-sites";
 import { numberOf, parseTrainJob } from "./job-form-validation";
 import { ModelVersionFields, type ModelChoice, type ModelSummary } from "./model-version-fields";
 import { StrategyFields, type StrategyDraft } from "./strategy-fields";
 import { useStartJob } from "./use-start-job";
+import { JobFormFooter } from "./job-form-footer";
 
 const FIELD_KEYS = [
   "versionId",
@@ -114,16 +114,7 @@ export function TrainForm({ detail, models, initial, blockedBy }: { detail: Proj
           <TextField label="Validation fraction" name="validationFraction" type="number" inputMode="decimal" step="any" min={0.05} max={0.5} hint="Share of each site's cohort held out to measure the model, from 0.05 to 0.5." value={draft.validationFraction} onChange={set("validationFraction")} errors={errors.validationFraction} />
         </div>
       </details>
-      {blockedBy ? <Alert tone="warning">{blockedBy}</Alert> : null}
-      {alerts.length ? <Alert>{alerts.join(" ")}</Alert> : null}
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" disabled={isSending || blockedBy !== null}>
-          {isSending ? "Starting…" : "Start training"}
-        </Button>
-        <LinkButton href={`/projects/${projectId}`} variant="secondary">
-          Cancel
-        </LinkButton>
-      </div>
+      <JobFormFooter projectId={projectId} blockedBy={blockedBy} alerts={alerts} isSending={isSending} submitLabel="Start training" />
     </form>
   );
 }

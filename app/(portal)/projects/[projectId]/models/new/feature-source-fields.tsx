@@ -1,6 +1,7 @@
 import { SelectField } from "@/app/_components/ui";
 import { MODEL_SPEC_LIMITS } from "@/workers/protocol/model-spec";
-import { ConceptSearch, ConceptTag } from "../_components/concept-search";
+import { ConceptSearch } from "../../../_components/concept-search";
+import { ConceptTag } from "../_components/concept-tag";
 import { FieldErrors } from "../_components/field-errors";
 import type { Aggregation, FeatureDraft, Issues } from "./model-draft";
 import { NumberField } from "./number-field";

@@ -3,7 +3,7 @@ import { TEMPLATE_INPUT_KIND, type TemplateId } from "@/workers/models/templates
 import type { MODALITIES } from "@/workers/protocol/cohort-definition";
 import { ZModelSpec, type FeatureEncoding, type MODEL_TASKS, type TabularFeature } from "@/workers/protocol/model-spec";
 import { ZOutcome } from "@/workers/protocol/training";
-import type { ConceptPick } from "../_components/concept-search";
+import type { ConceptPick } from "../../../_components/concept-search";
 
 /**
  * The register form's state, kept close to what people type (numbers may be blank, concepts keep

@@ -1,5 +1,6 @@
 import { TextField } from "@/app/_components/ui";
-import { ConceptSearch, ConceptTag } from "../_components/concept-search";
+import { ConceptSearch } from "../../../_components/concept-search";
+import { ConceptTag } from "../_components/concept-tag";
 import { FieldErrors } from "../_components/field-errors";
 import type { Issues, ModelDraft } from "./model-draft";
 import { NumberField } from "./number-field";

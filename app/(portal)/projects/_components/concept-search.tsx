@@ -5,17 +5,17 @@ import { useId, useState } from "react";
 import { useDebouncedValue } from "@/app/(portal)/admin/_components/use-debounced-value";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
-import type { Concept } from "../../../_components/types";
 import type { TConceptSearchInput } from "@/server/vocabulary/vocabulary.schema";
+import type { Concept } from "./types";
 
 export type ConceptPick = { id: number; name: string };
 type Domain = NonNullable<TConceptSearchInput["domain"]> | "Unit";
 
 /**
- * Typeahead over the hub's vocabulary. Units are not a searchable domain on the server, so for
+ * Typeahead over the hub's vocabulary, for cohort criteria and model features alike. Units are not a searchable domain on the server, so for
  * them it searches every domain and keeps only unit concepts.
  */
-export function ConceptSearch({ label, domain, picked, onPick }: { label: string; domain: Domain; picked: readonly number[]; onPick: (concept: ConceptPick) => void }) {
+export function ConceptSearch({ label, listLabel, domain, picked, onPick }: { label: string; listLabel?: string; domain: Domain; picked: readonly number[]; onPick: (concept: ConceptPick) => void }) {
   const trpc = useTRPC();
   const listId = useId();
   const [query, setQuery] = useState("");
@@ -55,14 +55,14 @@ export function ConceptSearch({ label, domain, picked, onPick }: { label: string
               No {domain.toLowerCase()} concepts match “{term}”.
             </p>
           ) : (
-            <ul aria-label={`Matching ${domain.toLowerCase()} concepts`}>
+            <ul aria-label={listLabel ?? `Matching ${domain.toLowerCase()} concepts`}>
               {matches.map((c) => (
                 <li key={c.id}>
                   <button type="button" aria-label={c.name} disabled={picked.includes(c.id)} onClick={() => pick(c)} className="block w-full px-3 py-2 text-left text-sm hover:bg-sky-50 focus:bg-sky-50 focus:outline-none disabled:opacity-50">
                     <span className="block font-medium text-slate-900">{c.name}</span>
                     <span className="block text-xs text-slate-500">
                       {c.vocabulary} {c.code} · concept {c.id}
-                      {c.descendants ? ` · ${c.descendants} descendants` : ""}
+                      {c.descendants ? ` · includes ${c.descendants} descendants` : ""}
                       {picked.includes(c.id) ? " · already chosen" : ""}
                     </span>
                   </button>
@@ -73,19 +73,5 @@ export function ConceptSearch({ label, domain, picked, onPick }: { label: string
         </div>
       ) : null}
     </div>
-  );
-}
-
-/** A chosen concept shown as a removable chip. */
-export function ConceptTag({ concept, onRemove }: { concept: ConceptPick; onRemove: () => void }) {
-  return (
-    <li className="flex items-center justify-between gap-2 rounded-md border border-slate-200 bg-slate-50 px-3 py-1.5 text-sm">
-      <span className="min-w-0 break-words">
-        <span className="font-medium text-slate-900">{concept.name}</span> <span className="text-xs text-slate-500">concept {concept.id}</span>
-      </span>
-      <button type="button" onClick={onRemove} aria-label={`Remove ${concept.name}`} className="shrink-0 rounded px-2 py-1 text-xs font-medium text-red-700 hover:bg-red-50">
-        Remove
-      </button>
-    </li>
   );
 }
