@@ -10,6 +10,7 @@ import { withDatabase } from "@/db/pg-connection";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { PROSTATE_PROJECT } from "@/server/cli/demo-projects";
 import { createTrainJob } from "@/server/jobs/jobs.service";
+import type { Viewer } from "@/server/auth/permissions";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
 import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
@@ -21,7 +22,7 @@ import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projec
 import { buildModel, writeWeights } from "./models/weights";
 import { decodeTensors } from "./protocol/tensor-codec";
 import { generateSiteData } from "./site-data/generate";
-import { makeSiteWithToken, waitFor } from "./test-support/hub-fixture";
+import { makeSiteWithToken, waitFor, waitForTask } from "./test-support/hub-fixture";
 import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/worker-process";
 
 /**
@@ -41,6 +42,8 @@ const siteUrls: string[] = [];
 const dataDirs: string[] = [];
 const workers: WorkerProcess[] = [];
 let hub: { url: string; close: () => Promise<void> };
+let researcher: Viewer;
+const approvers: { approver: Viewer; siteId: string }[] = [];
 
 beforeAll(async () => {
   hub = await startHubServer(testDb.db());
@@ -51,7 +54,37 @@ beforeAll(async () => {
       await generateSiteData({ site: code, persons: PERSONS, seed, databaseUrl: siteUrls[i]!, dataDir: dataDirs[i]! });
     }),
   );
+  const db = testDb.db();
+  researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
+  for (const [i, { code }] of SITES.entries()) {
+    const { site, token } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
+    approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
+    workers.push(
+      spawnWorker({
+        hubUrl: hub.url,
+        token,
+        siteDatabaseUrl: siteUrls[i],
+        policy: { site: code, allowedTaskKinds: ["train", "evaluate"] },
+        env: { FLIP_SITE_DB_SCHEMA: "public", FLIP_SITE_DATA_DIR: dataDirs[i], FLIP_TFJS_BACKEND: "wasm" },
+      }),
+    );
+  }
 }, 180_000);
+
+/** Waits for a job to end and returns it with the sites its log says dropped out. */
+async function finishedJob(jobId: string, timeoutMs: number) {
+  const db = testDb.db();
+  const job = await waitFor(
+    async () => {
+      const [row] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+      return row && row.status !== "running" ? row : undefined;
+    },
+    "the job to finish",
+    timeoutMs,
+  );
+  const log = await db.select({ type: jobEvents.type, round: jobEvents.round, site: jobEvents.siteCode, details: jobEvents.details }).from(jobEvents).where(eq(jobEvents.jobId, jobId));
+  return { job, dropped: log.filter((e) => e.type === "site_dropped") };
+}
 
 afterAll(async () => {
   await Promise.all(workers.splice(0).map(killWorker));
@@ -63,21 +96,6 @@ afterAll(async () => {
 describe("federated training with real site workers", () => {
   test("3 FedAvg rounds over 3 sites reach a pooled validation AUC above 0.75; the version has full lineage and the download predicts like the hub's copy", { timeout: 300_000 }, async () => {
     const db = testDb.db();
-    const researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
-    const approvers = [];
-    for (const [i, { code }] of SITES.entries()) {
-      const { site, token } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
-      approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
-      workers.push(
-        spawnWorker({
-          hubUrl: hub.url,
-          token,
-          siteDatabaseUrl: siteUrls[i],
-          policy: { site: code, allowedTaskKinds: ["train", "evaluate"] },
-          env: { FLIP_SITE_DB_SCHEMA: "public", FLIP_SITE_DATA_DIR: dataDirs[i], FLIP_TFJS_BACKEND: "wasm" },
-        }),
-      );
-    }
     const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, approvers } as ApprovedProjectSpec);
     const job = await createTrainJob(
       db,
@@ -90,17 +108,9 @@ describe("federated training with real site workers", () => {
       }),
     );
 
-    const finished = await waitFor(
-      async () => {
-        const [row] = await db.select().from(jobs).where(eq(jobs.id, job.id));
-        return row && row.status !== "running" ? row : undefined;
-      },
-      "the training job to finish",
-      240_000,
-    );
     // The job log says why, should a site have dropped out.
-    const log = await db.select({ type: jobEvents.type, site: jobEvents.siteCode, details: jobEvents.details }).from(jobEvents).where(eq(jobEvents.jobId, job.id));
-    expect({ status: finished.status, error: finished.error, dropped: log.filter((e) => e.type === "site_dropped") }).toEqual({ status: "completed", error: null, dropped: [] });
+    const { job: finished, dropped } = await finishedJob(job.id, 240_000);
+    expect({ status: finished.status, error: finished.error, dropped }).toEqual({ status: "completed", error: null, dropped: [] });
 
     const trained = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id)).orderBy(asc(modelVersions.round));
     expect(trained.map((v) => v.round)).toEqual([1, 2, 3]);
@@ -138,5 +148,23 @@ describe("federated training with real site workers", () => {
     const fingerprints = (await Promise.all(siteUrls.map((url) => siteFingerprints(url)))).flat();
     expect(fingerprints.length).toBeGreaterThan(100);
     expect(await findPatientData(db, fingerprints)).toEqual([]);
+  });
+  test("a site whose worker is killed mid-round drops out; the round closes at its deadline with the quorum and the job completes", { timeout: 300_000 }, async () => {
+    const db = testDb.db();
+    const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, title: "Prostate cancer risk, dropout", approvers } as ApprovedProjectSpec);
+    const job = await createTrainJob(db, researcher, trainJobInput(project, approvers.map((a) => a.siteId), { hyperparameters: { rounds: 1, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" }, participation: { minSites: 2, roundDeadlineSeconds: 30 } }));
+    const kch = approvers[SITES.findIndex((s) => s.code === "KCH")]!.siteId;
+    await waitForTask(db, kch, (t) => t.kind === "train" && t.status === "leased", "KCH to start training", 60_000);
+    await killWorker(workers[SITES.findIndex((s) => s.code === "KCH")]);
+
+    const { job: finished, dropped } = await finishedJob(job.id, 150_000);
+    expect(finished).toMatchObject({ status: "completed", error: null });
+    expect(dropped.map((d) => [d.round, d.site])).toEqual([
+      [1, "KCH"],
+      [0, "KCH"],
+    ]);
+    const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
+    expect(version!.lineage).toMatchObject({ sites: [{ code: "GSTT" }, { code: "UCLH" }], expectedSites: ["GSTT", "KCH", "UCLH"] });
+    expect(version!.metrics).toMatchObject({ validation: { sites: 2 } });
   });
 });

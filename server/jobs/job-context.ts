@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { jobs, jobTasks, models, modelVersions, projectRevisions, siteTasks, type Job, type Model, type ModelVersion } from "@/db/schema";
 import type { AuditActor } from "@/server/audit/audit.service";
@@ -38,7 +38,15 @@ export async function loadWeights(tx: Tx, sha256: string): Promise<NamedTensor[]
 /** The job's site tasks for one round (0 = evaluation), with their current state. */
 export async function roundTasks(tx: Tx, jobId: string, round: number) {
   return tx
-    .select({ taskId: siteTasks.id, siteId: jobTasks.siteId, status: siteTasks.status, failureMessage: siteTasks.failureMessage, failureCode: siteTasks.failureCode, result: siteTasks.result })
+    .select({
+      taskId: siteTasks.id,
+      siteId: jobTasks.siteId,
+      status: siteTasks.status,
+      failureMessage: siteTasks.failureMessage,
+      failureCode: siteTasks.failureCode,
+      result: siteTasks.result,
+      isPastDeadline: sql<boolean>`coalesce(${siteTasks.deadlineAt} < now(), false)`,
+    })
     .from(jobTasks)
     .innerJoin(siteTasks, eq(siteTasks.id, jobTasks.taskId))
     .where(and(eq(jobTasks.jobId, jobId), eq(jobTasks.round, round)));

@@ -1,7 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobs, trainingRounds } from "@/db/schema";
-import { isTaskOpen, loadJobContext, roundTasks } from "./job-context";
+import { cancelOpenTasks } from "@/server/tasks/tasks.service";
+import { isTaskOpen, jobActor, loadJobContext, roundTasks } from "./job-context";
 import { closeRound, finishEvaluation } from "./rounds.service";
 
 /**
@@ -46,10 +47,12 @@ async function advanceJob(db: Database, jobId: string): Promise<boolean> {
       }
     }
     const evaluation = await roundTasks(tx, jobId, 0);
-    if (evaluation.length > 0 && !evaluation.some((t) => isTaskOpen(t.status))) {
-      await finishEvaluation(tx, ctx, evaluation);
-      return true;
-    }
-    return false;
+    if (evaluation.length === 0) return false;
+    const open = evaluation.filter((t) => isTaskOpen(t.status));
+    if (open.length > 0 && !open.every((t) => t.isPastDeadline)) return false;
+    // Past the deadline a site still evaluating (its worker gone mid-task) is dropped like a late round update.
+    await cancelOpenTasks(tx, jobActor, open.map((t) => t.taskId), "No evaluation by the deadline.");
+    await finishEvaluation(tx, ctx, await roundTasks(tx, jobId, 0));
+    return true;
   });
 }

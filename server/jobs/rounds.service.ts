@@ -26,6 +26,7 @@ type PendingUpdate = { siteId: string; update: readonly NamedTensor[]; weight: n
 // A site renews its lease while it trains; two attempts let a restarted worker pick the round up again.
 const TRAIN_LEASE_MS = 120_000;
 const TRAIN_MAX_ATTEMPTS = 2;
+const EVALUATION_DEADLINE_SECONDS = 600;
 
 /** The job's sites that may still receive work: approved for the revision the job runs under. */
 async function eligibleSites(tx: Tx, ctx: JobContext, round: number) {
@@ -140,7 +141,7 @@ export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<Trainin
       jobId: ctx.job.id,
       round: round.number,
       sites: updates.map((u) => ({ code: u.siteCode, examples: u.exampleCount })),
-      expectedSites: tasks.map((t) => ctx.job.sites.find((s) => s.id === t.siteId)?.code ?? "?"),
+      expectedSites: tasks.map((t) => ctx.job.sites.find((s) => s.id === t.siteId)?.code ?? "?").sort(),
       revisionHash: ctx.revisionHash,
       hyperparameters: ctx.config.hyperparameters,
       strategy: ctx.config.strategy,
@@ -172,11 +173,13 @@ export async function startEvaluation(tx: Tx, ctx: JobContext, version: ModelVer
     return;
   }
   const payload = evaluatePayload(ctx.job, ctx.bundle, ctx.model, version);
+  // A site that is down must not hold the job open: its evaluation expires and the others are pooled.
+  const deadlineAt = new Date(Date.now() + (ctx.config.participation?.roundDeadlineSeconds ?? EVALUATION_DEADLINE_SECONDS) * 1000);
   for (const site of sitesNow) {
-    const task = await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "evaluate", payload, actor: jobActor, requestedBy: ctx.job.createdBy, maxAttempts: TRAIN_MAX_ATTEMPTS, leaseMs: TRAIN_LEASE_MS });
+    const task = await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "evaluate", payload, actor: jobActor, requestedBy: ctx.job.createdBy, maxAttempts: TRAIN_MAX_ATTEMPTS, leaseMs: TRAIN_LEASE_MS, deadlineAt });
     await tx.insert(jobTasks).values({ jobId: ctx.job.id, taskId: task.id, siteId: site.id, round: 0 });
   }
-  await logJobEvent(tx, ctx.job.id, "evaluation_started", { details: { version: version.number, sites: sitesNow.length } });
+  await logJobEvent(tx, ctx.job.id, "evaluation_started", { details: { version: version.number, sites: sitesNow.length, deadlineAt: deadlineAt.toISOString() } });
 }
 
 /** Once every evaluate task has ended: pools the held-out metrics onto the version and completes the job. */

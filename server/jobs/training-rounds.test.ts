@@ -228,6 +228,24 @@ describe("a federated round", () => {
     expect(new Set(seeds.map((s) => s.split)).size).toBe(1);
   });
 
+  test("an evaluation still running at its deadline is dropped and the others are pooled", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
+    for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s)))) await upload(db, lease, withValue(lease.global, () => 0.01), 10);
+    const evaluations = await Promise.all(sites.map(async (site) => ({ site, task: (await leaseNextTask(db, site))! })));
+    for (const { site, task } of evaluations.slice(0, 2)) {
+      await completeTask(db, site, { taskId: task.taskId, leaseId: task.leaseId, result: { threshold: 10, examples: 30, metrics, backend: "wasm" } });
+    }
+    expect(await advanceJobs(db)).toBe(0);
+    await db.update(siteTasks).set({ deadlineAt: sql`now() - interval '1 second'` }).where(eq(siteTasks.id, evaluations[2]!.task.taskId));
+    expect(await advanceJobs(db)).toBe(1);
+    const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+    expect(job).toMatchObject({ status: "completed" });
+    const [late] = await db.select().from(siteTasks).where(eq(siteTasks.id, evaluations[2]!.task.taskId));
+    expect(late).toMatchObject({ status: "cancelled", failureMessage: "No evaluation by the deadline." });
+    expect((await versionWeights(db, job!.latestVersionId!)).version.metrics).toMatchObject({ validation: { sites: 2, examples: 60 } });
+  });
+
   test("cancelling a job stops its open tasks and its round", async () => {
     const db = testDb.db();
     const { jobId, projectId } = await startJob(db);
