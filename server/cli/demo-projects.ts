@@ -42,7 +42,7 @@ export const STROKE_PROJECT = {
     "Detect ischaemic stroke lesions on non-contrast head CT slices, trained across Trusts without moving any image, to support triage in hospitals without a neuroradiologist on site.",
   cohort: { version: 1, entry: { type: "imaging", modality: "CT" }, inclusionRules: [] },
   model: {
-    spec: { name: "Lesion CNN", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "CT" }, architecture: { kind: "template", template: "small_cnn" } },
+    spec: { name: "Lesion CNN", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "CT", horizontalFlip: true }, architecture: { kind: "template", template: "small_cnn" } },
     outcome: { name: "Cerebral infarction", conceptIds: [443454], includeDescendants: true },
     limitations: "Synthetic 64 x 64 slices with a simulated hypodense lesion; real CT needs full volumes and windowing. Not for clinical use.",
   },

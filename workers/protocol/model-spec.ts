@@ -28,6 +28,8 @@ export const ZImageInput = z.strictObject({
   width: ZImageSide,
   channels: z.union([z.literal(1), z.literal(3)], { error: "Channels must be 1 (greyscale) or 3 (RGB)" }),
   modality: z.enum(MODALITIES),
+  /** Mirror training images left-right (never at evaluation): right for roughly symmetric anatomy such as axial head CT, wrong where side matters (chest X-ray). */
+  horizontalFlip: z.boolean().optional(),
 });
 
 export const ZFeatureSource = z.discriminatedUnion("source", [

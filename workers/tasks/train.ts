@@ -39,6 +39,7 @@ export const trainTask: TaskHandler<"train"> = {
       const local = await trainLocally(model, dataset.train, shape, {
         ...payload,
         seed: `${payload.jobId}:${payload.round}`,
+        flipImages: payload.model.input.kind === "image" && payload.model.input.horizontalFlip === true,
         signal: ctx.signal,
         onBatch: (epoch, fraction) => report((epoch - 1 + fraction) / payload.localEpochs, `epoch ${epoch} of ${payload.localEpochs}`, fraction === 1),
       });

@@ -60,7 +60,7 @@ describe("tabular dataset (prostate cancer risk)", () => {
 });
 
 describe("image dataset (stroke on CT)", () => {
-  test("one 64x64x1 example per CT image of a cohort member, scaled to [0, 1], with both labels", async () => {
+  test("one 64x64x1 example per CT image of a cohort member, windowed to [-1, 1], with both labels", async () => {
     const dataset = await buildDataset({ ...STROKE, split }, testContext(site), [0, 1]);
     expect(dataset.exampleShape).toEqual([64, 64, 1]);
     const images = await count("SELECT count(*) AS n FROM image_occurrence WHERE modality_concept_id = 4300757");
@@ -71,8 +71,9 @@ describe("image dataset (stroke on CT)", () => {
         AND EXISTS (SELECT 1 FROM condition_occurrence c WHERE c.person_id = i.person_id AND c.condition_concept_id = 443454 AND c.condition_start_date <= i.image_occurrence_date)`),
     );
     expect(all.some((y) => y === 0)).toBe(true);
-    expect(dataset.train.x.every((v) => v >= 0 && v <= 1)).toBe(true);
-    expect(dataset.train.x.some((v) => v > 0)).toBe(true);
+    expect(dataset.train.x.every((v) => v >= -1 && v <= 1)).toBe(true);
+    expect(dataset.train.x.some((v) => v === -1)).toBe(true); // air saturates at the bottom of the window
+    expect(dataset.train.x.some((v) => v === 1)).toBe(true); // and bone at the top
   });
 
   test("a CT-procedure cohort selects the same scans; resizing and 3 channels follow the spec; evaluation reads only held-out scans", async () => {

@@ -18,6 +18,11 @@ const EPSILON = 1e-7;
 export type LocalTrainingOptions = Pick<TrainPayload, "localEpochs" | "batchSize" | "learningRate" | "optimizer" | "proximalMu"> & {
   seed: string;
   signal: AbortSignal;
+  /**
+   * Image models whose spec asks for it: mirror each training example left-right with probability
+   * 1/2 (seeded), so a lesion in either hemisphere teaches the same detector. Never at evaluation.
+   */
+  flipImages?: boolean;
   /** Called after every batch with the epoch (1-based) and the share of it done. */
   onBatch: (epoch: number, fraction: number) => Promise<void>;
 };
@@ -41,6 +46,7 @@ export async function trainLocally(model: tf.LayersModel, data: Examples, exampl
   const xs = tf.tensor(data.x, [data.count, ...exampleShape]);
   const ys = tf.tensor1d(data.y);
   const rng = createRng(hashSeed(options.seed));
+  const flips = options.flipImages === true && exampleShape.length === 3;
   let trainLoss = Number.NaN;
   try {
     for (let epoch = 1; epoch <= options.localEpochs; epoch++) {
@@ -52,7 +58,11 @@ export async function trainLocally(model: tf.LayersModel, data: Examples, exampl
         let dataLoss: tf.Scalar | undefined;
         tf.tidy(() => {
           const indices = tf.tensor1d(batch, "int32");
-          const xb = tf.gather(xs, indices);
+          let xb = tf.gather(xs, indices);
+          if (flips) {
+            const mirror = tf.tensor1d(Array.from(batch, () => (rng.next() < 0.5 ? 1 : 0)), "bool").reshape([batch.length, 1, 1, 1]);
+            xb = tf.where(tf.broadcastTo(mirror, xb.shape), tf.reverse(xb, 2), xb);
+          }
           const yb = tf.gather(ys, indices);
           optimizer.minimize(
             () => {

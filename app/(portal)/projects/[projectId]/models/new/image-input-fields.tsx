@@ -24,6 +24,13 @@ export function ImageInputFields({ image, onChange, issues }: { image: ModelDraf
           </option>
         ))}
       </SelectField>
+      <div className="flex items-start gap-2 sm:col-span-2">
+        <input id="image-flip" type="checkbox" className="mt-0.5 h-4 w-4 accent-nhs-blue" checked={image.horizontalFlip} onChange={(e) => onChange({ ...image, horizontalFlip: e.target.checked })} />
+        <label htmlFor="image-flip" className="text-sm text-slate-800">
+          Mirror training images left-right
+          <span className="block text-xs text-slate-500">Doubles what a small cohort teaches when left and right look alike (e.g. axial head CT). Leave off where side matters, such as chest X-rays.</span>
+        </label>
+      </div>
     </div>
   );
 }

@@ -32,7 +32,7 @@ export type ModelDraft = {
   task: (typeof MODEL_TASKS)[number];
   classes: number | undefined;
   inputKind: "image" | "tabular";
-  image: { height: number | undefined; width: number | undefined; channels: 1 | 3; modality: (typeof MODALITIES)[number] };
+  image: { height: number | undefined; width: number | undefined; channels: 1 | 3; modality: (typeof MODALITIES)[number]; horizontalFlip: boolean };
   features: FeatureDraft[];
   outcome: { name: string; concepts: ConceptPick[]; includeDescendants: boolean; withinDays: number | undefined };
   architecture: ArchitectureDraft;
@@ -62,7 +62,7 @@ export function emptyDraft(): ModelDraft {
     task: "binary_classification",
     classes: undefined,
     inputKind: "image",
-    image: { height: 64, width: 64, channels: 1, modality: "XR" },
+    image: { height: 64, width: 64, channels: 1, modality: "XR", horizontalFlip: false },
     features: [newFeature()],
     outcome: { name: "", concepts: [], includeDescendants: true, withinDays: undefined },
     architecture: { kind: "template", template: "small_cnn" },
@@ -108,7 +108,7 @@ export function toRegisterInput(projectId: string, draft: ModelDraft): { input: 
   const issues: Issues = {};
   const input =
     draft.inputKind === "image"
-      ? { kind: "image" as const, height: draft.image.height ?? 0, width: draft.image.width ?? 0, channels: draft.image.channels, modality: draft.image.modality }
+      ? { kind: "image" as const, height: draft.image.height ?? 0, width: draft.image.width ?? 0, channels: draft.image.channels, modality: draft.image.modality, ...(draft.image.horizontalFlip ? { horizontalFlip: true } : {}) }
       : { kind: "tabular" as const, features: draft.features.map(featureOf) };
   const spec = { name: draft.name, task: draft.task, ...(draft.task === "multiclass_classification" ? { classes: draft.classes ?? 0 } : {}), input, architecture: null };
   const parsedSpec = ZModelSpec.safeParse(spec);
