@@ -47,7 +47,7 @@ export function renderModelCardMarkdown(card: ModelCard): string {
     push(`Source: ${metrics.source}.`, "", `| Site | Examples | ${METRICS.join(" | ")} |`, `| --- | --- | ${METRICS.map(() => "---").join(" | ")} |`);
     for (const s of metrics.perSite) push(`| ${s.siteCode} | ${s.examples} | ${METRICS.map((m) => fmt(s.metrics[m])).join(" | ")} |`);
     if (metrics.validation) push(`| **Pooled** | ${metrics.validation.examples ?? ""} | ${METRICS.map((m) => fmt(metrics.validation![m])).join(" | ")} |`);
-    push("", "Pooled figures are weighted by each site's example count; sensitivity and specificity at a 0.5 threshold.", "");
+    push("", "Pooled figures are weighted by each site's example count; sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.", "");
   } else {
     push("Not evaluated yet.", "");
   }

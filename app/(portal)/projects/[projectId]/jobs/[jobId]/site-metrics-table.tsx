@@ -31,6 +31,7 @@ export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
         {title}
       </h2>
       <DataTable label={title} columns={columns} rows={rows} rowKey={(r) => r.key} />
+      <p className="text-sm text-slate-600">Accuracy, sensitivity and specificity use a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.</p>
     </section>
   );
 }

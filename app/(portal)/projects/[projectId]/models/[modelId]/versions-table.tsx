@@ -74,7 +74,7 @@ export function VersionsTable({ projectId, modelId, versions, canWrite }: { proj
       <h2 id="versions-title" className="text-lg font-semibold text-slate-900">
         Versions
       </h2>
-      <p className="text-sm text-slate-600">Pooled validation metrics, weighted by each site’s held-out example count; sensitivity and specificity at a 0.5 threshold. “—” means not evaluated yet or not defined for this task.</p>
+      <p className="text-sm text-slate-600">Pooled validation metrics, weighted by each site’s held-out example count; sensitivity and specificity at a 0.5 threshold (for an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0). “—” means not evaluated yet or not defined for this task.</p>
       {versions.length ? <DataTable label="Model versions" columns={columnsFor(projectId, modelId, canWrite)} rows={versions} rowKey={(v) => v.id} /> : <EmptyState title="No versions yet" />}
     </section>
   );

@@ -4,7 +4,7 @@ import type { TemplateId } from "@/workers/models/templates";
 import { templatesFor, type ArchitectureDraft, type ModelDraft } from "./model-draft";
 
 const TEMPLATE_LABELS: Record<TemplateId, string> = {
-  small_cnn: "Small CNN: 4x4 average pooling, two 3x3 convolutions with max pooling, a 32-unit dense layer",
+  small_cnn: "Small CNN (two convolutions; keeps where a lesion is)",
   mlp: "MLP: dense layers of 64 and 32 ReLU units",
   logistic_regression: "Logistic regression: inputs straight to the output layer",
 };

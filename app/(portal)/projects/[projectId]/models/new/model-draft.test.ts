@@ -6,7 +6,8 @@ const PROJECT = "00000000-0000-4000-8000-000000000001";
 const pneumonia = { id: 255848, name: "Pneumonia" };
 
 function imageDraft(): ModelDraft {
-  return { ...emptyDraft(), name: "CXR pneumonia", outcome: { name: "Pneumonia", concepts: [pneumonia], includeDescendants: true, withinDays: 30 } };
+  const draft = emptyDraft();
+  return { ...draft, name: "CXR pneumonia", image: { ...draft.image, modality: "XR" }, outcome: { name: "Pneumonia", concepts: [pneumonia], includeDescendants: true, withinDays: 30 } };
 }
 
 function tabularDraft(features: FeatureDraft[]): ModelDraft {
@@ -22,7 +23,7 @@ describe("toRegisterInput", () => {
     expect(issues["outcome.conceptIds"]).toEqual(["Pick at least one condition concept"]);
   });
 
-  it("builds the register input, without a window for image labels", () => {
+  it("builds the register input, without a window for image labels, and with flips only when asked", () => {
     const { input, issues } = toRegisterInput(PROJECT, imageDraft());
     expect(issues).toEqual({});
     expect(input).toEqual({
@@ -31,6 +32,8 @@ describe("toRegisterInput", () => {
       outcome: { name: "Pneumonia", conceptIds: [pneumonia.id], includeDescendants: true },
       limitations: "",
     });
+    const flipped = toRegisterInput(PROJECT, { ...imageDraft(), image: { ...imageDraft().image, horizontalFlip: true } }).input;
+    expect(flipped?.spec.input).toMatchObject({ kind: "image", horizontalFlip: true });
   });
 
   it("names blank boxes instead of reporting them as too small", () => {

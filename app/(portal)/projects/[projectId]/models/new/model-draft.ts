@@ -62,7 +62,7 @@ export function emptyDraft(): ModelDraft {
     task: "binary_classification",
     classes: undefined,
     inputKind: "image",
-    image: { height: 64, width: 64, channels: 1, modality: "XR", horizontalFlip: false },
+    image: { height: 64, width: 64, channels: 1, modality: "CT", horizontalFlip: false },
     features: [newFeature()],
     outcome: { name: "", concepts: [], includeDescendants: true, withinDays: undefined },
     architecture: { kind: "template", template: "small_cnn" },

@@ -30,7 +30,7 @@ export function EvaluationTable({ metrics }: { metrics: VersionMetrics | null })
     <Section title="Evaluation">
       <p className="text-slate-600">Source: {metrics.source}. Each site scores its own held-out split.</p>
       <DataTable label="Evaluation per site" columns={columns} rows={rows} rowKey={(r) => r.key} />
-      <p className="text-slate-600">Pooled figures are weighted by each site’s example count; sites that suppressed their count are left out. Sensitivity and specificity at a 0.5 threshold.</p>
+      <p className="text-slate-600">Pooled figures are weighted by each site’s example count; sites that suppressed their count are left out. Sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.</p>
     </Section>
   );
 }
