@@ -43,3 +43,12 @@ export function toFieldErrors(cause: unknown): Record<string, string[]> | undefi
   if (cause instanceof AppError) return cause.fieldErrors;
   return undefined;
 }
+
+/** SQLSTATE class 57P (admin shutdown, crash shutdown, cannot connect now) anywhere in the cause chain. */
+export function isDatabaseShutdown(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^57P0[123]$/.test(code)) return true;
+  }
+  return false;
+}
