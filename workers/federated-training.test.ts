@@ -13,6 +13,7 @@ import { createTrainJob } from "@/server/jobs/jobs.service";
 import type { Viewer } from "@/server/auth/permissions";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
 import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import { freePort, startHubProcess } from "@/server/lib/test-support/hub-process";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { findPatientData, siteFingerprints } from "@/server/lib/test-support/patient-data-scan";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
@@ -44,6 +45,7 @@ const workers: WorkerProcess[] = [];
 let hub: { url: string; close: () => Promise<void> };
 let researcher: Viewer;
 const approvers: { approver: Viewer; siteId: string }[] = [];
+const tokens: string[] = [];
 
 beforeAll(async () => {
   hub = await startHubServer(testDb.db());
@@ -58,18 +60,21 @@ beforeAll(async () => {
   researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
   for (const [i, { code }] of SITES.entries()) {
     const { site, token } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
+    tokens.push(token);
     approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
-    workers.push(
-      spawnWorker({
-        hubUrl: hub.url,
-        token,
-        siteDatabaseUrl: siteUrls[i],
-        policy: { site: code, allowedTaskKinds: ["train", "evaluate"] },
-        env: { FLIP_SITE_DB_SCHEMA: "public", FLIP_SITE_DATA_DIR: dataDirs[i], FLIP_TFJS_BACKEND: "wasm" },
-      }),
-    );
+    workers.push(spawnSiteWorker(i, hub.url));
   }
 }, 180_000);
+
+function spawnSiteWorker(i: number, hubUrl: string): WorkerProcess {
+  return spawnWorker({
+    hubUrl,
+    token: tokens[i],
+    siteDatabaseUrl: siteUrls[i],
+    policy: { site: SITES[i]!.code, allowedTaskKinds: ["train", "evaluate"] },
+    env: { FLIP_SITE_DB_SCHEMA: "public", FLIP_SITE_DATA_DIR: dataDirs[i], FLIP_TFJS_BACKEND: "wasm" },
+  });
+}
 
 /** Waits for a job to end and returns it with the sites its log says dropped out. */
 async function finishedJob(jobId: string, timeoutMs: number) {
@@ -166,5 +171,37 @@ describe("federated training with real site workers", () => {
     const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
     expect(version!.lineage).toMatchObject({ sites: [{ code: "GSTT" }, { code: "UCLH" }], expectedSites: ["GSTT", "KCH", "UCLH"] });
     expect(version!.metrics).toMatchObject({ validation: { sites: 2 } });
+  });
+
+  test("a hub process killed mid-job and started again picks the job up from the database and finishes it", { timeout: 300_000 }, async () => {
+    const db = testDb.db();
+    // From here the only hub is a separate process that the test can kill outright.
+    await Promise.all(workers.splice(0).map(killWorker));
+    await hub.close();
+    const port = await freePort();
+    let hubProcess = await startHubProcess(testDb.url(), port);
+    try {
+      workers.push(...SITES.map((_, i) => spawnSiteWorker(i, hubProcess.url)));
+      const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, title: "Prostate cancer risk, hub restart", approvers } as ApprovedProjectSpec);
+      const job = await createTrainJob(db, researcher, trainJobInput(project, approvers.map((a) => a.siteId), { hyperparameters: { rounds: 3, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" }, participation: { minSites: 3, roundDeadlineSeconds: 120 } }));
+
+      // Kill the hub as soon as the first update is in: the job is mid-flight, with work leased at the sites.
+      await waitFor(async () => ((await db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id))).some((e) => e.type === "update_received") ? true : undefined), "a first update", 120_000);
+      await hubProcess.kill();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      hubProcess = await startHubProcess(testDb.url(), port);
+
+      const { job: finished, dropped } = await finishedJob(job.id, 240_000);
+      expect({ status: finished.status, error: finished.error, dropped }).toEqual({ status: "completed", error: null, dropped: [] });
+      const trained = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id)).orderBy(asc(modelVersions.round));
+      expect(trained.map((v) => [v.round, (v.lineage as { sites: unknown[] }).sites.length])).toEqual([
+        [1, 3],
+        [2, 3],
+        [3, 3],
+      ]);
+    } finally {
+      await Promise.all(workers.splice(0).map(killWorker));
+      await hubProcess.kill();
+    }
   });
 });
