@@ -11,12 +11,18 @@ export const ZArchitectureChoice = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("json"), json: z.unknown() }),
 ]);
 
-export const ZRegisterModelInput = z.object({
-  projectId: z.uuid(),
-  spec: ZModelSpec.safeExtend({ architecture: ZArchitectureChoice }),
-  outcome: ZOutcome,
-  limitations: z.string().trim().max(4000, "Keep the limitations under 4000 characters").default(""),
-});
+const ZWeightFiles = z.record(z.string().min(1).max(200), z.base64()).refine((files) => Object.keys(files).length <= 100, "At most 100 weight files");
+
+export const ZRegisterModelInput = z
+  .object({
+    projectId: z.uuid(),
+    spec: ZModelSpec.safeExtend({ architecture: ZArchitectureChoice }),
+    outcome: ZOutcome,
+    limitations: z.string().trim().max(4000, "Keep the limitations under 4000 characters").default(""),
+    /** With an uploaded model.json: its weight files, so version 1 starts from those weights. */
+    weightFiles: ZWeightFiles.optional(),
+  })
+  .refine((input) => !input.weightFiles || input.spec.architecture.kind === "json", { path: ["weightFiles"], message: "Weight files come with an uploaded model.json, not with a template" });
 export type TRegisterModelInput = z.infer<typeof ZRegisterModelInput>;
 
 /** The 50 MB of a 12 M-parameter float32 model is far under this; base64 adds a third. */
@@ -30,7 +36,7 @@ export const ZImportVersionInput = z.object({
   projectId: z.uuid(),
   modelId: z.uuid(),
   modelJson: z.unknown(),
-  weightFiles: z.record(z.string().min(1).max(200), z.base64()).refine((files) => Object.keys(files).length <= 100, "At most 100 weight files"),
+  weightFiles: ZWeightFiles,
 });
 export type TImportVersionInput = z.infer<typeof ZImportVersionInput>;
 

@@ -8,7 +8,7 @@ import { AppError, isUniqueViolation } from "@/server/errors";
 import { validateUpdate, specOf } from "@/server/aggregation/validate-update";
 import { buildTemplate } from "@/workers/models/templates";
 import { validateArchitecture, type ArchitectureIssue } from "@/workers/models/validate-architecture";
-import { buildModel, readWeights } from "@/workers/models/weights";
+import { buildModel, readWeights, topologyOf } from "@/workers/models/weights";
 import { insertVersion } from "./model-versions";
 import type { TImportVersionInput, TRegisterModelInput } from "./models.schema";
 import { readTfjsUpload } from "./tfjs-files";
@@ -30,18 +30,21 @@ async function initialWeights(architecture: unknown) {
   }
 }
 
-/** Registers a model with a validated architecture and its initial version (v1, freshly initialised weights). */
+/** Registers a model with a validated architecture and its first version: freshly initialised weights, or an uploaded TF.js model's. */
 export async function registerModel(db: Database, actor: Actor, input: TRegisterModelInput) {
   const { architecture: choice, ...spec } = input.spec;
   let architecture: unknown;
   try {
-    architecture = choice.kind === "template" ? buildTemplate(choice.template, spec) : choice.json;
+    // A whole model.json is kept as its topology: the weights manifest describes files, not the model.
+    architecture = choice.kind === "template" ? buildTemplate(choice.template, spec) : topologyOf(choice.json);
   } catch (error) {
     throw AppError.field("BAD_REQUEST", "spec.architecture", error instanceof Error ? error.message : String(error));
   }
   const validation = await validateArchitecture(architecture, spec);
   if (!validation.ok) throw architectureError(validation.issues);
-  const weights = await initialWeights(architecture);
+  // A whole model.json with its weight files starts from those weights; anything else from fresh ones.
+  const imported = choice.kind === "json" && input.weightFiles ? await readUploadedWeights(architecture, { modelJson: choice.json, weightFiles: input.weightFiles }) : null;
+  const weights = imported?.weights ?? (await initialWeights(architecture));
   try {
     return await db.transaction(async (tx) => {
       const [model] = await tx
@@ -61,9 +64,13 @@ export async function registerModel(db: Database, actor: Actor, input: TRegister
         .returning();
       const version = await insertVersion(tx, {
         modelId: model!.id,
-        source: "initial",
+        source: imported ? "import" : "initial",
         weights,
-        lineage: choice.kind === "template" ? { kind: "initial", from: "template", template: choice.template } : { kind: "initial", from: "architecture" },
+        lineage: imported
+          ? { kind: "import", fileNames: imported.fileNames }
+          : choice.kind === "template"
+            ? { kind: "initial", from: "template", template: choice.template }
+            : { kind: "initial", from: "architecture" },
         createdBy: actor.id,
       });
       await tx.insert(modelAliases).values({ modelId: model!.id, alias: "candidate", versionId: version.id, updatedBy: actor.id });
@@ -88,15 +95,15 @@ async function loadModel(db: Database, projectId: string, modelId: string) {
 }
 
 /**
- * Adds an uploaded TF.js model as the model's next version. The uploaded topology is only used to
- * read the weights: they must fit the registered architecture tensor for tensor, and be finite.
+ * Reads uploaded TF.js weights for an architecture: every tensor the architecture has, by name
+ * and shape, and nothing else; every value finite. The uploaded topology is only used to read the
+ * weight files; the registered architecture decides what the weights must be.
  */
-export async function importVersion(db: Database, actor: Actor, input: TImportVersionInput) {
-  const model = await loadModel(db, input.projectId, input.modelId);
-  const files = Object.fromEntries(Object.entries(input.weightFiles).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]));
-  const upload = readTfjsUpload(input.modelJson, files);
-  const expected = await initialWeights(model.architecture);
-  const byName = new Map(upload.tensors.map((t) => [t.name, t]));
+async function readUploadedWeights(architecture: unknown, upload: { modelJson: unknown; weightFiles: Record<string, string> }) {
+  const files = Object.fromEntries(Object.entries(upload.weightFiles).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]));
+  const read = readTfjsUpload(upload.modelJson, files);
+  const expected = await initialWeights(architecture);
+  const byName = new Map(read.tensors.map((t) => [t.name, t]));
   const ordered = expected.map((e) => byName.get(e.name) ?? { name: e.name, shape: [], data: new Float32Array(0) });
   const missing = expected.filter((e) => !byName.has(e.name)).map((e) => e.name);
   if (missing.length || byName.size !== expected.length) {
@@ -104,8 +111,15 @@ export async function importVersion(db: Database, actor: Actor, input: TImportVe
   }
   const check = validateUpdate(ordered, specOf(expected), Number.POSITIVE_INFINITY);
   if (!check.ok) throw AppError.field("BAD_REQUEST", "weightFiles", `The uploaded weights are not usable: ${check.reason}`);
+  return { weights: ordered, fileNames: read.fileNames };
+}
+
+/** Adds an uploaded TF.js model's weights as the model's next version. */
+export async function importVersion(db: Database, actor: Actor, input: TImportVersionInput) {
+  const model = await loadModel(db, input.projectId, input.modelId);
+  const { weights, fileNames } = await readUploadedWeights(model.architecture, input);
   return db.transaction(async (tx) => {
-    const version = await insertVersion(tx, { modelId: model.id, source: "import", weights: ordered, lineage: { kind: "import", fileNames: upload.fileNames }, createdBy: actor.id });
+    const version = await insertVersion(tx, { modelId: model.id, source: "import", weights, lineage: { kind: "import", fileNames }, createdBy: actor.id });
     await recordAudit(tx, { actor: userActor(actor), action: "model.version_imported", subject: `model:${model.id}`, details: { version: version.number, weights: version.weightsSha256 } });
     return version;
   });

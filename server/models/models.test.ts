@@ -60,6 +60,28 @@ describe("registering a model", () => {
   });
 });
 
+describe("registering from a TF.js model", () => {
+  test("a model.json with its weight files starts at version 1 with exactly those weights", async () => {
+    const db = testDb.db();
+    const upload = await tfjsUploadOf(db, project.projectId, project.versionId);
+    const spec = logisticModel("Pretrained");
+    const { model, version } = await caller().models.register({ projectId: project.projectId, ...spec, spec: { ...spec.spec, architecture: { kind: "json", json: upload.modelJson } }, weightFiles: upload.weightFiles });
+    expect(version).toMatchObject({ number: 1, source: "import", lineage: { kind: "import", fileNames: ["group1-shard1of1.bin"] } });
+    expect((await tfjsUploadOf(db, project.projectId, version.id)).weightFiles).toEqual(upload.weightFiles);
+    expect(model.parameterCount).toBe(3);
+
+    const template = logisticModel("Template with weights");
+    await refusedWithoutChange(db, () => caller().models.register({ projectId: project.projectId, ...template, weightFiles: upload.weightFiles }), { code: "BAD_REQUEST" });
+    const nan = Buffer.from(upload.weightFiles["group1-shard1of1.bin"], "base64");
+    nan.writeFloatLE(Number.POSITIVE_INFINITY, 4);
+    const broken = logisticModel("Broken weights");
+    await refusedWithoutChange(db, () => caller().models.register({ projectId: project.projectId, ...broken, spec: { ...broken.spec, architecture: { kind: "json", json: upload.modelJson } }, weightFiles: { "group1-shard1of1.bin": nan.toString("base64") } }), {
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^The uploaded weights are not usable: value 1 of .* is Infinity$/),
+    });
+  });
+});
+
 describe("versions", () => {
   test("an imported TF.js model becomes the next version; weights that do not fit, are non-finite or truncated are refused", async () => {
     const db = testDb.db();

@@ -29,6 +29,9 @@ const ZModelJson = z.strictObject({
   format: z.string().max(64).optional(),
   generatedBy: z.string().max(128).optional(),
   convertedBy: z.string().max(128).nullable().optional(),
+  // Which weight files the topology's weights are in; read (and checked) only when weights are uploaded.
+  weightsManifest: z.array(z.unknown()).max(1000).optional(),
+  userDefinedMetadata: z.record(z.string(), z.unknown()).optional(),
 });
 
 const ZArchitecture = z.union([ZModelJson.transform((m) => m.modelTopology), ZTopology]);

@@ -6,16 +6,7 @@ import { Alert, Button, Card } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 import { FieldErrors } from "../_components/field-errors";
-
-/** File contents as base64 without the data-URL prefix; FileReader avoids building a huge string by hand. */
-function readBase64(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(",") + 1));
-    reader.onerror = () => reject(new Error(`Could not read ${file.name}`));
-    reader.readAsDataURL(file);
-  });
-}
+import { readWeightFiles } from "../_components/read-base64";
 
 const fileInput = "max-w-full text-sm file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm";
 
@@ -50,7 +41,7 @@ export function ImportVersionForm({ projectId, modelId }: { projectId: string; m
     }
     let weightFiles: Record<string, string>;
     try {
-      weightFiles = Object.fromEntries(await Promise.all(weights.map(async (f) => [f.name, await readBase64(f)] as const)));
+      weightFiles = await readWeightFiles(weights);
     } catch (error) {
       return setLocalError(messageOf(error));
     }

@@ -1,6 +1,7 @@
 import { useId, type ChangeEvent } from "react";
 import { SelectField, TextAreaField } from "@/app/_components/ui";
 import type { TemplateId } from "@/workers/models/templates";
+import { readWeightFiles } from "../_components/read-base64";
 import { templatesFor, type ArchitectureDraft, type ModelDraft } from "./model-draft";
 
 const TEMPLATE_LABELS: Record<TemplateId, string> = {
@@ -21,7 +22,13 @@ export function ArchitectureFields({ architecture, inputKind, onChange, errors }
 
   async function readFile(event: ChangeEvent<HTMLInputElement>) {
     const file = event.target.files?.[0];
-    if (file) onChange({ kind: "json", text: await file.text(), fileName: file.name });
+    if (file) onChange({ kind: "json", text: await file.text(), fileName: file.name, weightFiles: null });
+  }
+
+  async function readWeights(event: ChangeEvent<HTMLInputElement>) {
+    if (architecture.kind !== "json") return;
+    const files = event.target.files;
+    onChange({ ...architecture, weightFiles: files?.length ? await readWeightFiles(files) : null });
   }
 
   return (
@@ -33,7 +40,7 @@ export function ArchitectureFields({ architecture, inputKind, onChange, errors }
           Use a built-in template
         </label>
         <label className="flex items-center gap-2 text-sm text-slate-800">
-          <input type="radio" name="architecture-kind" className="h-4 w-4 accent-nhs-blue" checked={architecture.kind === "json"} onChange={() => onChange({ kind: "json", text: "", fileName: null })} />
+          <input type="radio" name="architecture-kind" className="h-4 w-4 accent-nhs-blue" checked={architecture.kind === "json"} onChange={() => onChange({ kind: "json", text: "", fileName: null, weightFiles: null })} />
           Paste or upload TF.js layers JSON
         </label>
       </fieldset>
@@ -54,7 +61,7 @@ export function ArchitectureFields({ architecture, inputKind, onChange, errors }
             className="w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-xs shadow-sm focus:outline-none focus:ring-2 focus:ring-nhs-blue"
             hint="The output of model.toJSON(), or a whole model.json (its modelTopology is used). The input and output layers must match the input and task above."
             value={architecture.text}
-            onChange={(e) => onChange({ kind: "json", text: e.target.value, fileName: null })}
+            onChange={(e) => onChange({ kind: "json", text: e.target.value, fileName: null, weightFiles: null })}
             aria-describedby={errors?.length ? errorsId : undefined}
           />
           <div className="flex flex-col gap-1">
@@ -62,8 +69,19 @@ export function ArchitectureFields({ architecture, inputKind, onChange, errors }
               Or upload a model.json
             </label>
             <input id="architecture-file" type="file" accept=".json,application/json" onChange={readFile} className="max-w-full text-sm file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm" />
-            {architecture.fileName ? <p className="text-xs text-slate-500">Read from {architecture.fileName}. Registering starts from fresh weights; import trained weights as a version afterwards.</p> : null}
+            {architecture.fileName ? <p className="text-xs text-slate-500">Read from {architecture.fileName}.</p> : null}
           </div>
+          {architecture.fileName ? (
+            <div className="flex flex-col gap-1">
+              <label htmlFor="architecture-weights" className="text-sm font-medium text-slate-800">
+                Its weight files (.bin), optional
+              </label>
+              <input id="architecture-weights" type="file" multiple accept=".bin,application/octet-stream" onChange={readWeights} className="max-w-full text-sm file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm" />
+              <p className="text-xs text-slate-500">
+                {architecture.weightFiles ? `Version 1 will start from these weights (${Object.keys(architecture.weightFiles).length} file(s)); each tensor is checked against the architecture.` : "Without them, version 1 starts from freshly initialised weights."}
+              </p>
+            </div>
+          ) : null}
         </>
       )}
       {errors?.length ? (

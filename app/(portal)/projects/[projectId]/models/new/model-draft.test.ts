@@ -59,12 +59,15 @@ describe("toRegisterInput", () => {
   });
 
   it("refuses pasted text that is not JSON, and a template made for the other input kind", () => {
-    expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: "{ layers: ", fileName: null } }).issues["spec.architecture"]).toEqual([
+    expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: "{ layers: ", fileName: null, weightFiles: null } }).issues["spec.architecture"]).toEqual([
       "This is not valid JSON; paste the TF.js layers JSON or the whole model.json",
     ]);
     expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "template", template: "mlp" } }).issues["spec.architecture"]).toEqual(["Choose a template made for this input"]);
-    const pasted = toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: '{"class_name":"Sequential"}', fileName: null } });
+    const pasted = toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: '{"class_name":"Sequential"}', fileName: null, weightFiles: null } });
     expect(pasted.input?.spec.architecture).toEqual({ kind: "json", json: { class_name: "Sequential" } });
+    expect(pasted.input).not.toHaveProperty("weightFiles");
+    const uploaded = toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: '{"modelTopology":{}}', fileName: "model.json", weightFiles: { "w.bin": "AAAA" } } });
+    expect(uploaded.input?.weightFiles).toEqual({ "w.bin": "AAAA" });
   });
 });
 

@@ -25,7 +25,7 @@ export type FeatureDraft = {
   encoding: FeatureEncoding;
 };
 
-export type ArchitectureDraft = { kind: "template"; template: TemplateId } | { kind: "json"; text: string; fileName: string | null };
+export type ArchitectureDraft = { kind: "template"; template: TemplateId } | { kind: "json"; text: string; fileName: string | null; weightFiles: Record<string, string> | null };
 
 export type ModelDraft = {
   name: string;
@@ -137,5 +137,6 @@ export function toRegisterInput(projectId: string, draft: ModelDraft): { input: 
   }
   if (draft.limitations.length > 4000) add(issues, "limitations", "Keep the limitations under 4000 characters");
   if (Object.keys(issues).length > 0 || !parsedSpec.success || !parsedOutcome.success) return { input: null, issues };
-  return { input: { projectId, spec: { ...parsedSpec.data, architecture }, outcome: parsedOutcome.data, limitations: draft.limitations }, issues };
+  const weightFiles = draft.architecture.kind === "json" && draft.architecture.weightFiles ? { weightFiles: draft.architecture.weightFiles } : {};
+  return { input: { projectId, spec: { ...parsedSpec.data, architecture }, outcome: parsedOutcome.data, limitations: draft.limitations, ...weightFiles }, issues };
 }
