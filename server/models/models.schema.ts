@@ -11,7 +11,14 @@ export const ZArchitectureChoice = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("json"), json: z.unknown() }),
 ]);
 
-const ZWeightFiles = z.record(z.string().min(1).max(200), z.base64()).refine((files) => Object.keys(files).length <= 100, "At most 100 weight files");
+/** The 50 M-parameter limit is 200 MB of float32; base64 adds a third on the wire. */
+const MAX_IMPORT_WEIGHT_BYTES = 200 * 1024 * 1024;
+const MAX_BASE64_CHARS = Math.ceil(MAX_IMPORT_WEIGHT_BYTES / 3) * 4;
+
+const ZWeightFiles = z
+  .record(z.string().min(1).max(200), z.base64().max(MAX_BASE64_CHARS))
+  .refine((files) => Object.keys(files).length <= 100, "At most 100 weight files")
+  .refine((files) => Object.values(files).reduce((n, f) => n + f.length, 0) <= MAX_BASE64_CHARS, `The weight files add up to more than ${MAX_IMPORT_WEIGHT_BYTES / 1024 / 1024} MB`);
 
 export const ZRegisterModelInput = z
   .object({
@@ -24,9 +31,6 @@ export const ZRegisterModelInput = z
   })
   .refine((input) => !input.weightFiles || input.spec.architecture.kind === "json", { path: ["weightFiles"], message: "Weight files come with an uploaded model.json, not with a template" });
 export type TRegisterModelInput = z.infer<typeof ZRegisterModelInput>;
-
-/** The 50 MB of a 12 M-parameter float32 model is far under this; base64 adds a third. */
-export const MAX_IMPORT_WEIGHT_BYTES = 200 * 1024 * 1024;
 
 /**
  * An existing TF.js model (model.json + its weight files) as the model's next version. The weight
