@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { buildTemplate } from "@/workers/models/templates";
+import { buildModel, readWeights } from "@/workers/models/weights";
+import { signInAndLand } from "./support/session";
+
+/**
+ * A researcher brings a model trained elsewhere: a TF.js model.json and its weights file. Version
+ * 1 in the registry is those weights, checked tensor by tensor against the architecture.
+ */
+test("the researcher registers a CT model from a TF.js model.json and its weights", async ({ page }) => {
+  const input = { kind: "image" as const, height: 64, width: 64, channels: 1 as const, modality: "CT" as const };
+  const topology = buildTemplate("small_cnn", { task: "binary_classification", input });
+  const model = await buildModel(topology);
+  const weights = readWeights(model);
+  model.dispose();
+  const dir = mkdtempSync(path.join(tmpdir(), "flip-pretrained-"));
+  writeFileSync(path.join(dir, "model.json"), JSON.stringify({ format: "layers-model", modelTopology: topology, weightsManifest: [{ paths: ["weights.bin"], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: "float32" })) }] }));
+  writeFileSync(path.join(dir, "weights.bin"), Buffer.concat(weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))));
+
+  await signInAndLand(page, "researcher@demo.flip");
+  await page.goto("/projects");
+  await page.getByRole("link", { name: "Stroke lesion detection on CT" }).click();
+  await page.getByRole("link", { name: "Register a model" }).click();
+  await page.getByLabel("Model name").fill("Pretrained lesion CNN");
+  await page.getByLabel("Outcome name").fill("Cerebral infarction");
+  await page.getByRole("combobox", { name: "Outcome condition concepts" }).fill("Cerebral infarction");
+  await page.getByRole("button", { name: "Cerebral infarction" }).click();
+  await page.getByRole("radio", { name: "Paste or upload TF.js layers JSON" }).check();
+  await page.getByLabel("Or upload a model.json").setInputFiles(path.join(dir, "model.json"));
+  await page.getByLabel("Its weight files (.bin), optional").setInputFiles(path.join(dir, "weights.bin"));
+  await expect(page.getByText("Version 1 will start from these weights (1 file(s))")).toBeVisible();
+  await page.getByRole("button", { name: "Register model" }).click();
+
+  await expect(page.getByRole("heading", { name: "Pretrained lesion CNN" })).toBeVisible();
+  const v1 = page.getByRole("row").filter({ hasText: "v1" });
+  await expect(v1).toContainText(/import/i);
+});
