@@ -5,9 +5,9 @@
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
-  const [{ getDb }, { ensureLeaseSweeper }] = await Promise.all([import("@/db/client"), import("@/server/tasks/lease-sweeper")]);
+  const [{ getDb }, { ensureBackgroundWork }] = await Promise.all([import("@/db/client"), import("@/server/background-work")]);
   try {
-    ensureLeaseSweeper(await getDb());
+    ensureBackgroundWork(await getDb());
   } catch (error) {
     // The first worker call starts it instead; a portal must still come up to show the outage.
     console.error("[startup] background jobs not started yet:", error instanceof Error ? error.message : error);

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Tx } from "@/db/client";
+import type { DbOrTx, Tx } from "@/db/client";
 import { jobs, jobTasks, models, modelVersions, projectRevisions, siteTasks, type Job, type Model, type ModelVersion } from "@/db/schema";
 import type { AuditActor } from "@/server/audit/audit.service";
 import type { Bundle } from "@/server/projects/projects.schema";
@@ -24,14 +24,14 @@ export async function loadJobContext(tx: Tx, jobId: string, options: { lock?: bo
   return { job: row.job, config: row.job.config as JobConfig, model: row.model, bundle: row.bundle as Bundle, revisionHash: row.revisionHash };
 }
 
-export async function loadVersionById(tx: Tx, versionId: string): Promise<ModelVersion> {
+export async function loadVersionById(tx: DbOrTx, versionId: string): Promise<ModelVersion> {
   const [version] = await tx.select().from(modelVersions).where(eq(modelVersions.id, versionId));
   if (!version) throw new Error(`model version ${versionId} vanished`);
   return version;
 }
 
 /** A stored tensor file, decoded; callers must not mutate the tensors. */
-export async function loadWeights(tx: Tx, sha256: string): Promise<NamedTensor[]> {
+export async function loadWeights(tx: DbOrTx, sha256: string): Promise<NamedTensor[]> {
   return decodeTensors(await readArtifact(tx, sha256)).tensors;
 }
 

@@ -4,7 +4,7 @@ import { jobEvents, jobs, jobTasks, models, modelVersions, roundUpdates, sites, 
 import { AppError } from "@/server/errors";
 import type { EvaluateResult, TrainResult } from "@/workers/protocol/training";
 import type { JobConfig } from "./jobs.schema";
-import { poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
+import { globalValidationOf, poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
 
 const EVENTS_SHOWN = 300;
 
@@ -51,10 +51,7 @@ export async function getJobDetail(db: Database, projectId: string, jobId: strin
   // Validation of the model that came OUT of each round (index = round number; 0 = starting version).
   const validation = new Map<number, { pooled: PooledMetrics | null; perSite: SiteMetrics[] }>();
   for (const { round } of rounds) {
-    const perSite = updatesOf(round.id).map((u) => {
-      const { examples, ...metrics } = (u.result as TrainResult).globalValidation;
-      return { siteCode: u.siteCode, examples, metrics };
-    });
+    const perSite = globalValidationOf(updatesOf(round.id));
     if (perSite.length) validation.set(round.number - 1, { pooled: poolMetrics(perSite), perSite });
   }
   const evaluation = tasks.filter((t) => t.round === 0 && t.status === "done").map((t) => ({ siteCode: t.siteCode, examples: (t.result as EvaluateResult).examples, metrics: (t.result as EvaluateResult).metrics }));

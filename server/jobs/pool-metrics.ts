@@ -1,4 +1,4 @@
-import type { EvaluationMetrics } from "@/workers/protocol/training";
+import type { EvaluationMetrics, TrainResult } from "@/workers/protocol/training";
 
 export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
 
@@ -20,4 +20,12 @@ export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | nu
     pooled[name] = weight === 0 ? null : withValue.reduce((sum, s) => sum + s.metrics[name]! * s.examples, 0) / weight;
   }
   return pooled;
+}
+
+/** What sites measured of a round's incoming model, before training on it, from their updates' results. */
+export function globalValidationOf(updates: readonly { siteCode: string; result: unknown }[]): SiteMetrics[] {
+  return updates.map(({ siteCode, result }) => {
+    const { examples, ...metrics } = (result as TrainResult).globalValidation;
+    return { siteCode, examples, metrics };
+  });
 }

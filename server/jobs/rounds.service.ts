@@ -12,7 +12,7 @@ import type { EvaluateResult, TrainResult } from "@/workers/protocol/training";
 import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type JobContext } from "./job-context";
 import { logJobEvent } from "./job-events";
 import { evaluatePayload, trainPayload } from "./job-payloads";
-import { poolMetrics, type SiteMetrics } from "./pool-metrics";
+import { globalValidationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
 import { discardRoundUpdates, roundSum } from "./round-sums";
 
 type PendingUpdate = { siteId: string; update: readonly NamedTensor[]; weight: number };
@@ -62,14 +62,6 @@ export async function dispatchRound(tx: Tx, ctx: JobContext, round: number, glob
   await tx.update(jobs).set({ currentRound: round }).where(eq(jobs.id, ctx.job.id));
   ctx.job.currentRound = round;
   await logJobEvent(tx, ctx.job.id, "round_started", { round, details: { expected: sitesNow.length, deadlineAt: deadlineAt.toISOString(), globalVersion: globalVersion.number } });
-}
-
-/** The incoming global model as the sites measured it before training: the previous round's model quality. */
-function globalValidationOf(updates: { siteCode: string; result: unknown }[]): SiteMetrics[] {
-  return updates.map(({ siteCode, result }) => {
-    const { examples, ...metrics } = (result as TrainResult).globalValidation;
-    return { siteCode, examples, metrics };
-  });
 }
 
 function stateTensors(state: FedAdamState | null): NamedTensor[] | null {

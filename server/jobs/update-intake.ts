@@ -41,8 +41,8 @@ async function checkUpdate(db: Database, site: SiteRef, input: { taskId: string;
     if (error instanceof TensorCodecError) throw refused(error.message);
     throw error;
   }
-  const globalVersion = await db.transaction((tx) => loadVersionById(tx, row.globalVersionId));
-  const spec = specOf(await db.transaction((tx) => loadWeights(tx, globalVersion.weightsSha256)));
+  const globalVersion = await loadVersionById(db, row.globalVersionId);
+  const spec = specOf(await loadWeights(db, globalVersion.weightsSha256));
   const check = validateUpdate(update, spec, row.normBound);
   if (!check.ok) throw refused(check.reason);
   return { link: row.link, result: result.data as TrainResult, update, spec, norm: check.norm };

@@ -220,18 +220,11 @@ export async function releaseTask(db: Database, site: SiteRef, input: { taskId: 
 
 export async function cancelTask(db: Database, actor: AuditActor, taskId: string) {
   return db.transaction(async (tx) => {
-    const [task] = await tx
-      .update(siteTasks)
-      .set({ status: "cancelled", leaseExpiresAt: null, finishedAt: sql`now()` })
-      .where(and(eq(siteTasks.id, taskId), inArray(siteTasks.status, ["queued", "leased"])))
-      .returning();
-    if (!task) {
-      const [exists] = await tx.select({ status: siteTasks.status }).from(siteTasks).where(eq(siteTasks.id, taskId));
-      if (!exists) throw new AppError("NOT_FOUND", "No task with that id.");
-      throw new AppError("CONFLICT", `This task already ended as ${exists.status}; there is nothing to cancel.`);
-    }
-    await recordAudit(tx, { actor, action: "task.cancelled", subject: subjectOf(task.id), details: { kind: task.kind } });
-    return task;
+    const [task] = await cancelOpenTasks(tx, actor, [taskId], "Cancelled by an admin.");
+    if (task) return task;
+    const [exists] = await tx.select({ status: siteTasks.status }).from(siteTasks).where(eq(siteTasks.id, taskId));
+    if (!exists) throw new AppError("NOT_FOUND", "No task with that id.");
+    throw new AppError("CONFLICT", `This task already ended as ${exists.status}; there is nothing to cancel.`);
   });
 }
 

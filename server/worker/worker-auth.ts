@@ -2,7 +2,7 @@ import type { Database } from "@/db/client";
 import { AppError } from "@/server/errors";
 import { recordProtocolMismatch } from "@/server/site-network/site-health.service";
 import { resolveSiteByToken } from "@/server/site-network/site-tokens.service";
-import { ensureLeaseSweeper } from "@/server/tasks/lease-sweeper";
+import { ensureBackgroundWork } from "@/server/background-work";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/workers/protocol/contract";
 
 /**
@@ -21,6 +21,6 @@ export async function authenticateWorker(db: Database, headers: Headers) {
     await recordProtocolMismatch(db, site, message);
     throw new AppError("PRECONDITION_FAILED", message);
   }
-  ensureLeaseSweeper(db);
+  ensureBackgroundWork(db);
   return site;
 }

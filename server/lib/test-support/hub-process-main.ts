@@ -1,5 +1,5 @@
 import { connectDatabase } from "@/db/client";
-import { ensureLeaseSweeper } from "@/server/tasks/lease-sweeper";
+import { ensureBackgroundWork } from "@/server/background-work";
 import { startHubServer } from "./hub-server";
 
 /**
@@ -10,7 +10,7 @@ async function main() {
   const { db } = connectDatabase(process.env.DATABASE_URL!);
   const hub = await startHubServer(db, Number(process.env.PORT));
   // As instrumentation.ts does for the portal: deadlines are handled from start-up, not first traffic.
-  ensureLeaseSweeper(db);
+  ensureBackgroundWork(db);
   process.stdout.write(`ready ${hub.url}\n`);
 }
 

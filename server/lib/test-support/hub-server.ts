@@ -5,7 +5,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Database } from "@/db/client";
 import { appRouter } from "@/server/root";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
-import { stopLeaseSweeper } from "@/server/tasks/lease-sweeper";
+import { stopBackgroundWork } from "@/server/background-work";
 import { receiveUpdate, serveWeights } from "@/server/worker/binary-routes";
 
 /** Bridges node's request to the fetch-style handlers the Next.js routes use. */
@@ -56,7 +56,7 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
   return {
     url: `http://127.0.0.1:${actual}`,
     close: async () => {
-      stopLeaseSweeper(db);
+      stopBackgroundWork(db);
       await closeTaskNotifier(db);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, inject } from "vitest";
 import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
 import { dropDatabase, ensureDatabase } from "@/db/server";
 import { withDatabase } from "@/db/pg-connection";
-import { stopLeaseSweeper } from "@/server/tasks/lease-sweeper";
+import { stopBackgroundWork } from "@/server/background-work";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 
 export type TestDatabase = { db: Database; url: string; name: string };
@@ -24,7 +24,7 @@ export function useTestDatabase() {
     pool.on("error", () => undefined);
     await migrateDatabase(db);
     const close = async () => {
-      stopLeaseSweeper(db);
+      stopBackgroundWork(db);
       await closeTaskNotifier(db);
       await pool.end();
     };

@@ -1,6 +1,6 @@
 import type { Database } from "@/db/client";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
-import { sweepExpiredTasks } from "./tasks.service";
+import { sweepExpiredTasks } from "@/server/tasks/tasks.service";
 
 const SWEEP_EVERY_MS = Number(process.env.FLIP_LEASE_SWEEP_MS ?? 5_000);
 // Round deadlines and dropouts show on the job page within this.
@@ -22,16 +22,17 @@ function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.T
 }
 
 /**
- * Starts this process's periodic work on first worker traffic: the sweep of expired leases and
- * the job coordinator. Several portal processes may run both against one database; each pass
+ * Starts this process's periodic work (once per database handle): the sweep of expired leases
+ * and the job coordinator. The portal starts it at start-up (instrumentation.ts) and again, as a
+ * no-op, on worker traffic. Several portal processes may run both against one database; each pass
  * is safe to run concurrently (a conditional UPDATE; row locks with SKIP LOCKED).
  */
-export function ensureLeaseSweeper(db: Database): void {
+export function ensureBackgroundWork(db: Database): void {
   if (timers.has(db)) return;
   timers.set(db, [every(SWEEP_EVERY_MS, "lease-sweeper", () => sweepExpiredTasks(db)), every(COORDINATE_EVERY_MS, "job-coordinator", () => advanceJobs(db))]);
 }
 
-export function stopLeaseSweeper(db: Database): void {
+export function stopBackgroundWork(db: Database): void {
   for (const timer of timers.get(db) ?? []) clearInterval(timer);
   timers.delete(db);
 }
