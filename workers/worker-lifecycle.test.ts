@@ -1,36 +1,24 @@
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { siteHealth } from "@/db/schema";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { cancelTask, sweepExpiredTasks } from "@/server/tasks/tasks.service";
 import { ADMIN, makeSiteWithToken, queueInventory, tasksOfSite, waitFor, waitForTask } from "./test-support/hub-fixture";
 import { createOmopFixture, FIXTURE_INVENTORY_AT_5, type OmopFixture } from "./test-support/omop-fixture";
-import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/worker-process";
+import { useWorkerFleet } from "./test-support/worker-fleet";
 
 /** Real worker processes against the real hub router over HTTP: the life of a task at a Trust. */
 const testDb = useTestDatabase();
 const adminUrl = inject("pgAdminUrl");
-let hub: { url: string; close: () => Promise<void> };
 let fast: OmopFixture;
 let slow: OmopFixture;
-const workers: WorkerProcess[] = [];
+const { startWorker } = useWorkerFleet(testDb.db);
 
-function startWorker(token: string, site: string, fixture: OmopFixture, extra: { policy?: Record<string, unknown>; env?: Record<string, string> } = {}) {
-  const worker = spawnWorker({ hubUrl: hub.url, token, siteDatabaseUrl: fixture.url, policy: { site, minCellCount: 5, ...extra.policy }, env: extra.env });
-  workers.push(worker);
-  return worker;
-}
 
 beforeAll(async () => {
-  hub = await startHubServer(testDb.db());
   [fast, slow] = await Promise.all([createOmopFixture(adminUrl), createOmopFixture(adminUrl, { isSlow: true })]);
 });
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map(killWorker));
-});
 afterAll(async () => {
-  await hub?.close();
   await Promise.all([fast?.drop(), slow?.drop()]);
 });
 

@@ -1,34 +1,22 @@
 import { and, eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { auditEvents } from "@/db/schema";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { makeSiteWithToken, queueInventory, tasksOfSite, waitForTask } from "./test-support/hub-fixture";
 import { createOmopFixture, type OmopFixture } from "./test-support/omop-fixture";
-import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/worker-process";
+import { useWorkerFleet } from "./test-support/worker-fleet";
 
 /** Real worker processes stopped by their supervisor (SIGTERM) while a task runs: no task is left leased. */
 const testDb = useTestDatabase();
 const adminUrl = inject("pgAdminUrl");
-let hub: { url: string; close: () => Promise<void> };
 let slow: OmopFixture;
-const workers: WorkerProcess[] = [];
+const { startWorker } = useWorkerFleet(testDb.db);
 
-function startWorker(token: string, site: string, fixture: OmopFixture, extra: { policy?: Record<string, unknown>; env?: Record<string, string> } = {}) {
-  const worker = spawnWorker({ hubUrl: hub.url, token, siteDatabaseUrl: fixture.url, policy: { site, minCellCount: 5, ...extra.policy }, env: extra.env });
-  workers.push(worker);
-  return worker;
-}
 
 beforeAll(async () => {
-  hub = await startHubServer(testDb.db());
   slow = await createOmopFixture(adminUrl, { isSlow: true });
 });
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map(killWorker));
-});
 afterAll(async () => {
-  await hub?.close();
   await slow?.drop();
 });
 
