@@ -10,7 +10,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["{server,db,workers,app}/**/*.test.ts"],
+    include: ["{protocol,server,db,workers,app}/**/*.test.ts"],
     environment: "node",
     globalSetup: ["./server/lib/test-support/global-setup.ts"],
     testTimeout: 30_000,

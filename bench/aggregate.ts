@@ -10,7 +10,7 @@
  */
 import { createRunningSum } from "@/server/aggregation/running-sum";
 import { validateUpdate, type TensorSpec } from "@/server/aggregation/validate-update";
-import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 
 const SITES = 10;
 const PARAMS = Number(process.env.BENCH_PARAMS ?? 10_000_000);

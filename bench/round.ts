@@ -24,9 +24,9 @@ import { createApprovedProject } from "@/server/projects/approved-project";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
 import { createHubClient, type HubClient } from "@/workers/hub-client";
 import { createLogger } from "@/workers/log";
-import type { NamedTensor } from "@/workers/protocol/tensor-codec";
-import { encodeTensors } from "@/workers/protocol/tensor-codec";
-import type { TrainResult } from "@/workers/protocol/training";
+import type { NamedTensor } from "@/protocol/tensor-codec";
+import { encodeTensors } from "@/protocol/tensor-codec";
+import type { TrainResult } from "@/protocol/training";
 import { withBenchHub } from "./lib/bench-database";
 
 const SITES = 10;

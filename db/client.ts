@@ -3,7 +3,6 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import path from "node:path";
 import pg from "pg";
 import * as schema from "./schema";
-import { resolveDatabaseUrl } from "./server";
 
 export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 /** A transaction handle; services that write audit events take one of these. */
@@ -12,8 +11,8 @@ export type DbOrTx = Database | Tx;
 
 const MIGRATIONS_DIR = path.resolve(process.cwd(), "db/migrations");
 
-export function connectDatabase(url: string): { db: Database; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.FLIP_DB_POOL_MAX ?? 10) });
+export function connectDatabase(url: string, options: { poolMax?: number } = {}): { db: Database; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 10 });
   // An idle connection ended by the server (a restart, or shutdown stopping the database first)
   // is replaced on next use; unhandled, node-postgres would crash the process instead.
   pool.on("error", (error) => console.warn(`[db] idle connection closed: ${(error as { code?: string }).code ?? error.message}`));
@@ -22,19 +21,4 @@ export function connectDatabase(url: string): { db: Database; pool: pg.Pool } {
 
 export async function migrateDatabase(db: Database): Promise<void> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-}
-
-const globalForDb = globalThis as unknown as { flipDb?: Promise<Database> };
-
-/** The process-wide database handle, migrated on first use. */
-export function getDb(): Promise<Database> {
-  globalForDb.flipDb ??= (async () => {
-    const { db } = connectDatabase(await resolveDatabaseUrl());
-    await migrateDatabase(db);
-    return db;
-  })().catch((error: unknown) => {
-    globalForDb.flipDb = undefined;
-    throw error;
-  });
-  return globalForDb.flipDb;
 }

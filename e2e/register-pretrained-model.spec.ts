@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { buildTemplate } from "@/workers/models/templates";
-import { buildModel, readWeights } from "@/workers/models/weights";
+import { buildTemplate } from "@/protocol/models/templates";
+import { buildModel, readWeights } from "@/protocol/models/weights";
 import { signInAndLand } from "./support/session";
 
 /**

@@ -5,7 +5,7 @@ import { projects, roleGrants, siteApprovals, type Site } from "@/db/schema";
 import { runCohort } from "@/server/cohorts/cohorts.service";
 import { initialBundle } from "@/server/projects/bundle";
 import { addMember, createProject, reviseBundle, submitProject } from "@/server/projects/projects.service";
-import { ZCohortDefinition } from "@/workers/protocol/cohort-definition";
+import { ZCohortDefinition } from "@/protocol/cohort-definition";
 import type { Viewer } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
 import { FIXTURE_PASSWORD, makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";

@@ -1,5 +1,5 @@
 import "server-only";
-import { getDb } from "@/db/client";
+import { getDb } from "@/server/database/get-db";
 import { clientIp } from "./auth/client-ip";
 import { getViewer } from "./auth/session";
 import type { TRPCContext } from "./trpc";

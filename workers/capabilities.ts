@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { Capabilities } from "./protocol/contract";
+import type { Capabilities } from "@/protocol/contract";
 import { describeErrorSafely, type Logger } from "./log";
 
 /**

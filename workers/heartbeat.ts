@@ -1,4 +1,4 @@
-import type { HeartbeatInput } from "./protocol/contract";
+import type { HeartbeatInput } from "@/protocol/contract";
 import { createBackoff, sleep } from "./backoff";
 import { createCpuMeter, memoryPercent, type CapabilityProbe } from "./capabilities";
 import { retryDelayMs, type HubClient } from "./hub-client";

@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createHubClient, HubError } from "./hub-client";
 import { createLogger } from "./log";
-import { PROTOCOL_HEADER } from "./protocol/contract";
-import { decodeTensors, encodeTensors } from "./protocol/tensor-codec";
-import { decodeTrainResultHeader, LEASE_HEADER, TRAIN_RESULT_HEADER, type TrainResult } from "./protocol/training";
+import { PROTOCOL_HEADER } from "@/protocol/contract";
+import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";
+import { decodeTrainResultHeader, LEASE_HEADER, TRAIN_RESULT_HEADER, type TrainResult } from "@/protocol/training";
 
 /** The binary weight and update calls against a stand-in hub: headers, bodies and how HTTP errors map to HubError kinds. */
 const TASK = "00000000-0000-4000-8000-000000000001";

@@ -13,9 +13,9 @@ import {
   ZProgressResult,
   type FailureCode,
   type HeartbeatInput,
-} from "./protocol/contract";
-import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "./protocol/tensor-codec";
-import { encodeTrainResultHeader, LEASE_HEADER, OCTET_STREAM, TRAIN_RESULT_HEADER, updatePath, weightsPath, type TrainResult } from "./protocol/training";
+} from "@/protocol/contract";
+import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
+import { encodeTrainResultHeader, LEASE_HEADER, OCTET_STREAM, TRAIN_RESULT_HEADER, updatePath, weightsPath, type TrainResult } from "@/protocol/training";
 import type { Logger } from "./log";
 
 /**
@@ -136,7 +136,7 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
 async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
   try {
     const bytes = new Uint8Array(await response.arrayBuffer());
-    // The whole file's hash is the version's content address (workers/protocol/training.ts).
+    // The whole file's hash is the version's content address (protocol/training.ts).
     return { tensors: decodeTensors(bytes).tensors, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     if (error instanceof TensorCodecError) throw new HubError("rejected", `the hub's weights are not a valid tensor file: ${error.message}`);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { PROTOCOL_VERSION } from "./protocol/contract";
+import { PROTOCOL_VERSION } from "@/protocol/contract";
 import { startCapabilityProbe } from "./capabilities";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config";
 import { startHeartbeat } from "./heartbeat";

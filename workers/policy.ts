@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { TaskKind } from "./protocol/contract";
+import type { TaskKind } from "@/protocol/contract";
 
 /**
  * The site's own policy file (FLIP_SITE_POLICY), written by the Trust's data-governance office.

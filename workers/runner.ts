@@ -1,4 +1,4 @@
-import { CLAIM_MAX_WAIT_MS, type LeasedTask } from "./protocol/contract";
+import { CLAIM_MAX_WAIT_MS, type LeasedTask } from "@/protocol/contract";
 import { createBackoff, sleep } from "./backoff";
 import { HubError, retryDelayMs } from "./hub-client";
 import { startTask, type RunningTask, type TaskDeps } from "./task-execution";

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { access, opendir } from "node:fs/promises";
-import type { SelfCheck } from "./protocol/contract";
+import type { SelfCheck } from "@/protocol/contract";
 import { describeErrorSafely } from "./log";
 import type { SiteDb } from "./site-db";
 

@@ -1,4 +1,4 @@
-import type { LeasedTask, TaskKind } from "./protocol/contract";
+import type { LeasedTask, TaskKind } from "@/protocol/contract";
 import { createBackoff, sleep } from "./backoff";
 import { HubError, type HubClient } from "./hub-client";
 import type { Logger } from "./log";

@@ -7,7 +7,7 @@ import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { enqueueTask, sweepExpiredTasks } from "@/server/tasks/tasks.service";
 import { createHubClient, HubError, type HubClient } from "./hub-client";
 import { createLogger } from "./log";
-import type { LeasedTask, SiteInventoryResult } from "./protocol/contract";
+import type { LeasedTask, SiteInventoryResult } from "@/protocol/contract";
 import { ADMIN, makeSiteWithToken, queueInventory, waitFor } from "./test-support/hub-fixture";
 
 /** The protocol under contention, through the worker's own HTTP client against the real hub. */

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/workers/protocol/cohort-definition";
+import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
 
 /** A cohort definition in plain English, for researchers checking their work and approvers reviewing it. */
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
-import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/db/server";
+import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 

@@ -1,5 +1,5 @@
 import { bigserial, index, integer, jsonb, pgTable, real, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import type { Capabilities, SelfCheck } from "@/workers/protocol/contract";
+import type { Capabilities, SelfCheck } from "@/protocol/contract";
 import { id } from "./columns";
 import { sites } from "./sites";
 import { users } from "./users";

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
-import { DEMO_SITES, seedDemo } from "@/db/seed";
-import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/db/server";
+import { DEMO_SITES, seedDemo } from "@/server/cli/demo-seed";
+import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { persistentSecret } from "@/server/cli/local-secrets";
 import { startPortal } from "@/server/cli/portal-process";

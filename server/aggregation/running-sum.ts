@@ -1,4 +1,4 @@
-import { countElements, formatShape, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { countElements, formatShape, type NamedTensor } from "@/protocol/tensor-codec";
 import type { TensorSpec } from "./validate-update";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 import { createRunningSum } from "./running-sum";
 import { applyServerUpdate } from "./strategies";
 import { ZStrategyConfig } from "./strategy.schema";

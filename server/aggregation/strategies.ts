@@ -1,5 +1,5 @@
 import type { StrategyConfig } from "./strategy.schema";
-import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 
 /**
  * Server-side update rules. Sites send DELTAS, update_i = w_i - w_global (not full weights):

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { NamedTensor } from "@/workers/protocol/tensor-codec";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 import { specOf, validateUpdate } from "./validate-update";
 
 function model(conv: number[] = [3, 3, 1, 16]): NamedTensor[] {

@@ -1,4 +1,4 @@
-import { countElements, formatShape, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { countElements, formatShape, type NamedTensor } from "@/protocol/tensor-codec";
 
 /** What the hub expects a site's update to look like: the global model's tensors, in order. */
 export interface TensorSpec {

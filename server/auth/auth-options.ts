@@ -1,6 +1,6 @@
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { getDb } from "@/db/client";
+import { getDb } from "@/server/database/get-db";
 import { AppError } from "@/server/errors";
 import { clientIp } from "./client-ip";
 import { loadViewer } from "./viewer";

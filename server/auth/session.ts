@@ -1,7 +1,7 @@
 import "server-only";
 import { getServerSession } from "next-auth";
 import { cache } from "react";
-import { getDb } from "@/db/client";
+import { getDb } from "@/server/database/get-db";
 import { authOptions } from "./auth-options";
 import type { Viewer } from "./permissions";
 import { loadViewer } from "./viewer";

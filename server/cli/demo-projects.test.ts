@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seedDemo } from "@/db/seed";
+import { seedDemo } from "@/server/cli/demo-seed";
 import { getUserByEmail, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { countUnseenDecisions, getProject, listMyProjects } from "@/server/projects/projects.service";

@@ -1,6 +1,6 @@
 import { eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { DEMO_ACCOUNTS } from "@/db/seed";
+import { DEMO_ACCOUNTS } from "@/server/cli/demo-seed";
 import { projects, roleGrants, sites, users } from "@/db/schema";
 import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
 import { markDecisionsSeen } from "@/server/projects/projects.service";

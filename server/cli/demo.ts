@@ -1,8 +1,8 @@
 import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
-import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/db/seed";
+import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/server/cli/demo-seed";
 import { seedDemoProjects } from "./demo-projects";
-import { resolveAdminUrl, resolveDatabaseUrl } from "@/db/server";
+import { resolveAdminUrl, resolveDatabaseUrl } from "@/server/database/embedded-server";
 import { generateTemporaryPassword } from "@/server/auth/password";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { persistentSecret } from "./local-secrets";

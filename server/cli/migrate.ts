@@ -1,5 +1,5 @@
 import { connectDatabase, migrateDatabase } from "@/db/client";
-import { resolveDatabaseUrl } from "@/db/server";
+import { resolveDatabaseUrl } from "@/server/database/embedded-server";
 import { shutdown } from "@/server/lib/shutdown";
 
 async function main() {

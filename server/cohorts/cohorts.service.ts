@@ -8,8 +8,8 @@ import { AppError } from "@/server/errors";
 import { approvedSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { enqueueTask } from "@/server/tasks/tasks.service";
-import type { CohortDefinition } from "@/workers/protocol/cohort-definition";
-import { SUPPRESSED, type Cell, type CohortCountResult } from "@/workers/protocol/contract";
+import type { CohortDefinition } from "@/protocol/cohort-definition";
+import { SUPPRESSED, type Cell, type CohortCountResult } from "@/protocol/contract";
 import type { TRunCohortInput } from "./cohorts.schema";
 import { hashDefinition } from "./cohort-hash";
 

@@ -4,7 +4,7 @@ import { jobs, jobTasks, models, modelVersions, projectRevisions, siteTasks, typ
 import type { AuditActor } from "@/server/audit/audit.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { readArtifact } from "@/server/artifacts/artifact-store";
-import { decodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { decodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 import type { JobConfig } from "./jobs.schema";
 
 /** Everything round logic needs about a job, loaded once per transaction. */

@@ -2,7 +2,7 @@ import { and, asc, desc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobEvents, jobs, jobTasks, models, modelVersions, roundUpdates, sites, siteTasks, trainingRounds } from "@/db/schema";
 import { AppError } from "@/server/errors";
-import type { EvaluateResult, TrainResult } from "@/workers/protocol/training";
+import type { EvaluateResult, TrainResult } from "@/protocol/training";
 import type { JobConfig } from "./jobs.schema";
 import { globalValidationOf, poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
 

@@ -1,6 +1,6 @@
 import type { Job, Model, ModelVersion } from "@/db/schema";
 import type { Bundle } from "@/server/projects/projects.schema";
-import type { ModelPackage, TrainPayload, EvaluatePayload } from "@/workers/protocol/training";
+import type { ModelPackage, TrainPayload, EvaluatePayload } from "@/protocol/training";
 import type { JobConfig } from "./jobs.schema";
 
 /** What a site needs to rebuild the model: the registered spec and the version's weights address. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ZStrategyConfig } from "@/server/aggregation/strategy.schema";
-import { OPTIMIZERS } from "@/workers/protocol/training";
+import { OPTIMIZERS } from "@/protocol/training";
 
 export const JOB_LIMITS = {
   maxLocalEpochs: 50,

@@ -1,4 +1,4 @@
-import type { EvaluationMetrics, TrainResult } from "@/workers/protocol/training";
+import type { EvaluationMetrics, TrainResult } from "@/protocol/training";
 
 export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
 

@@ -4,7 +4,7 @@ import { artifacts, modelVersions, roundUpdates } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { createRunningSum, type RunningSum } from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
-import { decodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { decodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 
 /**
  * The running weighted sum of each open round in this process, folded as updates commit, so

@@ -8,9 +8,9 @@ import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-
 import { makeTrainingProject, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { completeTask, failTask, leaseNextTask } from "@/server/tasks/tasks.service";
-import { decodeTensors, encodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
-import { encodeTrainResultHeader, type TrainResult } from "@/workers/protocol/training";
-import type { LeasedTask } from "@/workers/protocol/contract";
+import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
+import { encodeTrainResultHeader, type TrainResult } from "@/protocol/training";
+import type { LeasedTask } from "@/protocol/contract";
 import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
 import { cancelJob, createTrainJob } from "./jobs.service";

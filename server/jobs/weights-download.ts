@@ -4,7 +4,7 @@ import { modelVersions } from "@/db/schema";
 import { readArtifact } from "@/server/artifacts/artifact-store";
 import { AppError } from "@/server/errors";
 import { lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
-import { TASK_SCHEMAS } from "@/workers/protocol/contract";
+import { TASK_SCHEMAS } from "@/protocol/contract";
 
 /** The weights a site's train or evaluate task works on, for the holder of the task's live lease only. */
 export async function weightsForTask(db: Database, site: SiteRef, taskId: string, leaseId: string): Promise<{ bytes: Uint8Array; sha256: string }> {

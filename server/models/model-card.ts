@@ -4,8 +4,8 @@ import { jobs, projectRevisions, projects, siteApprovals, sites, users } from "@
 import { latestSiteCount } from "@/server/cohorts/cohorts.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { AppError } from "@/server/errors";
-import type { Outcome } from "@/workers/protocol/training";
-import type { ModelInput } from "@/workers/protocol/model-spec";
+import type { Outcome } from "@/protocol/training";
+import type { ModelInput } from "@/protocol/model-spec";
 import type { Lineage } from "./model-versions";
 import { getModel } from "./models.service";
 import { renderModelCardMarkdown } from "./model-card-markdown";

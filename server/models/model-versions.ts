@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { models, modelVersions, type ModelVersion } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
-import { encodeTensors, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 
 /** Where a version came from: enough to rebuild the model card and to trust (or distrust) it. */
 export type Lineage =

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { TEMPLATE_IDS } from "@/workers/models/templates";
-import { ZModelSpec } from "@/workers/protocol/model-spec";
-import { ZOutcome } from "@/workers/protocol/training";
+import { TEMPLATE_IDS } from "@/protocol/models/templates";
+import { ZModelSpec } from "@/protocol/model-spec";
+import { ZOutcome } from "@/protocol/training";
 
 export const MODEL_ALIASES = ["champion", "candidate"] as const;
 

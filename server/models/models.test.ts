@@ -7,7 +7,7 @@ import { auditFor, callerAs, makeSite, makeUser, refusedWithoutChange, viewerOf 
 import { logisticModel, makeTrainingProject, tfjsUploadOf } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { addMember } from "@/server/projects/projects.service";
-import { buildTemplate } from "@/workers/models/templates";
+import { buildTemplate } from "@/protocol/models/templates";
 import { downloadVersion } from "./model-download";
 import { unzipTfjs } from "./tfjs-files";
 

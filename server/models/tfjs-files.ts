@@ -1,7 +1,7 @@
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { z } from "zod";
 import { AppError } from "@/server/errors";
-import { countElements, formatShape, type NamedTensor } from "@/workers/protocol/tensor-codec";
+import { countElements, formatShape, type NamedTensor } from "@/protocol/tensor-codec";
 
 /**
  * The TF.js layers-model file format (model.json + binary weight shards), as `model.save()`

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { auditEvents, projects, siteTasks } from "@/db/schema";
 import { callerAs, fieldErrorsOfCall, makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { ZCohortDefinition } from "@/workers/protocol/cohort-definition";
+import { ZCohortDefinition } from "@/protocol/cohort-definition";
 import { diffBundles, hashBundle, initialBundle } from "./bundle";
 import { canTransition } from "./project-status";
 import type { Bundle } from "./projects.schema";

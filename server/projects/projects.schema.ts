@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ZCohortDefinition } from "@/workers/protocol/cohort-definition";
+import { ZCohortDefinition } from "@/protocol/cohort-definition";
 import { ZEmail } from "@/server/users/users.schema";
 
 export const JOB_KINDS = ["cohort_count", "train", "evaluate"] as const;

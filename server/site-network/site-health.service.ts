@@ -3,7 +3,7 @@ import type { Database } from "@/db/client";
 import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { enqueueTask, type SiteRef } from "@/server/tasks/tasks.service";
-import type { HeartbeatInput, SiteInventoryResult } from "@/workers/protocol/contract";
+import type { HeartbeatInput, SiteInventoryResult } from "@/protocol/contract";
 
 export const ONLINE_WINDOW_MS = 30_000;
 const SAMPLE_RETENTION = sql`interval '2 hours'`;

@@ -1,5 +1,5 @@
 import { AppError } from "@/server/errors";
-import { SUPPRESSED, TASK_SCHEMAS, type Cell, type TaskKind } from "@/workers/protocol/contract";
+import { SUPPRESSED, TASK_SCHEMAS, type Cell, type TaskKind } from "@/protocol/contract";
 
 /**
  * The hub's second line of defence on what leaves a site: the site suppresses small cells, and

@@ -3,7 +3,7 @@ import type { Database, Tx } from "@/db/client";
 import { siteTasks, type SiteTask } from "@/db/schema";
 import { recordAudit, type AuditActor } from "@/server/audit/audit.service";
 import { AppError } from "@/server/errors";
-import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/workers/protocol/contract";
+import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import { checkResultPolicy } from "./result-policy";
 import { getTaskNotifier, TASK_CHANNEL } from "./task-notifier";
 

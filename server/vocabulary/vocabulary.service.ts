@@ -1,4 +1,4 @@
-import { buildConceptAncestors, CONCEPTS } from "@/workers/site-data/concepts";
+import { buildConceptAncestors, CONCEPTS } from "@/protocol/omop/concepts";
 import type { TConceptSearchInput } from "./vocabulary.schema";
 
 /**

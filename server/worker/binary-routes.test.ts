@@ -5,8 +5,8 @@ import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { leaseNextTask } from "@/server/tasks/tasks.service";
 import { makeSiteWithToken, queueInventory } from "@/workers/test-support/hub-fixture";
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/workers/protocol/contract";
-import { LEASE_HEADER, updatePath, weightsPath } from "@/workers/protocol/training";
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
+import { LEASE_HEADER, updatePath, weightsPath } from "@/protocol/training";
 
 /** The binary worker routes refuse what they must before reading a body or touching a row. */
 const testDb = useTestDatabase();

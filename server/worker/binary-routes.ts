@@ -5,7 +5,7 @@ import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
 import { acceptUpdate } from "@/server/jobs/update-intake";
 import { weightsForTask } from "@/server/jobs/weights-download";
-import { LEASE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/workers/protocol/training";
+import { LEASE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/protocol/training";
 import { authenticateWorker } from "./worker-auth";
 
 const ZLeaseRef = z.object({ taskId: z.uuid(), leaseId: z.uuid() });
@@ -18,7 +18,7 @@ function leaseOf(request: Request, taskId: string) {
 }
 
 /**
- * The two binary worker calls (workers/protocol/training.ts), as plain Request -> Response
+ * The two binary worker calls (protocol/training.ts), as plain Request -> Response
  * functions so the Next.js route handlers and the test hub serve exactly the same code.
  */
 export async function serveWeights(db: Database, request: Request, taskId: string): Promise<Response> {

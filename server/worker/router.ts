@@ -10,12 +10,12 @@ import {
   ZProgressResult,
   ZReleaseInput,
   PROTOCOL_VERSION,
-} from "@/workers/protocol/contract";
+} from "@/protocol/contract";
 import { recordHeartbeat } from "@/server/site-network/site-health.service";
 import { cancelledAmong, claimTask, completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
 import { createTRPCRouter, workerProcedure } from "@/server/trpc";
 
-/** The site worker's side of the protocol (workers/protocol/contract.ts). */
+/** The site worker's side of the protocol (protocol/contract.ts). */
 export const workerRouter = createTRPCRouter({
   heartbeat: workerProcedure
     .input(ZHeartbeatInput)

@@ -3,7 +3,7 @@ import { AppError } from "@/server/errors";
 import { recordProtocolMismatch } from "@/server/site-network/site-health.service";
 import { resolveSiteByToken } from "@/server/site-network/site-tokens.service";
 import { ensureBackgroundWork } from "@/server/background-work";
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/workers/protocol/contract";
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
 
 /**
  * Resolves the calling site from its bearer token (never from the request body) and checks it

@@ -1,5 +1,5 @@
-import { AGE_BANDS, type CohortCountResult } from "../protocol/contract";
-import type { CohortDefinition } from "../protocol/cohort-definition";
+import { AGE_BANDS, type CohortCountResult } from "@/protocol/contract";
+import type { CohortDefinition } from "@/protocol/cohort-definition";
 import { suppress } from "../tasks/suppression";
 import type { CohortRow } from "./compile";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { ZCohortDefinition, type CohortDefinitionInput } from "../protocol/cohort-definition";
+import { ZCohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort-definition";
 import { createLogger } from "../log";
-import { CONCEPT as C } from "../site-data/concepts";
+import { CONCEPT as C } from "@/protocol/omop/concepts";
 import { createSiteDb, type SiteDb } from "../site-db";
 import { all, any, cohort, condition, demographic, drug, has, hasNo, imaging, measurement, procedure, visit, withRule } from "../test-support/cohort-definitions";
 import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";

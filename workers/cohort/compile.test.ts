@@ -1,7 +1,7 @@
 import pg from "pg";
 import { describe, expect, test } from "vitest";
-import { ZCohortDefinition, type CohortDefinitionInput } from "../protocol/cohort-definition";
-import { CONCEPT as C } from "../site-data/concepts";
+import { ZCohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort-definition";
+import { CONCEPT as C } from "@/protocol/omop/concepts";
 import { all, any, cohort, condition, demographic, drug, has, hasNo, imaging, measurement } from "../test-support/cohort-definitions";
 import { compileCohort } from "./compile";
 

@@ -1,5 +1,5 @@
-import type { CohortDefinition } from "../protocol/cohort-definition";
-import { CONCEPT } from "../site-data/concepts";
+import type { CohortDefinition } from "@/protocol/cohort-definition";
+import { CONCEPT } from "@/protocol/omop/concepts";
 import { demographicsPredicate, EVENT_SOURCES, eventConditions, groupPredicate } from "./criteria";
 import { SqlBuilder, type CompileOptions, type SqlQuery } from "./sql-params";
 

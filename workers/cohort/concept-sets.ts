@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { ZConceptSet } from "../protocol/cohort-definition";
+import type { ZConceptSet } from "@/protocol/cohort-definition";
 import type { SqlBuilder } from "./sql-params";
 
 type ConceptSet = z.output<typeof ZConceptSet>;

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import type { CriteriaGroup, EventCriterion, ZDemographics, ZRuleCriterion } from "../protocol/cohort-definition";
-import type { TableName } from "../site-data/ddl";
+import type { CriteriaGroup, EventCriterion, ZDemographics, ZRuleCriterion } from "@/protocol/cohort-definition";
+import type { TableName } from "@/protocol/omop/tables";
 import { addConceptSet } from "./concept-sets";
 import type { SqlBuilder } from "./sql-params";
 

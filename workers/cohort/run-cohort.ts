@@ -1,7 +1,7 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "../protocol/cohort-definition";
+import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
 import type { SiteQuery } from "../site-db";
-import type { TableName } from "../site-data/ddl";
-import { modalityCode, type ModalityCode } from "../tasks/modality";
+import type { TableName } from "@/protocol/omop/tables";
+import { modalityCode, type ModalityCode } from "@/protocol/omop/modality";
 import { countsFromRows, type CohortCounts } from "./breakdowns";
 import { compileCohort, compileCohortMembers, type CohortRow } from "./compile";
 import type { SqlBuilder } from "./sql-params";

@@ -1,5 +1,5 @@
-import type { TableName } from "../site-data/ddl";
-import type { ModalityCode } from "../tasks/modality";
+import type { TableName } from "@/protocol/omop/tables";
+import type { ModalityCode } from "@/protocol/omop/modality";
 
 /**
  * The compiler's only way to put a value into SQL: every value becomes a numbered placeholder

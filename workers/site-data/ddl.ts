@@ -1,4 +1,5 @@
 import pg from "pg";
+import type { TableName } from "@/protocol/omop/tables";
 
 /**
  * OMOP CDM 5.4 tables (names, column order and types as in the OHDSI PostgreSQL DDL) plus the
@@ -106,19 +107,6 @@ export const TABLES: readonly TableDef[] = [
     { primaryKey: "image_occurrence_id", indexes: ["person_id", "modality_concept_id"] },
   ),
 ];
-
-export type TableName =
-  | "person"
-  | "observation_period"
-  | "visit_occurrence"
-  | "condition_occurrence"
-  | "drug_exposure"
-  | "procedure_occurrence"
-  | "measurement"
-  | "cdm_source"
-  | "concept"
-  | "concept_ancestor"
-  | "image_occurrence";
 
 export function tableDef(name: TableName): TableDef {
   const def = TABLES.find((t) => t.name === name);

@@ -1,4 +1,4 @@
-import { CONCEPT } from "./concepts";
+import { CONCEPT } from "@/protocol/omop/concepts";
 import { dicomUid } from "./random";
 import { TableBuffer, type Value } from "./writer";
 

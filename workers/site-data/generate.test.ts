@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { dropDatabase } from "@/db/server";
+import { dropDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
-import { CONCEPT, CONCEPTS } from "./concepts";
+import { CONCEPT, CONCEPTS } from "@/protocol/omop/concepts";
 import { generateSiteData, SiteDataExistsError, type GenerateSummary } from "./generate";
 import { decodeGrayPng, hashFiles, hashTables } from "./test-helpers";
 

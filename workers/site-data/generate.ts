@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { buildConceptAncestors, CONCEPTS } from "./concepts";
-import { constraintSql, createTableSql, qualified, TABLES, type TableName } from "./ddl";
+import { buildConceptAncestors, CONCEPTS } from "@/protocol/omop/concepts";
+import type { TableName } from "@/protocol/omop/tables";
+import { constraintSql, createTableSql, qualified, TABLES } from "./ddl";
 import { EVENT_TABLES, isoDate, REFERENCE_DAY } from "./events";
 import { writeImageFiles } from "./images";
 import { synthesizePopulation } from "./persons";

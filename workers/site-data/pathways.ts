@@ -1,4 +1,4 @@
-import { CONCEPT } from "./concepts";
+import { CONCEPT } from "@/protocol/omop/concepts";
 import { REFERENCE_DAY, type EventWriter } from "./events";
 import { ageOn, clampToObservation, type Patient } from "./patient";
 import type { SiteProfile } from "./profiles";

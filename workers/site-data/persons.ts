@@ -1,4 +1,4 @@
-import { CONCEPT } from "./concepts";
+import { CONCEPT } from "@/protocol/omop/concepts";
 import { EventWriter, isoDate, REFERENCE_DAY } from "./events";
 import { ageOn, type Patient } from "./patient";
 import { prostatePathway, strokePathway } from "./pathways";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CONCEPT } from "./concepts";
+import { CONCEPT } from "@/protocol/omop/concepts";
 import { type EventWriter, REFERENCE_DAY } from "./events";
 import { renderCtHead } from "./images";
 import { synthesizePopulation } from "./persons";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { dropDatabase } from "@/db/server";
+import { dropDatabase } from "@/server/database/embedded-server";
 import { generateSiteData } from "./generate";
 import { provisionSiteDatabase, type ProvisionedSiteDatabase } from "./provision";
 import { withPgClient } from "@/db/pg-connection";

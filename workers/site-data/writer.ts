@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { qualified, tableDef, type TableDef, type TableName } from "./ddl";
+import type { TableName } from "@/protocol/omop/tables";
+import { qualified, tableDef, type TableDef } from "./ddl";
 
 /** Column-oriented row buffers and the bulk loader that sends them to PostgreSQL. */
 

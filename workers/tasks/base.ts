@@ -1,9 +1,9 @@
 import type { z } from "zod";
-import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "../protocol/contract";
+import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import { describeErrorSafely, isPgError, SafeMessageError, type Logger } from "../log";
 import { policyRefusal, type SitePolicy } from "../policy";
 import type { SiteDb } from "../site-db";
-import type { NamedTensor } from "../protocol/tensor-codec";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 
 /**
  * The one base every task handler runs on: the site policy is checked first, then the payload is

@@ -1,4 +1,4 @@
-import type { TaskKind } from "../protocol/contract";
+import type { TaskKind } from "@/protocol/contract";
 import type { TaskHandler } from "./base";
 import { cohortCountTask } from "./cohort-count";
 import { evaluateTask } from "./evaluate";

@@ -1,6 +1,6 @@
 import { suppressionThreshold } from "../policy";
 import type { TaskHandler } from "./base";
-import { modalityCode, STANDARD_MODALITIES } from "./modality";
+import { modalityCode, STANDARD_MODALITIES } from "@/protocol/omop/modality";
 import { suppress } from "./suppression";
 
 /**

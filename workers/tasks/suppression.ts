@@ -1,4 +1,4 @@
-import { SUPPRESSED, type Cell } from "../protocol/contract";
+import { SUPPRESSED, type Cell } from "@/protocol/contract";
 
 /**
  * Small-number suppression, applied at the site before anything leaves it. Zero is suppressed

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { buildTemplate } from "../models/templates";
-import { buildModel, readWeights } from "../models/weights";
+import { buildTemplate } from "@/protocol/models/templates";
+import { buildModel, readWeights } from "@/protocol/models/weights";
 import { ZSitePolicy, type SitePolicy } from "../policy";
-import { decodeTensors, encodeTensors, type NamedTensor } from "../protocol/tensor-codec";
-import type { TrainResult } from "../protocol/training";
+import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
+import type { TrainResult } from "@/protocol/training";
 import { buildOnBestBackend } from "../training/backend";
 import { l2Norm } from "../training/delta";
 import { createTestSite, PROSTATE, quietLog, type TestSite } from "../training/test-site";

@@ -1,4 +1,4 @@
-import type { CohortDefinitionInput, CriteriaGroup, EventCriterion } from "../protocol/cohort-definition";
+import type { CohortDefinitionInput, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
 
 /** Builders that keep cohort definitions in tests short enough to read next to their expected counts. */
 type Entry = EventCriterion;

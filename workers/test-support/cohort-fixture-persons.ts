@@ -1,4 +1,4 @@
-import { CONCEPT as C } from "../site-data/concepts";
+import { CONCEPT as C } from "@/protocol/omop/concepts";
 
 /**
  * The hand-designed patients of the cohort fixture. Every count that workers/cohort tests assert

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { dropDatabase, ensureDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
-import { buildConceptAncestors, CONCEPT, CONCEPTS } from "../site-data/concepts";
+import { buildConceptAncestors, CONCEPT, CONCEPTS } from "@/protocol/omop/concepts";
 import { constraintSql, createTableSql, qualified, TABLES } from "../site-data/ddl";
 import { DICOM_CT, DICOM_DX, FIXTURE_PERSONS, MICROGRAM_PER_LITRE, type FixtureEvent } from "./cohort-fixture-persons";
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { dropDatabase, ensureDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase } from "@/server/database/embedded-server";
 import { withDatabase, withPgClient } from "@/db/pg-connection";
 
 /**

@@ -1,6 +1,6 @@
 import { queryCohortMembers } from "../cohort/run-cohort";
-import type { CohortDefinition } from "../protocol/cohort-definition";
-import type { ModelPackage, Split } from "../protocol/training";
+import type { CohortDefinition } from "@/protocol/cohort-definition";
+import type { ModelPackage, Split } from "@/protocol/training";
 import type { TaskContext } from "../tasks/base";
 import type { Dataset } from "./examples";
 import { imageSelect, loadImages, type ImageRow } from "./images";

@@ -1,4 +1,4 @@
-import type { NamedTensor } from "../protocol/tensor-codec";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 
 /**
  * The update a site uploads: delta = w_local - w_global, tensor for tensor in the global file's

@@ -1,8 +1,8 @@
 import type * as tf from "@tensorflow/tfjs";
-import { validateArchitecture } from "../models/validate-architecture";
-import { buildModel, writeWeights } from "../models/weights";
-import type { NamedTensor } from "../protocol/tensor-codec";
-import type { ModelPackage } from "../protocol/training";
+import { validateArchitecture } from "@/protocol/models/validate-architecture";
+import { buildModel, writeWeights } from "@/protocol/models/weights";
+import type { NamedTensor } from "@/protocol/tensor-codec";
+import type { ModelPackage } from "@/protocol/training";
 import { TaskError, type TaskContext } from "../tasks/base";
 import { buildOnBestBackend } from "./backend";
 

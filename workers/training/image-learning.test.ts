@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { buildTemplate } from "../models/templates";
-import { buildModel } from "../models/weights";
+import { buildTemplate } from "@/protocol/models/templates";
+import { buildModel } from "@/protocol/models/weights";
 import { buildOnBestBackend } from "./backend";
 import { buildDataset } from "./dataset";
 import type { Dataset } from "./examples";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { SqlBuilder } from "../cohort/sql-params";
 import type { Logger } from "../log";
-import type { ModelPackage, Split } from "../protocol/training";
+import type { ModelPackage, Split } from "@/protocol/training";
 import { collectExamples, type Dataset } from "./examples";
 import { decodeGrayPng, type GrayImage } from "./png";
 import { isValidationPerson } from "./split";

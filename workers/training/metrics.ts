@@ -1,4 +1,4 @@
-import type { EvaluationMetrics } from "../protocol/training";
+import type { EvaluationMetrics } from "@/protocol/training";
 
 /**
  * Binary classification metrics from predicted probabilities of the positive class and 0/1

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { SUPPRESSED } from "../protocol/contract";
-import type { EvaluationMetrics } from "../protocol/training";
+import { SUPPRESSED } from "@/protocol/contract";
+import type { EvaluationMetrics } from "@/protocol/training";
 import type { Examples } from "./examples";
 import { computeMetrics, NULL_METRICS } from "./metrics";
 

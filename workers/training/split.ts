@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Split } from "../protocol/training";
+import type { Split } from "@/protocol/training";
 
 /**
  * The held-out split, decided per PERSON from the job's seed alone: the same person is in the

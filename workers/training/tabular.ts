@@ -1,7 +1,7 @@
 import { addConceptSet } from "../cohort/concept-sets";
 import type { SqlBuilder } from "../cohort/sql-params";
-import type { TabularFeature } from "../protocol/model-spec";
-import type { Outcome, Split } from "../protocol/training";
+import type { TabularFeature } from "@/protocol/model-spec";
+import type { Outcome, Split } from "@/protocol/training";
 import { collectExamples, type Dataset } from "./examples";
 import { isValidationPerson } from "./split";
 

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { buildTemplate } from "../models/templates";
-import { buildModel, readWeights, writeWeights } from "../models/weights";
-import type { NamedTensor } from "../protocol/tensor-codec";
+import { buildTemplate } from "@/protocol/models/templates";
+import { buildModel, readWeights, writeWeights } from "@/protocol/models/weights";
+import type { NamedTensor } from "@/protocol/tensor-codec";
 import { buildOnBestBackend } from "./backend";
 import { buildDataset } from "./dataset";
 import { l2Norm, subtractWeights } from "./delta";

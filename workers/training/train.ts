@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import type { NamedTensor } from "../protocol/tensor-codec";
-import type { TrainPayload } from "../protocol/training";
+import type { NamedTensor } from "@/protocol/tensor-codec";
+import type { TrainPayload } from "@/protocol/training";
 import { TaskAbortedError } from "../site-db";
 import { createRng, hashSeed } from "../site-data/random";
-import { readWeights } from "../models/weights";
+import { readWeights } from "@/protocol/models/weights";
 import type { Examples } from "./examples";
 import { proximalPenalty } from "./fedprox";
 import { positiveProbability } from "./predict";

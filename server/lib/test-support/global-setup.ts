@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { defaultEmbeddedOptions, startEmbeddedServer } from "@/db/server";
+import { defaultEmbeddedOptions, startEmbeddedServer } from "@/server/database/embedded-server";
 import path from "node:path";
 
 /**

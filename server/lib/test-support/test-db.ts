@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, inject } from "vitest";
 import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
-import { dropDatabase, ensureDatabase } from "@/db/server";
+import { dropDatabase, ensureDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { stopBackgroundWork } from "@/server/background-work";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";

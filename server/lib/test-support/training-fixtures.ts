@@ -4,7 +4,7 @@ import type { TTrainJobInput } from "@/server/jobs/jobs.schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { loadVersion } from "@/server/models/models.service";
 import { createApprovedProject } from "@/server/projects/approved-project";
-import { decodeTensors } from "@/workers/protocol/tensor-codec";
+import { decodeTensors } from "@/protocol/tensor-codec";
 
 let unique = 0;
 

@@ -1,4 +1,4 @@
-import type { Cell } from "@/workers/protocol/contract";
+import type { Cell } from "@/protocol/contract";
 
 /** A count from a site; a suppressed one reads "< threshold" because it may be anything from 0 up. */
 export function CellValue({ cell, threshold }: { cell: Cell; threshold: number }) {

@@ -6,7 +6,7 @@ import { RelativeTime } from "@/app/_components/relative-time";
 import { Alert, Button, Card, EmptyState } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
-import type { Cell } from "@/workers/protocol/contract";
+import type { Cell } from "@/protocol/contract";
 import { formatCount } from "../site-format";
 import type { SiteDetail } from "../site-network-types";
 

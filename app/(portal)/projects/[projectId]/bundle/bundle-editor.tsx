@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo, useState } from "react";
-import { ZCohortDefinition, type CohortDefinition } from "@/workers/protocol/cohort-definition";
+import { ZCohortDefinition, type CohortDefinition } from "@/protocol/cohort-definition";
 import { Alert, Button, Card } from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";

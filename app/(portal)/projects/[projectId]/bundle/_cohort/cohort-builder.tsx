@@ -1,6 +1,6 @@
 "use client";
 
-import type { CohortDefinition } from "@/workers/protocol/cohort-definition";
+import type { CohortDefinition } from "@/protocol/cohort-definition";
 import { Card } from "@/app/_components/ui";
 import { DemographicsEditor } from "./demographics-editor";
 import { EntryEventEditor } from "./entry-event-editor";

@@ -1,4 +1,4 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/workers/protocol/cohort-definition";
+import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
 
 export type GroupItem = CriteriaGroup["items"][number];
 export type RuleCriterion = Extract<GroupItem, { kind: "criterion" }>;

@@ -1,6 +1,6 @@
 "use client";
 
-import { SEXES } from "@/workers/protocol/cohort-definition";
+import { SEXES } from "@/protocol/cohort-definition";
 import { idFor, type Demographics, type Path } from "./cohort-draft";
 import { InlineIssues } from "./issues";
 import { NumberInput } from "./number-input";

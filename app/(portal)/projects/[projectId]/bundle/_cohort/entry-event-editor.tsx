@@ -1,6 +1,6 @@
 "use client";
 
-import type { EventCriterion } from "@/workers/protocol/cohort-definition";
+import type { EventCriterion } from "@/protocol/cohort-definition";
 import { EventFields } from "./event-fields";
 
 /** The first qualifying event per person sets their index date. */

@@ -1,6 +1,6 @@
 "use client";
 
-import { MODALITIES, type EventCriterion } from "@/workers/protocol/cohort-definition";
+import { MODALITIES, type EventCriterion } from "@/protocol/cohort-definition";
 import { ConceptSetPicker } from "./concept-set-picker";
 import { EVENT_TYPES, emptyEvent, idFor, type EventType, type Path } from "./cohort-draft";
 import { MeasurementValueEditor } from "./measurement-value-editor";

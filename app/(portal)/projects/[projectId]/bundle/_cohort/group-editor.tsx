@@ -1,6 +1,6 @@
 "use client";
 
-import { COHORT_LIMITS, type CriteriaGroup } from "@/workers/protocol/cohort-definition";
+import { COHORT_LIMITS, type CriteriaGroup } from "@/protocol/cohort-definition";
 import { Button } from "@/app/_components/ui";
 import { emptyCriterion, emptyGroup, idFor, replaceAt, type GroupItem, type Path } from "./cohort-draft";
 import { CriterionEditor } from "./criterion-editor";

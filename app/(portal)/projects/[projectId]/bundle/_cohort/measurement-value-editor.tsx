@@ -1,6 +1,6 @@
 "use client";
 
-import type { ZValueRange } from "@/workers/protocol/cohort-definition";
+import type { ZValueRange } from "@/protocol/cohort-definition";
 import type { z } from "zod";
 import { idFor, type Path } from "./cohort-draft";
 import { InlineIssues } from "./issues";

@@ -1,6 +1,6 @@
 "use client";
 
-import { COHORT_LIMITS } from "@/workers/protocol/cohort-definition";
+import { COHORT_LIMITS } from "@/protocol/cohort-definition";
 import { Button } from "@/app/_components/ui";
 import { emptyRule, idFor, moveItem, replaceAt, type InclusionRule } from "./cohort-draft";
 import { GroupEditor } from "./group-editor";

@@ -1,7 +1,7 @@
 "use client";
 
 import { GroupedBarChart, type ChartRow, type ChartSeries } from "@/app/_components/charts/grouped-bar-chart";
-import type { Cell } from "@/workers/protocol/contract";
+import type { Cell } from "@/protocol/contract";
 import type { CohortRunResult } from "../../../_components/types";
 
 const SEX_LABELS: Record<string, string> = { male: "Male", female: "Female", other: "Other / unknown" };

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { Card } from "@/app/_components/ui";
-import type { ModelInput } from "@/workers/protocol/model-spec";
-import type { Outcome } from "@/workers/protocol/training";
+import type { ModelInput } from "@/protocol/model-spec";
+import type { Outcome } from "@/protocol/training";
 import { describeInput, TASK_LABELS } from "../_components/format";
 import type { ModelDetail } from "../_components/types";
 

@@ -1,4 +1,4 @@
-import type { ModelInput } from "@/workers/protocol/model-spec";
+import type { ModelInput } from "@/protocol/model-spec";
 import type { VersionMetrics } from "./types";
 
 export const METRICS = [

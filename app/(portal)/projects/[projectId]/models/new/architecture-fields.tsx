@@ -1,6 +1,6 @@
 import { useId, type ChangeEvent } from "react";
 import { SelectField, TextAreaField } from "@/app/_components/ui";
-import type { TemplateId } from "@/workers/models/templates";
+import type { TemplateId } from "@/protocol/models/templates";
 import { readWeightFiles } from "../_components/read-base64";
 import { templatesFor, type ArchitectureDraft, type ModelDraft } from "./model-draft";
 

@@ -1,5 +1,5 @@
 import { SelectField, TextField } from "@/app/_components/ui";
-import { MODEL_SPEC_LIMITS, MODEL_TASKS } from "@/workers/protocol/model-spec";
+import { MODEL_SPEC_LIMITS, MODEL_TASKS } from "@/protocol/model-spec";
 import { TASK_LABELS } from "../_components/format";
 import type { Issues, ModelDraft } from "./model-draft";
 import { NumberField } from "./number-field";

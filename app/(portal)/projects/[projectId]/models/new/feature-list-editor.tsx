@@ -1,5 +1,5 @@
 import { Button } from "@/app/_components/ui";
-import { MODEL_SPEC_LIMITS } from "@/workers/protocol/model-spec";
+import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import { FeatureRow } from "./feature-row";
 import { FieldErrors } from "../_components/field-errors";
 import { newFeature, type FeatureDraft, type Issues } from "./model-draft";

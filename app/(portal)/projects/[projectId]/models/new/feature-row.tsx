@@ -1,5 +1,5 @@
 import { Button, SelectField, TextField } from "@/app/_components/ui";
-import type { FeatureEncoding } from "@/workers/protocol/model-spec";
+import type { FeatureEncoding } from "@/protocol/model-spec";
 import { FeatureSourceFields } from "./feature-source-fields";
 import { encodingsFor, type FeatureDraft, type FeatureSource, type Issues } from "./model-draft";
 

@@ -1,5 +1,5 @@
 import { SelectField } from "@/app/_components/ui";
-import { MODEL_SPEC_LIMITS } from "@/workers/protocol/model-spec";
+import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import { ConceptSearch } from "../../../_components/concept-search";
 import { ConceptTag } from "../_components/concept-tag";
 import { FieldErrors } from "../_components/field-errors";

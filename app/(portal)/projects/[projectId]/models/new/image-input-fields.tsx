@@ -1,6 +1,6 @@
 import { SelectField } from "@/app/_components/ui";
-import { MODALITIES } from "@/workers/protocol/cohort-definition";
-import { MODEL_SPEC_LIMITS } from "@/workers/protocol/model-spec";
+import { MODALITIES } from "@/protocol/cohort-definition";
+import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import type { Issues, ModelDraft } from "./model-draft";
 import { NumberField } from "./number-field";
 

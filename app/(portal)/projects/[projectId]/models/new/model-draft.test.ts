@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FEATURE_ENCODINGS, ZTabularInput } from "@/workers/protocol/model-spec";
+import { FEATURE_ENCODINGS, ZTabularInput } from "@/protocol/model-spec";
 import { emptyDraft, encodingsFor, newFeature, templatesFor, toRegisterInput, type FeatureDraft, type ModelDraft } from "./model-draft";
 
 const PROJECT = "00000000-0000-4000-8000-000000000001";

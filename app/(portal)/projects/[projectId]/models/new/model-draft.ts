@@ -1,8 +1,8 @@
 import type { TRegisterModelInput } from "@/server/models/models.schema";
-import { TEMPLATE_INPUT_KIND, type TemplateId } from "@/workers/models/templates";
-import type { MODALITIES } from "@/workers/protocol/cohort-definition";
-import { ZModelSpec, type FeatureEncoding, type MODEL_TASKS, type TabularFeature } from "@/workers/protocol/model-spec";
-import { ZOutcome } from "@/workers/protocol/training";
+import { TEMPLATE_INPUT_KIND, type TemplateId } from "@/protocol/models/templates";
+import type { MODALITIES } from "@/protocol/cohort-definition";
+import { ZModelSpec, type FeatureEncoding, type MODEL_TASKS, type TabularFeature } from "@/protocol/model-spec";
+import { ZOutcome } from "@/protocol/training";
 import type { ConceptPick } from "../../../_components/concept-search";
 
 /**

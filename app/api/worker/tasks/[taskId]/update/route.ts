@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import { getDb } from "@/server/database/get-db";
 import { receiveUpdate } from "@/server/worker/binary-routes";
 
 /** A site uploads its model update (a FLIP tensor file) with its train result; this completes the train task. */

@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import { getDb } from "@/server/database/get-db";
 import { serveWeights } from "@/server/worker/binary-routes";
 
 /** A site downloads the global model of its leased train/evaluate task as a FLIP tensor file. */

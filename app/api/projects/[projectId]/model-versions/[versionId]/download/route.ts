@@ -1,4 +1,4 @@
-import { getDb } from "@/db/client";
+import { getDb } from "@/server/database/get-db";
 import { getViewer } from "@/server/auth/session";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";

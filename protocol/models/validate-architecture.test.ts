@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ModelSpec } from "../protocol/model-spec";
+import type { ModelSpec } from "../model-spec";
 import { validateArchitecture } from "./validate-architecture";
 
 type Spec = Pick<ModelSpec, "task" | "classes" | "input">;

@@ -1,6 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Database } from "./client";
-import { roleGrants, sites, users, type Role } from "./schema";
+import type { Database } from "@/db/client";
+import { roleGrants, sites, users, type Role } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { hashPassword } from "@/server/auth/password";
 

@@ -1,5 +1,5 @@
-import { MODALITIES } from "../protocol/cohort-definition";
-import { CONCEPT } from "../site-data/concepts";
+import { MODALITIES } from "../cohort-definition";
+import { CONCEPT } from "./concepts";
 
 /**
  * The one mapping from an image's `modality_concept_id` to a modality code, shared by the site

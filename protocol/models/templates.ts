@@ -1,4 +1,4 @@
-import { expectedInputShape, type ModelSpec } from "../protocol/model-spec";
+import { expectedInputShape, type ModelSpec } from "../model-spec";
 
 /**
  * Built-in architectures as plain TF.js layers JSON (what `model.toJSON()` produces, minus the

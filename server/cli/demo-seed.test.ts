@@ -6,8 +6,8 @@ import { signInWithPassword } from "@/server/auth/sign-in.service";
 import { verifyPassword } from "@/server/auth/password";
 import { getUserByEmail, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { roleGrants, sites, users } from "./schema";
-import { isSeeded, seedDemo } from "./seed";
+import { roleGrants, sites, users } from "@/db/schema";
+import { isSeeded, seedDemo } from "./demo-seed";
 
 const testDb = useTestDatabase();
 const DEMO_PASSWORD = "demo-password-1";

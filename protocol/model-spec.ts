@@ -5,7 +5,7 @@ import { MODALITIES } from "./cohort-definition";
  * A model specification as registered in a project: what the model predicts, what it reads and
  * its architecture. One schema shared by the browser form, the hub and the site worker. The
  * architecture stays `unknown` here because checking it needs TF.js (see
- * `workers/models/validate-architecture.ts`), which the browser form should not have to load.
+ * `protocol/models/validate-architecture.ts`), which the browser form should not have to load.
  */
 export const MODEL_SPEC_LIMITS = {
   minClasses: 3,

@@ -1,0 +1,20 @@
+/**
+ * The OMOP CDM (and MI-CDM imaging) tables the platform reads at a site. The site worker's SQL and
+ * the demo generator's DDL both name tables only through this type, so a table the worker queries is
+ * one the generator creates.
+ */
+export const OMOP_TABLES = [
+  "person",
+  "observation_period",
+  "visit_occurrence",
+  "condition_occurrence",
+  "drug_exposure",
+  "procedure_occurrence",
+  "measurement",
+  "cdm_source",
+  "concept",
+  "concept_ancestor",
+  "image_occurrence",
+] as const;
+
+export type TableName = (typeof OMOP_TABLES)[number];

@@ -1,0 +1,17 @@
+import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
+import { resolveDatabaseUrl } from "./embedded-server";
+
+const globalForDb = globalThis as unknown as { flipDb?: Promise<Database> };
+
+/** The process-wide database handle, migrated on first use. */
+export function getDb(): Promise<Database> {
+  globalForDb.flipDb ??= (async () => {
+    const { db } = connectDatabase(await resolveDatabaseUrl(), { poolMax: Number(process.env.FLIP_DB_POOL_MAX ?? 10) });
+    await migrateDatabase(db);
+    return db;
+  })().catch((error: unknown) => {
+    globalForDb.flipDb = undefined;
+    throw error;
+  });
+  return globalForDb.flipDb;
+}
