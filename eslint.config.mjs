@@ -22,11 +22,25 @@ export default tseslint.config(
     // Client code reaches the server only through tRPC; it may import server modules for types alone,
     // except `*.schema` modules, which hold zod only so forms check exactly what the server will (CONVENTIONS 6).
     files: ["app/**/*.ts", "app/**/*.tsx"],
-    ignores: ["app/**/layout.tsx", "app/**/page.tsx", "app/**/route.ts", "app/_components/app-shell.tsx", "app/_components/navigation.ts"],
+    ignores: [
+      "app/**/layout.tsx",
+      "app/**/page.tsx",
+      "app/**/route.ts",
+      "app/_components/app-shell.tsx",
+      "app/_components/navigation.ts",
+    ],
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",
-        { patterns: [{ regex: "^@/(db|server)/(?!.*\\.schema$)", allowTypeImports: true, message: "Client components may import server code as types only." }] },
+        {
+          patterns: [
+            {
+              regex: "^@/(db|server)/(?!.*\\.schema$)",
+              allowTypeImports: true,
+              message: "Client components may import server code as types only.",
+            },
+          ],
+        },
       ],
     },
   },

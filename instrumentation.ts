@@ -5,7 +5,10 @@
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
-  const [{ getDb }, { ensureBackgroundWork }] = await Promise.all([import("@/server/database/get-db"), import("@/server/background-work")]);
+  const [{ getDb }, { ensureBackgroundWork }] = await Promise.all([
+    import("@/server/database/get-db"),
+    import("@/server/background-work"),
+  ]);
   try {
     ensureBackgroundWork(await getDb());
   } catch (error) {

@@ -106,14 +106,19 @@ function main(): void {
   });
 
   const rate = (ms: number) => megabytes / (ms / 1000);
-  const line = (label: string, ms: number) => console.log(`${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${rate(ms).toFixed(0).padStart(6)} MB/s`);
-  console.log(`bench:aggregate  ${SITES} sites x ${PARAMS.toLocaleString("en-GB")} float32 params = ${megabytes.toFixed(0)} MB of updates, best of ${REPEATS}`);
+  const line = (label: string, ms: number) =>
+    console.log(`${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${rate(ms).toFixed(0).padStart(6)} MB/s`);
+  console.log(
+    `bench:aggregate  ${SITES} sites x ${PARAMS.toLocaleString("en-GB")} float32 params = ${megabytes.toFixed(0)} MB of updates, best of ${REPEATS}`,
+  );
   console.log(`node ${process.version}, updates generated in ${(generateMs / 1000).toFixed(1)} s (not timed)`);
   line("plain Float32Array multiply-add (reference)", plainMs);
   line("running sum fold (Float64 accumulators)", foldMs);
   line("validation (shapes, finite, L2 norm)", validateMs);
   line("validation + running sum fold", bothMs);
-  console.log(`ratio fold / plain:                 ${(rate(foldMs) / rate(plainMs)).toFixed(2)} (1.00 = as fast as the plain loop)`);
+  console.log(
+    `ratio fold / plain:                 ${(rate(foldMs) / rate(plainMs)).toFixed(2)} (1.00 = as fast as the plain loop)`,
+  );
   console.log(`ratio validate+fold / plain:        ${(rate(bothMs) / rate(plainMs)).toFixed(2)}`);
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   if (Number.isNaN(sink)) console.log("(unreachable)");

@@ -31,13 +31,23 @@ async function setUpSites(db: Database, hubUrl: string): Promise<Site[]> {
   const log = createLogger({}, { minLevel: "error" });
   return Promise.all(
     rows.map(async (row) => {
-      const { token } = await issueSiteToken(db, { type: "system", label: "bench" }, { siteId: row.id, graceSeconds: 0 });
+      const { token } = await issueSiteToken(
+        db,
+        { type: "system", label: "bench" },
+        { siteId: row.id, graceSeconds: 0 },
+      );
       return { id: row.id, code: row.code, client: createHubClient({ trpcUrl: `${hubUrl}/api/trpc`, token, log }) };
     }),
   );
 }
 
-async function runWorkload(db: Database, fleet: Site[], mode: "long-poll" | "poll", tasks: number, gapMs: [number, number]) {
+async function runWorkload(
+  db: Database,
+  fleet: Site[],
+  mode: "long-poll" | "poll",
+  tasks: number,
+  gapMs: [number, number],
+) {
   const enqueuedAt = new Map<string, number>();
   const latencies: number[] = [];
   let isRunning = true;
@@ -63,7 +73,13 @@ async function runWorkload(db: Database, fleet: Site[], mode: "long-poll" | "pol
     const site = fleet[Math.floor(Math.random() * fleet.length)]!;
     const startedAt = performance.now();
     const task = await db.transaction((tx) =>
-      enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: { type: "system", label: "bench" } }),
+      enqueueTask(tx, {
+        siteId: site.id,
+        siteCode: site.code,
+        kind: "site_inventory",
+        payload: {},
+        actor: { type: "system", label: "bench" },
+      }),
     );
     enqueuedAt.set(task.id, startedAt);
     await new Promise((r) => setTimeout(r, gapMs[0] + Math.random() * (gapMs[1] - gapMs[0])));
@@ -74,7 +90,14 @@ async function runWorkload(db: Database, fleet: Site[], mode: "long-poll" | "pol
   stop.abort();
   await Promise.allSettled(running);
   const sorted = latencies.sort((a, b) => a - b);
-  return { mode, tasks, completed: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
+  return {
+    mode,
+    tasks,
+    completed: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+  };
 }
 
 async function main() {
@@ -88,7 +111,9 @@ async function main() {
     console.log("mode                         tasks        p50          p95          p99");
     for (const r of [longPoll, polling]) {
       const label = r.mode === "long-poll" ? "long-poll (LISTEN/NOTIFY)" : `polling every ${POLL_INTERVAL_MS / 1000} s`;
-      console.log(`${label.padEnd(26)} ${String(r.completed).padStart(5)}/${r.tasks} ${ms(r.p50)} ${ms(r.p95)} ${ms(r.p99)}`);
+      console.log(
+        `${label.padEnd(26)} ${String(r.completed).padStart(5)}/${r.tasks} ${ms(r.p50)} ${ms(r.p95)} ${ms(r.p99)}`,
+      );
     }
     console.log("");
     console.log(`p50 ratio polling / long-poll: ${(polling.p50 / longPoll.p50).toFixed(1)}x`);

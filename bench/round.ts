@@ -60,23 +60,46 @@ type BenchSite = { id: string; code: string; client: HubClient };
 const trainingMs = new Map<number, number[]>();
 
 async function setUp(db: Database, hubUrl: string) {
-  const rows = await db.insert(sites).values(Array.from({ length: SITES }, (_, i) => ({ code: `R${i}`, name: `Round Trust ${i}`, region: "Bench" }))).returning();
+  const rows = await db
+    .insert(sites)
+    .values(Array.from({ length: SITES }, (_, i) => ({ code: `R${i}`, name: `Round Trust ${i}`, region: "Bench" })))
+    .returning();
   const log = createLogger({}, { minLevel: "error" });
   const fleet: BenchSite[] = [];
   const approvers: { approver: Viewer; siteId: string }[] = [];
   for (const row of rows) {
     const { token } = await issueSiteToken(db, { type: "system", label: "bench" }, { siteId: row.id, graceSeconds: 0 });
     fleet.push({ id: row.id, code: row.code, client: createHubClient({ trpcUrl: `${hubUrl}/api/trpc`, token, log }) });
-    approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: row.id }])).id), siteId: row.id });
+    approvers.push({
+      approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: row.id }])).id),
+      siteId: row.id,
+    });
   }
   const researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
-  const features = Array.from({ length: FEATURES }, (_, i) => ({ name: `f${i}`, from: { source: "demographic" as const, field: "age_at_index" as const }, encoding: "raw" as const }));
+  const features = Array.from({ length: FEATURES }, (_, i) => ({
+    name: `f${i}`,
+    from: { source: "demographic" as const, field: "age_at_index" as const },
+    encoding: "raw" as const,
+  }));
   const project = await createApprovedProject(db, researcher, {
     title: "Round benchmark",
     purpose: "Measure the hub's per-round overhead with ten sites.",
-    cohort: { version: 1, entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] }, inclusionRules: [] },
+    cohort: {
+      version: 1,
+      entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] },
+      inclusionRules: [],
+    },
     approvers,
-    model: { spec: { name: "Bench MLP", task: "binary_classification", input: { kind: "tabular", features }, architecture: { kind: "json", json: ARCHITECTURE } }, outcome: { name: "Outcome", conceptIds: [443454], includeDescendants: true }, limitations: "" },
+    model: {
+      spec: {
+        name: "Bench MLP",
+        task: "binary_classification",
+        input: { kind: "tabular", features },
+        architecture: { kind: "json", json: ARCHITECTURE },
+      },
+      outcome: { name: "Outcome", conceptIds: [443454], includeDescendants: true },
+      limitations: "",
+    },
   });
   return { fleet, researcher, project };
 }
@@ -89,7 +112,10 @@ async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
     const lease = { taskId: task.taskId, leaseId: task.leaseId };
     const { tensors } = await site.client.downloadWeights(lease, stop);
     if (task.kind === "evaluate") {
-      await site.client.complete({ ...lease, result: { threshold: 10, examples: 25, metrics: RESULT.localValidation, backend: "bench" } });
+      await site.client.complete({
+        ...lease,
+        result: { threshold: 10, examples: 25, metrics: RESULT.localValidation, backend: "bench" },
+      });
       continue;
     }
     const round = (task.payload as { round: number }).round;
@@ -117,7 +143,11 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
   const once = async () => {
     const started = performance.now();
     await Promise.all(Array.from({ length: SITES }, () => fetch(url).then((r) => r.arrayBuffer())));
-    await Promise.all(Array.from({ length: SITES }, () => fetch(url, { method: "POST", body: file as Uint8Array<ArrayBuffer> }).then((r) => r.text())));
+    await Promise.all(
+      Array.from({ length: SITES }, () =>
+        fetch(url, { method: "POST", body: file as Uint8Array<ArrayBuffer> }).then((r) => r.text()),
+      ),
+    );
     return performance.now() - started;
   };
   await once();
@@ -129,17 +159,23 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
 async function main() {
   await withBenchHub(async (db, hubUrl) => {
     const { fleet, researcher, project } = await setUp(db, hubUrl);
-    console.log(`bench:round — ${SITES} sites x ~1 M parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${hubUrl}`);
+    console.log(
+      `bench:round — ${SITES} sites x ~1 M parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${hubUrl}`,
+    );
     const stop = new AbortController();
     const running = fleet.map((site, i) => runSite(site, stop.signal, i));
     const job = await createTrainJob(
       db,
       researcher,
-      trainJobInput(project, fleet.map((s) => s.id), {
-        hyperparameters: { rounds: ROUNDS, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "sgd" },
-        participation: { minSites: SITES, roundDeadlineSeconds: 600 },
-        normBound: 100,
-      }),
+      trainJobInput(
+        project,
+        fleet.map((s) => s.id),
+        {
+          hyperparameters: { rounds: ROUNDS, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "sgd" },
+          participation: { minSites: SITES, roundDeadlineSeconds: 600 },
+          normBound: 100,
+        },
+      ),
     );
     for (;;) {
       const [row] = await db.select({ status: jobs.status, error: jobs.error }).from(jobs).where(eq(jobs.id, job.id));
@@ -152,8 +188,14 @@ async function main() {
     stop.abort();
     await Promise.allSettled(running);
 
-    const rounds = await db.select().from(trainingRounds).where(eq(trainingRounds.jobId, job.id)).orderBy(asc(trainingRounds.number));
-    const baseline = await measureBaseline(encodeTensors([{ name: "w", shape: [1_004_951], data: new Float32Array(1_004_951) }]));
+    const rounds = await db
+      .select()
+      .from(trainingRounds)
+      .where(eq(trainingRounds.jobId, job.id))
+      .orderBy(asc(trainingRounds.number));
+    const baseline = await measureBaseline(
+      encodeTensors([{ name: "w", shape: [1_004_951], data: new Float32Array(1_004_951) }]),
+    );
     console.log("");
     console.log("round   wall (ms)   slowest training (ms)   overhead (ms)   overhead / plain transfer");
     const overheads: number[] = [];
@@ -162,12 +204,18 @@ async function main() {
       const slowest = Math.max(...(trainingMs.get(round.number) ?? [0]));
       const overhead = wall - slowest;
       overheads.push(overhead);
-      console.log(`${String(round.number).padStart(5)} ${wall.toFixed(0).padStart(11)} ${slowest.toFixed(0).padStart(23)} ${overhead.toFixed(0).padStart(15)} ${(overhead / baseline).toFixed(1).padStart(26)}x`);
+      console.log(
+        `${String(round.number).padStart(5)} ${wall.toFixed(0).padStart(11)} ${slowest.toFixed(0).padStart(23)} ${overhead.toFixed(0).padStart(15)} ${(overhead / baseline).toFixed(1).padStart(26)}x`,
+      );
     }
     const median = [...overheads].sort((a, b) => a - b)[Math.floor(overheads.length / 2)]!;
     console.log("");
-    console.log(`plain loopback transfer of the same bytes (10 x 4 MB down, 10 x 4 MB up), best of 3: ${baseline.toFixed(0)} ms`);
-    console.log(`median round overhead: ${median.toFixed(0)} ms = ${(median / baseline).toFixed(1)}x the plain transfer`);
+    console.log(
+      `plain loopback transfer of the same bytes (10 x 4 MB down, 10 x 4 MB up), best of 3: ${baseline.toFixed(0)} ms`,
+    );
+    console.log(
+      `median round overhead: ${median.toFixed(0)} ms = ${(median / baseline).toFixed(1)}x the plain transfer`,
+    );
   });
   process.exit(0);
 }

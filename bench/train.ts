@@ -62,7 +62,10 @@ async function main(): Promise<void> {
     ["wasm CNN / cpu CNN", `${(wasmCnn / cpuCnn).toFixed(1)}x (target >= 30x)`],
     ["CNN training GFLOP per step", (flopsPerStep / 1e9).toFixed(3)],
     ["wasm CNN achieved GFLOP/s", cnnGflops.toFixed(2)],
-    ["wasm matMul 512^3 GFLOP/s", `${matMul.toFixed(2)} (before ${matMulBefore.toFixed(2)}, after ${matMulAfter.toFixed(2)})`],
+    [
+      "wasm matMul 512^3 GFLOP/s",
+      `${matMul.toFixed(2)} (before ${matMulBefore.toFixed(2)}, after ${matMulAfter.toFixed(2)})`,
+    ],
     ["CNN GFLOP/s / matMul GFLOP/s", `${((100 * cnnGflops) / matMul).toFixed(1)}% (target >= 30%)`],
   ];
   console.log("");

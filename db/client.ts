@@ -15,7 +15,9 @@ export function connectDatabase(url: string, options: { poolMax?: number } = {})
   const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 10 });
   // An idle connection ended by the server (a restart, or shutdown stopping the database first)
   // is replaced on next use; unhandled, node-postgres would crash the process instead.
-  pool.on("error", (error) => console.warn(`[db] idle connection closed: ${(error as { code?: string }).code ?? error.message}`));
+  pool.on("error", (error) =>
+    console.warn(`[db] idle connection closed: ${(error as { code?: string }).code ?? error.message}`),
+  );
   return { db: drizzle(pool, { schema }), pool };
 }
 

@@ -62,7 +62,9 @@ test.describe.serial("an admin brings a new approver on board", () => {
     await page.getByRole("button", { name: "Save password" }).click();
     await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
 
-    await mainNav(page).getByRole("link", { name: /^Approvals(,|$)/ }).click();
+    await mainNav(page)
+      .getByRole("link", { name: /^Approvals(,|$)/ })
+      .click();
     await expect(page.getByRole("heading", { name: "Approvals", exact: true })).toBeVisible();
     await expect(page.getByRole("heading", { name: "Guy's and St Thomas'" })).toBeVisible();
     await expect(page.getByText("No requests waiting")).toBeVisible();

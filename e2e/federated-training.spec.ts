@@ -16,7 +16,9 @@ import { signInAndLand } from "./support/session";
 test.describe.serial("federated training from the browser", () => {
   test.setTimeout(240_000);
 
-  test("the researcher trains the demo model, watches the rounds, opens the card and downloads the model", async ({ page }) => {
+  test("the researcher trains the demo model, watches the rounds, opens the card and downloads the model", async ({
+    page,
+  }) => {
     await signInAndLand(page, "researcher@demo.flip");
     await page.goto("/projects");
     await page.getByRole("link", { name: "Prostate cancer risk" }).click();
@@ -38,28 +40,44 @@ test.describe.serial("federated training from the browser", () => {
     await expect(progress).toHaveAttribute("aria-valuetext", /Round 2 of 2, 1 completed/, { timeout: 120_000 });
     await expect(page.getByRole("img", { name: "Validation AUC" })).toBeVisible();
     await expect(page.getByRole("region", { name: "Job log, newest first" })).toContainText("Round aggregated");
-    await expect(page.getByText(/Training finished: v\d+ is the new candidate version/)).toBeVisible({ timeout: 150_000 });
+    await expect(page.getByText(/Training finished: v\d+ is the new candidate version/)).toBeVisible({
+      timeout: 150_000,
+    });
     const timeline = page.getByRole("table", { name: "Participation" });
-    for (const code of ["KCH", "GSTT", "UCLH"]) await expect(timeline.getByRole("row").filter({ hasText: code })).toContainText("Reported");
+    for (const code of ["KCH", "GSTT", "UCLH"])
+      await expect(timeline.getByRole("row").filter({ hasText: code })).toContainText("Reported");
 
     await page.getByRole("link", { name: /^Model card for v\d+/ }).click();
     await expect(page.getByRole("heading", { name: /^Model card: PSA risk MLP v\d+/ })).toBeVisible();
-    for (const section of ["Intended use", "Data", "Training", "Approvals"]) await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
+    for (const section of ["Intended use", "Data", "Training", "Approvals"])
+      await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
 
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download model" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download model" }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^psa-risk-mlp-v\d+\.zip$/);
     const files = unzipSync(new Uint8Array(readFileSync(await download.path())));
     expect(Object.keys(files).sort()).toEqual(["model-card.md", "model.json", "weights.bin"]);
     const modelJson = JSON.parse(new TextDecoder().decode(files["model.json"]));
     expect(modelJson.weightsManifest[0].paths).toEqual(["weights.bin"]);
 
-    const [markdown] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export Markdown" }).click()]);
+    const [markdown] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export Markdown" }).click(),
+    ]);
     expect(readFileSync(await markdown.path(), "utf8")).toContain("# Model card: PSA risk MLP");
   });
 
   test("the hub database holds no person ids, image paths or row-level values from any site", async () => {
     const adminUrl = e2eAdminUrl();
-    const fingerprints = (await Promise.all(["KCH", "GSTT", "UCLH"].map((code) => siteFingerprints(withDatabase(adminUrl, siteDatabaseNames(code, E2E_SITE_NAMESPACE).database))))).flat();
+    const fingerprints = (
+      await Promise.all(
+        ["KCH", "GSTT", "UCLH"].map((code) =>
+          siteFingerprints(withDatabase(adminUrl, siteDatabaseNames(code, E2E_SITE_NAMESPACE).database)),
+        ),
+      )
+    ).flat();
     expect(fingerprints.length).toBeGreaterThan(50);
     const { db, pool } = connectDatabase(withDatabase(adminUrl, E2E_DATABASE));
     try {

@@ -17,8 +17,20 @@ test("the researcher registers a CT model from a TF.js model.json and its weight
   const weights = readWeights(model);
   model.dispose();
   const dir = mkdtempSync(path.join(tmpdir(), "flip-pretrained-"));
-  writeFileSync(path.join(dir, "model.json"), JSON.stringify({ format: "layers-model", modelTopology: topology, weightsManifest: [{ paths: ["weights.bin"], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: "float32" })) }] }));
-  writeFileSync(path.join(dir, "weights.bin"), Buffer.concat(weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))));
+  writeFileSync(
+    path.join(dir, "model.json"),
+    JSON.stringify({
+      format: "layers-model",
+      modelTopology: topology,
+      weightsManifest: [
+        { paths: ["weights.bin"], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: "float32" })) },
+      ],
+    }),
+  );
+  writeFileSync(
+    path.join(dir, "weights.bin"),
+    Buffer.concat(weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))),
+  );
 
   await signInAndLand(page, "researcher@demo.flip");
   await page.goto("/projects");

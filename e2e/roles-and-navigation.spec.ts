@@ -20,7 +20,9 @@ for (const c of cases) {
     const nav = mainNav(page);
     for (const link of ALL_LINKS) {
       // A badge extends the name, e.g. "Approvals, 2 pending".
-      await expect(nav.getByRole("link", { name: new RegExp(`^${link}(,|$)`) })).toHaveCount(c.links.includes(link) ? 1 : 0);
+      await expect(nav.getByRole("link", { name: new RegExp(`^${link}(,|$)`) })).toHaveCount(
+        c.links.includes(link) ? 1 : 0,
+      );
     }
   });
 }

@@ -8,7 +8,9 @@ test("the admin sees the three Trusts online, reads one's inventory and issues a
   await mainNav(page).getByRole("link", { name: "Sites", exact: true }).click();
   // The workers start with the portal; the page refreshes itself, no reload needed.
   for (const code of SITES) {
-    await expect(page.getByTestId(`site-status-${code}`).first()).toHaveAttribute("data-status", "online", { timeout: 45_000 });
+    await expect(page.getByTestId(`site-status-${code}`).first()).toHaveAttribute("data-status", "online", {
+      timeout: 45_000,
+    });
   }
 
   await page.getByRole("link", { name: "KCH" }).first().click();

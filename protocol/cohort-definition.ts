@@ -28,12 +28,18 @@ export const ZConceptRef = z.strictObject({
   includeDescendants: z.boolean().default(true),
 });
 
-export const ZConceptSet = z.array(ZConceptRef).min(1, "Pick at least one concept").max(COHORT_LIMITS.maxConceptsPerSet);
+export const ZConceptSet = z
+  .array(ZConceptRef)
+  .min(1, "Pick at least one concept")
+  .max(COHORT_LIMITS.maxConceptsPerSet);
 
 const ZRange = (min: number, max: number) =>
   z
     .strictObject({ min: z.number().min(min).max(max).optional(), max: z.number().min(min).max(max).optional() })
-    .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, "The lower bound must not exceed the upper bound");
+    .refine(
+      (r) => r.min === undefined || r.max === undefined || r.min <= r.max,
+      "The lower bound must not exceed the upper bound",
+    );
 
 export const ZValueRange = z
   .strictObject({
@@ -42,7 +48,10 @@ export const ZValueRange = z
     /** OMOP unit concept, e.g. 8842 ng/mL; a value in another unit does not match. */
     unitConceptId: z.number().int().positive().optional(),
   })
-  .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, "The lower bound must not exceed the upper bound");
+  .refine(
+    (r) => r.min === undefined || r.max === undefined || r.min <= r.max,
+    "The lower bound must not exceed the upper bound",
+  );
 
 /** Something that happens to a person on a date: usable as the entry event or inside a rule. */
 export const ZEventCriterion = z.discriminatedUnion("type", [
@@ -89,7 +98,10 @@ export const ZCriteriaGroup: z.ZodType<CriteriaGroup, unknown> = z.strictObject(
   kind: z.literal("group"),
   operator: z.enum(["AND", "OR"]),
   get items() {
-    return z.array(z.union([ZRuleCriterion, ZRuleDemographics, ZCriteriaGroup])).min(1, "A group needs at least one criterion").max(COHORT_LIMITS.maxCriteria);
+    return z
+      .array(z.union([ZRuleCriterion, ZRuleDemographics, ZCriteriaGroup]))
+      .min(1, "A group needs at least one criterion")
+      .max(COHORT_LIMITS.maxCriteria);
   },
 }) as unknown as z.ZodType<CriteriaGroup, unknown>;
 
@@ -119,11 +131,20 @@ export const ZCohortDefinition = z
     let total = 0;
     definition.inclusionRules.forEach((rule, i) => {
       if (depthOf(rule.group) > COHORT_LIMITS.maxGroupDepth) {
-        ctx.addIssue({ code: "custom", path: ["inclusionRules", i, "group"], message: `Groups may nest at most ${COHORT_LIMITS.maxGroupDepth} deep` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["inclusionRules", i, "group"],
+          message: `Groups may nest at most ${COHORT_LIMITS.maxGroupDepth} deep`,
+        });
       }
       total += criteriaIn(rule.group);
     });
-    if (total > COHORT_LIMITS.maxCriteria) ctx.addIssue({ code: "custom", path: ["inclusionRules"], message: `At most ${COHORT_LIMITS.maxCriteria} criteria in all` });
+    if (total > COHORT_LIMITS.maxCriteria)
+      ctx.addIssue({
+        code: "custom",
+        path: ["inclusionRules"],
+        message: `At most ${COHORT_LIMITS.maxCriteria} criteria in all`,
+      });
   });
 export type CohortDefinition = z.infer<typeof ZCohortDefinition>;
 export type CohortDefinitionInput = z.input<typeof ZCohortDefinition>;

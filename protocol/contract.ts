@@ -16,7 +16,13 @@ export const ZTaskKind = z.enum(TASK_KINDS);
 export type TaskKind = z.infer<typeof ZTaskKind>;
 
 /** Why a task failed, as the hub shows it. */
-export const FAILURE_CODES = ["refused_by_site_policy", "invalid_payload", "handler_error", "lease_expired", "shutting_down"] as const;
+export const FAILURE_CODES = [
+  "refused_by_site_policy",
+  "invalid_payload",
+  "handler_error",
+  "lease_expired",
+  "shutting_down",
+] as const;
 export const ZFailureCode = z.enum(FAILURE_CODES);
 export type FailureCode = z.infer<typeof ZFailureCode>;
 
@@ -33,7 +39,11 @@ export const ZCapabilities = z.object({
 });
 export type Capabilities = z.infer<typeof ZCapabilities>;
 
-export const ZSelfCheck = z.object({ name: z.string().max(60), ok: z.boolean(), message: z.string().max(500).optional() });
+export const ZSelfCheck = z.object({
+  name: z.string().max(60),
+  ok: z.boolean(),
+  message: z.string().max(500).optional(),
+});
 export type SelfCheck = z.infer<typeof ZSelfCheck>;
 
 export const ZHeartbeatInput = z.object({
@@ -56,7 +66,9 @@ export const ZHeartbeatResult = z.object({
 
 export const CLAIM_MAX_WAIT_MS = 25_000;
 
-export const ZClaimInput = z.object({ waitMs: z.number().int().min(0).max(CLAIM_MAX_WAIT_MS).default(CLAIM_MAX_WAIT_MS) });
+export const ZClaimInput = z.object({
+  waitMs: z.number().int().min(0).max(CLAIM_MAX_WAIT_MS).default(CLAIM_MAX_WAIT_MS),
+});
 
 export const ZLeasedTask = z.object({
   taskId: z.uuid(),
@@ -106,13 +118,22 @@ export const ZSiteInventoryResult = z.object({
   persons: ZCell,
   observationYears: ZCell,
   imagesByModality: z.record(z.string().max(20), ZCell),
-  topConditions: z
-    .array(z.object({ conceptId: z.number().int(), name: z.string().max(255), persons: ZCell }))
-    .max(50),
+  topConditions: z.array(z.object({ conceptId: z.number().int(), name: z.string().max(255), persons: ZCell })).max(50),
 });
 export type SiteInventoryResult = z.infer<typeof ZSiteInventoryResult>;
 
-export const AGE_BANDS = ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+"] as const;
+export const AGE_BANDS = [
+  "0-9",
+  "10-19",
+  "20-29",
+  "30-39",
+  "40-49",
+  "50-59",
+  "60-69",
+  "70-79",
+  "80-89",
+  "90+",
+] as const;
 
 export const ZCohortCountPayload = z.object({
   definition: ZCohortDefinition,

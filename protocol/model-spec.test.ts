@@ -6,8 +6,16 @@ const tabular: ModelInput = {
   features: [
     { name: "age", from: { source: "demographic", field: "age_at_index" }, encoding: "standardise" },
     { name: "sex", from: { source: "demographic", field: "sex" }, encoding: "one_hot" },
-    { name: "psa", from: { source: "measurement", conceptId: 3013603, unitConceptId: 8842, aggregation: "latest", windowDays: 365 }, encoding: "standardise" },
-    { name: "diabetes", from: { source: "condition", conceptIds: [201826], rule: "present_before_index" }, encoding: "binary" },
+    {
+      name: "psa",
+      from: { source: "measurement", conceptId: 3013603, unitConceptId: 8842, aggregation: "latest", windowDays: 365 },
+      encoding: "standardise",
+    },
+    {
+      name: "diabetes",
+      from: { source: "condition", conceptIds: [201826], rule: "present_before_index" },
+      encoding: "binary",
+    },
   ],
 };
 
@@ -18,21 +26,41 @@ function messages(input: unknown): string[] {
 
 describe("ZModelSpec", () => {
   it("accepts an image and a tabular spec", () => {
-    expect(messages({ name: "Chest XR", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "XR" }, architecture: {} })).toEqual([]);
-    expect(messages({ name: "Stage", task: "multiclass_classification", classes: 4, input: tabular, architecture: {} })).toEqual([]);
+    expect(
+      messages({
+        name: "Chest XR",
+        task: "binary_classification",
+        input: { kind: "image", height: 64, width: 64, channels: 1, modality: "XR" },
+        architecture: {},
+      }),
+    ).toEqual([]);
+    expect(
+      messages({ name: "Stage", task: "multiclass_classification", classes: 4, input: tabular, architecture: {} }),
+    ).toEqual([]);
   });
 
   it("counts one_hot sex as two columns and everything else as one", () => {
     expect(expectedInputShape(tabular)).toEqual([null, 5]);
-    expect(expectedInputShape({ kind: "image", height: 32, width: 48, channels: 3, modality: "CT" })).toEqual([null, 32, 48, 3]);
+    expect(expectedInputShape({ kind: "image", height: 32, width: 48, channels: 3, modality: "CT" })).toEqual([
+      null,
+      32,
+      48,
+      3,
+    ]);
   });
 
   it("refuses an encoding that does not fit the source, and duplicate names", () => {
     const features = [
-      { name: "psa", from: { source: "measurement", conceptId: 1, aggregation: "mean", windowDays: 30 }, encoding: "one_hot" },
+      {
+        name: "psa",
+        from: { source: "measurement", conceptId: 1, aggregation: "mean", windowDays: 30 },
+        encoding: "one_hot",
+      },
       { name: "psa", from: { source: "condition", conceptIds: [2], rule: "present_before_index" }, encoding: "binary" },
     ];
-    expect(messages({ name: "x", task: "regression", input: { kind: "tabular", features }, architecture: null })).toEqual([
+    expect(
+      messages({ name: "x", task: "regression", input: { kind: "tabular", features }, architecture: null }),
+    ).toEqual([
       'input.features.0.encoding: Feature "psa" cannot be encoded as one_hot; use standardise or raw',
       'input.features.1.name: Feature name "psa" is used twice',
     ]);
@@ -40,14 +68,28 @@ describe("ZModelSpec", () => {
 
   it("ties classes to the multi-class task", () => {
     const input = { kind: "image", height: 64, width: 64, channels: 3, modality: "MR" };
-    expect(messages({ name: "x", task: "multiclass_classification", input, architecture: null })).toEqual(["classes: Multi-class classification needs the number of classes"]);
-    expect(messages({ name: "x", task: "regression", classes: 3, input, architecture: null })).toEqual(["classes: Only multi-class classification takes a number of classes"]);
+    expect(messages({ name: "x", task: "multiclass_classification", input, architecture: null })).toEqual([
+      "classes: Multi-class classification needs the number of classes",
+    ]);
+    expect(messages({ name: "x", task: "regression", classes: 3, input, architecture: null })).toEqual([
+      "classes: Only multi-class classification takes a number of classes",
+    ]);
   });
 
   it("refuses malformed input specs", () => {
     const bad = [
-      { name: "x", task: "regression", input: { kind: "image", height: 64, width: 64, channels: 2, modality: "XR" }, architecture: null },
-      { name: "x", task: "regression", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "PET" }, architecture: null },
+      {
+        name: "x",
+        task: "regression",
+        input: { kind: "image", height: 64, width: 64, channels: 2, modality: "XR" },
+        architecture: null,
+      },
+      {
+        name: "x",
+        task: "regression",
+        input: { kind: "image", height: 64, width: 64, channels: 1, modality: "PET" },
+        architecture: null,
+      },
       { name: "x", task: "regression", input: { kind: "tabular", features: [] }, architecture: null },
       { name: "x", task: "regression", input: tabular, architecture: null, extra: 1 },
       { name: "x", task: "survival", input: tabular, architecture: null },

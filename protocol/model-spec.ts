@@ -86,7 +86,11 @@ export const ZTabularInput = z
     const seen = new Set<string>();
     input.features.forEach((feature, i) => {
       if (seen.has(feature.name)) {
-        ctx.addIssue({ code: "custom", path: ["features", i, "name"], message: `Feature name "${feature.name}" is used twice` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["features", i, "name"],
+          message: `Feature name "${feature.name}" is used twice`,
+        });
       }
       seen.add(feature.name);
       const allowed = allowedEncodings(feature);
@@ -114,10 +118,18 @@ export const ZModelSpec = z
   .superRefine((spec, ctx) => {
     // Classes only mean something for multi-class; a stray value would be ignored and mislead.
     if (spec.task === "multiclass_classification" && spec.classes === undefined) {
-      ctx.addIssue({ code: "custom", path: ["classes"], message: "Multi-class classification needs the number of classes" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["classes"],
+        message: "Multi-class classification needs the number of classes",
+      });
     }
     if (spec.task !== "multiclass_classification" && spec.classes !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["classes"], message: "Only multi-class classification takes a number of classes" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["classes"],
+        message: "Only multi-class classification takes a number of classes",
+      });
     }
   });
 export type ModelSpec = z.infer<typeof ZModelSpec>;

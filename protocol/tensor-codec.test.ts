@@ -61,13 +61,19 @@ describe("tensor codec", () => {
   test("refuses a payload whose data no longer matches its hash", () => {
     const bytes = encodeTensors(MODEL);
     bytes[bytes.length - 5]! ^= 0x01;
-    expect(codecError(bytes)).toMatch(/^content hash mismatch: manifest says [0-9a-f]{64}, data hashes to [0-9a-f]{64}; the payload was corrupted in transit$/);
+    expect(codecError(bytes)).toMatch(
+      /^content hash mismatch: manifest says [0-9a-f]{64}, data hashes to [0-9a-f]{64}; the payload was corrupted in transit$/,
+    );
   });
 
   test("refuses truncated payloads, in the data and in the header", () => {
     const bytes = encodeTensors(MODEL);
-    expect(codecError(bytes.subarray(0, bytes.length - 4))).toBe("payload is truncated: manifest describes 84 data bytes, found 80");
-    expect(codecError(bytes.subarray(0, 40))).toMatch(/^payload is truncated: manifest needs \d+ bytes, only 30 present$/);
+    expect(codecError(bytes.subarray(0, bytes.length - 4))).toBe(
+      "payload is truncated: manifest describes 84 data bytes, found 80",
+    );
+    expect(codecError(bytes.subarray(0, 40))).toMatch(
+      /^payload is truncated: manifest needs \d+ bytes, only 30 present$/,
+    );
     expect(codecError(bytes.subarray(0, 5))).toBe("payload is 5 bytes, shorter than the 10-byte header");
   });
 
@@ -82,7 +88,9 @@ describe("tensor codec", () => {
         { name: "b", shape: [1], offset: 6, length: 4 },
       ],
     };
-    expect(codecError(rawPayload(manifest, data))).toBe("tensor a is misaligned: offset 2 and length 4 must be multiples of 4");
+    expect(codecError(rawPayload(manifest, data))).toBe(
+      "tensor a is misaligned: offset 2 and length 4 must be multiples of 4",
+    );
   });
 
   test("refuses the wrong magic, a bad manifest and shape/length disagreements", () => {
@@ -98,7 +106,9 @@ describe("tensor codec", () => {
   });
 
   test("refuses to encode a tensor whose data does not fill its shape", () => {
-    expect(() => encodeTensors([{ name: "w", shape: [2, 2], data: new Float32Array(3) }])).toThrow("tensor w has 3 values, shape [2,2] needs 4");
+    expect(() => encodeTensors([{ name: "w", shape: [2, 2], data: new Float32Array(3) }])).toThrow(
+      "tensor w has 3 values, shape [2,2] needs 4",
+    );
   });
 
   test("decodes a body streamed in small chunks and refuses one that is too large", async () => {
@@ -111,8 +121,14 @@ describe("tensor codec", () => {
 
     const padded = new Uint8Array(bytes.length + 4);
     padded.set(bytes);
-    await expect(decodeTensorStream(chunksOf(padded, 7), 1 << 20)).rejects.toThrow(`payload is larger than the ${bytes.length} bytes its manifest describes`);
-    await expect(decodeTensorStream(chunksOf(bytes, 7), bytes.length - 1)).rejects.toThrow(`payload would be ${bytes.length} bytes, over the ${bytes.length - 1}-byte limit`);
-    await expect(decodeTensorStream(chunksOf(bytes.subarray(0, bytes.length - 4), 7), 1 << 20)).rejects.toThrow("payload is truncated");
+    await expect(decodeTensorStream(chunksOf(padded, 7), 1 << 20)).rejects.toThrow(
+      `payload is larger than the ${bytes.length} bytes its manifest describes`,
+    );
+    await expect(decodeTensorStream(chunksOf(bytes, 7), bytes.length - 1)).rejects.toThrow(
+      `payload would be ${bytes.length} bytes, over the ${bytes.length - 1}-byte limit`,
+    );
+    await expect(decodeTensorStream(chunksOf(bytes.subarray(0, bytes.length - 4), 7), 1 << 20)).rejects.toThrow(
+      "payload is truncated",
+    );
   });
 });

@@ -73,7 +73,9 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
   for (const tensor of tensors) {
     const expected = countElements(tensor.shape);
     if (tensor.data.length !== expected) {
-      throw new TensorCodecError(`tensor ${tensor.name} has ${tensor.data.length} values, shape ${formatShape(tensor.shape)} needs ${expected}`);
+      throw new TensorCodecError(
+        `tensor ${tensor.name} has ${tensor.data.length} values, shape ${formatShape(tensor.shape)} needs ${expected}`,
+      );
     }
     entries.push({ name: tensor.name, shape: [...tensor.shape], offset: dataBytes, length: tensor.data.byteLength });
     dataBytes += tensor.data.byteLength;
@@ -107,18 +109,27 @@ function readManifest(bytes: Uint8Array): { manifest: TensorManifest; dataStart:
   }
   const magic = new TextDecoder().decode(bytes.subarray(0, TENSOR_MAGIC.length));
   if (magic !== TENSOR_MAGIC) {
-    throw new TensorCodecError(`payload does not start with "${TENSOR_MAGIC}" (got ${JSON.stringify(magic)}); not a FLIP tensor file`);
+    throw new TensorCodecError(
+      `payload does not start with "${TENSOR_MAGIC}" (got ${JSON.stringify(magic)}); not a FLIP tensor file`,
+    );
   }
-  const manifestLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(TENSOR_MAGIC.length, true);
+  const manifestLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
+    TENSOR_MAGIC.length,
+    true,
+  );
   if (manifestLength > MAX_MANIFEST_BYTES) {
     throw new TensorCodecError(`manifest length ${manifestLength} exceeds the ${MAX_MANIFEST_BYTES}-byte limit`);
   }
   if (HEADER_BYTES + manifestLength > bytes.length) {
-    throw new TensorCodecError(`payload is truncated: manifest needs ${manifestLength} bytes, only ${bytes.length - HEADER_BYTES} present`);
+    throw new TensorCodecError(
+      `payload is truncated: manifest needs ${manifestLength} bytes, only ${bytes.length - HEADER_BYTES} present`,
+    );
   }
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + manifestLength)));
+    json = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + manifestLength)),
+    );
   } catch {
     throw new TensorCodecError("manifest is not valid UTF-8 JSON");
   }
@@ -136,20 +147,28 @@ function checkLayout(manifest: TensorManifest, dataBytes: number): void {
   let expectedOffset = 0;
   for (const entry of manifest.tensors) {
     if (entry.offset % 4 !== 0 || entry.length % 4 !== 0) {
-      throw new TensorCodecError(`tensor ${entry.name} is misaligned: offset ${entry.offset} and length ${entry.length} must be multiples of 4`);
+      throw new TensorCodecError(
+        `tensor ${entry.name} is misaligned: offset ${entry.offset} and length ${entry.length} must be multiples of 4`,
+      );
     }
     if (entry.offset !== expectedOffset) {
-      throw new TensorCodecError(`tensor ${entry.name} starts at byte ${entry.offset}, expected ${expectedOffset} (tensors must be back to back)`);
+      throw new TensorCodecError(
+        `tensor ${entry.name} starts at byte ${entry.offset}, expected ${expectedOffset} (tensors must be back to back)`,
+      );
     }
     const needed = 4 * countElements(entry.shape);
     if (entry.length !== needed) {
-      throw new TensorCodecError(`tensor ${entry.name} has ${entry.length} bytes, shape ${formatShape(entry.shape)} needs ${needed}`);
+      throw new TensorCodecError(
+        `tensor ${entry.name} has ${entry.length} bytes, shape ${formatShape(entry.shape)} needs ${needed}`,
+      );
     }
     expectedOffset += entry.length;
   }
   if (expectedOffset !== dataBytes) {
     const what = expectedOffset > dataBytes ? "truncated" : "longer than its manifest";
-    throw new TensorCodecError(`payload is ${what}: manifest describes ${expectedOffset} data bytes, found ${dataBytes}`);
+    throw new TensorCodecError(
+      `payload is ${what}: manifest describes ${expectedOffset} data bytes, found ${dataBytes}`,
+    );
   }
 }
 
@@ -161,13 +180,17 @@ function checkLayout(manifest: TensorManifest, dataBytes: number): void {
 export function decodeTensors(bytes: Uint8Array): { manifest: TensorManifest; tensors: NamedTensor[] } {
   const { manifest, dataStart } = readManifest(bytes);
   if (dataStart > bytes.length) {
-    throw new TensorCodecError(`payload is truncated: data section should start at byte ${dataStart}, payload has ${bytes.length}`);
+    throw new TensorCodecError(
+      `payload is truncated: data section should start at byte ${dataStart}, payload has ${bytes.length}`,
+    );
   }
   const dataSection = bytes.subarray(dataStart);
   checkLayout(manifest, dataSection.length);
   const actualHash = sha256Hex(dataSection);
   if (actualHash !== manifest.sha256) {
-    throw new TensorCodecError(`content hash mismatch: manifest says ${manifest.sha256}, data hashes to ${actualHash}; the payload was corrupted in transit`);
+    throw new TensorCodecError(
+      `content hash mismatch: manifest says ${manifest.sha256}, data hashes to ${actualHash}; the payload was corrupted in transit`,
+    );
   }
 
   const canView = IS_LITTLE_ENDIAN && dataSection.byteOffset % 4 === 0;
@@ -197,16 +220,22 @@ function copyToAligned(dataSection: Uint8Array): Uint8Array {
  * exact size is known: anything larger, or over `maxBytes`, is refused before it is buffered, and
  * the chunks are copied once into one buffer of that size, so the tensors are zero-copy views.
  */
-export async function decodeTensorStream(chunks: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReturnType<typeof decodeTensors>> {
+export async function decodeTensorStream(
+  chunks: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): Promise<ReturnType<typeof decodeTensors>> {
   let buffer: Uint8Array = new Uint8Array(Math.min(maxBytes, 64 * 1024));
   let used = 0;
   let expectedTotal: number | null = null;
   for await (const chunk of chunks) {
     const limit = expectedTotal ?? maxBytes;
     if (used + chunk.length > limit) {
-      throw new TensorCodecError(`payload is larger than ${expectedTotal === null ? `the ${maxBytes}-byte limit` : `the ${expectedTotal} bytes its manifest describes`}`);
+      throw new TensorCodecError(
+        `payload is larger than ${expectedTotal === null ? `the ${maxBytes}-byte limit` : `the ${expectedTotal} bytes its manifest describes`}`,
+      );
     }
-    if (used + chunk.length > buffer.length) buffer = grow(buffer, used, Math.min(limit, Math.max(2 * buffer.length, used + chunk.length)));
+    if (used + chunk.length > buffer.length)
+      buffer = grow(buffer, used, Math.min(limit, Math.max(2 * buffer.length, used + chunk.length)));
     buffer.set(chunk, used);
     used += chunk.length;
     if (expectedTotal === null && used >= HEADER_BYTES) {
@@ -214,8 +243,10 @@ export async function decodeTensorStream(chunks: AsyncIterable<Uint8Array>, maxB
       if (used >= HEADER_BYTES + manifestLength || manifestLength > MAX_MANIFEST_BYTES) {
         const { manifest, dataStart } = readManifest(buffer.subarray(0, used));
         expectedTotal = dataStart + manifest.tensors.reduce((total, entry) => total + entry.length, 0);
-        if (expectedTotal > maxBytes) throw new TensorCodecError(`payload would be ${expectedTotal} bytes, over the ${maxBytes}-byte limit`);
-        if (used > expectedTotal) throw new TensorCodecError(`payload is larger than the ${expectedTotal} bytes its manifest describes`);
+        if (expectedTotal > maxBytes)
+          throw new TensorCodecError(`payload would be ${expectedTotal} bytes, over the ${maxBytes}-byte limit`);
+        if (used > expectedTotal)
+          throw new TensorCodecError(`payload is larger than the ${expectedTotal} bytes its manifest describes`);
         buffer = grow(buffer, used, expectedTotal);
       }
     }

@@ -95,7 +95,9 @@ export const ZTrainResult = z.object({
   /** Training examples used; the FedAvg weight. A site below its minimum cohort size refuses instead. */
   exampleCount: z.number().int().positive(),
   /** The round's incoming global model on this site's validation split, before local training. */
-  globalValidation: ZEvaluationMetrics.extend({ examples: z.union([z.number().int().nonnegative(), z.literal("suppressed")]) }),
+  globalValidation: ZEvaluationMetrics.extend({
+    examples: z.union([z.number().int().nonnegative(), z.literal("suppressed")]),
+  }),
   /** This site's model after local training, on the same validation split. */
   localValidation: ZEvaluationMetrics,
   trainLoss: z.number().finite(),

@@ -12,7 +12,12 @@ import { FIXTURE_PASSWORD, makeSite, makeUser, viewerOf } from "@/server/lib/tes
 import type { AppRouter } from "@/server/root";
 import { createEvaluateJob } from "@/server/jobs/jobs.service";
 import { setAlias } from "@/server/models/models.service";
-import { logisticModel, makeTrainingProject, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import {
+  logisticModel,
+  makeTrainingProject,
+  tfjsUploadOf,
+  trainJobInput,
+} from "@/server/lib/test-support/training-fixtures";
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
@@ -29,10 +34,25 @@ type InputOf<P extends ProcedurePath> = P extends `${infer R extends keyof Input
     : never
   : never;
 
-export const ACTORS = ["signedOut", "researcher", "approverA", "approverB", "admin", "temporaryPassword", "noGrants"] as const;
+export const ACTORS = [
+  "signedOut",
+  "researcher",
+  "approverA",
+  "approverB",
+  "admin",
+  "temporaryPassword",
+  "noGrants",
+] as const;
 export type ActorName = (typeof ACTORS)[number];
 
-export type World = { db: Database; siteA: Site; siteB: Site; viewers: Record<ActorName, Viewer | null>; projectId: string; training: { projectId: string; modelId: string; versionId: string } };
+export type World = {
+  db: Database;
+  siteA: Site;
+  siteB: Site;
+  viewers: Record<ActorName, Viewer | null>;
+  projectId: string;
+  training: { projectId: string; modelId: string; versionId: string };
+};
 
 /** Two sites and one viewer per actor. The temporary-password user holds every grant, so only the password can refuse them. */
 export async function buildWorld(db: Database): Promise<World> {
@@ -44,25 +64,41 @@ export async function buildWorld(db: Database): Promise<World> {
     approverB: (await makeUser(db, [{ role: "approver", siteId: siteB.id }])).id,
     admin: (await makeUser(db, [{ role: "admin" }])).id,
     temporaryPassword: (
-      await makeUser(db, [{ role: "admin" }, { role: "researcher" }, { role: "approver", siteId: siteA.id }], { mustChangePassword: true })
+      await makeUser(db, [{ role: "admin" }, { role: "researcher" }, { role: "approver", siteId: siteA.id }], {
+        mustChangePassword: true,
+      })
     ).id,
     noGrants: (await makeUser(db, [])).id,
   };
-  const signedIn = await Promise.all(Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const));
+  const signedIn = await Promise.all(
+    Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const),
+  );
   const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
   const world = { db, siteA, siteB, viewers, projectId: "", training: { projectId: "", modelId: "", versionId: "" } };
   world.projectId = await researcherProject(world);
-  world.training = await makeTrainingProject(db, viewers.researcher!, [{ approver: viewers.approverA!, siteId: siteA.id }]);
+  world.training = await makeTrainingProject(db, viewers.researcher!, [
+    { approver: viewers.approverA!, siteId: siteA.id },
+  ]);
   return world;
 }
 
-const COHORT = { version: 1, entry: { type: "condition", concepts: [{ conceptId: 443454, includeDescendants: true }] }, inclusionRules: [] } as const;
+const COHORT = {
+  version: 1,
+  entry: { type: "condition", concepts: [{ conceptId: 443454, includeDescendants: true }] },
+  inclusionRules: [],
+} as const;
 
 /** A project the researcher owns, with a cohort defined; only its members can see it. */
 async function researcherProject(world: Pick<World, "db" | "viewers">): Promise<string> {
   const researcher = world.viewers.researcher!;
-  const project = await createProject(world.db, researcher, { title: `Matrix project ${++unique}`, purpose: "A purpose long enough to be accepted by the schema." });
-  const bundle = { ...initialBundle("A purpose long enough to be accepted by the schema."), cohort: ZCohortDefinition.parse(COHORT) };
+  const project = await createProject(world.db, researcher, {
+    title: `Matrix project ${++unique}`,
+    purpose: "A purpose long enough to be accepted by the schema.",
+  });
+  const bundle = {
+    ...initialBundle("A purpose long enough to be accepted by the schema."),
+    cohort: ZCohortDefinition.parse(COHORT),
+  };
   await reviseBundle(world.db, researcher, project.id, bundle);
   return project.id;
 }
@@ -80,7 +116,12 @@ async function pendingAtSiteA(world: World): Promise<string> {
 }
 
 function evaluationJob(w: World) {
-  return createEvaluateJob(w.db, w.viewers.researcher!, { projectId: w.training.projectId, versionId: w.training.versionId, siteIds: [w.siteA.id], validationFraction: 0.2 });
+  return createEvaluateJob(w.db, w.viewers.researcher!, {
+    projectId: w.training.projectId,
+    versionId: w.training.versionId,
+    siteIds: [w.siteA.id],
+    validationFraction: 0.2,
+  });
 }
 
 export const SIGN_IN_FIRST = "Sign in to continue.";
@@ -89,7 +130,10 @@ const ADMIN_ONLY = "Only platform admins can do this.";
 const SITE_APPROVER_ONLY = "Only an approver for this site can do this.";
 const NO_ACCESS = "You do not have access to this.";
 
-const SITE_TOKEN_REQUIRED = { code: "UNAUTHORIZED", message: "Send the site token as 'Authorization: Bearer <token>'." } as const;
+const SITE_TOKEN_REQUIRED = {
+  code: "UNAUTHORIZED",
+  message: "Send the site token as 'Authorization: Bearer <token>'.",
+} as const;
 
 type Row<P extends ProcedurePath> = {
   allowed: readonly ActorName[];
@@ -115,7 +159,12 @@ async function freshTarget(world: World) {
 
 const NOT_A_MEMBER = "No project with that id, or you are not a member of it.";
 /** Project procedures: only members (here, the owning researcher) may call; everyone else is told it does not exist. */
-const projectOnly = <P extends ProcedurePath>(input: Row<P>["input"]): Row<P> => ({ allowed: ["researcher"], refusal: NOT_A_MEMBER, refusalCode: "NOT_FOUND", input });
+const projectOnly = <P extends ProcedurePath>(input: Row<P>["input"]): Row<P> => ({
+  allowed: ["researcher"],
+  refusal: NOT_A_MEMBER,
+  refusalCode: "NOT_FOUND",
+  input,
+});
 
 const lease = { taskId: "00000000-0000-4000-8000-000000000001", leaseId: "00000000-0000-4000-8000-000000000002" };
 const forWorkersOnly = { allowed: [], everyoneRefusedWith: SITE_TOKEN_REQUIRED } as const;
@@ -124,33 +173,63 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "account.me": { allowed: SIGNED_IN, input: none },
   "account.changePassword": {
     allowed: SIGNED_IN,
-    input: () => ({ currentPassword: FIXTURE_PASSWORD, newPassword: "matrix-new-password", confirmPassword: "matrix-new-password" }),
+    input: () => ({
+      currentPassword: FIXTURE_PASSWORD,
+      newPassword: "matrix-new-password",
+      confirmPassword: "matrix-new-password",
+    }),
   },
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
   "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
-  "approvals.request": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w) }) },
+  "approvals.request": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w) }),
+  },
   "approvals.decide": {
     allowed: ["approverA"],
     refusal: SITE_APPROVER_ONLY,
     input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
   },
-  "cohorts.run": projectOnly<"cohorts.run">((w) => researcherProject(w).then((projectId) => ({ projectId, purpose: "feasibility", siteIds: [w.siteA.id] }))),
+  "cohorts.run": projectOnly<"cohorts.run">((w) =>
+    researcherProject(w).then((projectId) => ({ projectId, purpose: "feasibility", siteIds: [w.siteA.id] })),
+  ),
   "cohorts.runs": projectOnly<"cohorts.runs">((w) => ({ projectId: w.projectId })),
   "cohorts.result": projectOnly<"cohorts.result">(async (w) => {
     const projectId = await researcherProject(w);
-    const run = await runCohort(w.db, w.viewers.researcher!, { projectId, purpose: "feasibility", siteIds: [w.siteA.id] });
+    const run = await runCohort(w.db, w.viewers.researcher!, {
+      projectId,
+      purpose: "feasibility",
+      siteIds: [w.siteA.id],
+    });
     return { projectId, runId: run.id };
   }),
   "projects.list": { allowed: ACTIVE, input: () => ({}) },
   "projects.newDecisions": { allowed: ACTIVE, input: none },
-  "projects.create": { allowed: ["researcher"], refusal: NO_ACCESS, input: () => ({ title: `Created ${++unique}`, purpose: "Enough words to describe why this project exists." }) },
+  "projects.create": {
+    allowed: ["researcher"],
+    refusal: NO_ACCESS,
+    input: () => ({ title: `Created ${++unique}`, purpose: "Enough words to describe why this project exists." }),
+  },
   "projects.byId": projectOnly<"projects.byId">((w) => ({ projectId: w.projectId })),
   "projects.revisions": projectOnly<"projects.revisions">((w) => ({ projectId: w.projectId })),
-  "projects.markDecisionsSeen": projectOnly<"projects.markDecisionsSeen">(async (w) => ({ projectId: await researcherProject(w) })),
-  "projects.updateBundle": projectOnly<"projects.updateBundle">(async (w) => ({ projectId: await researcherProject(w), bundle: { ...initialBundle(`Changed purpose number ${++unique} for the matrix.`) } })),
-  "projects.submit": projectOnly<"projects.submit">(async (w) => ({ projectId: await researcherProject(w), siteIds: [w.siteA.id] })),
-  "projects.addMember": projectOnly<"projects.addMember">(async (w) => ({ projectId: await researcherProject(w), email: (await freshTarget(w)).email, role: "viewer" })),
+  "projects.markDecisionsSeen": projectOnly<"projects.markDecisionsSeen">(async (w) => ({
+    projectId: await researcherProject(w),
+  })),
+  "projects.updateBundle": projectOnly<"projects.updateBundle">(async (w) => ({
+    projectId: await researcherProject(w),
+    bundle: { ...initialBundle(`Changed purpose number ${++unique} for the matrix.`) },
+  })),
+  "projects.submit": projectOnly<"projects.submit">(async (w) => ({
+    projectId: await researcherProject(w),
+    siteIds: [w.siteA.id],
+  })),
+  "projects.addMember": projectOnly<"projects.addMember">(async (w) => ({
+    projectId: await researcherProject(w),
+    email: (await freshTarget(w)).email,
+    role: "viewer",
+  })),
   "projects.removeMember": projectOnly<"projects.removeMember">(async (w) => {
     const projectId = await researcherProject(w);
     const member = await freshTarget(w);
@@ -165,9 +244,21 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "audit.verify": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },
   "siteNetwork.monitor": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },
   "siteNetwork.detail": { allowed: ADMIN, refusal: ADMIN_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
-  "siteNetwork.issueToken": { allowed: ADMIN, refusal: ADMIN_ONLY, input: async (w) => ({ siteId: (await makeSite(w.db)).id }) },
-  "siteNetwork.revokeTokens": { allowed: ADMIN, refusal: ADMIN_ONLY, input: async (w) => ({ siteId: (await makeSite(w.db)).id }) },
-  "siteNetwork.requestInventory": { allowed: ADMIN, refusal: ADMIN_ONLY, input: async (w) => ({ siteId: (await makeSite(w.db)).id }) },
+  "siteNetwork.issueToken": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
+  },
+  "siteNetwork.revokeTokens": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
+  },
+  "siteNetwork.requestInventory": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
+  },
   "siteNetwork.cancelTask": {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
@@ -176,11 +267,23 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "sites.directory": { allowed: ["researcher", "approverA", "approverB", "admin"], refusal: NO_ACCESS, input: none },
   "sites.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },
   "sites.byId": { allowed: ADMIN, refusal: ADMIN_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
-  "sites.create": { allowed: ADMIN, refusal: ADMIN_ONLY, input: () => ({ code: `MX${++unique}`, name: "Matrix Trust", region: "Test" }) },
-  "sites.update": { allowed: ADMIN, refusal: ADMIN_ONLY, input: (w) => ({ siteId: w.siteB.id, name: `Renamed ${++unique}`, region: "Test" }) },
+  "sites.create": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: () => ({ code: `MX${++unique}`, name: "Matrix Trust", region: "Test" }),
+  },
+  "sites.update": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: (w) => ({ siteId: w.siteB.id, name: `Renamed ${++unique}`, region: "Test" }),
+  },
   "users.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: () => ({}) },
   "users.byId": { allowed: ADMIN, refusal: ADMIN_ONLY, input: async (w) => ({ userId: (await freshTarget(w)).id }) },
-  "users.create": { allowed: ADMIN, refusal: ADMIN_ONLY, input: () => ({ email: `matrix${++unique}@test.flip`, name: "Matrix User" }) },
+  "users.create": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: () => ({ email: `matrix${++unique}@test.flip`, name: "Matrix User" }),
+  },
   "users.grantRole": {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
@@ -195,8 +298,16 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
       return { grantId: grant!.id };
     },
   },
-  "users.setDisabled": { allowed: ADMIN, refusal: ADMIN_ONLY, input: async (w) => ({ userId: (await freshTarget(w)).id, disabled: true }) },
-  "users.resetPassword": { allowed: ADMIN, refusal: ADMIN_ONLY, input: async (w) => ({ userId: (await freshTarget(w)).id }) },
+  "users.setDisabled": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ userId: (await freshTarget(w)).id, disabled: true }),
+  },
+  "users.resetPassword": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ userId: (await freshTarget(w)).id }),
+  },
   "worker.heartbeat": {
     ...forWorkersOnly,
     input: () => ({
@@ -209,24 +320,53 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "models.list": projectOnly<"models.list">((w) => ({ projectId: w.training.projectId })),
   "models.byId": projectOnly<"models.byId">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
-  "models.version": projectOnly<"models.version">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId })),
+  "models.version": projectOnly<"models.version">((w) => ({
+    projectId: w.training.projectId,
+    versionId: w.training.versionId,
+  })),
   "models.card": projectOnly<"models.card">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
   "models.register": projectOnly<"models.register">((w) => ({ projectId: w.training.projectId, ...logisticModel() })),
-  "models.importVersion": projectOnly<"models.importVersion">(async (w) => ({ projectId: w.training.projectId, modelId: w.training.modelId, ...(await tfjsUploadOf(w.db, w.training.projectId, w.training.versionId)) })),
-  "models.setAlias": projectOnly<"models.setAlias">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId, alias: "champion" })),
+  "models.importVersion": projectOnly<"models.importVersion">(async (w) => ({
+    projectId: w.training.projectId,
+    modelId: w.training.modelId,
+    ...(await tfjsUploadOf(w.db, w.training.projectId, w.training.versionId)),
+  })),
+  "models.setAlias": projectOnly<"models.setAlias">((w) => ({
+    projectId: w.training.projectId,
+    versionId: w.training.versionId,
+    alias: "champion",
+  })),
   "models.clearAlias": projectOnly<"models.clearAlias">(async (w) => {
     await setAlias(w.db, w.viewers.researcher!, w.training.projectId, w.training.versionId, "candidate");
     return { projectId: w.training.projectId, modelId: w.training.modelId, alias: "candidate" };
   }),
-  "models.updateLimitations": projectOnly<"models.updateLimitations">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId, limitations: `Reviewed ${++unique}` })),
+  "models.updateLimitations": projectOnly<"models.updateLimitations">((w) => ({
+    projectId: w.training.projectId,
+    modelId: w.training.modelId,
+    limitations: `Reviewed ${++unique}`,
+  })),
   "jobs.list": projectOnly<"jobs.list">((w) => ({ projectId: w.training.projectId })),
-  "jobs.byId": projectOnly<"jobs.byId">(async (w) => ({ projectId: w.training.projectId, jobId: (await evaluationJob(w)).id })),
+  "jobs.byId": projectOnly<"jobs.byId">(async (w) => ({
+    projectId: w.training.projectId,
+    jobId: (await evaluationJob(w)).id,
+  })),
   "jobs.train": projectOnly<"jobs.train">((w) => trainJobInput(w.training, [w.siteA.id])),
-  "jobs.evaluate": projectOnly<"jobs.evaluate">((w) => ({ projectId: w.training.projectId, versionId: w.training.versionId, siteIds: [w.siteA.id], validationFraction: 0.2 })),
-  "jobs.cancel": projectOnly<"jobs.cancel">(async (w) => ({ projectId: w.training.projectId, jobId: (await evaluationJob(w)).id })),
+  "jobs.evaluate": projectOnly<"jobs.evaluate">((w) => ({
+    projectId: w.training.projectId,
+    versionId: w.training.versionId,
+    siteIds: [w.siteA.id],
+    validationFraction: 0.2,
+  })),
+  "jobs.cancel": projectOnly<"jobs.cancel">(async (w) => ({
+    projectId: w.training.projectId,
+    jobId: (await evaluationJob(w)).id,
+  })),
   "worker.claim": { ...forWorkersOnly, input: () => ({ waitMs: 0 }) },
   "worker.progress": { ...forWorkersOnly, input: () => ({ ...lease, percent: 50 }) },
   "worker.complete": { ...forWorkersOnly, input: () => ({ ...lease, result: {} }) },
-  "worker.fail": { ...forWorkersOnly, input: () => ({ ...lease, code: "handler_error", message: "x", retryable: false }) },
+  "worker.fail": {
+    ...forWorkersOnly,
+    input: () => ({ ...lease, code: "handler_error", message: "x", retryable: false }),
+  },
   "worker.release": { ...forWorkersOnly, input: () => lease },
 };

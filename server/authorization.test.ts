@@ -1,7 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { callerAs, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { ACTORS, MATRIX, SET_PASSWORD_FIRST, SIGN_IN_FIRST, buildWorld, type ActorName, type ProcedurePath, type World } from "./authorization.matrix";
+import {
+  ACTORS,
+  MATRIX,
+  SET_PASSWORD_FIRST,
+  SIGN_IN_FIRST,
+  buildWorld,
+  type ActorName,
+  type ProcedurePath,
+  type World,
+} from "./authorization.matrix";
 import { appRouter } from "./root";
 
 const testDb = useTestDatabase();
@@ -10,7 +19,9 @@ type Caller = ReturnType<typeof callerAs>;
 
 function callProcedure(caller: Caller, path: ProcedurePath, input: unknown): Promise<unknown> {
   const [router, name] = path.split(".") as [string, string];
-  const procedures = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[router];
+  const procedures = (caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>)[
+    router
+  ];
   return procedures![name]!(input);
 }
 
@@ -61,13 +72,18 @@ describe("authorisation matrix", () => {
 describe("site-scoped access", () => {
   it("lets an approver read their own site but not another's", async () => {
     const approverB = callerAs(world.db, world.viewers.approverB);
-    await expect(approverB.approvals.site({ siteId: world.siteB.id })).resolves.toMatchObject({ id: world.siteB.id, code: world.siteB.code });
+    await expect(approverB.approvals.site({ siteId: world.siteB.id })).resolves.toMatchObject({
+      id: world.siteB.id,
+      code: world.siteB.code,
+    });
     await expect(approverB.approvals.site({ siteId: world.siteA.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
   it("lists only the sites the viewer approves for", async () => {
     const approverA = callerAs(world.db, world.viewers.approverA);
-    expect(await approverA.approvals.mySites()).toEqual([{ siteId: world.siteA.id, code: world.siteA.code, name: world.siteA.name }]);
+    expect(await approverA.approvals.mySites()).toEqual([
+      { siteId: world.siteA.id, code: world.siteA.code, name: world.siteA.name },
+    ]);
     expect(await callerAs(world.db, world.viewers.admin).approvals.mySites()).toEqual([]);
     expect(await callerAs(world.db, world.viewers.researcher).approvals.mySites()).toEqual([]);
   });
@@ -80,6 +96,9 @@ describe("site-scoped access", () => {
     const caller = callerAs(world.db, await viewerOf(world.db, both.id));
     await expect(caller.approvals.site({ siteId: world.siteA.id })).resolves.toMatchObject({ id: world.siteA.id });
     await expect(caller.approvals.site({ siteId: world.siteB.id })).resolves.toMatchObject({ id: world.siteB.id });
-    await expect(caller.sites.list()).rejects.toMatchObject({ code: "FORBIDDEN", message: "Only platform admins can do this." });
+    await expect(caller.sites.list()).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      message: "Only platform admins can do this.",
+    });
   });
 });

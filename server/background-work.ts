@@ -29,7 +29,10 @@ function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.T
  */
 export function ensureBackgroundWork(db: Database): void {
   if (timers.has(db)) return;
-  timers.set(db, [every(SWEEP_EVERY_MS, "lease-sweeper", () => sweepExpiredTasks(db)), every(COORDINATE_EVERY_MS, "job-coordinator", () => advanceJobs(db))]);
+  timers.set(db, [
+    every(SWEEP_EVERY_MS, "lease-sweeper", () => sweepExpiredTasks(db)),
+    every(COORDINATE_EVERY_MS, "job-coordinator", () => advanceJobs(db)),
+  ]);
 }
 
 export function stopBackgroundWork(db: Database): void {

@@ -5,13 +5,7 @@ import { z, ZodError } from "zod";
  * and passes `fieldErrors` to forms; anything else thrown is an internal error and its message is hidden.
  */
 export type AppErrorCode =
-  | "BAD_REQUEST"
-  | "UNAUTHORIZED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "CONFLICT"
-  | "TOO_MANY_REQUESTS"
-  | "PRECONDITION_FAILED";
+  "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "TOO_MANY_REQUESTS" | "PRECONDITION_FAILED";
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

@@ -18,7 +18,11 @@ const t = initTRPC.context<TRPCContext>().create({
     // Internal failures never leak their message (it may name tables, hosts or data).
     const isInternal = error.code === "INTERNAL_SERVER_ERROR";
     const message =
-      cause instanceof ZodError ? "Some fields need attention." : isInternal ? "Something went wrong on our side. Try again." : shape.message;
+      cause instanceof ZodError
+        ? "Some fields need attention."
+        : isInternal
+          ? "Something went wrong on our side. Try again."
+          : shape.message;
     return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors: fieldErrors ?? null } };
   },
 });
@@ -54,12 +58,14 @@ export const protectedProcedure = authedProcedure.use(({ ctx, next }) => {
 /** Requires a scope from any of the viewer's grants. */
 export const scopedProcedure = (scope: Scope) =>
   protectedProcedure.use(({ ctx, next }) => {
-    if (!hasAccess(ctx.viewer, scope)) throw new TRPCError({ code: "FORBIDDEN", message: "You do not have access to this." });
+    if (!hasAccess(ctx.viewer, scope))
+      throw new TRPCError({ code: "FORBIDDEN", message: "You do not have access to this." });
     return next();
   });
 
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (!hasRole(ctx.viewer, "admin")) throw new TRPCError({ code: "FORBIDDEN", message: "Only platform admins can do this." });
+  if (!hasRole(ctx.viewer, "admin"))
+    throw new TRPCError({ code: "FORBIDDEN", message: "Only platform admins can do this." });
   return next();
 });
 
@@ -86,15 +92,26 @@ export const projectProcedure = (scope: ProjectScope) =>
       .from(projectMembers)
       .innerJoin(projects, eq(projects.id, projectMembers.projectId))
       .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.userId, ctx.viewer.id)));
-    if (!membership) throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
+    if (!membership)
+      throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
     if (!hasProjectAccess(membership.role, scope)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `Your role on this project (${membership.role}) does not allow this.` });
+      throw new TRPCError({
+        code: "FORBIDDEN",
+        message: `Your role on this project (${membership.role}) does not allow this.`,
+      });
     }
-    return next({ ctx: { ...ctx, project: { id: input.projectId, role: membership.role, status: membership.status, title: membership.title } } });
+    return next({
+      ctx: {
+        ...ctx,
+        project: { id: input.projectId, role: membership.role, status: membership.status, title: membership.title },
+      },
+    });
   });
 
 /**
  * For site workers, not people: the site is resolved from the bearer token's hash, never from the
  * request body, and the worker must speak this hub's protocol version.
  */
-export const workerProcedure = publicProcedure.use(async ({ ctx, next }) => next({ ctx: { ...ctx, site: await authenticateWorker(ctx.db, ctx.headers) } }));
+export const workerProcedure = publicProcedure.use(async ({ ctx, next }) =>
+  next({ ctx: { ...ctx, site: await authenticateWorker(ctx.db, ctx.headers) } }),
+);

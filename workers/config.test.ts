@@ -29,19 +29,36 @@ function configErrorOf(env: Record<string, string | undefined>): ConfigError {
 }
 
 describe("worker start-up", () => {
-  test("without FLIP_HUB_URL the process exits 2 naming the variable and what it expects", { timeout: 30_000 }, async () => {
-    const worker = spawnWorker({ token: TOKEN, siteDatabaseUrl: "postgres://omop_reader@localhost/omop" });
-    expect(await worker.exited).toEqual({ code: 2, signal: null });
-    expect(worker.output()).toContain("flip worker: cannot start: FLIP_HUB_URL: is not set; expected the hub's address, e.g. https://flip.example.nhs.uk");
-    expect(worker.output()).not.toContain(TOKEN);
-  });
+  test(
+    "without FLIP_HUB_URL the process exits 2 naming the variable and what it expects",
+    { timeout: 30_000 },
+    async () => {
+      const worker = spawnWorker({ token: TOKEN, siteDatabaseUrl: "postgres://omop_reader@localhost/omop" });
+      expect(await worker.exited).toEqual({ code: 2, signal: null });
+      expect(worker.output()).toContain(
+        "flip worker: cannot start: FLIP_HUB_URL: is not set; expected the hub's address, e.g. https://flip.example.nhs.uk",
+      );
+      expect(worker.output()).not.toContain(TOKEN);
+    },
+  );
 
-  test("an invalid policy file stops the process with a message naming the file and the field", { timeout: 30_000 }, async () => {
-    const worker = spawnWorker({ hubUrl: "http://127.0.0.1:9", token: TOKEN, siteDatabaseUrl: "postgres://omop_reader@localhost/omop", policy: { site: "KCH", minCellCount: 0 } });
-    expect(await worker.exited).toEqual({ code: 2, signal: null });
-    expect(worker.output()).toContain(`flip worker: cannot start: FLIP_SITE_POLICY: the site policy file ${worker.policyPath} is not valid: minCellCount: Too small: expected number to be >=1`);
-    expect(worker.output()).not.toContain(TOKEN);
-  });
+  test(
+    "an invalid policy file stops the process with a message naming the file and the field",
+    { timeout: 30_000 },
+    async () => {
+      const worker = spawnWorker({
+        hubUrl: "http://127.0.0.1:9",
+        token: TOKEN,
+        siteDatabaseUrl: "postgres://omop_reader@localhost/omop",
+        policy: { site: "KCH", minCellCount: 0 },
+      });
+      expect(await worker.exited).toEqual({ code: 2, signal: null });
+      expect(worker.output()).toContain(
+        `flip worker: cannot start: FLIP_SITE_POLICY: the site policy file ${worker.policyPath} is not valid: minCellCount: Too small: expected number to be >=1`,
+      );
+      expect(worker.output()).not.toContain(TOKEN);
+    },
+  );
 });
 
 describe("loadConfig", () => {
@@ -53,15 +70,35 @@ describe("loadConfig", () => {
       concurrency: 1,
       heartbeatMs: 5_000,
       shutdownGraceMs: 20_000,
-      policy: { site: "KCH", allowedTaskKinds: ["site_inventory", "cohort_count"], minCellCount: 10, allowFeasibility: true, maxRounds: 50, minCohortSize: 10, requireDifferentialPrivacy: false },
+      policy: {
+        site: "KCH",
+        allowedTaskKinds: ["site_inventory", "cohort_count"],
+        minCellCount: 10,
+        allowFeasibility: true,
+        maxRounds: 50,
+        minCohortSize: 10,
+        requireDifferentialPrivacy: false,
+      },
     });
   });
 
   test.each([
-    [{ FLIP_HUB_URL: "http://flip.example.nhs.uk" }, "FLIP_HUB_URL: uses http:; expected an https:// address (http:// only for localhost)"],
-    [{ FLIP_SITE_TOKEN: " " }, "FLIP_SITE_TOKEN: is not set; expected the site token a platform admin issued for this site (flip_st_...)"],
-    [{ FLIP_SITE_DATABASE_URL: "mysql://x@y/z" }, "FLIP_SITE_DATABASE_URL: is not a PostgreSQL URL; expected postgres://<read-only role>@<host>:<port>/<omop database>"],
-    [{ FLIP_SITE_DATA_DIR: "/no/such/folder" }, "FLIP_SITE_DATA_DIR: is '/no/such/folder', which is not a directory; expected the folder holding the site's image files"],
+    [
+      { FLIP_HUB_URL: "http://flip.example.nhs.uk" },
+      "FLIP_HUB_URL: uses http:; expected an https:// address (http:// only for localhost)",
+    ],
+    [
+      { FLIP_SITE_TOKEN: " " },
+      "FLIP_SITE_TOKEN: is not set; expected the site token a platform admin issued for this site (flip_st_...)",
+    ],
+    [
+      { FLIP_SITE_DATABASE_URL: "mysql://x@y/z" },
+      "FLIP_SITE_DATABASE_URL: is not a PostgreSQL URL; expected postgres://<read-only role>@<host>:<port>/<omop database>",
+    ],
+    [
+      { FLIP_SITE_DATA_DIR: "/no/such/folder" },
+      "FLIP_SITE_DATA_DIR: is '/no/such/folder', which is not a directory; expected the folder holding the site's image files",
+    ],
     [{ FLIP_CONCURRENCY: "0" }, "FLIP_CONCURRENCY: is '0'; expected a whole number from 1 to 32"],
     [{ FLIP_HEARTBEAT_MS: "soon" }, "FLIP_HEARTBEAT_MS: is 'soon'; expected a whole number from 200 to 60000"],
   ])("refuses %o", (overrides, message) => {
@@ -70,23 +107,31 @@ describe("loadConfig", () => {
 
   test("a misspelt policy key is an error, not a silent default", () => {
     const path = writePolicyFile({ site: "KCH", minCellcount: 3 });
-    expect(configErrorOf(validEnv({ FLIP_SITE_POLICY: path })).message).toBe(`FLIP_SITE_POLICY: the site policy file ${path} is not valid: (file): Unrecognized key: "minCellcount"`);
+    expect(configErrorOf(validEnv({ FLIP_SITE_POLICY: path })).message).toBe(
+      `FLIP_SITE_POLICY: the site policy file ${path} is not valid: (file): Unrecognized key: "minCellcount"`,
+    );
   });
 
   test("a policy file that is not JSON says so", () => {
     const path = writePolicyFile("{ site: KCH }");
-    expect(configErrorOf(validEnv({ FLIP_SITE_POLICY: path })).message).toBe(`FLIP_SITE_POLICY: the site policy file ${path} is not valid JSON`);
+    expect(configErrorOf(validEnv({ FLIP_SITE_POLICY: path })).message).toBe(
+      `FLIP_SITE_POLICY: the site policy file ${path} is not valid JSON`,
+    );
   });
 
   test("the database URL (and its password) never appears in an error", () => {
-    expect(configErrorOf(validEnv({ FLIP_SITE_DATABASE_URL: "not a url with secret-pw" })).message).not.toContain("secret-pw");
+    expect(configErrorOf(validEnv({ FLIP_SITE_DATABASE_URL: "not a url with secret-pw" })).message).not.toContain(
+      "secret-pw",
+    );
   });
 });
 
 describe("backoff", () => {
   test("doubles from 0.5 s to a 30 s cap with full jitter, and starts over after a success", () => {
     const ceilings = createBackoff({ random: () => 1 });
-    expect(Array.from({ length: 9 }, () => ceilings.nextDelayMs())).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(Array.from({ length: 9 }, () => ceilings.nextDelayMs())).toEqual([
+      500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
+    ]);
     ceilings.reset();
     expect(ceilings.nextDelayMs()).toBe(500);
     expect(createBackoff({ random: () => 0 }).nextDelayMs()).toBe(0);

@@ -56,7 +56,10 @@ function parseHubUrl(raw: string): string {
   // Site tokens and results cross the Trust boundary: plain HTTP is only for a hub on this machine.
   const isLoopback = LOOPBACK_HOSTS.has(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback)) {
-    throw new ConfigError("FLIP_HUB_URL", `uses ${url.protocol}; expected an https:// address (http:// only for localhost)`);
+    throw new ConfigError(
+      "FLIP_HUB_URL",
+      `uses ${url.protocol}; expected an https:// address (http:// only for localhost)`,
+    );
   }
   const base = url.pathname.replace(/\/+$/, "");
   url.pathname = base.endsWith("/api/trpc") ? base : `${base}/api/trpc`;
@@ -74,7 +77,10 @@ function parseDatabaseUrl(raw: string): string {
     url = null;
   }
   if (!url || !["postgres:", "postgresql:"].includes(url.protocol)) {
-    throw new ConfigError("FLIP_SITE_DATABASE_URL", "is not a PostgreSQL URL; expected postgres://<read-only role>@<host>:<port>/<omop database>");
+    throw new ConfigError(
+      "FLIP_SITE_DATABASE_URL",
+      "is not a PostgreSQL URL; expected postgres://<read-only role>@<host>:<port>/<omop database>",
+    );
   }
   return raw;
 }
@@ -87,14 +93,19 @@ function parseDataDir(raw: string): string {
   } catch {
     isDir = false;
   }
-  if (!isDir) throw new ConfigError("FLIP_SITE_DATA_DIR", `is '${dir}', which is not a directory; expected the folder holding the site's image files`);
+  if (!isDir)
+    throw new ConfigError(
+      "FLIP_SITE_DATA_DIR",
+      `is '${dir}', which is not a directory; expected the folder holding the site's image files`,
+    );
   return dir;
 }
 
 function parseSchema(raw: string | undefined): string {
   const schema = raw?.trim() || "public";
   // Quoted as an identifier when used; the limits only catch obvious mistakes.
-  if (schema.length > 63 || schema.includes("\0")) throw new ConfigError("FLIP_SITE_DB_SCHEMA", `is not a PostgreSQL schema name (at most 63 characters)`);
+  if (schema.length > 63 || schema.includes("\0"))
+    throw new ConfigError("FLIP_SITE_DB_SCHEMA", `is not a PostgreSQL schema name (at most 63 characters)`);
   return schema;
 }
 
@@ -102,8 +113,14 @@ function parseSchema(raw: string | undefined): string {
 export function loadConfig(env: Env = process.env): WorkerConfig {
   const trpcUrl = parseHubUrl(required(env, "FLIP_HUB_URL", "the hub's address, e.g. https://flip.example.nhs.uk"));
   const token = required(env, "FLIP_SITE_TOKEN", "the site token a platform admin issued for this site (flip_st_...)");
-  if (!token.startsWith("flip_st_") || /\s/.test(token)) throw new ConfigError("FLIP_SITE_TOKEN", "does not look like a site token; expected the value starting flip_st_ that the admin page showed once");
-  const siteDatabaseUrl = parseDatabaseUrl(required(env, "FLIP_SITE_DATABASE_URL", "postgres://<read-only role>@<host>:<port>/<omop database>"));
+  if (!token.startsWith("flip_st_") || /\s/.test(token))
+    throw new ConfigError(
+      "FLIP_SITE_TOKEN",
+      "does not look like a site token; expected the value starting flip_st_ that the admin page showed once",
+    );
+  const siteDatabaseUrl = parseDatabaseUrl(
+    required(env, "FLIP_SITE_DATABASE_URL", "postgres://<read-only role>@<host>:<port>/<omop database>"),
+  );
   const dataDir = parseDataDir(required(env, "FLIP_SITE_DATA_DIR", "the folder holding the site's image files"));
   const policyPath = path.resolve(required(env, "FLIP_SITE_POLICY", "the path of the site's policy JSON file"));
   let policy: SitePolicy;

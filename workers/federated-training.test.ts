@@ -61,7 +61,10 @@ beforeAll(async () => {
   for (const [i, { code }] of SITES.entries()) {
     const { site, token } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
     tokens.push(token);
-    approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
+    approvers.push({
+      approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id),
+      siteId: site.id,
+    });
     workers.push(spawnSiteWorker(i, hub.url));
   }
 }, 180_000);
@@ -87,7 +90,10 @@ async function finishedJob(jobId: string, timeoutMs: number) {
     "the job to finish",
     timeoutMs,
   );
-  const log = await db.select({ type: jobEvents.type, round: jobEvents.round, site: jobEvents.siteCode, details: jobEvents.details }).from(jobEvents).where(eq(jobEvents.jobId, jobId));
+  const log = await db
+    .select({ type: jobEvents.type, round: jobEvents.round, site: jobEvents.siteCode, details: jobEvents.details })
+    .from(jobEvents)
+    .where(eq(jobEvents.jobId, jobId));
   return { job, dropped: log.filter((e) => e.type === "site_dropped") };
 }
 
@@ -99,109 +105,190 @@ afterAll(async () => {
 });
 
 describe("federated training with real site workers", () => {
-  test("3 FedAvg rounds over 3 sites reach a pooled validation AUC above 0.75; the version has full lineage and the download predicts like the hub's copy", { timeout: 300_000 }, async () => {
-    const db = testDb.db();
-    const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, approvers } as ApprovedProjectSpec);
-    const job = await createTrainJob(
-      db,
-      researcher,
-      trainJobInput(project, approvers.map((a) => a.siteId), {
-        hyperparameters: { rounds: 3, localEpochs: 5, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
-        participation: { minSites: 3, roundDeadlineSeconds: 240 },
-        normBound: 100,
-        validationFraction: 0.25,
-      }),
-    );
+  test(
+    "3 FedAvg rounds over 3 sites reach a pooled validation AUC above 0.75; the version has full lineage and the download predicts like the hub's copy",
+    { timeout: 300_000 },
+    async () => {
+      const db = testDb.db();
+      const project = await createApprovedProject(db, researcher, {
+        ...PROSTATE_PROJECT,
+        approvers,
+      } as ApprovedProjectSpec);
+      const job = await createTrainJob(
+        db,
+        researcher,
+        trainJobInput(
+          project,
+          approvers.map((a) => a.siteId),
+          {
+            hyperparameters: { rounds: 3, localEpochs: 5, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
+            participation: { minSites: 3, roundDeadlineSeconds: 240 },
+            normBound: 100,
+            validationFraction: 0.25,
+          },
+        ),
+      );
 
-    // The job log says why, should a site have dropped out.
-    const { job: finished, dropped } = await finishedJob(job.id, 240_000);
-    expect({ status: finished.status, error: finished.error, dropped }).toEqual({ status: "completed", error: null, dropped: [] });
-
-    const trained = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id)).orderBy(asc(modelVersions.round));
-    expect(trained.map((v) => v.round)).toEqual([1, 2, 3]);
-    const final = trained[2]!;
-    expect(final.parentVersionId).toBe(trained[1]!.id);
-    expect(final.lineage).toMatchObject({
-      kind: "training",
-      round: 3,
-      sites: ["GSTT", "KCH", "UCLH"].map((code) => ({ code, examples: expect.any(Number) })),
-      revisionHash: expect.stringMatching(/^[0-9a-f]{64}$/),
-      strategy: { kind: "fedavg" },
-      hyperparameters: { rounds: 3, localEpochs: 5 },
-      backends: { KCH: "wasm", GSTT: "wasm", UCLH: "wasm" },
-    });
-    const metrics = final.metrics as { validation: { auc: number; examples: number; sites: number } };
-    expect(metrics.validation.sites).toBe(3);
-    expect(metrics.validation.auc).toBeGreaterThan(0.75);
-
-    // The zip a researcher downloads loads with tf.loadLayersModel and predicts as the hub's copy does.
-    const files = unzipTfjs((await downloadVersion(db, researcher, project.projectId, final.id)).bytes);
-    const modelJson = JSON.parse(new TextDecoder().decode(files["model.json"]));
-    const weights = files["weights.bin"]!;
-    const downloaded = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer }),
-    );
-    const [model] = await db.select().from(models).where(eq(models.id, project.modelId));
-    const hubCopy = await buildModel(model!.architecture);
-    writeWeights(hubCopy, decodeTensors(await getArtifactStore().get(db, final.weightsSha256)).tensors);
-    const input = tf.randomNormal([16, 2], 0, 1, "float32", 7);
-    const [a, b] = [downloaded.predict(input) as tf.Tensor, hubCopy.predict(input) as tf.Tensor];
-    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
-    tf.dispose([input, a, b]);
-
-    // DESIGN section 6: nothing patient-level reached the hub database.
-    const fingerprints = (await Promise.all(siteUrls.map((url) => siteFingerprints(url)))).flat();
-    expect(fingerprints.length).toBeGreaterThan(100);
-    expect(await findPatientData(db, fingerprints)).toEqual([]);
-  });
-  test("a site whose worker is killed mid-round drops out; the round closes at its deadline with the quorum and the job completes", { timeout: 300_000 }, async () => {
-    const db = testDb.db();
-    const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, title: "Prostate cancer risk, dropout", approvers } as ApprovedProjectSpec);
-    const job = await createTrainJob(db, researcher, trainJobInput(project, approvers.map((a) => a.siteId), { hyperparameters: { rounds: 1, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" }, participation: { minSites: 2, roundDeadlineSeconds: 30 } }));
-    const kch = approvers[SITES.findIndex((s) => s.code === "KCH")]!.siteId;
-    await waitForTask(db, kch, (t) => t.kind === "train" && t.status === "leased", "KCH to start training", 60_000);
-    await killWorker(workers[SITES.findIndex((s) => s.code === "KCH")]);
-
-    const { job: finished, dropped } = await finishedJob(job.id, 150_000);
-    expect(finished).toMatchObject({ status: "completed", error: null });
-    expect(dropped.map((d) => [d.round, d.site])).toEqual([
-      [1, "KCH"],
-      [0, "KCH"],
-    ]);
-    const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
-    expect(version!.lineage).toMatchObject({ sites: [{ code: "GSTT" }, { code: "UCLH" }], expectedSites: ["GSTT", "KCH", "UCLH"] });
-    expect(version!.metrics).toMatchObject({ validation: { sites: 2 } });
-  });
-
-  test("a hub process killed mid-job and started again picks the job up from the database and finishes it", { timeout: 300_000 }, async () => {
-    const db = testDb.db();
-    // From here the only hub is a separate process that the test can kill outright.
-    await Promise.all(workers.splice(0).map(killWorker));
-    await hub.close();
-    const port = await freePort();
-    let hubProcess = await startHubProcess(testDb.url(), port);
-    try {
-      workers.push(...SITES.map((_, i) => spawnSiteWorker(i, hubProcess.url)));
-      const project = await createApprovedProject(db, researcher, { ...PROSTATE_PROJECT, title: "Prostate cancer risk, hub restart", approvers } as ApprovedProjectSpec);
-      const job = await createTrainJob(db, researcher, trainJobInput(project, approvers.map((a) => a.siteId), { hyperparameters: { rounds: 3, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" }, participation: { minSites: 3, roundDeadlineSeconds: 120 } }));
-
-      // Kill the hub as soon as the first update is in: the job is mid-flight, with work leased at the sites.
-      await waitFor(async () => ((await db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id))).some((e) => e.type === "update_received") ? true : undefined), "a first update", 120_000);
-      await hubProcess.kill();
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      hubProcess = await startHubProcess(testDb.url(), port);
-
+      // The job log says why, should a site have dropped out.
       const { job: finished, dropped } = await finishedJob(job.id, 240_000);
-      expect({ status: finished.status, error: finished.error, dropped }).toEqual({ status: "completed", error: null, dropped: [] });
-      const trained = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id)).orderBy(asc(modelVersions.round));
-      expect(trained.map((v) => [v.round, (v.lineage as { sites: unknown[] }).sites.length])).toEqual([
-        [1, 3],
-        [2, 3],
-        [3, 3],
+      expect({ status: finished.status, error: finished.error, dropped }).toEqual({
+        status: "completed",
+        error: null,
+        dropped: [],
+      });
+
+      const trained = await db
+        .select()
+        .from(modelVersions)
+        .where(eq(modelVersions.jobId, job.id))
+        .orderBy(asc(modelVersions.round));
+      expect(trained.map((v) => v.round)).toEqual([1, 2, 3]);
+      const final = trained[2]!;
+      expect(final.parentVersionId).toBe(trained[1]!.id);
+      expect(final.lineage).toMatchObject({
+        kind: "training",
+        round: 3,
+        sites: ["GSTT", "KCH", "UCLH"].map((code) => ({ code, examples: expect.any(Number) })),
+        revisionHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        strategy: { kind: "fedavg" },
+        hyperparameters: { rounds: 3, localEpochs: 5 },
+        backends: { KCH: "wasm", GSTT: "wasm", UCLH: "wasm" },
+      });
+      const metrics = final.metrics as { validation: { auc: number; examples: number; sites: number } };
+      expect(metrics.validation.sites).toBe(3);
+      expect(metrics.validation.auc).toBeGreaterThan(0.75);
+
+      // The zip a researcher downloads loads with tf.loadLayersModel and predicts as the hub's copy does.
+      const files = unzipTfjs((await downloadVersion(db, researcher, project.projectId, final.id)).bytes);
+      const modelJson = JSON.parse(new TextDecoder().decode(files["model.json"]));
+      const weights = files["weights.bin"]!;
+      const downloaded = await tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: modelJson.modelTopology,
+          weightSpecs: modelJson.weightsManifest[0].weights,
+          weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+        }),
+      );
+      const [model] = await db.select().from(models).where(eq(models.id, project.modelId));
+      const hubCopy = await buildModel(model!.architecture);
+      writeWeights(hubCopy, decodeTensors(await getArtifactStore().get(db, final.weightsSha256)).tensors);
+      const input = tf.randomNormal([16, 2], 0, 1, "float32", 7);
+      const [a, b] = [downloaded.predict(input) as tf.Tensor, hubCopy.predict(input) as tf.Tensor];
+      expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+      tf.dispose([input, a, b]);
+
+      // DESIGN section 6: nothing patient-level reached the hub database.
+      const fingerprints = (await Promise.all(siteUrls.map((url) => siteFingerprints(url)))).flat();
+      expect(fingerprints.length).toBeGreaterThan(100);
+      expect(await findPatientData(db, fingerprints)).toEqual([]);
+    },
+  );
+  test(
+    "a site whose worker is killed mid-round drops out; the round closes at its deadline with the quorum and the job completes",
+    { timeout: 300_000 },
+    async () => {
+      const db = testDb.db();
+      const project = await createApprovedProject(db, researcher, {
+        ...PROSTATE_PROJECT,
+        title: "Prostate cancer risk, dropout",
+        approvers,
+      } as ApprovedProjectSpec);
+      const job = await createTrainJob(
+        db,
+        researcher,
+        trainJobInput(
+          project,
+          approvers.map((a) => a.siteId),
+          {
+            hyperparameters: { rounds: 1, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
+            participation: { minSites: 2, roundDeadlineSeconds: 30 },
+          },
+        ),
+      );
+      const kch = approvers[SITES.findIndex((s) => s.code === "KCH")]!.siteId;
+      await waitForTask(db, kch, (t) => t.kind === "train" && t.status === "leased", "KCH to start training", 60_000);
+      await killWorker(workers[SITES.findIndex((s) => s.code === "KCH")]);
+
+      const { job: finished, dropped } = await finishedJob(job.id, 150_000);
+      expect(finished).toMatchObject({ status: "completed", error: null });
+      expect(dropped.map((d) => [d.round, d.site])).toEqual([
+        [1, "KCH"],
+        [0, "KCH"],
       ]);
-    } finally {
+      const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
+      expect(version!.lineage).toMatchObject({
+        sites: [{ code: "GSTT" }, { code: "UCLH" }],
+        expectedSites: ["GSTT", "KCH", "UCLH"],
+      });
+      expect(version!.metrics).toMatchObject({ validation: { sites: 2 } });
+    },
+  );
+
+  test(
+    "a hub process killed mid-job and started again picks the job up from the database and finishes it",
+    { timeout: 300_000 },
+    async () => {
+      const db = testDb.db();
+      // From here the only hub is a separate process that the test can kill outright.
       await Promise.all(workers.splice(0).map(killWorker));
-      await hubProcess.kill();
-    }
-  });
+      await hub.close();
+      const port = await freePort();
+      let hubProcess = await startHubProcess(testDb.url(), port);
+      try {
+        workers.push(...SITES.map((_, i) => spawnSiteWorker(i, hubProcess.url)));
+        const project = await createApprovedProject(db, researcher, {
+          ...PROSTATE_PROJECT,
+          title: "Prostate cancer risk, hub restart",
+          approvers,
+        } as ApprovedProjectSpec);
+        const job = await createTrainJob(
+          db,
+          researcher,
+          trainJobInput(
+            project,
+            approvers.map((a) => a.siteId),
+            {
+              hyperparameters: { rounds: 3, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
+              participation: { minSites: 3, roundDeadlineSeconds: 120 },
+            },
+          ),
+        );
+
+        // Kill the hub as soon as the first update is in: the job is mid-flight, with work leased at the sites.
+        await waitFor(
+          async () =>
+            (await db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id))).some(
+              (e) => e.type === "update_received",
+            )
+              ? true
+              : undefined,
+          "a first update",
+          120_000,
+        );
+        await hubProcess.kill();
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        hubProcess = await startHubProcess(testDb.url(), port);
+
+        const { job: finished, dropped } = await finishedJob(job.id, 240_000);
+        expect({ status: finished.status, error: finished.error, dropped }).toEqual({
+          status: "completed",
+          error: null,
+          dropped: [],
+        });
+        const trained = await db
+          .select()
+          .from(modelVersions)
+          .where(eq(modelVersions.jobId, job.id))
+          .orderBy(asc(modelVersions.round));
+        expect(trained.map((v) => [v.round, (v.lineage as { sites: unknown[] }).sites.length])).toEqual([
+          [1, 3],
+          [2, 3],
+          [3, 3],
+        ]);
+      } finally {
+        await Promise.all(workers.splice(0).map(killWorker));
+        await hubProcess.kill();
+      }
+    },
+  );
 });

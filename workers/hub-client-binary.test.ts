@@ -23,19 +23,32 @@ const server = createServer((req, res) => {
   });
 });
 const hubError = (status: number, code: string) => (_: IncomingMessage, __: Buffer, res: ServerResponse) =>
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { code, message: `hub says ${code}` } }));
+  res
+    .writeHead(status, { "content-type": "application/json" })
+    .end(JSON.stringify({ error: { code, message: `hub says ${code}` } }));
 let client: ReturnType<typeof createHubClient>;
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  client = createHubClient({ trpcUrl: `http://127.0.0.1:${port}/api/trpc`, token: "flip_st_test", log: createLogger({}, { write: () => undefined }) });
+  client = createHubClient({
+    trpcUrl: `http://127.0.0.1:${port}/api/trpc`,
+    token: "flip_st_test",
+    log: createLogger({}, { write: () => undefined }),
+  });
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const result: TrainResult = {
   exampleCount: 40,
-  globalValidation: { examples: "suppressed", loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null },
+  globalValidation: {
+    examples: "suppressed",
+    loss: null,
+    accuracy: null,
+    auc: null,
+    sensitivity: null,
+    specificity: null,
+  },
   localValidation: { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null },
   trainLoss: 0.6,
   epochs: 1,
@@ -49,14 +62,25 @@ describe("binary hub calls", () => {
     answer = (_, __, res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(file);
     const downloaded = await client.downloadWeights(LEASE);
     expect(seen).toMatchObject({ method: "GET", url: `/api/worker/tasks/${TASK}/weights` });
-    expect(seen?.headers).toMatchObject({ authorization: "Bearer flip_st_test", [PROTOCOL_HEADER]: "1", [LEASE_HEADER]: LEASE.leaseId });
+    expect(seen?.headers).toMatchObject({
+      authorization: "Bearer flip_st_test",
+      [PROTOCOL_HEADER]: "1",
+      [LEASE_HEADER]: LEASE.leaseId,
+    });
     expect(downloaded.tensors).toEqual(WEIGHTS);
     expect(downloaded.sha256).toBe(createHash("sha256").update(file).digest("hex"));
   });
 
   test("upload posts the update as a tensor file with the result in its header", async () => {
-    answer = (_, __, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: true, round: 2, norm: 1.1 }));
-    expect(await client.uploadUpdate({ ...LEASE, result, update: WEIGHTS })).toEqual({ accepted: true, round: 2, norm: 1.1 });
+    answer = (_, __, res) =>
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ accepted: true, round: 2, norm: 1.1 }));
+    expect(await client.uploadUpdate({ ...LEASE, result, update: WEIGHTS })).toEqual({
+      accepted: true,
+      round: 2,
+      norm: 1.1,
+    });
     expect(seen).toMatchObject({ method: "POST", url: `/api/worker/tasks/${TASK}/update` });
     expect(seen?.headers["content-type"]).toBe("application/octet-stream");
     expect(decodeTrainResultHeader(String(seen?.headers[TRAIN_RESULT_HEADER]))).toEqual(result);
@@ -80,6 +104,9 @@ describe("binary hub calls", () => {
     const file = encodeTensors(WEIGHTS);
     file[file.length - 1] = (file.at(-1) ?? 0) ^ 0xff;
     answer = (_, __, res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(file);
-    await expect(client.downloadWeights(LEASE)).rejects.toMatchObject({ kind: "rejected", message: expect.stringContaining("content hash mismatch") });
+    await expect(client.downloadWeights(LEASE)).rejects.toMatchObject({
+      kind: "rejected",
+      message: expect.stringContaining("content hash mismatch"),
+    });
   });
 });

@@ -15,7 +15,15 @@ import {
   type HeartbeatInput,
 } from "@/protocol/contract";
 import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
-import { encodeTrainResultHeader, LEASE_HEADER, OCTET_STREAM, TRAIN_RESULT_HEADER, updatePath, weightsPath, type TrainResult } from "@/protocol/training";
+import {
+  encodeTrainResultHeader,
+  LEASE_HEADER,
+  OCTET_STREAM,
+  TRAIN_RESULT_HEADER,
+  updatePath,
+  weightsPath,
+  type TrainResult,
+} from "@/protocol/training";
 import type { Logger } from "./log";
 
 /**
@@ -23,7 +31,8 @@ import type { Logger } from "./log";
  * response checked against the contract before use. Errors come back as HubError with a kind the
  * caller can act on; connection-level trouble is logged once per change, not once per call.
  */
-export type HubErrorKind = "unauthorized" | "protocol_mismatch" | "unreachable" | "conflict" | "not_found" | "rejected" | "aborted";
+export type HubErrorKind =
+  "unauthorized" | "protocol_mismatch" | "unreachable" | "conflict" | "not_found" | "rejected" | "aborted";
 
 export class HubError extends Error {
   constructor(
@@ -54,7 +63,13 @@ export type HubClient = ReturnType<typeof createHubClient>;
 export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; token: string; log: Logger }) {
   const trpc = createTRPCClient<AppRouter>({
     // Not the batching link: a long-polling claim must not hold up a heartbeat or a progress call.
-    links: [httpLink({ url: trpcUrl, transformer: superjson, headers: () => ({ authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) }) })],
+    links: [
+      httpLink({
+        url: trpcUrl,
+        transformer: superjson,
+        headers: () => ({ authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) }),
+      }),
+    ],
   });
   let failingKind: HubErrorKind | null = null;
 
@@ -67,44 +82,81 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
     if (!CONNECTION_KINDS.has(error.kind) || failingKind === error.kind) return;
     failingKind = error.kind;
     if (error.kind === "unauthorized") {
-      log.error("The hub refused this site token (401): it was revoked, rotated out or mistyped. Ask a platform admin for a new token and set FLIP_SITE_TOKEN. Retrying slowly until then.", { procedure, reason: error.message });
+      log.error(
+        "The hub refused this site token (401): it was revoked, rotated out or mistyped. Ask a platform admin for a new token and set FLIP_SITE_TOKEN. Retrying slowly until then.",
+        { procedure, reason: error.message },
+      );
     } else if (error.kind === "protocol_mismatch") {
-      log.error("The hub speaks a different worker protocol; upgrade this worker or the hub.", { procedure, reason: error.message, protocol: PROTOCOL_VERSION });
+      log.error("The hub speaks a different worker protocol; upgrade this worker or the hub.", {
+        procedure,
+        reason: error.message,
+        protocol: PROTOCOL_VERSION,
+      });
     } else {
       log.warn("Hub unreachable; retrying with backoff", { procedure, reason: error.message });
     }
   };
 
-  async function call<T>(procedure: string, schema: z.ZodType<T>, run: (signal: AbortSignal) => Promise<unknown>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+  async function call<T>(
+    procedure: string,
+    schema: z.ZodType<T>,
+    run: (signal: AbortSignal) => Promise<unknown>,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? CALL_TIMEOUT_MS);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let raw: unknown;
     try {
       raw = await run(signal);
     } catch (error) {
-      const hubError = options.signal?.aborted ? new HubError("aborted", "call aborted by the worker") : toHubError(error);
+      const hubError = options.signal?.aborted
+        ? new HubError("aborted", "call aborted by the worker")
+        : toHubError(error);
       noteConnection(hubError, procedure);
       throw hubError;
     }
     noteConnection(null, procedure);
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new HubError("rejected", `the hub's ${procedure} response does not match protocol ${PROTOCOL_VERSION}`);
+    if (!parsed.success)
+      throw new HubError("rejected", `the hub's ${procedure} response does not match protocol ${PROTOCOL_VERSION}`);
     return parsed.data;
   }
 
   return {
-    heartbeat: (input: HeartbeatInput) => call("heartbeat", ZHeartbeatResult, (signal) => trpc.worker.heartbeat.mutate(input, { signal })),
+    heartbeat: (input: HeartbeatInput) =>
+      call("heartbeat", ZHeartbeatResult, (signal) => trpc.worker.heartbeat.mutate(input, { signal })),
     /** Long-polls for this site's next task; null when none arrived within waitMs. */
     claim: (waitMs: number, signal?: AbortSignal) =>
-      call("claim", ZClaimResult, (s) => trpc.worker.claim.mutate({ waitMs: Math.min(waitMs, CLAIM_MAX_WAIT_MS) }, { signal: s }), { signal, timeoutMs: waitMs + CALL_TIMEOUT_MS }).then((r) => r.task),
-    progress: (input: LeaseRef & { percent: number; message?: string }) => call("progress", ZProgressResult, (signal) => trpc.worker.progress.mutate(input, { signal })),
-    complete: (input: LeaseRef & { result: unknown }) => call("complete", ZCompleteResult, (signal) => trpc.worker.complete.mutate(input, { signal })),
-    fail: (input: LeaseRef & { code: FailureCode; message: string; retryable: boolean }) => call("fail", ZFailResult, (signal) => trpc.worker.fail.mutate(input, { signal })),
+      call(
+        "claim",
+        ZClaimResult,
+        (s) => trpc.worker.claim.mutate({ waitMs: Math.min(waitMs, CLAIM_MAX_WAIT_MS) }, { signal: s }),
+        { signal, timeoutMs: waitMs + CALL_TIMEOUT_MS },
+      ).then((r) => r.task),
+    progress: (input: LeaseRef & { percent: number; message?: string }) =>
+      call("progress", ZProgressResult, (signal) => trpc.worker.progress.mutate(input, { signal })),
+    complete: (input: LeaseRef & { result: unknown }) =>
+      call("complete", ZCompleteResult, (signal) => trpc.worker.complete.mutate(input, { signal })),
+    fail: (input: LeaseRef & { code: FailureCode; message: string; retryable: boolean }) =>
+      call("fail", ZFailResult, (signal) => trpc.worker.fail.mutate(input, { signal })),
     /** Short timeout: this runs during shutdown, which must not hang on a hub that does not answer. */
-    release: (input: LeaseRef) => call("release", ZReleaseResult, (signal) => trpc.worker.release.mutate(input, { signal }), { timeoutMs: RELEASE_TIMEOUT_MS }),
+    release: (input: LeaseRef) =>
+      call("release", ZReleaseResult, (signal) => trpc.worker.release.mutate(input, { signal }), {
+        timeoutMs: RELEASE_TIMEOUT_MS,
+      }),
     /** The task's model weights as a FLIP tensor file, decoded; the codec checks the data against the manifest's hash. */
     downloadWeights: (lease: LeaseRef, signal?: AbortSignal) =>
-      call("weights", z.custom<{ tensors: NamedTensor[]; sha256: string }>(), (s) => fetchBinary(weightsPath(lease.taskId), { method: "GET", headers: headersFor(lease), signal: s }, readTensorFile), { signal, timeoutMs: BINARY_TIMEOUT_MS }),
+      call(
+        "weights",
+        z.custom<{ tensors: NamedTensor[]; sha256: string }>(),
+        (s) =>
+          fetchBinary(
+            weightsPath(lease.taskId),
+            { method: "GET", headers: headersFor(lease), signal: s },
+            readTensorFile,
+          ),
+        { signal, timeoutMs: BINARY_TIMEOUT_MS },
+      ),
     /** Uploads a train task's update with its result; the hub completes the task on acceptance. */
     uploadUpdate: ({ result, update, ...lease }: LeaseRef & { result: TrainResult; update: readonly NamedTensor[] }) =>
       call(
@@ -113,7 +165,16 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
         (s) =>
           fetchBinary(
             updatePath(lease.taskId),
-            { method: "POST", headers: { ...headersFor(lease), "content-type": OCTET_STREAM, [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result) }, body: encodeTensors(update) as Uint8Array<ArrayBuffer>, signal: s },
+            {
+              method: "POST",
+              headers: {
+                ...headersFor(lease),
+                "content-type": OCTET_STREAM,
+                [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
+              },
+              body: encodeTensors(update) as Uint8Array<ArrayBuffer>,
+              signal: s,
+            },
             (response) => response.json(),
           ),
         { timeoutMs: BINARY_TIMEOUT_MS },
@@ -121,7 +182,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
   };
 
   function headersFor(lease: LeaseRef): Record<string, string> {
-    return { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), [LEASE_HEADER]: lease.leaseId };
+    return {
+      authorization: `Bearer ${token}`,
+      [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+      [LEASE_HEADER]: lease.leaseId,
+    };
   }
 
   // The binary routes sit beside the tRPC endpoint, under the same hub address.
@@ -139,7 +204,8 @@ async function readTensorFile(response: Response): Promise<{ tensors: NamedTenso
     // The whole file's hash is the version's content address (protocol/training.ts).
     return { tensors: decodeTensors(bytes).tensors, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
-    if (error instanceof TensorCodecError) throw new HubError("rejected", `the hub's weights are not a valid tensor file: ${error.message}`);
+    if (error instanceof TensorCodecError)
+      throw new HubError("rejected", `the hub's weights are not a valid tensor file: ${error.message}`);
     throw error;
   }
 }
@@ -147,13 +213,23 @@ async function readTensorFile(response: Response): Promise<{ tensors: NamedTenso
 /** The binary routes answer errors as `{ error: { code, message } }`; the code (else the status) decides the kind. */
 function binaryHubError(status: number, error: { code: string; message: string } | null): HubError {
   const message = error?.message ?? `HTTP ${status}`;
-  const code = error?.code ?? { 400: "BAD_REQUEST", 401: "UNAUTHORIZED", 404: "NOT_FOUND", 409: "CONFLICT", 412: "PRECONDITION_FAILED", 413: "PAYLOAD_TOO_LARGE" }[status];
+  const code =
+    error?.code ??
+    {
+      400: "BAD_REQUEST",
+      401: "UNAUTHORIZED",
+      404: "NOT_FOUND",
+      409: "CONFLICT",
+      412: "PRECONDITION_FAILED",
+      413: "PAYLOAD_TOO_LARGE",
+    }[status];
   return status >= 500 ? new HubError("unreachable", message) : kindForCode(code, message);
 }
 
 function toHubError(error: unknown): HubError {
   if (error instanceof HubError) return error;
-  if (!(error instanceof TRPCClientError)) return new HubError("unreachable", error instanceof Error ? error.message : "request failed");
+  if (!(error instanceof TRPCClientError))
+    return new HubError("unreachable", error instanceof Error ? error.message : "request failed");
   const data = ZErrorData.safeParse(error.data);
   // No tRPC error body (connection refused, a proxy's 502 page) or a 5xx: the hub is not answering properly.
   return kindForCode(data.success ? data.data.code : undefined, error.message, error.cause?.message ?? error.message);
@@ -180,6 +256,7 @@ function kindForCode(code: string | undefined, message: string, unreachableMessa
 
 /** How long to wait after a failed call: slowly for a refused token or protocol (an admin must act), with backoff otherwise. */
 export function retryDelayMs(error: unknown, nextBackoffMs: () => number): number {
-  if (error instanceof HubError && (error.kind === "unauthorized" || error.kind === "protocol_mismatch")) return 30_000 + Math.round(Math.random() * 30_000);
+  if (error instanceof HubError && (error.kind === "unauthorized" || error.kind === "protocol_mismatch"))
+    return 30_000 + Math.round(Math.random() * 30_000);
   return nextBackoffMs();
 }

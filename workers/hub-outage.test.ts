@@ -41,72 +41,115 @@ afterAll(async () => {
 });
 
 describe("hub outages and tokens", () => {
-  test("a hub restarted on the same port: the waiting worker reconnects with backoff and completes work queued after the restart", { timeout: 60_000 }, async () => {
-    const db = testDb.db();
-    const { site, token } = await makeSiteWithToken(db, "KCH");
-    const worker = spawnWorker({ hubUrl: hub.url, token, siteDatabaseUrl: omop.url, policy: { site: "KCH", minCellCount: 5 } });
-    workers.push(worker);
-    await waitForTask(db, site.id, (t) => t.status === "done", "the first inventory");
-
-    const port = Number(new URL(hub.url).port);
-    await hub.close();
-    await worker.waitForLog((l) => l.msg === "Hub unreachable; retrying with backoff");
-    hub = await startHubServer(db, port);
-
-    const queued = await queueInventory(db, site, { minCellCount: 7 });
-    const done = await waitForTask(db, site.id, (t) => t.id === queued.id && t.status === "done", "work queued after the restart");
-    expect(done).toMatchObject({ attempt: 1, result: { threshold: 7, persons: 20 } });
-    await worker.waitForLog((l) => l.msg === "Hub reachable again");
-  });
-
-  test("a revoked token: the next call is refused with 401, the worker logs it clearly once and retries slowly", { timeout: 60_000 }, async () => {
-    const db = testDb.db();
-    const { site, token } = await makeSiteWithToken(db, "GSTT", { skipFirstInventory: true });
-    const proxy = await startCountingProxy(hub.url);
-    try {
-      const worker = spawnWorker({ hubUrl: proxy.url, token, siteDatabaseUrl: omop.url, policy: { site: "GSTT" } });
+  test(
+    "a hub restarted on the same port: the waiting worker reconnects with backoff and completes work queued after the restart",
+    { timeout: 60_000 },
+    async () => {
+      const db = testDb.db();
+      const { site, token } = await makeSiteWithToken(db, "KCH");
+      const worker = spawnWorker({
+        hubUrl: hub.url,
+        token,
+        siteDatabaseUrl: omop.url,
+        policy: { site: "KCH", minCellCount: 5 },
+      });
       workers.push(worker);
-      await waitFor(async () => (await db.select().from(siteHealth).where(eq(siteHealth.siteId, site.id)))[0]?.workerVersion ?? undefined, "a heartbeat");
-      await revokeSiteTokens(db, ADMIN, site.id);
+      await waitForTask(db, site.id, (t) => t.status === "done", "the first inventory");
 
-      const refused = await worker.waitForLog((l) => l.level === "error" && l.msg.includes("refused this site token (401)"));
-      expect(refused.reason).toBe("This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one.");
-      // Heartbeats are due every 300 ms here; a worker that kept calling would rack up 401s quickly.
-      await sleep(3_000);
-      expect(proxy.count(401)).toBeLessThanOrEqual(2);
-      expect(worker.logs.filter((l) => l.msg.includes("refused this site token"))).toHaveLength(1);
-      expect(worker.output()).not.toContain(token);
-    } finally {
-      await proxy.close();
-    }
-  });
+      const port = Number(new URL(hub.url).port);
+      await hub.close();
+      await worker.waitForLog((l) => l.msg === "Hub unreachable; retrying with backoff");
+      hub = await startHubServer(db, port);
 
-  test("a rotated token: the new one works at once, the old one works during the grace period and is refused after it", { timeout: 60_000 }, async () => {
-    const db = testDb.db();
-    const { site, token: oldToken } = await makeSiteWithToken(db, "UCLH", { skipFirstInventory: true });
-    const { token: newToken } = await issueSiteToken(db, ADMIN, { siteId: site.id, graceSeconds: 2 });
-    const oldClient = createHubClient({ trpcUrl: `${hub.url}/api/trpc`, token: oldToken, log: quiet });
-    const newClient = createHubClient({ trpcUrl: `${hub.url}/api/trpc`, token: newToken, log: quiet });
+      const queued = await queueInventory(db, site, { minCellCount: 7 });
+      const done = await waitForTask(
+        db,
+        site.id,
+        (t) => t.id === queued.id && t.status === "done",
+        "work queued after the restart",
+      );
+      expect(done).toMatchObject({ attempt: 1, result: { threshold: 7, persons: 20 } });
+      await worker.waitForLog((l) => l.msg === "Hub reachable again");
+    },
+  );
 
-    await expect(newClient.heartbeat(heartbeatInput)).resolves.toMatchObject({ siteCode: "UCLH" });
-    await expect(oldClient.heartbeat(heartbeatInput)).resolves.toMatchObject({ siteCode: "UCLH" });
-    const refusal = await waitFor(
-      () => oldClient.heartbeat(heartbeatInput).then(() => undefined, (error: unknown) => error),
-      "the old token's grace period to end",
-    );
-    expect(refusal).toBeInstanceOf(HubError);
-    expect(refusal).toMatchObject({ kind: "unauthorized", message: "This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one." });
-    await expect(newClient.heartbeat(heartbeatInput)).resolves.toMatchObject({ siteCode: "UCLH" });
-  });
+  test(
+    "a revoked token: the next call is refused with 401, the worker logs it clearly once and retries slowly",
+    { timeout: 60_000 },
+    async () => {
+      const db = testDb.db();
+      const { site, token } = await makeSiteWithToken(db, "GSTT", { skipFirstInventory: true });
+      const proxy = await startCountingProxy(hub.url);
+      try {
+        const worker = spawnWorker({ hubUrl: proxy.url, token, siteDatabaseUrl: omop.url, policy: { site: "GSTT" } });
+        workers.push(worker);
+        await waitFor(
+          async () =>
+            (await db.select().from(siteHealth).where(eq(siteHealth.siteId, site.id)))[0]?.workerVersion ?? undefined,
+          "a heartbeat",
+        );
+        await revokeSiteTokens(db, ADMIN, site.id);
 
-  test("a token of another site than the policy file names: the worker stops with exit 2 before claiming anything", { timeout: 30_000 }, async () => {
-    const db = testDb.db();
-    const { site, token } = await makeSiteWithToken(db, "NUTH");
-    const worker = spawnWorker({ hubUrl: hub.url, token, siteDatabaseUrl: omop.url, policy: { site: "KCH" } });
-    workers.push(worker);
-    expect(await worker.exited).toEqual({ code: 2, signal: null });
-    expect(worker.logs).toContainEqual(expect.objectContaining({ level: "error", hubSite: "NUTH", policySite: "KCH", policyFile: worker.policyPath }));
-    const [task] = await db.select().from(siteTasks).where(eq(siteTasks.siteId, site.id));
-    expect(task).toMatchObject({ status: "queued", attempt: 0 });
-  });
+        const refused = await worker.waitForLog(
+          (l) => l.level === "error" && l.msg.includes("refused this site token (401)"),
+        );
+        expect(refused.reason).toBe(
+          "This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one.",
+        );
+        // Heartbeats are due every 300 ms here; a worker that kept calling would rack up 401s quickly.
+        await sleep(3_000);
+        expect(proxy.count(401)).toBeLessThanOrEqual(2);
+        expect(worker.logs.filter((l) => l.msg.includes("refused this site token"))).toHaveLength(1);
+        expect(worker.output()).not.toContain(token);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
+
+  test(
+    "a rotated token: the new one works at once, the old one works during the grace period and is refused after it",
+    { timeout: 60_000 },
+    async () => {
+      const db = testDb.db();
+      const { site, token: oldToken } = await makeSiteWithToken(db, "UCLH", { skipFirstInventory: true });
+      const { token: newToken } = await issueSiteToken(db, ADMIN, { siteId: site.id, graceSeconds: 2 });
+      const oldClient = createHubClient({ trpcUrl: `${hub.url}/api/trpc`, token: oldToken, log: quiet });
+      const newClient = createHubClient({ trpcUrl: `${hub.url}/api/trpc`, token: newToken, log: quiet });
+
+      await expect(newClient.heartbeat(heartbeatInput)).resolves.toMatchObject({ siteCode: "UCLH" });
+      await expect(oldClient.heartbeat(heartbeatInput)).resolves.toMatchObject({ siteCode: "UCLH" });
+      const refusal = await waitFor(
+        () =>
+          oldClient.heartbeat(heartbeatInput).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        "the old token's grace period to end",
+      );
+      expect(refusal).toBeInstanceOf(HubError);
+      expect(refusal).toMatchObject({
+        kind: "unauthorized",
+        message: "This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one.",
+      });
+      await expect(newClient.heartbeat(heartbeatInput)).resolves.toMatchObject({ siteCode: "UCLH" });
+    },
+  );
+
+  test(
+    "a token of another site than the policy file names: the worker stops with exit 2 before claiming anything",
+    { timeout: 30_000 },
+    async () => {
+      const db = testDb.db();
+      const { site, token } = await makeSiteWithToken(db, "NUTH");
+      const worker = spawnWorker({ hubUrl: hub.url, token, siteDatabaseUrl: omop.url, policy: { site: "KCH" } });
+      workers.push(worker);
+      expect(await worker.exited).toEqual({ code: 2, signal: null });
+      expect(worker.logs).toContainEqual(
+        expect.objectContaining({ level: "error", hubSite: "NUTH", policySite: "KCH", policyFile: worker.policyPath }),
+      );
+      const [task] = await db.select().from(siteTasks).where(eq(siteTasks.siteId, site.id));
+      expect(task).toMatchObject({ status: "queued", attempt: 0 });
+    },
+  );
 });

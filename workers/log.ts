@@ -19,7 +19,10 @@ export interface Logger {
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function createLogger(base: LogFields = {}, options: { minLevel?: LogLevel; write?: (line: string) => void } = {}): Logger {
+export function createLogger(
+  base: LogFields = {},
+  options: { minLevel?: LogLevel; write?: (line: string) => void } = {},
+): Logger {
   const minRank = LEVEL_RANK[options.minLevel ?? "info"];
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const emit = (level: LogLevel, msg: string, fields: LogFields = {}) => {

@@ -28,7 +28,9 @@ function readConfigOrExit(): WorkerConfig {
 }
 
 function readWorkerVersion(): string {
-  const manifest = z.object({ version: z.string().min(1).max(50) }).parse(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")));
+  const manifest = z
+    .object({ version: z.string().min(1).max(50) })
+    .parse(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")));
   return manifest.version;
 }
 
@@ -36,11 +38,24 @@ function main() {
   const config = readConfigOrExit();
   const log = createLogger({ site: config.policy.site });
   const hub = createHubClient({ trpcUrl: config.trpcUrl, token: config.token, log });
-  const siteDb = createSiteDb({ url: config.siteDatabaseUrl, schema: config.siteDbSchema, maxConnections: config.concurrency + 2, log });
+  const siteDb = createSiteDb({
+    url: config.siteDatabaseUrl,
+    schema: config.siteDbSchema,
+    maxConnections: config.concurrency + 2,
+    log,
+  });
   let clockOffsetMs = 0;
   const runner = createRunner({
     concurrency: config.concurrency,
-    deps: { hub, log, policy: config.policy, policyPath: config.policyPath, siteDb, dataDir: config.dataDir, hubNow: () => Date.now() + clockOffsetMs },
+    deps: {
+      hub,
+      log,
+      policy: config.policy,
+      policyPath: config.policyPath,
+      siteDb,
+      dataDir: config.dataDir,
+      hubNow: () => Date.now() + clockOffsetMs,
+    },
   });
   let isShuttingDown = false;
 
@@ -70,7 +85,11 @@ function main() {
     onAnswer: ({ siteCode, cancelledTaskIds }) => {
       if (siteCode !== config.policy.site) {
         // The token and the policy file belong to different sites: running either's work would be wrong.
-        log.error("The hub says this token belongs to another site than the site policy file names; stopping", { hubSite: siteCode, policySite: config.policy.site, policyFile: config.policyPath });
+        log.error("The hub says this token belongs to another site than the site policy file names; stopping", {
+          hubSite: siteCode,
+          policySite: config.policy.site,
+          policyFile: config.policyPath,
+        });
         void shutdown(EXIT_CONFIG, 0);
         return;
       }

@@ -11,7 +11,9 @@ export const ZSitePolicy = z.strictObject({
   /** The site code this policy belongs to; the worker refuses to run for a hub that calls it another site. */
   site: z.string().trim().min(1).max(20),
   /** Task kinds this site runs; kinds this worker version does not know yet may be listed ahead of an upgrade. */
-  allowedTaskKinds: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, "a task kind such as site_inventory")).default(["site_inventory", "cohort_count"]),
+  allowedTaskKinds: z
+    .array(z.string().regex(/^[a-z][a-z0-9_]*$/, "a task kind such as site_inventory"))
+    .default(["site_inventory", "cohort_count"]),
   /** Counts below this are returned as "suppressed"; the hub may ask for more, never less. */
   minCellCount: z.number().int().min(1).max(1000).default(10),
   allowFeasibility: z.boolean().default(true),

@@ -43,7 +43,11 @@ export function createRunner({ concurrency, deps }: { concurrency: number; deps:
       } catch (error) {
         if (stopping.signal.aborted || (error instanceof HubError && error.kind === "aborted")) return;
         const delayMs = retryDelayMs(error, backoff.nextDelayMs);
-        log.debug("Claim failed; waiting before the next one", { lane, delayMs, hubError: error instanceof HubError ? error.kind : "unknown" });
+        log.debug("Claim failed; waiting before the next one", {
+          lane,
+          delayMs,
+          hubError: error instanceof HubError ? error.kind : "unknown",
+        });
         await sleep(delayMs, stopping.signal);
         continue;
       }

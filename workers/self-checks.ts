@@ -19,7 +19,11 @@ async function checkSiteDatabase(siteDb: SiteDb): Promise<SelfCheck> {
     await siteDb.ping(DB_CHECK_TIMEOUT_MS);
     return { name: "site_database", ok: true };
   } catch (error) {
-    return { name: "site_database", ok: false, message: `SELECT 1 failed: ${describeErrorSafely(error)}`.slice(0, 500) };
+    return {
+      name: "site_database",
+      ok: false,
+      message: `SELECT 1 failed: ${describeErrorSafely(error)}`.slice(0, 500),
+    };
   }
 }
 

@@ -11,20 +11,43 @@ export type SiteQuery = <R extends pg.QueryResultRow>(text: string, values?: rea
 export type SiteDb = {
   /** The schema-qualified, identifier-quoted name of an OMOP table. */
   table: (name: string) => string;
-  readOnly: <T>(run: (query: SiteQuery) => Promise<T>, options: { statementTimeoutMs: number; signal?: AbortSignal }) => Promise<T>;
+  readOnly: <T>(
+    run: (query: SiteQuery) => Promise<T>,
+    options: { statementTimeoutMs: number; signal?: AbortSignal },
+  ) => Promise<T>;
   ping: (timeoutMs: number) => Promise<void>;
   close: () => Promise<void>;
 };
 
 export class TaskAbortedError extends SafeMessageError {}
 
-export function createSiteDb({ url, schema, maxConnections, log }: { url: string; schema: string; maxConnections: number; log: Logger }): SiteDb {
-  const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+export function createSiteDb({
+  url,
+  schema,
+  maxConnections,
+  log,
+}: {
+  url: string;
+  schema: string;
+  maxConnections: number;
+  log: Logger;
+}): SiteDb {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: maxConnections,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle connection dropped by the server (restart, failover) must not crash the worker.
-  pool.on("error", (error) => log.warn("Site database connection lost", { code: (error as { code?: string }).code ?? error.name }));
+  pool.on("error", (error) =>
+    log.warn("Site database connection lost", { code: (error as { code?: string }).code ?? error.name }),
+  );
   const quotedSchema = pg.escapeIdentifier(schema);
 
-  async function readOnly<T>(run: (query: SiteQuery) => Promise<T>, { statementTimeoutMs, signal }: { statementTimeoutMs: number; signal?: AbortSignal }): Promise<T> {
+  async function readOnly<T>(
+    run: (query: SiteQuery) => Promise<T>,
+    { statementTimeoutMs, signal }: { statementTimeoutMs: number; signal?: AbortSignal },
+  ): Promise<T> {
     if (signal?.aborted) throw new TaskAbortedError("task aborted before it queried the site database");
     const client = await pool.connect();
     // Cancelling the running statement from another connection stops the work on the server too.

@@ -8,7 +8,12 @@ import { ZSitePolicy } from "./policy";
 import { createSiteDb, type SiteDb } from "./site-db";
 import { executeTask, type TaskContext } from "./tasks/base";
 import { siteInventoryTask } from "./tasks/site-inventory";
-import { createOmopFixture, FIXTURE_INVENTORY_AT_5, FIXTURE_SCHEMA, type OmopFixture } from "./test-support/omop-fixture";
+import {
+  createOmopFixture,
+  FIXTURE_INVENTORY_AT_5,
+  FIXTURE_SCHEMA,
+  type OmopFixture,
+} from "./test-support/omop-fixture";
 
 const adminUrl = inject("pgAdminUrl");
 const log = createLogger({}, { write: () => undefined });
@@ -42,7 +47,12 @@ beforeAll(async () => {
   await admin.end();
   [full, empty] = await Promise.all([createOmopFixture(adminUrl), createOmopFixture(adminUrl, { isEmpty: true })]);
   fullDb = createSiteDb({ url: await grantReadOnlyRole(full), schema: FIXTURE_SCHEMA, maxConnections: 2, log });
-  emptyDb = createSiteDb({ url: withDatabase(adminUrl, new URL(empty.url).pathname.slice(1)), schema: FIXTURE_SCHEMA, maxConnections: 2, log });
+  emptyDb = createSiteDb({
+    url: withDatabase(adminUrl, new URL(empty.url).pathname.slice(1)),
+    schema: FIXTURE_SCHEMA,
+    maxConnections: 2,
+    log,
+  });
 });
 
 afterAll(async () => {
@@ -109,26 +119,48 @@ describe("site_inventory on the OMOP fixture", () => {
 });
 
 describe("the task base", () => {
-  const leased = (payload: unknown) => ({ taskId: randomUUID(), leaseId: randomUUID(), kind: "site_inventory" as const, payload, attempt: 1, maxAttempts: 3, leaseExpiresAt: new Date() });
+  const leased = (payload: unknown) => ({
+    taskId: randomUUID(),
+    leaseId: randomUUID(),
+    kind: "site_inventory" as const,
+    payload,
+    attempt: 1,
+    maxAttempts: 3,
+    leaseExpiresAt: new Date(),
+  });
   const deps = () => ({ ...contextFor(fullDb), policyPath: "/etc/flip/site-policy.json" });
 
   test("a payload the contract rejects fails as invalid_payload and is not retried", async () => {
     const outcome = await executeTask(leased({ minCellCount: 0 }), siteInventoryTask, deps());
-    expect(outcome).toEqual({ type: "fail", code: "invalid_payload", message: expect.stringContaining("minCellCount"), isRetryable: false });
+    expect(outcome).toEqual({
+      type: "fail",
+      code: "invalid_payload",
+      message: expect.stringContaining("minCellCount"),
+      isRetryable: false,
+    });
   });
 
   test("a kind the site policy does not allow is refused before the handler runs", async () => {
-    const outcome = await executeTask(leased({}), siteInventoryTask, { ...deps(), policy: { ...policy, allowedTaskKinds: [] } });
+    const outcome = await executeTask(leased({}), siteInventoryTask, {
+      ...deps(),
+      policy: { ...policy, allowedTaskKinds: [] },
+    });
     expect(outcome).toEqual({
       type: "fail",
       code: "refused_by_site_policy",
-      message: "This site does not run 'site_inventory' tasks: the kind is not in allowedTaskKinds of the site policy file /etc/flip/site-policy.json.",
+      message:
+        "This site does not run 'site_inventory' tasks: the kind is not in allowedTaskKinds of the site policy file /etc/flip/site-policy.json.",
       isRetryable: false,
     });
   });
 
   test("a site database that is down is a retryable failure whose message names no connection details", async () => {
-    const downDb = createSiteDb({ url: "postgres://nobody:secret@127.0.0.1:1/omop", schema: "public", maxConnections: 1, log });
+    const downDb = createSiteDb({
+      url: "postgres://nobody:secret@127.0.0.1:1/omop",
+      schema: "public",
+      maxConnections: 1,
+      log,
+    });
     const outcome = await executeTask(leased({}), siteInventoryTask, { ...deps(), siteDb: downDb });
     await downDb.close();
     expect(outcome).toMatchObject({ type: "fail", code: "handler_error", isRetryable: true });

@@ -11,7 +11,15 @@ import { TASK_HANDLERS } from "./tasks/registry";
  * One leased task from claim to report: runs its handler, keeps the lease alive (every third of
  * the lease, and on each progress call), then completes, fails or releases it exactly once.
  */
-export type TaskDeps = { hub: HubClient; log: Logger; policy: SitePolicy; policyPath: string; siteDb: SiteDb; dataDir: string; hubNow: () => number };
+export type TaskDeps = {
+  hub: HubClient;
+  log: Logger;
+  policy: SitePolicy;
+  policyPath: string;
+  siteDb: SiteDb;
+  dataDir: string;
+  hubNow: () => number;
+};
 
 export type StopReason = "cancelled" | "shutdown" | "lease_lost";
 
@@ -41,7 +49,14 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
     if (stopReason) return;
     stopReason = reason;
     if (reason === "cancelled" || reason === "lease_lost") isSettled = true;
-    log.info(reason === "cancelled" ? "Task cancelled by the hub; stopping it" : reason === "lease_lost" ? "Lease lost; stopping the task" : "Stopping the task for shutdown", { reason });
+    log.info(
+      reason === "cancelled"
+        ? "Task cancelled by the hub; stopping it"
+        : reason === "lease_lost"
+          ? "Lease lost; stopping the task"
+          : "Stopping the task for shutdown",
+      { reason },
+    );
     controller.abort(reason);
   };
 
@@ -53,14 +68,20 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
     } catch (error) {
       // The hub no longer knows this lease: nothing the handler computes can be submitted.
       if (error instanceof HubError && (error.kind === "conflict" || error.kind === "not_found")) abort("lease_lost");
-      else log.warn("Could not renew the lease; will retry", { reason: error instanceof Error ? error.message : "unknown" });
+      else
+        log.warn("Could not renew the lease; will retry", {
+          reason: error instanceof Error ? error.message : "unknown",
+        });
     }
   };
   let lastPercent = 0;
   const scheduleRenewal = () => {
     // The contract gives the expiry, not the lease length, so renew at a third of what remains.
     const delay = Math.max(MIN_RENEW_MS, (leaseExpiresAt - deps.hubNow()) / 3);
-    renewTimer = setTimeout(() => void renew(lastPercent).finally(() => isRenewing && !isSettled && scheduleRenewal()), delay);
+    renewTimer = setTimeout(
+      () => void renew(lastPercent).finally(() => isRenewing && !isSettled && scheduleRenewal()),
+      delay,
+    );
   };
   const stopRenewing = () => {
     isRenewing = false;
@@ -77,10 +98,19 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
           log.info("Task completed");
         } else if (outcome.type === "upload") {
           // The upload is this task's completion: the hub accepts it at most once, so a 409 (round closed, lease lost) ends it.
-          const { round, norm } = await deps.hub.uploadUpdate({ ...lease, result: outcome.result, update: outcome.update });
+          const { round, norm } = await deps.hub.uploadUpdate({
+            ...lease,
+            result: outcome.result,
+            update: outcome.update,
+          });
           log.info("Update uploaded; task completed", { round, norm });
         } else {
-          const { status } = await deps.hub.fail({ ...lease, code: outcome.code, message: outcome.message.slice(0, 1000), retryable: outcome.isRetryable });
+          const { status } = await deps.hub.fail({
+            ...lease,
+            code: outcome.code,
+            message: outcome.message.slice(0, 1000),
+            retryable: outcome.isRetryable,
+          });
           log.info("Task failed", { code: outcome.code, retryable: outcome.isRetryable, hubStatus: status });
         }
         isSettled = true;
@@ -129,7 +159,13 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
       lastPercent = Math.min(100, Math.max(0, percent));
       await renew(lastPercent, message);
     };
-    const outcome = await executeTask(task, handler, { ...deps, log, signal: controller.signal, progress, downloadWeights });
+    const outcome = await executeTask(task, handler, {
+      ...deps,
+      log,
+      signal: controller.signal,
+      progress,
+      downloadWeights,
+    });
     await report(outcome);
     stopRenewing();
   };
@@ -147,7 +183,9 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
       await deps.hub.release(lease);
       log.info("Task released back to the hub's queue");
     } catch (error) {
-      log.warn("Could not release the task; it returns to the queue when the lease expires", { reason: error instanceof Error ? error.message : "unknown" });
+      log.warn("Could not release the task; it returns to the queue when the lease expires", {
+        reason: error instanceof Error ? error.message : "unknown",
+      });
     }
   };
 

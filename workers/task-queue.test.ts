@@ -14,12 +14,21 @@ import { ADMIN, makeSiteWithToken, queueInventory, waitFor } from "./test-suppor
 const testDb = useTestDatabase();
 let hub: { url: string; close: () => Promise<void> };
 const quiet = createLogger({}, { write: () => undefined });
-const RESULT: SiteInventoryResult = { threshold: 10, persons: "suppressed", observationYears: "suppressed", imagesByModality: {}, topConditions: [] };
+const RESULT: SiteInventoryResult = {
+  threshold: 10,
+  persons: "suppressed",
+  observationYears: "suppressed",
+  imagesByModality: {},
+  topConditions: [],
+};
 
 const clientFor = (token: string) => createHubClient({ trpcUrl: `${hub.url}/api/trpc`, token, log: quiet });
 
 async function rejectionOf(call: Promise<unknown>): Promise<HubError> {
-  const error = await call.then(() => new Error("expected the hub to refuse the call"), (e: unknown) => e);
+  const error = await call.then(
+    () => new Error("expected the hub to refuse the call"),
+    (e: unknown) => e,
+  );
   if (!(error instanceof HubError)) throw error;
   return error;
 }
@@ -32,36 +41,57 @@ afterAll(async () => {
 });
 
 describe("the task queue under concurrent claimers", () => {
-  test("200 tasks across 3 sites with 20 claimers: each done exactly once, and only by its own site", { timeout: 90_000 }, async () => {
-    const db = testDb.db();
-    const sites = await Promise.all(["Q1", "Q2", "Q3"].map((code) => makeSiteWithToken(db, code, { skipFirstInventory: true })));
-    const queued = new Map<string, string>();
-    await db.transaction(async (tx) => {
-      for (let i = 0; i < 200; i++) {
-        const { site } = sites[i % 3]!;
-        const task = await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: ADMIN });
-        queued.set(task.id, site.id);
-      }
-    });
-    const completedBy = new Map<string, string[]>();
-    const claimer = async (siteId: string, client: HubClient) => {
-      for (;;) {
-        const task = await client.claim(500);
-        if (!task) return;
-        await client.complete({ taskId: task.taskId, leaseId: task.leaseId, result: RESULT });
-        completedBy.set(task.taskId, [...(completedBy.get(task.taskId) ?? []), siteId]);
-      }
-    };
-    await Promise.all(Array.from({ length: 20 }, (_, i) => sites[i % 3]!).map(({ site, token }) => claimer(site.id, clientFor(token))));
+  test(
+    "200 tasks across 3 sites with 20 claimers: each done exactly once, and only by its own site",
+    { timeout: 90_000 },
+    async () => {
+      const db = testDb.db();
+      const sites = await Promise.all(
+        ["Q1", "Q2", "Q3"].map((code) => makeSiteWithToken(db, code, { skipFirstInventory: true })),
+      );
+      const queued = new Map<string, string>();
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 200; i++) {
+          const { site } = sites[i % 3]!;
+          const task = await enqueueTask(tx, {
+            siteId: site.id,
+            siteCode: site.code,
+            kind: "site_inventory",
+            payload: {},
+            actor: ADMIN,
+          });
+          queued.set(task.id, site.id);
+        }
+      });
+      const completedBy = new Map<string, string[]>();
+      const claimer = async (siteId: string, client: HubClient) => {
+        for (;;) {
+          const task = await client.claim(500);
+          if (!task) return;
+          await client.complete({ taskId: task.taskId, leaseId: task.leaseId, result: RESULT });
+          completedBy.set(task.taskId, [...(completedBy.get(task.taskId) ?? []), siteId]);
+        }
+      };
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => sites[i % 3]!).map(({ site, token }) =>
+          claimer(site.id, clientFor(token)),
+        ),
+      );
 
-    expect(completedBy.size).toBe(200);
-    for (const [taskId, siteIds] of completedBy) expect(siteIds).toEqual([queued.get(taskId)]);
-    const rows = await db.select().from(siteTasks).where(inArray(siteTasks.id, [...queued.keys()]));
-    expect(rows.map((r) => [r.status, r.attempt, r.siteId === queued.get(r.id)])).toEqual(rows.map(() => ["done", 1, true]));
-    const events = await db.select().from(auditEvents).where(eq(auditEvents.action, "task.completed"));
-    expect(events).toHaveLength(200);
-    for (const event of events) expect(event.actorId).toBe(queued.get(event.subject.replace("task:", "")));
-  });
+      expect(completedBy.size).toBe(200);
+      for (const [taskId, siteIds] of completedBy) expect(siteIds).toEqual([queued.get(taskId)]);
+      const rows = await db
+        .select()
+        .from(siteTasks)
+        .where(inArray(siteTasks.id, [...queued.keys()]));
+      expect(rows.map((r) => [r.status, r.attempt, r.siteId === queued.get(r.id)])).toEqual(
+        rows.map(() => ["done", 1, true]),
+      );
+      const events = await db.select().from(auditEvents).where(eq(auditEvents.action, "task.completed"));
+      expect(events).toHaveLength(200);
+      for (const event of events) expect(event.actorId).toBe(queued.get(event.subject.replace("task:", "")));
+    },
+  );
 });
 
 describe("completions the hub must refuse", () => {
@@ -106,29 +136,36 @@ describe("completions the hub must refuse", () => {
     );
   });
 
-  test("a late completion after the lease expired, before and after the task was handed out again", { timeout: 30_000 }, async () => {
-    const db = testDb.db();
-    const queued = await queueInventory(db, site, { leaseMs: 1500 });
-    const stale = await claimOne();
-    await waitFor(async () => {
-      await sweepExpiredTasks(db);
-      const [row] = await db.select().from(siteTasks).where(and(eq(siteTasks.id, queued.id), eq(siteTasks.status, "queued")));
-      return row;
-    }, "the lease to expire");
-    await expectRefusedWithoutChange(
-      () => client.complete({ taskId: stale.taskId, leaseId: stale.leaseId, result: RESULT }),
-      "conflict",
-      "Your lease on this task expired and it went back to the queue. Nothing was changed.",
-    );
-    const fresh = await claimOne();
-    expect(fresh).toMatchObject({ taskId: stale.taskId, attempt: 2 });
-    await expectRefusedWithoutChange(
-      () => client.complete({ taskId: stale.taskId, leaseId: stale.leaseId, result: RESULT }),
-      "conflict",
-      "Your lease on this task expired and the task was handed out again. Nothing was changed.",
-    );
-    await client.complete({ taskId: fresh.taskId, leaseId: fresh.leaseId, result: RESULT });
-  });
+  test(
+    "a late completion after the lease expired, before and after the task was handed out again",
+    { timeout: 30_000 },
+    async () => {
+      const db = testDb.db();
+      const queued = await queueInventory(db, site, { leaseMs: 1500 });
+      const stale = await claimOne();
+      await waitFor(async () => {
+        await sweepExpiredTasks(db);
+        const [row] = await db
+          .select()
+          .from(siteTasks)
+          .where(and(eq(siteTasks.id, queued.id), eq(siteTasks.status, "queued")));
+        return row;
+      }, "the lease to expire");
+      await expectRefusedWithoutChange(
+        () => client.complete({ taskId: stale.taskId, leaseId: stale.leaseId, result: RESULT }),
+        "conflict",
+        "Your lease on this task expired and it went back to the queue. Nothing was changed.",
+      );
+      const fresh = await claimOne();
+      expect(fresh).toMatchObject({ taskId: stale.taskId, attempt: 2 });
+      await expectRefusedWithoutChange(
+        () => client.complete({ taskId: stale.taskId, leaseId: stale.leaseId, result: RESULT }),
+        "conflict",
+        "Your lease on this task expired and the task was handed out again. Nothing was changed.",
+      );
+      await client.complete({ taskId: fresh.taskId, leaseId: fresh.leaseId, result: RESULT });
+    },
+  );
 
   test("a completion from another site's token", async () => {
     await queueInventory(testDb.db(), site);

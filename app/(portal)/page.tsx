@@ -11,7 +11,10 @@ export default async function HomePage() {
   const places = navigationFor(viewer).filter((item) => item.href !== "/");
   return (
     <>
-      <PageHeader title={`Welcome, ${viewer.name}`} description="FLIP trains models across NHS Trusts. Patient-level data never leaves a Trust." />
+      <PageHeader
+        title={`Welcome, ${viewer.name}`}
+        description="FLIP trains models across NHS Trusts. Patient-level data never leaves a Trust."
+      />
       <div className="grid gap-4 md:grid-cols-3">
         <Card title="Your roles">
           {viewer.grants.length === 0 ? (
@@ -21,7 +24,12 @@ export default async function HomePage() {
               {viewer.grants.map((g) => (
                 <li key={g.id} className="text-sm">
                   <span className="font-medium">{ROLE_LABELS[g.role]}</span>
-                  {g.siteCode ? <span className="text-slate-600"> for {g.siteName} ({g.siteCode})</span> : null}
+                  {g.siteCode ? (
+                    <span className="text-slate-600">
+                      {" "}
+                      for {g.siteName} ({g.siteCode})
+                    </span>
+                  ) : null}
                 </li>
               ))}
             </ul>
@@ -30,12 +38,17 @@ export default async function HomePage() {
         <div className="md:col-span-2">
           <Card title="Where you can go">
             {places.length === 0 ? (
-              <EmptyState title="Nothing to open yet">Once an admin grants you a role, its pages appear here.</EmptyState>
+              <EmptyState title="Nothing to open yet">
+                Once an admin grants you a role, its pages appear here.
+              </EmptyState>
             ) : (
               <ul className="grid gap-3 sm:grid-cols-2">
                 {places.map((p) => (
                   <li key={p.href}>
-                    <Link href={p.href} className="block rounded-md border border-slate-200 p-3 hover:border-nhs-blue hover:bg-sky-50">
+                    <Link
+                      href={p.href}
+                      className="block rounded-md border border-slate-200 p-3 hover:border-nhs-blue hover:bg-sky-50"
+                    >
                       <span className="font-medium text-nhs-blue">{p.label}</span>
                       <span className="mt-0.5 block text-sm text-slate-600">{p.description}</span>
                     </Link>

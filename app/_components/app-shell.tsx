@@ -6,12 +6,19 @@ import { NavLinks } from "./nav-links";
 import { SignOutButton } from "./sign-out-button";
 
 export function roleSummary(viewer: Viewer): string {
-  return viewer.grants.map((g) => (g.siteCode ? `${ROLE_LABELS[g.role]} (${g.siteCode})` : ROLE_LABELS[g.role])).join(", ") || "No roles yet";
+  return (
+    viewer.grants
+      .map((g) => (g.siteCode ? `${ROLE_LABELS[g.role]} (${g.siteCode})` : ROLE_LABELS[g.role]))
+      .join(", ") || "No roles yet"
+  );
 }
 
 export function AppShell({ viewer, children }: { viewer: Viewer; children: ReactNode }) {
   const items = navigationFor(viewer).map(({ href, label }) => ({ href, label }));
-  const badges = { newDecisions: hasAccess(viewer, "projects:create"), pendingApprovals: hasAccess(viewer, "approvals:read") };
+  const badges = {
+    newDecisions: hasAccess(viewer, "projects:create"),
+    pendingApprovals: hasAccess(viewer, "approvals:read"),
+  };
   return (
     <div className="flex min-h-screen flex-col">
       <header className="bg-nhs-blue text-white">

@@ -21,7 +21,7 @@ function Section({ term, children }: { term: string; children: ReactNode }) {
   return (
     <div className="grid gap-1 py-3 sm:grid-cols-[10rem_minmax(0,1fr)] sm:gap-4">
       <dt className="text-sm font-medium text-slate-500">{term}</dt>
-      <dd className="min-w-0 break-words text-sm text-slate-900">{children}</dd>
+      <dd className="min-w-0 text-sm break-words text-slate-900">{children}</dd>
     </div>
   );
 }
@@ -52,7 +52,13 @@ export function BundleView({ bundle }: { bundle: Bundle }) {
       </Section>
       <Section term="Privacy">Counts below {bundle.privacy.minCellCount} are suppressed (minimum cell count)</Section>
       <Section term="Max rounds">{bundle.maxRounds} training rounds at most</Section>
-      <Section term="Cohort">{bundle.cohort ? <CohortSummary definition={bundle.cohort} /> : <p className="text-slate-600">No cohort defined yet</p>}</Section>
+      <Section term="Cohort">
+        {bundle.cohort ? (
+          <CohortSummary definition={bundle.cohort} />
+        ) : (
+          <p className="text-slate-600">No cohort defined yet</p>
+        )}
+      </Section>
     </dl>
   );
 }

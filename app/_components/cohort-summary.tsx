@@ -93,7 +93,9 @@ function itemText(item: Exclude<GroupItem, CriteriaGroup>): string {
   if (item.kind === "demographics") return `Is ${demographicsText(item.demographics)}`;
   const when = windowText(item.window);
   const event = eventText(item.criterion);
-  return item.exclude ? `Has NO ${event} ${when}` : `Has ${/^(?:[aeiou]|MRI|X-ray)/i.test(event) ? "an" : "a"} ${event} ${when}`;
+  return item.exclude
+    ? `Has NO ${event} ${when}`
+    : `Has ${/^(?:[aeiou]|MRI|X-ray)/i.test(event) ? "an" : "a"} ${event} ${when}`;
 }
 
 function GroupView({ group }: { group: CriteriaGroup }) {
@@ -115,7 +117,7 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
     <div className="flex flex-col gap-0.5 sm:flex-row sm:gap-3">
       <dt className="shrink-0 text-sm font-medium text-slate-500 sm:w-32">{term}</dt>
-      <dd className="min-w-0 break-words text-sm text-slate-900">{children}</dd>
+      <dd className="min-w-0 text-sm break-words text-slate-900">{children}</dd>
     </div>
   );
 }
@@ -126,7 +128,9 @@ export function CohortSummary({ definition }: { definition: CohortDefinition }) 
     <div className="space-y-3">
       <dl className="space-y-2">
         <Row term="Entry event">{entryText(definition.entry)}</Row>
-        <Row term="Demographics">{definition.demographics ? demographicsText(definition.demographics) : "Any age or sex"}</Row>
+        <Row term="Demographics">
+          {definition.demographics ? demographicsText(definition.demographics) : "Any age or sex"}
+        </Row>
       </dl>
       <div>
         <h3 className="text-sm font-medium text-slate-500">Inclusion rules</h3>

@@ -12,8 +12,16 @@ export type NavBadgeFlags = { newDecisions: boolean; pendingApprovals: boolean }
 
 function useBadgeCounts(flags: NavBadgeFlags): Record<string, { count: number; noun: string }> {
   const trpc = useTRPC();
-  const decisions = useQuery({ ...trpc.projects.newDecisions.queryOptions(), enabled: flags.newDecisions, refetchInterval: POLL_MS });
-  const pending = useQuery({ ...trpc.approvals.pendingCount.queryOptions(), enabled: flags.pendingApprovals, refetchInterval: POLL_MS });
+  const decisions = useQuery({
+    ...trpc.projects.newDecisions.queryOptions(),
+    enabled: flags.newDecisions,
+    refetchInterval: POLL_MS,
+  });
+  const pending = useQuery({
+    ...trpc.approvals.pendingCount.queryOptions(),
+    enabled: flags.pendingApprovals,
+    refetchInterval: POLL_MS,
+  });
   return {
     "/projects": { count: flags.newDecisions ? (decisions.data ?? 0) : 0, noun: "new decision" },
     "/approvals": { count: flags.pendingApprovals ? (pending.data ?? 0) : 0, noun: "pending" },
@@ -40,11 +48,14 @@ export function NavLinks({ items, badges }: { items: { href: string; label: stri
                 href={item.href}
                 aria-current={isCurrent(item.href) ? "page" : undefined}
                 aria-label={hasBadge ? `${item.label}, ${badgeText(badge.count, badge.noun)}` : undefined}
-                className={`flex items-center gap-1.5 whitespace-nowrap px-3 py-2.5 ${isCurrent(item.href) ? "border-b-2 border-white font-semibold" : "text-sky-100 hover:text-white"}`}
+                className={`flex items-center gap-1.5 px-3 py-2.5 whitespace-nowrap ${isCurrent(item.href) ? "border-b-2 border-white font-semibold" : "text-sky-100 hover:text-white"}`}
               >
                 {item.label}
                 {hasBadge ? (
-                  <span aria-hidden className="inline-flex min-w-5 items-center justify-center rounded-full bg-amber-400 px-1.5 text-xs font-bold leading-5 text-slate-900 tabular-nums">
+                  <span
+                    aria-hidden
+                    className="inline-flex min-w-5 items-center justify-center rounded-full bg-amber-400 px-1.5 text-xs leading-5 font-bold text-slate-900 tabular-nums"
+                  >
                     {badge.count > 99 ? "99+" : badge.count}
                   </span>
                 ) : null}

@@ -38,7 +38,10 @@ export function OneTimeSecretPanel({
   }
 
   return (
-    <section aria-labelledby={titleId} className="rounded-lg border-2 border-amber-400 bg-amber-50 p-4 shadow-sm sm:p-5">
+    <section
+      aria-labelledby={titleId}
+      className="rounded-lg border-2 border-amber-400 bg-amber-50 p-4 shadow-sm sm:p-5"
+    >
       <h2 id={titleId} className="text-base font-semibold text-amber-950">
         {title}
       </h2>
@@ -46,7 +49,10 @@ export function OneTimeSecretPanel({
       <div className="mt-1 text-sm text-amber-950">{children}</div>
       {/* Wraps the button under the secret when the panel is narrow, beside it when there is room. */}
       <div className="mt-3 flex flex-wrap items-center gap-2">
-        <code data-testid={testId} className="block min-w-0 flex-[1_1_auto] rounded-md border border-amber-300 bg-white px-3 py-2 font-mono text-sm break-all text-slate-900 select-all">
+        <code
+          data-testid={testId}
+          className="block min-w-0 flex-[1_1_auto] rounded-md border border-amber-300 bg-white px-3 py-2 font-mono text-sm break-all text-slate-900 select-all"
+        >
           {secret}
         </code>
         <Button type="button" variant="secondary" onClick={copy} className="shrink-0">

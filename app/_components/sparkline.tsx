@@ -25,7 +25,10 @@ function segmentsOf(points: SparklinePoint[], from: number, to: number): Xy[][] 
     const t = p.at.getTime();
     if (t < from || t > to) continue;
     if (previous === null || t - previous > MAX_GAP_MS) segments.push([]);
-    segments[segments.length - 1]!.push([((t - from) / (to - from)) * WIDTH, HEIGHT - 1 - (clampPercent(p.value) / 100) * (HEIGHT - 2)]);
+    segments[segments.length - 1]!.push([
+      ((t - from) / (to - from)) * WIDTH,
+      HEIGHT - 1 - (clampPercent(p.value) / 100) * (HEIGHT - 2),
+    ]);
     previous = t;
   }
   return segments;
@@ -35,7 +38,17 @@ function segmentsOf(points: SparklinePoint[], from: number, to: number): Xy[][] 
  * `windowLabel` finishes the sentence "CPU and memory …", e.g. "over the last hour"; it and the
  * latest values form the accessible name, since the drawing itself says nothing to a screen reader.
  */
-export function Sparkline({ series, from, to, windowLabel }: { series: SparklineSeries[]; from: Date; to: Date; windowLabel: string }) {
+export function Sparkline({
+  series,
+  from,
+  to,
+  windowLabel,
+}: {
+  series: SparklineSeries[];
+  from: Date;
+  to: Date;
+  windowLabel: string;
+}) {
   const names = series.map((s, i) => (i === 0 ? s.name : s.name.toLowerCase())).join(" and ");
   const latest = series.flatMap((s) => {
     const last = s.points[s.points.length - 1];
@@ -44,7 +57,11 @@ export function Sparkline({ series, from, to, windowLabel }: { series: Sparkline
 
   if (latest.length === 0) {
     return (
-      <div role="img" aria-label={`${names} ${windowLabel}: no data`} className="flex h-8 w-[120px] items-center justify-center rounded border border-dashed border-slate-300 text-xs text-slate-500">
+      <div
+        role="img"
+        aria-label={`${names} ${windowLabel}: no data`}
+        className="flex h-8 w-[120px] items-center justify-center rounded border border-dashed border-slate-300 text-xs text-slate-500"
+      >
         no data
       </div>
     );
@@ -53,13 +70,26 @@ export function Sparkline({ series, from, to, windowLabel }: { series: Sparkline
   const label = `${names} ${windowLabel}, latest ${latest.map((s, i) => `${i === 0 ? s.name : s.name.toLowerCase()} ${formatPercent(s.value)}`).join(", ")}`;
   return (
     <div className="flex flex-col gap-0.5">
-      <svg role="img" aria-label={label} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width={WIDTH} height={HEIGHT} className="overflow-visible rounded bg-slate-50">
+      <svg
+        role="img"
+        aria-label={label}
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        width={WIDTH}
+        height={HEIGHT}
+        className="overflow-visible rounded bg-slate-50"
+      >
         <line x1={0} x2={WIDTH} y1={HEIGHT / 2} y2={HEIGHT / 2} className="stroke-slate-200" strokeDasharray="2 2" />
         {series.map((s) =>
           segmentsOf(s.points, from.getTime(), to.getTime()).map((segment, i) =>
             // A lone sample between gaps is still worth a visible mark.
             segment.length === 1 ? (
-              <circle key={`${s.name}-${i}`} cx={segment[0]![0]} cy={segment[0]![1]} r={1.5} className={tones[s.tone].fill} />
+              <circle
+                key={`${s.name}-${i}`}
+                cx={segment[0]![0]}
+                cy={segment[0]![1]}
+                r={1.5}
+                className={tones[s.tone].fill}
+              />
             ) : (
               <polyline
                 key={`${s.name}-${i}`}

@@ -1,9 +1,23 @@
 import Link from "next/link";
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes, TextareaHTMLAttributes } from "react";
+import type {
+  ButtonHTMLAttributes,
+  InputHTMLAttributes,
+  ReactNode,
+  SelectHTMLAttributes,
+  TextareaHTMLAttributes,
+} from "react";
 
 /** Small presentational building blocks shared by every page; keep forms and lists consistent. */
 
-export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
+export function PageHeader({
+  title,
+  description,
+  actions,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <div className="mb-6 flex flex-col gap-3 sm:flex-row sm:items-end sm:justify-between">
       <div>
@@ -35,7 +49,11 @@ const buttonStyles = {
   danger: "bg-red-700 text-white hover:bg-red-800 disabled:bg-slate-400",
 } as const;
 
-export function Button({ variant = "primary", className = "", ...props }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: keyof typeof buttonStyles }) {
+export function Button({
+  variant = "primary",
+  className = "",
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: keyof typeof buttonStyles }) {
   return (
     <button
       className={`inline-flex items-center justify-center rounded-md px-3.5 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-nhs-blue focus-visible:ring-offset-2 disabled:cursor-not-allowed ${buttonStyles[variant]} ${className}`}
@@ -70,30 +88,70 @@ const controlStyles = (hasError: boolean) =>
 export function TextField({ label, name, errors, hint, ...input }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
   return (
     <FieldFrame label={label} name={name} errors={errors} hint={hint}>
-      <input id={name} name={name} aria-invalid={!!errors?.length} aria-describedby={errors?.length ? `${name}-error` : undefined} className={controlStyles(!!errors?.length)} {...input} />
+      <input
+        id={name}
+        name={name}
+        aria-invalid={!!errors?.length}
+        aria-describedby={errors?.length ? `${name}-error` : undefined}
+        className={controlStyles(!!errors?.length)}
+        {...input}
+      />
     </FieldFrame>
   );
 }
 
-export function TextAreaField({ label, name, errors, hint, ...textarea }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextAreaField({
+  label,
+  name,
+  errors,
+  hint,
+  ...textarea
+}: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   return (
     <FieldFrame label={label} name={name} errors={errors} hint={hint}>
-      <textarea id={name} name={name} rows={4} aria-invalid={!!errors?.length} aria-describedby={errors?.length ? `${name}-error` : undefined} className={controlStyles(!!errors?.length)} {...textarea} />
+      <textarea
+        id={name}
+        name={name}
+        rows={4}
+        aria-invalid={!!errors?.length}
+        aria-describedby={errors?.length ? `${name}-error` : undefined}
+        className={controlStyles(!!errors?.length)}
+        {...textarea}
+      />
     </FieldFrame>
   );
 }
 
-export function SelectField({ label, name, errors, hint, children, ...select }: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
+export function SelectField({
+  label,
+  name,
+  errors,
+  hint,
+  children,
+  ...select
+}: FieldProps & SelectHTMLAttributes<HTMLSelectElement>) {
   return (
     <FieldFrame label={label} name={name} errors={errors} hint={hint}>
-      <select id={name} name={name} aria-invalid={!!errors?.length} className={controlStyles(!!errors?.length)} {...select}>
+      <select
+        id={name}
+        name={name}
+        aria-invalid={!!errors?.length}
+        className={controlStyles(!!errors?.length)}
+        {...select}
+      >
         {children}
       </select>
     </FieldFrame>
   );
 }
 
-export function Alert({ tone = "error", children }: { tone?: "error" | "success" | "info" | "warning"; children: ReactNode }) {
+export function Alert({
+  tone = "error",
+  children,
+}: {
+  tone?: "error" | "success" | "info" | "warning";
+  children: ReactNode;
+}) {
   const tones = {
     error: "border-red-300 bg-red-50 text-red-800",
     success: "border-green-300 bg-green-50 text-green-800",
@@ -116,7 +174,13 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-export function Badge({ children, tone = "neutral" }: { children: ReactNode; tone?: "neutral" | "blue" | "green" | "red" | "amber" }) {
+export function Badge({
+  children,
+  tone = "neutral",
+}: {
+  children: ReactNode;
+  tone?: "neutral" | "blue" | "green" | "red" | "amber";
+}) {
   const tones = {
     neutral: "bg-slate-100 text-slate-700",
     blue: "bg-sky-100 text-sky-800",
@@ -124,7 +188,11 @@ export function Badge({ children, tone = "neutral" }: { children: ReactNode; ton
     red: "bg-red-100 text-red-800",
     amber: "bg-amber-100 text-amber-900",
   } as const;
-  return <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
+  return (
+    <span className={`inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ${tones[tone]}`}>
+      {children}
+    </span>
+  );
 }
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
@@ -142,11 +210,21 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
 export type Column<T> = { header: string; cell: (row: T) => ReactNode; className?: string };
 
 /** A table on wide screens; below `md` each row becomes a stacked card with the column names inline. */
-export function DataTable<T>({ label, columns, rows, rowKey }: { label: string; columns: Column<T>[]; rows: T[]; rowKey: (row: T) => string }) {
+export function DataTable<T>({
+  label,
+  columns,
+  rows,
+  rowKey,
+}: {
+  label: string;
+  columns: Column<T>[];
+  rows: T[];
+  rowKey: (row: T) => string;
+}) {
   return (
     <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
       <table aria-label={label} className="block w-full text-left text-sm md:table">
-        <thead className="hidden border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600 md:table-header-group">
+        <thead className="hidden border-b border-slate-200 bg-slate-50 text-xs tracking-wide text-slate-600 uppercase md:table-header-group">
           <tr>
             {columns.map((column) => (
               <th key={column.header} scope="col" className="px-4 py-2.5 font-semibold">
@@ -159,7 +237,10 @@ export function DataTable<T>({ label, columns, rows, rowKey }: { label: string; 
           {rows.map((row) => (
             <tr key={rowKey(row)} className="block px-4 py-3 md:table-row md:p-0">
               {columns.map((column) => (
-                <td key={column.header} className={`flex items-baseline gap-3 py-1 md:table-cell md:px-4 md:py-3 md:align-top ${column.className ?? ""}`}>
+                <td
+                  key={column.header}
+                  className={`flex items-baseline gap-3 py-1 md:table-cell md:px-4 md:py-3 md:align-top ${column.className ?? ""}`}
+                >
                   <span className="w-24 shrink-0 text-xs font-medium text-slate-500 md:hidden">{column.header}</span>
                   <div className="min-w-0 break-words">{column.cell(row)}</div>
                 </td>
@@ -172,12 +253,27 @@ export function DataTable<T>({ label, columns, rows, rowKey }: { label: string; 
   );
 }
 
-export function Pagination({ page, pageSize, total, noun, onPageChange }: { page: number; pageSize: number; total: number; noun: string; onPageChange: (page: number) => void }) {
+export function Pagination({
+  page,
+  pageSize,
+  total,
+  noun,
+  onPageChange,
+}: {
+  page: number;
+  pageSize: number;
+  total: number;
+  noun: string;
+  onPageChange: (page: number) => void;
+}) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
   const last = Math.min(total, page * pageSize);
   return (
-    <nav aria-label="Pagination" className="mt-4 flex flex-col gap-3 text-sm text-slate-600 sm:flex-row sm:items-center sm:justify-between">
+    <nav
+      aria-label="Pagination"
+      className="mt-4 flex flex-col gap-3 text-sm text-slate-600 sm:flex-row sm:items-center sm:justify-between"
+    >
       <p>
         Showing {first}–{last} of {total} {noun}
       </p>

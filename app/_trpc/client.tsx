@@ -15,7 +15,8 @@ function makeQueryClient() {
       queries: {
         staleTime: 5_000,
         // Authorisation and validation failures will not fix themselves on retry.
-        retry: (count, error) => !(isTRPCClientError(error) && error.data?.httpStatus && error.data.httpStatus < 500) && count < 2,
+        retry: (count, error) =>
+          !(isTRPCClientError(error) && error.data?.httpStatus && error.data.httpStatus < 500) && count < 2,
       },
     },
   });

@@ -8,7 +8,13 @@ export function buildReferenceCnn(seed = 7): tf.LayersModel {
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
   const model = tf.sequential();
   model.add(
-    tf.layers.conv2d({ inputShape: [...IMAGE_SHAPE], filters: 16, kernelSize: 3, activation: "relu", kernelInitializer: init(0) }),
+    tf.layers.conv2d({
+      inputShape: [...IMAGE_SHAPE],
+      filters: 16,
+      kernelSize: 3,
+      activation: "relu",
+      kernelInitializer: init(0),
+    }),
   );
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: "relu", kernelInitializer: init(1) }));

@@ -91,7 +91,10 @@ export const siteApprovals = pgTable(
     comment: text("comment"),
     createdAt: createdAt(),
   },
-  (t) => [unique("site_approvals_revision_site_key").on(t.revisionId, t.siteId), index("site_approvals_site_status_idx").on(t.siteId, t.status)],
+  (t) => [
+    unique("site_approvals_revision_site_key").on(t.revisionId, t.siteId),
+    index("site_approvals_site_status_idx").on(t.siteId, t.status),
+  ],
 );
 
 export const cohortRunPurposeEnum = pgEnum("cohort_run_purpose", ["feasibility", "approved"]);

@@ -4,7 +4,10 @@ export const E2E_DATABASE = "flip_e2e";
 export const E2E_PASSWORD = "e2e-demo-password";
 export const E2E_SITE_NAMESPACE = "flip_e2e_site";
 const E2E_EMBEDDED_PG_PORT = 54349;
-export const E2E_EMBEDDED_PG = { port: E2E_EMBEDDED_PG_PORT, adminUrl: `postgres://postgres:flip-embedded@127.0.0.1:${E2E_EMBEDDED_PG_PORT}/postgres` };
+export const E2E_EMBEDDED_PG = {
+  port: E2E_EMBEDDED_PG_PORT,
+  adminUrl: `postgres://postgres:flip-embedded@127.0.0.1:${E2E_EMBEDDED_PG_PORT}/postgres`,
+};
 
 /** The PostgreSQL server the journeys run on: the one the environment names, else start-portal's embedded server. */
 export function e2eAdminUrl(): string {

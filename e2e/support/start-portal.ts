@@ -18,7 +18,8 @@ async function main() {
   const adminUrl =
     process.env.TEST_DATABASE_URL ??
     process.env.DATABASE_URL ??
-    (await startEmbeddedServer({ dataDir: path.resolve(".data", "e2e-postgres"), port: E2E_EMBEDDED_PG.port })).adminUrl;
+    (await startEmbeddedServer({ dataDir: path.resolve(".data", "e2e-postgres"), port: E2E_EMBEDDED_PG.port }))
+      .adminUrl;
   await dropDatabase(adminUrl, E2E_DATABASE);
   await ensureDatabase(adminUrl, E2E_DATABASE);
   const databaseUrl = withDatabase(adminUrl, E2E_DATABASE);
@@ -37,7 +38,11 @@ async function main() {
     fleet: DEMO_SITES.map((s, i) => ({ code: s.code, seed: 100 + i })),
     log: () => undefined,
   });
-  const { url } = await startPortal({ databaseUrl, port: E2E_PORT, authSecret: persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value });
+  const { url } = await startPortal({
+    databaseUrl,
+    port: E2E_PORT,
+    authSecret: persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value,
+  });
   await startSiteWorkers(db, url, prepared, { FLIP_HEARTBEAT_MS: "2000" });
   console.log(`[e2e] portal ready at ${url}`);
 }

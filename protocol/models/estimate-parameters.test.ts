@@ -51,8 +51,14 @@ describe("estimateParameters", () => {
       },
     };
     const before = tf.memory().numBytes;
-    const result = await validateArchitecture(huge, { task: "binary_classification", input: { kind: "image", height: 512, width: 512, channels: 3, modality: "CT" } });
-    expect(result).toEqual({ ok: false, issues: [{ where: "architecture", message: "The model has 78643300000 parameters; the limit is 50000000" }] });
+    const result = await validateArchitecture(huge, {
+      task: "binary_classification",
+      input: { kind: "image", height: 512, width: 512, channels: 3, modality: "CT" },
+    });
+    expect(result).toEqual({
+      ok: false,
+      issues: [{ where: "architecture", message: "The model has 78643300000 parameters; the limit is 50000000" }],
+    });
     expect(tf.memory().numBytes).toBe(before);
   });
 });

@@ -74,7 +74,10 @@ function step(layer: LayerEntry, input: Shape): { params: number; output: Shape 
       if (input.length !== 3 || input[0] === undefined || input[1] === undefined) return null;
       const [ph, pw] = pair(c.pool_size, 2);
       const [sh, sw] = c.strides === null || c.strides === undefined ? [ph, pw] : pair(c.strides, 1);
-      return { params: 0, output: [spatial(input[0], ph, sh, c.padding), spatial(input[1], pw, sw, c.padding), channels] };
+      return {
+        params: 0,
+        output: [spatial(input[0], ph, sh, c.padding), spatial(input[1], pw, sw, c.padding), channels],
+      };
     }
     case "GlobalAveragePooling2D":
     case "GlobalMaxPooling2D":
@@ -98,7 +101,8 @@ function step(layer: LayerEntry, input: Shape): { params: number; output: Shape 
 
 /** The layer feeding a Functional layer: `inbound_nodes[0][0][0]`, already checked by the validator. */
 function firstInbound(nodes: unknown): string | null {
-  const node: unknown = Array.isArray(nodes) && Array.isArray(nodes[0]) && Array.isArray(nodes[0][0]) ? nodes[0][0][0] : null;
+  const node: unknown =
+    Array.isArray(nodes) && Array.isArray(nodes[0]) && Array.isArray(nodes[0][0]) ? nodes[0][0][0] : null;
   return typeof node === "string" ? node : null;
 }
 
@@ -111,11 +115,17 @@ export function estimateParameters(layers: readonly LayerEntry[], isFunctional: 
     let input = previous ?? declaredInput(layer.config);
     if (isFunctional) {
       const inbound = firstInbound(layer.inbound_nodes);
-      input = layer.class_name === "InputLayer" ? declaredInput(layer.config) : inbound === null ? null : (shapes.get(inbound) ?? null);
+      input =
+        layer.class_name === "InputLayer"
+          ? declaredInput(layer.config)
+          : inbound === null
+            ? null
+            : (shapes.get(inbound) ?? null);
     }
     if (input === null) return null;
     const result = step(layer, input);
-    if (result === null || !result.output.every((d) => Number.isInteger(d) && d > 0) || !Number.isFinite(result.params)) return null;
+    if (result === null || !result.output.every((d) => Number.isInteger(d) && d > 0) || !Number.isFinite(result.params))
+      return null;
     total += result.params;
     previous = result.output;
     if (typeof layer.name === "string") shapes.set(layer.name, result.output);

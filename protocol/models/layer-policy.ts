@@ -24,20 +24,72 @@ export const ALLOWED_LAYERS = [
   "Reshape",
 ] as const;
 
-export const ALLOWED_ACTIVATIONS = ["linear", "relu", "relu6", "elu", "selu", "sigmoid", "hard_sigmoid", "tanh", "softmax", "softplus", "softsign", "swish"] as const;
+export const ALLOWED_ACTIVATIONS = [
+  "linear",
+  "relu",
+  "relu6",
+  "elu",
+  "selu",
+  "sigmoid",
+  "hard_sigmoid",
+  "tanh",
+  "softmax",
+  "softplus",
+  "softsign",
+  "swish",
+] as const;
 
 const ALLOWED_SERIALIZED: Record<"initializer" | "regularizer" | "constraint", readonly string[]> = {
-  initializer: ["Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LeCunNormal", "LeCunUniform", "Orthogonal"],
+  initializer: [
+    "Zeros",
+    "Ones",
+    "Constant",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "LeCunNormal",
+    "LeCunUniform",
+    "Orthogonal",
+  ],
   regularizer: ["L1L2", "L1", "L2"],
   constraint: ["MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"],
 };
 
 /** Every plain config key the allowed layers serialise; an unknown key is refused, not ignored. */
 const ALLOWED_PLAIN_KEYS = new Set([
-  "name", "trainable", "dtype", "batch_input_shape", "input_shape", "batch_size", "sparse", "ragged",
-  "units", "use_bias", "filters", "kernel_size", "strides", "padding", "dilation_rate",
-  "depth_multiplier", "pool_size", "rate", "noise_shape", "seed", "axis", "momentum", "epsilon",
-  "center", "scale", "target_shape", "max_value", "keepdims",
+  "name",
+  "trainable",
+  "dtype",
+  "batch_input_shape",
+  "input_shape",
+  "batch_size",
+  "sparse",
+  "ragged",
+  "units",
+  "use_bias",
+  "filters",
+  "kernel_size",
+  "strides",
+  "padding",
+  "dilation_rate",
+  "depth_multiplier",
+  "pool_size",
+  "rate",
+  "noise_shape",
+  "seed",
+  "axis",
+  "momentum",
+  "epsilon",
+  "center",
+  "scale",
+  "target_shape",
+  "max_value",
+  "keepdims",
 ]);
 
 export interface ArchitectureIssue {
@@ -88,7 +140,12 @@ export function checkLayer(layer: unknown, index: number): ArchitectureIssue[] {
   const className = layer.class_name;
   if (!(ALLOWED_LAYERS as readonly string[]).includes(className)) {
     const hint = className === "Lambda" ? " (Lambda layers run code and are never accepted)" : "";
-    return [{ where: label, message: `layer type "${className}" is not allowed${hint}; use one of ${ALLOWED_LAYERS.join(", ")}` }];
+    return [
+      {
+        where: label,
+        message: `layer type "${className}" is not allowed${hint}; use one of ${ALLOWED_LAYERS.join(", ")}`,
+      },
+    ];
   }
   const issues: ArchitectureIssue[] = [];
   for (const [key, value] of Object.entries(config)) {
@@ -98,7 +155,10 @@ export function checkLayer(layer: unknown, index: number): ArchitectureIssue[] {
       issues.push(...checkSerialized(kind, value, where));
     } else if (key === "activation") {
       if (typeof value !== "string" || !(ALLOWED_ACTIVATIONS as readonly string[]).includes(value)) {
-        issues.push({ where, message: `activation ${JSON.stringify(value)} is not allowed; use one of ${ALLOWED_ACTIVATIONS.join(", ")}` });
+        issues.push({
+          where,
+          message: `activation ${JSON.stringify(value)} is not allowed; use one of ${ALLOWED_ACTIVATIONS.join(", ")}`,
+        });
       }
     } else if (key === "dtype") {
       // Other dtypes change memory and kernels in ways the site's training code does not expect.

@@ -16,10 +16,22 @@ const tabular: Spec["input"] = {
 describe("built-in templates", () => {
   it.each([
     // 64 -> 16 (average pool) -> 8 (max pool): 8 * 8 * 16 features into the dense layer.
-    ["small_cnn", { task: "multiclass_classification", classes: 5, input: image }, 3 * 3 * 3 * 16 + 16 + 3 * 3 * 16 * 16 + 16 + 8 * 8 * 16 * 32 + 32 + 32 * 5 + 5],
+    [
+      "small_cnn",
+      { task: "multiclass_classification", classes: 5, input: image },
+      3 * 3 * 3 * 16 + 16 + 3 * 3 * 16 * 16 + 16 + 8 * 8 * 16 * 32 + 32 + 32 * 5 + 5,
+    ],
     // Larger or oblong images get more max pools, never more than 8 x 8 positions.
-    ["small_cnn", { task: "binary_classification", input: { ...image, height: 512, width: 512, channels: 1 } }, 3 * 3 * 16 + 16 + 3 * 3 * 16 * 16 + 16 + 8 * 8 * 16 * 32 + 32 + 32 + 1],
-    ["small_cnn", { task: "binary_classification", input: { ...image, height: 8, width: 1024, channels: 1 } }, 3 * 3 * 16 + 16 + 3 * 3 * 16 * 16 + 16 + 1 * 8 * 16 * 32 + 32 + 32 + 1],
+    [
+      "small_cnn",
+      { task: "binary_classification", input: { ...image, height: 512, width: 512, channels: 1 } },
+      3 * 3 * 16 + 16 + 3 * 3 * 16 * 16 + 16 + 8 * 8 * 16 * 32 + 32 + 32 + 1,
+    ],
+    [
+      "small_cnn",
+      { task: "binary_classification", input: { ...image, height: 8, width: 1024, channels: 1 } },
+      3 * 3 * 16 + 16 + 3 * 3 * 16 * 16 + 16 + 1 * 8 * 16 * 32 + 32 + 32 + 1,
+    ],
     ["mlp", { task: "binary_classification", input: tabular }, 3 * 64 + 64 + 64 * 32 + 32 + 32 + 1],
     ["logistic_regression", { task: "binary_classification", input: tabular }, 3 + 1],
     ["logistic_regression", { task: "regression", input: tabular }, 3 + 1],
@@ -29,6 +41,8 @@ describe("built-in templates", () => {
   });
 
   it("refuses a template for the wrong input kind", () => {
-    expect(() => buildTemplate("small_cnn", { task: "regression", input: tabular })).toThrow("The small_cnn template needs image input; this model has tabular input");
+    expect(() => buildTemplate("small_cnn", { task: "regression", input: tabular })).toThrow(
+      "The small_cnn template needs image input; this model has tabular input",
+    );
   });
 });

@@ -30,14 +30,21 @@ export const TEMPLATE_INPUT_KIND: Record<TemplateId, ModelSpec["input"]["kind"]>
 /** The output layer the task implies; the validator checks the same pairs. */
 function outputLayer(spec: TemplateSpec): LayerJson {
   const units = spec.task === "multiclass_classification" ? (spec.classes ?? 0) : 1;
-  const activation = spec.task === "binary_classification" ? "sigmoid" : spec.task === "regression" ? "linear" : "softmax";
+  const activation =
+    spec.task === "binary_classification" ? "sigmoid" : spec.task === "regression" ? "linear" : "softmax";
   return { class_name: "Dense", config: { name: "output", units, activation } };
 }
 
-const dense = (name: string, units: number): LayerJson => ({ class_name: "Dense", config: { name, units, activation: "relu" } });
+const dense = (name: string, units: number): LayerJson => ({
+  class_name: "Dense",
+  config: { name, units, activation: "relu" },
+});
 
 function withInput(spec: TemplateSpec, layers: LayerJson[]): LayerJson[] {
-  const inputLayer: LayerJson = { class_name: "InputLayer", config: { name: "input", batch_input_shape: expectedInputShape(spec.input), dtype: "float32" } };
+  const inputLayer: LayerJson = {
+    class_name: "InputLayer",
+    config: { name: "input", batch_input_shape: expectedInputShape(spec.input), dtype: "float32" },
+  };
   return [inputLayer, ...layers, outputLayer(spec)];
 }
 
@@ -50,8 +57,14 @@ const BUILDERS: Record<TemplateId, (spec: TemplateSpec) => LayerJson[]> = {
     // Max pooling brings the map down to at most 8x8, so the dense layer stays small for any input size.
     const layers: LayerJson[] = [
       { class_name: "AveragePooling2D", config: { name: "pool_denoise", pool_size: [4, 4] } },
-      { class_name: "Conv2D", config: { name: "conv_1", filters: 16, kernel_size: [3, 3], padding: "same", activation: "relu" } },
-      { class_name: "Conv2D", config: { name: "conv_2", filters: 16, kernel_size: [3, 3], padding: "same", activation: "relu" } },
+      {
+        class_name: "Conv2D",
+        config: { name: "conv_1", filters: 16, kernel_size: [3, 3], padding: "same", activation: "relu" },
+      },
+      {
+        class_name: "Conv2D",
+        config: { name: "conv_2", filters: 16, kernel_size: [3, 3], padding: "same", activation: "relu" },
+      },
     ];
     const input = spec.input.kind === "image" ? spec.input : { height: 64, width: 64 };
     let size = Math.max(Math.floor(input.height / 4), Math.floor(input.width / 4), 1);

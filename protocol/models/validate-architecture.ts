@@ -38,7 +38,9 @@ const ZArchitecture = z.union([ZModelJson.transform((m) => m.modelTopology), ZTo
 type Topology = z.infer<typeof ZTopology>;
 
 /** `[[name, nodeIndex, tensorIndex], ...]` as Keras serialises a Functional model's ends. */
-const ZTensorRefs = z.array(z.tuple([z.string(), z.number().int(), z.number().int()])).length(1, "Exactly one input and one output are supported");
+const ZTensorRefs = z
+  .array(z.tuple([z.string(), z.number().int(), z.number().int()]))
+  .length(1, "Exactly one input and one output are supported");
 const ZFunctionalConfig = z.strictObject({
   name: z.string().optional(),
   layers: ZLayerList,
@@ -57,13 +59,17 @@ export interface ArchitectureSummary {
   outputActivation: string;
 }
 
-export type ArchitectureValidation = { ok: true; summary: ArchitectureSummary } | { ok: false; issues: ArchitectureIssue[] };
+export type ArchitectureValidation =
+  { ok: true; summary: ArchitectureSummary } | { ok: false; issues: ArchitectureIssue[] };
 
 export interface ValidateArchitectureOptions {
   maxParameters?: number;
 }
 
-const overLimit = (count: number, limit: number): ArchitectureIssue => ({ where: "architecture", message: `The model has ${count} parameters; the limit is ${limit}` });
+const overLimit = (count: number, limit: number): ArchitectureIssue => ({
+  where: "architecture",
+  message: `The model has ${count} parameters; the limit is ${limit}`,
+});
 const fail = (issues: ArchitectureIssue[]): ArchitectureValidation => ({ ok: false, issues });
 
 function zodIssues(error: z.ZodError, prefix: string): ArchitectureIssue[] {
@@ -71,15 +77,25 @@ function zodIssues(error: z.ZodError, prefix: string): ArchitectureIssue[] {
 }
 
 /** The structure and allow-list checks that run before TF.js is given the JSON. */
-function checkStructure(topology: Topology): { kind: ArchitectureSummary["kind"]; outputLayerName: string | null } | ArchitectureIssue[] {
+function checkStructure(
+  topology: Topology,
+): { kind: ArchitectureSummary["kind"]; outputLayerName: string | null } | ArchitectureIssue[] {
   const layers = topology.config.layers;
   const issues = layers.flatMap((layer, i) => checkLayer(layer, i));
   if (topology.class_name === "Sequential") {
     const extra = Object.keys(topology.config).filter((k) => k !== "name" && k !== "layers");
     issues.push(...extra.map((k) => ({ where: `config.${k}`, message: `unknown config field "${k}"` })));
     layers.forEach((layer, i) => {
-      const extraKeys = typeof layer === "object" && layer !== null ? Object.keys(layer).filter((k) => k !== "class_name" && k !== "config") : [];
-      issues.push(...extraKeys.map((k) => ({ where: `layers[${i}].${k}`, message: `unknown field "${k}" in a Sequential layer` })));
+      const extraKeys =
+        typeof layer === "object" && layer !== null
+          ? Object.keys(layer).filter((k) => k !== "class_name" && k !== "config")
+          : [];
+      issues.push(
+        ...extraKeys.map((k) => ({
+          where: `layers[${i}].${k}`,
+          message: `unknown field "${k}" in a Sequential layer`,
+        })),
+      );
     });
     return issues.length > 0 ? issues : { kind: "Sequential", outputLayerName: null };
   }
@@ -93,12 +109,20 @@ function checkStructure(topology: Topology): { kind: ArchitectureSummary["kind"]
     const output = config.data.output_layers[0];
     return issues.length > 0 ? issues : { kind: "Functional", outputLayerName: output ? output[0] : null };
   }
-  return [{ where: "class_name", message: `"${topology.class_name}" models are not supported; use a Sequential or Functional model` }];
+  return [
+    {
+      where: "class_name",
+      message: `"${topology.class_name}" models are not supported; use a Sequential or Functional model`,
+    },
+  ];
 }
 
 /** The activation applied last, read from the JSON because TF.js does not expose it uniformly. */
 function outputActivation(topology: Topology, outputLayerName: string | null): string | null {
-  const layers = topology.config.layers.filter((l): l is { class_name: string; config: Record<string, unknown>; name?: unknown } => typeof l === "object" && l !== null);
+  const layers = topology.config.layers.filter(
+    (l): l is { class_name: string; config: Record<string, unknown>; name?: unknown } =>
+      typeof l === "object" && l !== null,
+  );
   const last = outputLayerName === null ? layers.at(-1) : layers.find((l) => l.name === outputLayerName);
   if (last === undefined) return null;
   if (last.class_name === "ReLU") return "relu";
@@ -107,7 +131,11 @@ function outputActivation(topology: Topology, outputLayerName: string | null): s
   return typeof activation === "string" ? activation : "linear";
 }
 
-function checkTask(spec: Pick<ModelSpec, "task" | "classes">, shape: (number | null)[], activation: string | null): ArchitectureIssue[] {
+function checkTask(
+  spec: Pick<ModelSpec, "task" | "classes">,
+  shape: (number | null)[],
+  activation: string | null,
+): ArchitectureIssue[] {
   const got = `${JSON.stringify(shape)} with ${activation ?? "no"} activation`;
   const units = shape.length === 2 && shape[0] === null ? shape[1] : undefined;
   const isMatch =
@@ -140,7 +168,12 @@ export async function validateArchitecture(
   const maxParameters = options.maxParameters ?? ARCHITECTURE_LIMITS.maxParameters;
   const bytes = JSON.stringify(architecture ?? null).length;
   if (bytes > ARCHITECTURE_LIMITS.maxJsonBytes) {
-    return fail([{ where: "architecture", message: `The architecture JSON is ${bytes} bytes; the limit is ${ARCHITECTURE_LIMITS.maxJsonBytes}` }]);
+    return fail([
+      {
+        where: "architecture",
+        message: `The architecture JSON is ${bytes} bytes; the limit is ${ARCHITECTURE_LIMITS.maxJsonBytes}`,
+      },
+    ]);
   }
   const parsed = ZArchitecture.safeParse(architecture);
   if (!parsed.success) return fail(zodIssues(parsed.error, "architecture"));
@@ -158,7 +191,12 @@ export async function validateArchitecture(
     // No custom objects: only classes TF.js registers itself, already narrowed by the allow-list.
     model = await tf.models.modelFromJSON({ modelTopology: topology } as Parameters<typeof tf.models.modelFromJSON>[0]);
   } catch (error) {
-    return fail([{ where: "architecture", message: `TF.js could not build the model: ${error instanceof Error ? error.message : String(error)}` }]);
+    return fail([
+      {
+        where: "architecture",
+        message: `TF.js could not build the model: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ]);
   }
   try {
     const input = model.inputs.length === 1 ? model.inputs[0] : undefined;
@@ -173,12 +211,24 @@ export async function validateArchitecture(
     }
     const want = expectedInputShape(spec.input);
     if (JSON.stringify(input.shape) !== JSON.stringify(want)) {
-      issues.push({ where: "input", message: `The input spec needs an input shape of ${JSON.stringify(want)}; the model takes ${JSON.stringify(input.shape)}` });
+      issues.push({
+        where: "input",
+        message: `The input spec needs an input shape of ${JSON.stringify(want)}; the model takes ${JSON.stringify(input.shape)}`,
+      });
     }
     const activation = outputActivation(topology, structure.outputLayerName);
     issues.push(...checkTask(spec, output.shape, activation));
     if (issues.length > 0) return fail(issues);
-    return { ok: true, summary: { kind: structure.kind, parameterCount, inputShape: input.shape, outputShape: output.shape, outputActivation: activation ?? "linear" } };
+    return {
+      ok: true,
+      summary: {
+        kind: structure.kind,
+        parameterCount,
+        inputShape: input.shape,
+        outputShape: output.shape,
+        outputActivation: activation ?? "linear",
+      },
+    };
   } finally {
     model.dispose();
   }

@@ -10,7 +10,9 @@ import { formatShape, type NamedTensor } from "../tensor-codec";
 
 /** Builds a model from validated layers JSON (a topology or a whole model.json), without weights. */
 export async function buildModel(architecture: unknown): Promise<tf.LayersModel> {
-  return tf.models.modelFromJSON({ modelTopology: topologyOf(architecture) } as Parameters<typeof tf.models.modelFromJSON>[0]);
+  return tf.models.modelFromJSON({ modelTopology: topologyOf(architecture) } as Parameters<
+    typeof tf.models.modelFromJSON
+  >[0]);
 }
 
 /** The layers topology, whether the architecture was given as a topology or as a whole model.json. */
@@ -40,7 +42,9 @@ export function writeWeights(model: tf.LayersModel, tensors: readonly NamedTenso
     const tensor = byName.get(weight.originalName);
     if (!tensor) throw new Error(`the weights have no tensor named ${weight.originalName}`);
     if (formatShape(tensor.shape) !== formatShape(weight.shape as number[])) {
-      throw new Error(`tensor ${weight.originalName} has shape ${formatShape(tensor.shape)}; the model needs ${formatShape(weight.shape as number[])}`);
+      throw new Error(
+        `tensor ${weight.originalName} has shape ${formatShape(tensor.shape)}; the model needs ${formatShape(weight.shape as number[])}`,
+      );
     }
     return tf.tensor(tensor.data, tensor.shape, "float32");
   });

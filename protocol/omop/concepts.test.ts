@@ -10,10 +10,17 @@ describe("curated concepts", () => {
 
   it("builds concept_ancestor with self rows and multi-level ancestry", () => {
     const rows = buildConceptAncestors(CONCEPTS);
-    const find = (ancestor: number, descendant: number) => rows.find((r) => r.ancestor === ancestor && r.descendant === descendant);
+    const find = (ancestor: number, descendant: number) =>
+      rows.find((r) => r.ancestor === ancestor && r.descendant === descendant);
     expect(find(CONCEPT.cerebralInfarction, CONCEPT.cerebralInfarction)).toMatchObject({ minLevels: 0, maxLevels: 0 });
-    expect(find(CONCEPT.cerebrovascularAccident, CONCEPT.cerebralInfarction)).toMatchObject({ minLevels: 1, maxLevels: 1 });
-    expect(find(CONCEPT.malignantNeoplasticDisease, CONCEPT.primaryMalignantNeoplasmOfProstate)).toMatchObject({ minLevels: 2, maxLevels: 2 });
+    expect(find(CONCEPT.cerebrovascularAccident, CONCEPT.cerebralInfarction)).toMatchObject({
+      minLevels: 1,
+      maxLevels: 1,
+    });
+    expect(find(CONCEPT.malignantNeoplasticDisease, CONCEPT.primaryMalignantNeoplasmOfProstate)).toMatchObject({
+      minLevels: 2,
+      maxLevels: 2,
+    });
     expect(find(CONCEPT.cerebralInfarction, CONCEPT.cerebrovascularAccident)).toBeUndefined();
   });
 

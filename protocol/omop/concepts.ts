@@ -89,7 +89,8 @@ const loinc = (id: number, name: string, code: string, conceptClass = "Lab Test"
   concept({ id, name, domain: "Measurement", vocabulary: "LOINC", conceptClass, code });
 const ingredient = (id: number, name: string, code: string) =>
   concept({ id, name, domain: "Drug", vocabulary: "RxNorm", conceptClass: "Ingredient", code });
-const unit = (id: number, name: string, code: string) => concept({ id, name, domain: "Unit", vocabulary: "UCUM", conceptClass: "Unit", code });
+const unit = (id: number, name: string, code: string) =>
+  concept({ id, name, domain: "Unit", vocabulary: "UCUM", conceptClass: "Unit", code });
 
 const C = CONCEPT;
 
@@ -97,19 +98,65 @@ export const CONCEPTS: readonly CuratedConcept[] = [
   concept({ id: C.male, name: "MALE", domain: "Gender", vocabulary: "Gender", conceptClass: "Gender", code: "M" }),
   concept({ id: C.female, name: "FEMALE", domain: "Gender", vocabulary: "Gender", conceptClass: "Gender", code: "F" }),
   concept({ id: C.white, name: "White", domain: "Race", vocabulary: "Race", conceptClass: "Race", code: "5" }),
-  concept({ id: C.black, name: "Black or African American", domain: "Race", vocabulary: "Race", conceptClass: "Race", code: "3" }),
+  concept({
+    id: C.black,
+    name: "Black or African American",
+    domain: "Race",
+    vocabulary: "Race",
+    conceptClass: "Race",
+    code: "3",
+  }),
   concept({ id: C.asian, name: "Asian", domain: "Race", vocabulary: "Race", conceptClass: "Race", code: "2" }),
-  concept({ id: C.notHispanic, name: "Not Hispanic or Latino", domain: "Ethnicity", vocabulary: "Ethnicity", conceptClass: "Ethnicity", code: "Not Hispanic" }),
-  concept({ id: C.inpatientVisit, name: "Inpatient Visit", domain: "Visit", vocabulary: "Visit", conceptClass: "Visit", code: "IP" }),
-  concept({ id: C.outpatientVisit, name: "Outpatient Visit", domain: "Visit", vocabulary: "Visit", conceptClass: "Visit", code: "OP" }),
-  concept({ id: C.emergencyVisit, name: "Emergency Room Visit", domain: "Visit", vocabulary: "Visit", conceptClass: "Visit", code: "ER" }),
-  concept({ id: C.ehr, name: "EHR", domain: "Type Concept", vocabulary: "Type Concept", conceptClass: "Type Concept", code: "OMOP4976890" }),
+  concept({
+    id: C.notHispanic,
+    name: "Not Hispanic or Latino",
+    domain: "Ethnicity",
+    vocabulary: "Ethnicity",
+    conceptClass: "Ethnicity",
+    code: "Not Hispanic",
+  }),
+  concept({
+    id: C.inpatientVisit,
+    name: "Inpatient Visit",
+    domain: "Visit",
+    vocabulary: "Visit",
+    conceptClass: "Visit",
+    code: "IP",
+  }),
+  concept({
+    id: C.outpatientVisit,
+    name: "Outpatient Visit",
+    domain: "Visit",
+    vocabulary: "Visit",
+    conceptClass: "Visit",
+    code: "OP",
+  }),
+  concept({
+    id: C.emergencyVisit,
+    name: "Emergency Room Visit",
+    domain: "Visit",
+    vocabulary: "Visit",
+    conceptClass: "Visit",
+    code: "ER",
+  }),
+  concept({
+    id: C.ehr,
+    name: "EHR",
+    domain: "Type Concept",
+    vocabulary: "Type Concept",
+    conceptClass: "Type Concept",
+    code: "OMOP4976890",
+  }),
 
   snomedCondition(C.cerebrovascularAccident, "Cerebrovascular accident", "230690007"),
   snomedCondition(C.cerebralInfarction, "Cerebral infarction", "432504007", [C.cerebrovascularAccident]),
   snomedCondition(C.malignantNeoplasticDisease, "Malignant neoplastic disease", "363346000"),
-  snomedCondition(C.malignantTumorOfProstate, "Malignant tumor of prostate", "399068003", [C.malignantNeoplasticDisease]),
-  snomedCondition(C.primaryMalignantNeoplasmOfProstate, "Primary malignant neoplasm of prostate", "93974005", [C.malignantTumorOfProstate]),
+  snomedCondition(C.malignantTumorOfProstate, "Malignant tumor of prostate", "399068003", [
+    C.malignantNeoplasticDisease,
+  ]),
+  snomedCondition(C.primaryMalignantNeoplasmOfProstate, "Primary malignant neoplasm of prostate", "93974005", [
+    C.malignantTumorOfProstate,
+  ]),
   snomedCondition(C.hypertensiveDisorder, "Hypertensive disorder", "38341003"),
   snomedCondition(C.essentialHypertension, "Essential hypertension", "59621000", [C.hypertensiveDisorder]),
   snomedCondition(C.diabetesMellitus, "Diabetes mellitus", "73211009"),
@@ -163,11 +210,15 @@ export function buildConceptAncestors(concepts: readonly CuratedConcept[]): Conc
         if (!byId.has(parent)) throw new Error(`concept ${id} names unknown parent ${parent}`);
         if (depth + 1 > concepts.length) throw new Error(`cycle in concept hierarchy at ${parent}`);
         const seen = levels.get(parent);
-        levels.set(parent, { min: Math.min(seen?.min ?? Infinity, depth + 1), max: Math.max(seen?.max ?? 0, depth + 1) });
+        levels.set(parent, {
+          min: Math.min(seen?.min ?? Infinity, depth + 1),
+          max: Math.max(seen?.max ?? 0, depth + 1),
+        });
         stack.push({ id: parent, depth: depth + 1 });
       }
     }
-    for (const [ancestor, { min, max }] of levels) rows.push({ ancestor, descendant: start.id, minLevels: min, maxLevels: max });
+    for (const [ancestor, { min, max }] of levels)
+      rows.push({ ancestor, descendant: start.id, minLevels: min, maxLevels: max });
   }
   return rows;
 }

@@ -10,7 +10,10 @@ import { CONCEPT } from "./concepts";
 export type ModalityCode = (typeof MODALITIES)[number] | "OTHER";
 export const STANDARD_MODALITIES = MODALITIES;
 
-const MODALITY_BY_CONCEPT_ID: Record<number, ModalityCode> = { [CONCEPT.computedTomography]: "CT", [CONCEPT.magneticResonanceImaging]: "MR" };
+const MODALITY_BY_CONCEPT_ID: Record<number, ModalityCode> = {
+  [CONCEPT.computedTomography]: "CT",
+  [CONCEPT.magneticResonanceImaging]: "MR",
+};
 const MODALITY_BY_NAME: [RegExp, ModalityCode][] = [
   [/^CT$|computed tomograph/i, "CT"],
   [/^MRI?$|magnetic resonance/i, "MR"],

@@ -19,7 +19,11 @@ export async function changeOwnPassword(db: Database, viewer: Viewer, input: TCh
   const isChanged = await db.transaction(async (tx) => {
     await lockSignInKey(tx, viewer.email);
     const gate = await checkSignInAllowed(tx, who);
-    if (!gate.allowed) throw new AppError("TOO_MANY_REQUESTS", `Too many wrong passwords. Wait ${describeWait(gate.retryAfterMs)} before trying again.`);
+    if (!gate.allowed)
+      throw new AppError(
+        "TOO_MANY_REQUESTS",
+        `Too many wrong passwords. Wait ${describeWait(gate.retryAfterMs)} before trying again.`,
+      );
     const [user] = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, viewer.id));
     if (!user) throw new AppError("NOT_FOUND", "Your account no longer exists.");
     if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
@@ -28,9 +32,17 @@ export async function changeOwnPassword(db: Database, viewer: Viewer, input: TCh
     }
     await tx
       .update(users)
-      .set({ passwordHash: await hashPassword(input.newPassword), mustChangePassword: false, passwordChangedAt: new Date() })
+      .set({
+        passwordHash: await hashPassword(input.newPassword),
+        mustChangePassword: false,
+        passwordChangedAt: new Date(),
+      })
       .where(eq(users.id, viewer.id));
-    await recordAudit(tx, { actor: userActor(viewer), action: "user.password_changed", subject: `user:${viewer.email}` });
+    await recordAudit(tx, {
+      actor: userActor(viewer),
+      action: "user.password_changed",
+      subject: `user:${viewer.email}`,
+    });
     return true;
   });
   // Raised after the commit so the recorded failure is kept.

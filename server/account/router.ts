@@ -4,5 +4,7 @@ import { changeOwnPassword } from "./account.service";
 
 export const accountRouter = createTRPCRouter({
   me: authedProcedure.query(({ ctx }) => ctx.viewer),
-  changePassword: authedProcedure.input(ZChangePasswordInput).mutation(({ ctx, input }) => changeOwnPassword(ctx.db, ctx.viewer, input, ctx.ip)),
+  changePassword: authedProcedure
+    .input(ZChangePasswordInput)
+    .mutation(({ ctx, input }) => changeOwnPassword(ctx.db, ctx.viewer, input, ctx.ip)),
 });

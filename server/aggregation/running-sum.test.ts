@@ -16,7 +16,11 @@ function randomUpdate(seed: number): NamedTensor[] {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
   };
-  return SPEC.map(({ name, shape }) => ({ name, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) }));
+  return SPEC.map(({ name, shape }) => ({
+    name,
+    shape,
+    data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next),
+  }));
 }
 
 const SITES = [
@@ -37,7 +41,9 @@ describe("running weighted sum", () => {
   test("equals the batch weighted mean whatever order the sites report in", () => {
     const totalWeight = SITES.reduce((total, site) => total + site.weight, 0);
     const batchMean = SPEC.map((_, t) =>
-      SITES[0]!.update[t]!.data.map((_, i) => SITES.reduce((acc, site) => acc + site.weight * site.update[t]!.data[i]!, 0) / totalWeight),
+      SITES[0]!.update[t]!.data.map(
+        (_, i) => SITES.reduce((acc, site) => acc + site.weight * site.update[t]!.data[i]!, 0) / totalWeight,
+      ),
     );
     const orders = [
       [0, 1, 2, 3, 4],
@@ -61,14 +67,18 @@ describe("running weighted sum", () => {
     sum.add("GSTT", SITES[1]!.update, 37);
     expect(sum.totalWeight).toBe(1237);
     expect(sum.contributors).toEqual(["KCH", "GSTT"]);
-    expect(() => sum.add("KCH", SITES[2]!.update, 10)).toThrow(new AggregationError("KCH already contributed to this round; a second update is rejected"));
+    expect(() => sum.add("KCH", SITES[2]!.update, 10)).toThrow(
+      new AggregationError("KCH already contributed to this round; a second update is rejected"),
+    );
     expect(sum.totalWeight).toBe(1237);
   });
 
   test("refuses a non-positive weight and an empty mean", () => {
     const sum = createRunningSum(SPEC);
     expect(() => sum.mean()).toThrow(AggregationError);
-    expect(() => sum.add("KCH", SITES[0]!.update, 0)).toThrow("KCH reported weight 0; the example count must be positive");
+    expect(() => sum.add("KCH", SITES[0]!.update, 0)).toThrow(
+      "KCH reported weight 0; the example count must be positive",
+    );
     expect(sum.contributors).toEqual([]);
   });
 

@@ -28,8 +28,13 @@ export interface RunningSum {
   clone(): RunningSum;
 }
 
-export function createRunningSum(spec: readonly TensorSpec[], from?: { sums: Float64Array[]; contributors: readonly string[]; totalWeight: number }): RunningSum {
-  const sums = from ? from.sums.map((sum) => sum.slice()) : spec.map((tensor) => new Float64Array(countElements(tensor.shape)));
+export function createRunningSum(
+  spec: readonly TensorSpec[],
+  from?: { sums: Float64Array[]; contributors: readonly string[]; totalWeight: number },
+): RunningSum {
+  const sums = from
+    ? from.sums.map((sum) => sum.slice())
+    : spec.map((tensor) => new Float64Array(countElements(tensor.shape)));
   const contributors: string[] = [...(from?.contributors ?? [])];
   const seen = new Set<string>(contributors);
   let totalWeight = from?.totalWeight ?? 0;
@@ -47,7 +52,9 @@ export function createRunningSum(spec: readonly TensorSpec[], from?: { sums: Flo
       }
       for (const [t, tensor] of update.entries()) {
         if (tensor.data.length !== sums[t]!.length) {
-          throw new AggregationError(`tensor ${tensor.name} has ${tensor.data.length} values, ${formatShape(spec[t]!.shape)} needs ${sums[t]!.length}`);
+          throw new AggregationError(
+            `tensor ${tensor.name} has ${tensor.data.length} values, ${formatShape(spec[t]!.shape)} needs ${sums[t]!.length}`,
+          );
         }
       }
       for (const [t, tensor] of update.entries()) {

@@ -17,7 +17,6 @@ import type { NamedTensor } from "@/protocol/tensor-codec";
  *   between rounds: persist them with the model version (they encode with the tensor codec).
  */
 
-
 export interface FedAdamState {
   m: NamedTensor[];
   v: NamedTensor[];
@@ -58,8 +57,10 @@ function applyFedAdam(
   const { serverLr, beta1, beta2, tau } = config;
   const state = previous ?? { m: zerosLike(global), v: zerosLike(global) };
   // State restored from an earlier model version must still fit this model, or m/v read as NaN.
-  const fits = (tensors: NamedTensor[]) => tensors.length === global.length && tensors.every((t, i) => t.data.length === global[i]!.data.length);
-  if (!fits(state.m) || !fits(state.v)) throw new Error("FedAdam state does not match the model's tensors; start it afresh for a new architecture");
+  const fits = (tensors: NamedTensor[]) =>
+    tensors.length === global.length && tensors.every((t, i) => t.data.length === global[i]!.data.length);
+  if (!fits(state.m) || !fits(state.v))
+    throw new Error("FedAdam state does not match the model's tensors; start it afresh for a new architecture");
   const m = zerosLike(global);
   const v = zerosLike(global);
   const weights = mapTensors(global, (t, out) => {

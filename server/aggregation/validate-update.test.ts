@@ -24,28 +24,48 @@ describe("update validation", () => {
   });
 
   test("refuses tensors in the wrong order, with a wrong name, or missing", () => {
-    expect(validateUpdate([...model()].reverse(), EXPECTED, 10)).toMatchObject({ ok: false, reason: "tensor 0 is dense/bias, expected conv1/kernel" });
+    expect(validateUpdate([...model()].reverse(), EXPECTED, 10)).toMatchObject({
+      ok: false,
+      reason: "tensor 0 is dense/bias, expected conv1/kernel",
+    });
     const renamed = model();
     renamed[1]!.name = "dense/b";
-    expect(validateUpdate(renamed, EXPECTED, 10)).toMatchObject({ ok: false, reason: "tensor 1 is dense/b, expected dense/bias" });
-    expect(validateUpdate(model().slice(0, 1), EXPECTED, 10)).toMatchObject({ ok: false, reason: "update has 1 tensors, expected 2" });
+    expect(validateUpdate(renamed, EXPECTED, 10)).toMatchObject({
+      ok: false,
+      reason: "tensor 1 is dense/b, expected dense/bias",
+    });
+    expect(validateUpdate(model().slice(0, 1), EXPECTED, 10)).toMatchObject({
+      ok: false,
+      reason: "update has 1 tensors, expected 2",
+    });
   });
 
   test("refuses NaN and infinite values, naming the first one", () => {
     const withNaN = model();
     withNaN[1]!.data[12] = Number.NaN;
-    expect(validateUpdate(withNaN, EXPECTED, 10)).toEqual({ ok: false, code: "non_finite", reason: "value 12 of dense/bias is NaN" });
+    expect(validateUpdate(withNaN, EXPECTED, 10)).toEqual({
+      ok: false,
+      code: "non_finite",
+      reason: "value 12 of dense/bias is NaN",
+    });
 
     const withInfinity = model();
     withInfinity[0]!.data[7] = Number.POSITIVE_INFINITY;
     withInfinity[0]!.data[9] = Number.NEGATIVE_INFINITY;
-    expect(validateUpdate(withInfinity, EXPECTED, 10)).toMatchObject({ ok: false, reason: "value 7 of conv1/kernel is Infinity" });
+    expect(validateUpdate(withInfinity, EXPECTED, 10)).toMatchObject({
+      ok: false,
+      reason: "value 7 of conv1/kernel is Infinity",
+    });
   });
 
   test("refuses an update over the norm bound and accepts one exactly at it", () => {
     const large = model();
     large[1]!.data[0] = 53.2;
-    expect(validateUpdate(large, EXPECTED, 10)).toEqual({ ok: false, code: "norm_exceeded", reason: "update norm 53.2 exceeds the job's bound 10" });
+    expect(validateUpdate(large, EXPECTED, 10)).toEqual({
+      ok: false,
+      code: "norm_exceeded",
+      reason: "update norm 53.2 exceeds the job's bound 10",
+    });
 
     // 3-4-5: the norm is exactly 5 in float64.
     const atBound = model();

@@ -28,7 +28,8 @@ function checkStructure(update: readonly NamedTensor[], expected: readonly Tenso
     if (tensor.name !== spec.name) {
       return `tensor ${i} is ${tensor.name}, expected ${spec.name}`;
     }
-    const sameShape = tensor.shape.length === spec.shape.length && tensor.shape.every((dim, d) => dim === spec.shape[d]);
+    const sameShape =
+      tensor.shape.length === spec.shape.length && tensor.shape.every((dim, d) => dim === spec.shape[d]);
     if (!sameShape) {
       return `tensor ${tensor.name} has shape ${formatShape(tensor.shape)}, expected ${formatShape(spec.shape)}`;
     }
@@ -55,7 +56,11 @@ function describeFirstNonFinite(tensor: NamedTensor): string {
  * square of the largest float32 is ~1e77, far from float64 overflow), so the per-value search only
  * runs on the rare bad tensor. The norm bound limits how far one site can move the global model.
  */
-export function validateUpdate(update: readonly NamedTensor[], expected: readonly TensorSpec[], normBound: number): UpdateCheck {
+export function validateUpdate(
+  update: readonly NamedTensor[],
+  expected: readonly TensorSpec[],
+  normBound: number,
+): UpdateCheck {
   const structural = checkStructure(update, expected);
   if (structural) return { ok: false, code: "tensor_mismatch", reason: structural };
 
@@ -74,7 +79,11 @@ export function validateUpdate(update: readonly NamedTensor[], expected: readonl
   }
   const norm = Math.sqrt(sumOfSquares);
   if (norm > normBound) {
-    return { ok: false, code: "norm_exceeded", reason: `update norm ${formatNumber(norm)} exceeds the job's bound ${formatNumber(normBound)}` };
+    return {
+      ok: false,
+      code: "norm_exceeded",
+      reason: `update norm ${formatNumber(norm)} exceeds the job's bound ${formatNumber(normBound)}`,
+    };
   }
   return { ok: true, norm };
 }

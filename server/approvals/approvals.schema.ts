@@ -11,7 +11,11 @@ export const ZDecideInput = z
   })
   .superRefine((value, ctx) => {
     if (value.decision === "declined" && !value.comment) {
-      ctx.addIssue({ code: "custom", path: ["comment"], message: "Say why you decline, so the researchers can act on it" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["comment"],
+        message: "Say why you decline, so the researchers can act on it",
+      });
     }
   });
 export type TDecideInput = z.infer<typeof ZDecideInput>;

@@ -29,8 +29,17 @@ export async function listPendingForSite(db: Database, siteId: string) {
     .select(requestColumns)
     .from(siteApprovals)
     .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
-    .innerJoin(projects, and(eq(projects.id, projectRevisions.projectId), eq(projects.currentRevisionId, projectRevisions.id)))
-    .where(and(eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "pending"), inArray(projects.status, ["submitted", "active"])))
+    .innerJoin(
+      projects,
+      and(eq(projects.id, projectRevisions.projectId), eq(projects.currentRevisionId, projectRevisions.id)),
+    )
+    .where(
+      and(
+        eq(siteApprovals.siteId, siteId),
+        eq(siteApprovals.status, "pending"),
+        inArray(projects.status, ["submitted", "active"]),
+      ),
+    )
     .orderBy(desc(siteApprovals.createdAt));
 }
 
@@ -40,7 +49,13 @@ export async function countPendingForSites(db: Database, siteIds: string[]): Pro
     .select({ id: siteApprovals.id })
     .from(siteApprovals)
     .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
-    .where(and(inArray(siteApprovals.siteId, siteIds), eq(siteApprovals.status, "pending"), inArray(projects.status, ["submitted", "active"])));
+    .where(
+      and(
+        inArray(siteApprovals.siteId, siteIds),
+        eq(siteApprovals.status, "pending"),
+        inArray(projects.status, ["submitted", "active"]),
+      ),
+    );
   return rows.length;
 }
 
@@ -50,7 +65,14 @@ export async function countPendingForSites(db: Database, siteIds: string[]): Pro
  */
 export async function getApprovalRequest(db: Database, siteId: string, approvalId: string) {
   const [request] = await db
-    .select({ ...requestColumns, bundle: projectRevisions.bundle, decidedAt: siteApprovals.decidedAt, comment: siteApprovals.comment, decidedBy: users.name, isCurrent: sql<boolean>`${projects.currentRevisionId} = ${projectRevisions.id}` })
+    .select({
+      ...requestColumns,
+      bundle: projectRevisions.bundle,
+      decidedAt: siteApprovals.decidedAt,
+      comment: siteApprovals.comment,
+      decidedBy: users.name,
+      isCurrent: sql<boolean>`${projects.currentRevisionId} = ${projectRevisions.id}`,
+    })
     .from(siteApprovals)
     .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
     .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
@@ -58,17 +80,34 @@ export async function getApprovalRequest(db: Database, siteId: string, approvalI
     .where(and(eq(siteApprovals.id, approvalId), eq(siteApprovals.siteId, siteId)));
   if (!request) throw new AppError("NOT_FOUND", "No such request for this site.");
   const [previous] = await db
-    .select({ number: projectRevisions.number, bundle: projectRevisions.bundle, bundleHash: projectRevisions.bundleHash })
+    .select({
+      number: projectRevisions.number,
+      bundle: projectRevisions.bundle,
+      bundleHash: projectRevisions.bundleHash,
+    })
     .from(siteApprovals)
     .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
-    .where(and(eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "approved"), eq(projectRevisions.projectId, request.projectId), lt(projectRevisions.number, request.revisionNumber)))
+    .where(
+      and(
+        eq(siteApprovals.siteId, siteId),
+        eq(siteApprovals.status, "approved"),
+        eq(projectRevisions.projectId, request.projectId),
+        lt(projectRevisions.number, request.revisionNumber),
+      ),
+    )
     .orderBy(desc(projectRevisions.number))
     .limit(1);
   const bundle = request.bundle as Bundle;
   return {
     ...request,
     bundle,
-    previouslyApproved: previous ? { number: previous.number, bundleHash: previous.bundleHash, changes: diffBundles(previous.bundle as Bundle, bundle) } : null,
+    previouslyApproved: previous
+      ? {
+          number: previous.number,
+          bundleHash: previous.bundleHash,
+          changes: diffBundles(previous.bundle as Bundle, bundle),
+        }
+      : null,
     siteCount: bundle.cohort ? await latestSiteCount(db, request.projectId, siteId, bundle.cohort) : null,
   };
 }
@@ -77,15 +116,31 @@ export async function getApprovalRequest(db: Database, siteId: string, approvalI
 export async function decideApproval(db: Database, approver: Pick<Viewer, "id" | "email">, input: TDecideInput) {
   return db.transaction(async (tx) => {
     const [row] = await tx
-      .select({ status: siteApprovals.status, projectId: projects.id, projectStatus: projects.status, currentRevisionId: projects.currentRevisionId, revisionId: siteApprovals.revisionId, number: projectRevisions.number, bundleHash: projectRevisions.bundleHash })
+      .select({
+        status: siteApprovals.status,
+        projectId: projects.id,
+        projectStatus: projects.status,
+        currentRevisionId: projects.currentRevisionId,
+        revisionId: siteApprovals.revisionId,
+        number: projectRevisions.number,
+        bundleHash: projectRevisions.bundleHash,
+      })
       .from(siteApprovals)
       .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
       .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
       .where(and(eq(siteApprovals.id, input.approvalId), eq(siteApprovals.siteId, input.siteId)))
       .for("update");
     if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
-    if (row.status !== "pending") throw new AppError("CONFLICT", `This revision was already ${row.status}; decisions are final. Nothing was changed.`);
-    if (row.currentRevisionId !== row.revisionId) throw new AppError("CONFLICT", "The project has been revised since; review the new revision instead. Nothing was changed.");
+    if (row.status !== "pending")
+      throw new AppError(
+        "CONFLICT",
+        `This revision was already ${row.status}; decisions are final. Nothing was changed.`,
+      );
+    if (row.currentRevisionId !== row.revisionId)
+      throw new AppError(
+        "CONFLICT",
+        "The project has been revised since; review the new revision instead. Nothing was changed.",
+      );
     if (row.projectStatus === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
     await tx
       .update(siteApprovals)
@@ -99,7 +154,12 @@ export async function decideApproval(db: Database, approver: Pick<Viewer, "id" |
       actor: userActor(approver),
       action: input.decision === "approved" ? "approval.approved" : "approval.declined",
       subject: `project:${row.projectId}`,
-      details: { siteId: input.siteId, revision: row.number, bundleHash: row.bundleHash, comment: input.comment ?? null },
+      details: {
+        siteId: input.siteId,
+        revision: row.number,
+        bundleHash: row.bundleHash,
+        comment: input.comment ?? null,
+      },
     });
   });
 }

@@ -3,12 +3,15 @@ import { getSite } from "@/server/sites/sites.service";
 import { ZApprovalRef, ZDecideInput } from "./approvals.schema";
 import { countPendingForSites, decideApproval, getApprovalRequest, listPendingForSite } from "./approvals.service";
 
-const approverSiteIds = (grants: { role: string; siteId: string | null }[]) => grants.flatMap((g) => (g.role === "approver" && g.siteId ? [g.siteId] : []));
+const approverSiteIds = (grants: { role: string; siteId: string | null }[]) =>
+  grants.flatMap((g) => (g.role === "approver" && g.siteId ? [g.siteId] : []));
 
 export const approvalsRouter = createTRPCRouter({
   /** The sites the viewer may decide for; empty for anyone who is not an approver. */
   mySites: protectedProcedure.query(({ ctx }) =>
-    ctx.viewer.grants.flatMap((g) => (g.role === "approver" && g.siteId ? [{ siteId: g.siteId, code: g.siteCode, name: g.siteName }] : [])),
+    ctx.viewer.grants.flatMap((g) =>
+      g.role === "approver" && g.siteId ? [{ siteId: g.siteId, code: g.siteCode, name: g.siteName }] : [],
+    ),
   ),
   pendingCount: protectedProcedure.query(({ ctx }) => countPendingForSites(ctx.db, approverSiteIds(ctx.viewer.grants))),
   site: siteApproverProcedure("approvals:read").query(({ ctx }) => getSite(ctx.db, ctx.siteId)),

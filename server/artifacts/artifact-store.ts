@@ -24,7 +24,13 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-async function insertRow(tx: DbOrTx, sha256: string, byteSize: number, store: ArtifactStore["kind"], bytes: Buffer | null) {
+async function insertRow(
+  tx: DbOrTx,
+  sha256: string,
+  byteSize: number,
+  store: ArtifactStore["kind"],
+  bytes: Buffer | null,
+) {
   await tx.insert(artifacts).values({ sha256, byteSize, store, bytes }).onConflictDoNothing();
 }
 
@@ -36,7 +42,8 @@ async function loadRow(db: DbOrTx, sha256: string) {
 
 function verified(sha256: string, bytes: Uint8Array): Uint8Array {
   // A flipped bit on disk or in a restore must not reach a site as a model.
-  if (sha256Hex(bytes) !== sha256) throw new Error(`Stored artifact ${sha256.slice(0, 12)}… is corrupt: its content no longer matches its hash.`);
+  if (sha256Hex(bytes) !== sha256)
+    throw new Error(`Stored artifact ${sha256.slice(0, 12)}… is corrupt: its content no longer matches its hash.`);
   return bytes;
 }
 
@@ -45,7 +52,13 @@ export function createPostgresArtifactStore(): ArtifactStore {
     kind: "postgres",
     async put(tx, bytes) {
       const sha256 = sha256Hex(bytes);
-      await insertRow(tx, sha256, bytes.byteLength, "postgres", Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      await insertRow(
+        tx,
+        sha256,
+        bytes.byteLength,
+        "postgres",
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      );
       return sha256;
     },
     async get(db, sha256) {
@@ -79,7 +92,8 @@ export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactSt
       try {
         return verified(sha256, await readFile(diskPath(root, sha256)));
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`Artifact ${sha256.slice(0, 12)}… is indexed but its file is missing from ${root}.`);
+        if ((error as NodeJS.ErrnoException).code === "ENOENT")
+          throw new Error(`Artifact ${sha256.slice(0, 12)}… is indexed but its file is missing from ${root}.`);
         throw error;
       }
     },
@@ -118,7 +132,8 @@ let store: ArtifactStore | undefined;
 /** The store this process writes to, chosen by FLIP_ARTIFACT_STORE (postgres | disk). Reads work from either. */
 export function getArtifactStore(): ArtifactStore {
   const kind = process.env.FLIP_ARTIFACT_STORE ?? "postgres";
-  if (kind !== "postgres" && kind !== "disk") throw new Error(`FLIP_ARTIFACT_STORE must be "postgres" or "disk", not "${kind}"`);
+  if (kind !== "postgres" && kind !== "disk")
+    throw new Error(`FLIP_ARTIFACT_STORE must be "postgres" or "disk", not "${kind}"`);
   if (store?.kind !== kind) store = kind === "disk" ? createDiskArtifactStore() : createPostgresArtifactStore();
   return store;
 }

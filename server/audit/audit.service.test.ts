@@ -10,7 +10,9 @@ describe("audit chain", () => {
   it("verifies an intact chain written by concurrent transactions", async () => {
     const db = testDb.db();
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => db.transaction((tx) => recordAudit(tx, { actor, action: "test.event", subject: `n:${i}`, details: { i } }))),
+      Array.from({ length: 20 }, (_, i) =>
+        db.transaction((tx) => recordAudit(tx, { actor, action: "test.event", subject: `n:${i}`, details: { i } })),
+      ),
     );
     const verdict = await verifyAuditChain(db, 7);
     expect(verdict).toEqual({ ok: true, checked: 20 });
@@ -42,7 +44,8 @@ describe("audit chain", () => {
         throw new Error("change failed");
       }),
     ).rejects.toThrow("change failed");
-    const [row] = (await db.execute(sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'test.rolled_back'`)).rows as { n: number }[];
+    const [row] = (await db.execute(sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'test.rolled_back'`))
+      .rows as { n: number }[];
     expect(row!.n).toBe(0);
   });
 });

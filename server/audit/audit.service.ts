@@ -22,7 +22,10 @@ export type AuditInput = {
   details?: Record<string, unknown>;
 };
 
-type HashedFields = Pick<AuditEvent, "seq" | "at" | "actorType" | "actorId" | "actorLabel" | "action" | "subject" | "details">;
+type HashedFields = Pick<
+  AuditEvent,
+  "seq" | "at" | "actorType" | "actorId" | "actorLabel" | "action" | "subject" | "details"
+>;
 
 export function hashAuditEvent(prevHash: string, event: HashedFields): string {
   const canonical = canonicalJson({
@@ -79,7 +82,8 @@ export async function verifyAuditChain(db: Database, batchSize = 1000): Promise<
       .orderBy(asc(auditEvents.seq))
       .limit(batchSize);
     for (const event of batch) {
-      const intact = event.seq === expectedSeq && event.prevHash === prevHash && event.hash === hashAuditEvent(prevHash, event);
+      const intact =
+        event.seq === expectedSeq && event.prevHash === prevHash && event.hash === hashAuditEvent(prevHash, event);
       if (!intact) return { ok: false, checked, brokenSeq: expectedSeq };
       prevHash = event.hash;
       expectedSeq += 1;
@@ -108,7 +112,10 @@ export async function listAuditEvents(db: Database, input: TAuditListInput) {
 }
 
 export async function listAuditActions(db: Database): Promise<string[]> {
-  const rows = await db.selectDistinct({ action: auditEvents.action }).from(auditEvents).orderBy(asc(auditEvents.action));
+  const rows = await db
+    .selectDistinct({ action: auditEvents.action })
+    .from(auditEvents)
+    .orderBy(asc(auditEvents.action));
   return rows.map((r) => r.action);
 }
 

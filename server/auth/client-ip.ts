@@ -7,6 +7,10 @@ export const UNKNOWN_IP = "unknown";
 export function clientIp(headers: Headers | Record<string, string | string[] | undefined> | undefined): string {
   const raw = headers instanceof Headers ? headers.get("x-forwarded-for") : headers?.["x-forwarded-for"];
   const value = Array.isArray(raw) ? raw.join(",") : raw;
-  const last = value?.split(",").map((s) => s.trim()).filter(Boolean).pop();
+  const last = value
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .pop();
   return last ?? UNKNOWN_IP;
 }

@@ -2,7 +2,12 @@ import { randomInt } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 
 // OWASP's recommended argon2id settings (19 MiB, 2 passes).
-const ARGON2_OPTIONS = { algorithm: 2 /* Algorithm.Argon2id; a const enum, unusable under isolatedModules */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2_OPTIONS = {
+  algorithm: 2 /* Algorithm.Argon2id; a const enum, unusable under isolatedModules */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);

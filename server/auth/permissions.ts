@@ -14,7 +14,17 @@ export type Scope = (typeof ROLE_SCOPES)[Role][number];
 
 /** Inside a project, what each project role may do. */
 export const PROJECT_ROLE_SCOPES = {
-  owner: ["project:read", "project:edit", "project:submit", "project:members", "project:close", "cohort:run", "model:write", "model:download", "job:run"],
+  owner: [
+    "project:read",
+    "project:edit",
+    "project:submit",
+    "project:members",
+    "project:close",
+    "cohort:run",
+    "model:write",
+    "model:download",
+    "job:run",
+  ],
   member: ["project:read", "project:edit", "project:submit", "cohort:run", "model:write", "model:download", "job:run"],
   viewer: ["project:read"],
 } as const satisfies Record<ProjectRole, readonly string[]>;
@@ -25,7 +35,13 @@ export function hasProjectAccess(role: ProjectRole | null, scope: ProjectScope):
   return !!role && (PROJECT_ROLE_SCOPES[role] as readonly string[]).includes(scope);
 }
 
-export type ViewerGrant = { id: string; role: Role; siteId: string | null; siteCode: string | null; siteName: string | null };
+export type ViewerGrant = {
+  id: string;
+  role: Role;
+  siteId: string | null;
+  siteCode: string | null;
+  siteName: string | null;
+};
 
 export type Viewer = {
   id: string;

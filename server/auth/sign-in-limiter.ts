@@ -19,7 +19,11 @@ const ipKey = (ip: string) => `ip:${ip}`;
 
 export type SignInGate = { allowed: true } | { allowed: false; retryAfterMs: number };
 
-export async function checkSignInAllowed(db: DbOrTx, who: { email: string; ip: string }, now = new Date()): Promise<SignInGate> {
+export async function checkSignInAllowed(
+  db: DbOrTx,
+  who: { email: string; ip: string },
+  now = new Date(),
+): Promise<SignInGate> {
   const since = new Date(now.getTime() - SIGN_IN_LIMITS.windowMs);
   // Without a known client address the IP limit would put every user in one bucket; the email limit still holds.
   const keys = who.ip === UNKNOWN_IP ? [emailKey(who.email)] : [emailKey(who.email), ipKey(who.ip)];
@@ -41,7 +45,11 @@ export async function checkSignInAllowed(db: DbOrTx, who: { email: string; ip: s
 export async function recordSignInFailure(db: DbOrTx, who: { email: string; ip: string }): Promise<void> {
   const cutoff = new Date(Date.now() - SIGN_IN_LIMITS.windowMs);
   await db.delete(signInFailures).where(lt(signInFailures.at, cutoff));
-  await db.insert(signInFailures).values(who.ip === UNKNOWN_IP ? [{ key: emailKey(who.email) }] : [{ key: emailKey(who.email) }, { key: ipKey(who.ip) }]);
+  await db
+    .insert(signInFailures)
+    .values(
+      who.ip === UNKNOWN_IP ? [{ key: emailKey(who.email) }] : [{ key: emailKey(who.email) }, { key: ipKey(who.ip) }],
+    );
 }
 
 /**

@@ -34,7 +34,9 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
     name: user.name,
     mustChangePassword: user.mustChangePassword,
     grants: rows.flatMap((r) =>
-      r.grantId && r.role ? [{ id: r.grantId, role: r.role, siteId: r.siteId, siteCode: r.siteCode, siteName: r.siteName }] : [],
+      r.grantId && r.role
+        ? [{ id: r.grantId, role: r.role, siteId: r.siteId, siteCode: r.siteCode, siteName: r.siteName }]
+        : [],
     ),
   };
 }

@@ -12,7 +12,10 @@ describe("seedDemoProjects", () => {
   it("creates the two ready-to-train projects, approved at every demo site with a model each, once", async () => {
     const db = testDb.db();
     await seedDemo(db, "demo-password-1");
-    expect(await seedDemoProjects(db)).toEqual([`project "${PROSTATE_PROJECT.title}"`, `project "${STROKE_PROJECT.title}"`]);
+    expect(await seedDemoProjects(db)).toEqual([
+      `project "${PROSTATE_PROJECT.title}"`,
+      `project "${STROKE_PROJECT.title}"`,
+    ]);
     expect(await seedDemoProjects(db)).toEqual([]);
 
     const researcher = await viewerOf(db, (await getUserByEmail(db, "researcher@demo.flip"))!.id);
@@ -30,7 +33,9 @@ describe("seedDemoProjects", () => {
       ]);
       expect(detail.revision.bundle.allowedJobKinds).toEqual(["cohort_count", "train", "evaluate"]);
       const models = await listModels(db, project.id);
-      expect(models).toMatchObject([{ name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 }]);
+      expect(models).toMatchObject([
+        { name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 },
+      ]);
     }
     expect(await countUnseenDecisions(db, researcher.id)).toBe(0);
   });

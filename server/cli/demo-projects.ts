@@ -17,7 +17,12 @@ export const PROSTATE_PROJECT = {
   title: "Prostate cancer risk",
   purpose:
     "Estimate the risk that a man who has a PSA test is diagnosed with prostate cancer within three years, from his PSA results and age, so that referral for MRI can be prioritised fairly across Trusts.",
-  cohort: { version: 1, entry: { type: "measurement", concepts: [{ conceptId: PSA, name: "PSA", includeDescendants: true }] }, demographics: { sex: ["male"], ageAtIndex: { min: 40 } }, inclusionRules: [] },
+  cohort: {
+    version: 1,
+    entry: { type: "measurement", concepts: [{ conceptId: PSA, name: "PSA", includeDescendants: true }] },
+    demographics: { sex: ["male"], ageAtIndex: { min: 40 } },
+    inclusionRules: [],
+  },
   model: {
     spec: {
       name: "PSA risk MLP",
@@ -25,14 +30,25 @@ export const PROSTATE_PROJECT = {
       input: {
         kind: "tabular",
         features: [
-          { name: "psa_latest", from: { source: "measurement", conceptId: PSA, unitConceptId: NG_PER_ML, aggregation: "latest", windowDays: 730 }, encoding: "standardise" },
+          {
+            name: "psa_latest",
+            from: {
+              source: "measurement",
+              conceptId: PSA,
+              unitConceptId: NG_PER_ML,
+              aggregation: "latest",
+              windowDays: 730,
+            },
+            encoding: "standardise",
+          },
           { name: "age", from: { source: "demographic", field: "age_at_index" }, encoding: "standardise" },
         ],
       },
       architecture: { kind: "template", template: "mlp" },
     },
     outcome: { name: "Prostate cancer", conceptIds: [4163261], includeDescendants: true, withinDays: 1095 },
-    limitations: "Synthetic demonstration data. PSA is standardised with each site's own training statistics. Not for clinical use.",
+    limitations:
+      "Synthetic demonstration data. PSA is standardised with each site's own training statistics. Not for clinical use.",
   },
 } as const satisfies Omit<ApprovedProjectSpec, "approvers">;
 
@@ -42,28 +58,52 @@ export const STROKE_PROJECT = {
     "Detect ischaemic stroke lesions on non-contrast head CT slices, trained across Trusts without moving any image, to support triage in hospitals without a neuroradiologist on site.",
   cohort: { version: 1, entry: { type: "imaging", modality: "CT" }, inclusionRules: [] },
   model: {
-    spec: { name: "Lesion CNN", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "CT", horizontalFlip: true }, architecture: { kind: "template", template: "small_cnn" } },
+    spec: {
+      name: "Lesion CNN",
+      task: "binary_classification",
+      input: { kind: "image", height: 64, width: 64, channels: 1, modality: "CT", horizontalFlip: true },
+      architecture: { kind: "template", template: "small_cnn" },
+    },
     outcome: { name: "Cerebral infarction", conceptIds: [443454], includeDescendants: true },
-    limitations: "Synthetic 64 x 64 slices with a simulated hypodense lesion; real CT needs full volumes and windowing. Not for clinical use.",
+    limitations:
+      "Synthetic 64 x 64 slices with a simulated hypodense lesion; real CT needs full volumes and windowing. Not for clinical use.",
   },
 } as const satisfies Omit<ApprovedProjectSpec, "approvers">;
 
 /** Idempotent: creates whichever demo project (by title) does not exist yet. */
 export async function seedDemoProjects(db: Database): Promise<string[]> {
-  const existing = new Set((await db.select({ title: projects.title }).from(projects).where(inArray(projects.title, [PROSTATE_PROJECT.title, STROKE_PROJECT.title]))).map((p) => p.title));
+  const existing = new Set(
+    (
+      await db
+        .select({ title: projects.title })
+        .from(projects)
+        .where(inArray(projects.title, [PROSTATE_PROJECT.title, STROKE_PROJECT.title]))
+    ).map((p) => p.title),
+  );
   const missing = [PROSTATE_PROJECT, STROKE_PROJECT].filter((p) => !existing.has(p.title));
   if (missing.length === 0) return [];
   const researcherEmail = DEMO_ACCOUNTS.find((a) => a.role === "researcher")!.email;
-  const [researcher] = await db.select({ id: users.id, email: users.email }).from(users).where(eq(users.email, researcherEmail));
+  const [researcher] = await db
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(eq(users.email, researcherEmail));
   const approvers = await db
     .select({ id: users.id, email: users.email, siteId: sites.id })
     .from(roleGrants)
     .innerJoin(users, eq(users.id, roleGrants.userId))
     .innerJoin(sites, eq(sites.id, roleGrants.siteId))
-    .where(inArray(users.email, DEMO_ACCOUNTS.filter((a) => a.role === "approver").map((a) => a.email)));
+    .where(
+      inArray(
+        users.email,
+        DEMO_ACCOUNTS.filter((a) => a.role === "approver").map((a) => a.email),
+      ),
+    );
   const created: string[] = [];
   for (const project of missing) {
-    const { projectId } = await createApprovedProject(db, researcher!, { ...project, approvers: approvers.map((a) => ({ approver: a, siteId: a.siteId })) } as ApprovedProjectSpec);
+    const { projectId } = await createApprovedProject(db, researcher!, {
+      ...project,
+      approvers: approvers.map((a) => ({ approver: a, siteId: a.siteId })),
+    } as ApprovedProjectSpec);
     // Seeded approvals are part of the set-up, not news: no "new decisions" badge for them.
     await markDecisionsSeen(db, researcher!.id, projectId);
     created.push(`project "${project.title}"`);

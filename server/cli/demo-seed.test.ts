@@ -30,13 +30,23 @@ describe("seedDemo", () => {
       "user approver.gstt@demo.flip",
       "user approver.uclh@demo.flip",
     ]);
-    expect(await db.select({ code: sites.code, name: sites.name, region: sites.region }).from(sites).orderBy(asc(sites.code))).toEqual([
+    expect(
+      await db
+        .select({ code: sites.code, name: sites.name, region: sites.region })
+        .from(sites)
+        .orderBy(asc(sites.code)),
+    ).toEqual([
       { code: "GSTT", name: "Guy's and St Thomas'", region: "London" },
       { code: "KCH", name: "King's College Hospital", region: "London" },
       { code: "UCLH", name: "University College London Hospitals", region: "London" },
     ]);
     const grants = await db
-      .select({ email: users.email, role: roleGrants.role, site: sites.code, mustChangePassword: users.mustChangePassword })
+      .select({
+        email: users.email,
+        role: roleGrants.role,
+        site: sites.code,
+        mustChangePassword: users.mustChangePassword,
+      })
       .from(users)
       .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
       .leftJoin(sites, eq(sites.id, roleGrants.siteId))
@@ -54,18 +64,25 @@ describe("seedDemo", () => {
   it("lets every demo account sign in with the demo password", async () => {
     const db = testDb.db();
     for (const email of ["admin@demo.flip", "researcher@demo.flip", "approver.kch@demo.flip"]) {
-      await expect(signInWithPassword(db, { email, password: DEMO_PASSWORD }, "192.0.2.1")).resolves.toMatchObject({ email });
+      await expect(signInWithPassword(db, { email, password: DEMO_PASSWORD }, "192.0.2.1")).resolves.toMatchObject({
+        email,
+      });
     }
   });
 
   it("creates nothing on a second run and keeps a password changed since", async () => {
     const db = testDb.db();
     const researcher = await getUserByEmail(db, "researcher@demo.flip");
-    await changeOwnPassword(db, await viewerOf(db, researcher!.id), {
-      currentPassword: DEMO_PASSWORD,
-      newPassword: "my-own-password-now",
-      confirmPassword: "my-own-password-now",
-    }, "192.0.2.1");
+    await changeOwnPassword(
+      db,
+      await viewerOf(db, researcher!.id),
+      {
+        currentPassword: DEMO_PASSWORD,
+        newPassword: "my-own-password-now",
+        confirmPassword: "my-own-password-now",
+      },
+      "192.0.2.1",
+    );
     const before = await snapshotTables(db);
 
     expect(await seedDemo(db, DEMO_PASSWORD)).toEqual({ created: [] });

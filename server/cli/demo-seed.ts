@@ -37,7 +37,12 @@ export async function seedDemo(db: Database, password: string): Promise<{ create
       const [row] = await tx.insert(sites).values(site).onConflictDoNothing({ target: sites.code }).returning();
       if (row) {
         created.push(`site ${row.code}`);
-        await recordAudit(tx, { actor: SYSTEM, action: "site.created", subject: `site:${row.code}`, details: { name: row.name, region: row.region } });
+        await recordAudit(tx, {
+          actor: SYSTEM,
+          action: "site.created",
+          subject: `site:${row.code}`,
+          details: { name: row.name, region: row.region },
+        });
       }
     }
     for (const account of DEMO_ACCOUNTS) {
@@ -48,8 +53,15 @@ export async function seedDemo(db: Database, password: string): Promise<{ create
         .returning({ id: users.id });
       if (!inserted) continue;
       created.push(`user ${account.email}`);
-      await recordAudit(tx, { actor: SYSTEM, action: "user.created", subject: `user:${account.email}`, details: { name: account.name } });
-      const [site] = account.siteCode ? await tx.select({ id: sites.id }).from(sites).where(eq(sites.code, account.siteCode)) : [];
+      await recordAudit(tx, {
+        actor: SYSTEM,
+        action: "user.created",
+        subject: `user:${account.email}`,
+        details: { name: account.name },
+      });
+      const [site] = account.siteCode
+        ? await tx.select({ id: sites.id }).from(sites).where(eq(sites.code, account.siteCode))
+        : [];
       await tx.insert(roleGrants).values({ userId: inserted.id, role: account.role, siteId: site?.id ?? null });
       await recordAudit(tx, {
         actor: SYSTEM,

@@ -14,7 +14,11 @@ const DEMO_FLEET = DEMO_SITES.map((site, i) => ({ code: site.code, seed: i + 1 }
 async function main() {
   const port = Number(process.env.PORT ?? 3000);
   const usesEmbedded = !process.env.DATABASE_URL;
-  console.log(usesEmbedded ? "Starting the embedded PostgreSQL server (data in .data/postgres)…" : "Using the PostgreSQL server at DATABASE_URL…");
+  console.log(
+    usesEmbedded
+      ? "Starting the embedded PostgreSQL server (data in .data/postgres)…"
+      : "Using the PostgreSQL server at DATABASE_URL…",
+  );
   const databaseUrl = await resolveDatabaseUrl();
 
   const { db, pool } = connectDatabase(databaseUrl);
@@ -29,7 +33,12 @@ async function main() {
 
   console.log("Preparing the demo Trusts' OMOP databases (generated on first run)…");
   const persons = Number(process.env.FLIP_DEMO_PERSONS ?? 5000);
-  const prepared = await prepareSites({ adminUrl: await resolveAdminUrl(), dataRoot: path.resolve(process.env.FLIP_DATA_DIR ?? ".data"), persons, fleet: DEMO_FLEET });
+  const prepared = await prepareSites({
+    adminUrl: await resolveAdminUrl(),
+    dataRoot: path.resolve(process.env.FLIP_DATA_DIR ?? ".data"),
+    persons,
+    fleet: DEMO_FLEET,
+  });
 
   if (isBuildStale()) {
     console.log("Building the portal (first run or sources changed)…");
@@ -41,9 +50,13 @@ async function main() {
 
   console.log(`\nFLIP Portal is running at ${url}\n`);
   console.log("Demo accounts:");
-  for (const account of DEMO_ACCOUNTS) console.log(`  ${account.email.padEnd(28)} ${account.role}${account.siteCode ? ` (${account.siteCode})` : ""}`);
-  console.log(`Password for all demo accounts: ${password.value}${password.isGenerated ? "  (generated; kept in .data/demo-password)" : ""}`);
-  if (!created.length && process.env.DEMO_PASSWORD) console.log("Note: existing accounts keep the password they were created with.");
+  for (const account of DEMO_ACCOUNTS)
+    console.log(`  ${account.email.padEnd(28)} ${account.role}${account.siteCode ? ` (${account.siteCode})` : ""}`);
+  console.log(
+    `Password for all demo accounts: ${password.value}${password.isGenerated ? "  (generated; kept in .data/demo-password)" : ""}`,
+  );
+  if (!created.length && process.env.DEMO_PASSWORD)
+    console.log("Note: existing accounts keep the password they were created with.");
   console.log(`Site workers: ${prepared.map((p) => p.code).join(", ")} (logs in .data/sites/<site>/worker.log)`);
   console.log("\nPress Ctrl+C to stop.");
 }

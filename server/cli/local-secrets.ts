@@ -5,7 +5,11 @@ import path from "node:path";
 const DATA_DIR = path.resolve(process.env.FLIP_DATA_DIR ?? ".data");
 
 /** A secret from the environment, or one generated on first use and kept (mode 0600) under .data/. */
-export function persistentSecret(envName: string, fileName: string, make: () => string = () => randomBytes(32).toString("base64url")): { value: string; isGenerated: boolean } {
+export function persistentSecret(
+  envName: string,
+  fileName: string,
+  make: () => string = () => randomBytes(32).toString("base64url"),
+): { value: string; isGenerated: boolean } {
   const fromEnv = process.env[envName];
   if (fromEnv) return { value: fromEnv, isGenerated: false };
   const file = path.join(DATA_DIR, fileName);

@@ -30,7 +30,10 @@ export function isBuildStale(): boolean {
 }
 
 export function buildPortal(): void {
-  const result = spawnSync(process.execPath, [NEXT_BIN, "build", "--turbopack"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const result = spawnSync(process.execPath, [NEXT_BIN, "build", "--turbopack"], {
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (result.status !== 0) throw new Error(`next build failed with exit code ${result.status}`);
 }
 
@@ -53,7 +56,11 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is already in use. Stop whatever is using it, or run with PORT=<a free port>.`) : error),
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${port} is already in use. Stop whatever is using it, or run with PORT=<a free port>.`)
+          : error,
+      ),
     );
     probe.listen(port, () => probe.close(() => resolve()));
   });
@@ -77,7 +84,9 @@ export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: P
       NODE_ENV: "production",
     },
   });
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`the portal exited early (code ${code})`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`the portal exited early (code ${code})`))),
+  );
   stopOnShutdown(child);
   await Promise.race([waitUntilServing(`${url}/signin`, 120_000), exited]);
   return { url };

@@ -26,7 +26,10 @@ function siteDir(dataRoot: string, code: string) {
 function loadOrCreateSecrets(dir: string): SiteSecrets {
   const file = path.join(dir, "credentials.json");
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as SiteSecrets;
-  const secrets = { ownerPassword: randomBytes(18).toString("base64url"), readerPassword: randomBytes(18).toString("base64url") };
+  const secrets = {
+    ownerPassword: randomBytes(18).toString("base64url"),
+    readerPassword: randomBytes(18).toString("base64url"),
+  };
   writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;
 }
@@ -34,7 +37,15 @@ function loadOrCreateSecrets(dir: string): SiteSecrets {
 function ensurePolicy(dir: string, code: string): string {
   const file = path.join(dir, "policy.json");
   if (!existsSync(file)) {
-    const policy = { site: code, allowedTaskKinds: ["site_inventory", "cohort_count", "train", "evaluate"], minCellCount: 10, allowFeasibility: true, maxRounds: 50, minCohortSize: 10, requireDifferentialPrivacy: false };
+    const policy = {
+      site: code,
+      allowedTaskKinds: ["site_inventory", "cohort_count", "train", "evaluate"],
+      minCellCount: 10,
+      allowFeasibility: true,
+      maxRounds: 50,
+      minCohortSize: 10,
+      requireDifferentialPrivacy: false,
+    };
     writeFileSync(file, `${JSON.stringify(policy, null, 2)}\n`);
   }
   return file;
@@ -70,10 +81,22 @@ export async function prepareSites(options: {
     const dataDir = path.join(dir, "data");
     mkdirSync(dataDir, { recursive: true });
     const secrets = loadOrCreateSecrets(dir);
-    const db = await provisionSiteDatabase({ adminUrl: options.adminUrl, siteCode: code, namespace: options.namespace, ...secrets });
+    const db = await provisionSiteDatabase({
+      adminUrl: options.adminUrl,
+      siteCode: code,
+      namespace: options.namespace,
+      ...secrets,
+    });
     let isNew = true;
     try {
-      await generateSiteData({ site: code, persons: options.persons, databaseUrl: db.ownerUrl, dataDir, seed, onProgress: progressPrinter(code, log) });
+      await generateSiteData({
+        site: code,
+        persons: options.persons,
+        databaseUrl: db.ownerUrl,
+        dataDir,
+        seed,
+        onProgress: progressPrinter(code, log),
+      });
     } catch (error) {
       if (!(error instanceof SiteDataExistsError)) throw error;
       isNew = false;
@@ -90,7 +113,12 @@ const WORKER_ENTRY = path.join(process.cwd(), "workers", "main.ts");
  * Issues each site a fresh token (the previous run's stop working at once) and starts its worker
  * as a child process, stopped before the database on shutdown.
  */
-export async function startSiteWorkers(db: Database, hubUrl: string, prepared: PreparedSite[], extraEnv: Record<string, string> = {}) {
+export async function startSiteWorkers(
+  db: Database,
+  hubUrl: string,
+  prepared: PreparedSite[],
+  extraEnv: Record<string, string> = {},
+) {
   for (const site of prepared) {
     const [row] = await db.select({ id: sites.id }).from(sites).where(eq(sites.code, site.code));
     if (!row) throw new Error(`site ${site.code} is not registered in the portal`);

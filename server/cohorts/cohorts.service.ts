@@ -19,7 +19,6 @@ import { hashDefinition } from "./cohort-hash";
  */
 export const FEASIBILITY_LIMIT_PER_DAY = Number(process.env.FLIP_FEASIBILITY_LIMIT_PER_DAY ?? 3);
 
-
 /** Dispatches a cohort count to each chosen site, refusing sites that may not receive it. */
 export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email">, input: TRunCohortInput) {
   return db.transaction(async (tx) => {
@@ -33,29 +32,59 @@ export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email"
     if (project.status === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
     const bundle = project.bundle as Bundle;
     if (!bundle.cohort) throw new AppError("PRECONDITION_FAILED", "Define the cohort first.");
-    if (!bundle.allowedJobKinds.includes("cohort_count")) throw new AppError("PRECONDITION_FAILED", "This project's bundle does not allow cohort counts.");
-    const chosen = await tx.select({ id: sites.id, code: sites.code }).from(sites).where(inArray(sites.id, input.siteIds));
-    if (chosen.length !== new Set(input.siteIds).size) throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
+    if (!bundle.allowedJobKinds.includes("cohort_count"))
+      throw new AppError("PRECONDITION_FAILED", "This project's bundle does not allow cohort counts.");
+    const chosen = await tx
+      .select({ id: sites.id, code: sites.code })
+      .from(sites)
+      .where(inArray(sites.id, input.siteIds));
+    if (chosen.length !== new Set(input.siteIds).size)
+      throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
 
     const definitionHash = hashDefinition(bundle.cohort);
     if (input.purpose === "approved") {
       const approved = await approvedSiteIds(tx, input.projectId);
       const refused = chosen.filter((s) => !approved.has(s.id)).map((s) => s.code);
-      if (refused.length) throw new AppError("FORBIDDEN", `Not approved for the current revision at ${refused.join(", ")}; those sites receive no work until they approve it.`);
+      if (refused.length)
+        throw new AppError(
+          "FORBIDDEN",
+          `Not approved for the current revision at ${refused.join(", ")}; those sites receive no work until they approve it.`,
+        );
     } else {
       const recent = await tx
         .select({ siteId: cohortRunTasks.siteId, n: sql<number>`count(*)::int` })
         .from(cohortRunTasks)
         .innerJoin(cohortRuns, eq(cohortRuns.id, cohortRunTasks.runId))
-        .where(and(eq(cohortRuns.projectId, input.projectId), eq(cohortRuns.definitionHash, definitionHash), eq(cohortRuns.purpose, "feasibility"), gte(cohortRuns.createdAt, sql`now() - interval '1 day'`)))
+        .where(
+          and(
+            eq(cohortRuns.projectId, input.projectId),
+            eq(cohortRuns.definitionHash, definitionHash),
+            eq(cohortRuns.purpose, "feasibility"),
+            gte(cohortRuns.createdAt, sql`now() - interval '1 day'`),
+          ),
+        )
         .groupBy(cohortRunTasks.siteId);
-      const limited = chosen.filter((s) => (recent.find((r) => r.siteId === s.id)?.n ?? 0) >= FEASIBILITY_LIMIT_PER_DAY).map((s) => s.code);
+      const limited = chosen
+        .filter((s) => (recent.find((r) => r.siteId === s.id)?.n ?? 0) >= FEASIBILITY_LIMIT_PER_DAY)
+        .map((s) => s.code);
       if (limited.length) {
-        throw new AppError("TOO_MANY_REQUESTS", `This exact cohort was already counted ${FEASIBILITY_LIMIT_PER_DAY} times today at ${limited.join(", ")}. Use the earlier results or try again tomorrow.`);
+        throw new AppError(
+          "TOO_MANY_REQUESTS",
+          `This exact cohort was already counted ${FEASIBILITY_LIMIT_PER_DAY} times today at ${limited.join(", ")}. Use the earlier results or try again tomorrow.`,
+        );
       }
     }
 
-    const [run] = await tx.insert(cohortRuns).values({ projectId: input.projectId, revisionId: project.revisionId, purpose: input.purpose, definitionHash, createdBy: actor.id }).returning();
+    const [run] = await tx
+      .insert(cohortRuns)
+      .values({
+        projectId: input.projectId,
+        revisionId: project.revisionId,
+        purpose: input.purpose,
+        definitionHash,
+        createdBy: actor.id,
+      })
+      .returning();
     for (const site of chosen) {
       const task = await enqueueTask(tx, {
         siteId: site.id,
@@ -67,24 +96,55 @@ export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email"
       });
       await tx.insert(cohortRunTasks).values({ runId: run!.id, siteId: site.id, taskId: task.id });
     }
-    await recordAudit(tx, { actor: userActor(actor), action: "cohort.run_requested", subject: `project:${input.projectId}`, details: { runId: run!.id, purpose: input.purpose, sites: chosen.map((s) => s.code) } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "cohort.run_requested",
+      subject: `project:${input.projectId}`,
+      details: { runId: run!.id, purpose: input.purpose, sites: chosen.map((s) => s.code) },
+    });
     return run!;
   });
 }
 
-type SiteOutcome = { siteId: string; code: string; name: string; status: string; progress: number; progressMessage: string | null; failureCode: string | null; failureMessage: string | null; result: CohortCountResult | null };
+type SiteOutcome = {
+  siteId: string;
+  code: string;
+  name: string;
+  status: string;
+  progress: number;
+  progressMessage: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  result: CohortCountResult | null;
+};
 
 function addCells(cells: Cell[]): { sum: number; isPartial: boolean } {
-  return { sum: cells.reduce<number>((a, c) => a + (c === SUPPRESSED ? 0 : c), 0), isPartial: cells.some((c) => c === SUPPRESSED) };
+  return {
+    sum: cells.reduce<number>((a, c) => a + (c === SUPPRESSED ? 0 : c), 0),
+    isPartial: cells.some((c) => c === SUPPRESSED),
+  };
 }
 
 /** Per-site results and the combined figures (sums of the cells sites did not suppress). */
 export async function getCohortRun(db: Database, projectId: string, runId: string) {
-  const [run] = await db.select().from(cohortRuns).where(and(eq(cohortRuns.id, runId), eq(cohortRuns.projectId, projectId)));
+  const [run] = await db
+    .select()
+    .from(cohortRuns)
+    .where(and(eq(cohortRuns.id, runId), eq(cohortRuns.projectId, projectId)));
   if (!run) throw new AppError("NOT_FOUND", "No cohort run with that id in this project.");
   const outcomes: SiteOutcome[] = (
     await db
-      .select({ siteId: sites.id, code: sites.code, name: sites.name, status: siteTasks.status, progress: siteTasks.progress, progressMessage: siteTasks.progressMessage, failureCode: siteTasks.failureCode, failureMessage: siteTasks.failureMessage, result: siteTasks.result })
+      .select({
+        siteId: sites.id,
+        code: sites.code,
+        name: sites.name,
+        status: siteTasks.status,
+        progress: siteTasks.progress,
+        progressMessage: siteTasks.progressMessage,
+        failureCode: siteTasks.failureCode,
+        failureMessage: siteTasks.failureMessage,
+        result: siteTasks.result,
+      })
       .from(cohortRunTasks)
       .innerJoin(siteTasks, eq(siteTasks.id, cohortRunTasks.taskId))
       .innerJoin(sites, eq(sites.id, cohortRunTasks.siteId))
@@ -95,26 +155,54 @@ export async function getCohortRun(db: Database, projectId: string, runId: strin
   const combined = done.length
     ? {
         total: addCells(done.map((r) => r.total)),
-        attrition: done[0]!.attrition.map((step, i) => ({ rule: step.rule, ...addCells(done.map((r) => r.attrition[i]?.remaining ?? SUPPRESSED)) })),
-        ageBands: done[0]!.ageBands.map((b, i) => ({ band: b.band, ...addCells(done.map((r) => r.ageBands[i]!.persons)) })),
+        attrition: done[0]!.attrition.map((step, i) => ({
+          rule: step.rule,
+          ...addCells(done.map((r) => r.attrition[i]?.remaining ?? SUPPRESSED)),
+        })),
+        ageBands: done[0]!.ageBands.map((b, i) => ({
+          band: b.band,
+          ...addCells(done.map((r) => r.ageBands[i]!.persons)),
+        })),
         sex: done[0]!.sex.map((s, i) => ({ sex: s.sex, ...addCells(done.map((r) => r.sex[i]!.persons)) })),
       }
     : null;
-  return { run, sites: outcomes, combined, isFinished: outcomes.every((o) => ["done", "failed", "cancelled", "expired"].includes(o.status)) };
+  return {
+    run,
+    sites: outcomes,
+    combined,
+    isFinished: outcomes.every((o) => ["done", "failed", "cancelled", "expired"].includes(o.status)),
+  };
 }
 
 export async function listCohortRuns(db: Database, projectId: string) {
-  return db.select().from(cohortRuns).where(eq(cohortRuns.projectId, projectId)).orderBy(desc(cohortRuns.createdAt)).limit(50);
+  return db
+    .select()
+    .from(cohortRuns)
+    .where(eq(cohortRuns.projectId, projectId))
+    .orderBy(desc(cohortRuns.createdAt))
+    .limit(50);
 }
 
 /** The latest count a site returned for this exact definition in this project, if any. */
-export async function latestSiteCount(db: Database, projectId: string, siteId: string, definition: CohortDefinition): Promise<{ total: Cell; threshold: number; at: Date } | null> {
+export async function latestSiteCount(
+  db: Database,
+  projectId: string,
+  siteId: string,
+  definition: CohortDefinition,
+): Promise<{ total: Cell; threshold: number; at: Date } | null> {
   const [row] = await db
     .select({ result: siteTasks.result, at: siteTasks.finishedAt })
     .from(cohortRunTasks)
     .innerJoin(cohortRuns, eq(cohortRuns.id, cohortRunTasks.runId))
     .innerJoin(siteTasks, eq(siteTasks.id, cohortRunTasks.taskId))
-    .where(and(eq(cohortRuns.projectId, projectId), eq(cohortRuns.definitionHash, hashDefinition(definition)), eq(cohortRunTasks.siteId, siteId), eq(siteTasks.status, "done")))
+    .where(
+      and(
+        eq(cohortRuns.projectId, projectId),
+        eq(cohortRuns.definitionHash, hashDefinition(definition)),
+        eq(cohortRunTasks.siteId, siteId),
+        eq(siteTasks.status, "done"),
+      ),
+    )
     .orderBy(desc(siteTasks.finishedAt))
     .limit(1);
   if (!row?.result || !row.at) return null;

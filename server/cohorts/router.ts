@@ -3,7 +3,11 @@ import { ZCohortRunInput, ZRunCohortInput } from "./cohorts.schema";
 import { getCohortRun, listCohortRuns, runCohort } from "./cohorts.service";
 
 export const cohortsRouter = createTRPCRouter({
-  run: projectProcedure("cohort:run").input(ZRunCohortInput).mutation(({ ctx, input }) => runCohort(ctx.db, ctx.viewer, input)),
+  run: projectProcedure("cohort:run")
+    .input(ZRunCohortInput)
+    .mutation(({ ctx, input }) => runCohort(ctx.db, ctx.viewer, input)),
   runs: projectProcedure("project:read").query(({ ctx }) => listCohortRuns(ctx.db, ctx.project.id)),
-  result: projectProcedure("project:read").input(ZCohortRunInput).query(({ ctx, input }) => getCohortRun(ctx.db, ctx.project.id, input.runId)),
+  result: projectProcedure("project:read")
+    .input(ZCohortRunInput)
+    .query(({ ctx, input }) => getCohortRun(ctx.db, ctx.project.id, input.runId)),
 });

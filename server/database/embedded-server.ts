@@ -49,7 +49,9 @@ async function bootEmbedded({ dataDir, port }: EmbeddedOptions): Promise<Embedde
 }
 
 /** Starts (or reuses) this process's embedded server and returns a URL to its `postgres` database. */
-export async function startEmbeddedServer(options = defaultEmbeddedOptions()): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
+export async function startEmbeddedServer(
+  options = defaultEmbeddedOptions(),
+): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
   globalForPg.flipEmbeddedPg ??= bootEmbedded(options);
   const { server, adminUrl } = await globalForPg.flipEmbeddedPg;
   return { adminUrl, stop: () => server.stop() };
@@ -64,7 +66,9 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
 }
 
 export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
-  await withPgClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
+  await withPgClient(adminUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`),
+  );
 }
 
 /** The portal database URL: `DATABASE_URL` as given, or the `flip` database on the embedded server. */

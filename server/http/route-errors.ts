@@ -16,7 +16,11 @@ const STATUS: Record<AppErrorCode, number> = {
  * logged, never sent: it may name tables or hosts.
  */
 export function errorResponse(error: unknown, where: string): Response {
-  if (error instanceof AppError) return Response.json({ error: { code: error.code, message: error.message } }, { status: STATUS[error.code] });
+  if (error instanceof AppError)
+    return Response.json({ error: { code: error.code, message: error.message } }, { status: STATUS[error.code] });
   console.error(`[${where}]`, error);
-  return Response.json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. Try again." } }, { status: 500 });
+  return Response.json(
+    { error: { code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. Try again." } },
+    { status: 500 },
+  );
 }

@@ -1,6 +1,16 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx, Tx } from "@/db/client";
-import { jobs, jobTasks, models, modelVersions, projectRevisions, siteTasks, type Job, type Model, type ModelVersion } from "@/db/schema";
+import {
+  jobs,
+  jobTasks,
+  models,
+  modelVersions,
+  projectRevisions,
+  siteTasks,
+  type Job,
+  type Model,
+  type ModelVersion,
+} from "@/db/schema";
 import type { AuditActor } from "@/server/audit/audit.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { readArtifact } from "@/server/artifacts/artifact-store";
@@ -21,7 +31,13 @@ export async function loadJobContext(tx: Tx, jobId: string, options: { lock?: bo
     .where(eq(jobs.id, jobId));
   const [row] = options.lock ? await query.for("update", { of: jobs }) : await query;
   if (!row) throw new Error(`job ${jobId} vanished`);
-  return { job: row.job, config: row.job.config as JobConfig, model: row.model, bundle: row.bundle as Bundle, revisionHash: row.revisionHash };
+  return {
+    job: row.job,
+    config: row.job.config as JobConfig,
+    model: row.model,
+    bundle: row.bundle as Bundle,
+    revisionHash: row.revisionHash,
+  };
 }
 
 export async function loadVersionById(tx: DbOrTx, versionId: string): Promise<ModelVersion> {

@@ -23,13 +23,20 @@ export async function advanceJobs(db: Database): Promise<number> {
 
 async function advanceJob(db: Database, jobId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [locked] = await tx.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.id, jobId), eq(jobs.status, "running"))).for("update", { skipLocked: true });
+    const [locked] = await tx
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.id, jobId), eq(jobs.status, "running")))
+      .for("update", { skipLocked: true });
     if (!locked) return false;
     const ctx = await loadJobContext(tx, jobId);
     if (ctx.job.kind === "train") {
       const [round] = await tx
         // Not the accumulator: megabytes that only closing the round needs, read every second otherwise.
-        .select({ round: { id: trainingRounds.id, number: trainingRounds.number }, isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()` })
+        .select({
+          round: { id: trainingRounds.id, number: trainingRounds.number },
+          isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()`,
+        })
         .from(trainingRounds)
         .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open")))
         .for("update", { of: trainingRounds });
@@ -51,7 +58,12 @@ async function advanceJob(db: Database, jobId: string): Promise<boolean> {
     const open = evaluation.filter((t) => isTaskOpen(t.status));
     if (open.length > 0 && !open.every((t) => t.isPastDeadline)) return false;
     // Past the deadline a site still evaluating (its worker gone mid-task) is dropped like a late round update.
-    await cancelOpenTasks(tx, jobActor, open.map((t) => t.taskId), "No evaluation by the deadline.");
+    await cancelOpenTasks(
+      tx,
+      jobActor,
+      open.map((t) => t.taskId),
+      "No evaluation by the deadline.",
+    );
     await finishEvaluation(tx, ctx, await roundTasks(tx, jobId, 0));
     return true;
   });

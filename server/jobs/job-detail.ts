@@ -1,6 +1,16 @@
 import { and, asc, desc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { jobEvents, jobs, jobTasks, models, modelVersions, roundUpdates, sites, siteTasks, trainingRounds } from "@/db/schema";
+import {
+  jobEvents,
+  jobs,
+  jobTasks,
+  models,
+  modelVersions,
+  roundUpdates,
+  sites,
+  siteTasks,
+  trainingRounds,
+} from "@/db/schema";
 import { AppError } from "@/server/errors";
 import type { EvaluateResult, TrainResult } from "@/protocol/training";
 import type { JobConfig } from "./jobs.schema";
@@ -33,19 +43,44 @@ export async function getJobDetail(db: Database, projectId: string, jobId: strin
     .where(eq(trainingRounds.jobId, jobId))
     .orderBy(asc(trainingRounds.number));
   const updates = await db
-    .select({ roundId: roundUpdates.roundId, siteCode: sites.code, exampleCount: roundUpdates.exampleCount, byteSize: roundUpdates.byteSize, norm: roundUpdates.updateNorm, result: roundUpdates.result, receivedAt: roundUpdates.receivedAt })
+    .select({
+      roundId: roundUpdates.roundId,
+      siteCode: sites.code,
+      exampleCount: roundUpdates.exampleCount,
+      byteSize: roundUpdates.byteSize,
+      norm: roundUpdates.updateNorm,
+      result: roundUpdates.result,
+      receivedAt: roundUpdates.receivedAt,
+    })
     .from(roundUpdates)
     .innerJoin(trainingRounds, eq(trainingRounds.id, roundUpdates.roundId))
     .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
     .where(eq(trainingRounds.jobId, jobId));
   const tasks = await db
-    .select({ round: jobTasks.round, siteCode: sites.code, status: siteTasks.status, attempt: siteTasks.attempt, progress: siteTasks.progress, progressMessage: siteTasks.progressMessage, failureMessage: siteTasks.failureMessage, createdAt: siteTasks.createdAt, leasedAt: siteTasks.leasedAt, finishedAt: siteTasks.finishedAt, result: siteTasks.result })
+    .select({
+      round: jobTasks.round,
+      siteCode: sites.code,
+      status: siteTasks.status,
+      attempt: siteTasks.attempt,
+      progress: siteTasks.progress,
+      progressMessage: siteTasks.progressMessage,
+      failureMessage: siteTasks.failureMessage,
+      createdAt: siteTasks.createdAt,
+      leasedAt: siteTasks.leasedAt,
+      finishedAt: siteTasks.finishedAt,
+      result: siteTasks.result,
+    })
     .from(jobTasks)
     .innerJoin(siteTasks, eq(siteTasks.id, jobTasks.taskId))
     .innerJoin(sites, eq(sites.id, jobTasks.siteId))
     .where(eq(jobTasks.jobId, jobId))
     .orderBy(asc(jobTasks.round), asc(sites.code));
-  const events = await db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId)).orderBy(desc(jobEvents.seq)).limit(EVENTS_SHOWN);
+  const events = await db
+    .select()
+    .from(jobEvents)
+    .where(eq(jobEvents.jobId, jobId))
+    .orderBy(desc(jobEvents.seq))
+    .limit(EVENTS_SHOWN);
 
   const updatesOf = (roundId: string) => updates.filter((u) => u.roundId === roundId);
   // Validation of the model that came OUT of each round (index = round number; 0 = starting version).
@@ -54,12 +89,25 @@ export async function getJobDetail(db: Database, projectId: string, jobId: strin
     const perSite = globalValidationOf(updatesOf(round.id));
     if (perSite.length) validation.set(round.number - 1, { pooled: poolMetrics(perSite), perSite });
   }
-  const evaluation = tasks.filter((t) => t.round === 0 && t.status === "done").map((t) => ({ siteCode: t.siteCode, examples: (t.result as EvaluateResult).examples, metrics: (t.result as EvaluateResult).metrics }));
-  if (evaluation.length) validation.set(job.kind === "train" ? job.totalRounds : 0, { pooled: poolMetrics(evaluation), perSite: evaluation });
+  const evaluation = tasks
+    .filter((t) => t.round === 0 && t.status === "done")
+    .map((t) => ({
+      siteCode: t.siteCode,
+      examples: (t.result as EvaluateResult).examples,
+      metrics: (t.result as EvaluateResult).metrics,
+    }));
+  if (evaluation.length)
+    validation.set(job.kind === "train" ? job.totalRounds : 0, {
+      pooled: poolMetrics(evaluation),
+      perSite: evaluation,
+    });
 
   const closed = rounds.filter((r) => r.round.closedAt);
-  const meanRoundMs = closed.length ? closed.reduce((n, r) => n + (r.round.closedAt!.getTime() - r.round.startedAt.getTime()), 0) / closed.length : null;
-  const remaining = job.kind === "train" ? job.totalRounds - closed.filter((r) => r.round.status === "closed").length : 0;
+  const meanRoundMs = closed.length
+    ? closed.reduce((n, r) => n + (r.round.closedAt!.getTime() - r.round.startedAt.getTime()), 0) / closed.length
+    : null;
+  const remaining =
+    job.kind === "train" ? job.totalRounds - closed.filter((r) => r.round.status === "closed").length : 0;
   const isActive = job.status === "running" || job.status === "queued";
 
   return {
@@ -67,7 +115,8 @@ export async function getJobDetail(db: Database, projectId: string, jobId: strin
     progress: {
       roundsDone: closed.filter((r) => r.round.status === "closed").length,
       totalRounds: job.totalRounds,
-      etaSeconds: isActive && meanRoundMs !== null && remaining > 0 ? Math.round((meanRoundMs * remaining) / 1000) : null,
+      etaSeconds:
+        isActive && meanRoundMs !== null && remaining > 0 ? Math.round((meanRoundMs * remaining) / 1000) : null,
       meanRoundSeconds: meanRoundMs === null ? null : Math.round(meanRoundMs / 100) / 10,
     },
     rounds: rounds.map(({ round, resultVersion }) => ({
@@ -79,7 +128,16 @@ export async function getJobDetail(db: Database, projectId: string, jobId: strin
       expectedSites: round.expectedSites,
       returned: updatesOf(round.id).length,
       resultVersion,
-      updates: updatesOf(round.id).map((u) => ({ siteCode: u.siteCode, examples: u.exampleCount, byteSize: u.byteSize, norm: u.norm, receivedAt: u.receivedAt, backend: (u.result as TrainResult).backend, trainLoss: (u.result as TrainResult).trainLoss, localValidation: (u.result as TrainResult).localValidation })),
+      updates: updatesOf(round.id).map((u) => ({
+        siteCode: u.siteCode,
+        examples: u.exampleCount,
+        byteSize: u.byteSize,
+        norm: u.norm,
+        receivedAt: u.receivedAt,
+        backend: (u.result as TrainResult).backend,
+        trainLoss: (u.result as TrainResult).trainLoss,
+        localValidation: (u.result as TrainResult).localValidation,
+      })),
     })),
     validation: [...validation.entries()].sort((a, b) => a[0] - b[0]).map(([round, v]) => ({ round, ...v })),
     participation: tasks.map(({ result: _result, ...t }) => t),

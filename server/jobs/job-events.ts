@@ -15,6 +15,19 @@ export type JobEventType =
   | "job_failed"
   | "job_cancelled";
 
-export async function logJobEvent(tx: Tx, jobId: string, type: JobEventType, event: { round?: number | null; siteCode?: string | null; details?: Record<string, unknown> } = {}) {
-  await tx.insert(jobEvents).values({ jobId, type, round: event.round ?? null, siteCode: event.siteCode ?? null, details: event.details ?? {} });
+export async function logJobEvent(
+  tx: Tx,
+  jobId: string,
+  type: JobEventType,
+  event: { round?: number | null; siteCode?: string | null; details?: Record<string, unknown> } = {},
+) {
+  await tx
+    .insert(jobEvents)
+    .values({
+      jobId,
+      type,
+      round: event.round ?? null,
+      siteCode: event.siteCode ?? null,
+      details: event.details ?? {},
+    });
 }

@@ -17,7 +17,13 @@ export function modelPackage(model: Model, version: ModelVersion): ModelPackage 
   };
 }
 
-export function trainPayload(job: Job, bundle: Bundle, model: Model, version: ModelVersion, round: number): TrainPayload {
+export function trainPayload(
+  job: Job,
+  bundle: Bundle,
+  model: Model,
+  version: ModelVersion,
+  round: number,
+): TrainPayload {
   const config = job.config as JobConfig;
   const h = config.hyperparameters!;
   return {
@@ -39,5 +45,11 @@ export function trainPayload(job: Job, bundle: Bundle, model: Model, version: Mo
 
 export function evaluatePayload(job: Job, bundle: Bundle, model: Model, version: ModelVersion): EvaluatePayload {
   const config = job.config as JobConfig;
-  return { jobId: job.id, model: modelPackage(model, version), cohort: bundle.cohort!, split: config.split, minCellCount: bundle.privacy.minCellCount };
+  return {
+    jobId: job.id,
+    model: modelPackage(model, version),
+    cohort: bundle.cohort!,
+    split: config.split,
+    minCellCount: bundle.privacy.minCellCount,
+  };
 }

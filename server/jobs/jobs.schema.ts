@@ -11,9 +11,20 @@ export const JOB_LIMITS = {
 
 export const ZHyperparameters = z.object({
   rounds: z.number({ error: "Enter the number of rounds" }).int().min(1, "Train for at least 1 round").max(1000),
-  localEpochs: z.number({ error: "Enter the local epochs" }).int().min(1, "At least 1 local epoch").max(JOB_LIMITS.maxLocalEpochs, `At most ${JOB_LIMITS.maxLocalEpochs} local epochs`),
-  batchSize: z.number({ error: "Enter the batch size" }).int().min(1, "Batch size must be at least 1").max(JOB_LIMITS.maxBatchSize, `Batch size at most ${JOB_LIMITS.maxBatchSize}`),
-  learningRate: z.number({ error: "Enter the learning rate" }).positive("The learning rate must be above 0").max(10, "A learning rate above 10 will diverge"),
+  localEpochs: z
+    .number({ error: "Enter the local epochs" })
+    .int()
+    .min(1, "At least 1 local epoch")
+    .max(JOB_LIMITS.maxLocalEpochs, `At most ${JOB_LIMITS.maxLocalEpochs} local epochs`),
+  batchSize: z
+    .number({ error: "Enter the batch size" })
+    .int()
+    .min(1, "Batch size must be at least 1")
+    .max(JOB_LIMITS.maxBatchSize, `Batch size at most ${JOB_LIMITS.maxBatchSize}`),
+  learningRate: z
+    .number({ error: "Enter the learning rate" })
+    .positive("The learning rate must be above 0")
+    .max(10, "A learning rate above 10 will diverge"),
   optimizer: z.enum(OPTIMIZERS, { error: "Choose sgd or adam" }),
 });
 export type Hyperparameters = z.infer<typeof ZHyperparameters>;
@@ -41,7 +52,11 @@ export const ZTrainJobInput = z
   })
   .superRefine((input, ctx) => {
     if (input.participation.minSites > input.siteIds.length) {
-      ctx.addIssue({ code: "custom", path: ["participation", "minSites"], message: `Minimum sites per round (${input.participation.minSites}) is more than the ${input.siteIds.length} sites chosen` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["participation", "minSites"],
+        message: `Minimum sites per round (${input.participation.minSites}) is more than the ${input.siteIds.length} sites chosen`,
+      });
     }
   });
 export type TTrainJobInput = z.infer<typeof ZTrainJobInput>;

@@ -22,7 +22,13 @@ type Actor = Pick<Viewer, "id" | "email">;
  * creates it: the project is active, the bundle allows the job kind and its outputs, the model
  * version belongs to the project, and every chosen site approved this exact revision.
  */
-async function checkJobRequest(tx: Tx, projectId: string, kind: "train" | "evaluate", versionId: string, siteIds: string[]) {
+async function checkJobRequest(
+  tx: Tx,
+  projectId: string,
+  kind: "train" | "evaluate",
+  versionId: string,
+  siteIds: string[],
+) {
   const [project] = await tx
     .select({ status: projects.status, revisionId: projectRevisions.id, bundle: projectRevisions.bundle })
     .from(projects)
@@ -30,23 +36,49 @@ async function checkJobRequest(tx: Tx, projectId: string, kind: "train" | "evalu
     .where(eq(projects.id, projectId))
     .for("update", { of: projects });
   if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
-  if (project.status !== "active") throw new AppError("PRECONDITION_FAILED", `Jobs run only in active projects; this one is ${project.status}. A site must approve the current revision first.`);
+  if (project.status !== "active")
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      `Jobs run only in active projects; this one is ${project.status}. A site must approve the current revision first.`,
+    );
   const bundle = project.bundle as Bundle;
-  if (!bundle.allowedJobKinds.includes(kind)) throw new AppError("PRECONDITION_FAILED", `The approved governance bundle does not allow ${kind} jobs. Add it to the bundle and have the sites approve the new revision.`);
+  if (!bundle.allowedJobKinds.includes(kind))
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      `The approved governance bundle does not allow ${kind} jobs. Add it to the bundle and have the sites approve the new revision.`,
+    );
   const output = kind === "train" ? "model_updates" : "metrics";
-  if (!bundle.outputs.includes(output)) throw new AppError("PRECONDITION_FAILED", `The approved governance bundle does not let ${output.replace("_", " ")} leave the sites.`);
-  if (!bundle.cohort) throw new AppError("PRECONDITION_FAILED", "The approved bundle has no cohort definition, so sites cannot build a dataset.");
+  if (!bundle.outputs.includes(output))
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      `The approved governance bundle does not let ${output.replace("_", " ")} leave the sites.`,
+    );
+  if (!bundle.cohort)
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "The approved bundle has no cohort definition, so sites cannot build a dataset.",
+    );
   const [row] = await tx
     .select({ version: modelVersions, model: models })
     .from(modelVersions)
     .innerJoin(models, eq(models.id, modelVersions.modelId))
     .where(and(eq(modelVersions.id, versionId), eq(models.projectId, projectId)));
   if (!row) throw AppError.field("NOT_FOUND", "versionId", "No model version with that id in this project");
-  const chosen = await tx.select({ id: sites.id, code: sites.code }).from(sites).where(inArray(sites.id, siteIds)).orderBy(sites.code);
-  if (chosen.length !== new Set(siteIds).size) throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
+  const chosen = await tx
+    .select({ id: sites.id, code: sites.code })
+    .from(sites)
+    .where(inArray(sites.id, siteIds))
+    .orderBy(sites.code);
+  if (chosen.length !== new Set(siteIds).size)
+    throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
   const approved = await approvedSiteIds(tx, projectId);
   const refused = chosen.filter((s) => !approved.has(s.id)).map((s) => s.code);
-  if (refused.length) throw AppError.field("FORBIDDEN", "siteIds", `Not approved for the current revision at ${refused.join(", ")}; those sites receive no work until they approve it.`);
+  if (refused.length)
+    throw AppError.field(
+      "FORBIDDEN",
+      "siteIds",
+      `Not approved for the current revision at ${refused.join(", ")}; those sites receive no work until they approve it.`,
+    );
   return { bundle, revisionId: project.revisionId, model: row.model, version: row.version, chosen };
 }
 
@@ -54,7 +86,11 @@ export async function createTrainJob(db: Database, actor: Actor, input: TTrainJo
   return db.transaction(async (tx) => {
     const checked = await checkJobRequest(tx, input.projectId, "train", input.versionId, input.siteIds);
     if (input.hyperparameters.rounds > checked.bundle.maxRounds) {
-      throw AppError.field("PRECONDITION_FAILED", "hyperparameters.rounds", `The approved bundle allows at most ${checked.bundle.maxRounds} rounds`);
+      throw AppError.field(
+        "PRECONDITION_FAILED",
+        "hyperparameters.rounds",
+        `The approved bundle allows at most ${checked.bundle.maxRounds} rounds`,
+      );
     }
     const config: JobConfig = {
       hyperparameters: input.hyperparameters,
@@ -66,10 +102,42 @@ export async function createTrainJob(db: Database, actor: Actor, input: TTrainJo
     };
     const [job] = await tx
       .insert(jobs)
-      .values({ projectId: input.projectId, modelId: checked.model.id, kind: "train", status: "running", versionId: checked.version.id, revisionId: checked.revisionId, config, sites: checked.chosen, totalRounds: input.hyperparameters.rounds, createdBy: actor.id, startedAt: new Date() })
+      .values({
+        projectId: input.projectId,
+        modelId: checked.model.id,
+        kind: "train",
+        status: "running",
+        versionId: checked.version.id,
+        revisionId: checked.revisionId,
+        config,
+        sites: checked.chosen,
+        totalRounds: input.hyperparameters.rounds,
+        createdBy: actor.id,
+        startedAt: new Date(),
+      })
       .returning();
-    await recordAudit(tx, { actor: userActor(actor), action: "job.dispatched", subject: `job:${job!.id}`, details: { kind: "train", projectId: input.projectId, model: checked.model.name, version: checked.version.number, rounds: input.hyperparameters.rounds, strategy: input.strategy.kind, sites: checked.chosen.map((s) => s.code) } });
-    await logJobEvent(tx, job!.id, "job_started", { details: { rounds: input.hyperparameters.rounds, strategy: input.strategy.kind, sites: checked.chosen.map((s) => s.code), version: checked.version.number } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "job.dispatched",
+      subject: `job:${job!.id}`,
+      details: {
+        kind: "train",
+        projectId: input.projectId,
+        model: checked.model.name,
+        version: checked.version.number,
+        rounds: input.hyperparameters.rounds,
+        strategy: input.strategy.kind,
+        sites: checked.chosen.map((s) => s.code),
+      },
+    });
+    await logJobEvent(tx, job!.id, "job_started", {
+      details: {
+        rounds: input.hyperparameters.rounds,
+        strategy: input.strategy.kind,
+        sites: checked.chosen.map((s) => s.code),
+        version: checked.version.number,
+      },
+    });
     await dispatchRound(tx, await loadJobContext(tx, job!.id), 1, checked.version);
     return job!;
   });
@@ -78,13 +146,39 @@ export async function createTrainJob(db: Database, actor: Actor, input: TTrainJo
 export async function createEvaluateJob(db: Database, actor: Actor, input: TEvaluateJobInput) {
   return db.transaction(async (tx) => {
     const checked = await checkJobRequest(tx, input.projectId, "evaluate", input.versionId, input.siteIds);
-    const config: JobConfig = { split: { seed: await splitSeedFor(tx, checked.version.jobId), validationFraction: input.validationFraction } };
+    const config: JobConfig = {
+      split: { seed: await splitSeedFor(tx, checked.version.jobId), validationFraction: input.validationFraction },
+    };
     const [job] = await tx
       .insert(jobs)
-      .values({ projectId: input.projectId, modelId: checked.model.id, kind: "evaluate", status: "running", versionId: checked.version.id, revisionId: checked.revisionId, config, sites: checked.chosen, createdBy: actor.id, startedAt: new Date() })
+      .values({
+        projectId: input.projectId,
+        modelId: checked.model.id,
+        kind: "evaluate",
+        status: "running",
+        versionId: checked.version.id,
+        revisionId: checked.revisionId,
+        config,
+        sites: checked.chosen,
+        createdBy: actor.id,
+        startedAt: new Date(),
+      })
       .returning();
-    await recordAudit(tx, { actor: userActor(actor), action: "job.dispatched", subject: `job:${job!.id}`, details: { kind: "evaluate", projectId: input.projectId, model: checked.model.name, version: checked.version.number, sites: checked.chosen.map((s) => s.code) } });
-    await logJobEvent(tx, job!.id, "job_started", { details: { sites: checked.chosen.map((s) => s.code), version: checked.version.number } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "job.dispatched",
+      subject: `job:${job!.id}`,
+      details: {
+        kind: "evaluate",
+        projectId: input.projectId,
+        model: checked.model.name,
+        version: checked.version.number,
+        sites: checked.chosen.map((s) => s.code),
+      },
+    });
+    await logJobEvent(tx, job!.id, "job_started", {
+      details: { sites: checked.chosen.map((s) => s.code), version: checked.version.number },
+    });
     await startEvaluation(tx, await loadJobContext(tx, job!.id), checked.version);
     return job!;
   });
@@ -99,16 +193,38 @@ async function splitSeedFor(tx: Tx, trainingJobId: string | null): Promise<strin
 
 export async function cancelJob(db: Database, actor: Actor, projectId: string, jobId: string) {
   return db.transaction(async (tx) => {
-    const [job] = await tx.select().from(jobs).where(and(eq(jobs.id, jobId), eq(jobs.projectId, projectId))).for("update");
+    const [job] = await tx
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.id, jobId), eq(jobs.projectId, projectId)))
+      .for("update");
     if (!job) throw new AppError("NOT_FOUND", "No job with that id in this project.");
-    if (job.status !== "running" && job.status !== "queued") throw new AppError("CONFLICT", `This job already ended as ${job.status}; there is nothing to cancel.`);
-    await tx.update(jobs).set({ status: "cancelled", finishedAt: new Date(), error: `Cancelled by ${actor.email}` }).where(eq(jobs.id, jobId));
-    const open = await tx.update(trainingRounds).set({ status: "cancelled", closedAt: new Date() }).where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open"))).returning({ id: trainingRounds.id });
+    if (job.status !== "running" && job.status !== "queued")
+      throw new AppError("CONFLICT", `This job already ended as ${job.status}; there is nothing to cancel.`);
+    await tx
+      .update(jobs)
+      .set({ status: "cancelled", finishedAt: new Date(), error: `Cancelled by ${actor.email}` })
+      .where(eq(jobs.id, jobId));
+    const open = await tx
+      .update(trainingRounds)
+      .set({ status: "cancelled", closedAt: new Date() })
+      .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open")))
+      .returning({ id: trainingRounds.id });
     for (const round of open) await discardRoundUpdates(tx, round.id);
     const tasks = await tx.select({ taskId: jobTasks.taskId }).from(jobTasks).where(eq(jobTasks.jobId, jobId));
-    const cancelled = await cancelOpenTasks(tx, userActor(actor), tasks.map((t) => t.taskId), "The job was cancelled.");
+    const cancelled = await cancelOpenTasks(
+      tx,
+      userActor(actor),
+      tasks.map((t) => t.taskId),
+      "The job was cancelled.",
+    );
     await logJobEvent(tx, jobId, "job_cancelled", { details: { by: actor.email, tasksStopped: cancelled.length } });
-    await recordAudit(tx, { actor: userActor(actor), action: "job.cancelled", subject: `job:${jobId}`, details: { tasksStopped: cancelled.length } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "job.cancelled",
+      subject: `job:${jobId}`,
+      details: { tasksStopped: cancelled.length },
+    });
   });
 }
 

@@ -11,7 +11,9 @@ export type PooledMetrics = EvaluationMetrics & { examples: number; sites: numbe
  * site could compute stays null.
  */
 export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | null {
-  const counted = perSite.filter((s): s is SiteMetrics & { examples: number } => typeof s.examples === "number" && s.examples > 0);
+  const counted = perSite.filter(
+    (s): s is SiteMetrics & { examples: number } => typeof s.examples === "number" && s.examples > 0,
+  );
   if (counted.length === 0) return null;
   const pooled = { examples: counted.reduce((n, s) => n + s.examples, 0), sites: counted.length } as PooledMetrics;
   for (const name of METRIC_NAMES) {

@@ -19,7 +19,13 @@ const openSums = new Map<string, RunningSum>();
 const MAX_OPEN_ROUNDS = 64;
 
 /** After an update's transaction commits: fold it into this process's sum for the round. */
-export function foldCommittedUpdate(roundId: string, spec: readonly TensorSpec[], siteId: string, update: readonly NamedTensor[], weight: number): void {
+export function foldCommittedUpdate(
+  roundId: string,
+  spec: readonly TensorSpec[],
+  siteId: string,
+  update: readonly NamedTensor[],
+  weight: number,
+): void {
   let sum = openSums.get(roundId);
   if (!sum) {
     sum = createRunningSum(spec);
@@ -40,19 +46,34 @@ type Accepted = { siteId: string; exampleCount: number; updateSha256: string | n
  * update being accepted right now, if any. Never mutates the cached sum: the transaction may
  * still roll back.
  */
-export async function roundSum(tx: Tx, roundId: string, spec: readonly TensorSpec[], pending?: { siteId: string; update: readonly NamedTensor[]; weight: number }): Promise<RunningSum> {
+export async function roundSum(
+  tx: Tx,
+  roundId: string,
+  spec: readonly TensorSpec[],
+  pending?: { siteId: string; update: readonly NamedTensor[]; weight: number },
+): Promise<RunningSum> {
   const accepted: Accepted[] = await tx
-    .select({ siteId: roundUpdates.siteId, exampleCount: roundUpdates.exampleCount, updateSha256: roundUpdates.updateSha256 })
+    .select({
+      siteId: roundUpdates.siteId,
+      exampleCount: roundUpdates.exampleCount,
+      updateSha256: roundUpdates.updateSha256,
+    })
     .from(roundUpdates)
     .where(eq(roundUpdates.roundId, roundId))
     .orderBy(asc(roundUpdates.receivedAt));
   const committed = accepted.filter((a) => a.siteId !== pending?.siteId);
   const cached = openSums.get(roundId);
-  const isCacheExact = cached !== undefined && cached.contributors.length === committed.length && committed.every((a) => cached.contributors.includes(a.siteId));
+  const isCacheExact =
+    cached !== undefined &&
+    cached.contributors.length === committed.length &&
+    committed.every((a) => cached.contributors.includes(a.siteId));
   const sum = isCacheExact ? cached.clone() : createRunningSum(spec);
   if (!isCacheExact) {
     for (const a of committed) {
-      if (!a.updateSha256) throw new Error(`round ${roundId}: the update of site ${a.siteId} is no longer stored; the round cannot be aggregated`);
+      if (!a.updateSha256)
+        throw new Error(
+          `round ${roundId}: the update of site ${a.siteId} is no longer stored; the round cannot be aggregated`,
+        );
       // One update decoded at a time, folded, then dropped.
       sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256)).tensors, a.exampleCount);
     }

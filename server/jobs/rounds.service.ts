@@ -1,6 +1,17 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
-import { jobs, jobTasks, modelAliases, modelVersions, projects, roundUpdates, sites, trainingRounds, type ModelVersion, type TrainingRound } from "@/db/schema";
+import {
+  jobs,
+  jobTasks,
+  modelAliases,
+  modelVersions,
+  projects,
+  roundUpdates,
+  sites,
+  trainingRounds,
+  type ModelVersion,
+  type TrainingRound,
+} from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { applyServerUpdate, type FedAdamState } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
@@ -30,50 +41,98 @@ const EVALUATION_DEADLINE_SECONDS = 600;
 
 /** The job's sites that may still receive work: approved for the revision the job runs under. */
 async function eligibleSites(tx: Tx, ctx: JobContext, round: number) {
-  const [project] = await tx.select({ revisionId: projects.currentRevisionId, status: projects.status }).from(projects).where(eq(projects.id, ctx.job.projectId));
+  const [project] = await tx
+    .select({ revisionId: projects.currentRevisionId, status: projects.status })
+    .from(projects)
+    .where(eq(projects.id, ctx.job.projectId));
   if (project?.revisionId !== ctx.job.revisionId || project.status === "closed") {
-    await failJob(tx, ctx, project?.status === "closed" ? "The project was closed." : "The project's governance bundle changed since this job started; its sites must approve the new revision and the job be started again.");
+    await failJob(
+      tx,
+      ctx,
+      project?.status === "closed"
+        ? "The project was closed."
+        : "The project's governance bundle changed since this job started; its sites must approve the new revision and the job be started again.",
+    );
     return null;
   }
   const approved = await approvedSiteIds(tx, ctx.job.projectId);
   const eligible = ctx.job.sites.filter((s) => approved.has(s.id));
   for (const site of ctx.job.sites.filter((s) => !approved.has(s.id))) {
-    await logJobEvent(tx, ctx.job.id, "site_skipped", { round, siteCode: site.code, details: { reason: "its approval no longer covers this revision" } });
+    await logJobEvent(tx, ctx.job.id, "site_skipped", {
+      round,
+      siteCode: site.code,
+      details: { reason: "its approval no longer covers this revision" },
+    });
   }
   return eligible;
 }
 
-export async function dispatchRound(tx: Tx, ctx: JobContext, round: number, globalVersion: ModelVersion): Promise<void> {
+export async function dispatchRound(
+  tx: Tx,
+  ctx: JobContext,
+  round: number,
+  globalVersion: ModelVersion,
+): Promise<void> {
   const sitesNow = await eligibleSites(tx, ctx, round);
   if (!sitesNow) return;
   const participation = ctx.config.participation!;
   if (sitesNow.length < participation.minSites) {
-    await failJob(tx, ctx, `Round ${round} cannot start: ${sitesNow.length} site(s) are still approved, fewer than the minimum of ${participation.minSites}.`);
+    await failJob(
+      tx,
+      ctx,
+      `Round ${round} cannot start: ${sitesNow.length} site(s) are still approved, fewer than the minimum of ${participation.minSites}.`,
+    );
     return;
   }
   const deadlineAt = new Date(Date.now() + participation.roundDeadlineSeconds * 1000);
   // Clock time, not now(): the transaction that opens round r+1 started before round r was aggregated.
-  await tx.insert(trainingRounds).values({ jobId: ctx.job.id, number: round, globalVersionId: globalVersion.id, deadlineAt, expectedSites: sitesNow.length, startedAt: new Date() });
+  await tx
+    .insert(trainingRounds)
+    .values({
+      jobId: ctx.job.id,
+      number: round,
+      globalVersionId: globalVersion.id,
+      deadlineAt,
+      expectedSites: sitesNow.length,
+      startedAt: new Date(),
+    });
   const payload = trainPayload(ctx.job, ctx.bundle, ctx.model, globalVersion, round);
   for (const site of sitesNow) {
-    const task = await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "train", payload, actor: jobActor, requestedBy: ctx.job.createdBy, maxAttempts: TRAIN_MAX_ATTEMPTS, leaseMs: TRAIN_LEASE_MS, deadlineAt });
+    const task = await enqueueTask(tx, {
+      siteId: site.id,
+      siteCode: site.code,
+      kind: "train",
+      payload,
+      actor: jobActor,
+      requestedBy: ctx.job.createdBy,
+      maxAttempts: TRAIN_MAX_ATTEMPTS,
+      leaseMs: TRAIN_LEASE_MS,
+      deadlineAt,
+    });
     await tx.insert(jobTasks).values({ jobId: ctx.job.id, taskId: task.id, siteId: site.id, round });
   }
   await tx.update(jobs).set({ currentRound: round }).where(eq(jobs.id, ctx.job.id));
   ctx.job.currentRound = round;
-  await logJobEvent(tx, ctx.job.id, "round_started", { round, details: { expected: sitesNow.length, deadlineAt: deadlineAt.toISOString(), globalVersion: globalVersion.number } });
+  await logJobEvent(tx, ctx.job.id, "round_started", {
+    round,
+    details: { expected: sitesNow.length, deadlineAt: deadlineAt.toISOString(), globalVersion: globalVersion.number },
+  });
 }
 
 function stateTensors(state: FedAdamState | null): NamedTensor[] | null {
   if (!state) return null;
-  return [...state.m.map((t) => ({ ...t, name: `m/${t.name}` })), ...state.v.map((t) => ({ ...t, name: `v/${t.name}` }))];
+  return [
+    ...state.m.map((t) => ({ ...t, name: `m/${t.name}` })),
+    ...state.v.map((t) => ({ ...t, name: `v/${t.name}` })),
+  ];
 }
 
 async function previousState(tx: Tx, ctx: JobContext, globalVersion: ModelVersion): Promise<FedAdamState | null> {
   // FedAdam's moments belong to one job's trajectory; another job starts them afresh.
   if (globalVersion.jobId !== ctx.job.id || !globalVersion.optimizerStateSha256) return null;
   const tensors = await loadWeights(tx, globalVersion.optimizerStateSha256);
-  const strip = (prefix: string) => tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
+  const strip = (prefix: string) =>
+    tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
   return { m: strip("m/"), v: strip("v/") };
 }
 
@@ -83,30 +142,61 @@ export type CloseReason = "all_reported" | "deadline" | "dropouts";
  * Closes an open round (its row locked by the caller): aggregates, writes the version, starts
  * what comes next. `pending` is the update whose acceptance closes the round, not yet committed.
  */
-export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<TrainingRound, "id">, reason: CloseReason, pending?: PendingUpdate): Promise<void> {
+export async function closeRound(
+  tx: Tx,
+  ctx: JobContext,
+  roundRef: Pick<TrainingRound, "id">,
+  reason: CloseReason,
+  pending?: PendingUpdate,
+): Promise<void> {
   const [round] = await tx.select().from(trainingRounds).where(eq(trainingRounds.id, roundRef.id));
   if (!round) throw new Error(`round ${roundRef.id} vanished`);
   const updates = await tx
-    .select({ siteId: roundUpdates.siteId, siteCode: sites.code, exampleCount: roundUpdates.exampleCount, result: roundUpdates.result })
+    .select({
+      siteId: roundUpdates.siteId,
+      siteCode: sites.code,
+      exampleCount: roundUpdates.exampleCount,
+      result: roundUpdates.result,
+    })
     .from(roundUpdates)
     .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
     .where(eq(roundUpdates.roundId, round.id))
     .orderBy(sites.code);
   const tasks = await roundTasks(tx, ctx.job.id, round.number);
   const late = `Round ${round.number} closed (${reason === "deadline" ? "deadline passed" : "aggregated"}); a late update is not accepted.`;
-  await cancelOpenTasks(tx, jobActor, tasks.filter((t) => isTaskOpen(t.status)).map((t) => t.taskId), late);
+  await cancelOpenTasks(
+    tx,
+    jobActor,
+    tasks.filter((t) => isTaskOpen(t.status)).map((t) => t.taskId),
+    late,
+  );
   const reported = new Set(updates.map((u) => u.siteId));
   for (const t of tasks.filter((t) => !reported.has(t.siteId))) {
     const site = ctx.job.sites.find((s) => s.id === t.siteId);
-    const why = isTaskOpen(t.status) ? (reason === "deadline" ? "no update by the round deadline" : "still running when the round closed") : `${t.status}${t.failureMessage ? `: ${t.failureMessage}` : ""}`;
-    await logJobEvent(tx, ctx.job.id, "site_dropped", { round: round.number, siteCode: site?.code ?? null, details: { reason: why.slice(0, 300) } });
+    const why = isTaskOpen(t.status)
+      ? reason === "deadline"
+        ? "no update by the round deadline"
+        : "still running when the round closed"
+      : `${t.status}${t.failureMessage ? `: ${t.failureMessage}` : ""}`;
+    await logJobEvent(tx, ctx.job.id, "site_dropped", {
+      round: round.number,
+      siteCode: site?.code ?? null,
+      details: { reason: why.slice(0, 300) },
+    });
   }
 
   const minSites = ctx.config.participation!.minSites;
   if (updates.length < minSites) {
-    await tx.update(trainingRounds).set({ status: "failed", closedAt: new Date() }).where(eq(trainingRounds.id, round.id));
+    await tx
+      .update(trainingRounds)
+      .set({ status: "failed", closedAt: new Date() })
+      .where(eq(trainingRounds.id, round.id));
     await discardRoundUpdates(tx, round.id);
-    await failJob(tx, ctx, `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}.`);
+    await failJob(
+      tx,
+      ctx,
+      `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}.`,
+    );
     return;
   }
 
@@ -118,7 +208,16 @@ export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<Trainin
   // The sites measured the incoming model before training: that is the parent version's validation.
   const perSite = globalValidationOf(updates);
   if (globalVersion.metrics === null) {
-    await tx.update(modelVersions).set({ metrics: { validation: poolMetrics(perSite), perSite, source: `validation splits at the start of round ${round.number}` } }).where(eq(modelVersions.id, globalVersion.id));
+    await tx
+      .update(modelVersions)
+      .set({
+        metrics: {
+          validation: poolMetrics(perSite),
+          perSite,
+          source: `validation splits at the start of round ${round.number}`,
+        },
+      })
+      .where(eq(modelVersions.id, globalVersion.id));
   }
   const version = await insertVersion(tx, {
     modelId: ctx.model.id,
@@ -141,12 +240,35 @@ export async function closeRound(tx: Tx, ctx: JobContext, roundRef: Pick<Trainin
     },
     createdBy: ctx.job.createdBy,
   });
-  await tx.update(trainingRounds).set({ status: "closed", closedAt: new Date(), resultVersionId: version.id }).where(eq(trainingRounds.id, round.id));
+  await tx
+    .update(trainingRounds)
+    .set({ status: "closed", closedAt: new Date(), resultVersionId: version.id })
+    .where(eq(trainingRounds.id, round.id));
   await discardRoundUpdates(tx, round.id);
   await tx.update(jobs).set({ latestVersionId: version.id }).where(eq(jobs.id, ctx.job.id));
   ctx.job.latestVersionId = version.id;
-  await logJobEvent(tx, ctx.job.id, "round_aggregated", { round: round.number, details: { returned: updates.length, expected: round.expectedSites, version: version.number, examples: sum.totalWeight, reason } });
-  await recordAudit(tx, { actor: jobActor, action: "training.round_aggregated", subject: `job:${ctx.job.id}`, details: { round: round.number, returned: updates.length, expected: round.expectedSites, version: version.number, weights: version.weightsSha256 } });
+  await logJobEvent(tx, ctx.job.id, "round_aggregated", {
+    round: round.number,
+    details: {
+      returned: updates.length,
+      expected: round.expectedSites,
+      version: version.number,
+      examples: sum.totalWeight,
+      reason,
+    },
+  });
+  await recordAudit(tx, {
+    actor: jobActor,
+    action: "training.round_aggregated",
+    subject: `job:${ctx.job.id}`,
+    details: {
+      round: round.number,
+      returned: updates.length,
+      expected: round.expectedSites,
+      version: version.number,
+      weights: version.weightsSha256,
+    },
+  });
 
   if (round.number < ctx.job.totalRounds) await dispatchRound(tx, ctx, round.number + 1, version);
   else await startEvaluation(tx, ctx, version);
@@ -166,34 +288,64 @@ export async function startEvaluation(tx: Tx, ctx: JobContext, version: ModelVer
   }
   const payload = evaluatePayload(ctx.job, ctx.bundle, ctx.model, version);
   // A site that is down must not hold the job open: its evaluation expires and the others are pooled.
-  const deadlineAt = new Date(Date.now() + (ctx.config.participation?.roundDeadlineSeconds ?? EVALUATION_DEADLINE_SECONDS) * 1000);
+  const deadlineAt = new Date(
+    Date.now() + (ctx.config.participation?.roundDeadlineSeconds ?? EVALUATION_DEADLINE_SECONDS) * 1000,
+  );
   for (const site of sitesNow) {
-    const task = await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "evaluate", payload, actor: jobActor, requestedBy: ctx.job.createdBy, maxAttempts: TRAIN_MAX_ATTEMPTS, leaseMs: TRAIN_LEASE_MS, deadlineAt });
+    const task = await enqueueTask(tx, {
+      siteId: site.id,
+      siteCode: site.code,
+      kind: "evaluate",
+      payload,
+      actor: jobActor,
+      requestedBy: ctx.job.createdBy,
+      maxAttempts: TRAIN_MAX_ATTEMPTS,
+      leaseMs: TRAIN_LEASE_MS,
+      deadlineAt,
+    });
     await tx.insert(jobTasks).values({ jobId: ctx.job.id, taskId: task.id, siteId: site.id, round: 0 });
   }
-  await logJobEvent(tx, ctx.job.id, "evaluation_started", { details: { version: version.number, sites: sitesNow.length, deadlineAt: deadlineAt.toISOString() } });
+  await logJobEvent(tx, ctx.job.id, "evaluation_started", {
+    details: { version: version.number, sites: sitesNow.length, deadlineAt: deadlineAt.toISOString() },
+  });
 }
 
 /** Once every evaluate task has ended: pools the held-out metrics onto the version and completes the job. */
-export async function finishEvaluation(tx: Tx, ctx: JobContext, tasks: Awaited<ReturnType<typeof roundTasks>>): Promise<void> {
+export async function finishEvaluation(
+  tx: Tx,
+  ctx: JobContext,
+  tasks: Awaited<ReturnType<typeof roundTasks>>,
+): Promise<void> {
   const versionId = ctx.job.kind === "train" ? ctx.job.latestVersionId! : ctx.job.versionId;
   const version = await loadVersionById(tx, versionId);
   const perSite: SiteMetrics[] = [];
   for (const t of tasks) {
     const code = ctx.job.sites.find((s) => s.id === t.siteId)?.code ?? "?";
     if (t.status !== "done") {
-      await logJobEvent(tx, ctx.job.id, "site_dropped", { round: 0, siteCode: code, details: { reason: `${t.status}${t.failureMessage ? `: ${t.failureMessage}` : ""}`.slice(0, 300) } });
+      await logJobEvent(tx, ctx.job.id, "site_dropped", {
+        round: 0,
+        siteCode: code,
+        details: { reason: `${t.status}${t.failureMessage ? `: ${t.failureMessage}` : ""}`.slice(0, 300) },
+      });
       continue;
     }
     const result = t.result as EvaluateResult;
     perSite.push({ siteCode: code, examples: result.examples, metrics: result.metrics });
-    await logJobEvent(tx, ctx.job.id, "evaluation_received", { round: 0, siteCode: code, details: { examples: result.examples, backend: result.backend } });
+    await logJobEvent(tx, ctx.job.id, "evaluation_received", {
+      round: 0,
+      siteCode: code,
+      details: { examples: result.examples, backend: result.backend },
+    });
   }
   if (perSite.length === 0) {
     await failJob(tx, ctx, "No site returned an evaluation.");
     return;
   }
-  const evaluation = { validation: poolMetrics(perSite), perSite, source: `held-out splits, evaluation by job ${ctx.job.id.slice(0, 8)}` };
+  const evaluation = {
+    validation: poolMetrics(perSite),
+    perSite,
+    source: `held-out splits, evaluation by job ${ctx.job.id.slice(0, 8)}`,
+  };
   await tx.update(modelVersions).set({ metrics: evaluation }).where(eq(modelVersions.id, version.id));
   await completeJob(tx, ctx, version, evaluation);
 }
@@ -205,19 +357,46 @@ async function completeJob(tx: Tx, ctx: JobContext, version: ModelVersion, evalu
     await tx
       .insert(modelAliases)
       .values({ modelId: ctx.model.id, alias: "candidate", versionId: version.id, updatedBy: ctx.job.createdBy })
-      .onConflictDoUpdate({ target: [modelAliases.modelId, modelAliases.alias], set: { versionId: version.id, updatedBy: ctx.job.createdBy, updatedAt: sql`now()` } });
-    await recordAudit(tx, { actor: jobActor, action: "model.alias_moved", subject: `model:${ctx.model.id}`, details: { alias: "candidate", to: version.number, job: ctx.job.id } });
+      .onConflictDoUpdate({
+        target: [modelAliases.modelId, modelAliases.alias],
+        set: { versionId: version.id, updatedBy: ctx.job.createdBy, updatedAt: sql`now()` },
+      });
+    await recordAudit(tx, {
+      actor: jobActor,
+      action: "model.alias_moved",
+      subject: `model:${ctx.model.id}`,
+      details: { alias: "candidate", to: version.number, job: ctx.job.id },
+    });
   }
-  await logJobEvent(tx, ctx.job.id, "job_completed", { details: { version: version.number, evaluated: evaluation !== null } });
-  await recordAudit(tx, { actor: jobActor, action: "job.completed", subject: `job:${ctx.job.id}`, details: { kind: ctx.job.kind, version: version.number } });
+  await logJobEvent(tx, ctx.job.id, "job_completed", {
+    details: { version: version.number, evaluated: evaluation !== null },
+  });
+  await recordAudit(tx, {
+    actor: jobActor,
+    action: "job.completed",
+    subject: `job:${ctx.job.id}`,
+    details: { kind: ctx.job.kind, version: version.number },
+  });
 }
 
 export async function failJob(tx: Tx, ctx: JobContext, message: string): Promise<void> {
-  await tx.update(jobs).set({ status: "failed", error: message, finishedAt: new Date() }).where(eq(jobs.id, ctx.job.id));
-  const open = await tx.update(trainingRounds).set({ status: "failed", closedAt: new Date() }).where(and(eq(trainingRounds.jobId, ctx.job.id), eq(trainingRounds.status, "open"))).returning({ id: trainingRounds.id });
+  await tx
+    .update(jobs)
+    .set({ status: "failed", error: message, finishedAt: new Date() })
+    .where(eq(jobs.id, ctx.job.id));
+  const open = await tx
+    .update(trainingRounds)
+    .set({ status: "failed", closedAt: new Date() })
+    .where(and(eq(trainingRounds.jobId, ctx.job.id), eq(trainingRounds.status, "open")))
+    .returning({ id: trainingRounds.id });
   for (const round of open) await discardRoundUpdates(tx, round.id);
   const tasks = await tx.select({ taskId: jobTasks.taskId }).from(jobTasks).where(eq(jobTasks.jobId, ctx.job.id));
-  await cancelOpenTasks(tx, jobActor, tasks.map((t) => t.taskId), "The job failed.");
+  await cancelOpenTasks(
+    tx,
+    jobActor,
+    tasks.map((t) => t.taskId),
+    "The job failed.",
+  );
   ctx.job.status = "failed";
   await logJobEvent(tx, ctx.job.id, "job_failed", { details: { message } });
   await recordAudit(tx, { actor: jobActor, action: "job.failed", subject: `job:${ctx.job.id}`, details: { message } });

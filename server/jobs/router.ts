@@ -5,8 +5,16 @@ import { cancelJob, createEvaluateJob, createTrainJob, listJobs } from "./jobs.s
 
 export const jobsRouter = createTRPCRouter({
   list: projectProcedure("project:read").query(({ ctx }) => listJobs(ctx.db, ctx.project.id)),
-  byId: projectProcedure("project:read").input(ZJobRef).query(({ ctx, input }) => getJobDetail(ctx.db, ctx.project.id, input.jobId)),
-  train: projectProcedure("job:run").input(ZTrainJobInput).mutation(({ ctx, input }) => createTrainJob(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
-  evaluate: projectProcedure("job:run").input(ZEvaluateJobInput).mutation(({ ctx, input }) => createEvaluateJob(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
-  cancel: projectProcedure("job:run").input(ZJobRef).mutation(({ ctx, input }) => cancelJob(ctx.db, ctx.viewer, ctx.project.id, input.jobId)),
+  byId: projectProcedure("project:read")
+    .input(ZJobRef)
+    .query(({ ctx, input }) => getJobDetail(ctx.db, ctx.project.id, input.jobId)),
+  train: projectProcedure("job:run")
+    .input(ZTrainJobInput)
+    .mutation(({ ctx, input }) => createTrainJob(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
+  evaluate: projectProcedure("job:run")
+    .input(ZEvaluateJobInput)
+    .mutation(({ ctx, input }) => createEvaluateJob(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
+  cancel: projectProcedure("job:run")
+    .input(ZJobRef)
+    .mutation(({ ctx, input }) => cancelJob(ctx.db, ctx.viewer, ctx.project.id, input.jobId)),
 });

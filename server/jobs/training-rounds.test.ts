@@ -1,7 +1,16 @@
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase, type Database } from "@/db/client";
-import { jobEvents, jobs, modelAliases, modelVersions, roundUpdates, siteTasks, trainingRounds, type Site } from "@/db/schema";
+import {
+  jobEvents,
+  jobs,
+  modelAliases,
+  modelVersions,
+  roundUpdates,
+  siteTasks,
+  trainingRounds,
+  type Site,
+} from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
@@ -35,9 +44,21 @@ beforeAll(async () => {
 async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}) {
   sites = [await makeSite(db), await makeSite(db), await makeSite(db)];
   const approvers = [];
-  for (const site of sites) approvers.push({ approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id), siteId: site.id });
+  for (const site of sites)
+    approvers.push({
+      approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id),
+      siteId: site.id,
+    });
   const project = await makeTrainingProject(db, researcher, approvers);
-  const job = await createTrainJob(db, researcher, trainJobInput(project, sites.map((s) => s.id), overrides));
+  const job = await createTrainJob(
+    db,
+    researcher,
+    trainJobInput(
+      project,
+      sites.map((s) => s.id),
+      overrides,
+    ),
+  );
   return { ...project, jobId: job.id };
 }
 
@@ -52,7 +73,8 @@ const trainResult = (examples: number): TrainResult => ({
   trainingMs: 5,
 });
 
-const withValue = (tensors: NamedTensor[], fill: (i: number) => number): NamedTensor[] => tensors.map((t) => ({ ...t, data: Float32Array.from(t.data, (_, i) => fill(i)) }));
+const withValue = (tensors: NamedTensor[], fill: (i: number) => number): NamedTensor[] =>
+  tensors.map((t) => ({ ...t, data: Float32Array.from(t.data, (_, i) => fill(i)) }));
 
 type SiteLease = { site: Site; task: LeasedTask; global: NamedTensor[] };
 
@@ -63,13 +85,27 @@ async function leaseFor(db: Database, site: Site): Promise<SiteLease> {
   return { site, task, global: decodeTensors(bytes).tensors };
 }
 
-function upload(db: Database, lease: SiteLease, delta: NamedTensor[], examples: number, header = encodeTrainResultHeader(trainResult(examples))) {
-  return acceptUpdate(db, lease.site, { taskId: lease.task.taskId, leaseId: lease.task.leaseId, body: encodeTensors(delta), resultHeader: header });
+function upload(
+  db: Database,
+  lease: SiteLease,
+  delta: NamedTensor[],
+  examples: number,
+  header = encodeTrainResultHeader(trainResult(examples)),
+) {
+  return acceptUpdate(db, lease.site, {
+    taskId: lease.task.taskId,
+    leaseId: lease.task.leaseId,
+    body: encodeTensors(delta),
+    resultHeader: header,
+  });
 }
 
 async function versionWeights(db: Database, versionId: string) {
   const [version] = await db.select().from(modelVersions).where(eq(modelVersions.id, versionId));
-  return { version: version!, tensors: decodeTensors(await getArtifactStore().get(db, version!.weightsSha256)).tensors };
+  return {
+    version: version!,
+    tensors: decodeTensors(await getArtifactStore().get(db, version!.weightsSha256)).tensors,
+  };
 }
 
 async function rounds(db: Database, jobId: string) {
@@ -83,7 +119,13 @@ describe("a federated round", () => {
     const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
     const deltas = [0.1, -0.2, 0.4];
     const examples = [10, 30, 60];
-    for (const [i, lease] of leases.entries()) await upload(db, lease, withValue(lease.global, () => deltas[i]!), examples[i]!);
+    for (const [i, lease] of leases.entries())
+      await upload(
+        db,
+        lease,
+        withValue(lease.global, () => deltas[i]!),
+        examples[i]!,
+      );
 
     const [first, second] = await rounds(db, jobId);
     expect(first).toMatchObject({ status: "closed" });
@@ -91,11 +133,26 @@ describe("a federated round", () => {
     const expectedDelta = (0.1 * 10 - 0.2 * 30 + 0.4 * 60) / 100;
     const start = await versionWeights(db, versionId);
     const next = await versionWeights(db, first!.resultVersionId!);
-    next.tensors.forEach((t, ti) => t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expectedDelta, 6)));
-    expect(next.version).toMatchObject({ source: "training", parentVersionId: versionId, jobId, round: 1, number: start.version.number + 1 });
-    expect(next.version.lineage).toMatchObject({ kind: "training", round: 1, sites: sites.map((s, i) => ({ code: s.code, examples: examples[i] })), strategy: { kind: "fedavg" } });
+    next.tensors.forEach((t, ti) =>
+      t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expectedDelta, 6)),
+    );
+    expect(next.version).toMatchObject({
+      source: "training",
+      parentVersionId: versionId,
+      jobId,
+      round: 1,
+      number: start.version.number + 1,
+    });
+    expect(next.version.lineage).toMatchObject({
+      kind: "training",
+      round: 1,
+      sites: sites.map((s, i) => ({ code: s.code, examples: examples[i] })),
+      strategy: { kind: "fedavg" },
+    });
     // The sites measured the starting version before training: that becomes its validation.
-    expect((await versionWeights(db, versionId)).version.metrics).toMatchObject({ validation: { auc: 0.75, examples: 60, sites: 3 } });
+    expect((await versionWeights(db, versionId)).version.metrics).toMatchObject({
+      validation: { auc: 0.75, examples: 60, sites: 3 },
+    });
     const round2Task = await leaseNextTask(db, sites[0]!);
     expect(round2Task?.payload).toMatchObject({ round: 2, model: { versionId: next.version.id } });
   });
@@ -111,85 +168,272 @@ describe("a federated round", () => {
     };
     const nan = withValue(a!.global, (i) => (i === 0 ? Number.NaN : 0));
     await refused(() => upload(db, a!, nan, 10), "BAD_REQUEST", /Update refused: value 0 of .* is NaN/);
-    await refused(() => upload(db, a!, a!.global.slice(1), 10), "BAD_REQUEST", /Update refused: update has \d+ tensors, expected \d+/);
-    const reshaped = a!.global.map((t, i) => (i === 0 ? { ...t, shape: [t.data.length, 1, 1].slice(0, t.shape.length + 1) } : t));
+    await refused(
+      () => upload(db, a!, a!.global.slice(1), 10),
+      "BAD_REQUEST",
+      /Update refused: update has \d+ tensors, expected \d+/,
+    );
+    const reshaped = a!.global.map((t, i) =>
+      i === 0 ? { ...t, shape: [t.data.length, 1, 1].slice(0, t.shape.length + 1) } : t,
+    );
     await refused(() => upload(db, a!, reshaped, 10), "BAD_REQUEST", /Update refused: tensor .* has shape/);
-    await refused(() => upload(db, a!, withValue(a!.global, () => 100), 10), "BAD_REQUEST", /Update refused: update norm .* exceeds the job's bound 10/);
-    await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, ""), "BAD_REQUEST", /x-flip-train-result header is missing/);
-    await refused(() => acceptUpdate(db, a!.site, { taskId: a!.task.taskId, leaseId: a!.task.leaseId, body: new Uint8Array([1, 2, 3]), resultHeader: encodeTrainResultHeader(trainResult(10)) }), "BAD_REQUEST", /Update refused: payload is 3 bytes/);
-    await refused(() => upload(db, { ...a!, site: b!.site }, withValue(a!.global, () => 0), 10), "NOT_FOUND", /belongs to site/);
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 100),
+          10,
+        ),
+      "BAD_REQUEST",
+      /Update refused: update norm .* exceeds the job's bound 10/,
+    );
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 0),
+          10,
+          "",
+        ),
+      "BAD_REQUEST",
+      /x-flip-train-result header is missing/,
+    );
+    await refused(
+      () =>
+        acceptUpdate(db, a!.site, {
+          taskId: a!.task.taskId,
+          leaseId: a!.task.leaseId,
+          body: new Uint8Array([1, 2, 3]),
+          resultHeader: encodeTrainResultHeader(trainResult(10)),
+        }),
+      "BAD_REQUEST",
+      /Update refused: payload is 3 bytes/,
+    );
+    await refused(
+      () =>
+        upload(
+          db,
+          { ...a!, site: b!.site },
+          withValue(a!.global, () => 0),
+          10,
+        ),
+      "NOT_FOUND",
+      /belongs to site/,
+    );
     // What leaves a site is re-checked: a suppressed validation split may not come with its metrics, nor a small one unsuppressed.
     const leaky = { ...trainResult(10), globalValidation: { ...metrics, examples: "suppressed" as const } };
-    await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, encodeTrainResultHeader(leaky)), "BAD_REQUEST", /metrics were reported for a suppressed validation split/);
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 0),
+          10,
+          encodeTrainResultHeader(leaky),
+        ),
+      "BAD_REQUEST",
+      /metrics were reported for a suppressed validation split/,
+    );
     const small = { ...trainResult(10), globalValidation: { ...metrics, examples: 4 } };
-    await refused(() => upload(db, a!, withValue(a!.global, () => 0), 10, encodeTrainResultHeader(small)), "BAD_REQUEST", /a count below the threshold 10 was not suppressed/);
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 0),
+          10,
+          encodeTrainResultHeader(small),
+        ),
+      "BAD_REQUEST",
+      /a count below the threshold 10 was not suppressed/,
+    );
 
-    await upload(db, a!, withValue(a!.global, () => 0.01), 10);
-    await refused(() => upload(db, a!, withValue(a!.global, () => 0.01), 10), "CONFLICT", /already completed/);
+    await upload(
+      db,
+      a!,
+      withValue(a!.global, () => 0.01),
+      10,
+    );
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 0.01),
+          10,
+        ),
+      "CONFLICT",
+      /already completed/,
+    );
     // B's update closes the round once C's deadline passes; C's late update is then refused.
-    await upload(db, b!, withValue(b!.global, () => 0.02), 10);
-    await db.update(trainingRounds).set({ deadlineAt: sql`now() - interval '1 second'` }).where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.number, 1)));
+    await upload(
+      db,
+      b!,
+      withValue(b!.global, () => 0.02),
+      10,
+    );
+    await db
+      .update(trainingRounds)
+      .set({ deadlineAt: sql`now() - interval '1 second'` })
+      .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.number, 1)));
     await advanceJobs(db);
-    await refused(() => upload(db, c!, withValue(c!.global, () => 0.03), 10), "CONFLICT", /Round 1 is already closed; this late update was rejected/);
-    const events = await db.select().from(jobEvents).where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, "site_dropped")));
-    expect(events).toMatchObject([{ round: 1, siteCode: c!.site.code, details: { reason: "no update by the round deadline" } }]);
+    await refused(
+      () =>
+        upload(
+          db,
+          c!,
+          withValue(c!.global, () => 0.03),
+          10,
+        ),
+      "CONFLICT",
+      /Round 1 is already closed; this late update was rejected/,
+    );
+    const events = await db
+      .select()
+      .from(jobEvents)
+      .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, "site_dropped")));
+    expect(events).toMatchObject([
+      { round: 1, siteCode: c!.site.code, details: { reason: "no update by the round deadline" } },
+    ]);
   });
 
   test("a site that drops out does not stop the round while the quorum holds; below it the job fails", async () => {
     const db = testDb.db();
     const { jobId } = await startJob(db);
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    await failTask(db, c!.site, { taskId: c!.task.taskId, leaseId: c!.task.leaseId, code: "handler_error", message: "worker killed", retryable: false });
-    await upload(db, a!, withValue(a!.global, () => 0.1), 10);
-    await upload(db, b!, withValue(b!.global, () => 0.3), 10);
+    await failTask(db, c!.site, {
+      taskId: c!.task.taskId,
+      leaseId: c!.task.leaseId,
+      code: "handler_error",
+      message: "worker killed",
+      retryable: false,
+    });
+    await upload(
+      db,
+      a!,
+      withValue(a!.global, () => 0.1),
+      10,
+    );
+    await upload(
+      db,
+      b!,
+      withValue(b!.global, () => 0.3),
+      10,
+    );
     expect(await advanceJobs(db)).toBe(1);
     const [first] = await rounds(db, jobId);
     expect(first).toMatchObject({ status: "closed" });
-    expect((await versionWeights(db, first!.resultVersionId!)).version.lineage).toMatchObject({ sites: [{ code: a!.site.code }, { code: b!.site.code }] });
-    const detail = await getJobDetail(db, (await db.select().from(jobs).where(eq(jobs.id, jobId)))[0]!.projectId, jobId);
-    expect(detail.events.map((e) => e.type)).toEqual(expect.arrayContaining(["update_received", "site_dropped", "round_aggregated", "round_started"]));
+    expect((await versionWeights(db, first!.resultVersionId!)).version.lineage).toMatchObject({
+      sites: [{ code: a!.site.code }, { code: b!.site.code }],
+    });
+    const detail = await getJobDetail(
+      db,
+      (await db.select().from(jobs).where(eq(jobs.id, jobId)))[0]!.projectId,
+      jobId,
+    );
+    expect(detail.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["update_received", "site_dropped", "round_aggregated", "round_started"]),
+    );
 
     // Round 2: two of three drop, below the minimum of two.
     const [a2, b2, c2] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    for (const lease of [b2!, c2!]) await failTask(db, lease.site, { taskId: lease.task.taskId, leaseId: lease.task.leaseId, code: "handler_error", message: "worker killed", retryable: false });
-    await upload(db, a2!, withValue(a2!.global, () => 0.1), 10);
+    for (const lease of [b2!, c2!])
+      await failTask(db, lease.site, {
+        taskId: lease.task.taskId,
+        leaseId: lease.task.leaseId,
+        code: "handler_error",
+        message: "worker killed",
+        retryable: false,
+      });
+    await upload(
+      db,
+      a2!,
+      withValue(a2!.global, () => 0.1),
+      10,
+    );
     await advanceJobs(db);
     const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
-    expect(job).toMatchObject({ status: "failed", error: expect.stringContaining("Round 2: 1 of the 3 sites returned an update") });
+    expect(job).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("Round 2: 1 of the 3 sites returned an update"),
+    });
   });
 
   test("a hub restarted mid-round rebuilds the running sum from the stored updates and finishes the job with an evaluation", async () => {
     const db = testDb.db();
-    const { jobId, projectId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
+    const { jobId, projectId } = await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    });
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    await upload(db, a!, withValue(a!.global, () => 0.5), 50);
+    await upload(
+      db,
+      a!,
+      withValue(a!.global, () => 0.5),
+      50,
+    );
     // A new process: its own pool, and of the round nothing in memory; only the database.
     const [open] = await rounds(db, jobId);
     forgetRound(open!.id);
     const restarted = connectDatabase(testDb.url());
     try {
       const hub = restarted.db;
-      await upload(hub, b!, withValue(b!.global, () => -0.5), 25);
-      await upload(hub, c!, withValue(c!.global, () => 0.25), 25);
+      await upload(
+        hub,
+        b!,
+        withValue(b!.global, () => -0.5),
+        25,
+      );
+      await upload(
+        hub,
+        c!,
+        withValue(c!.global, () => 0.25),
+        25,
+      );
       const [round] = await rounds(hub, jobId);
       const start = await versionWeights(hub, round!.globalVersionId);
       const next = await versionWeights(hub, round!.resultVersionId!);
       const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
-      next.tensors.forEach((t, ti) => t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)));
+      next.tensors.forEach((t, ti) =>
+        t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
+      );
       // The stored updates were only needed until the round closed.
-      expect(await hub.select().from(roundUpdates).where(and(eq(roundUpdates.roundId, round!.id), isNotNull(roundUpdates.updateSha256)))).toEqual([]);
+      expect(
+        await hub
+          .select()
+          .from(roundUpdates)
+          .where(and(eq(roundUpdates.roundId, round!.id), isNotNull(roundUpdates.updateSha256))),
+      ).toEqual([]);
 
       // The final version is evaluated at every site; results pool onto it.
       for (const [i, site] of sites.entries()) {
         const task = (await leaseNextTask(hub, site))!;
         expect(task.kind).toBe("evaluate");
-        await completeTask(hub, site, { taskId: task.taskId, leaseId: task.leaseId, result: { threshold: 10, examples: i === 2 ? "suppressed" : 40, metrics: i === 2 ? { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null } : { ...metrics, auc: 0.7 + 0.1 * i }, backend: "wasm" } });
+        await completeTask(hub, site, {
+          taskId: task.taskId,
+          leaseId: task.leaseId,
+          result: {
+            threshold: 10,
+            examples: i === 2 ? "suppressed" : 40,
+            metrics:
+              i === 2
+                ? { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null }
+                : { ...metrics, auc: 0.7 + 0.1 * i },
+            backend: "wasm",
+          },
+        });
       }
       await advanceJobs(hub);
       const [job] = await hub.select().from(jobs).where(eq(jobs.id, jobId));
       expect(job).toMatchObject({ status: "completed", latestVersionId: next.version.id });
-      expect((await versionWeights(hub, next.version.id)).version.metrics).toMatchObject({ validation: { auc: 0.75, examples: 80, sites: 2 } });
-      const [candidate] = await hub.select().from(modelAliases).where(and(eq(modelAliases.modelId, next.version.modelId), eq(modelAliases.alias, "candidate")));
+      expect((await versionWeights(hub, next.version.id)).version.metrics).toMatchObject({
+        validation: { auc: 0.75, examples: 80, sites: 2 },
+      });
+      const [candidate] = await hub
+        .select()
+        .from(modelAliases)
+        .where(and(eq(modelAliases.modelId, next.version.modelId), eq(modelAliases.alias, "candidate")));
       expect(candidate?.versionId).toBe(next.version.id);
       const detail = await getJobDetail(hub, projectId, jobId);
       expect(detail.validation.map((v) => v.round)).toEqual([0, 1]);
@@ -201,10 +445,18 @@ describe("a federated round", () => {
 
   test("FedAdam carries its moments from round to round in the version's optimizer state", async () => {
     const db = testDb.db();
-    const { jobId } = await startJob(db, { strategy: { kind: "fedadam", serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 0.001 } });
+    const { jobId } = await startJob(db, {
+      strategy: { kind: "fedadam", serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 0.001 },
+    });
     for (let round = 1; round <= 2; round++) {
       const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
-      for (const lease of leases) await upload(db, lease, withValue(lease.global, () => 0.2), 10);
+      for (const lease of leases)
+        await upload(
+          db,
+          lease,
+          withValue(lease.global, () => 0.2),
+          10,
+        );
     }
     const [r1, r2] = await rounds(db, jobId);
     const v1 = await versionWeights(db, r1!.resultVersionId!);
@@ -220,30 +472,67 @@ describe("a federated round", () => {
 
   test("training further from a trained version keeps the held-out split of the job that trained it", async () => {
     const db = testDb.db();
-    const { jobId, projectId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
-    for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s)))) await upload(db, lease, withValue(lease.global, () => 0.01), 10);
+    const { jobId, projectId } = await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    });
+    for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s))))
+      await upload(
+        db,
+        lease,
+        withValue(lease.global, () => 0.01),
+        10,
+      );
     const [round] = await rounds(db, jobId);
-    const next = await createTrainJob(db, researcher, trainJobInput({ projectId, versionId: round!.resultVersionId! }, sites.map((s) => s.id)));
-    const seeds = await db.select({ id: jobs.id, split: sql<string>`${jobs.config} -> 'split' ->> 'seed'` }).from(jobs).where(sql`${jobs.id} IN (${jobId}, ${next.id})`);
+    const next = await createTrainJob(
+      db,
+      researcher,
+      trainJobInput(
+        { projectId, versionId: round!.resultVersionId! },
+        sites.map((s) => s.id),
+      ),
+    );
+    const seeds = await db
+      .select({ id: jobs.id, split: sql<string>`${jobs.config} -> 'split' ->> 'seed'` })
+      .from(jobs)
+      .where(sql`${jobs.id} IN (${jobId}, ${next.id})`);
     expect(new Set(seeds.map((s) => s.split)).size).toBe(1);
   });
 
   test("an evaluation still running at its deadline is dropped and the others are pooled", async () => {
     const db = testDb.db();
-    const { jobId } = await startJob(db, { hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" } });
-    for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s)))) await upload(db, lease, withValue(lease.global, () => 0.01), 10);
-    const evaluations = await Promise.all(sites.map(async (site) => ({ site, task: (await leaseNextTask(db, site))! })));
+    const { jobId } = await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    });
+    for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s))))
+      await upload(
+        db,
+        lease,
+        withValue(lease.global, () => 0.01),
+        10,
+      );
+    const evaluations = await Promise.all(
+      sites.map(async (site) => ({ site, task: (await leaseNextTask(db, site))! })),
+    );
     for (const { site, task } of evaluations.slice(0, 2)) {
-      await completeTask(db, site, { taskId: task.taskId, leaseId: task.leaseId, result: { threshold: 10, examples: 30, metrics, backend: "wasm" } });
+      await completeTask(db, site, {
+        taskId: task.taskId,
+        leaseId: task.leaseId,
+        result: { threshold: 10, examples: 30, metrics, backend: "wasm" },
+      });
     }
     expect(await advanceJobs(db)).toBe(0);
-    await db.update(siteTasks).set({ deadlineAt: sql`now() - interval '1 second'` }).where(eq(siteTasks.id, evaluations[2]!.task.taskId));
+    await db
+      .update(siteTasks)
+      .set({ deadlineAt: sql`now() - interval '1 second'` })
+      .where(eq(siteTasks.id, evaluations[2]!.task.taskId));
     expect(await advanceJobs(db)).toBe(1);
     const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
     expect(job).toMatchObject({ status: "completed" });
     const [late] = await db.select().from(siteTasks).where(eq(siteTasks.id, evaluations[2]!.task.taskId));
     expect(late).toMatchObject({ status: "cancelled", failureMessage: "No evaluation by the deadline." });
-    expect((await versionWeights(db, job!.latestVersionId!)).version.metrics).toMatchObject({ validation: { sites: 2, examples: 60 } });
+    expect((await versionWeights(db, job!.latestVersionId!)).version.metrics).toMatchObject({
+      validation: { sites: 2, examples: 60 },
+    });
   });
 
   test("cancelling a job stops its open tasks and its round", async () => {
@@ -251,10 +540,23 @@ describe("a federated round", () => {
     const { jobId, projectId } = await startJob(db);
     const a = await leaseFor(db, sites[0]!);
     await cancelJob(db, researcher, projectId, jobId);
-    const tasks = await db.select({ status: siteTasks.status }).from(siteTasks).where(sql`${siteTasks.id} IN (SELECT task_id FROM job_tasks WHERE job_id = ${jobId})`);
+    const tasks = await db
+      .select({ status: siteTasks.status })
+      .from(siteTasks)
+      .where(sql`${siteTasks.id} IN (SELECT task_id FROM job_tasks WHERE job_id = ${jobId})`);
     expect(tasks.map((t) => t.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
     expect((await rounds(db, jobId))[0]).toMatchObject({ status: "cancelled" });
-    await expect(upload(db, a, withValue(a.global, () => 0), 10)).rejects.toMatchObject({ code: "CONFLICT" });
-    await expect(cancelJob(db, researcher, projectId, jobId)).rejects.toMatchObject({ code: "CONFLICT", message: "This job already ended as cancelled; there is nothing to cancel." });
+    await expect(
+      upload(
+        db,
+        a,
+        withValue(a.global, () => 0),
+        10,
+      ),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(cancelJob(db, researcher, projectId, jobId)).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: "This job already ended as cancelled; there is nothing to cancel.",
+    });
   });
 });

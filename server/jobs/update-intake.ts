@@ -17,14 +17,24 @@ import { closeRound } from "./rounds.service";
 export type UpdateReceipt = { accepted: true; round: number; norm: number };
 
 const refused = (message: string) => new AppError("BAD_REQUEST", `Update refused: ${message}. Nothing was changed.`);
-const notThisSite = (site: SiteRef, taskId: string) => new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
+const notThisSite = (site: SiteRef, taskId: string) =>
+  new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
 // Updates live only while their round is open; they stay in PostgreSQL whatever store holds model versions.
 const updateStore = createPostgresArtifactStore();
 
 /** Parses and checks an update against its round's global model, before any lock is taken. */
-async function checkUpdate(db: Database, site: SiteRef, input: { taskId: string; body: Uint8Array; resultHeader: string | null }) {
+async function checkUpdate(
+  db: Database,
+  site: SiteRef,
+  input: { taskId: string; body: Uint8Array; resultHeader: string | null },
+) {
   const [row] = await db
-    .select({ link: jobTasks, payload: siteTasks.payload, globalVersionId: trainingRounds.globalVersionId, normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8` })
+    .select({
+      link: jobTasks,
+      payload: siteTasks.payload,
+      globalVersionId: trainingRounds.globalVersionId,
+      normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
+    })
     .from(siteTasks)
     .innerJoin(jobTasks, eq(jobTasks.taskId, siteTasks.id))
     .innerJoin(jobs, eq(jobs.id, jobTasks.jobId))
@@ -32,7 +42,10 @@ async function checkUpdate(db: Database, site: SiteRef, input: { taskId: string;
     .where(and(eq(siteTasks.id, input.taskId), eq(siteTasks.siteId, site.id)));
   if (!row) throw notThisSite(site, input.taskId);
   const result = ZTrainResult.safeParse(decodeTrainResultHeader(input.resultHeader));
-  if (!result.success) throw refused(`the x-flip-train-result header is missing or not a valid train result (${result.error.issues[0]?.path.join(".") ?? ""}: ${result.error.issues[0]?.message ?? ""})`);
+  if (!result.success)
+    throw refused(
+      `the x-flip-train-result header is missing or not a valid train result (${result.error.issues[0]?.path.join(".") ?? ""}: ${result.error.issues[0]?.message ?? ""})`,
+    );
   checkResultPolicy("train", row.payload, result.data);
   let update: NamedTensor[];
   try {
@@ -55,29 +68,80 @@ async function checkUpdate(db: Database, site: SiteRef, input: { taskId: string;
  * and the task completed in one transaction; the last expected update closes the round. After
  * commit the update is folded into this process's running sum for the round.
  */
-export async function acceptUpdate(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null }): Promise<UpdateReceipt> {
+export async function acceptUpdate(
+  db: Database,
+  site: SiteRef,
+  input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null },
+): Promise<UpdateReceipt> {
   const { link, result, update, spec, norm } = await checkUpdate(db, site, input);
   const receipt = await db.transaction(async (tx) => {
     // Job, then round, then task: the order the coordinator takes them in, so the two never deadlock.
     await tx.select({ id: jobs.id }).from(jobs).where(eq(jobs.id, link.jobId)).for("update");
-    const [round] = await tx.select().from(trainingRounds).where(and(eq(trainingRounds.jobId, link.jobId), eq(trainingRounds.number, link.round))).for("update");
+    const [round] = await tx
+      .select()
+      .from(trainingRounds)
+      .where(and(eq(trainingRounds.jobId, link.jobId), eq(trainingRounds.number, link.round)))
+      .for("update");
     if (!round) throw new AppError("NOT_FOUND", "This task belongs to no training round.");
-    if (round.status !== "open") throw new AppError("CONFLICT", `Round ${round.number} is already ${round.status}; this late update was rejected. Nothing was changed.`);
+    if (round.status !== "open")
+      throw new AppError(
+        "CONFLICT",
+        `Round ${round.number} is already ${round.status}; this late update was rejected. Nothing was changed.`,
+      );
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
 
     const updateSha256 = await updateStore.put(tx, input.body);
-    await tx.insert(roundUpdates).values({ roundId: round.id, siteId: site.id, taskId: task.id, updateSha256, exampleCount: result.exampleCount, updateNorm: norm, byteSize: input.body.byteLength, result });
+    await tx
+      .insert(roundUpdates)
+      .values({
+        roundId: round.id,
+        siteId: site.id,
+        taskId: task.id,
+        updateSha256,
+        exampleCount: result.exampleCount,
+        updateNorm: norm,
+        byteSize: input.body.byteLength,
+        result,
+      });
     await tx
       .update(siteTasks)
-      .set({ status: "done", result, progress: 100, leaseExpiresAt: null, finishedAt: sql`now()`, failureCode: null, failureMessage: null })
+      .set({
+        status: "done",
+        result,
+        progress: 100,
+        leaseExpiresAt: null,
+        finishedAt: sql`now()`,
+        failureCode: null,
+        failureMessage: null,
+      })
       .where(eq(siteTasks.id, task.id));
-    const details = { job: link.jobId, round: round.number, bytes: input.body.byteLength, examples: result.exampleCount, norm, backend: result.backend };
-    await recordAudit(tx, { actor: { type: "site", id: site.id, label: site.code }, action: "training.update_received", subject: `task:${task.id}`, details });
+    const details = {
+      job: link.jobId,
+      round: round.number,
+      bytes: input.body.byteLength,
+      examples: result.exampleCount,
+      norm,
+      backend: result.backend,
+    };
+    await recordAudit(tx, {
+      actor: { type: "site", id: site.id, label: site.code },
+      action: "training.update_received",
+      subject: `task:${task.id}`,
+      details,
+    });
     await logJobEvent(tx, link.jobId, "update_received", { round: round.number, siteCode: site.code, details });
 
-    const [{ received }] = (await tx.select({ received: count() }).from(roundUpdates).where(eq(roundUpdates.roundId, round.id))) as [{ received: number }];
+    const [{ received }] = (await tx
+      .select({ received: count() })
+      .from(roundUpdates)
+      .where(eq(roundUpdates.roundId, round.id))) as [{ received: number }];
     const isLast = received >= round.expectedSites;
-    if (isLast) await closeRound(tx, await loadJobContext(tx, link.jobId), round, "all_reported", { siteId: site.id, update, weight: result.exampleCount });
+    if (isLast)
+      await closeRound(tx, await loadJobContext(tx, link.jobId), round, "all_reported", {
+        siteId: site.id,
+        update,
+        weight: result.exampleCount,
+      });
     return { receipt: { accepted: true as const, round: round.number, norm }, roundId: round.id, isLast };
   });
   if (!receipt.isLast) foldCommittedUpdate(receipt.roundId, spec, site.id, update, result.exampleCount);

@@ -18,7 +18,9 @@ afterAll(() => {
 
 describe("shutdown", () => {
   it("signals every child even when another exit hook ends the process first", async () => {
-    const subject = spawn(process.execPath, ["--import", "tsx", "server/lib/test-support/shutdown-subject.ts"], { stdio: ["ignore", "pipe", "inherit"] });
+    const subject = spawn(process.execPath, ["--import", "tsx", "server/lib/test-support/shutdown-subject.ts"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const [line] = (await once(subject.stdout, "data")) as [Buffer];
     const { stubborn, ordinary } = JSON.parse(line.toString()) as { stubborn: number; ordinary: number };
     pids.push(stubborn, ordinary);

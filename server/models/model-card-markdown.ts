@@ -16,16 +16,24 @@ export function renderModelCardMarkdown(card: ModelCard): string {
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
   push(`# Model card: ${card.model.name} v${card.version.number}`, "");
-  push(`Project: ${card.project.title}${card.project.ethicsReference ? ` (ethics ${card.project.ethicsReference})` : ""}  `);
-  push(`Task: ${card.model.task.replace(/_/g, " ")}; ${card.model.parameterCount.toLocaleString("en-GB")} parameters  `);
-  push(`Weights: SHA-256 \`${card.version.weightsSha256}\`${card.version.aliases.length ? `; aliases: ${card.version.aliases.join(", ")}` : ""}`, "");
+  push(
+    `Project: ${card.project.title}${card.project.ethicsReference ? ` (ethics ${card.project.ethicsReference})` : ""}  `,
+  );
+  push(
+    `Task: ${card.model.task.replace(/_/g, " ")}; ${card.model.parameterCount.toLocaleString("en-GB")} parameters  `,
+  );
+  push(
+    `Weights: SHA-256 \`${card.version.weightsSha256}\`${card.version.aliases.length ? `; aliases: ${card.version.aliases.join(", ")}` : ""}`,
+    "",
+  );
   push("## Intended use", "", card.project.purpose, "");
   push(`Predicts **${card.model.outcome.name}** from ${describeInput(card)}.`, "");
   push("## Data", "");
   if (card.data.cohortCounts.length) {
     push("| Site | Training examples | Cohort size | Counted |", "| --- | --- | --- | --- |");
     for (const c of card.data.cohortCounts) {
-      const cohort = c.total === null ? "not counted" : c.total === "suppressed" ? `suppressed (< ${c.threshold})` : c.total;
+      const cohort =
+        c.total === null ? "not counted" : c.total === "suppressed" ? `suppressed (< ${c.threshold})` : c.total;
       push(`| ${c.site} | ${c.trainingExamples ?? "did not take part"} | ${cohort} | ${date(c.countedAt)} |`);
     }
     push("", `Counts below ${card.data.minCellCount} are suppressed at the site.`, "");
@@ -35,25 +43,55 @@ export function renderModelCardMarkdown(card: ModelCard): string {
   push("## Training", "");
   if (card.training) {
     const t = card.training;
-    push(`Federated job ${t.jobId.slice(0, 8)}, round ${t.round} of ${t.roundsInJob ?? "?"} (${date(t.startedAt)} to ${date(t.finishedAt)}).  `);
-    push(`Strategy: \`${JSON.stringify(t.strategy)}\`  `, `Hyperparameters: \`${JSON.stringify(t.hyperparameters)}\`  `);
-    push(`Sites in this round: ${t.sites.map((s) => `${s.code} (${s.examples} examples)`).join(", ")}; expected ${t.expectedSites.join(", ")}.`, "");
+    push(
+      `Federated job ${t.jobId.slice(0, 8)}, round ${t.round} of ${t.roundsInJob ?? "?"} (${date(t.startedAt)} to ${date(t.finishedAt)}).  `,
+    );
+    push(
+      `Strategy: \`${JSON.stringify(t.strategy)}\`  `,
+      `Hyperparameters: \`${JSON.stringify(t.hyperparameters)}\`  `,
+    );
+    push(
+      `Sites in this round: ${t.sites.map((s) => `${s.code} (${s.examples} examples)`).join(", ")}; expected ${t.expectedSites.join(", ")}.`,
+      "",
+    );
   } else {
-    push(`Not trained by FLIP: ${card.origin?.kind === "import" ? "imported TF.js weights" : "freshly initialised weights"}.`, "");
+    push(
+      `Not trained by FLIP: ${card.origin?.kind === "import" ? "imported TF.js weights" : "freshly initialised weights"}.`,
+      "",
+    );
   }
   push("## Evaluation", "");
   const metrics = card.version.metrics;
   if (metrics && metrics.perSite.length) {
-    push(`Source: ${metrics.source}.`, "", `| Site | Examples | ${METRICS.join(" | ")} |`, `| --- | --- | ${METRICS.map(() => "---").join(" | ")} |`);
-    for (const s of metrics.perSite) push(`| ${s.siteCode} | ${s.examples} | ${METRICS.map((m) => fmt(s.metrics[m])).join(" | ")} |`);
-    if (metrics.validation) push(`| **Pooled** | ${metrics.validation.examples ?? ""} | ${METRICS.map((m) => fmt(metrics.validation![m])).join(" | ")} |`);
-    push("", "Pooled figures are weighted by each site's example count; sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.", "");
+    push(
+      `Source: ${metrics.source}.`,
+      "",
+      `| Site | Examples | ${METRICS.join(" | ")} |`,
+      `| --- | --- | ${METRICS.map(() => "---").join(" | ")} |`,
+    );
+    for (const s of metrics.perSite)
+      push(`| ${s.siteCode} | ${s.examples} | ${METRICS.map((m) => fmt(s.metrics[m])).join(" | ")} |`);
+    if (metrics.validation)
+      push(
+        `| **Pooled** | ${metrics.validation.examples ?? ""} | ${METRICS.map((m) => fmt(metrics.validation![m])).join(" | ")} |`,
+      );
+    push(
+      "",
+      "Pooled figures are weighted by each site's example count; sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.",
+      "",
+    );
   } else {
     push("Not evaluated yet.", "");
   }
-  push("## Approvals", "", `Governance bundle revision ${card.approvals.revisionNumber}, SHA-256 \`${card.approvals.bundleHash}\`.`, "");
+  push(
+    "## Approvals",
+    "",
+    `Governance bundle revision ${card.approvals.revisionNumber}, SHA-256 \`${card.approvals.bundleHash}\`.`,
+    "",
+  );
   push("| Site | Decision | By | On |", "| --- | --- | --- | --- |");
-  for (const a of card.approvals.decisions) push(`| ${a.site} | ${a.status} | ${cell(a.decidedBy ?? "")} | ${date(a.decidedAt)} |`);
+  for (const a of card.approvals.decisions)
+    push(`| ${a.site} | ${a.status} | ${cell(a.decidedBy ?? "")} | ${date(a.decidedAt)} |`);
   push("", "## Limitations", "", card.model.limitations || "None recorded by the researcher.", "");
   return lines.join("\n");
 }

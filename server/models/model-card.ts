@@ -10,7 +10,11 @@ import type { Lineage } from "./model-versions";
 import { getModel } from "./models.service";
 import { renderModelCardMarkdown } from "./model-card-markdown";
 
-export type VersionMetrics = { validation: Record<string, number | null> | null; perSite: { siteCode: string; examples: number | "suppressed"; metrics: Record<string, number | null> }[]; source: string };
+export type VersionMetrics = {
+  validation: Record<string, number | null> | null;
+  perSite: { siteCode: string; examples: number | "suppressed"; metrics: Record<string, number | null> }[];
+  source: string;
+};
 
 /**
  * The model card, generated from the registry: nothing on it is typed in by hand except the
@@ -19,10 +23,21 @@ export type VersionMetrics = { validation: Record<string, number | null> | null;
  */
 async function buildModelCard(db: Database, projectId: string, modelId: string, versionId?: string) {
   const { model, versions } = await getModel(db, projectId, modelId);
-  const version = versionId ? versions.find((v) => v.id === versionId) : (versions.find((v) => v.aliases.includes("champion")) ?? versions.find((v) => v.aliases.includes("candidate")) ?? versions[0]);
+  const version = versionId
+    ? versions.find((v) => v.id === versionId)
+    : (versions.find((v) => v.aliases.includes("champion")) ??
+      versions.find((v) => v.aliases.includes("candidate")) ??
+      versions[0]);
   if (!version) throw new AppError("NOT_FOUND", "No version with that id for this model.");
   const [project] = await db
-    .select({ title: projects.title, ethicsReference: projects.ethicsReference, bundle: projectRevisions.bundle, revisionId: projectRevisions.id, revisionNumber: projectRevisions.number, bundleHash: projectRevisions.bundleHash })
+    .select({
+      title: projects.title,
+      ethicsReference: projects.ethicsReference,
+      bundle: projectRevisions.bundle,
+      revisionId: projectRevisions.id,
+      revisionNumber: projectRevisions.number,
+      bundleHash: projectRevisions.bundleHash,
+    })
     .from(projects)
     .innerJoin(projectRevisions, eq(projectRevisions.id, projects.currentRevisionId))
     .where(eq(projects.id, projectId));
@@ -32,24 +47,72 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
   const revisionId = job?.revisionId ?? project!.revisionId;
   const [revision] = await db.select().from(projectRevisions).where(eq(projectRevisions.id, revisionId));
   const approvals = await db
-    .select({ site: sites.code, siteName: sites.name, status: siteApprovals.status, decidedAt: siteApprovals.decidedAt, decidedBy: users.name })
+    .select({
+      site: sites.code,
+      siteName: sites.name,
+      status: siteApprovals.status,
+      decidedAt: siteApprovals.decidedAt,
+      decidedBy: users.name,
+    })
     .from(siteApprovals)
     .innerJoin(sites, eq(sites.id, siteApprovals.siteId))
     .leftJoin(users, eq(users.id, siteApprovals.decidedBy))
     .where(eq(siteApprovals.revisionId, revisionId))
     .orderBy(sites.code);
   const bundle = revision!.bundle as Bundle;
-  const siteRows = job ? await db.select({ id: sites.id, code: sites.code, name: sites.name }).from(sites).where(inArray(sites.id, job.sites.map((s) => s.id))) : [];
+  const siteRows = job
+    ? await db
+        .select({ id: sites.id, code: sites.code, name: sites.name })
+        .from(sites)
+        .where(
+          inArray(
+            sites.id,
+            job.sites.map((s) => s.id),
+          ),
+        )
+    : [];
   const cohortCounts = bundle.cohort
-    ? await Promise.all(siteRows.map(async (s) => ({ site: s.code, count: await latestSiteCount(db, projectId, s.id, bundle.cohort!) })))
+    ? await Promise.all(
+        siteRows.map(async (s) => ({
+          site: s.code,
+          count: await latestSiteCount(db, projectId, s.id, bundle.cohort!),
+        })),
+      )
     : [];
   const history = versions.filter((v) => v.jobId !== null && v.jobId === version.jobId).map((v) => v.number);
 
   const card = {
-    model: { id: model.id, name: model.name, task: model.task, classes: model.classes, input: model.input as ModelInput, outcome: model.outcome as Outcome, parameterCount: model.parameterCount, limitations: model.limitations },
-    version: { id: version.id, number: version.number, source: version.source, weightsSha256: version.weightsSha256, createdAt: version.createdAt, aliases: version.aliases, metrics: version.metrics as VersionMetrics | null, parentNumber: versions.find((v) => v.id === version.parentVersionId)?.number ?? null },
+    model: {
+      id: model.id,
+      name: model.name,
+      task: model.task,
+      classes: model.classes,
+      input: model.input as ModelInput,
+      outcome: model.outcome as Outcome,
+      parameterCount: model.parameterCount,
+      limitations: model.limitations,
+    },
+    version: {
+      id: version.id,
+      number: version.number,
+      source: version.source,
+      weightsSha256: version.weightsSha256,
+      createdAt: version.createdAt,
+      aliases: version.aliases,
+      metrics: version.metrics as VersionMetrics | null,
+      parentNumber: versions.find((v) => v.id === version.parentVersionId)?.number ?? null,
+    },
     project: { title: project!.title, purpose: bundle.purpose, ethicsReference: project!.ethicsReference },
-    training: lineage.kind === "training" ? { ...lineage, roundsInJob: job?.totalRounds ?? null, versionsFromJob: history, startedAt: job?.startedAt ?? null, finishedAt: job?.finishedAt ?? null } : null,
+    training:
+      lineage.kind === "training"
+        ? {
+            ...lineage,
+            roundsInJob: job?.totalRounds ?? null,
+            versionsFromJob: history,
+            startedAt: job?.startedAt ?? null,
+            finishedAt: job?.finishedAt ?? null,
+          }
+        : null,
     origin: lineage.kind === "training" ? null : lineage,
     data: {
       cohortCounts: cohortCounts.map((c) => ({
@@ -58,7 +121,8 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
         threshold: c.count?.threshold ?? null,
         countedAt: c.count?.at ?? null,
         // What the site trained this version on (its training split), as reported with its update.
-        trainingExamples: lineage.kind === "training" ? (lineage.sites.find((l) => l.code === c.site)?.examples ?? null) : null,
+        trainingExamples:
+          lineage.kind === "training" ? (lineage.sites.find((l) => l.code === c.site)?.examples ?? null) : null,
       })),
       minCellCount: bundle.privacy.minCellCount,
     },

@@ -17,21 +17,39 @@ import { buildTfjsZip } from "./tfjs-files";
  * whose role allows downloads. Every download is audited: model weights leaving the hub are
  * egress, even though they hold no patient rows.
  */
-export async function downloadVersion(db: Database, viewer: Viewer, projectId: string, versionId: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+export async function downloadVersion(
+  db: Database,
+  viewer: Viewer,
+  projectId: string,
+  versionId: string,
+): Promise<{ fileName: string; bytes: Uint8Array }> {
   const [membership] = await db
     .select({ role: projectMembers.role })
     .from(projectMembers)
     .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, viewer.id)));
   if (!membership) throw new AppError("NOT_FOUND", "No project with that id, or you are not a member of it.");
-  if (!hasProjectAccess(membership.role, "model:download")) throw new AppError("FORBIDDEN", `Your role on this project (${membership.role}) does not allow downloading models.`);
+  if (!hasProjectAccess(membership.role, "model:download"))
+    throw new AppError(
+      "FORBIDDEN",
+      `Your role on this project (${membership.role}) does not allow downloading models.`,
+    );
   if (viewer.mustChangePassword) throw new AppError("FORBIDDEN", "Set a new password before continuing.");
   const { version, model } = await loadVersion(db, projectId, versionId);
   const { tensors } = decodeTensors(await getArtifactStore().get(db, version.weightsSha256));
   const card = await getModelCard(db, projectId, model.id, version.id);
   const bytes = buildTfjsZip(topologyOf(model.architecture), tensors, { "model-card.md": card.markdown });
   await db.transaction((tx) =>
-    recordAudit(tx, { actor: userActor(viewer), action: "model.downloaded", subject: `model:${model.id}`, details: { version: version.number, weights: version.weightsSha256, bytes: bytes.byteLength } }),
+    recordAudit(tx, {
+      actor: userActor(viewer),
+      action: "model.downloaded",
+      subject: `model:${model.id}`,
+      details: { version: version.number, weights: version.weightsSha256, bytes: bytes.byteLength },
+    }),
   );
-  const slug = model.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "model";
+  const slug =
+    model.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "model";
   return { fileName: `${slug}-v${version.number}.zip`, bytes };
 }

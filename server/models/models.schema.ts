@@ -18,7 +18,10 @@ const MAX_BASE64_CHARS = Math.ceil(MAX_IMPORT_WEIGHT_BYTES / 3) * 4;
 const ZWeightFiles = z
   .record(z.string().min(1).max(200), z.base64().max(MAX_BASE64_CHARS))
   .refine((files) => Object.keys(files).length <= 100, "At most 100 weight files")
-  .refine((files) => Object.values(files).reduce((n, f) => n + f.length, 0) <= MAX_BASE64_CHARS, `The weight files add up to more than ${MAX_IMPORT_WEIGHT_BYTES / 1024 / 1024} MB`);
+  .refine(
+    (files) => Object.values(files).reduce((n, f) => n + f.length, 0) <= MAX_BASE64_CHARS,
+    `The weight files add up to more than ${MAX_IMPORT_WEIGHT_BYTES / 1024 / 1024} MB`,
+  );
 
 export const ZRegisterModelInput = z
   .object({
@@ -29,7 +32,10 @@ export const ZRegisterModelInput = z
     /** With an uploaded model.json: its weight files, so version 1 starts from those weights. */
     weightFiles: ZWeightFiles.optional(),
   })
-  .refine((input) => !input.weightFiles || input.spec.architecture.kind === "json", { path: ["weightFiles"], message: "Weight files come with an uploaded model.json, not with a template" });
+  .refine((input) => !input.weightFiles || input.spec.architecture.kind === "json", {
+    path: ["weightFiles"],
+    message: "Weight files come with an uploaded model.json, not with a template",
+  });
 export type TRegisterModelInput = z.infer<typeof ZRegisterModelInput>;
 
 /**
@@ -48,5 +54,9 @@ export const ZModelRef = z.object({ projectId: z.uuid(), modelId: z.uuid() });
 export const ZVersionRef = z.object({ projectId: z.uuid(), versionId: z.uuid() });
 export const ZSetAliasInput = z.object({ projectId: z.uuid(), versionId: z.uuid(), alias: z.enum(MODEL_ALIASES) });
 export const ZClearAliasInput = z.object({ projectId: z.uuid(), modelId: z.uuid(), alias: z.enum(MODEL_ALIASES) });
-export const ZUpdateLimitationsInput = z.object({ projectId: z.uuid(), modelId: z.uuid(), limitations: z.string().trim().max(4000, "Keep the limitations under 4000 characters") });
+export const ZUpdateLimitationsInput = z.object({
+  projectId: z.uuid(),
+  modelId: z.uuid(),
+  limitations: z.string().trim().max(4000, "Keep the limitations under 4000 characters"),
+});
 export const ZModelCardInput = z.object({ projectId: z.uuid(), modelId: z.uuid(), versionId: z.uuid().optional() });

@@ -17,7 +17,9 @@ type Actor = Pick<Viewer, "id" | "email">;
 
 function architectureError(issues: ArchitectureIssue[]): AppError {
   const lines = issues.slice(0, 8).map((i) => `${i.where}: ${i.message}`);
-  return new AppError("BAD_REQUEST", `The architecture is not accepted: ${lines.join("; ")}`, { "spec.architecture": lines });
+  return new AppError("BAD_REQUEST", `The architecture is not accepted: ${lines.join("; ")}`, {
+    "spec.architecture": lines,
+  });
 }
 
 /** Fresh weights as TF.js initialises them (Glorot for dense and conv kernels, zeros for biases). */
@@ -43,7 +45,10 @@ export async function registerModel(db: Database, actor: Actor, input: TRegister
   const validation = await validateArchitecture(architecture, spec);
   if (!validation.ok) throw architectureError(validation.issues);
   // A whole model.json with its weight files starts from those weights; anything else from fresh ones.
-  const imported = choice.kind === "json" && input.weightFiles ? await readUploadedWeights(architecture, { modelJson: choice.json, weightFiles: input.weightFiles }) : null;
+  const imported =
+    choice.kind === "json" && input.weightFiles
+      ? await readUploadedWeights(architecture, { modelJson: choice.json, weightFiles: input.weightFiles })
+      : null;
   const weights = imported?.weights ?? (await initialWeights(architecture));
   try {
     return await db.transaction(async (tx) => {
@@ -73,23 +78,38 @@ export async function registerModel(db: Database, actor: Actor, input: TRegister
             : { kind: "initial", from: "architecture" },
         createdBy: actor.id,
       });
-      await tx.insert(modelAliases).values({ modelId: model!.id, alias: "candidate", versionId: version.id, updatedBy: actor.id });
+      await tx
+        .insert(modelAliases)
+        .values({ modelId: model!.id, alias: "candidate", versionId: version.id, updatedBy: actor.id });
       await recordAudit(tx, {
         actor: userActor(actor),
         action: "model.registered",
         subject: `model:${model!.id}`,
-        details: { projectId: input.projectId, name: spec.name, parameters: validation.summary.parameterCount, weights: version.weightsSha256 },
+        details: {
+          projectId: input.projectId,
+          name: spec.name,
+          parameters: validation.summary.parameterCount,
+          weights: version.weightsSha256,
+        },
       });
       return { model: model!, version };
     });
   } catch (error) {
-    if (isUniqueViolation(error, "models_project_name_key")) throw AppError.field("CONFLICT", "spec.name", `This project already has a model called "${spec.name}"; choose another name`);
+    if (isUniqueViolation(error, "models_project_name_key"))
+      throw AppError.field(
+        "CONFLICT",
+        "spec.name",
+        `This project already has a model called "${spec.name}"; choose another name`,
+      );
     throw error;
   }
 }
 
 async function loadModel(db: Database, projectId: string, modelId: string) {
-  const [model] = await db.select().from(models).where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
+  const [model] = await db
+    .select()
+    .from(models)
+    .where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
   if (!model) throw new AppError("NOT_FOUND", "No model with that id in this project.");
   return model;
 }
@@ -99,18 +119,28 @@ async function loadModel(db: Database, projectId: string, modelId: string) {
  * and shape, and nothing else; every value finite. The uploaded topology is only used to read the
  * weight files; the registered architecture decides what the weights must be.
  */
-async function readUploadedWeights(architecture: unknown, upload: { modelJson: unknown; weightFiles: Record<string, string> }) {
-  const files = Object.fromEntries(Object.entries(upload.weightFiles).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]));
+async function readUploadedWeights(
+  architecture: unknown,
+  upload: { modelJson: unknown; weightFiles: Record<string, string> },
+) {
+  const files = Object.fromEntries(
+    Object.entries(upload.weightFiles).map(([name, b64]) => [name, new Uint8Array(Buffer.from(b64, "base64"))]),
+  );
   const read = readTfjsUpload(upload.modelJson, files);
   const expected = await initialWeights(architecture);
   const byName = new Map(read.tensors.map((t) => [t.name, t]));
   const ordered = expected.map((e) => byName.get(e.name) ?? { name: e.name, shape: [], data: new Float32Array(0) });
   const missing = expected.filter((e) => !byName.has(e.name)).map((e) => e.name);
   if (missing.length || byName.size !== expected.length) {
-    throw AppError.field("BAD_REQUEST", "modelJson", `The uploaded weights do not match the registered architecture: ${missing.length ? `missing ${missing.slice(0, 5).join(", ")}` : `it has ${byName.size} weights, the model ${expected.length}`}`);
+    throw AppError.field(
+      "BAD_REQUEST",
+      "modelJson",
+      `The uploaded weights do not match the registered architecture: ${missing.length ? `missing ${missing.slice(0, 5).join(", ")}` : `it has ${byName.size} weights, the model ${expected.length}`}`,
+    );
   }
   const check = validateUpdate(ordered, specOf(expected), Number.POSITIVE_INFINITY);
-  if (!check.ok) throw AppError.field("BAD_REQUEST", "weightFiles", `The uploaded weights are not usable: ${check.reason}`);
+  if (!check.ok)
+    throw AppError.field("BAD_REQUEST", "weightFiles", `The uploaded weights are not usable: ${check.reason}`);
   return { weights: ordered, fileNames: read.fileNames };
 }
 
@@ -119,8 +149,19 @@ export async function importVersion(db: Database, actor: Actor, input: TImportVe
   const model = await loadModel(db, input.projectId, input.modelId);
   const { weights, fileNames } = await readUploadedWeights(model.architecture, input);
   return db.transaction(async (tx) => {
-    const version = await insertVersion(tx, { modelId: model.id, source: "import", weights, lineage: { kind: "import", fileNames }, createdBy: actor.id });
-    await recordAudit(tx, { actor: userActor(actor), action: "model.version_imported", subject: `model:${model.id}`, details: { version: version.number, weights: version.weightsSha256 } });
+    const version = await insertVersion(tx, {
+      modelId: model.id,
+      source: "import",
+      weights,
+      lineage: { kind: "import", fileNames },
+      createdBy: actor.id,
+    });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "model.version_imported",
+      subject: `model:${model.id}`,
+      details: { version: version.number, weights: version.weightsSha256 },
+    });
     return version;
   });
 }
@@ -129,11 +170,30 @@ export async function listModels(db: Database, projectId: string) {
   const rows = await db.select().from(models).where(eq(models.projectId, projectId)).orderBy(models.name);
   if (rows.length === 0) return [];
   const versions = await db
-    .select({ id: modelVersions.id, modelId: modelVersions.modelId, number: modelVersions.number, metrics: modelVersions.metrics, createdAt: modelVersions.createdAt })
+    .select({
+      id: modelVersions.id,
+      modelId: modelVersions.modelId,
+      number: modelVersions.number,
+      metrics: modelVersions.metrics,
+      createdAt: modelVersions.createdAt,
+    })
     .from(modelVersions)
-    .where(inArray(modelVersions.modelId, rows.map((m) => m.id)))
+    .where(
+      inArray(
+        modelVersions.modelId,
+        rows.map((m) => m.id),
+      ),
+    )
     .orderBy(desc(modelVersions.number));
-  const aliases = await db.select().from(modelAliases).where(inArray(modelAliases.modelId, rows.map((m) => m.id)));
+  const aliases = await db
+    .select()
+    .from(modelAliases)
+    .where(
+      inArray(
+        modelAliases.modelId,
+        rows.map((m) => m.id),
+      ),
+    );
   return rows.map((m) => {
     const mine = versions.filter((v) => v.modelId === m.id);
     return {
@@ -151,7 +211,11 @@ export async function listModels(db: Database, projectId: string) {
 
 export async function getModel(db: Database, projectId: string, modelId: string) {
   const model = await loadModel(db, projectId, modelId);
-  const versions = await db.select().from(modelVersions).where(eq(modelVersions.modelId, modelId)).orderBy(desc(modelVersions.number));
+  const versions = await db
+    .select()
+    .from(modelVersions)
+    .where(eq(modelVersions.modelId, modelId))
+    .orderBy(desc(modelVersions.number));
   const aliases = await db.select().from(modelAliases).where(eq(modelAliases.modelId, modelId));
   return {
     model,
@@ -174,13 +238,32 @@ export async function loadVersion(db: Database, projectId: string, versionId: st
 export async function setAlias(db: Database, actor: Actor, projectId: string, versionId: string, alias: ModelAlias) {
   const { version, model } = await loadVersion(db, projectId, versionId);
   return db.transaction(async (tx) => {
-    const [previous] = await tx.select().from(modelAliases).where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, alias))).for("update");
+    const [previous] = await tx
+      .select()
+      .from(modelAliases)
+      .where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, alias)))
+      .for("update");
     await tx
       .insert(modelAliases)
       .values({ modelId: model.id, alias, versionId, updatedBy: actor.id })
-      .onConflictDoUpdate({ target: [modelAliases.modelId, modelAliases.alias], set: { versionId, updatedBy: actor.id, updatedAt: new Date() } });
-    const before = previous ? (await tx.select({ number: modelVersions.number }).from(modelVersions).where(eq(modelVersions.id, previous.versionId)))[0]?.number ?? null : null;
-    await recordAudit(tx, { actor: userActor(actor), action: "model.alias_moved", subject: `model:${model.id}`, details: { alias, from: before, to: version.number } });
+      .onConflictDoUpdate({
+        target: [modelAliases.modelId, modelAliases.alias],
+        set: { versionId, updatedBy: actor.id, updatedAt: new Date() },
+      });
+    const before = previous
+      ? ((
+          await tx
+            .select({ number: modelVersions.number })
+            .from(modelVersions)
+            .where(eq(modelVersions.id, previous.versionId))
+        )[0]?.number ?? null)
+      : null;
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "model.alias_moved",
+      subject: `model:${model.id}`,
+      details: { alias, from: before, to: version.number },
+    });
     return { alias, version: version.number };
   });
 }
@@ -188,16 +271,38 @@ export async function setAlias(db: Database, actor: Actor, projectId: string, ve
 export async function clearAlias(db: Database, actor: Actor, projectId: string, modelId: string, alias: ModelAlias) {
   await loadModel(db, projectId, modelId);
   return db.transaction(async (tx) => {
-    const removed = await tx.delete(modelAliases).where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, alias))).returning();
+    const removed = await tx
+      .delete(modelAliases)
+      .where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, alias)))
+      .returning();
     if (removed.length === 0) throw new AppError("NOT_FOUND", `No version is marked ${alias}.`);
-    await recordAudit(tx, { actor: userActor(actor), action: "model.alias_cleared", subject: `model:${modelId}`, details: { alias } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "model.alias_cleared",
+      subject: `model:${modelId}`,
+      details: { alias },
+    });
   });
 }
 
-export async function updateLimitations(db: Database, actor: Actor, projectId: string, modelId: string, limitations: string) {
+export async function updateLimitations(
+  db: Database,
+  actor: Actor,
+  projectId: string,
+  modelId: string,
+  limitations: string,
+) {
   await loadModel(db, projectId, modelId);
   return db.transaction(async (tx) => {
-    await tx.update(models).set({ limitations }).where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
-    await recordAudit(tx, { actor: userActor(actor), action: "model.limitations_updated", subject: `model:${modelId}`, details: { length: limitations.length } });
+    await tx
+      .update(models)
+      .set({ limitations })
+      .where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "model.limitations_updated",
+      subject: `model:${modelId}`,
+      details: { length: limitations.length },
+    });
   });
 }

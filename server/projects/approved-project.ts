@@ -37,14 +37,24 @@ export async function createApprovedProject(db: Database, researcher: Actor, spe
     maxRounds: spec.maxRounds ?? 20,
   };
   await reviseBundle(db, researcher, project.id, bundle);
-  await submitProject(db, researcher, project.id, spec.approvers.map((a) => a.siteId));
+  await submitProject(
+    db,
+    researcher,
+    project.id,
+    spec.approvers.map((a) => a.siteId),
+  );
   for (const { approver, siteId } of spec.approvers) {
     const [approval] = await db
       .select({ id: siteApprovals.id })
       .from(siteApprovals)
       .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
       .where(and(eq(projects.id, project.id), eq(siteApprovals.siteId, siteId)));
-    await decideApproval(db, approver, { siteId, approvalId: approval!.id, decision: "approved", comment: "Approved for federated training." });
+    await decideApproval(db, approver, {
+      siteId,
+      approvalId: approval!.id,
+      decision: "approved",
+      comment: "Approved for federated training.",
+    });
   }
   const { model, version } = await registerModel(db, researcher, { ...spec.model, projectId: project.id });
   return { projectId: project.id, modelId: model.id, versionId: version.id };

@@ -37,5 +37,7 @@ export function diffBundles(before: Bundle, after: Bundle): BundleChange[] {
   flatten(before, "", a);
   flatten(after, "", b);
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return paths.filter((p) => canonicalJson(a.get(p) ?? null) !== canonicalJson(b.get(p) ?? null)).map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
+  return paths
+    .filter((p) => canonicalJson(a.get(p) ?? null) !== canonicalJson(b.get(p) ?? null))
+    .map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
 }

@@ -1,7 +1,14 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditEvents, projects, siteTasks } from "@/db/schema";
-import { callerAs, fieldErrorsOfCall, makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import {
+  callerAs,
+  fieldErrorsOfCall,
+  makeSite,
+  makeUser,
+  snapshotTables,
+  viewerOf,
+} from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
 import { diffBundles, hashBundle, initialBundle } from "./bundle";
@@ -10,7 +17,11 @@ import type { Bundle } from "./projects.schema";
 
 const testDb = useTestDatabase();
 
-const cohort = ZCohortDefinition.parse({ version: 1, entry: { type: "condition", concepts: [{ conceptId: 443454 }] }, inclusionRules: [] });
+const cohort = ZCohortDefinition.parse({
+  version: 1,
+  entry: { type: "condition", concepts: [{ conceptId: 443454 }] },
+  inclusionRules: [],
+});
 const bundleWith = (purpose: string): Bundle => ({ ...initialBundle(purpose), cohort });
 
 async function scene() {
@@ -21,12 +32,22 @@ async function scene() {
   const gsttApprover = await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: gstt.id }])).id);
   const admin = await viewerOf(db, (await makeUser(db, [{ role: "admin" }])).id);
   const asResearcher = callerAs(db, researcher);
-  const project = await asResearcher.projects.create({ title: "Stroke lesion detection", purpose: "Find ischaemic stroke lesions on CT scans of the head." });
-  await asResearcher.projects.updateBundle({ projectId: project.id, bundle: bundleWith("Find ischaemic stroke lesions on CT scans of the head.") });
+  const project = await asResearcher.projects.create({
+    title: "Stroke lesion detection",
+    purpose: "Find ischaemic stroke lesions on CT scans of the head.",
+  });
+  await asResearcher.projects.updateBundle({
+    projectId: project.id,
+    bundle: bundleWith("Find ischaemic stroke lesions on CT scans of the head."),
+  });
   return { db, kch, gstt, researcher, asResearcher, kchApprover, gsttApprover, admin, projectId: project.id };
 }
 
-async function pendingApproval(s: Awaited<ReturnType<typeof scene>>, caller: ReturnType<typeof callerAs>, siteId: string) {
+async function pendingApproval(
+  s: Awaited<ReturnType<typeof scene>>,
+  caller: ReturnType<typeof callerAs>,
+  siteId: string,
+) {
   const [request] = await caller.approvals.inbox({ siteId });
   return request!;
 }
@@ -34,10 +55,22 @@ async function pendingApproval(s: Awaited<ReturnType<typeof scene>>, caller: Ret
 describe("bundle hash", () => {
   it("is the same whatever the key order and changes with any field", () => {
     const a = bundleWith("A purpose for the hash test, long enough.");
-    const reordered = JSON.parse(JSON.stringify({ maxRounds: a.maxRounds, privacy: a.privacy, outputs: a.outputs, allowedJobKinds: a.allowedJobKinds, cohort: a.cohort, purpose: a.purpose, bundleVersion: 1 })) as Bundle;
+    const reordered = JSON.parse(
+      JSON.stringify({
+        maxRounds: a.maxRounds,
+        privacy: a.privacy,
+        outputs: a.outputs,
+        allowedJobKinds: a.allowedJobKinds,
+        cohort: a.cohort,
+        purpose: a.purpose,
+        bundleVersion: 1,
+      }),
+    ) as Bundle;
     expect(hashBundle(reordered)).toBe(hashBundle(a));
     expect(hashBundle({ ...a, maxRounds: a.maxRounds + 1 })).not.toBe(hashBundle(a));
-    expect(diffBundles(a, { ...a, privacy: { minCellCount: 20 } })).toEqual([{ path: "privacy.minCellCount", before: 10, after: 20 }]);
+    expect(diffBundles(a, { ...a, privacy: { minCellCount: 20 } })).toEqual([
+      { path: "privacy.minCellCount", before: 10, after: 20 },
+    ]);
   });
 });
 
@@ -62,29 +95,54 @@ describe("per-site approvals", () => {
     const kchRequest = await pendingApproval(s, kch, s.kch.id);
     await kch.approvals.decide({ siteId: s.kch.id, approvalId: kchRequest.approvalId, decision: "approved" });
     const gsttRequest = await pendingApproval(s, gstt, s.gstt.id);
-    const noComment = gstt.approvals.decide({ siteId: s.gstt.id, approvalId: gsttRequest.approvalId, decision: "declined" });
-    expect(await fieldErrorsOfCall(noComment)).toEqual({ comment: ["Say why you decline, so the researchers can act on it"] });
-    await gstt.approvals.decide({ siteId: s.gstt.id, approvalId: gsttRequest.approvalId, decision: "declined", comment: "Outside our data-sharing agreement." });
+    const noComment = gstt.approvals.decide({
+      siteId: s.gstt.id,
+      approvalId: gsttRequest.approvalId,
+      decision: "declined",
+    });
+    expect(await fieldErrorsOfCall(noComment)).toEqual({
+      comment: ["Say why you decline, so the researchers can act on it"],
+    });
+    await gstt.approvals.decide({
+      siteId: s.gstt.id,
+      approvalId: gsttRequest.approvalId,
+      decision: "declined",
+      comment: "Outside our data-sharing agreement.",
+    });
 
     let page = await s.asResearcher.projects.byId({ projectId: s.projectId });
     expect(page.project.status).toBe("active");
     expect(page.sites.map((x) => [x.code, x.status, x.comment])).toEqual(
-      [[s.kch.code, "approved", null], [s.gstt.code, "declined", "Outside our data-sharing agreement."]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        [s.kch.code, "approved", null],
+        [s.gstt.code, "declined", "Outside our data-sharing agreement."],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
     expect(await s.asResearcher.projects.newDecisions()).toBe(2);
 
     // Decisions are final for a revision.
-    await expect(kch.approvals.decide({ siteId: s.kch.id, approvalId: kchRequest.approvalId, decision: "declined", comment: "changed my mind" })).rejects.toThrow(
-      "This revision was already approved; decisions are final. Nothing was changed.",
-    );
+    await expect(
+      kch.approvals.decide({
+        siteId: s.kch.id,
+        approvalId: kchRequest.approvalId,
+        decision: "declined",
+        comment: "changed my mind",
+      }),
+    ).rejects.toThrow("This revision was already approved; decisions are final. Nothing was changed.");
 
-    await s.asResearcher.projects.updateBundle({ projectId: s.projectId, bundle: { ...bundleWith("Find ischaemic stroke lesions on CT scans of the head."), maxRounds: 30 } });
+    await s.asResearcher.projects.updateBundle({
+      projectId: s.projectId,
+      bundle: { ...bundleWith("Find ischaemic stroke lesions on CT scans of the head."), maxRounds: 30 },
+    });
     page = await s.asResearcher.projects.byId({ projectId: s.projectId });
     expect(page.project.status).toBe("submitted");
     expect(page.revision.number).toBe(3);
     expect(page.sites.every((x) => x.status === "pending")).toBe(true);
 
-    const again = await kch.approvals.request({ siteId: s.kch.id, approvalId: (await pendingApproval(s, kch, s.kch.id)).approvalId });
+    const again = await kch.approvals.request({
+      siteId: s.kch.id,
+      approvalId: (await pendingApproval(s, kch, s.kch.id)).approvalId,
+    });
     expect(again.previouslyApproved?.changes).toEqual([{ path: "maxRounds", before: 20, after: 30 }]);
   });
 
@@ -95,10 +153,15 @@ describe("per-site approvals", () => {
     const input = { siteId: s.kch.id, approvalId: request.approvalId, decision: "approved" as const };
     const before = await snapshotTables(s.db);
     for (const viewer of [s.admin, s.researcher, s.gsttApprover]) {
-      await expect(callerAs(s.db, viewer).approvals.decide(input)).rejects.toMatchObject({ code: "FORBIDDEN", message: "Only an approver for this site can do this." });
+      await expect(callerAs(s.db, viewer).approvals.decide(input)).rejects.toMatchObject({
+        code: "FORBIDDEN",
+        message: "Only an approver for this site can do this.",
+      });
     }
     // Naming their own site does not help the GSTT approver reach KCH's request.
-    await expect(callerAs(s.db, s.gsttApprover).approvals.decide({ ...input, siteId: s.gstt.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      callerAs(s.db, s.gsttApprover).approvals.decide({ ...input, siteId: s.gstt.id }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await snapshotTables(s.db)).toEqual(before);
   });
 });
@@ -108,9 +171,15 @@ describe("cohort dispatch", () => {
     const s = await scene();
     await s.asResearcher.projects.submit({ projectId: s.projectId, siteIds: [s.kch.id, s.gstt.id] });
     const kch = callerAs(s.db, s.kchApprover);
-    await kch.approvals.decide({ siteId: s.kch.id, approvalId: (await pendingApproval(s, kch, s.kch.id)).approvalId, decision: "approved" });
+    await kch.approvals.decide({
+      siteId: s.kch.id,
+      approvalId: (await pendingApproval(s, kch, s.kch.id)).approvalId,
+      decision: "approved",
+    });
     const before = await snapshotTables(s.db);
-    await expect(s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "approved", siteIds: [s.kch.id, s.gstt.id] })).rejects.toMatchObject({
+    await expect(
+      s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "approved", siteIds: [s.kch.id, s.gstt.id] }),
+    ).rejects.toMatchObject({
       code: "FORBIDDEN",
       message: `Not approved for the current revision at ${s.gstt.code}; those sites receive no work until they approve it.`,
     });
@@ -119,14 +188,20 @@ describe("cohort dispatch", () => {
     const tasks = await s.db.select().from(siteTasks).where(eq(siteTasks.kind, "cohort_count"));
     expect(tasks.map((t) => t.siteId)).toEqual([s.kch.id]);
     expect((tasks[0]!.payload as { minCellCount: number }).minCellCount).toBe(10);
-    expect((await s.asResearcher.cohorts.result({ projectId: s.projectId, runId: run.id })).sites[0]).toMatchObject({ code: s.kch.code, status: "queued" });
+    expect((await s.asResearcher.cohorts.result({ projectId: s.projectId, runId: run.id })).sites[0]).toMatchObject({
+      code: s.kch.code,
+      status: "queued",
+    });
   });
 
   it("limits repeated feasibility counts of the same definition per site per day", async () => {
     const s = await scene();
-    for (let i = 0; i < 3; i++) await s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "feasibility", siteIds: [s.kch.id] });
+    for (let i = 0; i < 3; i++)
+      await s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "feasibility", siteIds: [s.kch.id] });
     const before = await snapshotTables(s.db);
-    await expect(s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "feasibility", siteIds: [s.kch.id, s.gstt.id] })).rejects.toMatchObject({
+    await expect(
+      s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "feasibility", siteIds: [s.kch.id, s.gstt.id] }),
+    ).rejects.toMatchObject({
       code: "TOO_MANY_REQUESTS",
       message: `This exact cohort was already counted 3 times today at ${s.kch.code}. Use the earlier results or try again tomorrow.`,
     });
@@ -136,8 +211,13 @@ describe("cohort dispatch", () => {
 
   it("refuses a project without a cohort, and records every request in the audit log", async () => {
     const s = await scene();
-    const bare = await s.asResearcher.projects.create({ title: "No cohort yet", purpose: "Nothing defined yet, on purpose for this test." });
-    await expect(s.asResearcher.cohorts.run({ projectId: bare.id, purpose: "feasibility", siteIds: [s.kch.id] })).rejects.toThrow("Define the cohort first.");
+    const bare = await s.asResearcher.projects.create({
+      title: "No cohort yet",
+      purpose: "Nothing defined yet, on purpose for this test.",
+    });
+    await expect(
+      s.asResearcher.cohorts.run({ projectId: bare.id, purpose: "feasibility", siteIds: [s.kch.id] }),
+    ).rejects.toThrow("Define the cohort first.");
     const actions = (await s.db.select({ action: auditEvents.action }).from(auditEvents)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["project.created", "project.revised"]));
     const [row] = await s.db.select({ status: projects.status }).from(projects).where(eq(projects.id, bare.id));

@@ -1,6 +1,15 @@
 import { and, asc, count, desc, eq, gt, ilike, inArray, type SQL } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
-import { projectMembers, projectRevisions, projects, projectSites, siteApprovals, sites, users, type ProjectRole } from "@/db/schema";
+import {
+  projectMembers,
+  projectRevisions,
+  projects,
+  projectSites,
+  siteApprovals,
+  sites,
+  users,
+  type ProjectRole,
+} from "@/db/schema";
 import { userActor } from "@/server/audit/actor";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { Viewer } from "@/server/auth/permissions";
@@ -14,17 +23,28 @@ type Actor = Pick<Viewer, "id" | "email">;
 
 export async function createProject(db: Database, actor: Actor, input: TProjectCreateInput) {
   return db.transaction(async (tx) => {
-    const [project] = await tx.insert(projects).values({ title: input.title, ethicsReference: input.ethicsReference || null, ownerId: actor.id }).returning();
+    const [project] = await tx
+      .insert(projects)
+      .values({ title: input.title, ethicsReference: input.ethicsReference || null, ownerId: actor.id })
+      .returning();
     await tx.insert(projectMembers).values({ projectId: project!.id, userId: actor.id, role: "owner" });
     const revision = await insertRevision(tx, actor, project!.id, 1, initialBundle(input.purpose));
     await tx.update(projects).set({ currentRevisionId: revision.id }).where(eq(projects.id, project!.id));
-    await recordAudit(tx, { actor: userActor(actor), action: "project.created", subject: `project:${project!.id}`, details: { title: input.title } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "project.created",
+      subject: `project:${project!.id}`,
+      details: { title: input.title },
+    });
     return project!;
   });
 }
 
 async function insertRevision(tx: Tx, actor: Actor, projectId: string, number: number, bundle: Bundle) {
-  const [revision] = await tx.insert(projectRevisions).values({ projectId, number, bundle, bundleHash: hashBundle(bundle), createdBy: actor.id }).returning();
+  const [revision] = await tx
+    .insert(projectRevisions)
+    .values({ projectId, number, bundle, bundleHash: hashBundle(bundle), createdBy: actor.id })
+    .returning();
   return revision!;
 }
 
@@ -34,7 +54,14 @@ export async function listMyProjects(db: Database, viewer: Actor, input: TProjec
   if (input.status) filters.push(eq(projects.status, input.status));
   if (input.search) filters.push(ilike(projects.title, `%${escapeLike(input.search)}%`));
   const rows = await db
-    .select({ id: projects.id, title: projects.title, status: projects.status, role: projectMembers.role, updatedAt: projects.updatedAt, seenAt: projectMembers.decisionsSeenAt })
+    .select({
+      id: projects.id,
+      title: projects.title,
+      status: projects.status,
+      role: projectMembers.role,
+      updatedAt: projects.updatedAt,
+      seenAt: projectMembers.decisionsSeenAt,
+    })
     .from(projects)
     .innerJoin(projectMembers, eq(projectMembers.projectId, projects.id))
     .where(and(...filters))
@@ -59,14 +86,20 @@ export async function countUnseenDecisions(db: Database, userId: string): Promis
 }
 
 export async function markDecisionsSeen(db: Database, userId: string, projectId: string) {
-  await db.update(projectMembers).set({ decisionsSeenAt: new Date() }).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
+  await db
+    .update(projectMembers)
+    .set({ decisionsSeenAt: new Date() })
+    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
 }
 
 /** Everything the project page shows; the caller's membership was checked by projectProcedure. */
 export async function getProject(db: Database, projectId: string) {
   const [project] = await db.select().from(projects).where(eq(projects.id, projectId));
   if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
-  const [revision] = await db.select().from(projectRevisions).where(eq(projectRevisions.id, project.currentRevisionId!));
+  const [revision] = await db
+    .select()
+    .from(projectRevisions)
+    .where(eq(projectRevisions.id, project.currentRevisionId!));
   const members = await db
     .select({ userId: users.id, email: users.email, name: users.name, role: projectMembers.role })
     .from(projectMembers)
@@ -76,7 +109,12 @@ export async function getProject(db: Database, projectId: string) {
   const cohort = (revision!.bundle as Bundle).cohort;
   // Lets the client match earlier counts of this exact cohort, whatever else the revision changed.
   const definitionHash = cohort ? hashDefinition(cohort) : null;
-  return { project, revision: { ...revision!, definitionHash }, members, sites: await siteStates(db, projectId, revision!.id) };
+  return {
+    project,
+    revision: { ...revision!, definitionHash },
+    members,
+    sites: await siteStates(db, projectId, revision!.id),
+  };
 }
 
 /** Per requested site: the decision on the current revision, and who made it. */
@@ -94,7 +132,10 @@ async function siteStates(db: Database, projectId: string, revisionId: string) {
     })
     .from(projectSites)
     .innerJoin(sites, eq(sites.id, projectSites.siteId))
-    .leftJoin(siteApprovals, and(eq(siteApprovals.siteId, projectSites.siteId), eq(siteApprovals.revisionId, revisionId)))
+    .leftJoin(
+      siteApprovals,
+      and(eq(siteApprovals.siteId, projectSites.siteId), eq(siteApprovals.revisionId, revisionId)),
+    )
     .leftJoin(users, eq(users.id, siteApprovals.decidedBy))
     .where(eq(projectSites.projectId, projectId))
     .orderBy(asc(sites.code));
@@ -102,36 +143,64 @@ async function siteStates(db: Database, projectId: string, revisionId: string) {
 
 export async function listRevisions(db: Database, projectId: string) {
   return db
-    .select({ id: projectRevisions.id, number: projectRevisions.number, bundleHash: projectRevisions.bundleHash, createdAt: projectRevisions.createdAt })
+    .select({
+      id: projectRevisions.id,
+      number: projectRevisions.number,
+      bundleHash: projectRevisions.bundleHash,
+      createdAt: projectRevisions.createdAt,
+    })
     .from(projectRevisions)
     .where(eq(projectRevisions.projectId, projectId))
     .orderBy(desc(projectRevisions.number));
 }
 
-export async function addMember(db: Database, actor: Actor, input: { projectId: string; email: string; role: ProjectRole }) {
+export async function addMember(
+  db: Database,
+  actor: Actor,
+  input: { projectId: string; email: string; role: ProjectRole },
+) {
   return db
     .transaction(async (tx) => {
-      const [user] = await tx.select({ id: users.id, disabled: users.disabled }).from(users).where(eq(users.email, input.email));
+      const [user] = await tx
+        .select({ id: users.id, disabled: users.disabled })
+        .from(users)
+        .where(eq(users.email, input.email));
       if (!user || user.disabled) throw AppError.field("NOT_FOUND", "email", "No active user has this email address");
       await tx.insert(projectMembers).values({ projectId: input.projectId, userId: user.id, role: input.role });
-      await recordAudit(tx, { actor: userActor(actor), action: "project.member_added", subject: `project:${input.projectId}`, details: { member: input.email, role: input.role } });
+      await recordAudit(tx, {
+        actor: userActor(actor),
+        action: "project.member_added",
+        subject: `project:${input.projectId}`,
+        details: { member: input.email, role: input.role },
+      });
     })
     .catch((error: unknown) => {
-      if (isUniqueViolation(error, "project_members_project_id_user_id_pk")) throw AppError.field("CONFLICT", "email", "This person is already a member");
+      if (isUniqueViolation(error, "project_members_project_id_user_id_pk"))
+        throw AppError.field("CONFLICT", "email", "This person is already a member");
       throw error;
     });
 }
 
 export async function removeMember(db: Database, actor: Actor, input: { projectId: string; userId: string }) {
   return db.transaction(async (tx) => {
-    const owners = await tx.select({ userId: projectMembers.userId }).from(projectMembers).where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.role, "owner"))).for("update");
-    if (owners.length === 1 && owners[0]!.userId === input.userId) throw new AppError("PRECONDITION_FAILED", "A project needs at least one owner. Make someone else owner first.");
+    const owners = await tx
+      .select({ userId: projectMembers.userId })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.role, "owner")))
+      .for("update");
+    if (owners.length === 1 && owners[0]!.userId === input.userId)
+      throw new AppError("PRECONDITION_FAILED", "A project needs at least one owner. Make someone else owner first.");
     const [removed] = await tx
       .delete(projectMembers)
       .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.userId, input.userId)))
       .returning({ role: projectMembers.role });
     if (!removed) throw new AppError("NOT_FOUND", "That person is not a member of this project.");
-    await recordAudit(tx, { actor: userActor(actor), action: "project.member_removed", subject: `project:${input.projectId}`, details: { userId: input.userId } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "project.member_removed",
+      subject: `project:${input.projectId}`,
+      details: { userId: input.userId },
+    });
   });
 }
 
@@ -143,12 +212,20 @@ export async function reviseBundle(db: Database, actor: Actor, projectId: string
   return db.transaction(async (tx) => {
     const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
     if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
-    if (project.status === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed; it cannot be changed.");
-    const [current] = await tx.select().from(projectRevisions).where(eq(projectRevisions.id, project.currentRevisionId!));
+    if (project.status === "closed")
+      throw new AppError("PRECONDITION_FAILED", "This project is closed; it cannot be changed.");
+    const [current] = await tx
+      .select()
+      .from(projectRevisions)
+      .where(eq(projectRevisions.id, project.currentRevisionId!));
     if (current!.bundleHash === hashBundle(bundle)) return { revision: current!, isNew: false };
     const revision = await insertRevision(tx, actor, projectId, current!.number + 1, bundle);
-    const requested = await tx.select({ siteId: projectSites.siteId }).from(projectSites).where(eq(projectSites.projectId, projectId));
-    if (requested.length) await tx.insert(siteApprovals).values(requested.map((r) => ({ revisionId: revision.id, siteId: r.siteId })));
+    const requested = await tx
+      .select({ siteId: projectSites.siteId })
+      .from(projectSites)
+      .where(eq(projectSites.projectId, projectId));
+    if (requested.length)
+      await tx.insert(siteApprovals).values(requested.map((r) => ({ revisionId: revision.id, siteId: r.siteId })));
     const status = project.status === "active" ? "submitted" : project.status;
     assertTransition(project.status, status);
     await tx.update(projects).set({ currentRevisionId: revision.id, status }).where(eq(projects.id, projectId));
@@ -168,22 +245,35 @@ export async function submitProject(db: Database, actor: Actor, projectId: strin
     const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
     if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
     const found = await tx.select({ id: sites.id, code: sites.code }).from(sites).where(inArray(sites.id, siteIds));
-    if (found.length !== new Set(siteIds).size) throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
+    if (found.length !== new Set(siteIds).size)
+      throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
     const next = project.status === "draft" ? "submitted" : project.status;
     assertTransition(project.status, next);
-    await tx.insert(projectSites).values(found.map((s) => ({ projectId, siteId: s.id }))).onConflictDoNothing();
+    await tx
+      .insert(projectSites)
+      .values(found.map((s) => ({ projectId, siteId: s.id })))
+      .onConflictDoNothing();
     await tx
       .insert(siteApprovals)
       .values(found.map((s) => ({ revisionId: project.currentRevisionId!, siteId: s.id })))
       .onConflictDoNothing();
     await tx.update(projects).set({ status: next }).where(eq(projects.id, projectId));
-    await recordAudit(tx, { actor: userActor(actor), action: "project.submitted", subject: `project:${projectId}`, details: { sites: found.map((s) => s.code) } });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: "project.submitted",
+      subject: `project:${projectId}`,
+      details: { sites: found.map((s) => s.code) },
+    });
   });
 }
 
 export async function closeProject(db: Database, actor: Actor, projectId: string) {
   return db.transaction(async (tx) => {
-    const [project] = await tx.select({ status: projects.status }).from(projects).where(eq(projects.id, projectId)).for("update");
+    const [project] = await tx
+      .select({ status: projects.status })
+      .from(projects)
+      .where(eq(projects.id, projectId))
+      .for("update");
     if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
     assertTransition(project.status, "closed");
     await tx.update(projects).set({ status: "closed" }).where(eq(projects.id, projectId));
@@ -196,8 +286,10 @@ export async function approvedSiteIds(db: Database | Tx, projectId: string): Pro
   const rows = await db
     .select({ siteId: siteApprovals.siteId })
     .from(projects)
-    .innerJoin(siteApprovals, and(eq(siteApprovals.revisionId, projects.currentRevisionId), eq(siteApprovals.status, "approved")))
+    .innerJoin(
+      siteApprovals,
+      and(eq(siteApprovals.revisionId, projects.currentRevisionId), eq(siteApprovals.status, "approved")),
+    )
     .where(eq(projects.id, projectId));
   return new Set(rows.map((r) => r.siteId));
 }
-

@@ -1,5 +1,12 @@
 import { createTRPCRouter, projectProcedure, protectedProcedure, scopedProcedure } from "@/server/trpc";
-import { ZAddMemberInput, ZProjectCreateInput, ZProjectListInput, ZRemoveMemberInput, ZSubmitInput, ZUpdateBundleInput } from "./projects.schema";
+import {
+  ZAddMemberInput,
+  ZProjectCreateInput,
+  ZProjectListInput,
+  ZRemoveMemberInput,
+  ZSubmitInput,
+  ZUpdateBundleInput,
+} from "./projects.schema";
 import {
   addMember,
   closeProject,
@@ -15,19 +22,32 @@ import {
 } from "./projects.service";
 
 export const projectsRouter = createTRPCRouter({
-  list: protectedProcedure.input(ZProjectListInput).query(({ ctx, input }) => listMyProjects(ctx.db, ctx.viewer, input)),
+  list: protectedProcedure
+    .input(ZProjectListInput)
+    .query(({ ctx, input }) => listMyProjects(ctx.db, ctx.viewer, input)),
   newDecisions: protectedProcedure.query(({ ctx }) => countUnseenDecisions(ctx.db, ctx.viewer.id)),
-  create: scopedProcedure("projects:create").input(ZProjectCreateInput).mutation(({ ctx, input }) => createProject(ctx.db, ctx.viewer, input)),
-  byId: projectProcedure("project:read").query(async ({ ctx }) => ({ ...(await getProject(ctx.db, ctx.project.id)), myRole: ctx.project.role })),
+  create: scopedProcedure("projects:create")
+    .input(ZProjectCreateInput)
+    .mutation(({ ctx, input }) => createProject(ctx.db, ctx.viewer, input)),
+  byId: projectProcedure("project:read").query(async ({ ctx }) => ({
+    ...(await getProject(ctx.db, ctx.project.id)),
+    myRole: ctx.project.role,
+  })),
   revisions: projectProcedure("project:read").query(({ ctx }) => listRevisions(ctx.db, ctx.project.id)),
-  markDecisionsSeen: projectProcedure("project:read").mutation(({ ctx }) => markDecisionsSeen(ctx.db, ctx.viewer.id, ctx.project.id)),
+  markDecisionsSeen: projectProcedure("project:read").mutation(({ ctx }) =>
+    markDecisionsSeen(ctx.db, ctx.viewer.id, ctx.project.id),
+  ),
   updateBundle: projectProcedure("project:edit")
     .input(ZUpdateBundleInput)
     .mutation(({ ctx, input }) => reviseBundle(ctx.db, ctx.viewer, ctx.project.id, input.bundle)),
   submit: projectProcedure("project:submit")
     .input(ZSubmitInput)
     .mutation(({ ctx, input }) => submitProject(ctx.db, ctx.viewer, ctx.project.id, input.siteIds)),
-  addMember: projectProcedure("project:members").input(ZAddMemberInput).mutation(({ ctx, input }) => addMember(ctx.db, ctx.viewer, input)),
-  removeMember: projectProcedure("project:members").input(ZRemoveMemberInput).mutation(({ ctx, input }) => removeMember(ctx.db, ctx.viewer, input)),
+  addMember: projectProcedure("project:members")
+    .input(ZAddMemberInput)
+    .mutation(({ ctx, input }) => addMember(ctx.db, ctx.viewer, input)),
+  removeMember: projectProcedure("project:members")
+    .input(ZRemoveMemberInput)
+    .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.viewer, input)),
   close: projectProcedure("project:close").mutation(({ ctx }) => closeProject(ctx.db, ctx.viewer, ctx.project.id)),
 });

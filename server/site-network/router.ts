@@ -11,8 +11,16 @@ import { issueSiteToken, revokeSiteTokens } from "./site-tokens.service";
 export const siteNetworkRouter = createTRPCRouter({
   monitor: adminProcedure.query(({ ctx }) => listSiteMonitor(ctx.db)),
   detail: adminProcedure.input(ZSiteIdInput).query(({ ctx, input }) => getSiteDetail(ctx.db, input.siteId)),
-  issueToken: adminProcedure.input(ZIssueTokenInput).mutation(({ ctx, input }) => issueSiteToken(ctx.db, userActor(ctx.viewer), input)),
-  revokeTokens: adminProcedure.input(ZSiteIdInput).mutation(({ ctx, input }) => revokeSiteTokens(ctx.db, userActor(ctx.viewer), input.siteId)),
-  requestInventory: adminProcedure.input(ZSiteIdInput).mutation(({ ctx, input }) => requestInventory(ctx.db, ctx.viewer, input.siteId)),
-  cancelTask: adminProcedure.input(ZTaskIdInput).mutation(({ ctx, input }) => cancelTask(ctx.db, userActor(ctx.viewer), input.taskId)),
+  issueToken: adminProcedure
+    .input(ZIssueTokenInput)
+    .mutation(({ ctx, input }) => issueSiteToken(ctx.db, userActor(ctx.viewer), input)),
+  revokeTokens: adminProcedure
+    .input(ZSiteIdInput)
+    .mutation(({ ctx, input }) => revokeSiteTokens(ctx.db, userActor(ctx.viewer), input.siteId)),
+  requestInventory: adminProcedure
+    .input(ZSiteIdInput)
+    .mutation(({ ctx, input }) => requestInventory(ctx.db, ctx.viewer, input.siteId)),
+  cancelTask: adminProcedure
+    .input(ZTaskIdInput)
+    .mutation(({ ctx, input }) => cancelTask(ctx.db, userActor(ctx.viewer), input.taskId)),
 });

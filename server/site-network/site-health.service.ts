@@ -11,7 +11,10 @@ const SAMPLE_RETENTION = sql`interval '2 hours'`;
 export type SiteStatus = "online" | "degraded" | "offline";
 
 /** Online: heard from in the last 30 s with every self-check passing; degraded: heard from but unwell. */
-export function siteStatusOf(health: Pick<SiteHealth, "lastSeenAt" | "protocolError" | "selfChecks"> | null, now = Date.now()): SiteStatus {
+export function siteStatusOf(
+  health: Pick<SiteHealth, "lastSeenAt" | "protocolError" | "selfChecks"> | null,
+  now = Date.now(),
+): SiteStatus {
   if (!health || now - health.lastSeenAt.getTime() > ONLINE_WINDOW_MS) return "offline";
   if (health.protocolError || health.selfChecks.some((c) => !c.ok)) return "degraded";
   return "online";
@@ -40,12 +43,31 @@ export async function recordHeartbeat(db: Database, site: SiteRef, input: Heartb
       .values(values)
       .onConflictDoUpdate({ target: siteHealth.siteId, set: { ...values, siteId: undefined } })
       .returning({ isFirst: sql<boolean>`(xmax = 0)` });
-    await tx.insert(siteHeartbeats).values({ siteId: site.id, cpuPercent: input.utilisation.cpuPercent, memoryPercent: input.utilisation.memoryPercent });
-    await tx.delete(siteHeartbeats).where(and(eq(siteHeartbeats.siteId, site.id), lt(siteHeartbeats.at, sql`now() - ${SAMPLE_RETENTION}`)));
+    await tx
+      .insert(siteHeartbeats)
+      .values({
+        siteId: site.id,
+        cpuPercent: input.utilisation.cpuPercent,
+        memoryPercent: input.utilisation.memoryPercent,
+      });
+    await tx
+      .delete(siteHeartbeats)
+      .where(and(eq(siteHeartbeats.siteId, site.id), lt(siteHeartbeats.at, sql`now() - ${SAMPLE_RETENTION}`)));
     if (row?.isFirst) {
       const actor = { type: "site", id: site.id, label: site.code } as const;
-      await recordAudit(tx, { actor, action: "site.first_connected", subject: `site:${site.code}`, details: { workerVersion: input.workerVersion } });
-      await enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: { type: "system", label: "hub" } });
+      await recordAudit(tx, {
+        actor,
+        action: "site.first_connected",
+        subject: `site:${site.code}`,
+        details: { workerVersion: input.workerVersion },
+      });
+      await enqueueTask(tx, {
+        siteId: site.id,
+        siteCode: site.code,
+        kind: "site_inventory",
+        payload: {},
+        actor: { type: "system", label: "hub" },
+      });
     }
   });
 }
@@ -96,7 +118,11 @@ async function utilisationBySite(db: Database, siteIds: string[]) {
 
 /** The admin's live view of the network: one row per site. */
 export async function listSiteMonitor(db: Database) {
-  const rows = await db.select({ site: sites, health: siteHealth }).from(sites).leftJoin(siteHealth, eq(siteHealth.siteId, sites.id)).orderBy(asc(sites.code));
+  const rows = await db
+    .select({ site: sites, health: siteHealth })
+    .from(sites)
+    .leftJoin(siteHealth, eq(siteHealth.siteId, sites.id))
+    .orderBy(asc(sites.code));
   const ids = rows.map((r) => r.site.id);
   const [counts, utilisation] = await Promise.all([taskCountsBySite(db, ids), utilisationBySite(db, ids)]);
   const now = Date.now();
@@ -110,12 +136,17 @@ export async function listSiteMonitor(db: Database) {
 }
 
 /** The newest inventory the site returned (suppressed counts only), or null before the first. */
-export async function latestInventory(db: Database, siteId: string): Promise<{ result: SiteInventoryResult; receivedAt: Date } | null> {
+export async function latestInventory(
+  db: Database,
+  siteId: string,
+): Promise<{ result: SiteInventoryResult; receivedAt: Date } | null> {
   const [row] = await db
     .select({ result: siteTasks.result, receivedAt: siteTasks.finishedAt })
     .from(siteTasks)
     .where(and(eq(siteTasks.siteId, siteId), eq(siteTasks.kind, "site_inventory"), eq(siteTasks.status, "done")))
     .orderBy(sql`${siteTasks.finishedAt} DESC`)
     .limit(1);
-  return row?.result && row.receivedAt ? { result: row.result as SiteInventoryResult, receivedAt: row.receivedAt } : null;
+  return row?.result && row.receivedAt
+    ? { result: row.result as SiteInventoryResult, receivedAt: row.receivedAt }
+    : null;
 }

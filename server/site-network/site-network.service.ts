@@ -27,9 +27,22 @@ export async function requestInventory(db: Database, viewer: Pick<Viewer, "id" |
     const [pending] = await tx
       .select()
       .from(siteTasks)
-      .where(and(eq(siteTasks.siteId, siteId), eq(siteTasks.kind, "site_inventory"), inArray(siteTasks.status, ["queued", "leased"])))
+      .where(
+        and(
+          eq(siteTasks.siteId, siteId),
+          eq(siteTasks.kind, "site_inventory"),
+          inArray(siteTasks.status, ["queued", "leased"]),
+        ),
+      )
       .for("update");
     if (pending) return pending;
-    return enqueueTask(tx, { siteId, siteCode: site.code, kind: "site_inventory", payload: {}, actor: userActor(viewer), requestedBy: viewer.id });
+    return enqueueTask(tx, {
+      siteId,
+      siteCode: site.code,
+      kind: "site_inventory",
+      payload: {},
+      actor: userActor(viewer),
+      requestedBy: viewer.id,
+    });
   });
 }

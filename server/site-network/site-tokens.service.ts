@@ -24,11 +24,22 @@ export async function issueSiteToken(db: Database, actor: AuditActor, input: { s
     const superseded = await tx
       .update(siteTokens)
       .set({ expiresAt: sql`least(coalesce(${siteTokens.expiresAt}, ${graceEnds}), ${graceEnds})` })
-      .where(and(eq(siteTokens.siteId, input.siteId), isNull(siteTokens.revokedAt), or(isNull(siteTokens.expiresAt), gt(siteTokens.expiresAt, sql`now()`))))
+      .where(
+        and(
+          eq(siteTokens.siteId, input.siteId),
+          isNull(siteTokens.revokedAt),
+          or(isNull(siteTokens.expiresAt), gt(siteTokens.expiresAt, sql`now()`)),
+        ),
+      )
       .returning({ id: siteTokens.id });
     const [row] = await tx
       .insert(siteTokens)
-      .values({ siteId: input.siteId, tokenHash: hashSiteToken(token), tokenPrefix: token.slice(0, TOKEN_PREFIX.length + 4), createdBy: actor.type === "user" ? actor.id : null })
+      .values({
+        siteId: input.siteId,
+        tokenHash: hashSiteToken(token),
+        tokenPrefix: token.slice(0, TOKEN_PREFIX.length + 4),
+        createdBy: actor.type === "user" ? actor.id : null,
+      })
       .returning({ id: siteTokens.id, tokenPrefix: siteTokens.tokenPrefix, createdAt: siteTokens.createdAt });
     await recordAudit(tx, {
       actor,
@@ -50,7 +61,12 @@ export async function revokeSiteTokens(db: Database, actor: AuditActor, siteId: 
       .set({ revokedAt: sql`now()` })
       .where(and(eq(siteTokens.siteId, siteId), isNull(siteTokens.revokedAt)))
       .returning({ id: siteTokens.id });
-    await recordAudit(tx, { actor, action: "site_token.revoked", subject: `site:${site.code}`, details: { revoked: revoked.length } });
+    await recordAudit(tx, {
+      actor,
+      action: "site_token.revoked",
+      subject: `site:${site.code}`,
+      details: { revoked: revoked.length },
+    });
     return { revoked: revoked.length };
   });
 }
@@ -81,12 +97,23 @@ export async function resolveSiteByToken(db: Database, token: string): Promise<{
     .select({ tokenId: siteTokens.id, tokenHash: siteTokens.tokenHash, id: sites.id, code: sites.code })
     .from(siteTokens)
     .innerJoin(sites, eq(sites.id, siteTokens.siteId))
-    .where(and(eq(siteTokens.tokenHash, hash), isNull(siteTokens.revokedAt), or(isNull(siteTokens.expiresAt), gt(siteTokens.expiresAt, sql`now()`))));
+    .where(
+      and(
+        eq(siteTokens.tokenHash, hash),
+        isNull(siteTokens.revokedAt),
+        or(isNull(siteTokens.expiresAt), gt(siteTokens.expiresAt, sql`now()`)),
+      ),
+    );
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash, "hex"), Buffer.from(hash, "hex"))) return null;
   // At most one write a minute per token: enough for "last used" without a write per call.
   await db
     .update(siteTokens)
     .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(siteTokens.id, row.tokenId), or(isNull(siteTokens.lastUsedAt), sql`${siteTokens.lastUsedAt} < now() - interval '1 minute'`)));
+    .where(
+      and(
+        eq(siteTokens.id, row.tokenId),
+        or(isNull(siteTokens.lastUsedAt), sql`${siteTokens.lastUsedAt} < now() - interval '1 minute'`),
+      ),
+    );
   return { id: row.id, code: row.code };
 }

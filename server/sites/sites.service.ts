@@ -23,11 +23,17 @@ export async function createSite(db: Database, actor: Actor, input: TSiteCreateI
   try {
     return await db.transaction(async (tx) => {
       const [site] = await tx.insert(sites).values(input).returning();
-      await recordAudit(tx, { actor: userActor(actor), action: "site.created", subject: `site:${site!.code}`, details: { name: site!.name, region: site!.region } });
+      await recordAudit(tx, {
+        actor: userActor(actor),
+        action: "site.created",
+        subject: `site:${site!.code}`,
+        details: { name: site!.name, region: site!.region },
+      });
       return site!;
     });
   } catch (error) {
-    if (isUniqueViolation(error, "sites_code_key")) throw AppError.field("CONFLICT", "code", "A site with this code already exists");
+    if (isUniqueViolation(error, "sites_code_key"))
+      throw AppError.field("CONFLICT", "code", "A site with this code already exists");
     throw error;
   }
 }
@@ -36,12 +42,19 @@ export async function updateSite(db: Database, actor: Actor, input: TSiteUpdateI
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(sites).where(eq(sites.id, input.siteId)).for("update");
     if (!before) throw new AppError("NOT_FOUND", "No site with that id.");
-    const [site] = await tx.update(sites).set({ name: input.name, region: input.region }).where(eq(sites.id, input.siteId)).returning();
+    const [site] = await tx
+      .update(sites)
+      .set({ name: input.name, region: input.region })
+      .where(eq(sites.id, input.siteId))
+      .returning();
     await recordAudit(tx, {
       actor: userActor(actor),
       action: "site.updated",
       subject: `site:${before.code}`,
-      details: { before: { name: before.name, region: before.region }, after: { name: input.name, region: input.region } },
+      details: {
+        before: { name: before.name, region: before.region },
+        after: { name: input.name, region: input.region },
+      },
     });
     return site!;
   });

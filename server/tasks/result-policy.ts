@@ -12,7 +12,12 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       const asked = TASK_SCHEMAS.site_inventory.payload.parse(payload).minCellCount ?? 1;
       const r = TASK_SCHEMAS.site_inventory.result.parse(result);
       if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
-      const cells: Cell[] = [r.persons, r.observationYears, ...Object.values(r.imagesByModality), ...r.topConditions.map((c) => c.persons)];
+      const cells: Cell[] = [
+        r.persons,
+        r.observationYears,
+        ...Object.values(r.imagesByModality),
+        ...r.topConditions.map((c) => c.persons),
+      ];
       assertSuppressed(cells, r.threshold);
       return;
     }
@@ -20,7 +25,15 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       const asked = TASK_SCHEMAS.cohort_count.payload.parse(payload).minCellCount ?? 1;
       const r = TASK_SCHEMAS.cohort_count.result.parse(result);
       if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
-      assertSuppressed([r.total, ...r.attrition.map((a) => a.remaining), ...r.ageBands.map((b) => b.persons), ...r.sex.map((s) => s.persons)], r.threshold);
+      assertSuppressed(
+        [
+          r.total,
+          ...r.attrition.map((a) => a.remaining),
+          ...r.ageBands.map((b) => b.persons),
+          ...r.sex.map((s) => s.persons),
+        ],
+        r.threshold,
+      );
       return;
     }
     case "evaluate": {
@@ -35,7 +48,8 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       const asked = TASK_SCHEMAS.train.payload.parse(payload).minCellCount ?? 1;
       const r = TASK_SCHEMAS.train.result.parse(result);
       // The example count is the FedAvg weight; a site below the threshold must refuse to train, not report it.
-      if (r.exampleCount < asked) refuse(`the site trained on ${r.exampleCount} examples, below the threshold ${asked}`);
+      if (r.exampleCount < asked)
+        refuse(`the site trained on ${r.exampleCount} examples, below the threshold ${asked}`);
       const { examples, ...metrics } = r.globalValidation;
       assertSuppressed([examples], asked);
       assertNoMetricsWhenSuppressed(examples, metrics);
@@ -46,11 +60,13 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
 
 /** Metrics of a suppressed group would describe it anyway: they must be withheld with the count. */
 function assertNoMetricsWhenSuppressed(examples: Cell, metrics: Record<string, number | null>): void {
-  if (examples === SUPPRESSED && Object.values(metrics).some((m) => m !== null)) refuse("metrics were reported for a suppressed validation split");
+  if (examples === SUPPRESSED && Object.values(metrics).some((m) => m !== null))
+    refuse("metrics were reported for a suppressed validation split");
 }
 
 function assertSuppressed(cells: Cell[], threshold: number): void {
-  if (cells.some((c) => c !== SUPPRESSED && c < threshold)) refuse(`a count below the threshold ${threshold} was not suppressed`);
+  if (cells.some((c) => c !== SUPPRESSED && c < threshold))
+    refuse(`a count below the threshold ${threshold} was not suppressed`);
 }
 
 function refuse(why: string): never {

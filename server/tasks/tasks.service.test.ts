@@ -4,15 +4,41 @@ import { connectDatabase } from "@/db/client";
 import { auditEvents, siteTasks } from "@/db/schema";
 import { makeSite } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { claimTask, completeTask, enqueueTask, failTask, leaseNextTask, releaseTask, renewLease, sweepExpiredTasks } from "./tasks.service";
+import {
+  claimTask,
+  completeTask,
+  enqueueTask,
+  failTask,
+  leaseNextTask,
+  releaseTask,
+  renewLease,
+  sweepExpiredTasks,
+} from "./tasks.service";
 import { closeTaskNotifier } from "./task-notifier";
 
 const testDb = useTestDatabase();
 const hub = { type: "system", label: "test" } as const;
-const inventory = { threshold: 10, persons: 120, observationYears: 800, imagesByModality: { CT: 40 }, topConditions: [] };
+const inventory = {
+  threshold: 10,
+  persons: 120,
+  observationYears: 800,
+  imagesByModality: { CT: 40 },
+  topConditions: [],
+};
 
 async function enqueue(site: { id: string; code: string }, extra: { leaseMs?: number; maxAttempts?: number } = {}) {
-  return testDb.db().transaction((tx) => enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub, ...extra }));
+  return testDb
+    .db()
+    .transaction((tx) =>
+      enqueueTask(tx, {
+        siteId: site.id,
+        siteCode: site.code,
+        kind: "site_inventory",
+        payload: {},
+        actor: hub,
+        ...extra,
+      }),
+    );
 }
 
 async function auditCount() {
@@ -40,7 +66,9 @@ describe("leased task queue", () => {
     try {
       const waiting = claimTask(db, site, 20_000);
       await new Promise((r) => setTimeout(r, 200));
-      const task = await other.db.transaction((tx) => enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub }));
+      const task = await other.db.transaction((tx) =>
+        enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub }),
+      );
       await expect(waiting).resolves.toMatchObject({ taskId: task.id, attempt: 1 });
     } finally {
       await closeTaskNotifier(other.db);
@@ -59,7 +87,9 @@ describe("leased task queue", () => {
     const [site, stranger] = [await makeSite(db, "QC"), await makeSite(db, "QX")];
     await enqueue(site);
     const lease = (await leaseNextTask(db, site))!;
-    await expect(completeTask(db, stranger, { ...lease, result: inventory })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(completeTask(db, stranger, { ...lease, result: inventory })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
     await completeTask(db, site, { ...lease, result: inventory });
     const before = await auditCount();
     await expect(completeTask(db, site, { ...lease, result: inventory })).rejects.toThrow(
@@ -80,7 +110,9 @@ describe("leased task queue", () => {
     await db.update(siteTasks).set({ leaseMs: 60_000 }).where(eq(siteTasks.id, stale.taskId));
     const fresh = (await leaseNextTask(db, site))!;
     expect(fresh.attempt).toBe(2);
-    await expect(completeTask(db, site, { ...stale, result: inventory })).rejects.toThrow("Your lease on this task expired and the task was handed out again.");
+    await expect(completeTask(db, site, { ...stale, result: inventory })).rejects.toThrow(
+      "Your lease on this task expired and the task was handed out again.",
+    );
     await completeTask(db, site, { ...fresh, result: inventory });
   });
 
@@ -102,11 +134,22 @@ describe("leased task queue", () => {
     const site = await makeSite(db, "QF");
     await enqueue(site);
     let lease = (await leaseNextTask(db, site))!;
-    await expect(failTask(db, site, { ...lease, code: "handler_error", message: "database busy", retryable: true })).resolves.toEqual({ status: "queued" });
+    await expect(
+      failTask(db, site, { ...lease, code: "handler_error", message: "database busy", retryable: true }),
+    ).resolves.toEqual({ status: "queued" });
     lease = (await leaseNextTask(db, site))!;
-    await failTask(db, site, { ...lease, code: "refused_by_site_policy", message: "site_inventory is not allowed", retryable: false });
+    await failTask(db, site, {
+      ...lease,
+      code: "refused_by_site_policy",
+      message: "site_inventory is not allowed",
+      retryable: false,
+    });
     const [row] = await db.select().from(siteTasks).where(eq(siteTasks.id, lease.taskId));
-    expect(row).toMatchObject({ status: "failed", failureCode: "refused_by_site_policy", failureMessage: "site_inventory is not allowed" });
+    expect(row).toMatchObject({
+      status: "failed",
+      failureCode: "refused_by_site_policy",
+      failureMessage: "site_inventory is not allowed",
+    });
   });
 
   it("renews a lease on progress and gives back a released task without using an attempt", async () => {
@@ -127,11 +170,14 @@ describe("leased task queue", () => {
     await enqueue(site);
     const lease = (await leaseNextTask(db, site))!;
     const before = await auditCount();
-    await expect(completeTask(db, site, { ...lease, result: { ...inventory, imagesByModality: { CT: 3 } } })).rejects.toThrow(
-      "Result refused: a count below the threshold 10 was not suppressed. Nothing was changed.",
-    );
+    await expect(
+      completeTask(db, site, { ...lease, result: { ...inventory, imagesByModality: { CT: 3 } } }),
+    ).rejects.toThrow("Result refused: a count below the threshold 10 was not suppressed. Nothing was changed.");
     expect(await auditCount()).toBe(before);
-    const [row] = await db.select({ status: siteTasks.status }).from(siteTasks).where(and(eq(siteTasks.id, lease.taskId)));
+    const [row] = await db
+      .select({ status: siteTasks.status })
+      .from(siteTasks)
+      .where(and(eq(siteTasks.id, lease.taskId)));
     expect(row!.status).toBe("leased");
   });
 });

@@ -43,7 +43,12 @@ export async function enqueueTask(tx: Tx, input: EnqueueInput): Promise<SiteTask
       deadlineAt: input.deadlineAt ?? null,
     })
     .returning();
-  await recordAudit(tx, { actor: input.actor, action: "task.queued", subject: subjectOf(task!.id), details: { kind: input.kind, site: input.siteCode } });
+  await recordAudit(tx, {
+    actor: input.actor,
+    action: "task.queued",
+    subject: subjectOf(task!.id),
+    details: { kind: input.kind, site: input.siteCode },
+  });
   await notifySite(tx, input.siteId);
   return task!;
 }
@@ -67,7 +72,13 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
     const next = tx
       .select({ id: siteTasks.id })
       .from(siteTasks)
-      .where(and(eq(siteTasks.siteId, site.id), eq(siteTasks.status, "queued"), or(isNull(siteTasks.deadlineAt), sql`${siteTasks.deadlineAt} > now()`)))
+      .where(
+        and(
+          eq(siteTasks.siteId, site.id),
+          eq(siteTasks.status, "queued"),
+          or(isNull(siteTasks.deadlineAt), sql`${siteTasks.deadlineAt} > now()`),
+        ),
+      )
       .orderBy(asc(siteTasks.createdAt), asc(siteTasks.id))
       .limit(1)
       .for("update", { skipLocked: true });
@@ -85,7 +96,12 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
       .where(inArray(siteTasks.id, next))
       .returning();
     if (!task) return null;
-    await recordAudit(tx, { actor: siteActor(site), action: "task.leased", subject: subjectOf(task.id), details: { kind: task.kind, attempt: task.attempt } });
+    await recordAudit(tx, {
+      actor: siteActor(site),
+      action: "task.leased",
+      subject: subjectOf(task.id),
+      details: { kind: task.kind, attempt: task.attempt },
+    });
     return toLeasedTask(task);
   });
 }
@@ -94,7 +110,12 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
  * Long-poll claim: returns at once when work is queued, otherwise waits for a NOTIFY for this
  * site (or the deadline) and tries again.
  */
-export async function claimTask(db: Database, site: SiteRef, waitMs: number, signal?: AbortSignal): Promise<LeasedTask | null> {
+export async function claimTask(
+  db: Database,
+  site: SiteRef,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<LeasedTask | null> {
   const notifier = getTaskNotifier(db);
   await notifier.ready();
   const deadline = Date.now() + waitMs;
@@ -146,7 +167,11 @@ export async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leas
   }
 }
 
-export async function renewLease(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; percent: number; message?: string }) {
+export async function renewLease(
+  db: Database,
+  site: SiteRef,
+  input: { taskId: string; leaseId: string; percent: number; message?: string },
+) {
   return db.transaction(async (tx) => {
     await lockLeasedTask(tx, site, input.taskId, input.leaseId);
     const [task] = await tx
@@ -162,25 +187,49 @@ export async function renewLease(db: Database, site: SiteRef, input: { taskId: s
   });
 }
 
-export async function completeTask(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; result: unknown }) {
+export async function completeTask(
+  db: Database,
+  site: SiteRef,
+  input: { taskId: string; leaseId: string; result: unknown },
+) {
   return db.transaction(async (tx) => {
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
     const kind = task.kind as TaskKind;
     const parsed = TASK_SCHEMAS[kind].result.safeParse(input.result);
     if (!parsed.success) {
-      const detail = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "result"}: ${i.message}`).join("; ");
+      const detail = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "result"}: ${i.message}`)
+        .join("; ");
       throw new AppError("BAD_REQUEST", `The ${kind} result is not valid (${detail}). Nothing was changed.`);
     }
     checkResultPolicy(kind, task.payload, parsed.data);
     await tx
       .update(siteTasks)
-      .set({ status: "done", result: parsed.data, progress: 100, leaseExpiresAt: null, finishedAt: sql`now()`, failureCode: null, failureMessage: null })
+      .set({
+        status: "done",
+        result: parsed.data,
+        progress: 100,
+        leaseExpiresAt: null,
+        finishedAt: sql`now()`,
+        failureCode: null,
+        failureMessage: null,
+      })
       .where(eq(siteTasks.id, task.id));
-    await recordAudit(tx, { actor: siteActor(site), action: "task.completed", subject: subjectOf(task.id), details: { kind, attempt: task.attempt } });
+    await recordAudit(tx, {
+      actor: siteActor(site),
+      action: "task.completed",
+      subject: subjectOf(task.id),
+      details: { kind, attempt: task.attempt },
+    });
   });
 }
 
-export async function failTask(db: Database, site: SiteRef, input: { taskId: string; leaseId: string; code: FailureCode; message: string; retryable: boolean }) {
+export async function failTask(
+  db: Database,
+  site: SiteRef,
+  input: { taskId: string; leaseId: string; code: FailureCode; message: string; retryable: boolean },
+) {
   return db.transaction(async (tx) => {
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
     const isRequeued = input.retryable && task.attempt < task.maxAttempts;
@@ -211,9 +260,21 @@ export async function releaseTask(db: Database, site: SiteRef, input: { taskId: 
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
     await tx
       .update(siteTasks)
-      .set({ status: "queued", attempt: sql`greatest(${siteTasks.attempt} - 1, 0)`, leaseId: null, leaseExpiresAt: null, progress: 0, progressMessage: null })
+      .set({
+        status: "queued",
+        attempt: sql`greatest(${siteTasks.attempt} - 1, 0)`,
+        leaseId: null,
+        leaseExpiresAt: null,
+        progress: 0,
+        progressMessage: null,
+      })
       .where(eq(siteTasks.id, task.id));
-    await recordAudit(tx, { actor: siteActor(site), action: "task.released", subject: subjectOf(task.id), details: { kind: task.kind } });
+    await recordAudit(tx, {
+      actor: siteActor(site),
+      action: "task.released",
+      subject: subjectOf(task.id),
+      details: { kind: task.kind },
+    });
     await notifySite(tx, site.id);
   });
 }
@@ -229,14 +290,25 @@ export async function cancelTask(db: Database, actor: AuditActor, taskId: string
 }
 
 /** Cancels those of the tasks still queued or leased, inside the caller's transaction; their workers hear of it on the next heartbeat. */
-export async function cancelOpenTasks(tx: Tx, actor: AuditActor, taskIds: string[], reason: string): Promise<SiteTask[]> {
+export async function cancelOpenTasks(
+  tx: Tx,
+  actor: AuditActor,
+  taskIds: string[],
+  reason: string,
+): Promise<SiteTask[]> {
   if (taskIds.length === 0) return [];
   const cancelled = await tx
     .update(siteTasks)
     .set({ status: "cancelled", leaseExpiresAt: null, finishedAt: sql`now()`, failureMessage: reason })
     .where(and(inArray(siteTasks.id, taskIds), inArray(siteTasks.status, ["queued", "leased"])))
     .returning();
-  for (const task of cancelled) await recordAudit(tx, { actor, action: "task.cancelled", subject: subjectOf(task.id), details: { kind: task.kind, reason } });
+  for (const task of cancelled)
+    await recordAudit(tx, {
+      actor,
+      action: "task.cancelled",
+      subject: subjectOf(task.id),
+      details: { kind: task.kind, reason },
+    });
   return cancelled;
 }
 
@@ -266,7 +338,13 @@ export async function sweepExpiredTasks(db: Database): Promise<{ requeued: numbe
         finishedAt: sql`CASE WHEN ${siteTasks.attempt} >= ${siteTasks.maxAttempts} THEN now() ELSE NULL END`,
       })
       .where(and(eq(siteTasks.status, "leased"), lt(siteTasks.leaseExpiresAt, sql`now()`)))
-      .returning({ id: siteTasks.id, siteId: siteTasks.siteId, status: siteTasks.status, attempt: siteTasks.attempt, kind: siteTasks.kind });
+      .returning({
+        id: siteTasks.id,
+        siteId: siteTasks.siteId,
+        status: siteTasks.status,
+        attempt: siteTasks.attempt,
+        kind: siteTasks.kind,
+      });
     const overdue = await tx
       .update(siteTasks)
       .set({ status: "expired", finishedAt: sql`now()`, failureMessage: "Not claimed before its deadline" })
@@ -275,10 +353,21 @@ export async function sweepExpiredTasks(db: Database): Promise<{ requeued: numbe
     const system: AuditActor = { type: "system", label: "lease-sweeper" };
     for (const t of lapsed) {
       const action = t.status === "failed" ? "task.failed" : "task.lease_expired";
-      await recordAudit(tx, { actor: system, action, subject: subjectOf(t.id), details: { kind: t.kind, attempt: t.attempt, code: "lease_expired" } });
+      await recordAudit(tx, {
+        actor: system,
+        action,
+        subject: subjectOf(t.id),
+        details: { kind: t.kind, attempt: t.attempt, code: "lease_expired" },
+      });
       if (t.status === "queued") await notifySite(tx, t.siteId);
     }
-    for (const t of overdue) await recordAudit(tx, { actor: system, action: "task.expired", subject: subjectOf(t.id), details: { kind: t.kind } });
+    for (const t of overdue)
+      await recordAudit(tx, {
+        actor: system,
+        action: "task.expired",
+        subject: subjectOf(t.id),
+        details: { kind: t.kind },
+      });
     const failed = lapsed.filter((t) => t.status === "failed").length;
     return { requeued: lapsed.length - failed, failed, expired: overdue.length };
   });

@@ -1,13 +1,34 @@
 import { adminProcedure, createTRPCRouter } from "@/server/trpc";
-import { ZGrantRoleInput, ZRevokeRoleInput, ZSetDisabledInput, ZUserCreateInput, ZUserIdInput, ZUserListInput } from "./users.schema";
-import { createUser, getUser, grantRole, listUsers, resetUserPassword, revokeRole, setUserDisabled } from "./users.service";
+import {
+  ZGrantRoleInput,
+  ZRevokeRoleInput,
+  ZSetDisabledInput,
+  ZUserCreateInput,
+  ZUserIdInput,
+  ZUserListInput,
+} from "./users.schema";
+import {
+  createUser,
+  getUser,
+  grantRole,
+  listUsers,
+  resetUserPassword,
+  revokeRole,
+  setUserDisabled,
+} from "./users.service";
 
 export const usersRouter = createTRPCRouter({
   list: adminProcedure.input(ZUserListInput).query(({ ctx, input }) => listUsers(ctx.db, input)),
   byId: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => getUser(ctx.db, input.userId)),
   create: adminProcedure.input(ZUserCreateInput).mutation(({ ctx, input }) => createUser(ctx.db, ctx.viewer, input)),
   grantRole: adminProcedure.input(ZGrantRoleInput).mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
-  revokeRole: adminProcedure.input(ZRevokeRoleInput).mutation(({ ctx, input }) => revokeRole(ctx.db, ctx.viewer, input.grantId)),
-  setDisabled: adminProcedure.input(ZSetDisabledInput).mutation(({ ctx, input }) => setUserDisabled(ctx.db, ctx.viewer, input)),
-  resetPassword: adminProcedure.input(ZUserIdInput).mutation(({ ctx, input }) => resetUserPassword(ctx.db, ctx.viewer, input.userId)),
+  revokeRole: adminProcedure
+    .input(ZRevokeRoleInput)
+    .mutation(({ ctx, input }) => revokeRole(ctx.db, ctx.viewer, input.grantId)),
+  setDisabled: adminProcedure
+    .input(ZSetDisabledInput)
+    .mutation(({ ctx, input }) => setUserDisabled(ctx.db, ctx.viewer, input)),
+  resetPassword: adminProcedure
+    .input(ZUserIdInput)
+    .mutation(({ ctx, input }) => resetUserPassword(ctx.db, ctx.viewer, input.userId)),
 });

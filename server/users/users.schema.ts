@@ -65,7 +65,11 @@ export const ZChangePasswordInput = z
       ctx.addIssue({ code: "custom", path: ["confirmPassword"], message: "The two new passwords do not match" });
     }
     if (value.newPassword === value.currentPassword) {
-      ctx.addIssue({ code: "custom", path: ["newPassword"], message: "Choose a password different from the current one" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["newPassword"],
+        message: "Choose a password different from the current one",
+      });
     }
   });
 export type TChangePasswordInput = z.infer<typeof ZChangePasswordInput>;

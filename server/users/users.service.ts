@@ -78,12 +78,18 @@ export async function createUser(db: Database, actor: Actor, input: TUserCreateI
         .insert(users)
         .values({ email: input.email, name: input.name, passwordHash, mustChangePassword: true })
         .returning(userColumns);
-      await recordAudit(tx, { actor: userActor(actor), action: "user.created", subject: `user:${created!.email}`, details: { name: created!.name } });
+      await recordAudit(tx, {
+        actor: userActor(actor),
+        action: "user.created",
+        subject: `user:${created!.email}`,
+        details: { name: created!.name },
+      });
       return created!;
     });
     return { user, temporaryPassword };
   } catch (error) {
-    if (isUniqueViolation(error, "users_email_key")) throw AppError.field("CONFLICT", "email", "A user with this email already exists");
+    if (isUniqueViolation(error, "users_email_key"))
+      throw AppError.field("CONFLICT", "email", "A user with this email already exists");
     throw error;
   }
 }
@@ -156,14 +162,21 @@ export async function setUserDisabled(db: Database, actor: Actor, input: TSetDis
       if (!exists) throw new AppError("NOT_FOUND", "No user with that id.");
       return; // Already in the requested state: nothing changed, nothing to audit.
     }
-    await recordAudit(tx, { actor: userActor(actor), action: input.disabled ? "user.disabled" : "user.enabled", subject: `user:${user.email}` });
+    await recordAudit(tx, {
+      actor: userActor(actor),
+      action: input.disabled ? "user.disabled" : "user.enabled",
+      subject: `user:${user.email}`,
+    });
   });
 }
 
 /** Issues a new temporary password; the user's existing sessions end and they must choose a new one. */
 export async function resetUserPassword(db: Database, actor: Actor, userId: string) {
   if (userId === actor.id) {
-    throw new AppError("PRECONDITION_FAILED", "To change your own password, use Change password in your account; a reset would sign you out.");
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      "To change your own password, use Change password in your account; a reset would sign you out.",
+    );
   }
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = await hashPassword(temporaryPassword);

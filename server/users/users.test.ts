@@ -4,7 +4,16 @@ import { roleGrants, users } from "@/db/schema";
 import { verifyPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
 import { loadViewer } from "@/server/auth/viewer";
-import { auditFor, callerAs, getUserByEmail, makeSite, makeUser, refusedWithoutChange, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import {
+  auditFor,
+  callerAs,
+  getUserByEmail,
+  makeSite,
+  makeUser,
+  refusedWithoutChange,
+  snapshotTables,
+  viewerOf,
+} from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 
 const testDb = useTestDatabase();
@@ -17,8 +26,6 @@ beforeAll(async () => {
   admin = await viewerOf(db, (await makeUser(db, [{ role: "admin" }])).id);
 });
 
-
-
 async function expectNoChange(call: () => Promise<unknown>) {
   const before = await snapshotTables(testDb.db());
   await call();
@@ -27,9 +34,17 @@ async function expectNoChange(call: () => Promise<unknown>) {
 
 describe("users.create", () => {
   it("returns a 16-character temporary password, stores only its argon2id hash and audits the creation", async () => {
-    const { user, temporaryPassword } = await asAdmin().users.create({ email: "  New.Person@Example.ORG ", name: "  Nia Person " });
+    const { user, temporaryPassword } = await asAdmin().users.create({
+      email: "  New.Person@Example.ORG ",
+      name: "  Nia Person ",
+    });
     expect(temporaryPassword).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{16}$/);
-    expect(user).toMatchObject({ email: "new.person@example.org", name: "Nia Person", mustChangePassword: true, disabled: false });
+    expect(user).toMatchObject({
+      email: "new.person@example.org",
+      name: "Nia Person",
+      mustChangePassword: true,
+      disabled: false,
+    });
 
     const stored = await getUserByEmail(testDb.db(), "new.person@example.org");
     expect(stored!.passwordHash).toMatch(/^\$argon2id\$/);
@@ -37,15 +52,25 @@ describe("users.create", () => {
     expect(await verifyPassword(stored!.passwordHash, temporaryPassword)).toBe(true);
 
     const [event] = await auditFor(testDb.db(), "user:new.person@example.org");
-    expect(event).toMatchObject({ action: "user.created", actorType: "user", actorId: admin.id, actorLabel: admin.email, details: { name: "Nia Person" } });
+    expect(event).toMatchObject({
+      action: "user.created",
+      actorType: "user",
+      actorId: admin.id,
+      actorLabel: admin.email,
+      details: { name: "Nia Person" },
+    });
   });
 
   it("refuses an email that differs from an existing one only by case", async () => {
     await asAdmin().users.create({ email: "admin@x.org", name: "First" });
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.create({ email: "Admin@X.org", name: "Second" }), {
-      code: "CONFLICT",
-      message: "A user with this email already exists",
-    });
+    const fieldErrors = await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.create({ email: "Admin@X.org", name: "Second" }),
+      {
+        code: "CONFLICT",
+        message: "A user with this email already exists",
+      },
+    );
     expect(fieldErrors).toEqual({ email: ["A user with this email already exists"] });
   });
 
@@ -53,15 +78,25 @@ describe("users.create", () => {
   it.each([
     ["an empty email", { email: "", name: "Ann" }, { email: ["Enter an email address"] }],
     ["a blank email", { email: "   ", name: "Ann" }, { email: ["Enter an email address"] }],
-    ["a too-long email", { email: `${long(245)}@nhs.net.uk`, name: "Ann" }, { email: ["Email addresses are at most 254 characters"] }],
-    ["a malformed email", { email: "not-an-email", name: "Ann" }, { email: ["Enter a valid email address, like name@nhs.net"] }],
+    [
+      "a too-long email",
+      { email: `${long(245)}@nhs.net.uk`, name: "Ann" },
+      { email: ["Email addresses are at most 254 characters"] },
+    ],
+    [
+      "a malformed email",
+      { email: "not-an-email", name: "Ann" },
+      { email: ["Enter a valid email address, like name@nhs.net"] },
+    ],
     ["a non-string email", { email: 42, name: "Ann" }, { email: ["Enter an email address"] }],
     ["a missing email", { name: "Ann" }, { email: ["Enter an email address"] }],
     ["an empty name", { email: "ann@nhs.net", name: "  " }, { name: ["Enter a name"] }],
     ["a too-long name", { email: "ann@nhs.net", name: long(121) }, { name: ["Names are at most 120 characters"] }],
     ["a non-string name", { email: "ann@nhs.net", name: null }, { name: ["Enter a name"] }],
   ])("refuses %s with the field's message", async (_label, input, expected) => {
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.create(input as never), { code: "BAD_REQUEST" });
+    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.create(input as never), {
+      code: "BAD_REQUEST",
+    });
     expect(fieldErrors).toEqual(expected);
   });
 });
@@ -72,38 +107,60 @@ describe("users.grantRole and users.revokeRole", () => {
     const site = await makeSite(db);
     const target = await makeUser(db, []);
     await asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id });
-    expect((await viewerOf(db, target.id)).grants).toEqual([expect.objectContaining({ role: "approver", siteId: site.id, siteCode: site.code })]);
+    expect((await viewerOf(db, target.id)).grants).toEqual([
+      expect.objectContaining({ role: "approver", siteId: site.id, siteCode: site.code }),
+    ]);
     const [event] = await auditFor(testDb.db(), `user:${target.email}`);
-    expect(event).toMatchObject({ action: "role.granted", actorLabel: admin.email, details: { role: "approver", site: site.code } });
+    expect(event).toMatchObject({
+      action: "role.granted",
+      actorLabel: admin.email,
+      details: { role: "approver", site: site.code },
+    });
   });
 
   it("refuses an approver grant without a site", async () => {
     const target = await makeUser(testDb.db(), []);
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "approver" }), { code: "BAD_REQUEST" });
+    const fieldErrors = await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.grantRole({ userId: target.id, role: "approver" }),
+      { code: "BAD_REQUEST" },
+    );
     expect(fieldErrors).toEqual({ siteId: ["An approver acts for one site: choose the site"] });
   });
 
   it("refuses a researcher grant that names a site", async () => {
     const db = testDb.db();
     const [site, target] = [await makeSite(db), await makeUser(db, [])];
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "researcher", siteId: site.id }), {
-      code: "BAD_REQUEST",
-    });
+    const fieldErrors = await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.grantRole({ userId: target.id, role: "researcher", siteId: site.id }),
+      {
+        code: "BAD_REQUEST",
+      },
+    );
     expect(fieldErrors).toEqual({ siteId: ["Only approver grants name a site"] });
   });
 
   it("refuses an approver grant for a site that does not exist", async () => {
     const target = await makeUser(testDb.db(), []);
     const missingSite = "00000000-0000-4000-8000-000000000000";
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: missingSite }), {
-      code: "NOT_FOUND",
-    });
+    const fieldErrors = await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: missingSite }),
+      {
+        code: "NOT_FOUND",
+      },
+    );
     expect(fieldErrors).toEqual({ siteId: ["That site does not exist"] });
   });
 
   it.each([["researcher"], ["admin"]] as const)("refuses a second %s grant to the same user", async (role) => {
     const target = await makeUser(testDb.db(), [{ role }]);
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role }), { code: "CONFLICT" });
+    const fieldErrors = await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.grantRole({ userId: target.id, role }),
+      { code: "CONFLICT" },
+    );
     expect(fieldErrors).toEqual({ role: ["This user already holds that role"] });
   });
 
@@ -111,9 +168,13 @@ describe("users.grantRole and users.revokeRole", () => {
     const db = testDb.db();
     const site = await makeSite(db);
     const target = await makeUser(db, [{ role: "approver", siteId: site.id }]);
-    const fieldErrors = await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id }), {
-      code: "CONFLICT",
-    });
+    const fieldErrors = await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id }),
+      {
+        code: "CONFLICT",
+      },
+    );
     expect(fieldErrors).toEqual({ role: ["This user already holds that role"] });
   });
 
@@ -133,7 +194,10 @@ describe("users.grantRole and users.revokeRole", () => {
 
   it("does not let an admin remove their own admin role", async () => {
     const db = testDb.db();
-    const [own] = await db.select().from(roleGrants).where(and(eq(roleGrants.userId, admin.id), eq(roleGrants.role, "admin")));
+    const [own] = await db
+      .select()
+      .from(roleGrants)
+      .where(and(eq(roleGrants.userId, admin.id), eq(roleGrants.role, "admin")));
     await refusedWithoutChange(testDb.db(), () => asAdmin().users.revokeRole({ grantId: own!.id }), {
       code: "PRECONDITION_FAILED",
       message: "You cannot remove your own admin role. Ask another admin to do it.",
@@ -161,14 +225,19 @@ describe("users.setDisabled", () => {
 
     await asAdmin().users.setDisabled({ userId: target.id, disabled: false });
     expect(await loadViewer(db, target.id, signedInAt)).toMatchObject({ id: target.id });
-    expect((await auditFor(testDb.db(), `user:${target.email}`)).map((e) => e.action)).toEqual(["user.disabled", "user.enabled"]);
+    expect((await auditFor(testDb.db(), `user:${target.email}`)).map((e) => e.action)).toEqual([
+      "user.disabled",
+      "user.enabled",
+    ]);
   });
 });
 
 describe("users.resetPassword", () => {
   it("issues a new temporary password and ends sessions signed in before it", async () => {
     const db = testDb.db();
-    const target = await makeUser(db, [{ role: "researcher" }], { passwordChangedAt: new Date("2024-01-01T00:00:00Z") });
+    const target = await makeUser(db, [{ role: "researcher" }], {
+      passwordChangedAt: new Date("2024-01-01T00:00:00Z"),
+    });
     const oldSession = new Date("2024-01-01T01:00:00Z").getTime();
     expect(await loadViewer(db, target.id, oldSession)).not.toBeNull();
 
@@ -179,15 +248,21 @@ describe("users.resetPassword", () => {
     const [stored] = await db.select().from(users).where(eq(users.id, target.id));
     expect(stored!.mustChangePassword).toBe(true);
     expect(await verifyPassword(stored!.passwordHash, temporaryPassword)).toBe(true);
-    expect(await loadViewer(db, target.id, stored!.passwordChangedAt.getTime())).toMatchObject({ mustChangePassword: true });
+    expect(await loadViewer(db, target.id, stored!.passwordChangedAt.getTime())).toMatchObject({
+      mustChangePassword: true,
+    });
     expect((await auditFor(testDb.db(), `user:${target.email}`)).map((e) => e.action)).toEqual(["user.password_reset"]);
   });
 
   it("reports an unknown user as not found", async () => {
-    await refusedWithoutChange(testDb.db(), () => asAdmin().users.resetPassword({ userId: "00000000-0000-4000-8000-000000000000" }), {
-      code: "NOT_FOUND",
-      message: "No user with that id.",
-    });
+    await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.resetPassword({ userId: "00000000-0000-4000-8000-000000000000" }),
+      {
+        code: "NOT_FOUND",
+        message: "No user with that id.",
+      },
+    );
   });
 });
 
@@ -197,21 +272,43 @@ describe("unknown users", () => {
 
   it("are reported as not found by every action on a user", async () => {
     await expect(asAdmin().users.byId({ userId: missing })).rejects.toMatchObject(notFound);
-    await refusedWithoutChange(testDb.db(), () => asAdmin().users.grantRole({ userId: missing, role: "researcher" }), notFound);
-    await refusedWithoutChange(testDb.db(), () => asAdmin().users.setDisabled({ userId: missing, disabled: true }), notFound);
+    await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.grantRole({ userId: missing, role: "researcher" }),
+      notFound,
+    );
+    await refusedWithoutChange(
+      testDb.db(),
+      () => asAdmin().users.setDisabled({ userId: missing, disabled: true }),
+      notFound,
+    );
   });
 });
 
 describe("users.list", () => {
   it("searches name and email case-insensitively and pages in email order", async () => {
     const db = testDb.db();
-    const emails = ["zed.a@list.test", "zed.b@list.test", "zed.c@list.test", "zed.d@list.test", "zed.e@list.test", "other@list.test"];
-    for (const email of emails) await makeUser(db, [], { email, name: email.startsWith("zed") ? "Zephyr Person" : "Quentin Zephyr" });
+    const emails = [
+      "zed.a@list.test",
+      "zed.b@list.test",
+      "zed.c@list.test",
+      "zed.d@list.test",
+      "zed.e@list.test",
+      "other@list.test",
+    ];
+    for (const email of emails)
+      await makeUser(db, [], { email, name: email.startsWith("zed") ? "Zephyr Person" : "Quentin Zephyr" });
     await makeUser(db, [], { email: "nomatch@list.test", name: "Nobody" });
 
     const first = await asAdmin().users.list({ search: "ZEPHYR", pageSize: 5 });
     expect(first.total).toBe(6);
-    expect(first.users.map((u) => u.email)).toEqual(["other@list.test", "zed.a@list.test", "zed.b@list.test", "zed.c@list.test", "zed.d@list.test"]);
+    expect(first.users.map((u) => u.email)).toEqual([
+      "other@list.test",
+      "zed.a@list.test",
+      "zed.b@list.test",
+      "zed.c@list.test",
+      "zed.d@list.test",
+    ]);
     const second = await asAdmin().users.list({ search: "zephyr", page: 2, pageSize: 5 });
     expect(second.users.map((u) => u.email)).toEqual(["zed.e@list.test"]);
     expect((await asAdmin().users.list({ search: "ZED.C@" })).users.map((u) => u.email)).toEqual(["zed.c@list.test"]);
@@ -227,6 +324,11 @@ describe("users.list", () => {
     const site = await makeSite(db);
     await makeUser(db, [{ role: "approver", siteId: site.id }], { email: "granted@grants.test" });
     const { users: found } = await asAdmin().users.list({ search: "granted@grants.test" });
-    expect(found).toEqual([expect.objectContaining({ email: "granted@grants.test", grants: [expect.objectContaining({ role: "approver", siteCode: site.code })] })]);
+    expect(found).toEqual([
+      expect.objectContaining({
+        email: "granted@grants.test",
+        grants: [expect.objectContaining({ role: "approver", siteCode: site.code })],
+      }),
+    ]);
   });
 });

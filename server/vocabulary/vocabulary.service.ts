@@ -18,5 +18,12 @@ export function searchConcepts(input: TConceptSearchInput) {
   return CONCEPTS.filter((c) => c.standard && (!input.domain || c.domain === input.domain))
     .filter((c) => !q || c.name.toLowerCase().includes(q) || c.code.toLowerCase() === q || String(c.id) === q)
     .slice(0, input.limit)
-    .map((c) => ({ id: c.id, name: c.name, domain: c.domain, vocabulary: c.vocabulary, code: c.code, descendants: DESCENDANTS.get(c.id) ?? 0 }));
+    .map((c) => ({
+      id: c.id,
+      name: c.name,
+      domain: c.domain,
+      vocabulary: c.vocabulary,
+      code: c.code,
+      descendants: DESCENDANTS.get(c.id) ?? 0,
+    }));
 }

@@ -22,7 +22,11 @@ beforeAll(async () => {
 });
 afterAll(async () => hub?.close());
 
-const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), ...extra });
+const headers = (extra: Record<string, string> = {}) => ({
+  authorization: `Bearer ${token}`,
+  [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+  ...extra,
+});
 
 async function refusal(path: string, init: RequestInit) {
   const before = await snapshotTables(testDb.db());
@@ -40,20 +44,34 @@ describe("binary worker routes", () => {
     });
     expect(await refusal(weightsPath(taskId), { headers: headers({ [LEASE_HEADER]: "not-a-uuid" }) })).toMatchObject({
       status: 400,
-      body: { error: { code: "BAD_REQUEST", message: `Send the task id in the path and your lease id in the ${LEASE_HEADER} header, both as UUIDs.` } },
+      body: {
+        error: {
+          code: "BAD_REQUEST",
+          message: `Send the task id in the path and your lease id in the ${LEASE_HEADER} header, both as UUIDs.`,
+        },
+      },
     });
     // A declared size over the limit is refused before a byte of the body is read.
     const before = await snapshotTables(testDb.db());
     const huge = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest(`${hub.url}${updatePath(taskId)}`, { method: "POST", headers: headers({ [LEASE_HEADER]: taskId, "content-length": String(2 ** 40) }) }, (response) => {
-        let body = "";
-        response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => resolve({ status: response.statusCode!, body }));
-      });
+      const request = httpRequest(
+        `${hub.url}${updatePath(taskId)}`,
+        { method: "POST", headers: headers({ [LEASE_HEADER]: taskId, "content-length": String(2 ** 40) }) },
+        (response) => {
+          let body = "";
+          response
+            .setEncoding("utf8")
+            .on("data", (chunk: string) => (body += chunk))
+            .on("end", () => resolve({ status: response.statusCode!, body }));
+        },
+      );
       request.on("error", reject);
       request.write(new Uint8Array(4));
     });
     expect(huge.status).toBe(400);
-    expect(JSON.parse(huge.body).error.message).toMatch(/^The upload is 1099511627776 bytes; the limit is \d+\. Nothing was changed\.$/);
+    expect(JSON.parse(huge.body).error.message).toMatch(
+      /^The upload is 1099511627776 bytes; the limit is \d+\. Nothing was changed\.$/,
+    );
     expect(await snapshotTables(testDb.db())).toEqual(before);
 
     await queueInventory(testDb.db(), site);

@@ -13,7 +13,11 @@ const ZLeaseRef = z.object({ taskId: z.uuid(), leaseId: z.uuid() });
 /** The task id from the path and the lease from its header; anything malformed is refused before a query runs. */
 function leaseOf(request: Request, taskId: string) {
   const parsed = ZLeaseRef.safeParse({ taskId, leaseId: request.headers.get(LEASE_HEADER) });
-  if (!parsed.success) throw new AppError("BAD_REQUEST", `Send the task id in the path and your lease id in the ${LEASE_HEADER} header, both as UUIDs.`);
+  if (!parsed.success)
+    throw new AppError(
+      "BAD_REQUEST",
+      `Send the task id in the path and your lease id in the ${LEASE_HEADER} header, both as UUIDs.`,
+    );
   return parsed.data;
 }
 
@@ -27,7 +31,12 @@ export async function serveWeights(db: Database, request: Request, taskId: strin
     const lease = leaseOf(request, taskId);
     const { bytes, sha256 } = await weightsForTask(db, site, lease.taskId, lease.leaseId);
     return new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), {
-      headers: { "content-type": OCTET_STREAM, "content-length": String(bytes.byteLength), [SHA256_HEADER]: sha256, "cache-control": "no-store" },
+      headers: {
+        "content-type": OCTET_STREAM,
+        "content-length": String(bytes.byteLength),
+        [SHA256_HEADER]: sha256,
+        "cache-control": "no-store",
+      },
     });
   } catch (error) {
     return errorResponse(error, "worker weights");
@@ -39,7 +48,9 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     const site = await authenticateWorker(db, request.headers);
     const lease = leaseOf(request, taskId);
     const body = await readBody(request);
-    return Response.json(await acceptUpdate(db, site, { ...lease, body, resultHeader: request.headers.get(TRAIN_RESULT_HEADER) }));
+    return Response.json(
+      await acceptUpdate(db, site, { ...lease, body, resultHeader: request.headers.get(TRAIN_RESULT_HEADER) }),
+    );
   } catch (error) {
     return errorResponse(error, "worker update");
   }

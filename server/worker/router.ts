@@ -12,7 +12,14 @@ import {
   PROTOCOL_VERSION,
 } from "@/protocol/contract";
 import { recordHeartbeat } from "@/server/site-network/site-health.service";
-import { cancelledAmong, claimTask, completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
+import {
+  cancelledAmong,
+  claimTask,
+  completeTask,
+  failTask,
+  releaseTask,
+  renewLease,
+} from "@/server/tasks/tasks.service";
 import { createTRPCRouter, workerProcedure } from "@/server/trpc";
 
 /** The site worker's side of the protocol (protocol/contract.ts). */
@@ -22,7 +29,11 @@ export const workerRouter = createTRPCRouter({
     .output(ZHeartbeatResult)
     .mutation(async ({ ctx, input }) => {
       await recordHeartbeat(ctx.db, ctx.site, input, PROTOCOL_VERSION);
-      return { siteCode: ctx.site.code, serverTime: new Date(), cancelledTaskIds: await cancelledAmong(ctx.db, ctx.site, input.tasksInFlight) };
+      return {
+        siteCode: ctx.site.code,
+        serverTime: new Date(),
+        cancelledTaskIds: await cancelledAmong(ctx.db, ctx.site, input.tasksInFlight),
+      };
     }),
   claim: workerProcedure
     .input(ZClaimInput)
@@ -33,6 +44,9 @@ export const workerRouter = createTRPCRouter({
     .output(ZProgressResult)
     .mutation(({ ctx, input }) => renewLease(ctx.db, ctx.site, input)),
   complete: workerProcedure.input(ZCompleteInput).mutation(({ ctx, input }) => completeTask(ctx.db, ctx.site, input)),
-  fail: workerProcedure.input(ZFailInput).output(ZFailResult).mutation(({ ctx, input }) => failTask(ctx.db, ctx.site, input)),
+  fail: workerProcedure
+    .input(ZFailInput)
+    .output(ZFailResult)
+    .mutation(({ ctx, input }) => failTask(ctx.db, ctx.site, input)),
   release: workerProcedure.input(ZReleaseInput).mutation(({ ctx, input }) => releaseTask(ctx.db, ctx.site, input)),
 });

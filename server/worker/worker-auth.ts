@@ -14,7 +14,11 @@ export async function authenticateWorker(db: Database, headers: Headers) {
   const token = /^Bearer (\S+)$/.exec(headers.get("authorization") ?? "")?.[1];
   if (!token) throw new AppError("UNAUTHORIZED", "Send the site token as 'Authorization: Bearer <token>'.");
   const site = await resolveSiteByToken(db, token);
-  if (!site) throw new AppError("UNAUTHORIZED", "This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one.");
+  if (!site)
+    throw new AppError(
+      "UNAUTHORIZED",
+      "This site token is not valid (revoked, rotated out or mistyped). Ask a platform admin for a new one.",
+    );
   const sent = headers.get(PROTOCOL_HEADER);
   if (Number(sent) !== PROTOCOL_VERSION) {
     const message = `This hub speaks worker protocol ${PROTOCOL_VERSION} but the worker sent ${sent ? `protocol ${sent}` : "no protocol version"}. Upgrade so both use protocol ${PROTOCOL_VERSION}.`;

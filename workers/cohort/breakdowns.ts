@@ -35,7 +35,11 @@ export function countsFromRows(rows: readonly CohortRow[], ruleCount: number): C
 }
 
 /** The result that may leave the site: every cell below the threshold, zero included, is "suppressed". */
-export function suppressCohortCounts(definition: CohortDefinition, counts: CohortCounts, threshold: number): CohortCountResult {
+export function suppressCohortCounts(
+  definition: CohortDefinition,
+  counts: CohortCounts,
+  threshold: number,
+): CohortCountResult {
   const names = [ENTRY_STEP, ...definition.inclusionRules.map((rule) => rule.name)];
   const cell = (n: number) => suppress(n, threshold);
   return {

@@ -44,8 +44,19 @@ function deps(policy: Partial<SitePolicy>, extra: Partial<ExecuteDeps> = {}, pro
   };
 }
 
-function countTask(payload: { definition: CohortDefinitionInput; purpose: string; minCellCount?: number } | Record<string, unknown>, taskDeps: ExecuteDeps) {
-  const task = { taskId: randomUUID(), leaseId: randomUUID(), kind: "cohort_count" as const, payload, attempt: 1, maxAttempts: 3, leaseExpiresAt: new Date() };
+function countTask(
+  payload: { definition: CohortDefinitionInput; purpose: string; minCellCount?: number } | Record<string, unknown>,
+  taskDeps: ExecuteDeps,
+) {
+  const task = {
+    taskId: randomUUID(),
+    leaseId: randomUUID(),
+    kind: "cohort_count" as const,
+    payload,
+    attempt: 1,
+    maxAttempts: 3,
+    leaseExpiresAt: new Date(),
+  };
   return executeTask(task, cohortCountTask, taskDeps);
 }
 
@@ -93,10 +104,29 @@ describe("small-number suppression at the site", () => {
     const raised = await countTask({ definition, purpose: "approved", minCellCount: 5 }, deps({ minCellCount: 2 }));
     expect(raised).toMatchObject({
       type: "complete",
-      result: { threshold: 5, total: S, attrition: [{ rule: "Entry event", remaining: 9 }, { rule: "No warfarin", remaining: 6 }, { rule: "Aspirin ever", remaining: S }] },
+      result: {
+        threshold: 5,
+        total: S,
+        attrition: [
+          { rule: "Entry event", remaining: 9 },
+          { rule: "No warfarin", remaining: 6 },
+          { rule: "Aspirin ever", remaining: S },
+        ],
+      },
     });
     const lowered = await countTask({ definition, purpose: "approved", minCellCount: 1 }, deps({ minCellCount: 3 }));
-    expect(lowered).toMatchObject({ type: "complete", result: { threshold: 3, total: 3, sex: [{ sex: "male", persons: 3 }, { sex: "female", persons: S }, { sex: "other", persons: S }] } });
+    expect(lowered).toMatchObject({
+      type: "complete",
+      result: {
+        threshold: 3,
+        total: 3,
+        sex: [
+          { sex: "male", persons: 3 },
+          { sex: "female", persons: S },
+          { sex: "other", persons: S },
+        ],
+      },
+    });
   });
 });
 
@@ -110,21 +140,40 @@ describe("site policy and failures", () => {
         "This site does not answer feasibility cohort counts (allowFeasibility is false in its site policy file); it counts only cohorts of a project revision it approved.",
       isRetryable: false,
     });
-    expect(await countTask({ definition: STROKE, purpose: "approved" }, deps({ allowFeasibility: false }))).toMatchObject({ type: "complete" });
-    expect(await countTask({ definition: STROKE, purpose: "feasibility" }, deps({}))).toMatchObject({ type: "complete" });
+    expect(
+      await countTask({ definition: STROKE, purpose: "approved" }, deps({ allowFeasibility: false })),
+    ).toMatchObject({ type: "complete" });
+    expect(await countTask({ definition: STROKE, purpose: "feasibility" }, deps({}))).toMatchObject({
+      type: "complete",
+    });
   });
 
   test("an invalid definition fails as invalid_payload and is not retried", async () => {
     const outcome = await countTask({ definition: { ...STROKE, sql: "SELECT 1" }, purpose: "approved" }, deps({}));
-    expect(outcome).toEqual({ type: "fail", code: "invalid_payload", message: 'The cohort_count payload is not valid: definition: Unrecognized key: "sql"', isRetryable: false });
+    expect(outcome).toEqual({
+      type: "fail",
+      code: "invalid_payload",
+      message: 'The cohort_count payload is not valid: definition: Unrecognized key: "sql"',
+      isRetryable: false,
+    });
   });
 
   test("database errors are reduced to their SQLSTATE: a missing table is permanent, an unreachable database retryable", async () => {
     const wrongSchema = createSiteDb({ url: fixture.url, schema: "no such schema", maxConnections: 1, log });
     const missing = await countTask({ definition: STROKE, purpose: "approved" }, deps({}, { siteDb: wrongSchema }));
     await wrongSchema.close();
-    expect(missing).toEqual({ type: "fail", code: "handler_error", message: "site database error SQLSTATE 42P01", isRetryable: false });
-    const downDb = createSiteDb({ url: "postgres://nobody:secret@127.0.0.1:1/omop", schema: "public", maxConnections: 1, log });
+    expect(missing).toEqual({
+      type: "fail",
+      code: "handler_error",
+      message: "site database error SQLSTATE 42P01",
+      isRetryable: false,
+    });
+    const downDb = createSiteDb({
+      url: "postgres://nobody:secret@127.0.0.1:1/omop",
+      schema: "public",
+      maxConnections: 1,
+      log,
+    });
     const down = await countTask({ definition: STROKE, purpose: "approved" }, deps({}, { siteDb: downDb }));
     await downDb.close();
     expect(down).toMatchObject({ type: "fail", code: "handler_error", isRetryable: true });
@@ -135,14 +184,36 @@ describe("site policy and failures", () => {
 test("SQL in labels and concept names is inert: the count runs and the tables survive", async () => {
   const hostile = `'); DROP TABLE person; --`;
   const definition = cohort(
-    { type: "condition", concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: hostile }] },
-    { inclusionRules: [{ name: hostile, group: all(has({ type: "drug", concepts: [{ conceptId: C.aspirin, includeDescendants: true, name: `${hostile}"` }] })) }] },
+    {
+      type: "condition",
+      concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: hostile }],
+    },
+    {
+      inclusionRules: [
+        {
+          name: hostile,
+          group: all(
+            has({ type: "drug", concepts: [{ conceptId: C.aspirin, includeDescendants: true, name: `${hostile}"` }] }),
+          ),
+        },
+      ],
+    },
   );
   const outcome = await countTask({ definition, purpose: "approved" }, deps({ minCellCount: 1 }));
-  expect(outcome).toMatchObject({ type: "complete", result: { attrition: [{ rule: "Entry event", remaining: 9 }, { rule: hostile, remaining: 4 }] } });
+  expect(outcome).toMatchObject({
+    type: "complete",
+    result: {
+      attrition: [
+        { rule: "Entry event", remaining: 9 },
+        { rule: hostile, remaining: 4 },
+      ],
+    },
+  });
   const client = new pg.Client({ connectionString: fixture.url });
   await client.connect();
-  const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(COHORT_FIXTURE_SCHEMA)}.person`);
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(COHORT_FIXTURE_SCHEMA)}.person`,
+  );
   await client.end();
   expect(rows[0]?.n).toBe(23);
 });

@@ -3,7 +3,21 @@ import { ZCohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort
 import { createLogger } from "../log";
 import { CONCEPT as C } from "@/protocol/omop/concepts";
 import { createSiteDb, type SiteDb } from "../site-db";
-import { all, any, cohort, condition, demographic, drug, has, hasNo, imaging, measurement, procedure, visit, withRule } from "../test-support/cohort-definitions";
+import {
+  all,
+  any,
+  cohort,
+  condition,
+  demographic,
+  drug,
+  has,
+  hasNo,
+  imaging,
+  measurement,
+  procedure,
+  visit,
+  withRule,
+} from "../test-support/cohort-definitions";
 import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
 import { MICROGRAM_PER_LITRE } from "../test-support/cohort-fixture-persons";
 import { countCohort } from "./run-cohort";
@@ -18,7 +32,12 @@ let siteDb: SiteDb;
 
 beforeAll(async () => {
   fixture = await createCohortFixture(adminUrl);
-  siteDb = createSiteDb({ url: fixture.url, schema: COHORT_FIXTURE_SCHEMA, maxConnections: 2, log: createLogger({}, { write: () => undefined }) });
+  siteDb = createSiteDb({
+    url: fixture.url,
+    schema: COHORT_FIXTURE_SCHEMA,
+    maxConnections: 2,
+    log: createLogger({}, { write: () => undefined }),
+  });
 });
 afterAll(async () => {
   await siteDb?.close();
@@ -27,7 +46,9 @@ afterAll(async () => {
 
 function run(input: CohortDefinitionInput) {
   const definition = ZCohortDefinition.parse(input);
-  return siteDb.readOnly((query) => countCohort(query, definition, { table: siteDb.table }), { statementTimeoutMs: 10_000 });
+  return siteDb.readOnly((query) => countCohort(query, definition, { table: siteDb.table }), {
+    statementTimeoutMs: 10_000,
+  });
 }
 
 async function persons(input: CohortDefinitionInput): Promise<number> {
@@ -63,7 +84,9 @@ describe("entry events", () => {
 
   test("measurements with inclusive value bounds and a unit; a missing value never satisfies a bound", async () => {
     expect(await persons(cohort(measurement(PSA)))).toBe(7);
-    expect(await persons(cohort(measurement(PSA, { min: 4, max: 20, unitConceptId: C.nanogramPerMillilitre })))).toBe(3);
+    expect(await persons(cohort(measurement(PSA, { min: 4, max: 20, unitConceptId: C.nanogramPerMillilitre })))).toBe(
+      3,
+    );
     expect(await persons(cohort(measurement(PSA, { max: 20 })))).toBe(4);
     expect(await persons(cohort(measurement(PSA, { unitConceptId: C.nanogramPerMillilitre })))).toBe(6);
     expect(await persons(cohort(measurement(PSA, { min: 20, unitConceptId: MICROGRAM_PER_LITRE })))).toBe(1);
@@ -87,15 +110,29 @@ describe("demographics at the index date", () => {
 
   test("the index date is the FIRST qualifying event, so descendants and value filters move it", async () => {
     // Person 3: cerebral infarction in 2019 (age 74), CVA itself in 2021 (age 76).
-    expect(await persons(cohort(condition([C.cerebrovascularAccident], false), { demographics: { ageAtIndex: { min: 75 } } }))).toBe(2);
+    expect(
+      await persons(
+        cohort(condition([C.cerebrovascularAccident], false), { demographics: { ageAtIndex: { min: 75 } } }),
+      ),
+    ).toBe(2);
     expect(await persons(cohort(CVA, { demographics: { ageAtIndex: { min: 75 } } }))).toBe(1);
     // Person 16: PSA 30 in 2018 (age 60), PSA 20 in 2020 (age 62).
-    expect(await persons(cohort(measurement(PSA, { min: 4, max: 20, unitConceptId: C.nanogramPerMillilitre }), { demographics: { ageAtIndex: { min: 61, max: 69 } } }))).toBe(1);
+    expect(
+      await persons(
+        cohort(measurement(PSA, { min: 4, max: 20, unitConceptId: C.nanogramPerMillilitre }), {
+          demographics: { ageAtIndex: { min: 61, max: 69 } },
+        }),
+      ),
+    ).toBe(1);
     expect(await persons(cohort(measurement(PSA), { demographics: { ageAtIndex: { min: 61, max: 69 } } }))).toBe(0);
   });
 
   test("age band and sex breakdowns (age = index year - year of birth; unknown gender is 'other')", async () => {
-    expect(await run(cohort(CVA))).toEqual({ attrition: [9], ageBands: [1, 1, 0, 0, 1, 1, 2, 2, 0, 1], sex: { male: 4, female: 4, other: 1 } });
+    expect(await run(cohort(CVA))).toEqual({
+      attrition: [9],
+      ageBands: [1, 1, 0, 0, 1, 1, 2, 2, 0, 1],
+      sex: { male: 4, female: 4, other: 1 },
+    });
   });
 });
 
@@ -117,10 +154,17 @@ describe("inclusion rules", () => {
   test("AND, OR and nested groups", async () => {
     expect(await persons(withRule(CVA, all(has(AF), has(ASPIRIN))))).toBe(3);
     expect(await persons(withRule(CVA, any(has(AF), has(ASPIRIN))))).toBe(7);
-    expect(await persons(withRule(CVA, any(all(has(AF), has(ASPIRIN)), all(has(WARFARIN), demographic({ sex: ["female"] })))))).toBe(4);
+    expect(
+      await persons(
+        withRule(CVA, any(all(has(AF), has(ASPIRIN)), all(has(WARFARIN), demographic({ sex: ["female"] })))),
+      ),
+    ).toBe(4);
     const nested = all(
       any(has(AF, { startDays: -365, endDays: -1 }), has(ASPIRIN, { startDays: 0, endDays: 30 })),
-      any(hasNo(WARFARIN), all(demographic({ sex: ["male"] }), has(visit([C.inpatientVisit]), { startDays: 0, endDays: 0 }))),
+      any(
+        hasNo(WARFARIN),
+        all(demographic({ sex: ["male"] }), has(visit([C.inpatientVisit]), { startDays: 0, endDays: 0 })),
+      ),
     );
     expect(await persons(withRule(CVA, nested))).toBe(1);
   });
@@ -131,16 +175,33 @@ describe("inclusion rules", () => {
     expect(await persons(withRule(CVA, all(has(procedure([C.computedTomography])))))).toBe(2);
     expect(await persons(withRule(CVA, all(has(procedure([C.computedTomography], false)))))).toBe(1);
     const recentPsa = { startDays: -30, endDays: 0 };
-    expect(await persons(withRule(MND, all(has(measurement(PSA, { min: 4, unitConceptId: C.nanogramPerMillilitre }), recentPsa))))).toBe(2);
+    expect(
+      await persons(
+        withRule(MND, all(has(measurement(PSA, { min: 4, unitConceptId: C.nanogramPerMillilitre }), recentPsa))),
+      ),
+    ).toBe(2);
     expect(await persons(withRule(MND, all(has(measurement(PSA, { min: 4 }), recentPsa))))).toBe(3);
     expect(await persons(withRule(MND, all(has(procedure([C.prostateBiopsy]), recentPsa))))).toBe(2);
-    expect(await persons(withRule(MND, any(has(measurement(PSA, { min: 4, unitConceptId: C.nanogramPerMillilitre }), recentPsa), has(procedure([C.prostateBiopsy]), recentPsa))))).toBe(3);
+    expect(
+      await persons(
+        withRule(
+          MND,
+          any(
+            has(measurement(PSA, { min: 4, unitConceptId: C.nanogramPerMillilitre }), recentPsa),
+            has(procedure([C.prostateBiopsy]), recentPsa),
+          ),
+        ),
+      ),
+    ).toBe(3);
     expect(await persons(withRule(MND, all(has(imaging("MR"), { startDays: 0, endDays: 7 }))))).toBe(2);
     expect(await persons(withRule(MND, all(has(drug([C.bicalutamide]), { startDays: 0, endDays: 180 }))))).toBe(1);
   });
 
   test("ordered rules: attrition is cumulative and order matters; breakdowns describe the final cohort", async () => {
-    const inpatient = { name: "Inpatient at index", group: all(has(visit([C.inpatientVisit]), { startDays: 0, endDays: 0 })) };
+    const inpatient = {
+      name: "Inpatient at index",
+      group: all(has(visit([C.inpatientVisit]), { startDays: 0, endDays: 0 })),
+    };
     const noWarfarin = { name: "No warfarin", group: all(hasNo(WARFARIN)) };
     const af = { name: "Atrial fibrillation ever", group: all(has(AF)) };
     expect(await run(cohort(CVA, { inclusionRules: [inpatient, noWarfarin, af] }))).toEqual({

@@ -41,38 +41,63 @@ async function startSite(code: string, policy: Record<string, unknown>) {
   });
   workers.push(worker);
   const task = await db.transaction((tx) =>
-    enqueueTask(tx, { siteId: site.id, siteCode: code, kind: "cohort_count", payload: { definition: ZCohortDefinition.parse(DEFINITION), purpose: "feasibility", minCellCount: 3 }, actor: ADMIN }),
+    enqueueTask(tx, {
+      siteId: site.id,
+      siteCode: code,
+      kind: "cohort_count",
+      payload: { definition: ZCohortDefinition.parse(DEFINITION), purpose: "feasibility", minCellCount: 3 },
+      actor: ADMIN,
+    }),
   );
   return { site, task, worker };
 }
 
 describe("cohort_count through a real worker", () => {
-  test("the worker counts, suppresses at the higher of site and hub thresholds, and the hub accepts; a site that forbids feasibility refuses", { timeout: 60_000 }, async () => {
-    const db = testDb.db();
-    const [open, closed] = await Promise.all([startSite("KCH", { minCellCount: 2 }), startSite("GSTT", { minCellCount: 2, allowFeasibility: false })]);
+  test(
+    "the worker counts, suppresses at the higher of site and hub thresholds, and the hub accepts; a site that forbids feasibility refuses",
+    { timeout: 60_000 },
+    async () => {
+      const db = testDb.db();
+      const [open, closed] = await Promise.all([
+        startSite("KCH", { minCellCount: 2 }),
+        startSite("GSTT", { minCellCount: 2, allowFeasibility: false }),
+      ]);
 
-    const done = await waitForTask(db, open.site.id, (t) => t.id === open.task.id && t.status === "done", "the cohort count to complete");
-    const S = "suppressed";
-    expect(done.result).toEqual({
-      threshold: 3,
-      total: 6,
-      attrition: [
-        { rule: "Entry event", remaining: 9 },
-        { rule: "Atrial fibrillation", remaining: 6 },
-      ],
-      ageBands: ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+"].map((band) => ({ band, persons: S })),
-      // Persons 1, 6, 8 (male) and 2, 4, 7 (female): 3 is the threshold, so shown.
-      sex: [
-        { sex: "male", persons: 3 },
-        { sex: "female", persons: 3 },
-        { sex: "other", persons: S },
-      ],
-    });
-    const completed = await open.worker.waitForLog((l) => l.msg === "Task completed" && l.taskId === open.task.id);
-    expect(completed).toMatchObject({ kind: "cohort_count", site: "KCH" });
+      const done = await waitForTask(
+        db,
+        open.site.id,
+        (t) => t.id === open.task.id && t.status === "done",
+        "the cohort count to complete",
+      );
+      const S = "suppressed";
+      expect(done.result).toEqual({
+        threshold: 3,
+        total: 6,
+        attrition: [
+          { rule: "Entry event", remaining: 9 },
+          { rule: "Atrial fibrillation", remaining: 6 },
+        ],
+        ageBands: ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90+"].map(
+          (band) => ({ band, persons: S }),
+        ),
+        // Persons 1, 6, 8 (male) and 2, 4, 7 (female): 3 is the threshold, so shown.
+        sex: [
+          { sex: "male", persons: 3 },
+          { sex: "female", persons: 3 },
+          { sex: "other", persons: S },
+        ],
+      });
+      const completed = await open.worker.waitForLog((l) => l.msg === "Task completed" && l.taskId === open.task.id);
+      expect(completed).toMatchObject({ kind: "cohort_count", site: "KCH" });
 
-    const refused = await waitForTask(db, closed.site.id, (t) => t.id === closed.task.id && t.status === "failed", "the feasibility count to be refused");
-    expect(refused).toMatchObject({ failureCode: "refused_by_site_policy", attempt: 1, result: null });
-    expect(refused.failureMessage).toContain("allowFeasibility is false");
-  });
+      const refused = await waitForTask(
+        db,
+        closed.site.id,
+        (t) => t.id === closed.task.id && t.status === "failed",
+        "the feasibility count to be refused",
+      );
+      expect(refused).toMatchObject({ failureCode: "refused_by_site_policy", attempt: 1, result: null });
+      expect(refused.failureMessage).toContain("allowFeasibility is false");
+    },
+  );
 });

@@ -2,7 +2,18 @@ import pg from "pg";
 import { describe, expect, test } from "vitest";
 import { ZCohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort-definition";
 import { CONCEPT as C } from "@/protocol/omop/concepts";
-import { all, any, cohort, condition, demographic, drug, has, hasNo, imaging, measurement } from "../test-support/cohort-definitions";
+import {
+  all,
+  any,
+  cohort,
+  condition,
+  demographic,
+  drug,
+  has,
+  hasNo,
+  imaging,
+  measurement,
+} from "../test-support/cohort-definitions";
 import { compileCohort } from "./compile";
 
 /** The compiler is pure: these need no database. */
@@ -15,8 +26,20 @@ const hostileDefinition: CohortDefinitionInput = cohort(
   {
     demographics: { ageAtIndex: { min: 18, max: 90 }, sex: ["female", "male"] },
     inclusionRules: [
-      { name: HOSTILE, group: all(has(measurement([C.psa], { min: 4, max: 20, unitConceptId: 8842 }), { startDays: -30, endDays: 0 }), hasNo(drug([C.warfarin]))) },
-      { name: `${HOSTILE} 2`, group: any(has(imaging("CT")), all(demographic({ sex: ["male"] }), has(condition([C.atrialFibrillation], false)))) },
+      {
+        name: HOSTILE,
+        group: all(
+          has(measurement([C.psa], { min: 4, max: 20, unitConceptId: 8842 }), { startDays: -30, endDays: 0 }),
+          hasNo(drug([C.warfarin])),
+        ),
+      },
+      {
+        name: `${HOSTILE} 2`,
+        group: any(
+          has(imaging("CT")),
+          all(demographic({ sex: ["male"] }), has(condition([C.atrialFibrillation], false))),
+        ),
+      },
     ],
   },
 );
@@ -32,7 +55,9 @@ describe("compileCohort", () => {
     expect(text).not.toMatch(/--/);
     // The only quotes are escaped identifiers (the schema's, and table names) and fixed literals from code.
     expect(text).toContain(`"site ""x""; DROP"."person"`);
-    const withoutIdentifiers = text.replace(/"(?:[^"]|"")*"/g, "").replace(/'(attrition|breakdown|male|female|other)'/g, "");
+    const withoutIdentifiers = text
+      .replace(/"(?:[^"]|"")*"/g, "")
+      .replace(/'(attrition|breakdown|male|female|other)'/g, "");
     expect(withoutIdentifiers).not.toMatch(/['";]/);
     for (const value of values) {
       const isNumber = typeof value === "number";
@@ -63,7 +88,10 @@ describe("compileCohort", () => {
 describe("ZCohortDefinition refuses what the compiler must never see", () => {
   const base = cohort(condition([C.cerebrovascularAccident]));
   const criterion = { kind: "criterion", criterion: base.entry };
-  const nest = (depth: number): unknown => (depth === 1 ? { kind: "group", operator: "AND", items: [criterion] } : { kind: "group", operator: "OR", items: [nest(depth - 1)] });
+  const nest = (depth: number): unknown =>
+    depth === 1
+      ? { kind: "group", operator: "AND", items: [criterion] }
+      : { kind: "group", operator: "OR", items: [nest(depth - 1)] };
   const issues = (input: unknown) => {
     const parsed = ZCohortDefinition.safeParse(input);
     return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
@@ -71,14 +99,70 @@ describe("ZCohortDefinition refuses what the compiler must never see", () => {
 
   test.each([
     ["an unknown field (e.g. free SQL)", { ...base, sql: "SELECT 1" }, `: Unrecognized key: "sql"`],
-    ["an unknown field on a criterion", { ...base, entry: { ...base.entry, table: "person" } }, `entry: Unrecognized key: "table"`],
-    ["a concept id of the wrong type", { ...base, entry: { type: "condition", concepts: [{ conceptId: "1 OR 1=1" }] } }, "entry.concepts.0.conceptId: Invalid input: expected number, received string"],
-    ["an out-of-range window", { ...base, inclusionRules: [{ name: "r", group: { kind: "group", operator: "AND", items: [{ ...criterion, window: { startDays: -40_000, endDays: 0 } }] } }] }, "inclusionRules.0.group.items.0.window.startDays: Too small: expected number to be >=-36500"],
-    ["an out-of-range age", { ...base, demographics: { ageAtIndex: { min: 200 } } }, "demographics.ageAtIndex.min: Too big: expected number to be <=130"],
-    ["groups nested too deep", { ...base, inclusionRules: [{ name: "r", group: nest(5) }] }, "inclusionRules.0.group: Groups may nest at most 4 deep"],
-    ["too many rules", { ...base, inclusionRules: Array.from({ length: 21 }, (_, i) => ({ name: `r${i}`, group: nest(1) })) }, "inclusionRules: Too big: expected array to have <=20 items"],
-    ["too many criteria in all", { ...base, inclusionRules: Array.from({ length: 4 }, (_, i) => ({ name: `r${i}`, group: { kind: "group", operator: "AND", items: Array(16).fill(criterion) } })) }, "inclusionRules: At most 60 criteria in all"],
-    ["a definition that is too large", { ...base, entry: { type: "condition", concepts: Array.from({ length: 200 }, (_, i) => ({ conceptId: i + 1, name: "x".repeat(200) })) } }, ": The definition is larger than 32768 bytes"],
+    [
+      "an unknown field on a criterion",
+      { ...base, entry: { ...base.entry, table: "person" } },
+      `entry: Unrecognized key: "table"`,
+    ],
+    [
+      "a concept id of the wrong type",
+      { ...base, entry: { type: "condition", concepts: [{ conceptId: "1 OR 1=1" }] } },
+      "entry.concepts.0.conceptId: Invalid input: expected number, received string",
+    ],
+    [
+      "an out-of-range window",
+      {
+        ...base,
+        inclusionRules: [
+          {
+            name: "r",
+            group: {
+              kind: "group",
+              operator: "AND",
+              items: [{ ...criterion, window: { startDays: -40_000, endDays: 0 } }],
+            },
+          },
+        ],
+      },
+      "inclusionRules.0.group.items.0.window.startDays: Too small: expected number to be >=-36500",
+    ],
+    [
+      "an out-of-range age",
+      { ...base, demographics: { ageAtIndex: { min: 200 } } },
+      "demographics.ageAtIndex.min: Too big: expected number to be <=130",
+    ],
+    [
+      "groups nested too deep",
+      { ...base, inclusionRules: [{ name: "r", group: nest(5) }] },
+      "inclusionRules.0.group: Groups may nest at most 4 deep",
+    ],
+    [
+      "too many rules",
+      { ...base, inclusionRules: Array.from({ length: 21 }, (_, i) => ({ name: `r${i}`, group: nest(1) })) },
+      "inclusionRules: Too big: expected array to have <=20 items",
+    ],
+    [
+      "too many criteria in all",
+      {
+        ...base,
+        inclusionRules: Array.from({ length: 4 }, (_, i) => ({
+          name: `r${i}`,
+          group: { kind: "group", operator: "AND", items: Array(16).fill(criterion) },
+        })),
+      },
+      "inclusionRules: At most 60 criteria in all",
+    ],
+    [
+      "a definition that is too large",
+      {
+        ...base,
+        entry: {
+          type: "condition",
+          concepts: Array.from({ length: 200 }, (_, i) => ({ conceptId: i + 1, name: "x".repeat(200) })),
+        },
+      },
+      ": The definition is larger than 32768 bytes",
+    ],
   ])("%s", (_, input, message) => {
     expect(issues(input)).toEqual([message]);
   });

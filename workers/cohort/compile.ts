@@ -13,12 +13,20 @@ import { SqlBuilder, type CompileOptions, type SqlQuery } from "./sql-params";
  *
  * Pure and deterministic: the same definition and options give the same text and values.
  */
-export type CohortRow = { kind: "attrition" | "breakdown"; step: number | null; band: number | null; sex: string | null; persons: number };
+export type CohortRow = {
+  kind: "attrition" | "breakdown";
+  step: number | null;
+  band: number | null;
+  sex: string | null;
+  persons: number;
+};
 
 export function compileCohort(definition: CohortDefinition, options: CompileOptions): SqlQuery {
   const builder = new SqlBuilder(options);
   const { ctes, last } = cohortSteps(builder, definition);
-  const counts = definition.inclusionRules.map((_, i) => `SELECT 'attrition', ${i + 1}, NULL, NULL, count(*)::int FROM step_${i + 1}`);
+  const counts = definition.inclusionRules.map(
+    (_, i) => `SELECT 'attrition', ${i + 1}, NULL, NULL, count(*)::int FROM step_${i + 1}`,
+  );
   const text = [
     withClause(builder, ctes),
     `SELECT 'attrition' AS kind, 0 AS step, NULL::int AS band, NULL::text AS sex, count(*)::int AS persons FROM step_0`,
@@ -35,7 +43,11 @@ export function compileCohort(definition: CohortDefinition, options: CompileOpti
  * columns are person_id, index_date, age and sex, one row per person, with exactly the semantics
  * of the counts above.
  */
-export function compileCohortMembers(definition: CohortDefinition, options: CompileOptions, select: (builder: SqlBuilder, members: string) => string): SqlQuery {
+export function compileCohortMembers(
+  definition: CohortDefinition,
+  options: CompileOptions,
+  select: (builder: SqlBuilder, members: string) => string,
+): SqlQuery {
   const builder = new SqlBuilder(options);
   const { ctes, last } = cohortSteps(builder, definition);
   const body = select(builder, last);
@@ -49,7 +61,9 @@ function cohortSteps(builder: SqlBuilder, definition: CohortDefinition): { ctes:
   const male = builder.bind(CONCEPT.male, "int");
   const female = builder.bind(CONCEPT.female, "int");
   const demographics = demographicsPredicate(builder, definition.demographics ?? {}, "e");
-  const steps = definition.inclusionRules.map((rule, i) => `step_${i + 1} AS (\n  SELECT e.* FROM step_${i} e WHERE ${groupPredicate(builder, rule.group)}\n)`);
+  const steps = definition.inclusionRules.map(
+    (rule, i) => `step_${i + 1} AS (\n  SELECT e.* FROM step_${i} e WHERE ${groupPredicate(builder, rule.group)}\n)`,
+  );
   const ctes = [
     // The index date is the person's FIRST qualifying entry event.
     `index_events AS (

@@ -29,7 +29,9 @@ export function eventConditions(builder: SqlBuilder, criterion: EventCriterion, 
   const source = EVENT_SOURCES[criterion.type];
   const column = `${alias}.${source.concept}`;
   if (criterion.type === "imaging") {
-    return [`${column} = ANY(${builder.bind(builder.options.modalityConceptIds[criterion.modality] ?? [], "bigint[]")})`];
+    return [
+      `${column} = ANY(${builder.bind(builder.options.modalityConceptIds[criterion.modality] ?? [], "bigint[]")})`,
+    ];
   }
   const conditions = [`${column} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.concepts)})`];
   if (criterion.type === "measurement" && criterion.value) {
@@ -37,7 +39,8 @@ export function eventConditions(builder: SqlBuilder, criterion: EventCriterion, 
     // A bound on the value excludes measurements without a numeric value: they cannot be shown to be in range.
     if (min !== undefined) conditions.push(`${alias}.value_as_number >= ${builder.bind(min, "numeric")}`);
     if (max !== undefined) conditions.push(`${alias}.value_as_number <= ${builder.bind(max, "numeric")}`);
-    if (unitConceptId !== undefined) conditions.push(`${alias}.unit_concept_id = ${builder.bind(unitConceptId, "bigint")}`);
+    if (unitConceptId !== undefined)
+      conditions.push(`${alias}.unit_concept_id = ${builder.bind(unitConceptId, "bigint")}`);
   }
   return conditions;
 }

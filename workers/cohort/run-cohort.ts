@@ -13,7 +13,11 @@ import type { SqlBuilder } from "./sql-params";
  */
 export type RunCohortOptions = { table: (name: TableName) => string };
 
-export async function countCohort(query: SiteQuery, definition: CohortDefinition, options: RunCohortOptions): Promise<CohortCounts> {
+export async function countCohort(
+  query: SiteQuery,
+  definition: CohortDefinition,
+  options: RunCohortOptions,
+): Promise<CohortCounts> {
   const modalityConceptIds = usesImaging(definition) ? await resolveModalities(query, options.table) : {};
   const compiled = compileCohort(definition, { table: options.table, modalityConceptIds });
   const rows = await query<CohortRow>(compiled.text, compiled.values);
@@ -31,12 +35,16 @@ export async function queryCohortMembers<R extends Record<string, unknown>>(
   options: RunCohortOptions & { withModalities?: boolean },
   select: (builder: SqlBuilder, members: string) => string,
 ): Promise<R[]> {
-  const modalityConceptIds = options.withModalities || usesImaging(definition) ? await resolveModalities(query, options.table) : {};
+  const modalityConceptIds =
+    options.withModalities || usesImaging(definition) ? await resolveModalities(query, options.table) : {};
   const compiled = compileCohortMembers(definition, { table: options.table, modalityConceptIds }, select);
   return query<R>(compiled.text, compiled.values);
 }
 
-async function resolveModalities(query: SiteQuery, table: RunCohortOptions["table"]): Promise<Partial<Record<ModalityCode, number[]>>> {
+async function resolveModalities(
+  query: SiteQuery,
+  table: RunCohortOptions["table"],
+): Promise<Partial<Record<ModalityCode, number[]>>> {
   const rows = await query<{ concept_id: number; name: string | null }>(
     `SELECT m.concept_id, c.concept_name AS name
        FROM (SELECT DISTINCT modality_concept_id AS concept_id FROM ${table("image_occurrence")}) m
@@ -51,6 +59,8 @@ async function resolveModalities(query: SiteQuery, table: RunCohortOptions["tabl
 function usesImaging(definition: CohortDefinition): boolean {
   const isImaging = (criterion: EventCriterion) => criterion.type === "imaging";
   const inGroup = (group: CriteriaGroup): boolean =>
-    group.items.some((item) => (item.kind === "group" ? inGroup(item) : item.kind === "criterion" && isImaging(item.criterion)));
+    group.items.some((item) =>
+      item.kind === "group" ? inGroup(item) : item.kind === "criterion" && isImaging(item.criterion),
+    );
   return isImaging(definition.entry) || definition.inclusionRules.some((rule) => inGroup(rule.group));
 }

@@ -7,7 +7,15 @@ describe("site:generate arguments", () => {
   it("parses the documented flags with defaults", () => {
     expect(parseCliArgs([...required, "--persons", "5000", "--seed", "3", "--replace"])).toEqual({
       help: false,
-      options: { site: "KCH", databaseUrl: "postgres://x@localhost/site", dataDir: "/tmp/site", persons: 5000, seed: 3, schema: "public", replace: true },
+      options: {
+        site: "KCH",
+        databaseUrl: "postgres://x@localhost/site",
+        dataDir: "/tmp/site",
+        persons: 5000,
+        seed: 3,
+        schema: "public",
+        replace: true,
+      },
     });
     expect(parseCliArgs(required)).toMatchObject({ options: { persons: 5000, seed: 1, replace: false } });
     expect(parseCliArgs(["--help"])).toEqual({ help: true });
@@ -15,7 +23,9 @@ describe("site:generate arguments", () => {
 
   it("names what is wrong", () => {
     expect(() => parseCliArgs(["--site", "KCH"])).toThrow("missing required --database-url, --data-dir");
-    expect(() => parseCliArgs([...required, "--persons", "many"])).toThrow('--persons must be a non-negative integer, got "many"');
+    expect(() => parseCliArgs([...required, "--persons", "many"])).toThrow(
+      '--persons must be a non-negative integer, got "many"',
+    );
     expect(() => parseCliArgs([...required, "--colour", "red"])).toThrow(/Unknown option '--colour'/);
     expect(() => parseCliArgs([...required, "--seed"])).toThrow(/argument missing/);
   });

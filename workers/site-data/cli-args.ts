@@ -26,7 +26,9 @@ function integer(flag: string, raw: string | undefined, fallback: number): numbe
 }
 
 /** Parses argv strictly: unknown flags, missing values and bad numbers are usage errors. */
-export function parseCliArgs(argv: readonly string[]): { help: true } | { help: false; options: Omit<GenerateOptions, "onProgress"> } {
+export function parseCliArgs(
+  argv: readonly string[],
+): { help: true } | { help: false; options: Omit<GenerateOptions, "onProgress"> } {
   let values;
   try {
     ({ values } = parseArgs({

@@ -32,7 +32,9 @@ async function main(): Promise<number> {
     const lines = [
       `Site ${summary.site}: database ${summary.database}, schema ${summary.schema}, seed ${summary.seed}`,
       ...Object.entries(summary.rows).map(([table, count]) => `  ${table.padEnd(22)} ${count}`),
-      ...Object.entries(summary.imagesPerModality).map(([modality, count]) => `  images ${modality.padEnd(15)} ${count}`),
+      ...Object.entries(summary.imagesPerModality).map(
+        ([modality, count]) => `  images ${modality.padEnd(15)} ${count}`,
+      ),
       `Done in ${seconds.toFixed(1)} s (${Math.round(persons / seconds)} persons/s)`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

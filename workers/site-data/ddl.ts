@@ -127,10 +127,14 @@ export function createTableSql(schema: string, def: TableDef): string {
 export function constraintSql(schema: string, def: TableDef): string[] {
   const statements: string[] = [];
   if (def.primaryKey) {
-    statements.push(`ALTER TABLE ${qualified(schema, def.name)} ADD CONSTRAINT ${pg.escapeIdentifier(`xpk_${def.name}`)} PRIMARY KEY (${def.primaryKey})`);
+    statements.push(
+      `ALTER TABLE ${qualified(schema, def.name)} ADD CONSTRAINT ${pg.escapeIdentifier(`xpk_${def.name}`)} PRIMARY KEY (${def.primaryKey})`,
+    );
   }
   for (const column of def.indexes ?? []) {
-    statements.push(`CREATE INDEX ${pg.escapeIdentifier(`idx_${def.name}_${column}`)} ON ${qualified(schema, def.name)} (${column})`);
+    statements.push(
+      `CREATE INDEX ${pg.escapeIdentifier(`idx_${def.name}_${column}`)} ON ${qualified(schema, def.name)} (${column})`,
+    );
   }
   return statements;
 }

@@ -35,7 +35,10 @@ export const EVENT_TABLES = [
 ] as const;
 export type EventTable = (typeof EVENT_TABLES)[number];
 
-const MODALITY_CONCEPT: Record<Modality, number> = { CT: CONCEPT.computedTomography, MR: CONCEPT.magneticResonanceImaging };
+const MODALITY_CONCEPT: Record<Modality, number> = {
+  CT: CONCEPT.computedTomography,
+  MR: CONCEPT.magneticResonanceImaging,
+};
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export class EventWriter {
@@ -44,7 +47,10 @@ export class EventWriter {
   private readonly ids: Record<EventTable, number>;
 
   constructor(private readonly uidScope: string) {
-    this.tables = Object.fromEntries(EVENT_TABLES.map((t) => [t, new TableBuffer(t)])) as Record<EventTable, TableBuffer>;
+    this.tables = Object.fromEntries(EVENT_TABLES.map((t) => [t, new TableBuffer(t)])) as Record<
+      EventTable,
+      TableBuffer
+    >;
     this.ids = Object.fromEntries(EVENT_TABLES.map((t) => [t, 0])) as Record<EventTable, number>;
   }
 
@@ -83,7 +89,13 @@ export class EventWriter {
     });
   }
 
-  procedure(personId: number, conceptId: number, day: number, visitId: number | undefined, sourceValue: string): number {
+  procedure(
+    personId: number,
+    conceptId: number,
+    day: number,
+    visitId: number | undefined,
+    sourceValue: string,
+  ): number {
     const id = this.nextId("procedure_occurrence");
     this.push("procedure_occurrence", {
       procedure_occurrence_id: id,
@@ -98,7 +110,15 @@ export class EventWriter {
     return id;
   }
 
-  measurement(personId: number, conceptId: number, day: number, visitId: number, value: number, unitConceptId: number, range: [number, number]): void {
+  measurement(
+    personId: number,
+    conceptId: number,
+    day: number,
+    visitId: number,
+    value: number,
+    unitConceptId: number,
+    range: [number, number],
+  ): void {
     this.push("measurement", {
       measurement_id: this.nextId("measurement"),
       person_id: personId,
@@ -114,7 +134,14 @@ export class EventWriter {
     });
   }
 
-  drug(personId: number, conceptId: number, start: number, days: number, visitId: number | undefined, sourceValue: string): void {
+  drug(
+    personId: number,
+    conceptId: number,
+    start: number,
+    days: number,
+    visitId: number | undefined,
+    sourceValue: string,
+  ): void {
     this.push("drug_exposure", {
       drug_exposure_id: this.nextId("drug_exposure"),
       person_id: personId,
@@ -131,8 +158,22 @@ export class EventWriter {
   }
 
   /** One single-image series: the procedure, its image_occurrence row, and a task to render the file. */
-  imagingStudy(personId: number, modality: Modality, procedureConceptId: number, day: number, visitId: number, hasLesion: boolean, seed: number): void {
-    const procedureId = this.procedure(personId, procedureConceptId, day, visitId, modality === "CT" ? "CT head" : "MRI prostate");
+  imagingStudy(
+    personId: number,
+    modality: Modality,
+    procedureConceptId: number,
+    day: number,
+    visitId: number,
+    hasLesion: boolean,
+    seed: number,
+  ): void {
+    const procedureId = this.procedure(
+      personId,
+      procedureConceptId,
+      day,
+      visitId,
+      modality === "CT" ? "CT head" : "MRI prostate",
+    );
     const imageOccurrenceId = this.nextId("image_occurrence");
     const studyUid = dicomUid(this.uidScope, "study", imageOccurrenceId);
     const seriesUid = dicomUid(this.uidScope, "series", imageOccurrenceId);

@@ -50,7 +50,11 @@ afterAll(async () => {
 
 describe("generateSiteData", () => {
   it("is deterministic for a seed and differs across seeds", async () => {
-    const [a, b, c] = await Promise.all([hashTables(first.databaseUrl), hashTables(second.databaseUrl), hashTables(otherSeed.databaseUrl)]);
+    const [a, b, c] = await Promise.all([
+      hashTables(first.databaseUrl),
+      hashTables(second.databaseUrl),
+      hashTables(otherSeed.databaseUrl),
+    ]);
     expect(b).toEqual(a);
     expect(hashFiles(second.dataDir)).toBe(hashFiles(first.dataDir));
     expect(c.person).not.toBe(a.person);
@@ -111,7 +115,8 @@ describe("generateSiteData", () => {
       expect(existsSync(file)).toBe(true);
       const png = decodeGrayPng(readFileSync(file));
       expect([png.width, png.height, png.bitDepth, png.colourType]).toEqual([64, 64, 8, 0]);
-      if (row.modality_concept_id === CONCEPT.computedTomography) darkest[row.is_post_stroke ? "positive" : "negative"].push(darkestBrainPatch(png.pixels));
+      if (row.modality_concept_id === CONCEPT.computedTomography)
+        darkest[row.is_post_stroke ? "positive" : "negative"].push(darkestBrainPatch(png.pixels));
     }
     expect(darkest.positive.length).toBeGreaterThan(3);
     expect(darkest.negative.length).toBeGreaterThan(3);
@@ -121,7 +126,9 @@ describe("generateSiteData", () => {
 
   it("refuses to overwrite existing site data unless replace is set, and replace regenerates identically", async () => {
     const before = await hashTables(first.databaseUrl);
-    await expect(generateSiteData({ site: "KCH", persons: 20, seed: 1, ...first })).rejects.toThrow(SiteDataExistsError);
+    await expect(generateSiteData({ site: "KCH", persons: 20, seed: 1, ...first })).rejects.toThrow(
+      SiteDataExistsError,
+    );
     await expect(generateSiteData({ site: "KCH", persons: 20, seed: 1, ...first })).rejects.toThrow(/pass --replace/);
     expect(await hashTables(first.databaseUrl)).toEqual(before);
 

@@ -44,10 +44,16 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const SITE_CODE = /^[A-Za-z][A-Za-z0-9_]{0,15}$/;
 
 function validate(options: GenerateOptions): void {
-  if (!SITE_CODE.test(options.site)) throw new Error(`invalid site code "${options.site}": letters, digits and _ only, starting with a letter, at most 16`);
-  if (!Number.isInteger(options.persons) || options.persons < 1 || options.persons > 1_000_000) throw new Error("persons must be an integer from 1 to 1000000");
-  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 2 ** 32 - 1) throw new Error("seed must be an integer from 0 to 4294967295");
-  if (!IDENTIFIER.test(options.schema ?? "public")) throw new Error(`invalid schema "${options.schema}": lower-case letters, digits and _ only`);
+  if (!SITE_CODE.test(options.site))
+    throw new Error(
+      `invalid site code "${options.site}": letters, digits and _ only, starting with a letter, at most 16`,
+    );
+  if (!Number.isInteger(options.persons) || options.persons < 1 || options.persons > 1_000_000)
+    throw new Error("persons must be an integer from 1 to 1000000");
+  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 2 ** 32 - 1)
+    throw new Error("seed must be an integer from 0 to 4294967295");
+  if (!IDENTIFIER.test(options.schema ?? "public"))
+    throw new Error(`invalid schema "${options.schema}": lower-case letters, digits and _ only`);
   if (!options.dataDir) throw new Error("dataDir is required");
 }
 
@@ -68,7 +74,12 @@ function vocabularyBuffers(profile: SiteProfile, seed: number): TableBuffer[] {
   }
   const ancestor = new TableBuffer("concept_ancestor");
   for (const a of buildConceptAncestors(CONCEPTS)) {
-    ancestor.push({ ancestor_concept_id: a.ancestor, descendant_concept_id: a.descendant, min_levels_of_separation: a.minLevels, max_levels_of_separation: a.maxLevels });
+    ancestor.push({
+      ancestor_concept_id: a.ancestor,
+      descendant_concept_id: a.descendant,
+      min_levels_of_separation: a.minLevels,
+      max_levels_of_separation: a.maxLevels,
+    });
   }
   const source = new TableBuffer("cdm_source");
   source.push({
@@ -107,7 +118,8 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
     const found = await existingTables(client, schema);
     const hasImages = existsSync(imagesDir) && readdirSync(imagesDir).length > 0;
     if (!options.replace && (found.length > 0 || hasImages)) {
-      const what = found.length > 0 ? `tables ${found.join(", ")} in schema "${schema}"` : `image files in ${imagesDir}`;
+      const what =
+        found.length > 0 ? `tables ${found.join(", ")} in schema "${schema}"` : `image files in ${imagesDir}`;
       throw new SiteDataExistsError(`site data already exists (${what}); pass --replace to drop and regenerate it`);
     }
 
@@ -117,7 +129,8 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
       seed: options.seed,
       persons: options.persons,
       onPerson: (done) => {
-        if (done % progressEvery === 0 || done === options.persons) report({ phase: "persons", done, total: options.persons });
+        if (done % progressEvery === 0 || done === options.persons)
+          report({ phase: "persons", done, total: options.persons });
       },
     });
     const buffers = [...vocabularyBuffers(profile, options.seed), ...EVENT_TABLES.map((t) => writer.tables[t])];
@@ -138,7 +151,8 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
       rmSync(imagesDir, { recursive: true, force: true });
       const imageEvery = Math.max(1, Math.floor(writer.images.length / 10));
       const imagesPerModality = writeImageFiles(options.dataDir, writer.images, profile, (done) => {
-        if (done % imageEvery === 0 || done === writer.images.length) report({ phase: "images", done, total: writer.images.length });
+        if (done % imageEvery === 0 || done === writer.images.length)
+          report({ phase: "images", done, total: writer.images.length });
       });
       await client.query("COMMIT");
       const rows = Object.fromEntries(buffers.map((b) => [b.def.name, b.rowCount])) as Record<TableName, number>;

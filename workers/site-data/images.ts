@@ -89,7 +89,12 @@ function renderMrProstate(seed: number, scanner: ScannerProfile, hasLesion: bool
   const bodyRx = rng.uniform(27, 30);
   const bodyRy = rng.uniform(20, 24);
   const tissue = texture(rng, 0.03);
-  const prostate = { x: cx + rng.normal(0, 1), y: cy + 4 + rng.normal(0, 1), rx: rng.uniform(6, 8.5), ry: rng.uniform(4.5, 6.5) };
+  const prostate = {
+    x: cx + rng.normal(0, 1),
+    y: cy + 4 + rng.normal(0, 1),
+    rx: rng.uniform(6, 8.5),
+    ry: rng.uniform(4.5, 6.5),
+  };
   for (let y = 0; y < IMAGE_SIZE; y++) {
     for (let x = 0; x < IMAGE_SIZE; x++) {
       const r = Math.hypot((x - cx) / bodyRx, (y - cy) / bodyRy);
@@ -107,17 +112,32 @@ function renderMrProstate(seed: number, scanner: ScannerProfile, hasLesion: bool
   if (hasLesion) {
     const angle = rng.uniform(0, Math.PI); // lower half: peripheral zone, where most cancers arise
     const radius = rng.uniform(2, 3.5);
-    addBlob(canvas, prostate.x + Math.cos(angle) * prostate.rx * 0.55, prostate.y + Math.sin(angle) * prostate.ry * 0.55, radius, radius * 0.8, -rng.uniform(0.22, 0.32));
+    addBlob(
+      canvas,
+      prostate.x + Math.cos(angle) * prostate.rx * 0.55,
+      prostate.y + Math.sin(angle) * prostate.ry * 0.55,
+      radius,
+      radius * 0.8,
+      -rng.uniform(0.22, 0.32),
+    );
   }
   return applyScanner(canvas, scanner, rng);
 }
 
 /** Renders and writes every image as `<dataDir>/<task.localPath>`; returns counts per modality. */
-export function writeImageFiles(dataDir: string, tasks: readonly ImageTask[], profile: SiteProfile, onImage?: (written: number) => void): Record<string, number> {
+export function writeImageFiles(
+  dataDir: string,
+  tasks: readonly ImageTask[],
+  profile: SiteProfile,
+  onImage?: (written: number) => void,
+): Record<string, number> {
   const perModality: Record<string, number> = {};
   const madeDirs = new Set<string>();
   tasks.forEach((task, index) => {
-    const pixels = task.modality === "CT" ? renderCtHead(task.seed, profile.ct, task.hasLesion) : renderMrProstate(task.seed, profile.mr, task.hasLesion);
+    const pixels =
+      task.modality === "CT"
+        ? renderCtHead(task.seed, profile.ct, task.hasLesion)
+        : renderMrProstate(task.seed, profile.mr, task.hasLesion);
     const file = path.join(dataDir, task.localPath);
     const dir = path.dirname(file);
     if (!madeDirs.has(dir)) {

@@ -13,7 +13,15 @@ import { sigmoid } from "./random";
 const imageSeed = (patient: Patient) => Math.floor(patient.rng.next() * 2 ** 32);
 
 /** A drug course cut at the end of observation (and skipped past it) so exposures stay in observed time. */
-function prescribe(patient: Patient, writer: EventWriter, drug: number, start: number, days: number, visitId: number, source: string): void {
+function prescribe(
+  patient: Patient,
+  writer: EventWriter,
+  drug: number,
+  start: number,
+  days: number,
+  visitId: number,
+  source: string,
+): void {
   if (start > patient.obsEnd) return;
   writer.drug(patient.id, drug, start, Math.min(days, patient.obsEnd - start + 1), visitId, source);
 }
@@ -39,12 +47,20 @@ export function strokePathway(patient: Patient, profile: SiteProfile, writer: Ev
       writer.imagingStudy(id, "CT", CONCEPT.ctHead, earlier, erVisit, false, imageSeed(patient));
     }
     const erVisit = writer.visit(id, CONCEPT.emergencyVisit, day, day);
-    const admission = writer.visit(id, CONCEPT.inpatientVisit, day, clampToObservation(patient, day + rng.int(2, 14)), erVisit);
+    const admission = writer.visit(
+      id,
+      CONCEPT.inpatientVisit,
+      day,
+      clampToObservation(patient, day + rng.int(2, 14)),
+      erVisit,
+    );
     writer.condition(id, CONCEPT.cerebralInfarction, day, admission, "I63.9");
     writer.imagingStudy(id, "CT", CONCEPT.ctHead, day, erVisit, true, imageSeed(patient));
     prescribe(patient, writer, CONCEPT.aspirin, day + 1, 14, admission, "Aspirin 300mg");
-    if (rng.bernoulli(0.7)) prescribe(patient, writer, CONCEPT.clopidogrel, day + 15, 90, admission, "Clopidogrel 75mg tablets");
-    if (rng.bernoulli(0.8)) prescribe(patient, writer, CONCEPT.atorvastatin, day + 1, 180, admission, "Atorvastatin 80mg tablets");
+    if (rng.bernoulli(0.7))
+      prescribe(patient, writer, CONCEPT.clopidogrel, day + 15, 90, admission, "Clopidogrel 75mg tablets");
+    if (rng.bernoulli(0.8))
+      prescribe(patient, writer, CONCEPT.atorvastatin, day + 1, 180, admission, "Atorvastatin 80mg tablets");
     return;
   }
   if (rng.bernoulli(profile.headCtRate * (age >= 60 ? 1 : 0.4))) {
@@ -65,7 +81,9 @@ export function prostatePathway(patient: Patient, profile: SiteProfile, writer: 
   if (age < 40) return;
   // True PSA level rises with age (benign growth); cancer probability follows from it with noise.
   const logPsa = Math.log(0.9) + 0.03 * (age - 55) + rng.normal(0, 0.8);
-  const hasCancer = rng.bernoulli(sigmoid(-3.1 + profile.prostateShift + 1.5 * logPsa + 0.035 * (age - 65) + rng.normal(0, 0.6)));
+  const hasCancer = rng.bernoulli(
+    sigmoid(-3.1 + profile.prostateShift + 1.5 * logPsa + 0.035 * (age - 65) + rng.normal(0, 0.6)),
+  );
 
   const tests = rng.int(1, 3);
   for (let k = tests - 1; k >= 0; k--) {
@@ -82,7 +100,15 @@ export function prostatePathway(patient: Patient, profile: SiteProfile, writer: 
   if (hasCancer ? psa > 3 || rng.bernoulli(0.5) : true) {
     const mriVisit = writer.visit(id, CONCEPT.outpatientVisit, mriDay, mriDay);
     // About 15% of cancers are invisible on MRI, as in practice.
-    writer.imagingStudy(id, "MR", CONCEPT.magneticResonanceImaging, mriDay, mriVisit, hasCancer && rng.bernoulli(0.85), imageSeed(patient));
+    writer.imagingStudy(
+      id,
+      "MR",
+      CONCEPT.magneticResonanceImaging,
+      mriDay,
+      mriVisit,
+      hasCancer && rng.bernoulli(0.85),
+      imageSeed(patient),
+    );
   }
   if (!hasCancer && !rng.bernoulli(0.6)) return;
   const biopsyDay = clampToObservation(patient, mriDay + rng.int(14, 40));
@@ -91,5 +117,6 @@ export function prostatePathway(patient: Patient, profile: SiteProfile, writer: 
   if (!hasCancer) return;
   const diagnosis = rng.bernoulli(0.75) ? CONCEPT.primaryMalignantNeoplasmOfProstate : CONCEPT.malignantTumorOfProstate;
   writer.condition(id, diagnosis, biopsyDay, biopsyVisit, "C61");
-  if (rng.bernoulli(0.4)) prescribe(patient, writer, CONCEPT.bicalutamide, biopsyDay + 14, 90, biopsyVisit, "Bicalutamide 50mg tablets");
+  if (rng.bernoulli(0.4))
+    prescribe(patient, writer, CONCEPT.bicalutamide, biopsyDay + 14, 90, biopsyVisit, "Bicalutamide 50mg tablets");
 }

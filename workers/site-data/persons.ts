@@ -8,7 +8,11 @@ import { createRng, hashSeed, sigmoid, type Rng } from "./random";
 /** Synthetic patients: demographics, observation period, routine primary-care style contact and comorbidities. */
 
 const RACES = [CONCEPT.white, CONCEPT.black, CONCEPT.asian] as const;
-const RACE_SOURCE: Record<(typeof RACES)[number], string> = { [CONCEPT.white]: "White", [CONCEPT.black]: "Black", [CONCEPT.asian]: "Asian" };
+const RACE_SOURCE: Record<(typeof RACES)[number], string> = {
+  [CONCEPT.white]: "White",
+  [CONCEPT.black]: "Black",
+  [CONCEPT.asian]: "Asian",
+};
 
 function pickWeighted<T>(rng: Rng, items: readonly T[], weights: readonly number[]): T {
   const total = weights.reduce((a, b) => a + b, 0);
@@ -34,19 +38,62 @@ function routineCare(patient: Patient, writer: EventWriter): void {
     const visitId = writer.visit(id, CONCEPT.outpatientVisit, day, day);
     const ageThen = ageOn(patient, day);
     const htn = patient.hasHypertension ? 1 : 0;
-    writer.measurement(id, CONCEPT.systolicBp, day, visitId, 118 + 0.45 * (ageThen - 40) + 14 * htn + rng.normal(0, 11), CONCEPT.millimetreOfMercury, [90, 140]);
-    writer.measurement(id, CONCEPT.diastolicBp, day, visitId, 76 + 0.1 * (ageThen - 40) + 7 * htn + rng.normal(0, 8), CONCEPT.millimetreOfMercury, [60, 90]);
+    writer.measurement(
+      id,
+      CONCEPT.systolicBp,
+      day,
+      visitId,
+      118 + 0.45 * (ageThen - 40) + 14 * htn + rng.normal(0, 11),
+      CONCEPT.millimetreOfMercury,
+      [90, 140],
+    );
+    writer.measurement(
+      id,
+      CONCEPT.diastolicBp,
+      day,
+      visitId,
+      76 + 0.1 * (ageThen - 40) + 7 * htn + rng.normal(0, 8),
+      CONCEPT.millimetreOfMercury,
+      [60, 90],
+    );
     if (rng.bernoulli(0.4)) {
-      writer.measurement(id, CONCEPT.bmi, day, visitId, 27 + 2 * (patient.hasDiabetes ? 1 : 0) + rng.normal(0, 4.5), CONCEPT.kilogramPerSquareMetre, [18.5, 25]);
+      writer.measurement(
+        id,
+        CONCEPT.bmi,
+        day,
+        visitId,
+        27 + 2 * (patient.hasDiabetes ? 1 : 0) + rng.normal(0, 4.5),
+        CONCEPT.kilogramPerSquareMetre,
+        [18.5, 25],
+      );
     }
     if (rng.bernoulli(0.5)) {
       const hb = patient.isMale ? rng.normal(14.8, 1.2) : rng.normal(13.4, 1.1);
-      writer.measurement(id, CONCEPT.haemoglobin, day, visitId, hb, CONCEPT.gramPerDecilitre, patient.isMale ? [13, 17] : [12, 15.5]);
+      writer.measurement(
+        id,
+        CONCEPT.haemoglobin,
+        day,
+        visitId,
+        hb,
+        CONCEPT.gramPerDecilitre,
+        patient.isMale ? [13, 17] : [12, 15.5],
+      );
     }
     if (rng.bernoulli(0.5)) {
       const base = patient.isMale ? 1.0 : 0.8;
-      const creatinine = Math.max(0.4, base + 0.006 * (ageThen - 50) + 0.25 * (patient.hasDiabetes ? 1 : 0) + rng.normal(0, 0.18));
-      writer.measurement(id, CONCEPT.creatinine, day, visitId, creatinine, CONCEPT.milligramPerDecilitre, patient.isMale ? [0.7, 1.3] : [0.5, 1.1]);
+      const creatinine = Math.max(
+        0.4,
+        base + 0.006 * (ageThen - 50) + 0.25 * (patient.hasDiabetes ? 1 : 0) + rng.normal(0, 0.18),
+      );
+      writer.measurement(
+        id,
+        CONCEPT.creatinine,
+        day,
+        visitId,
+        creatinine,
+        CONCEPT.milligramPerDecilitre,
+        patient.isMale ? [0.7, 1.3] : [0.5, 1.1],
+      );
     }
     // Long-term conditions are coded at the first contact and treated from then on.
     if (index !== 0) return;
@@ -59,13 +106,26 @@ function routineCare(patient: Patient, writer: EventWriter): void {
     if (patient.hasAtrialFibrillation) {
       writer.condition(id, CONCEPT.atrialFibrillation, day, visitId, "I48.9");
       const anticoagulant = rng.bernoulli(0.7) ? CONCEPT.apixaban : CONCEPT.warfarin;
-      writer.drug(id, anticoagulant, day, courseDays, visitId, anticoagulant === CONCEPT.apixaban ? "Apixaban 5mg tablets" : "Warfarin 1mg tablets");
+      writer.drug(
+        id,
+        anticoagulant,
+        day,
+        courseDays,
+        visitId,
+        anticoagulant === CONCEPT.apixaban ? "Apixaban 5mg tablets" : "Warfarin 1mg tablets",
+      );
     }
-    if (ageThen > 55 && rng.bernoulli(0.3)) writer.drug(id, CONCEPT.atorvastatin, day, courseDays, visitId, "Atorvastatin 20mg tablets");
+    if (ageThen > 55 && rng.bernoulli(0.3))
+      writer.drug(id, CONCEPT.atorvastatin, day, courseDays, visitId, "Atorvastatin 20mg tablets");
   });
 }
 
-export type PopulationOptions = { profile: SiteProfile; seed: number; persons: number; onPerson?: (done: number) => void };
+export type PopulationOptions = {
+  profile: SiteProfile;
+  seed: number;
+  persons: number;
+  onPerson?: (done: number) => void;
+};
 
 /** Builds every event row for the site in memory; ids and draws depend only on (seed, site, person number). */
 export function synthesizePopulation({ profile, seed, persons, onPerson }: PopulationOptions): EventWriter {
@@ -76,7 +136,10 @@ export function synthesizePopulation({ profile, seed, persons, onPerson }: Popul
     const birthDay = Math.round(REFERENCE_DAY - age * 365.25);
     const isMale = rng.bernoulli(profile.maleFraction);
     const obsEnd = REFERENCE_DAY - rng.int(0, 120);
-    const obsStart = Math.min(obsEnd - 30, Math.max(birthDay + Math.round(18 * 365.25), obsEnd - rng.int(3 * 365, 12 * 365)));
+    const obsStart = Math.min(
+      obsEnd - 30,
+      Math.max(birthDay + Math.round(18 * 365.25), obsEnd - rng.int(3 * 365, 12 * 365)),
+    );
     const patient: Patient = {
       id,
       rng,

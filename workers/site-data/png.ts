@@ -27,5 +27,10 @@ export function encodeGrayPng(width: number, height: number, pixels: Uint8Array)
     raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
   }
   // level 9 is deterministic for identical input, which the byte-identical-output test relies on
-  return Buffer.concat([SIGNATURE, chunk("IHDR", header), chunk("IDAT", deflateSync(raw, { level: 9 })), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(raw, { level: 9 })),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }

@@ -23,7 +23,8 @@ function describeSite(code: string) {
   const meanAge = birthYears.reduce((sum, year) => sum + (referenceYear - year), 0) / birthYears.length;
   const conditions = column(writer, "condition_occurrence", "condition_concept_id");
   const conditionPersons = column(writer, "condition_occurrence", "person_id");
-  const withCondition = (ids: number[]) => new Set(conditionPersons.filter((_, i) => ids.includes(conditions[i] as number)));
+  const withCondition = (ids: number[]) =>
+    new Set(conditionPersons.filter((_, i) => ids.includes(conditions[i] as number)));
   const strokes = withCondition([CONCEPT.cerebralInfarction]);
   const cancers = withCondition([CONCEPT.primaryMalignantNeoplasmOfProstate, CONCEPT.malignantTumorOfProstate]);
   const measurementIds = column(writer, "measurement", "measurement_concept_id");
@@ -40,7 +41,11 @@ function describeSite(code: string) {
     meanAge,
     strokePrevalence: strokes.size / PERSONS,
     prostatePrevalence: tested.filter((p) => cancers.has(p)).length / tested.length,
-    prostate: tested.map((p) => ({ logPsa: maxLogPsa.get(p) as number, age: referenceYear - (birthYears[p - 1] as number), hasCancer: cancers.has(p) })),
+    prostate: tested.map((p) => ({
+      logPsa: maxLogPsa.get(p) as number,
+      age: referenceYear - (birthYears[p - 1] as number),
+      hasCancer: cancers.has(p),
+    })),
   };
 }
 

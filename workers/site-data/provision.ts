@@ -38,9 +38,14 @@ function codeOf(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
 
-export function siteDatabaseNames(siteCode: string, namespace = "flip_site"): { database: string; ownerRole: string; readerRole: string } {
-  if (!SITE_CODE.test(siteCode)) throw new Error(`invalid site code "${siteCode}": letters, digits and _ only, starting with a letter, at most 16`);
-  if (!IDENTIFIER.test(namespace) || namespace.length > 30) throw new Error(`invalid namespace "${namespace}": lower-case letters, digits and _ only, at most 30`);
+export function siteDatabaseNames(
+  siteCode: string,
+  namespace = "flip_site",
+): { database: string; ownerRole: string; readerRole: string } {
+  if (!SITE_CODE.test(siteCode))
+    throw new Error(`invalid site code "${siteCode}": letters, digits and _ only, starting with a letter, at most 16`);
+  if (!IDENTIFIER.test(namespace) || namespace.length > 30)
+    throw new Error(`invalid namespace "${namespace}": lower-case letters, digits and _ only, at most 30`);
   const base = `${namespace}_${siteCode.toLowerCase()}`;
   return { database: base, ownerRole: `${base}_owner`, readerRole: `${base}_reader` };
 }
@@ -108,7 +113,9 @@ export async function provisionSiteDatabase(options: ProvisionOptions): Promise<
     await inSite.query(`GRANT USAGE ON SCHEMA ${sch} TO ${reader}`);
     await inSite.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${sch} TO ${reader}`);
     // Tables the owner creates later (generation, --replace) become readable without re-provisioning.
-    await inSite.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${sch} GRANT SELECT ON TABLES TO ${reader}`);
+    await inSite.query(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${sch} GRANT SELECT ON TABLES TO ${reader}`,
+    );
   } finally {
     await inSite.end();
   }

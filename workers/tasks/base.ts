@@ -62,24 +62,44 @@ export type TaskOutcome =
 
 export type ExecuteDeps = Omit<TaskContext, "taskId" | "attempt" | "log"> & { log: Logger; policyPath: string };
 
-export async function executeTask<K extends TaskKind>(task: LeasedTask & { kind: K }, handler: TaskHandler<K>, deps: ExecuteDeps): Promise<TaskOutcome> {
+export async function executeTask<K extends TaskKind>(
+  task: LeasedTask & { kind: K },
+  handler: TaskHandler<K>,
+  deps: ExecuteDeps,
+): Promise<TaskOutcome> {
   const refusal = policyRefusal(deps.policy, deps.policyPath, task.kind);
   if (refusal) return { type: "fail", code: "refused_by_site_policy", message: refusal, isRetryable: false };
   const schemas = TASK_SCHEMAS[task.kind];
   const payload = schemas.payload.safeParse(task.payload);
   if (!payload.success) {
     // Paths and messages only: zod issues do not quote the offending values.
-    return { type: "fail", code: "invalid_payload", message: `The ${task.kind} payload is not valid: ${summariseIssues(payload.error)}`, isRetryable: false };
+    return {
+      type: "fail",
+      code: "invalid_payload",
+      message: `The ${task.kind} payload is not valid: ${summariseIssues(payload.error)}`,
+      isRetryable: false,
+    };
   }
   try {
-    const output = await handler.run(payload.data as TaskPayload<K>, { ...deps, taskId: task.taskId, attempt: task.attempt });
+    const output = await handler.run(payload.data as TaskPayload<K>, {
+      ...deps,
+      taskId: task.taskId,
+      attempt: task.attempt,
+    });
     if (deps.signal.aborted) return { type: "aborted" };
     const { result, update } = task.kind === "train" ? (output as TrainOutput) : { result: output, update: null };
     const checked = schemas.result.safeParse(result);
     if (!checked.success) {
-      return { type: "fail", code: "handler_error", message: `The ${task.kind} result failed this site's output check: ${summariseIssues(checked.error)}`, isRetryable: false };
+      return {
+        type: "fail",
+        code: "handler_error",
+        message: `The ${task.kind} result failed this site's output check: ${summariseIssues(checked.error)}`,
+        isRetryable: false,
+      };
     }
-    return update ? { type: "upload", result: checked.data as TaskResult<"train">, update } : { type: "complete", result: checked.data };
+    return update
+      ? { type: "upload", result: checked.data as TaskResult<"train">, update }
+      : { type: "complete", result: checked.data };
   } catch (error) {
     if (deps.signal.aborted) return { type: "aborted" };
     const isRetryable = isRetryableError(error);

@@ -22,10 +22,13 @@ export const cohortCountTask: TaskHandler<"cohort_count"> = {
     }
     const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
     await ctx.progress(10, "counting the cohort");
-    const counts = await ctx.siteDb.readOnly((query) => countCohort(query, payload.definition, { table: ctx.siteDb.table }), {
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-      signal: ctx.signal,
-    });
+    const counts = await ctx.siteDb.readOnly(
+      (query) => countCohort(query, payload.definition, { table: ctx.siteDb.table }),
+      {
+        statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+        signal: ctx.signal,
+      },
+    );
     await ctx.progress(90, "cohort counted; suppressing small cells");
     ctx.log.info("Cohort counted", { rules: payload.definition.inclusionRules.length, threshold });
     return suppressCohortCounts(payload.definition, counts, threshold);

@@ -16,7 +16,10 @@ import { trainTask } from "./train";
 const adminUrl = inject("pgAdminUrl");
 let site: TestSite;
 let global: { tensors: NamedTensor[]; sha256: string };
-const architecture = buildTemplate("logistic_regression", { task: "binary_classification", input: PROSTATE.model.input });
+const architecture = buildTemplate("logistic_regression", {
+  task: "binary_classification",
+  input: PROSTATE.model.input,
+});
 
 beforeAll(async () => {
   site = await createTestSite(adminUrl, 1500);
@@ -68,8 +71,18 @@ function deps(policy: Partial<SitePolicy> = {}): ExecuteDeps {
 }
 
 function run(kind: "train" | "evaluate", payload: Record<string, unknown>, taskDeps = deps()): Promise<TaskOutcome> {
-  const task = { taskId: randomUUID(), leaseId: randomUUID(), kind, payload, attempt: 1, maxAttempts: 3, leaseExpiresAt: new Date() };
-  return kind === "train" ? executeTask({ ...task, kind }, trainTask, taskDeps) : executeTask({ ...task, kind }, evaluateTask, taskDeps);
+  const task = {
+    taskId: randomUUID(),
+    leaseId: randomUUID(),
+    kind,
+    payload,
+    attempt: 1,
+    maxAttempts: 3,
+    leaseExpiresAt: new Date(),
+  };
+  return kind === "train"
+    ? executeTask({ ...task, kind }, trainTask, taskDeps)
+    : executeTask({ ...task, kind }, evaluateTask, taskDeps);
 }
 
 describe("train task", () => {
@@ -87,17 +100,41 @@ describe("train task", () => {
   });
 
   test("refuses more rounds than the site allows, too small a cohort, or weights of another version", async () => {
-    expect(await run("train", trainPayload({ totalRounds: 60 }))).toMatchObject({ type: "fail", code: "refused_by_site_policy", isRetryable: false, message: expect.stringContaining("at most 50 rounds") });
+    expect(await run("train", trainPayload({ totalRounds: 60 }))).toMatchObject({
+      type: "fail",
+      code: "refused_by_site_policy",
+      isRetryable: false,
+      message: expect.stringContaining("at most 50 rounds"),
+    });
     const small = await run("train", trainPayload(), deps({ minCohortSize: 100_000 }));
-    expect(small).toEqual({ type: "fail", code: "refused_by_site_policy", isRetryable: false, message: expect.stringContaining("it has fewer for this cohort") });
+    expect(small).toEqual({
+      type: "fail",
+      code: "refused_by_site_policy",
+      isRetryable: false,
+      message: expect.stringContaining("it has fewer for this cohort"),
+    });
     const otherVersion = await run("train", trainPayload({ model: modelPackage({ weightsSha256: "0".repeat(64) }) }));
-    expect(otherVersion).toMatchObject({ type: "fail", isRetryable: false, message: expect.stringContaining("hash differs") });
+    expect(otherVersion).toMatchObject({
+      type: "fail",
+      isRetryable: false,
+      message: expect.stringContaining("hash differs"),
+    });
   });
 
   test("refuses an architecture that does not fit the spec, and non-binary tasks", async () => {
-    const wrongInput = buildTemplate("logistic_regression", { task: "binary_classification", input: { kind: "tabular", features: [PROSTATE.model.input.features[0]!] } });
-    expect(await run("train", trainPayload({ model: modelPackage({ architecture: wrongInput }) }))).toMatchObject({ type: "fail", code: "invalid_payload", isRetryable: false });
-    expect(await run("train", trainPayload({ model: modelPackage({ task: "regression" }) }))).toMatchObject({ type: "fail", message: expect.stringContaining("binary classification models only") });
+    const wrongInput = buildTemplate("logistic_regression", {
+      task: "binary_classification",
+      input: { kind: "tabular", features: [PROSTATE.model.input.features[0]!] },
+    });
+    expect(await run("train", trainPayload({ model: modelPackage({ architecture: wrongInput }) }))).toMatchObject({
+      type: "fail",
+      code: "invalid_payload",
+      isRetryable: false,
+    });
+    expect(await run("train", trainPayload({ model: modelPackage({ task: "regression" }) }))).toMatchObject({
+      type: "fail",
+      message: expect.stringContaining("binary classification models only"),
+    });
   });
 });
 
@@ -105,11 +142,19 @@ describe("evaluate task", () => {
   test("scores the held-out split, and suppresses examples and every metric below the threshold", async () => {
     const payload = { jobId: randomUUID(), model: modelPackage(), cohort: PROSTATE.cohort, split };
     const outcome = await run("evaluate", payload);
-    expect(outcome).toMatchObject({ type: "complete", result: { threshold: 10, backend: "wasm", examples: expect.any(Number) } });
+    expect(outcome).toMatchObject({
+      type: "complete",
+      result: { threshold: 10, backend: "wasm", examples: expect.any(Number) },
+    });
     const suppressed = await run("evaluate", { ...payload, minCellCount: 1000 });
     expect(suppressed).toEqual({
       type: "complete",
-      result: { threshold: 1000, examples: "suppressed", metrics: { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null }, backend: "wasm" },
+      result: {
+        threshold: 1000,
+        examples: "suppressed",
+        metrics: { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null },
+        backend: "wasm",
+      },
     });
   });
 });

@@ -41,7 +41,12 @@ export const trainTask: TaskHandler<"train"> = {
         seed: `${payload.jobId}:${payload.round}`,
         flipImages: payload.model.input.kind === "image" && payload.model.input.horizontalFlip === true,
         signal: ctx.signal,
-        onBatch: (epoch, fraction) => report((epoch - 1 + fraction) / payload.localEpochs, `epoch ${epoch} of ${payload.localEpochs}`, fraction === 1),
+        onBatch: (epoch, fraction) =>
+          report(
+            (epoch - 1 + fraction) / payload.localEpochs,
+            `epoch ${epoch} of ${payload.localEpochs}`,
+            fraction === 1,
+          ),
       });
       const trainingMs = Math.round(performance.now() - started);
 

@@ -58,28 +58,156 @@ const proc = (concept: number, date: string): FixtureEvent => ({ type: "procedur
 const drug = (concept: number, date: string): FixtureEvent => ({ type: "drug", concept, date });
 const visit = (concept: number, date: string): FixtureEvent => ({ type: "visit", concept, date });
 const image = (modality: number, date: string): FixtureEvent => ({ type: "image", modality, date });
-const psa = (date: string, value: number | null, unit: number | null = C.nanogramPerMillilitre): FixtureEvent => ({ type: "measurement", concept: C.psa, date, value, unit });
+const psa = (date: string, value: number | null, unit: number | null = C.nanogramPerMillilitre): FixtureEvent => ({
+  type: "measurement",
+  concept: C.psa,
+  date,
+  value,
+  unit,
+});
 
 const I = {
-  p1: "2020-03-01", p2: "2020-05-10", p3: "2019-01-15", p4: "2020-01-01", p5: "2020-07-07", p6: "2022-02-02", p7: "2020-09-09", p8: "2020-04-04",
-  p10: "2021-01-10", p11: "2020-06-01", p12: "2019-11-11", p13: "2020-02-02", p14: "2020-08-08",
+  p1: "2020-03-01",
+  p2: "2020-05-10",
+  p3: "2019-01-15",
+  p4: "2020-01-01",
+  p5: "2020-07-07",
+  p6: "2022-02-02",
+  p7: "2020-09-09",
+  p8: "2020-04-04",
+  p10: "2021-01-10",
+  p11: "2020-06-01",
+  p12: "2019-11-11",
+  p13: "2020-02-02",
+  p14: "2020-08-08",
 };
 
 export const FIXTURE_PERSONS: FixturePerson[] = [
-  { id: 1, sex: "M", born: 1950, events: [cond(C.cerebrovascularAccident, I.p1), cond(C.atrialFibrillation, at(I.p1, -365)), drug(C.aspirin, at(I.p1, 30)), proc(C.ctHead, at(I.p1, 1)), image(C.computedTomography, at(I.p1, 1)), visit(C.inpatientVisit, I.p1)] },
-  { id: 2, sex: "F", born: 1960, events: [cond(C.cerebralInfarction, I.p2), cond(C.atrialFibrillation, at(I.p2, -1)), drug(C.warfarin, at(I.p2, 5)), visit(C.inpatientVisit, I.p2)] },
-  { id: 3, sex: "M", born: 1945, events: [cond(C.cerebralInfarction, I.p3), cond(C.cerebrovascularAccident, "2021-06-01"), drug(C.aspirin, at(I.p3, 31)), visit(C.inpatientVisit, I.p3)] },
-  { id: 4, sex: "F", born: 1980, events: [cond(C.cerebrovascularAccident, I.p4), cond(C.atrialFibrillation, at(I.p4, -366)), proc(C.computedTomography, at(I.p4, 2)), image(C.computedTomography, at(I.p4, 2)), visit(C.outpatientVisit, I.p4)] },
+  {
+    id: 1,
+    sex: "M",
+    born: 1950,
+    events: [
+      cond(C.cerebrovascularAccident, I.p1),
+      cond(C.atrialFibrillation, at(I.p1, -365)),
+      drug(C.aspirin, at(I.p1, 30)),
+      proc(C.ctHead, at(I.p1, 1)),
+      image(C.computedTomography, at(I.p1, 1)),
+      visit(C.inpatientVisit, I.p1),
+    ],
+  },
+  {
+    id: 2,
+    sex: "F",
+    born: 1960,
+    events: [
+      cond(C.cerebralInfarction, I.p2),
+      cond(C.atrialFibrillation, at(I.p2, -1)),
+      drug(C.warfarin, at(I.p2, 5)),
+      visit(C.inpatientVisit, I.p2),
+    ],
+  },
+  {
+    id: 3,
+    sex: "M",
+    born: 1945,
+    events: [
+      cond(C.cerebralInfarction, I.p3),
+      cond(C.cerebrovascularAccident, "2021-06-01"),
+      drug(C.aspirin, at(I.p3, 31)),
+      visit(C.inpatientVisit, I.p3),
+    ],
+  },
+  {
+    id: 4,
+    sex: "F",
+    born: 1980,
+    events: [
+      cond(C.cerebrovascularAccident, I.p4),
+      cond(C.atrialFibrillation, at(I.p4, -366)),
+      proc(C.computedTomography, at(I.p4, 2)),
+      image(C.computedTomography, at(I.p4, 2)),
+      visit(C.outpatientVisit, I.p4),
+    ],
+  },
   { id: 5, sex: "O", born: 2005, events: [cond(C.cerebrovascularAccident, I.p5), drug(C.warfarin, at(I.p5, -100))] },
-  { id: 6, sex: "M", born: 1930, events: [cond(C.cerebrovascularAccident, I.p6), visit(C.inpatientVisit, I.p6), cond(C.atrialFibrillation, at(I.p6, 10))] },
-  { id: 7, sex: "F", born: 1955, events: [cond(C.cerebralInfarction, I.p7), drug(C.aspirin, I.p7), cond(C.atrialFibrillation, at(I.p7, -400)), drug(C.warfarin, at(I.p7, 60))] },
-  { id: 8, sex: "M", born: 1970, events: [cond(C.cerebrovascularAccident, I.p8), cond(C.atrialFibrillation, I.p8), drug(C.aspirin, at(I.p8, -10))] },
+  {
+    id: 6,
+    sex: "M",
+    born: 1930,
+    events: [
+      cond(C.cerebrovascularAccident, I.p6),
+      visit(C.inpatientVisit, I.p6),
+      cond(C.atrialFibrillation, at(I.p6, 10)),
+    ],
+  },
+  {
+    id: 7,
+    sex: "F",
+    born: 1955,
+    events: [
+      cond(C.cerebralInfarction, I.p7),
+      drug(C.aspirin, I.p7),
+      cond(C.atrialFibrillation, at(I.p7, -400)),
+      drug(C.warfarin, at(I.p7, 60)),
+    ],
+  },
+  {
+    id: 8,
+    sex: "M",
+    born: 1970,
+    events: [cond(C.cerebrovascularAccident, I.p8), cond(C.atrialFibrillation, I.p8), drug(C.aspirin, at(I.p8, -10))],
+  },
   { id: 9, sex: "F", born: 2015, events: [cond(C.cerebrovascularAccident, "2020-12-12")] },
-  { id: 10, sex: "M", born: 1950, events: [cond(C.primaryMalignantNeoplasmOfProstate, I.p10), psa(at(I.p10, -10), 12.5), proc(C.prostateBiopsy, at(I.p10, -5)), drug(C.bicalutamide, at(I.p10, 20)), image(C.magneticResonanceImaging, at(I.p10, 3))] },
-  { id: 11, sex: "M", born: 1948, events: [cond(C.malignantTumorOfProstate, I.p11), psa(at(I.p11, -30), 3.0), proc(C.prostateBiopsy, at(I.p11, -1)), image(C.magneticResonanceImaging, at(I.p11, 1))] },
-  { id: 12, sex: "M", born: 1962, events: [cond(C.primaryMalignantNeoplasmOfProstate, I.p12), psa(at(I.p12, -7), 25, MICROGRAM_PER_LITRE), drug(C.bicalutamide, at(I.p12, 200))] },
-  { id: 13, sex: "M", born: 1940, events: [cond(C.malignantNeoplasticDisease, I.p13), psa(at(I.p13, -3), 4.0), proc(C.prostateBiopsy, at(I.p13, -400))] },
-  { id: 14, sex: "M", born: 1955, events: [cond(C.primaryMalignantNeoplasmOfProstate, I.p14), image(C.computedTomography, at(I.p14, 14))] },
+  {
+    id: 10,
+    sex: "M",
+    born: 1950,
+    events: [
+      cond(C.primaryMalignantNeoplasmOfProstate, I.p10),
+      psa(at(I.p10, -10), 12.5),
+      proc(C.prostateBiopsy, at(I.p10, -5)),
+      drug(C.bicalutamide, at(I.p10, 20)),
+      image(C.magneticResonanceImaging, at(I.p10, 3)),
+    ],
+  },
+  {
+    id: 11,
+    sex: "M",
+    born: 1948,
+    events: [
+      cond(C.malignantTumorOfProstate, I.p11),
+      psa(at(I.p11, -30), 3.0),
+      proc(C.prostateBiopsy, at(I.p11, -1)),
+      image(C.magneticResonanceImaging, at(I.p11, 1)),
+    ],
+  },
+  {
+    id: 12,
+    sex: "M",
+    born: 1962,
+    events: [
+      cond(C.primaryMalignantNeoplasmOfProstate, I.p12),
+      psa(at(I.p12, -7), 25, MICROGRAM_PER_LITRE),
+      drug(C.bicalutamide, at(I.p12, 200)),
+    ],
+  },
+  {
+    id: 13,
+    sex: "M",
+    born: 1940,
+    events: [
+      cond(C.malignantNeoplasticDisease, I.p13),
+      psa(at(I.p13, -3), 4.0),
+      proc(C.prostateBiopsy, at(I.p13, -400)),
+    ],
+  },
+  {
+    id: 14,
+    sex: "M",
+    born: 1955,
+    events: [cond(C.primaryMalignantNeoplasmOfProstate, I.p14), image(C.computedTomography, at(I.p14, 14))],
+  },
   { id: 15, sex: "F", born: 1970, events: [cond(C.malignantNeoplasticDisease, "2021-03-03")] },
   { id: 16, sex: "M", born: 1958, events: [psa("2018-01-01", 30), psa("2020-01-01", 20)] },
   { id: 17, sex: "M", born: 1966, events: [psa("2020-02-02", 20.01)] },

@@ -9,11 +9,14 @@ export async function startCountingProxy(targetUrl: string) {
   const target = new URL(targetUrl);
   const statuses: number[] = [];
   const server = createServer((req, res) => {
-    const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (response) => {
-      statuses.push(response.statusCode ?? 0);
-      res.writeHead(response.statusCode ?? 502, response.headers);
-      response.pipe(res);
-    });
+    const upstream = request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (response) => {
+        statuses.push(response.statusCode ?? 0);
+        res.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(res);
+      },
+    );
     upstream.on("error", () => {
       statuses.push(502);
       res.writeHead(502).end();

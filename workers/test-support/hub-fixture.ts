@@ -16,7 +16,11 @@ export async function makeSiteWithToken(db: Database, code: string, options: { s
   return { site, token };
 }
 
-export async function queueInventory(db: Database, site: { id: string; code: string }, options: { minCellCount?: number; leaseMs?: number; maxAttempts?: number } = {}) {
+export async function queueInventory(
+  db: Database,
+  site: { id: string; code: string },
+  options: { minCellCount?: number; leaseMs?: number; maxAttempts?: number } = {},
+) {
   return db.transaction((tx) =>
     enqueueTask(tx, {
       siteId: site.id,
@@ -45,6 +49,12 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, what: stri
   }
 }
 
-export async function waitForTask(db: Database, siteId: string, match: (task: SiteTask) => boolean, what: string, timeoutMs?: number): Promise<SiteTask> {
+export async function waitForTask(
+  db: Database,
+  siteId: string,
+  match: (task: SiteTask) => boolean,
+  what: string,
+  timeoutMs?: number,
+): Promise<SiteTask> {
   return waitFor(async () => (await tasksOfSite(db, siteId)).find(match), what, timeoutMs);
 }

@@ -22,9 +22,20 @@ export function useWorkerFleet(db: () => Database) {
   });
   return {
     /** A worker for `site` reading `fixture`, with the tests' suppression threshold of 5 unless the policy says otherwise. */
-    startWorker(token: string, site: string, fixture: OmopFixture, extra: { policy?: Record<string, unknown>; env?: Record<string, string> } = {}): WorkerProcess {
+    startWorker(
+      token: string,
+      site: string,
+      fixture: OmopFixture,
+      extra: { policy?: Record<string, unknown>; env?: Record<string, string> } = {},
+    ): WorkerProcess {
       if (!hub) throw new Error("useWorkerFleet: the hub is not started yet");
-      const worker = spawnWorker({ hubUrl: hub.url, token, siteDatabaseUrl: fixture.url, policy: { site, minCellCount: 5, ...extra.policy }, env: extra.env });
+      const worker = spawnWorker({
+        hubUrl: hub.url,
+        token,
+        siteDatabaseUrl: fixture.url,
+        policy: { site, minCellCount: 5, ...extra.policy },
+        env: extra.env,
+      });
       workers.push(worker);
       return worker;
     },

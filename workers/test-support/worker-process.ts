@@ -50,7 +50,11 @@ export function spawnWorker(options: WorkerOptions): WorkerProcess {
     FLIP_TFJS_BACKEND: "cpu",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts"], { cwd: REPO_ROOT, env: { ...dropUndefined(env), NODE_ENV: "test" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...dropUndefined(env), NODE_ENV: "test" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const logs: LogLine[] = [];
   let raw = "";
   const listeners = new Set<() => void>();
@@ -72,7 +76,9 @@ export function spawnWorker(options: WorkerOptions): WorkerProcess {
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
     raw += chunk;
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
 
   const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 30_000) =>
     new Promise<LogLine>((resolve, reject) => {

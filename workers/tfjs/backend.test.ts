@@ -22,7 +22,11 @@ afterEach(() => {
 
 describe("selectTrainingBackend", () => {
   it("falls back to wasm when neither tfjs-node package is installed, listing why", async () => {
-    const report = await selectTrainingBackend({ override: "", importModule: missingModule, probeGpu: async () => null });
+    const report = await selectTrainingBackend({
+      override: "",
+      importModule: missingModule,
+      probeGpu: async () => null,
+    });
     expect(report.backend).toBe("wasm");
     expect(report.engineBackend).toBe("wasm");
     expect(report.gpu).toBeNull();
@@ -34,18 +38,30 @@ describe("selectTrainingBackend", () => {
 
   it("prefers tfjs-node-gpu when it is installed and a GPU is visible", async () => {
     const gpu = { name: "NVIDIA T4", memoryMb: 15360 };
-    const report = await selectTrainingBackend({ override: "", importModule: fakeNodeBinding, probeGpu: async () => gpu });
+    const report = await selectTrainingBackend({
+      override: "",
+      importModule: fakeNodeBinding,
+      probeGpu: async () => gpu,
+    });
     expect(report).toMatchObject({ backend: "tfjs-node-gpu", engineBackend: "tensorflow", gpu, fallbacks: [] });
   });
 
   it("uses tfjs-node when no GPU is visible", async () => {
-    const report = await selectTrainingBackend({ override: "", importModule: fakeNodeBinding, probeGpu: async () => null });
+    const report = await selectTrainingBackend({
+      override: "",
+      importModule: fakeNodeBinding,
+      probeGpu: async () => null,
+    });
     expect(report.backend).toBe("tfjs-node");
     expect(report.fallbacks).toHaveLength(1);
   });
 
   it("honours FLIP_TFJS_BACKEND", async () => {
-    const report = await selectTrainingBackend({ override: "cpu", importModule: fakeNodeBinding, probeGpu: async () => null });
+    const report = await selectTrainingBackend({
+      override: "cpu",
+      importModule: fakeNodeBinding,
+      probeGpu: async () => null,
+    });
     expect(report).toMatchObject({ backend: "cpu", engineBackend: "cpu", reason: "forced by FLIP_TFJS_BACKEND=cpu" });
   });
 
@@ -53,7 +69,9 @@ describe("selectTrainingBackend", () => {
     await expect(selectTrainingBackend({ override: "tfjs-node", importModule: missingModule })).rejects.toThrow(
       /FLIP_TFJS_BACKEND=tfjs-node but that backend cannot start/,
     );
-    await expect(selectTrainingBackend({ override: "webgpu" })).rejects.toThrow(/not one of tfjs-node-gpu, tfjs-node, wasm, cpu/);
+    await expect(selectTrainingBackend({ override: "webgpu" })).rejects.toThrow(
+      /not one of tfjs-node-gpu, tfjs-node, wasm, cpu/,
+    );
   });
 });
 

@@ -62,7 +62,10 @@ const ACTIVATORS: Record<TrainingBackend, Activate> = {
  */
 export async function selectTrainingBackend(options: BackendSelectionOptions = {}): Promise<BackendCapabilityReport> {
   const override = (options.override ?? process.env[BACKEND_OVERRIDE_ENV] ?? "").trim();
-  const deps = { importModule: options.importModule ?? importOptionalModule, probeGpu: options.probeGpu ?? probeNvidiaGpu };
+  const deps = {
+    importModule: options.importModule ?? importOptionalModule,
+    probeGpu: options.probeGpu ?? probeNvidiaGpu,
+  };
   if (override !== "") {
     const forced = parseBackend(override);
     try {
@@ -76,7 +79,8 @@ export async function selectTrainingBackend(options: BackendSelectionOptions = {
   for (const backend of BACKEND_ORDER) {
     try {
       const activation = await ACTIVATORS[backend](deps);
-      const reason = fallbacks.length === 0 ? "first choice available" : `first available after ${fallbacks.length} skipped`;
+      const reason =
+        fallbacks.length === 0 ? "first choice available" : `first available after ${fallbacks.length} skipped`;
       return { backend, ...activation, reason, fallbacks };
     } catch (error) {
       fallbacks.push({ backend, reason: describeError(error) });
@@ -111,9 +115,13 @@ const execFileAsync = promisify(execFile);
 
 async function probeNvidiaGpu(): Promise<GpuInfo | null> {
   try {
-    const { stdout } = await execFileAsync("nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader,nounits"], {
-      timeout: 5000,
-    });
+    const { stdout } = await execFileAsync(
+      "nvidia-smi",
+      ["--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+      {
+        timeout: 5000,
+      },
+    );
     return parseNvidiaSmi(stdout);
   } catch {
     return null;

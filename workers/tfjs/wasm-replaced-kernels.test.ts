@@ -20,7 +20,13 @@ describe("wasm MaxPoolGrad replacement", () => {
       const x = seededNormal([...c.x], 8);
       const pooled = tf.maxPool(x as tf.Tensor4D, c.size as [number, number], c.strides, c.pad);
       const dy = seededNormal(pooled.shape, 9);
-      return tf.engine().runKernel("MaxPoolGrad", { dy, input: x, output: pooled }, { filterSize: c.size, strides: c.strides, pad: c.pad }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel(
+          "MaxPoolGrad",
+          { dy, input: x, output: pooled },
+          { filterSize: c.size, strides: c.strides, pad: c.pad },
+        ) as tf.Tensor;
     });
   });
 
@@ -30,7 +36,13 @@ describe("wasm MaxPoolGrad replacement", () => {
       const x = tf.tensor4d(values, [1, 2, 8, 1]);
       const pooled = tf.maxPool(x, 2, 2, "valid");
       const dy = tf.tensor4d([1, 2, 3, 4], pooled.shape);
-      return tf.engine().runKernel("MaxPoolGrad", { dy, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: "valid" }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel(
+          "MaxPoolGrad",
+          { dy, input: x, output: pooled },
+          { filterSize: 2, strides: 2, pad: "valid" },
+        ) as tf.Tensor;
     });
   });
 
@@ -73,7 +85,9 @@ describe("wasm Sum and BatchMatMul wrappers", () => {
     { a: [8, 2], b: [8, 300], transposeA: true, transposeB: false },
     { a: [1, 3, 8], b: [1, 40, 8], transposeA: false, transposeB: true },
   ])("computes (Bᵀ·Aᵀ)ᵀ when A is much smaller than B like cpu (%o)", async (c) => {
-    await expectSameOnBothBackends(() => tf.matMul(seededNormal(c.a, 17), seededNormal(c.b, 18), c.transposeA, c.transposeB));
+    await expectSameOnBothBackends(() =>
+      tf.matMul(seededNormal(c.a, 17), seededNormal(c.b, 18), c.transposeA, c.transposeB),
+    );
     const shapes = await Promise.all(
       (["cpu", "wasm"] as const).map(async (backend) => {
         await runOn(backend, () => tf.scalar(0));
@@ -87,6 +101,8 @@ describe("wasm Sum and BatchMatMul wrappers", () => {
   });
 
   it("keeps batched transposed products on the stock path", async () => {
-    await expectSameOnBothBackends(() => tf.matMul(seededNormal([3, 5, 4], 15), seededNormal([3, 6, 4], 16), false, true));
+    await expectSameOnBothBackends(() =>
+      tf.matMul(seededNormal([3, 5, 4], 15), seededNormal([3, 6, 4], 16), false, true),
+    );
   });
 });

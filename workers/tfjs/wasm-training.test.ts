@@ -7,10 +7,23 @@ import { relativeError, type Backend } from "./test-support";
 function buildTinyCnn(): tf.Sequential {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const model = tf.sequential();
-  model.add(tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: init(1) }));
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [16, 16, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: init(1),
+    }),
+  );
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, activation: "relu", depthwiseInitializer: init(2) }));
-  model.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: "relu", kernelInitializer: init(3) }));
+  model.add(
+    tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, activation: "relu", depthwiseInitializer: init(2) }),
+  );
+  model.add(
+    tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: "relu", kernelInitializer: init(3) }),
+  );
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 2, activation: "softmax", kernelInitializer: init(4) }));
   model.compile({ optimizer: tf.train.sgd(0.1), loss: "categoricalCrossentropy" });
@@ -59,7 +72,9 @@ describe("training a CNN on wasm", () => {
     const cpu = await computeGradients("cpu");
     const wasm = await computeGradients("wasm");
     expect(wasm).toHaveLength(cpu.length);
-    cpu.forEach((expected, i) => expect(relativeError(expected, wasm[i] ?? new Float32Array()), `weight ${i}`).toBeLessThan(1e-4));
+    cpu.forEach((expected, i) =>
+      expect(relativeError(expected, wasm[i] ?? new Float32Array()), `weight ${i}`).toBeLessThan(1e-4),
+    );
   });
 
   it("ends a few seeded SGD steps with the same loss as cpu", async () => {

@@ -12,7 +12,11 @@ let selection: Promise<BackendCapabilityReport> | null = null;
 
 export type BuiltModel = { model: tf.LayersModel; backend: string };
 
-export async function buildOnBestBackend(build: () => Promise<tf.LayersModel>, exampleShape: readonly number[], log: Logger): Promise<BuiltModel> {
+export async function buildOnBestBackend(
+  build: () => Promise<tf.LayersModel>,
+  exampleShape: readonly number[],
+  log: Logger,
+): Promise<BuiltModel> {
   selection ??= selectTrainingBackend();
   const report = await selection;
   // Another task may have moved the process to cpu for its model; each model starts from the best.
@@ -23,7 +27,9 @@ export async function buildOnBestBackend(build: () => Promise<tf.LayersModel>, e
     trialStep(model, exampleShape);
     return { model, backend: "wasm" };
   } catch (error) {
-    log.warn("The wasm backend cannot train this model; using cpu", { reason: error instanceof Error ? error.message.slice(0, 200) : "unknown" });
+    log.warn("The wasm backend cannot train this model; using cpu", {
+      reason: error instanceof Error ? error.message.slice(0, 200) : "unknown",
+    });
     model.dispose();
     await tf.setBackend("cpu");
     return { model: await build(), backend: "cpu" };

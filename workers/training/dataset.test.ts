@@ -14,13 +14,16 @@ afterAll(async () => {
   await site?.drop();
 });
 
-const count = async (sql: string) => Number((await site.siteDb.readOnly((q) => q<{ n: string }>(sql), { statementTimeoutMs: 10_000 }))[0]?.n);
+const count = async (sql: string) =>
+  Number((await site.siteDb.readOnly((q) => q<{ n: string }>(sql), { statementTimeoutMs: 10_000 }))[0]?.n);
 
 describe("tabular dataset (prostate cancer risk)", () => {
   test("one example per PSA-tested person, two standardised columns, both labels, a person-level split", async () => {
     const dataset = await buildDataset({ ...PROSTATE, split }, testContext(site), [0, 1]);
     expect(dataset.exampleShape).toEqual([2]);
-    const persons = await count("SELECT count(DISTINCT person_id) AS n FROM measurement WHERE measurement_concept_id = 3013603");
+    const persons = await count(
+      "SELECT count(DISTINCT person_id) AS n FROM measurement WHERE measurement_concept_id = 3013603",
+    );
     expect(dataset.train.count + dataset.validation.count).toBe(persons);
     expect(dataset.train.x.length).toBe(dataset.train.count * 2);
     expect(dataset.validation.count / persons).toBeGreaterThan(0.15);
@@ -77,11 +80,19 @@ describe("image dataset (stroke on CT)", () => {
   });
 
   test("a CT-procedure cohort selects the same scans; resizing and 3 channels follow the spec; evaluation reads only held-out scans", async () => {
-    const byProcedure = await buildDataset({ cohort: STROKE.cohortByProcedure, model: STROKE.model, split }, testContext(site), [0, 1]);
+    const byProcedure = await buildDataset(
+      { cohort: STROKE.cohortByProcedure, model: STROKE.model, split },
+      testContext(site),
+      [0, 1],
+    );
     const byImage = await buildDataset({ ...STROKE, split }, testContext(site), [0, 1]);
     expect(byProcedure.validation.count).toBe(byImage.validation.count);
     const input = { ...STROKE.model.input, height: 32, width: 32, channels: 3 as const };
-    const resized = await buildDataset({ ...STROKE, model: { ...STROKE.model, input }, split, isValidationOnly: true }, testContext(site), [0, 1]);
+    const resized = await buildDataset(
+      { ...STROKE, model: { ...STROKE.model, input }, split, isValidationOnly: true },
+      testContext(site),
+      [0, 1],
+    );
     expect(resized.exampleShape).toEqual([32, 32, 3]);
     expect(resized.train.count).toBe(0);
     expect(resized.validation.count).toBe(byImage.validation.count);

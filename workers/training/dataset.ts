@@ -13,22 +13,37 @@ import { encodeTabular, tabularSelect, type TabularRow } from "./tabular";
  */
 const STATEMENT_TIMEOUT_MS = 120_000;
 
-export type DatasetRequest = { cohort: CohortDefinition; model: Pick<ModelPackage, "input" | "outcome">; split: Split; isValidationOnly?: boolean };
+export type DatasetRequest = {
+  cohort: CohortDefinition;
+  model: Pick<ModelPackage, "input" | "outcome">;
+  split: Split;
+  isValidationOnly?: boolean;
+};
 
-export async function buildDataset(request: DatasetRequest, ctx: Pick<TaskContext, "siteDb" | "signal" | "dataDir" | "log" | "progress">, progressRange: [number, number]): Promise<Dataset> {
+export async function buildDataset(
+  request: DatasetRequest,
+  ctx: Pick<TaskContext, "siteDb" | "signal" | "dataDir" | "log" | "progress">,
+  progressRange: [number, number],
+): Promise<Dataset> {
   const { cohort, model, split } = request;
   const input = model.input;
   const dbOptions = { statementTimeoutMs: STATEMENT_TIMEOUT_MS, signal: ctx.signal };
   const table = ctx.siteDb.table;
   if (input.kind === "tabular") {
     const rows = await ctx.siteDb.readOnly(
-      (query) => queryCohortMembers<TabularRow>(query, cohort, { table }, (builder, members) => tabularSelect(builder, members, input.features, model.outcome)),
+      (query) =>
+        queryCohortMembers<TabularRow>(query, cohort, { table }, (builder, members) =>
+          tabularSelect(builder, members, input.features, model.outcome),
+        ),
       dbOptions,
     );
     return encodeTabular(rows, input.features, split);
   }
   const rows = await ctx.siteDb.readOnly(
-    (query) => queryCohortMembers<ImageRow>(query, cohort, { table, withModalities: true }, (builder, members) => imageSelect(builder, members, input, model.outcome)),
+    (query) =>
+      queryCohortMembers<ImageRow>(query, cohort, { table, withModalities: true }, (builder, members) =>
+        imageSelect(builder, members, input, model.outcome),
+      ),
     dbOptions,
   );
   const [from, to] = progressRange;

@@ -8,7 +8,8 @@ export function subtractWeights(local: readonly NamedTensor[], global: readonly 
   const byName = new Map(local.map((t) => [t.name, t]));
   return global.map((g) => {
     const l = byName.get(g.name);
-    if (!l || l.data.length !== g.data.length) throw new Error(`the trained model has no tensor ${g.name} of the global model's size`);
+    if (!l || l.data.length !== g.data.length)
+      throw new Error(`the trained model has no tensor ${g.name} of the global model's size`);
     const data = new Float32Array(g.data.length);
     for (let i = 0; i < data.length; i++) data[i] = l.data[i]! - g.data[i]!;
     return { name: g.name, shape: [...g.shape], data };

@@ -15,26 +15,43 @@ export type GlobalModel = { model: tf.LayersModel; backend: string; weights: Nam
 
 export async function checkModelPackage(pkg: ModelPackage): Promise<void> {
   if (pkg.task !== "binary_classification") {
-    throw new TaskError(`This worker trains and evaluates binary classification models only; this model's task is ${pkg.task}.`, false);
+    throw new TaskError(
+      `This worker trains and evaluates binary classification models only; this model's task is ${pkg.task}.`,
+      false,
+    );
   }
-  const validation = await validateArchitecture(pkg.architecture, { task: pkg.task, classes: pkg.classes, input: pkg.input });
+  const validation = await validateArchitecture(pkg.architecture, {
+    task: pkg.task,
+    classes: pkg.classes,
+    input: pkg.input,
+  });
   if (!validation.ok) {
     const issues = validation.issues.slice(0, 3).map((issue) => `${issue.where}: ${issue.message}`);
     throw new TaskError(`This site refuses the model architecture: ${issues.join("; ")}`, false, "invalid_payload");
   }
 }
 
-export async function loadGlobalModel(pkg: ModelPackage, exampleShape: readonly number[], ctx: Pick<TaskContext, "downloadWeights" | "log">): Promise<GlobalModel> {
+export async function loadGlobalModel(
+  pkg: ModelPackage,
+  exampleShape: readonly number[],
+  ctx: Pick<TaskContext, "downloadWeights" | "log">,
+): Promise<GlobalModel> {
   const { tensors, sha256 } = await ctx.downloadWeights();
   if (sha256 !== pkg.weightsSha256) {
-    throw new TaskError("The hub sent weights whose hash differs from the model version the task names; refusing them.", false);
+    throw new TaskError(
+      "The hub sent weights whose hash differs from the model version the task names; refusing them.",
+      false,
+    );
   }
   const { model, backend } = await buildOnBestBackend(() => buildModel(pkg.architecture), exampleShape, ctx.log);
   try {
     writeWeights(model, tensors);
   } catch (error) {
     model.dispose();
-    throw new TaskError(`The global weights do not fit the model: ${error instanceof Error ? error.message : "unknown"}`, false);
+    throw new TaskError(
+      `The global weights do not fit the model: ${error instanceof Error ? error.message : "unknown"}`,
+      false,
+    );
   }
   return { model, backend, weights: tensors };
 }

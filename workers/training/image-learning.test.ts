@@ -19,7 +19,11 @@ let dataset: Dataset;
 
 beforeAll(async () => {
   site = await createTestSite(adminUrl, 5000, "KCH");
-  dataset = await buildDataset({ ...STROKE, split: { seed: "image-learning", validationFraction: 0.2 } }, testContext(site), [0, 1]);
+  dataset = await buildDataset(
+    { ...STROKE, split: { seed: "image-learning", validationFraction: 0.2 } },
+    testContext(site),
+    [0, 1],
+  );
 }, 300_000);
 afterAll(async () => {
   await site?.drop();
@@ -34,30 +38,34 @@ describe("the small_cnn template on generated stroke CT", () => {
     expect(Math.abs(centre)).toBeLessThan(0.5);
   });
 
-  test("eight local epochs at the demo's batch size take the validation AUC from chance to above 0.72", { timeout: 300_000 }, async () => {
-    const architecture = buildTemplate("small_cnn", { task: "binary_classification", input: STROKE.model.input });
-    const { model } = await buildOnBestBackend(() => buildModel(architecture), dataset.exampleShape, quietLog);
-    try {
-      const before = await evaluateSplit(model, dataset.validation, dataset.exampleShape, 10);
-      const aucs: number[] = [];
-      for (let round = 1; round <= 4; round++) {
-        await trainLocally(model, dataset.train, dataset.exampleShape, {
-          localEpochs: 2,
-          batchSize: 32,
-          learningRate: 0.003,
-          optimizer: "adam",
-          seed: `stroke:${round}`,
-          flipImages: true,
-          signal: new AbortController().signal,
-          onBatch: async () => undefined,
-        });
-        aucs.push((await evaluateSplit(model, dataset.validation, dataset.exampleShape, 10)).metrics.auc!);
+  test(
+    "eight local epochs at the demo's batch size take the validation AUC from chance to above 0.72",
+    { timeout: 300_000 },
+    async () => {
+      const architecture = buildTemplate("small_cnn", { task: "binary_classification", input: STROKE.model.input });
+      const { model } = await buildOnBestBackend(() => buildModel(architecture), dataset.exampleShape, quietLog);
+      try {
+        const before = await evaluateSplit(model, dataset.validation, dataset.exampleShape, 10);
+        const aucs: number[] = [];
+        for (let round = 1; round <= 4; round++) {
+          await trainLocally(model, dataset.train, dataset.exampleShape, {
+            localEpochs: 2,
+            batchSize: 32,
+            learningRate: 0.003,
+            optimizer: "adam",
+            seed: `stroke:${round}`,
+            flipImages: true,
+            signal: new AbortController().signal,
+            onBatch: async () => undefined,
+          });
+          aucs.push((await evaluateSplit(model, dataset.validation, dataset.exampleShape, 10)).metrics.auc!);
+        }
+        expect(before.metrics.auc).toBeLessThan(0.7);
+        // Seen: 0.82 after eight epochs (0.77 after six) with ~400 training and ~80 validation scans.
+        expect(Math.max(...aucs)).toBeGreaterThan(0.72);
+      } finally {
+        model.dispose();
       }
-      expect(before.metrics.auc).toBeLessThan(0.7);
-      // Seen: 0.82 after eight epochs (0.77 after six) with ~400 training and ~80 validation scans.
-      expect(Math.max(...aucs)).toBeGreaterThan(0.72);
-    } finally {
-      model.dispose();
-    }
-  });
+    },
+  );
 });

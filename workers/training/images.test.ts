@@ -3,7 +3,9 @@ import { windowIntensities } from "./images";
 
 describe("windowIntensities", () => {
   // A toy slice: air (0.02), tissue around 0.45 with a little noise, a bright rim (0.9), a darker spot (0.3).
-  const slice = Float32Array.from({ length: 400 }, (_, i) => (i < 150 ? 0.02 : i < 170 ? 0.9 : i < 180 ? 0.3 : 0.45 + 0.02 * Math.sin(i)));
+  const slice = Float32Array.from({ length: 400 }, (_, i) =>
+    i < 150 ? 0.02 : i < 170 ? 0.9 : i < 180 ? 0.3 : 0.45 + 0.02 * Math.sin(i),
+  );
 
   test("centres tissue on 0, saturates air and bone, keeps a subtle darkening well below tissue", () => {
     const out = windowIntensities(slice);

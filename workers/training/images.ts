@@ -16,7 +16,12 @@ import { outcomeSql } from "./tabular";
 export type ImageRow = { person_id: number; local_path: string | null; label: boolean };
 type ImageInput = Extract<ModelPackage["input"], { kind: "image" }>;
 
-export function imageSelect(builder: SqlBuilder, members: string, input: ImageInput, outcome: ModelPackage["outcome"]): string {
+export function imageSelect(
+  builder: SqlBuilder,
+  members: string,
+  input: ImageInput,
+  outcome: ModelPackage["outcome"],
+): string {
   const modalityIds = builder.bind(builder.options.modalityConceptIds[input.modality] ?? [], "bigint[]");
   return `SELECT m.person_id, i.local_path, ${outcomeSql(builder, outcome, "i.image_occurrence_date", true)} AS label
   FROM ${members} m JOIN ${builder.table("image_occurrence")} i ON i.person_id = m.person_id
@@ -37,7 +42,12 @@ export type ImageLoadOptions = {
  * Reads, decodes and windows every image to [-1, 1] (windowIntensities). A missing or undecodable file is skipped and
  * only the number skipped is logged: a path or series uid is patient-level data.
  */
-export async function loadImages(rows: readonly ImageRow[], input: ImageInput, split: Split, options: ImageLoadOptions): Promise<Dataset> {
+export async function loadImages(
+  rows: readonly ImageRow[],
+  input: ImageInput,
+  split: Split,
+  options: ImageLoadOptions,
+): Promise<Dataset> {
   const size = input.height * input.width * input.channels;
   const examples: { x: Float32Array; y: number; isValidation: boolean }[] = [];
   let skipped = 0;
@@ -50,11 +60,18 @@ export async function loadImages(rows: readonly ImageRow[], input: ImageInput, s
     else examples.push({ x: toInput(image, input), y: row.label ? 1 : 0, isValidation });
     if (i % 200 === 199) await options.onProgress((i + 1) / rows.length);
   }
-  if (skipped > 0) options.log.warn("Some image files were missing or not 8-bit grayscale PNGs; they were left out", { skipped });
+  if (skipped > 0)
+    options.log.warn("Some image files were missing or not 8-bit grayscale PNGs; they were left out", { skipped });
   return {
     exampleShape: [input.height, input.width, input.channels],
-    train: collectExamples(examples.filter((e) => !e.isValidation), size),
-    validation: collectExamples(examples.filter((e) => e.isValidation), size),
+    train: collectExamples(
+      examples.filter((e) => !e.isValidation),
+      size,
+    ),
+    validation: collectExamples(
+      examples.filter((e) => e.isValidation),
+      size,
+    ),
   };
 }
 
@@ -72,7 +89,11 @@ async function readImage(dataDir: string, localPath: string | null): Promise<Gra
 }
 
 function toInput(image: GrayImage, input: ImageInput): Float32Array {
-  const gray = windowIntensities(image.width === input.width && image.height === input.height ? scale(image.pixels) : resizeBilinear(image, input.width, input.height));
+  const gray = windowIntensities(
+    image.width === input.width && image.height === input.height
+      ? scale(image.pixels)
+      : resizeBilinear(image, input.width, input.height),
+  );
   if (input.channels === 1) return gray;
   // A 3-channel model (e.g. one pretrained on RGB) sees the grayscale value in every channel.
   const rgb = new Float32Array(gray.length * 3);

@@ -8,7 +8,13 @@ import type { EvaluationMetrics } from "@/protocol/training";
 const EPSILON = 1e-7;
 const THRESHOLD = 0.5;
 
-export const NULL_METRICS: EvaluationMetrics = { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null };
+export const NULL_METRICS: EvaluationMetrics = {
+  loss: null,
+  accuracy: null,
+  auc: null,
+  sensitivity: null,
+  specificity: null,
+};
 
 /** Mean binary cross-entropy, with probabilities clipped as Keras does so a confident miss costs a finite loss. */
 export function binaryCrossEntropy(probabilities: ArrayLike<number>, labels: ArrayLike<number>): number {
@@ -22,10 +28,12 @@ export function binaryCrossEntropy(probabilities: ArrayLike<number>, labels: Arr
 
 /** Mann-Whitney: the share of (positive, negative) pairs ranked correctly, a tie counting one half. */
 export function areaUnderRoc(probabilities: ArrayLike<number>, labels: ArrayLike<number>): number | null {
-  const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => probabilities[a]! - probabilities[b]!);
+  const order = Array.from({ length: labels.length }, (_, i) => i).sort(
+    (a, b) => probabilities[a]! - probabilities[b]!,
+  );
   let positives = 0;
   let rankSum = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && probabilities[order[end + 1]!] === probabilities[order[start]!]) end++;
     // Tied scores share the mean of their ranks (1-based), which is what counts a tie as 1/2.

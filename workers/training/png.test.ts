@@ -26,7 +26,12 @@ function encodeFiltered(width: number, height: number, image: Uint8Array, filter
     for (let x = 0; x < width; x++) {
       const [a, b, c, value] = [at(x - 1, y), at(x, y - 1), at(x - 1, y - 1), at(x, y)];
       const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const paeth =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
       const predictor = [0, a, b, (a + b) >> 1, paeth][filter]!;
       raw[y * (width + 1) + 1 + x] = (value - predictor + 256) % 256;
     }
@@ -36,7 +41,12 @@ function encodeFiltered(width: number, height: number, image: Uint8Array, filter
   header.writeUInt32BE(height, 4);
   header[8] = 8;
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 describe("PNG decoder", () => {
@@ -54,7 +64,9 @@ describe("PNG decoder", () => {
   test("refuses what it does not support, with a message naming the format", () => {
     const rgb = encodeGrayPng(8, 8, pixels(8, 8));
     rgb[8 + 8 + 9] = 2; // IHDR colour type: RGB
-    expect(() => decodeGrayPng(rgb)).toThrow(new PngFormatError("PNG is bit depth 8 colour type 2; only 8-bit grayscale (colour type 0) is supported"));
+    expect(() => decodeGrayPng(rgb)).toThrow(
+      new PngFormatError("PNG is bit depth 8 colour type 2; only 8-bit grayscale (colour type 0) is supported"),
+    );
     expect(() => decodeGrayPng(Buffer.from("GIF89a"))).toThrow("not a PNG file");
   });
 });

@@ -34,9 +34,13 @@ export function decodeGrayPng(file: Uint8Array): GrayImage {
   const width = head.getUint32(0);
   const height = head.getUint32(4);
   const [bitDepth, colourType, , , interlace] = header.subarray(8, 13);
-  if (bitDepth !== 8 || colourType !== 0) throw new PngFormatError(`PNG is bit depth ${bitDepth} colour type ${colourType}; only 8-bit grayscale (colour type 0) is supported`);
+  if (bitDepth !== 8 || colourType !== 0)
+    throw new PngFormatError(
+      `PNG is bit depth ${bitDepth} colour type ${colourType}; only 8-bit grayscale (colour type 0) is supported`,
+    );
   if (interlace !== 0) throw new PngFormatError("interlaced PNGs are not supported");
-  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) throw new PngFormatError(`PNG size ${width}x${height} is outside 1..${MAX_SIDE}`);
+  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE)
+    throw new PngFormatError(`PNG size ${width}x${height} is outside 1..${MAX_SIDE}`);
   const raw = inflateSync(Buffer.concat(idat));
   if (raw.length !== (width + 1) * height) throw new PngFormatError("PNG image data does not match its size");
   return { width, height, pixels: unfilter(raw, width, height) };

@@ -5,7 +5,10 @@
  */
 const MIN_INTERVAL_MS = 2_000;
 
-export function throttledProgress(progress: (percent: number, message?: string) => Promise<void>, [from, to]: [number, number]) {
+export function throttledProgress(
+  progress: (percent: number, message?: string) => Promise<void>,
+  [from, to]: [number, number],
+) {
   let last = 0;
   return async (fraction: number, message: string, isMilestone: boolean): Promise<void> => {
     const now = Date.now();

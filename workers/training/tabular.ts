@@ -15,7 +15,12 @@ export type TabularRow = { person_id: number; label: boolean } & Record<string, 
 const AGGREGATES = { mean: "avg", max: "max", min: "min" } as const;
 
 /** The select over the cohort members `members` (person_id, index_date, age, sex). */
-export function tabularSelect(builder: SqlBuilder, members: string, features: readonly TabularFeature[], outcome: Outcome): string {
+export function tabularSelect(
+  builder: SqlBuilder,
+  members: string,
+  features: readonly TabularFeature[],
+  outcome: Outcome,
+): string {
   const columns = features.map((feature, i) => `${featureSql(builder, feature)} AS f_${i}`);
   return `SELECT m.person_id, ${[...columns, `${outcomeSql(builder, outcome, "m.index_date")} AS label`].join(",\n       ")}
   FROM ${members} m ORDER BY m.person_id`;
@@ -25,7 +30,10 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
   const from = feature.from;
   if (from.source === "demographic") return from.field === "age_at_index" ? "m.age" : "m.sex";
   if (from.source === "condition") {
-    const concepts = addConceptSet(builder, from.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: true })));
+    const concepts = addConceptSet(
+      builder,
+      from.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: true })),
+    );
     return `EXISTS (SELECT 1 FROM ${builder.table("condition_occurrence")} x
       WHERE x.person_id = m.person_id AND x.condition_concept_id IN (SELECT concept_id FROM ${concepts}) AND x.condition_start_date <= m.index_date)`;
   }
@@ -36,7 +44,8 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
     // date - integer is a date: the window includes the index date and windowDays before it.
     `x.measurement_date BETWEEN m.index_date - ${builder.bind(from.windowDays, "int")} AND m.index_date`,
   ];
-  if (from.unitConceptId !== undefined) conditions.push(`x.unit_concept_id = ${builder.bind(from.unitConceptId, "bigint")}`);
+  if (from.unitConceptId !== undefined)
+    conditions.push(`x.unit_concept_id = ${builder.bind(from.unitConceptId, "bigint")}`);
   const where = `FROM ${builder.table("measurement")} x WHERE ${conditions.join(" AND ")}`;
   if (from.aggregation === "latest") {
     return `(SELECT x.value_as_number::float8 ${where} ORDER BY x.measurement_date DESC, x.measurement_id DESC LIMIT 1)`;
@@ -49,12 +58,16 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
  * date, within withinDays when given) or, with `onOrBefore`, starting on/before it (images: the scan date).
  */
 export function outcomeSql(builder: SqlBuilder, outcome: Outcome, date: string, onOrBefore = false): string {
-  const concepts = addConceptSet(builder, outcome.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: outcome.includeDescendants })));
+  const concepts = addConceptSet(
+    builder,
+    outcome.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: outcome.includeDescendants })),
+  );
   const conditions = [`x.person_id = m.person_id`, `x.condition_concept_id IN (SELECT concept_id FROM ${concepts})`];
   if (onOrBefore) conditions.push(`x.condition_start_date <= ${date}`);
   else {
     conditions.push(`x.condition_start_date >= ${date}`);
-    if (outcome.withinDays !== undefined) conditions.push(`x.condition_start_date <= ${date} + ${builder.bind(outcome.withinDays, "int")}`);
+    if (outcome.withinDays !== undefined)
+      conditions.push(`x.condition_start_date <= ${date} + ${builder.bind(outcome.withinDays, "int")}`);
   }
   return `EXISTS (SELECT 1 FROM ${builder.table("condition_occurrence")} x WHERE ${conditions.join(" AND ")})`;
 }
@@ -96,10 +109,20 @@ export function encodeTabular(rows: readonly TabularRow[], features: readonly Ta
       return isStandardised ? (filled - mean) / sd : filled;
     });
   });
-  const examples = rows.map((row, r) => ({ x: encoded.map((column) => column[r]!), y: row.label ? 1 : 0, isValidation: isValidation[r] }));
+  const examples = rows.map((row, r) => ({
+    x: encoded.map((column) => column[r]!),
+    y: row.label ? 1 : 0,
+    isValidation: isValidation[r],
+  }));
   return {
     exampleShape: [columns.length],
-    train: collectExamples(examples.filter((e) => !e.isValidation), columns.length),
-    validation: collectExamples(examples.filter((e) => e.isValidation), columns.length),
+    train: collectExamples(
+      examples.filter((e) => !e.isValidation),
+      columns.length,
+    ),
+    validation: collectExamples(
+      examples.filter((e) => e.isValidation),
+      columns.length,
+    ),
   };
 }

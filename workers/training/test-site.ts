@@ -37,7 +37,10 @@ export async function createTestSite(adminUrl: string, persons: number, site = "
 
 export const quietLog = createLogger({}, { write: () => undefined });
 
-export function testContext(site: TestSite, policy: Record<string, unknown> = {}): Pick<TaskContext, "siteDb" | "signal" | "dataDir" | "log" | "progress" | "policy"> {
+export function testContext(
+  site: TestSite,
+  policy: Record<string, unknown> = {},
+): Pick<TaskContext, "siteDb" | "signal" | "dataDir" | "log" | "progress" | "policy"> {
   return {
     siteDb: site.siteDb,
     dataDir: site.dataDir,
@@ -49,7 +52,17 @@ export function testContext(site: TestSite, policy: Record<string, unknown> = {}
 }
 
 const PROSTATE_FEATURES: TabularFeature[] = [
-  { name: "psa_latest", from: { source: "measurement", conceptId: C.psa, unitConceptId: C.nanogramPerMillilitre, aggregation: "latest", windowDays: 730 }, encoding: "standardise" },
+  {
+    name: "psa_latest",
+    from: {
+      source: "measurement",
+      conceptId: C.psa,
+      unitConceptId: C.nanogramPerMillilitre,
+      aggregation: "latest",
+      windowDays: 730,
+    },
+    encoding: "standardise",
+  },
   { name: "age", from: { source: "demographic", field: "age_at_index" }, encoding: "standardise" },
 ];
 
@@ -58,7 +71,12 @@ export const PROSTATE = {
   cohort: ZCohortDefinition.parse(cohort(measurement([C.psa]))),
   model: {
     input: { kind: "tabular" as const, features: PROSTATE_FEATURES },
-    outcome: { name: "Prostate cancer", conceptIds: [C.malignantTumorOfProstate], includeDescendants: true, withinDays: 1095 },
+    outcome: {
+      name: "Prostate cancer",
+      conceptIds: [C.malignantTumorOfProstate],
+      includeDescendants: true,
+      withinDays: 1095,
+    },
   } satisfies Pick<ModelPackage, "input" | "outcome">,
 };
 

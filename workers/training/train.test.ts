@@ -21,7 +21,11 @@ const architecture = buildTemplate("mlp", spec);
 
 beforeAll(async () => {
   site = await createTestSite(adminUrl, 3000);
-  dataset = await buildDataset({ ...PROSTATE, split: { seed: "trainer", validationFraction: 0.3 } }, testContext(site), [0, 1]);
+  dataset = await buildDataset(
+    { ...PROSTATE, split: { seed: "trainer", validationFraction: 0.3 } },
+    testContext(site),
+    [0, 1],
+  );
   const { model } = await buildOnBestBackend(() => buildModel(architecture), dataset.exampleShape, quietLog);
   global = readWeights(model);
   model.dispose();
@@ -57,7 +61,9 @@ async function trainFromGlobal(extra: Partial<LocalTrainingOptions>) {
 describe("local training", () => {
   test("a few epochs reduce the validation loss and reach a validation AUC above 0.7, on wasm", async () => {
     const epochs: number[] = [];
-    const { before, after, local, backend } = await trainFromGlobal({ onBatch: async (epoch) => void epochs.push(epoch) });
+    const { before, after, local, backend } = await trainFromGlobal({
+      onBatch: async (epoch) => void epochs.push(epoch),
+    });
     expect(backend).toBe("wasm");
     expect(after.metrics.loss).toBeLessThan(before.metrics.loss!);
     expect(after.metrics.auc).toBeGreaterThan(0.7);
@@ -82,7 +88,9 @@ describe("local training", () => {
   test("an aborted task stops between batches", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(trainFromGlobal({ signal: controller.signal })).rejects.toThrow("training stopped: the task was aborted");
+    await expect(trainFromGlobal({ signal: controller.signal })).rejects.toThrow(
+      "training stopped: the task was aborted",
+    );
   });
 
   test("the stroke CNN template trains on wasm with FLIP's conv kernels", async () => {

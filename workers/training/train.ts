@@ -15,7 +15,10 @@ import { positiveProbability } from "./predict";
  */
 const EPSILON = 1e-7;
 
-export type LocalTrainingOptions = Pick<TrainPayload, "localEpochs" | "batchSize" | "learningRate" | "optimizer" | "proximalMu"> & {
+export type LocalTrainingOptions = Pick<
+  TrainPayload,
+  "localEpochs" | "batchSize" | "learningRate" | "optimizer" | "proximalMu"
+> & {
   seed: string;
   signal: AbortSignal;
   /**
@@ -38,11 +41,17 @@ export function binaryCrossEntropyLoss(probabilities: tf.Tensor1D, labels: tf.Te
 }
 
 /** Trains `model` (holding the global weights) in place; returns its new weights and the last epoch's mean data loss. */
-export async function trainLocally(model: tf.LayersModel, data: Examples, exampleShape: readonly number[], options: LocalTrainingOptions): Promise<LocalTrainingResult> {
+export async function trainLocally(
+  model: tf.LayersModel,
+  data: Examples,
+  exampleShape: readonly number[],
+  options: LocalTrainingOptions,
+): Promise<LocalTrainingResult> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const mu = options.proximalMu ?? 0;
   const anchors = mu > 0 ? variables.map((v) => v.clone()) : [];
-  const optimizer = options.optimizer === "adam" ? tf.train.adam(options.learningRate) : tf.train.sgd(options.learningRate);
+  const optimizer =
+    options.optimizer === "adam" ? tf.train.adam(options.learningRate) : tf.train.sgd(options.learningRate);
   const xs = tf.tensor(data.x, [data.count, ...exampleShape]);
   const ys = tf.tensor1d(data.y);
   const rng = createRng(hashSeed(options.seed));
@@ -60,7 +69,12 @@ export async function trainLocally(model: tf.LayersModel, data: Examples, exampl
           const indices = tf.tensor1d(batch, "int32");
           let xb = tf.gather(xs, indices);
           if (flips) {
-            const mirror = tf.tensor1d(Array.from(batch, () => (rng.next() < 0.5 ? 1 : 0)), "bool").reshape([batch.length, 1, 1, 1]);
+            const mirror = tf
+              .tensor1d(
+                Array.from(batch, () => (rng.next() < 0.5 ? 1 : 0)),
+                "bool",
+              )
+              .reshape([batch.length, 1, 1, 1]);
             xb = tf.where(tf.broadcastTo(mirror, xb.shape), tf.reverse(xb, 2), xb);
           }
           const yb = tf.gather(ys, indices);

@@ -13,12 +13,20 @@ export function ApprovalSites() {
   if (sites.isPending) return <Loading label="Loading your sites…" />;
   if (sites.isError) return <Alert>{messageOf(sites.error)}</Alert>;
   if (sites.data.length === 0) {
-    return <EmptyState title="You approve for no site">Ask a platform admin to grant you the approver role for your Trust.</EmptyState>;
+    return (
+      <EmptyState title="You approve for no site">
+        Ask a platform admin to grant you the approver role for your Trust.
+      </EmptyState>
+    );
   }
   return (
     <div className="space-y-6">
       {sites.data.map((site) => (
-        <section key={site.siteId} aria-labelledby={`approvals-${site.siteId}`} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5">
+        <section
+          key={site.siteId}
+          aria-labelledby={`approvals-${site.siteId}`}
+          className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5"
+        >
           <div className="mb-3 flex flex-wrap items-center gap-2">
             <h2 id={`approvals-${site.siteId}`} className="text-base font-semibold text-slate-900">
               {site.name}
@@ -26,8 +34,8 @@ export function ApprovalSites() {
             {site.code ? <Badge tone="blue">{site.code}</Badge> : null}
           </div>
           <p className="mb-4 text-sm text-slate-600">
-            Each project revision that asks to use {site.name}&apos;s data needs its own decision: if a researcher changes the cohort, model or outputs, it
-            comes back to you.
+            Each project revision that asks to use {site.name}&apos;s data needs its own decision: if a researcher
+            changes the cohort, model or outputs, it comes back to you.
           </p>
           <SiteInbox siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
         </section>

@@ -14,7 +14,8 @@ export function SiteInbox({ siteId, siteCode }: { siteId: string; siteCode: stri
 
   if (inbox.isPending) return <Loading label="Loading requests…" />;
   if (inbox.isError) return <Alert>{messageOf(inbox.error)}</Alert>;
-  if (inbox.data.length === 0) return <EmptyState title="No requests waiting">Nothing needs a decision from {siteCode} right now.</EmptyState>;
+  if (inbox.data.length === 0)
+    return <EmptyState title="No requests waiting">Nothing needs a decision from {siteCode} right now.</EmptyState>;
   return (
     <DataTable
       label={`Requests waiting for ${siteCode}`}
@@ -24,7 +25,10 @@ export function SiteInbox({ siteId, siteCode }: { siteId: string; siteCode: stri
         {
           header: "Project",
           cell: (row) => (
-            <Link href={`/approvals/${siteId}/${row.approvalId}`} className="font-medium text-nhs-blue underline-offset-2 hover:underline">
+            <Link
+              href={`/approvals/${siteId}/${row.approvalId}`}
+              className="font-medium text-nhs-blue underline-offset-2 hover:underline"
+            >
               {row.projectTitle}
             </Link>
           ),

@@ -13,7 +13,10 @@ export default async function NetworkPage() {
   if (!hasAccess(viewer, "network:read")) forbidden();
   return (
     <>
-      <PageHeader title="Network" description="The NHS Trusts taking part in the federation. Models travel to each Trust; patient-level data never leaves it." />
+      <PageHeader
+        title="Network"
+        description="The NHS Trusts taking part in the federation. Models travel to each Trust; patient-level data never leaves it."
+      />
       <SiteDirectory />
     </>
   );

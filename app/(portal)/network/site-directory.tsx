@@ -12,7 +12,11 @@ export function SiteDirectory() {
   if (sites.isPending) return <Loading label="Loading the network…" />;
   if (sites.isError) return <Alert>{messageOf(sites.error)}</Alert>;
   if (sites.data.length === 0) {
-    return <EmptyState title="No Trusts have joined yet">Once a platform admin registers a site, it appears here.</EmptyState>;
+    return (
+      <EmptyState title="No Trusts have joined yet">
+        Once a platform admin registers a site, it appears here.
+      </EmptyState>
+    );
   }
   return (
     <>
@@ -21,7 +25,10 @@ export function SiteDirectory() {
       </p>
       <ul aria-label="Participating Trusts" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
         {sites.data.map((site) => (
-          <li key={site.id} className="rounded-lg border border-slate-200 border-t-4 border-t-nhs-blue bg-white p-4 shadow-sm">
+          <li
+            key={site.id}
+            className="rounded-lg border border-t-4 border-slate-200 border-t-nhs-blue bg-white p-4 shadow-sm"
+          >
             <div className="flex items-start justify-between gap-2">
               <h2 className="font-semibold text-slate-900">{site.name}</h2>
               <Badge tone="blue">{site.code}</Badge>

@@ -8,7 +8,11 @@ export const metadata: Metadata = { title: "Projects" };
 export default function ProjectsPage() {
   return (
     <>
-      <PageHeader title="Projects" description="Your research projects, the cohorts they count and each site's governance decision." actions={<NewProjectForm />} />
+      <PageHeader
+        title="Projects"
+        description="Your research projects, the cohorts they count and each site's governance decision."
+        actions={<NewProjectForm />}
+      />
       <ProjectsList />
     </>
   );

@@ -1,6 +1,15 @@
 "use client";
 
-import { CartesianGrid, Legend, Line, LineChart as RechartsLineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart as RechartsLineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
 import { colourAt } from "./chart-palette";
 import { ChartFrame } from "./chart-frame";
 
@@ -25,21 +34,71 @@ type Props = {
 };
 
 /** Lines over a numeric x axis with labelled axes, legend and tooltip; the line-chart counterpart of GroupedBarChart. */
-export function LineChart({ title, description, series, points, xLabel, yLabel, xDomain, yDomain, formatX = String, formatY = (y) => y.toLocaleString("en-GB"), note }: Props) {
-  const data = points.map((p) => ({ x: p.x, ...Object.fromEntries(series.map((s) => [s.key, p.values[s.key] ?? null])) }));
+export function LineChart({
+  title,
+  description,
+  series,
+  points,
+  xLabel,
+  yLabel,
+  xDomain,
+  yDomain,
+  formatX = String,
+  formatY = (y) => y.toLocaleString("en-GB"),
+  note,
+}: Props) {
+  const data = points.map((p) => ({
+    x: p.x,
+    ...Object.fromEntries(series.map((s) => [s.key, p.values[s.key] ?? null])),
+  }));
   const ticks = Array.from({ length: xDomain[1] - xDomain[0] + 1 }, (_, i) => xDomain[0] + i);
   return (
     <ChartFrame title={title} description={description} note={note}>
       {({ titleId, descriptionId }) => (
         <div style={{ height: 280 }} className="w-full">
           <ResponsiveContainer width="100%" height="100%">
-            <RechartsLineChart data={data} margin={{ top: 4, right: 16, bottom: 16, left: 8 }} accessibilityLayer aria-labelledby={titleId} aria-describedby={descriptionId} role="img">
+            <RechartsLineChart
+              data={data}
+              margin={{ top: 4, right: 16, bottom: 16, left: 8 }}
+              accessibilityLayer
+              aria-labelledby={titleId}
+              aria-describedby={descriptionId}
+              role="img"
+            >
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-              <XAxis dataKey="x" type="number" domain={xDomain} ticks={ticks.length <= 20 ? ticks : undefined} allowDecimals={false} tickFormatter={formatX} tick={{ fontSize: 11 }} label={{ value: xLabel, position: "insideBottom", offset: -10, fontSize: 11 }} height={36} />
-              <YAxis domain={yDomain ?? ["auto", "auto"]} tickFormatter={formatY} tick={{ fontSize: 11 }} width={52} label={{ value: yLabel, angle: -90, position: "insideLeft", fontSize: 11, style: { textAnchor: "middle" } }} />
-              <Tooltip labelFormatter={(x) => `${xLabel} ${formatX(Number(x))}`} formatter={(value, name) => [formatY(Number(value)), name]} />
+              <XAxis
+                dataKey="x"
+                type="number"
+                domain={xDomain}
+                ticks={ticks.length <= 20 ? ticks : undefined}
+                allowDecimals={false}
+                tickFormatter={formatX}
+                tick={{ fontSize: 11 }}
+                label={{ value: xLabel, position: "insideBottom", offset: -10, fontSize: 11 }}
+                height={36}
+              />
+              <YAxis
+                domain={yDomain ?? ["auto", "auto"]}
+                tickFormatter={formatY}
+                tick={{ fontSize: 11 }}
+                width={52}
+                label={{
+                  value: yLabel,
+                  angle: -90,
+                  position: "insideLeft",
+                  fontSize: 11,
+                  style: { textAnchor: "middle" },
+                }}
+              />
+              <Tooltip
+                labelFormatter={(x) => `${xLabel} ${formatX(Number(x))}`}
+                formatter={(value, name) => [formatY(Number(value)), name]}
+              />
               {/* In series order (e.g. the pooled line first), not recharts' default alphabetical order. */}
-              <Legend itemSorter={(item) => series.findIndex((s) => s.key === item.dataKey)} wrapperStyle={{ fontSize: 12, paddingTop: 12 }} />
+              <Legend
+                itemSorter={(item) => series.findIndex((s) => s.key === item.dataKey)}
+                wrapperStyle={{ fontSize: 12, paddingTop: 12 }}
+              />
               {series.map((s, i) => (
                 <Line
                   key={s.key}

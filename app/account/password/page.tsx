@@ -11,7 +11,9 @@ export default async function ChangePasswordPage() {
   return (
     <main className="flex min-h-screen items-center justify-center bg-nhs-pale px-4">
       <div className="w-full max-w-md">
-        <h1 className="text-xl font-semibold">{viewer.mustChangePassword ? "Choose your own password" : "Change your password"}</h1>
+        <h1 className="text-xl font-semibold">
+          {viewer.mustChangePassword ? "Choose your own password" : "Change your password"}
+        </h1>
         <p className="mt-1 mb-4 text-sm text-slate-600">
           {viewer.mustChangePassword
             ? "You signed in with a temporary password. Replace it before you continue."

@@ -14,19 +14,27 @@ let sharedHash: Promise<string> | undefined;
 export const FIXTURE_PASSWORD = "correct-horse-battery";
 
 export async function makeSite(db: Database, code = `S${++counter}`) {
-  const [site] = await db.insert(sites).values({ code, name: `${code} Trust`, region: "Test" }).returning();
+  const [site] = await db
+    .insert(sites)
+    .values({ code, name: `${code} Trust`, region: "Test" })
+    .returning();
   return site!;
 }
 
 /** A user holding the given grants; approver grants name a site by id. */
-export async function makeUser(db: Database, grants: { role: Role; siteId?: string }[], extra: Partial<typeof users.$inferInsert> = {}) {
+export async function makeUser(
+  db: Database,
+  grants: { role: Role; siteId?: string }[],
+  extra: Partial<typeof users.$inferInsert> = {},
+) {
   sharedHash ??= hashPassword(FIXTURE_PASSWORD);
   const n = ++counter;
   const [user] = await db
     .insert(users)
     .values({ email: `user${n}-${Date.now()}@test.flip`, name: `User ${n}`, passwordHash: await sharedHash, ...extra })
     .returning();
-  for (const g of grants) await db.insert(roleGrants).values({ userId: user!.id, role: g.role, siteId: g.siteId ?? null });
+  for (const g of grants)
+    await db.insert(roleGrants).values({ userId: user!.id, role: g.role, siteId: g.siteId ?? null });
   return user!;
 }
 
@@ -82,7 +90,11 @@ export async function fieldErrorsOfCall(call: Promise<unknown>): Promise<Record<
 }
 
 /** Runs a call that must be refused and proves it changed nothing; returns the field errors a form would show. */
-export async function refusedWithoutChange(db: Database, call: () => Promise<unknown>, expected: { code: string; message?: string }) {
+export async function refusedWithoutChange(
+  db: Database,
+  call: () => Promise<unknown>,
+  expected: { code: string; message?: string },
+) {
   const before = await snapshotTables(db);
   const pending = call();
   await expect(pending).rejects.toMatchObject(expected);

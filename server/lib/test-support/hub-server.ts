@@ -9,7 +9,13 @@ import { stopBackgroundWork } from "@/server/background-work";
 import { receiveUpdate, serveWeights } from "@/server/worker/binary-routes";
 
 /** Bridges node's request to the fetch-style handlers the Next.js routes use. */
-async function serveBinary(db: Database, req: IncomingMessage, res: ServerResponse, taskId: string, route: "weights" | "update") {
+async function serveBinary(
+  db: Database,
+  req: IncomingMessage,
+  res: ServerResponse,
+  taskId: string,
+  route: "weights" | "update",
+) {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(key, value);
   const request = new Request(`http://hub${req.url}`, {
@@ -18,7 +24,8 @@ async function serveBinary(db: Database, req: IncomingMessage, res: ServerRespon
     body: req.method === "POST" ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
     duplex: "half",
   } as RequestInit);
-  const response = route === "weights" ? await serveWeights(db, request, taskId) : await receiveUpdate(db, request, taskId);
+  const response =
+    route === "weights" ? await serveWeights(db, request, taskId) : await receiveUpdate(db, request, taskId);
   res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
   res.end(Buffer.from(await response.arrayBuffer()));
 }

@@ -11,10 +11,20 @@ describe("hub database scan for patient data", () => {
     const db = testDb.db();
     expect(await findPatientData(db, ["27.43"])).toEqual([]);
     await db.transaction((tx) =>
-      recordAudit(tx, { actor: { type: "system", label: "test" }, action: "leak.test", subject: "x", details: { who: "KCH-SYN-0000042", file: "images/CT/1.2.3.png", row: { person_id: 7 }, bmi: 27.43 } }),
+      recordAudit(tx, {
+        actor: { type: "system", label: "test" },
+        action: "leak.test",
+        subject: "x",
+        details: { who: "KCH-SYN-0000042", file: "images/CT/1.2.3.png", row: { person_id: 7 }, bmi: 27.43 },
+      }),
     );
     const leaks = await findPatientData(db, ["27.43", "31.07"]);
-    expect(leaks.map((l) => l.what).sort()).toEqual(["a person source value", "an OMOP row key", "an image path", "site value 27.43"]);
+    expect(leaks.map((l) => l.what).sort()).toEqual([
+      "a person source value",
+      "an OMOP row key",
+      "an image path",
+      "site value 27.43",
+    ]);
     expect(new Set(leaks.map((l) => l.table))).toEqual(new Set(["audit_events"]));
   });
 });

@@ -12,10 +12,14 @@ import { withPgClient } from "@/db/pg-connection";
 export type Leak = { table: string; what: string };
 
 async function hubDump(db: Database): Promise<{ table: string; text: string }[]> {
-  const { rows: tables } = await db.execute<{ name: string }>(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
+  const { rows: tables } = await db.execute<{ name: string }>(
+    sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+  );
   const dumps = [];
   for (const { name } of tables) {
-    const { rows } = await db.execute<{ text: string | null }>(sql`SELECT string_agg(t::text, E'\n') AS text FROM ${sql.identifier(name)} t`);
+    const { rows } = await db.execute<{ text: string | null }>(
+      sql`SELECT string_agg(t::text, E'\n') AS text FROM ${sql.identifier(name)} t`,
+    );
     dumps.push({ table: name, text: rows[0]?.text ?? "" });
   }
   return dumps;
@@ -37,7 +41,10 @@ export async function findPatientData(db: Database, fingerprints: readonly strin
     { what: "a person source value", re: /[A-Z]{2,5}-SYN-\d{7}/ },
     { what: "an image path", re: /images\/(CT|MR|XR|US)\/|\.png\b/ },
     { what: "an OMOP row key", re: /"(person_id|measurement_id|image_occurrence_id|value_as_number)"/ },
-    ...fingerprints.map((v) => ({ what: `site value ${v}`, re: new RegExp(`(?<![0-9.:])${v.replace(".", "\\.")}(?![0-9])`) })),
+    ...fingerprints.map((v) => ({
+      what: `site value ${v}`,
+      re: new RegExp(`(?<![0-9.:])${v.replace(".", "\\.")}(?![0-9])`),
+    })),
   ];
   const leaks: Leak[] = [];
   for (const { table, text } of await hubDump(db)) {

@@ -17,7 +17,11 @@ export function logisticModel(name = `Risk model ${++unique}`) {
       input: {
         kind: "tabular" as const,
         features: [
-          { name: "age", from: { source: "demographic" as const, field: "age_at_index" as const }, encoding: "standardise" as const },
+          {
+            name: "age",
+            from: { source: "demographic" as const, field: "age_at_index" as const },
+            encoding: "standardise" as const,
+          },
           { name: "sex", from: { source: "demographic" as const, field: "sex" as const }, encoding: "binary" as const },
         ],
       },
@@ -29,11 +33,20 @@ export function logisticModel(name = `Risk model ${++unique}`) {
 }
 
 /** An active project approved at the given sites with a registered logistic model. */
-export async function makeTrainingProject(db: Database, researcher: Viewer, approvers: { approver: Viewer; siteId: string }[], options: { maxRounds?: number } = {}) {
+export async function makeTrainingProject(
+  db: Database,
+  researcher: Viewer,
+  approvers: { approver: Viewer; siteId: string }[],
+  options: { maxRounds?: number } = {},
+) {
   return createApprovedProject(db, researcher, {
     title: `Training project ${++unique}`,
     purpose: "Predict stroke from age and sex across sites, for the tests.",
-    cohort: { version: 1, entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] }, inclusionRules: [] },
+    cohort: {
+      version: 1,
+      entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] },
+      inclusionRules: [],
+    },
     approvers,
     model: logisticModel(),
     maxRounds: options.maxRounds,
@@ -46,13 +59,25 @@ export async function tfjsUploadOf(db: Database, projectId: string, versionId: s
   const { tensors } = decodeTensors(await getArtifactStore().get(db, version.weightsSha256));
   const bytes = Buffer.concat(tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
   return {
-    modelJson: { modelTopology: model.architecture, weightsManifest: [{ paths: ["group1-shard1of1.bin"], weights: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" })) }] },
+    modelJson: {
+      modelTopology: model.architecture,
+      weightsManifest: [
+        {
+          paths: ["group1-shard1of1.bin"],
+          weights: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" })),
+        },
+      ],
+    },
     weightFiles: { "group1-shard1of1.bin": bytes.toString("base64") },
   };
 }
 
 /** A training job request with small, valid defaults; tests override what they are about. */
-export function trainJobInput(project: { projectId: string; versionId: string }, siteIds: string[], overrides: Partial<TTrainJobInput> = {}): TTrainJobInput {
+export function trainJobInput(
+  project: { projectId: string; versionId: string },
+  siteIds: string[],
+  overrides: Partial<TTrainJobInput> = {},
+): TTrainJobInput {
   return {
     projectId: project.projectId,
     versionId: project.versionId,

@@ -57,7 +57,9 @@ export function computeConvGeometry(request: ConvGeometryRequest): ConvGeometry 
     dataFormat,
   );
   if (info.outHeight <= 0 || info.outWidth <= 0) {
-    throw new Error(`${kernelName}: empty output ${info.outHeight}x${info.outWidth} for input ${inShape} and filter ${filterShape}`);
+    throw new Error(
+      `${kernelName}: empty output ${info.outHeight}x${info.outWidth} for input ${inShape} and filter ${filterShape}`,
+    );
   }
   return {
     batch: info.batchSize,
@@ -91,7 +93,12 @@ export function assertFloat32(kernelName: string, infos: Record<string, TensorIn
   }
 }
 
-export function assertShape(kernelName: string, name: string, actual: readonly number[], expected: readonly number[]): void {
+export function assertShape(
+  kernelName: string,
+  name: string,
+  actual: readonly number[],
+  expected: readonly number[],
+): void {
   const same = actual.length === expected.length && actual.every((size, i) => size === expected[i]);
   if (!same) {
     throw new Error(`${kernelName}: '${name}' has shape [${actual}] but the convolution geometry needs [${expected}]`);

@@ -56,7 +56,12 @@ const computeConv2DBackpropFilter: KernelFunc = ({ inputs, backend: kernelBacken
 function computeFilterGradient(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   if (canUseFullWidthColumns(g)) {
     const operands = buildFullWidthOperands(backend, x, dy, g);
-    const dW = runWasmKernel(backend, BatchMatMul, { a: operands.cols, b: operands.dy }, { transposeA: false, transposeB: false });
+    const dW = runWasmKernel(
+      backend,
+      BatchMatMul,
+      { a: operands.cols, b: operands.dy },
+      { transposeA: false, transposeB: false },
+    );
     releaseAll(backend, operands.temporaries);
     return reshapeInfo(dW, [...g.filterShape]);
   }
@@ -72,7 +77,13 @@ function computeFilterGradient(backend: BackendWasm, x: TensorInfo, dy: TensorIn
 }
 
 /** [K, M] columns; with many channels the row-major fill plus a native transpose beats strided JS reads. */
-function buildTransposedColumns(backend: BackendWasm, x: TensorInfo, g: ConvGeometry, patch: number, pixels: number): TensorInfo {
+function buildTransposedColumns(
+  backend: BackendWasm,
+  x: TensorInfo,
+  g: ConvGeometry,
+  patch: number,
+  pixels: number,
+): TensorInfo {
   if (g.inChannels < ROW_MAJOR_MIN_CHANNELS) {
     const cols = allocateF32(backend, [patch, pixels]);
     fillTransposedColumns(viewHeapF32(backend), heapIndexOf(backend, x), g, heapIndexOf(backend, cols));

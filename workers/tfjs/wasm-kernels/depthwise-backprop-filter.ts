@@ -17,7 +17,8 @@ import { allocateF32, asWasmBackend, heapIndexOf, viewHeapF32 } from "./wasm-acc
 const computeDepthwiseBackpropFilter: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
   const backend = asWasmBackend(kernelBackend);
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const { strides, dilations, pad, dimRoundingMode, filterShape } =
+    attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
   assertFloat32(DepthwiseConv2dNativeBackpropFilter, { x, dy });
   const g = computeConvGeometry({
     kernelName: DepthwiseConv2dNativeBackpropFilter,

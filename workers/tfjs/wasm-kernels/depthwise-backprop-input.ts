@@ -18,7 +18,8 @@ import { asWasmBackend, releaseAll, reshapeInfo, runWasmKernel } from "./wasm-ac
 const computeDepthwiseBackpropInput: KernelFunc = ({ inputs, backend: kernelBackend, attrs }) => {
   const backend = asWasmBackend(kernelBackend);
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const { strides, dilations, pad, dimRoundingMode, inputShape } =
+    attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
   assertFloat32(DepthwiseConv2dNativeBackpropInput, { dy, filter });
   const g = computeConvGeometry({
     kernelName: DepthwiseConv2dNativeBackpropInput,

@@ -35,7 +35,12 @@ export function canUseFullWidthColumns(g: ConvGeometry): boolean {
 }
 
 /** x and dy are NHWC. */
-export function buildFullWidthOperands(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): FullWidthOperands {
+export function buildFullWidthOperands(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+): FullWidthOperands {
   const planar = g.inChannels === 1 ? x : transposeOnWasm(backend, x, [3, 0, 1, 2]);
   const pixels = g.batch * g.outHeight * g.inWidth;
   const cols = allocateF32(backend, [g.filterHeight * g.filterWidth * g.inChannels, pixels]);

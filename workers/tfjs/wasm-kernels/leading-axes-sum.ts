@@ -25,7 +25,11 @@ export function createLeadingAxesSumConfig(stockConfig: KernelConfig): KernelCon
     let r = 0;
     for (; r + 4 <= rows; r += 4, at += 4 * width) {
       for (let j = 0, a = at; j < width; j++, a++) {
-        const rowSum = (heap[a] as number) + (heap[a + width] as number) + (heap[a + 2 * width] as number) + (heap[a + 3 * width] as number);
+        const rowSum =
+          (heap[a] as number) +
+          (heap[a + width] as number) +
+          (heap[a + 2 * width] as number) +
+          (heap[a + 3 * width] as number);
         sums[j] = (sums[j] as number) + rowSum;
       }
     }

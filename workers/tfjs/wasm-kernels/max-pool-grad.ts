@@ -71,7 +71,14 @@ const computeMaxPoolGrad: KernelFunc = ({ inputs, backend: kernelBackend, attrs 
 };
 
 /** The common 2x2 window unrolled; same first-maximum order (row-major, strict >) as the general loop. */
-function routeTwoByTwo(heap: Float32Array, x: number, dx: number, dy: number, channels: number, rowStride: number): void {
+function routeTwoByTwo(
+  heap: Float32Array,
+  x: number,
+  dx: number,
+  dy: number,
+  channels: number,
+  rowStride: number,
+): void {
   for (let c = 0; c < channels; c++) {
     const a = heap[x + c] as number;
     const b = heap[x + channels + c] as number;

@@ -18,7 +18,10 @@ export function AuditLog() {
   const actorTerm = useDebouncedValue(actor.trim());
   const actions = useQuery(trpc.audit.actions.queryOptions());
   const events = useQuery(
-    trpc.audit.list.queryOptions({ actor: actorTerm || undefined, action: action || undefined, page, pageSize: PAGE_SIZE }, { placeholderData: keepPreviousData }),
+    trpc.audit.list.queryOptions(
+      { actor: actorTerm || undefined, action: action || undefined, page, pageSize: PAGE_SIZE },
+      { placeholderData: keepPreviousData },
+    ),
   );
   const isFiltered = !!(actorTerm || action);
 
@@ -75,7 +78,9 @@ export function AuditLog() {
         <Alert>{messageOf(events.error)}</Alert>
       ) : events.data.events.length === 0 ? (
         <EmptyState title={isFiltered ? "No events match these filters" : "No audit events yet"}>
-          {isFiltered ? "Try a different actor or action, or clear the filters." : "Governed actions appear here as soon as they happen."}
+          {isFiltered
+            ? "Try a different actor or action, or clear the filters."
+            : "Governed actions appear here as soon as they happen."}
         </EmptyState>
       ) : (
         <div className={events.isPlaceholderData ? "opacity-60" : undefined}>

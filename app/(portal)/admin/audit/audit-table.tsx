@@ -25,20 +25,38 @@ const columns: Column<AuditRow>[] = [
   {
     header: "Time",
     className: "md:whitespace-nowrap",
-    cell: (e) => e.at.toLocaleString("en-GB", { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+    cell: (e) =>
+      e.at.toLocaleString("en-GB", {
+        day: "2-digit",
+        month: "short",
+        year: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      }),
   },
   {
     header: "Actor",
     cell: (e) => (
       <span className="flex flex-wrap items-center gap-1.5">
         <span className="break-words">{e.actorLabel}</span>
-        <Badge tone={e.actorType === "user" ? "blue" : e.actorType === "site" ? "green" : "neutral"}>{e.actorType}</Badge>
+        <Badge tone={e.actorType === "user" ? "blue" : e.actorType === "site" ? "green" : "neutral"}>
+          {e.actorType}
+        </Badge>
       </span>
     ),
   },
-  { header: "Action", cell: (e) => <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-800">{e.action}</code> },
+  {
+    header: "Action",
+    cell: (e) => <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-800">{e.action}</code>,
+  },
   { header: "Subject", cell: (e) => <span className="font-mono text-xs break-words">{e.subject}</span> },
-  { header: "Details", cell: (e) => <span className="text-xs text-slate-700">{Object.keys(e.details).length ? formatDetails(e.details) : "—"}</span> },
+  {
+    header: "Details",
+    cell: (e) => (
+      <span className="text-xs text-slate-700">{Object.keys(e.details).length ? formatDetails(e.details) : "—"}</span>
+    ),
+  },
 ];
 
 export function AuditTable({ events }: { events: AuditRow[] }) {

@@ -51,7 +51,14 @@ export function CreateSiteForm() {
           </Alert>
         ) : null}
         <div className="grid gap-3 md:grid-cols-[10rem_1fr_1fr_auto] md:items-start">
-          <TextField label="Code" name="code" autoComplete="off" hint="e.g. KCH" style={{ textTransform: "uppercase" }} errors={errors.code} />
+          <TextField
+            label="Code"
+            name="code"
+            autoComplete="off"
+            hint="e.g. KCH"
+            style={{ textTransform: "uppercase" }}
+            errors={errors.code}
+          />
           <TextField label="Name" name="name" autoComplete="off" hint="The Trust's full name" errors={errors.name} />
           <TextField label="Region" name="region" autoComplete="off" hint="e.g. London" errors={errors.region} />
           <Button type="submit" disabled={create.isPending} className="md:mt-11">

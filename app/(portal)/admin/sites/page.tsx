@@ -8,7 +8,10 @@ export const metadata: Metadata = { title: "Sites" };
 export default function SitesPage() {
   return (
     <>
-      <PageHeader title="Sites" description="The NHS Trusts registered with the hub. Each site runs its own worker and keeps its patient data on its own network." />
+      <PageHeader
+        title="Sites"
+        description="The NHS Trusts registered with the hub. Each site runs its own worker and keeps its patient data on its own network."
+      />
       <div className="space-y-8">
         <CreateSiteForm />
         <SitesList />

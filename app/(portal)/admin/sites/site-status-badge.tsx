@@ -15,7 +15,9 @@ export function degradedReasonOf(health: Pick<SiteHealthReport, "protocolError" 
 }
 
 /** The same reason in a few words, for a table cell; the badge's title holds the details. */
-export function shortDegradedReasonOf(health: Pick<SiteHealthReport, "protocolError" | "selfChecks"> | null): string | null {
+export function shortDegradedReasonOf(
+  health: Pick<SiteHealthReport, "protocolError" | "selfChecks"> | null,
+): string | null {
   if (!health) return null;
   if (health.protocolError) return "Protocol mismatch";
   const failing = health.selfChecks.filter((c) => !c.ok).map((c) => c.name);
@@ -29,12 +31,23 @@ function titleOf(status: SiteStatus, health: SiteHealthReport | null): string {
 }
 
 /** Offline is red once a worker has been heard from (it went away), grey before it ever connected. */
-export function SiteStatusBadge({ status, health, testId }: { status: SiteStatus; health: SiteHealthReport | null; testId?: string }) {
+export function SiteStatusBadge({
+  status,
+  health,
+  testId,
+}: {
+  status: SiteStatus;
+  health: SiteHealthReport | null;
+  testId?: string;
+}) {
   const isNeverSeen = status === "offline" && !health;
   return (
     <span data-testid={testId} data-status={status} title={titleOf(status, health)} className="inline-flex">
       <Badge tone={isNeverSeen ? "neutral" : tones[status]}>
-        <span aria-hidden className={`mr-1.5 inline-block size-1.5 rounded-full ${isNeverSeen ? "bg-slate-400" : dots[status]}`} />
+        <span
+          aria-hidden
+          className={`mr-1.5 inline-block size-1.5 rounded-full ${isNeverSeen ? "bg-slate-400" : dots[status]}`}
+        />
         {labels[status]}
       </Badge>
     </span>

@@ -18,7 +18,11 @@ function TaskCounts({ tasks }: { tasks: SiteMonitorRow["tasks"] }) {
     <dl className="flex gap-3 text-xs text-slate-600 tabular-nums">
       {(["queued", "leased", "failed"] as const).map((k) => (
         <div key={k} className="flex flex-col items-start md:items-center">
-          <dd className={`text-sm font-semibold ${k === "failed" && tasks.failed > 0 ? "text-red-700" : "text-slate-900"}`}>{tasks[k]}</dd>
+          <dd
+            className={`text-sm font-semibold ${k === "failed" && tasks.failed > 0 ? "text-red-700" : "text-slate-900"}`}
+          >
+            {tasks[k]}
+          </dd>
           <dt>{k}</dt>
         </div>
       ))}
@@ -32,7 +36,10 @@ function columnsAt(now: number): Column<SiteMonitorRow>[] {
       header: "Site",
       cell: (s) => (
         <div>
-          <Link href={`/admin/sites/${s.id}`} className="font-mono font-semibold text-nhs-blue underline-offset-2 hover:underline">
+          <Link
+            href={`/admin/sites/${s.id}`}
+            className="font-mono font-semibold text-nhs-blue underline-offset-2 hover:underline"
+          >
             {s.code}
           </Link>
           <p className="text-slate-900">{s.name}</p>
@@ -73,7 +80,9 @@ function columnsAt(now: number): Column<SiteMonitorRow>[] {
         return (
           <div className="text-xs">
             <p className="font-mono">{caps.tfjsBackend}</p>
-            <p className="text-slate-600">{caps.gpu ? `${caps.gpu.name} (${formatMemoryMb(caps.gpu.memoryMb)})` : "No GPU"}</p>
+            <p className="text-slate-600">
+              {caps.gpu ? `${caps.gpu.name} (${formatMemoryMb(caps.gpu.memoryMb)})` : "No GPU"}
+            </p>
           </div>
         );
       },
@@ -115,7 +124,9 @@ export function SitesList() {
         ) : (
           <>
             {/* A failed refresh keeps the last rows on screen and says they may be stale. */}
-            {sites.isError ? <Alert tone="warning">Could not refresh ({messageOf(sites.error)}). Showing the last known state.</Alert> : null}
+            {sites.isError ? (
+              <Alert tone="warning">Could not refresh ({messageOf(sites.error)}). Showing the last known state.</Alert>
+            ) : null}
             <DataTable label="Sites" columns={columnsAt(sites.dataUpdatedAt)} rows={sites.data} rowKey={(s) => s.id} />
           </>
         )

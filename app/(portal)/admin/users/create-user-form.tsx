@@ -24,7 +24,10 @@ export function CreateUserForm() {
     const data = new FormData(form);
     setIssued(null);
     try {
-      const result = await create.mutateAsync({ email: String(data.get("email") ?? ""), name: String(data.get("name") ?? "") });
+      const result = await create.mutateAsync({
+        email: String(data.get("email") ?? ""),
+        name: String(data.get("name") ?? ""),
+      });
       setIssued({ userId: result.user.id, email: result.user.email, password: result.temporaryPassword });
     } catch {
       return; // Shown from `create.error`, beside its field when it names one.
@@ -38,7 +41,12 @@ export function CreateUserForm() {
     <div className="space-y-4">
       {issued ? (
         <div className="space-y-2">
-          <TemporaryPasswordPanel title="User created" email={issued.email} password={issued.password} onDismiss={() => setIssued(null)} />
+          <TemporaryPasswordPanel
+            title="User created"
+            email={issued.email}
+            password={issued.password}
+            onDismiss={() => setIssued(null)}
+          />
           <p className="text-sm">
             <Link href={`/admin/users/${issued.userId}`} className="text-nhs-blue underline">
               Grant {issued.email} a role
@@ -56,7 +64,9 @@ export function CreateUserForm() {
               {create.isPending ? "Creating…" : "Create user"}
             </Button>
           </div>
-          <p className="text-xs text-slate-500">The account starts with no roles and a temporary password that must be changed at first sign-in.</p>
+          <p className="text-xs text-slate-500">
+            The account starts with no roles and a temporary password that must be changed at first sign-in.
+          </p>
         </form>
       </Card>
     </div>

@@ -9,7 +9,10 @@ export const metadata: Metadata = { title: "Users" };
 export default function UsersPage() {
   return (
     <>
-      <PageHeader title="Users" description="Create accounts, grant and revoke roles, and disable access when someone leaves." />
+      <PageHeader
+        title="Users"
+        description="Create accounts, grant and revoke roles, and disable access when someone leaves."
+      />
       <div className="space-y-8">
         <CreateUserForm />
         <UsersList roleLabels={ROLE_LABELS} />

@@ -3,9 +3,19 @@ import { Badge } from "@/app/_components/ui";
 
 export type RoleLabels = Record<Role, string>;
 
-export function GrantBadge({ grant, roleLabels }: { grant: { role: Role; siteCode: string | null }; roleLabels: RoleLabels }) {
+export function GrantBadge({
+  grant,
+  roleLabels,
+}: {
+  grant: { role: Role; siteCode: string | null };
+  roleLabels: RoleLabels;
+}) {
   const tone = grant.role === "admin" ? "amber" : grant.role === "approver" ? "blue" : "neutral";
-  return <Badge tone={tone}>{grant.siteCode ? `${roleLabels[grant.role]} · ${grant.siteCode}` : roleLabels[grant.role]}</Badge>;
+  return (
+    <Badge tone={tone}>
+      {grant.siteCode ? `${roleLabels[grant.role]} · ${grant.siteCode}` : roleLabels[grant.role]}
+    </Badge>
+  );
 }
 
 export function UserStatusBadge({ user }: { user: { disabled: boolean; mustChangePassword: boolean } }) {

@@ -20,7 +20,12 @@ export function UsersList({ roleLabels }: { roleLabels: RoleLabels }) {
   const [search, setSearch] = useState("");
   const [page, setPage] = useState(1);
   const term = useDebouncedValue(search.trim());
-  const users = useQuery(trpc.users.list.queryOptions({ search: term || undefined, page, pageSize: PAGE_SIZE }, { placeholderData: keepPreviousData }));
+  const users = useQuery(
+    trpc.users.list.queryOptions(
+      { search: term || undefined, page, pageSize: PAGE_SIZE },
+      { placeholderData: keepPreviousData },
+    ),
+  );
 
   const columns: Column<UserRow>[] = [
     {

@@ -11,7 +11,9 @@ export function CloseProject({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isConfirming, setIsConfirming] = useState(false);
-  const close = useMutation(trpc.projects.close.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.projects.pathFilter()) }));
+  const close = useMutation(
+    trpc.projects.close.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.projects.pathFilter()) }),
+  );
 
   return (
     <Card title="Close project">

@@ -19,10 +19,16 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
   const projectId = detail.project.id;
   const directory = useQuery(trpc.sites.directory.queryOptions());
   const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const run = useMutation(trpc.cohorts.run.mutationOptions({ onSuccess: (r) => router.push(`/projects/${projectId}/cohorts/${r.id}`) }));
+  const run = useMutation(
+    trpc.cohorts.run.mutationOptions({ onSuccess: (r) => router.push(`/projects/${projectId}/cohorts/${r.id}`) }),
+  );
   const bundle = bundleOf(detail);
   const approved = detail.sites.filter((s) => s.status === "approved");
-  const canRun = detail.myRole !== "viewer" && detail.project.status !== "closed" && !!bundle.cohort && bundle.allowedJobKinds.includes("cohort_count");
+  const canRun =
+    detail.myRole !== "viewer" &&
+    detail.project.status !== "closed" &&
+    !!bundle.cohort &&
+    bundle.allowedJobKinds.includes("cohort_count");
 
   return (
     <Card title="Cohort counts">
@@ -42,20 +48,36 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
           ) : directory.isError ? (
             <Alert>{messageOf(directory.error)}</Alert>
           ) : (
-            <SiteChecklist legend="Sites to count at" idPrefix="feasibility-site" sites={directory.data} selected={chosen} onChange={setChosen} />
+            <SiteChecklist
+              legend="Sites to count at"
+              idPrefix="feasibility-site"
+              sites={directory.data}
+              selected={chosen}
+              onChange={setChosen}
+            />
           )}
           {run.error ? <Alert>{messageOf(run.error)}</Alert> : null}
           <div className="flex flex-wrap gap-2">
-            <Button disabled={run.isPending || chosen.size === 0} onClick={() => run.mutate({ projectId, purpose: "feasibility", siteIds: [...chosen] })}>
+            <Button
+              disabled={run.isPending || chosen.size === 0}
+              onClick={() => run.mutate({ projectId, purpose: "feasibility", siteIds: [...chosen] })}
+            >
               Run feasibility count
             </Button>
             {approved.length ? (
-              <Button variant="secondary" disabled={run.isPending} onClick={() => run.mutate({ projectId, purpose: "approved", siteIds: approved.map((s) => s.siteId) })}>
+              <Button
+                variant="secondary"
+                disabled={run.isPending}
+                onClick={() => run.mutate({ projectId, purpose: "approved", siteIds: approved.map((s) => s.siteId) })}
+              >
                 Run cohort count at {approved.map((s) => s.code).join(", ")}
               </Button>
             ) : null}
           </div>
-          <p className="text-xs text-slate-500">Feasibility counts run before approval where a site’s policy allows them, and at most a few times a day per definition. Counts below each site’s threshold come back suppressed.</p>
+          <p className="text-xs text-slate-500">
+            Feasibility counts run before approval where a site’s policy allows them, and at most a few times a day per
+            definition. Counts below each site’s threshold come back suppressed.
+          </p>
         </div>
       ) : null}
       <RunsList projectId={projectId} />

@@ -20,11 +20,16 @@ function columnsFor(projectId: string): Column<JobRow>[] {
       header: "Job",
       cell: (j) => (
         <span>
-          <Link href={`/projects/${projectId}/jobs/${j.id}`} className="font-medium text-nhs-blue underline-offset-2 hover:underline">
+          <Link
+            href={`/projects/${projectId}/jobs/${j.id}`}
+            className="font-medium text-nhs-blue underline-offset-2 hover:underline"
+          >
             {jobKindLabel(j.kind)} <span className="sr-only">job started {formatDateTime(j.createdAt)}</span>
           </Link>
-          <span className="block whitespace-nowrap text-xs text-slate-600">started {formatDateTime(j.createdAt)}</span>
-          <span className="block whitespace-nowrap text-xs text-slate-600">{j.finishedAt ? `finished ${formatDateTime(j.finishedAt)}` : isJobActive(j.status) ? "in progress" : null}</span>
+          <span className="block text-xs whitespace-nowrap text-slate-600">started {formatDateTime(j.createdAt)}</span>
+          <span className="block text-xs whitespace-nowrap text-slate-600">
+            {j.finishedAt ? `finished ${formatDateTime(j.finishedAt)}` : isJobActive(j.status) ? "in progress" : null}
+          </span>
         </span>
       ),
     },
@@ -41,7 +46,11 @@ function columnsFor(projectId: string): Column<JobRow>[] {
       cell: (j) => (
         <span className="flex flex-col items-start gap-0.5">
           <JobStatusBadge status={j.status} />
-          {j.kind === "train" ? <span className="whitespace-nowrap text-xs text-slate-600 tabular-nums">round {j.currentRound} of {j.totalRounds}</span> : null}
+          {j.kind === "train" ? (
+            <span className="text-xs whitespace-nowrap text-slate-600 tabular-nums">
+              round {j.currentRound} of {j.totalRounds}
+            </span>
+          ) : null}
         </span>
       ),
     },
@@ -56,7 +65,8 @@ function columnsFor(projectId: string): Column<JobRow>[] {
             v{j.latestVersionNumber}
             {pooled ? (
               <span className="block text-xs text-slate-600">
-                <span className="whitespace-nowrap">AUC {formatMetric(pooled.auc)}</span> · <span className="whitespace-nowrap">accuracy {formatMetric(pooled.accuracy)}</span>
+                <span className="whitespace-nowrap">AUC {formatMetric(pooled.auc)}</span> ·{" "}
+                <span className="whitespace-nowrap">accuracy {formatMetric(pooled.accuracy)}</span>
               </span>
             ) : (
               <span className="block text-xs text-slate-600">not measured yet</span>
@@ -71,7 +81,12 @@ function columnsFor(projectId: string): Column<JobRow>[] {
 /** The project's training and evaluation jobs, refreshed while any of them is still running. */
 export function JobsSection({ projectId, canRun }: { projectId: string; canRun: boolean }) {
   const trpc = useTRPC();
-  const jobs = useQuery(trpc.jobs.list.queryOptions({ projectId }, { refetchInterval: (query) => (query.state.data?.some((j) => isJobActive(j.status)) ? 3_000 : false) }));
+  const jobs = useQuery(
+    trpc.jobs.list.queryOptions(
+      { projectId },
+      { refetchInterval: (query) => (query.state.data?.some((j) => isJobActive(j.status)) ? 3_000 : false) },
+    ),
+  );
   const actions = canRun ? (
     <div className="mb-3 flex flex-wrap gap-2">
       <LinkButton href={`/projects/${projectId}/jobs/new?kind=evaluate`} variant="secondary">
@@ -91,7 +106,11 @@ export function JobsSection({ projectId, canRun }: { projectId: string; canRun: 
       ) : jobs.isError ? (
         <Alert>{messageOf(jobs.error)}</Alert>
       ) : jobs.data.length === 0 ? (
-        <EmptyState title="No jobs yet">{canRun ? "Start a federated training job from a registered model version." : "Members of the project start training and evaluation jobs."}</EmptyState>
+        <EmptyState title="No jobs yet">
+          {canRun
+            ? "Start a federated training job from a registered model version."
+            : "Members of the project start training and evaluation jobs."}
+        </EmptyState>
       ) : (
         <DataTable label="Jobs" columns={columnsFor(projectId)} rows={jobs.data} rowKey={(j) => j.id} />
       )}

@@ -9,7 +9,15 @@ import type { Member } from "../_components/types";
 
 const ROLES = ["owner", "member", "viewer"] as const;
 
-export function MembersCard({ projectId, members, isOwner }: { projectId: string; members: Member[]; isOwner: boolean }) {
+export function MembersCard({
+  projectId,
+  members,
+  isOwner,
+}: {
+  projectId: string;
+  members: Member[];
+  isOwner: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const refresh = () => queryClient.invalidateQueries(trpc.projects.byId.queryFilter({ projectId }));
@@ -23,7 +31,11 @@ export function MembersCard({ projectId, members, isOwner }: { projectId: string
     const form = event.currentTarget;
     const data = new FormData(form);
     try {
-      await add.mutateAsync({ projectId, email: String(data.get("email") ?? ""), role: String(data.get("role")) as Member["role"] });
+      await add.mutateAsync({
+        projectId,
+        email: String(data.get("email") ?? ""),
+        role: String(data.get("role")) as Member["role"],
+      });
       form.reset();
     } catch {
       return; // Shown from `add.error`.
@@ -38,12 +50,19 @@ export function MembersCard({ projectId, members, isOwner }: { projectId: string
           <li key={m.userId} className="flex flex-wrap items-center justify-between gap-2 py-2">
             <span className="min-w-0">
               <span className="block font-medium text-slate-900">{m.name}</span>
-              <span className="block break-all text-xs text-slate-500">{m.email}</span>
+              <span className="block text-xs break-all text-slate-500">{m.email}</span>
             </span>
             <span className="flex items-center gap-2">
               <Badge tone={m.role === "owner" ? "blue" : "neutral"}>{m.role}</Badge>
               {isOwner ? (
-                <Button variant="secondary" className="px-2.5 py-1 text-xs" aria-label={`Remove ${m.name}`} disabled={remove.isPending || (m.role === "owner" && ownerCount === 1)} title={m.role === "owner" && ownerCount === 1 ? "A project needs at least one owner" : undefined} onClick={() => remove.mutate({ projectId, userId: m.userId })}>
+                <Button
+                  variant="secondary"
+                  className="px-2.5 py-1 text-xs"
+                  aria-label={`Remove ${m.name}`}
+                  disabled={remove.isPending || (m.role === "owner" && ownerCount === 1)}
+                  title={m.role === "owner" && ownerCount === 1 ? "A project needs at least one owner" : undefined}
+                  onClick={() => remove.mutate({ projectId, userId: m.userId })}
+                >
                   Remove
                 </Button>
               ) : null}

@@ -29,11 +29,14 @@ function ModelItem({ projectId, model }: { projectId: string; model: ModelRow })
         </span>
       </div>
       <p className="mt-0.5 text-sm text-slate-600">
-        {TASK_LABELS[model.task]} · {model.inputKind === "image" ? "image" : "tabular"} input · {model.versionCount} {model.versionCount === 1 ? "version" : "versions"}
+        {TASK_LABELS[model.task]} · {model.inputKind === "image" ? "image" : "tabular"} input · {model.versionCount}{" "}
+        {model.versionCount === 1 ? "version" : "versions"}
       </p>
       <p className="text-sm text-slate-600 tabular-nums">
         {latest ? `Latest v${latest.number}: ` : ""}
-        {pooled ? `AUC ${formatMetric(pooled.auc)}, accuracy ${formatMetric(pooled.accuracy)} (pooled validation)` : "not evaluated yet"}
+        {pooled
+          ? `AUC ${formatMetric(pooled.auc)}, accuracy ${formatMetric(pooled.accuracy)} (pooled validation)`
+          : "not evaluated yet"}
       </p>
     </li>
   );
@@ -59,7 +62,11 @@ export function ModelsSection({ projectId, canWrite }: { projectId: string; canW
       ) : models.isError ? (
         <Alert>{messageOf(models.error)}</Alert>
       ) : models.data.length === 0 ? (
-        <EmptyState title="No models registered yet">{canWrite ? "Register a model to train it across the approved sites." : "Project members can register models."}</EmptyState>
+        <EmptyState title="No models registered yet">
+          {canWrite
+            ? "Register a model to train it across the approved sites."
+            : "Project members can register models."}
+        </EmptyState>
       ) : (
         <ul aria-label="Registered models" className="divide-y divide-slate-200">
           {models.data.map((m) => (

@@ -14,9 +14,11 @@ export function ProjectOverview({ detail }: { detail: ProjectDetail }) {
           <ProjectStatusBadge status={detail.project.status} />
         </dd>
         <dt className="font-medium text-slate-600">Purpose</dt>
-        <dd className="whitespace-pre-line break-words text-slate-800">{bundle.purpose}</dd>
+        <dd className="break-words whitespace-pre-line text-slate-800">{bundle.purpose}</dd>
         <dt className="font-medium text-slate-600">Ethics reference</dt>
-        <dd className="break-words">{detail.project.ethicsReference ?? <span className="text-slate-500">None given</span>}</dd>
+        <dd className="break-words">
+          {detail.project.ethicsReference ?? <span className="text-slate-500">None given</span>}
+        </dd>
         <dt className="font-medium text-slate-600">Governance bundle</dt>
         <dd>
           Revision {detail.revision.number}{" "}
@@ -26,7 +28,13 @@ export function ProjectOverview({ detail }: { detail: ProjectDetail }) {
           <span className="block text-xs text-slate-500">Saved {formatDateTime(detail.revision.createdAt)}</span>
         </dd>
         <dt className="font-medium text-slate-600">Cohort</dt>
-        <dd>{bundle.cohort ? `Defined: ${bundle.cohort.inclusionRules.length} inclusion ${bundle.cohort.inclusionRules.length === 1 ? "rule" : "rules"}` : <span className="text-slate-500">Not defined yet</span>}</dd>
+        <dd>
+          {bundle.cohort ? (
+            `Defined: ${bundle.cohort.inclusionRules.length} inclusion ${bundle.cohort.inclusionRules.length === 1 ? "rule" : "rules"}`
+          ) : (
+            <span className="text-slate-500">Not defined yet</span>
+          )}
+        </dd>
       </dl>
     </Card>
   );

@@ -15,7 +15,8 @@ import { ProjectOverview } from "./project-overview";
 import { SiteApprovals } from "./site-approvals";
 import { useProject } from "./use-project";
 
-const linkButton = "inline-flex items-center justify-center rounded-md px-3.5 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-nhs-blue focus-visible:ring-offset-2";
+const linkButton =
+  "inline-flex items-center justify-center rounded-md px-3.5 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-nhs-blue focus-visible:ring-offset-2";
 
 export function ProjectView({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
@@ -23,7 +24,11 @@ export function ProjectView({ projectId }: { projectId: string }) {
   const project = useProject(projectId);
   const { mutate: markSeen } = useMutation(
     trpc.projects.markDecisionsSeen.mutationOptions({
-      onSuccess: () => Promise.all([queryClient.invalidateQueries(trpc.projects.list.pathFilter()), queryClient.invalidateQueries(trpc.projects.newDecisions.pathFilter())]),
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries(trpc.projects.list.pathFilter()),
+          queryClient.invalidateQueries(trpc.projects.newDecisions.pathFilter()),
+        ]),
     }),
   );
   useEffect(() => markSeen({ projectId }), [markSeen, projectId]);
@@ -41,10 +46,16 @@ export function ProjectView({ projectId }: { projectId: string }) {
         actions={
           canEdit ? (
             <>
-              <Link href={`/projects/${projectId}/bundle`} className={`${linkButton} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100`}>
+              <Link
+                href={`/projects/${projectId}/bundle`}
+                className={`${linkButton} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100`}
+              >
                 Edit bundle
               </Link>
-              <Link href={`/projects/${projectId}/submit`} className={`${linkButton} bg-nhs-blue text-white hover:bg-nhs-dark-blue`}>
+              <Link
+                href={`/projects/${projectId}/submit`}
+                className={`${linkButton} bg-nhs-blue text-white hover:bg-nhs-dark-blue`}
+              >
                 Submit for approval
               </Link>
             </>
@@ -61,7 +72,9 @@ export function ProjectView({ projectId }: { projectId: string }) {
         </div>
         <div className="min-w-0 space-y-6">
           <MembersCard projectId={projectId} members={detail.members} isOwner={detail.myRole === "owner"} />
-          {detail.myRole === "owner" && detail.project.status !== "closed" ? <CloseProject projectId={projectId} /> : null}
+          {detail.myRole === "owner" && detail.project.status !== "closed" ? (
+            <CloseProject projectId={projectId} />
+          ) : null}
         </div>
       </div>
     </>

@@ -19,10 +19,15 @@ export function RunsList({ projectId }: { projectId: string }) {
       <ul aria-label="Cohort runs" className="divide-y divide-slate-100 text-sm">
         {runs.data.slice(0, 10).map((r) => (
           <li key={r.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
-            <Link href={`/projects/${projectId}/cohorts/${r.id}`} className="text-nhs-blue underline-offset-2 hover:underline">
+            <Link
+              href={`/projects/${projectId}/cohorts/${r.id}`}
+              className="text-nhs-blue underline-offset-2 hover:underline"
+            >
               {formatDateTime(r.createdAt)}
             </Link>
-            <Badge tone={r.purpose === "approved" ? "green" : "neutral"}>{r.purpose === "approved" ? "Approved count" : "Feasibility"}</Badge>
+            <Badge tone={r.purpose === "approved" ? "green" : "neutral"}>
+              {r.purpose === "approved" ? "Approved count" : "Feasibility"}
+            </Badge>
           </li>
         ))}
       </ul>

@@ -25,16 +25,29 @@ const columns: Column<SiteApproval>[] = [
         <span className="text-slate-500">Awaiting the site</span>
       ),
   },
-  { header: "Comment", cell: (s) => (s.comment ? <q className="whitespace-pre-line text-slate-800">{s.comment}</q> : <span className="text-slate-500">—</span>), className: "md:max-w-xs" },
+  {
+    header: "Comment",
+    cell: (s) =>
+      s.comment ? (
+        <q className="whitespace-pre-line text-slate-800">{s.comment}</q>
+      ) : (
+        <span className="text-slate-500">—</span>
+      ),
+    className: "md:max-w-xs",
+  },
 ];
 
 /** Each requested site's decision on the CURRENT revision; an older revision's decisions no longer count. */
 export function SiteApprovals({ sites, revisionNumber }: { sites: SiteApproval[]; revisionNumber: number }) {
   return (
     <Card title="Site approvals">
-      <p className="mb-3 text-sm text-slate-600">Decisions on revision {revisionNumber}. Work reaches a site only while it has approved this revision.</p>
+      <p className="mb-3 text-sm text-slate-600">
+        Decisions on revision {revisionNumber}. Work reaches a site only while it has approved this revision.
+      </p>
       {sites.length === 0 ? (
-        <EmptyState title="Not submitted to any site yet">Run a feasibility count, then use “Submit for approval” to ask the sites you need.</EmptyState>
+        <EmptyState title="Not submitted to any site yet">
+          Run a feasibility count, then use “Submit for approval” to ask the sites you need.
+        </EmptyState>
       ) : (
         <DataTable label="Site approvals" columns={columns} rows={sites} rowKey={(s) => s.siteId} />
       )}

@@ -4,7 +4,10 @@ import type { Cell } from "@/protocol/contract";
 export function CellValue({ cell, threshold }: { cell: Cell; threshold: number }) {
   if (cell === "suppressed") {
     return (
-      <abbr title={`Suppressed at the site: fewer than ${threshold} people (small-number suppression; may be zero)`} className="cursor-help no-underline">
+      <abbr
+        title={`Suppressed at the site: fewer than ${threshold} people (small-number suppression; may be zero)`}
+        className="cursor-help no-underline"
+      >
         &lt; {threshold}
       </abbr>
     );

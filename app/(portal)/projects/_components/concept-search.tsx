@@ -15,13 +15,29 @@ type Domain = NonNullable<TConceptSearchInput["domain"]> | "Unit";
  * Typeahead over the hub's vocabulary, for cohort criteria and model features alike. Units are not a searchable domain on the server, so for
  * them it searches every domain and keeps only unit concepts.
  */
-export function ConceptSearch({ label, listLabel, domain, picked, onPick }: { label: string; listLabel?: string; domain: Domain; picked: readonly number[]; onPick: (concept: ConceptPick) => void }) {
+export function ConceptSearch({
+  label,
+  listLabel,
+  domain,
+  picked,
+  onPick,
+}: {
+  label: string;
+  listLabel?: string;
+  domain: Domain;
+  picked: readonly number[];
+  onPick: (concept: ConceptPick) => void;
+}) {
   const trpc = useTRPC();
   const listId = useId();
   const [query, setQuery] = useState("");
   const term = useDebouncedValue(query.trim(), 250);
   const isUnit = domain === "Unit";
-  const results = useQuery(trpc.vocabulary.search.queryOptions(isUnit ? { query: term, limit: 50 } : { query: term, domain }, { enabled: term.length >= 2 }));
+  const results = useQuery(
+    trpc.vocabulary.search.queryOptions(isUnit ? { query: term, limit: 50 } : { query: term, domain }, {
+      enabled: term.length >= 2,
+    }),
+  );
   const matches = (results.data ?? []).filter((c: Concept) => !isUnit || c.domain === "Unit");
   const isOpen = term.length >= 2 && query.trim().length >= 2;
 
@@ -42,10 +58,13 @@ export function ConceptSearch({ label, listLabel, domain, picked, onPick }: { la
         placeholder={`Search ${domain.toLowerCase()} concepts by name or code`}
         value={query}
         onChange={(e) => setQuery(e.target.value)}
-        className="w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-nhs-blue"
+        className="w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:ring-2 focus:ring-nhs-blue focus:outline-none"
       />
       {isOpen ? (
-        <div id={listId} className="absolute z-20 mt-1 max-h-72 w-full overflow-y-auto rounded-md border border-slate-200 bg-white shadow-lg">
+        <div
+          id={listId}
+          className="absolute z-20 mt-1 max-h-72 w-full overflow-y-auto rounded-md border border-slate-200 bg-white shadow-lg"
+        >
           {results.isPending ? (
             <p className="px-3 py-2 text-sm text-slate-500">Searching…</p>
           ) : results.isError ? (
@@ -58,7 +77,13 @@ export function ConceptSearch({ label, listLabel, domain, picked, onPick }: { la
             <ul aria-label={listLabel ?? `Matching ${domain.toLowerCase()} concepts`}>
               {matches.map((c) => (
                 <li key={c.id}>
-                  <button type="button" aria-label={c.name} disabled={picked.includes(c.id)} onClick={() => pick(c)} className="block w-full px-3 py-2 text-left text-sm hover:bg-sky-50 focus:bg-sky-50 focus:outline-none disabled:opacity-50">
+                  <button
+                    type="button"
+                    aria-label={c.name}
+                    disabled={picked.includes(c.id)}
+                    onClick={() => pick(c)}
+                    className="block w-full px-3 py-2 text-left text-sm hover:bg-sky-50 focus:bg-sky-50 focus:outline-none disabled:opacity-50"
+                  >
                     <span className="block font-medium text-slate-900">{c.name}</span>
                     <span className="block text-xs text-slate-500">
                       {c.vocabulary} {c.code} · concept {c.id}

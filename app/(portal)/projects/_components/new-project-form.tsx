@@ -21,7 +21,11 @@ export function NewProjectForm() {
     const data = new FormData(event.currentTarget);
     const ethicsReference = String(data.get("ethicsReference") ?? "").trim();
     try {
-      const project = await create.mutateAsync({ title: String(data.get("title") ?? ""), purpose: String(data.get("purpose") ?? ""), ethicsReference: ethicsReference || undefined });
+      const project = await create.mutateAsync({
+        title: String(data.get("title") ?? ""),
+        purpose: String(data.get("purpose") ?? ""),
+        ethicsReference: ethicsReference || undefined,
+      });
       router.push(`/projects/${project.id}`);
     } catch {
       return; // Shown from `create.error`.
@@ -30,7 +34,10 @@ export function NewProjectForm() {
 
   if (!isOpen) return <Button onClick={() => setIsOpen(true)}>New project</Button>;
   return (
-    <div className="fixed inset-0 z-40 flex items-start justify-center overflow-y-auto bg-slate-900/40 p-4 sm:items-center" role="presentation">
+    <div
+      className="fixed inset-0 z-40 flex items-start justify-center overflow-y-auto bg-slate-900/40 p-4 sm:items-center"
+      role="presentation"
+    >
       <div role="dialog" aria-modal="true" aria-labelledby="new-project-title" className="w-full max-w-lg">
         <Card>
           <h2 id="new-project-title" className="mb-3 text-lg font-semibold text-slate-900">
@@ -39,8 +46,20 @@ export function NewProjectForm() {
           <form onSubmit={onSubmit} noValidate className="space-y-3">
             {create.error && Object.keys(errors).length === 0 ? <Alert>{messageOf(create.error)}</Alert> : null}
             <TextField label="Title" name="title" autoComplete="off" autoFocus errors={errors.title} />
-            <TextAreaField label="Purpose" name="purpose" rows={4} hint="A lay summary: what the project is for and who it helps, in plain English (at least 20 characters)." errors={errors.purpose} />
-            <TextField label="Ethics reference" name="ethicsReference" autoComplete="off" hint="Optional, e.g. IRAS 123456 or the REC reference." errors={errors.ethicsReference} />
+            <TextAreaField
+              label="Purpose"
+              name="purpose"
+              rows={4}
+              hint="A lay summary: what the project is for and who it helps, in plain English (at least 20 characters)."
+              errors={errors.purpose}
+            />
+            <TextField
+              label="Ethics reference"
+              name="ethicsReference"
+              autoComplete="off"
+              hint="Optional, e.g. IRAS 123456 or the REC reference."
+              errors={errors.ethicsReference}
+            />
             <div className="flex flex-wrap justify-end gap-2 pt-1">
               <Button type="button" variant="secondary" onClick={() => setIsOpen(false)}>
                 Cancel

@@ -5,7 +5,16 @@ import Link from "next/link";
 import { useState } from "react";
 import { useDebouncedValue } from "@/app/(portal)/admin/_components/use-debounced-value";
 import { RelativeTime } from "@/app/_components/relative-time";
-import { Alert, Badge, DataTable, EmptyState, Loading, SelectField, TextField, type Column } from "@/app/_components/ui";
+import {
+  Alert,
+  Badge,
+  DataTable,
+  EmptyState,
+  Loading,
+  SelectField,
+  TextField,
+  type Column,
+} from "@/app/_components/ui";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { ProjectStatusBadge } from "./status-badges";
@@ -39,15 +48,32 @@ export function ProjectsList() {
   const [search, setSearch] = useState("");
   const [status, setStatus] = useState<ProjectStatus | "">("");
   const term = useDebouncedValue(search.trim());
-  const projects = useQuery(trpc.projects.list.queryOptions({ search: term || undefined, status: status || undefined }, { placeholderData: keepPreviousData }));
+  const projects = useQuery(
+    trpc.projects.list.queryOptions(
+      { search: term || undefined, status: status || undefined },
+      { placeholderData: keepPreviousData },
+    ),
+  );
   const isFiltered = !!term || !!status;
 
   return (
     <section aria-label="My projects" className="space-y-3">
       <div className="flex justify-end">
         <div className="grid w-full gap-3 sm:w-[32rem] sm:grid-cols-[1fr_12rem]">
-          <TextField label="Search projects" name="search" type="search" placeholder="Title contains…" value={search} onChange={(e) => setSearch(e.target.value)} />
-          <SelectField label="Status" name="status" value={status} onChange={(e) => setStatus(e.target.value as ProjectStatus | "")}>
+          <TextField
+            label="Search projects"
+            name="search"
+            type="search"
+            placeholder="Title contains…"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+          <SelectField
+            label="Status"
+            name="status"
+            value={status}
+            onChange={(e) => setStatus(e.target.value as ProjectStatus | "")}
+          >
             <option value="">Any status</option>
             {STATUSES.map((s) => (
               <option key={s} value={s} className="capitalize">
@@ -63,7 +89,9 @@ export function ProjectsList() {
         <Alert>{messageOf(projects.error)}</Alert>
       ) : projects.data.length === 0 ? (
         <EmptyState title={isFiltered ? "No projects match" : "No projects yet"}>
-          {isFiltered ? "Try another search or status." : "Start one with “New project”: give it a title and a plain-English purpose."}
+          {isFiltered
+            ? "Try another search or status."
+            : "Start one with “New project”: give it a title and a plain-English purpose."}
         </EmptyState>
       ) : (
         <div className={projects.isPlaceholderData ? "opacity-60" : undefined}>

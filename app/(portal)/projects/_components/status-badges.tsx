@@ -2,7 +2,12 @@ import { Badge } from "@/app/_components/ui";
 import type { ProjectStatus, SiteApproval } from "./types";
 
 const PROJECT_TONES = { draft: "neutral", submitted: "blue", active: "green", closed: "amber" } as const;
-const PROJECT_LABELS: Record<ProjectStatus, string> = { draft: "Draft", submitted: "Submitted", active: "Active", closed: "Closed" };
+const PROJECT_LABELS: Record<ProjectStatus, string> = {
+  draft: "Draft",
+  submitted: "Submitted",
+  active: "Active",
+  closed: "Closed",
+};
 
 export function ProjectStatusBadge({ status }: { status: ProjectStatus }) {
   return <Badge tone={PROJECT_TONES[status]}>{PROJECT_LABELS[status]}</Badge>;

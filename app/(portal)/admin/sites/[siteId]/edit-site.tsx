@@ -21,7 +21,11 @@ export function EditSite({ siteId }: { siteId: string }) {
     const data = new FormData(event.currentTarget);
     setIsSaved(false);
     try {
-      await update.mutateAsync({ siteId, name: String(data.get("name") ?? ""), region: String(data.get("region") ?? "") });
+      await update.mutateAsync({
+        siteId,
+        name: String(data.get("name") ?? ""),
+        region: String(data.get("region") ?? ""),
+      });
     } catch {
       return; // Shown from `update.error`, beside its field when it names one.
     }
@@ -40,9 +44,30 @@ export function EditSite({ siteId }: { siteId: string }) {
       <form onSubmit={onSubmit} noValidate className="space-y-3">
         {hasUnshownError ? <Alert>{messageOf(update.error)}</Alert> : null}
         {isSaved ? <Alert tone="success">Changes saved.</Alert> : null}
-        <TextField label="Code" name="code" defaultValue={site.data.code} readOnly hint="The code identifies the site to its worker and in the audit log, so it cannot change." className="w-full rounded-md border border-slate-200 bg-slate-100 px-3 py-2 font-mono text-sm text-slate-700" />
-        <TextField label="Name" name="name" defaultValue={site.data.name} autoComplete="off" errors={errors.name} onChange={() => setIsSaved(false)} />
-        <TextField label="Region" name="region" defaultValue={site.data.region} autoComplete="off" errors={errors.region} onChange={() => setIsSaved(false)} />
+        <TextField
+          label="Code"
+          name="code"
+          defaultValue={site.data.code}
+          readOnly
+          hint="The code identifies the site to its worker and in the audit log, so it cannot change."
+          className="w-full rounded-md border border-slate-200 bg-slate-100 px-3 py-2 font-mono text-sm text-slate-700"
+        />
+        <TextField
+          label="Name"
+          name="name"
+          defaultValue={site.data.name}
+          autoComplete="off"
+          errors={errors.name}
+          onChange={() => setIsSaved(false)}
+        />
+        <TextField
+          label="Region"
+          name="region"
+          defaultValue={site.data.region}
+          autoComplete="off"
+          errors={errors.region}
+          onChange={() => setIsSaved(false)}
+        />
         <Button type="submit" disabled={update.isPending}>
           {update.isPending ? "Saving…" : "Save changes"}
         </Button>

@@ -21,7 +21,8 @@ export function HealthPanel({ status, health }: Pick<SiteDetail, "status" | "hea
     return (
       <Card title="Worker health">
         <EmptyState title="No worker has connected yet — issue a token and start the site worker with it">
-          The site runs the worker on its own network with <code className="font-mono">FLIP_SITE_TOKEN</code> set; it appears here on its first heartbeat.
+          The site runs the worker on its own network with <code className="font-mono">FLIP_SITE_TOKEN</code> set; it
+          appears here on its first heartbeat.
         </EmptyState>
       </Card>
     );
@@ -32,17 +33,27 @@ export function HealthPanel({ status, health }: Pick<SiteDetail, "status" | "hea
   return (
     <Card title="Worker health" actions={<SiteStatusBadge status={status} health={health} />}>
       <div className="space-y-4">
-        {health.protocolError ? <Alert tone="warning">Protocol error: {health.protocolError}</Alert> : reason ? <Alert tone="warning">{reason}</Alert> : null}
-        {isOffline ? <Alert tone="info">No heartbeat in the last 30 seconds: the worker is stopped or cannot reach the hub.</Alert> : null}
+        {health.protocolError ? (
+          <Alert tone="warning">Protocol error: {health.protocolError}</Alert>
+        ) : reason ? (
+          <Alert tone="warning">{reason}</Alert>
+        ) : null}
+        {isOffline ? (
+          <Alert tone="info">No heartbeat in the last 30 seconds: the worker is stopped or cannot reach the hub.</Alert>
+        ) : null}
         <dl className="grid grid-cols-2 gap-x-6 gap-y-3 sm:grid-cols-4">
           <Fact label="Last seen">
             <RelativeTime date={health.lastSeenAt} />
           </Fact>
-          <Fact label="Worker version">{health.workerVersion ? <span className="font-mono">v{health.workerVersion}</span> : "—"}</Fact>
+          <Fact label="Worker version">
+            {health.workerVersion ? <span className="font-mono">v{health.workerVersion}</span> : "—"}
+          </Fact>
           <Fact label="Protocol version">{health.protocolVersion ?? "—"}</Fact>
           <Fact label="Tasks in flight">{health.tasksInFlight}</Fact>
           <Fact label="Backend">{caps ? <span className="font-mono">{caps.tfjsBackend}</span> : "—"}</Fact>
-          <Fact label="GPU">{caps ? (caps.gpu ? `${caps.gpu.name} (${formatMemoryMb(caps.gpu.memoryMb)})` : "none") : "—"}</Fact>
+          <Fact label="GPU">
+            {caps ? (caps.gpu ? `${caps.gpu.name} (${formatMemoryMb(caps.gpu.memoryMb)})` : "none") : "—"}
+          </Fact>
           <Fact label="CPUs">{caps ? `${caps.cpuCount}${caps.cpuModel ? ` × ${caps.cpuModel}` : ""}` : "—"}</Fact>
           <Fact label="RAM">{caps ? formatMemoryMb(caps.memoryMb) : "—"}</Fact>
           <Fact label={isOffline ? "CPU when last seen" : "CPU now"}>{percent(health.cpuPercent)}</Fact>
@@ -62,7 +73,10 @@ export function HealthPanel({ status, health }: Pick<SiteDetail, "status" | "hea
                   </span>
                   <div className="min-w-0">
                     <p>
-                      <span className="font-mono">{check.name}</span> <span className={check.ok ? "text-green-800" : "font-medium text-red-800"}>{check.ok ? "passed" : "failed"}</span>
+                      <span className="font-mono">{check.name}</span>{" "}
+                      <span className={check.ok ? "text-green-800" : "font-medium text-red-800"}>
+                        {check.ok ? "passed" : "failed"}
+                      </span>
                     </p>
                     {check.message ? <p className="text-xs break-words text-slate-600">{check.message}</p> : null}
                   </div>

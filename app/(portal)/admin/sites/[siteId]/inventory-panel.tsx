@@ -32,12 +32,24 @@ function Stat({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-export function InventoryPanel({ siteId, inventory, hasPendingInventory }: { siteId: string; inventory: SiteDetail["inventory"]; hasPendingInventory: boolean }) {
+export function InventoryPanel({
+  siteId,
+  inventory,
+  hasPendingInventory,
+}: {
+  siteId: string;
+  inventory: SiteDetail["inventory"];
+  hasPendingInventory: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const request = useMutation(
     trpc.siteNetwork.requestInventory.mutationOptions({
-      onSuccess: () => Promise.all([queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]),
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()),
+          queryClient.invalidateQueries(trpc.audit.pathFilter()),
+        ]),
     }),
   );
   const result = inventory?.result;
@@ -47,20 +59,30 @@ export function InventoryPanel({ siteId, inventory, hasPendingInventory }: { sit
     <Card
       title="Data available"
       actions={
-        <Button type="button" variant="secondary" onClick={() => request.mutate({ siteId })} disabled={request.isPending}>
+        <Button
+          type="button"
+          variant="secondary"
+          onClick={() => request.mutate({ siteId })}
+          disabled={request.isPending}
+        >
           {request.isPending ? "Requesting…" : "Run inventory now"}
         </Button>
       }
     >
       <div className="space-y-4">
         {request.isError ? <Alert>{messageOf(request.error)}</Alert> : null}
-        {hasPendingInventory ? <Alert tone="info">An inventory is queued or running at the site; this updates when it finishes.</Alert> : null}
+        {hasPendingInventory ? (
+          <Alert tone="info">An inventory is queued or running at the site; this updates when it finishes.</Alert>
+        ) : null}
         {!inventory || !result ? (
-          <EmptyState title="No inventory yet">The site worker reports what data it holds after it first connects, or when you run an inventory.</EmptyState>
+          <EmptyState title="No inventory yet">
+            The site worker reports what data it holds after it first connects, or when you run an inventory.
+          </EmptyState>
         ) : (
           <>
             <p className="text-xs text-slate-500">
-              Reported <RelativeTime date={inventory.receivedAt} /> · counts below {result.threshold} are suppressed by the site
+              Reported <RelativeTime date={inventory.receivedAt} /> · counts below {result.threshold} are suppressed by
+              the site
             </p>
             <dl className="grid grid-cols-2 gap-3">
               <Stat label="Persons">

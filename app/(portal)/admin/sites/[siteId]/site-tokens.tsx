@@ -14,7 +14,11 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const now = useNow(5_000);
-  const refresh = () => Promise.all([queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()),
+      queryClient.invalidateQueries(trpc.audit.pathFilter()),
+    ]);
   // gcTime 0: the result (which holds the token) leaves the mutation cache as soon as we reset.
   const issue = useMutation(trpc.siteNetwork.issueToken.mutationOptions({ gcTime: 0 }));
   const revoke = useMutation(trpc.siteNetwork.revokeTokens.mutationOptions({ onSuccess: refresh }));
@@ -57,14 +61,25 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
     <Card title="Worker tokens">
       <div className="space-y-4">
         {secret ? (
-          <OneTimeSecretPanel title={`New token for ${siteCode}`} noun="token" secret={secret} testId="site-token" onDismiss={() => setSecret(null)}>
-            Give it to the site through a secure channel; the site starts its worker with it as <code className="font-mono">FLIP_SITE_TOKEN</code>.
-            The hub keeps only a hash.
+          <OneTimeSecretPanel
+            title={`New token for ${siteCode}`}
+            noun="token"
+            secret={secret}
+            testId="site-token"
+            onDismiss={() => setSecret(null)}
+          >
+            Give it to the site through a secure channel; the site starts its worker with it as{" "}
+            <code className="font-mono">FLIP_SITE_TOKEN</code>. The hub keeps only a hash.
           </OneTimeSecretPanel>
         ) : null}
         {issue.error && !errors.graceSeconds ? <Alert>{messageOf(issue.error)}</Alert> : null}
         {revoke.error ? <Alert>{messageOf(revoke.error)}</Alert> : null}
-        {revokedCount !== null ? <Alert tone="success">Revoked {revokedCount === 1 ? "1 token" : `${revokedCount} tokens`}. The worker is refused from its next call.</Alert> : null}
+        {revokedCount !== null ? (
+          <Alert tone="success">
+            Revoked {revokedCount === 1 ? "1 token" : `${revokedCount} tokens`}. The worker is refused from its next
+            call.
+          </Alert>
+        ) : null}
 
         <form onSubmit={onIssue} noValidate className="space-y-3">
           {isRotation ? (
@@ -83,7 +98,11 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
           <Button type="submit" disabled={issue.isPending}>
             {issue.isPending ? "Issuing…" : "Issue new token"}
           </Button>
-          {isRotation ? <p className="text-xs text-slate-500">Issuing a new token rotates: the current one stops after the grace period.</p> : null}
+          {isRotation ? (
+            <p className="text-xs text-slate-500">
+              Issuing a new token rotates: the current one stops after the grace period.
+            </p>
+          ) : null}
         </form>
 
         {tokens.length === 0 ? (
@@ -94,9 +113,14 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
 
         {activeCount > 0 ? (
           isConfirmingRevoke ? (
-            <div role="group" aria-label="Confirm revoking tokens" className="space-y-2 rounded-md border border-red-300 bg-red-50 p-3">
+            <div
+              role="group"
+              aria-label="Confirm revoking tokens"
+              className="space-y-2 rounded-md border border-red-300 bg-red-50 p-3"
+            >
               <p className="text-sm text-red-900">
-                Revoke {activeCount === 1 ? "the active token" : `all ${activeCount} active tokens`}? The worker at {siteCode} is refused from its next call until it is given a new token.
+                Revoke {activeCount === 1 ? "the active token" : `all ${activeCount} active tokens`}? The worker at{" "}
+                {siteCode} is refused from its next call until it is given a new token.
               </p>
               <div className="flex flex-wrap gap-2">
                 <Button type="button" variant="danger" onClick={confirmRevoke}>
@@ -108,7 +132,13 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
               </div>
             </div>
           ) : (
-            <Button type="button" variant="secondary" className="text-red-800" onClick={() => setIsConfirmingRevoke(true)} disabled={revoke.isPending}>
+            <Button
+              type="button"
+              variant="secondary"
+              className="text-red-800"
+              onClick={() => setIsConfirmingRevoke(true)}
+              disabled={revoke.isPending}
+            >
               {revoke.isPending ? "Revoking…" : "Revoke all tokens"}
             </Button>
           )

@@ -15,11 +15,14 @@ import { TaskHistory } from "./task-history";
 export function SiteView({ siteId }: { siteId: string }) {
   const trpc = useTRPC();
   // Polls once the site has loaded; a missing site or a refused request is not retried every 2 s.
-  const detail = useQuery(trpc.siteNetwork.detail.queryOptions({ siteId }, { refetchInterval: (query) => (query.state.data ? 2_000 : false) }));
-
-  const back = (
-    <BackLink href="/admin/sites">All sites</BackLink>
+  const detail = useQuery(
+    trpc.siteNetwork.detail.queryOptions(
+      { siteId },
+      { refetchInterval: (query) => (query.state.data ? 2_000 : false) },
+    ),
   );
+
+  const back = <BackLink href="/admin/sites">All sites</BackLink>;
   if (!detail.data) {
     return (
       <>
@@ -30,7 +33,9 @@ export function SiteView({ siteId }: { siteId: string }) {
   }
 
   const { site, health, status, inventory, tokens, tasks } = detail.data;
-  const hasPendingInventory = tasks.some((t) => t.kind === "site_inventory" && (t.status === "queued" || t.status === "leased"));
+  const hasPendingInventory = tasks.some(
+    (t) => t.kind === "site_inventory" && (t.status === "queued" || t.status === "leased"),
+  );
   return (
     <>
       {back}

@@ -10,8 +10,22 @@ import type { SiteTaskRow } from "../site-network-types";
 
 const KIND_LABELS: Record<string, string> = { site_inventory: "Data inventory" };
 
-const STATUS_TONES = { queued: "blue", leased: "blue", done: "green", failed: "red", expired: "neutral", cancelled: "neutral" } as const;
-const STATUS_LABELS = { queued: "Queued", leased: "Running", done: "Done", failed: "Failed", expired: "Expired", cancelled: "Cancelled" } as const;
+const STATUS_TONES = {
+  queued: "blue",
+  leased: "blue",
+  done: "green",
+  failed: "red",
+  expired: "neutral",
+  cancelled: "neutral",
+} as const;
+const STATUS_LABELS = {
+  queued: "Queued",
+  leased: "Running",
+  done: "Done",
+  failed: "Failed",
+  expired: "Expired",
+  cancelled: "Cancelled",
+} as const;
 
 const isCancellable = (task: SiteTaskRow) => task.status === "queued" || task.status === "leased";
 
@@ -22,7 +36,11 @@ function durationOf(task: SiteTaskRow, now: number): string {
   return task.status === "leased" ? `${formatDuration(now - task.leasedAt.getTime())} so far` : "—";
 }
 
-function columnsFor(now: number, onCancel: (task: SiteTaskRow) => void, cancellingId: string | null): Column<SiteTaskRow>[] {
+function columnsFor(
+  now: number,
+  onCancel: (task: SiteTaskRow) => void,
+  cancellingId: string | null,
+): Column<SiteTaskRow>[] {
   return [
     {
       header: "Task",
@@ -57,7 +75,9 @@ function columnsFor(now: number, onCancel: (task: SiteTaskRow) => void, cancelli
           <div className="max-w-sm">
             {t.failureCode ? <p className="font-mono text-xs font-semibold text-red-800">{t.failureCode}</p> : null}
             {t.failureMessage ? <p className="text-xs text-slate-700">{t.failureMessage}</p> : null}
-            {t.status === "queued" ? <p className="text-xs text-slate-500">Last attempt failed; queued to retry.</p> : null}
+            {t.status === "queued" ? (
+              <p className="text-xs text-slate-500">Last attempt failed; queued to retry.</p>
+            ) : null}
           </div>
         ) : (
           <span className="text-slate-500">—</span>
@@ -67,7 +87,14 @@ function columnsFor(now: number, onCancel: (task: SiteTaskRow) => void, cancelli
       header: "Actions",
       cell: (t) =>
         isCancellable(t) ? (
-          <Button type="button" variant="secondary" className="px-2.5 py-1" onClick={() => onCancel(t)} disabled={cancellingId === t.id} aria-label={`Cancel ${KIND_LABELS[t.kind] ?? t.kind} task queued ${t.createdAt.toLocaleTimeString("en-GB")}`}>
+          <Button
+            type="button"
+            variant="secondary"
+            className="px-2.5 py-1"
+            onClick={() => onCancel(t)}
+            disabled={cancellingId === t.id}
+            aria-label={`Cancel ${KIND_LABELS[t.kind] ?? t.kind} task queued ${t.createdAt.toLocaleTimeString("en-GB")}`}
+          >
             {cancellingId === t.id ? "Cancelling…" : "Cancel"}
           </Button>
         ) : (
@@ -83,7 +110,11 @@ export function TaskHistory({ tasks }: { tasks: SiteTaskRow[] }) {
   const now = useNow();
   const cancel = useMutation(
     trpc.siteNetwork.cancelTask.mutationOptions({
-      onSettled: () => Promise.all([queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]),
+      onSettled: () =>
+        Promise.all([
+          queryClient.invalidateQueries(trpc.siteNetwork.pathFilter()),
+          queryClient.invalidateQueries(trpc.audit.pathFilter()),
+        ]),
     }),
   );
   const cancellingId = cancel.isPending ? (cancel.variables?.taskId ?? null) : null;
@@ -93,9 +124,16 @@ export function TaskHistory({ tasks }: { tasks: SiteTaskRow[] }) {
       <div className="space-y-3">
         {cancel.isError ? <Alert>{messageOf(cancel.error)}</Alert> : null}
         {tasks.length === 0 ? (
-          <EmptyState title="No tasks yet">Work the hub sends to this site (inventories, cohort counts, training rounds) is listed here.</EmptyState>
+          <EmptyState title="No tasks yet">
+            Work the hub sends to this site (inventories, cohort counts, training rounds) is listed here.
+          </EmptyState>
         ) : (
-          <DataTable label="Task history" columns={columnsFor(now, (t) => cancel.mutate({ taskId: t.id }), cancellingId)} rows={tasks} rowKey={(t) => t.id} />
+          <DataTable
+            label="Task history"
+            columns={columnsFor(now, (t) => cancel.mutate({ taskId: t.id }), cancellingId)}
+            rows={tasks}
+            rowKey={(t) => t.id}
+          />
         )}
       </div>
     </Card>

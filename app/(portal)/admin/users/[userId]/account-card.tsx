@@ -8,12 +8,23 @@ import { messageOf } from "@/app/_trpc/errors";
 import { UserStatusBadge } from "../user-badges";
 import { TemporaryPasswordPanel } from "../temporary-password-panel";
 
-type AccountUser = { id: string; email: string; name: string; disabled: boolean; mustChangePassword: boolean; createdAt: Date };
+type AccountUser = {
+  id: string;
+  email: string;
+  name: string;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  createdAt: Date;
+};
 
 export function AccountCard({ user }: { user: AccountUser }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const refresh = () => Promise.all([queryClient.invalidateQueries(trpc.users.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]);
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.users.pathFilter()),
+      queryClient.invalidateQueries(trpc.audit.pathFilter()),
+    ]);
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions({ onSuccess: refresh }));
   // gcTime 0: the result (which holds the password) leaves the mutation cache as soon as we reset.
   const resetPassword = useMutation(trpc.users.resetPassword.mutationOptions({ gcTime: 0 }));
@@ -44,7 +55,12 @@ export function AccountCard({ user }: { user: AccountUser }) {
       <div className="space-y-4">
         {error ? <Alert>{messageOf(error)}</Alert> : null}
         {temporaryPassword ? (
-          <TemporaryPasswordPanel title="Password reset" email={user.email} password={temporaryPassword} onDismiss={() => setTemporaryPassword(null)} />
+          <TemporaryPasswordPanel
+            title="Password reset"
+            email={user.email}
+            password={temporaryPassword}
+            onDismiss={() => setTemporaryPassword(null)}
+          />
         ) : null}
         <dl className="flex flex-wrap gap-x-12 gap-y-3 text-sm">
           <div>
@@ -55,12 +71,17 @@ export function AccountCard({ user }: { user: AccountUser }) {
           </div>
           <div>
             <dt className="text-slate-500">Created</dt>
-            <dd className="mt-1">{user.createdAt.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}</dd>
+            <dd className="mt-1">
+              {user.createdAt.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}
+            </dd>
           </div>
         </dl>
         {isConfirmingReset ? (
           <div className="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
-            <p>Reset the password for {user.name}? Their current password stops working and they are signed out everywhere.</p>
+            <p>
+              Reset the password for {user.name}? Their current password stops working and they are signed out
+              everywhere.
+            </p>
             <div className="mt-3 flex flex-wrap gap-2">
               <Button variant="danger" onClick={confirmReset}>
                 Confirm reset
@@ -75,12 +96,18 @@ export function AccountCard({ user }: { user: AccountUser }) {
             <Button variant="secondary" onClick={() => setIsConfirmingReset(true)} disabled={resetPassword.isPending}>
               {resetPassword.isPending ? "Resetting…" : "Reset password"}
             </Button>
-            <Button variant={user.disabled ? "primary" : "danger"} onClick={toggleDisabled} disabled={setDisabled.isPending}>
+            <Button
+              variant={user.disabled ? "primary" : "danger"}
+              onClick={toggleDisabled}
+              disabled={setDisabled.isPending}
+            >
               {user.disabled ? "Enable" : "Disable"}
             </Button>
           </div>
         )}
-        <p className="text-xs text-slate-500">A disabled user cannot sign in and their open sessions stop working; their roles are kept.</p>
+        <p className="text-xs text-slate-500">
+          A disabled user cannot sign in and their open sessions stop working; their roles are kept.
+        </p>
       </div>
     </Card>
   );

@@ -36,17 +36,27 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
     const site = sites.data?.find((s) => s.id === siteId);
     setGrantedLabel(role === "approver" && site ? `${roleLabels[role]} for ${site.code}` : roleLabels[role]);
     setSiteId("");
-    await Promise.all([queryClient.invalidateQueries(trpc.users.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]);
+    await Promise.all([
+      queryClient.invalidateQueries(trpc.users.pathFilter()),
+      queryClient.invalidateQueries(trpc.audit.pathFilter()),
+    ]);
   }
 
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-3">
       {hasUnshownError ? <Alert>{messageOf(grant.error)}</Alert> : null}
       {grantedLabel ? <Alert tone="success">Granted {grantedLabel}.</Alert> : null}
-      <SelectField label="Role" name="role" value={role} hint={ROLE_HINTS[role]} errors={errors.role} onChange={(e) => {
+      <SelectField
+        label="Role"
+        name="role"
+        value={role}
+        hint={ROLE_HINTS[role]}
+        errors={errors.role}
+        onChange={(e) => {
           grant.reset();
           setRole(e.target.value as Role);
-        }}>
+        }}
+      >
         {(Object.keys(roleLabels) as Role[]).map((r) => (
           <option key={r} value={r}>
             {roleLabels[r]}
@@ -54,10 +64,16 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
         ))}
       </SelectField>
       {role === "approver" ? (
-        <SelectField label="Site" name="siteId" value={siteId} errors={errors.siteId ?? (sites.isError ? [messageOf(sites.error)] : undefined)} onChange={(e) => {
+        <SelectField
+          label="Site"
+          name="siteId"
+          value={siteId}
+          errors={errors.siteId ?? (sites.isError ? [messageOf(sites.error)] : undefined)}
+          onChange={(e) => {
             grant.reset();
             setSiteId(e.target.value);
-          }}>
+          }}
+        >
           <option value="">{sites.isPending ? "Loading sites…" : "Choose a site"}</option>
           {sites.data?.map((s) => (
             <option key={s.id} value={s.id}>

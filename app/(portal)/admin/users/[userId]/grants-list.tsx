@@ -16,7 +16,11 @@ export function GrantsList({ grants, roleLabels }: { grants: Grant[]; roleLabels
   const [confirmingId, setConfirmingId] = useState<string | null>(null);
   const revoke = useMutation(
     trpc.users.revokeRole.mutationOptions({
-      onSuccess: () => Promise.all([queryClient.invalidateQueries(trpc.users.pathFilter()), queryClient.invalidateQueries(trpc.audit.pathFilter())]),
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries(trpc.users.pathFilter()),
+          queryClient.invalidateQueries(trpc.audit.pathFilter()),
+        ]),
       onSettled: () => setConfirmingId(null),
     }),
   );
@@ -25,7 +29,9 @@ export function GrantsList({ grants, roleLabels }: { grants: Grant[]; roleLabels
     <div className="space-y-3">
       {revoke.error ? <Alert>{messageOf(revoke.error)}</Alert> : null}
       {grants.length === 0 ? (
-        <EmptyState title="No roles">This user can sign in but sees only the home page until you grant a role.</EmptyState>
+        <EmptyState title="No roles">
+          This user can sign in but sees only the home page until you grant a role.
+        </EmptyState>
       ) : (
         <ul aria-label="Current grants" className="divide-y divide-slate-200 rounded-md border border-slate-200">
           {grants.map((grant) => {
@@ -34,12 +40,19 @@ export function GrantsList({ grants, roleLabels }: { grants: Grant[]; roleLabels
               <li key={grant.id} className="flex flex-col gap-2 p-3 sm:flex-row sm:items-center sm:justify-between">
                 <div>
                   <GrantBadge grant={grant} roleLabels={roleLabels} />
-                  <p className="mt-1 text-xs text-slate-500">Granted {grant.grantedAt.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}</p>
+                  <p className="mt-1 text-xs text-slate-500">
+                    Granted{" "}
+                    {grant.grantedAt.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}
+                  </p>
                 </div>
                 {confirmingId === grant.id ? (
                   <div className="flex flex-wrap items-center gap-2 text-sm">
                     <span>Revoke {label}?</span>
-                    <Button variant="danger" disabled={revoke.isPending} onClick={() => revoke.mutate({ grantId: grant.id })}>
+                    <Button
+                      variant="danger"
+                      disabled={revoke.isPending}
+                      onClick={() => revoke.mutate({ grantId: grant.id })}
+                    >
                       Confirm revoke
                     </Button>
                     <Button variant="secondary" onClick={() => setConfirmingId(null)}>

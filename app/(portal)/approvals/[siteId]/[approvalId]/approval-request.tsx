@@ -10,13 +10,19 @@ import { DecisionForm } from "./decision-form";
 import { DecisionRecord } from "./decision-record";
 import { SiteCount } from "./site-count";
 
-export function ApprovalRequest({ siteId, approvalId, siteCode }: { siteId: string; approvalId: string; siteCode: string }) {
+export function ApprovalRequest({
+  siteId,
+  approvalId,
+  siteCode,
+}: {
+  siteId: string;
+  approvalId: string;
+  siteCode: string;
+}) {
   const trpc = useTRPC();
   const request = useQuery(trpc.approvals.request.queryOptions({ siteId, approvalId }));
 
-  const back = (
-    <BackLink href="/approvals">All requests</BackLink>
-  );
+  const back = <BackLink href="/approvals">All requests</BackLink>;
   if (request.isPending) return <Loading label="Loading the request…" />;
   if (request.isError) {
     return (
@@ -37,8 +43,11 @@ export function ApprovalRequest({ siteId, approvalId, siteCode }: { siteId: stri
             title={r.projectTitle}
             description={
               <>
-                Revision {r.revisionNumber}, asking to use data at {siteCode}.{isOpen ? " Review it below, then record your decision at the end of the page." : ""}
-                <span className="mt-1 block break-all font-mono text-xs text-slate-500">Bundle hash {r.bundleHash}</span>
+                Revision {r.revisionNumber}, asking to use data at {siteCode}.
+                {isOpen ? " Review it below, then record your decision at the end of the page." : ""}
+                <span className="mt-1 block font-mono text-xs break-all text-slate-500">
+                  Bundle hash {r.bundleHash}
+                </span>
               </>
             }
           />
@@ -49,13 +58,17 @@ export function ApprovalRequest({ siteId, approvalId, siteCode }: { siteId: stri
 
       <SiteCount siteCount={r.siteCount} hasCohort={!!r.bundle.cohort} siteCode={siteCode} />
 
-      {r.previouslyApproved ? <BundleChanges previous={r.previouslyApproved} revisionNumber={r.revisionNumber} bundle={r.bundle} /> : null}
+      {r.previouslyApproved ? (
+        <BundleChanges previous={r.previouslyApproved} revisionNumber={r.revisionNumber} bundle={r.bundle} />
+      ) : null}
 
       <Card title="What the site is asked to allow">
         <BundleView bundle={r.bundle} />
       </Card>
 
-      {isOpen ? <DecisionForm siteId={siteId} approvalId={approvalId} siteCode={siteCode} revisionNumber={r.revisionNumber} /> : null}
+      {isOpen ? (
+        <DecisionForm siteId={siteId} approvalId={approvalId} siteCode={siteCode} revisionNumber={r.revisionNumber} />
+      ) : null}
     </div>
   );
 }

@@ -107,7 +107,13 @@ function unflatten(changes: BundleChange[], prefix: string, side: "before" | "af
 }
 
 function valueAt(root: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>((node, segment) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[segment] : undefined), root);
+  return path
+    .split(".")
+    .reduce<unknown>(
+      (node, segment) =>
+        node !== null && typeof node === "object" ? (node as Record<string, unknown>)[segment] : undefined,
+      root,
+    );
 }
 
 /**
@@ -126,8 +132,10 @@ export function groupChanges(changes: BundleChange[], current: unknown): BundleC
       const prefix = segments.slice(0, i).join(".");
       const under = changes.filter((c) => c.path === prefix || c.path.startsWith(`${prefix}.`));
       if (under.length < 2) continue;
-      if (under.every((c) => c.before === null)) grouped = { path: prefix, before: null, after: valueAt(current, prefix) ?? unflatten(under, prefix, "after") };
-      else if (under.every((c) => c.after === null)) grouped = { path: prefix, before: unflatten(under, prefix, "before"), after: null };
+      if (under.every((c) => c.before === null))
+        grouped = { path: prefix, before: null, after: valueAt(current, prefix) ?? unflatten(under, prefix, "after") };
+      else if (under.every((c) => c.after === null))
+        grouped = { path: prefix, before: unflatten(under, prefix, "before"), after: null };
       if (grouped) under.forEach((c) => done.add(c.path));
     }
     out.push(grouped ?? change);

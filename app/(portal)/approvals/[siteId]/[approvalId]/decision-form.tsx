@@ -9,7 +9,17 @@ import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 type Decision = "approved" | "declined";
 
 /** Choose, comment, confirm: a decision is final for this revision, so it takes a deliberate second step. */
-export function DecisionForm({ siteId, approvalId, siteCode, revisionNumber }: { siteId: string; approvalId: string; siteCode: string; revisionNumber: number }) {
+export function DecisionForm({
+  siteId,
+  approvalId,
+  siteCode,
+  revisionNumber,
+}: {
+  siteId: string;
+  approvalId: string;
+  siteCode: string;
+  revisionNumber: number;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [decision, setDecision] = useState<Decision | null>(null);
@@ -40,21 +50,37 @@ export function DecisionForm({ siteId, approvalId, siteCode, revisionNumber }: {
   }
 
   const choiceStyle = (value: Decision) =>
-    decision === value ? (value === "approved" ? "!border-green-700 !bg-green-50 ring-2 ring-green-700 ring-offset-2" : "!border-red-700 !bg-red-50 ring-2 ring-red-700 ring-offset-2") : "";
+    decision === value
+      ? value === "approved"
+        ? "!border-green-700 !bg-green-50 ring-2 ring-green-700 ring-offset-2"
+        : "!border-red-700 !bg-red-50 ring-2 ring-red-700 ring-offset-2"
+      : "";
 
   return (
     <Card title="Your decision">
       <form onSubmit={onSubmit} noValidate className="space-y-4">
         <p className="text-sm text-slate-600">
-          You decide for {siteCode} only. The decision is final for revision {revisionNumber}: if the researchers change anything, a new revision comes back to
-          you.
+          You decide for {siteCode} only. The decision is final for revision {revisionNumber}: if the researchers change
+          anything, a new revision comes back to you.
         </p>
         {hasUnshownError ? <Alert>{messageOf(decide.error)}</Alert> : null}
         <div role="group" aria-label="Decision" className="flex flex-wrap gap-3">
-          <Button type="button" variant="secondary" aria-pressed={decision === "approved"} onClick={() => choose("approved")} className={`min-w-28 ${choiceStyle("approved")}`}>
+          <Button
+            type="button"
+            variant="secondary"
+            aria-pressed={decision === "approved"}
+            onClick={() => choose("approved")}
+            className={`min-w-28 ${choiceStyle("approved")}`}
+          >
             Approve
           </Button>
-          <Button type="button" variant="secondary" aria-pressed={decision === "declined"} onClick={() => choose("declined")} className={`min-w-28 ${choiceStyle("declined")}`}>
+          <Button
+            type="button"
+            variant="secondary"
+            aria-pressed={decision === "declined"}
+            onClick={() => choose("declined")}
+            className={`min-w-28 ${choiceStyle("declined")}`}
+          >
             Decline
           </Button>
         </div>
@@ -68,7 +94,9 @@ export function DecisionForm({ siteId, approvalId, siteCode, revisionNumber }: {
           onChange={(e) => setComment(e.target.value)}
         />
         {decision ? (
-          <div className={`rounded-md border p-3 text-sm ${decision === "approved" ? "border-green-300 bg-green-50 text-green-900" : "border-red-300 bg-red-50 text-red-900"}`}>
+          <div
+            className={`rounded-md border p-3 text-sm ${decision === "approved" ? "border-green-300 bg-green-50 text-green-900" : "border-red-300 bg-red-50 text-red-900"}`}
+          >
             <p className="mb-3">
               {decision === "approved"
                 ? `Approve revision ${revisionNumber} for ${siteCode}? Work may then be sent to your site within what this bundle allows.`
@@ -76,7 +104,11 @@ export function DecisionForm({ siteId, approvalId, siteCode, revisionNumber }: {
               This cannot be undone.
             </p>
             <div className="flex flex-wrap gap-2">
-              <Button type="submit" variant={decision === "approved" ? "primary" : "danger"} disabled={decide.isPending}>
+              <Button
+                type="submit"
+                variant={decision === "approved" ? "primary" : "danger"}
+                disabled={decide.isPending}
+              >
                 {decide.isPending ? "Recording…" : "Confirm decision"}
               </Button>
               <Button type="button" variant="secondary" onClick={() => setDecision(null)} disabled={decide.isPending}>

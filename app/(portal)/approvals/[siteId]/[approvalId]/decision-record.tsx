@@ -10,7 +10,10 @@ const STATUS = {
 
 /** A request that can no longer be decided: already decided here, or overtaken by a newer revision. */
 export function DecisionRecord({ request }: { request: ApprovalRequestData }) {
-  const status = request.status === "pending" && !request.isCurrent ? { label: "Superseded", tone: "neutral" as const } : STATUS[request.status];
+  const status =
+    request.status === "pending" && !request.isCurrent
+      ? { label: "Superseded", tone: "neutral" as const }
+      : STATUS[request.status];
   return (
     <Card title="Decision">
       <div className="space-y-3">
@@ -18,20 +21,28 @@ export function DecisionRecord({ request }: { request: ApprovalRequestData }) {
           <Badge tone={status.tone}>{status.label}</Badge>
           {request.decidedAt ? (
             <span className="text-slate-700">
-              by {request.decidedBy ?? "a former approver"} on <time dateTime={request.decidedAt.toISOString()}>{formatDateTime(request.decidedAt)}</time>
+              by {request.decidedBy ?? "a former approver"} on{" "}
+              <time dateTime={request.decidedAt.toISOString()}>{formatDateTime(request.decidedAt)}</time>
             </span>
           ) : null}
         </p>
         {request.comment ? (
-          <blockquote className="whitespace-pre-line break-words border-l-4 border-slate-300 pl-3 text-sm text-slate-800">{request.comment}</blockquote>
+          <blockquote className="border-l-4 border-slate-300 pl-3 text-sm break-words whitespace-pre-line text-slate-800">
+            {request.comment}
+          </blockquote>
         ) : null}
         {request.status !== "pending" ? (
-          <p className="text-sm text-slate-600">Decisions are final for this revision. If the researchers change the bundle, the new revision comes back to you.</p>
+          <p className="text-sm text-slate-600">
+            Decisions are final for this revision. If the researchers change the bundle, the new revision comes back to
+            you.
+          </p>
         ) : null}
         {!request.isCurrent ? (
           <Alert tone="warning">
             This revision has been superseded: the researchers changed the project since.{" "}
-            {request.status === "pending" ? "It can no longer be decided; look for the newer revision in your inbox." : "Look for the newer revision in your inbox."}
+            {request.status === "pending"
+              ? "It can no longer be decided; look for the newer revision in your inbox."
+              : "Look for the newer revision in your inbox."}
           </Alert>
         ) : null}
       </div>

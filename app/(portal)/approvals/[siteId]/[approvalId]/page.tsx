@@ -7,7 +7,11 @@ import { ApprovalRequest } from "./approval-request";
 
 export const metadata: Metadata = { title: "Approval request" };
 
-export default async function ApprovalRequestPage({ params }: { params: Promise<{ siteId: string; approvalId: string }> }) {
+export default async function ApprovalRequestPage({
+  params,
+}: {
+  params: Promise<{ siteId: string; approvalId: string }>;
+}) {
   const { siteId, approvalId } = await params;
   if (!ZApprovalRef.safeParse({ siteId, approvalId }).success) notFound();
   const viewer = await getViewer();

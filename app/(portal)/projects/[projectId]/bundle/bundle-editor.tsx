@@ -20,7 +20,13 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
   const queryClient = useQueryClient();
   const saved = bundleOf(detail);
   const projectId = detail.project.id;
-  const [governance, setGovernance] = useState<Governance>({ purpose: saved.purpose, allowedJobKinds: saved.allowedJobKinds, outputs: saved.outputs, privacy: saved.privacy, maxRounds: saved.maxRounds });
+  const [governance, setGovernance] = useState<Governance>({
+    purpose: saved.purpose,
+    allowedJobKinds: saved.allowedJobKinds,
+    outputs: saved.outputs,
+    privacy: saved.privacy,
+    maxRounds: saved.maxRounds,
+  });
   const [cohort, setCohort] = useState<CohortDefinition | null>(saved.cohort);
   const [hasTriedSave, setHasTriedSave] = useState(false);
   const [lastSaved, setLastSaved] = useState<SavedRevision | null>(null);
@@ -30,7 +36,8 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
   const parsed = useMemo(() => (cohort ? ZCohortDefinition.safeParse(cohort) : null), [cohort]);
   const cohortIssues = parsed && !parsed.success ? parsed.error.issues : [];
   const problemCount = Object.keys(governanceErrors).length + cohortIssues.length;
-  const isGoverned = (detail.project.status === "submitted" || detail.project.status === "active") && detail.sites.length > 0;
+  const isGoverned =
+    (detail.project.status === "submitted" || detail.project.status === "active") && detail.sites.length > 0;
   const serverErrors = fieldErrorsOf(update.error);
   const serverMessages = Object.values(serverErrors).flat();
 
@@ -39,7 +46,10 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
     setLastSaved(null);
     if (problemCount > 0) return;
     try {
-      const result = await update.mutateAsync({ projectId, bundle: { bundleVersion: 1, ...governance, cohort: parsed?.success ? parsed.data : null } });
+      const result = await update.mutateAsync({
+        projectId,
+        bundle: { bundleVersion: 1, ...governance, cohort: parsed?.success ? parsed.data : null },
+      });
       await queryClient.invalidateQueries(trpc.projects.pathFilter());
       setLastSaved({ number: result.revision.number, isNew: result.isNew, siteCodes: detail.sites.map((s) => s.code) });
     } catch {
@@ -67,7 +77,10 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
           </IssuesProvider>
         ) : (
           <Card>
-            <p className="mb-3 text-sm text-slate-600">No cohort yet. Build one from an entry event, demographics and inclusion rules; sites compile it to SQL against their own OMOP data.</p>
+            <p className="mb-3 text-sm text-slate-600">
+              No cohort yet. Build one from an entry event, demographics and inclusion rules; sites compile it to SQL
+              against their own OMOP data.
+            </p>
             <Button type="button" onClick={() => setCohort(emptyCohort())}>
               Define cohort
             </Button>
@@ -77,18 +90,33 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
       <div className="space-y-3 border-t border-slate-200 pt-4">
         {isGoverned && !lastSaved ? (
           <Alert tone="warning">
-            Saving creates revision {detail.revision.number + 1}; every site must approve again. Until they do, no work reaches {detail.sites.map((s) => s.code).join(", ")}.
+            Saving creates revision {detail.revision.number + 1}; every site must approve again. Until they do, no work
+            reaches {detail.sites.map((s) => s.code).join(", ")}.
           </Alert>
         ) : null}
-        {cohort && cohortIssues.length ? <p className="text-sm text-amber-800">The cohort has {cohortIssues.length} {cohortIssues.length === 1 ? "problem" : "problems"}, shown beside the fields.</p> : null}
-        {hasTriedSave && problemCount > 0 ? <Alert>Fix the {problemCount === 1 ? "problem" : `${problemCount} problems`} shown above, then save again.</Alert> : null}
-        {update.error ? <Alert>{serverMessages.length ? serverMessages.join(". ") : messageOf(update.error)}</Alert> : null}
+        {cohort && cohortIssues.length ? (
+          <p className="text-sm text-amber-800">
+            The cohort has {cohortIssues.length} {cohortIssues.length === 1 ? "problem" : "problems"}, shown beside the
+            fields.
+          </p>
+        ) : null}
+        {hasTriedSave && problemCount > 0 ? (
+          <Alert>
+            Fix the {problemCount === 1 ? "problem" : `${problemCount} problems`} shown above, then save again.
+          </Alert>
+        ) : null}
+        {update.error ? (
+          <Alert>{serverMessages.length ? serverMessages.join(". ") : messageOf(update.error)}</Alert>
+        ) : null}
         {lastSaved ? <SavedNotice projectId={projectId} saved={lastSaved} /> : null}
         <div className="flex flex-wrap gap-2">
           <Button type="button" onClick={save} disabled={update.isPending}>
             {update.isPending ? "Saving…" : "Save bundle"}
           </Button>
-          <Link href={`/projects/${projectId}`} className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">
+          <Link
+            href={`/projects/${projectId}`}
+            className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100"
+          >
             Back to project
           </Link>
         </div>

@@ -18,12 +18,18 @@ export function BundlePage({ projectId }: { projectId: string }) {
         title="Governance bundle"
         description={
           <>
-            Everything each site is asked to allow. Currently revision {detail.revision.number} (<code className="text-xs">{shortHash(detail.revision.bundleHash)}</code>); saving a change makes a new revision.
+            Everything each site is asked to allow. Currently revision {detail.revision.number} (
+            <code className="text-xs">{shortHash(detail.revision.bundleHash)}</code>); saving a change makes a new
+            revision.
           </>
         }
       />
       {detail.myRole === "viewer" || detail.project.status === "closed" ? (
-        <Alert tone="info">{detail.project.status === "closed" ? "This project is closed; its bundle can no longer change." : "Viewers can read the bundle but not change it."}</Alert>
+        <Alert tone="info">
+          {detail.project.status === "closed"
+            ? "This project is closed; its bundle can no longer change."
+            : "Viewers can read the bundle but not change it."}
+        </Alert>
       ) : (
         <BundleEditor key={detail.project.id} detail={detail} />
       )}

@@ -5,7 +5,9 @@ import { Card, TextField } from "@/app/_components/ui";
 import { TextAreaField } from "@/app/_components/ui";
 
 export type Governance = Omit<Bundle, "cohort" | "bundleVersion">;
-export type GovernanceErrors = Partial<Record<"purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "maxRounds", string[]>>;
+export type GovernanceErrors = Partial<
+  Record<"purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "maxRounds", string[]>
+>;
 
 const JOB_KINDS = [
   { value: "cohort_count", label: "Cohort counts" },
@@ -21,11 +23,14 @@ const OUTPUTS = [
 /** The same limits the server's bundle schema enforces, checked before the round trip. */
 export function governanceErrorsOf(g: Governance): GovernanceErrors {
   const errors: GovernanceErrors = {};
-  if (g.purpose.trim().length < 20) errors.purpose = ["Describe the purpose in at least 20 characters, in plain English"];
+  if (g.purpose.trim().length < 20)
+    errors.purpose = ["Describe the purpose in at least 20 characters, in plain English"];
   if (g.allowedJobKinds.length === 0) errors.allowedJobKinds = ["Allow at least one kind of job"];
   if (g.outputs.length === 0) errors.outputs = ["Name at least one output that may leave a site"];
-  if (!Number.isInteger(g.privacy.minCellCount) || g.privacy.minCellCount < 10 || g.privacy.minCellCount > 1000) errors.minCellCount = ["Sites suppress counts below 10 at least; choose a whole number from 10 to 1000"];
-  if (!Number.isInteger(g.maxRounds) || g.maxRounds < 1 || g.maxRounds > 1000) errors.maxRounds = ["Choose a whole number of rounds from 1 to 1000"];
+  if (!Number.isInteger(g.privacy.minCellCount) || g.privacy.minCellCount < 10 || g.privacy.minCellCount > 1000)
+    errors.minCellCount = ["Sites suppress counts below 10 at least; choose a whole number from 10 to 1000"];
+  if (!Number.isInteger(g.maxRounds) || g.maxRounds < 1 || g.maxRounds > 1000)
+    errors.maxRounds = ["Choose a whole number of rounds from 1 to 1000"];
   return errors;
 }
 
@@ -36,38 +41,121 @@ function toggled<T>(list: readonly T[], value: T, on: boolean, order: readonly T
   return order.filter((v) => set.has(v));
 }
 
-function Checklist<T extends string>({ legend, options, value, onChange, errors, name }: { legend: string; options: readonly { value: T; label: string }[]; value: T[]; onChange: (next: T[]) => void; errors?: string[]; name: string }) {
+function Checklist<T extends string>({
+  legend,
+  options,
+  value,
+  onChange,
+  errors,
+  name,
+}: {
+  legend: string;
+  options: readonly { value: T; label: string }[];
+  value: T[];
+  onChange: (next: T[]) => void;
+  errors?: string[];
+  name: string;
+}) {
   return (
     <fieldset>
       <legend className="mb-1 text-sm font-medium text-slate-800">{legend}</legend>
       <div className="flex flex-col gap-1.5">
         {options.map((o) => (
           <span key={o.value} className="flex items-center gap-2 text-sm">
-            <input id={`${name}-${o.value}`} type="checkbox" className="h-4 w-4 accent-nhs-blue" checked={value.includes(o.value)} onChange={(e) => onChange(toggled(value, o.value, e.target.checked, options.map((x) => x.value)))} />
+            <input
+              id={`${name}-${o.value}`}
+              type="checkbox"
+              className="h-4 w-4 accent-nhs-blue"
+              checked={value.includes(o.value)}
+              onChange={(e) =>
+                onChange(
+                  toggled(
+                    value,
+                    o.value,
+                    e.target.checked,
+                    options.map((x) => x.value),
+                  ),
+                )
+              }
+            />
             <label htmlFor={`${name}-${o.value}`}>
               {o.label} <code className="text-xs text-slate-500">{o.value}</code>
             </label>
           </span>
         ))}
       </div>
-      {errors?.length ? <p role="alert" className="mt-1 text-sm text-red-700">{errors.join(". ")}</p> : null}
+      {errors?.length ? (
+        <p role="alert" className="mt-1 text-sm text-red-700">
+          {errors.join(". ")}
+        </p>
+      ) : null}
     </fieldset>
   );
 }
 
-export function GovernanceFields({ value, onChange, errors }: { value: Governance; onChange: (next: Governance) => void; errors: GovernanceErrors }) {
+export function GovernanceFields({
+  value,
+  onChange,
+  errors,
+}: {
+  value: Governance;
+  onChange: (next: Governance) => void;
+  errors: GovernanceErrors;
+}) {
   const numberOrNaN = (raw: string) => (raw === "" ? Number.NaN : Number(raw));
   return (
     <Card title="Purpose and permissions">
       <div className="space-y-4">
-        <TextAreaField label="Purpose" name="purpose" rows={4} hint="The lay summary sites read when they decide." value={value.purpose} onChange={(e) => onChange({ ...value, purpose: e.target.value })} errors={errors.purpose} />
+        <TextAreaField
+          label="Purpose"
+          name="purpose"
+          rows={4}
+          hint="The lay summary sites read when they decide."
+          value={value.purpose}
+          onChange={(e) => onChange({ ...value, purpose: e.target.value })}
+          errors={errors.purpose}
+        />
         <div className="grid gap-4 sm:grid-cols-2">
-          <Checklist legend="Allowed job kinds" name="job-kind" options={JOB_KINDS} value={value.allowedJobKinds} onChange={(allowedJobKinds) => onChange({ ...value, allowedJobKinds })} errors={errors.allowedJobKinds} />
-          <Checklist legend="Outputs allowed to leave each site" name="output" options={OUTPUTS} value={value.outputs} onChange={(outputs) => onChange({ ...value, outputs })} errors={errors.outputs} />
+          <Checklist
+            legend="Allowed job kinds"
+            name="job-kind"
+            options={JOB_KINDS}
+            value={value.allowedJobKinds}
+            onChange={(allowedJobKinds) => onChange({ ...value, allowedJobKinds })}
+            errors={errors.allowedJobKinds}
+          />
+          <Checklist
+            legend="Outputs allowed to leave each site"
+            name="output"
+            options={OUTPUTS}
+            value={value.outputs}
+            onChange={(outputs) => onChange({ ...value, outputs })}
+            errors={errors.outputs}
+          />
         </div>
         <div className="grid gap-4 sm:grid-cols-2">
-          <TextField label="Minimum cell count" name="minCellCount" type="number" min={10} step={1} hint="Counts below this are suppressed at the site (never below 10)." value={Number.isNaN(value.privacy.minCellCount) ? "" : value.privacy.minCellCount} onChange={(e) => onChange({ ...value, privacy: { minCellCount: numberOrNaN(e.target.value) } })} errors={errors.minCellCount} />
-          <TextField label="Maximum training rounds" name="maxRounds" type="number" min={1} step={1} hint="The most federated rounds any job in this project may run." value={Number.isNaN(value.maxRounds) ? "" : value.maxRounds} onChange={(e) => onChange({ ...value, maxRounds: numberOrNaN(e.target.value) })} errors={errors.maxRounds} />
+          <TextField
+            label="Minimum cell count"
+            name="minCellCount"
+            type="number"
+            min={10}
+            step={1}
+            hint="Counts below this are suppressed at the site (never below 10)."
+            value={Number.isNaN(value.privacy.minCellCount) ? "" : value.privacy.minCellCount}
+            onChange={(e) => onChange({ ...value, privacy: { minCellCount: numberOrNaN(e.target.value) } })}
+            errors={errors.minCellCount}
+          />
+          <TextField
+            label="Maximum training rounds"
+            name="maxRounds"
+            type="number"
+            min={1}
+            step={1}
+            hint="The most federated rounds any job in this project may run."
+            value={Number.isNaN(value.maxRounds) ? "" : value.maxRounds}
+            onChange={(e) => onChange({ ...value, maxRounds: numberOrNaN(e.target.value) })}
+            errors={errors.maxRounds}
+          />
         </div>
       </div>
     </Card>

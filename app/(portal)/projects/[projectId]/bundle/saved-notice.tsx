@@ -8,7 +8,9 @@ export function SavedNotice({ projectId, saved }: { projectId: string; saved: Sa
   return (
     <Alert tone="success">
       Saved as revision {saved.number}.
-      {saved.siteCodes.length ? ` ${saved.siteCodes.join(", ")} ${saved.siteCodes.length === 1 ? "is" : "are"} pending again: each site must approve revision ${saved.number} before more work reaches it.` : ""}{" "}
+      {saved.siteCodes.length
+        ? ` ${saved.siteCodes.join(", ")} ${saved.siteCodes.length === 1 ? "is" : "are"} pending again: each site must approve revision ${saved.number} before more work reaches it.`
+        : ""}{" "}
       <Link href={`/projects/${projectId}`} className="font-medium underline">
         See site approvals
       </Link>

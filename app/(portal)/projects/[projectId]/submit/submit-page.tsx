@@ -15,7 +15,12 @@ import { useLatestFeasibility } from "./use-latest-feasibility";
 
 function feasibilityText(outcome: SiteOutcome | undefined) {
   if (!outcome) return "No feasibility count for this cohort yet";
-  if (outcome.result) return <>Feasibility count: <CellValue cell={outcome.result.total} threshold={outcome.result.threshold} /> people</>;
+  if (outcome.result)
+    return (
+      <>
+        Feasibility count: <CellValue cell={outcome.result.total} threshold={outcome.result.threshold} /> people
+      </>
+    );
   if (outcome.status === "failed") return `Feasibility count failed: ${outcome.failureCode ?? "error"}`;
   return `Feasibility count ${outcome.status}…`;
 }
@@ -59,18 +64,44 @@ export function SubmitPage({ projectId }: { projectId: string }) {
   return (
     <>
       <BackLink href={`/projects/${projectId}`}>{detail.project.title}</BackLink>
-      <PageHeader title="Submit for approval" description={`Ask sites to approve revision ${detail.revision.number} of the governance bundle. Each site’s data-governance officer decides for their own Trust.`} />
+      <PageHeader
+        title="Submit for approval"
+        description={`Ask sites to approve revision ${detail.revision.number} of the governance bundle. Each site’s data-governance officer decides for their own Trust.`}
+      />
       <Card>
         <div className="space-y-4">
-          {feasibility.isPending ? <p className="text-sm text-slate-500">Loading the latest feasibility counts…</p> : !feasibility.run ? <Alert tone="info">No feasibility count has run for this revision yet; you can still submit, or run one from the project page first.</Alert> : null}
+          {feasibility.isPending ? (
+            <p className="text-sm text-slate-500">Loading the latest feasibility counts…</p>
+          ) : !feasibility.run ? (
+            <Alert tone="info">
+              No feasibility count has run for this revision yet; you can still submit, or run one from the project page
+              first.
+            </Alert>
+          ) : null}
           {feasibility.error ? <Alert>{messageOf(feasibility.error)}</Alert> : null}
-          <SiteChecklist legend="Sites to ask" idPrefix="submit-site" sites={sites} selected={selected} onChange={setChosen} />
-          {errors.siteIds ? <Alert>{errors.siteIds.join(". ")}</Alert> : submit.error ? <Alert>{messageOf(submit.error)}</Alert> : null}
+          <SiteChecklist
+            legend="Sites to ask"
+            idPrefix="submit-site"
+            sites={sites}
+            selected={selected}
+            onChange={setChosen}
+          />
+          {errors.siteIds ? (
+            <Alert>{errors.siteIds.join(". ")}</Alert>
+          ) : submit.error ? (
+            <Alert>{messageOf(submit.error)}</Alert>
+          ) : null}
           <div className="flex flex-wrap gap-2">
-            <Button onClick={onSubmit} disabled={submit.isPending || selected.size === 0 || detail.project.status === "closed"}>
+            <Button
+              onClick={onSubmit}
+              disabled={submit.isPending || selected.size === 0 || detail.project.status === "closed"}
+            >
               {submit.isPending ? "Submitting…" : "Submit for approval"}
             </Button>
-            <Link href={`/projects/${projectId}`} className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">
+            <Link
+              href={`/projects/${projectId}`}
+              className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100"
+            >
               Cancel
             </Link>
           </div>

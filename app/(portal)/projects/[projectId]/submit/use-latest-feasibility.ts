@@ -9,5 +9,10 @@ export function useLatestFeasibility(projectId: string, definitionHash: string |
   const runs = useQuery(trpc.cohorts.runs.queryOptions({ projectId }));
   const latest = runs.data?.find((r) => r.purpose === "feasibility" && r.definitionHash === definitionHash);
   const result = useQuery(trpc.cohorts.result.queryOptions(latest ? { projectId, runId: latest.id } : skipToken));
-  return { isPending: runs.isPending || (!!latest && result.isPending), run: latest ?? null, result: result.data ?? null, error: runs.error ?? result.error };
+  return {
+    isPending: runs.isPending || (!!latest && result.isPending),
+    run: latest ?? null,
+    result: result.data ?? null,
+    error: runs.error ?? result.error,
+  };
 }

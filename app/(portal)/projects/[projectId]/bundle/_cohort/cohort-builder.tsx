@@ -8,12 +8,20 @@ import { InlineIssues } from "./issues";
 import { RulesList } from "./rules-list";
 
 /** The structured cohort: entry event, optional demographics, then ordered inclusion rules. No SQL anywhere. */
-export function CohortBuilder({ cohort, onChange }: { cohort: CohortDefinition; onChange: (next: CohortDefinition) => void }) {
+export function CohortBuilder({
+  cohort,
+  onChange,
+}: {
+  cohort: CohortDefinition;
+  onChange: (next: CohortDefinition) => void;
+}) {
   return (
     <div className="space-y-4">
       <InlineIssues path={[]} />
       <Card title="1. Entry event">
-        <p className="mb-3 text-sm text-slate-600">Each person’s first qualifying event is their index date; windows below count days from it.</p>
+        <p className="mb-3 text-sm text-slate-600">
+          Each person’s first qualifying event is their index date; windows below count days from it.
+        </p>
         <EntryEventEditor event={cohort.entry} onChange={(entry) => onChange({ ...cohort, entry })} />
       </Card>
       <Card title="2. Demographics at index">
@@ -27,7 +35,10 @@ export function CohortBuilder({ cohort, onChange }: { cohort: CohortDefinition; 
         />
       </Card>
       <Card title="3. Inclusion rules">
-        <RulesList rules={cohort.inclusionRules} onChange={(inclusionRules) => onChange({ ...cohort, inclusionRules })} />
+        <RulesList
+          rules={cohort.inclusionRules}
+          onChange={(inclusionRules) => onChange({ ...cohort, inclusionRules })}
+        />
       </Card>
     </div>
   );

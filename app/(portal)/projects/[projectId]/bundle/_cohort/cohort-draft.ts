@@ -8,7 +8,11 @@ export type EventType = EventCriterion["type"];
 export type ConceptRef = Extract<EventCriterion, { concepts: unknown }>["concepts"][number];
 export type Path = (string | number)[];
 
-export const EVENT_TYPES: { value: EventType; label: string; domain?: "Condition" | "Procedure" | "Measurement" | "Drug" | "Visit" }[] = [
+export const EVENT_TYPES: {
+  value: EventType;
+  label: string;
+  domain?: "Condition" | "Procedure" | "Measurement" | "Drug" | "Visit";
+}[] = [
   { value: "condition", label: "Condition", domain: "Condition" },
   { value: "procedure", label: "Procedure", domain: "Procedure" },
   { value: "measurement", label: "Measurement", domain: "Measurement" },

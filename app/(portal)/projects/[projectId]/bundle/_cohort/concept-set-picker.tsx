@@ -9,16 +9,33 @@ import { InlineIssues } from "./issues";
 type Domain = NonNullable<TConceptSearchInput["domain"]>;
 
 /** Typeahead over the hub's vocabulary for one domain; picked concepts become the set. */
-export function ConceptSetPicker({ domain, concepts, onChange, path }: { domain: Domain; concepts: ConceptRef[]; onChange: (next: ConceptRef[]) => void; path: Path }) {
+export function ConceptSetPicker({
+  domain,
+  concepts,
+  onChange,
+  path,
+}: {
+  domain: Domain;
+  concepts: ConceptRef[];
+  onChange: (next: ConceptRef[]) => void;
+  path: Path;
+}) {
   const picked = concepts.map((c) => c.conceptId);
 
   function add(concept: ConceptPick) {
-    if (!picked.includes(concept.id)) onChange([...concepts, { conceptId: concept.id, name: concept.name, includeDescendants: true }]);
+    if (!picked.includes(concept.id))
+      onChange([...concepts, { conceptId: concept.id, name: concept.name, includeDescendants: true }]);
   }
 
   return (
     <div className="space-y-2">
-      <ConceptSearch label="Search concepts" listLabel="Matching concepts" domain={domain} picked={picked} onPick={add} />
+      <ConceptSearch
+        label="Search concepts"
+        listLabel="Matching concepts"
+        domain={domain}
+        picked={picked}
+        onPick={add}
+      />
       {concepts.length ? (
         <ul aria-label="Chosen concepts" className="space-y-1.5">
           {concepts.map((c, i) => (

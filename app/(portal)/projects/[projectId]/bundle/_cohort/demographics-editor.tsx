@@ -8,7 +8,15 @@ import { NumberInput } from "./number-input";
 const SEX_LABELS: Record<(typeof SEXES)[number], string> = { male: "Male", female: "Female" };
 
 /** Age at the index date and recorded sex; leaving everything empty means no restriction. */
-export function DemographicsEditor({ value, onChange, path }: { value: Demographics; onChange: (next: Demographics) => void; path: Path }) {
+export function DemographicsEditor({
+  value,
+  onChange,
+  path,
+}: {
+  value: Demographics;
+  onChange: (next: Demographics) => void;
+  path: Path;
+}) {
   const age = value.ageAtIndex ?? {};
   const sexes = new Set(value.sex ?? []);
 
@@ -30,8 +38,24 @@ export function DemographicsEditor({ value, onChange, path }: { value: Demograph
       <fieldset>
         <legend className="mb-1 text-xs font-semibold text-slate-700">Age at index (years)</legend>
         <div className="grid grid-cols-2 gap-2">
-          <NumberInput id={idFor(path, "age-min")} label="From" value={age.min} min={0} max={130} step={1} onValue={(min) => setAge({ ...age, min })} />
-          <NumberInput id={idFor(path, "age-max")} label="To" value={age.max} min={0} max={130} step={1} onValue={(max) => setAge({ ...age, max })} />
+          <NumberInput
+            id={idFor(path, "age-min")}
+            label="From"
+            value={age.min}
+            min={0}
+            max={130}
+            step={1}
+            onValue={(min) => setAge({ ...age, min })}
+          />
+          <NumberInput
+            id={idFor(path, "age-max")}
+            label="To"
+            value={age.max}
+            min={0}
+            max={130}
+            step={1}
+            onValue={(max) => setAge({ ...age, max })}
+          />
         </div>
         <InlineIssues path={[...path, "ageAtIndex"]} />
         <InlineIssues path={[...path, "ageAtIndex", "min"]} />
@@ -42,7 +66,13 @@ export function DemographicsEditor({ value, onChange, path }: { value: Demograph
         <div className="flex flex-wrap gap-4 pt-1">
           {SEXES.map((sex) => (
             <span key={sex} className="flex items-center gap-2 text-sm">
-              <input id={idFor(path, `sex-${sex}`)} type="checkbox" className="h-4 w-4 accent-nhs-blue" checked={sexes.has(sex)} onChange={() => toggleSex(sex)} />
+              <input
+                id={idFor(path, `sex-${sex}`)}
+                type="checkbox"
+                className="h-4 w-4 accent-nhs-blue"
+                checked={sexes.has(sex)}
+                onChange={() => toggleSex(sex)}
+              />
               <label htmlFor={idFor(path, `sex-${sex}`)}>{SEX_LABELS[sex]}</label>
             </span>
           ))}

@@ -5,11 +5,27 @@ import { ConceptSetPicker } from "./concept-set-picker";
 import { EVENT_TYPES, emptyEvent, idFor, type EventType, type Path } from "./cohort-draft";
 import { MeasurementValueEditor } from "./measurement-value-editor";
 
-const MODALITY_LABELS: Record<(typeof MODALITIES)[number], string> = { CT: "CT (computed tomography)", MR: "MR (magnetic resonance)", XR: "XR (plain X-ray)", US: "US (ultrasound)" };
-const selectClass = "w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-nhs-blue";
+const MODALITY_LABELS: Record<(typeof MODALITIES)[number], string> = {
+  CT: "CT (computed tomography)",
+  MR: "MR (magnetic resonance)",
+  XR: "XR (plain X-ray)",
+  US: "US (ultrasound)",
+};
+const selectClass =
+  "w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-nhs-blue";
 
 /** What kind of event, and which one: a concept set, an imaging modality, or a measurement with a value range. */
-export function EventFields({ event, onChange, path, typeLabel }: { event: EventCriterion; onChange: (next: EventCriterion) => void; path: Path; typeLabel: string }) {
+export function EventFields({
+  event,
+  onChange,
+  path,
+  typeLabel,
+}: {
+  event: EventCriterion;
+  onChange: (next: EventCriterion) => void;
+  path: Path;
+  typeLabel: string;
+}) {
   const typeId = idFor(path, "type");
   const domain = EVENT_TYPES.find((t) => t.value === event.type)?.domain;
   return (
@@ -18,7 +34,12 @@ export function EventFields({ event, onChange, path, typeLabel }: { event: Event
         <label htmlFor={typeId} className="text-xs font-medium text-slate-700">
           {typeLabel}
         </label>
-        <select id={typeId} className={selectClass} value={event.type} onChange={(e) => onChange(emptyEvent(e.target.value as EventType))}>
+        <select
+          id={typeId}
+          className={selectClass}
+          value={event.type}
+          onChange={(e) => onChange(emptyEvent(e.target.value as EventType))}
+        >
           {EVENT_TYPES.map((t) => (
             <option key={t.value} value={t.value}>
               {t.label}
@@ -31,7 +52,12 @@ export function EventFields({ event, onChange, path, typeLabel }: { event: Event
           <label htmlFor={idFor(path, "modality")} className="text-xs font-medium text-slate-700">
             Imaging modality
           </label>
-          <select id={idFor(path, "modality")} className={selectClass} value={event.modality} onChange={(e) => onChange({ type: "imaging", modality: e.target.value as (typeof MODALITIES)[number] })}>
+          <select
+            id={idFor(path, "modality")}
+            className={selectClass}
+            value={event.modality}
+            onChange={(e) => onChange({ type: "imaging", modality: e.target.value as (typeof MODALITIES)[number] })}
+          >
             {MODALITIES.map((m) => (
               <option key={m} value={m}>
                 {MODALITY_LABELS[m]}
@@ -40,9 +66,20 @@ export function EventFields({ event, onChange, path, typeLabel }: { event: Event
           </select>
         </div>
       ) : domain ? (
-        <ConceptSetPicker domain={domain} path={path} concepts={event.concepts} onChange={(concepts) => onChange({ ...event, concepts })} />
+        <ConceptSetPicker
+          domain={domain}
+          path={path}
+          concepts={event.concepts}
+          onChange={(concepts) => onChange({ ...event, concepts })}
+        />
       ) : null}
-      {event.type === "measurement" ? <MeasurementValueEditor value={event.value} path={[...path, "value"]} onChange={(value) => onChange({ ...event, value })} /> : null}
+      {event.type === "measurement" ? (
+        <MeasurementValueEditor
+          value={event.value}
+          path={[...path, "value"]}
+          onChange={(value) => onChange({ ...event, value })}
+        />
+      ) : null}
     </div>
   );
 }

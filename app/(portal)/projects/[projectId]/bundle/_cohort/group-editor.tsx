@@ -11,18 +11,35 @@ const ITEM_TITLES = { criterion: "Event", demographics: "Demographics", group: "
 const small = "px-2.5 py-1 text-xs";
 
 /** AND/OR over criteria, demographics and nested groups, at most COHORT_LIMITS.maxGroupDepth deep. */
-export function GroupEditor({ group, onChange, path, depth }: { group: CriteriaGroup; onChange: (next: CriteriaGroup) => void; path: Path; depth: number }) {
+export function GroupEditor({
+  group,
+  onChange,
+  path,
+  depth,
+}: {
+  group: CriteriaGroup;
+  onChange: (next: CriteriaGroup) => void;
+  path: Path;
+  depth: number;
+}) {
   const operatorId = idFor(path, "operator");
   const canNest = depth < COHORT_LIMITS.maxGroupDepth;
   const setItems = (items: GroupItem[]) => onChange({ ...group, items });
 
   return (
-    <div className={`space-y-3 rounded-md border p-3 ${depth % 2 ? "border-slate-200 bg-white" : "border-slate-200 bg-slate-50"}`}>
+    <div
+      className={`space-y-3 rounded-md border p-3 ${depth % 2 ? "border-slate-200 bg-white" : "border-slate-200 bg-slate-50"}`}
+    >
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <label htmlFor={operatorId} className="font-medium text-slate-700">
           Match
         </label>
-        <select id={operatorId} value={group.operator} onChange={(e) => onChange({ ...group, operator: e.target.value as CriteriaGroup["operator"] })} className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
+        <select
+          id={operatorId}
+          value={group.operator}
+          onChange={(e) => onChange({ ...group, operator: e.target.value as CriteriaGroup["operator"] })}
+          className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+        >
           <option value="AND">all of (AND)</option>
           <option value="OR">any of (OR)</option>
         </select>
@@ -34,20 +51,41 @@ export function GroupEditor({ group, onChange, path, depth }: { group: CriteriaG
           return (
             <li key={i} className="rounded-md border border-slate-200 bg-white p-3">
               <div className="mb-2 flex items-center justify-between gap-2">
-                <span className="text-xs font-semibold uppercase tracking-wide text-slate-500">
+                <span className="text-xs font-semibold tracking-wide text-slate-500 uppercase">
                   {i > 0 ? `${group.operator} · ` : ""}
                   {ITEM_TITLES[item.kind]}
                 </span>
-                <Button type="button" variant="secondary" className={small} aria-label={`Remove ${ITEM_TITLES[item.kind].toLowerCase()} ${i + 1}`} onClick={() => setItems(group.items.filter((_, j) => j !== i))}>
+                <Button
+                  type="button"
+                  variant="secondary"
+                  className={small}
+                  aria-label={`Remove ${ITEM_TITLES[item.kind].toLowerCase()} ${i + 1}`}
+                  onClick={() => setItems(group.items.filter((_, j) => j !== i))}
+                >
                   Remove
                 </Button>
               </div>
               {item.kind === "criterion" ? (
-                <CriterionEditor value={item} path={itemPath} onChange={(next) => setItems(replaceAt(group.items, i, next))} />
+                <CriterionEditor
+                  value={item}
+                  path={itemPath}
+                  onChange={(next) => setItems(replaceAt(group.items, i, next))}
+                />
               ) : item.kind === "demographics" ? (
-                <DemographicsEditor value={item.demographics} path={[...itemPath, "demographics"]} onChange={(demographics) => setItems(replaceAt(group.items, i, { kind: "demographics", demographics }))} />
+                <DemographicsEditor
+                  value={item.demographics}
+                  path={[...itemPath, "demographics"]}
+                  onChange={(demographics) =>
+                    setItems(replaceAt(group.items, i, { kind: "demographics", demographics }))
+                  }
+                />
               ) : (
-                <GroupEditor group={item} depth={depth + 1} path={itemPath} onChange={(next) => setItems(replaceAt(group.items, i, next))} />
+                <GroupEditor
+                  group={item}
+                  depth={depth + 1}
+                  path={itemPath}
+                  onChange={(next) => setItems(replaceAt(group.items, i, next))}
+                />
               )}
             </li>
           );
@@ -56,13 +94,30 @@ export function GroupEditor({ group, onChange, path, depth }: { group: CriteriaG
       <InlineIssues path={[...path, "items"]} />
       <InlineIssues path={path} />
       <div className="flex flex-wrap gap-2">
-        <Button type="button" variant="secondary" className={small} onClick={() => setItems([...group.items, emptyCriterion()])}>
+        <Button
+          type="button"
+          variant="secondary"
+          className={small}
+          onClick={() => setItems([...group.items, emptyCriterion()])}
+        >
           Add event
         </Button>
-        <Button type="button" variant="secondary" className={small} onClick={() => setItems([...group.items, { kind: "demographics", demographics: {} }])}>
+        <Button
+          type="button"
+          variant="secondary"
+          className={small}
+          onClick={() => setItems([...group.items, { kind: "demographics", demographics: {} }])}
+        >
           Add demographics
         </Button>
-        <Button type="button" variant="secondary" className={small} disabled={!canNest} title={canNest ? undefined : `Groups nest at most ${COHORT_LIMITS.maxGroupDepth} deep`} onClick={() => setItems([...group.items, emptyGroup()])}>
+        <Button
+          type="button"
+          variant="secondary"
+          className={small}
+          disabled={!canNest}
+          title={canNest ? undefined : `Groups nest at most ${COHORT_LIMITS.maxGroupDepth} deep`}
+          onClick={() => setItems([...group.items, emptyGroup()])}
+        >
           Add group
         </Button>
       </div>

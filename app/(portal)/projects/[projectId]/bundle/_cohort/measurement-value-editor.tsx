@@ -19,9 +19,22 @@ const UNITS = [
 
 const OTHER = "other";
 
-export function MeasurementValueEditor({ value, onChange, path }: { value: ValueRange | undefined; onChange: (next: ValueRange | undefined) => void; path: Path }) {
+export function MeasurementValueEditor({
+  value,
+  onChange,
+  path,
+}: {
+  value: ValueRange | undefined;
+  onChange: (next: ValueRange | undefined) => void;
+  path: Path;
+}) {
   const range = value ?? {};
-  const unitChoice = range.unitConceptId === undefined ? "" : UNITS.some((u) => u.id === range.unitConceptId) ? String(range.unitConceptId) : OTHER;
+  const unitChoice =
+    range.unitConceptId === undefined
+      ? ""
+      : UNITS.some((u) => u.id === range.unitConceptId)
+        ? String(range.unitConceptId)
+        : OTHER;
 
   function update(next: ValueRange) {
     const isEmpty = next.min === undefined && next.max === undefined && next.unitConceptId === undefined;
@@ -32,8 +45,20 @@ export function MeasurementValueEditor({ value, onChange, path }: { value: Value
     <fieldset className="rounded-md border border-slate-200 p-3">
       <legend className="px-1 text-xs font-semibold text-slate-700">Value range (optional)</legend>
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
-        <NumberInput id={idFor(path, "min")} label="At least" value={range.min} onValue={(min) => update({ ...range, min })} step="any" />
-        <NumberInput id={idFor(path, "max")} label="At most" value={range.max} onValue={(max) => update({ ...range, max })} step="any" />
+        <NumberInput
+          id={idFor(path, "min")}
+          label="At least"
+          value={range.min}
+          onValue={(min) => update({ ...range, min })}
+          step="any"
+        />
+        <NumberInput
+          id={idFor(path, "max")}
+          label="At most"
+          value={range.max}
+          onValue={(max) => update({ ...range, max })}
+          step="any"
+        />
         <div className="flex flex-col gap-1">
           <label htmlFor={idFor(path, "unit")} className="text-xs font-medium text-slate-700">
             Unit
@@ -41,8 +66,18 @@ export function MeasurementValueEditor({ value, onChange, path }: { value: Value
           <select
             id={idFor(path, "unit")}
             value={unitChoice}
-            onChange={(e) => update({ ...range, unitConceptId: e.target.value === "" ? undefined : e.target.value === OTHER ? (range.unitConceptId ?? 0) : Number(e.target.value) })}
-            className="w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-nhs-blue"
+            onChange={(e) =>
+              update({
+                ...range,
+                unitConceptId:
+                  e.target.value === ""
+                    ? undefined
+                    : e.target.value === OTHER
+                      ? (range.unitConceptId ?? 0)
+                      : Number(e.target.value),
+              })
+            }
+            className="w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:ring-2 focus:ring-nhs-blue focus:outline-none"
           >
             <option value="">Any unit</option>
             {UNITS.map((u) => (
@@ -53,7 +88,16 @@ export function MeasurementValueEditor({ value, onChange, path }: { value: Value
             <option value={OTHER}>Other concept id…</option>
           </select>
         </div>
-        {unitChoice === OTHER ? <NumberInput id={idFor(path, "unit-id")} label="Unit concept id" value={range.unitConceptId || undefined} onValue={(unitConceptId) => update({ ...range, unitConceptId: unitConceptId ?? 0 })} min={1} step={1} /> : null}
+        {unitChoice === OTHER ? (
+          <NumberInput
+            id={idFor(path, "unit-id")}
+            label="Unit concept id"
+            value={range.unitConceptId || undefined}
+            onValue={(unitConceptId) => update({ ...range, unitConceptId: unitConceptId ?? 0 })}
+            min={1}
+            step={1}
+          />
+        ) : null}
       </div>
       <p className="mt-2 text-xs text-slate-500">A value recorded in another unit does not match.</p>
       <InlineIssues path={path} />

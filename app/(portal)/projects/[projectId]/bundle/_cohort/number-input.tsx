@@ -1,6 +1,12 @@
 import type { InputHTMLAttributes } from "react";
 
-type Props = { id: string; label: string; value: number | undefined; onValue: (value: number | undefined) => void; suffix?: string } & Omit<InputHTMLAttributes<HTMLInputElement>, "value" | "onChange" | "id">;
+type Props = {
+  id: string;
+  label: string;
+  value: number | undefined;
+  onValue: (value: number | undefined) => void;
+  suffix?: string;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, "value" | "onChange" | "id">;
 
 /** A labelled number box where empty means "not set". */
 export function NumberInput({ id, label, value, onValue, suffix, className = "", ...input }: Props) {
@@ -16,7 +22,7 @@ export function NumberInput({ id, label, value, onValue, suffix, className = "",
           inputMode="decimal"
           value={value === undefined || Number.isNaN(value) ? "" : value}
           onChange={(e) => onValue(e.target.value === "" ? undefined : Number(e.target.value))}
-          className={`w-full min-w-0 rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-nhs-blue ${className}`}
+          className={`w-full min-w-0 rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:ring-2 focus:ring-nhs-blue focus:outline-none ${className}`}
           {...input}
         />
         {suffix ? <span className="shrink-0 text-xs text-slate-500">{suffix}</span> : null}

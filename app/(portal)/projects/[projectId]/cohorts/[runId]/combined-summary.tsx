@@ -10,18 +10,21 @@ export function CombinedSummary({ combined, sites }: { combined: CohortRunResult
       <div className="flex flex-col gap-2 sm:flex-row sm:items-baseline sm:justify-between">
         <h2 className="text-base font-semibold text-slate-900">Combined total</h2>
         <p className="text-sm text-slate-600">
-          {reported.length} of {sites.length} {sites.length === 1 ? "site" : "sites"} reported{failed.length ? `, ${failed.length} failed` : ""}
+          {reported.length} of {sites.length} {sites.length === 1 ? "site" : "sites"} reported
+          {failed.length ? `, ${failed.length} failed` : ""}
         </p>
       </div>
       {combined ? (
         <>
-          <p className="mt-1 text-3xl font-semibold tabular-nums text-slate-900">
+          <p className="mt-1 text-3xl font-semibold text-slate-900 tabular-nums">
             {combined.total.isPartial ? "at least " : ""}
-            {combined.total.sum.toLocaleString("en-GB")} <span className="text-base font-normal text-slate-600">persons</span>
+            {combined.total.sum.toLocaleString("en-GB")}{" "}
+            <span className="text-base font-normal text-slate-600">persons</span>
           </p>
           {combined.total.isPartial ? (
             <p className="mt-2 text-sm text-amber-900">
-              Some sites suppressed their count (fewer people than their threshold), so those cells are left out of the sum and the real total is somewhat higher.
+              Some sites suppressed their count (fewer people than their threshold), so those cells are left out of the
+              sum and the real total is somewhat higher.
             </p>
           ) : null}
         </>

@@ -17,10 +17,24 @@ export function ResultCharts({ result }: { result: CohortRunResult }) {
   const hasSuppressed = (rows: ChartRow[]) => rows.some((r) => Object.values(r.values).some((v) => v === null));
   const suppressedNote = "Suppressed cells are drawn as zero; hover a bar for its threshold.";
 
-  const combinedFunnel: ChartRow[] = result.combined.attrition.map((step) => ({ category: step.rule, values: { combined: step.sum } }));
-  const siteFunnel: ChartRow[] = result.combined.attrition.map((step, i) => ({ category: step.rule, values: Object.fromEntries(reported.map((s) => [s.code, valueOf(s.result.attrition[i]?.remaining ?? "suppressed")])) }));
-  const ages: ChartRow[] = result.combined.ageBands.map((band, i) => ({ category: band.band, values: Object.fromEntries(reported.map((s) => [s.code, valueOf(s.result.ageBands[i]!.persons)])) }));
-  const sexes: ChartRow[] = result.combined.sex.map((row, i) => ({ category: SEX_LABELS[row.sex] ?? row.sex, values: Object.fromEntries(reported.map((s) => [s.code, valueOf(s.result.sex[i]!.persons)])) }));
+  const combinedFunnel: ChartRow[] = result.combined.attrition.map((step) => ({
+    category: step.rule,
+    values: { combined: step.sum },
+  }));
+  const siteFunnel: ChartRow[] = result.combined.attrition.map((step, i) => ({
+    category: step.rule,
+    values: Object.fromEntries(
+      reported.map((s) => [s.code, valueOf(s.result.attrition[i]?.remaining ?? "suppressed")]),
+    ),
+  }));
+  const ages: ChartRow[] = result.combined.ageBands.map((band, i) => ({
+    category: band.band,
+    values: Object.fromEntries(reported.map((s) => [s.code, valueOf(s.result.ageBands[i]!.persons)])),
+  }));
+  const sexes: ChartRow[] = result.combined.sex.map((row, i) => ({
+    category: SEX_LABELS[row.sex] ?? row.sex,
+    values: Object.fromEntries(reported.map((s) => [s.code, valueOf(s.result.sex[i]!.persons)])),
+  }));
   const isCombinedPartial = result.combined.attrition.some((s) => s.isPartial);
 
   return (
@@ -37,9 +51,33 @@ export function ResultCharts({ result }: { result: CohortRunResult }) {
           rows={combinedFunnel}
           note={isCombinedPartial ? "Some steps leave out suppressed site cells, so they are lower bounds." : undefined}
         />
-        <GroupedBarChart title="Attrition per site" description="Persons remaining at each step, one bar per site." orientation="horizontal" series={series} rows={siteFunnel} suppressedText={suppressedText} note={hasSuppressed(siteFunnel) ? suppressedNote : undefined} />
-        <GroupedBarChart title="Age at index" description="Persons in the final cohort by age band, stacked by site." isStacked series={series} rows={ages} suppressedText={suppressedText} note={hasSuppressed(ages) ? suppressedNote : undefined} />
-        <GroupedBarChart title="Sex" description="Persons in the final cohort by recorded sex, stacked by site." isStacked series={series} rows={sexes} suppressedText={suppressedText} note={hasSuppressed(sexes) ? suppressedNote : undefined} />
+        <GroupedBarChart
+          title="Attrition per site"
+          description="Persons remaining at each step, one bar per site."
+          orientation="horizontal"
+          series={series}
+          rows={siteFunnel}
+          suppressedText={suppressedText}
+          note={hasSuppressed(siteFunnel) ? suppressedNote : undefined}
+        />
+        <GroupedBarChart
+          title="Age at index"
+          description="Persons in the final cohort by age band, stacked by site."
+          isStacked
+          series={series}
+          rows={ages}
+          suppressedText={suppressedText}
+          note={hasSuppressed(ages) ? suppressedNote : undefined}
+        />
+        <GroupedBarChart
+          title="Sex"
+          description="Persons in the final cohort by recorded sex, stacked by site."
+          isStacked
+          series={series}
+          rows={sexes}
+          suppressedText={suppressedText}
+          note={hasSuppressed(sexes) ? suppressedNote : undefined}
+        />
       </div>
     </section>
   );

@@ -12,7 +12,12 @@ import { SiteProgress } from "./site-progress";
 
 export function RunResults({ projectId, runId }: { projectId: string; runId: string }) {
   const trpc = useTRPC();
-  const result = useQuery(trpc.cohorts.result.queryOptions({ projectId, runId }, { refetchInterval: (query) => (query.state.data?.isFinished ? false : 2_000) }));
+  const result = useQuery(
+    trpc.cohorts.result.queryOptions(
+      { projectId, runId },
+      { refetchInterval: (query) => (query.state.data?.isFinished ? false : 2_000) },
+    ),
+  );
 
   return (
     <>
@@ -22,7 +27,9 @@ export function RunResults({ projectId, runId }: { projectId: string; runId: str
         description={
           result.data ? (
             <span className="flex flex-wrap items-center gap-2">
-              <Badge tone={result.data.run.purpose === "approved" ? "green" : "neutral"}>{result.data.run.purpose === "approved" ? "Approved count" : "Feasibility count"}</Badge>
+              <Badge tone={result.data.run.purpose === "approved" ? "green" : "neutral"}>
+                {result.data.run.purpose === "approved" ? "Approved count" : "Feasibility count"}
+              </Badge>
               <span>Requested {formatDateTime(result.data.run.createdAt)}</span>
               {!result.data.isFinished ? <Badge tone="blue">Running</Badge> : null}
             </span>

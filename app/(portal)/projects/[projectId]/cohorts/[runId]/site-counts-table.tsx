@@ -13,8 +13,21 @@ const columns: Column<SiteOutcome>[] = [
     ),
   },
   { header: "Status", cell: (s) => <TaskStatusBadge status={s.status} /> },
-  { header: "Cohort size", cell: (s) => (s.result ? <CellValue cell={s.result.total} threshold={s.result.threshold} /> : <span className="text-slate-500">—</span>), className: "tabular-nums" },
-  { header: "Suppressed below", cell: (s) => (s.result ? s.result.threshold : <span className="text-slate-500">—</span>), className: "tabular-nums" },
+  {
+    header: "Cohort size",
+    cell: (s) =>
+      s.result ? (
+        <CellValue cell={s.result.total} threshold={s.result.threshold} />
+      ) : (
+        <span className="text-slate-500">—</span>
+      ),
+    className: "tabular-nums",
+  },
+  {
+    header: "Suppressed below",
+    cell: (s) => (s.result ? s.result.threshold : <span className="text-slate-500">—</span>),
+    className: "tabular-nums",
+  },
   {
     header: "Details",
     cell: (s) =>

@@ -15,10 +15,24 @@ export function SiteProgress({ sites }: { sites: SiteOutcome[] }) {
                 <span className="font-semibold">{s.code}</span>
                 <TaskStatusBadge status={s.status} />
               </div>
-              <div role="progressbar" aria-label={`${s.code} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-2 w-full overflow-hidden rounded-full bg-slate-200">
-                <div className={`h-full rounded-full ${s.status === "failed" ? "bg-red-600" : "bg-nhs-blue"} transition-all`} style={{ width: `${percent}%` }} />
+              <div
+                role="progressbar"
+                aria-label={`${s.code} progress`}
+                aria-valuemin={0}
+                aria-valuemax={100}
+                aria-valuenow={percent}
+                className="h-2 w-full overflow-hidden rounded-full bg-slate-200"
+              >
+                <div
+                  className={`h-full rounded-full ${s.status === "failed" ? "bg-red-600" : "bg-nhs-blue"} transition-all`}
+                  style={{ width: `${percent}%` }}
+                />
               </div>
-              <p className="text-xs text-slate-600">{s.failureMessage ?? s.progressMessage ?? (s.status === "queued" ? "Waiting for the site worker to pick this up" : `${percent}%`)}</p>
+              <p className="text-xs text-slate-600">
+                {s.failureMessage ??
+                  s.progressMessage ??
+                  (s.status === "queued" ? "Waiting for the site worker to pick this up" : `${percent}%`)}
+              </p>
             </li>
           );
         })}

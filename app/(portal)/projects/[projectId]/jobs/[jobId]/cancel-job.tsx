@@ -13,7 +13,11 @@ export function CancelJob({ projectId, jobId }: { projectId: string; jobId: stri
   const [isConfirming, setIsConfirming] = useState(false);
   const cancel = useMutation(
     trpc.jobs.cancel.mutationOptions({
-      onSuccess: () => Promise.all([queryClient.invalidateQueries(trpc.jobs.byId.queryFilter({ projectId, jobId })), queryClient.invalidateQueries(trpc.jobs.list.pathFilter())]),
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries(trpc.jobs.byId.queryFilter({ projectId, jobId })),
+          queryClient.invalidateQueries(trpc.jobs.list.pathFilter()),
+        ]),
       onSettled: () => setIsConfirming(false),
     }),
   );
@@ -34,7 +38,9 @@ export function CancelJob({ projectId, jobId }: { projectId: string; jobId: stri
           Cancel job
         </Button>
       )}
-      {isConfirming ? <p className="text-xs text-slate-600">Sites stop their work; versions already written are kept.</p> : null}
+      {isConfirming ? (
+        <p className="text-xs text-slate-600">Sites stop their work; versions already written are kept.</p>
+      ) : null}
       {cancel.error ? <Alert>{messageOf(cancel.error)}</Alert> : null}
     </div>
   );

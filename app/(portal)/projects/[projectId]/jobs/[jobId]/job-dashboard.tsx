@@ -24,8 +24,17 @@ const OPTIMIZERS: Record<string, string> = { adam: "Adam", sgd: "SGD" };
 function settingsOf({ job }: JobDetail): string {
   const h = job.config.hyperparameters;
   const p = job.config.participation;
-  const parts = h ? [`${h.localEpochs} local ${h.localEpochs === 1 ? "epoch" : "epochs"}`, `batch ${h.batchSize}`, `learning rate ${h.learningRate}`, OPTIMIZERS[h.optimizer] ?? h.optimizer, describeStrategy(job.config.strategy)] : [];
-  if (p) parts.push(`at least ${p.minSites} of ${job.sites.length} sites per round`, `${p.roundDeadlineSeconds} s deadline`);
+  const parts = h
+    ? [
+        `${h.localEpochs} local ${h.localEpochs === 1 ? "epoch" : "epochs"}`,
+        `batch ${h.batchSize}`,
+        `learning rate ${h.learningRate}`,
+        OPTIMIZERS[h.optimizer] ?? h.optimizer,
+        describeStrategy(job.config.strategy),
+      ]
+    : [];
+  if (p)
+    parts.push(`at least ${p.minSites} of ${job.sites.length} sites per round`, `${p.roundDeadlineSeconds} s deadline`);
   return [...parts, `validation fraction ${job.config.split.validationFraction}`].join(" · ");
 }
 
@@ -37,7 +46,10 @@ function JobSummary({ projectId, detail }: { projectId: string; detail: JobDetai
         <JobStatusBadge status={job.status} />
         {/* One run of text, so on a narrow screen it wraps between words rather than starting a line with "·". */}
         <span>
-          <Link href={registryHref(projectId, job.modelId)} className="text-nhs-blue underline-offset-2 hover:underline">
+          <Link
+            href={registryHref(projectId, job.modelId)}
+            className="text-nhs-blue underline-offset-2 hover:underline"
+          >
             {job.modelName}
           </Link>{" "}
           from v{job.startVersion}
@@ -58,7 +70,12 @@ function JobSummary({ projectId, detail }: { projectId: string; detail: JobDetai
 export function JobDashboard({ projectId, jobId }: { projectId: string; jobId: string }) {
   const trpc = useTRPC();
   const project = useProject(projectId);
-  const job = useQuery(trpc.jobs.byId.queryOptions({ projectId, jobId }, { refetchInterval: (query) => (query.state.data && isJobActive(query.state.data.job.status) ? 1_000 : false) }));
+  const job = useQuery(
+    trpc.jobs.byId.queryOptions(
+      { projectId, jobId },
+      { refetchInterval: (query) => (query.state.data && isJobActive(query.state.data.job.status) ? 1_000 : false) },
+    ),
+  );
   const canRun = project.data !== undefined && project.data.myRole !== "viewer";
   const detail = job.data;
 
@@ -68,7 +85,11 @@ export function JobDashboard({ projectId, jobId }: { projectId: string; jobId: s
       <PageHeader
         title={detail ? `${jobKindLabel(detail.job.kind)} job` : "Job"}
         description={detail ? <JobSummary projectId={projectId} detail={detail} /> : undefined}
-        actions={detail && canRun && isJobActive(detail.job.status) ? <CancelJob projectId={projectId} jobId={jobId} /> : undefined}
+        actions={
+          detail && canRun && isJobActive(detail.job.status) ? (
+            <CancelJob projectId={projectId} jobId={jobId} />
+          ) : undefined
+        }
       />
       {job.isPending ? (
         <Loading label="Loading the job…" />

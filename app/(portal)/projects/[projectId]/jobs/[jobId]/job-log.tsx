@@ -27,7 +27,8 @@ const TONES: Partial<Record<JobEventType, string>> = {
 // Event details are JSON written by the hub (rounds.service.ts, update-intake.ts); read them defensively.
 const num = (value: unknown) => (typeof value === "number" ? value : null);
 const text = (value: unknown) => (typeof value === "string" ? value : null);
-const examples = (value: unknown) => (value === "suppressed" ? "fewer examples than the site reports" : `${num(value) ?? "?"} examples`);
+const examples = (value: unknown) =>
+  value === "suppressed" ? "fewer examples than the site reports" : `${num(value) ?? "?"} examples`;
 
 const STRATEGIES: Record<string, string> = { fedavg: "FedAvg", fedprox: "FedProx", fedadam: "FedAdam" };
 const strategyName = (kind: string | null) => (kind ? (STRATEGIES[kind] ?? kind) : "training");
@@ -75,11 +76,19 @@ export function JobLog({ events }: { events: JobEvent[] }) {
       {newestFirst.length === 0 ? (
         <p className="text-sm text-slate-600">Nothing logged yet.</p>
       ) : (
-        <div tabIndex={0} role="region" aria-label="Job log, newest first" className="max-h-96 overflow-y-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        <div
+          tabIndex={0}
+          role="region"
+          aria-label="Job log, newest first"
+          className="max-h-96 overflow-y-auto rounded-lg border border-slate-200 bg-white shadow-sm"
+        >
           <ol className="divide-y divide-slate-100 text-sm">
             {newestFirst.map((e) => (
-              <li key={e.seq} className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 px-3 py-2 sm:grid-cols-[auto_10rem_minmax(0,1fr)] lg:grid-cols-[auto_15rem_minmax(0,1fr)]">
-                <time dateTime={e.at.toISOString()} className="tabular-nums text-slate-500">
+              <li
+                key={e.seq}
+                className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 px-3 py-2 sm:grid-cols-[auto_10rem_minmax(0,1fr)] lg:grid-cols-[auto_15rem_minmax(0,1fr)]"
+              >
+                <time dateTime={e.at.toISOString()} className="text-slate-500 tabular-nums">
                   {formatClock(e.at)}
                 </time>
                 <span className={`font-medium ${TONES[e.type as JobEventType] ?? "text-slate-900"}`}>

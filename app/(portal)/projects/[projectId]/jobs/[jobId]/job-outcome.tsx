@@ -7,7 +7,12 @@ import type { JobDetail } from "../_components/types";
 export function JobOutcome({ projectId, detail }: { projectId: string; detail: JobDetail }) {
   const { job, rounds } = detail;
   if (job.status === "failed") return <Alert>The job failed: {job.error ?? "no reason was recorded."}</Alert>;
-  if (job.status === "cancelled") return <Alert tone="warning">{job.error ?? "The job was cancelled."} Versions written by finished rounds are kept in the registry.</Alert>;
+  if (job.status === "cancelled")
+    return (
+      <Alert tone="warning">
+        {job.error ?? "The job was cancelled."} Versions written by finished rounds are kept in the registry.
+      </Alert>
+    );
   if (job.status !== "completed") return null;
 
   const isTraining = job.kind === "train";
@@ -16,9 +21,17 @@ export function JobOutcome({ projectId, detail }: { projectId: string; detail: J
   return (
     <Alert tone="success">
       <span className="flex flex-col gap-2 sm:flex-row sm:items-center sm:justify-between">
-        <span>{isTraining ? `Training finished: v${versionNumber ?? "?"} is the new candidate version.` : `Evaluation of v${versionNumber} finished; its metrics are on the model card.`}</span>
+        <span>
+          {isTraining
+            ? `Training finished: v${versionNumber ?? "?"} is the new candidate version.`
+            : `Evaluation of v${versionNumber} finished; its metrics are on the model card.`}
+        </span>
         <span className="flex flex-wrap gap-2">
-          {versionId ? <LinkButton href={modelCardHref(projectId, job.modelId, versionId)}>Model card for v{versionNumber ?? "?"}</LinkButton> : null}
+          {versionId ? (
+            <LinkButton href={modelCardHref(projectId, job.modelId, versionId)}>
+              Model card for v{versionNumber ?? "?"}
+            </LinkButton>
+          ) : null}
           <LinkButton href={registryHref(projectId, job.modelId)} variant="secondary">
             Model registry
           </LinkButton>

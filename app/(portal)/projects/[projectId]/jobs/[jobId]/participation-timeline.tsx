@@ -18,18 +18,36 @@ function cellState(task: JobTask, jobStatus: JobStatus): CellState {
   const at = (date: Date | null) => (date ? formatClock(date) : null);
   switch (task.status) {
     case "done":
-      return { label: task.attempt > 1 ? "Reported (retried)" : "Reported", detail: at(task.finishedAt), className: STYLES.reported };
+      return {
+        label: task.attempt > 1 ? "Reported (retried)" : "Reported",
+        detail: at(task.finishedAt),
+        className: STYLES.reported,
+      };
     case "leased":
-      return { label: `Running ${Math.round(task.progress)}%`, detail: retry ?? task.progressMessage, className: retry ? STYLES.retried : STYLES.running };
+      return {
+        label: `Running ${Math.round(task.progress)}%`,
+        detail: retry ?? task.progressMessage,
+        className: retry ? STYLES.retried : STYLES.running,
+      };
     case "queued":
-      return retry ? { label: "Retrying", detail: retry, className: STYLES.retried } : { label: "Waiting", detail: "not picked up yet", className: STYLES.waiting };
+      return retry
+        ? { label: "Retrying", detail: retry, className: STYLES.retried }
+        : { label: "Waiting", detail: "not picked up yet", className: STYLES.waiting };
     case "failed":
       return { label: "Failed", detail: task.failureMessage ?? at(task.finishedAt), className: STYLES.failed };
     case "expired":
-      return { label: "Dropped", detail: task.failureMessage ?? "the site stopped reporting", className: STYLES.dropped };
+      return {
+        label: "Dropped",
+        detail: task.failureMessage ?? "the site stopped reporting",
+        className: STYLES.dropped,
+      };
     case "cancelled":
       // Open tasks are cancelled when their round closes without them, or when the whole job stops.
-      return { label: jobStatus === "cancelled" ? "Cancelled" : "Dropped", detail: task.failureMessage, className: STYLES.dropped };
+      return {
+        label: jobStatus === "cancelled" ? "Cancelled" : "Dropped",
+        detail: task.failureMessage,
+        className: STYLES.dropped,
+      };
   }
 }
 
@@ -38,7 +56,10 @@ export function ParticipationTimeline({ detail }: { detail: JobDetail }) {
   const { job, participation } = detail;
   const hasEvaluation = job.kind === "evaluate" || participation.some((t) => t.round === 0);
   const rounds = job.kind === "train" ? Array.from({ length: job.totalRounds }, (_, i) => i + 1) : [];
-  const columns = [...rounds.map((r) => ({ round: r, label: `Round ${r}` })), ...(hasEvaluation ? [{ round: 0, label: "Eval" }] : [])];
+  const columns = [
+    ...rounds.map((r) => ({ round: r, label: `Round ${r}` })),
+    ...(hasEvaluation ? [{ round: 0, label: "Eval" }] : []),
+  ];
   const siteCodes = job.sites.map((s) => s.code).sort();
   const taskAt = new Map(participation.map((t) => [`${t.siteCode}|${t.round}`, t]));
 
@@ -48,9 +69,14 @@ export function ParticipationTimeline({ detail }: { detail: JobDetail }) {
         Participation
       </h2>
       {/* Focusable so keyboard users can scroll a wide timeline inside its own box. */}
-      <div tabIndex={0} role="region" aria-label="Participation timeline, scrolls sideways" className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+      <div
+        tabIndex={0}
+        role="region"
+        aria-label="Participation timeline, scrolls sideways"
+        className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm"
+      >
         <table aria-labelledby="participation-title" className="min-w-full text-left text-sm">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
+          <thead className="border-b border-slate-200 bg-slate-50 text-xs tracking-wide text-slate-600 uppercase">
             <tr>
               <th scope="col" className="sticky left-0 bg-slate-50 px-3 py-2 font-semibold">
                 Site
@@ -74,9 +100,14 @@ export function ParticipationTimeline({ detail }: { detail: JobDetail }) {
                   return (
                     <td key={c.round} className="px-2 py-1.5 align-top">
                       {state ? (
-                        <div className={`min-w-28 rounded border px-2 py-1 ${state.className}`} title={state.detail ?? undefined}>
+                        <div
+                          className={`min-w-28 rounded border px-2 py-1 ${state.className}`}
+                          title={state.detail ?? undefined}
+                        >
                           <span className="block text-xs font-semibold">{state.label}</span>
-                          {state.detail ? <span className="block max-w-40 truncate text-xs">{state.detail}</span> : null}
+                          {state.detail ? (
+                            <span className="block max-w-40 truncate text-xs">{state.detail}</span>
+                          ) : null}
                         </div>
                       ) : (
                         <span className="text-xs text-slate-400">

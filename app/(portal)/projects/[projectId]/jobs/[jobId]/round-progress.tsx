@@ -5,11 +5,34 @@ import { formatDuration, formatRelative } from "@/app/_components/time-format";
 import { Card } from "@/app/_components/ui";
 import { isJobActive, type JobDetail } from "../_components/types";
 
-function Bar({ label, valueText, done, total, isFailed }: { label: string; valueText: string; done: number; total: number; isFailed: boolean }) {
+function Bar({
+  label,
+  valueText,
+  done,
+  total,
+  isFailed,
+}: {
+  label: string;
+  valueText: string;
+  done: number;
+  total: number;
+  isFailed: boolean;
+}) {
   const percent = total === 0 ? 0 : Math.round((done / total) * 100);
   return (
-    <div role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} aria-valuetext={valueText} className="h-3 w-full overflow-hidden rounded-full bg-slate-200">
-      <div className={`h-full rounded-full transition-all ${isFailed ? "bg-red-600" : "bg-nhs-blue"}`} style={{ width: `${percent}%` }} />
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={total}
+      aria-valuenow={done}
+      aria-valuetext={valueText}
+      className="h-3 w-full overflow-hidden rounded-full bg-slate-200"
+    >
+      <div
+        className={`h-full rounded-full transition-all ${isFailed ? "bg-red-600" : "bg-nhs-blue"}`}
+        style={{ width: `${percent}%` }}
+      />
     </div>
   );
 }
@@ -37,19 +60,31 @@ export function RoundProgress({ detail }: { detail: JobDetail }) {
   const current = Math.min(roundsDone + 1, totalRounds);
   const open = rounds.find((r) => r.status === "open");
   const isEvaluating = isActive && roundsDone === totalRounds;
-  const heading = isEvaluating ? `All ${totalRounds} rounds done; evaluating the final model` : job.status === "completed" ? `Round ${totalRounds} of ${totalRounds}, done` : `Round ${current} of ${totalRounds}`;
+  const heading = isEvaluating
+    ? `All ${totalRounds} rounds done; evaluating the final model`
+    : job.status === "completed"
+      ? `Round ${totalRounds} of ${totalRounds}, done`
+      : `Round ${current} of ${totalRounds}`;
   const valueText = `Round ${current} of ${totalRounds}, ${roundsDone} completed`;
 
   return (
     <Card title="Progress">
       <div className="mb-2 flex flex-wrap items-baseline justify-between gap-2">
         <p className="text-sm font-medium text-slate-900">{heading}</p>
-        {etaSeconds !== null ? <p className="text-sm text-slate-600">About {formatDuration(etaSeconds * 1000)} left</p> : null}
+        {etaSeconds !== null ? (
+          <p className="text-sm text-slate-600">About {formatDuration(etaSeconds * 1000)} left</p>
+        ) : null}
       </div>
       <Bar label="Training rounds" valueText={valueText} done={roundsDone} total={totalRounds} isFailed={isFailed} />
       <p className="mt-2 text-xs text-slate-600">
-        {open ? `Round ${open.number}: ${open.returned} of ${open.expectedSites} sites reported; deadline ${formatRelative(open.deadlineAt, now)}. ` : ""}
-        {meanRoundSeconds !== null ? `Rounds take about ${formatDuration(meanRoundSeconds * 1000)}.` : isActive ? "An estimate appears once the first round closes." : ""}
+        {open
+          ? `Round ${open.number}: ${open.returned} of ${open.expectedSites} sites reported; deadline ${formatRelative(open.deadlineAt, now)}. `
+          : ""}
+        {meanRoundSeconds !== null
+          ? `Rounds take about ${formatDuration(meanRoundSeconds * 1000)}.`
+          : isActive
+            ? "An estimate appears once the first round closes."
+            : ""}
       </p>
     </Card>
   );

@@ -14,7 +14,12 @@ const columns: Column<Update>[] = [
   { header: "Received", cell: (u) => formatClock(u.receivedAt), className: "tabular-nums" },
 ];
 
-const STATUS_TEXT: Record<JobRound["status"], string> = { open: "in progress", closed: "aggregated", failed: "failed", cancelled: "cancelled" };
+const STATUS_TEXT: Record<JobRound["status"], string> = {
+  open: "in progress",
+  closed: "aggregated",
+  failed: "failed",
+  cancelled: "cancelled",
+};
 
 /** What each site sent in each round, newest round first: the figures the hub checked before aggregating. Older rounds are folded away so a long job does not bury the page. */
 export function RoundUpdates({ rounds }: { rounds: JobRound[] }) {
@@ -34,7 +39,12 @@ export function RoundUpdates({ rounds }: { rounds: JobRound[] }) {
             {r.updates.length === 0 ? (
               <p className="text-sm text-slate-600">No update received yet.</p>
             ) : (
-              <DataTable label={`Updates in round ${r.number}`} columns={columns} rows={[...r.updates].sort((a, b) => a.siteCode.localeCompare(b.siteCode))} rowKey={(u) => u.siteCode} />
+              <DataTable
+                label={`Updates in round ${r.number}`}
+                columns={columns}
+                rows={[...r.updates].sort((a, b) => a.siteCode.localeCompare(b.siteCode))}
+                rowKey={(u) => u.siteCode}
+              />
             )}
           </div>
         </details>

@@ -2,11 +2,25 @@ import { DataTable, type Column } from "@/app/_components/ui";
 import { formatMetric } from "../_components/job-format";
 import type { JobDetail, ValidationPoint } from "../_components/types";
 
-type Row = { key: string; label: string; examples: number | "suppressed"; metrics: ValidationPoint["perSite"][number]["metrics"] };
+type Row = {
+  key: string;
+  label: string;
+  examples: number | "suppressed";
+  metrics: ValidationPoint["perSite"][number]["metrics"];
+};
 
 const columns: Column<Row>[] = [
   { header: "Site", cell: (r) => <span className={r.key === "pooled" ? "font-semibold" : ""}>{r.label}</span> },
-  { header: "Examples", cell: (r) => (r.examples === "suppressed" ? <abbr title="Too few to report; suppressed at the site and left out of the pooled figures">suppressed</abbr> : r.examples.toLocaleString("en-GB")), className: "tabular-nums" },
+  {
+    header: "Examples",
+    cell: (r) =>
+      r.examples === "suppressed" ? (
+        <abbr title="Too few to report; suppressed at the site and left out of the pooled figures">suppressed</abbr>
+      ) : (
+        r.examples.toLocaleString("en-GB")
+      ),
+    className: "tabular-nums",
+  },
   { header: "Loss", cell: (r) => formatMetric(r.metrics.loss), className: "tabular-nums" },
   { header: "Accuracy", cell: (r) => formatMetric(r.metrics.accuracy), className: "tabular-nums" },
   { header: "AUC", cell: (r) => formatMetric(r.metrics.auc), className: "tabular-nums" },
@@ -19,11 +33,27 @@ export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
   const latest = detail.validation.at(-1);
   if (!latest) return null;
   const isFinal = detail.job.kind === "evaluate" || latest.round === detail.job.totalRounds;
-  const title = detail.job.kind === "evaluate" ? "Evaluation results" : latest.round === 0 ? "Starting model, by site" : `Model after round ${latest.round}${isFinal ? " (final, held-out evaluation)" : ""}, by site`;
+  const title =
+    detail.job.kind === "evaluate"
+      ? "Evaluation results"
+      : latest.round === 0
+        ? "Starting model, by site"
+        : `Model after round ${latest.round}${isFinal ? " (final, held-out evaluation)" : ""}, by site`;
   const rows: Row[] = [
-    ...(latest.pooled ? [{ key: "pooled", label: `Pooled (${latest.pooled.sites} ${latest.pooled.sites === 1 ? "site" : "sites"})`, examples: latest.pooled.examples, metrics: latest.pooled }] : []),
+    ...(latest.pooled
+      ? [
+          {
+            key: "pooled",
+            label: `Pooled (${latest.pooled.sites} ${latest.pooled.sites === 1 ? "site" : "sites"})`,
+            examples: latest.pooled.examples,
+            metrics: latest.pooled,
+          },
+        ]
+      : []),
     // By site code, not by arrival, so rows stay put while a round's measurements come in.
-    ...[...latest.perSite].sort((a, b) => a.siteCode.localeCompare(b.siteCode)).map((s) => ({ key: s.siteCode, label: s.siteCode, examples: s.examples, metrics: s.metrics })),
+    ...[...latest.perSite]
+      .sort((a, b) => a.siteCode.localeCompare(b.siteCode))
+      .map((s) => ({ key: s.siteCode, label: s.siteCode, examples: s.examples, metrics: s.metrics })),
   ];
   return (
     <section aria-labelledby="metrics-title" className="space-y-2">
@@ -31,7 +61,10 @@ export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
         {title}
       </h2>
       <DataTable label={title} columns={columns} rows={rows} rowKey={(r) => r.key} />
-      <p className="text-sm text-slate-600">Accuracy, sensitivity and specificity use a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.</p>
+      <p className="text-sm text-slate-600">
+        Accuracy, sensitivity and specificity use a 0.5 threshold. For an uncommon outcome a model can rank cases well
+        (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.
+      </p>
     </section>
   );
 }

@@ -23,10 +23,24 @@ export function ValidationCharts({ detail }: { detail: JobDetail }) {
   const { validation, progress } = detail;
   // Colours follow the job's sites, not arrival order, so a site keeps its colour as points come in; the
   // palette's first colours are kept for sites because the pooled line is near-black.
-  const siteCodes = [...new Set([...detail.job.sites.map((s) => s.code), ...validation.flatMap((v) => v.perSite.map((s) => s.siteCode))])].sort();
-  const series: LineSeries[] = [{ key: POOLED, label: "Pooled (all sites)", colour: "#1e293b", isEmphasised: true }, ...siteCodes.map((code, i) => ({ key: code, label: code, colour: colourAt(i) }))];
+  const siteCodes = [
+    ...new Set([
+      ...detail.job.sites.map((s) => s.code),
+      ...validation.flatMap((v) => v.perSite.map((s) => s.siteCode)),
+    ]),
+  ].sort();
+  const series: LineSeries[] = [
+    { key: POOLED, label: "Pooled (all sites)", colour: "#1e293b", isEmphasised: true },
+    ...siteCodes.map((code, i) => ({ key: code, label: code, colour: colourAt(i) })),
+  ];
   const pointsFor = (metric: Metric): LinePoint[] =>
-    validation.map((v) => ({ x: v.round, values: { [POOLED]: v.pooled?.[metric] ?? null, ...Object.fromEntries(v.perSite.map((s) => [s.siteCode, s.metrics[metric]])) } }));
+    validation.map((v) => ({
+      x: v.round,
+      values: {
+        [POOLED]: v.pooled?.[metric] ?? null,
+        ...Object.fromEntries(v.perSite.map((s) => [s.siteCode, s.metrics[metric]])),
+      },
+    }));
   const formatX = (x: number) => (x === 0 ? "start" : String(x));
 
   return (
@@ -35,7 +49,9 @@ export function ValidationCharts({ detail }: { detail: JobDetail }) {
         Validation by round
       </h2>
       {validation.length === 0 ? (
-        <p className="text-sm text-slate-600">The first points appear when the sites have measured the starting model, with their round 1 updates.</p>
+        <p className="text-sm text-slate-600">
+          The first points appear when the sites have measured the starting model, with their round 1 updates.
+        </p>
       ) : (
         <div className="grid gap-4 xl:grid-cols-3">
           {CHARTS.map((chart) => {
@@ -54,7 +70,11 @@ export function ValidationCharts({ detail }: { detail: JobDetail }) {
                 yDomain={chart.isFraction ? [0, 1] : undefined}
                 formatX={formatX}
                 formatY={(y) => (chart.isFraction ? y.toFixed(2) : y.toFixed(3))}
-                note={hasValues ? undefined : `No site could compute ${chart.metric === "auc" ? "AUC" : chart.metric} for this model yet (for example, a regression model has no accuracy).`}
+                note={
+                  hasValues
+                    ? undefined
+                    : `No site could compute ${chart.metric === "auc" ? "AUC" : chart.metric} for this model yet (for example, a regression model has no accuracy).`
+                }
               />
             );
           })}

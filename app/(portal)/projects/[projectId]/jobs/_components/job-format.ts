@@ -29,5 +29,6 @@ export function describeStrategy(strategy: StrategyConfig | undefined): string {
 
 export const jobKindLabel = (kind: "train" | "evaluate") => (kind === "train" ? "Training" : "Evaluation");
 
-export const modelCardHref = (projectId: string, modelId: string, versionId: string) => `/projects/${projectId}/models/${modelId}/card?version=${versionId}`;
+export const modelCardHref = (projectId: string, modelId: string, versionId: string) =>
+  `/projects/${projectId}/models/${modelId}/card?version=${versionId}`;
 export const registryHref = (projectId: string, modelId: string) => `/projects/${projectId}/models/${modelId}`;

@@ -9,9 +9,24 @@ function whyUnavailable(site: SiteApproval, revision: number): string {
 }
 
 /** Only sites that approved the current revision can be chosen; the others stay visible with the reason. */
-export function ApprovedSitesField({ detail, selected, onChange, errors }: { detail: ProjectDetail; selected: Set<string>; onChange: (next: Set<string>) => void; errors?: string[] }) {
+export function ApprovedSitesField({
+  detail,
+  selected,
+  onChange,
+  errors,
+}: {
+  detail: ProjectDetail;
+  selected: Set<string>;
+  onChange: (next: Set<string>) => void;
+  errors?: string[];
+}) {
   const revision = detail.revision.number;
-  if (detail.sites.length === 0) return <p className="text-sm text-slate-600">No site has been asked to approve this project yet. Submit it for approval first.</p>;
+  if (detail.sites.length === 0)
+    return (
+      <p className="text-sm text-slate-600">
+        No site has been asked to approve this project yet. Submit it for approval first.
+      </p>
+    );
   return (
     <div className="space-y-1">
       <SiteChecklist
@@ -19,7 +34,13 @@ export function ApprovedSitesField({ detail, selected, onChange, errors }: { det
         idPrefix="job-site"
         selected={selected}
         onChange={onChange}
-        sites={detail.sites.map((s) => ({ id: s.siteId, code: s.code, name: s.name, isDisabled: !isApproved(s), detail: isApproved(s) ? `Approved revision ${revision}` : whyUnavailable(s, revision) }))}
+        sites={detail.sites.map((s) => ({
+          id: s.siteId,
+          code: s.code,
+          name: s.name,
+          isDisabled: !isApproved(s),
+          detail: isApproved(s) ? `Approved revision ${revision}` : whyUnavailable(s, revision),
+        }))}
       />
       {errors?.length ? (
         <p id="siteIds-error" role="alert" className="text-sm text-red-700">

@@ -13,7 +13,17 @@ import { JobFormFooter } from "./job-form-footer";
 
 const FIELD_KEYS = ["versionId", "siteIds", "validationFraction"] as const;
 
-export function EvaluateForm({ detail, models, initial, blockedBy }: { detail: ProjectDetail; models: ModelSummary[]; initial: ModelChoice; blockedBy: string | null }) {
+export function EvaluateForm({
+  detail,
+  models,
+  initial,
+  blockedBy,
+}: {
+  detail: ProjectDetail;
+  models: ModelSummary[];
+  initial: ModelChoice;
+  blockedBy: string | null;
+}) {
   const trpc = useTRPC();
   const projectId = detail.project.id;
   const [choice, setChoice] = useState(initial);
@@ -24,13 +34,26 @@ export function EvaluateForm({ detail, models, initial, blockedBy }: { detail: P
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    void submit(parseEvaluateJob({ projectId, versionId: choice.versionId, siteIds: [...siteIds], validationFraction: numberOf(validationFraction) }));
+    void submit(
+      parseEvaluateJob({
+        projectId,
+        versionId: choice.versionId,
+        siteIds: [...siteIds],
+        validationFraction: numberOf(validationFraction),
+      }),
+    );
   }
 
   return (
     <form noValidate onSubmit={onSubmit} aria-label="Start an evaluation job" className="space-y-6">
       <Card title="Model to evaluate">
-        <ModelVersionFields projectId={projectId} models={models} value={choice} onChange={setChoice} errors={errors.versionId} />
+        <ModelVersionFields
+          projectId={projectId}
+          models={models}
+          value={choice}
+          onChange={setChoice}
+          errors={errors.versionId}
+        />
       </Card>
       <Card title="Where to evaluate">
         <div className="space-y-4">
@@ -52,7 +75,13 @@ export function EvaluateForm({ detail, models, initial, blockedBy }: { detail: P
           </div>
         </div>
       </Card>
-      <JobFormFooter projectId={projectId} blockedBy={blockedBy} alerts={alerts} isSending={isSending} submitLabel="Start evaluation" />
+      <JobFormFooter
+        projectId={projectId}
+        blockedBy={blockedBy}
+        alerts={alerts}
+        isSending={isSending}
+        submitLabel="Start evaluation"
+      />
     </form>
   );
 }

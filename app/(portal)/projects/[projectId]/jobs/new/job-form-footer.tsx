@@ -2,7 +2,19 @@ import { Alert, Button } from "@/app/_components/ui";
 import { LinkButton } from "../_components/link-button";
 
 /** What the training and evaluation forms end with: why the job cannot start, errors, submit and cancel. */
-export function JobFormFooter({ projectId, blockedBy, alerts, isSending, submitLabel }: { projectId: string; blockedBy: string | null; alerts: string[]; isSending: boolean; submitLabel: string }) {
+export function JobFormFooter({
+  projectId,
+  blockedBy,
+  alerts,
+  isSending,
+  submitLabel,
+}: {
+  projectId: string;
+  blockedBy: string | null;
+  alerts: string[];
+  isSending: boolean;
+  submitLabel: string;
+}) {
   return (
     <>
       {blockedBy ? <Alert tone="warning">{blockedBy}</Alert> : null}

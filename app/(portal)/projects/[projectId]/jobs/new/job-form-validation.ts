@@ -1,6 +1,11 @@
 import type { z } from "zod";
 // The form checks with the server's own schema (CONVENTIONS 6), so both refuse exactly the same input.
-import { ZEvaluateJobInput, ZTrainJobInput, type TEvaluateJobInput, type TTrainJobInput } from "@/server/jobs/jobs.schema";
+import {
+  ZEvaluateJobInput,
+  ZTrainJobInput,
+  type TEvaluateJobInput,
+  type TTrainJobInput,
+} from "@/server/jobs/jobs.schema";
 
 export type FieldErrors = Record<string, string[]>;
 
@@ -36,7 +41,10 @@ export const parseEvaluateJob = (input: unknown): Parsed<TEvaluateJobInput> => p
 export const numberOf = (raw: string) => (raw.trim() === "" ? Number.NaN : Number(raw));
 
 /** Server field errors the form shows at a field; the rest (and errors without fields) go in one alert. */
-export function splitServerErrors(errors: FieldErrors, shownAt: readonly string[]): { atFields: FieldErrors; elsewhere: string[] } {
+export function splitServerErrors(
+  errors: FieldErrors,
+  shownAt: readonly string[],
+): { atFields: FieldErrors; elsewhere: string[] } {
   const atFields: FieldErrors = {};
   const elsewhere: string[] = [];
   for (const [key, messages] of Object.entries(errors)) {

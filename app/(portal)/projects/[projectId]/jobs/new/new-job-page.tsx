@@ -21,19 +21,33 @@ const KINDS: { kind: JobKind; label: string }[] = [
 
 /** Why the server would refuse any job of this kind right now, so the form says so before anyone fills it in. */
 function blockedReason(detail: ProjectDetail, kind: JobKind): string | null {
-  if (detail.project.status !== "active") return `Jobs run only in active projects; this one is ${detail.project.status}. A site must approve the current revision first.`;
-  if (!bundleOf(detail).allowedJobKinds.includes(kind)) return `The approved governance bundle does not allow ${kind} jobs. Add it to the bundle and have the sites approve the new revision.`;
+  if (detail.project.status !== "active")
+    return `Jobs run only in active projects; this one is ${detail.project.status}. A site must approve the current revision first.`;
+  if (!bundleOf(detail).allowedJobKinds.includes(kind))
+    return `The approved governance bundle does not allow ${kind} jobs. Add it to the bundle and have the sites approve the new revision.`;
   return null;
 }
 
-function initialChoice(models: ModelSummary[], modelId: string | undefined, versionId: string | undefined): ModelChoice {
+function initialChoice(
+  models: ModelSummary[],
+  modelId: string | undefined,
+  versionId: string | undefined,
+): ModelChoice {
   const model = models.find((m) => m.id === modelId) ?? models[0];
   if (!model) return { modelId: "", versionId: "" };
-  return { modelId: model.id, versionId: model.id === modelId && versionId ? versionId : (model.latestVersion?.id ?? "") };
+  return {
+    modelId: model.id,
+    versionId: model.id === modelId && versionId ? versionId : (model.latestVersion?.id ?? ""),
+  };
 }
 
 function KindTabs({ projectId, kind, choice }: { projectId: string; kind: JobKind; choice: ModelChoice }) {
-  const query = (k: JobKind) => new URLSearchParams({ kind: k, ...(choice.modelId ? { modelId: choice.modelId } : {}), ...(choice.versionId ? { versionId: choice.versionId } : {}) }).toString();
+  const query = (k: JobKind) =>
+    new URLSearchParams({
+      kind: k,
+      ...(choice.modelId ? { modelId: choice.modelId } : {}),
+      ...(choice.versionId ? { versionId: choice.versionId } : {}),
+    }).toString();
   return (
     <nav aria-label="Kind of job" className="mb-4 flex flex-wrap gap-2">
       {KINDS.map((k) => (
@@ -50,7 +64,17 @@ function KindTabs({ projectId, kind, choice }: { projectId: string; kind: JobKin
   );
 }
 
-export function NewJobPage({ projectId, kind, modelId, versionId }: { projectId: string; kind: JobKind; modelId?: string; versionId?: string }) {
+export function NewJobPage({
+  projectId,
+  kind,
+  modelId,
+  versionId,
+}: {
+  projectId: string;
+  kind: JobKind;
+  modelId?: string;
+  versionId?: string;
+}) {
   const trpc = useTRPC();
   const project = useProject(projectId);
   const models = useQuery(trpc.models.list.queryOptions({ projectId }));
@@ -63,10 +87,23 @@ export function NewJobPage({ projectId, kind, modelId, versionId }: { projectId:
   const body = (() => {
     if (project.isPending || models.isPending) return <Loading label="Loading the project and its models…" />;
     if (project.isError || models.isError) return <Alert>{messageOf(project.error ?? models.error)}</Alert>;
-    if (project.data.myRole === "viewer") return <Alert tone="info">You can follow this project’s jobs, but only its owners and members can start one.</Alert>;
-    if (models.data.length === 0) return <EmptyState title="No models registered yet">Register a model in this project’s model registry, then start a job from one of its versions.</EmptyState>;
+    if (project.data.myRole === "viewer")
+      return (
+        <Alert tone="info">You can follow this project’s jobs, but only its owners and members can start one.</Alert>
+      );
+    if (models.data.length === 0)
+      return (
+        <EmptyState title="No models registered yet">
+          Register a model in this project’s model registry, then start a job from one of its versions.
+        </EmptyState>
+      );
     const choice = initialChoice(models.data, modelId, versionId);
-    const props = { detail: project.data, models: models.data, initial: choice, blockedBy: blockedReason(project.data, kind) };
+    const props = {
+      detail: project.data,
+      models: models.data,
+      initial: choice,
+      blockedBy: blockedReason(project.data, kind),
+    };
     // Keyed by the preset, so following a link with another model or version starts a fresh form.
     const key = `${choice.modelId}:${choice.versionId}`;
     return (

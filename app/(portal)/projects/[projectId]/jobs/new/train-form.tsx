@@ -52,7 +52,17 @@ function strategyOf(draft: StrategyDraft) {
   return { kind: "fedavg" };
 }
 
-export function TrainForm({ detail, models, initial, blockedBy }: { detail: ProjectDetail; models: ModelSummary[]; initial: ModelChoice; blockedBy: string | null }) {
+export function TrainForm({
+  detail,
+  models,
+  initial,
+  blockedBy,
+}: {
+  detail: ProjectDetail;
+  models: ModelSummary[];
+  initial: ModelChoice;
+  blockedBy: string | null;
+}) {
   const trpc = useTRPC();
   const projectId = detail.project.id;
   const approved = detail.sites.filter(isApproved).map((s) => s.siteId);
@@ -61,7 +71,16 @@ export function TrainForm({ detail, models, initial, blockedBy }: { detail: Proj
   const [siteIds, setSiteIds] = useState(() => new Set(approved));
   const [strategy, setStrategy] = useState<StrategyDraft>({ kind: "fedavg", mu: "0.01", serverLr: "0.01" });
   // A quorum below the number of sites lets one site drop out without failing the round.
-  const [draft, setDraft] = useState<Draft>({ ...defaultsFor(kindOf(initial.modelId)), localEpochs: "2", batchSize: "32", optimizer: "adam", minSites: String(Math.max(1, Math.min(2, approved.length))), roundDeadlineSeconds: "600", normBound: "100", validationFraction: "0.2" });
+  const [draft, setDraft] = useState<Draft>({
+    ...defaultsFor(kindOf(initial.modelId)),
+    localEpochs: "2",
+    batchSize: "32",
+    optimizer: "adam",
+    minSites: String(Math.max(1, Math.min(2, approved.length))),
+    roundDeadlineSeconds: "600",
+    normBound: "100",
+    validationFraction: "0.2",
+  });
   const train = useMutation(trpc.jobs.train.mutationOptions());
   const { errors, alerts, isSending, submit } = useStartJob(projectId, FIELD_KEYS, train.mutateAsync);
   const maxRounds = bundleOf(detail).maxRounds;
@@ -79,9 +98,18 @@ export function TrainForm({ detail, models, initial, blockedBy }: { detail: Proj
       parseTrainJob({
         projectId,
         versionId: choice.versionId,
-        hyperparameters: { rounds: numberOf(draft.rounds), localEpochs: numberOf(draft.localEpochs), batchSize: numberOf(draft.batchSize), learningRate: numberOf(draft.learningRate), optimizer: draft.optimizer },
+        hyperparameters: {
+          rounds: numberOf(draft.rounds),
+          localEpochs: numberOf(draft.localEpochs),
+          batchSize: numberOf(draft.batchSize),
+          learningRate: numberOf(draft.learningRate),
+          optimizer: draft.optimizer,
+        },
         strategy: strategyOf(strategy),
-        participation: { minSites: numberOf(draft.minSites), roundDeadlineSeconds: numberOf(draft.roundDeadlineSeconds) },
+        participation: {
+          minSites: numberOf(draft.minSites),
+          roundDeadlineSeconds: numberOf(draft.roundDeadlineSeconds),
+        },
         siteIds: [...siteIds],
         normBound: numberOf(draft.normBound),
         validationFraction: numberOf(draft.validationFraction),
@@ -92,15 +120,72 @@ export function TrainForm({ detail, models, initial, blockedBy }: { detail: Proj
   return (
     <form noValidate onSubmit={onSubmit} aria-label="Start a training job" className="space-y-6">
       <Card title="Starting model">
-        <ModelVersionFields projectId={projectId} models={models} value={choice} onChange={choose} errors={errors.versionId} />
+        <ModelVersionFields
+          projectId={projectId}
+          models={models}
+          value={choice}
+          onChange={choose}
+          errors={errors.versionId}
+        />
       </Card>
       <Card title="Local training">
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-          <TextField label="Rounds" name="hyperparameters.rounds" type="number" inputMode="numeric" min={1} step={1} hint={`The approved bundle allows up to ${maxRounds}.`} value={draft.rounds} onChange={set("rounds")} errors={errors["hyperparameters.rounds"]} />
-          <TextField label="Local epochs" name="hyperparameters.localEpochs" type="number" inputMode="numeric" min={1} step={1} hint="Passes over its data each site makes per round." value={draft.localEpochs} onChange={set("localEpochs")} errors={errors["hyperparameters.localEpochs"]} />
-          <TextField label="Batch size" name="hyperparameters.batchSize" type="number" inputMode="numeric" min={1} step={1} hint="Examples per local training step." value={draft.batchSize} onChange={set("batchSize")} errors={errors["hyperparameters.batchSize"]} />
-          <TextField label="Learning rate" name="hyperparameters.learningRate" type="number" inputMode="decimal" step="any" min={0} hint="Step size of each site’s optimizer." value={draft.learningRate} onChange={set("learningRate")} errors={errors["hyperparameters.learningRate"]} />
-          <SelectField label="Optimizer" name="hyperparameters.optimizer" hint="Used by each site for its local training." value={draft.optimizer} onChange={(e) => setDraft({ ...draft, optimizer: e.target.value === "sgd" ? "sgd" : "adam" })} errors={errors["hyperparameters.optimizer"]}>
+          <TextField
+            label="Rounds"
+            name="hyperparameters.rounds"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            step={1}
+            hint={`The approved bundle allows up to ${maxRounds}.`}
+            value={draft.rounds}
+            onChange={set("rounds")}
+            errors={errors["hyperparameters.rounds"]}
+          />
+          <TextField
+            label="Local epochs"
+            name="hyperparameters.localEpochs"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            step={1}
+            hint="Passes over its data each site makes per round."
+            value={draft.localEpochs}
+            onChange={set("localEpochs")}
+            errors={errors["hyperparameters.localEpochs"]}
+          />
+          <TextField
+            label="Batch size"
+            name="hyperparameters.batchSize"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            step={1}
+            hint="Examples per local training step."
+            value={draft.batchSize}
+            onChange={set("batchSize")}
+            errors={errors["hyperparameters.batchSize"]}
+          />
+          <TextField
+            label="Learning rate"
+            name="hyperparameters.learningRate"
+            type="number"
+            inputMode="decimal"
+            step="any"
+            min={0}
+            hint="Step size of each site’s optimizer."
+            value={draft.learningRate}
+            onChange={set("learningRate")}
+            errors={errors["hyperparameters.learningRate"]}
+          />
+          <SelectField
+            label="Optimizer"
+            name="hyperparameters.optimizer"
+            hint="Used by each site for its local training."
+            value={draft.optimizer}
+            onChange={(e) => setDraft({ ...draft, optimizer: e.target.value === "sgd" ? "sgd" : "adam" })}
+            errors={errors["hyperparameters.optimizer"]}
+          >
             <option value="adam">Adam</option>
             <option value="sgd">SGD</option>
           </SelectField>
@@ -112,20 +197,74 @@ export function TrainForm({ detail, models, initial, blockedBy }: { detail: Proj
       <Card title="Participation">
         <div className="space-y-4">
           <div className="grid gap-4 sm:grid-cols-2">
-            <TextField label="Minimum sites per round" name="participation.minSites" type="number" inputMode="numeric" min={1} step={1} hint="At the deadline a round closes if at least this many sites reported; otherwise the job fails." value={draft.minSites} onChange={set("minSites")} errors={errors["participation.minSites"]} />
-            <TextField label="Round deadline (seconds)" name="participation.roundDeadlineSeconds" type="number" inputMode="numeric" min={30} step={1} hint="How long each round waits for slower sites." value={draft.roundDeadlineSeconds} onChange={set("roundDeadlineSeconds")} errors={errors["participation.roundDeadlineSeconds"]} />
+            <TextField
+              label="Minimum sites per round"
+              name="participation.minSites"
+              type="number"
+              inputMode="numeric"
+              min={1}
+              step={1}
+              hint="At the deadline a round closes if at least this many sites reported; otherwise the job fails."
+              value={draft.minSites}
+              onChange={set("minSites")}
+              errors={errors["participation.minSites"]}
+            />
+            <TextField
+              label="Round deadline (seconds)"
+              name="participation.roundDeadlineSeconds"
+              type="number"
+              inputMode="numeric"
+              min={30}
+              step={1}
+              hint="How long each round waits for slower sites."
+              value={draft.roundDeadlineSeconds}
+              onChange={set("roundDeadlineSeconds")}
+              errors={errors["participation.roundDeadlineSeconds"]}
+            />
           </div>
           <ApprovedSitesField detail={detail} selected={siteIds} onChange={setSiteIds} errors={errors.siteIds} />
         </div>
       </Card>
-      <details open={hasAdvancedErrors || undefined} className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5">
+      <details
+        open={hasAdvancedErrors || undefined}
+        className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5"
+      >
         <summary className="cursor-pointer text-base font-semibold text-slate-900">Advanced</summary>
         <div className="mt-3 grid gap-4 sm:grid-cols-2">
-          <TextField label="Norm bound" name="normBound" type="number" inputMode="decimal" step="any" min={0} hint="The hub refuses a site update whose L2 norm is larger; guards against a broken or hostile update." value={draft.normBound} onChange={set("normBound")} errors={errors.normBound} />
-          <TextField label="Validation fraction" name="validationFraction" type="number" inputMode="decimal" step="any" min={0.05} max={0.5} hint="Share of each site's cohort held out to measure the model, from 0.05 to 0.5." value={draft.validationFraction} onChange={set("validationFraction")} errors={errors.validationFraction} />
+          <TextField
+            label="Norm bound"
+            name="normBound"
+            type="number"
+            inputMode="decimal"
+            step="any"
+            min={0}
+            hint="The hub refuses a site update whose L2 norm is larger; guards against a broken or hostile update."
+            value={draft.normBound}
+            onChange={set("normBound")}
+            errors={errors.normBound}
+          />
+          <TextField
+            label="Validation fraction"
+            name="validationFraction"
+            type="number"
+            inputMode="decimal"
+            step="any"
+            min={0.05}
+            max={0.5}
+            hint="Share of each site's cohort held out to measure the model, from 0.05 to 0.5."
+            value={draft.validationFraction}
+            onChange={set("validationFraction")}
+            errors={errors.validationFraction}
+          />
         </div>
       </details>
-      <JobFormFooter projectId={projectId} blockedBy={blockedBy} alerts={alerts} isSending={isSending} submitLabel="Start training" />
+      <JobFormFooter
+        projectId={projectId}
+        blockedBy={blockedBy}
+        alerts={alerts}
+        isSending={isSending}
+        submitLabel="Start training"
+      />
     </form>
   );
 }

@@ -11,7 +11,11 @@ import { splitServerErrors, type FieldErrors } from "./job-form-validation";
  * The submit flow both job forms share: check on the client first, then send; the server's field
  * errors land at the fields the form shows, anything else in one alert; success opens the job page.
  */
-export function useStartJob<T>(projectId: string, fieldKeys: readonly string[], send: (input: T) => Promise<{ id: string }>) {
+export function useStartJob<T>(
+  projectId: string,
+  fieldKeys: readonly string[],
+  send: (input: T) => Promise<{ id: string }>,
+) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -37,7 +41,11 @@ export function useStartJob<T>(projectId: string, fieldKeys: readonly string[], 
       const { atFields, elsewhere } = splitServerErrors(fieldErrorsOf(error), fieldKeys);
       setErrors(atFields);
       // A refusal tied to a field is already shown there; repeating it on top would read as two problems.
-      setAlerts(Object.keys(atFields).length && elsewhere.length === 0 ? [] : [messageOf(error), ...elsewhere.filter((m) => m !== messageOf(error))]);
+      setAlerts(
+        Object.keys(atFields).length && elsewhere.length === 0
+          ? []
+          : [messageOf(error), ...elsewhere.filter((m) => m !== messageOf(error))],
+      );
       setIsSending(false);
     }
   }

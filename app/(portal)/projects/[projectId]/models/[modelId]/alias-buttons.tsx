@@ -12,14 +12,24 @@ const ALIASES = ["champion", "candidate"] as const;
 export function AliasButtons({ projectId, version }: { projectId: string; version: ModelVersionRow }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const setAlias = useMutation(trpc.models.setAlias.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.models.pathFilter()) }));
+  const setAlias = useMutation(
+    trpc.models.setAlias.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.models.pathFilter()) }),
+  );
   const missing = ALIASES.filter((a) => !version.aliases.includes(a));
   if (missing.length === 0) return null;
   return (
     <span className="flex flex-col gap-1">
       <span className="flex flex-wrap gap-1.5">
         {missing.map((alias) => (
-          <Button key={alias} type="button" variant="secondary" className="whitespace-nowrap" disabled={setAlias.isPending} onClick={() => setAlias.mutate({ projectId, versionId: version.id, alias })} aria-label={`Mark ${alias}: version ${version.number}`}>
+          <Button
+            key={alias}
+            type="button"
+            variant="secondary"
+            className="whitespace-nowrap"
+            disabled={setAlias.isPending}
+            onClick={() => setAlias.mutate({ projectId, versionId: version.id, alias })}
+            aria-label={`Mark ${alias}: version ${version.number}`}
+          >
             Mark {alias}
           </Button>
         ))}

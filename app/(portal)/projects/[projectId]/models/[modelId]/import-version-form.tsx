@@ -8,7 +8,8 @@ import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 import { FieldErrors } from "../_components/field-errors";
 import { readWeightFiles } from "../_components/read-base64";
 
-const fileInput = "max-w-full text-sm file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm";
+const fileInput =
+  "max-w-full text-sm file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm";
 
 /**
  * Adds trained TF.js weights (model.json + its .bin shards) as the next version. The hub checks
@@ -59,19 +60,37 @@ export function ImportVersionForm({ projectId, modelId }: { projectId: string; m
   return (
     <Card title="Import a TF.js model">
       <form ref={formRef} onSubmit={onSubmit} noValidate className="space-y-4">
-        <p className="text-sm text-slate-600">Upload weights trained elsewhere as the next version. They must fit this model’s architecture tensor for tensor; only float32 weights are accepted.</p>
+        <p className="text-sm text-slate-600">
+          Upload weights trained elsewhere as the next version. They must fit this model’s architecture tensor for
+          tensor; only float32 weights are accepted.
+        </p>
         <div className="flex flex-col gap-1">
           <label htmlFor="import-model-json" className="text-sm font-medium text-slate-800">
             model.json
           </label>
-          <input id="import-model-json" name="import-model-json" type="file" accept=".json,application/json" className={fileInput} aria-invalid={!!errors.modelJson} />
+          <input
+            id="import-model-json"
+            name="import-model-json"
+            type="file"
+            accept=".json,application/json"
+            className={fileInput}
+            aria-invalid={!!errors.modelJson}
+          />
           <FieldErrors errors={errors.modelJson} />
         </div>
         <div className="flex flex-col gap-1">
           <label htmlFor="import-weights" className="text-sm font-medium text-slate-800">
             Weight files (.bin)
           </label>
-          <input id="import-weights" name="import-weights" type="file" multiple accept=".bin,application/octet-stream" className={fileInput} aria-invalid={!!errors.weightFiles} />
+          <input
+            id="import-weights"
+            name="import-weights"
+            type="file"
+            multiple
+            accept=".bin,application/octet-stream"
+            className={fileInput}
+            aria-invalid={!!errors.weightFiles}
+          />
           <FieldErrors errors={errors.weightFiles} />
         </div>
         {localError ? <Alert>{localError}</Alert> : null}

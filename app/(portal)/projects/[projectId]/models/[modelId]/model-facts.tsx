@@ -8,15 +8,20 @@ import type { ModelDetail } from "../_components/types";
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="min-w-0">
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-0.5 break-words text-sm text-slate-900">{children}</dd>
+      <dt className="text-xs font-medium tracking-wide text-slate-500 uppercase">{label}</dt>
+      <dd className="mt-0.5 text-sm break-words text-slate-900">{children}</dd>
     </div>
   );
 }
 
 function describeFeature(f: Extract<ModelInput, { kind: "tabular" }>["features"][number]): string {
   const from = f.from;
-  const source = from.source === "measurement" ? `${from.aggregation} of measurement ${from.conceptId} over ${from.windowDays} days` : from.source === "condition" ? `any of ${from.conceptIds.length} condition concepts before index` : from.field.replace(/_/g, " ");
+  const source =
+    from.source === "measurement"
+      ? `${from.aggregation} of measurement ${from.conceptId} over ${from.windowDays} days`
+      : from.source === "condition"
+        ? `any of ${from.conceptIds.length} condition concepts before index`
+        : from.field.replace(/_/g, " ");
   return `${f.name}: ${source}, ${f.encoding.replace("_", "-")}`;
 }
 
@@ -33,7 +38,12 @@ export function ModelFacts({ model }: { model: ModelDetail["model"] }) {
         </Fact>
         <Fact label="Input">{describeInput(input)}</Fact>
         <Fact label="Outcome">
-          {outcome.name} <span className="text-slate-500">({outcome.conceptIds.length} condition {outcome.conceptIds.length === 1 ? "concept" : "concepts"}{outcome.includeDescendants ? " with descendants" : ""}{outcome.withinDays ? `, within ${outcome.withinDays} days` : ""})</span>
+          {outcome.name}{" "}
+          <span className="text-slate-500">
+            ({outcome.conceptIds.length} condition {outcome.conceptIds.length === 1 ? "concept" : "concepts"}
+            {outcome.includeDescendants ? " with descendants" : ""}
+            {outcome.withinDays ? `, within ${outcome.withinDays} days` : ""})
+          </span>
         </Fact>
         <Fact label="Parameters">{model.parameterCount.toLocaleString("en-GB")}</Fact>
       </dl>

@@ -8,7 +8,15 @@ import { linkButton } from "../_components/link-button";
 import type { ModelVersionRow } from "../_components/types";
 
 /** Starts a federated job from a chosen version; the jobs page owns the rest of the set-up. */
-export function TrainEvaluate({ projectId, modelId, versions }: { projectId: string; modelId: string; versions: ModelVersionRow[] }) {
+export function TrainEvaluate({
+  projectId,
+  modelId,
+  versions,
+}: {
+  projectId: string;
+  modelId: string;
+  versions: ModelVersionRow[];
+}) {
   const [versionId, setVersionId] = useState(versions[0]?.id ?? "");
   const chosen = versions.find((v) => v.id === versionId) ?? versions[0];
   if (!chosen) return null;
@@ -16,7 +24,12 @@ export function TrainEvaluate({ projectId, modelId, versions }: { projectId: str
     <Card title="Train or evaluate">
       <div className="flex flex-col gap-3 sm:flex-row sm:items-end">
         <div className="min-w-0 sm:w-72">
-          <SelectField label="Starting version" name="job-version" value={chosen.id} onChange={(e) => setVersionId(e.target.value)}>
+          <SelectField
+            label="Starting version"
+            name="job-version"
+            value={chosen.id}
+            onChange={(e) => setVersionId(e.target.value)}
+          >
             {versions.map((v) => (
               <option key={v.id} value={v.id}>
                 v{v.number}
@@ -35,7 +48,10 @@ export function TrainEvaluate({ projectId, modelId, versions }: { projectId: str
           </Link>
         </div>
       </div>
-      <p className="mt-2 text-xs text-slate-500">Training runs federated rounds at the sites that approved the current revision, starting from v{chosen.number}; evaluation scores v{chosen.number} on each site’s held-out split.</p>
+      <p className="mt-2 text-xs text-slate-500">
+        Training runs federated rounds at the sites that approved the current revision, starting from v{chosen.number};
+        evaluation scores v{chosen.number} on each site’s held-out split.
+      </p>
     </Card>
   );
 }

@@ -36,7 +36,11 @@ function columnsFor(projectId: string, modelId: string, canWrite: boolean): Colu
     },
     { header: "Source", cell: (v) => <VersionSource projectId={projectId} version={v} /> },
     { header: "Created", cell: (v) => formatDateTime(v.createdAt) },
-    ...METRICS.map((m) => ({ header: m.label, cell: (v: ModelVersionRow) => formatMetric(pooledOf(v.metrics)?.[m.key]), className: "tabular-nums" })),
+    ...METRICS.map((m) => ({
+      header: m.label,
+      cell: (v: ModelVersionRow) => formatMetric(pooledOf(v.metrics)?.[m.key]),
+      className: "tabular-nums",
+    })),
     {
       header: "Examples",
       className: "tabular-nums",
@@ -51,11 +55,20 @@ function columnsFor(projectId: string, modelId: string, canWrite: boolean): Colu
       cell: (v) => (
         <span className="flex flex-col gap-1.5">
           <span className="flex flex-wrap gap-x-3 gap-y-1">
-            <Link href={`/projects/${projectId}/models/${modelId}/card?version=${v.id}`} className={textLink} aria-label={`Model card for version ${v.number}`}>
+            <Link
+              href={`/projects/${projectId}/models/${modelId}/card?version=${v.id}`}
+              className={textLink}
+              aria-label={`Model card for version ${v.number}`}
+            >
               Model card
             </Link>
             {canWrite ? (
-              <a href={downloadHref(projectId, v.id)} download className={textLink} aria-label={`Download version ${v.number}`}>
+              <a
+                href={downloadHref(projectId, v.id)}
+                download
+                className={textLink}
+                aria-label={`Download version ${v.number}`}
+              >
                 Download
               </a>
             ) : null}
@@ -68,14 +81,37 @@ function columnsFor(projectId: string, modelId: string, canWrite: boolean): Colu
 }
 
 /** Every version, newest first, with pooled validation figures side by side. */
-export function VersionsTable({ projectId, modelId, versions, canWrite }: { projectId: string; modelId: string; versions: ModelVersionRow[]; canWrite: boolean }) {
+export function VersionsTable({
+  projectId,
+  modelId,
+  versions,
+  canWrite,
+}: {
+  projectId: string;
+  modelId: string;
+  versions: ModelVersionRow[];
+  canWrite: boolean;
+}) {
   return (
     <section aria-labelledby="versions-title" className="space-y-2">
       <h2 id="versions-title" className="text-lg font-semibold text-slate-900">
         Versions
       </h2>
-      <p className="text-sm text-slate-600">Pooled validation metrics, weighted by each site’s held-out example count; sensitivity and specificity at a 0.5 threshold (for an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0). “—” means not evaluated yet or not defined for this task.</p>
-      {versions.length ? <DataTable label="Model versions" columns={columnsFor(projectId, modelId, canWrite)} rows={versions} rowKey={(v) => v.id} /> : <EmptyState title="No versions yet" />}
+      <p className="text-sm text-slate-600">
+        Pooled validation metrics, weighted by each site’s held-out example count; sensitivity and specificity at a 0.5
+        threshold (for an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which
+        shows as sensitivity 0). “—” means not evaluated yet or not defined for this task.
+      </p>
+      {versions.length ? (
+        <DataTable
+          label="Model versions"
+          columns={columnsFor(projectId, modelId, canWrite)}
+          rows={versions}
+          rowKey={(v) => v.id}
+        />
+      ) : (
+        <EmptyState title="No versions yet" />
+      )}
     </section>
   );
 }

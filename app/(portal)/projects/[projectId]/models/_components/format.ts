@@ -34,11 +34,17 @@ export function describeInput(input: ModelInput): string {
 
 /** The same slug the download route uses, so exported files sit together on disk. */
 export function slugOf(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "model";
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "model"
+  );
 }
 
 export const modelHref = (projectId: string, modelId: string) => `/projects/${projectId}/models/${modelId}`;
-export const downloadHref = (projectId: string, versionId: string) => `/api/projects/${projectId}/model-versions/${versionId}/download`;
+export const downloadHref = (projectId: string, versionId: string) =>
+  `/api/projects/${projectId}/model-versions/${versionId}/download`;
 export const jobsNewHref = (projectId: string, modelId: string, versionId: string, kind?: "evaluate") =>
   `/projects/${projectId}/jobs/new?${kind ? `kind=${kind}&` : ""}modelId=${modelId}&versionId=${versionId}`;
 

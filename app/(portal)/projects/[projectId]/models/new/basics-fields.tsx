@@ -10,9 +10,23 @@ export function BasicsFields({ draft, onChange, issues }: Props) {
   return (
     <div className="grid gap-4 sm:grid-cols-2">
       <div className="sm:col-span-2">
-        <TextField label="Model name" name="model-name" autoComplete="off" value={draft.name} onChange={(e) => onChange({ name: e.target.value })} errors={issues["spec.name"]} hint="Unique within the project, e.g. “Chest X-ray pneumonia CNN”." />
+        <TextField
+          label="Model name"
+          name="model-name"
+          autoComplete="off"
+          value={draft.name}
+          onChange={(e) => onChange({ name: e.target.value })}
+          errors={issues["spec.name"]}
+          hint="Unique within the project, e.g. “Chest X-ray pneumonia CNN”."
+        />
       </div>
-      <SelectField label="Task" name="model-task" value={draft.task} onChange={(e) => onChange({ task: e.target.value as ModelDraft["task"] })} errors={issues["spec.task"]}>
+      <SelectField
+        label="Task"
+        name="model-task"
+        value={draft.task}
+        onChange={(e) => onChange({ task: e.target.value as ModelDraft["task"] })}
+        errors={issues["spec.task"]}
+      >
         {MODEL_TASKS.map((task) => (
           <option key={task} value={task}>
             {TASK_LABELS[task]}

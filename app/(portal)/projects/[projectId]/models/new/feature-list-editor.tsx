@@ -5,10 +5,21 @@ import { FieldErrors } from "../_components/field-errors";
 import { newFeature, type FeatureDraft, type Issues } from "./model-draft";
 
 /** The tabular input: an ordered list of features, each one or two model input columns. */
-export function FeatureListEditor({ features, onChange, issues }: { features: FeatureDraft[]; onChange: (next: FeatureDraft[]) => void; issues: Issues }) {
+export function FeatureListEditor({
+  features,
+  onChange,
+  issues,
+}: {
+  features: FeatureDraft[];
+  onChange: (next: FeatureDraft[]) => void;
+  issues: Issues;
+}) {
   return (
     <div className="space-y-3">
-      <p className="text-sm text-slate-600">Each feature is computed at the site from its OMOP data, relative to each cohort member’s index date. Missing measurements are filled with the site’s mean.</p>
+      <p className="text-sm text-slate-600">
+        Each feature is computed at the site from its OMOP data, relative to each cohort member’s index date. Missing
+        measurements are filled with the site’s mean.
+      </p>
       {features.map((feature, i) => (
         <FeatureRow
           key={feature.key}
@@ -20,7 +31,12 @@ export function FeatureListEditor({ features, onChange, issues }: { features: Fe
         />
       ))}
       <FieldErrors errors={issues["spec.input.features"]} />
-      <Button type="button" variant="secondary" disabled={features.length >= MODEL_SPEC_LIMITS.maxFeatures} onClick={() => onChange([...features, newFeature()])}>
+      <Button
+        type="button"
+        variant="secondary"
+        disabled={features.length >= MODEL_SPEC_LIMITS.maxFeatures}
+        onClick={() => onChange([...features, newFeature()])}
+      >
         Add feature
       </Button>
     </div>

@@ -32,22 +32,39 @@ export function FeatureSourceFields({ feature, onChange, issues, at }: Props) {
               <ConceptTag concept={feature.measurement} onRemove={() => onChange({ ...feature, measurement: null })} />
             </ul>
           ) : (
-            <ConceptSearch label="Measurement concept" domain="Measurement" picked={[]} onPick={(measurement) => onChange({ ...feature, measurement })} />
+            <ConceptSearch
+              label="Measurement concept"
+              domain="Measurement"
+              picked={[]}
+              onPick={(measurement) => onChange({ ...feature, measurement })}
+            />
           )}
           <FieldErrors errors={issues[`${at}.from.conceptId`]} />
         </div>
         <div className="space-y-1 sm:col-span-2">
           <ConceptLabel>Unit (optional)</ConceptLabel>
-          <p className="text-xs text-slate-500">Values recorded in another unit are left out, so sites never mix mg/dL with mmol/L.</p>
+          <p className="text-xs text-slate-500">
+            Values recorded in another unit are left out, so sites never mix mg/dL with mmol/L.
+          </p>
           {feature.unit ? (
             <ul>
               <ConceptTag concept={feature.unit} onRemove={() => onChange({ ...feature, unit: null })} />
             </ul>
           ) : (
-            <ConceptSearch label="Unit concept" domain="Unit" picked={[]} onPick={(unit) => onChange({ ...feature, unit })} />
+            <ConceptSearch
+              label="Unit concept"
+              domain="Unit"
+              picked={[]}
+              onPick={(unit) => onChange({ ...feature, unit })}
+            />
           )}
         </div>
-        <SelectField label="Aggregation" name={`${id}-aggregation`} value={feature.aggregation} onChange={(e) => onChange({ ...feature, aggregation: e.target.value as Aggregation })}>
+        <SelectField
+          label="Aggregation"
+          name={`${id}-aggregation`}
+          value={feature.aggregation}
+          onChange={(e) => onChange({ ...feature, aggregation: e.target.value as Aggregation })}
+        >
           {AGGREGATIONS.map((a) => (
             <option key={a.value} value={a.value}>
               {a.label}
@@ -70,12 +87,23 @@ export function FeatureSourceFields({ feature, onChange, issues, at }: Props) {
     return (
       <div className="space-y-1">
         <ConceptLabel>Condition concepts</ConceptLabel>
-        <p className="text-xs text-slate-500">The feature is 1 when any of these (or their descendants) started before the index date, otherwise 0.</p>
-        <ConceptSearch label="Condition concepts" domain="Condition" picked={feature.conditions.map((c) => c.id)} onPick={(c) => onChange({ ...feature, conditions: [...feature.conditions, c] })} />
+        <p className="text-xs text-slate-500">
+          The feature is 1 when any of these (or their descendants) started before the index date, otherwise 0.
+        </p>
+        <ConceptSearch
+          label="Condition concepts"
+          domain="Condition"
+          picked={feature.conditions.map((c) => c.id)}
+          onPick={(c) => onChange({ ...feature, conditions: [...feature.conditions, c] })}
+        />
         {feature.conditions.length ? (
           <ul aria-label="Chosen condition concepts" className="space-y-1.5">
             {feature.conditions.map((c) => (
-              <ConceptTag key={c.id} concept={c} onRemove={() => onChange({ ...feature, conditions: feature.conditions.filter((x) => x.id !== c.id) })} />
+              <ConceptTag
+                key={c.id}
+                concept={c}
+                onRemove={() => onChange({ ...feature, conditions: feature.conditions.filter((x) => x.id !== c.id) })}
+              />
             ))}
           </ul>
         ) : null}

@@ -1,13 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { FEATURE_ENCODINGS, ZTabularInput } from "@/protocol/model-spec";
-import { emptyDraft, encodingsFor, newFeature, templatesFor, toRegisterInput, type FeatureDraft, type ModelDraft } from "./model-draft";
+import {
+  emptyDraft,
+  encodingsFor,
+  newFeature,
+  templatesFor,
+  toRegisterInput,
+  type FeatureDraft,
+  type ModelDraft,
+} from "./model-draft";
 
 const PROJECT = "00000000-0000-4000-8000-000000000001";
 const pneumonia = { id: 255848, name: "Pneumonia" };
 
 function imageDraft(): ModelDraft {
   const draft = emptyDraft();
-  return { ...draft, name: "CXR pneumonia", image: { ...draft.image, modality: "XR" }, outcome: { name: "Pneumonia", concepts: [pneumonia], includeDescendants: true, withinDays: 30 } };
+  return {
+    ...draft,
+    name: "CXR pneumonia",
+    image: { ...draft.image, modality: "XR" },
+    outcome: { name: "Pneumonia", concepts: [pneumonia], includeDescendants: true, withinDays: 30 },
+  };
 }
 
 function tabularDraft(features: FeatureDraft[]): ModelDraft {
@@ -28,11 +41,19 @@ describe("toRegisterInput", () => {
     expect(issues).toEqual({});
     expect(input).toEqual({
       projectId: PROJECT,
-      spec: { name: "CXR pneumonia", task: "binary_classification", input: { kind: "image", height: 64, width: 64, channels: 1, modality: "XR" }, architecture: { kind: "template", template: "small_cnn" } },
+      spec: {
+        name: "CXR pneumonia",
+        task: "binary_classification",
+        input: { kind: "image", height: 64, width: 64, channels: 1, modality: "XR" },
+        architecture: { kind: "template", template: "small_cnn" },
+      },
       outcome: { name: "Pneumonia", conceptIds: [pneumonia.id], includeDescendants: true },
       limitations: "",
     });
-    const flipped = toRegisterInput(PROJECT, { ...imageDraft(), image: { ...imageDraft().image, horizontalFlip: true } }).input;
+    const flipped = toRegisterInput(PROJECT, {
+      ...imageDraft(),
+      image: { ...imageDraft().image, horizontalFlip: true },
+    }).input;
     expect(flipped?.spec.input).toMatchObject({ kind: "image", horizontalFlip: true });
   });
 
@@ -52,21 +73,59 @@ describe("toRegisterInput", () => {
   });
 
   it("keeps the tabular outcome window and the unit of a measurement", () => {
-    const hba1c = { ...newFeature(), name: "hba1c", measurement: { id: 3004410, name: "HbA1c" }, unit: { id: 8554, name: "percent" } };
+    const hba1c = {
+      ...newFeature(),
+      name: "hba1c",
+      measurement: { id: 3004410, name: "HbA1c" },
+      unit: { id: 8554, name: "percent" },
+    };
     const { input } = toRegisterInput(PROJECT, tabularDraft([hba1c]));
     expect(input?.outcome.withinDays).toBe(30);
-    expect(input?.spec.input).toEqual({ kind: "tabular", features: [{ name: "hba1c", from: { source: "measurement", conceptId: 3004410, unitConceptId: 8554, aggregation: "latest", windowDays: 365 }, encoding: "standardise" }] });
+    expect(input?.spec.input).toEqual({
+      kind: "tabular",
+      features: [
+        {
+          name: "hba1c",
+          from: {
+            source: "measurement",
+            conceptId: 3004410,
+            unitConceptId: 8554,
+            aggregation: "latest",
+            windowDays: 365,
+          },
+          encoding: "standardise",
+        },
+      ],
+    });
   });
 
   it("refuses pasted text that is not JSON, and a template made for the other input kind", () => {
-    expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: "{ layers: ", fileName: null, weightFiles: null } }).issues["spec.architecture"]).toEqual([
-      "This is not valid JSON; paste the TF.js layers JSON or the whole model.json",
-    ]);
-    expect(toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "template", template: "mlp" } }).issues["spec.architecture"]).toEqual(["Choose a template made for this input"]);
-    const pasted = toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: '{"class_name":"Sequential"}', fileName: null, weightFiles: null } });
+    expect(
+      toRegisterInput(PROJECT, {
+        ...imageDraft(),
+        architecture: { kind: "json", text: "{ layers: ", fileName: null, weightFiles: null },
+      }).issues["spec.architecture"],
+    ).toEqual(["This is not valid JSON; paste the TF.js layers JSON or the whole model.json"]);
+    expect(
+      toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "template", template: "mlp" } }).issues[
+        "spec.architecture"
+      ],
+    ).toEqual(["Choose a template made for this input"]);
+    const pasted = toRegisterInput(PROJECT, {
+      ...imageDraft(),
+      architecture: { kind: "json", text: '{"class_name":"Sequential"}', fileName: null, weightFiles: null },
+    });
     expect(pasted.input?.spec.architecture).toEqual({ kind: "json", json: { class_name: "Sequential" } });
     expect(pasted.input).not.toHaveProperty("weightFiles");
-    const uploaded = toRegisterInput(PROJECT, { ...imageDraft(), architecture: { kind: "json", text: '{"modelTopology":{}}', fileName: "model.json", weightFiles: { "w.bin": "AAAA" } } });
+    const uploaded = toRegisterInput(PROJECT, {
+      ...imageDraft(),
+      architecture: {
+        kind: "json",
+        text: '{"modelTopology":{}}',
+        fileName: "model.json",
+        weightFiles: { "w.bin": "AAAA" },
+      },
+    });
     expect(uploaded.input?.weightFiles).toEqual({ "w.bin": "AAAA" });
   });
 });
@@ -80,8 +139,15 @@ describe("encodingsFor", () => {
       { source: "demographic", field: "sex" },
     ];
     for (const { source, field } of sources) {
-      const from = source === "measurement" ? { source, conceptId: 1, aggregation: "latest", windowDays: 30 } : source === "condition" ? { source, conceptIds: [1], rule: "present_before_index" } : { source, field };
-      const accepted = FEATURE_ENCODINGS.filter((encoding) => ZTabularInput.safeParse({ kind: "tabular", features: [{ name: "f", from, encoding }] }).success);
+      const from =
+        source === "measurement"
+          ? { source, conceptId: 1, aggregation: "latest", windowDays: 30 }
+          : source === "condition"
+            ? { source, conceptIds: [1], rule: "present_before_index" }
+            : { source, field };
+      const accepted = FEATURE_ENCODINGS.filter(
+        (encoding) => ZTabularInput.safeParse({ kind: "tabular", features: [{ name: "f", from, encoding }] }).success,
+      );
       expect(encodingsFor(source, field)).toEqual(accepted);
     }
   });

@@ -25,14 +25,22 @@ export type FeatureDraft = {
   encoding: FeatureEncoding;
 };
 
-export type ArchitectureDraft = { kind: "template"; template: TemplateId } | { kind: "json"; text: string; fileName: string | null; weightFiles: Record<string, string> | null };
+export type ArchitectureDraft =
+  | { kind: "template"; template: TemplateId }
+  | { kind: "json"; text: string; fileName: string | null; weightFiles: Record<string, string> | null };
 
 export type ModelDraft = {
   name: string;
   task: (typeof MODEL_TASKS)[number];
   classes: number | undefined;
   inputKind: "image" | "tabular";
-  image: { height: number | undefined; width: number | undefined; channels: 1 | 3; modality: (typeof MODALITIES)[number]; horizontalFlip: boolean };
+  image: {
+    height: number | undefined;
+    width: number | undefined;
+    channels: 1 | 3;
+    modality: (typeof MODALITIES)[number];
+    horizontalFlip: boolean;
+  };
   features: FeatureDraft[];
   outcome: { name: string; concepts: ConceptPick[]; includeDescendants: boolean; withinDays: number | undefined };
   architecture: ArchitectureDraft;
@@ -49,7 +57,18 @@ export function encodingsFor(source: FeatureSource, field: FeatureDraft["field"]
 let nextKey = 0;
 export function newFeature(): FeatureDraft {
   nextKey += 1;
-  return { key: `feature-${nextKey}`, name: "", source: "measurement", measurement: null, unit: null, aggregation: "latest", windowDays: 365, conditions: [], field: "age_at_index", encoding: "standardise" };
+  return {
+    key: `feature-${nextKey}`,
+    name: "",
+    source: "measurement",
+    measurement: null,
+    unit: null,
+    aggregation: "latest",
+    windowDays: 365,
+    conditions: [],
+    field: "age_at_index",
+    encoding: "standardise",
+  };
 }
 
 export function templatesFor(inputKind: ModelDraft["inputKind"]): TemplateId[] {
@@ -73,7 +92,13 @@ export function emptyDraft(): ModelDraft {
 function featureOf(f: FeatureDraft) {
   const from =
     f.source === "measurement"
-      ? { source: f.source, conceptId: f.measurement?.id ?? 0, ...(f.unit ? { unitConceptId: f.unit.id } : {}), aggregation: f.aggregation, windowDays: f.windowDays ?? 0 }
+      ? {
+          source: f.source,
+          conceptId: f.measurement?.id ?? 0,
+          ...(f.unit ? { unitConceptId: f.unit.id } : {}),
+          aggregation: f.aggregation,
+          windowDays: f.windowDays ?? 0,
+        }
       : f.source === "condition"
         ? { source: f.source, conceptIds: f.conditions.map((c) => c.id), rule: "present_before_index" as const }
         : { source: f.source, field: f.field };
@@ -90,7 +115,8 @@ function add(issues: Issues, key: string, message: string) {
 /** Blank boxes are sent as 0; say what is missing instead of the schema's "too small". */
 function blankMessages(draft: ModelDraft): Record<string, string> {
   const messages: Record<string, string> = {};
-  if (draft.task === "multiclass_classification" && draft.classes === undefined) messages["spec.classes"] = "Enter the number of classes";
+  if (draft.task === "multiclass_classification" && draft.classes === undefined)
+    messages["spec.classes"] = "Enter the number of classes";
   if (draft.inputKind === "image") {
     if (draft.image.height === undefined) messages["spec.input.height"] = "Enter the image height in pixels";
     if (draft.image.width === undefined) messages["spec.input.width"] = "Enter the image width in pixels";
@@ -98,19 +124,36 @@ function blankMessages(draft: ModelDraft): Record<string, string> {
     draft.features.forEach((f, i) => {
       if (f.source !== "measurement") return;
       if (!f.measurement) messages[`spec.input.features.${i}.from.conceptId`] = "Pick a measurement concept";
-      if (f.windowDays === undefined) messages[`spec.input.features.${i}.from.windowDays`] = "Enter how many days back to look";
+      if (f.windowDays === undefined)
+        messages[`spec.input.features.${i}.from.windowDays`] = "Enter how many days back to look";
     });
   }
   return messages;
 }
 
-export function toRegisterInput(projectId: string, draft: ModelDraft): { input: TRegisterModelInput | null; issues: Issues } {
+export function toRegisterInput(
+  projectId: string,
+  draft: ModelDraft,
+): { input: TRegisterModelInput | null; issues: Issues } {
   const issues: Issues = {};
   const input =
     draft.inputKind === "image"
-      ? { kind: "image" as const, height: draft.image.height ?? 0, width: draft.image.width ?? 0, channels: draft.image.channels, modality: draft.image.modality, ...(draft.image.horizontalFlip ? { horizontalFlip: true } : {}) }
+      ? {
+          kind: "image" as const,
+          height: draft.image.height ?? 0,
+          width: draft.image.width ?? 0,
+          channels: draft.image.channels,
+          modality: draft.image.modality,
+          ...(draft.image.horizontalFlip ? { horizontalFlip: true } : {}),
+        }
       : { kind: "tabular" as const, features: draft.features.map(featureOf) };
-  const spec = { name: draft.name, task: draft.task, ...(draft.task === "multiclass_classification" ? { classes: draft.classes ?? 0 } : {}), input, architecture: null };
+  const spec = {
+    name: draft.name,
+    task: draft.task,
+    ...(draft.task === "multiclass_classification" ? { classes: draft.classes ?? 0 } : {}),
+    input,
+    architecture: null,
+  };
   const parsedSpec = ZModelSpec.safeParse(spec);
   if (!parsedSpec.success) {
     const blanks = blankMessages(draft);
@@ -120,23 +163,51 @@ export function toRegisterInput(projectId: string, draft: ModelDraft): { input: 
     }
   }
   // Image labels are fixed at the scan date (see ZOutcome), so a window would be ignored.
-  const outcome = { name: draft.outcome.name, conceptIds: draft.outcome.concepts.map((c) => c.id), includeDescendants: draft.outcome.includeDescendants, ...(draft.inputKind === "tabular" && draft.outcome.withinDays !== undefined ? { withinDays: draft.outcome.withinDays } : {}) };
+  const outcome = {
+    name: draft.outcome.name,
+    conceptIds: draft.outcome.concepts.map((c) => c.id),
+    includeDescendants: draft.outcome.includeDescendants,
+    ...(draft.inputKind === "tabular" && draft.outcome.withinDays !== undefined
+      ? { withinDays: draft.outcome.withinDays }
+      : {}),
+  };
   const parsedOutcome = ZOutcome.safeParse(outcome);
-  if (!parsedOutcome.success) for (const issue of parsedOutcome.error.issues) add(issues, `outcome.${issue.path.map(String).join(".")}`, issue.message);
+  if (!parsedOutcome.success)
+    for (const issue of parsedOutcome.error.issues)
+      add(issues, `outcome.${issue.path.map(String).join(".")}`, issue.message);
 
   let architecture: TRegisterModelInput["spec"]["architecture"] = { kind: "template", template: "mlp" };
   if (draft.architecture.kind === "template") {
-    if (TEMPLATE_INPUT_KIND[draft.architecture.template] !== draft.inputKind) add(issues, "spec.architecture", "Choose a template made for this input");
+    if (TEMPLATE_INPUT_KIND[draft.architecture.template] !== draft.inputKind)
+      add(issues, "spec.architecture", "Choose a template made for this input");
     architecture = { kind: "template", template: draft.architecture.template };
   } else {
     try {
       architecture = { kind: "json", json: JSON.parse(draft.architecture.text) as unknown };
     } catch {
-      add(issues, "spec.architecture", draft.architecture.text.trim() ? "This is not valid JSON; paste the TF.js layers JSON or the whole model.json" : "Paste the TF.js layers JSON or upload a model.json");
+      add(
+        issues,
+        "spec.architecture",
+        draft.architecture.text.trim()
+          ? "This is not valid JSON; paste the TF.js layers JSON or the whole model.json"
+          : "Paste the TF.js layers JSON or upload a model.json",
+      );
     }
   }
   if (draft.limitations.length > 4000) add(issues, "limitations", "Keep the limitations under 4000 characters");
   if (Object.keys(issues).length > 0 || !parsedSpec.success || !parsedOutcome.success) return { input: null, issues };
-  const weightFiles = draft.architecture.kind === "json" && draft.architecture.weightFiles ? { weightFiles: draft.architecture.weightFiles } : {};
-  return { input: { projectId, spec: { ...parsedSpec.data, architecture }, outcome: parsedOutcome.data, limitations: draft.limitations, ...weightFiles }, issues };
+  const weightFiles =
+    draft.architecture.kind === "json" && draft.architecture.weightFiles
+      ? { weightFiles: draft.architecture.weightFiles }
+      : {};
+  return {
+    input: {
+      projectId,
+      spec: { ...parsedSpec.data, architecture },
+      outcome: parsedOutcome.data,
+      limitations: draft.limitations,
+      ...weightFiles,
+    },
+    issues,
+  };
 }

@@ -44,7 +44,14 @@ export function RegisterForm({ projectId }: { projectId: string }) {
 
   function changeInputKind(inputKind: ModelDraft["inputKind"]) {
     // A template only fits one input kind; pasted JSON is left for the validator to judge.
-    setDraft((d) => ({ ...d, inputKind, architecture: d.architecture.kind === "template" ? { kind: "template", template: templatesFor(inputKind)[0]! } : d.architecture }));
+    setDraft((d) => ({
+      ...d,
+      inputKind,
+      architecture:
+        d.architecture.kind === "template"
+          ? { kind: "template", template: templatesFor(inputKind)[0]! }
+          : d.architecture,
+    }));
   }
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -68,7 +75,12 @@ export function RegisterForm({ projectId }: { projectId: string }) {
       <Card title="Input">
         <div className="space-y-4">
           <div className="sm:max-w-xs">
-            <SelectField label="Input kind" name="input-kind" value={draft.inputKind} onChange={(e) => changeInputKind(e.target.value === "tabular" ? "tabular" : "image")}>
+            <SelectField
+              label="Input kind"
+              name="input-kind"
+              value={draft.inputKind}
+              onChange={(e) => changeInputKind(e.target.value === "tabular" ? "tabular" : "image")}
+            >
               <option value="image">Image</option>
               <option value="tabular">Tabular features</option>
             </SelectField>
@@ -76,15 +88,29 @@ export function RegisterForm({ projectId }: { projectId: string }) {
           {draft.inputKind === "image" ? (
             <ImageInputFields image={draft.image} onChange={(image) => change({ image })} issues={issues} />
           ) : (
-            <FeatureListEditor features={draft.features} onChange={(features) => change({ features })} issues={issues} />
+            <FeatureListEditor
+              features={draft.features}
+              onChange={(features) => change({ features })}
+              issues={issues}
+            />
           )}
         </div>
       </Card>
       <Card title="Outcome (what the model predicts)">
-        <OutcomeFields outcome={draft.outcome} inputKind={draft.inputKind} onChange={(outcome) => change({ outcome })} issues={issues} />
+        <OutcomeFields
+          outcome={draft.outcome}
+          inputKind={draft.inputKind}
+          onChange={(outcome) => change({ outcome })}
+          issues={issues}
+        />
       </Card>
       <Card title="Architecture">
-        <ArchitectureFields architecture={draft.architecture} inputKind={draft.inputKind} onChange={(architecture) => change({ architecture })} errors={issues["spec.architecture"]} />
+        <ArchitectureFields
+          architecture={draft.architecture}
+          inputKind={draft.inputKind}
+          onChange={(architecture) => change({ architecture })}
+          errors={issues["spec.architecture"]}
+        />
       </Card>
       <Card title="Limitations">
         <TextAreaField
@@ -99,7 +125,11 @@ export function RegisterForm({ projectId }: { projectId: string }) {
         />
       </Card>
       <div className="space-y-3 border-t border-slate-200 pt-4">
-        {hasTried && problemCount > 0 ? <Alert>Fix the {problemCount === 1 ? "problem" : `${problemCount} problems`} shown above, then register again.</Alert> : null}
+        {hasTried && problemCount > 0 ? (
+          <Alert>
+            Fix the {problemCount === 1 ? "problem" : `${problemCount} problems`} shown above, then register again.
+          </Alert>
+        ) : null}
         {register.error ? <Alert>{serverSummary(serverIssues) ?? messageOf(register.error)}</Alert> : null}
         <div className="flex flex-wrap gap-2">
           <Button type="submit" disabled={register.isPending}>

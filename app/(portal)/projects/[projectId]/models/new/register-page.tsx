@@ -14,8 +14,15 @@ export function RegisterPage({ projectId }: { projectId: string }) {
   return (
     <>
       <BackLink href={`/projects/${projectId}`}>{detail.project.title}</BackLink>
-      <PageHeader title="Register a model" description="What the model predicts, from what, and its architecture. Registering creates version 1, marked as candidate: freshly initialised weights, or those of an uploaded TF.js model." />
-      {canWriteModels(detail.myRole) ? <RegisterForm projectId={projectId} /> : <Alert tone="info">Viewers can read the project’s models but not register one.</Alert>}
+      <PageHeader
+        title="Register a model"
+        description="What the model predicts, from what, and its architecture. Registering creates version 1, marked as candidate: freshly initialised weights, or those of an uploaded TF.js model."
+      />
+      {canWriteModels(detail.myRole) ? (
+        <RegisterForm projectId={projectId} />
+      ) : (
+        <Alert tone="info">Viewers can read the project’s models but not register one.</Alert>
+      )}
     </>
   );
 }

@@ -25,9 +25,14 @@ export function ApprovalsSection({ approvals }: { approvals: ModelCardData["appr
   return (
     <Section title="Approvals">
       <p>
-        Governance bundle revision {approvals.revisionNumber}, SHA-256 <code className="break-all text-xs">{approvals.bundleHash}</code>.
+        Governance bundle revision {approvals.revisionNumber}, SHA-256{" "}
+        <code className="text-xs break-all">{approvals.bundleHash}</code>.
       </p>
-      {approvals.decisions.length ? <DataTable label="Site approvals" columns={columns} rows={approvals.decisions} rowKey={(d) => d.site} /> : <p className="text-slate-600">No site has been asked to approve this revision.</p>}
+      {approvals.decisions.length ? (
+        <DataTable label="Site approvals" columns={columns} rows={approvals.decisions} rowKey={(d) => d.site} />
+      ) : (
+        <p className="text-slate-600">No site has been asked to approve this revision.</p>
+      )}
     </Section>
   );
 }

@@ -25,7 +25,15 @@ function exportMarkdown(card: ModelCardData) {
   setTimeout(() => URL.revokeObjectURL(url), 1_000);
 }
 
-export function CardPage({ projectId, modelId, versionId }: { projectId: string; modelId: string; versionId: string | undefined }) {
+export function CardPage({
+  projectId,
+  modelId,
+  versionId,
+}: {
+  projectId: string;
+  modelId: string;
+  versionId: string | undefined;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const project = useProject(projectId);
@@ -69,7 +77,12 @@ export function CardPage({ projectId, modelId, versionId }: { projectId: string;
       <div className="space-y-6">
         {detail.data && detail.data.versions.length > 1 ? (
           <div className="sm:max-w-xs">
-            <SelectField label="Card for version" name="card-version" value={data.version.id} onChange={(e) => router.replace(`${base}?version=${e.target.value}`)}>
+            <SelectField
+              label="Card for version"
+              name="card-version"
+              value={data.version.id}
+              onChange={(e) => router.replace(`${base}?version=${e.target.value}`)}
+            >
               {detail.data.versions.map((v) => (
                 <option key={v.id} value={v.id}>
                   v{v.number}
@@ -84,7 +97,12 @@ export function CardPage({ projectId, modelId, versionId }: { projectId: string;
         <TrainingSection card={data} projectId={projectId} />
         <EvaluationTable metrics={data.version.metrics} />
         <ApprovalsSection approvals={data.approvals} />
-        <LimitationsSection projectId={projectId} modelId={modelId} limitations={data.model.limitations} canWrite={canWrite} />
+        <LimitationsSection
+          projectId={projectId}
+          modelId={modelId}
+          limitations={data.model.limitations}
+          canWrite={canWrite}
+        />
       </div>
     </>
   );

@@ -27,10 +27,12 @@ export function IntendedUse({ card }: { card: ModelCardData }) {
       <p className="whitespace-pre-line">{project.purpose}</p>
       <p>
         Predicts <strong>{model.outcome.name}</strong> from {describeInput(model.input)}. {TASK_LABELS[model.task]}
-        {model.classes ? ` over ${model.classes} classes` : ""}; {model.parameterCount.toLocaleString("en-GB")} parameters.
+        {model.classes ? ` over ${model.classes} classes` : ""}; {model.parameterCount.toLocaleString("en-GB")}{" "}
+        parameters.
       </p>
       <p className="text-slate-600">
-        Project “{project.title}”{project.ethicsReference ? `, ethics reference ${project.ethicsReference}` : ""}. Weights SHA-256 <code className="break-all text-xs">{version.weightsSha256}</code>
+        Project “{project.title}”{project.ethicsReference ? `, ethics reference ${project.ethicsReference}` : ""}.
+        Weights SHA-256 <code className="text-xs break-all">{version.weightsSha256}</code>
         {version.parentNumber ? `; trained from v${version.parentNumber}` : ""}.
       </p>
     </Section>
@@ -39,8 +41,26 @@ export function IntendedUse({ card }: { card: ModelCardData }) {
 
 const countColumns: Column<CountRow>[] = [
   { header: "Site", cell: (c) => <span className="font-semibold">{c.site}</span> },
-  { header: "Training examples", className: "tabular-nums", cell: (c) => (c.trainingExamples === null ? <span className="text-slate-500">Did not take part</span> : c.trainingExamples.toLocaleString("en-GB")) },
-  { header: "Cohort size (approved count)", className: "tabular-nums", cell: (c) => (c.total === null || c.threshold === null ? <span className="text-slate-500">Not counted</span> : <CellValue cell={c.total} threshold={c.threshold} />) },
+  {
+    header: "Training examples",
+    className: "tabular-nums",
+    cell: (c) =>
+      c.trainingExamples === null ? (
+        <span className="text-slate-500">Did not take part</span>
+      ) : (
+        c.trainingExamples.toLocaleString("en-GB")
+      ),
+  },
+  {
+    header: "Cohort size (approved count)",
+    className: "tabular-nums",
+    cell: (c) =>
+      c.total === null || c.threshold === null ? (
+        <span className="text-slate-500">Not counted</span>
+      ) : (
+        <CellValue cell={c.total} threshold={c.threshold} />
+      ),
+  },
   { header: "Counted", cell: (c) => (c.countedAt ? formatDateTime(c.countedAt) : "—") },
 ];
 
@@ -51,9 +71,16 @@ export function DataSection({ card }: { card: ModelCardData }) {
     <Section title="Data">
       {data.cohortCounts.length ? (
         <>
-          <DataTable label="Cohort size per site" columns={countColumns} rows={data.cohortCounts} rowKey={(c) => c.site} />
+          <DataTable
+            label="Cohort size per site"
+            columns={countColumns}
+            rows={data.cohortCounts}
+            rowKey={(c) => c.site}
+          />
           <p className="text-slate-600">
-            Training examples are what each site trained this version on (its training split). Cohort sizes come from the latest approved cohort count; counts below {data.minCellCount} are suppressed at the site (shown as “&lt; threshold”, which may be zero).
+            Training examples are what each site trained this version on (its training split). Cohort sizes come from
+            the latest approved cohort count; counts below {data.minCellCount} are suppressed at the site (shown as
+            “&lt; threshold”, which may be zero).
           </p>
         </>
       ) : (
@@ -66,7 +93,7 @@ export function DataSection({ card }: { card: ModelCardData }) {
 function JsonLine({ label, value }: { label: string; value: unknown }) {
   return (
     <p>
-      <span className="font-medium">{label}:</span> <code className="break-all text-xs">{JSON.stringify(value)}</code>
+      <span className="font-medium">{label}:</span> <code className="text-xs break-all">{JSON.stringify(value)}</code>
     </p>
   );
 }
@@ -88,8 +115,9 @@ function Settings({ strategy, hyperparameters }: { strategy: unknown; hyperparam
   const { rounds, localEpochs, batchSize, learningRate, optimizer } = h.data;
   return (
     <p>
-      <span className="font-medium">Settings:</span> {describeStrategy(s.data)} · {rounds} {rounds === 1 ? "round" : "rounds"} · {localEpochs} local {localEpochs === 1 ? "epoch" : "epochs"} · batch {batchSize} · learning rate {learningRate} ·{" "}
-      {OPTIMIZER_NAMES[optimizer] ?? optimizer}
+      <span className="font-medium">Settings:</span> {describeStrategy(s.data)} · {rounds}{" "}
+      {rounds === 1 ? "round" : "rounds"} · {localEpochs} local {localEpochs === 1 ? "epoch" : "epochs"} · batch{" "}
+      {batchSize} · learning rate {learningRate} · {OPTIMIZER_NAMES[optimizer] ?? optimizer}
     </p>
   );
 }
@@ -99,7 +127,13 @@ export function TrainingSection({ card, projectId }: { card: ModelCardData; proj
   if (!t) {
     return (
       <Section title="Training">
-        <p>Not trained by FLIP: {card.origin?.kind === "import" ? `imported TF.js weights (${card.origin.fileNames.join(", ")})` : "freshly initialised weights"}.</p>
+        <p>
+          Not trained by FLIP:{" "}
+          {card.origin?.kind === "import"
+            ? `imported TF.js weights (${card.origin.fileNames.join(", ")})`
+            : "freshly initialised weights"}
+          .
+        </p>
       </Section>
     );
   }
@@ -115,10 +149,14 @@ export function TrainingSection({ card, projectId }: { card: ModelCardData; proj
         {t.finishedAt ? ` to ${formatDateTime(t.finishedAt)}` : ""}.
       </p>
       <p>
-        Sites in this round: {t.sites.map((s) => `${s.code} (${s.examples.toLocaleString("en-GB")} examples)`).join(", ") || "none"}; expected {t.expectedSites.join(", ")}.
+        Sites in this round:{" "}
+        {t.sites.map((s) => `${s.code} (${s.examples.toLocaleString("en-GB")} examples)`).join(", ") || "none"};
+        expected {t.expectedSites.join(", ")}.
       </p>
       <Settings strategy={t.strategy} hyperparameters={t.hyperparameters} />
-      <p className="text-slate-600">Governance bundle SHA-256 at training time: <code className="break-all text-xs">{t.revisionHash}</code></p>
+      <p className="text-slate-600">
+        Governance bundle SHA-256 at training time: <code className="text-xs break-all">{t.revisionHash}</code>
+      </p>
     </Section>
   );
 }

@@ -3,16 +3,33 @@ import { formatMetric, METRICS } from "../../_components/format";
 import type { VersionMetrics } from "../../_components/types";
 import { Section } from "./card-sections";
 
-type Row = { key: string; site: string; examples: number | "suppressed" | null; metrics: Record<string, number | null>; isPooled: boolean };
+type Row = {
+  key: string;
+  site: string;
+  examples: number | "suppressed" | null;
+  metrics: Record<string, number | null>;
+  isPooled: boolean;
+};
 
 const columns: Column<Row>[] = [
   { header: "Site", cell: (r) => (r.isPooled ? <strong>{r.site}</strong> : r.site) },
   {
     header: "Examples",
     className: "tabular-nums",
-    cell: (r) => (r.examples === "suppressed" ? <abbr title="Too few held-out examples to report; suppressed at the site">suppressed</abbr> : r.examples === null ? "—" : r.examples.toLocaleString("en-GB")),
+    cell: (r) =>
+      r.examples === "suppressed" ? (
+        <abbr title="Too few held-out examples to report; suppressed at the site">suppressed</abbr>
+      ) : r.examples === null ? (
+        "—"
+      ) : (
+        r.examples.toLocaleString("en-GB")
+      ),
   },
-  ...METRICS.map((m) => ({ header: m.label, className: "tabular-nums", cell: (r: Row) => formatMetric(r.metrics[m.key]) })),
+  ...METRICS.map((m) => ({
+    header: m.label,
+    className: "tabular-nums",
+    cell: (r: Row) => formatMetric(r.metrics[m.key]),
+  })),
 ];
 
 /** Per-site figures and the pooled row, exactly as the hub stored them for this version. */
@@ -24,13 +41,30 @@ export function EvaluationTable({ metrics }: { metrics: VersionMetrics | null })
       </Section>
     );
   }
-  const rows: Row[] = metrics.perSite.map((s) => ({ key: s.siteCode, site: s.siteCode, examples: s.examples, metrics: s.metrics, isPooled: false }));
-  if (metrics.validation) rows.push({ key: "pooled", site: "Pooled", examples: metrics.validation.examples ?? null, metrics: metrics.validation, isPooled: true });
+  const rows: Row[] = metrics.perSite.map((s) => ({
+    key: s.siteCode,
+    site: s.siteCode,
+    examples: s.examples,
+    metrics: s.metrics,
+    isPooled: false,
+  }));
+  if (metrics.validation)
+    rows.push({
+      key: "pooled",
+      site: "Pooled",
+      examples: metrics.validation.examples ?? null,
+      metrics: metrics.validation,
+      isPooled: true,
+    });
   return (
     <Section title="Evaluation">
       <p className="text-slate-600">Source: {metrics.source}. Each site scores its own held-out split.</p>
       <DataTable label="Evaluation per site" columns={columns} rows={rows} rowKey={(r) => r.key} />
-      <p className="text-slate-600">Pooled figures are weighted by each site’s example count; sites that suppressed their count are left out. Sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.</p>
+      <p className="text-slate-600">
+        Pooled figures are weighted by each site’s example count; sites that suppressed their count are left out.
+        Sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet
+        call every case negative at 0.5, which shows as sensitivity 0.
+      </p>
     </Section>
   );
 }

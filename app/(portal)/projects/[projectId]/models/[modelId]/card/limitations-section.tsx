@@ -7,7 +7,17 @@ import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 import { Section } from "./card-sections";
 
-function LimitationsForm({ projectId, modelId, initial, onDone }: { projectId: string; modelId: string; initial: string; onDone: () => void }) {
+function LimitationsForm({
+  projectId,
+  modelId,
+  initial,
+  onDone,
+}: {
+  projectId: string;
+  modelId: string;
+  initial: string;
+  onDone: () => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [text, setText] = useState(initial);
@@ -27,7 +37,16 @@ function LimitationsForm({ projectId, modelId, initial, onDone }: { projectId: s
 
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-3">
-      <TextAreaField label="Limitations" name="card-limitations" rows={6} maxLength={4000} value={text} onChange={(e) => setText(e.target.value)} errors={errors.limitations} hint="Populations the model was not built for, known failure modes, caveats of the data. Saving is audited." />
+      <TextAreaField
+        label="Limitations"
+        name="card-limitations"
+        rows={6}
+        maxLength={4000}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        errors={errors.limitations}
+        hint="Populations the model was not built for, known failure modes, caveats of the data. Saving is audited."
+      />
       {update.error && !errors.limitations ? <Alert>{messageOf(update.error)}</Alert> : null}
       <div className="flex flex-wrap gap-2">
         <Button type="submit" disabled={update.isPending}>
@@ -42,15 +61,32 @@ function LimitationsForm({ projectId, modelId, initial, onDone }: { projectId: s
 }
 
 /** The one hand-written part of the card; the model's, so it is the same on every version's card. */
-export function LimitationsSection({ projectId, modelId, limitations, canWrite }: { projectId: string; modelId: string; limitations: string; canWrite: boolean }) {
+export function LimitationsSection({
+  projectId,
+  modelId,
+  limitations,
+  canWrite,
+}: {
+  projectId: string;
+  modelId: string;
+  limitations: string;
+  canWrite: boolean;
+}) {
   const [isEditing, setIsEditing] = useState(false);
   return (
     <Section title="Limitations">
       {isEditing ? (
-        <LimitationsForm projectId={projectId} modelId={modelId} initial={limitations} onDone={() => setIsEditing(false)} />
+        <LimitationsForm
+          projectId={projectId}
+          modelId={modelId}
+          initial={limitations}
+          onDone={() => setIsEditing(false)}
+        />
       ) : (
         <>
-          <p className="whitespace-pre-line break-words">{limitations || <span className="text-slate-600">None recorded by the researcher.</span>}</p>
+          <p className="break-words whitespace-pre-line">
+            {limitations || <span className="text-slate-600">None recorded by the researcher.</span>}
+          </p>
           {canWrite ? (
             <Button type="button" variant="secondary" onClick={() => setIsEditing(true)}>
               Edit limitations
