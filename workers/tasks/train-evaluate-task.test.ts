@@ -7,7 +7,7 @@ import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tenso
 import type { TrainResult } from "@/protocol/training";
 import { buildOnBestBackend } from "../training/backend";
 import { l2Norm } from "../training/delta";
-import { createTestSite, PROSTATE, quietLog, type TestSite } from "../training/test-site";
+import { createTestSite, PROSTATE, quietLog, type TestSite } from "../test-support/training-site";
 import { executeTask, type ExecuteDeps, type TaskOutcome } from "./base";
 import { evaluateTask } from "./evaluate";
 import { trainTask } from "./train";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { buildDataset } from "./dataset";
-import { createTestSite, PROSTATE, STROKE, testContext, type TestSite } from "./test-site";
+import { createTestSite, PROSTATE, STROKE, testContext, type TestSite } from "../test-support/training-site";
 
 /** Datasets built from a generated site: shapes, labels, the person-level split and what the SQL computes. */
 const adminUrl = inject("pgAdminUrl");

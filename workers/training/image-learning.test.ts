@@ -5,7 +5,7 @@ import { buildOnBestBackend } from "./backend";
 import { buildDataset } from "./dataset";
 import type { Dataset } from "./examples";
 import { evaluateSplit } from "./predict";
-import { createTestSite, quietLog, STROKE, testContext, type TestSite } from "./test-site";
+import { createTestSite, quietLog, STROKE, testContext, type TestSite } from "../test-support/training-site";
 import { trainLocally } from "./train";
 
 /**

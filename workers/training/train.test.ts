@@ -8,7 +8,7 @@ import { buildDataset } from "./dataset";
 import { l2Norm, subtractWeights } from "./delta";
 import type { Dataset } from "./examples";
 import { evaluateSplit } from "./predict";
-import { createTestSite, PROSTATE, quietLog, STROKE, testContext, type TestSite } from "./test-site";
+import { createTestSite, PROSTATE, quietLog, STROKE, testContext, type TestSite } from "../test-support/training-site";
 import { trainLocally, type LocalTrainingOptions } from "./train";
 
 /** The local trainer on the generated prostate data: it learns, FedProx holds it near the global model. */

@@ -13,7 +13,7 @@ import { CONCEPT as C } from "@/protocol/omop/concepts";
 import { generateSiteData } from "../site-data/generate";
 import { createSiteDb, type SiteDb } from "../site-db";
 import type { TaskContext } from "../tasks/base";
-import { cohort, imaging, measurement, procedure } from "../test-support/cohort-definitions";
+import { cohort, imaging, measurement, procedure } from "./cohort-definitions";
 
 /** A generated synthetic site (OMOP database and PNG scans) for the training tests, and the demo's two learning tasks. */
 export type TestSite = { siteDb: SiteDb; dataDir: string; drop: () => Promise<void> };
