@@ -35,6 +35,7 @@ export function ensureBackgroundWork(db: Database): void {
   ]);
 }
 
+/** Stops the periodic work for `db`. @internal for tests; a portal process runs it until it exits. */
 export function stopBackgroundWork(db: Database): void {
   for (const timer of timers.get(db) ?? []) clearInterval(timer);
   timers.delete(db);

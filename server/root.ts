@@ -29,4 +29,5 @@ export const appRouter = createTRPCRouter({
 
 export type AppRouter = typeof appRouter;
 
+/** Calls procedures in-process with a given context. @internal for router tests. */
 export const createCaller = createCallerFactory(appRouter);

@@ -74,7 +74,7 @@ export async function seedDemo(db: Database, password: string): Promise<{ create
   return { created };
 }
 
-/** True when the demo admin exists and still holds admin: used to tell a fresh database from a seeded one. */
+/** True when the demo admin exists and still holds admin. @internal for the seed tests. */
 export async function isSeeded(db: Database): Promise<boolean> {
   const rows = await db
     .select({ id: roleGrants.id })

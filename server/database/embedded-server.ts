@@ -65,6 +65,7 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   });
 }
 
+/** Drops `database` if it exists. @internal for tests, the e2e portal and benchmarks, which make throwaway databases. */
 export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
   await withPgClient(adminUrl, (client) =>
     client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`),

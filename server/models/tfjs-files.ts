@@ -57,6 +57,7 @@ export function buildTfjsZip(
   return zipSync(files, { level: 0 });
 }
 
+/** Reads a model download back into its files. @internal for tests that check what a researcher downloads. */
 export function unzipTfjs(zip: Uint8Array): Record<string, Uint8Array> {
   return unzipSync(zip);
 }

@@ -109,6 +109,7 @@ export function getTaskNotifier(db: Database): TaskNotifier {
   return notifier;
 }
 
+/** Closes this database's LISTEN connection. @internal for tests, which open and drop many databases in one process. */
 export async function closeTaskNotifier(db: Database): Promise<void> {
   await notifiers.get(db)?.close();
   notifiers.delete(db);

@@ -9,7 +9,7 @@ export const METRICS = [
   { key: "specificity", label: "Specificity" },
 ] as const;
 
-export type MetricKey = (typeof METRICS)[number]["key"];
+type MetricKey = (typeof METRICS)[number]["key"];
 
 export const TASK_LABELS: Record<string, string> = {
   binary_classification: "Binary classification",
