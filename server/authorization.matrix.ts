@@ -21,7 +21,7 @@ import {
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
- * server/trpc.ts, checked against DESIGN.md section 1: an approver acts only for their own site and
+ * server/trpc.ts, and the rules of ARCHITECTURE.md: an approver acts only for their own site and
  * nobody else (not even an admin) can act for it; admins run users, sites and the audit log.
  * `worker.*` is for site workers holding a site token, never for people: every user is refused.
  */

@@ -177,7 +177,7 @@ describe("federated training with real site workers", () => {
       expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
       tf.dispose([input, a, b]);
 
-      // DESIGN section 6: nothing patient-level reached the hub database.
+      // Nothing patient-level reached the hub database.
       const fingerprints = (await Promise.all(siteUrls.map((url) => siteFingerprints(url)))).flat();
       expect(fingerprints.length).toBeGreaterThan(100);
       expect(await findPatientData(db, fingerprints)).toEqual([]);

@@ -3,7 +3,7 @@ import type { TensorSpec } from "./validate-update";
 
 /**
  * Folds site updates into a weighted sum as they arrive, so a round needs one accumulator per
- * tensor however many sites take part (DESIGN section 5: memory O(model), not O(sites x model)).
+ * tensor however many sites take part (memory O(model), not O(sites x model)).
  *
  * Precision: accumulators are Float64. An update value (24-bit mantissa) times an example count
  * below 2^29 is exact in float64, and a handful of such sums rounds far below float32 resolution,

@@ -8,8 +8,8 @@ import { decodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 
 /**
  * The running weighted sum of each open round in this process, folded as updates commit, so
- * closing a round costs one mean rather than re-reading every update (DESIGN section 5: memory
- * O(model), not O(sites x model)). The database is the truth: every accepted update is also
+ * closing a round costs one mean rather than re-reading every update (memory O(model), not
+ * O(sites x model)). The database is the truth: every accepted update is also
  * stored as an artifact until its round closes. When this process's sum does not cover exactly
  * the round's accepted updates (a restarted hub, another portal process took some), the sum is
  * rebuilt from those artifacts one update at a time, still in O(model) memory.

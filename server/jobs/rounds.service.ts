@@ -29,7 +29,7 @@ import { discardRoundUpdates, roundSum } from "./round-sums";
 type PendingUpdate = { siteId: string; update: readonly NamedTensor[]; weight: number };
 
 /**
- * Round logic of DESIGN section 5, all inside the caller's transaction so a hub that stops at any
+ * The federated round (ARCHITECTURE.md, "Models, training and evaluation"), all inside the caller's transaction so a hub that stops at any
  * point resumes from the database: dispatch a round, close it (aggregate, write the version,
  * start the next), evaluate the final version, finish or fail the job.
  */
@@ -86,16 +86,14 @@ export async function dispatchRound(
   }
   const deadlineAt = new Date(Date.now() + participation.roundDeadlineSeconds * 1000);
   // Clock time, not now(): the transaction that opens round r+1 started before round r was aggregated.
-  await tx
-    .insert(trainingRounds)
-    .values({
-      jobId: ctx.job.id,
-      number: round,
-      globalVersionId: globalVersion.id,
-      deadlineAt,
-      expectedSites: sitesNow.length,
-      startedAt: new Date(),
-    });
+  await tx.insert(trainingRounds).values({
+    jobId: ctx.job.id,
+    number: round,
+    globalVersionId: globalVersion.id,
+    deadlineAt,
+    expectedSites: sitesNow.length,
+    startedAt: new Date(),
+  });
   const payload = trainPayload(ctx.job, ctx.bundle, ctx.model, globalVersion, round);
   for (const site of sitesNow) {
     const task = await enqueueTask(tx, {

@@ -4,7 +4,7 @@ import type { Database } from "@/db/client";
 import { withPgClient } from "@/db/pg-connection";
 
 /**
- * DESIGN section 6: no patient-level row, identifier or image ever reaches the hub database.
+ * The platform's first rule: no patient-level row, identifier or image ever reaches the hub database.
  * This dumps every hub table as text and looks for what a leak would look like: the sites'
  * person source values, image paths, OMOP row keys, and measurement values with enough digits
  * to be unmistakable (copied from the site databases themselves).

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-// The form checks with the server's own schema (CONVENTIONS 6), so both refuse exactly the same input.
+// The form checks with the server's own schema, so both refuse exactly the same input.
 import {
   ZEvaluateJobInput,
   ZTrainJobInput,
