@@ -17,6 +17,19 @@ export const MODEL_SPEC_LIMITS = {
 } as const;
 
 export const MODEL_TASKS = ["binary_classification", "multiclass_classification", "regression"] as const;
+export type ModelTask = (typeof MODEL_TASKS)[number];
+
+/**
+ * The tasks a site's trainer can train and evaluate today (`workers/training/`: binary
+ * cross-entropy on one sigmoid output, metrics at 0.5). The register form offers only these and the
+ * hub refuses training and evaluation jobs for any other task; other specs can still be registered.
+ */
+export const TRAINABLE_TASKS = ["binary_classification"] as const satisfies readonly ModelTask[];
+type TrainableTask = (typeof TRAINABLE_TASKS)[number];
+
+export function isTrainableTask(task: ModelTask): task is TrainableTask {
+  return (TRAINABLE_TASKS as readonly ModelTask[]).includes(task);
+}
 
 const ZName = z.string().trim().min(1, "Give it a name").max(120);
 const ZConceptId = z.number().int().positive();

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
+import { isTrainableTask, TRAINABLE_TASKS, type ModelTask } from "@/protocol/model-spec";
 import { jobs, jobTasks, models, modelVersions, projectRevisions, projects, sites, trainingRounds } from "@/db/schema";
 import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
@@ -16,6 +17,13 @@ import type { JobConfig, TEvaluateJobInput, TTrainJobInput } from "./jobs.schema
 import { dispatchRound, startEvaluation } from "./rounds.service";
 
 type Actor = Pick<Viewer, "id" | "email">;
+
+const TASK_NAMES: Record<ModelTask, string> = {
+  binary_classification: "binary classification",
+  multiclass_classification: "multi-class classification",
+  regression: "regression",
+};
+const taskLabel = (task: ModelTask) => TASK_NAMES[task];
 
 /**
  * Checks a job against the project's current, approved revision inside the transaction that
@@ -64,6 +72,12 @@ async function checkJobRequest(
     .innerJoin(models, eq(models.id, modelVersions.modelId))
     .where(and(eq(modelVersions.id, versionId), eq(models.projectId, projectId)));
   if (!row) throw AppError.field("NOT_FOUND", "versionId", "No model version with that id in this project");
+  if (!isTrainableTask(row.model.task))
+    throw AppError.field(
+      "BAD_REQUEST",
+      "versionId",
+      `Sites can train and evaluate ${TRAINABLE_TASKS.map(taskLabel).join(" or ")} models only; this is a ${taskLabel(row.model.task)} model, so every site would refuse it.`,
+    );
   const chosen = await tx
     .select({ id: sites.id, code: sites.code })
     .from(sites)

@@ -1,5 +1,5 @@
 import { SelectField, TextField } from "@/app/_components/ui";
-import { MODEL_SPEC_LIMITS, MODEL_TASKS } from "@/protocol/model-spec";
+import { MODEL_SPEC_LIMITS, TRAINABLE_TASKS } from "@/protocol/model-spec";
 import { TASK_LABELS } from "../_components/format";
 import type { Issues, ModelDraft } from "./model-draft";
 import { NumberField } from "./number-field";
@@ -26,8 +26,9 @@ export function BasicsFields({ draft, onChange, issues }: Props) {
         value={draft.task}
         onChange={(e) => onChange({ task: e.target.value as ModelDraft["task"] })}
         errors={issues["spec.task"]}
+        hint={`Sites can train ${TRAINABLE_TASKS.map((task) => (TASK_LABELS[task] ?? task).toLowerCase()).join(", ")} models only.`}
       >
-        {MODEL_TASKS.map((task) => (
+        {TRAINABLE_TASKS.map((task) => (
           <option key={task} value={task}>
             {TASK_LABELS[task]}
           </option>
