@@ -3,7 +3,9 @@ import { redirect } from "next/navigation";
 import { ROLE_LABELS } from "@/server/auth/permissions";
 import { getViewer } from "@/server/auth/session";
 import { navigationFor } from "../_components/navigation";
-import { Card, EmptyState, PageHeader } from "../_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { EmptyState } from "@/app/_components/ui/empty-state";
+import { PageHeader } from "@/app/_components/ui/page-header";
 
 export default async function HomePage() {
   const viewer = await getViewer();

@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { CohortSummary } from "./cohort-summary";
-import { Badge } from "./ui";
+import { Badge } from "@/app/_components/ui/badge";
 
 /** A governance bundle as an approver reads it: what the site is asked to allow. */
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState, type ReactNode } from "react";
-import { Button } from "@/app/_components/ui";
+import { Button } from "@/app/_components/ui/button";
 
 /**
  * Shows a freshly issued secret (a password, a site token) exactly once. The caller keeps the

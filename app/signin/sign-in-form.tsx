@@ -3,7 +3,9 @@
 import { signIn } from "next-auth/react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { Alert, Button, TextField } from "../_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
+import { TextField } from "@/app/_components/ui/text-field";
 
 /** Only same-origin paths are followed after sign-in, never an absolute URL from the query string. */
 function safeCallback(raw: string | null): string {

@@ -3,7 +3,10 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { RelativeTime } from "@/app/_components/relative-time";
-import { Alert, DataTable, EmptyState, Loading } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { DataTable } from "@/app/_components/ui/data-table";
+import { EmptyState } from "@/app/_components/ui/empty-state";
+import { Loading } from "@/app/_components/ui/loading";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { shortHash } from "./hash-format";

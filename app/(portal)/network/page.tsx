@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { forbidden, redirect } from "next/navigation";
 import { hasAccess } from "@/server/auth/permissions";
 import { getViewer } from "@/server/auth/session";
-import { PageHeader } from "@/app/_components/ui";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { SiteDirectory } from "./site-directory";
 
 export const metadata: Metadata = { title: "Network" };

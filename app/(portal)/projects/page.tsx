@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { PageHeader } from "@/app/_components/ui";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { NewProjectForm } from "./_components/new-project-form";
 import { ProjectsList } from "./_components/projects-list";
 

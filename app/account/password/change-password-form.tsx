@@ -6,7 +6,9 @@ import { useRouter } from "next/navigation";
 import { type FormEvent } from "react";
 import { fieldErrorsOf, messageOf } from "../../_trpc/errors";
 import { useTRPC } from "../../_trpc/client";
-import { Alert, Button, TextField } from "../../_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
+import { TextField } from "@/app/_components/ui/text-field";
 
 export function ChangePasswordForm({ email }: { email: string }) {
   const trpc = useTRPC();

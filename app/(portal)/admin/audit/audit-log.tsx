@@ -2,7 +2,13 @@
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Alert, Button, EmptyState, Loading, Pagination, SelectField, TextField } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
+import { EmptyState } from "@/app/_components/ui/empty-state";
+import { Loading } from "@/app/_components/ui/loading";
+import { Pagination } from "@/app/_components/ui/pagination";
+import { SelectField } from "@/app/_components/ui/select-field";
+import { TextField } from "@/app/_components/ui/text-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { useDebouncedValue } from "../_components/use-debounced-value";

@@ -1,6 +1,7 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@/server/root";
-import { Badge, DataTable, type Column } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
 
 type AuditRow = inferRouterOutputs<AppRouter>["audit"]["list"]["events"][number];
 

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { PageHeader } from "@/app/_components/ui";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { AuditLog } from "./audit-log";
 import { ChainStatus } from "./chain-status";
 

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { PageHeader } from "@/app/_components/ui";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { CreateSiteForm } from "./create-site-form";
 import { SitesList } from "./sites-list";
 

@@ -1,4 +1,4 @@
-import { Badge } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
 import type { SiteHealthReport, SiteStatus } from "./site-network-types";
 
 const tones = { online: "green", degraded: "amber", offline: "red" } as const;

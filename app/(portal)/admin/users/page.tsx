@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { ROLE_LABELS } from "@/server/auth/permissions";
-import { PageHeader } from "@/app/_components/ui";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { CreateUserForm } from "./create-user-form";
 import { UsersList } from "./users-list";
 

@@ -1,5 +1,5 @@
 import type { Role } from "@/db/schema";
-import { Badge } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
 
 export type RoleLabels = Record<Role, string>;
 

@@ -2,7 +2,11 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { Alert, Badge, Card, EmptyState, Loading } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Badge } from "@/app/_components/ui/badge";
+import { Card } from "@/app/_components/ui/card";
+import { EmptyState } from "@/app/_components/ui/empty-state";
+import { Loading } from "@/app/_components/ui/loading";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { formatMetric, modelHref, pooledOf, TASK_LABELS } from "./models/_components/format";

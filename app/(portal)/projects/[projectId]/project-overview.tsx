@@ -1,4 +1,4 @@
-import { Card } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
 import { formatDateTime } from "@/app/_components/time-format";
 import { bundleOf, shortHash } from "../_components/bundle-of";
 import { ProjectStatusBadge } from "../_components/status-badges";

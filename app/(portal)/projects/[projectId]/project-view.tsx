@@ -3,7 +3,10 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect } from "react";
-import { BackLink, Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Alert } from "@/app/_components/ui/alert";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { CloseProject } from "./close-project";

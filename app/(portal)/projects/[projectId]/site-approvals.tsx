@@ -1,4 +1,6 @@
-import { Card, DataTable, EmptyState, type Column } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
+import { EmptyState } from "@/app/_components/ui/empty-state";
 import { formatDateTime } from "@/app/_components/time-format";
 import { ApprovalStatusBadge } from "../_components/status-badges";
 import type { SiteApproval } from "../_components/types";

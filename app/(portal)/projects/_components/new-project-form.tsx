@@ -3,10 +3,13 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { Alert, Button, Card, TextField } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
+import { Card } from "@/app/_components/ui/card";
+import { TextField } from "@/app/_components/ui/text-field";
+import { TextAreaField } from "@/app/_components/ui/text-area-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
-import { TextAreaField } from "@/app/_components/ui";
 
 /** "New project" opens a short form; creating it goes straight to the project page. */
 export function NewProjectForm() {

@@ -5,16 +5,13 @@ import Link from "next/link";
 import { useState } from "react";
 import { useDebouncedValue } from "@/app/(portal)/admin/_components/use-debounced-value";
 import { RelativeTime } from "@/app/_components/relative-time";
-import {
-  Alert,
-  Badge,
-  DataTable,
-  EmptyState,
-  Loading,
-  SelectField,
-  TextField,
-  type Column,
-} from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Badge } from "@/app/_components/ui/badge";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
+import { EmptyState } from "@/app/_components/ui/empty-state";
+import { Loading } from "@/app/_components/ui/loading";
+import { SelectField } from "@/app/_components/ui/select-field";
+import { TextField } from "@/app/_components/ui/text-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { ProjectStatusBadge } from "./status-badges";

@@ -1,4 +1,4 @@
-import { Badge } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
 import type { ProjectStatus, SiteApproval } from "./types";
 
 const PROJECT_TONES = { draft: "neutral", submitted: "blue", active: "green", closed: "amber" } as const;

@@ -1,6 +1,8 @@
 import type { ReactNode } from "react";
 import { RelativeTime } from "@/app/_components/relative-time";
-import { Alert, Card, EmptyState } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Card } from "@/app/_components/ui/card";
+import { EmptyState } from "@/app/_components/ui/empty-state";
 import { formatMemoryMb } from "../site-format";
 import type { SiteDetail } from "../site-network-types";
 import { degradedReasonOf, SiteStatusBadge } from "../site-status-badge";

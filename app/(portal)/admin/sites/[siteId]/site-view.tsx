@@ -1,7 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { BackLink, Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Alert } from "@/app/_components/ui/alert";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { SiteStatusBadge } from "../site-status-badge";

@@ -3,7 +3,12 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { RelativeTime, useNow } from "@/app/_components/relative-time";
 import { formatDuration } from "@/app/_components/time-format";
-import { Alert, Badge, Button, Card, DataTable, EmptyState, type Column } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Badge } from "@/app/_components/ui/badge";
+import { Button } from "@/app/_components/ui/button";
+import { Card } from "@/app/_components/ui/card";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
+import { EmptyState } from "@/app/_components/ui/empty-state";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import type { SiteTaskRow } from "../site-network-types";

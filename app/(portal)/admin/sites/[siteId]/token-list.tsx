@@ -1,5 +1,5 @@
 import { RelativeTime } from "@/app/_components/relative-time";
-import { Badge } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
 import type { SiteTokenRow } from "../site-network-types";
 
 /** Whether a token still lets the worker in, as of `now`. */

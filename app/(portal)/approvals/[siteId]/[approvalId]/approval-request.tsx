@@ -2,7 +2,11 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { BundleView } from "@/app/_components/bundle-view";
-import { BackLink, Alert, Card, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Alert } from "@/app/_components/ui/alert";
+import { Card } from "@/app/_components/ui/card";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { BundleChanges } from "./bundle-changes";

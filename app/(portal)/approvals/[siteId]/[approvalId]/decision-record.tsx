@@ -1,5 +1,7 @@
 import { formatDateTime } from "@/app/_components/time-format";
-import { Alert, Badge, Card } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Badge } from "@/app/_components/ui/badge";
+import { Card } from "@/app/_components/ui/card";
 import type { ApprovalRequestData } from "./request-types";
 
 const STATUS = {

@@ -1,6 +1,9 @@
 "use client";
 
-import { BackLink, Alert, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Alert } from "@/app/_components/ui/alert";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { messageOf } from "@/app/_trpc/errors";
 import { shortHash } from "../../_components/bundle-of";
 import { useProject } from "../use-project";

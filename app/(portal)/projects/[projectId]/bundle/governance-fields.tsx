@@ -1,8 +1,9 @@
 "use client";
 
 import type { Bundle } from "@/server/projects/projects.schema";
-import { Card, TextField } from "@/app/_components/ui";
-import { TextAreaField } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { TextField } from "@/app/_components/ui/text-field";
+import { TextAreaField } from "@/app/_components/ui/text-area-field";
 
 export type Governance = Omit<Bundle, "cohort" | "bundleVersion">;
 export type GovernanceErrors = Partial<

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { Alert } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
 
 export type SavedRevision = { number: number; isNew: boolean; siteCodes: string[] };
 

@@ -1,7 +1,7 @@
 "use client";
 
 import type { CohortDefinition } from "@/protocol/cohort-definition";
-import { Card } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
 import { DemographicsEditor } from "./demographics-editor";
 import { EntryEventEditor } from "./entry-event-editor";
 import { InlineIssues } from "./issues";

@@ -1,7 +1,7 @@
 "use client";
 
 import { COHORT_LIMITS, type CriteriaGroup } from "@/protocol/cohort-definition";
-import { Button } from "@/app/_components/ui";
+import { Button } from "@/app/_components/ui/button";
 import { emptyCriterion, emptyGroup, idFor, replaceAt, type GroupItem, type Path } from "./cohort-draft";
 import { CriterionEditor } from "./criterion-editor";
 import { DemographicsEditor } from "./demographics-editor";

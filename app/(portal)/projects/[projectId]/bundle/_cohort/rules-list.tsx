@@ -1,7 +1,7 @@
 "use client";
 
 import { COHORT_LIMITS } from "@/protocol/cohort-definition";
-import { Button } from "@/app/_components/ui";
+import { Button } from "@/app/_components/ui/button";
 import { emptyRule, idFor, moveItem, replaceAt, type InclusionRule } from "./cohort-draft";
 import { GroupEditor } from "./group-editor";
 import { InlineIssues } from "./issues";

@@ -1,4 +1,4 @@
-import { Card } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
 import type { CohortRunResult, SiteOutcome } from "../../../_components/types";
 
 /** The sum of cells sites did not suppress; a partial sum says so, because suppressed cells add an unknown amount. */

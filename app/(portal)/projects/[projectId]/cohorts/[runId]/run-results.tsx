@@ -1,7 +1,11 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { BackLink, Alert, Badge, Loading, PageHeader } from "@/app/_components/ui";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Alert } from "@/app/_components/ui/alert";
+import { Badge } from "@/app/_components/ui/badge";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { formatDateTime } from "@/app/_components/time-format";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";

@@ -1,4 +1,4 @@
-import { DataTable, type Column } from "@/app/_components/ui";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { CellValue } from "../../../_components/cell-value";
 import type { SiteOutcome } from "../../../_components/types";
 import { TaskStatusBadge } from "./task-status-badge";

@@ -1,4 +1,4 @@
-import { Card } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
 import type { SiteOutcome } from "../../../_components/types";
 import { TaskStatusBadge } from "./task-status-badge";
 

@@ -1,4 +1,4 @@
-import { Badge } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
 
 const TONES: Record<string, "neutral" | "blue" | "green" | "red" | "amber"> = {
   queued: "neutral",

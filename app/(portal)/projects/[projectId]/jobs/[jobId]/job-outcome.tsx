@@ -1,4 +1,4 @@
-import { Alert } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
 import { modelCardHref, registryHref } from "../_components/job-format";
 import { LinkButton } from "../_components/link-button";
 import type { JobDetail } from "../_components/types";

@@ -2,7 +2,7 @@
 
 import { useNow } from "@/app/_components/relative-time";
 import { formatDuration, formatRelative } from "@/app/_components/time-format";
-import { Card } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
 import { isJobActive, type JobDetail } from "../_components/types";
 
 function Bar({

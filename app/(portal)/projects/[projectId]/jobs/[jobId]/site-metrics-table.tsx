@@ -1,4 +1,4 @@
-import { DataTable, type Column } from "@/app/_components/ui";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { formatMetric } from "../_components/job-format";
 import type { JobDetail, ValidationPoint } from "../_components/types";
 

@@ -1,4 +1,4 @@
-import { Badge } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
 import type { JobStatus } from "./types";
 
 const TONES = { queued: "neutral", running: "blue", completed: "green", failed: "red", cancelled: "amber" } as const;

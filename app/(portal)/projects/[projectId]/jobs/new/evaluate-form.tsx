@@ -2,7 +2,8 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Card, TextField } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { TextField } from "@/app/_components/ui/text-field";
 import { useTRPC } from "@/app/_trpc/client";
 import type { ProjectDetail } from "../../../_components/types";
 import { ApprovedSitesField, isApproved } from "./approved-sites";

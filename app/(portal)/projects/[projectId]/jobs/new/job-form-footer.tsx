@@ -1,4 +1,5 @@
-import { Alert, Button } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
 import { LinkButton } from "../_components/link-button";
 
 /** What the training and evaluation forms end with: why the job cannot start, errors, submit and cancel. */

@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { SelectField } from "@/app/_components/ui";
+import { SelectField } from "@/app/_components/ui/select-field";
 import { formatDateTime } from "@/app/_components/time-format";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";

@@ -1,4 +1,4 @@
-import { TextField } from "@/app/_components/ui";
+import { TextField } from "@/app/_components/ui/text-field";
 import type { FieldErrors } from "./job-form-validation";
 
 export type StrategyKind = "fedavg" | "fedprox" | "fedadam";

@@ -2,7 +2,9 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Card, SelectField, TextField } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { SelectField } from "@/app/_components/ui/select-field";
+import { TextField } from "@/app/_components/ui/text-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { bundleOf } from "../../../_components/bundle-of";
 import type { ProjectDetail } from "../../../_components/types";

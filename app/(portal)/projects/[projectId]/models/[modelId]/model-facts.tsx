@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Card } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
 import type { ModelInput } from "@/protocol/model-spec";
 import type { Outcome } from "@/protocol/training";
 import { describeInput, TASK_LABELS } from "../_components/format";

@@ -2,7 +2,10 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { Alert, BackLink, Loading, PageHeader } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { useProject } from "../../use-project";

@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { Card, SelectField } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { SelectField } from "@/app/_components/ui/select-field";
 import { jobsNewHref } from "../_components/format";
 import { linkButton } from "../_components/link-button";
 import type { ModelVersionRow } from "../_components/types";

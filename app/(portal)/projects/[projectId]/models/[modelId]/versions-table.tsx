@@ -1,5 +1,7 @@
 import Link from "next/link";
-import { Badge, DataTable, EmptyState, type Column } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
+import { EmptyState } from "@/app/_components/ui/empty-state";
 import { formatDateTime } from "@/app/_components/time-format";
 import { downloadHref, formatMetric, METRICS, pooledOf } from "../_components/format";
 import { textLink } from "../_components/link-button";

@@ -1,5 +1,6 @@
 import { useId, type ChangeEvent } from "react";
-import { SelectField, TextAreaField } from "@/app/_components/ui";
+import { SelectField } from "@/app/_components/ui/select-field";
+import { TextAreaField } from "@/app/_components/ui/text-area-field";
 import type { TemplateId } from "@/protocol/models/templates";
 import { readWeightFiles } from "../_components/read-base64";
 import { templatesFor, type ArchitectureDraft, type ModelDraft } from "./model-draft";

@@ -1,4 +1,5 @@
-import { SelectField, TextField } from "@/app/_components/ui";
+import { SelectField } from "@/app/_components/ui/select-field";
+import { TextField } from "@/app/_components/ui/text-field";
 import { MODEL_SPEC_LIMITS, TRAINABLE_TASKS } from "@/protocol/model-spec";
 import { TASK_LABELS } from "../_components/format";
 import type { Issues, ModelDraft } from "./model-draft";

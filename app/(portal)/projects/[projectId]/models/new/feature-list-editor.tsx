@@ -1,4 +1,4 @@
-import { Button } from "@/app/_components/ui";
+import { Button } from "@/app/_components/ui/button";
 import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import { FeatureRow } from "./feature-row";
 import { FieldErrors } from "../_components/field-errors";

@@ -1,4 +1,6 @@
-import { Button, SelectField, TextField } from "@/app/_components/ui";
+import { Button } from "@/app/_components/ui/button";
+import { SelectField } from "@/app/_components/ui/select-field";
+import { TextField } from "@/app/_components/ui/text-field";
 import type { FeatureEncoding } from "@/protocol/model-spec";
 import { FeatureSourceFields } from "./feature-source-fields";
 import { encodingsFor, type FeatureDraft, type FeatureSource, type Issues } from "./model-draft";

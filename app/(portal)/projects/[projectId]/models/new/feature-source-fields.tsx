@@ -1,4 +1,4 @@
-import { SelectField } from "@/app/_components/ui";
+import { SelectField } from "@/app/_components/ui/select-field";
 import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import { ConceptSearch } from "../../../_components/concept-search";
 import { ConceptTag } from "../_components/concept-tag";

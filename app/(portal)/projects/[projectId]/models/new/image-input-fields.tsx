@@ -1,4 +1,4 @@
-import { SelectField } from "@/app/_components/ui";
+import { SelectField } from "@/app/_components/ui/select-field";
 import { MODALITIES } from "@/protocol/cohort-definition";
 import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import type { Issues, ModelDraft } from "./model-draft";

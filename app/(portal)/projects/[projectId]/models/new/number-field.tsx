@@ -1,4 +1,4 @@
-import { TextField } from "@/app/_components/ui";
+import { TextField } from "@/app/_components/ui/text-field";
 import type { InputHTMLAttributes } from "react";
 
 type Props = {

@@ -1,4 +1,4 @@
-import { TextField } from "@/app/_components/ui";
+import { TextField } from "@/app/_components/ui/text-field";
 import { ConceptSearch } from "../../../_components/concept-search";
 import { ConceptTag } from "../_components/concept-tag";
 import { FieldErrors } from "../_components/field-errors";

@@ -1,6 +1,9 @@
 "use client";
 
-import { Alert, BackLink, Loading, PageHeader } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
 import { messageOf } from "@/app/_trpc/errors";
 import { useProject } from "../../use-project";
 import { canWriteModels } from "../_components/format";

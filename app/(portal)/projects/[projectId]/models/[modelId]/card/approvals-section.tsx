@@ -1,4 +1,5 @@
-import { Badge, DataTable, type Column } from "@/app/_components/ui";
+import { Badge } from "@/app/_components/ui/badge";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { formatDateTime } from "@/app/_components/time-format";
 import type { ModelCardData } from "../../_components/types";
 import { Section } from "./card-sections";

@@ -2,7 +2,13 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { Alert, BackLink, Badge, Button, Loading, PageHeader, SelectField } from "@/app/_components/ui";
+import { Alert } from "@/app/_components/ui/alert";
+import { BackLink } from "@/app/_components/ui/back-link";
+import { Badge } from "@/app/_components/ui/badge";
+import { Button } from "@/app/_components/ui/button";
+import { Loading } from "@/app/_components/ui/loading";
+import { PageHeader } from "@/app/_components/ui/page-header";
+import { SelectField } from "@/app/_components/ui/select-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { useProject } from "../../../use-project";

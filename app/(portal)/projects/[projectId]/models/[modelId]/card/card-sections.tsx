@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { Card, DataTable, type Column } from "@/app/_components/ui";
+import { Card } from "@/app/_components/ui/card";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { formatDateTime } from "@/app/_components/time-format";
 import { ZStrategyConfig } from "@/server/aggregation/strategy.schema";
 import { ZHyperparameters } from "@/server/jobs/jobs.schema";

@@ -1,4 +1,4 @@
-import { DataTable, type Column } from "@/app/_components/ui";
+import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { formatMetric, METRICS } from "../../_components/format";
 import type { VersionMetrics } from "../../_components/types";
 import { Section } from "./card-sections";
