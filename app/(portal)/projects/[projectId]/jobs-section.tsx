@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
 import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { EmptyState } from "@/app/_components/ui/empty-state";
@@ -11,7 +12,6 @@ import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { formatMetric, jobKindLabel, registryHref } from "./jobs/_components/job-format";
 import { JobStatusBadge } from "./jobs/_components/job-status-badge";
-import { LinkButton } from "./jobs/_components/link-button";
 import { isJobActive, type JobRow, type VersionMetrics } from "./jobs/_components/types";
 
 const muted = (text: string) => <span className="text-slate-500">{text}</span>;
@@ -92,10 +92,12 @@ export function JobsSection({ projectId, canRun }: { projectId: string; canRun: 
   );
   const actions = canRun ? (
     <div className="mb-3 flex flex-wrap gap-2">
-      <LinkButton href={`/projects/${projectId}/jobs/new?kind=evaluate`} variant="secondary">
-        Evaluate a model
-      </LinkButton>
-      <LinkButton href={`/projects/${projectId}/jobs/new`}>Start training</LinkButton>
+      <Button asChild variant="secondary">
+        <Link href={`/projects/${projectId}/jobs/new?kind=evaluate`}>Evaluate a model</Link>
+      </Button>
+      <Button asChild>
+        <Link href={`/projects/${projectId}/jobs/new`}>Start training</Link>
+      </Button>
     </div>
   ) : null;
 

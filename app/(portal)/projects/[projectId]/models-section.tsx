@@ -4,13 +4,14 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Alert } from "@/app/_components/ui/alert";
 import { Badge } from "@/app/_components/ui/badge";
+import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
 import { EmptyState } from "@/app/_components/ui/empty-state";
 import { Loading } from "@/app/_components/ui/loading";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { formatMetric, modelHref, pooledOf, TASK_LABELS } from "./models/_components/format";
-import { linkButton, textLink } from "./models/_components/link-button";
+import { textLinkClass } from "@/app/_components/ui/text-link";
 import type { ModelRow } from "./models/_components/types";
 
 function ModelItem({ projectId, model }: { projectId: string; model: ModelRow }) {
@@ -20,7 +21,7 @@ function ModelItem({ projectId, model }: { projectId: string; model: ModelRow })
   return (
     <li className="py-3 first:pt-0 last:pb-0">
       <div className="flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1">
-        <Link href={modelHref(projectId, model.id)} className={`font-medium ${textLink}`}>
+        <Link href={modelHref(projectId, model.id)} className={`font-medium ${textLinkClass}`}>
           {model.name}
         </Link>
         <span className="flex flex-wrap gap-1.5">
@@ -55,9 +56,9 @@ export function ModelsSection({ projectId, canWrite }: { projectId: string; canW
       title="Models"
       actions={
         canWrite ? (
-          <Link href={`/projects/${projectId}/models/new`} className={linkButton.secondary}>
-            Register a model
-          </Link>
+          <Button asChild variant="secondary">
+            <Link href={`/projects/${projectId}/models/new`}>Register a model</Link>
+          </Button>
         ) : null
       }
     >

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useEffect } from "react";
 import { BackLink } from "@/app/_components/ui/back-link";
 import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
 import { Loading } from "@/app/_components/ui/loading";
 import { PageHeader } from "@/app/_components/ui/page-header";
 import { useTRPC } from "@/app/_trpc/client";
@@ -17,9 +18,6 @@ import { ModelsSection } from "./models-section";
 import { ProjectOverview } from "./project-overview";
 import { SiteApprovals } from "./site-approvals";
 import { useProject } from "./use-project";
-
-const linkButton =
-  "inline-flex items-center justify-center rounded-md px-3.5 py-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-nhs-blue focus-visible:ring-offset-2";
 
 export function ProjectView({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
@@ -49,18 +47,12 @@ export function ProjectView({ projectId }: { projectId: string }) {
         actions={
           canEdit ? (
             <>
-              <Link
-                href={`/projects/${projectId}/bundle`}
-                className={`${linkButton} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100`}
-              >
-                Edit bundle
-              </Link>
-              <Link
-                href={`/projects/${projectId}/submit`}
-                className={`${linkButton} bg-nhs-blue text-white hover:bg-nhs-dark-blue`}
-              >
-                Submit for approval
-              </Link>
+              <Button asChild variant="secondary">
+                <Link href={`/projects/${projectId}/bundle`}>Edit bundle</Link>
+              </Button>
+              <Button asChild>
+                <Link href={`/projects/${projectId}/submit`}>Submit for approval</Link>
+              </Button>
             </>
           ) : null
         }

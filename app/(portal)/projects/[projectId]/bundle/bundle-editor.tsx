@@ -115,12 +115,9 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
           <Button type="button" onClick={save} disabled={update.isPending}>
             {update.isPending ? "Saving…" : "Save bundle"}
           </Button>
-          <Link
-            href={`/projects/${projectId}`}
-            className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100"
-          >
-            Back to project
-          </Link>
+          <Button asChild variant="secondary">
+            <Link href={`/projects/${projectId}`}>Back to project</Link>
+          </Button>
         </div>
       </div>
     </div>

@@ -103,12 +103,9 @@ export function SubmitPage({ projectId }: { projectId: string }) {
             >
               {submit.isPending ? "Submitting…" : "Submit for approval"}
             </Button>
-            <Link
-              href={`/projects/${projectId}`}
-              className="inline-flex items-center rounded-md border border-slate-300 bg-white px-3.5 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100"
-            >
-              Cancel
-            </Link>
+            <Button asChild variant="secondary">
+              <Link href={`/projects/${projectId}`}>Cancel</Link>
+            </Button>
           </div>
         </div>
       </Card>

@@ -1,6 +1,7 @@
 import { Alert } from "@/app/_components/ui/alert";
+import { Button } from "@/app/_components/ui/button";
 import { modelCardHref, registryHref } from "../_components/job-format";
-import { LinkButton } from "../_components/link-button";
+import Link from "next/link";
 import type { JobDetail } from "../_components/types";
 
 /** How the job ended: the version it produced (or evaluated) with its card, or why it stopped. */
@@ -28,13 +29,15 @@ export function JobOutcome({ projectId, detail }: { projectId: string; detail: J
         </span>
         <span className="flex flex-wrap gap-2">
           {versionId ? (
-            <LinkButton href={modelCardHref(projectId, job.modelId, versionId)}>
-              Model card for v{versionNumber ?? "?"}
-            </LinkButton>
+            <Button asChild>
+              <Link href={modelCardHref(projectId, job.modelId, versionId)}>
+                Model card for v{versionNumber ?? "?"}
+              </Link>
+            </Button>
           ) : null}
-          <LinkButton href={registryHref(projectId, job.modelId)} variant="secondary">
-            Model registry
-          </LinkButton>
+          <Button asChild variant="secondary">
+            <Link href={registryHref(projectId, job.modelId)}>Model registry</Link>
+          </Button>
         </span>
       </span>
     </Alert>

@@ -1,6 +1,6 @@
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
-import { LinkButton } from "../_components/link-button";
+import Link from "next/link";
 
 /** What the training and evaluation forms end with: why the job cannot start, errors, submit and cancel. */
 export function JobFormFooter({
@@ -24,9 +24,9 @@ export function JobFormFooter({
         <Button type="submit" disabled={isSending || blockedBy !== null}>
           {isSending ? "Starting…" : submitLabel}
         </Button>
-        <LinkButton href={`/projects/${projectId}`} variant="secondary">
-          Cancel
-        </LinkButton>
+        <Button asChild variant="secondary">
+          <Link href={`/projects/${projectId}`}>Cancel</Link>
+        </Button>
       </div>
     </>
   );

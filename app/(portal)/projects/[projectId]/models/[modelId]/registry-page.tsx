@@ -4,13 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Alert } from "@/app/_components/ui/alert";
 import { BackLink } from "@/app/_components/ui/back-link";
+import { Button } from "@/app/_components/ui/button";
 import { Loading } from "@/app/_components/ui/loading";
 import { PageHeader } from "@/app/_components/ui/page-header";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { useProject } from "../../use-project";
 import { canWriteModels } from "../_components/format";
-import { linkButton } from "../_components/link-button";
 import { ImportVersionForm } from "./import-version-form";
 import { ModelFacts } from "./model-facts";
 import { TrainEvaluate } from "./train-evaluate";
@@ -35,9 +35,9 @@ export function RegistryPage({ projectId, modelId }: { projectId: string; modelI
         title={model.name}
         description={`Registered model with ${versions.length} ${versions.length === 1 ? "version" : "versions"}.`}
         actions={
-          <Link href={`/projects/${projectId}/models/${modelId}/card`} className={linkButton.secondary}>
-            Model card
-          </Link>
+          <Button asChild variant="secondary">
+            <Link href={`/projects/${projectId}/models/${modelId}/card`}>Model card</Link>
+          </Button>
         }
       />
       <div className="space-y-6">

@@ -2,10 +2,10 @@
 
 import Link from "next/link";
 import { useState } from "react";
+import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
 import { SelectField } from "@/app/_components/ui/select-field";
 import { jobsNewHref } from "../_components/format";
-import { linkButton } from "../_components/link-button";
 import type { ModelVersionRow } from "../_components/types";
 
 /** Starts a federated job from a chosen version; the jobs page owns the rest of the set-up. */
@@ -41,12 +41,12 @@ export function TrainEvaluate({
           </SelectField>
         </div>
         <div className="flex flex-wrap gap-2">
-          <Link href={jobsNewHref(projectId, modelId, chosen.id)} className={linkButton.primary}>
-            Train
-          </Link>
-          <Link href={jobsNewHref(projectId, modelId, chosen.id, "evaluate")} className={linkButton.secondary}>
-            Evaluate
-          </Link>
+          <Button asChild>
+            <Link href={jobsNewHref(projectId, modelId, chosen.id)}>Train</Link>
+          </Button>
+          <Button asChild variant="secondary">
+            <Link href={jobsNewHref(projectId, modelId, chosen.id, "evaluate")}>Evaluate</Link>
+          </Button>
         </div>
       </div>
       <p className="mt-2 text-xs text-slate-500">

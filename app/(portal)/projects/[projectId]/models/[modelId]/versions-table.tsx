@@ -4,7 +4,7 @@ import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { EmptyState } from "@/app/_components/ui/empty-state";
 import { formatDateTime } from "@/app/_components/time-format";
 import { downloadHref, formatMetric, METRICS, pooledOf } from "../_components/format";
-import { textLink } from "../_components/link-button";
+import { textLinkClass } from "@/app/_components/ui/text-link";
 import type { Lineage, ModelVersionRow } from "../_components/types";
 import { AliasButtons } from "./alias-buttons";
 
@@ -12,7 +12,7 @@ function VersionSource({ projectId, version }: { projectId: string; version: Mod
   const lineage = version.lineage as Lineage;
   if (lineage.kind === "training") {
     return (
-      <Link href={`/projects/${projectId}/jobs/${lineage.jobId}`} className={textLink}>
+      <Link href={`/projects/${projectId}/jobs/${lineage.jobId}`} className={textLinkClass}>
         Training job {lineage.jobId.slice(0, 8)}, round {lineage.round}
       </Link>
     );
@@ -59,7 +59,7 @@ function columnsFor(projectId: string, modelId: string, canWrite: boolean): Colu
           <span className="flex flex-wrap gap-x-3 gap-y-1">
             <Link
               href={`/projects/${projectId}/models/${modelId}/card?version=${v.id}`}
-              className={textLink}
+              className={textLinkClass}
               aria-label={`Model card for version ${v.number}`}
             >
               Model card
@@ -68,7 +68,7 @@ function columnsFor(projectId: string, modelId: string, canWrite: boolean): Colu
               <a
                 href={downloadHref(projectId, v.id)}
                 download
-                className={textLink}
+                className={textLinkClass}
                 aria-label={`Download version ${v.number}`}
               >
                 Download

@@ -11,7 +11,6 @@ import { SelectField } from "@/app/_components/ui/select-field";
 import { TextAreaField } from "@/app/_components/ui/text-area-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
-import { linkButton } from "../_components/link-button";
 import { modelHref } from "../_components/format";
 import { ArchitectureFields } from "./architecture-fields";
 import { BasicsFields } from "./basics-fields";
@@ -139,9 +138,9 @@ export function RegisterForm({ projectId }: { projectId: string }) {
           <Button type="submit" disabled={register.isPending}>
             {register.isPending ? "Registering…" : "Register model"}
           </Button>
-          <Link href={`/projects/${projectId}`} className={linkButton.secondary}>
-            Cancel
-          </Link>
+          <Button asChild variant="secondary">
+            <Link href={`/projects/${projectId}`}>Cancel</Link>
+          </Button>
         </div>
       </div>
     </form>

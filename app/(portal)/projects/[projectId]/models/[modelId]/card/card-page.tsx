@@ -13,7 +13,6 @@ import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { useProject } from "../../../use-project";
 import { canWriteModels, downloadHref, modelHref, slugOf } from "../../_components/format";
-import { linkButton } from "../../_components/link-button";
 import type { ModelCardData } from "../../_components/types";
 import { ApprovalsSection } from "./approvals-section";
 import { DataSection, IntendedUse, TrainingSection } from "./card-sections";
@@ -73,9 +72,11 @@ export function CardPage({
               Export Markdown
             </Button>
             {canWrite ? (
-              <a href={downloadHref(projectId, data.version.id)} download className={linkButton.primary}>
-                Download model
-              </a>
+              <Button asChild>
+                <a href={downloadHref(projectId, data.version.id)} download>
+                  Download model
+                </a>
+              </Button>
             ) : null}
           </>
         }

@@ -8,7 +8,7 @@ import { ZHyperparameters } from "@/server/jobs/jobs.schema";
 import { CellValue } from "../../../../_components/cell-value";
 import { describeStrategy } from "../../../jobs/_components/job-format";
 import { describeInput, TASK_LABELS } from "../../_components/format";
-import { textLink } from "../../_components/link-button";
+import { textLinkClass } from "@/app/_components/ui/text-link";
 import type { ModelCardData } from "../../_components/types";
 
 type CountRow = ModelCardData["data"]["cohortCounts"][number];
@@ -142,7 +142,7 @@ export function TrainingSection({ card, projectId }: { card: ModelCardData; proj
     <Section title="Training">
       <p>
         Federated job{" "}
-        <Link href={`/projects/${projectId}/jobs/${t.jobId}`} className={textLink}>
+        <Link href={`/projects/${projectId}/jobs/${t.jobId}`} className={textLinkClass}>
           {t.jobId.slice(0, 8)}
         </Link>
         , round {t.round} of {t.roundsInJob ?? "?"}
