@@ -5,16 +5,20 @@ import { useState } from "react";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
+import { ConfirmDialog } from "@/app/_components/ui/dialog";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 
-/** Closing is final: no more cohort counts or training; owners confirm it in place. */
+/** Closing is final: no more cohort counts or training; owners confirm it in a dialog. */
 export function CloseProject({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isConfirming, setIsConfirming] = useState(false);
   const close = useMutation(
-    trpc.projects.close.mutationOptions({ onSuccess: () => queryClient.invalidateQueries(trpc.projects.pathFilter()) }),
+    trpc.projects.close.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries(trpc.projects.pathFilter()),
+      onSettled: () => setIsConfirming(false),
+    }),
   );
 
   return (
@@ -26,20 +30,17 @@ export function CloseProject({ projectId }: { projectId: string }) {
         </div>
       ) : null}
       <div className="mt-3 flex flex-wrap gap-2">
-        {isConfirming ? (
-          <>
-            <Button variant="danger" disabled={close.isPending} onClick={() => close.mutate({ projectId })}>
-              {close.isPending ? "Closing…" : "Yes, close this project"}
-            </Button>
-            <Button variant="secondary" onClick={() => setIsConfirming(false)}>
-              Cancel
-            </Button>
-          </>
-        ) : (
-          <Button variant="danger" onClick={() => setIsConfirming(true)}>
-            Close project
-          </Button>
-        )}
+        <ConfirmDialog
+          open={isConfirming}
+          onOpenChange={setIsConfirming}
+          trigger={<Button variant="danger">Close project</Button>}
+          title="Close this project?"
+          description="No site receives more work for it, and it cannot be reopened."
+          confirmLabel="Yes, close this project"
+          pendingLabel="Closing…"
+          isPending={close.isPending}
+          onConfirm={() => close.mutate({ projectId })}
+        />
       </div>
     </Card>
   );

@@ -7,6 +7,7 @@ import { useNow } from "@/app/_components/relative-time";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
+import { ConfirmDialog } from "@/app/_components/ui/dialog";
 import { EmptyState } from "@/app/_components/ui/empty-state";
 import { TextField } from "@/app/_components/ui/text-field";
 import { useTRPC } from "@/app/_trpc/client";
@@ -116,36 +117,20 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
         )}
 
         {activeCount > 0 ? (
-          isConfirmingRevoke ? (
-            <div
-              role="group"
-              aria-label="Confirm revoking tokens"
-              className="space-y-2 rounded-md border border-red-300 bg-red-50 p-3"
-            >
-              <p className="text-sm text-red-900">
-                Revoke {activeCount === 1 ? "the active token" : `all ${activeCount} active tokens`}? The worker at{" "}
-                {siteCode} is refused from its next call until it is given a new token.
-              </p>
-              <div className="flex flex-wrap gap-2">
-                <Button type="button" variant="danger" onClick={confirmRevoke}>
-                  Yes, revoke them
-                </Button>
-                <Button type="button" variant="secondary" onClick={() => setIsConfirmingRevoke(false)}>
-                  Keep tokens
-                </Button>
-              </div>
-            </div>
-          ) : (
-            <Button
-              type="button"
-              variant="secondary"
-              className="text-red-800"
-              onClick={() => setIsConfirmingRevoke(true)}
-              disabled={revoke.isPending}
-            >
-              {revoke.isPending ? "Revoking…" : "Revoke all tokens"}
-            </Button>
-          )
+          <ConfirmDialog
+            open={isConfirmingRevoke}
+            onOpenChange={setIsConfirmingRevoke}
+            trigger={
+              <Button type="button" variant="secondary" className="text-red-800" disabled={revoke.isPending}>
+                {revoke.isPending ? "Revoking…" : "Revoke all tokens"}
+              </Button>
+            }
+            title={activeCount === 1 ? "Revoke the active token?" : `Revoke all ${activeCount} active tokens?`}
+            description={`The worker at ${siteCode} is refused from its next call until it is given a new token.`}
+            confirmLabel="Yes, revoke them"
+            cancelLabel="Keep tokens"
+            onConfirm={confirmRevoke}
+          />
         ) : null}
       </div>
     </Card>

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
+import { ConfirmDialog } from "@/app/_components/ui/dialog";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { UserStatusBadge } from "../user-badges";
@@ -78,35 +79,28 @@ export function AccountCard({ user }: { user: AccountUser }) {
             </dd>
           </div>
         </dl>
-        {isConfirmingReset ? (
-          <div className="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
-            <p>
-              Reset the password for {user.name}? Their current password stops working and they are signed out
-              everywhere.
-            </p>
-            <div className="mt-3 flex flex-wrap gap-2">
-              <Button variant="danger" onClick={confirmReset}>
-                Confirm reset
+        <div className="flex flex-wrap gap-2">
+          <ConfirmDialog
+            open={isConfirmingReset}
+            onOpenChange={setIsConfirmingReset}
+            trigger={
+              <Button variant="secondary" disabled={resetPassword.isPending}>
+                {resetPassword.isPending ? "Resetting…" : "Reset password"}
               </Button>
-              <Button variant="secondary" onClick={() => setIsConfirmingReset(false)}>
-                Cancel
-              </Button>
-            </div>
-          </div>
-        ) : (
-          <div className="flex flex-wrap gap-2">
-            <Button variant="secondary" onClick={() => setIsConfirmingReset(true)} disabled={resetPassword.isPending}>
-              {resetPassword.isPending ? "Resetting…" : "Reset password"}
-            </Button>
-            <Button
-              variant={user.disabled ? "primary" : "danger"}
-              onClick={toggleDisabled}
-              disabled={setDisabled.isPending}
-            >
-              {user.disabled ? "Enable" : "Disable"}
-            </Button>
-          </div>
-        )}
+            }
+            title={`Reset the password for ${user.name}?`}
+            description="Their current password stops working and they are signed out everywhere."
+            confirmLabel="Confirm reset"
+            onConfirm={confirmReset}
+          />
+          <Button
+            variant={user.disabled ? "primary" : "danger"}
+            onClick={toggleDisabled}
+            disabled={setDisabled.isPending}
+          >
+            {user.disabled ? "Enable" : "Disable"}
+          </Button>
+        </div>
         <p className="text-xs text-slate-500">
           A disabled user cannot sign in and their open sessions stop working; their roles are kept.
         </p>

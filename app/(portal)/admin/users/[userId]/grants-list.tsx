@@ -5,6 +5,7 @@ import { useState } from "react";
 import type { Role } from "@/db/schema";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
+import { ConfirmDialog } from "@/app/_components/ui/dialog";
 import { EmptyState } from "@/app/_components/ui/empty-state";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
@@ -47,32 +48,24 @@ export function GrantsList({ grants, roleLabels }: { grants: Grant[]; roleLabels
                     {grant.grantedAt.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })}
                   </p>
                 </div>
-                {confirmingId === grant.id ? (
-                  <div className="flex flex-wrap items-center gap-2 text-sm">
-                    <span>Revoke {label}?</span>
-                    <Button
-                      variant="danger"
-                      disabled={revoke.isPending}
-                      onClick={() => revoke.mutate({ grantId: grant.id })}
-                    >
-                      Confirm revoke
+                <ConfirmDialog
+                  open={confirmingId === grant.id}
+                  onOpenChange={(open) => {
+                    if (open) revoke.reset();
+                    setConfirmingId(open ? grant.id : null);
+                  }}
+                  trigger={
+                    <Button variant="secondary" className="self-start sm:self-auto" aria-label={`Revoke ${label}`}>
+                      Revoke
                     </Button>
-                    <Button variant="secondary" onClick={() => setConfirmingId(null)}>
-                      Cancel
-                    </Button>
-                  </div>
-                ) : (
-                  <Button
-                    variant="secondary"
-                    className="self-start sm:self-auto"
-                    onClick={() => {
-                      revoke.reset();
-                      setConfirmingId(grant.id);
-                    }}
-                  >
-                    Revoke
-                  </Button>
-                )}
+                  }
+                  title={`Revoke ${label}?`}
+                  description="The user loses what this role allows from their next request."
+                  confirmLabel="Confirm revoke"
+                  pendingLabel="Revoking…"
+                  isPending={revoke.isPending}
+                  onConfirm={() => revoke.mutate({ grantId: grant.id })}
+                />
               </li>
             );
           })}

@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
+import { ConfirmDialog } from "@/app/_components/ui/dialog";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 
@@ -25,23 +26,18 @@ export function CancelJob({ projectId, jobId }: { projectId: string; jobId: stri
 
   return (
     <div className="flex flex-col items-start gap-2 sm:items-end">
-      {isConfirming ? (
-        <div role="group" aria-label="Confirm cancelling the job" className="flex flex-wrap gap-2">
-          <Button variant="danger" disabled={cancel.isPending} onClick={() => cancel.mutate({ projectId, jobId })}>
-            {cancel.isPending ? "Cancelling…" : "Yes, cancel the job"}
-          </Button>
-          <Button variant="secondary" onClick={() => setIsConfirming(false)}>
-            Keep running
-          </Button>
-        </div>
-      ) : (
-        <Button variant="danger" onClick={() => setIsConfirming(true)}>
-          Cancel job
-        </Button>
-      )}
-      {isConfirming ? (
-        <p className="text-xs text-slate-600">Sites stop their work; versions already written are kept.</p>
-      ) : null}
+      <ConfirmDialog
+        open={isConfirming}
+        onOpenChange={setIsConfirming}
+        trigger={<Button variant="danger">Cancel job</Button>}
+        title="Cancel this job?"
+        description="Sites stop their work; versions already written are kept."
+        confirmLabel="Yes, cancel the job"
+        pendingLabel="Cancelling…"
+        cancelLabel="Keep running"
+        isPending={cancel.isPending}
+        onConfirm={() => cancel.mutate({ projectId, jobId })}
+      />
       {cancel.error ? <Alert>{messageOf(cancel.error)}</Alert> : null}
     </div>
   );
