@@ -2,9 +2,12 @@
  * Runs once when a portal server process starts. Round deadlines, expired leases and dropouts
  * must be handled even while no site worker is calling in (all Trusts offline is exactly when a
  * deadline matters), so the sweeper and job coordinator start here rather than on first traffic.
+ * The configuration is checked first: a bad setting prints what is wrong and exits with code 2.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
+  const { getHubConfigOrExit } = await import("@/server/config");
+  getHubConfigOrExit();
   const [{ getDb }, { ensureBackgroundWork }] = await Promise.all([
     import("@/server/database/get-db"),
     import("@/server/background-work"),

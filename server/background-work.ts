@@ -1,10 +1,8 @@
 import type { Database } from "@/db/client";
+import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
 import { sweepExpiredTasks } from "@/server/tasks/tasks.service";
 
-const SWEEP_EVERY_MS = Number(process.env.FLIP_LEASE_SWEEP_MS ?? 5_000);
-// Round deadlines and dropouts show on the job page within this.
-const COORDINATE_EVERY_MS = Number(process.env.FLIP_JOB_TICK_MS ?? 1_000);
 const timers = new WeakMap<Database, NodeJS.Timeout[]>();
 
 function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.Timeout {
@@ -29,9 +27,11 @@ function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.T
  */
 export function ensureBackgroundWork(db: Database): void {
   if (timers.has(db)) return;
+  const config = getHubConfig();
   timers.set(db, [
-    every(SWEEP_EVERY_MS, "lease-sweeper", () => sweepExpiredTasks(db)),
-    every(COORDINATE_EVERY_MS, "job-coordinator", () => advanceJobs(db)),
+    every(config.FLIP_LEASE_SWEEP_MS, "lease-sweeper", () => sweepExpiredTasks(db)),
+    // Round deadlines and dropouts show on the job page within FLIP_JOB_TICK_MS.
+    every(config.FLIP_JOB_TICK_MS, "job-coordinator", () => advanceJobs(db)),
   ]);
 }
 

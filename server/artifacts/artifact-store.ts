@@ -4,6 +4,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { artifacts } from "@/db/schema";
+import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 
 /**
@@ -70,7 +71,7 @@ export function createPostgresArtifactStore(): ArtifactStore {
 }
 
 const diskPath = (root: string, sha256: string) => path.join(root, sha256.slice(0, 2), sha256);
-const defaultArtifactDir = () => path.resolve(process.env.FLIP_DATA_DIR ?? ".data", "artifacts");
+const defaultArtifactDir = () => path.join(getHubConfig().FLIP_DATA_DIR, "artifacts");
 
 export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactStore {
   return {
@@ -102,7 +103,7 @@ export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactSt
 
 // Artifacts never change, so recently read ones can be served from memory: every site of a round
 // downloads the same global model. Bounded by bytes, least recently used first out.
-const CACHE_BYTES = Number(process.env.FLIP_ARTIFACT_CACHE_MB ?? 256) * 1024 * 1024;
+const cacheBytes = () => getHubConfig().FLIP_ARTIFACT_CACHE_MB * 1024 * 1024;
 const recent = new Map<string, Uint8Array>();
 let recentBytes = 0;
 
@@ -115,11 +116,12 @@ export async function readArtifact(db: DbOrTx, sha256: string): Promise<Uint8Arr
     return hit;
   }
   const bytes = await getArtifactStore().get(db, sha256);
-  if (bytes.byteLength <= CACHE_BYTES) {
+  const limit = cacheBytes();
+  if (bytes.byteLength <= limit) {
     recent.set(sha256, bytes);
     recentBytes += bytes.byteLength;
     for (const [key, value] of recent) {
-      if (recentBytes <= CACHE_BYTES) break;
+      if (recentBytes <= limit) break;
       recent.delete(key);
       recentBytes -= value.byteLength;
     }
@@ -131,9 +133,7 @@ let store: ArtifactStore | undefined;
 
 /** The store this process writes to, chosen by FLIP_ARTIFACT_STORE (postgres | disk). Reads work from either. */
 export function getArtifactStore(): ArtifactStore {
-  const kind = process.env.FLIP_ARTIFACT_STORE ?? "postgres";
-  if (kind !== "postgres" && kind !== "disk")
-    throw new Error(`FLIP_ARTIFACT_STORE must be "postgres" or "disk", not "${kind}"`);
+  const kind = getHubConfig().FLIP_ARTIFACT_STORE;
   if (store?.kind !== kind) store = kind === "disk" ? createDiskArtifactStore() : createPostgresArtifactStore();
   return store;
 }

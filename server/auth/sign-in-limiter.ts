@@ -2,16 +2,22 @@ import { and, count, eq, gte, inArray, lt, min, sql } from "drizzle-orm";
 import { UNKNOWN_IP } from "./client-ip";
 import type { DbOrTx, Tx } from "@/db/client";
 import { signInFailures } from "@/db/schema";
+import { getHubConfig } from "@/server/config";
 
 /**
  * Failed sign-ins are limited per email (guessing one account) and per IP (spraying many).
  * The IP limit is looser because a whole Trust often shares one egress address.
- * State lives in PostgreSQL so it holds across restarts and portal processes.
+ * State lives in PostgreSQL so it holds across restarts and portal processes. The limits are
+ * read from the checked configuration when used, so importing this module never fails.
  */
 export const SIGN_IN_LIMITS = {
   windowMs: 15 * 60_000,
-  maxPerEmail: Number(process.env.FLIP_SIGNIN_MAX_PER_EMAIL ?? 5),
-  maxPerIp: Number(process.env.FLIP_SIGNIN_MAX_PER_IP ?? 30),
+  get maxPerEmail() {
+    return getHubConfig().FLIP_SIGNIN_MAX_PER_EMAIL;
+  },
+  get maxPerIp() {
+    return getHubConfig().FLIP_SIGNIN_MAX_PER_IP;
+  },
 };
 
 const emailKey = (email: string) => `email:${email.trim().toLowerCase()}`;

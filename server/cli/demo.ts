@@ -1,9 +1,9 @@
-import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/server/cli/demo-seed";
 import { seedDemoProjects } from "./demo-projects";
 import { resolveAdminUrl, resolveDatabaseUrl } from "@/server/database/embedded-server";
 import { generateTemporaryPassword } from "@/server/auth/password";
+import { ConfigError, describeConfigError, getHubConfigOrExit } from "@/server/config";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { persistentSecret } from "./local-secrets";
 import { buildPortal, isBuildStale, startPortal } from "./portal-process";
@@ -12,8 +12,10 @@ import { prepareSites, startSiteWorkers } from "./site-fleet";
 const DEMO_FLEET = DEMO_SITES.map((site, i) => ({ code: site.code, seed: i + 1 }));
 
 async function main() {
-  const port = Number(process.env.PORT ?? 3000);
-  const usesEmbedded = !process.env.DATABASE_URL;
+  // Before any database or child process: a bad setting stops the demo with exit code 2.
+  const config = getHubConfigOrExit();
+  const port = config.PORT;
+  const usesEmbedded = !config.DATABASE_URL;
   console.log(
     usesEmbedded
       ? "Starting the embedded PostgreSQL server (data in .data/postgres)…"
@@ -32,11 +34,10 @@ async function main() {
   if (projects.length) console.log(`Seeded the ready-to-train demo ${projects.join(" and ")}.`);
 
   console.log("Preparing the demo Trusts' OMOP databases (generated on first run)…");
-  const persons = Number(process.env.FLIP_DEMO_PERSONS ?? 5000);
   const prepared = await prepareSites({
     adminUrl: await resolveAdminUrl(),
-    dataRoot: path.resolve(process.env.FLIP_DATA_DIR ?? ".data"),
-    persons,
+    dataRoot: config.FLIP_DATA_DIR,
+    persons: config.FLIP_DEMO_PERSONS,
     fleet: DEMO_FLEET,
   });
 
@@ -55,13 +56,17 @@ async function main() {
   console.log(
     `Password for all demo accounts: ${password.value}${password.isGenerated ? "  (generated; kept in .data/demo-password)" : ""}`,
   );
-  if (!created.length && process.env.DEMO_PASSWORD)
+  if (!created.length && config.DEMO_PASSWORD)
     console.log("Note: existing accounts keep the password they were created with.");
   console.log(`Site workers: ${prepared.map((p) => p.code).join(", ")} (logs in .data/sites/<site>/worker.log)`);
   console.log("\nPress Ctrl+C to stop.");
 }
 
 main().catch(async (error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`\n${describeConfigError(error)}`);
+    await shutdown(2);
+  }
   console.error(`\nThe demo could not start: ${error instanceof Error ? error.message : String(error)}`);
   await shutdown(1);
 });

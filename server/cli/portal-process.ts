@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { parseHubConfig } from "@/server/config";
 import { stopOnShutdown } from "@/server/lib/shutdown";
 
 const ROOT = process.cwd();
@@ -71,21 +72,33 @@ export type PortalEnv = { databaseUrl: string; port: number; authSecret: string;
 /** Runs `next start` as a child with the given database, stopped with this process. */
 export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: PortalEnv): Promise<{ url: string }> {
   const url = `http://localhost:${port}`;
+  const env = {
+    ...process.env,
+    ...extraEnv,
+    DATABASE_URL: databaseUrl,
+    NEXTAUTH_SECRET: authSecret,
+    NEXTAUTH_URL: url,
+    NEXT_TELEMETRY_DISABLED: "1",
+    NODE_ENV: "production" as const,
+  };
+  // The child checks its settings at start-up too (instrumentation.ts, exit code 2); checking them
+  // here first reports a bad one as a ConfigError rather than as an early exit.
+  parseHubConfig(env);
   await assertPortFree(port);
   const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port)], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: {
-      ...process.env,
-      ...extraEnv,
-      DATABASE_URL: databaseUrl,
-      NEXTAUTH_SECRET: authSecret,
-      NEXTAUTH_URL: url,
-      NEXT_TELEMETRY_DISABLED: "1",
-      NODE_ENV: "production",
-    },
+    env,
   });
   const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`the portal exited early (code ${code})`))),
+    child.once("exit", (code) =>
+      reject(
+        new Error(
+          code === 2
+            ? "the portal refused its configuration (see the message above)"
+            : `the portal exited early (code ${code})`,
+        ),
+      ),
+    ),
   );
   stopOnShutdown(child);
   await Promise.race([waitUntilServing(`${url}/signin`, 120_000), exited]);

