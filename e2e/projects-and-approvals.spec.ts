@@ -28,8 +28,8 @@ test.describe.serial("a cohort goes from feasibility to per-site approval and ba
     await page.getByLabel("Entry event type").selectOption("condition");
     await page.getByRole("combobox", { name: "Search concepts" }).fill("Cerebral infarction");
     await page
-      .getByRole("list", { name: "Matching concepts" })
-      .getByRole("button", { name: "Cerebral infarction" })
+      .getByRole("listbox", { name: "Matching concepts" })
+      .getByRole("option", { name: "Cerebral infarction" })
       .click();
     await page.getByRole("button", { name: "Add rule" }).click();
     await page.getByLabel("Rule name").fill("Has a CT scan");

@@ -39,7 +39,7 @@ test("the researcher registers a CT model from a TF.js model.json and its weight
   await page.getByLabel("Model name").fill("Pretrained lesion CNN");
   await page.getByLabel("Outcome name").fill("Cerebral infarction");
   await page.getByRole("combobox", { name: "Outcome condition concepts" }).fill("Cerebral infarction");
-  await page.getByRole("button", { name: "Cerebral infarction" }).click();
+  await page.getByRole("option", { name: "Cerebral infarction" }).click();
   await page.getByRole("radio", { name: "Paste or upload TF.js layers JSON" }).check();
   await page.getByLabel("Or upload a model.json").setInputFiles(path.join(dir, "model.json"));
   await page.getByLabel("Its weight files (.bin), optional").setInputFiles(path.join(dir, "weights.bin"));

@@ -1,7 +1,8 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { Command } from "cmdk";
+import { useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useDebouncedValue } from "@/app/(portal)/admin/_components/use-debounced-value";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
@@ -12,8 +13,10 @@ export type ConceptPick = { id: number; name: string };
 type Domain = NonNullable<TConceptSearchInput["domain"]> | "Unit";
 
 /**
- * Typeahead over the hub's vocabulary, for cohort criteria and model features alike. Units are not a searchable domain on the server, so for
- * them it searches every domain and keeps only unit concepts.
+ * Typeahead over the hub's vocabulary, for cohort criteria and model features alike: a combobox (cmdk)
+ * whose listbox of matches follows the arrow keys, Enter picks the highlighted concept and Escape
+ * clears the search. The hub searches, so cmdk's own filtering is off. Units are not a searchable
+ * domain on the server, so for them it searches every domain and keeps only unit concepts.
  */
 export function ConceptSearch({
   label,
@@ -29,7 +32,7 @@ export function ConceptSearch({
   onPick: (concept: ConceptPick) => void;
 }) {
   const trpc = useTRPC();
-  const listId = useId();
+  const inputRef = useRef<HTMLInputElement>(null);
   const [query, setQuery] = useState("");
   const term = useDebouncedValue(query.trim(), 250);
   const isUnit = domain === "Unit";
@@ -41,62 +44,74 @@ export function ConceptSearch({
   const matches = (results.data ?? []).filter((c: Concept) => !isUnit || c.domain === "Unit");
   const isOpen = term.length >= 2 && query.trim().length >= 2;
 
+  // cmdk always marks its input expanded; say whether the list of matches is actually showing.
+  useLayoutEffect(() => {
+    inputRef.current?.setAttribute("aria-expanded", String(isOpen));
+  }, [isOpen]);
+
   function pick(concept: Concept) {
     onPick({ id: concept.id, name: concept.name });
     setQuery("");
   }
 
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    if (event.key === "Escape" && query) {
+      event.preventDefault();
+      setQuery("");
+    }
+  }
+
   return (
-    <div className="relative">
-      <input
-        type="search"
-        role="combobox"
-        aria-label={label}
-        aria-expanded={isOpen}
-        aria-controls={listId}
-        aria-autocomplete="list"
-        placeholder={`Search ${domain.toLowerCase()} concepts by name or code`}
+    <Command label={label} shouldFilter={false} vimBindings={false} onKeyDown={onKeyDown} className="relative">
+      <Command.Input
+        ref={inputRef}
         value={query}
-        onChange={(e) => setQuery(e.target.value)}
+        onValueChange={setQuery}
+        placeholder={`Search ${domain.toLowerCase()} concepts by name or code`}
         className="w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:ring-2 focus:ring-nhs-blue focus:outline-none"
       />
       {isOpen ? (
-        <div
-          id={listId}
+        <Command.List
+          label={listLabel ?? `Matching ${domain.toLowerCase()} concepts`}
           className="absolute z-20 mt-1 max-h-72 w-full overflow-y-auto rounded-md border border-slate-200 bg-white shadow-lg"
         >
           {results.isPending ? (
-            <p className="px-3 py-2 text-sm text-slate-500">Searching…</p>
+            <Command.Loading label="Searching concepts">
+              <p className="px-3 py-2 text-sm text-slate-500">Searching…</p>
+            </Command.Loading>
           ) : results.isError ? (
-            <p className="px-3 py-2 text-sm text-red-700">{messageOf(results.error)}</p>
-          ) : matches.length === 0 ? (
-            <p className="px-3 py-2 text-sm text-slate-500">
-              No {domain.toLowerCase()} concepts match “{term}”.
+            <p role="alert" className="px-3 py-2 text-sm text-red-700">
+              {messageOf(results.error)}
             </p>
           ) : (
-            <ul aria-label={listLabel ?? `Matching ${domain.toLowerCase()} concepts`}>
-              {matches.map((c) => (
-                <li key={c.id}>
-                  <button
-                    type="button"
+            <>
+              <Command.Empty className="px-3 py-2 text-sm text-slate-500">
+                No {domain.toLowerCase()} concepts match “{term}”.
+              </Command.Empty>
+              {matches.map((c) => {
+                const isPicked = picked.includes(c.id);
+                return (
+                  <Command.Item
+                    key={c.id}
+                    value={String(c.id)}
                     aria-label={c.name}
-                    disabled={picked.includes(c.id)}
-                    onClick={() => pick(c)}
-                    className="block w-full px-3 py-2 text-left text-sm hover:bg-sky-50 focus:bg-sky-50 focus:outline-none disabled:opacity-50"
+                    disabled={isPicked}
+                    onSelect={() => pick(c)}
+                    className="block w-full cursor-pointer px-3 py-2 text-left text-sm data-[disabled=true]:cursor-default data-[disabled=true]:opacity-50 data-[selected=true]:bg-sky-50"
                   >
                     <span className="block font-medium text-slate-900">{c.name}</span>
                     <span className="block text-xs text-slate-500">
                       {c.vocabulary} {c.code} · concept {c.id}
                       {c.descendants ? ` · includes ${c.descendants} descendants` : ""}
-                      {picked.includes(c.id) ? " · already chosen" : ""}
+                      {isPicked ? " · already chosen" : ""}
                     </span>
-                  </button>
-                </li>
-              ))}
-            </ul>
+                  </Command.Item>
+                );
+              })}
+            </>
           )}
-        </div>
+        </Command.List>
       ) : null}
-    </div>
+    </Command>
   );
 }
