@@ -99,14 +99,14 @@ async function researcherProject(world: Pick<World, "db" | "viewers">): Promise<
     ...initialBundle("A purpose long enough to be accepted by the schema."),
     cohort: ZCohortDefinition.parse(COHORT),
   };
-  await reviseBundle(world.db, researcher, project.id, bundle);
+  await reviseBundle(world.db, researcher, { projectId: project.id, bundle });
   return project.id;
 }
 
 /** A fresh request pending at site A, so each allowed decision has something to decide. */
 async function pendingAtSiteA(world: World): Promise<string> {
   const projectId = await researcherProject(world);
-  await submitProject(world.db, world.viewers.researcher!, projectId, [world.siteA.id]);
+  await submitProject(world.db, world.viewers.researcher!, { projectId, siteIds: [world.siteA.id] });
   const [approval] = await world.db
     .select({ id: siteApprovals.id })
     .from(siteApprovals)
@@ -262,7 +262,9 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "siteNetwork.cancelTask": {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
-    input: async (w) => ({ taskId: (await requestInventory(w.db, w.viewers.admin!, (await makeSite(w.db)).id)).id }),
+    input: async (w) => ({
+      taskId: (await requestInventory(w.db, w.viewers.admin!, { siteId: (await makeSite(w.db)).id })).id,
+    }),
   },
   "sites.directory": { allowed: ["researcher", "approverA", "approverB", "admin"], refusal: NO_ACCESS, input: none },
   "sites.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },
@@ -337,7 +339,11 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     alias: "champion",
   })),
   "models.clearAlias": projectOnly<"models.clearAlias">(async (w) => {
-    await setAlias(w.db, w.viewers.researcher!, w.training.projectId, w.training.versionId, "candidate");
+    await setAlias(w.db, w.viewers.researcher!, {
+      projectId: w.training.projectId,
+      versionId: w.training.versionId,
+      alias: "candidate",
+    });
     return { projectId: w.training.projectId, modelId: w.training.modelId, alias: "candidate" };
   }),
   "models.updateLimitations": projectOnly<"models.updateLimitations">((w) => ({

@@ -17,7 +17,7 @@ import { freePort, startHubProcess } from "@/server/lib/test-support/hub-process
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { findPatientData, siteFingerprints } from "@/server/lib/test-support/patient-data-scan";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { downloadVersion } from "@/server/models/model-download";
+import { downloadModelVersion } from "@/server/models/model-download";
 import { unzipTfjs } from "@/server/models/tfjs-files";
 import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
 import { buildModel, writeWeights } from "@/protocol/models/weights";
@@ -159,7 +159,9 @@ describe("federated training with real site workers", () => {
       expect(metrics.validation.auc).toBeGreaterThan(0.75);
 
       // The zip a researcher downloads loads with tf.loadLayersModel and predicts as the hub's copy does.
-      const files = unzipTfjs((await downloadVersion(db, researcher, project.projectId, final.id)).bytes);
+      const files = unzipTfjs(
+        (await downloadModelVersion(db, researcher, { projectId: project.projectId, versionId: final.id })).bytes,
+      );
       const modelJson = JSON.parse(new TextDecoder().decode(files["model.json"]));
       const weights = files["weights.bin"]!;
       const downloaded = await tf.loadLayersModel(

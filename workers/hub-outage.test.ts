@@ -88,7 +88,7 @@ describe("hub outages and tokens", () => {
             (await db.select().from(siteHealth).where(eq(siteHealth.siteId, site.id)))[0]?.workerVersion ?? undefined,
           "a heartbeat",
         );
-        await revokeSiteTokens(db, ADMIN, site.id);
+        await revokeSiteTokens(db, ADMIN, { siteId: site.id });
 
         const refused = await worker.waitForLog(
           (l) => l.level === "error" && l.msg.includes("refused this site token (401)"),

@@ -129,7 +129,7 @@ describe("a site worker process", () => {
       const worker = startWorker(token, "ROYAL", slow);
       const doomed = await queueInventory(db, site);
       await waitForTask(db, site.id, (t) => t.id === doomed.id && t.status === "leased", "the task to be leased");
-      await cancelTask(db, ADMIN, doomed.id);
+      await cancelTask(db, ADMIN, { taskId: doomed.id });
       await worker.waitForLog((l) => l.msg === "Task cancelled by the hub; stopping it" && l.taskId === doomed.id);
       await slow.setDelaySeconds(0);
       const next = await queueInventory(db, site);

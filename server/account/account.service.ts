@@ -1,10 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { users } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import { hashPassword, verifyPassword } from "@/server/auth/password";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { checkSignInAllowed, describeWait, lockSignInKey, recordSignInFailure } from "@/server/auth/sign-in-limiter";
 import { AppError } from "@/server/errors";
 import type { TChangePasswordInput } from "@/server/users/users.schema";
@@ -12,10 +11,10 @@ import type { TChangePasswordInput } from "@/server/users/users.schema";
 /**
  * Replaces the viewer's password. Wrong current passwords count against the same limit as failed
  * sign-ins, so a borrowed session cannot be used to guess it. Every session signed in before now
- * ends, including this one.
+ * ends, including this one. `ip` is the caller's, for that limit.
  */
-export async function changeOwnPassword(db: Database, viewer: Viewer, input: TChangePasswordInput, ip: string) {
-  const who = { email: viewer.email, ip };
+export async function changeOwnPassword(db: Database, viewer: UserActor, input: TChangePasswordInput & { ip: string }) {
+  const who = { email: viewer.email, ip: input.ip };
   const isChanged = await db.transaction(async (tx) => {
     await lockSignInKey(tx, viewer.email);
     const gate = await checkSignInAllowed(tx, who);
@@ -39,7 +38,7 @@ export async function changeOwnPassword(db: Database, viewer: Viewer, input: TCh
       })
       .where(eq(users.id, viewer.id));
     await recordAudit(tx, {
-      actor: userActor(viewer),
+      actor: viewer,
       action: "user.password_changed",
       subject: `user:${viewer.email}`,
     });

@@ -6,5 +6,5 @@ export const accountRouter = createTRPCRouter({
   me: authedProcedure.query(({ ctx }) => ctx.viewer),
   changePassword: authedProcedure
     .input(ZChangePasswordInput)
-    .mutation(({ ctx, input }) => changeOwnPassword(ctx.db, ctx.viewer, input, ctx.ip)),
+    .mutation(({ ctx, input }) => changeOwnPassword(ctx.db, ctx.viewer, { ...input, ip: ctx.ip })),
 });

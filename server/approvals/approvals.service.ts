@@ -1,11 +1,11 @@
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { projectRevisions, projects, siteApprovals, users } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
+import type { UserActor } from "@/server/auth/actor";
 import type { Viewer } from "@/server/auth/permissions";
 import { AppError } from "@/server/errors";
-import { latestSiteCount } from "@/server/cohorts/cohorts.service";
+import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { diffBundles } from "@/server/projects/bundle";
 import { assertTransition } from "@/server/projects/project-status";
 import type { Bundle } from "@/server/projects/projects.schema";
@@ -24,7 +24,7 @@ const requestColumns = {
 };
 
 /** Requests waiting for this site: only approvals of each project's current revision. */
-export async function listPendingForSite(db: Database, siteId: string) {
+export async function listPendingApprovals(db: Database, { siteId }: { siteId: string }) {
   return db
     .select(requestColumns)
     .from(siteApprovals)
@@ -43,7 +43,16 @@ export async function listPendingForSite(db: Database, siteId: string) {
     .orderBy(desc(siteApprovals.createdAt));
 }
 
-export async function countPendingForSites(db: Database, siteIds: string[]): Promise<number> {
+/** The sites a person may decide for (from the grants the viewer carries); empty for non-approvers. */
+export function listApproverSites({ grants }: Pick<Viewer, "grants">) {
+  return grants.flatMap((g) =>
+    g.role === "approver" && g.siteId ? [{ siteId: g.siteId, code: g.siteCode, name: g.siteName }] : [],
+  );
+}
+
+/** Requests waiting at any of the sites the viewer approves for. */
+export async function countPendingApprovals(db: Database, viewer: Pick<Viewer, "grants">): Promise<number> {
+  const siteIds = listApproverSites(viewer).map((s) => s.siteId);
   if (siteIds.length === 0) return 0;
   const rows = await db
     .select({ id: siteApprovals.id })
@@ -63,7 +72,7 @@ export async function countPendingForSites(db: Database, siteIds: string[]): Pro
  * One request as the approver reviews it: the full bundle, the cohort's count at this site, and for
  * a re-submission the changes since the revision this site last approved.
  */
-export async function getApprovalRequest(db: Database, siteId: string, approvalId: string) {
+export async function getApprovalRequest(db: Database, { siteId, approvalId }: { siteId: string; approvalId: string }) {
   const [request] = await db
     .select({
       ...requestColumns,
@@ -108,12 +117,14 @@ export async function getApprovalRequest(db: Database, siteId: string, approvalI
           changes: diffBundles(previous.bundle as Bundle, bundle),
         }
       : null,
-    siteCount: bundle.cohort ? await latestSiteCount(db, request.projectId, siteId, bundle.cohort) : null,
+    siteCount: bundle.cohort
+      ? await getLatestSiteCount(db, { projectId: request.projectId, siteId, definition: bundle.cohort })
+      : null,
   };
 }
 
 /** Records a site's decision on the current revision. Decisions are final for that revision. */
-export async function decideApproval(db: Database, approver: Pick<Viewer, "id" | "email">, input: TDecideInput) {
+export async function decideApproval(db: Database, approver: UserActor, input: TDecideInput) {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .select({
@@ -151,7 +162,7 @@ export async function decideApproval(db: Database, approver: Pick<Viewer, "id" |
       await tx.update(projects).set({ status: "active" }).where(eq(projects.id, row.projectId));
     }
     await recordAudit(tx, {
-      actor: userActor(approver),
+      actor: approver,
       action: input.decision === "approved" ? "approval.approved" : "approval.declined",
       subject: `project:${row.projectId}`,
       details: {

@@ -1,24 +1,25 @@
 import { createTRPCRouter, protectedProcedure, siteApproverProcedure } from "@/server/trpc";
 import { getSite } from "@/server/sites/sites.service";
 import { ZApprovalRef, ZDecideInput } from "./approvals.schema";
-import { countPendingForSites, decideApproval, getApprovalRequest, listPendingForSite } from "./approvals.service";
-
-const approverSiteIds = (grants: { role: string; siteId: string | null }[]) =>
-  grants.flatMap((g) => (g.role === "approver" && g.siteId ? [g.siteId] : []));
+import {
+  countPendingApprovals,
+  decideApproval,
+  getApprovalRequest,
+  listApproverSites,
+  listPendingApprovals,
+} from "./approvals.service";
 
 export const approvalsRouter = createTRPCRouter({
   /** The sites the viewer may decide for; empty for anyone who is not an approver. */
-  mySites: protectedProcedure.query(({ ctx }) =>
-    ctx.viewer.grants.flatMap((g) =>
-      g.role === "approver" && g.siteId ? [{ siteId: g.siteId, code: g.siteCode, name: g.siteName }] : [],
-    ),
+  mySites: protectedProcedure.query(({ ctx }) => listApproverSites(ctx.viewer)),
+  pendingCount: protectedProcedure.query(({ ctx }) => countPendingApprovals(ctx.db, ctx.viewer)),
+  site: siteApproverProcedure("approvals:read").query(({ ctx }) => getSite(ctx.db, { siteId: ctx.siteId })),
+  inbox: siteApproverProcedure("approvals:read").query(({ ctx }) =>
+    listPendingApprovals(ctx.db, { siteId: ctx.siteId }),
   ),
-  pendingCount: protectedProcedure.query(({ ctx }) => countPendingForSites(ctx.db, approverSiteIds(ctx.viewer.grants))),
-  site: siteApproverProcedure("approvals:read").query(({ ctx }) => getSite(ctx.db, ctx.siteId)),
-  inbox: siteApproverProcedure("approvals:read").query(({ ctx }) => listPendingForSite(ctx.db, ctx.siteId)),
   request: siteApproverProcedure("approvals:read")
     .input(ZApprovalRef)
-    .query(({ ctx, input }) => getApprovalRequest(ctx.db, ctx.siteId, input.approvalId)),
+    .query(({ ctx, input }) => getApprovalRequest(ctx.db, { ...input, siteId: ctx.siteId })),
   decide: siteApproverProcedure("approvals:decide")
     .input(ZDecideInput)
     .mutation(({ ctx, input }) => decideApproval(ctx.db, ctx.viewer, input)),

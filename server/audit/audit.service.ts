@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { and, asc, count, desc, eq, gt, ilike, sql, type SQL } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { auditEvents, type AuditEvent } from "@/db/schema";
+import { auditIdentity, type Actor } from "@/server/auth/actor";
 import { canonicalJson } from "@/server/lib/canonical-json";
 import type { TAuditListInput } from "./audit.schema";
 
@@ -10,13 +11,8 @@ export const GENESIS_HASH = "0".repeat(64);
 // Every writer serialises on this lock so that `seq` and `prev_hash` form one unbroken chain.
 const AUDIT_CHAIN_LOCK = 0x464c4950; // "FLIP"
 
-export type AuditActor =
-  | { type: "user"; id: string; label: string }
-  | { type: "site"; id: string; label: string }
-  | { type: "system"; label: string };
-
 export type AuditInput = {
-  actor: AuditActor;
+  actor: Actor;
   action: string;
   subject: string;
   details?: Record<string, unknown>;
@@ -47,13 +43,14 @@ export async function recordAudit(tx: Tx, input: AuditInput): Promise<AuditEvent
     .from(auditEvents)
     .orderBy(desc(auditEvents.seq))
     .limit(1);
+  const actor = auditIdentity(input.actor);
   const fields: HashedFields = {
     seq: (last?.seq ?? 0) + 1,
     // Millisecond precision so the stored timestamp round-trips exactly into the hash.
     at: new Date(),
-    actorType: input.actor.type,
-    actorId: input.actor.type === "system" ? null : input.actor.id,
-    actorLabel: input.actor.label,
+    actorType: actor.type,
+    actorId: actor.id,
+    actorLabel: actor.label,
     action: input.action,
     subject: input.subject,
     // Round-trip through JSON so the hashed form equals what jsonb gives back.

@@ -48,7 +48,7 @@ export async function signInWithPassword(db: Database, credentials: unknown, ip:
 
       await clearSignInFailures(tx, email);
       await recordAudit(tx, {
-        actor: { type: "user", id: user.id, label: user.email },
+        actor: { id: user.id, email: user.email },
         action: "auth.signed_in",
         subject: `user:${user.email}`,
       });

@@ -25,18 +25,18 @@ describe("seedDemoProjects", () => {
       [STROKE_PROJECT.title, "active"],
     ]);
     for (const project of projects) {
-      const detail = await getProject(db, project.id);
+      const detail = await getProject(db, researcher, { projectId: project.id });
       expect(detail.sites.map((s) => [s.code, s.status]).sort()).toEqual([
         ["GSTT", "approved"],
         ["KCH", "approved"],
         ["UCLH", "approved"],
       ]);
       expect(detail.revision.bundle.allowedJobKinds).toEqual(["cohort_count", "train", "evaluate"]);
-      const models = await listModels(db, project.id);
+      const models = await listModels(db, { projectId: project.id });
       expect(models).toMatchObject([
         { name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 },
       ]);
     }
-    expect(await countUnseenDecisions(db, researcher.id)).toBe(0);
+    expect(await countUnseenDecisions(db, researcher)).toBe(0);
   });
 });

@@ -105,7 +105,7 @@ export async function seedDemoProjects(db: Database): Promise<string[]> {
       approvers: approvers.map((a) => ({ approver: a, siteId: a.siteId })),
     } as ApprovedProjectSpec);
     // Seeded approvals are part of the set-up, not news: no "new decisions" badge for them.
-    await markDecisionsSeen(db, researcher!.id, projectId);
+    await markDecisionsSeen(db, researcher!, { projectId });
     created.push(`project "${project.title}"`);
   }
   return created;

@@ -73,16 +73,12 @@ describe("seedDemo", () => {
   it("creates nothing on a second run and keeps a password changed since", async () => {
     const db = testDb.db();
     const researcher = await getUserByEmail(db, "researcher@demo.flip");
-    await changeOwnPassword(
-      db,
-      await viewerOf(db, researcher!.id),
-      {
-        currentPassword: DEMO_PASSWORD,
-        newPassword: "my-own-password-now",
-        confirmPassword: "my-own-password-now",
-      },
-      "192.0.2.1",
-    );
+    await changeOwnPassword(db, await viewerOf(db, researcher!.id), {
+      currentPassword: DEMO_PASSWORD,
+      newPassword: "my-own-password-now",
+      confirmPassword: "my-own-password-now",
+      ip: "192.0.2.1",
+    });
     const before = await snapshotTables(db);
 
     expect(await seedDemo(db, DEMO_PASSWORD)).toEqual({ created: [] });

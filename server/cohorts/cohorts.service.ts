@@ -1,12 +1,11 @@
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { cohortRuns, cohortRunTasks, projectRevisions, projects, siteTasks, sites } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
-import { approvedSiteIds } from "@/server/projects/projects.service";
+import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { enqueueTask } from "@/server/tasks/tasks.service";
 import type { CohortDefinition } from "@/protocol/cohort-definition";
@@ -21,7 +20,7 @@ import { hashDefinition } from "./cohort-hash";
 const feasibilityLimitPerDay = () => getHubConfig().FLIP_FEASIBILITY_LIMIT_PER_DAY;
 
 /** Dispatches a cohort count to each chosen site, refusing sites that may not receive it. */
-export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email">, input: TRunCohortInput) {
+export async function runCohort(db: Database, actor: UserActor, input: TRunCohortInput) {
   return db.transaction(async (tx) => {
     const [project] = await tx
       .select({ status: projects.status, revisionId: projectRevisions.id, bundle: projectRevisions.bundle })
@@ -44,7 +43,7 @@ export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email"
 
     const definitionHash = hashDefinition(bundle.cohort);
     if (input.purpose === "approved") {
-      const approved = await approvedSiteIds(tx, input.projectId);
+      const approved = await listApprovedSiteIds(tx, { projectId: input.projectId });
       const refused = chosen.filter((s) => !approved.has(s.id)).map((s) => s.code);
       if (refused.length)
         throw new AppError(
@@ -92,13 +91,13 @@ export async function runCohort(db: Database, actor: Pick<Viewer, "id" | "email"
         siteCode: site.code,
         kind: "cohort_count",
         payload: { definition: bundle.cohort, purpose: input.purpose, minCellCount: bundle.privacy.minCellCount },
-        actor: userActor(actor),
+        actor,
         requestedBy: actor.id,
       });
       await tx.insert(cohortRunTasks).values({ runId: run!.id, siteId: site.id, taskId: task.id });
     }
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "cohort.run_requested",
       subject: `project:${input.projectId}`,
       details: { runId: run!.id, purpose: input.purpose, sites: chosen.map((s) => s.code) },
@@ -127,7 +126,7 @@ function addCells(cells: Cell[]): { sum: number; isPartial: boolean } {
 }
 
 /** Per-site results and the combined figures (sums of the cells sites did not suppress). */
-export async function getCohortRun(db: Database, projectId: string, runId: string) {
+export async function getCohortRun(db: Database, { projectId, runId }: { projectId: string; runId: string }) {
   const [run] = await db
     .select()
     .from(cohortRuns)
@@ -175,7 +174,7 @@ export async function getCohortRun(db: Database, projectId: string, runId: strin
   };
 }
 
-export async function listCohortRuns(db: Database, projectId: string) {
+export async function listCohortRuns(db: Database, { projectId }: { projectId: string }) {
   return db
     .select()
     .from(cohortRuns)
@@ -185,11 +184,9 @@ export async function listCohortRuns(db: Database, projectId: string) {
 }
 
 /** The latest count a site returned for this exact definition in this project, if any. */
-export async function latestSiteCount(
+export async function getLatestSiteCount(
   db: Database,
-  projectId: string,
-  siteId: string,
-  definition: CohortDefinition,
+  { projectId, siteId, definition }: { projectId: string; siteId: string; definition: CohortDefinition },
 ): Promise<{ total: Cell; threshold: number; at: Date } | null> {
   const [row] = await db
     .select({ result: siteTasks.result, at: siteTasks.finishedAt })

@@ -11,7 +11,7 @@ import {
   type Model,
   type ModelVersion,
 } from "@/db/schema";
-import type { AuditActor } from "@/server/audit/audit.service";
+import type { Actor } from "@/server/auth/actor";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { readArtifact } from "@/server/artifacts/artifact-store";
 import { decodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
@@ -20,7 +20,7 @@ import type { JobConfig } from "./jobs.schema";
 /** Everything round logic needs about a job, loaded once per transaction. */
 export type JobContext = { job: Job; config: JobConfig; model: Model; bundle: Bundle; revisionHash: string };
 
-export const jobActor: AuditActor = { type: "system", label: "training-coordinator" };
+export const jobActor: Actor = { type: "system", label: "training-coordinator" };
 
 export async function loadJobContext(tx: Tx, jobId: string, options: { lock?: boolean } = {}): Promise<JobContext> {
   const query = tx

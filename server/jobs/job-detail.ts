@@ -26,7 +26,7 @@ const EVENTS_SHOWN = 300;
  * and the last round's by the final evaluation, so the chart point for round r appears once the
  * next round's first update arrives. Round 0 is the starting version.
  */
-export async function getJobDetail(db: Database, projectId: string, jobId: string) {
+export async function getJobDetail(db: Database, { projectId, jobId }: { projectId: string; jobId: string }) {
   const [row] = await db
     .select({ job: jobs, modelName: models.name, startVersion: modelVersions.number })
     .from(jobs)

@@ -3,11 +3,10 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { isTrainableTask, TRAINABLE_TASKS, type ModelTask } from "@/protocol/model-spec";
 import { jobs, jobTasks, models, modelVersions, projectRevisions, projects, sites, trainingRounds } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
-import { approvedSiteIds } from "@/server/projects/projects.service";
+import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { cancelOpenTasks } from "@/server/tasks/tasks.service";
 import { loadJobContext } from "./job-context";
@@ -15,8 +14,6 @@ import { logJobEvent } from "./job-events";
 import { discardRoundUpdates } from "./round-sums";
 import type { JobConfig, TEvaluateJobInput, TTrainJobInput } from "./jobs.schema";
 import { dispatchRound, startEvaluation } from "./rounds.service";
-
-type Actor = Pick<Viewer, "id" | "email">;
 
 const TASK_NAMES: Record<ModelTask, string> = {
   binary_classification: "binary classification",
@@ -85,7 +82,7 @@ async function checkJobRequest(
     .orderBy(sites.code);
   if (chosen.length !== new Set(siteIds).size)
     throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
-  const approved = await approvedSiteIds(tx, projectId);
+  const approved = await listApprovedSiteIds(tx, { projectId });
   const refused = chosen.filter((s) => !approved.has(s.id)).map((s) => s.code);
   if (refused.length)
     throw AppError.field(
@@ -96,7 +93,7 @@ async function checkJobRequest(
   return { bundle, revisionId: project.revisionId, model: row.model, version: row.version, chosen };
 }
 
-export async function createTrainJob(db: Database, actor: Actor, input: TTrainJobInput) {
+export async function createTrainJob(db: Database, actor: UserActor, input: TTrainJobInput) {
   return db.transaction(async (tx) => {
     const checked = await checkJobRequest(tx, input.projectId, "train", input.versionId, input.siteIds);
     if (input.hyperparameters.rounds > checked.bundle.maxRounds) {
@@ -131,7 +128,7 @@ export async function createTrainJob(db: Database, actor: Actor, input: TTrainJo
       })
       .returning();
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "job.dispatched",
       subject: `job:${job!.id}`,
       details: {
@@ -157,7 +154,7 @@ export async function createTrainJob(db: Database, actor: Actor, input: TTrainJo
   });
 }
 
-export async function createEvaluateJob(db: Database, actor: Actor, input: TEvaluateJobInput) {
+export async function createEvaluateJob(db: Database, actor: UserActor, input: TEvaluateJobInput) {
   return db.transaction(async (tx) => {
     const checked = await checkJobRequest(tx, input.projectId, "evaluate", input.versionId, input.siteIds);
     const config: JobConfig = {
@@ -179,7 +176,7 @@ export async function createEvaluateJob(db: Database, actor: Actor, input: TEval
       })
       .returning();
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "job.dispatched",
       subject: `job:${job!.id}`,
       details: {
@@ -205,7 +202,11 @@ async function splitSeedFor(tx: Tx, trainingJobId: string | null): Promise<strin
   return (training?.config as JobConfig | undefined)?.split.seed ?? randomUUID();
 }
 
-export async function cancelJob(db: Database, actor: Actor, projectId: string, jobId: string) {
+export async function cancelJob(
+  db: Database,
+  actor: UserActor,
+  { projectId, jobId }: { projectId: string; jobId: string },
+) {
   return db.transaction(async (tx) => {
     const [job] = await tx
       .select()
@@ -228,13 +229,13 @@ export async function cancelJob(db: Database, actor: Actor, projectId: string, j
     const tasks = await tx.select({ taskId: jobTasks.taskId }).from(jobTasks).where(eq(jobTasks.jobId, jobId));
     const cancelled = await cancelOpenTasks(
       tx,
-      userActor(actor),
+      actor,
       tasks.map((t) => t.taskId),
       "The job was cancelled.",
     );
     await logJobEvent(tx, jobId, "job_cancelled", { details: { by: actor.email, tasksStopped: cancelled.length } });
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "job.cancelled",
       subject: `job:${jobId}`,
       details: { tasksStopped: cancelled.length },
@@ -242,7 +243,7 @@ export async function cancelJob(db: Database, actor: Actor, projectId: string, j
   });
 }
 
-export async function listJobs(db: Database, projectId: string) {
+export async function listJobs(db: Database, { projectId }: { projectId: string }) {
   return db
     .select({
       id: jobs.id,

@@ -16,7 +16,7 @@ import { recordAudit } from "@/server/audit/audit.service";
 import { applyServerUpdate, type FedAdamState } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersion } from "@/server/models/model-versions";
-import { approvedSiteIds } from "@/server/projects/projects.service";
+import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import { cancelOpenTasks, enqueueTask } from "@/server/tasks/tasks.service";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import type { EvaluateResult, TrainResult } from "@/protocol/training";
@@ -55,7 +55,7 @@ async function eligibleSites(tx: Tx, ctx: JobContext, round: number) {
     );
     return null;
   }
-  const approved = await approvedSiteIds(tx, ctx.job.projectId);
+  const approved = await listApprovedSiteIds(tx, { projectId: ctx.job.projectId });
   const eligible = ctx.job.sites.filter((s) => approved.has(s.id));
   for (const site of ctx.job.sites.filter((s) => !approved.has(s.id))) {
     await logJobEvent(tx, ctx.job.id, "site_skipped", {

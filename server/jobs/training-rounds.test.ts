@@ -328,11 +328,10 @@ describe("a federated round", () => {
     expect((await versionWeights(db, first!.resultVersionId!)).version.lineage).toMatchObject({
       sites: [{ code: a!.site.code }, { code: b!.site.code }],
     });
-    const detail = await getJobDetail(
-      db,
-      (await db.select().from(jobs).where(eq(jobs.id, jobId)))[0]!.projectId,
+    const detail = await getJobDetail(db, {
+      projectId: (await db.select().from(jobs).where(eq(jobs.id, jobId)))[0]!.projectId,
       jobId,
-    );
+    });
     expect(detail.events.map((e) => e.type)).toEqual(
       expect.arrayContaining(["update_received", "site_dropped", "round_aggregated", "round_started"]),
     );
@@ -435,7 +434,7 @@ describe("a federated round", () => {
         .from(modelAliases)
         .where(and(eq(modelAliases.modelId, next.version.modelId), eq(modelAliases.alias, "candidate")));
       expect(candidate?.versionId).toBe(next.version.id);
-      const detail = await getJobDetail(hub, projectId, jobId);
+      const detail = await getJobDetail(hub, { projectId, jobId });
       expect(detail.validation.map((v) => v.round)).toEqual([0, 1]);
       expect(detail.progress).toMatchObject({ roundsDone: 1, totalRounds: 1 });
     } finally {
@@ -539,7 +538,7 @@ describe("a federated round", () => {
     const db = testDb.db();
     const { jobId, projectId } = await startJob(db);
     const a = await leaseFor(db, sites[0]!);
-    await cancelJob(db, researcher, projectId, jobId);
+    await cancelJob(db, researcher, { projectId, jobId });
     const tasks = await db
       .select({ status: siteTasks.status })
       .from(siteTasks)
@@ -554,7 +553,7 @@ describe("a federated round", () => {
         10,
       ),
     ).rejects.toMatchObject({ code: "CONFLICT" });
-    await expect(cancelJob(db, researcher, projectId, jobId)).rejects.toMatchObject({
+    await expect(cancelJob(db, researcher, { projectId, jobId })).rejects.toMatchObject({
       code: "CONFLICT",
       message: "This job already ended as cancelled; there is nothing to cancel.",
     });

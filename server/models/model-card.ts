@@ -1,7 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobs, projectRevisions, projects, siteApprovals, sites, users } from "@/db/schema";
-import { latestSiteCount } from "@/server/cohorts/cohorts.service";
+import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { AppError } from "@/server/errors";
 import type { Outcome } from "@/protocol/training";
@@ -22,7 +22,7 @@ export type VersionMetrics = {
  * counts, training from the version's lineage, approvals from the revision the job ran under.
  */
 async function buildModelCard(db: Database, projectId: string, modelId: string, versionId?: string) {
-  const { model, versions } = await getModel(db, projectId, modelId);
+  const { model, versions } = await getModel(db, { projectId, modelId });
   const version = versionId
     ? versions.find((v) => v.id === versionId)
     : (versions.find((v) => v.aliases.includes("champion")) ??
@@ -75,7 +75,7 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
     ? await Promise.all(
         siteRows.map(async (s) => ({
           site: s.code,
-          count: await latestSiteCount(db, projectId, s.id, bundle.cohort!),
+          count: await getLatestSiteCount(db, { projectId, siteId: s.id, definition: bundle.cohort! }),
         })),
       )
     : [];
@@ -133,7 +133,10 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
 
 export type ModelCard = Awaited<ReturnType<typeof buildModelCard>>;
 
-export async function getModelCard(db: Database, projectId: string, modelId: string, versionId?: string) {
+export async function getModelCard(
+  db: Database,
+  { projectId, modelId, versionId }: { projectId: string; modelId: string; versionId?: string },
+) {
   const card = await buildModelCard(db, projectId, modelId, versionId);
   return { ...card, markdown: renderModelCardMarkdown(card) };
 }

@@ -1,7 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { projectMembers } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import { hasProjectAccess, type Viewer } from "@/server/auth/permissions";
 import { AppError } from "@/server/errors";
@@ -9,7 +8,7 @@ import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { decodeTensors } from "@/protocol/tensor-codec";
 import { topologyOf } from "@/protocol/models/weights";
 import { getModelCard } from "./model-card";
-import { loadVersion } from "./models.service";
+import { getModelVersion } from "./models.service";
 import { buildTfjsZip } from "./tfjs-files";
 
 /**
@@ -17,11 +16,10 @@ import { buildTfjsZip } from "./tfjs-files";
  * whose role allows downloads. Every download is audited: model weights leaving the hub are
  * egress, even though they hold no patient rows.
  */
-export async function downloadVersion(
+export async function downloadModelVersion(
   db: Database,
   viewer: Viewer,
-  projectId: string,
-  versionId: string,
+  { projectId, versionId }: { projectId: string; versionId: string },
 ): Promise<{ fileName: string; bytes: Uint8Array }> {
   const [membership] = await db
     .select({ role: projectMembers.role })
@@ -34,13 +32,13 @@ export async function downloadVersion(
       `Your role on this project (${membership.role}) does not allow downloading models.`,
     );
   if (viewer.mustChangePassword) throw new AppError("FORBIDDEN", "Set a new password before continuing.");
-  const { version, model } = await loadVersion(db, projectId, versionId);
+  const { version, model } = await getModelVersion(db, { projectId, versionId });
   const { tensors } = decodeTensors(await getArtifactStore().get(db, version.weightsSha256));
-  const card = await getModelCard(db, projectId, model.id, version.id);
+  const card = await getModelCard(db, { projectId, modelId: model.id, versionId: version.id });
   const bytes = buildTfjsZip(topologyOf(model.architecture), tensors, { "model-card.md": card.markdown });
   await db.transaction((tx) =>
     recordAudit(tx, {
-      actor: userActor(viewer),
+      actor: viewer,
       action: "model.downloaded",
       subject: `model:${model.id}`,
       details: { version: version.number, weights: version.weightsSha256, bytes: bytes.byteLength },

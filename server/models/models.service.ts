@@ -1,9 +1,8 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { modelAliases, models, modelVersions, type ModelAlias } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import { validateUpdate, specOf } from "@/server/aggregation/validate-update";
 import { buildTemplate } from "@/protocol/models/templates";
@@ -12,8 +11,6 @@ import { buildModel, readWeights, topologyOf } from "@/protocol/models/weights";
 import { insertVersion } from "./model-versions";
 import type { TImportVersionInput, TRegisterModelInput } from "./models.schema";
 import { readTfjsUpload } from "./tfjs-files";
-
-type Actor = Pick<Viewer, "id" | "email">;
 
 function architectureError(issues: ArchitectureIssue[]): AppError {
   const lines = issues.slice(0, 8).map((i) => `${i.where}: ${i.message}`);
@@ -33,7 +30,7 @@ async function initialWeights(architecture: unknown) {
 }
 
 /** Registers a model with a validated architecture and its first version: freshly initialised weights, or an uploaded TF.js model's. */
-export async function registerModel(db: Database, actor: Actor, input: TRegisterModelInput) {
+export async function registerModel(db: Database, actor: UserActor, input: TRegisterModelInput) {
   const { architecture: choice, ...spec } = input.spec;
   let architecture: unknown;
   try {
@@ -82,7 +79,7 @@ export async function registerModel(db: Database, actor: Actor, input: TRegister
         .insert(modelAliases)
         .values({ modelId: model!.id, alias: "candidate", versionId: version.id, updatedBy: actor.id });
       await recordAudit(tx, {
-        actor: userActor(actor),
+        actor,
         action: "model.registered",
         subject: `model:${model!.id}`,
         details: {
@@ -145,7 +142,7 @@ async function readUploadedWeights(
 }
 
 /** Adds an uploaded TF.js model's weights as the model's next version. */
-export async function importVersion(db: Database, actor: Actor, input: TImportVersionInput) {
+export async function importVersion(db: Database, actor: UserActor, input: TImportVersionInput) {
   const model = await loadModel(db, input.projectId, input.modelId);
   const { weights, fileNames } = await readUploadedWeights(model.architecture, input);
   return db.transaction(async (tx) => {
@@ -157,7 +154,7 @@ export async function importVersion(db: Database, actor: Actor, input: TImportVe
       createdBy: actor.id,
     });
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "model.version_imported",
       subject: `model:${model.id}`,
       details: { version: version.number, weights: version.weightsSha256 },
@@ -166,7 +163,7 @@ export async function importVersion(db: Database, actor: Actor, input: TImportVe
   });
 }
 
-export async function listModels(db: Database, projectId: string) {
+export async function listModels(db: Database, { projectId }: { projectId: string }) {
   const rows = await db.select().from(models).where(eq(models.projectId, projectId)).orderBy(models.name);
   if (rows.length === 0) return [];
   const versions = await db
@@ -209,7 +206,7 @@ export async function listModels(db: Database, projectId: string) {
   });
 }
 
-export async function getModel(db: Database, projectId: string, modelId: string) {
+export async function getModel(db: Database, { projectId, modelId }: { projectId: string; modelId: string }) {
   const model = await loadModel(db, projectId, modelId);
   const versions = await db
     .select()
@@ -224,7 +221,10 @@ export async function getModel(db: Database, projectId: string, modelId: string)
 }
 
 /** A version of a model in this project; a version of another project's model is NOT_FOUND. */
-export async function loadVersion(db: Database, projectId: string, versionId: string) {
+export async function getModelVersion(
+  db: Database,
+  { projectId, versionId }: { projectId: string; versionId: string },
+) {
   const [row] = await db
     .select({ version: modelVersions, model: models })
     .from(modelVersions)
@@ -235,8 +235,12 @@ export async function loadVersion(db: Database, projectId: string, versionId: st
 }
 
 /** Points an alias at a version, audited with where it pointed before. */
-export async function setAlias(db: Database, actor: Actor, projectId: string, versionId: string, alias: ModelAlias) {
-  const { version, model } = await loadVersion(db, projectId, versionId);
+export async function setAlias(
+  db: Database,
+  actor: UserActor,
+  { projectId, versionId, alias }: { projectId: string; versionId: string; alias: ModelAlias },
+) {
+  const { version, model } = await getModelVersion(db, { projectId, versionId });
   return db.transaction(async (tx) => {
     const [previous] = await tx
       .select()
@@ -259,7 +263,7 @@ export async function setAlias(db: Database, actor: Actor, projectId: string, ve
         )[0]?.number ?? null)
       : null;
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "model.alias_moved",
       subject: `model:${model.id}`,
       details: { alias, from: before, to: version.number },
@@ -268,7 +272,11 @@ export async function setAlias(db: Database, actor: Actor, projectId: string, ve
   });
 }
 
-export async function clearAlias(db: Database, actor: Actor, projectId: string, modelId: string, alias: ModelAlias) {
+export async function clearAlias(
+  db: Database,
+  actor: UserActor,
+  { projectId, modelId, alias }: { projectId: string; modelId: string; alias: ModelAlias },
+) {
   await loadModel(db, projectId, modelId);
   return db.transaction(async (tx) => {
     const removed = await tx
@@ -277,7 +285,7 @@ export async function clearAlias(db: Database, actor: Actor, projectId: string, 
       .returning();
     if (removed.length === 0) throw new AppError("NOT_FOUND", `No version is marked ${alias}.`);
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "model.alias_cleared",
       subject: `model:${modelId}`,
       details: { alias },
@@ -287,10 +295,8 @@ export async function clearAlias(db: Database, actor: Actor, projectId: string, 
 
 export async function updateLimitations(
   db: Database,
-  actor: Actor,
-  projectId: string,
-  modelId: string,
-  limitations: string,
+  actor: UserActor,
+  { projectId, modelId, limitations }: { projectId: string; modelId: string; limitations: string },
 ) {
   await loadModel(db, projectId, modelId);
   return db.transaction(async (tx) => {
@@ -299,7 +305,7 @@ export async function updateLimitations(
       .set({ limitations })
       .where(and(eq(models.id, modelId), eq(models.projectId, projectId)));
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "model.limitations_updated",
       subject: `model:${modelId}`,
       details: { length: limitations.length },

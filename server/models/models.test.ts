@@ -15,7 +15,7 @@ import { logisticModel, makeTrainingProject, tfjsUploadOf } from "@/server/lib/t
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { addMember } from "@/server/projects/projects.service";
 import { buildTemplate } from "@/protocol/models/templates";
-import { downloadVersion } from "./model-download";
+import { downloadModelVersion } from "./model-download";
 import { unzipTfjs } from "./tfjs-files";
 
 const testDb = useTestDatabase();
@@ -236,13 +236,16 @@ describe("versions", () => {
       { code: "FORBIDDEN", message: "Your role on this project (viewer) does not allow this." },
     );
     await expect(
-      downloadVersion(db, await viewerOf(db, viewer.id), project.projectId, version.id),
+      downloadModelVersion(db, await viewerOf(db, viewer.id), { projectId: project.projectId, versionId: version.id }),
     ).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
   test("a download is a zip that tf.loadLayersModel loads, with the model card, and is audited", async () => {
     const db = testDb.db();
-    const { fileName, bytes } = await downloadVersion(db, researcher, project.projectId, project.versionId);
+    const { fileName, bytes } = await downloadModelVersion(db, researcher, {
+      projectId: project.projectId,
+      versionId: project.versionId,
+    });
     expect(fileName).toMatch(/^risk-model-\d+-v1\.zip$/);
     const files = unzipTfjs(bytes);
     expect(Object.keys(files).sort()).toEqual(["model-card.md", "model.json", "weights.bin"]);

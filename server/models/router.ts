@@ -13,25 +13,25 @@ import {
 import {
   clearAlias,
   getModel,
+  getModelVersion,
   importVersion,
   listModels,
-  loadVersion,
   registerModel,
   setAlias,
   updateLimitations,
 } from "./models.service";
 
 export const modelsRouter = createTRPCRouter({
-  list: projectProcedure("project:read").query(({ ctx }) => listModels(ctx.db, ctx.project.id)),
+  list: projectProcedure("project:read").query(({ ctx }) => listModels(ctx.db, { projectId: ctx.project.id })),
   byId: projectProcedure("project:read")
     .input(ZModelRef)
-    .query(({ ctx, input }) => getModel(ctx.db, ctx.project.id, input.modelId)),
+    .query(({ ctx, input }) => getModel(ctx.db, { ...input, projectId: ctx.project.id })),
   version: projectProcedure("project:read")
     .input(ZVersionRef)
-    .query(({ ctx, input }) => loadVersion(ctx.db, ctx.project.id, input.versionId)),
+    .query(({ ctx, input }) => getModelVersion(ctx.db, { ...input, projectId: ctx.project.id })),
   card: projectProcedure("project:read")
     .input(ZModelCardInput)
-    .query(({ ctx, input }) => getModelCard(ctx.db, ctx.project.id, input.modelId, input.versionId)),
+    .query(({ ctx, input }) => getModelCard(ctx.db, { ...input, projectId: ctx.project.id })),
   register: projectProcedure("model:write")
     .input(ZRegisterModelInput)
     .mutation(({ ctx, input }) => registerModel(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
@@ -40,13 +40,11 @@ export const modelsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => importVersion(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
   setAlias: projectProcedure("model:write")
     .input(ZSetAliasInput)
-    .mutation(({ ctx, input }) => setAlias(ctx.db, ctx.viewer, ctx.project.id, input.versionId, input.alias)),
+    .mutation(({ ctx, input }) => setAlias(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
   clearAlias: projectProcedure("model:write")
     .input(ZClearAliasInput)
-    .mutation(({ ctx, input }) => clearAlias(ctx.db, ctx.viewer, ctx.project.id, input.modelId, input.alias)),
+    .mutation(({ ctx, input }) => clearAlias(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
   updateLimitations: projectProcedure("model:write")
     .input(ZUpdateLimitationsInput)
-    .mutation(({ ctx, input }) =>
-      updateLimitations(ctx.db, ctx.viewer, ctx.project.id, input.modelId, input.limitations),
-    ),
+    .mutation(({ ctx, input }) => updateLimitations(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
 });

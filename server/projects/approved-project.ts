@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { projects, siteApprovals } from "@/db/schema";
 import { decideApproval } from "@/server/approvals/approvals.service";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { registerModel } from "@/server/models/models.service";
 import type { TRegisterModelInput } from "@/server/models/models.schema";
 import type { CohortDefinitionInput } from "@/protocol/cohort-definition";
@@ -11,13 +11,11 @@ import { initialBundle } from "./bundle";
 import type { Bundle } from "./projects.schema";
 import { createProject, reviseBundle, submitProject } from "./projects.service";
 
-type Actor = Pick<Viewer, "id" | "email">;
-
 export type ApprovedProjectSpec = {
   title: string;
   purpose: string;
   cohort: CohortDefinitionInput;
-  approvers: { approver: Actor; siteId: string }[];
+  approvers: { approver: UserActor; siteId: string }[];
   model: Omit<TRegisterModelInput, "projectId">;
   maxRounds?: number;
 };
@@ -27,7 +25,7 @@ export type ApprovedProjectSpec = {
  * site's approver approving) with one registered model: what the demo seeds and what training
  * tests start from. Uses the same services the pages call, so it audits like a person would.
  */
-export async function createApprovedProject(db: Database, researcher: Actor, spec: ApprovedProjectSpec) {
+export async function createApprovedProject(db: Database, researcher: UserActor, spec: ApprovedProjectSpec) {
   const project = await createProject(db, researcher, { title: spec.title, purpose: spec.purpose });
   const bundle: Bundle = {
     ...initialBundle(spec.purpose),
@@ -36,13 +34,8 @@ export async function createApprovedProject(db: Database, researcher: Actor, spe
     outputs: ["cohort_counts", "model_updates", "metrics"],
     maxRounds: spec.maxRounds ?? 20,
   };
-  await reviseBundle(db, researcher, project.id, bundle);
-  await submitProject(
-    db,
-    researcher,
-    project.id,
-    spec.approvers.map((a) => a.siteId),
-  );
+  await reviseBundle(db, researcher, { projectId: project.id, bundle });
+  await submitProject(db, researcher, { projectId: project.id, siteIds: spec.approvers.map((a) => a.siteId) });
   for (const { approver, siteId } of spec.approvers) {
     const [approval] = await db
       .select({ id: siteApprovals.id })

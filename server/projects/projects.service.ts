@@ -10,18 +10,15 @@ import {
   users,
   type ProjectRole,
 } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import { hashDefinition } from "@/server/cohorts/cohort-hash";
 import { hashBundle, initialBundle } from "./bundle";
 import { assertTransition } from "./project-status";
 import type { Bundle, TProjectCreateInput, TProjectListInput } from "./projects.schema";
 
-type Actor = Pick<Viewer, "id" | "email">;
-
-export async function createProject(db: Database, actor: Actor, input: TProjectCreateInput) {
+export async function createProject(db: Database, actor: UserActor, input: TProjectCreateInput) {
   return db.transaction(async (tx) => {
     const [project] = await tx
       .insert(projects)
@@ -31,7 +28,7 @@ export async function createProject(db: Database, actor: Actor, input: TProjectC
     const revision = await insertRevision(tx, actor, project!.id, 1, initialBundle(input.purpose));
     await tx.update(projects).set({ currentRevisionId: revision.id }).where(eq(projects.id, project!.id));
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "project.created",
       subject: `project:${project!.id}`,
       details: { title: input.title },
@@ -40,7 +37,7 @@ export async function createProject(db: Database, actor: Actor, input: TProjectC
   });
 }
 
-async function insertRevision(tx: Tx, actor: Actor, projectId: string, number: number, bundle: Bundle) {
+async function insertRevision(tx: Tx, actor: UserActor, projectId: string, number: number, bundle: Bundle) {
   const [revision] = await tx
     .insert(projectRevisions)
     .values({ projectId, number, bundle, bundleHash: hashBundle(bundle), createdBy: actor.id })
@@ -49,7 +46,7 @@ async function insertRevision(tx: Tx, actor: Actor, projectId: string, number: n
 }
 
 /** The viewer's projects (any project role), newest first, with their unseen approval decisions. */
-export async function listMyProjects(db: Database, viewer: Actor, input: TProjectListInput) {
+export async function listMyProjects(db: Database, viewer: UserActor, input: TProjectListInput) {
   const filters: SQL[] = [eq(projectMembers.userId, viewer.id)];
   if (input.status) filters.push(eq(projects.status, input.status));
   if (input.search) filters.push(ilike(projects.title, `%${escapeLike(input.search)}%`));
@@ -81,21 +78,26 @@ async function unseenDecisionCounts(db: Database, userId: string): Promise<Map<s
   return new Map(rows.map((r) => [r.projectId, r.n]));
 }
 
-export async function countUnseenDecisions(db: Database, userId: string): Promise<number> {
-  return [...(await unseenDecisionCounts(db, userId)).values()].reduce((a, b) => a + b, 0);
+export async function countUnseenDecisions(db: Database, actor: UserActor): Promise<number> {
+  return [...(await unseenDecisionCounts(db, actor.id)).values()].reduce((a, b) => a + b, 0);
 }
 
-export async function markDecisionsSeen(db: Database, userId: string, projectId: string) {
+export async function markDecisionsSeen(db: Database, actor: UserActor, { projectId }: { projectId: string }) {
   await db
     .update(projectMembers)
     .set({ decisionsSeenAt: new Date() })
-    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
+    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, actor.id)));
 }
 
-/** Everything the project page shows; the caller's membership was checked by projectProcedure. */
-export async function getProject(db: Database, projectId: string) {
-  const [project] = await db.select().from(projects).where(eq(projects.id, projectId));
-  if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
+/** Everything the project page shows, with the actor's role on the project (`myRole`). */
+export async function getProject(db: Database, actor: UserActor, { projectId }: { projectId: string }) {
+  const [row] = await db
+    .select({ project: projects, myRole: projectMembers.role })
+    .from(projects)
+    .innerJoin(projectMembers, and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, actor.id)))
+    .where(eq(projects.id, projectId));
+  if (!row) throw new AppError("NOT_FOUND", "No project with that id, or you are not a member of it.");
+  const { project, myRole } = row;
   const [revision] = await db
     .select()
     .from(projectRevisions)
@@ -114,6 +116,7 @@ export async function getProject(db: Database, projectId: string) {
     revision: { ...revision!, definitionHash },
     members,
     sites: await siteStates(db, projectId, revision!.id),
+    myRole,
   };
 }
 
@@ -141,7 +144,7 @@ async function siteStates(db: Database, projectId: string, revisionId: string) {
     .orderBy(asc(sites.code));
 }
 
-export async function listRevisions(db: Database, projectId: string) {
+export async function listRevisions(db: Database, { projectId }: { projectId: string }) {
   return db
     .select({
       id: projectRevisions.id,
@@ -156,7 +159,7 @@ export async function listRevisions(db: Database, projectId: string) {
 
 export async function addMember(
   db: Database,
-  actor: Actor,
+  actor: UserActor,
   input: { projectId: string; email: string; role: ProjectRole },
 ) {
   return db
@@ -168,7 +171,7 @@ export async function addMember(
       if (!user || user.disabled) throw AppError.field("NOT_FOUND", "email", "No active user has this email address");
       await tx.insert(projectMembers).values({ projectId: input.projectId, userId: user.id, role: input.role });
       await recordAudit(tx, {
-        actor: userActor(actor),
+        actor,
         action: "project.member_added",
         subject: `project:${input.projectId}`,
         details: { member: input.email, role: input.role },
@@ -181,7 +184,7 @@ export async function addMember(
     });
 }
 
-export async function removeMember(db: Database, actor: Actor, input: { projectId: string; userId: string }) {
+export async function removeMember(db: Database, actor: UserActor, input: { projectId: string; userId: string }) {
   return db.transaction(async (tx) => {
     const owners = await tx
       .select({ userId: projectMembers.userId })
@@ -196,7 +199,7 @@ export async function removeMember(db: Database, actor: Actor, input: { projectI
       .returning({ role: projectMembers.role });
     if (!removed) throw new AppError("NOT_FOUND", "That person is not a member of this project.");
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "project.member_removed",
       subject: `project:${input.projectId}`,
       details: { userId: input.userId },
@@ -208,7 +211,11 @@ export async function removeMember(db: Database, actor: Actor, input: { projectI
  * Saves a changed bundle as a new revision. Approvals belong to the old revision's hash, so every
  * requested site is pending again and an active project goes back to submitted.
  */
-export async function reviseBundle(db: Database, actor: Actor, projectId: string, bundle: Bundle) {
+export async function reviseBundle(
+  db: Database,
+  actor: UserActor,
+  { projectId, bundle }: { projectId: string; bundle: Bundle },
+) {
   return db.transaction(async (tx) => {
     const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
     if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
@@ -230,7 +237,7 @@ export async function reviseBundle(db: Database, actor: Actor, projectId: string
     assertTransition(project.status, status);
     await tx.update(projects).set({ currentRevisionId: revision.id, status }).where(eq(projects.id, projectId));
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "project.revised",
       subject: `project:${projectId}`,
       details: { revision: revision.number, bundleHash: revision.bundleHash, approvalsVoided: requested.length },
@@ -240,7 +247,11 @@ export async function reviseBundle(db: Database, actor: Actor, projectId: string
 }
 
 /** Asks sites to approve the current revision; sites already asked keep their state. */
-export async function submitProject(db: Database, actor: Actor, projectId: string, siteIds: string[]) {
+export async function submitProject(
+  db: Database,
+  actor: UserActor,
+  { projectId, siteIds }: { projectId: string; siteIds: string[] },
+) {
   return db.transaction(async (tx) => {
     const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
     if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
@@ -259,7 +270,7 @@ export async function submitProject(db: Database, actor: Actor, projectId: strin
       .onConflictDoNothing();
     await tx.update(projects).set({ status: next }).where(eq(projects.id, projectId));
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "project.submitted",
       subject: `project:${projectId}`,
       details: { sites: found.map((s) => s.code) },
@@ -267,7 +278,7 @@ export async function submitProject(db: Database, actor: Actor, projectId: strin
   });
 }
 
-export async function closeProject(db: Database, actor: Actor, projectId: string) {
+export async function closeProject(db: Database, actor: UserActor, { projectId }: { projectId: string }) {
   return db.transaction(async (tx) => {
     const [project] = await tx
       .select({ status: projects.status })
@@ -277,12 +288,15 @@ export async function closeProject(db: Database, actor: Actor, projectId: string
     if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
     assertTransition(project.status, "closed");
     await tx.update(projects).set({ status: "closed" }).where(eq(projects.id, projectId));
-    await recordAudit(tx, { actor: userActor(actor), action: "project.closed", subject: `project:${projectId}` });
+    await recordAudit(tx, { actor, action: "project.closed", subject: `project:${projectId}` });
   });
 }
 
 /** Used by dispatch: the sites whose approval matches the project's current revision. */
-export async function approvedSiteIds(db: Database | Tx, projectId: string): Promise<Set<string>> {
+export async function listApprovedSiteIds(
+  db: Database | Tx,
+  { projectId }: { projectId: string },
+): Promise<Set<string>> {
   const rows = await db
     .select({ siteId: siteApprovals.siteId })
     .from(projects)

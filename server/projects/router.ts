@@ -25,29 +25,30 @@ export const projectsRouter = createTRPCRouter({
   list: protectedProcedure
     .input(ZProjectListInput)
     .query(({ ctx, input }) => listMyProjects(ctx.db, ctx.viewer, input)),
-  newDecisions: protectedProcedure.query(({ ctx }) => countUnseenDecisions(ctx.db, ctx.viewer.id)),
+  newDecisions: protectedProcedure.query(({ ctx }) => countUnseenDecisions(ctx.db, ctx.viewer)),
   create: scopedProcedure("projects:create")
     .input(ZProjectCreateInput)
     .mutation(({ ctx, input }) => createProject(ctx.db, ctx.viewer, input)),
-  byId: projectProcedure("project:read").query(async ({ ctx }) => ({
-    ...(await getProject(ctx.db, ctx.project.id)),
-    myRole: ctx.project.role,
-  })),
-  revisions: projectProcedure("project:read").query(({ ctx }) => listRevisions(ctx.db, ctx.project.id)),
+  byId: projectProcedure("project:read").query(({ ctx }) =>
+    getProject(ctx.db, ctx.viewer, { projectId: ctx.project.id }),
+  ),
+  revisions: projectProcedure("project:read").query(({ ctx }) => listRevisions(ctx.db, { projectId: ctx.project.id })),
   markDecisionsSeen: projectProcedure("project:read").mutation(({ ctx }) =>
-    markDecisionsSeen(ctx.db, ctx.viewer.id, ctx.project.id),
+    markDecisionsSeen(ctx.db, ctx.viewer, { projectId: ctx.project.id }),
   ),
   updateBundle: projectProcedure("project:edit")
     .input(ZUpdateBundleInput)
-    .mutation(({ ctx, input }) => reviseBundle(ctx.db, ctx.viewer, ctx.project.id, input.bundle)),
+    .mutation(({ ctx, input }) => reviseBundle(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
   submit: projectProcedure("project:submit")
     .input(ZSubmitInput)
-    .mutation(({ ctx, input }) => submitProject(ctx.db, ctx.viewer, ctx.project.id, input.siteIds)),
+    .mutation(({ ctx, input }) => submitProject(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
   addMember: projectProcedure("project:members")
     .input(ZAddMemberInput)
     .mutation(({ ctx, input }) => addMember(ctx.db, ctx.viewer, input)),
   removeMember: projectProcedure("project:members")
     .input(ZRemoveMemberInput)
     .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.viewer, input)),
-  close: projectProcedure("project:close").mutation(({ ctx }) => closeProject(ctx.db, ctx.viewer, ctx.project.id)),
+  close: projectProcedure("project:close").mutation(({ ctx }) =>
+    closeProject(ctx.db, ctx.viewer, { projectId: ctx.project.id }),
+  ),
 });

@@ -1,4 +1,3 @@
-import { userActor } from "@/server/audit/actor";
 import { ZSiteIdInput } from "@/server/sites/sites.schema";
 import { cancelTask } from "@/server/tasks/tasks.service";
 import { adminProcedure, createTRPCRouter } from "@/server/trpc";
@@ -10,17 +9,15 @@ import { issueSiteToken, revokeSiteTokens } from "./site-tokens.service";
 /** The admin's view and control of site workers. */
 export const siteNetworkRouter = createTRPCRouter({
   monitor: adminProcedure.query(({ ctx }) => listSiteMonitor(ctx.db)),
-  detail: adminProcedure.input(ZSiteIdInput).query(({ ctx, input }) => getSiteDetail(ctx.db, input.siteId)),
+  detail: adminProcedure.input(ZSiteIdInput).query(({ ctx, input }) => getSiteDetail(ctx.db, input)),
   issueToken: adminProcedure
     .input(ZIssueTokenInput)
-    .mutation(({ ctx, input }) => issueSiteToken(ctx.db, userActor(ctx.viewer), input)),
+    .mutation(({ ctx, input }) => issueSiteToken(ctx.db, ctx.viewer, input)),
   revokeTokens: adminProcedure
     .input(ZSiteIdInput)
-    .mutation(({ ctx, input }) => revokeSiteTokens(ctx.db, userActor(ctx.viewer), input.siteId)),
+    .mutation(({ ctx, input }) => revokeSiteTokens(ctx.db, ctx.viewer, input)),
   requestInventory: adminProcedure
     .input(ZSiteIdInput)
-    .mutation(({ ctx, input }) => requestInventory(ctx.db, ctx.viewer, input.siteId)),
-  cancelTask: adminProcedure
-    .input(ZTaskIdInput)
-    .mutation(({ ctx, input }) => cancelTask(ctx.db, userActor(ctx.viewer), input.taskId)),
+    .mutation(({ ctx, input }) => requestInventory(ctx.db, ctx.viewer, input)),
+  cancelTask: adminProcedure.input(ZTaskIdInput).mutation(({ ctx, input }) => cancelTask(ctx.db, ctx.viewer, input)),
 });

@@ -2,8 +2,8 @@ import { and, asc, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
-import { enqueueTask, type SiteRef } from "@/server/tasks/tasks.service";
-import type { HeartbeatInput, SiteInventoryResult } from "@/protocol/contract";
+import { enqueueTask, listCancelledTaskIds, type SiteRef } from "@/server/tasks/tasks.service";
+import { PROTOCOL_VERSION, type HeartbeatInput, type SiteInventoryResult } from "@/protocol/contract";
 
 export const ONLINE_WINDOW_MS = 30_000;
 const SAMPLE_RETENTION = sql`interval '2 hours'`;
@@ -21,16 +21,17 @@ export function siteStatusOf(
 }
 
 /**
- * Stores what the worker reported. The first time a site's worker connects, the hub asks it for
- * a data inventory so the admin sees what the site holds.
+ * Stores what the worker reported and answers it: the hub's time and which of its tasks in flight
+ * were cancelled. The first time a site's worker connects, the hub asks it for a data inventory so
+ * the admin sees what the site holds.
  */
-export async function recordHeartbeat(db: Database, site: SiteRef, input: HeartbeatInput, protocolVersion: number) {
-  return db.transaction(async (tx) => {
+export async function recordHeartbeat(db: Database, site: SiteRef, input: HeartbeatInput) {
+  await db.transaction(async (tx) => {
     const values = {
       siteId: site.id,
       lastSeenAt: new Date(),
       workerVersion: input.workerVersion,
-      protocolVersion,
+      protocolVersion: PROTOCOL_VERSION,
       protocolError: null,
       capabilities: input.capabilities,
       selfChecks: input.selfChecks,
@@ -43,13 +44,11 @@ export async function recordHeartbeat(db: Database, site: SiteRef, input: Heartb
       .values(values)
       .onConflictDoUpdate({ target: siteHealth.siteId, set: { ...values, siteId: undefined } })
       .returning({ isFirst: sql<boolean>`(xmax = 0)` });
-    await tx
-      .insert(siteHeartbeats)
-      .values({
-        siteId: site.id,
-        cpuPercent: input.utilisation.cpuPercent,
-        memoryPercent: input.utilisation.memoryPercent,
-      });
+    await tx.insert(siteHeartbeats).values({
+      siteId: site.id,
+      cpuPercent: input.utilisation.cpuPercent,
+      memoryPercent: input.utilisation.memoryPercent,
+    });
     await tx
       .delete(siteHeartbeats)
       .where(and(eq(siteHeartbeats.siteId, site.id), lt(siteHeartbeats.at, sql`now() - ${SAMPLE_RETENTION}`)));
@@ -70,6 +69,11 @@ export async function recordHeartbeat(db: Database, site: SiteRef, input: Heartb
       });
     }
   });
+  return {
+    siteCode: site.code,
+    serverTime: new Date(),
+    cancelledTaskIds: await listCancelledTaskIds(db, site, { taskIds: input.tasksInFlight }),
+  };
 }
 
 /** Remembers that a worker spoke the wrong protocol, so the site shows as degraded with the reason. */
@@ -136,9 +140,9 @@ export async function listSiteMonitor(db: Database) {
 }
 
 /** The newest inventory the site returned (suppressed counts only), or null before the first. */
-export async function latestInventory(
+export async function getLatestInventory(
   db: Database,
-  siteId: string,
+  { siteId }: { siteId: string },
 ): Promise<{ result: SiteInventoryResult; receivedAt: Date } | null> {
   const [row] = await db
     .select({ result: siteTasks.result, receivedAt: siteTasks.finishedAt })

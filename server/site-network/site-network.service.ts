@@ -1,28 +1,27 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { siteHealth, siteTasks } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { getSite } from "@/server/sites/sites.service";
 import { enqueueTask, listSiteTasks } from "@/server/tasks/tasks.service";
-import { latestInventory, siteStatusOf } from "./site-health.service";
+import { getLatestInventory, siteStatusOf } from "./site-health.service";
 import { listSiteTokens } from "./site-tokens.service";
 
 /** Everything the admin's site page shows: health, inventory, tokens (never their secrets) and task history. */
-export async function getSiteDetail(db: Database, siteId: string) {
-  const site = await getSite(db, siteId);
+export async function getSiteDetail(db: Database, { siteId }: { siteId: string }) {
+  const site = await getSite(db, { siteId });
   const [[health], inventory, tokens, tasks] = await Promise.all([
     db.select().from(siteHealth).where(eq(siteHealth.siteId, siteId)),
-    latestInventory(db, siteId),
-    listSiteTokens(db, siteId),
-    listSiteTasks(db, siteId),
+    getLatestInventory(db, { siteId }),
+    listSiteTokens(db, { siteId }),
+    listSiteTasks(db, { siteId }),
   ]);
   return { site, health: health ?? null, status: siteStatusOf(health ?? null), inventory, tokens, tasks };
 }
 
 /** Asks the site for a fresh inventory; an inventory already queued or running is reused, not doubled. */
-export async function requestInventory(db: Database, viewer: Pick<Viewer, "id" | "email">, siteId: string) {
-  const site = await getSite(db, siteId);
+export async function requestInventory(db: Database, viewer: UserActor, { siteId }: { siteId: string }) {
+  const site = await getSite(db, { siteId });
   return db.transaction(async (tx) => {
     const [pending] = await tx
       .select()
@@ -41,7 +40,7 @@ export async function requestInventory(db: Database, viewer: Pick<Viewer, "id" |
       siteCode: site.code,
       kind: "site_inventory",
       payload: {},
-      actor: userActor(viewer),
+      actor: viewer,
       requestedBy: viewer.id,
     });
   });

@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { siteTokens, sites } from "@/db/schema";
-import { recordAudit, type AuditActor } from "@/server/audit/audit.service";
+import type { Actor } from "@/server/auth/actor";
+import { recordAudit } from "@/server/audit/audit.service";
 import { AppError } from "@/server/errors";
 
 const TOKEN_PREFIX = "flip_st_";
@@ -15,7 +16,7 @@ export function hashSiteToken(token: string): string {
  * Issues a new token for a site: 32 random bytes, returned once, stored as SHA-256. Tokens already
  * active stay valid for `graceSeconds` (0 = they stop now), so a rotation can roll out without downtime.
  */
-export async function issueSiteToken(db: Database, actor: AuditActor, input: { siteId: string; graceSeconds: number }) {
+export async function issueSiteToken(db: Database, actor: Actor, input: { siteId: string; graceSeconds: number }) {
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   return db.transaction(async (tx) => {
     const [site] = await tx.select({ code: sites.code }).from(sites).where(eq(sites.id, input.siteId)).for("update");
@@ -52,7 +53,7 @@ export async function issueSiteToken(db: Database, actor: AuditActor, input: { s
 }
 
 /** Revokes every token of a site; the worker's next call is refused. */
-export async function revokeSiteTokens(db: Database, actor: AuditActor, siteId: string) {
+export async function revokeSiteTokens(db: Database, actor: Actor, { siteId }: { siteId: string }) {
   return db.transaction(async (tx) => {
     const [site] = await tx.select({ code: sites.code }).from(sites).where(eq(sites.id, siteId));
     if (!site) throw new AppError("NOT_FOUND", "No site with that id.");
@@ -71,7 +72,7 @@ export async function revokeSiteTokens(db: Database, actor: AuditActor, siteId: 
   });
 }
 
-export function listSiteTokens(db: Database, siteId: string) {
+export function listSiteTokens(db: Database, { siteId }: { siteId: string }) {
   return db
     .select({
       id: siteTokens.id,

@@ -1,30 +1,32 @@
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { sites } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { recordAudit } from "@/server/audit/audit.service";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import type { TSiteCreateInput, TSiteUpdateInput } from "./sites.schema";
 
-type Actor = Pick<Viewer, "id" | "email">;
+/** The Trusts in the network as every signed-in role may see them: who takes part, nothing more. */
+export async function listSiteDirectory(db: Database) {
+  return (await listSites(db)).map(({ id, code, name, region }) => ({ id, code, name, region }));
+}
 
 export function listSites(db: Database) {
   return db.select().from(sites).orderBy(asc(sites.code));
 }
 
-export async function getSite(db: Database, siteId: string) {
+export async function getSite(db: Database, { siteId }: { siteId: string }) {
   const [site] = await db.select().from(sites).where(eq(sites.id, siteId));
   if (!site) throw new AppError("NOT_FOUND", "No site with that id.");
   return site;
 }
 
-export async function createSite(db: Database, actor: Actor, input: TSiteCreateInput) {
+export async function createSite(db: Database, actor: UserActor, input: TSiteCreateInput) {
   try {
     return await db.transaction(async (tx) => {
       const [site] = await tx.insert(sites).values(input).returning();
       await recordAudit(tx, {
-        actor: userActor(actor),
+        actor,
         action: "site.created",
         subject: `site:${site!.code}`,
         details: { name: site!.name, region: site!.region },
@@ -38,7 +40,7 @@ export async function createSite(db: Database, actor: Actor, input: TSiteCreateI
   }
 }
 
-export async function updateSite(db: Database, actor: Actor, input: TSiteUpdateInput) {
+export async function updateSite(db: Database, actor: UserActor, input: TSiteUpdateInput) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(sites).where(eq(sites.id, input.siteId)).for("update");
     if (!before) throw new AppError("NOT_FOUND", "No site with that id.");
@@ -48,7 +50,7 @@ export async function updateSite(db: Database, actor: Actor, input: TSiteUpdateI
       .where(eq(sites.id, input.siteId))
       .returning();
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "site.updated",
       subject: `site:${before.code}`,
       details: {

@@ -27,18 +27,16 @@ const inventory = {
 };
 
 async function enqueue(site: { id: string; code: string }, extra: { leaseMs?: number; maxAttempts?: number } = {}) {
-  return testDb
-    .db()
-    .transaction((tx) =>
-      enqueueTask(tx, {
-        siteId: site.id,
-        siteCode: site.code,
-        kind: "site_inventory",
-        payload: {},
-        actor: hub,
-        ...extra,
-      }),
-    );
+  return testDb.db().transaction((tx) =>
+    enqueueTask(tx, {
+      siteId: site.id,
+      siteCode: site.code,
+      kind: "site_inventory",
+      payload: {},
+      actor: hub,
+      ...extra,
+    }),
+  );
 }
 
 async function auditCount() {
@@ -64,7 +62,7 @@ describe("leased task queue", () => {
     // A second pool stands in for a second portal process on the same database.
     const other = connectDatabase(testDb.url());
     try {
-      const waiting = claimTask(db, site, 20_000);
+      const waiting = claimTask(db, site, { waitMs: 20_000 });
       await new Promise((r) => setTimeout(r, 200));
       const task = await other.db.transaction((tx) =>
         enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub }),
@@ -79,7 +77,7 @@ describe("leased task queue", () => {
   it("returns null when the wait ends with nothing queued", async () => {
     const db = testDb.db();
     const site = await makeSite(db, "QE");
-    await expect(claimTask(db, site, 300)).resolves.toBeNull();
+    await expect(claimTask(db, site, { waitMs: 300 })).resolves.toBeNull();
   });
 
   it("completes once; duplicate, late and foreign submissions change nothing", async () => {

@@ -1,14 +1,15 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { siteTasks, type SiteTask } from "@/db/schema";
-import { recordAudit, type AuditActor } from "@/server/audit/audit.service";
+import type { Actor } from "@/server/auth/actor";
+import { recordAudit } from "@/server/audit/audit.service";
 import { AppError } from "@/server/errors";
 import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import { checkResultPolicy } from "./result-policy";
 import { getTaskNotifier, TASK_CHANNEL } from "./task-notifier";
 
 export type SiteRef = { id: string; code: string };
-const siteActor = (site: SiteRef): AuditActor => ({ type: "site", id: site.id, label: site.code });
+const siteActor = (site: SiteRef): Actor => ({ type: "site", id: site.id, label: site.code });
 const subjectOf = (taskId: string) => `task:${taskId}`;
 
 async function notifySite(tx: Tx, siteId: string) {
@@ -21,7 +22,7 @@ export type EnqueueInput = {
   siteCode: string;
   kind: TaskKind;
   payload: unknown;
-  actor: AuditActor;
+  actor: Actor;
   requestedBy?: string | null;
   maxAttempts?: number;
   leaseMs?: number;
@@ -113,8 +114,7 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
 export async function claimTask(
   db: Database,
   site: SiteRef,
-  waitMs: number,
-  signal?: AbortSignal,
+  { waitMs, signal }: { waitMs: number; signal?: AbortSignal },
 ): Promise<LeasedTask | null> {
   const notifier = getTaskNotifier(db);
   await notifier.ready();
@@ -279,7 +279,7 @@ export async function releaseTask(db: Database, site: SiteRef, input: { taskId: 
   });
 }
 
-export async function cancelTask(db: Database, actor: AuditActor, taskId: string) {
+export async function cancelTask(db: Database, actor: Actor, { taskId }: { taskId: string }) {
   return db.transaction(async (tx) => {
     const [task] = await cancelOpenTasks(tx, actor, [taskId], "Cancelled by an admin.");
     if (task) return task;
@@ -290,12 +290,7 @@ export async function cancelTask(db: Database, actor: AuditActor, taskId: string
 }
 
 /** Cancels those of the tasks still queued or leased, inside the caller's transaction; their workers hear of it on the next heartbeat. */
-export async function cancelOpenTasks(
-  tx: Tx,
-  actor: AuditActor,
-  taskIds: string[],
-  reason: string,
-): Promise<SiteTask[]> {
+export async function cancelOpenTasks(tx: Tx, actor: Actor, taskIds: string[], reason: string): Promise<SiteTask[]> {
   if (taskIds.length === 0) return [];
   const cancelled = await tx
     .update(siteTasks)
@@ -313,7 +308,11 @@ export async function cancelOpenTasks(
 }
 
 /** Of the tasks a worker says it is running, those the hub has cancelled. */
-export async function cancelledAmong(db: Database, site: SiteRef, taskIds: string[]): Promise<string[]> {
+export async function listCancelledTaskIds(
+  db: Database,
+  site: SiteRef,
+  { taskIds }: { taskIds: string[] },
+): Promise<string[]> {
   if (taskIds.length === 0) return [];
   const rows = await db
     .select({ id: siteTasks.id })
@@ -350,7 +349,7 @@ export async function sweepExpiredTasks(db: Database): Promise<{ requeued: numbe
       .set({ status: "expired", finishedAt: sql`now()`, failureMessage: "Not claimed before its deadline" })
       .where(and(eq(siteTasks.status, "queued"), lt(siteTasks.deadlineAt, sql`now()`)))
       .returning({ id: siteTasks.id, kind: siteTasks.kind });
-    const system: AuditActor = { type: "system", label: "lease-sweeper" };
+    const system: Actor = { type: "system", label: "lease-sweeper" };
     for (const t of lapsed) {
       const action = t.status === "failed" ? "task.failed" : "task.lease_expired";
       await recordAudit(tx, {
@@ -373,7 +372,7 @@ export async function sweepExpiredTasks(db: Database): Promise<{ requeued: numbe
   });
 }
 
-export async function listSiteTasks(db: Database, siteId: string, limit = 50) {
+export async function listSiteTasks(db: Database, { siteId, limit = 50 }: { siteId: string; limit?: number }) {
   return db
     .select({
       id: siteTasks.id,

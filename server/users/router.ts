@@ -19,16 +19,16 @@ import {
 
 export const usersRouter = createTRPCRouter({
   list: adminProcedure.input(ZUserListInput).query(({ ctx, input }) => listUsers(ctx.db, input)),
-  byId: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => getUser(ctx.db, input.userId)),
+  byId: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => getUser(ctx.db, input)),
   create: adminProcedure.input(ZUserCreateInput).mutation(({ ctx, input }) => createUser(ctx.db, ctx.viewer, input)),
   grantRole: adminProcedure.input(ZGrantRoleInput).mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
   revokeRole: adminProcedure
     .input(ZRevokeRoleInput)
-    .mutation(({ ctx, input }) => revokeRole(ctx.db, ctx.viewer, input.grantId)),
+    .mutation(({ ctx, input }) => revokeRole(ctx.db, ctx.viewer, input)),
   setDisabled: adminProcedure
     .input(ZSetDisabledInput)
     .mutation(({ ctx, input }) => setUserDisabled(ctx.db, ctx.viewer, input)),
   resetPassword: adminProcedure
     .input(ZUserIdInput)
-    .mutation(({ ctx, input }) => resetUserPassword(ctx.db, ctx.viewer, input.userId)),
+    .mutation(({ ctx, input }) => resetUserPassword(ctx.db, ctx.viewer, input)),
 });

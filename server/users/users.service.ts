@@ -1,14 +1,11 @@
 import { and, asc, count, eq, ilike, inArray, or } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { roleGrants, sites, users } from "@/db/schema";
-import { userActor } from "@/server/audit/actor";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import { generateTemporaryPassword, hashPassword } from "@/server/auth/password";
-import type { Viewer } from "@/server/auth/permissions";
+import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import type { TGrantRoleInput, TSetDisabledInput, TUserCreateInput, TUserListInput } from "./users.schema";
-
-type Actor = Pick<Viewer, "id" | "email">;
 
 const userColumns = {
   id: users.id,
@@ -62,14 +59,14 @@ export async function listUsers(db: Database, input: TUserListInput) {
   };
 }
 
-export async function getUser(db: Database, userId: string) {
+export async function getUser(db: Database, { userId }: { userId: string }) {
   const [user] = await db.select(userColumns).from(users).where(eq(users.id, userId));
   if (!user) throw new AppError("NOT_FOUND", "No user with that id.");
   return { ...user, grants: await grantsFor(db, [user.id]) };
 }
 
 /** Creates an account with a one-time temporary password, returned once and stored only as a hash. */
-export async function createUser(db: Database, actor: Actor, input: TUserCreateInput) {
+export async function createUser(db: Database, actor: UserActor, input: TUserCreateInput) {
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = await hashPassword(temporaryPassword);
   try {
@@ -79,7 +76,7 @@ export async function createUser(db: Database, actor: Actor, input: TUserCreateI
         .values({ email: input.email, name: input.name, passwordHash, mustChangePassword: true })
         .returning(userColumns);
       await recordAudit(tx, {
-        actor: userActor(actor),
+        actor,
         action: "user.created",
         subject: `user:${created!.email}`,
         details: { name: created!.name },
@@ -94,7 +91,7 @@ export async function createUser(db: Database, actor: Actor, input: TUserCreateI
   }
 }
 
-export async function grantRole(db: Database, actor: Actor, input: TGrantRoleInput) {
+export async function grantRole(db: Database, actor: UserActor, input: TGrantRoleInput) {
   return db
     .transaction(async (tx) => {
       const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, input.userId));
@@ -110,7 +107,7 @@ export async function grantRole(db: Database, actor: Actor, input: TGrantRoleInp
         .values({ userId: input.userId, role: input.role, siteId: input.siteId ?? null, grantedBy: actor.id })
         .returning();
       await recordAudit(tx, {
-        actor: userActor(actor),
+        actor,
         action: "role.granted",
         subject: `user:${user.email}`,
         details: { role: input.role, site: siteCode },
@@ -125,7 +122,7 @@ export async function grantRole(db: Database, actor: Actor, input: TGrantRoleInp
     });
 }
 
-export async function revokeRole(db: Database, actor: Actor, grantId: string) {
+export async function revokeRole(db: Database, actor: UserActor, { grantId }: { grantId: string }) {
   return db.transaction(async (tx) => {
     const [grant] = await tx
       .select({ userId: roleGrants.userId, role: roleGrants.role, email: users.email, siteCode: sites.code })
@@ -139,7 +136,7 @@ export async function revokeRole(db: Database, actor: Actor, grantId: string) {
     }
     await tx.delete(roleGrants).where(eq(roleGrants.id, grantId));
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: "role.revoked",
       subject: `user:${grant.email}`,
       details: { role: grant.role, site: grant.siteCode },
@@ -147,7 +144,7 @@ export async function revokeRole(db: Database, actor: Actor, grantId: string) {
   });
 }
 
-export async function setUserDisabled(db: Database, actor: Actor, input: TSetDisabledInput) {
+export async function setUserDisabled(db: Database, actor: UserActor, input: TSetDisabledInput) {
   if (input.userId === actor.id && input.disabled) {
     throw new AppError("PRECONDITION_FAILED", "You cannot disable your own account.");
   }
@@ -163,7 +160,7 @@ export async function setUserDisabled(db: Database, actor: Actor, input: TSetDis
       return; // Already in the requested state: nothing changed, nothing to audit.
     }
     await recordAudit(tx, {
-      actor: userActor(actor),
+      actor,
       action: input.disabled ? "user.disabled" : "user.enabled",
       subject: `user:${user.email}`,
     });
@@ -171,7 +168,7 @@ export async function setUserDisabled(db: Database, actor: Actor, input: TSetDis
 }
 
 /** Issues a new temporary password; the user's existing sessions end and they must choose a new one. */
-export async function resetUserPassword(db: Database, actor: Actor, userId: string) {
+export async function resetUserPassword(db: Database, actor: UserActor, { userId }: { userId: string }) {
   if (userId === actor.id) {
     throw new AppError(
       "PRECONDITION_FAILED",
@@ -187,7 +184,7 @@ export async function resetUserPassword(db: Database, actor: Actor, userId: stri
       .where(eq(users.id, userId))
       .returning({ email: users.email });
     if (!user) throw new AppError("NOT_FOUND", "No user with that id.");
-    await recordAudit(tx, { actor: userActor(actor), action: "user.password_reset", subject: `user:${user.email}` });
+    await recordAudit(tx, { actor, action: "user.password_reset", subject: `user:${user.email}` });
   });
   return { temporaryPassword };
 }

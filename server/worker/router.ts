@@ -9,17 +9,9 @@ import {
   ZProgressInput,
   ZProgressResult,
   ZReleaseInput,
-  PROTOCOL_VERSION,
 } from "@/protocol/contract";
 import { recordHeartbeat } from "@/server/site-network/site-health.service";
-import {
-  cancelledAmong,
-  claimTask,
-  completeTask,
-  failTask,
-  releaseTask,
-  renewLease,
-} from "@/server/tasks/tasks.service";
+import { claimTask, completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
 import { createTRPCRouter, workerProcedure } from "@/server/trpc";
 
 /** The site worker's side of the protocol (protocol/contract.ts). */
@@ -27,18 +19,11 @@ export const workerRouter = createTRPCRouter({
   heartbeat: workerProcedure
     .input(ZHeartbeatInput)
     .output(ZHeartbeatResult)
-    .mutation(async ({ ctx, input }) => {
-      await recordHeartbeat(ctx.db, ctx.site, input, PROTOCOL_VERSION);
-      return {
-        siteCode: ctx.site.code,
-        serverTime: new Date(),
-        cancelledTaskIds: await cancelledAmong(ctx.db, ctx.site, input.tasksInFlight),
-      };
-    }),
+    .mutation(({ ctx, input }) => recordHeartbeat(ctx.db, ctx.site, input)),
   claim: workerProcedure
     .input(ZClaimInput)
     .output(ZClaimResult)
-    .mutation(async ({ ctx, input, signal }) => ({ task: await claimTask(ctx.db, ctx.site, input.waitMs, signal) })),
+    .mutation(async ({ ctx, input, signal }) => ({ task: await claimTask(ctx.db, ctx.site, { ...input, signal }) })),
   progress: workerProcedure
     .input(ZProgressInput)
     .output(ZProgressResult)

@@ -2,7 +2,7 @@ import type { Database } from "@/db/client";
 import type { Viewer } from "@/server/auth/permissions";
 import type { TTrainJobInput } from "@/server/jobs/jobs.schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
-import { loadVersion } from "@/server/models/models.service";
+import { getModelVersion } from "@/server/models/models.service";
 import { createApprovedProject } from "@/server/projects/approved-project";
 import { decodeTensors } from "@/protocol/tensor-codec";
 
@@ -55,7 +55,7 @@ export async function makeTrainingProject(
 
 /** A version's weights as an uploaded TF.js model (model.json + one base64 weight file). */
 export async function tfjsUploadOf(db: Database, projectId: string, versionId: string) {
-  const { version, model } = await loadVersion(db, projectId, versionId);
+  const { version, model } = await getModelVersion(db, { projectId, versionId });
   const { tensors } = decodeTensors(await getArtifactStore().get(db, version.weightsSha256));
   const bytes = Buffer.concat(tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
   return {

@@ -2,7 +2,7 @@ import { getDb } from "@/server/database/get-db";
 import { getViewer } from "@/server/auth/session";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
-import { downloadVersion } from "@/server/models/model-download";
+import { downloadModelVersion } from "@/server/models/model-download";
 
 /** A model version as a zip of TF.js files (model.json, weights.bin, model-card.md); audited. */
 export async function GET(
@@ -16,7 +16,7 @@ export async function GET(
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     if (!uuid.test(projectId) || !uuid.test(versionId))
       throw new AppError("NOT_FOUND", "No model version with that id in this project.");
-    const { fileName, bytes } = await downloadVersion(await getDb(), viewer, projectId, versionId);
+    const { fileName, bytes } = await downloadModelVersion(await getDb(), viewer, { projectId, versionId });
     return new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
       headers: {
         "content-type": "application/zip",
