@@ -1,4 +1,5 @@
-import { z, ZodError } from "zod";
+import { ZodError } from "zod";
+import { fieldErrorsFromIssues, type FieldErrors } from "@/protocol/field-errors";
 
 /**
  * The one error type services throw. The tRPC error formatter maps `code` to a transport code
@@ -31,9 +32,9 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return e.code === "23505" && e.constraint === constraint;
 }
 
-/** The per-field messages a form shows for a refused request: zod issues or an AppError's fields. */
-export function toFieldErrors(cause: unknown): Record<string, string[]> | undefined {
-  if (cause instanceof ZodError) return z.flattenError(cause).fieldErrors as Record<string, string[]>;
+/** The per-field messages a form shows for a refused request: zod issues (keyed by dotted path) or an AppError's fields. */
+export function toFieldErrors(cause: unknown): FieldErrors | undefined {
+  if (cause instanceof ZodError) return fieldErrorsFromIssues(cause.issues);
   if (cause instanceof AppError) return cause.fieldErrors;
   return undefined;
 }

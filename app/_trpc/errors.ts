@@ -1,9 +1,10 @@
 import { isTRPCClientError } from "@trpc/client";
+import type { FieldErrors } from "@/protocol/field-errors";
 
-/** Field errors sent by the server's error formatter, keyed by input field name. */
-export function fieldErrorsOf(error: unknown): Record<string, string[]> {
+/** Field errors sent by the server's error formatter, keyed by the dotted path of the input field. */
+export function fieldErrorsOf(error: unknown): FieldErrors {
   if (isTRPCClientError(error)) {
-    const data = error.data as { fieldErrors?: Record<string, string[]> | null } | undefined;
+    const data = error.data as { fieldErrors?: FieldErrors | null } | undefined;
     return data?.fieldErrors ?? {};
   }
   return {};

@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { ZCohortDefinition, type CohortDefinition } from "@/protocol/cohort-definition";
+import { fieldErrorsFromIssues } from "@/protocol/field-errors";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
@@ -13,7 +14,7 @@ import { bundleOf } from "../../_components/bundle-of";
 import type { ProjectDetail } from "../../_components/types";
 import { emptyCohort } from "./_cohort/cohort-draft";
 import { CohortBuilder } from "./_cohort/cohort-builder";
-import { IssuesProvider, issueMapOf } from "./_cohort/issues";
+import { IssuesProvider } from "./_cohort/issues";
 import { GovernanceFields, governanceErrorsOf, type Governance } from "./governance-fields";
 import { SavedNotice, type SavedRevision } from "./saved-notice";
 
@@ -74,7 +75,7 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
           ) : null}
         </div>
         {cohort ? (
-          <IssuesProvider issues={issueMapOf(cohortIssues)}>
+          <IssuesProvider issues={fieldErrorsFromIssues(cohortIssues)}>
             <CohortBuilder cohort={cohort} onChange={setCohort} />
           </IssuesProvider>
         ) : (

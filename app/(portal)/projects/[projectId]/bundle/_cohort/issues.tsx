@@ -1,32 +1,19 @@
 "use client";
 
 import { createContext, useContext, type ReactNode } from "react";
+import { fieldKeyOf, type FieldErrors } from "@/protocol/field-errors";
 import type { Path } from "./cohort-draft";
 
-type IssueMap = Map<string, string[]>;
+const IssuesContext = createContext<FieldErrors>({});
 
-const IssuesContext = createContext<IssueMap>(new Map());
-
-export function keyOf(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".");
-}
-
-export function issueMapOf(issues: { path: readonly PropertyKey[]; message: string }[]): IssueMap {
-  const map: IssueMap = new Map();
-  for (const issue of issues) {
-    const key = keyOf(issue.path);
-    map.set(key, [...(map.get(key) ?? []), issue.message]);
-  }
-  return map;
-}
-
-export function IssuesProvider({ issues, children }: { issues: IssueMap; children: ReactNode }) {
+/** The cohort schema's issues by field (`fieldErrorsFromIssues`), for the editors below to show at their paths. */
+export function IssuesProvider({ issues, children }: { issues: FieldErrors; children: ReactNode }) {
   return <IssuesContext.Provider value={issues}>{children}</IssuesContext.Provider>;
 }
 
 /** Messages the cohort schema reported at exactly this path of the definition. */
 export function useIssues(path: Path): string[] {
-  return useContext(IssuesContext).get(keyOf(path)) ?? [];
+  return useContext(IssuesContext)[fieldKeyOf(path)] ?? [];
 }
 
 export function InlineIssues({ path, id }: { path: Path; id?: string }) {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { fieldErrorsFromIssues, type FieldErrors } from "@/protocol/field-errors";
 // The form checks with the server's own schema, so both refuse exactly the same input.
 import {
   ZEvaluateJobInput,
@@ -6,8 +7,6 @@ import {
   type TEvaluateJobInput,
   type TTrainJobInput,
 } from "@/server/jobs/jobs.schema";
-
-export type FieldErrors = Record<string, string[]>;
 
 /** The schema's generic messages for these fields do not say what to enter. */
 const FRIENDLY: Record<string, string> = {
@@ -17,15 +16,8 @@ const FRIENDLY: Record<string, string> = {
   validationFraction: "Choose a validation fraction from 0.05 to 0.5",
 };
 
-function fieldErrorsOf(error: z.ZodError): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const issue of error.issues) {
-    const key = issue.path.join(".") || "form";
-    const message = FRIENDLY[key] ?? issue.message;
-    if (!errors[key]?.includes(message)) (errors[key] ??= []).push(message);
-  }
-  return errors;
-}
+const fieldErrorsOf = (error: z.ZodError): FieldErrors =>
+  fieldErrorsFromIssues(error.issues, { messageFor: (key) => FRIENDLY[key] });
 
 type Parsed<T> = { data: T; errors: null } | { data: null; errors: FieldErrors };
 

@@ -1,5 +1,5 @@
 import { TextField } from "@/app/_components/ui/text-field";
-import type { FieldErrors } from "./job-form-validation";
+import type { FieldErrors } from "@/protocol/field-errors";
 
 export type StrategyKind = "fedavg" | "fedprox" | "fedadam";
 export type StrategyDraft = { kind: StrategyKind; mu: string; serverLr: string };

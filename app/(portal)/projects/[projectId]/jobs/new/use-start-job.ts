@@ -5,7 +5,8 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
-import { splitServerErrors, type FieldErrors } from "./job-form-validation";
+import type { FieldErrors } from "@/protocol/field-errors";
+import { splitServerErrors } from "./job-form-validation";
 
 /**
  * The submit flow both job forms share: check on the client first, then send; the server's field

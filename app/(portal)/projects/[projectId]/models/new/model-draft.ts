@@ -2,6 +2,7 @@ import type { TRegisterModelInput } from "@/server/models/models.schema";
 import { TEMPLATE_INPUT_KIND, type TemplateId } from "@/protocol/models/templates";
 import type { MODALITIES } from "@/protocol/cohort-definition";
 import { ZModelSpec, type FeatureEncoding, type MODEL_TASKS, type TabularFeature } from "@/protocol/model-spec";
+import { addFieldError, fieldErrorsFromIssues, type FieldErrors } from "@/protocol/field-errors";
 import { ZOutcome } from "@/protocol/training";
 import type { ConceptPick } from "../../../_components/concept-search";
 
@@ -106,10 +107,12 @@ function featureOf(f: FeatureDraft) {
 }
 
 /** Problems keyed by dotted path ("spec.input.features.0.name"), as the form shows them beside fields. */
-export type Issues = Record<string, string[]>;
+export type Issues = FieldErrors;
 
-function add(issues: Issues, key: string, message: string) {
-  if (!issues[key]?.includes(message)) issues[key] = [...(issues[key] ?? []), message];
+const add = addFieldError;
+
+function addAll(issues: Issues, more: Issues) {
+  for (const [key, messages] of Object.entries(more)) for (const message of messages) add(issues, key, message);
 }
 
 /** Blank boxes are sent as 0; say what is missing instead of the schema's "too small". */
@@ -157,10 +160,10 @@ export function toRegisterInput(
   const parsedSpec = ZModelSpec.safeParse(spec);
   if (!parsedSpec.success) {
     const blanks = blankMessages(draft);
-    for (const issue of parsedSpec.error.issues) {
-      const key = `spec.${issue.path.map(String).join(".")}`;
-      add(issues, key, blanks[key] ?? issue.message);
-    }
+    addAll(
+      issues,
+      fieldErrorsFromIssues(parsedSpec.error.issues, { prefix: "spec", messageFor: (key) => blanks[key] }),
+    );
   }
   // Image labels are fixed at the scan date (see ZOutcome), so a window would be ignored.
   const outcome = {
@@ -172,9 +175,7 @@ export function toRegisterInput(
       : {}),
   };
   const parsedOutcome = ZOutcome.safeParse(outcome);
-  if (!parsedOutcome.success)
-    for (const issue of parsedOutcome.error.issues)
-      add(issues, `outcome.${issue.path.map(String).join(".")}`, issue.message);
+  if (!parsedOutcome.success) addAll(issues, fieldErrorsFromIssues(parsedOutcome.error.issues, { prefix: "outcome" }));
 
   let architecture: TRegisterModelInput["spec"]["architecture"] = { kind: "template", template: "mlp" };
   if (draft.architecture.kind === "template") {

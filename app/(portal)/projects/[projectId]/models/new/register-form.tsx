@@ -25,7 +25,7 @@ function merge(a: Issues, b: Issues): Issues {
   return out;
 }
 
-/** Field messages are shown beside their fields; a whole-object message ("spec") has no field, so it goes here. */
+/** Field messages are shown beside their fields; a whole-object message ("spec", or "form" for the whole input) has no field, so it goes here. */
 function serverSummary(serverIssues: Issues): string | null {
   const unplaced = Object.entries(serverIssues).filter(([key]) => !key.includes(".") && key !== "limitations");
   if (unplaced.length) return unplaced.flatMap(([, messages]) => messages).join(". ");
