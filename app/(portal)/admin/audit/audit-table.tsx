@@ -1,9 +1,8 @@
-import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 import { Badge } from "@/app/_components/ui/badge";
 import { DataTable, type Column } from "@/app/_components/ui/data-table";
 
-type AuditRow = inferRouterOutputs<AppRouter>["audit"]["list"]["events"][number];
+type AuditRow = RouterOutput["audit"]["list"]["events"][number];
 
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "—";

@@ -1,7 +1,6 @@
-import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 
-type Outputs = inferRouterOutputs<AppRouter>["siteNetwork"];
+type Outputs = RouterOutput["siteNetwork"];
 
 export type SiteMonitorRow = Outputs["monitor"][number];
 export type SiteDetail = Outputs["detail"];

@@ -1,10 +1,9 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { useState } from "react";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 import { Alert } from "@/app/_components/ui/alert";
 import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { EmptyState } from "@/app/_components/ui/empty-state";
@@ -16,7 +15,7 @@ import { messageOf } from "@/app/_trpc/errors";
 import { useDebouncedValue } from "../_components/use-debounced-value";
 import { GrantBadge, UserStatusBadge, type RoleLabels } from "./user-badges";
 
-type UserRow = inferRouterOutputs<AppRouter>["users"]["list"]["users"][number];
+type UserRow = RouterOutput["users"]["list"]["users"][number];
 
 const PAGE_SIZE = 20;
 

@@ -1,13 +1,10 @@
-import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 
-type Outputs = inferRouterOutputs<AppRouter>;
-
-export type ProjectRow = Outputs["projects"]["list"][number];
-export type ProjectDetail = Outputs["projects"]["byId"];
+export type ProjectRow = RouterOutput["projects"]["list"][number];
+export type ProjectDetail = RouterOutput["projects"]["byId"];
 export type ProjectStatus = ProjectRow["status"];
 export type SiteApproval = ProjectDetail["sites"][number];
 export type Member = ProjectDetail["members"][number];
-export type CohortRunResult = Outputs["cohorts"]["result"];
+export type CohortRunResult = RouterOutput["cohorts"]["result"];
 export type SiteOutcome = CohortRunResult["sites"][number];
-export type Concept = Outputs["vocabulary"]["search"][number];
+export type Concept = RouterOutput["vocabulary"]["search"][number];

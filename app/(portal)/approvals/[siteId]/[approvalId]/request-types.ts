@@ -1,5 +1,4 @@
-import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 
-export type ApprovalRequestData = inferRouterOutputs<AppRouter>["approvals"]["request"];
+export type ApprovalRequestData = RouterOutput["approvals"]["request"];
 export type BundleChange = NonNullable<ApprovalRequestData["previouslyApproved"]>["changes"][number];

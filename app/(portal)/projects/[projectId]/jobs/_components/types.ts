@@ -1,11 +1,8 @@
-import type { inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 import type { PooledMetrics, SiteMetrics } from "@/server/jobs/pool-metrics";
 
-type Outputs = inferRouterOutputs<AppRouter>;
-
-export type JobRow = Outputs["jobs"]["list"][number];
-export type JobDetail = Outputs["jobs"]["byId"];
+export type JobRow = RouterOutput["jobs"]["list"][number];
+export type JobDetail = RouterOutput["jobs"]["byId"];
 export type JobStatus = JobDetail["job"]["status"];
 export type JobTask = JobDetail["participation"][number];
 export type JobEvent = JobDetail["events"][number];

@@ -1,14 +1,13 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import type { inferRouterOutputs } from "@trpc/server";
 import { SelectField } from "@/app/_components/ui/select-field";
 import { formatDateTime } from "@/app/_components/time-format";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
-import type { AppRouter } from "@/server/root";
+import type { RouterOutput } from "@/app/_trpc/types";
 
-export type ModelSummary = inferRouterOutputs<AppRouter>["models"]["list"][number];
+export type ModelSummary = RouterOutput["models"]["list"][number];
 export type ModelChoice = { modelId: string; versionId: string };
 
 const SOURCE_LABELS = { initial: "initial weights", import: "imported", training: "trained" } as const;
