@@ -1,16 +1,20 @@
 import Link from "next/link";
+import { StatusMessage } from "./_components/status-message";
+import { Button } from "./_components/ui/button";
 
 export default function Forbidden() {
   return (
-    <main className="mx-auto max-w-xl px-4 py-16 text-center">
-      <p className="text-sm font-semibold text-nhs-blue">403</p>
-      <h1 className="mt-2 text-2xl font-semibold">You do not have access to this page</h1>
-      <p className="mt-2 text-slate-600">
-        Your roles do not include this area. If you need it, ask a platform admin to grant the role.
-      </p>
-      <Link href="/" className="mt-6 inline-block text-nhs-blue underline">
-        Back to home
-      </Link>
-    </main>
+    <StatusMessage
+      as="main"
+      status="403"
+      title="You do not have access to this page"
+      actions={
+        <Button asChild>
+          <Link href="/">Back to home</Link>
+        </Button>
+      }
+    >
+      <p>Your roles do not include this area. If you need it, ask a platform admin to grant the role.</p>
+    </StatusMessage>
   );
 }

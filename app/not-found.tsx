@@ -1,13 +1,21 @@
 import Link from "next/link";
+import { StatusMessage } from "./_components/status-message";
+import { Button } from "./_components/ui/button";
 
+/** Any address that matches no page. */
 export default function NotFound() {
   return (
-    <main className="mx-auto max-w-xl px-4 py-16 text-center">
-      <p className="text-sm font-semibold text-nhs-blue">404</p>
-      <h1 className="mt-2 text-2xl font-semibold">Page not found</h1>
-      <Link href="/" className="mt-6 inline-block text-nhs-blue underline">
-        Back to home
-      </Link>
-    </main>
+    <StatusMessage
+      as="main"
+      status="404"
+      title="Page not found"
+      actions={
+        <Button asChild>
+          <Link href="/">Back to home</Link>
+        </Button>
+      }
+    >
+      <p>Check the address, or start again from the home page.</p>
+    </StatusMessage>
   );
 }
