@@ -1,5 +1,8 @@
 import { defineConfig, devices } from "@playwright/test";
+import { e2eBrowser } from "./e2e/support/browser";
 import { E2E_BASE_URL } from "./e2e/support/constants";
+
+const browser = e2eBrowser();
 
 export default defineConfig({
   testDir: "./e2e",
@@ -7,6 +10,8 @@ export default defineConfig({
   workers: 1,
   retries: process.env.CI ? 1 : 0,
   reporter: [["list"]],
+  // Unpacks the browser when it is @sparticuz/chromium's and prints "e2e browser: …" once.
+  globalSetup: "./e2e/support/browser.ts",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   use: {
@@ -14,17 +19,9 @@ export default defineConfig({
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      executablePath: browser.executablePath,
+      args: browser.args,
+      env: browser.env,
     },
   },
   projects: [{ name: "desktop", use: { ...devices["Desktop Chrome"], viewport: { width: 1280, height: 800 } } }],
