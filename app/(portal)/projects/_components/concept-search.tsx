@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { Command } from "cmdk";
-import { useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useDebouncedValue } from "@/app/(portal)/admin/_components/use-debounced-value";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
@@ -32,6 +32,7 @@ export function ConceptSearch({
   onPick: (concept: ConceptPick) => void;
 }) {
   const trpc = useTRPC();
+  const rootRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const [query, setQuery] = useState("");
   const term = useDebouncedValue(query.trim(), 250);
@@ -44,10 +45,30 @@ export function ConceptSearch({
   const matches = (results.data ?? []).filter((c: Concept) => !isUnit || c.domain === "Unit");
   const isOpen = term.length >= 2 && query.trim().length >= 2;
 
-  // cmdk always marks its input expanded; say whether the list of matches is actually showing.
-  useLayoutEffect(() => {
-    inputRef.current?.setAttribute("aria-expanded", String(isOpen));
-  }, [isOpen]);
+  // cmdk 1.1.1 always marks its input expanded and leaves aria-activedescendant unset or stale when the
+  // matches change (dip/cmdk#413), so mirror the list's state onto the input for screen readers.
+  useEffect(() => {
+    const root = rootRef.current;
+    const input = inputRef.current;
+    if (!root || !input) return;
+    const sync = () => {
+      const expanded = String(root.querySelector("[cmdk-list]") !== null);
+      if (input.getAttribute("aria-expanded") !== expanded) input.setAttribute("aria-expanded", expanded);
+      const active = root.querySelector('[cmdk-item][aria-selected="true"]')?.id;
+      if (active && input.getAttribute("aria-activedescendant") !== active)
+        input.setAttribute("aria-activedescendant", active);
+      else if (!active && input.hasAttribute("aria-activedescendant")) input.removeAttribute("aria-activedescendant");
+    };
+    sync();
+    const observer = new MutationObserver(sync);
+    observer.observe(root, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["aria-selected", "aria-expanded", "aria-activedescendant"],
+    });
+    return () => observer.disconnect();
+  }, []);
 
   function pick(concept: Concept) {
     onPick({ id: concept.id, name: concept.name });
@@ -62,7 +83,14 @@ export function ConceptSearch({
   }
 
   return (
-    <Command label={label} shouldFilter={false} vimBindings={false} onKeyDown={onKeyDown} className="relative">
+    <Command
+      ref={rootRef}
+      label={label}
+      shouldFilter={false}
+      vimBindings={false}
+      onKeyDown={onKeyDown}
+      className="relative"
+    >
       <Command.Input
         ref={inputRef}
         value={query}
