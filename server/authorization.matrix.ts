@@ -76,8 +76,10 @@ export async function buildWorld(db: Database): Promise<World> {
   const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
   const world = { db, siteA, siteB, viewers, projectId: "", training: { projectId: "", modelId: "", versionId: "" } };
   world.projectId = await researcherProject(world);
+  // Approved and counted at both sites: a training round needs at least two.
   world.training = await makeTrainingProject(db, viewers.researcher!, [
     { approver: viewers.approverA!, siteId: siteA.id },
+    { approver: viewers.approverB!, siteId: siteB.id },
   ]);
   return world;
 }
@@ -356,7 +358,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     projectId: w.training.projectId,
     jobId: (await evaluationJob(w)).id,
   })),
-  "jobs.train": projectOnly<"jobs.train">((w) => trainJobInput(w.training, [w.siteA.id])),
+  "jobs.train": projectOnly<"jobs.train">((w) => trainJobInput(w.training, [w.siteA.id, w.siteB.id])),
   "jobs.evaluate": projectOnly<"jobs.evaluate">((w) => ({
     projectId: w.training.projectId,
     versionId: w.training.versionId,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZMinSites } from "./quorum.schema";
 import { ZStrategyConfig } from "@/server/aggregation/strategy.schema";
 import { OPTIMIZERS } from "@/protocol/training";
 
@@ -44,7 +45,7 @@ export const ZTrainJobInput = z
     versionId: z.uuid({ error: "Choose the model version to start from" }),
     hyperparameters: ZHyperparameters,
     strategy: ZStrategyConfig,
-    participation: ZParticipation,
+    participation: ZParticipation.extend({ minSites: ZMinSites }),
     siteIds: z.array(z.uuid()).min(1, "Choose at least one approved site").max(100),
     /** The L2 bound on one site's update; the hub refuses larger ones. */
     normBound: z.number().positive().max(1e6).default(100),

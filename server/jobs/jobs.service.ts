@@ -14,6 +14,7 @@ import { logJobEvent } from "./job-events";
 import { discardRoundUpdates } from "./round-sums";
 import type { JobConfig, TEvaluateJobInput, TTrainJobInput } from "./jobs.schema";
 import { dispatchRound, startEvaluation } from "./rounds.service";
+import { checkWeightBoundsReleased } from "./weight-bounds";
 
 const TASK_NAMES: Record<ModelTask, string> = {
   binary_classification: "binary classification",
@@ -103,6 +104,7 @@ export async function createTrainJob(db: Database, actor: UserActor, input: TTra
         `The approved bundle allows at most ${checked.bundle.maxRounds} rounds`,
       );
     }
+    await checkWeightBoundsReleased(tx, { revisionId: checked.revisionId, sites: checked.chosen });
     const config: JobConfig = {
       hyperparameters: input.hyperparameters,
       strategy: input.strategy,

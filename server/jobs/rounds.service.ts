@@ -24,6 +24,7 @@ import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type Jo
 import { logJobEvent } from "./job-events";
 import { evaluatePayload, trainPayload } from "./job-payloads";
 import { globalValidationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
+import { roundQuorum } from "./quorum.schema";
 import { discardRoundUpdates, roundSum } from "./round-sums";
 
 type PendingUpdate = { siteId: string; update: readonly NamedTensor[]; weight: number };
@@ -76,11 +77,12 @@ export async function dispatchRound(
   const sitesNow = await eligibleSites(tx, ctx, round);
   if (!sitesNow) return;
   const participation = ctx.config.participation!;
-  if (sitesNow.length < participation.minSites) {
+  const quorum = roundQuorum(ctx.config);
+  if (sitesNow.length < quorum) {
     await failJob(
       tx,
       ctx,
-      `Round ${round} cannot start: ${sitesNow.length} site(s) are still approved, fewer than the minimum of ${participation.minSites}.`,
+      `Round ${round} cannot start: ${sitesNow.length} site(s) are still approved, fewer than the minimum of ${quorum}.`,
     );
     return;
   }
@@ -183,7 +185,8 @@ export async function closeRound(
     });
   }
 
-  const minSites = ctx.config.participation!.minSites;
+  // Checked before anything is aggregated: a version from fewer sites would show too much of each one's update.
+  const minSites = roundQuorum(ctx.config);
   if (updates.length < minSites) {
     await tx
       .update(trainingRounds)
@@ -193,7 +196,7 @@ export async function closeRound(
     await failJob(
       tx,
       ctx,
-      `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}.`,
+      `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}, so no new version was written.`,
     );
     return;
   }

@@ -16,6 +16,8 @@ import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { makeTrainingProject, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { downloadModelVersion } from "@/server/models/model-download";
+import { insertVersion } from "@/server/models/model-versions";
 import { completeTask, failTask, leaseNextTask } from "@/server/tasks/tasks.service";
 import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 import { encodeTrainResultHeader, type TrainResult } from "@/protocol/training";
@@ -63,6 +65,7 @@ async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}) {
 }
 
 const metrics = { loss: 0.6, accuracy: 0.7, auc: 0.75, sensitivity: 0.5, specificity: 0.8 };
+const withheld = { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null };
 const trainResult = (examples: number): TrainResult => ({
   exampleCount: examples,
   globalValidation: { ...metrics, examples: 20 },
@@ -159,7 +162,7 @@ describe("a federated round", () => {
 
   test("late, duplicate, NaN, wrongly shaped, over-norm and unlabelled updates are refused and change nothing", async () => {
     const db = testDb.db();
-    const { jobId } = await startJob(db, { participation: { minSites: 1, roundDeadlineSeconds: 600 } });
+    const { jobId } = await startJob(db, { participation: { minSites: 2, roundDeadlineSeconds: 600 } });
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
     const refused = async (call: () => Promise<unknown>, code: string, message: RegExp) => {
       const before = await snapshotTables(db);
@@ -235,6 +238,24 @@ describe("a federated round", () => {
         ),
       "BAD_REQUEST",
       /metrics were reported for a suppressed validation split/,
+    );
+    // The local model's metrics describe the same suppressed split: withheld with it.
+    const leakyLocal = {
+      ...trainResult(10),
+      globalValidation: { ...withheld, examples: "suppressed" as const },
+      localValidation: metrics,
+    };
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 0),
+          10,
+          encodeTrainResultHeader(leakyLocal),
+        ),
+      "BAD_REQUEST",
+      /^Result refused: metrics were reported for a suppressed validation split\. Nothing was changed\.$/,
     );
     const small = { ...trainResult(10), globalValidation: { ...metrics, examples: 4 } };
     await refused(
@@ -557,5 +578,92 @@ describe("a federated round", () => {
       code: "CONFLICT",
       message: "This job already ended as cancelled; there is nothing to cancel.",
     });
+  });
+});
+
+describe("no round writes one site's update as a version", () => {
+  test.each(["dropouts", "deadline"] as const)(
+    "a round that closes (%s) with one update fails the job, says why and writes no version, even for a job that stored a minimum of 1",
+    async (closedBy) => {
+      const db = testDb.db();
+      const { jobId } = await startJob(db);
+      // As a job started before the floor could have stored it.
+      await db
+        .update(jobs)
+        .set({ config: sql`jsonb_set(${jobs.config}, '{participation,minSites}', '1')` })
+        .where(eq(jobs.id, jobId));
+      const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+      await upload(
+        db,
+        a!,
+        withValue(a!.global, () => 0.3),
+        40,
+      );
+      if (closedBy === "dropouts")
+        for (const lease of [b!, c!])
+          await failTask(db, lease.site, {
+            taskId: lease.task.taskId,
+            leaseId: lease.task.leaseId,
+            code: "handler_error",
+            message: "worker killed",
+            retryable: false,
+          });
+      else
+        await db
+          .update(trainingRounds)
+          .set({ deadlineAt: sql`now() - interval '1 second'` })
+          .where(eq(trainingRounds.jobId, jobId));
+      expect(await advanceJobs(db)).toBe(1);
+
+      const why = `Round 1: 1 of the 3 sites returned an update ${closedBy === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least 2, so no new version was written.`;
+      const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
+      expect(job).toMatchObject({ status: "failed", error: why, latestVersionId: null });
+      expect(await db.select().from(modelVersions).where(eq(modelVersions.jobId, jobId))).toEqual([]);
+      expect(await rounds(db, jobId)).toMatchObject([{ status: "failed", resultVersionId: null }]);
+      const failed = await db
+        .select()
+        .from(jobEvents)
+        .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, "job_failed")));
+      expect(failed).toMatchObject([{ details: { message: why } }]);
+      // The one update is not kept either.
+      const [round] = await rounds(db, jobId);
+      expect(
+        await db
+          .select()
+          .from(roundUpdates)
+          .where(and(eq(roundUpdates.roundId, round!.id), isNotNull(roundUpdates.updateSha256))),
+      ).toEqual([]);
+    },
+  );
+
+  test("a version aggregated from one site's update (written before the floor) cannot be downloaded", async () => {
+    const db = testDb.db();
+    const { projectId, versionId, modelId } = await startJob(db);
+    const start = await versionWeights(db, versionId);
+    const single = await db.transaction((tx) =>
+      insertVersion(tx, {
+        modelId,
+        source: "training",
+        weights: start.tensors,
+        parentVersionId: versionId,
+        lineage: {
+          kind: "training",
+          jobId: "00000000-0000-4000-8000-000000000000",
+          round: 1,
+          sites: [{ code: sites[0]!.code, examples: 40 }],
+          expectedSites: [sites[0]!.code],
+          revisionHash: "0".repeat(64),
+          hyperparameters: {},
+          strategy: { kind: "fedavg" },
+          backends: {},
+        },
+      }),
+    );
+    const before = await snapshotTables(db);
+    await expect(downloadModelVersion(db, researcher, { projectId, versionId: single.id })).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+      message: `v${single.number} was aggregated from one site's update, so its weights would show that update; it cannot be downloaded. Train with at least 2 sites per round.`,
+    });
+    expect(await snapshotTables(db)).toEqual(before);
   });
 });

@@ -7,11 +7,13 @@ import { specOf, validateUpdate } from "@/server/aggregation/validate-update";
 import { AppError } from "@/server/errors";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
+import { SUPPRESSED } from "@/protocol/contract";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/protocol/training";
 import { loadJobContext, loadVersionById, loadWeights } from "./job-context";
 import { logJobEvent } from "./job-events";
 import { foldCommittedUpdate } from "./round-sums";
+import { releaseDate, releasedApprovedCounts } from "./weight-bounds";
 import { closeRound } from "./rounds.service";
 
 export type UpdateReceipt = { accepted: true; round: number; norm: number };
@@ -21,6 +23,19 @@ const notThisSite = (site: SiteRef, taskId: string) =>
   new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
 // Updates live only while their round is open; they stay in PostgreSQL whatever store holds model versions.
 const updateStore = createPostgresArtifactStore();
+
+/** The site's weight may not exceed the approved cohort it released (weight-bounds.ts); no other site's figure is involved. */
+async function checkWeight(db: Database, site: SiteRef, revisionId: string, exampleCount: number) {
+  const bound = (await releasedApprovedCounts(db, { revisionId, siteIds: [site.id] })).get(site.id);
+  if (!bound || bound.total === SUPPRESSED)
+    throw refused(
+      `${site.code} has released no approved cohort count above its threshold for this revision, so its training weight has no bound`,
+    );
+  if (exampleCount > bound.total)
+    throw refused(
+      `the site reported ${exampleCount} training examples, more than the ${bound.total} people in the approved cohort count ${site.code} released on ${releaseDate(bound.releasedAt)}; a site's weight in training is bounded by the count it released`,
+    );
+}
 
 /** Parses and checks an update against its round's global model, before any lock is taken. */
 async function checkUpdate(
@@ -34,6 +49,7 @@ async function checkUpdate(
       payload: siteTasks.payload,
       globalVersionId: trainingRounds.globalVersionId,
       normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
+      revisionId: jobs.revisionId,
     })
     .from(siteTasks)
     .innerJoin(jobTasks, eq(jobTasks.taskId, siteTasks.id))
@@ -47,6 +63,7 @@ async function checkUpdate(
       `the x-flip-train-result header is missing or not a valid train result (${result.error.issues[0]?.path.join(".") ?? ""}: ${result.error.issues[0]?.message ?? ""})`,
     );
   checkResultPolicy("train", row.payload, result.data);
+  await checkWeight(db, site, row.revisionId, result.data.exampleCount);
   let update: NamedTensor[];
   try {
     update = decodeTensors(input.body).tensors;
@@ -91,18 +108,16 @@ export async function acceptUpdate(
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
 
     const updateSha256 = await updateStore.put(tx, input.body);
-    await tx
-      .insert(roundUpdates)
-      .values({
-        roundId: round.id,
-        siteId: site.id,
-        taskId: task.id,
-        updateSha256,
-        exampleCount: result.exampleCount,
-        updateNorm: norm,
-        byteSize: input.body.byteLength,
-        result,
-      });
+    await tx.insert(roundUpdates).values({
+      roundId: round.id,
+      siteId: site.id,
+      taskId: task.id,
+      updateSha256,
+      exampleCount: result.exampleCount,
+      updateNorm: norm,
+      byteSize: input.body.byteLength,
+      result,
+    });
     await tx
       .update(siteTasks)
       .set({

@@ -5,6 +5,7 @@ import { recordAudit } from "@/server/audit/audit.service";
 import { hasProjectAccess, type Viewer } from "@/server/auth/permissions";
 import { AppError } from "@/server/errors";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
+import { MIN_SITES_PER_ROUND } from "@/server/jobs/quorum.schema";
 import { decodeTensors } from "@/protocol/tensor-codec";
 import { topologyOf } from "@/protocol/models/weights";
 import { getModelCard } from "./model-card";
@@ -33,6 +34,13 @@ export async function downloadModelVersion(
     );
   if (viewer.mustChangePassword) throw new AppError("FORBIDDEN", "Set a new password before continuing.");
   const { version, model } = await getModelVersion(db, { projectId, versionId });
+  // Rounds refuse to aggregate fewer sites (server/jobs/quorum.schema.ts); this guards versions written before they did.
+  const lineage = version.lineage as unknown as { kind: string; sites?: unknown[] };
+  if (lineage.kind === "training" && (lineage.sites?.length ?? 0) < MIN_SITES_PER_ROUND)
+    throw new AppError(
+      "PRECONDITION_FAILED",
+      `v${version.number} was aggregated from one site's update, so its weights would show that update; it cannot be downloaded. Train with at least ${MIN_SITES_PER_ROUND} sites per round.`,
+    );
   const { tensors } = decodeTensors(await getArtifactStore().get(db, version.weightsSha256));
   const card = await getModelCard(db, { projectId, modelId: model.id, versionId: version.id });
   const bytes = buildTfjsZip(topologyOf(model.architecture), tensors, { "model-card.md": card.markdown });

@@ -52,7 +52,9 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
         refuse(`the site trained on ${r.exampleCount} examples, below the threshold ${asked}`);
       const { examples, ...metrics } = r.globalValidation;
       assertSuppressed([examples], asked);
+      // Both figures describe the same validation split: the local model's metrics are withheld with it too.
       assertNoMetricsWhenSuppressed(examples, metrics);
+      assertNoMetricsWhenSuppressed(examples, r.localValidation);
       return;
     }
   }

@@ -5,6 +5,7 @@ import type { Actor } from "@/server/auth/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import { AppError } from "@/server/errors";
 import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
+import { updatePath } from "@/protocol/training";
 import { checkResultPolicy } from "./result-policy";
 import { getTaskNotifier, TASK_CHANNEL } from "./task-notifier";
 
@@ -195,6 +196,12 @@ export async function completeTask(
   return db.transaction(async (tx) => {
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
     const kind = task.kind as TaskKind;
+    // A train task's result is only its update's label: without the update the round would count a site that sent nothing.
+    if (kind === "train")
+      throw new AppError(
+        "BAD_REQUEST",
+        `A train task completes only with its model update: POST it to ${updatePath(task.id)} with your lease. Nothing was changed.`,
+      );
     const parsed = TASK_SCHEMAS[kind].result.safeParse(input.result);
     if (!parsed.success) {
       const detail = parsed.error.issues

@@ -1,12 +1,25 @@
 import { request as httpRequest } from "node:http";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { snapshotTables } from "@/server/lib/test-support/fixtures";
+import { siteTasks } from "@/db/schema";
+import { createTrainJob } from "@/server/jobs/jobs.service";
+import { makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { makeTrainingProject, releaseApprovedCount, trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import { createCaller } from "@/server/root";
 import { leaseNextTask } from "@/server/tasks/tasks.service";
 import { makeSiteWithToken, queueInventory } from "@/workers/test-support/hub-fixture";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
-import { LEASE_HEADER, updatePath, weightsPath } from "@/protocol/training";
+import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";
+import {
+  encodeTrainResultHeader,
+  LEASE_HEADER,
+  TRAIN_RESULT_HEADER,
+  updatePath,
+  weightsPath,
+  type TrainResult,
+} from "@/protocol/training";
 
 /** The binary worker routes refuse what they must before reading a body or touching a row. */
 const testDb = useTestDatabase();
@@ -80,5 +93,129 @@ describe("binary worker routes", () => {
       status: 400,
       body: { error: { code: "BAD_REQUEST", message: "A site_inventory task has no model weights." } },
     });
+  });
+});
+
+/**
+ * What a site sends in a round is re-checked by the hub at the real routes: a site's weight is
+ * bounded by the approved count it released, and a train task completes only with its update.
+ */
+describe("a train task at the worker routes", () => {
+  let training: { projectId: string; versionId: string };
+  const fleet: { site: { id: string; code: string }; token: string }[] = [];
+
+  beforeAll(async () => {
+    const db = testDb.db();
+    const researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
+    for (const code of ["BW1", "BW2"]) {
+      const { site, token: siteToken } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
+      fleet.push({ site, token: siteToken });
+      await fetch(`${hub.url}${weightsPath("00000000-0000-4000-8000-000000000000")}`, {
+        headers: { ...headers(), authorization: `Bearer ${siteToken}` },
+      });
+    }
+    const approvers = [];
+    for (const { site } of fleet)
+      approvers.push({
+        approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id),
+        siteId: site.id,
+      });
+    training = await makeTrainingProject(db, researcher, approvers, { releasedCount: null });
+    // Each site released its own figure; BW1's bound must not depend on BW2's.
+    await releaseApprovedCount(db, researcher, {
+      projectId: training.projectId,
+      siteIds: [fleet[0]!.site.id],
+      total: 120,
+    });
+    await releaseApprovedCount(db, researcher, {
+      projectId: training.projectId,
+      siteIds: [fleet[1]!.site.id],
+      total: 4560,
+    });
+    await createTrainJob(
+      db,
+      researcher,
+      trainJobInput(
+        training,
+        fleet.map((f) => f.site.id),
+      ),
+    );
+  });
+
+  const asSite = (i: number, extra: Record<string, string> = {}) => ({
+    ...headers(extra),
+    authorization: `Bearer ${fleet[i]!.token}`,
+  });
+
+  async function leasedTrainTask(i: number) {
+    const task = (await leaseNextTask(testDb.db(), fleet[i]!.site))!;
+    expect(task.kind).toBe("train");
+    const response = await fetch(`${hub.url}${weightsPath(task.taskId)}`, {
+      headers: asSite(i, { [LEASE_HEADER]: task.leaseId }),
+    });
+    const global = decodeTensors(new Uint8Array(await response.arrayBuffer())).tensors;
+    // A zero update, as the tensor file a site would upload.
+    const zero = encodeTensors(global.map((t) => ({ ...t, data: new Float32Array(t.data.length) })));
+    return { task, zero: zero as Uint8Array<ArrayBuffer> };
+  }
+
+  const trainResult = (exampleCount: number): TrainResult => ({
+    exampleCount,
+    globalValidation: { loss: 0.6, accuracy: 0.7, auc: 0.75, sensitivity: 0.5, specificity: 0.8, examples: 20 },
+    localValidation: { loss: 0.5, accuracy: 0.72, auc: 0.77, sensitivity: 0.55, specificity: 0.8 },
+    trainLoss: 0.5,
+    epochs: 1,
+    backend: "cpu",
+    trainingMs: 5,
+  });
+
+  test("an update weighted above the approved count the site released is refused with 400, naming that count, and changes nothing", async () => {
+    const { task, zero } = await leasedTrainTask(0);
+    const post = (exampleCount: number) =>
+      refusal(updatePath(task.taskId), {
+        method: "POST",
+        headers: asSite(0, {
+          [LEASE_HEADER]: task.leaseId,
+          [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(trainResult(exampleCount)),
+          "content-type": "application/octet-stream",
+        }),
+        body: zero,
+      });
+    const today = new Date().toISOString().slice(0, 10);
+    for (const exampleCount of [2147483647, 121]) {
+      const { status, body } = await post(exampleCount);
+      expect(status).toBe(400);
+      expect(body.error).toEqual({
+        code: "BAD_REQUEST",
+        message: `Update refused: the site reported ${exampleCount} training examples, more than the 120 people in the approved cohort count BW1 released on ${today}; a site's weight in training is bounded by the count it released. Nothing was changed.`,
+      });
+      expect(body.error.message).not.toContain("4560");
+    }
+    // At the bound the same update is accepted.
+    const accepted = await fetch(`${hub.url}${updatePath(task.taskId)}`, {
+      method: "POST",
+      headers: asSite(0, {
+        [LEASE_HEADER]: task.leaseId,
+        [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(trainResult(120)),
+      }),
+      body: zero,
+    });
+    expect(accepted.status).toBe(200);
+  });
+
+  test("worker.complete is refused for a train task, which completes only with its update; the task stays leased", async () => {
+    const db = testDb.db();
+    const { task } = await leasedTrainTask(1);
+    const caller = createCaller({ db, viewer: null, ip: "203.0.113.9", headers: new Headers(asSite(1)) });
+    const before = await snapshotTables(db);
+    await expect(
+      caller.worker.complete({ taskId: task.taskId, leaseId: task.leaseId, result: trainResult(100) }),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: `A train task completes only with its model update: POST it to ${updatePath(task.taskId)} with your lease. Nothing was changed.`,
+    });
+    expect(await snapshotTables(db)).toEqual(before);
+    const [row] = await db.select().from(siteTasks).where(eq(siteTasks.id, task.taskId));
+    expect(row).toMatchObject({ status: "leased", leaseId: task.leaseId, result: null });
   });
 });

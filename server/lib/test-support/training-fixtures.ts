@@ -1,6 +1,12 @@
+import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
+import { cohortRunTasks, sites } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
+import { runCohort } from "@/server/cohorts/cohorts.service";
 import type { TTrainJobInput } from "@/server/jobs/jobs.schema";
+import { MIN_SITES_PER_ROUND } from "@/server/jobs/quorum.schema";
+import { completeTask, leaseNextTask } from "@/server/tasks/tasks.service";
+import { AGE_BANDS, SUPPRESSED, type Cell } from "@/protocol/contract";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { getModelVersion } from "@/server/models/models.service";
 import { createApprovedProject } from "@/server/projects/approved-project";
@@ -32,14 +38,50 @@ export function logisticModel(name = `Risk model ${++unique}`) {
   };
 }
 
-/** An active project approved at the given sites with a registered logistic model. */
+/**
+ * The researcher runs the approved cohort count at the sites and each stand-in site releases
+ * `total` (a multiple of 10, above any threshold the tests use): a site's weight in training is
+ * bounded by it. Each site must have no other queued task.
+ */
+export async function releaseApprovedCount(
+  db: Database,
+  researcher: Viewer,
+  { projectId, siteIds, total }: { projectId: string; siteIds: string[]; total: Cell },
+) {
+  const run = await runCohort(db, researcher, { projectId, siteIds, purpose: "approved" });
+  const tasks = await db
+    .select({ taskId: cohortRunTasks.taskId, site: { id: sites.id, code: sites.code } })
+    .from(cohortRunTasks)
+    .innerJoin(sites, eq(sites.id, cohortRunTasks.siteId))
+    .where(eq(cohortRunTasks.runId, run.id));
+  for (const { taskId, site } of tasks) {
+    const task = await leaseNextTask(db, site);
+    if (task?.taskId !== taskId) throw new Error(`${site.code} had other work queued before its cohort count`);
+    const threshold = (task.payload as { minCellCount?: number }).minCellCount ?? 10;
+    await completeTask(db, site, {
+      taskId,
+      leaseId: task.leaseId,
+      result: {
+        threshold,
+        rounding: 10,
+        total,
+        attrition: [],
+        ageBands: AGE_BANDS.map((band) => ({ band, persons: SUPPRESSED })),
+        sex: (["male", "female", "other"] as const).map((sex) => ({ sex, persons: SUPPRESSED })),
+      },
+    });
+  }
+  return run;
+}
+
+/** An active project approved at the given sites with a registered logistic model; each site has released an approved count of `releasedCount` (1000) unless it is null. */
 export async function makeTrainingProject(
   db: Database,
   researcher: Viewer,
   approvers: { approver: Viewer; siteId: string }[],
-  options: { maxRounds?: number } = {},
+  options: { maxRounds?: number; releasedCount?: Cell | null } = {},
 ) {
-  return createApprovedProject(db, researcher, {
+  const project = await createApprovedProject(db, researcher, {
     title: `Training project ${++unique}`,
     purpose: "Predict stroke from age and sex across sites, for the tests.",
     cohort: {
@@ -51,6 +93,14 @@ export async function makeTrainingProject(
     model: logisticModel(),
     maxRounds: options.maxRounds,
   });
+  const total = options.releasedCount === undefined ? 1000 : options.releasedCount;
+  if (total !== null)
+    await releaseApprovedCount(db, researcher, {
+      projectId: project.projectId,
+      siteIds: approvers.map((a) => a.siteId),
+      total,
+    });
+  return project;
 }
 
 /** A version's weights as an uploaded TF.js model (model.json + one base64 weight file). */
@@ -83,7 +133,7 @@ export function trainJobInput(
     versionId: project.versionId,
     hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
     strategy: { kind: "fedavg" },
-    participation: { minSites: Math.min(2, siteIds.length), roundDeadlineSeconds: 600 },
+    participation: { minSites: MIN_SITES_PER_ROUND, roundDeadlineSeconds: 600 },
     siteIds,
     normBound: 10,
     validationFraction: 0.2,

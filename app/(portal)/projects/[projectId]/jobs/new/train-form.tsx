@@ -6,6 +6,7 @@ import { Card } from "@/app/_components/ui/card";
 import { SelectField } from "@/app/_components/ui/select-field";
 import { TextField } from "@/app/_components/ui/text-field";
 import { useTRPC } from "@/app/_trpc/client";
+import { DEFAULT_MIN_SITES_PER_ROUND, MIN_SITES_PER_ROUND } from "@/server/jobs/quorum.schema";
 import { bundleOf } from "../../../_components/bundle-of";
 import type { ProjectDetail } from "../../../_components/types";
 import { ApprovedSitesField, isApproved } from "./approved-sites";
@@ -72,13 +73,13 @@ export function TrainForm({
   const kindOf = (modelId: string) => models.find((m) => m.id === modelId)?.inputKind;
   const [siteIds, setSiteIds] = useState(() => new Set(approved));
   const [strategy, setStrategy] = useState<StrategyDraft>({ kind: "fedavg", mu: "0.01", serverLr: "0.01" });
-  // A quorum below the number of sites lets one site drop out without failing the round.
+  // Three by default; never below two, so no version is one site's own update (with exactly two approved sites, two).
   const [draft, setDraft] = useState<Draft>({
     ...defaultsFor(kindOf(initial.modelId)),
     localEpochs: "2",
     batchSize: "32",
     optimizer: "adam",
-    minSites: String(Math.max(1, Math.min(2, approved.length))),
+    minSites: String(Math.max(MIN_SITES_PER_ROUND, Math.min(DEFAULT_MIN_SITES_PER_ROUND, approved.length))),
     roundDeadlineSeconds: "600",
     normBound: "100",
     validationFraction: "0.2",
@@ -204,9 +205,9 @@ export function TrainForm({
               name="participation.minSites"
               type="number"
               inputMode="numeric"
-              min={1}
+              min={MIN_SITES_PER_ROUND}
               step={1}
-              hint="At the deadline a round closes if at least this many sites reported; otherwise the job fails."
+              hint={`At least ${MIN_SITES_PER_ROUND}, so no new version is one site’s own update. At the deadline a round closes if at least this many sites reported; otherwise the job fails.`}
               value={draft.minSites}
               onChange={set("minSites")}
               errors={errors["participation.minSites"]}
