@@ -12,10 +12,18 @@ import { enqueueTask } from "@/server/tasks/tasks.service";
 import { createHubClient, type HubClient } from "@/workers/hub-client";
 import { createLogger } from "@/workers/log";
 import { withBenchHub } from "./lib/bench-database";
+import { asReleased } from "@/workers/test-support/released";
 
 const WORKERS = 10;
 const POLL_INTERVAL_MS = 5_000;
-const INVENTORY = { threshold: 10, persons: 100, observationYears: 500, imagesByModality: {}, topConditions: [] };
+const INVENTORY = {
+  threshold: 10,
+  rounding: 5,
+  persons: 100,
+  observationYears: 500,
+  imagesByModality: {},
+  topConditions: [],
+};
 
 type Site = { id: string; code: string; client: HubClient };
 
@@ -59,7 +67,7 @@ async function runWorkload(
       const receivedAt = performance.now();
       if (task) {
         latencies.push(receivedAt - (enqueuedAt.get(task.taskId) ?? receivedAt));
-        await site.client.complete({ taskId: task.taskId, leaseId: task.leaseId, result: INVENTORY });
+        await site.client.complete({ taskId: task.taskId, leaseId: task.leaseId, result: asReleased(INVENTORY) });
       } else if (mode === "poll" && isRunning) {
         await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
       }

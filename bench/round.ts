@@ -28,6 +28,7 @@ import type { NamedTensor } from "@/protocol/tensor-codec";
 import { encodeTensors } from "@/protocol/tensor-codec";
 import type { TrainResult } from "@/protocol/training";
 import { withBenchHub } from "./lib/bench-database";
+import { asReleased } from "@/workers/test-support/released";
 
 const SITES = 10;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -114,7 +115,7 @@ async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
     if (task.kind === "evaluate") {
       await site.client.complete({
         ...lease,
-        result: { threshold: 10, examples: 25, metrics: RESULT.localValidation, backend: "bench" },
+        result: asReleased({ threshold: 10, examples: 25, metrics: RESULT.localValidation, backend: "bench" }),
       });
       continue;
     }
@@ -125,7 +126,7 @@ async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
     const update: NamedTensor[] = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
     const took = performance.now() - started;
     trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
-    await site.client.uploadUpdate({ ...lease, result: { ...RESULT, trainingMs: took }, update });
+    await site.client.uploadUpdate({ ...lease, result: asReleased({ ...RESULT, trainingMs: took }), update });
   }
 }
 

@@ -6,7 +6,7 @@ import { ZEvaluatePayload, ZEvaluateResult, ZTrainPayload, ZTrainResult } from "
  * The worker protocol: the one module of schemas that both the hub's worker router and the site
  * worker import. Bump PROTOCOL_VERSION only for breaking changes; new fields are optional.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Sent on every worker call; the hub refuses other versions with a message naming both. */
 export const PROTOCOL_HEADER = "x-flip-protocol";
@@ -115,6 +115,8 @@ export const ZSiteInventoryPayload = z.object({
 
 export const ZSiteInventoryResult = z.object({
   threshold: z.number().int().min(1),
+  /** Released counts are multiples of this (see protocol/disclosure.ts). */
+  rounding: z.number().int().min(1).max(100),
   persons: ZCell,
   observationYears: ZCell,
   imagesByModality: z.record(z.string().max(20), ZCell),
@@ -140,10 +142,15 @@ export const ZCohortCountPayload = z.object({
   /** "feasibility" runs before approval and only where the site's policy allows feasibility queries. */
   purpose: z.enum(["feasibility", "approved"]),
   minCellCount: z.number().int().min(1).max(1000).optional(),
+  /** The site compares the result with what it released earlier for this project and this requester. */
+  projectId: z.uuid(),
+  requesterId: z.uuid(),
 });
 
 export const ZCohortCountResult = z.object({
   threshold: z.number().int().min(1),
+  /** Released counts are multiples of this (see protocol/disclosure.ts). */
+  rounding: z.number().int().min(1).max(100),
   total: ZCell,
   /** Persons remaining after the entry event and demographics, then after each inclusion rule in order. */
   attrition: z.array(z.object({ rule: z.string().max(120), remaining: ZCell })).max(21),

@@ -60,7 +60,11 @@ export const ZSplit = z.object({
 });
 export type Split = z.infer<typeof ZSplit>;
 
+/** Who asks, for the site ledger: releases are recorded and limited per project and per requester (null once that account is gone). */
+const ZRequestScope = { projectId: z.uuid(), requesterId: z.uuid().nullable() };
+
 export const ZTrainPayload = z.object({
+  ...ZRequestScope,
   jobId: z.uuid(),
   round: z.number().int().positive(),
   totalRounds: z.number().int().positive(),
@@ -109,6 +113,7 @@ export const ZTrainResult = z.object({
 export type TrainResult = z.infer<typeof ZTrainResult>;
 
 export const ZEvaluatePayload = z.object({
+  ...ZRequestScope,
   jobId: z.uuid(),
   model: ZModelPackage,
   cohort: ZCohortDefinition,

@@ -1,4 +1,6 @@
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { createBackoff } from "./backoff";
 import { ConfigError, loadConfig } from "./config";
@@ -14,6 +16,7 @@ function validEnv(overrides: Record<string, string | undefined> = {}) {
     FLIP_SITE_DATABASE_URL: "postgres://omop_reader:pw@db.trust.local:5432/omop",
     FLIP_SITE_DATA_DIR: tmpdir(),
     FLIP_SITE_POLICY: writePolicyFile({ site: "KCH" }),
+    FLIP_WORKER_STATE_DIR: path.join(tmpdir(), "flip-worker-state-config-test"),
     ...overrides,
   };
 }
@@ -61,6 +64,23 @@ describe("worker start-up", () => {
   );
 });
 
+test("a site ledger that cannot be read stops the worker before it contacts the hub", { timeout: 30_000 }, async () => {
+  const stateDir = mkdtempSync(path.join(tmpdir(), "flip-broken-ledger-"));
+  writeFileSync(path.join(stateDir, "ledger.sqlite"), "this is not a SQLite database, it was overwritten");
+  chmodSync(stateDir, 0o700);
+  const worker = spawnWorker({
+    hubUrl: "http://127.0.0.1:9",
+    token: TOKEN,
+    siteDatabaseUrl: "postgres://omop_reader@localhost/omop",
+    env: { FLIP_WORKER_STATE_DIR: stateDir },
+  });
+  expect(await worker.exited).toEqual({ code: 2, signal: null });
+  expect(worker.output()).toContain(
+    `flip worker: cannot start: the site ledger ${path.join(stateDir, "ledger.sqlite")} cannot be opened: file is not a database`,
+  );
+  expect(worker.output()).not.toContain("Worker started");
+});
+
 describe("loadConfig", () => {
   test("applies the defaults and points at the hub's tRPC endpoint", () => {
     const config = loadConfig(validEnv());
@@ -74,7 +94,9 @@ describe("loadConfig", () => {
         site: "KCH",
         allowedTaskKinds: ["site_inventory", "cohort_count"],
         minCellCount: 10,
+        roundingBase: 5,
         allowFeasibility: true,
+        maxFeasibilityCountsPerDay: 20,
         maxRounds: 50,
         minCohortSize: 10,
         requireDifferentialPrivacy: false,
@@ -98,6 +120,10 @@ describe("loadConfig", () => {
     [
       { FLIP_SITE_DATA_DIR: "/no/such/folder" },
       "FLIP_SITE_DATA_DIR: is '/no/such/folder', which is not a directory; expected the folder holding the site's image files",
+    ],
+    [
+      { FLIP_WORKER_STATE_DIR: "" },
+      "FLIP_WORKER_STATE_DIR: is not set; expected a folder for the worker's own state (the site ledger), e.g. /var/lib/flip-worker",
     ],
     [{ FLIP_CONCURRENCY: "0" }, "FLIP_CONCURRENCY: is '0'; expected a whole number from 1 to 32"],
     [{ FLIP_HEARTBEAT_MS: "soon" }, "FLIP_HEARTBEAT_MS: is 'soon'; expected a whole number from 200 to 60000"],

@@ -9,6 +9,8 @@ export type WorkerConfig = {
   siteDatabaseUrl: string;
   siteDbSchema: string;
   dataDir: string;
+  /** The worker's own state, the site ledger first: a folder the hub cannot reach. */
+  stateDir: string;
   policyPath: string;
   policy: SitePolicy;
   concurrency: number;
@@ -122,6 +124,13 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     required(env, "FLIP_SITE_DATABASE_URL", "postgres://<read-only role>@<host>:<port>/<omop database>"),
   );
   const dataDir = parseDataDir(required(env, "FLIP_SITE_DATA_DIR", "the folder holding the site's image files"));
+  const stateDir = path.resolve(
+    required(
+      env,
+      "FLIP_WORKER_STATE_DIR",
+      "a folder for the worker's own state (the site ledger), e.g. /var/lib/flip-worker",
+    ),
+  );
   const policyPath = path.resolve(required(env, "FLIP_SITE_POLICY", "the path of the site's policy JSON file"));
   let policy: SitePolicy;
   try {
@@ -136,6 +145,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     siteDatabaseUrl,
     siteDbSchema: parseSchema(env.FLIP_SITE_DB_SCHEMA),
     dataDir,
+    stateDir,
     policyPath,
     policy,
     concurrency: integer(env, "FLIP_CONCURRENCY", 1, 1, 32),

@@ -3,6 +3,7 @@ import { createBackoff, sleep } from "./backoff";
 import { createCpuMeter, memoryPercent, type CapabilityProbe } from "./capabilities";
 import { retryDelayMs, type HubClient } from "./hub-client";
 import type { Logger } from "./log";
+import type { ReleaseGate } from "./release/gate";
 import { runSelfChecks } from "./self-checks";
 import type { SiteDb } from "./site-db";
 
@@ -13,6 +14,7 @@ import type { SiteDb } from "./site-db";
  */
 export type HeartbeatDeps = {
   hub: HubClient;
+  gate: ReleaseGate;
   log: Logger;
   intervalMs: number;
   workerVersion: string;
@@ -40,7 +42,7 @@ export function startHeartbeat(deps: HeartbeatDeps): { stop: () => void } {
       selfChecks: await runSelfChecks(deps.siteDb, deps.dataDir),
     };
     const sentAt = Date.now();
-    const answer = await deps.hub.heartbeat(input);
+    const answer = await deps.hub.heartbeat(deps.gate.heartbeat(input));
     // Midpoint of the round trip: good to a few milliseconds, far below any lease length.
     deps.onClockOffset(answer.serverTime.getTime() - (sentAt + Date.now()) / 2);
     deps.onAnswer(answer);

@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createHubClient, HubError } from "./hub-client";
 import { createLogger } from "./log";
-import { PROTOCOL_HEADER } from "@/protocol/contract";
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
 import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";
 import { decodeTrainResultHeader, LEASE_HEADER, TRAIN_RESULT_HEADER, type TrainResult } from "@/protocol/training";
+import { asReleased } from "./test-support/released";
 
 /** The binary weight and update calls against a stand-in hub: headers, bodies and how HTTP errors map to HubError kinds. */
 const TASK = "00000000-0000-4000-8000-000000000001";
@@ -39,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const result: TrainResult = {
+const result = asReleased<TrainResult>({
   exampleCount: 40,
   globalValidation: {
     examples: "suppressed",
@@ -54,7 +55,7 @@ const result: TrainResult = {
   epochs: 1,
   backend: "wasm",
   trainingMs: 12,
-};
+});
 
 describe("binary hub calls", () => {
   test("download sends the token, protocol and lease headers and returns the decoded weights with their hash", async () => {
@@ -64,7 +65,7 @@ describe("binary hub calls", () => {
     expect(seen).toMatchObject({ method: "GET", url: `/api/worker/tasks/${TASK}/weights` });
     expect(seen?.headers).toMatchObject({
       authorization: "Bearer flip_st_test",
-      [PROTOCOL_HEADER]: "1",
+      [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
       [LEASE_HEADER]: LEASE.leaseId,
     });
     expect(downloaded.tensors).toEqual(WEIGHTS);

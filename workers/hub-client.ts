@@ -25,10 +25,12 @@ import {
   type TrainResult,
 } from "@/protocol/training";
 import type { Logger } from "./log";
+import type { Released } from "./release/gate";
 
 /**
  * The worker's only way to talk to the hub: outbound HTTPS calls with the site token, every
- * response checked against the contract before use. Errors come back as HubError with a kind the
+ * response checked against the contract before use. Everything it sends about the site's data is
+ * typed `Released`: only the release gate (release/gate.ts) makes such values. Errors come back as HubError with a kind the
  * caller can act on; connection-level trouble is logged once per change, not once per call.
  */
 export type HubErrorKind =
@@ -123,7 +125,7 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
   }
 
   return {
-    heartbeat: (input: HeartbeatInput) =>
+    heartbeat: (input: Released<HeartbeatInput>) =>
       call("heartbeat", ZHeartbeatResult, (signal) => trpc.worker.heartbeat.mutate(input, { signal })),
     /** Long-polls for this site's next task; null when none arrived within waitMs. */
     claim: (waitMs: number, signal?: AbortSignal) =>
@@ -133,11 +135,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
         (s) => trpc.worker.claim.mutate({ waitMs: Math.min(waitMs, CLAIM_MAX_WAIT_MS) }, { signal: s }),
         { signal, timeoutMs: waitMs + CALL_TIMEOUT_MS },
       ).then((r) => r.task),
-    progress: (input: LeaseRef & { percent: number; message?: string }) =>
+    progress: (input: LeaseRef & { percent: number; message?: Released<string> }) =>
       call("progress", ZProgressResult, (signal) => trpc.worker.progress.mutate(input, { signal })),
-    complete: (input: LeaseRef & { result: unknown }) =>
+    complete: (input: LeaseRef & { result: Released<unknown> }) =>
       call("complete", ZCompleteResult, (signal) => trpc.worker.complete.mutate(input, { signal })),
-    fail: (input: LeaseRef & { code: FailureCode; message: string; retryable: boolean }) =>
+    fail: (input: LeaseRef & { code: FailureCode; message: Released<string>; retryable: boolean }) =>
       call("fail", ZFailResult, (signal) => trpc.worker.fail.mutate(input, { signal })),
     /** Short timeout: this runs during shutdown, which must not hang on a hub that does not answer. */
     release: (input: LeaseRef) =>
@@ -158,7 +160,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
         { signal, timeoutMs: BINARY_TIMEOUT_MS },
       ),
     /** Uploads a train task's update with its result; the hub completes the task on acceptance. */
-    uploadUpdate: ({ result, update, ...lease }: LeaseRef & { result: TrainResult; update: readonly NamedTensor[] }) =>
+    uploadUpdate: ({
+      result,
+      update,
+      ...lease
+    }: LeaseRef & { result: Released<TrainResult>; update: readonly NamedTensor[] }) =>
       call(
         "update",
         ZUpdateAccepted,

@@ -11,6 +11,7 @@ import { startCountingProxy } from "./test-support/counting-proxy";
 import { ADMIN, makeSiteWithToken, queueInventory, waitFor, waitForTask } from "./test-support/hub-fixture";
 import { createOmopFixture, type OmopFixture } from "./test-support/omop-fixture";
 import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/worker-process";
+import { asReleased } from "./test-support/released";
 
 /** The hub going away, coming back, and refusing a token: the worker must ride it out without spinning. */
 const testDb = useTestDatabase();
@@ -20,13 +21,13 @@ let omop: OmopFixture;
 const workers: WorkerProcess[] = [];
 const quiet = createLogger({}, { write: () => undefined });
 
-const heartbeatInput = {
+const heartbeatInput = asReleased({
   workerVersion: "test",
   capabilities: { tfjsBackend: "cpu", gpu: null, cpuCount: 1, memoryMb: 1024 },
   utilisation: { cpuPercent: 1, memoryPercent: 1 },
   tasksInFlight: [],
   selfChecks: [],
-};
+});
 
 beforeAll(async () => {
   hub = await startHubServer(testDb.db());

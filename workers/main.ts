@@ -5,7 +5,10 @@ import { startCapabilityProbe } from "./capabilities";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config";
 import { startHeartbeat } from "./heartbeat";
 import { createHubClient } from "./hub-client";
+import { openLedger, LedgerError, type Ledger } from "./ledger/ledger";
+import { runLedgerCommand } from "./ledger/ledger-cli";
 import { createLogger, describeErrorSafely } from "./log";
+import { createReleaseGate } from "./release/gate";
 import { createRunner } from "./runner";
 import { createSiteDb } from "./site-db";
 
@@ -27,6 +30,18 @@ function readConfigOrExit(): WorkerConfig {
   }
 }
 
+/** The worker refuses to run without its ledger: every release must be recorded where the Trust can read it. */
+function openLedgerOrExit(stateDir: string): Ledger {
+  try {
+    return openLedger(stateDir);
+  } catch (error) {
+    if (!(error instanceof LedgerError)) throw error;
+    process.stderr.write(`flip worker: cannot start: ${error.message}\n`);
+    createLogger().error("Cannot start: the site ledger is unreadable", { reason: error.message });
+    process.exit(EXIT_CONFIG);
+  }
+}
+
 function readWorkerVersion(): string {
   const manifest = z
     .object({ version: z.string().min(1).max(50) })
@@ -35,8 +50,11 @@ function readWorkerVersion(): string {
 }
 
 function main() {
+  if (process.argv[2] === "ledger") process.exit(runLedgerCommand(process.argv.slice(3), process.env));
   const config = readConfigOrExit();
   const log = createLogger({ site: config.policy.site });
+  const ledger = openLedgerOrExit(config.stateDir);
+  const gate = createReleaseGate({ ledger, policy: config.policy, log });
   const hub = createHubClient({ trpcUrl: config.trpcUrl, token: config.token, log });
   const siteDb = createSiteDb({
     url: config.siteDatabaseUrl,
@@ -51,7 +69,7 @@ function main() {
       hub,
       log,
       policy: config.policy,
-      policyPath: config.policyPath,
+      gate,
       siteDb,
       dataDir: config.dataDir,
       hubNow: () => Date.now() + clockOffsetMs,
@@ -65,6 +83,7 @@ function main() {
     heartbeat.stop();
     await runner.stop(graceMs);
     await Promise.race([siteDb.close(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    ledger.close();
     log.info("Worker stopped", { exitCode });
     process.exit(exitCode);
   };
@@ -72,6 +91,7 @@ function main() {
   const probe = startCapabilityProbe(log);
   const heartbeat = startHeartbeat({
     hub,
+    gate,
     log,
     intervalMs: config.heartbeatMs,
     workerVersion: readWorkerVersion(),
@@ -124,6 +144,8 @@ function main() {
     schema: config.siteDbSchema,
     allowedTaskKinds: config.policy.allowedTaskKinds.join(","),
     minCellCount: config.policy.minCellCount,
+    roundingBase: config.policy.roundingBase,
+    ledger: ledger.file,
   });
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { TaskKind } from "@/protocol/contract";
+import type { CountRule } from "@/protocol/disclosure";
+import type { SiteFailure } from "./release/failures";
 
 /**
  * The site's own policy file (FLIP_SITE_POLICY), written by the Trust's data-governance office.
@@ -16,7 +17,11 @@ export const ZSitePolicy = z.strictObject({
     .default(["site_inventory", "cohort_count"]),
   /** Counts below this are returned as "suppressed"; the hub may ask for more, never less. */
   minCellCount: z.number().int().min(1).max(1000).default(10),
+  /** Released counts are rounded to a multiple of this (5 is the usual NHS practice; 1 turns rounding off). */
+  roundingBase: z.number().int().min(1).max(100).default(5),
   allowFeasibility: z.boolean().default(true),
+  /** Feasibility counts this site answers per day, across all projects and requesters. */
+  maxFeasibilityCountsPerDay: z.number().int().min(0).max(10_000).default(20),
   maxRounds: z.number().int().min(1).max(10_000).default(50),
   minCohortSize: z.number().int().min(1).default(10),
   requireDifferentialPrivacy: z.boolean().default(false),
@@ -48,32 +53,27 @@ export function loadSitePolicy(path: string): SitePolicy {
   return parsed.data;
 }
 
-/** Why the site refuses a task, or null when its policy allows it. Checked before the payload is even parsed. */
-export function policyRefusal(policy: SitePolicy, policyPath: string, kind: TaskKind): string | null {
-  if (!policy.allowedTaskKinds.includes(kind)) {
-    return `This site does not run '${kind}' tasks: the kind is not in allowedTaskKinds of the site policy file ${policyPath}.`;
-  }
-  return null;
-}
-
 /** The suppression threshold for a result: the site's own, or the hub's when it asks for more. */
 export function suppressionThreshold(policy: SitePolicy, requested: number | undefined): number {
   return Math.max(policy.minCellCount, requested ?? 0);
 }
 
+/** How counts of a result are released: the threshold (the hub may raise it) and the site's rounding base. */
+export function countRule(policy: SitePolicy, requested: number | undefined): CountRule {
+  return { threshold: suppressionThreshold(policy, requested), base: policy.roundingBase };
+}
+
 /** Why the site refuses a train task under its policy, or null; checked before any site data is read. */
-export function trainingRefusal(policy: SitePolicy, totalRounds: number): string | null {
-  if (policy.requireDifferentialPrivacy) {
-    return "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy file), which this worker version does not offer.";
-  }
-  if (totalRounds > policy.maxRounds) {
-    return `This site trains for at most ${policy.maxRounds} rounds (maxRounds in its site policy file); the job asks for ${totalRounds}.`;
-  }
+export function trainingRefusal(policy: SitePolicy, totalRounds: number): SiteFailure | null {
+  if (policy.requireDifferentialPrivacy) return { reason: "differential_privacy_required" };
+  if (totalRounds > policy.maxRounds) return { reason: "too_many_rounds", maxRounds: policy.maxRounds };
   return null;
 }
 
-/** Why the site will not train on so few examples, or null. The message never says how many there are. */
-export function cohortSizeRefusal(policy: SitePolicy, trainingExamples: number): string | null {
-  if (trainingExamples >= policy.minCohortSize) return null;
-  return `This site trains only on at least ${policy.minCohortSize} training examples (minCohortSize in its site policy file); it has fewer for this cohort.`;
+/**
+ * The fewest examples the site trains on: its minCohortSize, and never fewer than the result's
+ * threshold, so a refusal for a small cohort says no more than a suppressed count would.
+ */
+export function minimumExamples(policy: SitePolicy, requestedThreshold: number | undefined): number {
+  return Math.max(policy.minCohortSize, suppressionThreshold(policy, requestedThreshold));
 }

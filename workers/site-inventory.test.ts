@@ -7,6 +7,7 @@ import { createLogger } from "./log";
 import { ZSitePolicy } from "./policy";
 import { createSiteDb, type SiteDb } from "./site-db";
 import { executeTask, type TaskContext } from "./tasks/base";
+import { createTestGate, runThroughGate } from "./test-support/gate-fixture";
 import { siteInventoryTask } from "./tasks/site-inventory";
 import {
   createOmopFixture,
@@ -17,7 +18,7 @@ import {
 
 const adminUrl = inject("pgAdminUrl");
 const log = createLogger({}, { write: () => undefined });
-const policy = ZSitePolicy.parse({ site: "KCH", minCellCount: 5 });
+const policy = ZSitePolicy.parse({ site: "KCH", minCellCount: 5, roundingBase: 1 });
 const role = `flip_ro_${randomBytes(4).toString("hex")}`;
 let full: OmopFixture;
 let empty: OmopFixture;
@@ -79,9 +80,26 @@ function contextFor(siteDb: SiteDb, progress: number[] = []): TaskContext {
 }
 
 describe("site_inventory on the OMOP fixture", () => {
+  /** What the worker would send the hub for this inventory, through the release gate. */
+  async function inventory(
+    siteDb: SiteDb,
+    payload: Record<string, unknown> = {},
+    progress: number[] = [],
+    sitePolicy = policy,
+  ) {
+    const outcome = await runThroughGate(
+      siteInventoryTask,
+      payload,
+      contextFor(siteDb, progress),
+      createTestGate(sitePolicy).gate,
+    );
+    if (outcome.type !== "complete") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
+    return outcome.result as typeof FIXTURE_INVENTORY_AT_5;
+  }
+
   test("returns exact counts at the site's threshold and suppresses threshold-1, reporting progress on the way", async () => {
     const progress: number[] = [];
-    const result = await siteInventoryTask.run({}, contextFor(fullDb, progress));
+    const result = await inventory(fullDb, {}, progress);
     expect(result).toEqual(FIXTURE_INVENTORY_AT_5);
     expect(progress).toEqual([25, 50, 75]);
     // The hub's own check accepts what the site sends.
@@ -89,7 +107,7 @@ describe("site_inventory on the OMOP fixture", () => {
   });
 
   test("uses the hub's threshold when it asks for more, and never a lower one", async () => {
-    const higher = await siteInventoryTask.run({ minCellCount: 6 }, contextFor(fullDb));
+    const higher = await inventory(fullDb, { minCellCount: 6 });
     expect(higher.threshold).toBe(6);
     expect(higher.imagesByModality).toEqual({ CT: 10, MR: "suppressed", XR: "suppressed", US: "suppressed" });
     expect(higher.topConditions.slice(0, 3)).toEqual([
@@ -97,14 +115,22 @@ describe("site_inventory on the OMOP fixture", () => {
       { conceptId: 999, name: "Concept 999", persons: 6 },
       { conceptId: 320128, name: "Essential hypertension", persons: "suppressed" },
     ]);
-    const lower = await siteInventoryTask.run({ minCellCount: 2 }, contextFor(fullDb));
+    const lower = await inventory(fullDb, { minCellCount: 2 });
     expect(lower).toEqual(FIXTURE_INVENTORY_AT_5);
   });
 
+  test("rounds released counts to the site's rounding base, never below the threshold", async () => {
+    const rounded = await inventory(fullDb, {}, [], { ...policy, roundingBase: 5 });
+    expect(rounded).toMatchObject({ threshold: 5, rounding: 5, persons: 20, observationYears: 40 });
+    expect(rounded.imagesByModality).toEqual({ CT: 10, MR: 5, XR: "suppressed", US: "suppressed" });
+    expect(rounded.topConditions.slice(0, 3).map((c) => c.persons)).toEqual([10, 5, 5]);
+  });
+
   test("suppresses zero counts too, so an empty site looks like a small one", async () => {
-    const result = await siteInventoryTask.run({}, contextFor(emptyDb));
+    const result = await inventory(emptyDb);
     expect(result).toEqual({
       threshold: 5,
+      rounding: 1,
       persons: "suppressed",
       observationYears: "suppressed",
       imagesByModality: { CT: "suppressed", MR: "suppressed", XR: "suppressed", US: "suppressed" },
@@ -128,28 +154,28 @@ describe("the task base", () => {
     maxAttempts: 3,
     leaseExpiresAt: new Date(),
   });
-  const deps = () => ({ ...contextFor(fullDb), policyPath: "/etc/flip/site-policy.json" });
+  const deps = (sitePolicy = policy) => ({
+    ...contextFor(fullDb),
+    policy: sitePolicy,
+    gate: createTestGate(sitePolicy).gate,
+  });
 
   test("a payload the contract rejects fails as invalid_payload and is not retried", async () => {
     const outcome = await executeTask(leased({ minCellCount: 0 }), siteInventoryTask, deps());
     expect(outcome).toEqual({
       type: "fail",
       code: "invalid_payload",
-      message: expect.stringContaining("minCellCount"),
+      message: "The task does not match this site worker's protocol; the worker's log says which field.",
       isRetryable: false,
     });
   });
 
   test("a kind the site policy does not allow is refused before the handler runs", async () => {
-    const outcome = await executeTask(leased({}), siteInventoryTask, {
-      ...deps(),
-      policy: { ...policy, allowedTaskKinds: [] },
-    });
+    const outcome = await executeTask(leased({}), siteInventoryTask, deps({ ...policy, allowedTaskKinds: [] }));
     expect(outcome).toEqual({
       type: "fail",
       code: "refused_by_site_policy",
-      message:
-        "This site does not run 'site_inventory' tasks: the kind is not in allowedTaskKinds of the site policy file /etc/flip/site-policy.json.",
+      message: "This site does not run 'site_inventory' tasks (allowedTaskKinds in its site policy).",
       isRetryable: false,
     });
   });
@@ -163,7 +189,12 @@ describe("the task base", () => {
     });
     const outcome = await executeTask(leased({}), siteInventoryTask, { ...deps(), siteDb: downDb });
     await downDb.close();
-    expect(outcome).toMatchObject({ type: "fail", code: "handler_error", isRetryable: true });
+    expect(outcome).toEqual({
+      type: "fail",
+      code: "handler_error",
+      message: "The site's OMOP database could not be reached.",
+      isRetryable: true,
+    });
     expect(JSON.stringify(outcome)).not.toContain("secret");
   });
 });

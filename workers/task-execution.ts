@@ -3,8 +3,11 @@ import { createBackoff, sleep } from "./backoff";
 import { HubError, type HubClient } from "./hub-client";
 import type { Logger } from "./log";
 import type { SitePolicy } from "./policy";
+import { TaskError } from "./release/failures";
+import type { ReleaseGate } from "./release/gate";
+import type { ProgressStep } from "./release/progress";
 import type { SiteDb } from "./site-db";
-import { executeTask, TaskError, type DownloadedWeights, type TaskHandler, type TaskOutcome } from "./tasks/base";
+import { executeTask, type DownloadedWeights, type TaskHandler, type TaskOutcome } from "./tasks/base";
 import { TASK_HANDLERS } from "./tasks/registry";
 
 /**
@@ -15,7 +18,7 @@ export type TaskDeps = {
   hub: HubClient;
   log: Logger;
   policy: SitePolicy;
-  policyPath: string;
+  gate: ReleaseGate;
   siteDb: SiteDb;
   dataDir: string;
   hubNow: () => number;
@@ -44,6 +47,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
   let renewTimer: NodeJS.Timeout | undefined;
   let isRenewing = true;
   const lease = { taskId: task.taskId, leaseId: task.leaseId };
+  const gateTask = { taskId: task.taskId, kind: task.kind, payload: (task.payload ?? {}) as Record<string, unknown> };
 
   const abort = (reason: StopReason) => {
     if (stopReason) return;
@@ -60,10 +64,11 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
     controller.abort(reason);
   };
 
-  const renew = async (percent: number, message?: string) => {
+  const renew = async (percent: number, step?: ProgressStep) => {
     if (isSettled) return;
     try {
-      const { leaseExpiresAt: next } = await deps.hub.progress({ ...lease, percent, message: message?.slice(0, 200) });
+      const message = step === undefined ? undefined : deps.gate.progress(step);
+      const { leaseExpiresAt: next } = await deps.hub.progress({ ...lease, percent, message });
       leaseExpiresAt = next.getTime();
     } catch (error) {
       // The hub no longer knows this lease: nothing the handler computes can be submitted.
@@ -108,7 +113,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
           const { status } = await deps.hub.fail({
             ...lease,
             code: outcome.code,
-            message: outcome.message.slice(0, 1000),
+            message: outcome.message,
             retryable: outcome.isRetryable,
           });
           log.info("Task failed", { code: outcome.code, retryable: outcome.isRetryable, hubStatus: status });
@@ -123,7 +128,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
         if (error.kind === "rejected" && (outcome.type === "complete" || outcome.type === "upload")) {
           // The hub's own output check refused the result: record why instead of leaving the task leased.
           log.error("The hub refused the result", { reason: error.message });
-          outcome = { type: "fail", code: "handler_error", message: error.message, isRetryable: false };
+          outcome = deps.gate.fail(gateTask, new TaskError({ reason: "result_refused_by_hub" }, false, error.message));
           continue;
         }
         log.warn("The hub did not accept the report", { reason: error.message, hubError: error.kind });
@@ -144,7 +149,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
         if (error.kind === "conflict" || error.kind === "not_found") abort("lease_lost");
         const isTransient = error.kind === "unreachable" || error.kind === "unauthorized";
         if (!isTransient || attempt >= REPORT_ATTEMPTS || controller.signal.aborted) {
-          throw new TaskError(`Could not download the model weights from the hub: ${error.message}`, isTransient);
+          throw new TaskError({ reason: "weights_unavailable" }, isTransient, error.message);
         }
         await sleep(backoff.nextDelayMs(), controller.signal);
       }
@@ -155,9 +160,9 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
     log.info("Task started", { maxAttempts: task.maxAttempts });
     scheduleRenewal();
     const handler = TASK_HANDLERS[task.kind] as TaskHandler<TaskKind>;
-    const progress = async (percent: number, message?: string) => {
+    const progress = async (percent: number, step?: ProgressStep) => {
       lastPercent = Math.min(100, Math.max(0, percent));
-      await renew(lastPercent, message);
+      await renew(lastPercent, step);
     };
     const outcome = await executeTask(task, handler, {
       ...deps,

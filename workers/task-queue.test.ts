@@ -9,18 +9,20 @@ import { createHubClient, HubError, type HubClient } from "./hub-client";
 import { createLogger } from "./log";
 import type { LeasedTask, SiteInventoryResult } from "@/protocol/contract";
 import { ADMIN, makeSiteWithToken, queueInventory, waitFor } from "./test-support/hub-fixture";
+import { asReleased } from "./test-support/released";
 
 /** The protocol under contention, through the worker's own HTTP client against the real hub. */
 const testDb = useTestDatabase();
 let hub: { url: string; close: () => Promise<void> };
 const quiet = createLogger({}, { write: () => undefined });
-const RESULT: SiteInventoryResult = {
+const RESULT = asReleased<SiteInventoryResult>({
   threshold: 10,
+  rounding: 5,
   persons: "suppressed",
   observationYears: "suppressed",
   imagesByModality: {},
   topConditions: [],
-};
+});
 
 const clientFor = (token: string) => createHubClient({ trpcUrl: `${hub.url}/api/trpc`, token, log: quiet });
 
@@ -182,7 +184,8 @@ describe("completions the hub must refuse", () => {
     await queueInventory(testDb.db(), site);
     const task = await claimOne();
     await expectRefusedWithoutChange(
-      () => client.complete({ taskId: task.taskId, leaseId: task.leaseId, result: { ...RESULT, persons: 3 } }),
+      () =>
+        client.complete({ taskId: task.taskId, leaseId: task.leaseId, result: asReleased({ ...RESULT, persons: 3 }) }),
       "rejected",
       "Result refused: a count below the threshold 10 was not suppressed. Nothing was changed.",
     );

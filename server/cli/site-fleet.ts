@@ -135,6 +135,8 @@ export async function startSiteWorkers(
         FLIP_SITE_DATABASE_URL: site.readerUrl,
         FLIP_SITE_DATA_DIR: site.dataDir,
         FLIP_SITE_POLICY: site.policyPath,
+        // The site ledger lives beside the site's data, outside the portal's database.
+        FLIP_WORKER_STATE_DIR: path.join(path.dirname(site.dataDir), "worker-state"),
       },
     });
     stopOnShutdown(child);

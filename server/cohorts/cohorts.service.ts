@@ -57,7 +57,7 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
         .innerJoin(cohortRuns, eq(cohortRuns.id, cohortRunTasks.runId))
         .where(
           and(
-            eq(cohortRuns.projectId, input.projectId),
+            // Any project's: the same query from a second project must not count again.
             eq(cohortRuns.definitionHash, definitionHash),
             eq(cohortRuns.purpose, "feasibility"),
             gte(cohortRuns.createdAt, sql`now() - interval '1 day'`),
@@ -90,7 +90,13 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
         siteId: site.id,
         siteCode: site.code,
         kind: "cohort_count",
-        payload: { definition: bundle.cohort, purpose: input.purpose, minCellCount: bundle.privacy.minCellCount },
+        payload: {
+          definition: bundle.cohort,
+          purpose: input.purpose,
+          minCellCount: bundle.privacy.minCellCount,
+          projectId: input.projectId,
+          requesterId: actor.id,
+        },
         actor,
         requestedBy: actor.id,
       });

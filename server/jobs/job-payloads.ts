@@ -27,6 +27,8 @@ export function trainPayload(
   const config = job.config as JobConfig;
   const h = config.hyperparameters!;
   return {
+    projectId: job.projectId,
+    requesterId: job.createdBy,
     jobId: job.id,
     round,
     totalRounds: job.totalRounds,
@@ -46,6 +48,8 @@ export function trainPayload(
 export function evaluatePayload(job: Job, bundle: Bundle, model: Model, version: ModelVersion): EvaluatePayload {
   const config = job.config as JobConfig;
   return {
+    projectId: job.projectId,
+    requesterId: job.createdBy,
     jobId: job.id,
     model: modelPackage(model, version),
     cohort: bundle.cohort!,

@@ -8,6 +8,7 @@ import { ZSitePolicy, type SitePolicy } from "../policy";
 import { CONCEPT as C } from "@/protocol/omop/concepts";
 import { createSiteDb, type SiteDb } from "../site-db";
 import { executeTask, type ExecuteDeps } from "../tasks/base";
+import { createTestGate } from "../test-support/gate-fixture";
 import { cohortCountTask } from "../tasks/cohort-count";
 import { all, cohort, condition, has, hasNo, drug } from "../test-support/cohort-definitions";
 import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
@@ -28,14 +29,18 @@ afterAll(async () => {
 });
 
 const STROKE = cohort(condition([C.cerebrovascularAccident]));
+const PROJECT = randomUUID();
+const RESEARCHER = randomUUID();
 const S = "suppressed";
 
+/** Exact rounding (base 1) unless a test asks for more, so the figures below read as counts. */
 function deps(policy: Partial<SitePolicy>, extra: Partial<ExecuteDeps> = {}, progress: number[] = []): ExecuteDeps {
+  const sitePolicy = ZSitePolicy.parse({ site: "KCH", allowedTaskKinds: ["cohort_count"], roundingBase: 1, ...policy });
   return {
     signal: new AbortController().signal,
     log,
-    policy: ZSitePolicy.parse({ site: "KCH", allowedTaskKinds: ["cohort_count"], ...policy }),
-    policyPath: "/etc/flip/site-policy.json",
+    policy: sitePolicy,
+    gate: createTestGate(sitePolicy).gate,
     siteDb,
     dataDir: "/tmp",
     progress: async (percent) => void progress.push(percent),
@@ -52,7 +57,7 @@ function countTask(
     taskId: randomUUID(),
     leaseId: randomUUID(),
     kind: "cohort_count" as const,
-    payload,
+    payload: { projectId: PROJECT, requesterId: RESEARCHER, ...payload },
     attempt: 1,
     maxAttempts: 3,
     leaseExpiresAt: new Date(),
@@ -61,13 +66,15 @@ function countTask(
 }
 
 describe("small-number suppression at the site", () => {
-  test("a cell at the threshold is shown; threshold-1 and zero are suppressed; the hub accepts the result", async () => {
+  test("a cell at the threshold is shown; threshold-1 and zero are suppressed, and so is a cell that would give one away; the hub accepts the result", async () => {
     const progress: number[] = [];
-    const payload = { definition: STROKE, purpose: "approved" };
+    const payload = { definition: STROKE, purpose: "approved", projectId: PROJECT, requesterId: RESEARCHER };
     const outcome = await countTask(payload, deps({ minCellCount: 2 }, {}, progress));
-    // Stroke cohort ages by band: 1,1,0,0,1,1,2,2,0,1; sex 4 male, 4 female, 1 other.
+    // Stroke cohort ages by band: 1,1,0,0,1,1,2,2,0,1; sex 4 male, 4 female, 1 other. With the total
+    // and both other sex cells shown, "other" would be 9 - 4 - 4 = 1: one more sex cell is suppressed.
     const result = {
       threshold: 2,
+      rounding: 1,
       total: 9,
       attrition: [{ rule: "Entry event", remaining: 9 }],
       ageBands: [
@@ -83,7 +90,7 @@ describe("small-number suppression at the site", () => {
         { band: "90+", persons: S },
       ],
       sex: [
-        { sex: "male", persons: 4 },
+        { sex: "male", persons: S },
         { sex: "female", persons: 4 },
         { sex: "other", persons: S },
       ],
@@ -100,7 +107,8 @@ describe("small-number suppression at the site", () => {
         { name: "Aspirin ever", group: all(has(drug([C.aspirin]))) },
       ],
     });
-    // Stroke cohort: 9 -> 6 without warfarin -> 3 with aspirin (persons 1, 3, 8).
+    // Stroke cohort: 9 -> 6 without warfarin -> 3 with aspirin (persons 1, 3, 8). At threshold 5
+    // the 3 is suppressed, and so is the 6: 9 - 6 would say that warfarin excluded exactly 3 persons.
     const raised = await countTask({ definition, purpose: "approved", minCellCount: 5 }, deps({ minCellCount: 2 }));
     expect(raised).toMatchObject({
       type: "complete",
@@ -109,7 +117,7 @@ describe("small-number suppression at the site", () => {
         total: S,
         attrition: [
           { rule: "Entry event", remaining: 9 },
-          { rule: "No warfarin", remaining: 6 },
+          { rule: "No warfarin", remaining: S },
           { rule: "Aspirin ever", remaining: S },
         ],
       },
@@ -137,7 +145,7 @@ describe("site policy and failures", () => {
       type: "fail",
       code: "refused_by_site_policy",
       message:
-        "This site does not answer feasibility cohort counts (allowFeasibility is false in its site policy file); it counts only cohorts of a project revision it approved.",
+        "This site does not answer feasibility counts (allowFeasibility in its site policy); it counts only cohorts of a revision it approved.",
       isRetryable: false,
     });
     expect(
@@ -153,7 +161,7 @@ describe("site policy and failures", () => {
     expect(outcome).toEqual({
       type: "fail",
       code: "invalid_payload",
-      message: 'The cohort_count payload is not valid: definition: Unrecognized key: "sql"',
+      message: "The task does not match this site worker's protocol; the worker's log says which field.",
       isRetryable: false,
     });
   });
@@ -165,7 +173,7 @@ describe("site policy and failures", () => {
     expect(missing).toEqual({
       type: "fail",
       code: "handler_error",
-      message: "site database error SQLSTATE 42P01",
+      message: "The site's OMOP database refused the query (SQLSTATE 42P01).",
       isRetryable: false,
     });
     const downDb = createSiteDb({

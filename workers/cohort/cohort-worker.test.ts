@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
@@ -7,6 +8,8 @@ import { CONCEPT as C } from "@/protocol/omop/concepts";
 import { all, cohort, condition, has } from "../test-support/cohort-definitions";
 import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
 import { ADMIN, makeSiteWithToken, waitForTask } from "../test-support/hub-fixture";
+import { openLedger } from "../ledger/ledger";
+import { runLedgerCommand } from "../ledger/ledger-cli";
 import { killWorker, spawnWorker, type WorkerProcess } from "../test-support/worker-process";
 
 /** A cohort_count task from the hub's queue through a real worker process and back. */
@@ -28,6 +31,35 @@ afterAll(async () => {
 const DEFINITION = cohort(condition([C.cerebrovascularAccident]), {
   inclusionRules: [{ name: "Atrial fibrillation", group: all(has(condition([C.atrialFibrillation]))) }],
 });
+/** Four of the six above: atrial fibrillation in the year up to the stroke. */
+const NARROWER = cohort(condition([C.cerebrovascularAccident]), {
+  inclusionRules: [
+    {
+      name: "Recent atrial fibrillation",
+      group: all(has(condition([C.atrialFibrillation]), { startDays: -366, endDays: 0 })),
+    },
+  ],
+});
+const PROJECT = randomUUID();
+const RESEARCHER = randomUUID();
+
+function queueCount(site: { id: string }, code: string, definition: typeof DEFINITION) {
+  return testDb.db().transaction((tx) =>
+    enqueueTask(tx, {
+      siteId: site.id,
+      siteCode: code,
+      kind: "cohort_count",
+      payload: {
+        definition: ZCohortDefinition.parse(definition),
+        purpose: "feasibility",
+        minCellCount: 3,
+        projectId: PROJECT,
+        requesterId: RESEARCHER,
+      },
+      actor: ADMIN,
+    }),
+  );
+}
 
 async function startSite(code: string, policy: Record<string, unknown>) {
   const db = testDb.db();
@@ -36,19 +68,11 @@ async function startSite(code: string, policy: Record<string, unknown>) {
     hubUrl: hub.url,
     token,
     siteDatabaseUrl: fixture.url,
-    policy: { site: code, allowedTaskKinds: ["site_inventory", "cohort_count"], ...policy },
+    policy: { site: code, allowedTaskKinds: ["site_inventory", "cohort_count"], roundingBase: 1, ...policy },
     env: { FLIP_SITE_DB_SCHEMA: COHORT_FIXTURE_SCHEMA },
   });
   workers.push(worker);
-  const task = await db.transaction((tx) =>
-    enqueueTask(tx, {
-      siteId: site.id,
-      siteCode: code,
-      kind: "cohort_count",
-      payload: { definition: ZCohortDefinition.parse(DEFINITION), purpose: "feasibility", minCellCount: 3 },
-      actor: ADMIN,
-    }),
-  );
+  const task = await queueCount(site, code, DEFINITION);
   return { site, task, worker };
 }
 
@@ -72,6 +96,7 @@ describe("cohort_count through a real worker", () => {
       const S = "suppressed";
       expect(done.result).toEqual({
         threshold: 3,
+        rounding: 1,
         total: 6,
         attrition: [
           { rule: "Entry event", remaining: 9 },
@@ -97,7 +122,47 @@ describe("cohort_count through a real worker", () => {
         "the feasibility count to be refused",
       );
       expect(refused).toMatchObject({ failureCode: "refused_by_site_policy", attempt: 1, result: null });
-      expect(refused.failureMessage).toContain("allowFeasibility is false");
+      expect(refused.failureMessage).toContain("allowFeasibility");
+
+      // A narrower count for the same project and requester differs by 2 persons (< 3): refused.
+      const narrower = await queueCount(open.site, "KCH", NARROWER);
+      const differenced = await waitForTask(
+        db,
+        open.site.id,
+        (t) => t.id === narrower.id && t.status === "failed",
+        "the differencing count to be refused",
+      );
+      expect(differenced).toMatchObject({ failureCode: "refused_by_site_policy", result: null });
+      expect(differenced.failureMessage).toContain("differs from one this site released earlier");
+      expect(differenced.failureMessage).not.toMatch(/\d/);
+
+      // Each site's own ledger holds what it released and refused; the hub has no copy of it.
+      const kch = openLedger(open.worker.stateDir);
+      const entries = kch.list();
+      kch.close();
+      expect(entries.map((e) => [e.taskId, e.outcome, e.purpose, e.projectId, e.requesterId])).toEqual([
+        [narrower.id, "refused", "feasibility", PROJECT, RESEARCHER],
+        [open.task.id, "released", "feasibility", PROJECT, RESEARCHER],
+      ]);
+      expect(JSON.parse(entries[1]!.figures!)).toEqual(done.result);
+      expect(entries[0]!.reason).toMatch(/^differencing: the total differs by 2 persons/);
+      const gstt = openLedger(closed.worker.stateDir);
+      expect(gstt.list()).toMatchObject([
+        { taskId: closed.task.id, outcome: "refused", reason: "feasibility_not_allowed" },
+      ]);
+      gstt.close();
+
+      // Trust staff export it as CSV from the worker's command line.
+      let csv = "";
+      expect(
+        runLedgerCommand(["export"], { FLIP_WORKER_STATE_DIR: open.worker.stateDir }, (t) => void (csv += t)),
+      ).toBe(0);
+      const [header, ...rows] = csv.trim().split("\n");
+      expect(header).toBe("id,at,outcome,kind,purpose,projectId,requesterId,taskId,reason,figures,payloadSha256");
+      expect(rows).toHaveLength(2);
+      expect(rows[0]).toContain(
+        `,released,cohort_count,feasibility,${PROJECT},${RESEARCHER},${open.task.id},,"{""threshold"":3`,
+      );
     },
   );
 });

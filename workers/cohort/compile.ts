@@ -4,35 +4,35 @@ import { demographicsPredicate, EVENT_SOURCES, eventConditions, groupPredicate }
 import { SqlBuilder, type CompileOptions, type SqlQuery } from "./sql-params";
 
 /**
- * Compiles a cohort definition to ONE parameterised statement against OMOP CDM 5.4. It returns
- * rows of two kinds: `attrition` (step 0 = entry event and demographics, step k = after inclusion
- * rule k) and `breakdown` (age band index and sex of the final cohort). One statement means one
- * snapshot: attrition and breakdowns always describe the same persons, even under read committed
- * while the site's ETL writes. Each step CTE is referenced twice, so PostgreSQL materialises it and
- * rule k runs only on the persons that passed rules 1..k-1.
+ * Compiles a cohort definition to ONE parameterised statement against OMOP CDM 5.4. It returns one
+ * row per person of step 0 (entry event and demographics): how many inclusion rules, in order, the
+ * person passed, and the age band and sex of the person at index. Counts, breakdowns and the member
+ * sets of every cell follow from these rows, all from one snapshot even under read committed while
+ * the site's ETL writes; the rows never leave the site. Each step CTE is referenced twice, so
+ * PostgreSQL materialises it and rule k runs only on the persons that passed rules 1..k-1.
  *
  * Pure and deterministic: the same definition and options give the same text and values.
  */
 export type CohortRow = {
-  kind: "attrition" | "breakdown";
-  step: number | null;
-  band: number | null;
-  sex: string | null;
-  persons: number;
+  /** int8 arrives from node-postgres as a string. */
+  person_id: number | string;
+  steps: number;
+  band: number;
+  sex: "male" | "female" | "other";
 };
 
 export function compileCohort(definition: CohortDefinition, options: CompileOptions): SqlQuery {
   const builder = new SqlBuilder(options);
-  const { ctes, last } = cohortSteps(builder, definition);
-  const counts = definition.inclusionRules.map(
-    (_, i) => `SELECT 'attrition', ${i + 1}, NULL, NULL, count(*)::int FROM step_${i + 1}`,
-  );
+  const { ctes } = cohortSteps(builder, definition);
+  const rules = definition.inclusionRules.map((_, i) => i + 1);
+  const steps = rules.length ? rules.map((k) => `(s${k}.person_id IS NOT NULL)::int`).join(" + ") : "0";
   const text = [
     withClause(builder, ctes),
-    `SELECT 'attrition' AS kind, 0 AS step, NULL::int AS band, NULL::text AS sex, count(*)::int AS persons FROM step_0`,
-    ...counts.map((select) => `UNION ALL ${select}`),
     // Negative ages (an event dated before the birth year) count in the youngest band, so bands add up to the total.
-    `UNION ALL SELECT 'breakdown', NULL, least(greatest(e.age, 0) / 10, 9), e.sex, count(*)::int FROM ${last} e GROUP BY 3, 4`,
+    `SELECT s0.person_id, ${steps} AS steps, least(greatest(s0.age, 0) / 10, 9) AS band, s0.sex`,
+    `  FROM step_0 s0`,
+    ...rules.map((k) => `  LEFT JOIN step_${k} s${k} ON s${k}.person_id = s0.person_id`),
+    ` ORDER BY s0.person_id`,
   ].join("\n");
   return { text, values: builder.values };
 }

@@ -2,26 +2,26 @@ import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol
 import type { SiteQuery } from "../site-db";
 import type { TableName } from "@/protocol/omop/tables";
 import { modalityCode, type ModalityCode } from "@/protocol/omop/modality";
-import { countsFromRows, type CohortCounts } from "./breakdowns";
+import { evidenceFromRows, type CohortEvidence } from "./breakdowns";
 import { compileCohort, compileCohortMembers, type CohortRow } from "./compile";
 import type { SqlBuilder } from "./sql-params";
 
 /**
- * Runs a cohort definition inside the caller's read-only transaction and returns exact counts.
- * Imaging criteria name a modality, not concepts: the modality concepts this site's images use
- * are classified first with the same mapping the site inventory uses, then bound as ids.
+ * Runs a cohort definition inside the caller's read-only transaction and returns exact counts and
+ * who they count. Imaging criteria name a modality, not concepts: the modality concepts this site's
+ * images use are classified first with the same mapping the site inventory uses, then bound as ids.
  */
 export type RunCohortOptions = { table: (name: TableName) => string };
 
-export async function countCohort(
+export async function runCohort(
   query: SiteQuery,
   definition: CohortDefinition,
   options: RunCohortOptions,
-): Promise<CohortCounts> {
+): Promise<CohortEvidence> {
   const modalityConceptIds = usesImaging(definition) ? await resolveModalities(query, options.table) : {};
   const compiled = compileCohort(definition, { table: options.table, modalityConceptIds });
   const rows = await query<CohortRow>(compiled.text, compiled.values);
-  return countsFromRows(rows, definition.inclusionRules.length);
+  return evidenceFromRows(rows, definition.inclusionRules.length);
 }
 
 /**

@@ -13,13 +13,13 @@ export const evaluateTask: TaskHandler<"evaluate"> = {
   kind: "evaluate",
   async run(payload, ctx) {
     await checkModelPackage(payload.model);
-    await ctx.progress(5, "building the dataset");
+    await ctx.progress(5, "building_dataset");
     const dataset = await buildDataset({ ...payload, isValidationOnly: true }, ctx, [10, 50]);
-    await ctx.progress(50, "loading the model");
+    await ctx.progress(50, "loading_model");
     const { model, backend } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
     try {
       const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
-      await ctx.progress(70, "evaluating the model");
+      await ctx.progress(70, "evaluating_model");
       const { examples, metrics } = await evaluateSplit(model, dataset.validation, dataset.exampleShape, threshold);
       ctx.log.info("Model evaluated", { backend, threshold });
       return { threshold, examples, metrics, backend };

@@ -1,12 +1,9 @@
-import { suppressionThreshold } from "../policy";
 import type { TaskHandler } from "./base";
 import { modalityCode, STANDARD_MODALITIES } from "@/protocol/omop/modality";
-import { suppress } from "./suppression";
 
 /**
- * What the site holds, as suppressed aggregates only: persons, observation years, images per
- * modality and the most common conditions. Every cell below the threshold, zero included, leaves
- * as "suppressed", so a small count cannot be told apart from none.
+ * What the site holds: persons, observation years, images per modality and the most common
+ * conditions, as exact figures for the release gate, which suppresses and rounds them.
  */
 const TOP_CONDITIONS = 10;
 const STATEMENT_TIMEOUT_MS = 60_000;
@@ -17,23 +14,22 @@ type ConceptCountRow = { concept_id: number; name: string | null; n: number };
 export const siteInventoryTask: TaskHandler<"site_inventory"> = {
   kind: "site_inventory",
   async run(payload, ctx) {
-    const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
     const t = ctx.siteDb.table;
     const counts = await ctx.siteDb.readOnly(
       async (query) => {
         const [persons] = await query<CountRow>(`SELECT count(*)::int AS n FROM ${t("person")}`);
-        await ctx.progress(25, "persons counted");
+        await ctx.progress(25, "counting_persons");
         // Whole years of observation across all periods: date - date is a day count.
         const [years] = await query<CountRow>(
           `SELECT coalesce(floor(sum(observation_period_end_date - observation_period_start_date) / 365.25), 0)::int AS n FROM ${t("observation_period")}`,
         );
-        await ctx.progress(50, "observation periods summed");
+        await ctx.progress(50, "summing_observation");
         const images = await query<ConceptCountRow>(
           `SELECT io.modality_concept_id AS concept_id, c.concept_name AS name, count(*)::int AS n
              FROM ${t("image_occurrence")} io LEFT JOIN ${t("concept")} c ON c.concept_id = io.modality_concept_id
             GROUP BY io.modality_concept_id, c.concept_name`,
         );
-        await ctx.progress(75, "images counted");
+        await ctx.progress(75, "counting_images");
         // Concept 0 means "no matching concept" in OMOP: not a condition worth listing.
         const conditions = await query<ConceptCountRow>(
           `SELECT co.condition_concept_id AS concept_id, c.concept_name AS name, count(DISTINCT co.person_id)::int AS n
@@ -48,21 +44,20 @@ export const siteInventoryTask: TaskHandler<"site_inventory"> = {
       },
       { statementTimeoutMs: STATEMENT_TIMEOUT_MS, signal: ctx.signal },
     );
-    // Sum per modality before suppressing, so two concepts for "CT" are judged as one cell.
+    // Sum per modality before release, so two concepts for "CT" are judged as one cell.
     const perModality = new Map<string, number>(STANDARD_MODALITIES.map((m) => [m, 0]));
     for (const row of counts.images) {
       const code = modalityCode(row.concept_id, row.name);
       perModality.set(code, (perModality.get(code) ?? 0) + row.n);
     }
     return {
-      threshold,
-      persons: suppress(counts.persons, threshold),
-      observationYears: suppress(counts.years, threshold),
-      imagesByModality: Object.fromEntries([...perModality].map(([code, n]) => [code, suppress(n, threshold)])),
+      persons: counts.persons,
+      observationYears: counts.years,
+      imagesByModality: Object.fromEntries(perModality),
       topConditions: counts.conditions.map((c) => ({
         conceptId: c.concept_id,
         name: (c.name ?? `Concept ${c.concept_id}`).slice(0, 255),
-        persons: suppress(c.n, threshold),
+        persons: c.n,
       })),
     };
   },

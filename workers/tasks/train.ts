@@ -1,4 +1,5 @@
-import { cohortSizeRefusal, suppressionThreshold, trainingRefusal } from "../policy";
+import { minimumExamples, suppressionThreshold, trainingRefusal } from "../policy";
+import { TaskError } from "../release/failures";
 import { TaskAbortedError } from "../site-db";
 import { buildDataset } from "../training/dataset";
 import { clipToNorm, subtractWeights } from "../training/delta";
@@ -6,7 +7,7 @@ import { checkModelPackage, loadGlobalModel } from "../training/global-model";
 import { evaluateSplit } from "../training/predict";
 import { throttledProgress } from "../training/progress";
 import { trainLocally } from "../training/train";
-import { TaskError, type TaskHandler } from "./base";
+import type { TaskHandler } from "./base";
 
 /**
  * One site's part of a federated round: local epochs on this site's training split, starting from
@@ -18,20 +19,20 @@ export const trainTask: TaskHandler<"train"> = {
   kind: "train",
   async run(payload, ctx) {
     const refusal = trainingRefusal(ctx.policy, payload.totalRounds);
-    if (refusal) throw new TaskError(refusal, false, "refused_by_site_policy");
+    if (refusal) throw new TaskError(refusal);
     await checkModelPackage(payload.model);
-    await ctx.progress(2, "building the dataset");
+    await ctx.progress(2, "building_dataset");
     const dataset = await buildDataset(payload, ctx, [5, 20]);
-    const sizeRefusal = cohortSizeRefusal(ctx.policy, dataset.train.count);
-    if (sizeRefusal) throw new TaskError(sizeRefusal, false, "refused_by_site_policy");
+    const minimum = minimumExamples(ctx.policy, payload.minCellCount);
+    if (dataset.train.count < minimum) throw new TaskError({ reason: "cohort_too_small", minimum });
     if (ctx.signal.aborted) throw new TaskAbortedError("task aborted before training");
 
-    await ctx.progress(20, "loading the global model");
+    await ctx.progress(20, "loading_model");
     const { model, backend, weights: globalWeights } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
     try {
       const shape = dataset.exampleShape;
       const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
-      await ctx.progress(25, "evaluating the global model");
+      await ctx.progress(25, "evaluating_global_model");
       const globalValidation = await evaluateSplit(model, dataset.validation, shape, threshold);
 
       const started = performance.now();
@@ -42,21 +43,17 @@ export const trainTask: TaskHandler<"train"> = {
         flipImages: payload.model.input.kind === "image" && payload.model.input.horizontalFlip === true,
         signal: ctx.signal,
         onBatch: (epoch, fraction) =>
-          report(
-            (epoch - 1 + fraction) / payload.localEpochs,
-            `epoch ${epoch} of ${payload.localEpochs}`,
-            fraction === 1,
-          ),
+          report((epoch - 1 + fraction) / payload.localEpochs, { epoch, of: payload.localEpochs }, fraction === 1),
       });
       const trainingMs = Math.round(performance.now() - started);
 
-      await ctx.progress(92, "evaluating the local model");
+      await ctx.progress(92, "evaluating_local_model");
       const localValidation = await evaluateSplit(model, dataset.validation, shape, threshold);
       const update = subtractWeights(local.weights, globalWeights);
       const { norm, isClipped } = clipToNorm(update, payload.normBound);
       // The norm describes the model change, not any patient; the operator needs it to tune the bound.
       if (isClipped) ctx.log.info("Update clipped to the hub's norm bound", { norm, normBound: payload.normBound });
-      await ctx.progress(95, "uploading the update");
+      await ctx.progress(95, "uploading_update");
       const result = {
         exampleCount: dataset.train.count,
         globalValidation: { examples: globalValidation.examples, ...globalValidation.metrics },

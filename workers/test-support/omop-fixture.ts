@@ -102,6 +102,7 @@ export async function createOmopFixture(
 /** Expected `site_inventory` result of the full fixture at threshold 5. */
 export const FIXTURE_INVENTORY_AT_5 = {
   threshold: 5,
+  rounding: 1,
   persons: 20,
   observationYears: 39,
   imagesByModality: { CT: 10, MR: 5, XR: "suppressed", US: "suppressed" },

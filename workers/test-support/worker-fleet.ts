@@ -33,7 +33,7 @@ export function useWorkerFleet(db: () => Database) {
         hubUrl: hub.url,
         token,
         siteDatabaseUrl: fixture.url,
-        policy: { site, minCellCount: 5, ...extra.policy },
+        policy: { site, minCellCount: 5, roundingBase: 1, ...extra.policy },
         env: extra.env,
       });
       workers.push(worker);

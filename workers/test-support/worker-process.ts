@@ -16,6 +16,8 @@ export type WorkerProcess = {
   waitForLog: (match: (line: LogLine) => boolean, timeoutMs?: number) => Promise<LogLine>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   policyPath: string;
+  /** FLIP_WORKER_STATE_DIR: the site ledger is in here. */
+  stateDir: string;
 };
 
 export type WorkerOptions = {
@@ -36,6 +38,7 @@ export function writePolicyFile(policy: Record<string, unknown> | string): strin
 
 export function spawnWorker(options: WorkerOptions): WorkerProcess {
   const policyPath = writePolicyFile(options.policy ?? { site: "KCH" });
+  const stateDir = mkdtempSync(path.join(tmpdir(), "flip-worker-state-"));
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -45,6 +48,7 @@ export function spawnWorker(options: WorkerOptions): WorkerProcess {
     FLIP_SITE_DB_SCHEMA: FIXTURE_SCHEMA,
     FLIP_SITE_DATA_DIR: tmpdir(),
     FLIP_SITE_POLICY: policyPath,
+    FLIP_WORKER_STATE_DIR: stateDir,
     FLIP_HEARTBEAT_MS: "300",
     // TF.js detection is not under test here; the cpu backend starts fastest.
     FLIP_TFJS_BACKEND: "cpu",
@@ -97,7 +101,7 @@ export function spawnWorker(options: WorkerOptions): WorkerProcess {
       if (!check()) listeners.add(check);
     });
 
-  return { child, logs, output: () => raw, waitForLog, exited, policyPath };
+  return { child, logs, output: () => raw, waitForLog, exited, policyPath, stateDir };
 }
 
 /** Stops a worker that a test left running; SIGKILL so a failed test cannot hang the suite. */

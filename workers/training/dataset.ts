@@ -52,6 +52,6 @@ export async function buildDataset(
     log: ctx.log,
     signal: ctx.signal,
     isValidationOnly: request.isValidationOnly ?? false,
-    onProgress: (fraction) => ctx.progress(from + (to - from) * fraction, "reading images"),
+    onProgress: (fraction) => ctx.progress(from + (to - from) * fraction, "reading_images"),
   });
 }

@@ -3,7 +3,9 @@ import { validateArchitecture } from "@/protocol/models/validate-architecture";
 import { buildModel, writeWeights } from "@/protocol/models/weights";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import type { ModelPackage } from "@/protocol/training";
-import { TaskError, type TaskContext } from "../tasks/base";
+import { TaskError } from "../release/failures";
+import type { TaskContext } from "../tasks/base";
+import { isTrainableTask } from "@/protocol/model-spec";
 import { buildOnBestBackend } from "./backend";
 
 /**
@@ -14,12 +16,7 @@ import { buildOnBestBackend } from "./backend";
 export type GlobalModel = { model: tf.LayersModel; backend: string; weights: NamedTensor[] };
 
 export async function checkModelPackage(pkg: ModelPackage): Promise<void> {
-  if (pkg.task !== "binary_classification") {
-    throw new TaskError(
-      `This worker trains and evaluates binary classification models only; this model's task is ${pkg.task}.`,
-      false,
-    );
-  }
+  if (!isTrainableTask(pkg.task)) throw new TaskError({ reason: "model_refused" }, false, `task ${pkg.task}`);
   const validation = await validateArchitecture(pkg.architecture, {
     task: pkg.task,
     classes: pkg.classes,
@@ -27,7 +24,7 @@ export async function checkModelPackage(pkg: ModelPackage): Promise<void> {
   });
   if (!validation.ok) {
     const issues = validation.issues.slice(0, 3).map((issue) => `${issue.where}: ${issue.message}`);
-    throw new TaskError(`This site refuses the model architecture: ${issues.join("; ")}`, false, "invalid_payload");
+    throw new TaskError({ reason: "model_refused" }, false, issues.join("; "));
   }
 }
 
@@ -39,8 +36,9 @@ export async function loadGlobalModel(
   const { tensors, sha256 } = await ctx.downloadWeights();
   if (sha256 !== pkg.weightsSha256) {
     throw new TaskError(
-      "The hub sent weights whose hash differs from the model version the task names; refusing them.",
+      { reason: "model_refused" },
       false,
+      "the weights' hash differs from the version the task names",
     );
   }
   const { model, backend } = await buildOnBestBackend(() => buildModel(pkg.architecture), exampleShape, ctx.log);
@@ -48,10 +46,8 @@ export async function loadGlobalModel(
     writeWeights(model, tensors);
   } catch (error) {
     model.dispose();
-    throw new TaskError(
-      `The global weights do not fit the model: ${error instanceof Error ? error.message : "unknown"}`,
-      false,
-    );
+    const reason = error instanceof Error ? error.message : "unknown";
+    throw new TaskError({ reason: "model_refused" }, false, `the global weights do not fit the model: ${reason}`);
   }
   return { model, backend, weights: tensors };
 }

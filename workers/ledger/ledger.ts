@@ -1,0 +1,259 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import {
+  cellMembers,
+  decodeMembers,
+  digestOf,
+  encodeMembers,
+  sketchDistance,
+  sketchOf,
+  symmetricDifference,
+  type CellKey,
+  type CohortMembers,
+} from "./member-sets";
+
+/**
+ * The site's own record of what left it: a SQLite file in the worker's state folder, on the Trust's
+ * side of the wall, which the hub can neither read nor write. Every release (what, for which task,
+ * project and requester, the released figures and a hash of exactly what was sent) and every refusal
+ * with its reason is one entry; released cohort counts also keep who they counted, so the next count
+ * can be compared with them (the differencing check). Person ids never leave this file.
+ */
+export type LedgerEntry = {
+  id: number;
+  at: string;
+  taskId: string;
+  kind: string;
+  purpose: string | null;
+  projectId: string | null;
+  requesterId: string | null;
+  /** released: figures left the site; refused: the site's policy said no; failed: the task failed otherwise. */
+  outcome: "released" | "refused" | "failed";
+  reason: string | null;
+  figures: string | null;
+  payloadSha256: string | null;
+};
+
+type EntryInput = Pick<LedgerEntry, "taskId" | "kind"> &
+  Partial<Pick<LedgerEntry, "purpose" | "projectId" | "requesterId">>;
+
+export type ReleaseInput = EntryInput & { figures: unknown; payloadSha256: string };
+export type RefusalInput = EntryInput & { outcome: "refused" | "failed"; reason: string };
+
+/** A released cell and who it counted. */
+export type ReleasedCell = { key: CellKey; ids: Float64Array };
+
+/** An earlier released cell that differs from a new one by fewer persons than the threshold (but not none). */
+export type NearCell = { key: CellKey; earlierEntryId: number; earlierKey: CellKey; difference: number };
+
+export class LedgerError extends Error {}
+
+const SCHEMA_VERSION = 1;
+const LEDGER_FILE = "ledger.sqlite";
+
+export type Ledger = ReturnType<typeof openLedger>;
+
+export function openLedger(stateDir: string) {
+  const file = path.join(stateDir, LEDGER_FILE);
+  let db: DatabaseSync;
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    db = new DatabaseSync(file);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    const check = db.prepare("PRAGMA quick_check").get() as { quick_check: string } | undefined;
+    if (check?.quick_check !== "ok") throw new Error(`integrity check failed: ${check?.quick_check ?? "no answer"}`);
+    migrate(db);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new LedgerError(`the site ledger ${file} cannot be opened: ${reason}`);
+  }
+
+  const insertEntry = db.prepare(
+    `INSERT INTO entries (at, task_id, kind, purpose, project_id, requester_id, outcome, reason, figures, payload_sha256)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertMembers = db.prepare("INSERT INTO cohort_members (entry_id, persons) VALUES (?, ?)");
+  const insertCell = db.prepare(
+    "INSERT INTO cohort_cells (entry_id, cell, size, digest, sketch) VALUES (?, ?, ?, ?, ?)",
+  );
+  const candidateCells = db.prepare(
+    `SELECT c.entry_id AS entryId, c.cell, c.digest, c.sketch
+       FROM cohort_cells c JOIN entries e ON e.id = c.entry_id
+      WHERE c.size BETWEEN ? AND ? AND (e.project_id = ? OR e.requester_id = ?)`,
+  );
+  const membersOf = db.prepare("SELECT persons FROM cohort_members WHERE entry_id = ?");
+
+  const add = (
+    input: EntryInput,
+    outcome: LedgerEntry["outcome"],
+    rest: { reason?: string; figures?: unknown; sha?: string },
+  ) =>
+    Number(
+      insertEntry.run(
+        new Date().toISOString(),
+        input.taskId,
+        input.kind,
+        input.purpose ?? null,
+        input.projectId ?? null,
+        input.requesterId ?? null,
+        outcome,
+        rest.reason ?? null,
+        rest.figures === undefined ? null : JSON.stringify(rest.figures),
+        rest.sha ?? null,
+      ).lastInsertRowid,
+    );
+
+  const transaction = <T>(work: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  };
+
+  return {
+    file,
+
+    recordRelease(input: ReleaseInput): number {
+      return add(input, "released", { figures: input.figures, sha: input.payloadSha256 });
+    },
+
+    recordRefusal(input: RefusalInput): number {
+      return add(input, input.outcome, { reason: input.reason });
+    },
+
+    /**
+     * Released cells of earlier cohort counts, for the same project or the same requester, that
+     * differ from one of `cells` by at least one and fewer than `threshold` persons. Candidates are
+     * found by size (cells that differ by fewer than t persons differ in size by less than t), ruled
+     * out cheaply by their sketches, and only then compared person by person.
+     */
+    findNearCells(
+      scope: { projectId: string; requesterId: string },
+      cells: readonly ReleasedCell[],
+      threshold: number,
+    ) {
+      const near: NearCell[] = [];
+      const decoded = new Map<number, CohortMembers>();
+      for (const cell of cells) {
+        const size = cell.ids.length;
+        const digest = digestOf(cell.ids);
+        const sketch = sketchOf(cell.ids);
+        const rows = candidateCells.all(
+          size - threshold + 1,
+          size + threshold - 1,
+          scope.projectId,
+          scope.requesterId,
+        ) as {
+          entryId: number;
+          cell: CellKey;
+          digest: Uint8Array;
+          sketch: Uint8Array;
+        }[];
+        for (const row of rows) {
+          if (Buffer.from(row.digest).equals(digest)) continue;
+          const earlierSketch = new Uint32Array(row.sketch.buffer, row.sketch.byteOffset, row.sketch.byteLength / 4);
+          if (sketchDistance(sketch, earlierSketch) >= threshold) continue;
+          let members = decoded.get(row.entryId);
+          if (!members) {
+            const stored = membersOf.get(row.entryId) as { persons: Uint8Array };
+            members = decodeMembers(stored.persons);
+            decoded.set(row.entryId, members);
+          }
+          const difference = symmetricDifference(cell.ids, cellMembers(members, row.cell), threshold);
+          if (difference > 0 && difference < threshold)
+            near.push({ key: cell.key, earlierEntryId: row.entryId, earlierKey: row.cell, difference });
+        }
+      }
+      return near;
+    },
+
+    /** Records a released cohort count with who each released cell counted, for later differencing checks. */
+    recordCohortRelease(input: ReleaseInput, members: CohortMembers, released: readonly ReleasedCell[]): number {
+      return transaction(() => {
+        const entryId = add(input, "released", { figures: input.figures, sha: input.payloadSha256 });
+        insertMembers.run(entryId, encodeMembers(members));
+        for (const cell of released) {
+          const sketch = sketchOf(cell.ids);
+          insertCell.run(entryId, cell.key, cell.ids.length, digestOf(cell.ids), new Uint8Array(sketch.buffer));
+        }
+        return entryId;
+      });
+    },
+
+    /** Releases of `kind` (and `purpose`) since `since`, for daily budgets. */
+    countReleases(filter: { kind: string; purpose?: string; projectId?: string; since?: Date }): number {
+      const row = db
+        .prepare(
+          `SELECT count(*) AS n FROM entries
+            WHERE outcome = 'released' AND kind = ? AND (? IS NULL OR purpose = ?) AND (? IS NULL OR project_id = ?)
+              AND at >= ?`,
+        )
+        .get(
+          filter.kind,
+          filter.purpose ?? null,
+          filter.purpose ?? null,
+          filter.projectId ?? null,
+          filter.projectId ?? null,
+          (filter.since ?? new Date(0)).toISOString(),
+        ) as { n: number };
+      return row.n;
+    },
+
+    /** Entries newest first, for Trust staff (`npm run worker -- ledger`). */
+    list(filter: { projectId?: string; limit?: number } = {}): LedgerEntry[] {
+      return db
+        .prepare(
+          `SELECT id, at, task_id AS taskId, kind, purpose, project_id AS projectId, requester_id AS requesterId,
+                  outcome, reason, figures, payload_sha256 AS payloadSha256
+             FROM entries WHERE (? IS NULL OR project_id = ?) ORDER BY id DESC LIMIT ?`,
+        )
+        .all(filter.projectId ?? null, filter.projectId ?? null, filter.limit ?? -1) as LedgerEntry[];
+    },
+
+    close() {
+      db.close();
+    },
+  };
+}
+
+function migrate(db: DatabaseSync): void {
+  const { user_version: version } = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  if (version > SCHEMA_VERSION) throw new Error(`it was written by a newer worker (schema ${version})`);
+  if (version === SCHEMA_VERSION) return;
+  db.exec(`
+    BEGIN;
+    CREATE TABLE entries (
+      id INTEGER PRIMARY KEY,
+      at TEXT NOT NULL,
+      task_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      purpose TEXT,
+      project_id TEXT,
+      requester_id TEXT,
+      outcome TEXT NOT NULL CHECK (outcome IN ('released', 'refused', 'failed')),
+      reason TEXT,
+      figures TEXT,
+      payload_sha256 TEXT
+    );
+    CREATE INDEX entries_project ON entries (project_id);
+    CREATE INDEX entries_requester ON entries (requester_id);
+    CREATE INDEX entries_kind_at ON entries (kind, at);
+    CREATE TABLE cohort_members (entry_id INTEGER PRIMARY KEY REFERENCES entries (id), persons BLOB NOT NULL);
+    CREATE TABLE cohort_cells (
+      entry_id INTEGER NOT NULL REFERENCES entries (id),
+      cell TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      digest BLOB NOT NULL,
+      sketch BLOB NOT NULL
+    );
+    CREATE INDEX cohort_cells_size ON cohort_cells (size);
+    PRAGMA user_version = ${SCHEMA_VERSION};
+    COMMIT;
+  `);
+}

@@ -1,0 +1,176 @@
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import {
+  TASK_SCHEMAS,
+  ZHeartbeatInput,
+  type FailureCode,
+  type HeartbeatInput,
+  type SiteInventoryResult,
+  type TaskKind,
+} from "@/protocol/contract";
+import { releaseCount } from "@/protocol/disclosure";
+import type { TrainResult } from "@/protocol/training";
+import type { NamedTensor } from "@/protocol/tensor-codec";
+import type { Logger } from "../log";
+import type { Ledger } from "../ledger/ledger";
+import { countRule, type SitePolicy } from "../policy";
+import { releaseCohortCount, type CohortProposal } from "./cohort-release";
+import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
+import { progressText, type ProgressStep } from "./progress";
+
+/**
+ * The one gate every byte leaving the site passes: task results, model updates, failure and
+ * progress messages, heartbeats. Handlers hand it exact figures; it alone applies the site policy
+ * and the contract (threshold, rounding, complementary suppression, the differencing check against
+ * the site ledger, fixed-text messages), records the release or refusal in the ledger, and returns
+ * the value marked `Released`, the only kind the hub client accepts.
+ */
+declare const released: unique symbol;
+export type Released<T> = T & { readonly [released]: true };
+const mark = <T>(value: T) => value as Released<T>;
+
+/** What a handler hands the gate: exact figures, never sent as they are. */
+export type InventoryProposal = Omit<
+  SiteInventoryResult,
+  "threshold" | "rounding" | "persons" | "observationYears" | "imagesByModality" | "topConditions"
+> & {
+  persons: number;
+  observationYears: number;
+  imagesByModality: Record<string, number>;
+  topConditions: { conceptId: number; name: string; persons: number }[];
+};
+export type TrainProposal = { result: TrainResult; update: NamedTensor[] };
+export type Proposal<K extends TaskKind> = {
+  site_inventory: InventoryProposal;
+  cohort_count: CohortProposal;
+  train: TrainProposal;
+  evaluate: unknown;
+}[K];
+
+export type GateTask = { taskId: string; kind: TaskKind; payload: Record<string, unknown> };
+type TaskResult<K extends TaskKind> = z.output<(typeof TASK_SCHEMAS)[K]["result"]>;
+
+export type ReleasedOutcome =
+  | { type: "complete"; result: Released<unknown> }
+  | { type: "upload"; result: Released<TrainResult>; update: NamedTensor[] }
+  | { type: "fail"; code: FailureCode; message: Released<string>; isRetryable: boolean };
+
+export type FailOutcome = Extract<ReleasedOutcome, { type: "fail" }>;
+export type ReleaseGate = ReturnType<typeof createReleaseGate>;
+
+const startOfUtcDay = () => new Date(new Date().toISOString().slice(0, 10));
+
+export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; policy: SitePolicy; log: Logger }) {
+  const context = (task: GateTask) => ({
+    taskId: task.taskId,
+    kind: task.kind,
+    purpose: typeof task.payload.purpose === "string" ? task.payload.purpose : null,
+    projectId: typeof task.payload.projectId === "string" ? task.payload.projectId : null,
+    requesterId: typeof task.payload.requesterId === "string" ? task.payload.requesterId : null,
+  });
+
+  const checked = <K extends TaskKind>(kind: K, result: unknown): TaskResult<K> => {
+    const parsed = (TASK_SCHEMAS[kind].result as unknown as z.ZodType<TaskResult<K>>).safeParse(result);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+      throw new TaskError({ reason: "result_check_failed" }, false, issues.slice(0, 500));
+    }
+    return parsed.data;
+  };
+  const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
+
+  return {
+    /**
+     * Checks a task against the site policy before any data is read: its kind, feasibility counts
+     * and their daily budget. Refusals are recorded and thrown as TaskError.
+     */
+    admit(task: GateTask): void {
+      if (!policy.allowedTaskKinds.includes(task.kind))
+        throw new TaskError({ reason: "kind_not_allowed", kind: task.kind });
+      if (task.kind !== "cohort_count" || task.payload.purpose !== "feasibility") return;
+      if (!policy.allowFeasibility) throw new TaskError({ reason: "feasibility_not_allowed" });
+      const today = ledger.countReleases({ kind: "cohort_count", purpose: "feasibility", since: startOfUtcDay() });
+      if (today >= policy.maxFeasibilityCountsPerDay) throw new TaskError({ reason: "feasibility_budget_spent" });
+    },
+
+    /** Turns a handler's exact figures into what may leave the site, and records it. Throws TaskError on refusal. */
+    release<K extends TaskKind>(task: GateTask & { kind: K }, proposal: Proposal<K>): ReleasedOutcome {
+      const entry = context(task);
+      const rule = countRule(policy, task.payload.minCellCount as number | undefined);
+      switch (task.kind) {
+        case "cohort_count": {
+          const result = releaseCohortCount({
+            proposal: proposal as CohortProposal,
+            rule,
+            ledger,
+            entry,
+            check: (value) => checked("cohort_count", value),
+            hash: sha256,
+          });
+          return { type: "complete", result: mark<unknown>(result) };
+        }
+        case "site_inventory": {
+          const exact = proposal as InventoryProposal;
+          const cell = (n: number) => releaseCount(n, rule);
+          const result = checked("site_inventory", {
+            threshold: rule.threshold,
+            rounding: rule.base,
+            persons: cell(exact.persons),
+            observationYears: cell(exact.observationYears),
+            imagesByModality: Object.fromEntries(Object.entries(exact.imagesByModality).map(([m, n]) => [m, cell(n)])),
+            topConditions: exact.topConditions.map((c) => ({ ...c, persons: cell(c.persons) })),
+          });
+          ledger.recordRelease({ ...entry, figures: result, payloadSha256: sha256(result) });
+          return { type: "complete", result: mark<unknown>(result) };
+        }
+        case "train": {
+          const { result, update } = proposal as TrainProposal;
+          const figures = checked("train", result);
+          ledger.recordRelease({ ...entry, figures, payloadSha256: sha256({ figures, update: updateDigest(update) }) });
+          return { type: "upload", result: mark(figures), update };
+        }
+        default: {
+          const result = checked(task.kind, proposal);
+          ledger.recordRelease({ ...entry, figures: result, payloadSha256: sha256(result) });
+          return { type: "complete", result: mark<unknown>(result) };
+        }
+      }
+    },
+
+    /** The failure report for any error: a fixed text, recorded in the ledger with the detail kept for Trust staff. */
+    fail(task: GateTask, error: unknown): FailOutcome {
+      const failure = failureOf(error);
+      const code = failureCode(failure);
+      const retryable = isRetryable(error, failure);
+      const detail = error instanceof TaskError ? error.detail : undefined;
+      ledger.recordRefusal({
+        ...context(task),
+        outcome: code === "refused_by_site_policy" ? "refused" : "failed",
+        reason: detail ? `${failure.reason}: ${detail}` : failure.reason,
+      });
+      log.warn(code === "refused_by_site_policy" ? "Task refused by the site policy" : "Task failed", {
+        reason: failure.reason,
+        detail,
+        retryable,
+      });
+      return { type: "fail", code, message: mark(failureText(failure)), isRetryable: retryable };
+    },
+
+    progress(step: ProgressStep): Released<string> {
+      return mark(progressText(step));
+    },
+
+    /** Heartbeats carry capabilities and self-checks only; the contract bounds every field. */
+    heartbeat(input: HeartbeatInput): Released<HeartbeatInput> {
+      return mark(ZHeartbeatInput.parse(input));
+    },
+  };
+}
+
+/** The ledger keeps a hash of each update, not the update: enough to tell later which bytes left. */
+function updateDigest(update: readonly NamedTensor[]): string {
+  const hash = createHash("sha256");
+  for (const t of update)
+    hash.update(t.name).update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  return hash.digest("hex");
+}
