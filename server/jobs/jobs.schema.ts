@@ -1,43 +1,9 @@
 import { z } from "zod";
 import { ZMinSites } from "./quorum.schema";
-import { ZStrategyConfig } from "@/server/aggregation/strategy.schema";
-import { OPTIMIZERS } from "@/protocol/training";
+import { ZHyperparameters, ZParticipation, ZStrategyConfig } from "@/protocol/registry";
 
-export const JOB_LIMITS = {
-  maxLocalEpochs: 50,
-  maxBatchSize: 1024,
-  minDeadlineSeconds: 30,
-  maxDeadlineSeconds: 7 * 24 * 3600,
-} as const;
-
-export const ZHyperparameters = z.object({
-  rounds: z.number({ error: "Enter the number of rounds" }).int().min(1, "Train for at least 1 round").max(1000),
-  localEpochs: z
-    .number({ error: "Enter the local epochs" })
-    .int()
-    .min(1, "At least 1 local epoch")
-    .max(JOB_LIMITS.maxLocalEpochs, `At most ${JOB_LIMITS.maxLocalEpochs} local epochs`),
-  batchSize: z
-    .number({ error: "Enter the batch size" })
-    .int()
-    .min(1, "Batch size must be at least 1")
-    .max(JOB_LIMITS.maxBatchSize, `Batch size at most ${JOB_LIMITS.maxBatchSize}`),
-  learningRate: z
-    .number({ error: "Enter the learning rate" })
-    .positive("The learning rate must be above 0")
-    .max(10, "A learning rate above 10 will diverge"),
-  optimizer: z.enum(OPTIMIZERS, { error: "Choose sgd or adam" }),
-});
-export type Hyperparameters = z.infer<typeof ZHyperparameters>;
-
-export const ZParticipation = z.object({
-  minSites: z.number({ error: "Enter the minimum sites per round" }).int().min(1, "At least 1 site per round"),
-  roundDeadlineSeconds: z
-    .number({ error: "Enter the round deadline" })
-    .int()
-    .min(JOB_LIMITS.minDeadlineSeconds, `Give each round at least ${JOB_LIMITS.minDeadlineSeconds} s`)
-    .max(JOB_LIMITS.maxDeadlineSeconds, "A round deadline can be at most 7 days"),
-});
+// A job's stored config (jobs.config) is typed in the database schema, so its parts are defined in protocol/registry.ts.
+export { ZHyperparameters, type JobConfig } from "@/protocol/registry";
 
 export const ZTrainJobInput = z
   .object({
@@ -71,12 +37,3 @@ export const ZEvaluateJobInput = z.object({
 export type TEvaluateJobInput = z.infer<typeof ZEvaluateJobInput>;
 
 export const ZJobRef = z.object({ projectId: z.uuid(), jobId: z.uuid() });
-
-/** What a job stores as its config: everything the rounds need, fixed at creation. */
-export type JobConfig = {
-  hyperparameters?: Hyperparameters;
-  strategy?: z.infer<typeof ZStrategyConfig>;
-  participation?: z.infer<typeof ZParticipation>;
-  normBound?: number;
-  split: { seed: string; validationFraction: number };
-};

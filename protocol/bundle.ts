@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { ZCohortDefinition } from "./cohort-definition";
+
+export const JOB_KINDS = ["cohort_count", "train", "evaluate"] as const;
+export const OUTPUT_KINDS = ["cohort_counts", "model_updates", "metrics"] as const;
+
+export const ZPurpose = z
+  .string({ error: "Describe the project's purpose" })
+  .trim()
+  .min(20, "Describe the purpose in at least 20 characters, in plain English")
+  .max(4000, "Keep the purpose under 4000 characters");
+
+/**
+ * The governance bundle: everything a site is asked to allow. Any change makes a new revision
+ * whose hash voids earlier approvals. Versioned so later fields (model specs) can be added.
+ * Contract: the hash of this bundle is what a site approves, and sites will check it themselves.
+ */
+export const ZBundle = z.strictObject({
+  bundleVersion: z.literal(1).default(1),
+  purpose: ZPurpose,
+  cohort: ZCohortDefinition.nullable().default(null),
+  allowedJobKinds: z.array(z.enum(JOB_KINDS)).min(1, "Allow at least one kind of job").max(JOB_KINDS.length),
+  outputs: z
+    .array(z.enum(OUTPUT_KINDS))
+    .min(1, "Name at least one output that may leave a site")
+    .max(OUTPUT_KINDS.length),
+  privacy: z.strictObject({
+    minCellCount: z.number().int().min(10, "Sites suppress counts below 10 at least").max(1000),
+  }),
+  maxRounds: z.number().int().min(1).max(1000),
+});
+export type Bundle = z.infer<typeof ZBundle>;
