@@ -12,6 +12,8 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { JobConfig } from "@/protocol/registry";
+import type { TrainResult } from "@/protocol/training";
 import { createdAt, id, updatedAt } from "./columns";
 import { artifacts, models, modelVersions } from "./models";
 import { projectRevisions, projects } from "./projects";
@@ -44,7 +46,7 @@ export const jobs = pgTable(
     revisionId: uuid("revision_id")
       .notNull()
       .references(() => projectRevisions.id, { onDelete: "restrict" }),
-    config: jsonb("config").$type<unknown>().notNull(),
+    config: jsonb("config").$type<JobConfig>().notNull(),
     // [{ id, code }] of the sites the job uses, fixed at creation.
     sites: jsonb("sites").$type<{ id: string; code: string }[]>().notNull(),
     totalRounds: integer("total_rounds").notNull().default(1),
@@ -123,7 +125,8 @@ export const roundUpdates = pgTable(
     exampleCount: integer("example_count").notNull(),
     updateNorm: doublePrecision("update_norm").notNull(),
     byteSize: integer("byte_size").notNull(),
-    result: jsonb("result").$type<unknown>().notNull(),
+    // The site's train result (the update's tensors are in the artifact above).
+    result: jsonb("result").$type<TrainResult>().notNull(),
     receivedAt: timestamp("received_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.roundId, t.siteId] })],

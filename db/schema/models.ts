@@ -12,6 +12,9 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { ModelInput } from "@/protocol/model-spec";
+import type { Lineage, VersionMetrics } from "@/protocol/registry";
+import type { ModelPackage, Outcome } from "@/protocol/training";
 import { createdAt, id } from "./columns";
 import { projects } from "./projects";
 import { users } from "./users";
@@ -46,9 +49,10 @@ export const models = pgTable(
     name: text("name").notNull(),
     task: modelTaskEnum("task").notNull(),
     classes: integer("classes"),
-    input: jsonb("input").$type<unknown>().notNull(),
-    outcome: jsonb("outcome").$type<unknown>().notNull(),
-    architecture: jsonb("architecture").$type<unknown>().notNull(),
+    input: jsonb("input").$type<ModelInput>().notNull(),
+    outcome: jsonb("outcome").$type<Outcome>().notNull(),
+    // TF.js layers topology JSON; the contract keeps it unknown (validate-architecture.ts checks it with TF.js).
+    architecture: jsonb("architecture").$type<ModelPackage["architecture"]>().notNull(),
     parameterCount: integer("parameter_count").notNull(),
     limitations: text("limitations").notNull().default(""),
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
@@ -75,8 +79,8 @@ export const modelVersions = pgTable(
     parentVersionId: uuid("parent_version_id"),
     jobId: uuid("job_id"),
     round: integer("round"),
-    lineage: jsonb("lineage").$type<unknown>().notNull(),
-    metrics: jsonb("metrics").$type<unknown>(),
+    lineage: jsonb("lineage").$type<Lineage>().notNull(),
+    metrics: jsonb("metrics").$type<VersionMetrics>(),
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
   },

@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import type { Bundle } from "@/protocol/bundle";
 import { createdAt, id, updatedAt } from "./columns";
 import { sites } from "./sites";
 import { siteTasks } from "./tasks";
@@ -52,7 +53,7 @@ export const projectRevisions = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
     number: integer("number").notNull(),
-    bundle: jsonb("bundle").$type<Record<string, unknown>>().notNull(),
+    bundle: jsonb("bundle").$type<Bundle>().notNull(),
     bundleHash: text("bundle_hash").notNull(),
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),

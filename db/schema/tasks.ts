@@ -1,4 +1,6 @@
 import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import type { TaskKind } from "@/protocol/contract";
+import type { TaskPayload, TaskResult } from "@/protocol/tasks";
 import { createdAt, id, updatedAt } from "./columns";
 import { sites } from "./sites";
 import { users } from "./users";
@@ -13,8 +15,9 @@ export const siteTasks = pgTable(
     siteId: uuid("site_id")
       .notNull()
       .references(() => sites.id, { onDelete: "cascade" }),
-    kind: text("kind").notNull(),
-    payload: jsonb("payload").$type<unknown>().notNull(),
+    kind: text("kind").$type<TaskKind>().notNull(),
+    // The payload and result of the task's kind (protocol/contract.ts TASK_SCHEMAS); narrow with isTaskOfKind.
+    payload: jsonb("payload").$type<TaskPayload>().notNull(),
     status: taskStatusEnum("status").notNull().default("queued"),
     // Leases handed out so far; a lease that expires counts as a used attempt.
     attempt: integer("attempt").notNull().default(0),
@@ -28,7 +31,7 @@ export const siteTasks = pgTable(
     deadlineAt: timestamp("deadline_at", { withTimezone: true, mode: "date" }),
     progress: integer("progress").notNull().default(0),
     progressMessage: text("progress_message"),
-    result: jsonb("result").$type<unknown>(),
+    result: jsonb("result").$type<TaskResult>(),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
     requestedBy: uuid("requested_by").references(() => users.id, { onDelete: "set null" }),

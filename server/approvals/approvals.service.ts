@@ -8,7 +8,6 @@ import { AppError } from "@/server/errors";
 import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { diffBundles } from "@/server/projects/bundle";
 import { assertTransition } from "@/server/projects/project-status";
-import type { Bundle } from "@/server/projects/projects.schema";
 import type { TDecideInput } from "./approvals.schema";
 
 const requestColumns = {
@@ -106,7 +105,7 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
     )
     .orderBy(desc(projectRevisions.number))
     .limit(1);
-  const bundle = request.bundle as Bundle;
+  const bundle = request.bundle;
   return {
     ...request,
     bundle,
@@ -114,7 +113,7 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
       ? {
           number: previous.number,
           bundleHash: previous.bundleHash,
-          changes: diffBundles(previous.bundle as Bundle, bundle),
+          changes: diffBundles(previous.bundle, bundle),
         }
       : null,
     siteCount: bundle.cohort

@@ -33,9 +33,9 @@ export async function loadJobContext(tx: Tx, jobId: string, options: { lock?: bo
   if (!row) throw new Error(`job ${jobId} vanished`);
   return {
     job: row.job,
-    config: row.job.config as JobConfig,
+    config: row.job.config,
     model: row.model,
-    bundle: row.bundle as Bundle,
+    bundle: row.bundle,
     revisionHash: row.revisionHash,
   };
 }

@@ -12,8 +12,7 @@ import {
   trainingRounds,
 } from "@/db/schema";
 import { AppError } from "@/server/errors";
-import type { EvaluateResult, TrainResult } from "@/protocol/training";
-import type { JobConfig } from "./jobs.schema";
+import { isTaskOfKind } from "@/protocol/tasks";
 import { globalValidationOf, poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
 
 const EVENTS_SHOWN = 300;
@@ -68,6 +67,7 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
       createdAt: siteTasks.createdAt,
       leasedAt: siteTasks.leasedAt,
       finishedAt: siteTasks.finishedAt,
+      kind: siteTasks.kind,
       result: siteTasks.result,
     })
     .from(jobTasks)
@@ -89,13 +89,11 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
     const perSite = globalValidationOf(updatesOf(round.id));
     if (perSite.length) validation.set(round.number - 1, { pooled: poolMetrics(perSite), perSite });
   }
+  // Round 0 holds the evaluate tasks (a training job's final evaluation, or an evaluate job's).
   const evaluation = tasks
     .filter((t) => t.round === 0 && t.status === "done")
-    .map((t) => ({
-      siteCode: t.siteCode,
-      examples: (t.result as EvaluateResult).examples,
-      metrics: (t.result as EvaluateResult).metrics,
-    }));
+    .filter((t) => isTaskOfKind(t, "evaluate"))
+    .map((t) => ({ siteCode: t.siteCode, examples: t.result!.examples, metrics: t.result!.metrics }));
   if (evaluation.length)
     validation.set(job.kind === "train" ? job.totalRounds : 0, {
       pooled: poolMetrics(evaluation),
@@ -111,7 +109,7 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
   const isActive = job.status === "running" || job.status === "queued";
 
   return {
-    job: { ...job, config: job.config as JobConfig, modelName: row.modelName, startVersion: row.startVersion },
+    job: { ...job, modelName: row.modelName, startVersion: row.startVersion },
     progress: {
       roundsDone: closed.filter((r) => r.round.status === "closed").length,
       totalRounds: job.totalRounds,
@@ -134,13 +132,13 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
         byteSize: u.byteSize,
         norm: u.norm,
         receivedAt: u.receivedAt,
-        backend: (u.result as TrainResult).backend,
-        trainLoss: (u.result as TrainResult).trainLoss,
-        localValidation: (u.result as TrainResult).localValidation,
+        backend: u.result.backend,
+        trainLoss: u.result.trainLoss,
+        localValidation: u.result.localValidation,
       })),
     })),
     validation: [...validation.entries()].sort((a, b) => a[0] - b[0]).map(([round, v]) => ({ round, ...v })),
-    participation: tasks.map(({ result: _result, ...t }) => t),
+    participation: tasks.map(({ kind: _kind, result: _result, ...t }) => t),
     events: events.reverse(),
   };
 }

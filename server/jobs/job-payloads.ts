@@ -1,7 +1,6 @@
 import type { Job, Model, ModelVersion } from "@/db/schema";
 import type { Bundle } from "@/server/projects/projects.schema";
 import type { ModelPackage, TrainPayload, EvaluatePayload } from "@/protocol/training";
-import type { JobConfig } from "./jobs.schema";
 
 /** What a site needs to rebuild the model: the registered spec and the version's weights address. */
 export function modelPackage(model: Model, version: ModelVersion): ModelPackage {
@@ -10,8 +9,8 @@ export function modelPackage(model: Model, version: ModelVersion): ModelPackage 
     versionId: version.id,
     task: model.task,
     classes: model.classes ?? undefined,
-    input: model.input as ModelPackage["input"],
-    outcome: model.outcome as ModelPackage["outcome"],
+    input: model.input,
+    outcome: model.outcome,
     architecture: model.architecture,
     weightsSha256: version.weightsSha256,
   };
@@ -24,7 +23,7 @@ export function trainPayload(
   version: ModelVersion,
   round: number,
 ): TrainPayload {
-  const config = job.config as JobConfig;
+  const { config } = job;
   const h = config.hyperparameters!;
   return {
     projectId: job.projectId,
@@ -46,7 +45,7 @@ export function trainPayload(
 }
 
 export function evaluatePayload(job: Job, bundle: Bundle, model: Model, version: ModelVersion): EvaluatePayload {
-  const config = job.config as JobConfig;
+  const { config } = job;
   return {
     projectId: job.projectId,
     requesterId: job.createdBy,

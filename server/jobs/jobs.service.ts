@@ -7,7 +7,6 @@ import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
-import type { Bundle } from "@/server/projects/projects.schema";
 import { cancelOpenTasks } from "@/server/tasks/tasks.service";
 import { loadJobContext } from "./job-context";
 import { logJobEvent } from "./job-events";
@@ -47,7 +46,7 @@ async function checkJobRequest(
       "PRECONDITION_FAILED",
       `Jobs run only in active projects; this one is ${project.status}. A site must approve the current revision first.`,
     );
-  const bundle = project.bundle as Bundle;
+  const bundle = project.bundle;
   if (!bundle.allowedJobKinds.includes(kind))
     throw new AppError(
       "PRECONDITION_FAILED",
@@ -201,7 +200,7 @@ export async function createEvaluateJob(db: Database, actor: UserActor, input: T
 async function splitSeedFor(tx: Tx, trainingJobId: string | null): Promise<string> {
   if (!trainingJobId) return randomUUID();
   const [training] = await tx.select({ config: jobs.config }).from(jobs).where(eq(jobs.id, trainingJobId));
-  return (training?.config as JobConfig | undefined)?.split.seed ?? randomUUID();
+  return training?.config.split.seed ?? randomUUID();
 }
 
 export async function cancelJob(

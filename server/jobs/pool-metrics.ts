@@ -1,9 +1,9 @@
-import type { EvaluationMetrics, TrainResult } from "@/protocol/training";
+import type { PooledMetrics, SiteMetrics } from "@/protocol/registry";
+import type { TrainResult } from "@/protocol/training";
+
+export type { PooledMetrics, SiteMetrics } from "@/protocol/registry";
 
 export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
-
-export type SiteMetrics = { siteCode: string; examples: number | "suppressed"; metrics: EvaluationMetrics };
-export type PooledMetrics = EvaluationMetrics & { examples: number; sites: number };
 
 /**
  * Pools per-site figures weighted by each site's example count. Sites that suppressed their count
@@ -25,9 +25,9 @@ export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | nu
 }
 
 /** What sites measured of a round's incoming model, before training on it, from their updates' results. */
-export function globalValidationOf(updates: readonly { siteCode: string; result: unknown }[]): SiteMetrics[] {
+export function globalValidationOf(updates: readonly { siteCode: string; result: TrainResult }[]): SiteMetrics[] {
   return updates.map(({ siteCode, result }) => {
-    const { examples, ...metrics } = (result as TrainResult).globalValidation;
+    const { examples, ...metrics } = result.globalValidation;
     return { siteCode, examples, metrics };
   });
 }

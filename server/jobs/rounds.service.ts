@@ -19,7 +19,7 @@ import { insertVersion } from "@/server/models/model-versions";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import { cancelOpenTasks, enqueueTask } from "@/server/tasks/tasks.service";
 import type { NamedTensor } from "@/protocol/tensor-codec";
-import type { EvaluateResult, TrainResult } from "@/protocol/training";
+import type { EvaluateResult } from "@/protocol/training";
 import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type JobContext } from "./job-context";
 import { logJobEvent } from "./job-events";
 import { evaluatePayload, trainPayload } from "./job-payloads";
@@ -237,7 +237,7 @@ export async function closeRound(
       revisionHash: ctx.revisionHash,
       hyperparameters: ctx.config.hyperparameters,
       strategy: ctx.config.strategy,
-      backends: Object.fromEntries(updates.map((u) => [u.siteCode, (u.result as TrainResult).backend])),
+      backends: Object.fromEntries(updates.map((u) => [u.siteCode, u.result.backend])),
     },
     createdBy: ctx.job.createdBy,
   });

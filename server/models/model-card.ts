@@ -2,19 +2,9 @@ import { eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobs, projectRevisions, projects, siteApprovals, sites, users } from "@/db/schema";
 import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
-import type { Bundle } from "@/server/projects/projects.schema";
 import { AppError } from "@/server/errors";
-import type { Outcome } from "@/protocol/training";
-import type { ModelInput } from "@/protocol/model-spec";
-import type { Lineage } from "./model-versions";
 import { getModel } from "./models.service";
 import { renderModelCardMarkdown } from "./model-card-markdown";
-
-export type VersionMetrics = {
-  validation: Record<string, number | null> | null;
-  perSite: { siteCode: string; examples: number | "suppressed"; metrics: Record<string, number | null> }[];
-  source: string;
-};
 
 /**
  * The model card, generated from the registry: nothing on it is typed in by hand except the
@@ -41,7 +31,7 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
     .from(projects)
     .innerJoin(projectRevisions, eq(projectRevisions.id, projects.currentRevisionId))
     .where(eq(projects.id, projectId));
-  const lineage = version.lineage as Lineage;
+  const lineage = version.lineage;
   const [job] = version.jobId ? await db.select().from(jobs).where(eq(jobs.id, version.jobId)) : [];
   // Approvals of the revision the weights were trained under, or the project's current one.
   const revisionId = job?.revisionId ?? project!.revisionId;
@@ -59,7 +49,7 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
     .leftJoin(users, eq(users.id, siteApprovals.decidedBy))
     .where(eq(siteApprovals.revisionId, revisionId))
     .orderBy(sites.code);
-  const bundle = revision!.bundle as Bundle;
+  const bundle = revision!.bundle;
   const siteRows = job
     ? await db
         .select({ id: sites.id, code: sites.code, name: sites.name })
@@ -87,8 +77,8 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
       name: model.name,
       task: model.task,
       classes: model.classes,
-      input: model.input as ModelInput,
-      outcome: model.outcome as Outcome,
+      input: model.input,
+      outcome: model.outcome,
       parameterCount: model.parameterCount,
       limitations: model.limitations,
     },
@@ -99,7 +89,7 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
       weightsSha256: version.weightsSha256,
       createdAt: version.createdAt,
       aliases: version.aliases,
-      metrics: version.metrics as VersionMetrics | null,
+      metrics: version.metrics,
       parentNumber: versions.find((v) => v.id === version.parentVersionId)?.number ?? null,
     },
     project: { title: project!.title, purpose: bundle.purpose, ethicsReference: project!.ethicsReference },

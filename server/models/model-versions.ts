@@ -3,22 +3,7 @@ import type { Tx } from "@/db/client";
 import { models, modelVersions, type ModelVersion } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
-
-/** Where a version came from: enough to rebuild the model card and to trust (or distrust) it. */
-export type Lineage =
-  | { kind: "initial"; from: "template" | "architecture"; template?: string }
-  | { kind: "import"; fileNames: string[] }
-  | {
-      kind: "training";
-      jobId: string;
-      round: number;
-      sites: { code: string; examples: number }[];
-      expectedSites: string[];
-      revisionHash: string;
-      hyperparameters: unknown;
-      strategy: unknown;
-      backends: Record<string, string>;
-    };
+import type { Lineage, VersionMetrics } from "@/protocol/registry";
 
 export type NewVersion = {
   modelId: string;
@@ -29,7 +14,7 @@ export type NewVersion = {
   jobId?: string | null;
   round?: number | null;
   lineage: Lineage;
-  metrics?: unknown;
+  metrics?: VersionMetrics | null;
   createdBy?: string | null;
 };
 

@@ -197,7 +197,7 @@ export async function listModels(db: Database, { projectId }: { projectId: strin
       id: m.id,
       name: m.name,
       task: m.task,
-      inputKind: (m.input as { kind: string }).kind,
+      inputKind: m.input.kind,
       parameterCount: m.parameterCount,
       versionCount: mine.length,
       latestVersion: mine[0] ?? null,

@@ -187,7 +187,7 @@ describe("cohort dispatch", () => {
     const run = await s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "approved", siteIds: [s.kch.id] });
     const tasks = await s.db.select().from(siteTasks).where(eq(siteTasks.kind, "cohort_count"));
     expect(tasks.map((t) => t.siteId)).toEqual([s.kch.id]);
-    expect((tasks[0]!.payload as { minCellCount: number }).minCellCount).toBe(10);
+    expect(tasks[0]!.payload.minCellCount).toBe(10);
     expect((await s.asResearcher.cohorts.result({ projectId: s.projectId, runId: run.id })).sites[0]).toMatchObject({
       code: s.kch.code,
       status: "queued",

@@ -108,7 +108,7 @@ export async function getProject(db: Database, actor: UserActor, { projectId }: 
     .innerJoin(users, eq(users.id, projectMembers.userId))
     .where(eq(projectMembers.projectId, projectId))
     .orderBy(asc(users.name));
-  const cohort = (revision!.bundle as Bundle).cohort;
+  const cohort = revision!.bundle.cohort;
   // Lets the client match earlier counts of this exact cohort, whatever else the revision changed.
   const definitionHash = cohort ? hashDefinition(cohort) : null;
   return {

@@ -4,6 +4,7 @@ import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@
 import { recordAudit } from "@/server/audit/audit.service";
 import { enqueueTask, listCancelledTaskIds, type SiteRef } from "@/server/tasks/tasks.service";
 import { PROTOCOL_VERSION, type HeartbeatInput, type SiteInventoryResult } from "@/protocol/contract";
+import { isTaskOfKind } from "@/protocol/tasks";
 
 export const ONLINE_WINDOW_MS = 30_000;
 const SAMPLE_RETENTION = sql`interval '2 hours'`;
@@ -145,12 +146,12 @@ export async function getLatestInventory(
   { siteId }: { siteId: string },
 ): Promise<{ result: SiteInventoryResult; receivedAt: Date } | null> {
   const [row] = await db
-    .select({ result: siteTasks.result, receivedAt: siteTasks.finishedAt })
+    .select({ kind: siteTasks.kind, result: siteTasks.result, receivedAt: siteTasks.finishedAt })
     .from(siteTasks)
     .where(and(eq(siteTasks.siteId, siteId), eq(siteTasks.kind, "site_inventory"), eq(siteTasks.status, "done")))
     .orderBy(sql`${siteTasks.finishedAt} DESC`)
     .limit(1);
-  return row?.result && row.receivedAt
-    ? { result: row.result as SiteInventoryResult, receivedAt: row.receivedAt }
+  return row && isTaskOfKind(row, "site_inventory") && row.result && row.receivedAt
+    ? { result: row.result, receivedAt: row.receivedAt }
     : null;
 }

@@ -59,7 +59,7 @@ function toLeasedTask(task: SiteTask): LeasedTask {
   return {
     taskId: task.id,
     leaseId: task.leaseId!,
-    kind: task.kind as TaskKind,
+    kind: task.kind,
     payload: task.payload,
     attempt: task.attempt,
     maxAttempts: task.maxAttempts,
@@ -195,7 +195,7 @@ export async function completeTask(
 ) {
   return db.transaction(async (tx) => {
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
-    const kind = task.kind as TaskKind;
+    const kind = task.kind;
     // A train task's result is only its update's label: without the update the round would count a site that sent nothing.
     if (kind === "train")
       throw new AppError(

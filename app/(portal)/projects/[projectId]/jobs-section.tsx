@@ -12,7 +12,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { formatMetric, jobKindLabel, registryHref } from "./jobs/_components/job-format";
 import { JobStatusBadge } from "./jobs/_components/job-status-badge";
-import { isJobActive, type JobRow, type VersionMetrics } from "./jobs/_components/types";
+import { isJobActive, type JobRow } from "./jobs/_components/types";
 
 const muted = (text: string) => <span className="text-slate-500">{text}</span>;
 
@@ -62,7 +62,7 @@ function columnsFor(projectId: string): Column<JobRow>[] {
       cell: (j) => {
         if (j.latestVersionNumber === null) return muted("—");
         // A version's metrics arrive once sites have measured it (next round or final evaluation).
-        const pooled = (j.latestMetrics as VersionMetrics | null)?.validation ?? null;
+        const pooled = j.latestMetrics?.validation ?? null;
         return (
           <span className="tabular-nums">
             v{j.latestVersionNumber}

@@ -1,7 +1,6 @@
 import type { ReactNode } from "react";
 import { Card } from "@/app/_components/ui/card";
 import type { ModelInput } from "@/protocol/model-spec";
-import type { Outcome } from "@/protocol/training";
 import { describeInput, TASK_LABELS } from "../_components/format";
 import type { ModelDetail } from "../_components/types";
 
@@ -27,8 +26,7 @@ function describeFeature(f: Extract<ModelInput, { kind: "tabular" }>["features"]
 
 /** What the model predicts from what; the stored JSON was validated against these schemas at registration. */
 export function ModelFacts({ model }: { model: ModelDetail["model"] }) {
-  const input = model.input as ModelInput;
-  const outcome = model.outcome as Outcome;
+  const { input, outcome } = model;
   return (
     <Card title="About this model">
       <dl className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">

@@ -5,11 +5,11 @@ import { EmptyState } from "@/app/_components/ui/empty-state";
 import { formatDateTime } from "@/app/_components/time-format";
 import { downloadHref, formatMetric, METRICS, pooledOf } from "../_components/format";
 import { textLinkClass } from "@/app/_components/ui/text-link";
-import type { Lineage, ModelVersionRow } from "../_components/types";
+import type { ModelVersionRow } from "../_components/types";
 import { AliasButtons } from "./alias-buttons";
 
 function VersionSource({ projectId, version }: { projectId: string; version: ModelVersionRow }) {
-  const lineage = version.lineage as Lineage;
+  const { lineage } = version;
   if (lineage.kind === "training") {
     return (
       <Link href={`/projects/${projectId}/jobs/${lineage.jobId}`} className={textLinkClass}>

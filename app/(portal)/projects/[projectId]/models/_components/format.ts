@@ -22,9 +22,9 @@ export function formatMetric(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : value.toFixed(3);
 }
 
-/** The stored metrics JSON is written by the hub in one shape; null until a round or evaluation reports. */
-export function pooledOf(metrics: unknown): VersionMetrics["validation"] {
-  return (metrics as VersionMetrics | null)?.validation ?? null;
+/** The pooled figures of a version's metrics; null until a round or evaluation reports. */
+export function pooledOf(metrics: VersionMetrics | null): VersionMetrics["validation"] {
+  return metrics?.validation ?? null;
 }
 
 export function describeInput(input: ModelInput): string {
