@@ -209,6 +209,52 @@ describe("cohort dispatch", () => {
     await s.asResearcher.cohorts.run({ projectId: s.projectId, purpose: "feasibility", siteIds: [s.gstt.id] });
   });
 
+  it("finding: renaming a rule or asking from a second project does not make the same query new", async () => {
+    const s = await scene();
+    const labelled = (ruleName: string, conceptName: string) =>
+      ZCohortDefinition.parse({
+        version: 1,
+        entry: { type: "condition", concepts: [{ conceptId: 443454, name: conceptName }] },
+        inclusionRules: [
+          {
+            name: ruleName,
+            group: {
+              kind: "group",
+              operator: "AND",
+              items: [{ kind: "demographics", demographics: { ageAtIndex: { min: 85 } } }],
+            },
+          },
+        ],
+      });
+    const revise = (projectId: string, ruleName: string, conceptName: string) =>
+      s.asResearcher.projects.updateBundle({
+        projectId,
+        bundle: {
+          ...initialBundle("Find ischaemic stroke lesions on CT scans of the head."),
+          cohort: labelled(ruleName, conceptName),
+        },
+      });
+    const count = (projectId: string) =>
+      s.asResearcher.cohorts.run({ projectId, purpose: "feasibility", siteIds: [s.kch.id] });
+    await revise(s.projectId, "Aged 85 and over", "Cerebral infarction");
+    await count(s.projectId);
+    await revise(s.projectId, "Oldest old", "Stroke");
+    await count(s.projectId);
+    const second = await s.asResearcher.projects.create({
+      title: "Stroke lesion detection, again",
+      purpose: "Find ischaemic stroke lesions on CT scans of the head.",
+    });
+    await revise(second.id, "Very old", "Infarct");
+    await count(second.id);
+    const before = await snapshotTables(s.db);
+    await revise(s.projectId, "Renamed once more", "CVA").then(() => undefined);
+    const afterRevision = await snapshotTables(s.db);
+    await expect(count(s.projectId)).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    await expect(count(second.id)).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    expect(await snapshotTables(s.db)).toEqual(afterRevision);
+    expect(afterRevision).not.toEqual(before);
+  });
+
   it("refuses a project without a cohort, and records every request in the audit log", async () => {
     const s = await scene();
     const bare = await s.asResearcher.projects.create({

@@ -1,5 +1,6 @@
 import { AppError } from "@/server/errors";
 import { SUPPRESSED, TASK_SCHEMAS, type Cell, type TaskKind } from "@/protocol/contract";
+import { isReleasableFigure } from "@/protocol/disclosure";
 
 /**
  * The hub's second line of defence on what leaves a site: the site suppresses small cells, and
@@ -18,21 +19,18 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
         ...Object.values(r.imagesByModality),
         ...r.topConditions.map((c) => c.persons),
       ];
-      assertSuppressed(cells, r.threshold);
+      assertReleasable(cells, r.threshold, r.rounding);
       return;
     }
     case "cohort_count": {
       const asked = TASK_SCHEMAS.cohort_count.payload.parse(payload).minCellCount ?? 1;
       const r = TASK_SCHEMAS.cohort_count.result.parse(result);
       if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
-      assertSuppressed(
-        [
-          r.total,
-          ...r.attrition.map((a) => a.remaining),
-          ...r.ageBands.map((b) => b.persons),
-          ...r.sex.map((s) => s.persons),
-        ],
+      if (r.total !== r.attrition.at(-1)?.remaining) refuse("the total is not the last attrition step");
+      assertReleasable(
+        [...r.attrition.map((a) => a.remaining), ...r.ageBands.map((b) => b.persons), ...r.sex.map((s) => s.persons)],
         r.threshold,
+        r.rounding,
       );
       return;
     }
@@ -48,8 +46,7 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       const asked = TASK_SCHEMAS.train.payload.parse(payload).minCellCount ?? 1;
       const r = TASK_SCHEMAS.train.result.parse(result);
       // The example count is the FedAvg weight; a site below the threshold must refuse to train, not report it.
-      if (r.exampleCount < asked)
-        refuse(`the site trained on ${r.exampleCount} examples, below the threshold ${asked}`);
+      if (r.exampleCount < asked) refuse(`the site trained on fewer examples than the threshold ${asked}`);
       const { examples, ...metrics } = r.globalValidation;
       assertSuppressed([examples], asked);
       // Both figures describe the same validation split: the local model's metrics are withheld with it too.
@@ -64,6 +61,13 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
 function assertNoMetricsWhenSuppressed(examples: Cell, metrics: Record<string, number | null>): void {
   if (examples === SUPPRESSED && Object.values(metrics).some((m) => m !== null))
     refuse("metrics were reported for a suppressed validation split");
+}
+
+/** Counts as the site's release rule produces them: suppressed, or at least the threshold and a multiple of the rounding. */
+function assertReleasable(cells: Cell[], threshold: number, base: number): void {
+  assertSuppressed(cells, threshold);
+  if (cells.some((c) => c !== SUPPRESSED && !isReleasableFigure(c, { threshold, base })))
+    refuse(`a count is not rounded to the stated multiple of ${base}`);
 }
 
 function assertSuppressed(cells: Cell[], threshold: number): void {

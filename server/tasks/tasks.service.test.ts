@@ -20,6 +20,7 @@ const testDb = useTestDatabase();
 const hub = { type: "system", label: "test" } as const;
 const inventory = {
   threshold: 10,
+  rounding: 5,
   persons: 120,
   observationYears: 800,
   imagesByModality: { CT: 40 },
@@ -160,6 +161,18 @@ describe("leased task queue", () => {
     await releaseTask(db, site, lease);
     const again = (await leaseNextTask(db, site))!;
     expect(again).toMatchObject({ taskId: lease.taskId, attempt: 1 });
+  });
+
+  it("refuses an inventory whose counts are not rounded as the result says, so exact figures cannot slip out", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "QRND");
+    await enqueue(site);
+    const lease = (await leaseNextTask(db, site))!;
+    const before = await auditCount();
+    await expect(completeTask(db, site, { ...lease, result: { ...inventory, persons: 123 } })).rejects.toThrow(
+      "Result refused: a count is not rounded to the stated multiple of 5. Nothing was changed.",
+    );
+    expect(await auditCount()).toBe(before);
   });
 
   it("refuses an inventory that shows a cell below the threshold", async () => {

@@ -43,7 +43,7 @@ export function protectCohortCells(
   };
   for (const ref of forced) cells[ref.group][ref.index] = SUPPRESSED;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const disclosure = findDisclosure(cells, rule);
+    const disclosure = findDisclosure(cells, rule, forced);
     if (!disclosure) return cells;
     const next = complementFor(cells, disclosure);
     cells[next.group][next.index] = SUPPRESSED;
@@ -56,9 +56,22 @@ export type Disclosure = { type: "cell"; ref: CellRef } | { type: "excluded"; st
 
 type Interval = [number, number];
 
-export function findDisclosure(cells: CohortCells, rule: CountRule): Disclosure | null {
+/**
+ * `forced` cells were suppressed because they nearly match a cell released earlier: a reader must not
+ * be able to narrow them to fewer than threshold - 1 possible values either, or subtracting the earlier
+ * cell would still pin the few persons between them.
+ */
+export function findDisclosure(
+  cells: CohortCells,
+  rule: CountRule,
+  forced: readonly CellRef[] = [],
+): Disclosure | null {
   const bounds = readerBounds(cells, rule);
   const isPinned = ([lo, hi]: Interval) => lo >= 1 && hi <= rule.threshold - 1;
+  for (const ref of forced) {
+    const [lo, hi] = bounds[ref.group][ref.index]!;
+    if (hi - lo < rule.threshold - 1) return { type: "cell", ref };
+  }
   for (const group of ["attrition", "ageBands", "sex"] as const) {
     const index = cells[group].findIndex((cell, i) => cell === SUPPRESSED && isPinned(bounds[group][i]!));
     if (index >= 0) return { type: "cell", ref: { group, index } };

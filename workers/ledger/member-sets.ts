@@ -125,6 +125,6 @@ export function decodeMembers(buffer: Uint8Array): CohortMembers {
   const personIds = new Float64Array(n);
   let previous = 0;
   for (let i = 0; i < n; i++) personIds[i] = previous += readVarint();
-  const take = () => buffer.slice(offset, (offset += n));
+  const take = () => new Uint8Array(buffer.subarray(offset, (offset += n)));
   return { rules, personIds, steps: take(), ageBand: take(), sex: take() };
 }
