@@ -25,6 +25,18 @@ test.describe.serial("federated training from the browser", () => {
     await expect(page.getByRole("heading", { name: "Prostate cancer risk" })).toBeVisible();
     await expect(page.getByRole("link", { name: "PSA risk MLP" }).first()).toBeVisible();
 
+    // A site's weight in training is bounded by the count it released: first count the approved cohort.
+    await page.getByRole("button", { name: /^Run cohort count at / }).click();
+    await expect(page.getByRole("heading", { name: "Cohort results" })).toBeVisible();
+    const counts = page.getByRole("table", { name: "Per-site counts" });
+    for (const code of ["KCH", "GSTT", "UCLH"])
+      await expect(counts.getByRole("row").filter({ hasText: code })).toContainText("Done", { timeout: 60_000 });
+    await page
+      .getByRole("navigation", { name: "Breadcrumb" })
+      .getByRole("link", { name: /Project/ })
+      .click();
+    await expect(page.getByRole("heading", { name: "Prostate cancer risk" })).toBeVisible();
+
     await page.getByRole("link", { name: "Start training" }).click();
     const form = page.getByRole("form", { name: "Start a training job" });
     await expect(form).toBeVisible();

@@ -9,6 +9,7 @@ import { dropDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { PROSTATE_PROJECT } from "@/server/cli/demo-projects";
+import { getCohortRun, runCohort } from "@/server/cohorts/cohorts.service";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import type { Viewer } from "@/server/auth/permissions";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
@@ -74,9 +75,41 @@ function spawnSiteWorker(i: number, hubUrl: string): WorkerProcess {
     hubUrl,
     token: tokens[i],
     siteDatabaseUrl: siteUrls[i],
-    policy: { site: SITES[i]!.code, allowedTaskKinds: ["train", "evaluate"] },
+    policy: { site: SITES[i]!.code, allowedTaskKinds: ["cohort_count", "train", "evaluate"] },
     env: { FLIP_SITE_DB_SCHEMA: "public", FLIP_SITE_DATA_DIR: dataDirs[i], FLIP_TFJS_BACKEND: "wasm" },
   });
+}
+
+/**
+ * The demo project approved at the three sites, and its approved cohort counted there by the real
+ * workers, as a researcher does before training: each site's weight is bounded by the count it released.
+ */
+async function countedProject(title: string) {
+  const db = testDb.db();
+  const project = await createApprovedProject(db, researcher, {
+    ...PROSTATE_PROJECT,
+    title,
+    approvers,
+  } as ApprovedProjectSpec);
+  const run = await runCohort(db, researcher, {
+    projectId: project.projectId,
+    purpose: "approved",
+    siteIds: approvers.map((a) => a.siteId),
+  });
+  const counted = await waitFor(
+    async () => {
+      const result = await getCohortRun(db, { projectId: project.projectId, runId: run.id });
+      return result.isFinished ? result : undefined;
+    },
+    "the approved cohort count",
+    60_000,
+  );
+  expect(counted.sites.map((s) => [s.code, s.status])).toEqual([
+    ["GSTT", "done"],
+    ["KCH", "done"],
+    ["UCLH", "done"],
+  ]);
+  return project;
 }
 
 /** Waits for a job to end and returns it with the sites its log says dropped out. */
@@ -110,10 +143,7 @@ describe("federated training with real site workers", () => {
     { timeout: 300_000 },
     async () => {
       const db = testDb.db();
-      const project = await createApprovedProject(db, researcher, {
-        ...PROSTATE_PROJECT,
-        approvers,
-      } as ApprovedProjectSpec);
+      const project = await countedProject(PROSTATE_PROJECT.title);
       const job = await createTrainJob(
         db,
         researcher,
@@ -190,11 +220,7 @@ describe("federated training with real site workers", () => {
     { timeout: 300_000 },
     async () => {
       const db = testDb.db();
-      const project = await createApprovedProject(db, researcher, {
-        ...PROSTATE_PROJECT,
-        title: "Prostate cancer risk, dropout",
-        approvers,
-      } as ApprovedProjectSpec);
+      const project = await countedProject("Prostate cancer risk, dropout");
       const job = await createTrainJob(
         db,
         researcher,
@@ -238,11 +264,7 @@ describe("federated training with real site workers", () => {
       let hubProcess = await startHubProcess(testDb.url(), port);
       try {
         workers.push(...SITES.map((_, i) => spawnSiteWorker(i, hubProcess.url)));
-        const project = await createApprovedProject(db, researcher, {
-          ...PROSTATE_PROJECT,
-          title: "Prostate cancer risk, hub restart",
-          approvers,
-        } as ApprovedProjectSpec);
+        const project = await countedProject("Prostate cancer risk, hub restart");
         const job = await createTrainJob(
           db,
           researcher,

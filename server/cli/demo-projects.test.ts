@@ -1,10 +1,12 @@
+import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { sites, siteTasks } from "@/db/schema";
 import { seedDemo } from "@/server/cli/demo-seed";
 import { getUserByEmail, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { countUnseenDecisions, getProject, listMyProjects } from "@/server/projects/projects.service";
 import { listModels } from "@/server/models/models.service";
-import { PROSTATE_PROJECT, seedDemoProjects, STROKE_PROJECT } from "./demo-projects";
+import { countDemoCohorts, PROSTATE_PROJECT, seedDemoProjects, STROKE_PROJECT } from "./demo-projects";
 
 const testDb = useTestDatabase();
 
@@ -38,5 +40,23 @@ describe("seedDemoProjects", () => {
       ]);
     }
     expect(await countUnseenDecisions(db, researcher)).toBe(0);
+  });
+});
+
+describe("countDemoCohorts", () => {
+  it("queues the approved count of each demo project at every approved site, once per revision", async () => {
+    const db = testDb.db();
+    await seedDemo(db, "demo-password-2");
+    await seedDemoProjects(db);
+    expect(await countDemoCohorts(db)).toEqual([`"${PROSTATE_PROJECT.title}"`, `"${STROKE_PROJECT.title}"`]);
+    expect(await countDemoCohorts(db)).toEqual([]);
+    const queued = await db
+      .select({ site: sites.code, purpose: sql<string>`${siteTasks.payload} ->> 'purpose'`, status: siteTasks.status })
+      .from(siteTasks)
+      .innerJoin(sites, eq(sites.id, siteTasks.siteId))
+      .where(eq(siteTasks.kind, "cohort_count"));
+    expect(queued.map((t) => `${t.site} ${t.purpose} ${t.status}`).sort()).toEqual(
+      ["GSTT", "GSTT", "KCH", "KCH", "UCLH", "UCLH"].map((code) => `${code} approved queued`),
+    );
   });
 });

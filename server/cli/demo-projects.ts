@@ -1,9 +1,10 @@
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { DEMO_ACCOUNTS } from "@/server/cli/demo-seed";
-import { projects, roleGrants, sites, users } from "@/db/schema";
+import { cohortRuns, projects, roleGrants, sites, users } from "@/db/schema";
+import { runCohort } from "@/server/cohorts/cohorts.service";
 import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
-import { markDecisionsSeen } from "@/server/projects/projects.service";
+import { listApprovedSiteIds, markDecisionsSeen } from "@/server/projects/projects.service";
 
 /**
  * The two ready-to-train demo projects: approved at every demo site, each with a model, so a
@@ -109,4 +110,37 @@ export async function seedDemoProjects(db: Database): Promise<string[]> {
     created.push(`project "${project.title}"`);
   }
   return created;
+}
+
+/**
+ * What the researcher does before pressing Train: counts the approved cohort of each demo project at
+ * every site that approved it. A site's weight in training is bounded by the count it released, so a
+ * project whose sites have not released one cannot train. Idempotent: a project whose current revision
+ * already has an approved count is left alone. The workers pick the counts up as they come online.
+ */
+export async function countDemoCohorts(db: Database): Promise<string[]> {
+  const researcherEmail = DEMO_ACCOUNTS.find((a) => a.role === "researcher")!.email;
+  const [researcher] = await db
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(eq(users.email, researcherEmail));
+  const demo = await db
+    .select({ id: projects.id, title: projects.title, revisionId: projects.currentRevisionId })
+    .from(projects)
+    .where(inArray(projects.title, [PROSTATE_PROJECT.title, STROKE_PROJECT.title]))
+    .orderBy(projects.title);
+  const counted: string[] = [];
+  for (const project of demo) {
+    if (!researcher || !project.revisionId) continue;
+    const [existing] = await db
+      .select({ id: cohortRuns.id })
+      .from(cohortRuns)
+      .where(and(eq(cohortRuns.revisionId, project.revisionId), eq(cohortRuns.purpose, "approved")))
+      .limit(1);
+    const siteIds = [...(await listApprovedSiteIds(db, { projectId: project.id }))];
+    if (existing || siteIds.length === 0) continue;
+    await runCohort(db, researcher, { projectId: project.id, purpose: "approved", siteIds });
+    counted.push(`"${project.title}"`);
+  }
+  return counted;
 }

@@ -1,6 +1,6 @@
 import { connectDatabase, migrateDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/server/cli/demo-seed";
-import { seedDemoProjects } from "./demo-projects";
+import { countDemoCohorts, seedDemoProjects } from "./demo-projects";
 import { resolveAdminUrl, resolveDatabaseUrl } from "@/server/database/embedded-server";
 import { generateTemporaryPassword } from "@/server/auth/password";
 import { ConfigError, describeConfigError, getHubConfigOrExit } from "@/server/config";
@@ -48,6 +48,12 @@ async function main() {
   const authSecret = persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value;
   const { url } = await startPortal({ databaseUrl, port, authSecret });
   await startSiteWorkers(db, url, prepared);
+  // As the researcher would before training: a site's weight in training is bounded by the count it released.
+  const counted = await countDemoCohorts(db);
+  if (counted.length)
+    console.log(
+      `Counting the approved cohorts of ${counted.join(" and ")} at every approved site (results under Cohort counts; training needs them).`,
+    );
 
   console.log(`\nFLIP Portal is running at ${url}\n`);
   console.log("Demo accounts:");
