@@ -1,12 +1,12 @@
 import { constants } from "node:fs";
 import { access, opendir } from "node:fs/promises";
 import type { SelfCheck } from "@/protocol/contract";
-import { describeErrorSafely } from "./log";
+import { failureOf, failureText } from "./release/failures";
 import type { SiteDb } from "./site-db";
 
 /**
- * Checks the hub shows on the site's health (a failing one marks the site degraded). Messages say
- * what is wrong without connection strings, paths of patient files or row data.
+ * Checks the hub shows on the site's health (a failing one marks the site degraded). Messages are
+ * fixed texts: no connection strings, paths of patient files or row data.
  */
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
@@ -22,7 +22,7 @@ async function checkSiteDatabase(siteDb: SiteDb): Promise<SelfCheck> {
     return {
       name: "site_database",
       ok: false,
-      message: `SELECT 1 failed: ${describeErrorSafely(error)}`.slice(0, 500),
+      message: failureText(failureOf(error)),
     };
   }
 }
@@ -34,6 +34,7 @@ async function checkDataDir(dataDir: string): Promise<SelfCheck> {
     await (await opendir(dataDir)).close();
     return { name: "data_dir", ok: true };
   } catch (error) {
-    return { name: "data_dir", ok: false, message: `image folder not readable: ${describeErrorSafely(error)}` };
+    const code = (error as NodeJS.ErrnoException).code;
+    return { name: "data_dir", ok: false, message: `The image folder is not readable${code ? ` (${code})` : ""}.` };
   }
 }
