@@ -65,7 +65,7 @@ export async function releaseApprovedCount(
         threshold,
         rounding: 10,
         total,
-        attrition: [],
+        attrition: [{ rule: "Entry event and demographics", remaining: total }],
         ageBands: AGE_BANDS.map((band) => ({ band, persons: SUPPRESSED })),
         sex: (["male", "female", "other"] as const).map((sex) => ({ sex, persons: SUPPRESSED })),
       },
