@@ -27,6 +27,9 @@ export function CombinedSummary({ combined, sites }: { combined: CohortRunResult
               sum and the real total is somewhat higher.
             </p>
           ) : null}
+          <p className="mt-2 text-sm text-slate-600">
+            Sites round what they release, so each site&apos;s figure may be a few persons off its exact count.
+          </p>
         </>
       ) : (
         <p className="mt-1 text-sm text-slate-600">No site has reported yet.</p>

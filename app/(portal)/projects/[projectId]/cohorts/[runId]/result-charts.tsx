@@ -13,9 +13,10 @@ export function ResultCharts({ result }: { result: CohortRunResult }) {
   if (!result.combined || reported.length === 0) return null;
   const series: ChartSeries[] = reported.map((s) => ({ key: s.code, label: s.code }));
   const thresholds = new Map(reported.map((s) => [s.code, s.result.threshold]));
-  const suppressedText = (key: string) => `fewer than ${thresholds.get(key) ?? 10} (suppressed at the site)`;
+  const suppressedText = (key: string) =>
+    `withheld at the site: fewer than ${thresholds.get(key) ?? 10}, or withheld so that a small count cannot be worked out from the others`;
   const hasSuppressed = (rows: ChartRow[]) => rows.some((r) => Object.values(r.values).some((v) => v === null));
-  const suppressedNote = "Suppressed cells are drawn as zero; hover a bar for its threshold.";
+  const suppressedNote = "Withheld cells are drawn as zero; hover a bar for why.";
 
   const combinedFunnel: ChartRow[] = result.combined.attrition.map((step) => ({
     category: step.rule,

@@ -29,6 +29,21 @@ const columns: Column<SiteOutcome>[] = [
     className: "tabular-nums",
   },
   {
+    header: "Rounded to",
+    cell: (s) =>
+      s.result ? (
+        <abbr
+          title="The site rounds every count it releases to a multiple of this"
+          className="cursor-help no-underline"
+        >
+          {s.result.rounding === 1 ? "exact" : `nearest ${s.result.rounding}`}
+        </abbr>
+      ) : (
+        <span className="text-slate-500">—</span>
+      ),
+    className: "tabular-nums",
+  },
+  {
     header: "Details",
     cell: (s) =>
       s.status === "failed" ? (
