@@ -97,9 +97,10 @@ async function researcherProject(world: Pick<World, "db" | "viewers">): Promise<
     title: `Matrix project ${++unique}`,
     purpose: "A purpose long enough to be accepted by the schema.",
   });
+  // Each project counts a cohort of its own: the same definition is limited per site per day across projects.
   const bundle = {
     ...initialBundle("A purpose long enough to be accepted by the schema."),
-    cohort: ZCohortDefinition.parse(COHORT),
+    cohort: ZCohortDefinition.parse({ ...COHORT, demographics: { ageAtIndex: { min: unique % 100 } } }),
   };
   await reviseBundle(world.db, researcher, { projectId: project.id, bundle });
   return project.id;
