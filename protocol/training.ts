@@ -53,11 +53,18 @@ export type ModelPackage = z.infer<typeof ZModelPackage>;
 
 export const OPTIMIZERS = ["sgd", "adam"] as const;
 
-/** The held-out split: a person is in validation when hash(seed, person_id) falls under the fraction, at every site and in every round. */
+/**
+ * The person-level split, the same at every site and in every round: hash(seed, person_id) maps a
+ * person to u in [0, 1); u < testFraction is the test split (scored only by `evaluate`, never seen by
+ * training), the next validationFraction is the validation split (training's local metrics), the
+ * rest trains. Without testFraction (hubs before it) the worker uses DEFAULT_TEST_FRACTION.
+ */
 export const ZSplit = z.object({
   seed: z.string().min(1).max(64),
   validationFraction: z.number().min(0.05).max(0.5),
+  testFraction: z.number().min(0.05).max(0.3).optional(),
 });
+export const DEFAULT_TEST_FRACTION = 0.2;
 export type Split = z.infer<typeof ZSplit>;
 
 /** Who asks, for the site ledger: releases are recorded and limited per project and per requester (null once that account is gone). */
@@ -95,13 +102,59 @@ export const ZEvaluationMetrics = z.object({
 });
 export type EvaluationMetrics = z.infer<typeof ZEvaluationMetrics>;
 
+/** A released count: rounded and at or above the threshold, or suppressed (as protocol/contract.ts ZCell). */
+const ZReleasedCell = z.union([z.number().int().nonnegative(), z.literal("suppressed")]);
+
+/** Predicted scores are binned into SCORE_BINS equal bins of [0, 1]; bin k holds scores in [k/20, (k+1)/20), the last one 1 too. */
+export const SCORE_BINS = 20;
+/** Metrics leave a site rounded to this many decimal places (stated in each result as metricDecimals). */
+export const METRIC_DECIMALS = 2;
+
+/** The confusion matrix at a 0.5 threshold (positive when the score is at least 0.5), each cell released as a count. */
+export const ZConfusionMatrix = z.object({
+  tp: ZReleasedCell,
+  fp: ZReleasedCell,
+  tn: ZReleasedCell,
+  fn: ZReleasedCell,
+});
+export type ConfusionMatrix = z.infer<typeof ZConfusionMatrix>;
+
+/** Predicted scores per true class in SCORE_BINS bins, each cell released as a count: what the hub pools ROC and calibration from. */
+export const ZScoreHistogram = z.object({
+  positive: z.array(ZReleasedCell).length(SCORE_BINS),
+  negative: z.array(ZReleasedCell).length(SCORE_BINS),
+});
+export type ScoreHistogram = z.infer<typeof ZScoreHistogram>;
+
+/**
+ * The counts of an evaluated split that let the hub pool properly (summed matrices and histograms,
+ * not means of site figures). All null or suppressed when the split's positives or negatives are
+ * below the threshold; then its metrics are null as well.
+ */
+export const ZSplitCounts = z.object({
+  positives: ZReleasedCell.optional(),
+  negatives: ZReleasedCell.optional(),
+  confusion: ZConfusionMatrix.nullable().optional(),
+  histogram: ZScoreHistogram.nullable().optional(),
+});
+export type SplitCounts = z.infer<typeof ZSplitCounts>;
+
+/** How a result's figures were released: counts rounded to multiples of `rounding`, metrics to `metricDecimals` places. */
+const ZReleaseStatement = {
+  rounding: z.number().int().min(1).max(100).optional(),
+  metricDecimals: z.number().int().min(0).max(3).optional(),
+};
+
 export const ZTrainResult = z.object({
   /** Training examples used; the FedAvg weight. A site below its minimum cohort size refuses instead. */
   exampleCount: z.number().int().positive(),
+  /** The suppression threshold the site applied to the validation figures (the hub's minCellCount or more). */
+  threshold: z.number().int().min(1).optional(),
+  ...ZReleaseStatement,
   /** The round's incoming global model on this site's validation split, before local training. */
   globalValidation: ZEvaluationMetrics.extend({
-    examples: z.union([z.number().int().nonnegative(), z.literal("suppressed")]),
-  }),
+    examples: ZReleasedCell,
+  }).extend(ZSplitCounts.shape),
   /** This site's model after local training, on the same validation split. */
   localValidation: ZEvaluationMetrics,
   trainLoss: z.number().finite(),
@@ -124,9 +177,11 @@ export type EvaluatePayload = z.infer<typeof ZEvaluatePayload>;
 
 export const ZEvaluateResult = z.object({
   threshold: z.number().int().min(1),
-  /** Held-out examples, suppressed below the threshold; then every metric is null too. */
-  examples: z.union([z.number().int().nonnegative(), z.literal("suppressed")]),
+  ...ZReleaseStatement,
+  /** Test-split examples, suppressed (with every metric null) when its positives or negatives are below the threshold. */
+  examples: ZReleasedCell,
   metrics: ZEvaluationMetrics,
+  ...ZSplitCounts.shape,
   backend: z.string().max(40),
 });
 export type EvaluateResult = z.infer<typeof ZEvaluateResult>;

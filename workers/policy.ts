@@ -23,6 +23,11 @@ export const ZSitePolicy = z.strictObject({
   /** Feasibility counts this site answers per day, across all projects and requesters. */
   maxFeasibilityCountsPerDay: z.number().int().min(0).max(10_000).default(20),
   maxRounds: z.number().int().min(1).max(10_000).default(50),
+  /**
+   * Evaluations (`evaluate` results) this site releases per project, ever: each one's metrics and
+   * counts say a little about the same persons, and a hand-set model turns metrics into counts.
+   */
+  maxEvaluationsPerProject: z.number().int().min(0).max(10_000).default(20),
   minCohortSize: z.number().int().min(1).default(10),
   requireDifferentialPrivacy: z.boolean().default(false),
 });

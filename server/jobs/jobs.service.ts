@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { isTrainableTask, TRAINABLE_TASKS, type ModelTask } from "@/protocol/model-spec";
+import { DEFAULT_TEST_FRACTION } from "@/protocol/training";
 import { jobs, jobTasks, models, modelVersions, projectRevisions, projects, sites, trainingRounds } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
@@ -110,7 +111,11 @@ export async function createTrainJob(db: Database, actor: UserActor, input: TTra
       participation: input.participation,
       normBound: input.normBound,
       // Continuing from a trained version keeps its job's held-out people held out.
-      split: { seed: await splitSeedFor(tx, checked.version.jobId), validationFraction: input.validationFraction },
+      split: {
+        seed: await splitSeedFor(tx, checked.version.jobId),
+        validationFraction: input.validationFraction,
+        testFraction: DEFAULT_TEST_FRACTION,
+      },
     };
     const [job] = await tx
       .insert(jobs)
@@ -159,7 +164,11 @@ export async function createEvaluateJob(db: Database, actor: UserActor, input: T
   return db.transaction(async (tx) => {
     const checked = await checkJobRequest(tx, input.projectId, "evaluate", input.versionId, input.siteIds);
     const config: JobConfig = {
-      split: { seed: await splitSeedFor(tx, checked.version.jobId), validationFraction: input.validationFraction },
+      split: {
+        seed: await splitSeedFor(tx, checked.version.jobId),
+        validationFraction: input.validationFraction,
+        testFraction: DEFAULT_TEST_FRACTION,
+      },
     };
     const [job] = await tx
       .insert(jobs)

@@ -13,6 +13,7 @@ const EVERY_FAILURE: SiteFailure[] = [
   { reason: "invalid_payload" },
   { reason: "feasibility_not_allowed" },
   { reason: "feasibility_budget_spent" },
+  { reason: "evaluation_budget_spent" },
   { reason: "differencing" },
   { reason: "differential_privacy_required" },
   { reason: "too_many_rounds", maxRounds: 50 },

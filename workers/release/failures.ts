@@ -12,6 +12,7 @@ export type SiteFailure =
   | { reason: "invalid_payload" }
   | { reason: "feasibility_not_allowed" }
   | { reason: "feasibility_budget_spent" }
+  | { reason: "evaluation_budget_spent" }
   | { reason: "differencing" }
   | { reason: "differential_privacy_required" }
   | { reason: "too_many_rounds"; maxRounds: number }
@@ -31,6 +32,7 @@ const REFUSALS: ReadonlySet<FailureReason> = new Set([
   "kind_not_allowed",
   "feasibility_not_allowed",
   "feasibility_budget_spent",
+  "evaluation_budget_spent",
   "differencing",
   "differential_privacy_required",
   "too_many_rounds",
@@ -53,6 +55,8 @@ export function failureText(failure: SiteFailure): string {
       return "This site does not answer feasibility counts (allowFeasibility in its site policy); it counts only cohorts of a revision it approved.";
     case "feasibility_budget_spent":
       return "This site has answered all the feasibility counts it allows today (maxFeasibilityCountsPerDay in its site policy); try again tomorrow.";
+    case "evaluation_budget_spent":
+      return "This site has released all the evaluations it allows for this project (maxEvaluationsPerProject in its site policy); its data-governance office can raise the limit.";
     case "differencing":
       return "This result differs from one this site released earlier, for this project or this requester, by fewer persons than its threshold, so the two could be subtracted; the site refuses it.";
     case "differential_privacy_required":

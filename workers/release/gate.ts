@@ -9,13 +9,15 @@ import {
   type TaskKind,
 } from "@/protocol/contract";
 import { releaseCount } from "@/protocol/disclosure";
-import type { TrainResult } from "@/protocol/training";
+import type { EvaluateResult, TrainResult } from "@/protocol/training";
 import type { NamedTensor } from "@/protocol/tensor-codec";
+import type { SplitEvaluation } from "../training/predict";
 import type { Logger } from "../log";
 import type { Ledger } from "../ledger/ledger";
 import { countRule, type SitePolicy } from "../policy";
 import { releaseCohortCount, type CohortProposal } from "./cohort-release";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
+import { releaseMetrics, releaseSplit, releaseStatement } from "./metrics-release";
 import { progressText, type ProgressStep } from "./progress";
 
 /**
@@ -39,12 +41,21 @@ export type InventoryProposal = Omit<
   imagesByModality: Record<string, number>;
   topConditions: { conceptId: number; name: string; persons: number }[];
 };
-export type TrainProposal = { result: TrainResult; update: NamedTensor[] };
+/** A train result with the validation split's exact evaluations (global model before, local model after training). */
+export type TrainProposal = {
+  result: Omit<TrainResult, "globalValidation" | "localValidation" | "threshold" | "rounding" | "metricDecimals"> & {
+    globalValidation: SplitEvaluation;
+    localValidation: SplitEvaluation;
+  };
+  update: NamedTensor[];
+};
+/** An evaluation of the test split, exact. */
+export type EvaluateProposal = { test: SplitEvaluation; backend: string };
 export type Proposal<K extends TaskKind> = {
   site_inventory: InventoryProposal;
   cohort_count: CohortProposal;
   train: TrainProposal;
-  evaluate: unknown;
+  evaluate: EvaluateProposal;
 }[K];
 
 export type GateTask = { taskId: string; kind: TaskKind; payload: Record<string, unknown> };
@@ -87,6 +98,14 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
     admit(task: GateTask): void {
       if (!policy.allowedTaskKinds.includes(task.kind))
         throw new TaskError({ reason: "kind_not_allowed", kind: task.kind });
+      if (task.kind === "evaluate") {
+        // Each evaluation's metrics say a little more about the same persons: a project gets a fixed number, ever.
+        const projectId = typeof task.payload.projectId === "string" ? task.payload.projectId : undefined;
+        if (!projectId) throw new TaskError({ reason: "invalid_payload" }, false, "projectId: missing");
+        if (ledger.countReleases({ kind: "evaluate", projectId }) >= policy.maxEvaluationsPerProject)
+          throw new TaskError({ reason: "evaluation_budget_spent" });
+        return;
+      }
       if (task.kind !== "cohort_count" || task.payload.purpose !== "feasibility") return;
       if (!policy.allowFeasibility) throw new TaskError({ reason: "feasibility_not_allowed" });
       const today = ledger.countReleases({ kind: "cohort_count", purpose: "feasibility", since: startOfUtcDay() });
@@ -124,10 +143,30 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
           return { type: "complete", result: mark<unknown>(result) };
         }
         case "train": {
-          const { result, update } = proposal as TrainProposal;
-          const figures = checked("train", result);
+          const { result: exact, update } = proposal as TrainProposal;
+          const global = releaseSplit(exact.globalValidation, rule);
+          const { metrics: globalMetrics, ...globalCounts } = global;
+          const figures = checked("train", {
+            ...exact,
+            threshold: rule.threshold,
+            ...releaseStatement(rule),
+            globalValidation: { ...globalCounts, ...globalMetrics },
+            // The local model on the same split: released only when the split is, rounded the same way.
+            localValidation: releaseMetrics(exact.globalValidation, exact.localValidation.metrics, rule),
+          } satisfies TrainResult);
           ledger.recordRelease({ ...entry, figures, payloadSha256: sha256({ figures, update: updateDigest(update) }) });
           return { type: "upload", result: mark(figures), update };
+        }
+        case "evaluate": {
+          const { test, backend } = proposal as EvaluateProposal;
+          const result = checked("evaluate", {
+            threshold: rule.threshold,
+            ...releaseStatement(rule),
+            ...releaseSplit(test, rule),
+            backend,
+          } satisfies EvaluateResult);
+          ledger.recordRelease({ ...entry, figures: result, payloadSha256: sha256(result) });
+          return { type: "complete", result: mark<unknown>(result) };
         }
         default: {
           const result = checked(task.kind, proposal);

@@ -4,10 +4,11 @@ import { buildTemplate } from "@/protocol/models/templates";
 import { buildModel, readWeights } from "@/protocol/models/weights";
 import { ZSitePolicy, type SitePolicy } from "../policy";
 import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
-import type { TrainResult } from "@/protocol/training";
+import type { EvaluateResult, TrainResult } from "@/protocol/training";
+import { buildDataset } from "../training/dataset";
 import { buildOnBestBackend } from "../training/backend";
 import { l2Norm } from "../training/delta";
-import { createTestSite, PROSTATE, quietLog, type TestSite } from "../test-support/training-site";
+import { createTestSite, PROSTATE, quietLog, testContext, type TestSite } from "../test-support/training-site";
 import { executeTask, type ExecuteDeps, type TaskOutcome } from "./base";
 import { evaluateTask } from "./evaluate";
 import { trainTask } from "./train";
@@ -101,6 +102,15 @@ describe("train task", () => {
     expect(result.exampleCount).toBeGreaterThan(10);
     expect(typeof result.globalValidation.examples).toBe("number");
     expect(result.localValidation.auc).not.toBeNull();
+    // Validation figures leave rounded: metrics to the stated places, counts through the count rule.
+    expect(result).toMatchObject({ threshold: 10, rounding: 5, metricDecimals: 2 });
+    expect(Math.abs(result.localValidation.auc! * 100 - Math.round(result.localValidation.auc! * 100))).toBeLessThan(
+      1e-9,
+    );
+    expect(result.globalValidation.histogram!.positive).toHaveLength(20);
+    expect(Object.values(result.globalValidation.confusion!).every((c) => c === "suppressed" || c % 5 === 0)).toBe(
+      true,
+    );
   });
 
   test("refuses more rounds than the site allows, too small a cohort, or weights of another version", async () => {
@@ -152,10 +162,78 @@ describe("evaluate task", () => {
       type: "complete",
       result: {
         threshold: 1000,
+        rounding: 5,
+        metricDecimals: 2,
         examples: "suppressed",
+        positives: "suppressed",
+        negatives: "suppressed",
         metrics: { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null },
+        confusion: null,
+        histogram: null,
         backend: "wasm",
       },
+    });
+  });
+
+  test("a hand-set model (output = age above a cut) gets rounded metrics and rounded counts, on the test split, a limited number of times", async () => {
+    // The attack of finding 3: weights that make the output 1 exactly when standardised age > 0.
+    const handSet = global.tensors.map((t) => ({
+      ...t,
+      data: Float32Array.from(t.shape.length === 2 ? [0, 60] : [0]),
+    }));
+    const weights = decodeTensors(encodeTensors(handSet));
+    const taskDeps = {
+      ...deps({ maxEvaluationsPerProject: 2 }),
+      downloadWeights: async () => ({ tensors: weights.tensors, sha256: weights.manifest.sha256 }),
+    };
+    const payload = {
+      projectId: randomUUID(),
+      requesterId: randomUUID(),
+      jobId: randomUUID(),
+      model: modelPackage({ weightsSha256: weights.manifest.sha256 }),
+      cohort: PROSTATE.cohort,
+      split,
+    };
+    const outcome = await run("evaluate", payload, taskDeps);
+    if (outcome.type !== "complete") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
+    const result = outcome.result as unknown as EvaluateResult;
+    expect(result).toMatchObject({ threshold: 10, rounding: 5, metricDecimals: 2 });
+    for (const metric of Object.values(result.metrics)) {
+      expect(metric).not.toBeNull();
+      expect(Math.abs(metric! * 100 - Math.round(metric! * 100))).toBeLessThan(1e-9);
+    }
+    const cells = [
+      result.examples,
+      result.positives,
+      result.negatives,
+      ...Object.values(result.confusion!),
+      ...result.histogram!.positive,
+      ...result.histogram!.negative,
+    ];
+    for (const cell of cells) expect(cell === "suppressed" || (cell! % 5 === 0 && cell! >= 10)).toBe(true);
+
+    // The exact test split the site scored (persons its training jobs never see).
+    const dataset = await buildDataset({ ...payload, isTestOnly: true }, testContext(site), [0, 1]);
+    const atOrAboveCut = Array.from({ length: dataset.test.count }).filter(
+      (_, i) => dataset.test.y[i] === 0 && dataset.test.x[i * 2 + 1]! > 0,
+    ).length;
+    const negatives = dataset.test.count - dataset.test.y.reduce((a, b) => a + b, 0);
+    // N·(1 − specificity) no longer gives the number of persons at or above the cut.
+    const estimate = negatives * (1 - result.metrics.specificity!);
+    expect(Math.abs(estimate - atOrAboveCut)).toBeLessThanOrEqual(negatives * 0.005 + 1e-9);
+    expect(result.confusion!.fp === "suppressed" || result.confusion!.fp % 5 === 0).toBe(true);
+
+    expect(await run("evaluate", { ...payload, jobId: randomUUID() }, taskDeps)).toMatchObject({ type: "complete" });
+    expect(await run("evaluate", { ...payload, jobId: randomUUID() }, taskDeps)).toEqual({
+      type: "fail",
+      code: "refused_by_site_policy",
+      isRetryable: false,
+      message:
+        "This site has released all the evaluations it allows for this project (maxEvaluationsPerProject in its site policy); its data-governance office can raise the limit.",
+    });
+    // Another project's evaluations are counted separately.
+    expect(await run("evaluate", { ...payload, projectId: randomUUID() }, taskDeps)).toMatchObject({
+      type: "complete",
     });
   });
 });

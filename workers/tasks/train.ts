@@ -1,4 +1,4 @@
-import { minimumExamples, suppressionThreshold, trainingRefusal } from "../policy";
+import { minimumExamples, trainingRefusal } from "../policy";
 import { TaskError } from "../release/failures";
 import { TaskAbortedError } from "../site-db";
 import { buildDataset } from "../training/dataset";
@@ -11,8 +11,10 @@ import type { TaskHandler } from "./base";
 
 /**
  * One site's part of a federated round: local epochs on this site's training split, starting from
- * the round's global model. What leaves the site is the weight delta (clipped to the hub's norm
- * bound), the training example count and metrics on the held-out split, suppressed when it is small.
+ * the round's global model. It hands the release gate the weight delta (clipped to the hub's norm
+ * bound), the training example count and exact evaluations of the global and the local model on the
+ * validation split; the gate rounds and suppresses them (workers/release/metrics-release.ts). The
+ * test split is not touched here: only the `evaluate` task scores it.
  * Progress messages are fixed text (epoch numbers only), never a count or value from the data.
  */
 export const trainTask: TaskHandler<"train"> = {
@@ -31,9 +33,8 @@ export const trainTask: TaskHandler<"train"> = {
     const { model, backend, weights: globalWeights } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
     try {
       const shape = dataset.exampleShape;
-      const threshold = suppressionThreshold(ctx.policy, payload.minCellCount);
       await ctx.progress(25, "evaluating_global_model");
-      const globalValidation = await evaluateSplit(model, dataset.validation, shape, threshold);
+      const globalValidation = await evaluateSplit(model, dataset.validation, shape);
 
       const started = performance.now();
       const report = throttledProgress(ctx.progress, [30, 90]);
@@ -48,7 +49,7 @@ export const trainTask: TaskHandler<"train"> = {
       const trainingMs = Math.round(performance.now() - started);
 
       await ctx.progress(92, "evaluating_local_model");
-      const localValidation = await evaluateSplit(model, dataset.validation, shape, threshold);
+      const localValidation = await evaluateSplit(model, dataset.validation, shape);
       const update = subtractWeights(local.weights, globalWeights);
       const { norm, isClipped } = clipToNorm(update, payload.normBound);
       // The norm describes the model change, not any patient; the operator needs it to tune the bound.
@@ -56,8 +57,8 @@ export const trainTask: TaskHandler<"train"> = {
       await ctx.progress(95, "uploading_update");
       const result = {
         exampleCount: dataset.train.count,
-        globalValidation: { examples: globalValidation.examples, ...globalValidation.metrics },
-        localValidation: localValidation.metrics,
+        globalValidation,
+        localValidation,
         trainLoss: local.trainLoss,
         epochs: payload.localEpochs,
         backend,

@@ -24,11 +24,12 @@ describe("tabular dataset (prostate cancer risk)", () => {
     const persons = await count(
       "SELECT count(DISTINCT person_id) AS n FROM measurement WHERE measurement_concept_id = 3013603",
     );
-    expect(dataset.train.count + dataset.validation.count).toBe(persons);
+    expect(dataset.train.count + dataset.validation.count + dataset.test.count).toBe(persons);
     expect(dataset.train.x.length).toBe(dataset.train.count * 2);
     expect(dataset.validation.count / persons).toBeGreaterThan(0.15);
     expect(dataset.validation.count / persons).toBeLessThan(0.35);
-    for (const examples of [dataset.train, dataset.validation]) {
+    expect(dataset.test.count / persons).toBeGreaterThan(0.1);
+    for (const examples of [dataset.train, dataset.validation, dataset.test]) {
       const positives = examples.y.reduce((sum, y) => sum + y, 0);
       expect(positives).toBeGreaterThan(0);
       expect(positives).toBeLessThan(examples.count);
@@ -46,7 +47,10 @@ describe("tabular dataset (prostate cancer risk)", () => {
 
   test("labels count persons with prostate cancer (or a descendant) within 1095 days on or after the first PSA", async () => {
     const dataset = await buildDataset({ ...PROSTATE, split }, testContext(site), [0, 1]);
-    const positives = [dataset.train, dataset.validation].reduce((sum, e) => sum + e.y.reduce((a, b) => a + b, 0), 0);
+    const positives = [dataset.train, dataset.validation, dataset.test].reduce(
+      (sum, e) => sum + e.y.reduce((a, b) => a + b, 0),
+      0,
+    );
     const expected = await count(`
       WITH idx AS (SELECT person_id, min(measurement_date) AS d FROM measurement WHERE measurement_concept_id = 3013603 GROUP BY person_id)
       SELECT count(*) AS n FROM idx WHERE EXISTS (
@@ -59,6 +63,7 @@ describe("tabular dataset (prostate cancer risk)", () => {
     const first = await buildDataset({ ...PROSTATE, split }, testContext(site), [0, 1]);
     const again = await buildDataset({ ...PROSTATE, split }, testContext(site), [0, 1]);
     expect(again.validation).toEqual(first.validation);
+    expect(again.test).toEqual(first.test);
   });
 });
 
@@ -67,8 +72,8 @@ describe("image dataset (stroke on CT)", () => {
     const dataset = await buildDataset({ ...STROKE, split }, testContext(site), [0, 1]);
     expect(dataset.exampleShape).toEqual([64, 64, 1]);
     const images = await count("SELECT count(*) AS n FROM image_occurrence WHERE modality_concept_id = 4300757");
-    expect(dataset.train.count + dataset.validation.count).toBe(images);
-    const all = [...dataset.train.y, ...dataset.validation.y];
+    expect(dataset.train.count + dataset.validation.count + dataset.test.count).toBe(images);
+    const all = [...dataset.train.y, ...dataset.validation.y, ...dataset.test.y];
     expect(all.filter((y) => y === 1).length).toBe(
       await count(`SELECT count(*) AS n FROM image_occurrence i WHERE modality_concept_id = 4300757
         AND EXISTS (SELECT 1 FROM condition_occurrence c WHERE c.person_id = i.person_id AND c.condition_concept_id = 443454 AND c.condition_start_date <= i.image_occurrence_date)`),
@@ -89,14 +94,15 @@ describe("image dataset (stroke on CT)", () => {
     expect(byProcedure.validation.count).toBe(byImage.validation.count);
     const input = { ...STROKE.model.input, height: 32, width: 32, channels: 3 as const };
     const resized = await buildDataset(
-      { ...STROKE, model: { ...STROKE.model, input }, split, isValidationOnly: true },
+      { ...STROKE, model: { ...STROKE.model, input }, split, isTestOnly: true },
       testContext(site),
       [0, 1],
     );
     expect(resized.exampleShape).toEqual([32, 32, 3]);
     expect(resized.train.count).toBe(0);
-    expect(resized.validation.count).toBe(byImage.validation.count);
-    expect(resized.validation.x.length).toBe(resized.validation.count * 32 * 32 * 3);
-    expect(resized.validation.x[0]).toBe(resized.validation.x[2]);
+    expect(resized.validation.count).toBe(0);
+    expect(resized.test.count).toBe(byImage.test.count);
+    expect(resized.test.x.length).toBe(resized.test.count * 32 * 32 * 3);
+    expect(resized.test.x[0]).toBe(resized.test.x[2]);
   });
 });

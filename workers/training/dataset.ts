@@ -17,7 +17,8 @@ export type DatasetRequest = {
   cohort: CohortDefinition;
   model: Pick<ModelPackage, "input" | "outcome">;
   split: Split;
-  isValidationOnly?: boolean;
+  /** The `evaluate` task scores only the test split; image files of the other splits are not read. */
+  isTestOnly?: boolean;
 };
 
 export async function buildDataset(
@@ -51,7 +52,7 @@ export async function buildDataset(
     dataDir: ctx.dataDir,
     log: ctx.log,
     signal: ctx.signal,
-    isValidationOnly: request.isValidationOnly ?? false,
+    isTestOnly: request.isTestOnly ?? false,
     onProgress: (fraction) => ctx.progress(from + (to - from) * fraction, "reading_images"),
   });
 }

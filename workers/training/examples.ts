@@ -4,7 +4,21 @@
  */
 export type Examples = { x: Float32Array; y: Float32Array; count: number };
 
-export type Dataset = { exampleShape: number[]; train: Examples; validation: Examples };
+/** train and validation are training's (local epochs, local metrics); test is the `evaluate` task's held-out split. */
+export type Dataset = { exampleShape: number[]; train: Examples; validation: Examples; test: Examples };
+
+/** The three splits from examples tagged with their split. */
+export function splitExamples(
+  examples: readonly { x: ArrayLike<number>; y: number; split: "train" | "validation" | "test" }[],
+  size: number,
+): Omit<Dataset, "exampleShape"> {
+  const of = (name: "train" | "validation" | "test") =>
+    collectExamples(
+      examples.filter((e) => e.split === name),
+      size,
+    );
+  return { train: of("train"), validation: of("validation"), test: of("test") };
+}
 
 export function collectExamples(rows: readonly { x: ArrayLike<number>; y: number }[], size: number): Examples {
   const x = new Float32Array(rows.length * size);

@@ -3,9 +3,9 @@ import path from "node:path";
 import type { SqlBuilder } from "../cohort/sql-params";
 import type { Logger } from "../log";
 import type { ModelPackage, Split } from "@/protocol/training";
-import { collectExamples, type Dataset } from "./examples";
+import { splitExamples, type Dataset } from "./examples";
 import { decodeGrayPng, type GrayImage } from "./png";
-import { isValidationPerson } from "./split";
+import { splitOf, type SplitName } from "./split";
 import { outcomeSql } from "./tabular";
 
 /**
@@ -33,8 +33,8 @@ export type ImageLoadOptions = {
   dataDir: string;
   log: Logger;
   signal: AbortSignal;
-  /** Evaluation needs only the held-out scans: the training split's files are not read at all. */
-  isValidationOnly: boolean;
+  /** Evaluation needs only the test split's scans: the other splits' files are not read at all. */
+  isTestOnly: boolean;
   onProgress: (fraction: number) => Promise<void>;
 };
 
@@ -49,30 +49,20 @@ export async function loadImages(
   options: ImageLoadOptions,
 ): Promise<Dataset> {
   const size = input.height * input.width * input.channels;
-  const examples: { x: Float32Array; y: number; isValidation: boolean }[] = [];
+  const examples: { x: Float32Array; y: number; split: SplitName }[] = [];
   let skipped = 0;
   for (const [i, row] of rows.entries()) {
     if (options.signal.aborted) break;
-    const isValidation = isValidationPerson(split, row.person_id);
-    if (options.isValidationOnly && !isValidation) continue;
+    const which = splitOf(split, row.person_id);
+    if (options.isTestOnly && which !== "test") continue;
     const image = await readImage(options.dataDir, row.local_path);
     if (image === null) skipped++;
-    else examples.push({ x: toInput(image, input), y: row.label ? 1 : 0, isValidation });
+    else examples.push({ x: toInput(image, input), y: row.label ? 1 : 0, split: which });
     if (i % 200 === 199) await options.onProgress((i + 1) / rows.length);
   }
   if (skipped > 0)
     options.log.warn("Some image files were missing or not 8-bit grayscale PNGs; they were left out", { skipped });
-  return {
-    exampleShape: [input.height, input.width, input.channels],
-    train: collectExamples(
-      examples.filter((e) => !e.isValidation),
-      size,
-    ),
-    validation: collectExamples(
-      examples.filter((e) => e.isValidation),
-      size,
-    ),
-  };
+  return { exampleShape: [input.height, input.width, input.channels], ...splitExamples(examples, size) };
 }
 
 async function readImage(dataDir: string, localPath: string | null): Promise<GrayImage | null> {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { areaUnderRoc, binaryCrossEntropy, computeMetrics, NULL_METRICS } from "./metrics";
+import { areaUnderRoc, binaryCrossEntropy, computeMetrics, confusionAt, NULL_METRICS, scoreHistogram } from "./metrics";
 
 describe("metrics against hand computations", () => {
   test("AUC counts a tied positive/negative pair as one half", () => {
@@ -31,5 +31,26 @@ describe("metrics against hand computations", () => {
     expect(onlyNegatives.specificity).toBe(0.5);
     expect(computeMetrics([], [])).toEqual(NULL_METRICS);
     expect(binaryCrossEntropy([0], [1])).toBeCloseTo(-Math.log(1e-7), 6);
+  });
+});
+
+describe("counts for pooling", () => {
+  test("the confusion matrix at 0.5 agrees with sensitivity and specificity; scores bin into 20 equal bins, 1 in the last", () => {
+    const scores = [0.5, 0.49, 0.99, 1, 0, 0.051, 0.7];
+    const labels = [1, 1, 1, 0, 0, 0, 0];
+    const matrix = confusionAt(scores, labels);
+    expect(matrix).toEqual({ tp: 2, fn: 1, tn: 2, fp: 2 });
+    const metrics = computeMetrics(scores, labels);
+    expect(metrics.sensitivity).toBe(matrix.tp / (matrix.tp + matrix.fn));
+    expect(metrics.specificity).toBe(matrix.tn / (matrix.tn + matrix.fp));
+    const histogram = scoreHistogram(scores, labels);
+    expect(histogram.positive).toHaveLength(20);
+    expect(histogram.positive[10]).toBe(1); // 0.5
+    expect(histogram.positive[9]).toBe(1); // 0.49
+    expect(histogram.positive[19]).toBe(1); // 0.99
+    expect(histogram.negative[19]).toBe(1); // 1 falls in the last bin
+    expect(histogram.negative[0]).toBe(1);
+    expect(histogram.negative[1]).toBe(1); // 0.051
+    expect(histogram.negative[14]).toBe(1);
   });
 });

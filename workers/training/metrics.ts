@@ -1,4 +1,4 @@
-import type { EvaluationMetrics } from "@/protocol/training";
+import { SCORE_BINS, type EvaluationMetrics } from "@/protocol/training";
 
 /**
  * Binary classification metrics from predicted probabilities of the positive class and 0/1
@@ -72,4 +72,36 @@ export function computeMetrics(probabilities: ArrayLike<number>, labels: ArrayLi
     sensitivity: tp + fn > 0 ? tp / (tp + fn) : null,
     specificity: tn + fp > 0 ? tn / (tn + fp) : null,
   };
+}
+
+/** Exact counts of an evaluated split, before the release gate rounds and suppresses them. */
+export type ExactConfusion = { tp: number; fp: number; tn: number; fn: number };
+export type ExactHistogram = { positive: number[]; negative: number[] };
+
+/** The confusion matrix at 0.5 (a score of at least 0.5 is a positive call), as computeMetrics counts it. */
+export function confusionAt(probabilities: ArrayLike<number>, labels: ArrayLike<number>): ExactConfusion {
+  const cells = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = 0; i < labels.length; i++) {
+    const isPredictedPositive = probabilities[i]! >= THRESHOLD;
+    if (labels[i] === 1) cells[isPredictedPositive ? "tp" : "fn"]++;
+    else cells[isPredictedPositive ? "fp" : "tn"]++;
+  }
+  return cells;
+}
+
+/** The bin of a score: k for scores in [k/bins, (k+1)/bins), the last bin also holding 1. */
+export function scoreBin(score: number, bins = SCORE_BINS): number {
+  return Math.min(bins - 1, Math.max(0, Math.floor(score * bins)));
+}
+
+/** Predicted scores per true class in equal bins of [0, 1]: enough to pool ROC and calibration across sites. */
+export function scoreHistogram(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  bins = SCORE_BINS,
+): ExactHistogram {
+  const positive = new Array<number>(bins).fill(0);
+  const negative = new Array<number>(bins).fill(0);
+  for (let i = 0; i < labels.length; i++) (labels[i] === 1 ? positive : negative)[scoreBin(probabilities[i]!, bins)]!++;
+  return { positive, negative };
 }

@@ -1,8 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { SUPPRESSED } from "@/protocol/contract";
 import type { EvaluationMetrics } from "@/protocol/training";
 import type { Examples } from "./examples";
-import { computeMetrics, NULL_METRICS } from "./metrics";
+import { computeMetrics, confusionAt, scoreHistogram, type ExactConfusion, type ExactHistogram } from "./metrics";
 
 /** Predictions in batches, so a large validation split never needs one huge input tensor. */
 const PREDICT_BATCH = 256;
@@ -35,19 +34,33 @@ export async function predictProbabilities(
   return out;
 }
 
-export type SplitEvaluation = { examples: number | typeof SUPPRESSED; metrics: EvaluationMetrics };
-
 /**
- * Metrics on the validation split, or none at all when it has fewer examples than the
- * suppression threshold: a loss or AUC over a handful of patients can reveal them.
+ * Everything measured on one split, exact: the release gate (workers/release/metrics-release.ts)
+ * decides what of it may leave the site, and rounds and suppresses it there.
  */
+export type SplitEvaluation = {
+  examples: number;
+  positives: number;
+  negatives: number;
+  metrics: EvaluationMetrics;
+  confusion: ExactConfusion;
+  histogram: ExactHistogram;
+};
+
 export async function evaluateSplit(
   model: tf.LayersModel,
   examples: Examples,
   exampleShape: readonly number[],
-  threshold: number,
 ): Promise<SplitEvaluation> {
-  if (examples.count < threshold) return { examples: SUPPRESSED, metrics: NULL_METRICS };
-  const probabilities = await predictProbabilities(model, examples, exampleShape);
-  return { examples: examples.count, metrics: computeMetrics(probabilities, examples.y) };
+  const probabilities =
+    examples.count > 0 ? await predictProbabilities(model, examples, exampleShape) : new Float32Array(0);
+  const positives = examples.y.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
+  return {
+    examples: examples.count,
+    positives,
+    negatives: examples.count - positives,
+    metrics: computeMetrics(probabilities, examples.y),
+    confusion: confusionAt(probabilities, examples.y),
+    histogram: scoreHistogram(probabilities, examples.y),
+  };
 }

@@ -2,8 +2,8 @@ import { addConceptSet } from "../cohort/concept-sets";
 import type { SqlBuilder } from "../cohort/sql-params";
 import type { TabularFeature } from "@/protocol/model-spec";
 import type { Outcome, Split } from "@/protocol/training";
-import { collectExamples, type Dataset } from "./examples";
-import { isValidationPerson } from "./split";
+import { splitExamples, type Dataset } from "./examples";
+import { splitOf } from "./split";
 
 /**
  * Tabular examples: one per cohort member, read in the same statement as the cohort (one
@@ -96,7 +96,9 @@ function columnsOf(rows: readonly TabularRow[], feature: TabularFeature, i: numb
  * inputs at different sites: a known limitation of per-site standardisation.
  */
 export function encodeTabular(rows: readonly TabularRow[], features: readonly TabularFeature[], split: Split): Dataset {
-  const isValidation = rows.map((row) => isValidationPerson(split, row.person_id));
+  const splits = rows.map((row) => splitOf(split, row.person_id));
+  // Imputation and standardisation use the training split only: validation and test persons stay unseen.
+  const isValidation = splits.map((name) => name !== "train");
   const columns = features.flatMap((feature, i) => columnsOf(rows, feature, i));
   const encoded = columns.map(({ values, isStandardised }) => {
     const training = values.filter((value, r): value is number => value !== null && !isValidation[r]);
@@ -112,17 +114,7 @@ export function encodeTabular(rows: readonly TabularRow[], features: readonly Ta
   const examples = rows.map((row, r) => ({
     x: encoded.map((column) => column[r]!),
     y: row.label ? 1 : 0,
-    isValidation: isValidation[r],
+    split: splits[r]!,
   }));
-  return {
-    exampleShape: [columns.length],
-    train: collectExamples(
-      examples.filter((e) => !e.isValidation),
-      columns.length,
-    ),
-    validation: collectExamples(
-      examples.filter((e) => e.isValidation),
-      columns.length,
-    ),
-  };
+  return { exampleShape: [columns.length], ...splitExamples(examples, columns.length) };
 }

@@ -49,9 +49,9 @@ async function trainFromGlobal(extra: Partial<LocalTrainingOptions>) {
   const { model, backend } = await buildOnBestBackend(() => buildModel(architecture), dataset.exampleShape, quietLog);
   writeWeights(model, global);
   try {
-    const before = await evaluateSplit(model, dataset.validation, dataset.exampleShape, 10);
+    const before = await evaluateSplit(model, dataset.validation, dataset.exampleShape);
     const local = await trainLocally(model, dataset.train, dataset.exampleShape, options(extra));
-    const after = await evaluateSplit(model, dataset.validation, dataset.exampleShape, 10);
+    const after = await evaluateSplit(model, dataset.validation, dataset.exampleShape);
     return { before, after, local, backend, delta: subtractWeights(local.weights, global) };
   } finally {
     model.dispose();
