@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OPTIMIZERS, type EvaluationMetrics, type Split } from "./training";
+import { OPTIMIZERS, type EvaluationMetrics, type Split, type SplitCounts } from "./training";
 
 /**
  * The hub's own JSON records that the database stores: a job's config, a model version's lineage
@@ -88,10 +88,49 @@ export type Lineage =
       backends: Record<string, string>;
     };
 
-/** One site's figures for a model, as it reported them (suppressed below its threshold). */
-export type SiteMetrics = { siteCode: string; examples: number | "suppressed"; metrics: EvaluationMetrics };
-/** Site figures pooled, weighted by example count (server/jobs/pool-metrics.ts). */
-export type PooledMetrics = EvaluationMetrics & { examples: number; sites: number };
+/** The counts a site released with its metrics, and the rule it released them under (what each cell can stand for). */
+export type SiteCounts = SplitCounts & { threshold: number; rounding: number };
+/** One site's figures for a model, as it reported them (suppressed below its threshold; metrics rounded). */
+export type SiteMetrics = {
+  siteCode: string;
+  examples: number | "suppressed";
+  metrics: EvaluationMetrics;
+  /** Absent in results from workers before pooled counts. */
+  counts?: SiteCounts;
+};
+
+/** A figure's range over every exact count the released (rounded, suppressed) cells could stand for. */
+export type Interval = [number, number];
+
+/** What the hub pools from the sites' summed confusion matrices and score histograms (server/jobs/pool-metrics.ts). */
+export type PooledCounts = {
+  /** Sites whose matrices and histograms were summed, and sites left out because theirs were suppressed. */
+  sitesPooled: string[];
+  sitesLeftOut: string[];
+  /** Summed released cells at 0.5; a suppressed cell counts 0. */
+  confusion: { tp: number; fp: number; tn: number; fn: number };
+  /** Score bins, and the AUC's interval from ties within bins (the bin resolution's error bound). */
+  bins: number;
+  aucBinInterval: Interval | null;
+  /** Ranges allowing every released cell to be any count it could stand for (rounding) and every suppressed cell 0 to threshold − 1. */
+  bounds: {
+    accuracy: Interval | null;
+    sensitivity: Interval | null;
+    specificity: Interval | null;
+    auc: Interval | null;
+  };
+  /** Pooled ROC at the bin edges, from (0, 0) to (1, 1). */
+  roc: { threshold: number; fpr: number; tpr: number }[];
+  /** Observed positive fraction per score bin against the bin's mid score; bins with no released examples left out. */
+  calibration: { bin: number; midScore: number; observed: number; examples: number }[];
+};
+
+/**
+ * Site figures pooled: accuracy, sensitivity and specificity from the summed confusion matrices, AUC
+ * from the summed score histograms, loss as the example-weighted mean of site losses (a mean per
+ * example pools that way). Versions stored before pooled counts have no `counts`.
+ */
+export type PooledMetrics = EvaluationMetrics & { examples: number; sites: number; counts?: PooledCounts };
 
 /** What the hub stores on a model version as `metrics`; the column is null until a site has measured it. */
 export type VersionMetrics = { validation: PooledMetrics | null; perSite: SiteMetrics[]; source: string };

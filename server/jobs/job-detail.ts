@@ -13,7 +13,7 @@ import {
 } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { isTaskOfKind } from "@/protocol/tasks";
-import { globalValidationOf, poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
+import { evaluationOf, globalValidationOf, poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
 
 const EVENTS_SHOWN = 300;
 
@@ -93,7 +93,7 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
   const evaluation = tasks
     .filter((t) => t.round === 0 && t.status === "done")
     .filter((t) => isTaskOfKind(t, "evaluate"))
-    .map((t) => ({ siteCode: t.siteCode, examples: t.result!.examples, metrics: t.result!.metrics }));
+    .map((t) => evaluationOf(t.siteCode, t.result!));
   if (evaluation.length)
     validation.set(job.kind === "train" ? job.totalRounds : 0, {
       pooled: poolMetrics(evaluation),

@@ -1,33 +1,219 @@
-import type { PooledMetrics, SiteMetrics } from "@/protocol/registry";
-import type { TrainResult } from "@/protocol/training";
+import type { Cell } from "@/protocol/contract";
+import { countInterval, type CountRule } from "@/protocol/disclosure";
+import type { PooledCounts, PooledMetrics, SiteMetrics } from "@/protocol/registry";
+import type { EvaluateResult, SplitCounts, TrainResult } from "@/protocol/training";
 
 export type { PooledMetrics, SiteMetrics } from "@/protocol/registry";
 
 export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
 
 /**
- * Pools per-site figures weighted by each site's example count. Sites that suppressed their count
- * (too few examples to report) carry no weight and no metrics, so they are left out; a metric no
- * site could compute stays null.
+ * Pools what the sites released into one set of figures for all their held-out persons.
+ *
+ * Accuracy, sensitivity and specificity come from the SUMMED confusion matrices (cells at 0.5),
+ * AUC from the SUMMED per-class score histograms (trapezoid over the bin edges, i.e. Mann-Whitney
+ * with pairs in the same bin counted one half). A mean of site figures weighted by examples is
+ * wrong for every one of them but accuracy: sensitivity is a share of positives, so a large site
+ * with few positives outweighs a small one with many (off by a factor of nine in the disclosure
+ * issue's example). Loss, a mean per example, is the example-weighted mean of the site losses.
+ *
+ * Only sites that released their matrix and histogram are pooled; a site whose positives or
+ * negatives fell below its threshold released neither (nor any metric) and is listed as left out.
+ * Point figures count a suppressed cell as 0; `bounds` give each figure's range over every exact
+ * count the released cells could stand for (`countInterval`: rounding either way, a suppressed cell
+ * anywhere from 0 to threshold − 1).
  */
 export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | null {
-  const counted = perSite.filter(
+  const released = perSite.filter(
     (s): s is SiteMetrics & { examples: number } => typeof s.examples === "number" && s.examples > 0,
   );
-  if (counted.length === 0) return null;
-  const pooled = { examples: counted.reduce((n, s) => n + s.examples, 0), sites: counted.length } as PooledMetrics;
-  for (const name of METRIC_NAMES) {
-    const withValue = counted.filter((s) => s.metrics[name] !== null);
-    const weight = withValue.reduce((n, s) => n + s.examples, 0);
-    pooled[name] = weight === 0 ? null : withValue.reduce((sum, s) => sum + s.metrics[name]! * s.examples, 0) / weight;
+  if (released.length === 0) return null;
+  const examples = released.reduce((n, s) => n + s.examples, 0);
+  const withLoss = released.filter((s) => s.metrics.loss !== null);
+  const lossWeight = withLoss.reduce((n, s) => n + s.examples, 0);
+  const loss =
+    lossWeight === 0 ? null : withLoss.reduce((sum, s) => sum + s.metrics.loss! * s.examples, 0) / lossWeight;
+  const counts = poolCounts(perSite);
+  const matrix = counts?.pooled.confusion;
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+  return {
+    examples,
+    sites: released.length,
+    loss,
+    accuracy: matrix ? ratio(matrix.tp + matrix.tn, matrix.tp + matrix.tn + matrix.fp + matrix.fn) : null,
+    auc: counts ? aucPoint(counts) : null,
+    sensitivity: matrix ? ratio(matrix.tp, matrix.tp + matrix.fn) : null,
+    specificity: matrix ? ratio(matrix.tn, matrix.tn + matrix.fp) : null,
+    ...(counts ? { counts: counts.pooled } : {}),
+  };
+}
+
+type Bounds = [number, number];
+const SUPPRESSED_CELL = "suppressed";
+
+/** The released cell's value for point figures (suppressed counts 0) and its interval of exact counts. */
+function cellOf(cell: Cell, rule: CountRule): { value: number; range: Bounds } {
+  return {
+    value: cell === SUPPRESSED_CELL ? 0 : cell,
+    range: countInterval(cell, rule, rule.threshold - 1),
+  };
+}
+
+type Summed = { value: number; lo: number; hi: number };
+const zero = (): Summed => ({ value: 0, lo: 0, hi: 0 });
+const add = (into: Summed, { value, range }: ReturnType<typeof cellOf>) => {
+  into.value += value;
+  into.lo += range[0];
+  into.hi += range[1];
+};
+
+function poolCounts(perSite: readonly SiteMetrics[]) {
+  const pooledSites = perSite.filter((s) => s.counts?.confusion && s.counts.histogram);
+  if (pooledSites.length === 0) return null;
+  const bins = pooledSites[0]!.counts!.histogram!.positive.length;
+  const cells = { tp: zero(), fp: zero(), tn: zero(), fn: zero() };
+  const positive = Array.from({ length: bins }, zero);
+  const negative = Array.from({ length: bins }, zero);
+  for (const site of pooledSites) {
+    const { confusion, histogram, threshold, rounding } = site.counts!;
+    const rule = { threshold, base: rounding };
+    for (const key of ["tp", "fp", "tn", "fn"] as const) add(cells[key], cellOf(confusion![key], rule));
+    histogram!.positive.forEach((c, k) => add(positive[k]!, cellOf(c, rule)));
+    histogram!.negative.forEach((c, k) => add(negative[k]!, cellOf(c, rule)));
   }
-  return pooled;
+  const P = positive.reduce((n, c) => n + c.value, 0);
+  const N = negative.reduce((n, c) => n + c.value, 0);
+  const pooled: PooledCounts = {
+    sitesPooled: pooledSites.map((s) => s.siteCode),
+    sitesLeftOut: perSite.filter((s) => !pooledSites.includes(s)).map((s) => s.siteCode),
+    confusion: { tp: cells.tp.value, fp: cells.fp.value, tn: cells.tn.value, fn: cells.fn.value },
+    bins,
+    aucBinInterval: binInterval(
+      positive.map((c) => c.value),
+      negative.map((c) => c.value),
+    ),
+    bounds: {
+      accuracy: ratioBounds([cells.tp, cells.tn], [cells.fp, cells.fn]),
+      sensitivity: ratioBounds([cells.tp], [cells.fn]),
+      specificity: ratioBounds([cells.tn], [cells.fp]),
+      auc: aucBounds(positive, negative),
+    },
+    roc: rocCurve(
+      positive.map((c) => c.value),
+      negative.map((c) => c.value),
+    ),
+    calibration: positive
+      .map((p, k) => ({
+        bin: k,
+        midScore: (k + 0.5) / bins,
+        examples: p.value + negative[k]!.value,
+        positives: p.value,
+      }))
+      .filter((b) => b.examples > 0)
+      .map(({ positives, ...b }) => ({ ...b, observed: positives / b.examples })),
+  };
+  return { pooled, P, N };
+}
+
+/** Mann-Whitney over binned scores: a pair in a higher bin is ranked right, a pair in the same bin counts one half. */
+function aucPoint({ pooled, P, N }: NonNullable<ReturnType<typeof poolCounts>>): number | null {
+  const interval = pooled.aucBinInterval;
+  return P > 0 && N > 0 && interval ? (interval[0] + interval[1]) / 2 : null;
+}
+
+/** The AUC if every tie within a bin were ranked wrong, and if every one were ranked right. */
+function binInterval(positive: number[], negative: number[]): Bounds | null {
+  const P = positive.reduce((a, b) => a + b, 0);
+  const N = negative.reduce((a, b) => a + b, 0);
+  if (P === 0 || N === 0) return null;
+  let above = 0; // positives in bins above k
+  let concordant = 0;
+  let tied = 0;
+  for (let k = positive.length - 1; k >= 0; k--) {
+    concordant += negative[k]! * above;
+    tied += negative[k]! * positive[k]!;
+    above += positive[k]!;
+  }
+  return [concordant / (P * N), (concordant + tied) / (P * N)];
+}
+
+/**
+ * The AUC's range over every exact count the cells could stand for: each bin surely holds its
+ * interval's lower end; the rest (rounding slack and suppressed persons, at most u positives and v
+ * negatives) could sit anywhere. Pairs of sure persons in different bins are surely concordant or
+ * discordant; every other pair could go either way, and there are at most (P + u)(N + v) pairs.
+ */
+function aucBounds(positive: Summed[], negative: Summed[]): Bounds | null {
+  const lo = (cells: Summed[]) => cells.map((c) => c.lo);
+  const p = lo(positive);
+  const n = lo(negative);
+  const u = positive.reduce((a, c) => a + c.hi - c.lo, 0);
+  const v = negative.reduce((a, c) => a + c.hi - c.lo, 0);
+  const pairs = (p.reduce((a, b) => a + b, 0) + u) * (n.reduce((a, b) => a + b, 0) + v);
+  if (pairs === 0) return null;
+  let concordant = 0;
+  let discordant = 0;
+  let positivesAbove = 0;
+  let negativesAbove = 0;
+  for (let k = p.length - 1; k >= 0; k--) {
+    concordant += n[k]! * positivesAbove;
+    discordant += p[k]! * negativesAbove;
+    positivesAbove += p[k]!;
+    negativesAbove += n[k]!;
+  }
+  return [concordant / pairs, 1 - discordant / pairs];
+}
+
+/** Range of a / (a + b) with the numerator's and the other cells' sums each anywhere in their intervals. */
+function ratioBounds(numerator: Summed[], other: Summed[]): Bounds | null {
+  const sum = (cells: Summed[], end: "lo" | "hi") => cells.reduce((n, c) => n + c[end], 0);
+  const [aLo, aHi, bLo, bHi] = [sum(numerator, "lo"), sum(numerator, "hi"), sum(other, "lo"), sum(other, "hi")];
+  if (aHi + bLo === 0 || aLo + bHi === 0) return null;
+  return [aLo / (aLo + bHi), aHi / (aHi + bLo)];
+}
+
+/** True and false positive rates at each bin edge, from the highest threshold (nothing called positive) down to 0. */
+function rocCurve(positive: number[], negative: number[]): PooledCounts["roc"] {
+  const P = positive.reduce((a, b) => a + b, 0);
+  const N = negative.reduce((a, b) => a + b, 0);
+  if (P === 0 || N === 0) return [];
+  const bins = positive.length;
+  const points: PooledCounts["roc"] = [{ threshold: 1, fpr: 0, tpr: 0 }];
+  let tp = 0;
+  let fp = 0;
+  for (let k = bins - 1; k >= 0; k--) {
+    tp += positive[k]!;
+    fp += negative[k]!;
+    points.push({ threshold: k / bins, fpr: fp / N, tpr: tp / P });
+  }
+  return points;
 }
 
 /** What sites measured of a round's incoming model, before training on it, from their updates' results. */
 export function globalValidationOf(updates: readonly { siteCode: string; result: TrainResult }[]): SiteMetrics[] {
   return updates.map(({ siteCode, result }) => {
-    const { examples, ...metrics } = result.globalValidation;
-    return { siteCode, examples, metrics };
+    const { examples, positives, negatives, confusion, histogram, ...metrics } = result.globalValidation;
+    return {
+      siteCode,
+      examples,
+      metrics,
+      ...countsOf({ positives, negatives, confusion, histogram }, result.threshold, result.rounding),
+    };
   });
+}
+
+/** A site's final evaluation (an `evaluate` task's result) as pooled. */
+export function evaluationOf(siteCode: string, result: EvaluateResult): SiteMetrics {
+  const { positives, negatives, confusion, histogram } = result;
+  return {
+    siteCode,
+    examples: result.examples,
+    metrics: result.metrics,
+    ...countsOf({ positives, negatives, confusion, histogram }, result.threshold, result.rounding),
+  };
+}
+
+function countsOf(counts: SplitCounts, threshold: number | undefined, rounding: number | undefined) {
+  if (counts.positives === undefined || threshold === undefined) return {};
+  return { counts: { ...counts, threshold, rounding: rounding ?? 1 } };
 }

@@ -23,7 +23,7 @@ import type { EvaluateResult } from "@/protocol/training";
 import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type JobContext } from "./job-context";
 import { logJobEvent } from "./job-events";
 import { evaluatePayload, trainPayload } from "./job-payloads";
-import { globalValidationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
+import { evaluationOf, globalValidationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
 import { roundQuorum } from "./quorum.schema";
 import { discardRoundUpdates, roundSum } from "./round-sums";
 
@@ -331,7 +331,7 @@ export async function finishEvaluation(
       continue;
     }
     const result = t.result as EvaluateResult;
-    perSite.push({ siteCode: code, examples: result.examples, metrics: result.metrics });
+    perSite.push(evaluationOf(code, result));
     await logJobEvent(tx, ctx.job.id, "evaluation_received", {
       round: 0,
       siteCode: code,

@@ -14,7 +14,13 @@ import {
 import type { Viewer } from "@/server/auth/permissions";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { makeSite, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
-import { makeTrainingProject, trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import {
+  makeTrainingProject,
+  RELEASE_STATEMENT,
+  RELEASED_METRICS,
+  RELEASED_SPLIT,
+  trainJobInput,
+} from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { downloadModelVersion } from "@/server/models/model-download";
 import { insertVersion } from "@/server/models/model-versions";
@@ -64,11 +70,12 @@ async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}) {
   return { ...project, jobId: job.id };
 }
 
-const metrics = { loss: 0.6, accuracy: 0.7, auc: 0.75, sensitivity: 0.5, specificity: 0.8 };
+const metrics = RELEASED_METRICS;
 const withheld = { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null };
 const trainResult = (examples: number): TrainResult => ({
   exampleCount: examples,
-  globalValidation: { ...metrics, examples: 20 },
+  ...RELEASE_STATEMENT,
+  globalValidation: { ...metrics, ...RELEASED_SPLIT },
   localValidation: metrics,
   trainLoss: 0.5,
   epochs: 1,
@@ -154,7 +161,8 @@ describe("a federated round", () => {
     });
     // The sites measured the starting version before training: that becomes its validation.
     expect((await versionWeights(db, versionId)).version.metrics).toMatchObject({
-      validation: { auc: 0.75, examples: 60, sites: 3 },
+      // Pooled from the three sites' summed matrices and histograms (each AUC 0.75, so the pool's too).
+      validation: { auc: 0.75, sensitivity: 1, specificity: 0.5, examples: 90, sites: 3 },
     });
     const round2Task = await leaseNextTask(db, sites[0]!);
     expect(round2Task?.payload).toMatchObject({ round: 2, model: { versionId: next.version.id } });
@@ -433,22 +441,32 @@ describe("a federated round", () => {
         await completeTask(hub, site, {
           taskId: task.taskId,
           leaseId: task.leaseId,
-          result: {
-            threshold: 10,
-            examples: i === 2 ? "suppressed" : 40,
-            metrics:
-              i === 2
-                ? { loss: null, accuracy: null, auc: null, sensitivity: null, specificity: null }
-                : { ...metrics, auc: 0.7 + 0.1 * i },
-            backend: "wasm",
-          },
+          result:
+            i === 2
+              ? {
+                  ...RELEASE_STATEMENT,
+                  examples: "suppressed",
+                  positives: "suppressed",
+                  negatives: "suppressed",
+                  metrics: withheld,
+                  confusion: null,
+                  histogram: null,
+                  backend: "wasm",
+                }
+              : {
+                  ...RELEASE_STATEMENT,
+                  ...RELEASED_SPLIT,
+                  metrics: { ...metrics, auc: i === 0 ? 0.7 : 0.8 },
+                  backend: "wasm",
+                },
         });
       }
       await advanceJobs(hub);
       const [job] = await hub.select().from(jobs).where(eq(jobs.id, jobId));
       expect(job).toMatchObject({ status: "completed", latestVersionId: next.version.id });
       expect((await versionWeights(hub, next.version.id)).version.metrics).toMatchObject({
-        validation: { auc: 0.75, examples: 80, sites: 2 },
+        // Pooled from the two released histograms, not a mean of the site AUCs (0.7 and 0.8).
+        validation: { auc: 0.75, examples: 60, sites: 2 },
       });
       const [candidate] = await hub
         .select()
@@ -537,7 +555,7 @@ describe("a federated round", () => {
       await completeTask(db, site, {
         taskId: task.taskId,
         leaseId: task.leaseId,
-        result: { threshold: 10, examples: 30, metrics, backend: "wasm" },
+        result: { ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics, backend: "wasm" },
       });
     }
     expect(await advanceJobs(db)).toBe(0);

@@ -1,6 +1,7 @@
 import { AppError } from "@/server/errors";
 import { SUPPRESSED, TASK_SCHEMAS, type Cell, type TaskKind } from "@/protocol/contract";
-import { isReleasableFigure } from "@/protocol/disclosure";
+import { isReleasableFigure, type CountRule } from "@/protocol/disclosure";
+import type { EvaluationMetrics, SplitCounts } from "@/protocol/training";
 
 /**
  * The hub's second line of defence on what leaves a site: the site suppresses small cells, and
@@ -40,6 +41,7 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
       assertSuppressed([r.examples], r.threshold);
       assertNoMetricsWhenSuppressed(r.examples, r.metrics);
+      assertSplitRelease(r, r.metrics, { threshold: r.threshold, base: r.rounding ?? 1 }, r.metricDecimals);
       return;
     }
     case "train": {
@@ -47,14 +49,51 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       const r = TASK_SCHEMAS.train.result.parse(result);
       // The example count is the FedAvg weight; a site below the threshold must refuse to train, not report it.
       if (r.exampleCount < asked) refuse(`the site trained on fewer examples than the threshold ${asked}`);
-      const { examples, ...metrics } = r.globalValidation;
+      if (r.threshold !== undefined && r.threshold < asked)
+        refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
+      const { examples, positives, negatives, confusion: _c, histogram: _h, ...metrics } = r.globalValidation;
       assertSuppressed([examples], asked);
       // Both figures describe the same validation split: the local model's metrics are withheld with it too.
       assertNoMetricsWhenSuppressed(examples, metrics);
       assertNoMetricsWhenSuppressed(examples, r.localValidation);
+      const rule = { threshold: r.threshold ?? asked, base: r.rounding ?? 1 };
+      assertSplitRelease(r.globalValidation, metrics, rule, r.metricDecimals);
+      assertSplitRelease({ positives, negatives }, r.localValidation, rule, r.metricDecimals);
       return;
     }
   }
+}
+
+/**
+ * An evaluated split as workers/release/metrics-release.ts releases it: every count (examples,
+ * positives, negatives, confusion cells, histogram cells) suppressed or a releasable multiple of the
+ * stated rounding; metrics only when positives and negatives were both released, and then to at most
+ * the stated number of decimals; matrix and histogram withheld with the metrics.
+ */
+function assertSplitRelease(
+  split: SplitCounts & { examples?: Cell },
+  metrics: EvaluationMetrics,
+  rule: CountRule,
+  decimals: number | undefined,
+): void {
+  const cells: Cell[] = [
+    ...(split.examples === undefined ? [] : [split.examples]),
+    ...[split.positives, split.negatives].filter((c) => c !== undefined),
+    ...(split.confusion ? Object.values(split.confusion) : []),
+    ...(split.histogram ? [...split.histogram.positive, ...split.histogram.negative] : []),
+  ];
+  if (cells.some((c) => c !== SUPPRESSED && c < rule.threshold))
+    refuse(`a count below the threshold ${rule.threshold} was not suppressed`);
+  if (cells.some((c) => c !== SUPPRESSED && !isReleasableFigure(c, rule)))
+    refuse(`a count is not rounded to the stated multiple of ${rule.base}`);
+  const isReleased = typeof split.positives === "number" && typeof split.negatives === "number";
+  const reported = Object.values(metrics).filter((m) => m !== null);
+  if (!isReleased && (reported.length > 0 || split.confusion || split.histogram))
+    refuse("metrics were reported for a split whose positives or negatives were suppressed");
+  if (reported.length > 0 && decimals === undefined) refuse("metrics were reported without their stated precision");
+  const scale = 10 ** (decimals ?? 0);
+  if (reported.some((m) => Math.abs(m * scale - Math.round(m * scale)) > 1e-6))
+    refuse(`a metric has more than the stated ${decimals} decimal places`);
 }
 
 /** Metrics of a suppressed group would describe it anyway: they must be withheld with the count. */

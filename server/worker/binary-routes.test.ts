@@ -6,7 +6,14 @@ import { createTrainJob } from "@/server/jobs/jobs.service";
 import { makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { makeTrainingProject, releaseApprovedCount, trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import {
+  makeTrainingProject,
+  RELEASE_STATEMENT,
+  RELEASED_METRICS,
+  RELEASED_SPLIT,
+  releaseApprovedCount,
+  trainJobInput,
+} from "@/server/lib/test-support/training-fixtures";
 import { createCaller } from "@/server/root";
 import { leaseNextTask } from "@/server/tasks/tasks.service";
 import { makeSiteWithToken, queueInventory } from "@/workers/test-support/hub-fixture";
@@ -161,7 +168,8 @@ describe("a train task at the worker routes", () => {
 
   const trainResult = (exampleCount: number): TrainResult => ({
     exampleCount,
-    globalValidation: { loss: 0.6, accuracy: 0.7, auc: 0.75, sensitivity: 0.5, specificity: 0.8, examples: 20 },
+    ...RELEASE_STATEMENT,
+    globalValidation: { ...RELEASED_METRICS, ...RELEASED_SPLIT },
     localValidation: { loss: 0.5, accuracy: 0.72, auc: 0.77, sensitivity: 0.55, specificity: 0.8 },
     trainLoss: 0.5,
     epochs: 1,

@@ -140,3 +140,21 @@ export function trainJobInput(
     ...overrides,
   };
 }
+
+const scoreBins = (filled: Record<number, number>) =>
+  Array.from({ length: 20 }, (_, k) => filled[k] ?? ("suppressed" as const));
+
+/**
+ * A validation or test split as a site's release gate lets it out (threshold 10, rounding 5,
+ * metrics to 2 places), with counts that agree with its metrics: 10 positives in score bin 10, 10
+ * negatives in bin 5 and 10 in bin 10, so AUC 0.75, sensitivity 1, specificity 0.5 at 0.5.
+ */
+export const RELEASED_SPLIT = {
+  examples: 30,
+  positives: 10,
+  negatives: 20,
+  confusion: { tp: 10, fn: "suppressed" as const, tn: 10, fp: 10 },
+  histogram: { positive: scoreBins({ 10: 10 }), negative: scoreBins({ 5: 10, 10: 10 }) },
+};
+export const RELEASED_METRICS = { loss: 0.6, accuracy: 0.67, auc: 0.75, sensitivity: 1, specificity: 0.5 };
+export const RELEASE_STATEMENT = { threshold: 10, rounding: 5, metricDecimals: 2 };
