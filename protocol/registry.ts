@@ -107,7 +107,7 @@ export type PooledCounts = {
   /** Sites whose matrices and histograms were summed, and sites left out because theirs were suppressed. */
   sitesPooled: string[];
   sitesLeftOut: string[];
-  /** Summed released cells at 0.5; a suppressed cell counts 0. */
+  /** Summed cells at 0.5; a suppressed cell counts its share of its class's remainder (released class total minus released cells). */
   confusion: { tp: number; fp: number; tn: number; fn: number };
   /** Score bins, and the AUC's interval from ties within bins (the bin resolution's error bound). */
   bins: number;

@@ -130,9 +130,18 @@ describe("pooled metrics from summed counts (disclosure issue, finding 8)", () =
     expect(hi).toBeGreaterThanOrEqual(binHi);
     const pooledTruth = (num: (p: Person) => boolean, den: (p: Person) => boolean) =>
       sites.flat().filter((p) => den(p) && num(p)).length / sites.flat().filter(den).length;
-    const truthSensitivity = pooledTruth((p) => p.score >= 0.5, (p) => p.label === 1);
-    const truthSpecificity = pooledTruth((p) => p.score < 0.5, (p) => p.label === 0);
-    const truthAccuracy = pooledTruth((p) => (p.score >= 0.5) === (p.label === 1), () => true);
+    const truthSensitivity = pooledTruth(
+      (p) => p.score >= 0.5,
+      (p) => p.label === 1,
+    );
+    const truthSpecificity = pooledTruth(
+      (p) => p.score < 0.5,
+      (p) => p.label === 0,
+    );
+    const truthAccuracy = pooledTruth(
+      (p) => p.score >= 0.5 === (p.label === 1),
+      () => true,
+    );
     for (const [truthOf, range] of [
       [truthSensitivity, sensitivity],
       [truthSpecificity, specificity],
@@ -154,6 +163,25 @@ describe("pooled metrics from summed counts (disclosure issue, finding 8)", () =
       { bin: 11, midScore: 0.575, examples: 10, observed: 0 },
       { bin: 15, midScore: 0.775, examples: 10, observed: 1 },
     ]);
+  });
+
+  test("a class whose bins are each suppressed still pools: its released total is spread over them, and the bounds stay honest", () => {
+    // 12 positives, 3 in each of bins 12 to 15: every positive bin is suppressed, the total (10 after rounding) is not.
+    const persons = [0.62, 0.67, 0.72, 0.77].flatMap((score) => many(3, score, 1)).concat(many(100, 0.12, 0));
+    const site = siteOf("FEW", persons, { threshold: 10, base: 5 });
+    expect(site.counts!.histogram!.positive.every((c) => c === "suppressed")).toBe(true);
+    expect(site.counts!.positives).toBe(10);
+    const pooled = poolMetrics([site])!;
+    // Which suppressed bins hold them is unknown (empty bins are suppressed too), so the 10 are spread
+    // evenly over all 20: 8.5 above the negatives' bin, 0.5 tied in it, 1 below. Truth: 1.
+    expect(pooled.auc).toBeCloseTo(0.875, 12);
+    expect(pooled.counts!.roc.at(-1)).toEqual({ threshold: 0, fpr: 1, tpr: 1 });
+    // Nothing about the positives is sure, so the bounds are wide, but they hold the truth.
+    const [lo, hi] = pooled.counts!.bounds.auc!;
+    expect(lo).toBeLessThanOrEqual(exactAuc(persons));
+    expect(hi).toBeGreaterThanOrEqual(exactAuc(persons));
+    // tp (12) is released, fn (0) suppressed with nothing left over: sensitivity 1.
+    expect(pooled.sensitivity).toBe(1);
   });
 
   test("a site whose positives or negatives were suppressed is left out of the pooled counts", () => {

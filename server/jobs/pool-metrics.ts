@@ -19,9 +19,10 @@ export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specific
  *
  * Only sites that released their matrix and histogram are pooled; a site whose positives or
  * negatives fell below its threshold released neither (nor any metric) and is listed as left out.
- * Point figures count a suppressed cell as 0; `bounds` give each figure's range over every exact
- * count the released cells could stand for (`countInterval`: rounding either way, a suppressed cell
- * anywhere from 0 to threshold − 1).
+ * Point figures give a suppressed cell its share of its class's remainder (the released class total
+ * minus the class's released cells, spread evenly over its suppressed cells); `bounds` give each
+ * figure's range over every exact count the released cells could stand for (`countInterval`:
+ * rounding either way, a suppressed cell anywhere from 0 to threshold − 1).
  */
 export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | null {
   const released = perSite.filter(
@@ -51,12 +52,31 @@ export function poolMetrics(perSite: readonly SiteMetrics[]): PooledMetrics | nu
 type Bounds = [number, number];
 const SUPPRESSED_CELL = "suppressed";
 
-/** The released cell's value for point figures (suppressed counts 0) and its interval of exact counts. */
-function cellOf(cell: Cell, rule: CountRule): { value: number; range: Bounds } {
-  return {
-    value: cell === SUPPRESSED_CELL ? 0 : cell,
-    range: countInterval(cell, rule, rule.threshold - 1),
-  };
+/** A cell's point value (released, or imputed when suppressed) and its interval of exact counts. */
+function cellOf(cell: Cell, value: number, rule: CountRule): { value: number; range: Bounds } {
+  return { value, range: countInterval(cell, rule, rule.threshold - 1) };
+}
+
+/**
+ * Point values for one class's cells: released cells as they are; the class total's remainder
+ * (released total minus released cells, at least 0) spread evenly over the suppressed ones. The site
+ * suppresses so that this remainder is 0 or at least its threshold (complementary suppression).
+ */
+function imputed(cells: readonly Cell[], total: Cell | undefined): number[] {
+  const released = cells.reduce<number>((n, c) => n + (c === SUPPRESSED_CELL ? 0 : c), 0);
+  const suppressed = cells.filter((c) => c === SUPPRESSED_CELL).length;
+  const remainder = typeof total === "number" ? Math.max(0, total - released) : 0;
+  return cells.map((c) => (c === SUPPRESSED_CELL ? (suppressed ? remainder / suppressed : 0) : c));
+}
+
+/** A class's two matrix cells [called positive, called negative]; when both are suppressed, split as its histogram is at 0.5. */
+function imputedPair(pair: [Cell, Cell], total: Cell | undefined, bins: number[]): number[] {
+  if (pair[0] !== SUPPRESSED_CELL || pair[1] !== SUPPRESSED_CELL || typeof total !== "number")
+    return imputed(pair, total);
+  const all = bins.reduce((a, b) => a + b, 0);
+  const above = bins.slice(bins.length / 2).reduce((a, b) => a + b, 0);
+  const share = all > 0 ? above / all : 0.5;
+  return [total * share, total * (1 - share)];
 }
 
 type Summed = { value: number; lo: number; hi: number };
@@ -75,11 +95,18 @@ function poolCounts(perSite: readonly SiteMetrics[]) {
   const positive = Array.from({ length: bins }, zero);
   const negative = Array.from({ length: bins }, zero);
   for (const site of pooledSites) {
-    const { confusion, histogram, threshold, rounding } = site.counts!;
+    const { confusion, histogram, threshold, rounding, positives, negatives } = site.counts!;
     const rule = { threshold, base: rounding };
-    for (const key of ["tp", "fp", "tn", "fn"] as const) add(cells[key], cellOf(confusion![key], rule));
-    histogram!.positive.forEach((c, k) => add(positive[k]!, cellOf(c, rule)));
-    histogram!.negative.forEach((c, k) => add(negative[k]!, cellOf(c, rule)));
+    const positiveBins = imputed(histogram!.positive, positives);
+    const negativeBins = imputed(histogram!.negative, negatives);
+    const [tp, fn] = imputedPair([confusion!.tp, confusion!.fn], positives, positiveBins);
+    const [fp, tn] = imputedPair([confusion!.fp, confusion!.tn], negatives, negativeBins);
+    add(cells.tp, cellOf(confusion!.tp, tp!, rule));
+    add(cells.fn, cellOf(confusion!.fn, fn!, rule));
+    add(cells.fp, cellOf(confusion!.fp, fp!, rule));
+    add(cells.tn, cellOf(confusion!.tn, tn!, rule));
+    histogram!.positive.forEach((c, k) => add(positive[k]!, cellOf(c, positiveBins[k]!, rule)));
+    histogram!.negative.forEach((c, k) => add(negative[k]!, cellOf(c, negativeBins[k]!, rule)));
   }
   const P = positive.reduce((n, c) => n + c.value, 0);
   const N = negative.reduce((n, c) => n + c.value, 0);

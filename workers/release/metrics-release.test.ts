@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { SplitEvaluation } from "../training/predict";
-import { releaseMetrics, releaseSplit, roundMetric } from "./metrics-release";
+import { releaseClassCells, releaseMetrics, releaseSplit, roundMetric } from "./metrics-release";
 
 const rule = { threshold: 10, base: 5 };
 
@@ -40,6 +40,17 @@ describe("metrics release at the site (disclosure issue, finding 3)", () => {
       expect(cell === "suppressed" || cell % 5 === 0).toBe(true);
     expect(released.histogram!.positive[15]).toBe(85);
     expect(released.histogram!.positive[0]).toBe("suppressed");
+  });
+
+  test("within a class, suppressed persons number 0 or at least the threshold, so the total minus the released cells singles out no small group", () => {
+    expect(releaseClassCells([4, 50, 30], rule)).toEqual(["suppressed", 50, "suppressed"]);
+    expect(releaseClassCells([4, 3, 30], rule)).toEqual(["suppressed", "suppressed", "suppressed"]);
+    expect(releaseClassCells([4, 9, 30, 40], rule)).toEqual(["suppressed", "suppressed", 30, 40]);
+    expect(releaseClassCells([0, 0, 30], rule)).toEqual(["suppressed", "suppressed", 30]);
+    // tp 3 of 100 positives: fn is withheld with it, not left to give tp away as positives − fn.
+    const split = exact(100, 200);
+    split.confusion = { ...split.confusion, tp: 3, fn: 97 };
+    expect(releaseSplit(split, rule).confusion).toMatchObject({ tp: "suppressed", fn: "suppressed" });
   });
 
   test("nothing about a split is released when its positives or its negatives are below the threshold", () => {

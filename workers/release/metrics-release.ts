@@ -20,7 +20,8 @@ import type { SplitEvaluation } from "../training/predict";
  * - Metrics are rounded to METRIC_DECIMALS places (stated in the result as `metricDecimals`): with
  *   two decimals, N·(1 − specificity) is uncertain by ±N/200 persons.
  * - The confusion matrix at 0.5 and the per-class score histogram (SCORE_BINS bins) are released
- *   cell by cell through `releaseCount`, like any other count, so the hub can pool properly.
+ *   cell by cell through `releaseCount`, like any other count, so the hub can pool properly, with
+ *   complementary suppression within each class (`releaseClassCells`).
  *
  * How many evaluations a project may run at the site is the gate's `admit` check
  * (maxEvaluationsPerProject in the site policy).
@@ -81,17 +82,40 @@ export function releaseSplit(split: SplitEvaluation, rule: CountRule): ReleasedS
       histogram: null,
     };
   const cell = (n: number) => releaseCount(n, rule);
+  const { tp, fn, tn, fp } = split.confusion;
+  const [releasedTp, releasedFn] = releaseClassCells([tp, fn], rule);
+  const [releasedTn, releasedFp] = releaseClassCells([tn, fp], rule);
   return {
     examples: cell(split.examples),
     positives: cell(split.positives),
     negatives: cell(split.negatives),
     metrics: releaseMetrics(split, split.metrics, rule),
-    confusion: {
-      tp: cell(split.confusion.tp),
-      fp: cell(split.confusion.fp),
-      tn: cell(split.confusion.tn),
-      fn: cell(split.confusion.fn),
+    confusion: { tp: releasedTp!, fp: releasedFp!, tn: releasedTn!, fn: releasedFn! },
+    histogram: {
+      positive: releaseClassCells(split.histogram.positive, rule),
+      negative: releaseClassCells(split.histogram.negative, rule),
     },
-    histogram: { positive: split.histogram.positive.map(cell), negative: split.histogram.negative.map(cell) },
   };
+}
+
+/**
+ * The cells of one class (its histogram bins, or its two cells of the matrix), whose sum is the
+ * class total the result also releases. Each goes through the count rule; then, so that the total
+ * minus the released cells cannot single out a small group, the persons in suppressed cells must
+ * number 0 or at least the threshold: while they are fewer, the smallest released cell is
+ * suppressed too (complementary suppression). The hub spreads that remainder over the suppressed
+ * cells for its point estimates and bounds the rest.
+ */
+export function releaseClassCells(counts: readonly number[], rule: CountRule): Cell[] {
+  const cells = counts.map((n) => releaseCount(n, rule));
+  let hidden = counts.reduce((sum, n, i) => (cells[i] === SUPPRESSED ? sum + n : sum), 0);
+  while (hidden > 0 && hidden < rule.threshold) {
+    let smallest = -1;
+    for (let i = 0; i < cells.length; i++)
+      if (cells[i] !== SUPPRESSED && (smallest < 0 || counts[i]! < counts[smallest]!)) smallest = i;
+    if (smallest < 0) break;
+    cells[smallest] = SUPPRESSED;
+    hidden += counts[smallest]!;
+  }
+  return cells;
 }
