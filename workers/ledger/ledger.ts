@@ -3,10 +3,12 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import {
   cellMembers,
+  decodeIds,
   decodeMembers,
   digestOf,
+  encodeIds,
   encodeMembers,
-  sketchDistance,
+  SKETCH_BUCKETS,
   sketchOf,
   symmetricDifference,
   type CellKey,
@@ -51,6 +53,14 @@ export class LedgerError extends Error {}
 
 const SCHEMA_VERSION = 1;
 const LEDGER_FILE = "ledger.sqlite";
+/** Cells up to this size keep their own ids beside the sketch: comparing a small cell never decodes a large release. */
+const INLINE_IDS_MAX = 4096;
+/**
+ * Cells up to this size are also indexed by person. Two cells of at least threshold persons that
+ * differ by fewer than threshold share at least one person, so a small new cell finds every earlier
+ * cell near it through its own persons; sketches of small sets are too coarse to rule much out.
+ */
+const PERSON_INDEX_MAX = 128;
 
 export type Ledger = ReturnType<typeof openLedger>;
 
@@ -74,14 +84,30 @@ export function openLedger(stateDir: string) {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertMembers = db.prepare("INSERT INTO cohort_members (entry_id, persons) VALUES (?, ?)");
+  const buckets = Array.from({ length: SKETCH_BUCKETS }, (_, k) => `b${k}`);
   const insertCell = db.prepare(
-    "INSERT INTO cohort_cells (entry_id, cell, size, digest, sketch) VALUES (?, ?, ?, ?, ?)",
+    `INSERT INTO cohort_cells (entry_id, cell, size, digest, ids, ${buckets.join(", ")})
+     VALUES (?, ?, ?, ?, ?, ${buckets.map(() => "?").join(", ")})`,
   );
+  // The sketch distance is computed by SQLite, so cells that cannot be near are never read out.
   const candidateCells = db.prepare(
-    `SELECT c.entry_id AS entryId, c.cell, c.digest, c.sketch
+    `SELECT c.rowid AS cellRow, c.entry_id AS entryId, c.cell, c.digest
        FROM cohort_cells c JOIN entries e ON e.id = c.entry_id
-      WHERE c.size BETWEEN ? AND ? AND (e.project_id = ? OR e.requester_id = ?)`,
+      WHERE c.size BETWEEN ? AND ?
+        AND ${buckets.map((b) => `abs(c.${b} - ?)`).join(" + ")} < ?
+        AND (e.project_id = ? OR e.requester_id = ?)`,
   );
+  const idsOfCell = db.prepare("SELECT ids FROM cohort_cells WHERE rowid = ?");
+  const insertPerson = db.prepare("INSERT INTO cohort_cell_persons (person_id, cell_row) VALUES (?, ?)");
+  const cellsOfPersons = (count: number) =>
+    db.prepare(
+      `SELECT DISTINCT c.rowid AS cellRow, c.entry_id AS entryId, c.cell, c.digest
+         FROM cohort_cell_persons p
+         JOIN cohort_cells c ON c.rowid = p.cell_row
+         JOIN entries e ON e.id = c.entry_id
+        WHERE p.person_id IN (${Array.from({ length: count }, () => "?").join(", ")})
+          AND c.size BETWEEN ? AND ? AND (e.project_id = ? OR e.requester_id = ?)`,
+    );
   const membersOf = db.prepare("SELECT persons FROM cohort_members WHERE entry_id = ?");
 
   const add = (
@@ -140,32 +166,29 @@ export function openLedger(stateDir: string) {
     ) {
       const near: NearCell[] = [];
       const decoded = new Map<number, CohortMembers>();
+      const membersOfEntry = (entryId: number) => {
+        let members = decoded.get(entryId);
+        if (!members) {
+          members = decodeMembers((membersOf.get(entryId) as { persons: Uint8Array }).persons);
+          decoded.set(entryId, members);
+        }
+        return members;
+      };
       for (const cell of cells) {
         const size = cell.ids.length;
         const digest = digestOf(cell.ids);
-        const sketch = sketchOf(cell.ids);
-        const rows = candidateCells.all(
-          size - threshold + 1,
-          size + threshold - 1,
-          scope.projectId,
-          scope.requesterId,
-        ) as {
-          entryId: number;
-          cell: CellKey;
-          digest: Uint8Array;
-          sketch: Uint8Array;
-        }[];
+        const window = [size - threshold + 1, size + threshold - 1];
+        type Candidate = { cellRow: number; entryId: number; cell: CellKey; digest: Uint8Array };
+        const rows = (
+          window[1]! <= PERSON_INDEX_MAX
+            ? cellsOfPersons(size).all(...cell.ids, ...window, scope.projectId, scope.requesterId)
+            : candidateCells.all(...window, ...sketchOf(cell.ids), threshold, scope.projectId, scope.requesterId)
+        ) as Candidate[];
         for (const row of rows) {
           if (Buffer.from(row.digest).equals(digest)) continue;
-          const earlierSketch = new Uint32Array(row.sketch.buffer, row.sketch.byteOffset, row.sketch.byteLength / 4);
-          if (sketchDistance(sketch, earlierSketch) >= threshold) continue;
-          let members = decoded.get(row.entryId);
-          if (!members) {
-            const stored = membersOf.get(row.entryId) as { persons: Uint8Array };
-            members = decodeMembers(stored.persons);
-            decoded.set(row.entryId, members);
-          }
-          const difference = symmetricDifference(cell.ids, cellMembers(members, row.cell), threshold);
+          const inline = (idsOfCell.get(row.cellRow) as { ids: Uint8Array | null }).ids;
+          const earlier = inline ? decodeIds(inline) : cellMembers(membersOfEntry(row.entryId), row.cell);
+          const difference = symmetricDifference(cell.ids, earlier, threshold);
           if (difference > 0 && difference < threshold)
             near.push({ key: cell.key, earlierEntryId: row.entryId, earlierKey: row.cell, difference });
         }
@@ -179,8 +202,16 @@ export function openLedger(stateDir: string) {
         const entryId = add(input, "released", { figures: input.figures, sha: input.payloadSha256 });
         insertMembers.run(entryId, encodeMembers(members));
         for (const cell of released) {
-          const sketch = sketchOf(cell.ids);
-          insertCell.run(entryId, cell.key, cell.ids.length, digestOf(cell.ids), new Uint8Array(sketch.buffer));
+          const ids = cell.ids.length <= INLINE_IDS_MAX ? encodeIds(cell.ids) : null;
+          const { lastInsertRowid } = insertCell.run(
+            entryId,
+            cell.key,
+            cell.ids.length,
+            digestOf(cell.ids),
+            ids,
+            ...sketchOf(cell.ids),
+          );
+          if (cell.ids.length <= PERSON_INDEX_MAX) for (const id of cell.ids) insertPerson.run(id, lastInsertRowid);
         }
         return entryId;
       });
@@ -250,9 +281,12 @@ function migrate(db: DatabaseSync): void {
       cell TEXT NOT NULL,
       size INTEGER NOT NULL,
       digest BLOB NOT NULL,
-      sketch BLOB NOT NULL
+      ids BLOB,
+      ${Array.from({ length: SKETCH_BUCKETS }, (_, k) => `b${k} INTEGER NOT NULL`).join(",\n      ")}
     );
     CREATE INDEX cohort_cells_size ON cohort_cells (size);
+    CREATE TABLE cohort_cell_persons (person_id INTEGER NOT NULL, cell_row INTEGER NOT NULL);
+    CREATE INDEX cohort_cell_persons_person ON cohort_cell_persons (person_id);
     PRAGMA user_version = ${SCHEMA_VERSION};
     COMMIT;
   `);

@@ -58,11 +58,15 @@ export function symmetricDifference(a: Float64Array, b: Float64Array, stopAt: nu
   return Math.min(stopAt, diff + (a.length - i) + (b.length - j));
 }
 
-/** Buckets of the sketch: per-bucket counts, whose L1 distance is a lower bound on |A △ B|. */
-const SKETCH_BUCKETS = 64;
+/**
+ * A sketch of a member set: how many of its persons fall in each of 16 hash buckets. The L1 distance
+ * of two sketches is a lower bound on |A △ B| (each person in one set and not the other moves one
+ * bucket count by one), so the ledger rules out most earlier cells in SQL without reading them.
+ */
+export const SKETCH_BUCKETS = 16;
 
-export function sketchOf(ids: Float64Array): Uint32Array {
-  const sketch = new Uint32Array(SKETCH_BUCKETS);
+export function sketchOf(ids: Float64Array): number[] {
+  const sketch = new Array<number>(SKETCH_BUCKETS).fill(0);
   for (const id of ids) sketch[bucketOf(id)]!++;
   return sketch;
 }
@@ -70,14 +74,7 @@ export function sketchOf(ids: Float64Array): Uint32Array {
 function bucketOf(id: number): number {
   const low = id >>> 0;
   const high = Math.floor(id / 0x1_0000_0000) >>> 0;
-  return Math.imul(low ^ Math.imul(high, 0x85eb_ca6b), 0x9e37_79b1) >>> 26;
-}
-
-/** A lower bound on |A △ B| from two sketches: two cells whose bound reaches the threshold need no exact comparison. */
-export function sketchDistance(a: Uint32Array, b: Uint32Array): number {
-  let distance = 0;
-  for (let k = 0; k < SKETCH_BUCKETS; k++) distance += Math.abs(a[k]! - b[k]!);
-  return distance;
+  return Math.imul(low ^ Math.imul(high, 0x85eb_ca6b), 0x9e37_79b1) >>> 28;
 }
 
 /** Identifies a member set exactly: equal digests mean the same persons, so a repeat of a result needs no comparison. */
@@ -90,27 +87,67 @@ export function digestOf(ids: Float64Array): Buffer {
 /** Compact form for the ledger: person ids as varint deltas, then the per-person bytes. */
 export function encodeMembers(members: CohortMembers): Buffer {
   const n = members.personIds.length;
-  const bytes: number[] = [];
-  const pushVarint = (value: number) => {
-    while (value >= 0x80) {
-      bytes.push((value % 0x80) | 0x80);
-      value = Math.floor(value / 0x80);
-    }
-    bytes.push(value);
-  };
-  pushVarint(members.rules);
-  pushVarint(n);
-  let previous = 0;
-  for (const id of members.personIds) {
-    pushVarint(id - previous);
-    previous = id;
-  }
-  return Buffer.concat([Buffer.from(bytes), members.steps, members.ageBand, members.sex]);
+  const writer = varintWriter(n * 3 + 32);
+  writer.push(members.rules);
+  writer.push(n);
+  writer.pushDeltas(members.personIds);
+  return Buffer.concat([writer.bytes(), members.steps, members.ageBand, members.sex]);
 }
 
 export function decodeMembers(buffer: Uint8Array): CohortMembers {
+  const reader = varintReader(buffer);
+  const rules = reader.next();
+  const n = reader.next();
+  const personIds = reader.deltas(n);
+  let offset = reader.offset();
+  const take = () => new Uint8Array(buffer.subarray(offset, (offset += n)));
+  return { rules, personIds, steps: take(), ageBand: take(), sex: take() };
+}
+
+/** One cell's sorted person ids alone, for cells small enough to keep beside their sketch. */
+export function encodeIds(ids: Float64Array): Buffer {
+  const writer = varintWriter(ids.length * 3 + 8);
+  writer.push(ids.length);
+  writer.pushDeltas(ids);
+  return writer.bytes();
+}
+
+export function decodeIds(buffer: Uint8Array): Float64Array {
+  const reader = varintReader(buffer);
+  return reader.deltas(reader.next());
+}
+
+function varintWriter(initial: number) {
+  let buffer = Buffer.allocUnsafe(initial);
+  let length = 0;
+  const push = (value: number) => {
+    if (length + 10 > buffer.length) {
+      const grown = Buffer.allocUnsafe(buffer.length * 2 + 16);
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    while (value >= 0x80) {
+      buffer[length++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    buffer[length++] = value;
+  };
+  return {
+    push,
+    pushDeltas(ids: Float64Array) {
+      let previous = 0;
+      for (const id of ids) {
+        push(id - previous);
+        previous = id;
+      }
+    },
+    bytes: () => buffer.subarray(0, length),
+  };
+}
+
+function varintReader(buffer: Uint8Array) {
   let offset = 0;
-  const readVarint = () => {
+  const next = () => {
     let value = 0;
     let scale = 1;
     for (;;) {
@@ -120,11 +157,14 @@ export function decodeMembers(buffer: Uint8Array): CohortMembers {
       scale *= 0x80;
     }
   };
-  const rules = readVarint();
-  const n = readVarint();
-  const personIds = new Float64Array(n);
-  let previous = 0;
-  for (let i = 0; i < n; i++) personIds[i] = previous += readVarint();
-  const take = () => new Uint8Array(buffer.subarray(offset, (offset += n)));
-  return { rules, personIds, steps: take(), ageBand: take(), sex: take() };
+  return {
+    next,
+    deltas(n: number) {
+      const ids = new Float64Array(n);
+      let previous = 0;
+      for (let i = 0; i < n; i++) ids[i] = previous += next();
+      return ids;
+    },
+    offset: () => offset,
+  };
 }
