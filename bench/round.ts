@@ -19,7 +19,12 @@ import { jobs, sites, trainingRounds } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
-import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import {
+  RELEASE_STATEMENT,
+  RELEASED_METRICS,
+  RELEASED_SPLIT,
+  trainJobInput,
+} from "@/server/lib/test-support/training-fixtures";
 import { createApprovedProject } from "@/server/projects/approved-project";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
 import { createHubClient, type HubClient } from "@/workers/hub-client";
@@ -48,9 +53,11 @@ const ARCHITECTURE = {
   },
 };
 
+// What a site's release gate lets out: rounded metrics with the counts the hub pools from.
 const RESULT: Omit<TrainResult, "trainingMs"> = {
   exampleCount: 100,
-  globalValidation: { loss: 0.6, accuracy: 0.7, auc: 0.7, sensitivity: 0.6, specificity: 0.7, examples: 25 },
+  ...RELEASE_STATEMENT,
+  globalValidation: { ...RELEASED_METRICS, ...RELEASED_SPLIT },
   localValidation: { loss: 0.5, accuracy: 0.75, auc: 0.75, sensitivity: 0.6, specificity: 0.8 },
   trainLoss: 0.5,
   epochs: 1,
@@ -115,7 +122,7 @@ async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
     if (task.kind === "evaluate") {
       await site.client.complete({
         ...lease,
-        result: asReleased({ threshold: 10, examples: 25, metrics: RESULT.localValidation, backend: "bench" }),
+        result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
       });
       continue;
     }

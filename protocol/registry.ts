@@ -122,7 +122,7 @@ export type PooledCounts = {
   /** Pooled ROC at the bin edges, from (0, 0) to (1, 1). */
   roc: { threshold: number; fpr: number; tpr: number }[];
   /** Observed positive fraction per score bin against the bin's mid score; bins with no released examples left out. */
-  calibration: { bin: number; midScore: number; observed: number; examples: number }[];
+  calibration: { bin: number; midScore: number; observed: number; examples: number; observedRange: Interval }[];
 };
 
 /**

@@ -157,11 +157,12 @@ describe("pooled metrics from summed counts (disclosure issue, finding 8)", () =
     const roc = pooled.counts!.roc;
     expect(roc[0]).toEqual({ threshold: 1, fpr: 0, tpr: 0 });
     expect(roc.at(-1)).toEqual({ threshold: 0, fpr: 1, tpr: 1 });
+    // Released exactly (threshold 1, rounding 1), so each observed fraction is its own range.
     expect(pooled.counts!.calibration).toEqual([
-      { bin: 2, midScore: 0.125, examples: 90, observed: 1 },
-      { bin: 5, midScore: 0.275, examples: 990, observed: 0 },
-      { bin: 11, midScore: 0.575, examples: 10, observed: 0 },
-      { bin: 15, midScore: 0.775, examples: 10, observed: 1 },
+      { bin: 2, midScore: 0.125, examples: 90, observed: 1, observedRange: [1, 1] },
+      { bin: 5, midScore: 0.275, examples: 990, observed: 0, observedRange: [0, 0] },
+      { bin: 11, midScore: 0.575, examples: 10, observed: 0, observedRange: [0, 0] },
+      { bin: 15, midScore: 0.775, examples: 10, observed: 1, observedRange: [1, 1] },
     ]);
   });
 
@@ -182,6 +183,15 @@ describe("pooled metrics from summed counts (disclosure issue, finding 8)", () =
     expect(hi).toBeGreaterThanOrEqual(exactAuc(persons));
     // tp (12) is released, fn (0) suppressed with nothing left over: sensitivity 1.
     expect(pooled.sensitivity).toBe(1);
+    // Both cells of a class suppressed: the class total is split by the site's own rounded rate.
+    const hidden = {
+      ...site,
+      counts: { ...site.counts!, confusion: { ...site.counts!.confusion!, tp: "suppressed" as const } },
+    };
+    expect(poolMetrics([{ ...hidden, metrics: { ...hidden.metrics, sensitivity: 0.25 } }])!.sensitivity).toBeCloseTo(
+      0.25,
+      12,
+    );
   });
 
   test("a site whose positives or negatives were suppressed is left out of the pooled counts", () => {

@@ -69,13 +69,21 @@ function imputed(cells: readonly Cell[], total: Cell | undefined): number[] {
   return cells.map((c) => (c === SUPPRESSED_CELL ? (suppressed ? remainder / suppressed : 0) : c));
 }
 
-/** A class's two matrix cells [called positive, called negative]; when both are suppressed, split as its histogram is at 0.5. */
-function imputedPair(pair: [Cell, Cell], total: Cell | undefined, bins: number[]): number[] {
+/**
+ * A class's two matrix cells [called positive, called negative]. When both are suppressed, the
+ * class total is split by the share the site's own (rounded) rate gives, else as its histogram is at 0.5.
+ */
+function imputedPair(
+  pair: [Cell, Cell],
+  total: Cell | undefined,
+  calledPositiveShare: number | null,
+  bins: number[],
+): number[] {
   if (pair[0] !== SUPPRESSED_CELL || pair[1] !== SUPPRESSED_CELL || typeof total !== "number")
     return imputed(pair, total);
   const all = bins.reduce((a, b) => a + b, 0);
   const above = bins.slice(bins.length / 2).reduce((a, b) => a + b, 0);
-  const share = all > 0 ? above / all : 0.5;
+  const share = calledPositiveShare ?? (all > 0 ? above / all : 0.5);
   return [total * share, total * (1 - share)];
 }
 
@@ -99,8 +107,14 @@ function poolCounts(perSite: readonly SiteMetrics[]) {
     const rule = { threshold, base: rounding };
     const positiveBins = imputed(histogram!.positive, positives);
     const negativeBins = imputed(histogram!.negative, negatives);
-    const [tp, fn] = imputedPair([confusion!.tp, confusion!.fn], positives, positiveBins);
-    const [fp, tn] = imputedPair([confusion!.fp, confusion!.tn], negatives, negativeBins);
+    const { sensitivity, specificity } = site.metrics;
+    const [tp, fn] = imputedPair([confusion!.tp, confusion!.fn], positives, sensitivity, positiveBins);
+    const [fp, tn] = imputedPair(
+      [confusion!.fp, confusion!.tn],
+      negatives,
+      specificity === null ? null : 1 - specificity,
+      negativeBins,
+    );
     add(cells.tp, cellOf(confusion!.tp, tp!, rule));
     add(cells.fn, cellOf(confusion!.fn, fn!, rule));
     add(cells.fp, cellOf(confusion!.fp, fp!, rule));
@@ -130,14 +144,16 @@ function poolCounts(perSite: readonly SiteMetrics[]) {
       negative.map((c) => c.value),
     ),
     calibration: positive
-      .map((p, k) => ({
-        bin: k,
-        midScore: (k + 0.5) / bins,
-        examples: p.value + negative[k]!.value,
-        positives: p.value,
-      }))
-      .filter((b) => b.examples > 0)
-      .map(({ positives, ...b }) => ({ ...b, observed: positives / b.examples })),
+      .map((p, k) => ({ bin: k, p, n: negative[k]! }))
+      .filter(({ p, n }) => p.value + n.value > 0)
+      .map(({ bin, p, n }) => ({
+        bin,
+        midScore: (bin + 0.5) / bins,
+        examples: p.value + n.value,
+        observed: p.value / (p.value + n.value),
+        // The positive fraction over every count the bin's cells could stand for.
+        observedRange: [p.lo / Math.max(1, p.lo + n.hi), p.hi / Math.max(1, p.hi + n.lo)] as Bounds,
+      })),
   };
   return { pooled, P, N };
 }

@@ -345,7 +345,7 @@ export async function finishEvaluation(
   const evaluation = {
     validation: poolMetrics(perSite),
     perSite,
-    source: `held-out splits, evaluation by job ${ctx.job.id.slice(0, 8)}`,
+    source: `held-out test splits, evaluation by job ${ctx.job.id.slice(0, 8)}`,
   };
   await tx.update(modelVersions).set({ metrics: evaluation }).where(eq(modelVersions.id, version.id));
   await completeJob(tx, ctx, version, evaluation);
