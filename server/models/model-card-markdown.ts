@@ -77,9 +77,26 @@ export function renderModelCardMarkdown(card: ModelCard): string {
       );
     push(
       "",
-      "Pooled figures are weighted by each site's example count; sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.",
+      "Sites release metrics rounded to 2 places, and only when their positives and negatives each reach the threshold. Pooled accuracy, sensitivity and specificity (at a 0.5 threshold) come from the sites' summed confusion matrices, pooled AUC from their summed score histograms; loss is weighted by examples. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.",
       "",
     );
+    const counts = metrics.validation?.counts;
+    if (counts) {
+      const range = (i: [number, number] | null) => (i ? `${fmt(i[0])} to ${fmt(i[1])}` : "n/a");
+      push(
+        `Pooled over ${counts.sitesPooled.join(", ")}${counts.sitesLeftOut.length ? ` (left out, counts withheld: ${counts.sitesLeftOut.join(", ")})` : ""}. ` +
+          `AUC from ${counts.bins} score bins: ties within a bin leave it between ${range(counts.aucBinInterval)}; ` +
+          `allowing each rounded cell its rounding and each suppressed cell up to its threshold − 1 persons, between ${range(counts.bounds.auc)}. ` +
+          `On the same terms sensitivity is between ${range(counts.bounds.sensitivity)} and specificity between ${range(counts.bounds.specificity)}.`,
+        "",
+        "Calibration (pooled observed positive fraction per score bin):",
+        "",
+        "| Score bin (mid) | Examples | Observed positive fraction |",
+        "| --- | --- | --- |",
+        ...counts.calibration.map((b) => `| ${b.midScore.toFixed(3)} | ${b.examples} | ${fmt(b.observed)} |`),
+        "",
+      );
+    }
   } else {
     push("Not evaluated yet.", "");
   }

@@ -1,5 +1,6 @@
 import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { formatMetric } from "../_components/job-format";
+import { PooledCurves } from "../../models/_components/pooled-curves";
 import type { JobDetail, ValidationPoint } from "../_components/types";
 
 type Row = {
@@ -15,7 +16,9 @@ const columns: Column<Row>[] = [
     header: "Examples",
     cell: (r) =>
       r.examples === "suppressed" ? (
-        <abbr title="Too few to report; suppressed at the site and left out of the pooled figures">suppressed</abbr>
+        <abbr title="Too few positives or negatives to report; suppressed at the site and left out of the pooled figures">
+          suppressed
+        </abbr>
       ) : (
         r.examples.toLocaleString("en-GB")
       ),
@@ -28,7 +31,10 @@ const columns: Column<Row>[] = [
   { header: "Specificity", cell: (r) => formatMetric(r.metrics.specificity), className: "tabular-nums" },
 ];
 
-/** The newest measurement of the job's model: pooled over sites (weighted by examples) and each site's own figures. */
+/**
+ * The newest measurement of the job's model: pooled over sites (from their summed confusion matrices
+ * and score histograms) and each site's own rounded figures, with the pooled ROC and calibration.
+ */
 export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
   const latest = detail.validation.at(-1);
   if (!latest) return null;
@@ -62,9 +68,12 @@ export function SiteMetricsTable({ detail }: { detail: JobDetail }) {
       </h2>
       <DataTable label={title} columns={columns} rows={rows} rowKey={(r) => r.key} />
       <p className="text-sm text-slate-600">
-        Accuracy, sensitivity and specificity use a 0.5 threshold. For an uncommon outcome a model can rank cases well
-        (AUC) yet call every case negative at 0.5, which shows as sensitivity 0.
+        Sites release metrics rounded to 2 places and counts rounded and suppressed; the pooled row is computed from
+        their summed confusion matrices (accuracy, sensitivity, specificity at a 0.5 threshold) and score histograms
+        (AUC), not as a mean of site figures. For an uncommon outcome a model can rank cases well (AUC) yet call every
+        case negative at 0.5, which shows as sensitivity 0.
       </p>
+      <PooledCurves pooled={latest.pooled} source={isFinal ? "held-out test splits" : "validation splits"} />
     </section>
   );
 }

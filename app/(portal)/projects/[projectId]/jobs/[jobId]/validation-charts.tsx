@@ -16,7 +16,7 @@ const POOLED = "__pooled";
 
 /**
  * The global model coming out of each round, measured on every site's validation split: the pooled
- * line (weighted by examples) and one line per site. Round r's point appears once the sites have
+ * line (from the sites' summed counts, server/jobs/pool-metrics.ts) and one line per site. Round r's point appears once the sites have
  * measured it, at the start of round r+1 or in the final evaluation.
  */
 export function ValidationCharts({ detail }: { detail: JobDetail }) {

@@ -68,7 +68,7 @@ export function EvaluateForm({
               step="any"
               min={0.05}
               max={0.5}
-              hint="Share of each site's cohort to evaluate on (0.05–0.5). A version trained here is measured on the split its training held out."
+              hint="Kept in the job's split (0.05–0.5); it does not change who is scored. An evaluation scores each site's test split: 20% of persons, chosen by the job's seed, that training never sees."
               value={validationFraction}
               onChange={(e) => setValidationFraction(e.target.value)}
               errors={errors.validationFraction}

@@ -100,9 +100,9 @@ export function VersionsTable({
         Versions
       </h2>
       <p className="text-sm text-slate-600">
-        Pooled validation metrics, weighted by each site’s held-out example count; sensitivity and specificity at a 0.5
-        threshold (for an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which
-        shows as sensitivity 0). “—” means not evaluated yet or not defined for this task.
+        Pooled validation metrics, from the sites’ summed confusion matrices and score histograms; sensitivity and
+        specificity at a 0.5 threshold (for an uncommon outcome a model can rank cases well (AUC) yet call every case
+        negative at 0.5, which shows as sensitivity 0). “—” means not evaluated yet or not defined for this task.
       </p>
       {versions.length ? (
         <DataTable

@@ -1,6 +1,7 @@
 import { DataTable, type Column } from "@/app/_components/ui/data-table";
 import { formatMetric, METRICS } from "../../_components/format";
 import type { VersionMetrics } from "../../_components/types";
+import { PooledCurves } from "../../_components/pooled-curves";
 import { Section } from "./card-sections";
 
 type Row = {
@@ -53,7 +54,13 @@ export function EvaluationTable({ metrics }: { metrics: VersionMetrics | null })
       key: "pooled",
       site: "Pooled",
       examples: metrics.validation.examples ?? null,
-      metrics: metrics.validation,
+      metrics: {
+        loss: metrics.validation.loss,
+        accuracy: metrics.validation.accuracy,
+        auc: metrics.validation.auc,
+        sensitivity: metrics.validation.sensitivity,
+        specificity: metrics.validation.specificity,
+      },
       isPooled: true,
     });
   return (
@@ -61,10 +68,13 @@ export function EvaluationTable({ metrics }: { metrics: VersionMetrics | null })
       <p className="text-slate-600">Source: {metrics.source}. Each site scores its own held-out split.</p>
       <DataTable label="Evaluation per site" columns={columns} rows={rows} rowKey={(r) => r.key} />
       <p className="text-slate-600">
-        Pooled figures are weighted by each site’s example count; sites that suppressed their count are left out.
-        Sensitivity and specificity at a 0.5 threshold. For an uncommon outcome a model can rank cases well (AUC) yet
-        call every case negative at 0.5, which shows as sensitivity 0.
+        Sites release metrics rounded to 2 places, and only when their positives and negatives each reach the threshold.
+        Pooled figures come from the sites’ summed confusion matrices (accuracy, sensitivity and specificity at a 0.5
+        threshold) and summed score histograms (AUC); loss is weighted by examples. Sites that withheld their counts are
+        left out. For an uncommon outcome a model can rank cases well (AUC) yet call every case negative at 0.5, which
+        shows as sensitivity 0.
       </p>
+      {metrics.validation?.counts ? <PooledCurves pooled={metrics.validation} source={metrics.source} /> : null}
     </Section>
   );
 }
