@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { ZCohortDefinition } from "./cohort-definition";
+import { MODEL_TASKS, ZModelInput } from "./model-spec";
+import { ZOutcome } from "./training";
 
 export const JOB_KINDS = ["cohort_count", "train", "evaluate"] as const;
 export const OUTPUT_KINDS = ["cohort_counts", "model_updates", "metrics"] as const;
@@ -10,9 +12,26 @@ export const ZPurpose = z
   .min(20, "Describe the purpose in at least 20 characters, in plain English")
   .max(4000, "Keep the purpose under 4000 characters");
 
+/** How many model specs one bundle may list. */
+export const MAX_BUNDLE_MODELS = 20;
+
+/**
+ * A model spec sites approve: what it learns from (input) and what it predicts (outcome). Jobs may
+ * train or evaluate only a model whose task, input and outcome equal one listed in the approved
+ * bundle; the name is for the reader. Registering a model adds its spec (`server/projects/bundle.ts`).
+ */
+export const ZBundleModel = z.strictObject({
+  name: z.string().trim().min(1, "Name the model").max(120),
+  task: z.enum(MODEL_TASKS),
+  input: ZModelInput,
+  outcome: ZOutcome,
+});
+export type BundleModel = z.infer<typeof ZBundleModel>;
+
 /**
  * The governance bundle: everything a site is asked to allow. Any change makes a new revision
- * whose hash voids earlier approvals. Versioned so later fields (model specs) can be added.
+ * whose hash voids earlier approvals. Versioned so later fields can be added; `models` came later
+ * and is left out of the hashed form while it is empty, so bundles from before it keep their hash.
  * Contract: the hash of this bundle is what a site approves, and sites will check it themselves.
  */
 export const ZBundle = z.strictObject({
@@ -28,5 +47,9 @@ export const ZBundle = z.strictObject({
     minCellCount: z.number().int().min(10, "Sites suppress counts below 10 at least").max(1000),
   }),
   maxRounds: z.number().int().min(1).max(1000),
+  models: z
+    .array(ZBundleModel)
+    .max(MAX_BUNDLE_MODELS, `A bundle lists at most ${MAX_BUNDLE_MODELS} model specs`)
+    .default([]),
 });
 export type Bundle = z.infer<typeof ZBundle>;

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, test } from "vitest";
-import { jobs, siteTasks } from "@/db/schema";
+import { jobs, projects, siteApprovals, siteTasks } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { callerAs, makeSite, makeUser, refusedWithoutChange, viewerOf } from "@/server/lib/test-support/fixtures";
 import {
@@ -15,12 +15,13 @@ const testDb = useTestDatabase();
 let researcher: Viewer;
 let project: Awaited<ReturnType<typeof makeTrainingProject>>;
 let siteIds: string[];
+let approvers: { approver: Viewer; siteId: string }[];
 
 beforeAll(async () => {
   const db = testDb.db();
   researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
   const sites = [await makeSite(db), await makeSite(db)];
-  const approvers = [];
+  approvers = [];
   for (const site of sites)
     approvers.push({
       approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id),
@@ -30,20 +31,20 @@ beforeAll(async () => {
   siteIds = sites.map((s) => s.id);
 });
 
-/** Registers a model the sites cannot train in the (active, approved) training project. */
-async function registerUntrainable(task: "multiclass_classification" | "regression") {
+/** A project approved at both sites, counted, whose bundle lists a model the sites cannot train. */
+async function untrainableProject(task: "multiclass_classification" | "regression") {
   const base = logisticModel();
-  const { version } = await callerAs(testDb.db(), researcher).models.register({
-    ...base,
-    projectId: project.projectId,
-    spec: {
-      ...base.spec,
-      task,
-      ...(task === "multiclass_classification" ? { classes: 3 } : {}),
-      architecture: { kind: "template", template: "mlp" },
+  return makeTrainingProject(testDb.db(), researcher, approvers, {
+    model: {
+      ...base,
+      spec: {
+        ...base.spec,
+        task,
+        ...(task === "multiclass_classification" ? { classes: 3 } : {}),
+        architecture: { kind: "template", template: "mlp" },
+      },
     },
   });
-  return version.id;
 }
 
 async function jobRowsOfProject() {
@@ -59,20 +60,21 @@ describe("jobs for tasks the sites cannot train", () => {
     ["multiclass_classification", "multi-class classification"],
     ["regression", "regression"],
   ] as const)("a %s model is refused for training and evaluation, and nothing is written", async (task, label) => {
-    const versionId = await registerUntrainable(task);
+    const untrainable = await untrainableProject(task);
+    const { versionId } = untrainable;
     const caller = callerAs(testDb.db(), researcher);
     const message = `Sites can train and evaluate binary classification models only; this is a ${label} model, so every site would refuse it.`;
 
     const trainErrors = await refusedWithoutChange(
       testDb.db(),
-      () => caller.jobs.train(trainJobInput({ projectId: project.projectId, versionId }, siteIds)),
+      () => caller.jobs.train(trainJobInput(untrainable, siteIds)),
       { code: "BAD_REQUEST", message },
     );
     expect(trainErrors).toEqual({ versionId: [message] });
 
     const evaluateErrors = await refusedWithoutChange(
       testDb.db(),
-      () => caller.jobs.evaluate({ projectId: project.projectId, versionId, siteIds, validationFraction: 0.2 }),
+      () => caller.jobs.evaluate({ projectId: untrainable.projectId, versionId, siteIds, validationFraction: 0.2 }),
       { code: "BAD_REQUEST", message },
     );
     expect(evaluateErrors).toEqual({ versionId: [message] });
@@ -80,7 +82,7 @@ describe("jobs for tasks the sites cannot train", () => {
     expect(await jobRowsOfProject()).toEqual({ jobs: 0, trainTasks: 0, evaluateTasks: 0 });
   });
 
-  test("a binary classification model in the same project is accepted", async () => {
+  test("a binary classification model, approved and counted the same way, is accepted", async () => {
     const job = await callerAs(testDb.db(), researcher).jobs.train(trainJobInput(project, siteIds));
     expect(job.id).toBeTruthy();
     expect((await jobRowsOfProject()).jobs).toBe(1);
@@ -148,5 +150,132 @@ describe("what a training job needs before a round can start", () => {
 
     await releaseApprovedCount(db, researcher, { projectId: uncounted.projectId, siteIds: [kch.id], total: 300 });
     expect((await start()).status).toBe("running");
+  });
+});
+
+/** Approves the project's current revision at a site, as that site's approver would. */
+async function approveAt(projectId: string, { approver, siteId }: { approver: Viewer; siteId: string }) {
+  const db = testDb.db();
+  const [approval] = await db
+    .select({ id: siteApprovals.id })
+    .from(siteApprovals)
+    .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
+    .where(and(eq(projects.id, projectId), eq(siteApprovals.siteId, siteId)));
+  await callerAs(db, approver).approvals.decide({ siteId, approvalId: approval!.id, decision: "approved" });
+}
+
+/** Finding: a hand-set model (its output is age above a cut) was trained on an approved cohort although no site approved what it learns from or predicts. */
+function handSetModel() {
+  const base = logisticModel("Age above a cut");
+  return {
+    ...base,
+    spec: {
+      ...base.spec,
+      input: {
+        kind: "tabular" as const,
+        features: [
+          {
+            name: "age",
+            from: { source: "demographic" as const, field: "age_at_index" as const },
+            encoding: "raw" as const,
+          },
+        ],
+      },
+    },
+    outcome: { name: "Old age", conceptIds: [4163261], includeDescendants: true },
+  };
+}
+
+/** Two fresh sites with an approver each (the sites above have training work queued). */
+async function sitesWithApprovers(codes: [string, string]) {
+  const db = testDb.db();
+  const pair = [];
+  for (const code of codes) {
+    const site = await makeSite(db, code);
+    pair.push({
+      site,
+      approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id),
+      siteId: site.id,
+    });
+  }
+  return pair;
+}
+
+describe("the outcome and features a job uses are those of the approved bundle", () => {
+  test("a model whose task, input and outcome the approved bundle does not list is refused for training and evaluation, and nothing is written", async () => {
+    const db = testDb.db();
+    const pair = await sitesWithApprovers(["RFH", "STG"]);
+    const pairIds = pair.map((p) => p.siteId);
+    const listed = await makeTrainingProject(db, researcher, pair);
+    const caller = callerAs(db, researcher);
+    const { version } = await caller.models.register({ ...handSetModel(), projectId: listed.projectId });
+    // The owner takes the hand-set model back out of the bundle, and both sites approve that revision.
+    const detail = await caller.projects.byId({ projectId: listed.projectId });
+    const bundle = { ...detail.revision.bundle, models: detail.revision.bundle.models.slice(0, 1) };
+    await caller.projects.updateBundle({ projectId: listed.projectId, bundle });
+    for (const a of pair) await approveAt(listed.projectId, a);
+    const revised = await caller.projects.byId({ projectId: listed.projectId });
+    expect(revised.project.status).toBe("active");
+
+    const message = `The approved governance bundle (revision ${revised.revision.number}) does not list what "Age above a cut" learns from and predicts, so no site has agreed to train it. Upload a new version of the model to add its input and outcome to the bundle, then have the sites approve the new revision.`;
+    const trainErrors = await refusedWithoutChange(
+      db,
+      () => caller.jobs.train(trainJobInput({ projectId: listed.projectId, versionId: version.id }, pairIds)),
+      { code: "PRECONDITION_FAILED", message },
+    );
+    expect(trainErrors).toEqual({ versionId: [message] });
+    const evaluateMessage = message.replace("agreed to train it", "agreed to evaluate it");
+    const evaluateErrors = await refusedWithoutChange(
+      db,
+      () =>
+        caller.jobs.evaluate({
+          projectId: listed.projectId,
+          versionId: version.id,
+          siteIds: pairIds,
+          validationFraction: 0.2,
+        }),
+      { code: "PRECONDITION_FAILED", message: evaluateMessage },
+    );
+    expect(evaluateErrors).toEqual({ versionId: [evaluateMessage] });
+    expect(await db.select({ id: jobs.id }).from(jobs).where(eq(jobs.projectId, listed.projectId))).toEqual([]);
+  });
+
+  test("a model the bundle lists, in a revision a chosen site has not yet approved, is refused for training and evaluation, and nothing is written", async () => {
+    const db = testDb.db();
+    const pair = await sitesWithApprovers(["UCLH", "BART"]);
+    const [uclh, bart] = pair.map((p) => p.site);
+    const listed = await makeTrainingProject(db, researcher, pair);
+    const caller = callerAs(db, researcher);
+    const { version, bundle } = await caller.models.register({ ...handSetModel(), projectId: listed.projectId });
+    expect(bundle.isNew).toBe(true);
+    // UCLH approves the revision that lists the new model; BART has not decided yet.
+    await approveAt(listed.projectId, pair[0]!);
+    const detail = await caller.projects.byId({ projectId: listed.projectId });
+    expect(detail.project.status).toBe("active");
+    expect(detail.revision.bundle.models.map((m) => m.name)).toEqual([expect.any(String), "Age above a cut"]);
+
+    const message = "Not approved for the current revision at BART; those sites receive no work until they approve it.";
+    const both = [uclh!.id, bart!.id];
+    expect(
+      await refusedWithoutChange(
+        db,
+        () => caller.jobs.train(trainJobInput({ projectId: listed.projectId, versionId: version.id }, both)),
+        { code: "FORBIDDEN", message },
+      ),
+    ).toEqual({ siteIds: [message] });
+    expect(
+      await refusedWithoutChange(
+        db,
+        () =>
+          caller.jobs.evaluate({
+            projectId: listed.projectId,
+            versionId: version.id,
+            siteIds: both,
+            validationFraction: 0.2,
+          }),
+        { code: "FORBIDDEN", message },
+      ),
+    ).toEqual({ siteIds: [message] });
+    expect(await db.select({ id: jobs.id }).from(jobs).where(eq(jobs.projectId, listed.projectId))).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { jobs, jobTasks, models, modelVersions, projectRevisions, projects, site
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
+import { findBundleModel } from "@/server/projects/bundle";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import { cancelOpenTasks } from "@/server/tasks/tasks.service";
 import { loadJobContext } from "./job-context";
@@ -26,7 +27,8 @@ const taskLabel = (task: ModelTask) => TASK_NAMES[task];
 /**
  * Checks a job against the project's current, approved revision inside the transaction that
  * creates it: the project is active, the bundle allows the job kind and its outputs, the model
- * version belongs to the project, and every chosen site approved this exact revision.
+ * version belongs to the project, the bundle lists the model's task, input and outcome, and every
+ * chosen site approved this exact revision.
  */
 async function checkJobRequest(
   tx: Tx,
@@ -36,7 +38,12 @@ async function checkJobRequest(
   siteIds: string[],
 ) {
   const [project] = await tx
-    .select({ status: projects.status, revisionId: projectRevisions.id, bundle: projectRevisions.bundle })
+    .select({
+      status: projects.status,
+      revisionId: projectRevisions.id,
+      revisionNumber: projectRevisions.number,
+      bundle: projectRevisions.bundle,
+    })
     .from(projects)
     .innerJoin(projectRevisions, eq(projectRevisions.id, projects.currentRevisionId))
     .where(eq(projects.id, projectId))
@@ -75,6 +82,12 @@ async function checkJobRequest(
       "BAD_REQUEST",
       "versionId",
       `Sites can train and evaluate ${TRAINABLE_TASKS.map(taskLabel).join(" or ")} models only; this is a ${taskLabel(row.model.task)} model, so every site would refuse it.`,
+    );
+  if (!findBundleModel(bundle, row.model))
+    throw AppError.field(
+      "PRECONDITION_FAILED",
+      "versionId",
+      `The approved governance bundle (revision ${project.revisionNumber}) does not list what "${row.model.name}" learns from and predicts, so no site has agreed to ${kind === "train" ? "train" : "evaluate"} it. Upload a new version of the model to add its input and outcome to the bundle, then have the sites approve the new revision.`,
     );
   const chosen = await tx
     .select({ id: sites.id, code: sites.code })

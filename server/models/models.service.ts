@@ -1,6 +1,16 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { modelAliases, models, modelVersions, type ModelAlias } from "@/db/schema";
+import {
+  modelAliases,
+  models,
+  modelVersions,
+  projectRevisions,
+  projects,
+  projectSites,
+  siteApprovals,
+  sites,
+  type ModelAlias,
+} from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
@@ -8,6 +18,8 @@ import { validateUpdate, specOf } from "@/server/aggregation/validate-update";
 import { buildTemplate } from "@/protocol/models/templates";
 import { validateArchitecture, type ArchitectureIssue } from "@/protocol/models/validate-architecture";
 import { buildModel, readWeights, topologyOf } from "@/protocol/models/weights";
+import { bundleModelOf, findBundleModel } from "@/server/projects/bundle";
+import { addModelToBundle } from "@/server/projects/projects.service";
 import { insertVersion } from "./model-versions";
 import type { TImportVersionInput, TRegisterModelInput } from "./models.schema";
 import { readTfjsUpload } from "./tfjs-files";
@@ -49,6 +61,11 @@ export async function registerModel(db: Database, actor: UserActor, input: TRegi
   const weights = imported?.weights ?? (await initialWeights(architecture));
   try {
     return await db.transaction(async (tx) => {
+      // First, so the project row is locked before the model's foreign key share-locks it.
+      const governance = await addModelToBundle(tx, actor, {
+        projectId: input.projectId,
+        model: bundleModelOf({ name: spec.name, task: spec.task, input: spec.input, outcome: input.outcome }),
+      });
       const [model] = await tx
         .insert(models)
         .values({
@@ -89,7 +106,7 @@ export async function registerModel(db: Database, actor: UserActor, input: TRegi
           weights: version.weightsSha256,
         },
       });
-      return { model: model!, version };
+      return { model: model!, version, bundle: { revision: governance.revision.number, isNew: governance.isNew } };
     });
   } catch (error) {
     if (isUniqueViolation(error, "models_project_name_key"))
@@ -146,6 +163,8 @@ export async function importVersion(db: Database, actor: UserActor, input: TImpo
   const model = await loadModel(db, input.projectId, input.modelId);
   const { weights, fileNames } = await readUploadedWeights(model.architecture, input);
   return db.transaction(async (tx) => {
+    // A model registered before bundles listed models, or dropped from the bundle, is listed again.
+    await addModelToBundle(tx, actor, { projectId: input.projectId, model: bundleModelOf(model) });
     const version = await insertVersion(tx, {
       modelId: model.id,
       source: "import",
@@ -217,6 +236,35 @@ export async function getModel(db: Database, { projectId, modelId }: { projectId
   return {
     model,
     versions: versions.map((v) => ({ ...v, aliases: aliases.filter((a) => a.versionId === v.id).map((a) => a.alias) })),
+    governance: await modelGovernance(db, model),
+  };
+}
+
+/**
+ * Whether sites have agreed to what the model learns from and predicts: is its spec listed in the
+ * project's current bundle, and which requested sites approved that revision.
+ */
+async function modelGovernance(db: Database, model: typeof models.$inferSelect) {
+  const [current] = await db
+    .select({ revisionId: projectRevisions.id, number: projectRevisions.number, bundle: projectRevisions.bundle })
+    .from(projects)
+    .innerJoin(projectRevisions, eq(projectRevisions.id, projects.currentRevisionId))
+    .where(eq(projects.id, model.projectId));
+  const decisions = await db
+    .select({ code: sites.code, status: siteApprovals.status })
+    .from(projectSites)
+    .innerJoin(sites, eq(sites.id, projectSites.siteId))
+    .leftJoin(
+      siteApprovals,
+      and(eq(siteApprovals.siteId, projectSites.siteId), eq(siteApprovals.revisionId, current!.revisionId)),
+    )
+    .where(eq(projectSites.projectId, model.projectId))
+    .orderBy(asc(sites.code));
+  return {
+    revision: current!.number,
+    listed: findBundleModel(current!.bundle, model) !== undefined,
+    approvedAt: decisions.filter((d) => d.status === "approved").map((d) => d.code),
+    waitingFor: decisions.filter((d) => d.status !== "approved").map((d) => d.code),
   };
 }
 

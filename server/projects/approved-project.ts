@@ -7,7 +7,8 @@ import { registerModel } from "@/server/models/models.service";
 import type { TRegisterModelInput } from "@/server/models/models.schema";
 import type { CohortDefinitionInput } from "@/protocol/cohort-definition";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
-import { initialBundle } from "./bundle";
+import { ZBundleModel } from "@/protocol/bundle";
+import { bundleModelOf, initialBundle } from "./bundle";
 import type { Bundle } from "./projects.schema";
 import { createProject, reviseBundle, submitProject } from "./projects.service";
 
@@ -21,8 +22,9 @@ export type ApprovedProjectSpec = {
 };
 
 /**
- * A project taken through the real governance path (bundle allowing training, submission, each
- * site's approver approving) with one registered model: what the demo seeds and what training
+ * A project taken through the real governance path (bundle allowing training and listing the
+ * model's spec, submission, each site's approver approving) with one registered model, whose
+ * registration then changes nothing in governance: what the demo seeds and what training
  * tests start from. Uses the same services the pages call, so it audits like a person would.
  */
 export async function createApprovedProject(db: Database, researcher: UserActor, spec: ApprovedProjectSpec) {
@@ -33,6 +35,8 @@ export async function createApprovedProject(db: Database, researcher: UserActor,
     allowedJobKinds: ["cohort_count", "train", "evaluate"],
     outputs: ["cohort_counts", "model_updates", "metrics"],
     maxRounds: spec.maxRounds ?? 20,
+    // Sites approve what the model learns from and predicts, so its spec is in the bundle they approve.
+    models: [ZBundleModel.parse(bundleModelOf({ ...spec.model.spec, outcome: spec.model.outcome }))],
   };
   await reviseBundle(db, researcher, { projectId: project.id, bundle });
   await submitProject(db, researcher, { projectId: project.id, siteIds: spec.approvers.map((a) => a.siteId) });

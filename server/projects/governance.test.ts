@@ -11,7 +11,10 @@ import {
 } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
-import { diffBundles, hashBundle, initialBundle } from "./bundle";
+import { createHash } from "node:crypto";
+import { canonicalJson } from "@/server/lib/canonical-json";
+import { logisticModel } from "@/server/lib/test-support/training-fixtures";
+import { bundleModelOf, diffBundles, hashBundle, initialBundle } from "./bundle";
 import { canTransition } from "./project-status";
 import type { Bundle } from "./projects.schema";
 
@@ -63,10 +66,22 @@ describe("bundle hash", () => {
         allowedJobKinds: a.allowedJobKinds,
         cohort: a.cohort,
         purpose: a.purpose,
+        models: a.models,
         bundleVersion: 1,
       }),
     ) as Bundle;
     expect(hashBundle(reordered)).toBe(hashBundle(a));
+    // Bundles saved before they listed models keep their hash; a listed model is part of it.
+    const { models: _models, ...withoutModels } = a;
+    expect(hashBundle(a)).toBe(createHash("sha256").update(canonicalJson(withoutModels)).digest("hex"));
+    const withModel = {
+      ...a,
+      models: [bundleModelOf({ ...logisticModel("Risk").spec, outcome: logisticModel().outcome })],
+    };
+    expect(hashBundle(withModel)).not.toBe(hashBundle(a));
+    expect(hashBundle({ ...withModel, models: [{ ...withModel.models[0]!, task: "regression" }] })).not.toBe(
+      hashBundle(withModel),
+    );
     expect(hashBundle({ ...a, maxRounds: a.maxRounds + 1 })).not.toBe(hashBundle(a));
     expect(diffBundles(a, { ...a, privacy: { minCellCount: 20 } })).toEqual([
       { path: "privacy.minCellCount", before: 10, after: 20 },
@@ -268,5 +283,63 @@ describe("cohort dispatch", () => {
     expect(actions).toEqual(expect.arrayContaining(["project.created", "project.revised"]));
     const [row] = await s.db.select({ status: projects.status }).from(projects).where(eq(projects.id, bare.id));
     expect(row!.status).toBe("draft");
+  });
+});
+
+describe("models in the bundle", () => {
+  it("registering a model adds what it learns from and predicts to the bundle as a revision the sites approve again", async () => {
+    const s = await scene();
+    await s.asResearcher.projects.submit({ projectId: s.projectId, siteIds: [s.kch.id, s.gstt.id] });
+    const kch = callerAs(s.db, s.kchApprover);
+    const gstt = callerAs(s.db, s.gsttApprover);
+    for (const [caller, site] of [
+      [kch, s.kch],
+      [gstt, s.gstt],
+    ] as const) {
+      const request = await pendingApproval(s, caller, site.id);
+      await caller.approvals.decide({ siteId: site.id, approvalId: request.approvalId, decision: "approved" });
+    }
+    const before = await s.asResearcher.projects.byId({ projectId: s.projectId });
+    expect(before.project.status).toBe("active");
+    expect(before.revision.bundle.models).toEqual([]);
+
+    const model = logisticModel("Stroke risk");
+    const registered = await s.asResearcher.models.register({ ...model, projectId: s.projectId });
+    expect(registered.bundle).toEqual({ revision: before.revision.number + 1, isNew: true });
+    const after = await s.asResearcher.projects.byId({ projectId: s.projectId });
+    expect(after.project.status).toBe("submitted");
+    expect(after.revision.bundle.models).toEqual([
+      { name: "Stroke risk", task: "binary_classification", input: model.spec.input, outcome: model.outcome },
+    ]);
+    expect(after.sites.map((x) => x.status)).toEqual(["pending", "pending"]);
+    const audit = await s.db.select().from(auditEvents).orderBy(auditEvents.seq);
+    expect(audit.slice(-2).map((e) => e.action)).toEqual(["project.revised", "model.registered"]);
+
+    // The approver sees the model in the bundle, and the change against the revision the site approved.
+    const request = await pendingApproval(s, kch, s.kch.id);
+    const view = await kch.approvals.request({ siteId: s.kch.id, approvalId: request.approvalId });
+    expect(view.bundle.models.map((m) => m.name)).toEqual(["Stroke risk"]);
+    expect(view.previouslyApproved?.changes.map((c) => c.path)).toEqual(
+      expect.arrayContaining([
+        "models.0.name",
+        "models.0.task",
+        "models.0.outcome.conceptIds.0",
+        "models.0.input.kind",
+      ]),
+    );
+    expect(view.previouslyApproved?.changes.every((c) => c.path.startsWith("models"))).toBe(true);
+
+    // Another model with the same task, input and outcome changes nothing in governance.
+    const governance = async () => {
+      const tables = await snapshotTables(s.db);
+      return [tables.projects, tables.project_revisions, tables.site_approvals, tables.project_sites];
+    };
+    const snapshot = await governance();
+    const same = await s.asResearcher.models.register({
+      ...logisticModel("Stroke risk, deeper"),
+      projectId: s.projectId,
+    });
+    expect(same.bundle).toEqual({ revision: after.revision.number, isNew: false });
+    expect(await governance()).toEqual(snapshot);
   });
 });

@@ -14,7 +14,8 @@ import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import { hashDefinition } from "@/server/cohorts/cohort-hash";
-import { hashBundle, initialBundle } from "./bundle";
+import { MAX_BUNDLE_MODELS, type BundleModel } from "@/protocol/bundle";
+import { findBundleModel, hashBundle, initialBundle } from "./bundle";
 import { assertTransition } from "./project-status";
 import type { Bundle, TProjectCreateInput, TProjectListInput } from "./projects.schema";
 
@@ -216,34 +217,62 @@ export async function reviseBundle(
   actor: UserActor,
   { projectId, bundle }: { projectId: string; bundle: Bundle },
 ) {
-  return db.transaction(async (tx) => {
-    const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
-    if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
-    if (project.status === "closed")
-      throw new AppError("PRECONDITION_FAILED", "This project is closed; it cannot be changed.");
-    const [current] = await tx
-      .select()
-      .from(projectRevisions)
-      .where(eq(projectRevisions.id, project.currentRevisionId!));
-    if (current!.bundleHash === hashBundle(bundle)) return { revision: current!, isNew: false };
-    const revision = await insertRevision(tx, actor, projectId, current!.number + 1, bundle);
-    const requested = await tx
-      .select({ siteId: projectSites.siteId })
-      .from(projectSites)
-      .where(eq(projectSites.projectId, projectId));
-    if (requested.length)
-      await tx.insert(siteApprovals).values(requested.map((r) => ({ revisionId: revision.id, siteId: r.siteId })));
-    const status = project.status === "active" ? "submitted" : project.status;
-    assertTransition(project.status, status);
-    await tx.update(projects).set({ currentRevisionId: revision.id, status }).where(eq(projects.id, projectId));
-    await recordAudit(tx, {
-      actor,
-      action: "project.revised",
-      subject: `project:${projectId}`,
-      details: { revision: revision.number, bundleHash: revision.bundleHash, approvalsVoided: requested.length },
-    });
-    return { revision, isNew: true };
+  return db.transaction((tx) => reviseBundleInTx(tx, actor, { projectId, bundle: () => bundle }));
+}
+
+/**
+ * Lists a model's spec (task, input, outcome) in the project's bundle, in the caller's transaction
+ * (the one that registers the model). A spec already listed changes nothing; otherwise the bundle
+ * gets a new revision that every requested site must approve, as for any bundle change.
+ */
+export async function addModelToBundle(
+  tx: Tx,
+  actor: UserActor,
+  { projectId, model }: { projectId: string; model: BundleModel },
+) {
+  return reviseBundleInTx(tx, actor, {
+    projectId,
+    bundle: (current) => {
+      if (findBundleModel(current, model)) return current;
+      if (current.models.length >= MAX_BUNDLE_MODELS)
+        throw new AppError(
+          "PRECONDITION_FAILED",
+          `The governance bundle already lists ${MAX_BUNDLE_MODELS} model specs, the most it can. Register this model with the same input and outcome as one of them, or start a new project.`,
+        );
+      return { ...current, models: [...current.models, model] };
+    },
   });
+}
+
+async function reviseBundleInTx(
+  tx: Tx,
+  actor: UserActor,
+  { projectId, bundle: next }: { projectId: string; bundle: (current: Bundle) => Bundle },
+) {
+  const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
+  if (!project) throw new AppError("NOT_FOUND", "No project with that id.");
+  if (project.status === "closed")
+    throw new AppError("PRECONDITION_FAILED", "This project is closed; it cannot be changed.");
+  const [current] = await tx.select().from(projectRevisions).where(eq(projectRevisions.id, project.currentRevisionId!));
+  const bundle = next(current!.bundle);
+  if (current!.bundleHash === hashBundle(bundle)) return { revision: current!, isNew: false };
+  const revision = await insertRevision(tx, actor, projectId, current!.number + 1, bundle);
+  const requested = await tx
+    .select({ siteId: projectSites.siteId })
+    .from(projectSites)
+    .where(eq(projectSites.projectId, projectId));
+  if (requested.length)
+    await tx.insert(siteApprovals).values(requested.map((r) => ({ revisionId: revision.id, siteId: r.siteId })));
+  const status = project.status === "active" ? "submitted" : project.status;
+  assertTransition(project.status, status);
+  await tx.update(projects).set({ currentRevisionId: revision.id, status }).where(eq(projects.id, projectId));
+  await recordAudit(tx, {
+    actor,
+    action: "project.revised",
+    subject: `project:${projectId}`,
+    details: { revision: revision.number, bundleHash: revision.bundleHash, approvalsVoided: requested.length },
+  });
+  return { revision, isNew: true };
 }
 
 /** Asks sites to approve the current revision; sites already asked keep their state. */

@@ -9,7 +9,7 @@ import { completeTask, leaseNextTask } from "@/server/tasks/tasks.service";
 import { AGE_BANDS, SUPPRESSED, type Cell } from "@/protocol/contract";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { getModelVersion } from "@/server/models/models.service";
-import { createApprovedProject } from "@/server/projects/approved-project";
+import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
 import { decodeTensors } from "@/protocol/tensor-codec";
 
 let unique = 0;
@@ -74,12 +74,16 @@ export async function releaseApprovedCount(
   return run;
 }
 
-/** An active project approved at the given sites with a registered logistic model; each site has released an approved count of `releasedCount` (1000) unless it is null. */
+/**
+ * An active project approved at the given sites with a registered model (`model`, by default a
+ * logistic one) whose spec the approved bundle lists; each site has released an approved count
+ * of `releasedCount` (1000) unless it is null.
+ */
 export async function makeTrainingProject(
   db: Database,
   researcher: Viewer,
   approvers: { approver: Viewer; siteId: string }[],
-  options: { maxRounds?: number; releasedCount?: Cell | null } = {},
+  options: { maxRounds?: number; releasedCount?: Cell | null; model?: ApprovedProjectSpec["model"] } = {},
 ) {
   const project = await createApprovedProject(db, researcher, {
     title: `Training project ${++unique}`,
@@ -90,7 +94,7 @@ export async function makeTrainingProject(
       inclusionRules: [],
     },
     approvers,
-    model: logisticModel(),
+    model: options.model ?? logisticModel(),
     maxRounds: options.maxRounds,
   });
   const total = options.releasedCount === undefined ? 1000 : options.releasedCount;

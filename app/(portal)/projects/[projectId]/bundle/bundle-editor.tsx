@@ -51,7 +51,7 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
     try {
       const result = await update.mutateAsync({
         projectId,
-        bundle: { bundleVersion: 1, ...governance, cohort: parsed?.success ? parsed.data : null },
+        bundle: { bundleVersion: 1, ...governance, cohort: parsed?.success ? parsed.data : null, models: saved.models },
       });
       await queryClient.invalidateQueries(trpc.projects.pathFilter());
       setLastSaved({ number: result.revision.number, isNew: result.isNew, siteCodes: detail.sites.map((s) => s.code) });

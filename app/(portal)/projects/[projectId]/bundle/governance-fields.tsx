@@ -5,7 +5,8 @@ import { Card } from "@/app/_components/ui/card";
 import { TextField } from "@/app/_components/ui/text-field";
 import { TextAreaField } from "@/app/_components/ui/text-area-field";
 
-export type Governance = Omit<Bundle, "cohort" | "bundleVersion">;
+/** The fields this form edits; the cohort has its own builder and models are added by registering them. */
+export type Governance = Omit<Bundle, "cohort" | "bundleVersion" | "models">;
 export type GovernanceErrors = Partial<
   Record<"purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "maxRounds", string[]>
 >;
