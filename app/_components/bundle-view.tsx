@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import type { Bundle } from "@/server/projects/projects.schema";
+import { BundleModels } from "./bundle-models";
 import { CohortSummary } from "./cohort-summary";
 import { Badge } from "@/app/_components/ui/badge";
 
@@ -52,6 +53,9 @@ export function BundleView({ bundle }: { bundle: Bundle }) {
       </Section>
       <Section term="Privacy">Counts below {bundle.privacy.minCellCount} are suppressed (minimum cell count)</Section>
       <Section term="Max rounds">{bundle.maxRounds} training rounds at most</Section>
+      <Section term="Models">
+        <BundleModels models={bundle.models} />
+      </Section>
       <Section term="Cohort">
         {bundle.cohort ? (
           <CohortSummary definition={bundle.cohort} />

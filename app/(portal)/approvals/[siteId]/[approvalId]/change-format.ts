@@ -33,12 +33,32 @@ const KEY_WORDS: Record<string, string> = {
   modality: "imaging modality",
   operator: "ALL / ANY",
   kind: "kind",
+  models: "Models",
+  task: "task",
+  input: "learns from",
+  outcome: "predicts",
+  from: "from",
+  source: "source",
+  field: "field",
+  encoding: "encoding",
+  aggregation: "aggregation",
+  windowDays: "window (days)",
+  rule: "rule",
+  conceptIds: "concept",
+  withinDays: "within (days after index)",
+  height: "height",
+  width: "width",
+  channels: "channels",
+  horizontalFlip: "mirrored in training",
 };
 
 const LIST_ITEM_WORDS: Record<string, string> = {
   inclusionRules: "inclusion rule",
   items: "criterion",
   concepts: "concept",
+  models: "model",
+  features: "feature",
+  conceptIds: "concept",
 };
 
 const VALUE_WORDS: Record<string, string> = {
@@ -48,6 +68,9 @@ const VALUE_WORDS: Record<string, string> = {
   cohort_counts: "Suppressed cohort counts",
   model_updates: "Model weight updates",
   metrics: "Aggregate metrics",
+  binary_classification: "Binary classification",
+  multiclass_classification: "Multi-class classification",
+  regression: "Regression",
   AND: "ALL of",
   OR: "ANY of",
 };
@@ -88,8 +111,10 @@ export function valueInWords(path: string, value: unknown): string {
   if (typeof value === "number") return value.toLocaleString("en-GB");
   if (typeof value === "string") return VALUE_WORDS[value] ?? value;
   if (Array.isArray(value) && value.length === 0) return "(none)";
-  const rule = value as { name?: unknown; group?: unknown };
+  const rule = value as { name?: unknown; group?: unknown; input?: unknown; outcome?: unknown };
   if (typeof rule.name === "string" && rule.group) return `Rule “${rule.name}” (in full under Cohort below)`;
+  if (typeof rule.name === "string" && rule.input && rule.outcome)
+    return `Model “${rule.name}” (in full under Models below)`;
   return JSON.stringify(value, null, 2);
 }
 

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useMemo, useState } from "react";
 import { ZCohortDefinition, type CohortDefinition } from "@/protocol/cohort-definition";
 import { fieldErrorsFromIssues } from "@/protocol/field-errors";
+import { BundleModels } from "@/app/_components/bundle-models";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
@@ -63,6 +64,15 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
   return (
     <div className="space-y-6">
       <GovernanceFields value={governance} onChange={setGovernance} errors={hasTriedSave ? governanceErrors : {}} />
+      <Card title="Models sites approve">
+        <div className="space-y-3 text-sm">
+          <p className="text-slate-600">
+            What each model may learn from and predict. Registering a model adds its spec here; only models listed in
+            the approved revision can train or be evaluated.
+          </p>
+          <BundleModels models={saved.models} />
+        </div>
+      </Card>
       <section aria-labelledby="cohort-title" className="space-y-3">
         <div className="flex flex-wrap items-center justify-between gap-2">
           <h2 id="cohort-title" className="text-lg font-semibold text-slate-900">

@@ -51,6 +51,8 @@ export function ImportVersionForm({ projectId, modelId }: { projectId: string; m
     try {
       const version = await upload.mutateAsync({ projectId, modelId, modelJson, weightFiles });
       await queryClient.invalidateQueries(trpc.models.pathFilter());
+      // A model the bundle did not list is added to it: a new revision for the sites to approve.
+      await queryClient.invalidateQueries(trpc.projects.pathFilter());
       formRef.current?.reset();
       setImported(version.number);
     } catch {

@@ -13,6 +13,7 @@ import { useProject } from "../../use-project";
 import { canWriteModels } from "../_components/format";
 import { ImportVersionForm } from "./import-version-form";
 import { ModelFacts } from "./model-facts";
+import { ModelGovernance } from "./model-governance";
 import { TrainEvaluate } from "./train-evaluate";
 import { VersionMetricsChart } from "./version-metrics-chart";
 import { VersionsTable } from "./versions-table";
@@ -41,6 +42,7 @@ export function RegistryPage({ projectId, modelId }: { projectId: string; modelI
         }
       />
       <div className="space-y-6">
+        <ModelGovernance projectId={projectId} governance={detail.data.governance} />
         <ModelFacts model={model} />
         {canWrite && isOpen ? <TrainEvaluate projectId={projectId} modelId={modelId} versions={versions} /> : null}
         <VersionsTable projectId={projectId} modelId={modelId} versions={versions} canWrite={canWrite} />

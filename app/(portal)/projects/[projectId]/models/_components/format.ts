@@ -50,3 +50,16 @@ export const jobsNewHref = (projectId: string, modelId: string, versionId: strin
 
 /** Owners and members hold `model:write` and `model:download`; viewers read only. */
 export const canWriteModels = (role: "owner" | "member" | "viewer") => role !== "viewer";
+
+/** "KCH", "KCH and GSTT", "KCH, GSTT and UCLH". */
+export function listInWords(items: readonly string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/** What registering a model does to governance, in the words the register form and the model page use. */
+export function approvalNotice(siteCodes: readonly string[]): string {
+  return siteCodes.length
+    ? `Sites approve what a model learns from and predicts: registering it makes a new revision that ${listInWords(siteCodes)} must approve before it can train.`
+    : "Sites approve what a model learns from and predicts: registering it adds it to the governance bundle, which the sites approve when you submit the project.";
+}

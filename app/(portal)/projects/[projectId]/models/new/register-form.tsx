@@ -11,7 +11,7 @@ import { SelectField } from "@/app/_components/ui/select-field";
 import { TextAreaField } from "@/app/_components/ui/text-area-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
-import { modelHref } from "../_components/format";
+import { approvalNotice, modelHref } from "../_components/format";
 import { ArchitectureFields } from "./architecture-fields";
 import { BasicsFields } from "./basics-fields";
 import { FeatureListEditor } from "./feature-list-editor";
@@ -32,7 +32,7 @@ function serverSummary(serverIssues: Issues): string | null {
   return Object.keys(serverIssues).length ? "The model was not registered; see the messages above." : null;
 }
 
-export function RegisterForm({ projectId }: { projectId: string }) {
+export function RegisterForm({ projectId, siteCodes }: { projectId: string; siteCodes: string[] }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -64,6 +64,8 @@ export function RegisterForm({ projectId }: { projectId: string }) {
     try {
       const { model } = await register.mutateAsync(local.input);
       await queryClient.invalidateQueries(trpc.models.list.pathFilter());
+      // Registering may have made a new revision: the project's status and approvals change with it.
+      await queryClient.invalidateQueries(trpc.projects.pathFilter());
       router.push(modelHref(projectId, model.id));
     } catch {
       return; // Shown from `register.error`.
@@ -128,6 +130,10 @@ export function RegisterForm({ projectId }: { projectId: string }) {
         />
       </Card>
       <div className="space-y-3 border-t border-slate-200 pt-4">
+        <Alert tone="info">
+          {approvalNotice(siteCodes)} If the bundle already lists a model with the same task, input and outcome, nothing
+          changes.
+        </Alert>
         {hasTried && problemCount > 0 ? (
           <Alert>
             Fix the {problemCount === 1 ? "problem" : `${problemCount} problems`} shown above, then register again.

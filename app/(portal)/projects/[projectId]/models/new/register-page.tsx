@@ -22,7 +22,7 @@ export function RegisterPage({ projectId }: { projectId: string }) {
         description="What the model predicts, from what, and its architecture. Registering creates version 1, marked as candidate: freshly initialised weights, or those of an uploaded TF.js model."
       />
       {canWriteModels(detail.myRole) ? (
-        <RegisterForm projectId={projectId} />
+        <RegisterForm projectId={projectId} siteCodes={detail.sites.map((s) => s.code)} />
       ) : (
         <Alert tone="info">Viewers can read the project’s models but not register one.</Alert>
       )}
