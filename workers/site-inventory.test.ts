@@ -94,7 +94,7 @@ describe("site_inventory on the OMOP fixture", () => {
       createTestGate(sitePolicy).gate,
     );
     if (outcome.type !== "complete") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
-    return outcome.result as typeof FIXTURE_INVENTORY_AT_5;
+    return outcome.result as unknown as typeof FIXTURE_INVENTORY_AT_5;
   }
 
   test("returns exact counts at the site's threshold and suppresses threshold-1, reporting progress on the way", async () => {

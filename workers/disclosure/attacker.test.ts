@@ -102,7 +102,7 @@ function bounds(result: CohortCountResult, objective: Record<string, number>): [
   const cells = cellsOf(result);
   const keys = Object.keys(cells) as CellKey[];
   const total = `attrition:${result.attrition.length - 1}`;
-  const constraints: Model["constraints"] = {};
+  const constraints: Record<string, { min?: number; max?: number; equal?: number }> = {};
   const variables: Record<string, Record<string, number>> = Object.fromEntries(keys.map((k) => [k, {}]));
   const coefficient = (constraint: string, key: string, value: number) => (variables[key]![constraint] = value);
   for (const key of keys) {
@@ -179,7 +179,7 @@ describe("a hostile researcher against one site's released counts", () => {
         const evidence = await site.siteDb.readOnly((q) => runCohort(q, definition, { table: site.siteDb.table }), {
           statementTimeoutMs: 30_000,
         });
-        released.push({ result: outcome.result as CohortCountResult, members: evidence.members });
+        released.push({ result: outcome.result as unknown as CohortCountResult, members: evidence.members });
       }
       expect(released.length).toBeGreaterThan(DEFINITIONS / 2);
 
