@@ -68,7 +68,7 @@ describe("a site worker process", () => {
   test("refuses a task kind its policy file does not allow, and the hub shows why", { timeout: 60_000 }, async () => {
     const db = testDb.db();
     const { site, token } = await makeSiteWithToken(db, "GSTT");
-    const worker = startWorker(token, "GSTT", fast, { policy: { allowedTaskKinds: [] } });
+    startWorker(token, "GSTT", fast, { policy: { allowedTaskKinds: [] } });
     const task = await waitForTask(db, site.id, (t) => t.status === "failed", "the inventory to be refused");
     expect(task).toMatchObject({
       failureCode: "refused_by_site_policy",

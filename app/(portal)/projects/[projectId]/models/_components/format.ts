@@ -9,8 +9,6 @@ export const METRICS = [
   { key: "specificity", label: "Specificity" },
 ] as const;
 
-type MetricKey = (typeof METRICS)[number]["key"];
-
 export const TASK_LABELS: Record<string, string> = {
   binary_classification: "Binary classification",
   multiclass_classification: "Multi-class classification",
