@@ -166,14 +166,12 @@ describe("signInWithPassword", () => {
     const db = testDb.db();
     const user = await makeUser(db, []);
     const sixteenMinutesAgo = new Date(Date.now() - 16 * 60_000);
-    await db
-      .insert(signInFailures)
-      .values(
-        Array.from({ length: SIGN_IN_LIMITS.maxPerEmail }, () => ({
-          key: `email:${user.email}`,
-          at: sixteenMinutesAgo,
-        })),
-      );
+    await db.insert(signInFailures).values(
+      Array.from({ length: SIGN_IN_LIMITS.maxPerEmail }, () => ({
+        key: `email:${user.email}`,
+        at: sixteenMinutesAgo,
+      })),
+    );
     await expect(
       signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
     ).resolves.toMatchObject({ id: user.id });
@@ -183,14 +181,12 @@ describe("signInWithPassword", () => {
     const db = testDb.db();
     const user = await makeUser(db, []);
     const fourteenMinutesAgo = new Date(Date.now() - 14 * 60_000);
-    await db
-      .insert(signInFailures)
-      .values(
-        Array.from({ length: SIGN_IN_LIMITS.maxPerEmail }, () => ({
-          key: `email:${user.email}`,
-          at: fourteenMinutesAgo,
-        })),
-      );
+    await db.insert(signInFailures).values(
+      Array.from({ length: SIGN_IN_LIMITS.maxPerEmail }, () => ({
+        key: `email:${user.email}`,
+        at: fourteenMinutesAgo,
+      })),
+    );
     await expect(
       signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
     ).rejects.toMatchObject({

@@ -21,13 +21,11 @@ export async function logJobEvent(
   type: JobEventType,
   event: { round?: number | null; siteCode?: string | null; details?: Record<string, unknown> } = {},
 ) {
-  await tx
-    .insert(jobEvents)
-    .values({
-      jobId,
-      type,
-      round: event.round ?? null,
-      siteCode: event.siteCode ?? null,
-      details: event.details ?? {},
-    });
+  await tx.insert(jobEvents).values({
+    jobId,
+    type,
+    round: event.round ?? null,
+    siteCode: event.siteCode ?? null,
+    details: event.details ?? {},
+  });
 }
