@@ -20,7 +20,8 @@ export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specific
  * Only sites that released their matrix and histogram are pooled; a site whose positives or
  * negatives fell below its threshold released neither (nor any metric) and is listed as left out.
  * Point figures give a suppressed cell its share of its class's remainder (the released class total
- * minus the class's released cells, spread evenly over its suppressed cells); `bounds` give each
+ * minus the class's released cells, shared over its suppressed cells in proportion to what all
+ * sites released in those bins, plus one, none above threshold − 1); `bounds` give each
  * figure's range over every exact count the released cells could stand for (`countInterval`:
  * rounding either way, a suppressed cell anywhere from 0 to threshold − 1).
  */
@@ -62,11 +63,34 @@ function cellOf(cell: Cell, value: number, rule: CountRule): { value: number; ra
  * (released total minus released cells, at least 0) spread evenly over the suppressed ones. The site
  * suppresses so that this remainder is 0 or at least its threshold (complementary suppression).
  */
-function imputed(cells: readonly Cell[], total: Cell | undefined): number[] {
+function imputed(
+  cells: readonly Cell[],
+  total: Cell | undefined,
+  cap = Number.POSITIVE_INFINITY,
+  prior?: readonly number[],
+): number[] {
   const released = cells.reduce<number>((n, c) => n + (c === SUPPRESSED_CELL ? 0 : c), 0);
-  const suppressed = cells.filter((c) => c === SUPPRESSED_CELL).length;
-  const remainder = typeof total === "number" ? Math.max(0, total - released) : 0;
-  return cells.map((c) => (c === SUPPRESSED_CELL ? (suppressed ? remainder / suppressed : 0) : c));
+  let remainder = typeof total === "number" ? Math.max(0, total - released) : 0;
+  const values = cells.map((c) => (c === SUPPRESSED_CELL ? 0 : c));
+  // Shares by weight (what all sites released in that bin, plus one), no cell above the cap: a
+  // suppressed cell holds fewer persons than its threshold. Cells that reach the cap are filled and
+  // the rest shared again among the others.
+  let open = cells.flatMap((c, i) => (c === SUPPRESSED_CELL ? [i] : []));
+  while (remainder > 1e-9 && open.length > 0) {
+    const weight = (i: number) => (prior?.[i] ?? 0) + 1;
+    const sum = open.reduce((n, i) => n + weight(i), 0);
+    const full = open.filter((i) => values[i]! + (remainder * weight(i)) / sum >= cap);
+    if (full.length === 0) {
+      for (const i of open) values[i]! += (remainder * weight(i)) / sum;
+      break;
+    }
+    for (const i of full) {
+      remainder -= cap - values[i]!;
+      values[i] = cap;
+    }
+    open = open.filter((i) => !full.includes(i));
+  }
+  return values;
 }
 
 /**
@@ -102,11 +126,20 @@ function poolCounts(perSite: readonly SiteMetrics[]) {
   const cells = { tp: zero(), fp: zero(), tn: zero(), fn: zero() };
   const positive = Array.from({ length: bins }, zero);
   const negative = Array.from({ length: bins }, zero);
+  // What every pooled site released per bin and class: where a site's suppressed persons likely are.
+  const releasedIn = (side: "positive" | "negative") =>
+    Array.from({ length: bins }, (_, k) =>
+      pooledSites.reduce((n, s) => {
+        const c = s.counts!.histogram![side][k]!;
+        return n + (c === SUPPRESSED_CELL ? 0 : c);
+      }, 0),
+    );
+  const prior = { positive: releasedIn("positive"), negative: releasedIn("negative") };
   for (const site of pooledSites) {
     const { confusion, histogram, threshold, rounding, positives, negatives } = site.counts!;
     const rule = { threshold, base: rounding };
-    const positiveBins = imputed(histogram!.positive, positives);
-    const negativeBins = imputed(histogram!.negative, negatives);
+    const positiveBins = imputed(histogram!.positive, positives, threshold - 1, prior.positive);
+    const negativeBins = imputed(histogram!.negative, negatives, threshold - 1, prior.negative);
     const { sensitivity, specificity } = site.metrics;
     const [tp, fn] = imputedPair([confusion!.tp, confusion!.fn], positives, sensitivity, positiveBins);
     const [fp, tn] = imputedPair(
