@@ -8,7 +8,8 @@ import { signInAndLand } from "./support/session";
 
 /**
  * A researcher brings a model trained elsewhere: a TF.js model.json and its weights file. Version
- * 1 in the registry is those weights, checked tensor by tensor against the architecture.
+ * 1 in the registry is those weights, checked tensor by tensor against the architecture. Its input
+ * differs from the demo model's, so registering it is a bundle change the sites must approve.
  */
 test("the researcher registers a CT model from a TF.js model.json and its weights", async ({ page }) => {
   const input = { kind: "image" as const, height: 64, width: 64, channels: 1 as const, modality: "CT" as const };
@@ -44,9 +45,25 @@ test("the researcher registers a CT model from a TF.js model.json and its weight
   await page.getByLabel("Or upload a model.json").setInputFiles(path.join(dir, "model.json"));
   await page.getByLabel("Its weight files (.bin), optional").setInputFiles(path.join(dir, "weights.bin"));
   await expect(page.getByText("Version 1 will start from these weights (1 file(s))")).toBeVisible();
+  // Sites approve what a model learns from and predicts: this one (no left-right mirroring) is not in the bundle yet.
+  await expect(
+    page.getByText(
+      "Sites approve what a model learns from and predicts: registering it makes a new revision that GSTT, KCH and UCLH must approve before it can train.",
+    ),
+  ).toBeVisible();
   await page.getByRole("button", { name: "Register model" }).click();
 
   await expect(page.getByRole("heading", { name: "Pretrained lesion CNN" })).toBeVisible();
   const v1 = page.getByRole("row").filter({ hasText: "v1" });
   await expect(v1).toContainText(/import/i);
+  await expect(
+    page.getByText(/lists this model and needs approval by GSTT, KCH and UCLH before it can train there/),
+  ).toBeVisible();
+
+  // The project needs re-approval: submitted again, every site pending on the new revision, which lists the model.
+  await page.getByRole("link", { name: "Stroke lesion detection on CT" }).click();
+  await expect(page.getByText("Submitted", { exact: true })).toBeVisible();
+  const approvals = page.getByRole("table", { name: "Site approvals" });
+  for (const code of ["GSTT", "KCH", "UCLH"])
+    await expect(approvals.getByRole("row").filter({ hasText: code })).toContainText("Pending");
 });

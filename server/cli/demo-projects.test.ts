@@ -38,6 +38,17 @@ describe("seedDemoProjects", () => {
       expect(models).toMatchObject([
         { name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 },
       ]);
+      // The sites approved the revision that lists the model, so it can train: registering it changed nothing.
+      expect(detail.revision.number).toBe(2);
+      const demo = project.title === PROSTATE_PROJECT.title ? PROSTATE_PROJECT : STROKE_PROJECT;
+      expect(detail.revision.bundle.models).toEqual([
+        {
+          name: demo.model.spec.name,
+          task: demo.model.spec.task,
+          input: demo.model.spec.input,
+          outcome: demo.model.outcome,
+        },
+      ]);
     }
     expect(await countUnseenDecisions(db, researcher)).toBe(0);
   });
