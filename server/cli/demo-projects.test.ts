@@ -4,7 +4,7 @@ import { sites, siteTasks } from "@/db/schema";
 import { seedDemo } from "@/server/cli/demo-seed";
 import { getUserByEmail, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { countUnseenDecisions, getProject, listMyProjects } from "@/server/projects/projects.service";
+import { countUnseenDecisions, getProject, listMyProjects, reviseBundle } from "@/server/projects/projects.service";
 import { listModels } from "@/server/models/models.service";
 import { countDemoCohorts, PROSTATE_PROJECT, seedDemoProjects, STROKE_PROJECT } from "./demo-projects";
 
@@ -51,6 +51,34 @@ describe("seedDemoProjects", () => {
       ]);
     }
     expect(await countUnseenDecisions(db, researcher)).toBe(0);
+  });
+});
+
+describe("seedDemoProjects on a demo database from before bundles listed models", () => {
+  it("lists each demo model in its project's bundle and has every site approve that revision, once", async () => {
+    const db = testDb.db();
+    await seedDemo(db, "demo-password-3");
+    await seedDemoProjects(db);
+    const researcher = await viewerOf(db, (await getUserByEmail(db, "researcher@demo.flip"))!.id);
+    const projects = await listMyProjects(db, researcher, {});
+    // As such a database was: the approved bundle lists no model.
+    for (const project of projects) {
+      const detail = await getProject(db, researcher, { projectId: project.id });
+      await reviseBundle(db, researcher, { projectId: project.id, bundle: { ...detail.revision.bundle, models: [] } });
+    }
+
+    expect((await seedDemoProjects(db)).sort()).toEqual([
+      `model "Lesion CNN" in the bundle of "${STROKE_PROJECT.title}"`,
+      `model "PSA risk MLP" in the bundle of "${PROSTATE_PROJECT.title}"`,
+    ]);
+    expect(await seedDemoProjects(db)).toEqual([]);
+    for (const project of projects) {
+      const detail = await getProject(db, researcher, { projectId: project.id });
+      expect(detail.project.status).toBe("active");
+      expect(detail.revision.number).toBe(4);
+      expect(detail.revision.bundle.models).toHaveLength(1);
+      expect(detail.sites.map((s) => s.status)).toEqual(["approved", "approved", "approved"]);
+    }
   });
 });
 

@@ -1,10 +1,16 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { DEMO_ACCOUNTS } from "@/server/cli/demo-seed";
-import { cohortRuns, projects, roleGrants, sites, users } from "@/db/schema";
+import { cohortRuns, projectRevisions, projects, roleGrants, sites, users } from "@/db/schema";
+import { ZBundleModel } from "@/protocol/bundle";
 import { runCohort } from "@/server/cohorts/cohorts.service";
-import { createApprovedProject, type ApprovedProjectSpec } from "@/server/projects/approved-project";
-import { listApprovedSiteIds, markDecisionsSeen } from "@/server/projects/projects.service";
+import {
+  approveCurrentRevision,
+  createApprovedProject,
+  type ApprovedProjectSpec,
+} from "@/server/projects/approved-project";
+import { bundleModelOf, findBundleModel } from "@/server/projects/bundle";
+import { listApprovedSiteIds, markDecisionsSeen, reviseBundle } from "@/server/projects/projects.service";
 
 /**
  * The two ready-to-train demo projects: approved at every demo site, each with a model, so a
@@ -71,18 +77,28 @@ export const STROKE_PROJECT = {
   },
 } as const satisfies Omit<ApprovedProjectSpec, "approvers">;
 
-/** Idempotent: creates whichever demo project (by title) does not exist yet. */
+/**
+ * Idempotent: creates whichever demo project (by title) does not exist yet. A demo project seeded
+ * before bundles listed models gets its model's spec listed and approved again, so it still trains.
+ */
 export async function seedDemoProjects(db: Database): Promise<string[]> {
-  const existing = new Set(
+  const existing = new Map(
     (
       await db
-        .select({ title: projects.title })
+        .select({ id: projects.id, title: projects.title, bundle: projectRevisions.bundle })
         .from(projects)
+        .innerJoin(projectRevisions, eq(projectRevisions.id, projects.currentRevisionId))
         .where(inArray(projects.title, [PROSTATE_PROJECT.title, STROKE_PROJECT.title]))
-    ).map((p) => p.title),
+    ).map((p) => [p.title, p] as const),
   );
   const missing = [PROSTATE_PROJECT, STROKE_PROJECT].filter((p) => !existing.has(p.title));
-  if (missing.length === 0) return [];
+  const specOf = (demo: typeof PROSTATE_PROJECT | typeof STROKE_PROJECT) =>
+    ZBundleModel.parse(bundleModelOf({ ...demo.model.spec, outcome: demo.model.outcome }));
+  const unlisted = [PROSTATE_PROJECT, STROKE_PROJECT].filter((p) => {
+    const project = existing.get(p.title);
+    return project && !findBundleModel(project.bundle, specOf(p));
+  });
+  if (missing.length === 0 && unlisted.length === 0) return [];
   const researcherEmail = DEMO_ACCOUNTS.find((a) => a.role === "researcher")!.email;
   const [researcher] = await db
     .select({ id: users.id, email: users.email })
@@ -108,6 +124,18 @@ export async function seedDemoProjects(db: Database): Promise<string[]> {
     // Seeded approvals are part of the set-up, not news: no "new decisions" badge for them.
     await markDecisionsSeen(db, researcher!, { projectId });
     created.push(`project "${project.title}"`);
+  }
+  for (const demo of unlisted) {
+    const project = existing.get(demo.title)!;
+    const bundle = { ...project.bundle, models: [...project.bundle.models, specOf(demo)] };
+    await reviseBundle(db, researcher!, { projectId: project.id, bundle });
+    await approveCurrentRevision(
+      db,
+      project.id,
+      approvers.map((a) => ({ approver: a, siteId: a.siteId })),
+    );
+    await markDecisionsSeen(db, researcher!, { projectId: project.id });
+    created.push(`model "${demo.model.spec.name}" in the bundle of "${demo.title}"`);
   }
   return created;
 }

@@ -40,19 +40,29 @@ export async function createApprovedProject(db: Database, researcher: UserActor,
   };
   await reviseBundle(db, researcher, { projectId: project.id, bundle });
   await submitProject(db, researcher, { projectId: project.id, siteIds: spec.approvers.map((a) => a.siteId) });
-  for (const { approver, siteId } of spec.approvers) {
+  await approveCurrentRevision(db, project.id, spec.approvers);
+  const { model, version } = await registerModel(db, researcher, { ...spec.model, projectId: project.id });
+  return { projectId: project.id, modelId: model.id, versionId: version.id };
+}
+
+/** Each given site's approver approves the project's current revision where it is still pending. */
+export async function approveCurrentRevision(
+  db: Database,
+  projectId: string,
+  approvers: { approver: UserActor; siteId: string }[],
+) {
+  for (const { approver, siteId } of approvers) {
     const [approval] = await db
       .select({ id: siteApprovals.id })
       .from(siteApprovals)
       .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
-      .where(and(eq(projects.id, project.id), eq(siteApprovals.siteId, siteId)));
+      .where(and(eq(projects.id, projectId), eq(siteApprovals.siteId, siteId), eq(siteApprovals.status, "pending")));
+    if (!approval) continue;
     await decideApproval(db, approver, {
       siteId,
-      approvalId: approval!.id,
+      approvalId: approval.id,
       decision: "approved",
       comment: "Approved for federated training.",
     });
   }
-  const { model, version } = await registerModel(db, researcher, { ...spec.model, projectId: project.id });
-  return { projectId: project.id, modelId: model.id, versionId: version.id };
 }
