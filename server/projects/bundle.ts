@@ -61,7 +61,10 @@ export function diffBundles(before: Bundle, after: Bundle): BundleChange[] {
   flatten(before, "", a);
   flatten(after, "", b);
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  // An empty list that gained entries (or lost them all) shows as its entries, not as a row of its own.
+  const isFilledOnOtherSide = (p: string) => paths.some((q) => q.startsWith(`${p}.`));
   return paths
     .filter((p) => canonicalJson(a.get(p) ?? null) !== canonicalJson(b.get(p) ?? null))
+    .filter((p) => !(a.has(p) !== b.has(p) && isFilledOnOtherSide(p)))
     .map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
 }

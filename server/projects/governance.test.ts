@@ -327,7 +327,7 @@ describe("models in the bundle", () => {
         "models.0.input.kind",
       ]),
     );
-    expect(view.previouslyApproved?.changes.every((c) => c.path.startsWith("models"))).toBe(true);
+    expect(view.previouslyApproved?.changes.every((c) => c.path.startsWith("models.0."))).toBe(true);
 
     // Another model with the same task, input and outcome changes nothing in governance.
     const governance = async () => {
