@@ -43,7 +43,7 @@ async function main() {
     port: E2E_PORT,
     authSecret: persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value,
   });
-  await startSiteWorkers(db, url, prepared, { FLIP_HEARTBEAT_MS: "2000" });
+  await startSiteWorkers(db, url, prepared, { env: { FLIP_HEARTBEAT_MS: "2000" }, resetLedgers: true });
   console.log(`[e2e] portal ready at ${url}`);
 }
 

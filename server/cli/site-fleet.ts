@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
@@ -117,26 +117,29 @@ export async function startSiteWorkers(
   db: Database,
   hubUrl: string,
   prepared: PreparedSite[],
-  extraEnv: Record<string, string> = {},
+  options: { env?: Record<string, string>; resetLedgers?: boolean } = {},
 ) {
   for (const site of prepared) {
     const [row] = await db.select({ id: sites.id }).from(sites).where(eq(sites.code, site.code));
     if (!row) throw new Error(`site ${site.code} is not registered in the portal`);
     const { token } = await issueSiteToken(db, { type: "system", label: "demo" }, { siteId: row.id, graceSeconds: 0 });
+    // The site ledger lives beside the site's data, outside the portal's database. A hub that starts
+    // from an empty database (the e2e run) gets sites whose ledgers start empty too.
+    const stateDir = path.join(path.dirname(site.dataDir), "worker-state");
+    if (options.resetLedgers) rmSync(stateDir, { recursive: true, force: true });
     // Worker logs (structured JSON, never patient data) go to a file per site, not the demo's terminal.
     const logFd = openSync(path.join(path.dirname(site.dataDir), "worker.log"), "a");
     const child = spawn(process.execPath, ["--import", "tsx", WORKER_ENTRY], {
       stdio: ["ignore", logFd, logFd],
       env: {
         ...process.env,
-        ...extraEnv,
+        ...options.env,
         FLIP_HUB_URL: hubUrl,
         FLIP_SITE_TOKEN: token,
         FLIP_SITE_DATABASE_URL: site.readerUrl,
         FLIP_SITE_DATA_DIR: site.dataDir,
         FLIP_SITE_POLICY: site.policyPath,
-        // The site ledger lives beside the site's data, outside the portal's database.
-        FLIP_WORKER_STATE_DIR: path.join(path.dirname(site.dataDir), "worker-state"),
+        FLIP_WORKER_STATE_DIR: stateDir,
       },
     });
     stopOnShutdown(child);
