@@ -23,6 +23,7 @@ import {
   RELEASE_STATEMENT,
   RELEASED_METRICS,
   RELEASED_SPLIT,
+  releaseApprovedCount,
   trainJobInput,
 } from "@/server/lib/test-support/training-fixtures";
 import { createApprovedProject } from "@/server/projects/approved-project";
@@ -108,6 +109,12 @@ async function setUp(db: Database, hubUrl: string) {
       outcome: { name: "Outcome", conceptIds: [443454], includeDescendants: true },
       limitations: "",
     },
+  });
+  // A site's weight in a round is bounded by the approved count it released: release one per site first.
+  await releaseApprovedCount(db, researcher, {
+    projectId: project.projectId,
+    siteIds: fleet.map((s) => s.id),
+    total: 1000,
   });
   return { fleet, researcher, project };
 }
