@@ -57,6 +57,7 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       assertNoMetricsWhenSuppressed(examples, metrics);
       assertNoMetricsWhenSuppressed(examples, r.localValidation);
       const rule = { threshold: r.threshold ?? asked, base: r.rounding ?? 1 };
+      assertReleasable([r.exampleCount], rule.threshold, rule.base);
       assertSplitRelease(r.globalValidation, metrics, rule, r.metricDecimals);
       assertSplitRelease({ positives, negatives }, r.localValidation, rule, r.metricDecimals);
       return;

@@ -190,7 +190,8 @@ describe("a train task at the worker routes", () => {
         body: zero,
       });
     const today = new Date().toISOString().slice(0, 10);
-    for (const exampleCount of [2147483647, 121]) {
+    // Counts leave a site rounded (to 5 here), so the claims above the bound are rounded figures too.
+    for (const exampleCount of [2147483645, 125]) {
       const { status, body } = await post(exampleCount);
       expect(status).toBe(400);
       expect(body.error).toEqual({

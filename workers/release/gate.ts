@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import {
+  SUPPRESSED,
   TASK_SCHEMAS,
   ZHeartbeatInput,
   type FailureCode,
@@ -144,10 +145,14 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
         }
         case "train": {
           const { result: exact, update } = proposal as TrainProposal;
+          // The example count is the site's FedAvg weight: released rounded, like every count.
+          const exampleCount = releaseCount(exact.exampleCount, rule);
+          if (exampleCount === SUPPRESSED) throw new TaskError({ reason: "cohort_too_small", minimum: rule.threshold });
           const global = releaseSplit(exact.globalValidation, rule);
           const { metrics: globalMetrics, ...globalCounts } = global;
           const figures = checked("train", {
             ...exact,
+            exampleCount,
             threshold: rule.threshold,
             ...releaseStatement(rule),
             globalValidation: { ...globalCounts, ...globalMetrics },

@@ -100,6 +100,8 @@ describe("train task", () => {
     expect(result.backend).toBe("wasm");
     expect(result.epochs).toBe(2);
     expect(result.exampleCount).toBeGreaterThan(10);
+    // The FedAvg weight is a count like any other: it leaves the site rounded.
+    expect(result.exampleCount % result.rounding!).toBe(0);
     expect(typeof result.globalValidation.examples).toBe("number");
     expect(result.localValidation.auc).not.toBeNull();
     // Validation figures leave rounded: metrics to the stated places, counts through the count rule.
