@@ -5,8 +5,6 @@ import type { EvaluateResult, SplitCounts, TrainResult } from "@/protocol/traini
 
 export type { PooledMetrics, SiteMetrics } from "@/protocol/registry";
 
-export const METRIC_NAMES = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
-
 /**
  * Pools what the sites released into one set of figures for all their held-out persons.
  *
