@@ -29,12 +29,19 @@ export default tseslint.config(
  * support code may cross boundaries to set up real hubs and workers.
  */
 function importBoundaries() {
-  const tests = ["**/*.test.ts", "**/test-support/**"];
+  const tests = ["**/*.test.ts", "**/test-support/**", "server/authorization.matrix.ts"];
   const folder = (name, message) => [
     { regex: `^@/${name}(/|$)`, message },
     { regex: `^(\\.\\./)+${name}(/|$)`, message },
   ];
-  const rule = (patterns) => ({ "@typescript-eslint/no-restricted-imports": ["error", { patterns }] });
+  // Test support (fixtures, `asReleased`, hub and worker harnesses) never reaches production code.
+  const noTestSupport = {
+    regex: "(^|/)test-support(/|$)",
+    message: "Production code never imports test support.",
+  };
+  const rule = (patterns) => ({
+    "@typescript-eslint/no-restricted-imports": ["error", { patterns: [...patterns, noTestSupport] }],
+  });
   const noWorkers = folder(
     "workers",
     "The hub reaches site workers only through the task queue; shared code lives in protocol/.",

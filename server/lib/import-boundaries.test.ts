@@ -24,6 +24,12 @@ describe("import boundaries", () => {
     ["server/cli/new-cli.ts", 'import { x } from "@/workers/runner";', "demo data generator"],
     ["app/(portal)/new-form.tsx", 'import { x } from "@/server/projects/projects.service";', "types only"],
     ["app/(portal)/page.tsx", 'import { x } from "@/workers/site-data/concepts";', "task queue"],
+    ["workers/tasks/new-task.ts", 'import { x } from "../test-support/released";', "never imports test support"],
+    [
+      "server/jobs/new.service.ts",
+      'import { x } from "@/server/lib/test-support/fixtures";',
+      "never imports test support",
+    ],
   ])("%s may not %s", async (file, source, message) => {
     expect(await restrictedImports(file, source)).toEqual([expect.stringContaining(message)]);
   });
