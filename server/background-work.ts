@@ -3,7 +3,10 @@ import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
 import { sweepExpiredTasks } from "@/server/tasks/tasks.service";
 
-const timers = new WeakMap<Database, NodeJS.Timeout[]>();
+// On globalThis: Next.js may load this module once for instrumentation.ts and again for the route
+// handlers, and /api/ready must see the timers instrumentation.ts started.
+const globalForWork = globalThis as unknown as { flipBackgroundTimers?: WeakMap<Database, NodeJS.Timeout[]> };
+const timers = (globalForWork.flipBackgroundTimers ??= new WeakMap<Database, NodeJS.Timeout[]>());
 
 function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.Timeout {
   let isRunning = false;
@@ -33,6 +36,11 @@ export function ensureBackgroundWork(db: Database): void {
     // Round deadlines and dropouts show on the job page within FLIP_JOB_TICK_MS.
     every(config.FLIP_JOB_TICK_MS, "job-coordinator", () => advanceJobs(db)),
   ]);
+}
+
+/** True while this process runs the periodic work for `db` (the readiness check asks). */
+export function isBackgroundWorkRunning(db: Database): boolean {
+  return timers.has(db);
 }
 
 /** Stops the periodic work for `db`. @internal for tests; a portal process runs it until it exits. */
