@@ -2,12 +2,14 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { PROTOCOL_VERSION } from "@/protocol/contract";
 import { startCapabilityProbe } from "./capabilities";
+import { runCheck } from "./check";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config";
 import { startHeartbeat } from "./heartbeat";
 import { createHubClient } from "./hub-client";
 import { openLedger, LedgerError, type Ledger } from "./ledger/ledger";
 import { runLedgerCommand } from "./ledger/ledger-cli";
 import { createLogger, describeErrorSafely } from "./log";
+import { applyProxyFromEnv } from "./proxy";
 import { createReleaseGate } from "./release/gate";
 import { createRunner } from "./runner";
 import { createSiteDb } from "./site-db";
@@ -51,8 +53,16 @@ function readWorkerVersion(): string {
 
 function main() {
   if (process.argv[2] === "ledger") process.exit(runLedgerCommand(process.argv.slice(3), process.env));
+  // Before any hub call: every one of them (tRPC and the binary routes) goes through the Trust's proxy.
+  const proxy = applyProxyFromEnv();
+  if (process.argv[2] === "check") {
+    void runCheck(process.env, proxy).then((code) => process.exit(code));
+    return;
+  }
   const config = readConfigOrExit();
   const log = createLogger({ site: config.policy.site });
+  if (proxy.via === "unsupported")
+    log.warn("HTTPS_PROXY is set but this Node cannot apply it; set NODE_USE_ENV_PROXY=1", { proxy: proxy.proxy });
   const ledger = openLedgerOrExit(config.stateDir);
   const gate = createReleaseGate({ ledger, policy: config.policy, log });
   const hub = createHubClient({ trpcUrl: config.trpcUrl, token: config.token, log });
@@ -139,6 +149,8 @@ function main() {
 
   log.info("Worker started", {
     hub: new URL(config.trpcUrl).origin,
+    proxy: proxy.proxy,
+    noProxy: proxy.noProxy,
     protocol: PROTOCOL_VERSION,
     concurrency: config.concurrency,
     schema: config.siteDbSchema,

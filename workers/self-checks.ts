@@ -27,7 +27,7 @@ async function checkSiteDatabase(siteDb: SiteDb): Promise<SelfCheck> {
   }
 }
 
-async function checkDataDir(dataDir: string): Promise<SelfCheck> {
+export async function checkDataDir(dataDir: string): Promise<SelfCheck> {
   try {
     await access(dataDir, constants.R_OK | constants.X_OK);
     // Opening the folder proves it is listable without walking what may be millions of files.

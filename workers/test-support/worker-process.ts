@@ -26,6 +26,8 @@ export type WorkerOptions = {
   siteDatabaseUrl?: string;
   policy?: Record<string, unknown> | string;
   env?: Record<string, string | undefined>;
+  /** Arguments after `workers/main.ts`, e.g. ["check"]. */
+  args?: string[];
 };
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -54,7 +56,7 @@ export function spawnWorker(options: WorkerOptions): WorkerProcess {
     FLIP_TFJS_BACKEND: "cpu",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts", ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...dropUndefined(env), NODE_ENV: "test" },
     stdio: ["ignore", "pipe", "pipe"],
