@@ -8,14 +8,15 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
   const { getHubConfigOrExit } = await import("@/server/config");
   getHubConfigOrExit();
-  const [{ getDb }, { ensureBackgroundWork }] = await Promise.all([
+  const [{ getDb }, { ensureBackgroundWork }, { errorFields, getLogger }] = await Promise.all([
     import("@/server/database/get-db"),
     import("@/server/background-work"),
+    import("@/server/observability/logger"),
   ]);
   try {
     ensureBackgroundWork(await getDb());
   } catch (error) {
     // The first worker call starts it instead; a portal must still come up to show the outage.
-    console.error("[startup] background jobs not started yet:", error instanceof Error ? error.message : error);
+    getLogger().error({ err: errorFields(error) }, "startup: background jobs not started yet");
   }
 }

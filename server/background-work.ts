@@ -1,6 +1,7 @@
 import type { Database } from "@/db/client";
 import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
+import { errorFields, getLogger } from "@/server/observability/logger";
 import { sweepExpiredTasks } from "@/server/tasks/tasks.service";
 
 // On globalThis: Next.js may load this module once for instrumentation.ts and again for the route
@@ -15,7 +16,7 @@ function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.T
     if (isRunning) return;
     isRunning = true;
     run()
-      .catch((error: unknown) => console.error(`[${label}]`, error instanceof Error ? error.message : error))
+      .catch((error: unknown) => getLogger().error({ work: label, err: errorFields(error) }, "background pass failed"))
       .finally(() => (isRunning = false));
   }, ms);
   timer.unref();

@@ -36,6 +36,8 @@ describe("hub configuration", () => {
       FLIP_LEASE_SWEEP_MS: 5000,
       FLIP_FEASIBILITY_LIMIT_PER_DAY: 3,
       FLIP_DB_POOL_MAX: 10,
+      FLIP_METRICS_TOKEN: undefined,
+      FLIP_LOG_LEVEL: "info",
     });
   });
 
@@ -69,6 +71,8 @@ describe("hub configuration", () => {
         FLIP_LEASE_SWEEP_MS: "10000",
         FLIP_FEASIBILITY_LIMIT_PER_DAY: "1",
         FLIP_DB_POOL_MAX: "20",
+        FLIP_METRICS_TOKEN: "m".repeat(40),
+        FLIP_LOG_LEVEL: "debug",
       }),
     ).toEqual({
       DATABASE_URL: "postgres://flip:pw@db.example:5432/flip",
@@ -89,7 +93,19 @@ describe("hub configuration", () => {
       FLIP_LEASE_SWEEP_MS: 10000,
       FLIP_FEASIBILITY_LIMIT_PER_DAY: 1,
       FLIP_DB_POOL_MAX: 20,
+      FLIP_METRICS_TOKEN: "m".repeat(40),
+      FLIP_LOG_LEVEL: "debug",
     });
+  });
+
+  it("refuses a short metrics token without echoing it, and an unknown log level", () => {
+    expect(() => parseHubConfig({ FLIP_METRICS_TOKEN: "short-secret" })).toThrow(
+      "FLIP_METRICS_TOKEN must be at least 32 characters (e.g. `openssl rand -base64 32`; the value is not shown)",
+    );
+    expect(() => parseHubConfig({ FLIP_METRICS_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
+    expect(() => parseHubConfig({ FLIP_LOG_LEVEL: "loud" })).toThrow(
+      'FLIP_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    );
   });
 
   // The four values that used to become NaN and silently switch a protection off.

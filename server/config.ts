@@ -93,6 +93,21 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_LEASE_SWEEP_MS: interval(5_000),
   FLIP_FEASIBILITY_LIMIT_PER_DAY: positive(3),
   FLIP_DB_POOL_MAX: between(10, 1, 1_000),
+  /** Bearer token Prometheus sends to /api/metrics; unset, the endpoint answers 404. Never echoed. */
+  FLIP_METRICS_TOKEN: optionalText.refine((value) => value === undefined || value.length >= MIN_SECRET_LENGTH, {
+    message: `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`; the value is not shown)`,
+  }),
+  FLIP_LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = blankAsUnset(raw) ?? "info";
+      const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+      const level = levels.find((l) => l === text);
+      if (level) return level;
+      ctx.addIssue({ code: "custom", message: `must be one of ${levels.join(", ")} (got ${JSON.stringify(text)})` });
+      return z.NEVER;
+    }),
 });
 
 export type HubConfig = z.output<typeof HUB_CONFIG_SCHEMA>;

@@ -2,11 +2,13 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Database } from "@/db/client";
-import { AppError, toFieldErrors } from "./errors";
+import { AppError, isDatabaseShutdown, toFieldErrors } from "./errors";
 import { hasAccess, hasProjectAccess, hasRole, type ProjectScope, type Scope, type Viewer } from "./auth/permissions";
 import { and, eq } from "drizzle-orm";
 import { projectMembers, projects } from "@/db/schema";
 import { authenticateWorker } from "./worker/worker-auth";
+import { errorFields, getLogger, markLogged, requestIdOf } from "./observability/logger";
+import { metrics } from "./observability/metrics";
 
 export type TRPCContext = { db: Database; viewer: Viewer | null; ip: string; headers: Headers };
 
@@ -37,10 +39,41 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Who made a request, for its log line; workerProcedure fills in the site once the token is checked. */
+type RequestSubject = { user?: string; site?: string };
+
+/**
+ * One log line and one latency observation per call: request id (the caller's x-request-id or a
+ * new one), procedure, duration, result code, and the user or site. An internal error is logged
+ * here with its SQLSTATE and query name (errorFields), never its message's bound values.
+ */
+const observe = t.middleware(async ({ ctx, path, type, next }) => {
+  const requestId = requestIdOf(ctx.headers);
+  const subject: RequestSubject = { user: ctx.viewer?.id };
+  const started = performance.now();
+  const result = await next({ ctx: { requestId, subject } });
+  const seconds = (performance.now() - started) / 1000;
+  const code = result.ok ? "OK" : result.error.code;
+  metrics.trpcDuration.observe({ procedure: path, type, code }, seconds);
+  const line = { requestId, procedure: path, type, code, durationMs: Math.round(seconds * 10_000) / 10, ...subject };
+  const log = getLogger();
+  if (result.ok || code !== "INTERNAL_SERVER_ERROR") log.info(line, "trpc request");
+  else {
+    const cause = result.error.cause ?? result.error;
+    const err = errorFields(cause);
+    // While the database shuts down (or restarts) every open call fails the same way.
+    if (isDatabaseShutdown(cause))
+      log.warn({ ...line, err }, "trpc request: the database is shutting down or restarting");
+    else log.error({ ...line, err }, "trpc request failed");
+    markLogged(result.error);
+  }
+  return result;
+});
+
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(appErrors);
+export const publicProcedure = t.procedure.use(observe).use(appErrors);
 
 /** Signed in, even if the user still has to replace a temporary password. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
@@ -112,6 +145,8 @@ export const projectProcedure = (scope: ProjectScope) =>
  * For site workers, not people: the site is resolved from the bearer token's hash, never from the
  * request body, and the worker must speak this hub's protocol version.
  */
-export const workerProcedure = publicProcedure.use(async ({ ctx, next }) =>
-  next({ ctx: { ...ctx, site: await authenticateWorker(ctx.db, ctx.headers) } }),
-);
+export const workerProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const site = await authenticateWorker(ctx.db, ctx.headers);
+  ctx.subject.site = site.code;
+  return next({ ctx: { ...ctx, site } });
+});

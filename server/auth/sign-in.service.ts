@@ -5,6 +5,7 @@ import { recordAudit } from "@/server/audit/audit.service";
 import { AppError } from "@/server/errors";
 import { ZSignInInput } from "@/server/users/users.schema";
 import { burnPasswordCheck, verifyPassword } from "./password";
+import { metrics } from "@/server/observability/metrics";
 import {
   checkSignInAllowed,
   clearSignInFailures,
@@ -29,6 +30,7 @@ export async function signInWithPassword(db: Database, credentials: unknown, ip:
       await lockSignInKey(tx, email);
       const gate = await checkSignInAllowed(tx, { email, ip });
       if (!gate.allowed) {
+        metrics.signInFailures.inc({ reason: "rate_limited" });
         throw new AppError(
           "TOO_MANY_REQUESTS",
           `Too many failed sign-in attempts. Wait ${describeWait(gate.retryAfterMs)} before trying again.`,
@@ -41,10 +43,13 @@ export async function signInWithPassword(db: Database, credentials: unknown, ip:
         : (await burnPasswordCheck(password), false);
       if (!user || !isValid) {
         await recordSignInFailure(tx, { email, ip });
+        metrics.signInFailures.inc({ reason: "wrong_credentials" });
         return null;
       }
-      if (user.disabled)
+      if (user.disabled) {
+        metrics.signInFailures.inc({ reason: "disabled" });
         throw new AppError("FORBIDDEN", "This account is disabled. Ask a platform admin to enable it.");
+      }
 
       await clearSignInFailures(tx, email);
       await recordAudit(tx, {

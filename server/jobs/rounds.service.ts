@@ -14,6 +14,7 @@ import {
 } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { applyServerUpdate, type FedAdamState } from "@/server/aggregation/strategies";
+import { metrics } from "@/server/observability/metrics";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersion } from "@/server/models/model-versions";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
@@ -193,6 +194,7 @@ export async function closeRound(
       .set({ status: "failed", closedAt: new Date() })
       .where(eq(trainingRounds.id, round.id));
     await discardRoundUpdates(tx, round.id);
+    metrics.roundDuration.observe({ outcome: "failed" }, (Date.now() - round.startedAt.getTime()) / 1000);
     await failJob(
       tx,
       ctx,
@@ -203,8 +205,10 @@ export async function closeRound(
 
   const globalVersion = await loadVersionById(tx, round.globalVersionId);
   const global = await loadWeights(tx, globalVersion.weightsSha256);
+  const aggregationStarted = performance.now();
   const sum = await roundSum(tx, round.id, specOf(global), pending);
   const next = applyServerUpdate(ctx.config.strategy!, global, sum.mean(), await previousState(tx, ctx, globalVersion));
+  metrics.aggregationDuration.observe((performance.now() - aggregationStarted) / 1000);
 
   // The sites measured the incoming model before training: that is the parent version's validation.
   const perSite = globalValidationOf(updates);
@@ -245,6 +249,7 @@ export async function closeRound(
     .update(trainingRounds)
     .set({ status: "closed", closedAt: new Date(), resultVersionId: version.id })
     .where(eq(trainingRounds.id, round.id));
+  metrics.roundDuration.observe({ outcome: "closed" }, (Date.now() - round.startedAt.getTime()) / 1000);
   await discardRoundUpdates(tx, round.id);
   await tx.update(jobs).set({ latestVersionId: version.id }).where(eq(jobs.id, ctx.job.id));
   ctx.job.latestVersionId = version.id;

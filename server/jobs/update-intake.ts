@@ -14,6 +14,7 @@ import { loadJobContext, loadVersionById, loadWeights } from "./job-context";
 import { logJobEvent } from "./job-events";
 import { foldCommittedUpdate } from "./round-sums";
 import { releaseDate, releasedApprovedCounts } from "./weight-bounds";
+import { metrics } from "@/server/observability/metrics";
 import { closeRound } from "./rounds.service";
 
 export type UpdateReceipt = { accepted: true; round: number; norm: number };
@@ -160,5 +161,6 @@ export async function acceptUpdate(
     return { receipt: { accepted: true as const, round: round.number, norm }, roundId: round.id, isLast };
   });
   if (!receipt.isLast) foldCommittedUpdate(receipt.roundId, spec, site.id, update, result.exampleCount);
+  metrics.updateBytes.observe(input.body.byteLength);
   return receipt.receipt;
 }

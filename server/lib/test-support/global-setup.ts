@@ -7,6 +7,8 @@ import path from "node:path";
  * otherwise an embedded server kept under .data/test-postgres. Each suite creates its own database on it.
  */
 export default async function setup(project: TestProject) {
+  // A JSON line per request would bury the test report; FLIP_LOG_LEVEL=info shows them.
+  process.env.FLIP_LOG_LEVEL ||= "warn";
   const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (given) {
     project.provide("pgAdminUrl", given);

@@ -1,20 +1,26 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { isDatabaseShutdown } from "@/server/errors";
 import { createHttpContext } from "@/server/http-context";
+import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
 import { appRouter } from "@/server/root";
 
-const handler = (req: Request) =>
-  fetchRequestHandler({
+const handler = (req: Request) => {
+  // One id for the whole HTTP request (a batch shares it), echoed so a caller can quote it.
+  const requestId = requestIdOf(req.headers);
+  const headers = new Headers(req.headers);
+  headers.set("x-request-id", requestId);
+  return fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: () => createHttpContext(req.headers),
+    createContext: () => createHttpContext(headers),
+    responseMeta: () => ({ headers: new Headers({ "x-request-id": requestId }) }),
     onError({ error, path }) {
-      if (error.code !== "INTERNAL_SERVER_ERROR") return;
-      // While the database shuts down (or restarts) every open call fails the same way: one line each.
-      if (isDatabaseShutdown(error)) console.warn(`[trpc] ${path ?? "?"}: the database is shutting down or restarting`);
-      else console.error(`[trpc] ${path ?? "?"}:`, error.cause ?? error);
+      // Procedure calls are logged by the middleware in server/trpc.ts; this catches the rest
+      // (the context could not be built, the request could not be parsed).
+      if (error.code !== "INTERNAL_SERVER_ERROR" || wasLogged(error)) return;
+      getLogger().error({ requestId, procedure: path, err: errorFields(error.cause ?? error) }, "trpc request failed");
     },
   });
+};
 
 export { handler as GET, handler as POST };

@@ -3,12 +3,12 @@ import { getViewer } from "@/server/auth/session";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { downloadModelVersion } from "@/server/models/model-download";
+import { observeRoute } from "@/server/observability/routes";
 
 /** A model version as a zip of TF.js files (model.json, weights.bin, model-card.md); audited. */
-export async function GET(
-  _request: Request,
-  { params }: { params: Promise<{ projectId: string; versionId: string }> },
-) {
+export const GET = observeRoute("/api/projects/[projectId]/model-versions/[versionId]/download", download);
+
+async function download(_request: Request, { params }: { params: Promise<{ projectId: string; versionId: string }> }) {
   try {
     const viewer = await getViewer();
     if (!viewer) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
