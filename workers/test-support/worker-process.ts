@@ -28,6 +28,8 @@ export type WorkerOptions = {
   env?: Record<string, string | undefined>;
   /** Arguments after `workers/main.ts`, e.g. ["check"]. */
   args?: string[];
+  /** Another build of the worker to run with plain node, e.g. the self-contained bundle. */
+  entry?: { script: string; cwd: string };
 };
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -56,8 +58,11 @@ export function spawnWorker(options: WorkerOptions): WorkerProcess {
     FLIP_TFJS_BACKEND: "cpu",
     ...options.env,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "workers/main.ts", ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
+  const command = options.entry
+    ? [options.entry.script, ...(options.args ?? [])]
+    : ["--import", "tsx", "workers/main.ts", ...(options.args ?? [])];
+  const child = spawn(process.execPath, command, {
+    cwd: options.entry?.cwd ?? REPO_ROOT,
     env: { ...dropUndefined(env), NODE_ENV: "test" },
     stdio: ["ignore", "pipe", "pipe"],
   });
