@@ -26,17 +26,16 @@ function majorOf(binary: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** Every installed copy of `name`: on PATH, then Debian's versioned /usr/lib/postgresql/<n>/bin, newest first. */
-export function findPgTool(name: "pg_dump" | "pg_restore", searchPath = process.env.PATH ?? ""): PgTool | undefined {
-  const candidates = searchPath
-    .split(path.delimiter)
-    .filter(Boolean)
-    .map((dir) => path.join(dir, name));
+/** The bare name (found on PATH by spawn) and Debian's versioned /usr/lib/postgresql/<n>/bin copies. */
+function defaultCandidates(name: string): string[] {
   const debian = "/usr/lib/postgresql";
-  if (searchPath === process.env.PATH && existsSync(debian))
-    for (const version of readdirSync(debian)) candidates.push(path.join(debian, version, "bin", name));
+  const versioned = existsSync(debian) ? readdirSync(debian).map((v) => path.join(debian, v, "bin", name)) : [];
+  return [name, ...versioned.filter((file) => existsSync(file))];
+}
+
+/** The newest installed copy of `name`, or undefined when there is none. */
+export function findPgTool(name: "pg_dump" | "pg_restore", candidates = defaultCandidates(name)): PgTool | undefined {
   const found = candidates
-    .filter((file) => existsSync(file))
     .map((file) => ({ path: file, major: majorOf(file) }))
     .filter((tool): tool is PgTool => tool.major !== undefined);
   return found.sort((a, b) => b.major - a.major)[0];
@@ -60,7 +59,7 @@ export function requirePgTool(name: "pg_dump" | "pg_restore", serverMajor?: numb
 export async function serverMajorOf(url: string): Promise<number> {
   try {
     return await withPgClient(url, async (client) => {
-      const { rows } = await client.query<{ v: string }>("SHOW server_version_num");
+      const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
       return Math.floor(Number(rows[0]!.v) / 10_000);
     });
   } catch (error) {

@@ -43,6 +43,7 @@ async function download(db: Database) {
 
 beforeAll(async () => {
   const major = await serverMajorOf(adminUrl);
+  expect(major).toBeGreaterThanOrEqual(13);
   const dump = findPgTool("pg_dump");
   const restore = findPgTool("pg_restore");
   if (!dump || !restore)

@@ -94,7 +94,8 @@ async function assertEmpty(databaseUrl: string) {
   const relations = await withPgClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{ name: string }>(
       `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp%'
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp%'
          AND n.nspname NOT LIKE 'pg_toast_temp%' ORDER BY 1 LIMIT 5`,
     );
     return rows.map((r) => r.name);
