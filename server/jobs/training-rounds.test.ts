@@ -1,4 +1,5 @@
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import type { Histogram } from "prom-client";
 import { beforeAll, describe, expect, test } from "vitest";
 import { connectDatabase, type Database } from "@/db/client";
 import {
@@ -22,6 +23,7 @@ import {
   trainJobInput,
 } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { metrics as hubMetrics } from "@/server/observability/metrics";
 import { downloadModelVersion } from "@/server/models/model-download";
 import { insertVersion } from "@/server/models/model-versions";
 import { completeTask, failTask, leaseNextTask } from "@/server/tasks/tasks.service";
@@ -122,9 +124,26 @@ async function rounds(db: Database, jobId: string) {
   return db.select().from(trainingRounds).where(eq(trainingRounds.jobId, jobId)).orderBy(asc(trainingRounds.number));
 }
 
+/** How many observations a histogram holds (for the given labels). */
+async function observations(histogram: Histogram, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await histogram.get();
+  const sample = values.find(
+    (v) =>
+      v.metricName?.endsWith("_count") &&
+      Object.entries(labels).every(([k, value]) => (v.labels as Record<string, unknown>)[k] === value),
+  );
+  return sample?.value ?? 0;
+}
+
 describe("a federated round", () => {
   test("FedAvg folds each update as it arrives and writes the example-weighted mean as a new version with lineage", async () => {
     const db = testDb.db();
+    const counts = async () => ({
+      rounds: await observations(hubMetrics.roundDuration, { outcome: "closed" }),
+      aggregations: await observations(hubMetrics.aggregationDuration),
+      updates: await observations(hubMetrics.updateBytes),
+    });
+    const before = await counts();
     const { jobId, versionId } = await startJob(db);
     const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
     const deltas = [0.1, -0.2, 0.4];
@@ -166,6 +185,12 @@ describe("a federated round", () => {
     });
     const round2Task = await leaseNextTask(db, sites[0]!);
     expect(round2Task?.payload).toMatchObject({ round: 2, model: { versionId: next.version.id } });
+    // Operations see the round: its duration, its aggregation and the three accepted updates.
+    expect(await counts()).toEqual({
+      rounds: before.rounds + 1,
+      aggregations: before.aggregations + 1,
+      updates: before.updates + 3,
+    });
   });
 
   test("late, duplicate, NaN, wrongly shaped, over-norm and unlabelled updates are refused and change nothing", async () => {

@@ -5,6 +5,7 @@ import { callerAs, makeSite, makeUser } from "@/server/lib/test-support/fixtures
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { enqueueTask } from "@/server/tasks/tasks.service";
 import { metrics, metricsResponse } from "./metrics";
+import { observeRoute } from "./routes";
 
 const { db } = useTestDatabase();
 const TOKEN = "metrics-token-metrics-token-metrics-token";
@@ -16,10 +17,14 @@ const scrape = (authorization?: string, token: string | undefined = TOKEN) =>
     { FLIP_METRICS_TOKEN: token },
   );
 
+/** A counter's value, or a histogram's number of observations (its _count sample), for the given labels. */
 async function sampleValue(name: string, labels: Record<string, string>): Promise<number | undefined> {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const sample = metric?.values.find((v) =>
-    Object.entries(labels).every(([key, value]) => (v.labels as Record<string, unknown>)[key] === value),
+  const values = (metric?.values ?? []) as { value: number; labels: object; metricName?: string }[];
+  const sample = values.find(
+    (v) =>
+      (v.metricName === undefined || v.metricName === `${name}_count`) &&
+      Object.entries(labels).every(([key, value]) => (v.labels as Record<string, unknown>)[key] === value),
   );
   return sample?.value;
 }
@@ -82,8 +87,22 @@ describe("/api/metrics", () => {
       procedure: "siteNetwork.monitor",
       code: "UNAUTHORIZED",
     });
-    // The histogram's JSON holds buckets, sum and count; `find` returns the first bucket, counting every call.
     expect(after).toBe(before + 1);
+  });
+
+  it("times route handlers by route pattern and status, and echoes the request id", async () => {
+    const route = "/api/test/[id]";
+    const handler = observeRoute(route, async (_request: Request, id: string) =>
+      Response.json({ id }, { status: 202 }),
+    );
+    const labels = { route, method: "POST", status: "202" };
+    const before = (await sampleValue("flip_http_request_duration_seconds", labels)) ?? 0;
+    const response = await handler(
+      new Request("http://hub/api/test/1", { method: "POST", headers: { "x-request-id": "edge-1" } }),
+      "1",
+    );
+    expect(response.headers.get("x-request-id")).toBe("edge-1");
+    expect(await sampleValue("flip_http_request_duration_seconds", labels)).toBe(before + 1);
   });
 
   it("counts refused sign-ins by reason", async () => {
