@@ -19,6 +19,7 @@ const readOnlyRole = `flip_ck_ro_${suffix}`;
 const writerRole = `flip_ck_rw_${suffix}`;
 const SCHEMA = "omop cdm";
 const PARTIAL_SCHEMA = "omop partial";
+const NO_VOCABULARY_SCHEMA = "omop no vocabulary";
 let hub: { url: string; close: () => Promise<void> };
 let omopUrl: string;
 const workers: WorkerProcess[] = [];
@@ -40,6 +41,7 @@ beforeAll(async () => {
     for (const [schema, tables] of [
       [SCHEMA, OMOP_TABLES],
       [PARTIAL_SCHEMA, OMOP_TABLES.filter((t) => t !== "image_occurrence")],
+      [NO_VOCABULARY_SCHEMA, OMOP_TABLES],
     ] as const) {
       const s = pg.escapeIdentifier(schema);
       await client.query(`CREATE SCHEMA ${s}`);
@@ -50,6 +52,8 @@ beforeAll(async () => {
       }
     }
     await client.query(`GRANT INSERT ON ${pg.escapeIdentifier(SCHEMA)}.person TO ${writerRole}`);
+    for (const table of ["concept", "concept_ancestor"])
+      await client.query(`INSERT INTO ${pg.escapeIdentifier(SCHEMA)}.${table} VALUES (1)`);
   });
   hub = await startHubServer(testDb.db());
 });
@@ -93,6 +97,7 @@ describe("flip-worker check", () => {
     expect(output).toContain("✓ Site policy file");
     expect(lines).toContain(`✓ OMOP role is read-only: role ${readOnlyRole} cannot write to schema ${SCHEMA}`);
     expect(lines).toContain(`✓ OMOP tables present: all ${OMOP_TABLES.length} tables in schema ${SCHEMA}, readable`);
+    expect(lines).toContain("✓ OMOP vocabulary loaded: concept and concept_ancestor have rows");
     expect(output).toContain("✓ Image folder readable");
     expect(output).toContain("✓ Site ledger openable");
     expect(lines).toContain(`✓ Hub reachable: ${hub.url}`);
@@ -135,6 +140,15 @@ describe("flip-worker check", () => {
     expect(code).toBe(1);
     expect(lines).toContain(`✗ OMOP tables present: missing in schema ${PARTIAL_SCHEMA}: image_occurrence`);
     expect(lines).toContain(`✓ OMOP role is read-only: role ${readOnlyRole} cannot write to schema ${PARTIAL_SCHEMA}`);
+  });
+
+  test("names an OMOP schema without the vocabulary", { timeout: 60_000 }, async () => {
+    const { token } = await makeSiteWithToken(testDb.db(), "KCV");
+    const { code, lines } = await check({ token, site: "KCV", schema: NO_VOCABULARY_SCHEMA });
+    expect(code).toBe(1);
+    expect(lines).toContain(
+      `✗ OMOP vocabulary loaded: empty in schema ${NO_VOCABULARY_SCHEMA}: concept, concept_ancestor`,
+    );
   });
 
   test("reports a wrong token with its fix, and an unreachable hub", { timeout: 60_000 }, async () => {

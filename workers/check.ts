@@ -110,6 +110,7 @@ async function checkSiteDatabase(config: WorkerConfig): Promise<Item[]> {
       ),
       skip("OMOP role is read-only", "not checked"),
       skip("OMOP tables present", "not checked"),
+      skip("OMOP vocabulary loaded", "not checked"),
     ];
   }
   try {
@@ -143,16 +144,19 @@ async function checkSiteDatabase(config: WorkerConfig): Promise<Item[]> {
         [schema, [...OMOP_TABLES]],
       )
     ).rows;
+    const tablesOk = tablesItem(schema, role!.schema_exists, tables, role!.role);
     return [
       pass("OMOP database reachable", `as role ${role!.role}`),
       readOnlyItem(role!, schema, writable),
-      tablesItem(schema, role!.schema_exists, tables, role!.role),
+      tablesOk,
+      tablesOk.ok ? await vocabularyItem(client, schema) : skip("OMOP vocabulary loaded", "not checked"),
     ];
   } catch (error) {
     return [
       pass("OMOP database reachable"),
       fail("OMOP role is read-only", describeErrorSafely(error), "Check the role's access to the OMOP schema."),
       skip("OMOP tables present", "not checked"),
+      skip("OMOP vocabulary loaded", "not checked"),
     ];
   } finally {
     await client.end().catch(() => undefined);
@@ -184,6 +188,24 @@ function readOnlyItem(
     name,
     `role ${role.role} can write: ${problems.join("; ")}`,
     `As the schema's owner: REVOKE CREATE ON SCHEMA ${q} FROM ${r}; REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ${q} FROM ${r} (and do not let the role own the tables), or use another role with only SELECT.`,
+  );
+}
+
+/** Cohort definitions name standard concepts and their descendants: without the vocabulary nothing matches. */
+async function vocabularyItem(client: pg.Client, schema: string): Promise<Item> {
+  const name = "OMOP vocabulary loaded";
+  const q = pg.escapeIdentifier(schema);
+  const [row] = (
+    await client.query<{ concepts: boolean; ancestors: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${q}.concept) AS concepts, EXISTS (SELECT 1 FROM ${q}.concept_ancestor) AS ancestors`,
+    )
+  ).rows;
+  const empty = [row?.concepts ? null : "concept", row?.ancestors ? null : "concept_ancestor"].filter(Boolean);
+  if (empty.length === 0) return pass(name, "concept and concept_ancestor have rows");
+  return fail(
+    name,
+    `empty in schema ${schema}: ${empty.join(", ")}`,
+    "Load the OHDSI Standardized Vocabularies (from Athena) into the OMOP schema: cohort criteria match standard concepts and their descendants through these tables.",
   );
 }
 
