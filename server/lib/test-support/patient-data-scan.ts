@@ -17,8 +17,10 @@ async function hubDump(db: Database): Promise<{ table: string; text: string }[]>
   );
   const dumps = [];
   for (const { name } of tables) {
+    // Rows as JSON, less one hub-computed figure: a pooled version's counts hold each suppressed
+    // cell's imputed share (a fraction such as 26.35), which can read like a measurement value.
     const { rows } = await db.execute<{ text: string | null }>(
-      sql`SELECT string_agg(t::text, E'\n') AS text FROM ${sql.identifier(name)} t`,
+      sql`SELECT string_agg((to_jsonb(t) #- '{metrics,validation,counts}')::text, E'\n') AS text FROM ${sql.identifier(name)} t`,
     );
     dumps.push({ table: name, text: rows[0]?.text ?? "" });
   }
