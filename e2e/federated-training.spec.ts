@@ -49,7 +49,8 @@ test.describe.serial("federated training from the browser", () => {
     // The dashboard follows the rounds without a reload: the counter moves, the charts get points.
     const progress = page.getByRole("progressbar");
     await expect(progress).toHaveAttribute("aria-valuetext", /Round 1 of 2/, { timeout: 30_000 });
-    await expect(progress).toHaveAttribute("aria-valuetext", /Round 2 of 2, 1 completed/, { timeout: 120_000 });
+    // Round 2 starts once round 1 is aggregated; it may already be done by the time the page polls.
+    await expect(progress).toHaveAttribute("aria-valuetext", /Round 2 of 2, [12] completed/, { timeout: 120_000 });
     await expect(page.getByRole("img", { name: "Validation AUC" })).toBeVisible();
     await expect(page.getByRole("region", { name: "Job log, newest first" })).toContainText("Round aggregated");
     await expect(page.getByText(/Training finished: v\d+ is the new candidate version/)).toBeVisible({

@@ -15,6 +15,8 @@ import { E2E_DATABASE, E2E_EMBEDDED_PG, E2E_PASSWORD, E2E_PORT, E2E_SITE_NAMESPA
  * production build served against it. The database is dropped when Playwright stops us.
  */
 async function main() {
+  // One JSON line per request would bury the journeys' own output; warnings and errors still show.
+  process.env.FLIP_LOG_LEVEL ??= "warn";
   const adminUrl =
     process.env.TEST_DATABASE_URL ??
     process.env.DATABASE_URL ??
