@@ -39,6 +39,8 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+const ROUTINE_WORKER_CALLS: ReadonlySet<string> = new Set(["worker.heartbeat", "worker.claim", "worker.progress"]);
+
 /** Who made a request, for its log line; workerProcedure fills in the site once the token is checked. */
 type RequestSubject = { user?: string; site?: string };
 
@@ -57,7 +59,10 @@ const observe = t.middleware(async ({ ctx, path, type, next }) => {
   metrics.trpcDuration.observe({ procedure: path, type, code }, seconds);
   const line = { requestId, procedure: path, type, code, durationMs: Math.round(seconds * 10_000) / 10, ...subject };
   const log = getLogger();
-  if (result.ok || code !== "INTERNAL_SERVER_ERROR") log.info(line, "trpc request");
+  // A worker's routine calls (a heartbeat every few seconds per site, long-poll claims, lease renewals)
+  // log at debug when they succeed, so a terminal or log store shows what people and results do.
+  if (result.ok && ROUTINE_WORKER_CALLS.has(path)) log.debug(line, "trpc request");
+  else if (result.ok || code !== "INTERNAL_SERVER_ERROR") log.info(line, "trpc request");
   else {
     const cause = result.error.cause ?? result.error;
     const err = errorFields(cause);
