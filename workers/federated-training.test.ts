@@ -39,7 +39,8 @@ const SITES = [
   { code: "GSTT", seed: 12 },
   { code: "UCLH", seed: 13 },
 ];
-const PERSONS = 2500;
+/** Large enough that each site's test split (a fifth of its cohort) has its threshold of positives and negatives. */
+const PERSONS = 5000;
 const siteUrls: string[] = [];
 const dataDirs: string[] = [];
 const workers: WorkerProcess[] = [];
