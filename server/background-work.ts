@@ -2,7 +2,7 @@ import type { Database } from "@/db/client";
 import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
 import { errorFields, getLogger } from "@/server/observability/logger";
-import { sweepExpiredTasks } from "@/server/tasks/tasks.service";
+import { sweepExpiredTasks } from "@/server/tasks/lease-sweep";
 
 // On globalThis: Next.js may load this module once for instrumentation.ts and again for the route
 // handlers, and /api/ready must see the timers instrumentation.ts started.

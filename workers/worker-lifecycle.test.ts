@@ -2,7 +2,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { siteHealth } from "@/db/schema";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { cancelTask, sweepExpiredTasks } from "@/server/tasks/tasks.service";
+import { sweepExpiredTasks } from "@/server/tasks/lease-sweep";
+import { cancelTask } from "@/server/tasks/tasks.service";
 import {
   ADMIN,
   makeSiteWithToken,

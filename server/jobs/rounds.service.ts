@@ -13,7 +13,7 @@ import {
   type TrainingRound,
 } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
-import { applyServerUpdate, type FedAdamState } from "@/server/aggregation/strategies";
+import { applyServerUpdate } from "@/server/aggregation/strategies";
 import { metrics } from "@/server/observability/metrics";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersion } from "@/server/models/model-versions";
@@ -23,6 +23,7 @@ import type { NamedTensor } from "@/protocol/tensor-codec";
 import type { EvaluateResult } from "@/protocol/training";
 import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type JobContext } from "./job-context";
 import { logJobEvent } from "./job-events";
+import { previousState, stateTensors } from "./fedadam-state";
 import { evaluatePayload, trainPayload } from "./job-payloads";
 import { evaluationOf, globalValidationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
 import { roundQuorum } from "./quorum.schema";
@@ -118,23 +119,6 @@ export async function dispatchRound(
     round,
     details: { expected: sitesNow.length, deadlineAt: deadlineAt.toISOString(), globalVersion: globalVersion.number },
   });
-}
-
-function stateTensors(state: FedAdamState | null): NamedTensor[] | null {
-  if (!state) return null;
-  return [
-    ...state.m.map((t) => ({ ...t, name: `m/${t.name}` })),
-    ...state.v.map((t) => ({ ...t, name: `v/${t.name}` })),
-  ];
-}
-
-async function previousState(tx: Tx, ctx: JobContext, globalVersion: ModelVersion): Promise<FedAdamState | null> {
-  // FedAdam's moments belong to one job's trajectory; another job starts them afresh.
-  if (globalVersion.jobId !== ctx.job.id || !globalVersion.optimizerStateSha256) return null;
-  const tensors = await loadWeights(tx, globalVersion.optimizerStateSha256);
-  const strip = (prefix: string) =>
-    tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
-  return { m: strip("m/"), v: strip("v/") };
 }
 
 export type CloseReason = "all_reported" | "deadline" | "dropouts";

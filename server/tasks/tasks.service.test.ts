@@ -12,8 +12,8 @@ import {
   leaseNextTask,
   releaseTask,
   renewLease,
-  sweepExpiredTasks,
 } from "./tasks.service";
+import { sweepExpiredTasks } from "./lease-sweep";
 import { closeTaskNotifier } from "./task-notifier";
 
 const testDb = useTestDatabase();
