@@ -26,7 +26,9 @@ export function useTestDatabase() {
     const close = async () => {
       stopBackgroundWork(db);
       await closeTaskNotifier(db);
-      await pool.end();
+      // A request still in flight (a worker's long-poll claim, a killed worker's half-done call) can
+      // hold a client; the forced DROP DATABASE below ends its socket, so teardown waits only so long.
+      await Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     };
     state = { db, url, name, close };
   });
