@@ -107,14 +107,26 @@ const cacheBytes = () => getHubConfig().FLIP_ARTIFACT_CACHE_MB * 1024 * 1024;
 const recent = new Map<string, Uint8Array>();
 let recentBytes = 0;
 
+// Reads under way: every site of a round asks for a new global model at once, and all of them wait for one read and one hash.
+const reading = new Map<string, Promise<Uint8Array>>();
+
 /** An artifact's bytes, from memory when this process read it recently. Callers must not mutate them. */
-export async function readArtifact(db: DbOrTx, sha256: string): Promise<Uint8Array> {
+export function readArtifact(db: DbOrTx, sha256: string): Promise<Uint8Array> {
   const hit = recent.get(sha256);
   if (hit) {
     recent.delete(sha256);
     recent.set(sha256, hit);
-    return hit;
+    return Promise.resolve(hit);
   }
+  let pending = reading.get(sha256);
+  if (!pending) {
+    pending = readAndRemember(db, sha256).finally(() => reading.delete(sha256));
+    reading.set(sha256, pending);
+  }
+  return pending;
+}
+
+async function readAndRemember(db: DbOrTx, sha256: string): Promise<Uint8Array> {
   const bytes = await getArtifactStore().get(db, sha256);
   const limit = cacheBytes();
   if (bytes.byteLength <= limit) {

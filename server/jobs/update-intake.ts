@@ -1,12 +1,12 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { jobs, jobTasks, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
+import { artifacts, jobs, jobTasks, modelVersions, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
 import { createPostgresArtifactStore } from "@/server/artifacts/artifact-store";
 import { recordAudit } from "@/server/audit/audit.service";
 import { specOf, validateUpdate } from "@/server/aggregation/validate-update";
 import { AppError } from "@/server/errors";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
-import { lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
+import { checkLeasedTask, lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { SUPPRESSED } from "@/protocol/contract";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/protocol/training";
@@ -24,6 +24,35 @@ const notThisSite = (site: SiteRef, taskId: string) =>
   new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
 // Updates live only while their round is open; they stay in PostgreSQL whatever store holds model versions.
 const updateStore = createPostgresArtifactStore();
+
+// An update has the global model's tensors, names and shapes; only the manifest's digest differs.
+const MANIFEST_SLACK_BYTES = 64 * 1024;
+
+/**
+ * Before a byte of an update is read: the task must be this site's train task under its live
+ * lease, and the update can be no larger than its round's global model as a tensor file. So a
+ * holder of any site token cannot make the hub buffer a body for a task that is not theirs.
+ */
+export async function updateByteLimit(
+  db: Database,
+  site: SiteRef,
+  lease: { taskId: string; leaseId: string },
+): Promise<{ limit: number; reason: string }> {
+  const task = await checkLeasedTask(db, site, lease.taskId, lease.leaseId);
+  if (task.kind !== "train") throw new AppError("BAD_REQUEST", `A ${task.kind} task takes no model update.`);
+  const [row] = await db
+    .select({ byteSize: artifacts.byteSize })
+    .from(jobTasks)
+    .innerJoin(trainingRounds, and(eq(trainingRounds.jobId, jobTasks.jobId), eq(trainingRounds.number, jobTasks.round)))
+    .innerJoin(modelVersions, eq(modelVersions.id, trainingRounds.globalVersionId))
+    .innerJoin(artifacts, eq(artifacts.sha256, modelVersions.weightsSha256))
+    .where(eq(jobTasks.taskId, task.id));
+  if (!row) throw notThisSite(site, lease.taskId);
+  return {
+    limit: row.byteSize + MANIFEST_SLACK_BYTES,
+    reason: `the round's global model is ${row.byteSize} bytes as a tensor file, and an update has its tensors`,
+  };
+}
 
 /** The site's weight may not exceed the approved cohort it released (weight-bounds.ts); no other site's figure is involved. */
 async function checkWeight(db: Database, site: SiteRef, revisionId: string, exampleCount: number) {

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
-import type { Database, Tx } from "@/db/client";
+import type { Database, DbOrTx, Tx } from "@/db/client";
 import { siteTasks, type SiteTask } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
 import { recordAudit } from "@/server/audit/audit.service";
@@ -141,11 +141,29 @@ export async function claimTask(
 
 /** Loads the task for update and checks the caller holds its current, unexpired lease. */
 export async function lockLeasedTask(tx: Tx, site: SiteRef, taskId: string, leaseId: string): Promise<SiteTask> {
-  const [row] = await tx
+  return findLeasedTask(tx, site, taskId, leaseId, { lock: true });
+}
+
+/**
+ * The same checks without a row lock: for refusing a call before it costs anything (reading an
+ * upload's body, serving weights). A caller that changes the task must still take the lock.
+ */
+export async function checkLeasedTask(db: DbOrTx, site: SiteRef, taskId: string, leaseId: string): Promise<SiteTask> {
+  return findLeasedTask(db, site, taskId, leaseId, { lock: false });
+}
+
+async function findLeasedTask(
+  db: DbOrTx,
+  site: SiteRef,
+  taskId: string,
+  leaseId: string,
+  { lock }: { lock: boolean },
+): Promise<SiteTask> {
+  const query = db
     .select({ task: siteTasks, isLeaseLive: sql<boolean>`coalesce(${siteTasks.leaseExpiresAt} > now(), false)` })
     .from(siteTasks)
-    .where(and(eq(siteTasks.id, taskId), eq(siteTasks.siteId, site.id)))
-    .for("update");
+    .where(and(eq(siteTasks.id, taskId), eq(siteTasks.siteId, site.id)));
+  const [row] = lock ? await query.for("update") : await query;
   const task = row?.task;
   // Another site's task looks exactly like a missing one.
   if (!task) throw new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);

@@ -55,6 +55,46 @@ async function refusal(path: string, init: RequestInit) {
   return { status: response.status, body: (await response.json()) as { error: { code: string; message: string } } };
 }
 
+/**
+ * Declares a body of `declared` bytes, sends 4 of them and waits for the hub's answer: a hub that
+ * reads the body before checking the call never answers, which this reports after 10 s.
+ */
+async function postWithoutFinishing(path: string, headers: Record<string, string>, declared?: number) {
+  return new Promise<{ status: number; body: unknown } | "no answer before the body was complete">(
+    (resolve, reject) => {
+      const request = httpRequest(
+        `${hub.url}${path}`,
+        {
+          method: "POST",
+          headers: declared === undefined ? headers : { ...headers, "content-length": String(declared) },
+        },
+        (response) => {
+          let body = "";
+          response
+            .setEncoding("utf8")
+            .on("data", (chunk: string) => (body += chunk))
+            .on("end", () => {
+              clearTimeout(timer);
+              request.destroy();
+              resolve({ status: response.statusCode!, body: JSON.parse(body) });
+            });
+        },
+      );
+      const timer = setTimeout(() => {
+        request.destroy();
+        resolve("no answer before the body was complete");
+      }, 10_000);
+      request.on("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      request.write(new Uint8Array(4));
+      // Without a declared length the body is chunked: 1 MiB more than any model of the test, in pieces.
+      if (declared === undefined) for (let i = 0; i < 16; i++) request.write(new Uint8Array(64 * 1024));
+    },
+  );
+}
+
 describe("binary worker routes", () => {
   test("refuse a missing token, a malformed lease, an oversized upload and a task without weights, changing nothing", async () => {
     const taskId = "00000000-0000-4000-8000-000000000001";
@@ -71,27 +111,13 @@ describe("binary worker routes", () => {
         },
       },
     });
-    // A declared size over the limit is refused before a byte of the body is read.
+    // A site token and a made-up task: refused before a byte of the declared 32 MiB body is read.
     const before = await snapshotTables(testDb.db());
-    const huge = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest(
-        `${hub.url}${updatePath(taskId)}`,
-        { method: "POST", headers: headers({ [LEASE_HEADER]: taskId, "content-length": String(2 ** 40) }) },
-        (response) => {
-          let body = "";
-          response
-            .setEncoding("utf8")
-            .on("data", (chunk: string) => (body += chunk))
-            .on("end", () => resolve({ status: response.statusCode!, body }));
-        },
-      );
-      request.on("error", reject);
-      request.write(new Uint8Array(4));
+    const stranger = await postWithoutFinishing(updatePath(taskId), headers({ [LEASE_HEADER]: taskId }), 32 * 2 ** 20);
+    expect(stranger).toEqual({
+      status: 404,
+      body: { error: { code: "NOT_FOUND", message: `No task ${taskId} belongs to site BIN.` } },
     });
-    expect(huge.status).toBe(400);
-    expect(JSON.parse(huge.body).error.message).toMatch(
-      /^The upload is 1099511627776 bytes; the limit is \d+\. Nothing was changed\.$/,
-    );
     expect(await snapshotTables(testDb.db())).toEqual(before);
 
     await queueInventory(testDb.db(), site);
@@ -154,8 +180,11 @@ describe("a train task at the worker routes", () => {
     authorization: `Bearer ${fleet[i]!.token}`,
   });
 
+  const leased = new Map<number, Awaited<ReturnType<typeof leaseNextTask>>>();
+  /** Site i's train task, leased on first use: several tests send to the same task. */
   async function leasedTrainTask(i: number) {
-    const task = (await leaseNextTask(testDb.db(), fleet[i]!.site))!;
+    if (!leased.has(i)) leased.set(i, await leaseNextTask(testDb.db(), fleet[i]!.site));
+    const task = leased.get(i)!;
     expect(task.kind).toBe("train");
     const response = await fetch(`${hub.url}${weightsPath(task.taskId)}`, {
       headers: asSite(i, { [LEASE_HEADER]: task.leaseId }),
@@ -210,6 +239,35 @@ describe("a train task at the worker routes", () => {
       body: zero,
     });
     expect(accepted.status).toBe(200);
+  });
+
+  test("an update larger than the round's model is refused as soon as it passes that size, declared or chunked, changing nothing", async () => {
+    const { task, zero } = await leasedTrainTask(1);
+    const post = { [LEASE_HEADER]: task.leaseId, [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(trainResult(100)) };
+    // The chunked upload below sends 1 MiB; the test model is far smaller.
+    expect(zero.byteLength).toBeLessThan(512 * 1024);
+    const limit = zero.byteLength + 64 * 1024;
+    const reason = `the round's global model is ${zero.byteLength} bytes as a tensor file, and an update has its tensors`;
+    const before = await snapshotTables(testDb.db());
+    expect(await postWithoutFinishing(updatePath(task.taskId), asSite(1, post), 32 * 2 ** 20)).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: "BAD_REQUEST",
+          message: `The upload is ${32 * 2 ** 20} bytes; the limit is ${limit} (${reason}). Nothing was changed.`,
+        },
+      },
+    });
+    expect(await postWithoutFinishing(updatePath(task.taskId), asSite(1, post))).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: "BAD_REQUEST",
+          message: `The upload passed the ${limit}-byte limit (${reason}). Nothing was changed.`,
+        },
+      },
+    });
+    expect(await snapshotTables(testDb.db())).toEqual(before);
   });
 
   test("worker.complete is refused for a train task, which completes only with its update; the task stays leased", async () => {

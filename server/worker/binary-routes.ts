@@ -1,9 +1,10 @@
 import { z } from "zod";
 import type { Database } from "@/db/client";
+import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
-import { acceptUpdate } from "@/server/jobs/update-intake";
+import { acceptUpdate, updateByteLimit } from "@/server/jobs/update-intake";
 import { weightsForTask } from "@/server/jobs/weights-download";
 import { LEASE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/protocol/training";
 import { authenticateWorker } from "./worker-auth";
@@ -47,7 +48,9 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
   try {
     const site = await authenticateWorker(db, request.headers);
     const lease = leaseOf(request, taskId);
-    const body = await readBody(request);
+    // Task, lease and expected size are checked before the body is read, then the body is read up to that size only.
+    const { limit, reason } = await updateByteLimit(db, site, lease);
+    const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
     return Response.json(
       await acceptUpdate(db, site, { ...lease, body, resultHeader: request.headers.get(TRAIN_RESULT_HEADER) }),
     );
