@@ -35,7 +35,7 @@ describe("estimateParameters", () => {
     // Compare with the model rebuilt from JSON, which is what a site gets: TF.js 4.22 does not
     // serialise SeparableConv2D's depth_multiplier, so the rebuilt layer uses 1.
     const rebuilt = await tf.models.modelFromJSON({ modelTopology: topology });
-    expect(estimateParameters(json.config.layers, false)).toBe(rebuilt.countParams());
+    expect(estimateParameters(json.config.layers, false)).toEqual({ parameters: rebuilt.countParams() });
     model.dispose();
     rebuilt.dispose();
   });
@@ -60,5 +60,54 @@ describe("estimateParameters", () => {
       issues: [{ where: "architecture", message: "The model has 78643300000 parameters; the limit is 50000000" }],
     });
     expect(tf.memory().numBytes).toBe(before);
+  });
+
+  it("counts a Functional model's layers whatever order they are listed in, before TF.js builds anything", async () => {
+    const layers = [
+      {
+        class_name: "Dense",
+        name: "wide",
+        config: { name: "wide", units: 100_000, activation: "relu" },
+        inbound_nodes: [[["flat", 0, 0, {}]]],
+      },
+      {
+        class_name: "Dense",
+        name: "out",
+        config: { name: "out", units: 1, activation: "sigmoid" },
+        inbound_nodes: [[["wide", 0, 0, {}]]],
+      },
+      {
+        class_name: "Flatten",
+        name: "flat",
+        config: { name: "flat" },
+        inbound_nodes: [[["scan", 0, 0, {}]]],
+      },
+      {
+        class_name: "InputLayer",
+        name: "scan",
+        config: { name: "scan", batch_input_shape: [null, 512, 512, 3], dtype: "float32" },
+        inbound_nodes: [],
+      },
+    ];
+    const functional = (list: typeof layers) => ({
+      class_name: "Model",
+      config: { name: "shuffled", layers: list, input_layers: [["scan", 0, 0]], output_layers: [["out", 0, 0]] },
+    });
+    expect(estimateParameters(layers, true)).toEqual({ parameters: 786_432 * 100_000 + 100_000 + 100_001 });
+    // Listed out of order, this model would have made TF.js allocate 315 GB before the limit refused it.
+    const result = await validateArchitecture(functional(layers), {
+      task: "binary_classification",
+      input: { kind: "image", height: 512, width: 512, channels: 3, modality: "CT" },
+    });
+    expect(result).toEqual({
+      ok: false,
+      issues: [{ where: "architecture", message: "The model has 78643400001 parameters; the limit is 50000000" }],
+    });
+    const dangling = layers.map((l) => (l.name === "flat" ? { ...l, inbound_nodes: [[["nowhere", 0, 0, {}]]] } : l));
+    expect(estimateParameters(dangling, true)).toEqual({
+      problem: "layer flat takes its input from nowhere, which is not in the model",
+    });
+    const cycle = layers.map((l) => (l.name === "flat" ? { ...l, inbound_nodes: [[["out", 0, 0, {}]]] } : l));
+    expect(estimateParameters(cycle, true)).toEqual({ problem: "layer wide is its own input through a cycle" });
   });
 });

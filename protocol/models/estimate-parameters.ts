@@ -3,7 +3,8 @@
  * weight, so a pasted Dense(100000) after a Flatten would exhaust the hub's memory before
  * `countParams()` could refuse it; this estimate refuses it first. It only has to understand the
  * allow-listed layers, all of which take one input, so shapes flow along a chain (or a tree, for
- * Functional models). Returns null when a shape cannot be worked out; TF.js then decides.
+ * Functional models). When a shape cannot be worked out the model is refused: TF.js is never
+ * given a model whose size is not known first.
  */
 
 type Shape = number[];
@@ -106,29 +107,77 @@ function firstInbound(nodes: unknown): string | null {
   return typeof node === "string" ? node : null;
 }
 
-/** Total parameters of an allow-listed Sequential or single-input Functional layer list. */
-export function estimateParameters(layers: readonly LayerEntry[], isFunctional: boolean): number | null {
-  const shapes = new Map<string, Shape>();
-  let previous: Shape | null = null;
+export type ParameterEstimate = { parameters: number } | { problem: string };
+
+function notUnderstood(layer: LayerEntry, index: number) {
+  const name = [layer.name, layer.config.name].find((n) => typeof n === "string") ?? `number ${index + 1}`;
+  return {
+    problem: `the output shape of layer ${String(name)} (${layer.class_name}) cannot be worked out from its input`,
+  };
+}
+
+/** A Sequential model is a chain in list order. */
+function estimateChain(layers: readonly LayerEntry[]): ParameterEstimate {
+  let input: Shape | null = null;
   let total = 0;
-  for (const layer of layers) {
-    let input = previous ?? declaredInput(layer.config);
-    if (isFunctional) {
-      const inbound = firstInbound(layer.inbound_nodes);
-      input =
-        layer.class_name === "InputLayer"
-          ? declaredInput(layer.config)
-          : inbound === null
-            ? null
-            : (shapes.get(inbound) ?? null);
-    }
-    if (input === null) return null;
+  for (const [index, layer] of layers.entries()) {
+    input ??= declaredInput(layer.config);
+    if (input === null) return { problem: "the first layer declares no input shape (batch_input_shape)" };
     const result = step(layer, input);
-    if (result === null || !result.output.every((d) => Number.isInteger(d) && d > 0) || !Number.isFinite(result.params))
-      return null;
+    if (!isUnderstood(result)) return notUnderstood(layer, index);
     total += result.params;
-    previous = result.output;
-    if (typeof layer.name === "string") shapes.set(layer.name, result.output);
+    input = result.output;
   }
-  return total;
+  return { parameters: total };
+}
+
+/**
+ * A Functional model is a graph whose layers may be listed in any order (TF.js builds them in
+ * dependency order), so each layer's shape is resolved from its inbound layer by name, each
+ * layer once; a reference to a missing layer or a cycle is refused.
+ */
+function estimateGraph(layers: readonly LayerEntry[]): ParameterEstimate {
+  const byName = new Map<string, { layer: LayerEntry; index: number }>();
+  for (const [index, layer] of layers.entries()) {
+    if (typeof layer.name !== "string") return { problem: `layer ${index} has no name` };
+    if (byName.has(layer.name)) return { problem: `two layers are named ${layer.name}` };
+    byName.set(layer.name, { layer, index });
+  }
+  const shapes = new Map<string, Shape>();
+  let total = 0;
+  for (const [name] of byName) {
+    // Walk back to the first layer whose input is known, then resolve forwards: no recursion, so a deep chain is fine.
+    const path: string[] = [];
+    let at: string | null = name;
+    while (at !== null && !shapes.has(at)) {
+      if (path.includes(at)) return { problem: `layer ${at} is its own input through a cycle` };
+      const entry = byName.get(at);
+      if (!entry)
+        return { problem: `layer ${path.at(-1) ?? name} takes its input from ${at}, which is not in the model` };
+      path.push(at);
+      at = entry.layer.class_name === "InputLayer" ? null : firstInbound(entry.layer.inbound_nodes);
+      if (at === null && entry.layer.class_name !== "InputLayer")
+        return { problem: `layer ${entry.layer.name as string} has no inbound layer` };
+    }
+    for (const current of path.reverse()) {
+      const { layer, index } = byName.get(current)!;
+      const inbound = firstInbound(layer.inbound_nodes);
+      const input = layer.class_name === "InputLayer" ? declaredInput(layer.config) : shapes.get(inbound!)!;
+      if (input === null) return { problem: `input layer ${current} declares no shape (batch_input_shape)` };
+      const result = step(layer, input);
+      if (!isUnderstood(result)) return notUnderstood(layer, index);
+      total += result.params;
+      shapes.set(current, result.output);
+    }
+  }
+  return { parameters: total };
+}
+
+function isUnderstood(result: ReturnType<typeof step>): result is { params: number; output: Shape } {
+  return result !== null && result.output.every((d) => Number.isInteger(d) && d > 0) && Number.isFinite(result.params);
+}
+
+/** Total parameters of an allow-listed Sequential or single-input Functional layer list, whatever order the layers are listed in. */
+export function estimateParameters(layers: readonly LayerEntry[], isFunctional: boolean): ParameterEstimate {
+  return isFunctional ? estimateGraph(layers) : estimateChain(layers);
 }

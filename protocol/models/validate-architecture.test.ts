@@ -170,11 +170,13 @@ describe("validateArchitecture", () => {
     );
   });
 
-  it("reports a model TF.js cannot build", async () => {
+  it("refuses a model whose layer shapes do not fit before TF.js builds it", async () => {
     const broken = sequential(
       layer("Dense", { name: "a", units: 3, batch_input_shape: [null, 4] }),
       layer("Conv2D", { name: "c", filters: 1, kernel_size: [1, 1] }),
     );
-    expect((await issues(broken, tabular4))[0]).toMatch(/^architecture: TF.js could not build the model: /);
+    expect(await issues(broken, tabular4)).toEqual([
+      "architecture: The model's size cannot be worked out: the output shape of layer c (Conv2D) cannot be worked out from its input",
+    ]);
   });
 });

@@ -183,7 +183,9 @@ export async function validateArchitecture(
 
   // checkLayer has confirmed every entry is {class_name, config}.
   const estimate = estimateParameters(topology.config.layers as LayerEntry[], structure.kind === "Functional");
-  if (estimate !== null && estimate > maxParameters) return fail([overLimit(estimate, maxParameters)]);
+  if ("problem" in estimate)
+    return fail([{ where: "architecture", message: `The model's size cannot be worked out: ${estimate.problem}` }]);
+  if (estimate.parameters > maxParameters) return fail([overLimit(estimate.parameters, maxParameters)]);
 
   await tf.ready();
   let model: tf.LayersModel;

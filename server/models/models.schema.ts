@@ -14,6 +14,8 @@ export const ZArchitectureChoice = z.discriminatedUnion("kind", [
 /** The 50 M-parameter limit is 200 MB of float32; base64 adds a third on the wire. */
 const MAX_IMPORT_WEIGHT_BYTES = 200 * 1024 * 1024;
 const MAX_BASE64_CHARS = Math.ceil(MAX_IMPORT_WEIGHT_BYTES / 3) * 4;
+/** A model upload's request: its weight files plus the architecture JSON and a little JSON around them. */
+export const MAX_MODEL_UPLOAD_REQUEST_BYTES = MAX_BASE64_CHARS + 4 * 1024 * 1024;
 
 const ZWeightFiles = z
   .record(z.string().min(1).max(200), z.base64().max(MAX_BASE64_CHARS))

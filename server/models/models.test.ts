@@ -195,6 +195,27 @@ describe("versions", () => {
       code: "BAD_REQUEST",
       message: "model.json names weight file group1-shard1of1.bin; upload it too",
     });
+    // A 12-byte file listed 1000 times would have made the hub assemble it 1000 times over.
+    const group = upload.modelJson.weightsManifest[0]!;
+    const repeated = {
+      ...upload.modelJson,
+      weightsManifest: [{ ...group, paths: Array.from({ length: 1000 }, () => group.paths[0]!) }],
+    };
+    await refusedWithoutChange(db, importWith(upload.weightFiles, repeated), {
+      code: "BAD_REQUEST",
+      message: `model.json lists weight file ${group.paths[0]!} more than once; each weight file belongs in one place`,
+    });
+    const huge = {
+      ...upload.modelJson,
+      weightsManifest: [
+        { ...group, weights: [...group.weights, { name: "huge", shape: [1e6, 1e6], dtype: "float32" }] },
+      ],
+    };
+    await refusedWithoutChange(db, importWith(upload.weightFiles, huge), {
+      code: "BAD_REQUEST",
+      message:
+        "model.json describes more than 50000000 weight values; the registry accepts models up to 50000000 parameters",
+    });
     const renamed = {
       ...upload.modelJson,
       weightsManifest: [

@@ -1,6 +1,7 @@
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { z } from "zod";
 import { AppError } from "@/server/errors";
+import { ARCHITECTURE_LIMITS } from "@/protocol/models/validate-architecture";
 import { countElements, formatShape, type NamedTensor } from "@/protocol/tensor-codec";
 
 /**
@@ -66,6 +67,20 @@ const refuse = (message: string): never => {
   throw AppError.field("BAD_REQUEST", "weightFiles", message);
 };
 
+/** What model.json says the weights add up to, checked before any file is read: no model in the registry holds more. */
+function checkManifestSize(manifest: z.infer<typeof ZWeightsManifest>): void {
+  const limit = ARCHITECTURE_LIMITS.maxParameters;
+  let parameters = 0;
+  for (const group of manifest)
+    for (const entry of group.weights) {
+      parameters += countElements(entry.shape);
+      if (!Number.isSafeInteger(parameters) || parameters > limit)
+        refuse(
+          `model.json describes more than ${limit} weight values; the registry accepts models up to ${limit} parameters`,
+        );
+    }
+}
+
 /** Reads an uploaded model.json and its weight files into named float32 tensors, checking every byte is accounted for. */
 export function readTfjsUpload(
   modelJson: unknown,
@@ -78,9 +93,14 @@ export function readTfjsUpload(
       "modelJson",
       "This is not a TF.js layers model.json: it needs modelTopology and weightsManifest",
     );
+  checkManifestSize(parsed.data.weightsManifest);
   const tensors: NamedTensor[] = [];
   const used = new Set<string>();
   for (const group of parsed.data.weightsManifest) {
+    // Each file is read once: a path listed again would make the hub assemble it again.
+    const repeated = group.paths.find((p, i) => used.has(p) || group.paths.indexOf(p) !== i);
+    if (repeated !== undefined)
+      refuse(`model.json lists weight file ${repeated} more than once; each weight file belongs in one place`);
     const missing = group.paths.filter((p) => !weightFiles[p]);
     if (missing.length)
       refuse(

@@ -1,9 +1,12 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createHttpContext } from "@/server/http-context";
+import { limitTrpcBody } from "@/server/http/trpc-body-limit";
 import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
 import { appRouter } from "@/server/root";
 
-const handler = (req: Request) => {
+const handler = async (request: Request) => {
+  const req = await limitTrpcBody(request);
+  if (req instanceof Response) return req;
   // One id for the whole HTTP request (a batch shares it), echoed so a caller can quote it.
   const requestId = requestIdOf(req.headers);
   const headers = new Headers(req.headers);
