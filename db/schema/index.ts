@@ -2,6 +2,7 @@ export * from "./audit";
 export * from "./jobs";
 export * from "./models";
 export * from "./projects";
+export * from "./round-partials";
 export * from "./sign-in";
 export * from "./site-network";
 export * from "./sites";

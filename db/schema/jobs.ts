@@ -120,8 +120,10 @@ export const roundUpdates = pgTable(
     taskId: uuid("task_id")
       .notNull()
       .references(() => siteTasks.id, { onDelete: "cascade" }),
-    // Cleared (and the artifact deleted) once the round is aggregated.
+    // Only rounds accepted before updates were kept in memory stored them; cleared once the round is aggregated.
     updateSha256: text("update_sha256").references(() => artifacts.sha256, { onDelete: "set null" }),
+    // The portal process whose running sum holds this update until the round closes (round_partials).
+    holder: text("holder"),
     exampleCount: integer("example_count").notNull(),
     updateNorm: doublePrecision("update_norm").notNull(),
     byteSize: integer("byte_size").notNull(),

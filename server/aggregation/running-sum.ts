@@ -26,6 +26,10 @@ export interface RunningSum {
   readonly contributors: readonly string[];
   /** An independent copy, to add to without touching this one. */
   clone(): RunningSum;
+  /** Adds another sum over the same model whose contributors are disjoint from this one's. */
+  merge(other: RunningSum): void;
+  /** The float64 accumulators, for merging and for handing a partial sum to another process. */
+  readonly sums: readonly Float64Array[];
 }
 
 export function createRunningSum(
@@ -82,7 +86,57 @@ export function createRunningSum(
     clone() {
       return createRunningSum(spec, { sums, contributors, totalWeight });
     },
+    merge(other) {
+      const twice = other.contributors.find((c) => seen.has(c));
+      if (twice !== undefined) throw new AggregationError(`${twice} is in both sums; an update is counted once`);
+      if (other.sums.length !== sums.length || other.sums.some((s, t) => s.length !== sums[t]!.length))
+        throw new AggregationError("the sums are over different models");
+      for (const [t, from] of other.sums.entries()) {
+        const into = sums[t]!;
+        for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
+      }
+      for (const c of other.contributors) {
+        seen.add(c);
+        contributors.push(c);
+      }
+      totalWeight += other.totalWeight;
+    },
+    get sums() {
+      return sums;
+    },
   };
+}
+
+/** A partial sum as bytes (float64 little-endian, tensors back to back), as round_partials stores it. */
+export function sumsToBytes(sum: RunningSum): Uint8Array {
+  const out = new Float64Array(sum.sums.reduce((n, s) => n + s.length, 0));
+  let at = 0;
+  for (const s of sum.sums) {
+    out.set(s, at);
+    at += s.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** The inverse of sumsToBytes, for a model of `spec`. */
+export function sumFromBytes(
+  spec: readonly TensorSpec[],
+  bytes: Uint8Array,
+  contributors: readonly string[],
+  totalWeight: number,
+): RunningSum {
+  const lengths = spec.map((t) => countElements(t.shape));
+  if (bytes.byteLength !== lengths.reduce((n, l) => n + l, 0) * 8)
+    throw new AggregationError(`a partial sum of ${bytes.byteLength} bytes does not fit this model`);
+  // Copied to an aligned buffer: a driver's Buffer may start at any offset.
+  const all = new Float64Array(new Uint8Array(bytes).buffer);
+  let at = 0;
+  const sums = lengths.map((length) => {
+    const view = all.subarray(at, at + length);
+    at += length;
+    return view;
+  });
+  return createRunningSum(spec, { sums, contributors, totalWeight });
 }
 
 // Kept as a small monomorphic loop so V8 optimises it once for Float64Array += Float32Array * k.

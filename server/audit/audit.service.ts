@@ -37,31 +37,41 @@ export function hashAuditEvent(prevHash: string, event: HashedFields): string {
 
 /** Appends one event to the chain. Call inside the transaction that makes the change it records. */
 export async function recordAudit(tx: Tx, input: AuditInput): Promise<AuditEvent> {
+  const [row] = await recordAudits(tx, [input]);
+  return row!;
+}
+
+/** Appends several events in order with one lock and one insert: for a change that touches many subjects at once. */
+export async function recordAudits(tx: Tx, inputs: readonly AuditInput[]): Promise<AuditEvent[]> {
+  if (inputs.length === 0) return [];
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
   const [last] = await tx
     .select({ seq: auditEvents.seq, hash: auditEvents.hash })
     .from(auditEvents)
     .orderBy(desc(auditEvents.seq))
     .limit(1);
-  const actor = auditIdentity(input.actor);
-  const fields: HashedFields = {
-    seq: (last?.seq ?? 0) + 1,
-    // Millisecond precision so the stored timestamp round-trips exactly into the hash.
-    at: new Date(),
-    actorType: actor.type,
-    actorId: actor.id,
-    actorLabel: actor.label,
-    action: input.action,
-    subject: input.subject,
-    // Round-trip through JSON so the hashed form equals what jsonb gives back.
-    details: JSON.parse(JSON.stringify(input.details ?? {})) as Record<string, unknown>,
-  };
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const [row] = await tx
-    .insert(auditEvents)
-    .values({ ...fields, prevHash, hash: hashAuditEvent(prevHash, fields) })
-    .returning();
-  return row!;
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  // Millisecond precision so the stored timestamp round-trips exactly into the hash.
+  const at = new Date();
+  const rows = inputs.map((input) => {
+    const actor = auditIdentity(input.actor);
+    const fields: HashedFields = {
+      seq: ++seq,
+      at,
+      actorType: actor.type,
+      actorId: actor.id,
+      actorLabel: actor.label,
+      action: input.action,
+      subject: input.subject,
+      // Round-trip through JSON so the hashed form equals what jsonb gives back.
+      details: JSON.parse(JSON.stringify(input.details ?? {})) as Record<string, unknown>,
+    };
+    const row = { ...fields, prevHash, hash: hashAuditEvent(prevHash, fields) };
+    prevHash = row.hash;
+    return row;
+  });
+  return tx.insert(auditEvents).values(rows).returning();
 }
 
 export type ChainVerdict = { ok: true; checked: number } | { ok: false; checked: number; brokenSeq: number };

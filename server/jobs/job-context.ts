@@ -14,6 +14,7 @@ import {
 import type { Actor } from "@/server/auth/actor";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { readArtifact } from "@/server/artifacts/artifact-store";
+import { specOf, type TensorSpec } from "@/server/aggregation/validate-update";
 import { decodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 import type { JobConfig } from "./jobs.schema";
 
@@ -29,7 +30,7 @@ export async function loadJobContext(tx: Tx, jobId: string, options: { lock?: bo
     .innerJoin(models, eq(models.id, jobs.modelId))
     .innerJoin(projectRevisions, eq(projectRevisions.id, jobs.revisionId))
     .where(eq(jobs.id, jobId));
-  const [row] = options.lock ? await query.for("update", { of: jobs }) : await query;
+  const [row] = options.lock ? await query.for("no key update", { of: jobs }) : await query;
   if (!row) throw new Error(`job ${jobId} vanished`);
   return {
     job: row.job,
@@ -44,6 +45,20 @@ export async function loadVersionById(tx: DbOrTx, versionId: string): Promise<Mo
   const [version] = await tx.select().from(modelVersions).where(eq(modelVersions.id, versionId));
   if (!version) throw new Error(`model version ${versionId} vanished`);
   return version;
+}
+
+// Versions never change: the shapes an update must have are read once per version, not once per update.
+const specs = new Map<string, TensorSpec[]>();
+const MAX_SPECS = 64;
+
+/** The tensor names and shapes of a model version's weights. */
+export async function specOfVersion(db: DbOrTx, versionId: string): Promise<TensorSpec[]> {
+  const known = specs.get(versionId);
+  if (known) return known;
+  const spec = specOf(await loadWeights(db, (await loadVersionById(db, versionId)).weightsSha256));
+  specs.set(versionId, spec);
+  if (specs.size > MAX_SPECS) specs.delete(specs.keys().next().value!);
+  return spec;
 }
 
 /** A stored tensor file, decoded; callers must not mutate the tensors. */

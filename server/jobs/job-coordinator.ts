@@ -1,9 +1,10 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { jobs, trainingRounds } from "@/db/schema";
+import { jobs, roundUpdates, trainingRounds } from "@/db/schema";
 import { cancelOpenTasks } from "@/server/tasks/tasks.service";
 import { isTaskOpen, jobActor, loadJobContext, roundTasks } from "./job-context";
-import { closeRound, finishEvaluation } from "./rounds.service";
+import { closeRound } from "./round-close";
+import { finishEvaluation } from "./rounds.service";
 
 /**
  * Moves running jobs along when no update arrives to do it: closes a round at its deadline or
@@ -21,20 +22,26 @@ export async function advanceJobs(db: Database): Promise<number> {
   return advanced;
 }
 
-async function advanceJob(db: Database, jobId: string): Promise<boolean> {
+/**
+ * One job's next step, if it has one. The coordinator skips a job another transaction holds; the
+ * update route and a process that has just published its partial sum wait for it instead
+ * (`wait`), so a round whose last update just arrived closes now rather than at the next tick.
+ */
+export async function advanceJob(db: Database, jobId: string, { wait = false } = {}): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [locked] = await tx
       .select({ id: jobs.id })
       .from(jobs)
       .where(and(eq(jobs.id, jobId), eq(jobs.status, "running")))
-      .for("update", { skipLocked: true });
+      // NO KEY UPDATE: updates being accepted insert job events that reference the job (key share) while holding the round.
+      .for("no key update", wait ? {} : { skipLocked: true });
     if (!locked) return false;
     const ctx = await loadJobContext(tx, jobId);
     if (ctx.job.kind === "train") {
       const [round] = await tx
         // Not the accumulator: megabytes that only closing the round needs, read every second otherwise.
         .select({
-          round: { id: trainingRounds.id, number: trainingRounds.number },
+          round: { id: trainingRounds.id, number: trainingRounds.number, expectedSites: trainingRounds.expectedSites },
           isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()`,
         })
         .from(trainingRounds)
@@ -42,14 +49,14 @@ async function advanceJob(db: Database, jobId: string): Promise<boolean> {
         .for("update", { of: trainingRounds });
       if (round) {
         const tasks = await roundTasks(tx, jobId, round.round.number);
-        if (round.isPastDeadline) {
-          await closeRound(tx, ctx, round.round, "deadline");
-          return true;
-        }
-        if (tasks.length > 0 && !tasks.some((t) => isTaskOpen(t.status))) {
-          await closeRound(tx, ctx, round.round, "dropouts");
-          return true;
-        }
+        if (round.isPastDeadline) return closeRound(db, tx, ctx, round.round, "deadline");
+        const [{ received }] = (await tx
+          .select({ received: count() })
+          .from(roundUpdates)
+          .where(eq(roundUpdates.roundId, round.round.id))) as [{ received: number }];
+        if (received >= round.round.expectedSites) return closeRound(db, tx, ctx, round.round, "all_reported");
+        if (tasks.length > 0 && !tasks.some((t) => isTaskOpen(t.status)))
+          return closeRound(db, tx, ctx, round.round, "dropouts");
         return false;
       }
     }

@@ -235,7 +235,8 @@ export async function cancelJob(
       .select()
       .from(jobs)
       .where(and(eq(jobs.id, jobId), eq(jobs.projectId, projectId)))
-      .for("update");
+      // Not FOR UPDATE: an update being accepted inserts rows that reference the job (a key-share lock).
+      .for("no key update");
     if (!job) throw new AppError("NOT_FOUND", "No job with that id in this project.");
     if (job.status !== "running" && job.status !== "queued")
       throw new AppError("CONFLICT", `This job already ended as ${job.status}; there is nothing to cancel.`);

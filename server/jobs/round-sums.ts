@@ -1,89 +1,86 @@
-import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import type { Tx } from "@/db/client";
-import { artifacts, modelVersions, roundUpdates } from "@/db/schema";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import type { Database, Tx } from "@/db/client";
+import { artifacts, modelVersions, roundPartials, roundUpdates } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
-import { createRunningSum, type RunningSum } from "@/server/aggregation/running-sum";
+import { createRunningSum, sumFromBytes, type RunningSum } from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
-import { decodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
+import { decodeTensors } from "@/protocol/tensor-codec";
+import { announceRoundClosed, getRoundExchange, isHolderAlive, requestPartial } from "./round-exchange";
 
 /**
- * The running weighted sum of each open round in this process, folded as updates commit, so
- * closing a round costs one mean rather than re-reading every update (memory O(model), not
- * O(sites x model)). The database is the truth: every accepted update is also
- * stored as an artifact until its round closes. When this process's sum does not cover exactly
- * the round's accepted updates (a restarted hub, another portal process took some), the sum is
- * rebuilt from those artifacts one update at a time, still in O(model) memory.
+ * The round's running sum at close (ARCHITECTURE.md, "Several portal processes"): this process's
+ * own sum from memory, every other holder's published partial, and nothing re-read per update.
  */
-const openSums = new Map<string, RunningSum>();
-// Rounds closed by another process leave their sum here; a bound keeps that from growing.
-const MAX_OPEN_ROUNDS = 64;
+export type RoundAggregate = {
+  sum: RunningSum;
+  /** Sites whose accepted update is gone with a portal process that stopped before the round closed. */
+  lost: string[];
+};
 
-/** After an update's transaction commits: fold it into this process's sum for the round. */
-export function foldCommittedUpdate(
-  roundId: string,
-  spec: readonly TensorSpec[],
-  siteId: string,
-  update: readonly NamedTensor[],
-  weight: number,
-): void {
-  let sum = openSums.get(roundId);
-  if (!sum) {
-    sum = createRunningSum(spec);
-    openSums.set(roundId, sum);
-    if (openSums.size > MAX_OPEN_ROUNDS) openSums.delete(openSums.keys().next().value!);
-  }
-  if (!sum.contributors.includes(siteId)) sum.add(siteId, update, weight);
-}
-
-export function forgetRound(roundId: string): void {
-  openSums.delete(roundId);
-}
-
-type Accepted = { siteId: string; exampleCount: number; updateSha256: string | null };
+type Accepted = { siteId: string; exampleCount: number; updateSha256: string | null; holder: string | null };
 
 /**
- * The round's sum over exactly its accepted updates (read in the closing transaction), plus the
- * update being accepted right now, if any. Never mutates the cached sum: the transaction may
- * still roll back.
+ * Gathers the sum over exactly the round's accepted updates, inside the closing transaction (the
+ * round row locked, so no update commits meanwhile). Returns "waiting" after asking the holders
+ * that are alive but have not published yet; each of them retries the close once it has.
+ * Past the deadline, or once a holder is gone, its updates count as lost rather than holding the round open.
  */
-export async function roundSum(
+export async function gatherRoundSum(
+  db: Database,
   tx: Tx,
-  roundId: string,
+  round: { id: string; isPastDeadline: boolean },
   spec: readonly TensorSpec[],
-  pending?: { siteId: string; update: readonly NamedTensor[]; weight: number },
-): Promise<RunningSum> {
+): Promise<RoundAggregate | "waiting"> {
+  const exchange = getRoundExchange(db);
   const accepted: Accepted[] = await tx
     .select({
       siteId: roundUpdates.siteId,
       exampleCount: roundUpdates.exampleCount,
       updateSha256: roundUpdates.updateSha256,
+      holder: roundUpdates.holder,
     })
     .from(roundUpdates)
-    .where(eq(roundUpdates.roundId, roundId))
-    .orderBy(asc(roundUpdates.receivedAt));
-  const committed = accepted.filter((a) => a.siteId !== pending?.siteId);
-  const cached = openSums.get(roundId);
-  const isCacheExact =
-    cached !== undefined &&
-    cached.contributors.length === committed.length &&
-    committed.every((a) => cached.contributors.includes(a.siteId));
-  const sum = isCacheExact ? cached.clone() : createRunningSum(spec);
-  if (!isCacheExact) {
-    for (const a of committed) {
-      if (!a.updateSha256)
-        throw new Error(
-          `round ${roundId}: the update of site ${a.siteId} is no longer stored; the round cannot be aggregated`,
-        );
-      // One update decoded at a time, folded, then dropped.
+    .where(eq(roundUpdates.roundId, round.id));
+  const sum = createRunningSum(spec);
+  const lost: string[] = [];
+  const byHolder = new Map<string, string[]>();
+  for (const a of accepted) {
+    if (a.updateSha256) {
+      // Accepted before updates were kept in memory: stored, read once here.
       sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256)).tensors, a.exampleCount);
+      continue;
+    }
+    const key = a.holder ?? "";
+    byHolder.set(key, [...(byHolder.get(key) ?? []), a.siteId]);
+  }
+  const published = await tx.select().from(roundPartials).where(eq(roundPartials.roundId, round.id));
+  let isWaiting = false;
+  for (const [holder, siteIds] of byHolder) {
+    if (holder === exchange.holder) {
+      const own = await exchange.heldSum(round.id, siteIds);
+      if (own) sum.merge(own);
+      else lost.push(...siteIds);
+      continue;
+    }
+    const partial = published.find((p) => p.holder === holder);
+    if (partial && sameSites(partial.contributors, siteIds)) {
+      sum.merge(sumFromBytes(spec, partial.sums, partial.contributors, partial.totalWeight));
+    } else if (holder && !round.isPastDeadline && (await isHolderAlive(tx, holder))) {
+      await requestPartial(tx, round.id, holder);
+      isWaiting = true;
+    } else {
+      lost.push(...siteIds);
     }
   }
-  if (pending) sum.add(pending.siteId, pending.update, pending.weight);
-  return sum;
+  return isWaiting ? "waiting" : { sum, lost };
 }
 
-/** Once a round is aggregated its updates are no longer needed: drop their artifacts. */
+const sameSites = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((s) => b.includes(s));
+
+/** Once a round is aggregated (or failed) its partial sums and any stored updates are no longer needed. */
 export async function discardRoundUpdates(tx: Tx, roundId: string): Promise<void> {
+  await tx.delete(roundPartials).where(eq(roundPartials.roundId, roundId));
   const stored = await tx
     .select({ sha256: roundUpdates.updateSha256 })
     .from(roundUpdates)
@@ -101,5 +98,5 @@ export async function discardRoundUpdates(tx: Tx, roundId: string): Promise<void
         ),
       );
   }
-  forgetRound(roundId);
+  await announceRoundClosed(tx, roundId);
 }

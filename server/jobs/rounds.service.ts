@@ -1,35 +1,16 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
-import {
-  jobs,
-  jobTasks,
-  modelAliases,
-  modelVersions,
-  projects,
-  roundUpdates,
-  sites,
-  trainingRounds,
-  type ModelVersion,
-  type TrainingRound,
-} from "@/db/schema";
+import { jobs, jobTasks, modelAliases, modelVersions, projects, trainingRounds, type ModelVersion } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
-import { applyServerUpdate } from "@/server/aggregation/strategies";
-import { metrics } from "@/server/observability/metrics";
-import { specOf } from "@/server/aggregation/validate-update";
-import { insertVersion } from "@/server/models/model-versions";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
-import { cancelOpenTasks, enqueueTask } from "@/server/tasks/tasks.service";
-import type { NamedTensor } from "@/protocol/tensor-codec";
+import { cancelOpenTasks, enqueueTasks } from "@/server/tasks/tasks.service";
 import type { EvaluateResult } from "@/protocol/training";
-import { isTaskOpen, jobActor, loadVersionById, loadWeights, roundTasks, type JobContext } from "./job-context";
+import { jobActor, loadVersionById, type JobContext, type roundTasks } from "./job-context";
 import { logJobEvent } from "./job-events";
-import { previousState, stateTensors } from "./fedadam-state";
 import { evaluatePayload, trainPayload } from "./job-payloads";
-import { evaluationOf, globalValidationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
+import { evaluationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
 import { roundQuorum } from "./quorum.schema";
-import { discardRoundUpdates, roundSum } from "./round-sums";
-
-type PendingUpdate = { siteId: string; update: readonly NamedTensor[]; weight: number };
+import { discardRoundUpdates } from "./round-sums";
 
 /**
  * The federated round (ARCHITECTURE.md, "Models, training and evaluation"), all inside the caller's transaction so a hub that stops at any
@@ -99,169 +80,29 @@ export async function dispatchRound(
     startedAt: new Date(),
   });
   const payload = trainPayload(ctx.job, ctx.bundle, ctx.model, globalVersion, round);
-  for (const site of sitesNow) {
-    const task = await enqueueTask(tx, {
+  const tasks = await enqueueTasks(
+    tx,
+    sitesNow.map((site) => ({
       siteId: site.id,
       siteCode: site.code,
-      kind: "train",
+      kind: "train" as const,
       payload,
       actor: jobActor,
       requestedBy: ctx.job.createdBy,
       maxAttempts: TRAIN_MAX_ATTEMPTS,
       leaseMs: TRAIN_LEASE_MS,
       deadlineAt,
-    });
-    await tx.insert(jobTasks).values({ jobId: ctx.job.id, taskId: task.id, siteId: site.id, round });
-  }
+    })),
+  );
+  await tx
+    .insert(jobTasks)
+    .values(tasks.map((task, i) => ({ jobId: ctx.job.id, taskId: task.id, siteId: sitesNow[i]!.id, round })));
   await tx.update(jobs).set({ currentRound: round }).where(eq(jobs.id, ctx.job.id));
   ctx.job.currentRound = round;
   await logJobEvent(tx, ctx.job.id, "round_started", {
     round,
     details: { expected: sitesNow.length, deadlineAt: deadlineAt.toISOString(), globalVersion: globalVersion.number },
   });
-}
-
-export type CloseReason = "all_reported" | "deadline" | "dropouts";
-
-/**
- * Closes an open round (its row locked by the caller): aggregates, writes the version, starts
- * what comes next. `pending` is the update whose acceptance closes the round, not yet committed.
- */
-export async function closeRound(
-  tx: Tx,
-  ctx: JobContext,
-  roundRef: Pick<TrainingRound, "id">,
-  reason: CloseReason,
-  pending?: PendingUpdate,
-): Promise<void> {
-  const [round] = await tx.select().from(trainingRounds).where(eq(trainingRounds.id, roundRef.id));
-  if (!round) throw new Error(`round ${roundRef.id} vanished`);
-  const updates = await tx
-    .select({
-      siteId: roundUpdates.siteId,
-      siteCode: sites.code,
-      exampleCount: roundUpdates.exampleCount,
-      result: roundUpdates.result,
-    })
-    .from(roundUpdates)
-    .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
-    .where(eq(roundUpdates.roundId, round.id))
-    .orderBy(sites.code);
-  const tasks = await roundTasks(tx, ctx.job.id, round.number);
-  const late = `Round ${round.number} closed (${reason === "deadline" ? "deadline passed" : "aggregated"}); a late update is not accepted.`;
-  await cancelOpenTasks(
-    tx,
-    jobActor,
-    tasks.filter((t) => isTaskOpen(t.status)).map((t) => t.taskId),
-    late,
-  );
-  const reported = new Set(updates.map((u) => u.siteId));
-  for (const t of tasks.filter((t) => !reported.has(t.siteId))) {
-    const site = ctx.job.sites.find((s) => s.id === t.siteId);
-    const why = isTaskOpen(t.status)
-      ? reason === "deadline"
-        ? "no update by the round deadline"
-        : "still running when the round closed"
-      : `${t.status}${t.failureMessage ? `: ${t.failureMessage}` : ""}`;
-    await logJobEvent(tx, ctx.job.id, "site_dropped", {
-      round: round.number,
-      siteCode: site?.code ?? null,
-      details: { reason: why.slice(0, 300) },
-    });
-  }
-
-  // Checked before anything is aggregated: a version from fewer sites would show too much of each one's update.
-  const minSites = roundQuorum(ctx.config);
-  if (updates.length < minSites) {
-    await tx
-      .update(trainingRounds)
-      .set({ status: "failed", closedAt: new Date() })
-      .where(eq(trainingRounds.id, round.id));
-    await discardRoundUpdates(tx, round.id);
-    metrics.roundDuration.observe({ outcome: "failed" }, (Date.now() - round.startedAt.getTime()) / 1000);
-    await failJob(
-      tx,
-      ctx,
-      `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}, so no new version was written.`,
-    );
-    return;
-  }
-
-  const globalVersion = await loadVersionById(tx, round.globalVersionId);
-  const global = await loadWeights(tx, globalVersion.weightsSha256);
-  const aggregationStarted = performance.now();
-  const sum = await roundSum(tx, round.id, specOf(global), pending);
-  const next = applyServerUpdate(ctx.config.strategy!, global, sum.mean(), await previousState(tx, ctx, globalVersion));
-  metrics.aggregationDuration.observe((performance.now() - aggregationStarted) / 1000);
-
-  // The sites measured the incoming model before training: that is the parent version's validation.
-  const perSite = globalValidationOf(updates);
-  if (globalVersion.metrics === null) {
-    await tx
-      .update(modelVersions)
-      .set({
-        metrics: {
-          validation: poolMetrics(perSite),
-          perSite,
-          source: `validation splits at the start of round ${round.number}`,
-        },
-      })
-      .where(eq(modelVersions.id, globalVersion.id));
-  }
-  const version = await insertVersion(tx, {
-    modelId: ctx.model.id,
-    source: "training",
-    weights: next.weights,
-    optimizerState: stateTensors(next.state),
-    parentVersionId: globalVersion.id,
-    jobId: ctx.job.id,
-    round: round.number,
-    lineage: {
-      kind: "training",
-      jobId: ctx.job.id,
-      round: round.number,
-      sites: updates.map((u) => ({ code: u.siteCode, examples: u.exampleCount })),
-      expectedSites: tasks.map((t) => ctx.job.sites.find((s) => s.id === t.siteId)?.code ?? "?").sort(),
-      revisionHash: ctx.revisionHash,
-      hyperparameters: ctx.config.hyperparameters,
-      strategy: ctx.config.strategy,
-      backends: Object.fromEntries(updates.map((u) => [u.siteCode, u.result.backend])),
-    },
-    createdBy: ctx.job.createdBy,
-  });
-  await tx
-    .update(trainingRounds)
-    .set({ status: "closed", closedAt: new Date(), resultVersionId: version.id })
-    .where(eq(trainingRounds.id, round.id));
-  metrics.roundDuration.observe({ outcome: "closed" }, (Date.now() - round.startedAt.getTime()) / 1000);
-  await discardRoundUpdates(tx, round.id);
-  await tx.update(jobs).set({ latestVersionId: version.id }).where(eq(jobs.id, ctx.job.id));
-  ctx.job.latestVersionId = version.id;
-  await logJobEvent(tx, ctx.job.id, "round_aggregated", {
-    round: round.number,
-    details: {
-      returned: updates.length,
-      expected: round.expectedSites,
-      version: version.number,
-      examples: sum.totalWeight,
-      reason,
-    },
-  });
-  await recordAudit(tx, {
-    actor: jobActor,
-    action: "training.round_aggregated",
-    subject: `job:${ctx.job.id}`,
-    details: {
-      round: round.number,
-      returned: updates.length,
-      expected: round.expectedSites,
-      version: version.number,
-      weights: version.weightsSha256,
-    },
-  });
-
-  if (round.number < ctx.job.totalRounds) await dispatchRound(tx, ctx, round.number + 1, version);
-  else await startEvaluation(tx, ctx, version);
 }
 
 /** Dispatches one evaluate task per eligible site (round 0), or completes the job when the bundle allows no evaluation. */
@@ -281,20 +122,23 @@ export async function startEvaluation(tx: Tx, ctx: JobContext, version: ModelVer
   const deadlineAt = new Date(
     Date.now() + (ctx.config.participation?.roundDeadlineSeconds ?? EVALUATION_DEADLINE_SECONDS) * 1000,
   );
-  for (const site of sitesNow) {
-    const task = await enqueueTask(tx, {
+  const tasks = await enqueueTasks(
+    tx,
+    sitesNow.map((site) => ({
       siteId: site.id,
       siteCode: site.code,
-      kind: "evaluate",
+      kind: "evaluate" as const,
       payload,
       actor: jobActor,
       requestedBy: ctx.job.createdBy,
       maxAttempts: TRAIN_MAX_ATTEMPTS,
       leaseMs: TRAIN_LEASE_MS,
       deadlineAt,
-    });
-    await tx.insert(jobTasks).values({ jobId: ctx.job.id, taskId: task.id, siteId: site.id, round: 0 });
-  }
+    })),
+  );
+  await tx
+    .insert(jobTasks)
+    .values(tasks.map((task, i) => ({ jobId: ctx.job.id, taskId: task.id, siteId: sitesNow[i]!.id, round: 0 })));
   await logJobEvent(tx, ctx.job.id, "evaluation_started", {
     details: { version: version.number, sites: sitesNow.length, deadlineAt: deadlineAt.toISOString() },
   });

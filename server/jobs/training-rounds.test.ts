@@ -1,12 +1,13 @@
 import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Histogram } from "prom-client";
-import { beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test, vi } from "vitest";
 import { connectDatabase, type Database } from "@/db/client";
 import {
   jobEvents,
   jobs,
   modelAliases,
   modelVersions,
+  roundPartials,
   roundUpdates,
   siteTasks,
   trainingRounds,
@@ -34,7 +35,7 @@ import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
 import { cancelJob, createTrainJob } from "./jobs.service";
 import type { TTrainJobInput } from "./jobs.schema";
-import { forgetRound } from "./round-sums";
+import { closeRoundExchange } from "./round-exchange";
 import { acceptUpdate } from "./update-intake";
 import { weightsForTask } from "./weights-download";
 
@@ -414,7 +415,7 @@ describe("a federated round", () => {
     });
   });
 
-  test("a hub restarted mid-round rebuilds the running sum from the stored updates and finishes the job with an evaluation", async () => {
+  test("two portal processes split a round's updates: the close gathers the other's partial sum once, and the job finishes with an evaluation", async () => {
     const db = testDb.db();
     const { jobId, projectId } = await startJob(db, {
       hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
@@ -426,12 +427,10 @@ describe("a federated round", () => {
       withValue(a!.global, () => 0.5),
       50,
     );
-    // A new process: its own pool, and of the round nothing in memory; only the database.
-    const [open] = await rounds(db, jobId);
-    forgetRound(open!.id);
-    const restarted = connectDatabase(testDb.url());
+    // A second portal process: its own pool and its own memory; the two share only the database.
+    const other = connectDatabase(testDb.url());
     try {
-      const hub = restarted.db;
+      const hub = other.db;
       await upload(
         hub,
         b!,
@@ -444,6 +443,10 @@ describe("a federated round", () => {
         withValue(c!.global, () => 0.25),
         25,
       );
+      // The second process asked the first for its partial sum; the first published it and closed the round.
+      await vi.waitFor(async () => expect((await rounds(hub, jobId))[0]).toMatchObject({ status: "closed" }), {
+        timeout: 10_000,
+      });
       const [round] = await rounds(hub, jobId);
       const start = await versionWeights(hub, round!.globalVersionId);
       const next = await versionWeights(hub, round!.resultVersionId!);
@@ -451,7 +454,8 @@ describe("a federated round", () => {
       next.tensors.forEach((t, ti) =>
         t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
       );
-      // The stored updates were only needed until the round closed.
+      // The partial sum was only needed until the round closed; no update was ever stored.
+      expect(await hub.select().from(roundPartials)).toEqual([]);
       expect(
         await hub
           .select()
@@ -502,8 +506,57 @@ describe("a federated round", () => {
       expect(detail.validation.map((v) => v.round)).toEqual([0, 1]);
       expect(detail.progress).toMatchObject({ roundsDone: 1, totalRounds: 1 });
     } finally {
-      await restarted.pool.end();
+      await closeRoundExchange(other.db);
+      await other.pool.end();
     }
+  });
+
+  test("updates held by a portal process that stopped are dropped at the close, named in the job log, and the rest aggregated", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+      participation: { minSites: 2, roundDeadlineSeconds: 600 },
+    });
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const stopped = connectDatabase(testDb.url());
+    await upload(
+      stopped.db,
+      a!,
+      withValue(a!.global, () => 1),
+      50,
+    );
+    await closeRoundExchange(stopped.db);
+    await stopped.pool.end();
+    await upload(
+      db,
+      b!,
+      withValue(b!.global, () => 0.5),
+      25,
+    );
+    await upload(
+      db,
+      c!,
+      withValue(c!.global, () => 0.25),
+      25,
+    );
+    const [round] = await rounds(db, jobId);
+    expect(round).toMatchObject({ status: "closed" });
+    const start = await versionWeights(db, round!.globalVersionId);
+    const next = await versionWeights(db, round!.resultVersionId!);
+    next.tensors.forEach((t, ti) =>
+      t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + (0.5 * 25 + 0.25 * 25) / 50, 6)),
+    );
+    expect(next.version.lineage).toMatchObject({ sites: [{ examples: 25 }, { examples: 25 }] });
+    const dropped = await db
+      .select()
+      .from(jobEvents)
+      .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, "site_dropped")));
+    expect(dropped).toMatchObject([
+      {
+        siteCode: sites[0]!.code,
+        details: { reason: "its update was held by a portal process that stopped before the round closed" },
+      },
+    ]);
   });
 
   test("FedAdam carries its moments from round to round in the version's optimizer state", async () => {

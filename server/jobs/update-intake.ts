@@ -1,56 +1,72 @@
 import { and, count, eq, sql } from "drizzle-orm";
-import type { Database } from "@/db/client";
+import type { Database, DbOrTx } from "@/db/client";
 import { artifacts, jobs, jobTasks, modelVersions, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
-import { createPostgresArtifactStore } from "@/server/artifacts/artifact-store";
 import { recordAudit } from "@/server/audit/audit.service";
-import { specOf, validateUpdate } from "@/server/aggregation/validate-update";
+import { validateUpdate } from "@/server/aggregation/validate-update";
 import { AppError } from "@/server/errors";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { checkLeasedTask, lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { SUPPRESSED } from "@/protocol/contract";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/protocol/training";
-import { loadJobContext, loadVersionById, loadWeights } from "./job-context";
+import { specOfVersion } from "./job-context";
 import { logJobEvent } from "./job-events";
-import { foldCommittedUpdate } from "./round-sums";
+import { advanceJob } from "./job-coordinator";
+import { getRoundExchange } from "./round-exchange";
 import { releaseDate, releasedApprovedCounts } from "./weight-bounds";
 import { metrics } from "@/server/observability/metrics";
-import { closeRound } from "./rounds.service";
 
 export type UpdateReceipt = { accepted: true; round: number; norm: number };
 
 const refused = (message: string) => new AppError("BAD_REQUEST", `Update refused: ${message}. Nothing was changed.`);
 const notThisSite = (site: SiteRef, taskId: string) =>
   new AppError("NOT_FOUND", `No task ${taskId} belongs to site ${site.code}.`);
-// Updates live only while their round is open; they stay in PostgreSQL whatever store holds model versions.
-const updateStore = createPostgresArtifactStore();
 
 // An update has the global model's tensors, names and shapes; only the manifest's digest differs.
 const MANIFEST_SLACK_BYTES = 64 * 1024;
+
+/** The round an update belongs to, read once before its body. */
+type UpdateTarget = Awaited<ReturnType<typeof findTarget>>;
+
+async function findTarget(db: Database, site: SiteRef, taskId: string) {
+  const [row] = await db
+    .select({
+      link: jobTasks,
+      payload: siteTasks.payload,
+      globalVersionId: trainingRounds.globalVersionId,
+      roundId: trainingRounds.id,
+      normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
+      revisionId: jobs.revisionId,
+      globalBytes: artifacts.byteSize,
+    })
+    .from(siteTasks)
+    .innerJoin(jobTasks, eq(jobTasks.taskId, siteTasks.id))
+    .innerJoin(jobs, eq(jobs.id, jobTasks.jobId))
+    .innerJoin(trainingRounds, and(eq(trainingRounds.jobId, jobTasks.jobId), eq(trainingRounds.number, jobTasks.round)))
+    .innerJoin(modelVersions, eq(modelVersions.id, trainingRounds.globalVersionId))
+    .innerJoin(artifacts, eq(artifacts.sha256, modelVersions.weightsSha256))
+    .where(and(eq(siteTasks.id, taskId), eq(siteTasks.siteId, site.id)));
+  if (!row) throw notThisSite(site, taskId);
+  return row;
+}
 
 /**
  * Before a byte of an update is read: the task must be this site's train task under its live
  * lease, and the update can be no larger than its round's global model as a tensor file. So a
  * holder of any site token cannot make the hub buffer a body for a task that is not theirs.
  */
-export async function updateByteLimit(
+export async function prepareUpdate(
   db: Database,
   site: SiteRef,
   lease: { taskId: string; leaseId: string },
-): Promise<{ limit: number; reason: string }> {
+): Promise<{ limit: number; reason: string; target: UpdateTarget }> {
   const task = await checkLeasedTask(db, site, lease.taskId, lease.leaseId);
   if (task.kind !== "train") throw new AppError("BAD_REQUEST", `A ${task.kind} task takes no model update.`);
-  const [row] = await db
-    .select({ byteSize: artifacts.byteSize })
-    .from(jobTasks)
-    .innerJoin(trainingRounds, and(eq(trainingRounds.jobId, jobTasks.jobId), eq(trainingRounds.number, jobTasks.round)))
-    .innerJoin(modelVersions, eq(modelVersions.id, trainingRounds.globalVersionId))
-    .innerJoin(artifacts, eq(artifacts.sha256, modelVersions.weightsSha256))
-    .where(eq(jobTasks.taskId, task.id));
-  if (!row) throw notThisSite(site, lease.taskId);
+  const target = await findTarget(db, site, task.id);
   return {
-    limit: row.byteSize + MANIFEST_SLACK_BYTES,
-    reason: `the round's global model is ${row.byteSize} bytes as a tensor file, and an update has its tensors`,
+    limit: target.globalBytes + MANIFEST_SLACK_BYTES,
+    reason: `the round's global model is ${target.globalBytes} bytes as a tensor file, and an update has its tensors`,
+    target,
   };
 }
 
@@ -71,22 +87,9 @@ async function checkWeight(db: Database, site: SiteRef, revisionId: string, exam
 async function checkUpdate(
   db: Database,
   site: SiteRef,
-  input: { taskId: string; body: Uint8Array; resultHeader: string | null },
+  row: UpdateTarget,
+  input: { body: Uint8Array; resultHeader: string | null },
 ) {
-  const [row] = await db
-    .select({
-      link: jobTasks,
-      payload: siteTasks.payload,
-      globalVersionId: trainingRounds.globalVersionId,
-      normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
-      revisionId: jobs.revisionId,
-    })
-    .from(siteTasks)
-    .innerJoin(jobTasks, eq(jobTasks.taskId, siteTasks.id))
-    .innerJoin(jobs, eq(jobs.id, jobTasks.jobId))
-    .innerJoin(trainingRounds, and(eq(trainingRounds.jobId, jobTasks.jobId), eq(trainingRounds.number, jobTasks.round)))
-    .where(and(eq(siteTasks.id, input.taskId), eq(siteTasks.siteId, site.id)));
-  if (!row) throw notThisSite(site, input.taskId);
   const result = ZTrainResult.safeParse(decodeTrainResultHeader(input.resultHeader));
   if (!result.success)
     throw refused(
@@ -101,34 +104,79 @@ async function checkUpdate(
     if (error instanceof TensorCodecError) throw refused(error.message);
     throw error;
   }
-  const globalVersion = await loadVersionById(db, row.globalVersionId);
-  const spec = specOf(await loadWeights(db, globalVersion.weightsSha256));
+  const spec = await specOfVersion(db, row.globalVersionId);
   const check = validateUpdate(update, spec, row.normBound);
   if (!check.ok) throw refused(check.reason);
-  return { link: row.link, result: result.data as TrainResult, update, spec, norm: check.norm };
+  return { link: row.link, roundId: row.roundId, result: result.data as TrainResult, update, spec, norm: check.norm };
 }
 
 /**
  * Accepts one site's update for its train task: the task must be that site's, under its live
  * lease, in a round still open; the payload a well-formed tensor file matching the global model
- * tensor for tensor, every value finite and its norm within the job's bound. The update is stored
- * and the task completed in one transaction; the last expected update closes the round. After
- * commit the update is folded into this process's running sum for the round.
+ * tensor for tensor, every value finite and its norm within the job's bound. The task is completed
+ * and the update recorded (not its tensors) in one transaction that locks only the round (shared,
+ * so sites report concurrently) and the task; after commit the update is folded into this
+ * process's running sum for the round (round-exchange.ts), and the last expected update closes the round.
  */
 export async function acceptUpdate(
   db: Database,
   site: SiteRef,
   input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null },
+  target?: UpdateTarget,
 ): Promise<UpdateReceipt> {
-  const { link, result, update, spec, norm } = await checkUpdate(db, site, input);
-  const receipt = await db.transaction(async (tx) => {
-    // Job, then round, then task: the order the coordinator takes them in, so the two never deadlock.
-    await tx.select({ id: jobs.id }).from(jobs).where(eq(jobs.id, link.jobId)).for("update");
+  const { link, roundId, result, update, spec, norm } = await checkUpdate(
+    db,
+    site,
+    target ?? (await findTarget(db, site, input.taskId)),
+    input,
+  );
+  const exchange = getRoundExchange(db);
+  exchange.onRequest ??= (round) => publishPartial(db, round);
+  await exchange.ready();
+  const receipt = await exchange.accept(
+    roundId,
+    site.id,
+    () => recordUpdate(db, site, { ...input, link, result, norm, holder: exchange.holder }),
+    (sumFor) => sumFor(spec).add(site.id, update, result.exampleCount),
+  );
+  metrics.updateBytes.observe(input.body.byteLength);
+  // Counted again after commit: two last updates committing together each saw only their own row.
+  if (receipt.isLast || (await countUpdates(db, roundId)) >= receipt.expected)
+    await advanceJob(db, link.jobId, { wait: true });
+  return receipt.receipt;
+}
+
+/** Another process closes a round this one holds part of: publish it, then try the close from here. */
+async function publishPartial(db: Database, roundId: string): Promise<void> {
+  if (!(await getRoundExchange(db).publish(db, roundId))) return;
+  const [round] = await db
+    .select({ jobId: trainingRounds.jobId })
+    .from(trainingRounds)
+    .where(eq(trainingRounds.id, roundId));
+  if (round) await advanceJob(db, round.jobId, { wait: true });
+}
+
+async function recordUpdate(
+  db: Database,
+  site: SiteRef,
+  input: {
+    taskId: string;
+    leaseId: string;
+    body: Uint8Array;
+    link: { jobId: string; round: number };
+    result: TrainResult;
+    norm: number;
+    holder: string;
+  },
+) {
+  const { link, result, norm } = input;
+  return db.transaction(async (tx) => {
+    // Round (shared), then task: a close takes the round exclusively, so it waits for updates in flight and they for it.
     const [round] = await tx
       .select()
       .from(trainingRounds)
       .where(and(eq(trainingRounds.jobId, link.jobId), eq(trainingRounds.number, link.round)))
-      .for("update");
+      .for("share");
     if (!round) throw new AppError("NOT_FOUND", "This task belongs to no training round.");
     if (round.status !== "open")
       throw new AppError(
@@ -136,13 +184,11 @@ export async function acceptUpdate(
         `Round ${round.number} is already ${round.status}; this late update was rejected. Nothing was changed.`,
       );
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
-
-    const updateSha256 = await updateStore.put(tx, input.body);
     await tx.insert(roundUpdates).values({
       roundId: round.id,
       siteId: site.id,
       taskId: task.id,
-      updateSha256,
+      holder: input.holder,
       exampleCount: result.exampleCount,
       updateNorm: norm,
       byteSize: input.body.byteLength,
@@ -175,21 +221,15 @@ export async function acceptUpdate(
       details,
     });
     await logJobEvent(tx, link.jobId, "update_received", { round: round.number, siteCode: site.code, details });
-
-    const [{ received }] = (await tx
-      .select({ received: count() })
-      .from(roundUpdates)
-      .where(eq(roundUpdates.roundId, round.id))) as [{ received: number }];
-    const isLast = received >= round.expectedSites;
-    if (isLast)
-      await closeRound(tx, await loadJobContext(tx, link.jobId), round, "all_reported", {
-        siteId: site.id,
-        update,
-        weight: result.exampleCount,
-      });
-    return { receipt: { accepted: true as const, round: round.number, norm }, roundId: round.id, isLast };
+    return {
+      receipt: { accepted: true as const, round: round.number, norm },
+      isLast: (await countUpdates(tx, round.id)) >= round.expectedSites,
+      expected: round.expectedSites,
+    };
   });
-  if (!receipt.isLast) foldCommittedUpdate(receipt.roundId, spec, site.id, update, result.exampleCount);
-  metrics.updateBytes.observe(input.body.byteLength);
-  return receipt.receipt;
+}
+
+async function countUpdates(db: DbOrTx, roundId: string): Promise<number> {
+  const [row] = await db.select({ received: count() }).from(roundUpdates).where(eq(roundUpdates.roundId, roundId));
+  return row?.received ?? 0;
 }

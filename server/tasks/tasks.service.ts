@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Database, DbOrTx, Tx } from "@/db/client";
 import { siteTasks, type SiteTask } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
-import { recordAudit } from "@/server/audit/audit.service";
+import { recordAudit, recordAudits } from "@/server/audit/audit.service";
 import { AppError } from "@/server/errors";
+import type { TaskPayload } from "@/protocol/tasks";
 import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import { updatePath } from "@/protocol/training";
 import { checkResultPolicy } from "./result-policy";
@@ -14,8 +16,13 @@ const siteActor = (site: SiteRef): Actor => ({ type: "site", id: site.id, label:
 export const subjectOf = (taskId: string) => `task:${taskId}`;
 
 export async function notifySite(tx: Tx, siteId: string) {
-  // Delivered on commit to every portal process that LISTENs, waking that site's waiting claims.
-  await tx.execute(sql`SELECT pg_notify(${TASK_CHANNEL}, ${siteId})`);
+  await notifySites(tx, [siteId]);
+}
+
+async function notifySites(tx: Tx, siteIds: readonly string[]) {
+  // Delivered on commit to every portal process that LISTENs, waking those sites' waiting claims.
+  const notices = [...new Set(siteIds)].map((siteId) => sql`pg_notify(${TASK_CHANNEL}, ${siteId})`);
+  await tx.execute(sql`SELECT ${sql.join(notices, sql`, `)}`);
 }
 
 export type EnqueueInput = {
@@ -32,27 +39,55 @@ export type EnqueueInput = {
 
 /** Queues a task for one site inside the caller's transaction; the site's waiting worker wakes on commit. */
 export async function enqueueTask(tx: Tx, input: EnqueueInput): Promise<SiteTask> {
-  const payload = TASK_SCHEMAS[input.kind].payload.parse(input.payload);
-  const [task] = await tx
-    .insert(siteTasks)
-    .values({
-      siteId: input.siteId,
-      kind: input.kind,
-      payload,
-      requestedBy: input.requestedBy ?? null,
-      maxAttempts: input.maxAttempts ?? 3,
-      leaseMs: input.leaseMs ?? 60_000,
-      deadlineAt: input.deadlineAt ?? null,
-    })
-    .returning();
-  await recordAudit(tx, {
-    actor: input.actor,
-    action: "task.queued",
-    subject: subjectOf(task!.id),
-    details: { kind: input.kind, site: input.siteCode },
-  });
-  await notifySite(tx, input.siteId);
+  const [task] = await enqueueTasks(tx, [input]);
   return task!;
+}
+
+/**
+ * Queues several tasks in one statement, each audited (one batch on the chain) and its site woken
+ * on commit: a round dispatches to every site at once without a round trip per site.
+ */
+export async function enqueueTasks(tx: Tx, inputs: readonly EnqueueInput[]): Promise<SiteTask[]> {
+  if (inputs.length === 0) return [];
+  // Sites of a round share one payload object: it is checked once.
+  const parsed = new Map<unknown, TaskPayload>();
+  const ids = inputs.map(() => randomUUID());
+  const tasks = await tx
+    .insert(siteTasks)
+    .values(
+      inputs.map((input, i) => {
+        if (!parsed.has(input.payload))
+          parsed.set(input.payload, TASK_SCHEMAS[input.kind].payload.parse(input.payload));
+        return {
+          // Chosen here so each audit event names its own task whatever order RETURNING gives.
+          id: ids[i]!,
+          siteId: input.siteId,
+          kind: input.kind,
+          payload: parsed.get(input.payload)!,
+          requestedBy: input.requestedBy ?? null,
+          maxAttempts: input.maxAttempts ?? 3,
+          leaseMs: input.leaseMs ?? 60_000,
+          deadlineAt: input.deadlineAt ?? null,
+        };
+      }),
+    )
+    .returning();
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const ordered = ids.map((id) => byId.get(id)!);
+  await recordAudits(
+    tx,
+    inputs.map((input, i) => ({
+      actor: input.actor,
+      action: "task.queued",
+      subject: subjectOf(ordered[i]!.id),
+      details: { kind: input.kind, site: input.siteCode },
+    })),
+  );
+  await notifySites(
+    tx,
+    inputs.map((input) => input.siteId),
+  );
+  return ordered;
 }
 
 function toLeasedTask(task: SiteTask): LeasedTask {

@@ -4,7 +4,7 @@ import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
-import { acceptUpdate, updateByteLimit } from "@/server/jobs/update-intake";
+import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
 import { weightsForTask } from "@/server/jobs/weights-download";
 import { LEASE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/protocol/training";
 import { authenticateWorker } from "./worker-auth";
@@ -31,7 +31,7 @@ export async function serveWeights(db: Database, request: Request, taskId: strin
     const site = await authenticateWorker(db, request.headers);
     const lease = leaseOf(request, taskId);
     const { bytes, sha256 } = await weightsForTask(db, site, lease.taskId, lease.leaseId);
-    return new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), {
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
       headers: {
         "content-type": OCTET_STREAM,
         "content-length": String(bytes.byteLength),
@@ -49,11 +49,10 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     const site = await authenticateWorker(db, request.headers);
     const lease = leaseOf(request, taskId);
     // Task, lease and expected size are checked before the body is read, then the body is read up to that size only.
-    const { limit, reason } = await updateByteLimit(db, site, lease);
+    const { limit, reason, target } = await prepareUpdate(db, site, lease);
     const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
-    return Response.json(
-      await acceptUpdate(db, site, { ...lease, body, resultHeader: request.headers.get(TRAIN_RESULT_HEADER) }),
-    );
+    const resultHeader = request.headers.get(TRAIN_RESULT_HEADER);
+    return Response.json(await acceptUpdate(db, site, { ...lease, body, resultHeader }, target));
   } catch (error) {
     return errorResponse(error, "worker update");
   }

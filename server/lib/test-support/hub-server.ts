@@ -5,6 +5,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Database } from "@/db/client";
 import { appRouter } from "@/server/root";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
+import { closeRoundExchange } from "@/server/jobs/round-exchange";
 import { stopBackgroundWork } from "@/server/background-work";
 import { receiveUpdate, serveWeights } from "@/server/worker/binary-routes";
 
@@ -65,6 +66,7 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
     close: async () => {
       stopBackgroundWork(db);
       await closeTaskNotifier(db);
+      await closeRoundExchange(db);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

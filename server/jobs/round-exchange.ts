@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type pg from "pg";
+import type { Database, DbOrTx } from "@/db/client";
+import { roundPartials } from "@/db/schema";
+import { createRunningSum, sumsToBytes, type RunningSum } from "@/server/aggregation/running-sum";
+import type { TensorSpec } from "@/server/aggregation/validate-update";
+import { errorFields, getLogger } from "@/server/observability/logger";
+
+/**
+ * Where a round's updates live until it closes: in the memory of the portal process that accepted
+ * them, folded into that process's running sum (O(model) memory per open round, whatever the
+ * number of sites). Updates never reach the database. When a round closes in another process, the
+ * closer asks on PARTIALS_CHANNEL and each holder writes its partial sum once (round_partials),
+ * so the database carries one sum per process per round, not one update per site.
+ *
+ * Each portal process (each database handle, so a test can run two) has a holder id and holds a
+ * session advisory lock on its listening connection while it lives: `isHolderAlive` reads
+ * pg_locks, so a closer can tell a holder that is slow to answer from one that is gone.
+ */
+export const PARTIALS_CHANNEL = "flip_round_partials";
+// "FLPH" (FLIP holder) as the first key of the two-key advisory lock; the second is hashtext(holder).
+const LOCK_NAMESPACE = 0x464c5048;
+const CLOSED = "closed";
+
+type OnRequest = (roundId: string) => Promise<void>;
+
+class RoundExchange {
+  readonly holder = randomUUID();
+  private readonly sums = new Map<string, RunningSum>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private client: pg.PoolClient | null = null;
+  private connecting: Promise<void> | null = null;
+  private isClosed = false;
+  /** What to do when another process asks for this one's part of a round (set by the update route). */
+  onRequest: OnRequest | undefined;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Listening and holding the liveness lock: required before this process accepts an update. */
+  ready(): Promise<void> {
+    if (this.client) return Promise.resolve();
+    this.connecting ??= this.connect().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    const client = await this.pool.connect();
+    client.on("notification", (msg) => {
+      // Payload `<round id>/<holder>`: only the holder asked for answers.
+      const [roundId, holder] = (msg.payload ?? "").split("/");
+      if (msg.channel !== PARTIALS_CHANNEL || !roundId || !this.sums.has(roundId)) return;
+      if (holder === CLOSED) return this.forget(roundId);
+      if (holder !== this.holder) return;
+      this.onRequest?.(roundId).catch((error: unknown) =>
+        getLogger().error({ work: "round-partials", err: errorFields(error) }, "publishing a partial sum failed"),
+      );
+    });
+    const onLost = () => {
+      if (this.client !== client) return;
+      // The lock went with the connection: the sums held so far count as lost to the other processes.
+      this.client = null;
+      this.sums.clear();
+      client.release(true);
+      if (!this.isClosed) setTimeout(() => void this.ready().catch(() => undefined), 1_000).unref();
+    };
+    client.on("error", onLost);
+    client.on("end", onLost);
+    await client.query(`LISTEN ${PARTIALS_CHANNEL}`);
+    await client.query("SELECT pg_advisory_lock($1, hashtext($2))", [LOCK_NAMESPACE, this.holder]);
+    this.client = client;
+  }
+
+  /** Runs an update's acceptance; `fold` adds it to this process's sum once the acceptance commits. */
+  async accept<T>(
+    roundId: string,
+    siteId: string,
+    commit: () => Promise<T>,
+    fold: (sum: (spec: readonly TensorSpec[]) => RunningSum) => void,
+  ): Promise<T> {
+    const key = `${roundId}/${siteId}`;
+    let settle = () => undefined as void;
+    this.inFlight.set(key, new Promise<void>((resolve) => (settle = resolve)));
+    try {
+      const result = await commit();
+      fold((spec) => this.sumFor(roundId, spec));
+      return result;
+    } finally {
+      this.inFlight.delete(key);
+      settle();
+    }
+  }
+
+  private sumFor(roundId: string, spec: readonly TensorSpec[]): RunningSum {
+    let sum = this.sums.get(roundId);
+    if (!sum) {
+      sum = createRunningSum(spec);
+      this.sums.set(roundId, sum);
+    }
+    return sum;
+  }
+
+  /**
+   * This process's sum for the round over exactly `siteIds` (the updates the database says it
+   * holds), waiting for any of them committed but not yet folded; null if one is not here.
+   */
+  async heldSum(roundId: string, siteIds: readonly string[]): Promise<RunningSum | null> {
+    await Promise.all(siteIds.map((s) => this.inFlight.get(`${roundId}/${s}`)));
+    const sum = this.sums.get(roundId);
+    if (siteIds.length === 0) return null;
+    if (!sum || sum.contributors.length !== siteIds.length || !siteIds.every((s) => sum.contributors.includes(s)))
+      return null;
+    return sum;
+  }
+
+  /** Writes this process's partial sum for the round, once, for the process that closes it. */
+  async publish(db: DbOrTx, roundId: string): Promise<boolean> {
+    const sum = this.sums.get(roundId);
+    if (!sum) return false;
+    await db
+      .insert(roundPartials)
+      .values({
+        roundId,
+        holder: this.holder,
+        contributors: [...sum.contributors],
+        totalWeight: sum.totalWeight,
+        sums: Buffer.from(sumsToBytes(sum)),
+      })
+      // A holder asked again has accepted more since: its newer sum replaces the old one.
+      .onConflictDoUpdate({
+        target: [roundPartials.roundId, roundPartials.holder],
+        set: {
+          contributors: [...sum.contributors],
+          totalWeight: sum.totalWeight,
+          sums: Buffer.from(sumsToBytes(sum)),
+          publishedAt: new Date(),
+        },
+      });
+    return true;
+  }
+
+  forget(roundId: string): void {
+    this.sums.delete(roundId);
+  }
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    const client = this.client;
+    this.client = null;
+    this.sums.clear();
+    // Releasing the connection ends the session lock, so other processes see this holder gone.
+    client?.release(true);
+  }
+}
+
+/** Asks the process `holder` to publish its part of the round; delivered on commit. */
+export async function requestPartial(tx: DbOrTx, roundId: string, holder: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_notify(${PARTIALS_CHANNEL}, ${`${roundId}/${holder}`})`);
+}
+
+/** Tells every process the round is closed, so each drops its sum for it; delivered on commit. */
+export async function announceRoundClosed(tx: DbOrTx, roundId: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_notify(${PARTIALS_CHANNEL}, ${`${roundId}/${CLOSED}`})`);
+}
+
+/** Whether the portal process `holder` is still connected to the database (it holds its advisory lock). */
+export async function isHolderAlive(tx: DbOrTx, holder: string): Promise<boolean> {
+  const rows = await tx.execute<{ alive: boolean }>(
+    sql`SELECT EXISTS (
+      SELECT 1 FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ${LOCK_NAMESPACE}
+        AND objid = (hashtext(${holder})::bigint & 4294967295)::text::oid
+    ) AS alive`,
+  );
+  return rows.rows[0]?.alive ?? false;
+}
+
+const exchanges = new WeakMap<Database, RoundExchange>();
+
+export function getRoundExchange(db: Database): RoundExchange {
+  let exchange = exchanges.get(db);
+  if (!exchange) {
+    exchange = new RoundExchange(db.$client);
+    exchanges.set(db, exchange);
+  }
+  return exchange;
+}
+
+/** Ends this database handle's holder: its sums are dropped and other processes see it gone. @internal for tests. */
+export async function closeRoundExchange(db: Database): Promise<void> {
+  await exchanges.get(db)?.close();
+  exchanges.delete(db);
+}
