@@ -4,7 +4,8 @@
  * 10 sites x 10 M float32 parameters (400 MB of updates), generated once from a deterministic PRNG.
  * Same run, same bytes: the hub's running sum (Float64 accumulators, see running-sum.ts) and its
  * validation (finiteness + L2 norm) against a plain Float32Array multiply-add loop, the fastest
- * thing JavaScript can do with these bytes. Best of N; MB = 10^6 bytes of float32 updates read.
+ * thing JavaScript can do with these bytes. Best of N CPU times, the four measured in turn in
+ * every repeat; MB = 10^6 bytes of float32 updates read.
  *
  * BENCH_PARAMS and BENCH_REPEATS override the size and repeat count for a quick smoke run.
  */
@@ -52,14 +53,12 @@ function generateUpdate(site: number): SiteUpdate {
   return { id: `site-${site}`, weight: 100 + Math.floor(next() * 900), flat, tensors };
 }
 
-function timeBestMs(run: () => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < REPEATS; i++) {
-    const start = performance.now();
-    run();
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
+/** CPU time of this process (user + system), in ms: on a shared machine wall time mostly measures the neighbours. */
+function timeMs(run: () => void): number {
+  const start = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function plainMultiplyAdd(updates: SiteUpdate[]): Float32Array {
@@ -93,27 +92,36 @@ function main(): void {
 
   // A sink for results so the JIT cannot drop the loops whose output is otherwise unused.
   let sink = 0;
-  const plainMs = timeBestMs(() => {
-    sink += plainMultiplyAdd(updates)[0]!;
-  });
-  const foldMs = timeBestMs(() => {
-    sink += foldRunningSum(updates);
-  });
-  const validateMs = timeBestMs(() => validateAll(updates));
-  const bothMs = timeBestMs(() => {
-    validateAll(updates);
-    sink += foldRunningSum(updates);
-  });
+  // Interleaved, best of N each: on a shared machine the load drifts between runs, and running the
+  // four one after another in every repeat lets each see the same conditions.
+  const runs = {
+    plain: () => {
+      sink += plainMultiplyAdd(updates)[0]!;
+    },
+    fold: () => {
+      sink += foldRunningSum(updates);
+    },
+    validate: () => validateAll(updates),
+    both: () => {
+      validateAll(updates);
+      sink += foldRunningSum(updates);
+    },
+  };
+  const best = { plain: Infinity, fold: Infinity, validate: Infinity, both: Infinity };
+  for (let i = 0; i < REPEATS; i++) {
+    for (const key of Object.keys(runs) as (keyof typeof runs)[]) best[key] = Math.min(best[key], timeMs(runs[key]));
+  }
+  const { plain: plainMs, fold: foldMs, validate: validateMs, both: bothMs } = best;
 
   const rate = (ms: number) => megabytes / (ms / 1000);
   const line = (label: string, ms: number) =>
     console.log(`${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${rate(ms).toFixed(0).padStart(6)} MB/s`);
   console.log(
-    `bench:aggregate  ${SITES} sites x ${PARAMS.toLocaleString("en-GB")} float32 params = ${megabytes.toFixed(0)} MB of updates, best of ${REPEATS}`,
+    `bench:aggregate  ${SITES} sites x ${PARAMS.toLocaleString("en-GB")} float32 params = ${megabytes.toFixed(0)} MB of updates, best of ${REPEATS} (CPU time)`,
   );
   console.log(`node ${process.version}, updates generated in ${(generateMs / 1000).toFixed(1)} s (not timed)`);
   line("plain Float32Array multiply-add (reference)", plainMs);
-  line("running sum fold (Float64 accumulators)", foldMs);
+  line("running sum fold (Float64, four updates a pass)", foldMs);
   line("validation (shapes, finite, L2 norm)", validateMs);
   line("validation + running sum fold", bothMs);
   console.log(
