@@ -21,6 +21,20 @@ export function connectDatabase(url: string, options: { poolMax?: number } = {})
   return { db: drizzle(pool, { schema }), pool };
 }
 
+// "FLPM": held while one process migrates, so portal processes starting together take turns.
+const MIGRATION_LOCK = 0x464c504d;
+
+/**
+ * Applies pending migrations. Several portal processes may start at once against one database:
+ * each waits for a session advisory lock, so one migrates and the others then find nothing to do.
+ */
 export async function migrateDatabase(db: Database): Promise<void> {
-  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  const client = await db.$client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
 }

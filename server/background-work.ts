@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { Database } from "@/db/client";
 import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
@@ -6,7 +7,10 @@ import { sweepExpiredTasks } from "@/server/tasks/lease-sweep";
 
 // On globalThis: Next.js may load this module once for instrumentation.ts and again for the route
 // handlers, and /api/ready must see the timers instrumentation.ts started.
-const globalForWork = globalThis as unknown as { flipBackgroundTimers?: WeakMap<Database, NodeJS.Timeout[]> };
+const globalForWork = globalThis as unknown as {
+  flipBackgroundTimers?: WeakMap<Database, NodeJS.Timeout[]>;
+  flipBackgroundLeaders?: WeakMap<Database, Leadership>;
+};
 const timers = (globalForWork.flipBackgroundTimers ??= new WeakMap<Database, NodeJS.Timeout[]>());
 
 function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.Timeout {
@@ -23,20 +27,88 @@ function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.T
   return timer;
 }
 
+// "FLPL": held by the one portal process that runs the lease sweeper and the job coordinator.
+const LEADER_LOCK = 0x464c504c;
+
+/**
+ * Leadership of the periodic work across portal processes: a session advisory lock on a dedicated
+ * connection. Whoever holds it runs the passes; the others try again every pass, and take over
+ * within one pass of the leader's connection ending (a crash, a deploy).
+ */
+class Leadership {
+  private client: pg.PoolClient | null = null;
+  private isHeld = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async isLeader(): Promise<boolean> {
+    if (this.isHeld) return true;
+    if (!this.client) {
+      const client = await this.pool.connect();
+      const onLost = () => {
+        if (this.client !== client) return;
+        this.client = null;
+        this.isHeld = false;
+        client.release(true);
+      };
+      client.on("error", onLost);
+      client.on("end", onLost);
+      this.client = client;
+    }
+    const { rows } = await this.client.query<{ held: boolean }>("SELECT pg_try_advisory_lock($1) AS held", [
+      LEADER_LOCK,
+    ]);
+    this.isHeld = rows[0]?.held ?? false;
+    return this.isHeld;
+  }
+
+  get isLeading(): boolean {
+    return this.isHeld;
+  }
+
+  release(): void {
+    // Ending the session releases the lock, so another process leads from its next pass.
+    this.client?.release(true);
+    this.client = null;
+    this.isHeld = false;
+  }
+}
+
+const leaders = (globalForWork.flipBackgroundLeaders ??= new WeakMap<Database, Leadership>());
+
 /**
  * Starts this process's periodic work (once per database handle): the sweep of expired leases
  * and the job coordinator. The portal starts it at start-up (instrumentation.ts) and again, as a
- * no-op, on worker traffic. Several portal processes may run both against one database; each pass
- * is safe to run concurrently (a conditional UPDATE; row locks with SKIP LOCKED).
+ * no-op, on worker traffic. Several portal processes may run against one database: exactly one
+ * of them (the holder of LEADER_LOCK) runs the passes at a time; each pass would also be safe
+ * concurrently (a conditional UPDATE; row locks with SKIP LOCKED), this just does the work once.
  */
 export function ensureBackgroundWork(db: Database): void {
   if (timers.has(db)) return;
   const config = getHubConfig();
+  const leadership = new Leadership(db.$client);
+  leaders.set(db, leadership);
+  const led = (run: () => Promise<unknown>) => async () => {
+    if (await leadership.isLeader()) await run();
+  };
   timers.set(db, [
-    every(config.FLIP_LEASE_SWEEP_MS, "lease-sweeper", () => sweepExpiredTasks(db)),
+    every(
+      config.FLIP_LEASE_SWEEP_MS,
+      "lease-sweeper",
+      led(() => sweepExpiredTasks(db)),
+    ),
     // Round deadlines and dropouts show on the job page within FLIP_JOB_TICK_MS.
-    every(config.FLIP_JOB_TICK_MS, "job-coordinator", () => advanceJobs(db)),
+    every(
+      config.FLIP_JOB_TICK_MS,
+      "job-coordinator",
+      led(() => advanceJobs(db)),
+    ),
   ]);
+}
+
+/** Whether this process currently runs the periodic work for the whole network. @internal for tests. */
+export function isBackgroundLeader(db: Database): boolean {
+  return leaders.get(db)?.isLeading ?? false;
 }
 
 /** True while this process runs the periodic work for `db` (the readiness check asks). */
@@ -48,4 +120,6 @@ export function isBackgroundWorkRunning(db: Database): boolean {
 export function stopBackgroundWork(db: Database): void {
   for (const timer of timers.get(db) ?? []) clearInterval(timer);
   timers.delete(db);
+  leaders.get(db)?.release();
+  leaders.delete(db);
 }
