@@ -1,0 +1,18 @@
+const PROBE_ORIGIN = "https://portal.invalid";
+
+/**
+ * The path to open after sign-in: a path on this portal, or "/". The raw value is resolved the
+ * way a browser resolves it (which turns `\` into `/` and drops tabs and newlines, so
+ * `/\evil.example/` is `//evil.example/`) and only a result on the same origin is kept.
+ */
+export function safeCallback(raw: string | null): string {
+  if (!raw || !raw.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(raw)) return "/";
+  let resolved: URL;
+  try {
+    resolved = new URL(raw, PROBE_ORIGIN);
+  } catch {
+    return "/";
+  }
+  if (resolved.origin !== PROBE_ORIGIN) return "/";
+  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+}
