@@ -5,8 +5,10 @@ const PROBE_ORIGIN = "https://portal.invalid";
  * way a browser resolves it (which turns `\` into `/` and drops tabs and newlines, so
  * `/\evil.example/` is `//evil.example/`) and only a result on the same origin is kept.
  */
+const isControl = (ch: string) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f;
+
 export function safeCallback(raw: string | null): string {
-  if (!raw || !raw.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(raw)) return "/";
+  if (!raw || !raw.startsWith("/") || raw.includes("\\") || [...raw].some(isControl)) return "/";
   let resolved: URL;
   try {
     resolved = new URL(raw, PROBE_ORIGIN);
