@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { roleGrants } from "@/db/schema";
+import { roleGrantRequests, roleGrants } from "@/db/schema";
 import { runCohort } from "@/server/cohorts/cohorts.service";
 import { initialBundle } from "@/server/projects/bundle";
 import { addMember } from "@/server/projects/projects.service";
@@ -61,6 +61,16 @@ const none = () => undefined;
 
 async function freshTarget(world: World) {
   return makeUser(world.db, [{ role: "researcher" }]);
+}
+
+/** An approver grant for site A that another admin asked for, waiting for a second admin. */
+async function pendingGrant(world: World): Promise<string> {
+  const [target, requester] = [await freshTarget(world), await makeUser(world.db, [{ role: "admin" }])];
+  const [request] = await world.db
+    .insert(roleGrantRequests)
+    .values({ userId: target.id, role: "approver", siteId: world.siteA.id, requestedBy: requester.id })
+    .returning({ id: roleGrantRequests.id });
+  return request!.id;
 }
 
 const NOT_A_MEMBER = "No project with that id, or you are not a member of it.";
@@ -209,6 +219,26 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ userId: (await makeUser(w.db, [])).id, role: "approver", siteId: w.siteA.id }),
+  },
+  "users.grantRequests": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ userId: (await freshTarget(w)).id }),
+  },
+  "users.confirmGrant": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ requestId: await pendingGrant(w) }),
+  },
+  "users.cancelGrantRequest": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ requestId: await pendingGrant(w) }),
+  },
+  "approvals.approverChanges": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: (w) => ({ siteId: w.siteA.id }),
   },
   "users.revokeRole": {
     allowed: ADMIN,
