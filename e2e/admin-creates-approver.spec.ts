@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { formAlert, mainNav, signIn, signInAndLand } from "./support/session";
 
 test.describe.serial("an admin brings a new approver on board", () => {
