@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
-import { roleGrantRequests, roleGrants } from "@/db/schema";
+import { projectInvitations, projectMembers, roleGrantRequests, roleGrants } from "@/db/schema";
 import { runCohort } from "@/server/cohorts/cohorts.service";
 import { initialBundle } from "@/server/projects/bundle";
-import { addMember } from "@/server/projects/projects.service";
+import { inviteMember } from "@/server/projects/invitations.service";
 import { PROJECT_ROLE_SCOPES, type ProjectScope } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
 import { FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
@@ -160,9 +160,37 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "projects.removeMember": projectOnly<"projects.removeMember">("project:members", async (w) => {
     const projectId = await researcherProject(w);
     const member = await freshTarget(w);
-    await addMember(w.db, w.viewers.researcher!, { projectId, email: member.email, role: "member" });
+    await w.db.insert(projectMembers).values({ projectId, userId: member.id, role: "member" });
     return { projectId, userId: member.id };
   }),
+  "projects.cancelInvitation": projectOnly<"projects.cancelInvitation">("project:members", async (w) => {
+    const projectId = await researcherProject(w);
+    await inviteMember(w.db, w.viewers.researcher!, {
+      projectId,
+      email: `invited${++unique}@test.flip`,
+      role: "viewer",
+    });
+    const [invitation] = await w.db
+      .select({ id: projectInvitations.id })
+      .from(projectInvitations)
+      .where(eq(projectInvitations.projectId, projectId));
+    return { projectId, invitationId: invitation!.id };
+  }),
+  "projects.myInvitations": { allowed: ACTIVE, input: none },
+  // Only the invited person can answer: for anyone else the invitation does not exist.
+  "projects.answerInvitation": {
+    allowed: ["noGrants"],
+    refusal: "No invitation with that id for you.",
+    refusalCode: "NOT_FOUND",
+    input: async (w) => {
+      const projectId = await researcherProject(w);
+      const [invitation] = await w.db
+        .insert(projectInvitations)
+        .values({ projectId, email: w.viewers.noGrants!.email, role: "viewer" })
+        .returning({ id: projectInvitations.id });
+      return { invitationId: invitation!.id, accept: true };
+    },
+  },
   "projects.close": projectOnly<"projects.close">("project:close", async (w) => ({
     projectId: await researcherProject(w),
   })),

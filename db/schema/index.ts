@@ -8,3 +8,4 @@ export * from "./sites";
 export * from "./tasks";
 export * from "./users";
 export * from "./role-grant-requests";
+export * from "./project-invitations";
