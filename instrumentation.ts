@@ -8,6 +8,8 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
   const { getHubConfigOrExit } = await import("@/server/config");
   getHubConfigOrExit();
+  // Before the first request: rate limits need the real peer address (server/auth/client-ip.ts).
+  (await import("@/server/http/peer-address")).installPeerAddressHeader();
   const [{ getDb }, { ensureBackgroundWork }, { errorFields, getLogger }] = await Promise.all([
     import("@/server/database/get-db"),
     import("@/server/background-work"),

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { formAlert, mainNav, signIn, signInAndLand } from "./support/session";
 
 test.describe.serial("an admin brings a new approver on board", () => {
@@ -31,7 +31,9 @@ test.describe.serial("an admin brings a new approver on board", () => {
     await expect(page.getByTestId("temporary-password")).toHaveCount(0);
   });
 
-  test("admin grants approver for GSTT; a grant without a site is refused", async ({ page }) => {
+  test("admin asks for approver at GSTT (a grant without a site is refused); a second admin confirms", async ({
+    page,
+  }) => {
     await signInAndLand(page, "admin@demo.flip");
     await page.goto("/admin/users");
     await page.getByLabel("Search users").fill(email);
@@ -43,6 +45,29 @@ test.describe.serial("an admin brings a new approver on board", () => {
 
     await page.getByLabel("Site").selectOption({ label: "GSTT · Guy's and St Thomas'" });
     await page.getByRole("button", { name: "Grant role" }).click();
+    await expect(page.getByText("Another admin must confirm it")).toBeVisible();
+    const waiting = page.getByRole("list", { name: "Grants waiting for confirmation" });
+    await expect(waiting).toContainText("Approver for GSTT");
+    // The admin who asked cannot confirm it.
+    await waiting.getByRole("button", { name: "Confirm grant" }).click();
+    await expect(page.getByText("Another admin must confirm an approver grant you asked for.")).toBeVisible();
+    const userPage = page.url();
+
+    // GSTT's approver is told before anything is confirmed.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signInAndLand(page, "approver.gstt@demo.flip");
+    await page.goto("/approvals");
+    await expect(page.getByRole("list", { name: "Approver changes at GSTT" })).toContainText(
+      `asked for ${email} to become an approver`,
+    );
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signInAndLand(page, "admin2@demo.flip");
+    await page.goto(userPage);
+    await page
+      .getByRole("list", { name: "Grants waiting for confirmation" })
+      .getByRole("button", { name: "Confirm grant" })
+      .click();
     await expect(page.getByRole("list", { name: "Current grants" })).toContainText("GSTT");
   });
 
@@ -84,8 +109,10 @@ test.describe.serial("an admin brings a new approver on board", () => {
     await page.getByLabel("Actor").fill(email);
     await expect(events).toContainText("user.password_changed");
     await page.getByLabel("Actor").fill("admin@demo.flip");
-    await expect(events).toContainText("role.granted");
+    await expect(events).toContainText("role.grant_requested");
     await expect(events).toContainText(`user:${email}`);
     await expect(events).toContainText("user.created");
+    await page.getByLabel("Actor").fill("admin2@demo.flip");
+    await expect(events).toContainText("role.granted");
   });
 });

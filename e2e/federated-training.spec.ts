@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { unzipSync } from "fflate";
 import { connectDatabase } from "@/db/client";
 import { withDatabase } from "@/db/pg-connection";

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page } from "./support/test";
 import { mainNav, signIn, signInAndLand } from "./support/session";
 
 test.describe.serial("a cohort goes from feasibility to per-site approval and back", () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { buildTemplate } from "@/protocol/models/templates";
 import { buildModel, readWeights } from "@/protocol/models/weights";
 import { signInAndLand } from "./support/session";

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { mainNav, signInAndLand } from "./support/session";
 
 const ALL_LINKS = ["Home", "Network", "Projects", "Approvals", "Users", "Sites", "Audit log"];

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./support/test";
 import { mainNav, signInAndLand } from "./support/session";
 
 const SITES = ["KCH", "GSTT", "UCLH"];

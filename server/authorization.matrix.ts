@@ -1,23 +1,24 @@
-import type { inferRouterInputs } from "@trpc/server";
 import { eq } from "drizzle-orm";
-import type { Database } from "@/db/client";
-import { projects, roleGrants, siteApprovals, type Site } from "@/db/schema";
+import { projectInvitations, projectMembers, roleGrantRequests, roleGrants } from "@/db/schema";
 import { runCohort } from "@/server/cohorts/cohorts.service";
 import { initialBundle } from "@/server/projects/bundle";
-import { addMember, createProject, reviseBundle, submitProject } from "@/server/projects/projects.service";
-import { ZCohortDefinition } from "@/protocol/cohort-definition";
-import type { Viewer } from "@/server/auth/permissions";
+import { inviteMember } from "@/server/projects/invitations.service";
+import { PROJECT_ROLE_SCOPES, type ProjectScope } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
-import { FIXTURE_PASSWORD, makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
-import type { AppRouter } from "@/server/root";
-import { createEvaluateJob } from "@/server/jobs/jobs.service";
+import { FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
 import { setAlias } from "@/server/models/models.service";
+import { logisticModel, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import {
-  logisticModel,
-  makeTrainingProject,
-  tfjsUploadOf,
-  trainJobInput,
-} from "@/server/lib/test-support/training-fixtures";
+  PROJECT_ACTORS,
+  evaluationJob,
+  pendingAtSiteA,
+  researcherProject,
+  type ActorName,
+  type InputOf,
+  type ProcedurePath,
+  type ProjectActor,
+  type World,
+} from "./authorization.world";
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
@@ -25,107 +26,6 @@ import {
  * nobody else (not even an admin) can act for it; admins run users, sites and the audit log.
  * `worker.*` is for site workers holding a site token, never for people: every user is refused.
  */
-
-type Inputs = inferRouterInputs<AppRouter>;
-export type ProcedurePath = { [R in keyof Inputs]: `${R & string}.${keyof Inputs[R] & string}` }[keyof Inputs];
-type InputOf<P extends ProcedurePath> = P extends `${infer R extends keyof Inputs}.${infer N}`
-  ? N extends keyof Inputs[R]
-    ? Inputs[R][N]
-    : never
-  : never;
-
-export const ACTORS = [
-  "signedOut",
-  "researcher",
-  "approverA",
-  "approverB",
-  "admin",
-  "temporaryPassword",
-  "noGrants",
-] as const;
-export type ActorName = (typeof ACTORS)[number];
-
-export type World = {
-  db: Database;
-  siteA: Site;
-  siteB: Site;
-  viewers: Record<ActorName, Viewer | null>;
-  projectId: string;
-  training: { projectId: string; modelId: string; versionId: string };
-};
-
-/** Two sites and one viewer per actor. The temporary-password user holds every grant, so only the password can refuse them. */
-export async function buildWorld(db: Database): Promise<World> {
-  const siteA = await makeSite(db);
-  const siteB = await makeSite(db);
-  const ids = {
-    researcher: (await makeUser(db, [{ role: "researcher" }])).id,
-    approverA: (await makeUser(db, [{ role: "approver", siteId: siteA.id }])).id,
-    approverB: (await makeUser(db, [{ role: "approver", siteId: siteB.id }])).id,
-    admin: (await makeUser(db, [{ role: "admin" }])).id,
-    temporaryPassword: (
-      await makeUser(db, [{ role: "admin" }, { role: "researcher" }, { role: "approver", siteId: siteA.id }], {
-        mustChangePassword: true,
-      })
-    ).id,
-    noGrants: (await makeUser(db, [])).id,
-  };
-  const signedIn = await Promise.all(
-    Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const),
-  );
-  const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
-  const world = { db, siteA, siteB, viewers, projectId: "", training: { projectId: "", modelId: "", versionId: "" } };
-  world.projectId = await researcherProject(world);
-  // Approved and counted at both sites: a training round needs at least two.
-  world.training = await makeTrainingProject(db, viewers.researcher!, [
-    { approver: viewers.approverA!, siteId: siteA.id },
-    { approver: viewers.approverB!, siteId: siteB.id },
-  ]);
-  return world;
-}
-
-const COHORT = {
-  version: 1,
-  entry: { type: "condition", concepts: [{ conceptId: 443454, includeDescendants: true }] },
-  inclusionRules: [],
-} as const;
-
-/** A project the researcher owns, with a cohort defined; only its members can see it. */
-async function researcherProject(world: Pick<World, "db" | "viewers">): Promise<string> {
-  const researcher = world.viewers.researcher!;
-  const project = await createProject(world.db, researcher, {
-    title: `Matrix project ${++unique}`,
-    purpose: "A purpose long enough to be accepted by the schema.",
-  });
-  // Each project counts a cohort of its own: the same definition is limited per site per day across projects.
-  const bundle = {
-    ...initialBundle("A purpose long enough to be accepted by the schema."),
-    cohort: ZCohortDefinition.parse({ ...COHORT, demographics: { ageAtIndex: { min: unique % 100 } } }),
-  };
-  await reviseBundle(world.db, researcher, { projectId: project.id, bundle });
-  return project.id;
-}
-
-/** A fresh request pending at site A, so each allowed decision has something to decide. */
-async function pendingAtSiteA(world: World): Promise<string> {
-  const projectId = await researcherProject(world);
-  await submitProject(world.db, world.viewers.researcher!, { projectId, siteIds: [world.siteA.id] });
-  const [approval] = await world.db
-    .select({ id: siteApprovals.id })
-    .from(siteApprovals)
-    .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
-    .where(eq(projects.id, projectId));
-  return approval!.id;
-}
-
-function evaluationJob(w: World) {
-  return createEvaluateJob(w.db, w.viewers.researcher!, {
-    projectId: w.training.projectId,
-    versionId: w.training.versionId,
-    siteIds: [w.siteA.id],
-    validationFraction: 0.2,
-  });
-}
 
 export const SIGN_IN_FIRST = "Sign in to continue.";
 export const SET_PASSWORD_FIRST = "Set a new password before continuing.";
@@ -144,13 +44,16 @@ type Row<P extends ProcedurePath> = {
   refusal?: string;
   /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
   refusalCode?: "FORBIDDEN" | "NOT_FOUND";
+  /** Per-actor refusals where actors are refused for different reasons (project roles). */
+  refusals?: Partial<Record<ActorName, { code: "FORBIDDEN" | "NOT_FOUND"; message: string }>>;
   /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
   everyoneRefusedWith?: { code: string; message: string };
   input: (world: World) => InputOf<P> | Promise<InputOf<P>>;
 };
 
-const SIGNED_IN = ["researcher", "approverA", "approverB", "admin", "temporaryPassword", "noGrants"] as const;
-const ACTIVE = ["researcher", "approverA", "approverB", "admin", "noGrants"] as const;
+const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
+const ACTIVE = [...RESEARCHERS, "approverA", "approverB", "admin", "noGrants", "formerResearcher"] as const;
+const SIGNED_IN = [...ACTIVE, "temporaryPassword"] as const;
 const ADMIN = ["admin"] as const;
 
 let unique = 0;
@@ -160,14 +63,35 @@ async function freshTarget(world: World) {
   return makeUser(world.db, [{ role: "researcher" }]);
 }
 
+/** An approver grant for site A that another admin asked for, waiting for a second admin. */
+async function pendingGrant(world: World): Promise<string> {
+  const [target, requester] = [await freshTarget(world), await makeUser(world.db, [{ role: "admin" }])];
+  const [request] = await world.db
+    .insert(roleGrantRequests)
+    .values({ userId: target.id, role: "approver", siteId: world.siteA.id, requestedBy: requester.id })
+    .returning({ id: roleGrantRequests.id });
+  return request!.id;
+}
+
 const NOT_A_MEMBER = "No project with that id, or you are not a member of it.";
-/** Project procedures: only members (here, the owning researcher) may call; everyone else is told it does not exist. */
-const projectOnly = <P extends ProcedurePath>(input: Row<P>["input"]): Row<P> => ({
-  allowed: ["researcher"],
-  refusal: NOT_A_MEMBER,
-  refusalCode: "NOT_FOUND",
-  input,
-});
+export const NOT_A_RESEARCHER = "Only researchers can change a project. Ask a platform admin for the researcher role.";
+
+/**
+ * Project procedures: members whose project role holds `scope` may call; anything beyond reading
+ * also needs the researcher platform role. Non-members are told the project does not exist.
+ */
+const projectOnly = <P extends ProcedurePath>(scope: ProjectScope, input: Row<P>["input"]): Row<P> => {
+  const allowed: ActorName[] = [];
+  const refusals: Row<P>["refusals"] = {};
+  for (const [actor, role] of Object.entries(PROJECT_ACTORS) as [ProjectActor, keyof typeof PROJECT_ROLE_SCOPES][]) {
+    if (!(PROJECT_ROLE_SCOPES[role] as readonly string[]).includes(scope))
+      refusals[actor] = { code: "FORBIDDEN", message: `Your role on this project (${role}) does not allow this.` };
+    else if (actor === "formerResearcher" && scope !== "project:read")
+      refusals[actor] = { code: "FORBIDDEN", message: NOT_A_RESEARCHER };
+    else allowed.push(actor);
+  }
+  return { allowed, refusal: NOT_A_MEMBER, refusalCode: "NOT_FOUND", refusals, input };
+};
 
 const lease = { taskId: "00000000-0000-4000-8000-000000000001", leaseId: "00000000-0000-4000-8000-000000000002" };
 const forWorkersOnly = { allowed: [], everyoneRefusedWith: SITE_TOKEN_REQUIRED } as const;
@@ -195,11 +119,11 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     refusal: SITE_APPROVER_ONLY,
     input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
   },
-  "cohorts.run": projectOnly<"cohorts.run">((w) =>
+  "cohorts.run": projectOnly<"cohorts.run">("cohort:run", (w) =>
     researcherProject(w).then((projectId) => ({ projectId, purpose: "feasibility", siteIds: [w.siteA.id] })),
   ),
-  "cohorts.runs": projectOnly<"cohorts.runs">((w) => ({ projectId: w.projectId })),
-  "cohorts.result": projectOnly<"cohorts.result">(async (w) => {
+  "cohorts.runs": projectOnly<"cohorts.runs">("project:read", (w) => ({ projectId: w.projectId })),
+  "cohorts.result": projectOnly<"cohorts.result">("project:read", async (w) => {
     const projectId = await researcherProject(w);
     const run = await runCohort(w.db, w.viewers.researcher!, {
       projectId,
@@ -211,35 +135,65 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "projects.list": { allowed: ACTIVE, input: () => ({}) },
   "projects.newDecisions": { allowed: ACTIVE, input: none },
   "projects.create": {
-    allowed: ["researcher"],
+    allowed: RESEARCHERS,
     refusal: NO_ACCESS,
     input: () => ({ title: `Created ${++unique}`, purpose: "Enough words to describe why this project exists." }),
   },
-  "projects.byId": projectOnly<"projects.byId">((w) => ({ projectId: w.projectId })),
-  "projects.revisions": projectOnly<"projects.revisions">((w) => ({ projectId: w.projectId })),
-  "projects.markDecisionsSeen": projectOnly<"projects.markDecisionsSeen">(async (w) => ({
+  "projects.byId": projectOnly<"projects.byId">("project:read", (w) => ({ projectId: w.projectId })),
+  "projects.revisions": projectOnly<"projects.revisions">("project:read", (w) => ({ projectId: w.projectId })),
+  "projects.markDecisionsSeen": projectOnly<"projects.markDecisionsSeen">("project:read", async (w) => ({
     projectId: await researcherProject(w),
   })),
-  "projects.updateBundle": projectOnly<"projects.updateBundle">(async (w) => ({
+  "projects.updateBundle": projectOnly<"projects.updateBundle">("project:edit", async (w) => ({
     projectId: await researcherProject(w),
     bundle: { ...initialBundle(`Changed purpose number ${++unique} for the matrix.`) },
   })),
-  "projects.submit": projectOnly<"projects.submit">(async (w) => ({
+  "projects.submit": projectOnly<"projects.submit">("project:submit", async (w) => ({
     projectId: await researcherProject(w),
     siteIds: [w.siteA.id],
   })),
-  "projects.addMember": projectOnly<"projects.addMember">(async (w) => ({
+  "projects.addMember": projectOnly<"projects.addMember">("project:members", async (w) => ({
     projectId: await researcherProject(w),
     email: (await freshTarget(w)).email,
     role: "viewer",
   })),
-  "projects.removeMember": projectOnly<"projects.removeMember">(async (w) => {
+  "projects.removeMember": projectOnly<"projects.removeMember">("project:members", async (w) => {
     const projectId = await researcherProject(w);
     const member = await freshTarget(w);
-    await addMember(w.db, w.viewers.researcher!, { projectId, email: member.email, role: "member" });
+    await w.db.insert(projectMembers).values({ projectId, userId: member.id, role: "member" });
     return { projectId, userId: member.id };
   }),
-  "projects.close": projectOnly<"projects.close">(async (w) => ({ projectId: await researcherProject(w) })),
+  "projects.cancelInvitation": projectOnly<"projects.cancelInvitation">("project:members", async (w) => {
+    const projectId = await researcherProject(w);
+    await inviteMember(w.db, w.viewers.researcher!, {
+      projectId,
+      email: `invited${++unique}@test.flip`,
+      role: "viewer",
+    });
+    const [invitation] = await w.db
+      .select({ id: projectInvitations.id })
+      .from(projectInvitations)
+      .where(eq(projectInvitations.projectId, projectId));
+    return { projectId, invitationId: invitation!.id };
+  }),
+  "projects.myInvitations": { allowed: ACTIVE, input: none },
+  // Only the invited person can answer: for anyone else the invitation does not exist.
+  "projects.answerInvitation": {
+    allowed: ["noGrants"],
+    refusal: "No invitation with that id for you.",
+    refusalCode: "NOT_FOUND",
+    input: async (w) => {
+      const projectId = await researcherProject(w);
+      const [invitation] = await w.db
+        .insert(projectInvitations)
+        .values({ projectId, email: w.viewers.noGrants!.email, role: "viewer" })
+        .returning({ id: projectInvitations.id });
+      return { invitationId: invitation!.id, accept: true };
+    },
+  },
+  "projects.close": projectOnly<"projects.close">("project:close", async (w) => ({
+    projectId: await researcherProject(w),
+  })),
   "vocabulary.search": { allowed: ACTIVE, input: () => ({ query: "stroke" }) },
   "approvals.site": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "audit.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: () => ({}) },
@@ -269,7 +223,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
       taskId: (await requestInventory(w.db, w.viewers.admin!, { siteId: (await makeSite(w.db)).id })).id,
     }),
   },
-  "sites.directory": { allowed: ["researcher", "approverA", "approverB", "admin"], refusal: NO_ACCESS, input: none },
+  "sites.directory": { allowed: [...RESEARCHERS, "approverA", "approverB", "admin"], refusal: NO_ACCESS, input: none },
   "sites.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },
   "sites.byId": { allowed: ADMIN, refusal: ADMIN_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "sites.create": {
@@ -293,6 +247,26 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ userId: (await makeUser(w.db, [])).id, role: "approver", siteId: w.siteA.id }),
+  },
+  "users.grantRequests": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ userId: (await freshTarget(w)).id }),
+  },
+  "users.confirmGrant": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ requestId: await pendingGrant(w) }),
+  },
+  "users.cancelGrantRequest": {
+    allowed: ADMIN,
+    refusal: ADMIN_ONLY,
+    input: async (w) => ({ requestId: await pendingGrant(w) }),
+  },
+  "approvals.approverChanges": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: (w) => ({ siteId: w.siteA.id }),
   },
   "users.revokeRole": {
     allowed: ADMIN,
@@ -323,25 +297,34 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
       selfChecks: [],
     }),
   },
-  "models.list": projectOnly<"models.list">((w) => ({ projectId: w.training.projectId })),
-  "models.byId": projectOnly<"models.byId">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
-  "models.version": projectOnly<"models.version">((w) => ({
+  "models.list": projectOnly<"models.list">("project:read", (w) => ({ projectId: w.training.projectId })),
+  "models.byId": projectOnly<"models.byId">("project:read", (w) => ({
+    projectId: w.training.projectId,
+    modelId: w.training.modelId,
+  })),
+  "models.version": projectOnly<"models.version">("project:read", (w) => ({
     projectId: w.training.projectId,
     versionId: w.training.versionId,
   })),
-  "models.card": projectOnly<"models.card">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
-  "models.register": projectOnly<"models.register">((w) => ({ projectId: w.training.projectId, ...logisticModel() })),
-  "models.importVersion": projectOnly<"models.importVersion">(async (w) => ({
+  "models.card": projectOnly<"models.card">("project:read", (w) => ({
+    projectId: w.training.projectId,
+    modelId: w.training.modelId,
+  })),
+  "models.register": projectOnly<"models.register">("model:write", (w) => ({
+    projectId: w.training.projectId,
+    ...logisticModel(),
+  })),
+  "models.importVersion": projectOnly<"models.importVersion">("model:write", async (w) => ({
     projectId: w.training.projectId,
     modelId: w.training.modelId,
     ...(await tfjsUploadOf(w.db, w.training.projectId, w.training.versionId)),
   })),
-  "models.setAlias": projectOnly<"models.setAlias">((w) => ({
+  "models.setAlias": projectOnly<"models.setAlias">("model:write", (w) => ({
     projectId: w.training.projectId,
     versionId: w.training.versionId,
     alias: "champion",
   })),
-  "models.clearAlias": projectOnly<"models.clearAlias">(async (w) => {
+  "models.clearAlias": projectOnly<"models.clearAlias">("model:write", async (w) => {
     await setAlias(w.db, w.viewers.researcher!, {
       projectId: w.training.projectId,
       versionId: w.training.versionId,
@@ -349,24 +332,24 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     });
     return { projectId: w.training.projectId, modelId: w.training.modelId, alias: "candidate" };
   }),
-  "models.updateLimitations": projectOnly<"models.updateLimitations">((w) => ({
+  "models.updateLimitations": projectOnly<"models.updateLimitations">("model:write", (w) => ({
     projectId: w.training.projectId,
     modelId: w.training.modelId,
     limitations: `Reviewed ${++unique}`,
   })),
-  "jobs.list": projectOnly<"jobs.list">((w) => ({ projectId: w.training.projectId })),
-  "jobs.byId": projectOnly<"jobs.byId">(async (w) => ({
+  "jobs.list": projectOnly<"jobs.list">("project:read", (w) => ({ projectId: w.training.projectId })),
+  "jobs.byId": projectOnly<"jobs.byId">("project:read", async (w) => ({
     projectId: w.training.projectId,
     jobId: (await evaluationJob(w)).id,
   })),
-  "jobs.train": projectOnly<"jobs.train">((w) => trainJobInput(w.training, [w.siteA.id, w.siteB.id])),
-  "jobs.evaluate": projectOnly<"jobs.evaluate">((w) => ({
+  "jobs.train": projectOnly<"jobs.train">("job:run", (w) => trainJobInput(w.training, [w.siteA.id, w.siteB.id])),
+  "jobs.evaluate": projectOnly<"jobs.evaluate">("job:run", (w) => ({
     projectId: w.training.projectId,
     versionId: w.training.versionId,
     siteIds: [w.siteA.id],
     validationFraction: 0.2,
   })),
-  "jobs.cancel": projectOnly<"jobs.cancel">(async (w) => ({
+  "jobs.cancel": projectOnly<"jobs.cancel">("job:run", async (w) => ({
     projectId: w.training.projectId,
     jobId: (await evaluationJob(w)).id,
   })),

@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { callerAs, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import {
-  ACTORS,
-  MATRIX,
-  SET_PASSWORD_FIRST,
-  SIGN_IN_FIRST,
-  buildWorld,
-  type ActorName,
-  type ProcedurePath,
-  type World,
-} from "./authorization.matrix";
+import { MATRIX, SET_PASSWORD_FIRST, SIGN_IN_FIRST } from "./authorization.matrix";
+import { ACTORS, buildWorld, type ActorName, type ProcedurePath, type World } from "./authorization.world";
 import { appRouter } from "./root";
 
 const testDb = useTestDatabase();
@@ -30,6 +22,8 @@ function expectedRefusal(path: ProcedurePath, actor: ActorName) {
   if (everyoneRefusedWith) return everyoneRefusedWith;
   if (actor === "signedOut") return { code: "UNAUTHORIZED", message: SIGN_IN_FIRST };
   if (actor === "temporaryPassword") return { code: "FORBIDDEN", message: SET_PASSWORD_FIRST };
+  const own = MATRIX[path].refusals?.[actor];
+  if (own) return own;
   return { code: MATRIX[path].refusalCode ?? "FORBIDDEN", message: MATRIX[path].refusal };
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,8 @@ describe("hub configuration", () => {
       NEXTAUTH_URL: undefined,
       FLIP_SIGNIN_MAX_PER_EMAIL: 5,
       FLIP_SIGNIN_MAX_PER_IP: 30,
+      FLIP_PASSWORD_HASH_CONCURRENCY: Math.max(1, Math.floor(availableParallelism() / 2)),
+      FLIP_TRUSTED_PROXIES: undefined,
       FLIP_EMBEDDED_PG_PORT: 54329,
       FLIP_DEMO_PERSONS: 5000,
       FLIP_SITES_ADMIN_URL: undefined,
@@ -61,6 +64,8 @@ describe("hub configuration", () => {
         NEXTAUTH_URL: "https://flip.example.nhs.uk",
         FLIP_SIGNIN_MAX_PER_EMAIL: "7",
         FLIP_SIGNIN_MAX_PER_IP: " 100 ",
+        FLIP_PASSWORD_HASH_CONCURRENCY: "3",
+        FLIP_TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.10, 2001:db8::/32",
         FLIP_EMBEDDED_PG_PORT: "65535",
         FLIP_DEMO_PERSONS: "200",
         FLIP_SITES_ADMIN_URL: "postgresql://postgres@db.example/postgres",
@@ -84,6 +89,8 @@ describe("hub configuration", () => {
       NEXTAUTH_URL: "https://flip.example.nhs.uk",
       FLIP_SIGNIN_MAX_PER_EMAIL: 7,
       FLIP_SIGNIN_MAX_PER_IP: 100,
+      FLIP_PASSWORD_HASH_CONCURRENCY: 3,
+      FLIP_TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.10, 2001:db8::/32",
       FLIP_EMBEDDED_PG_PORT: 65535,
       FLIP_DEMO_PERSONS: 200,
       FLIP_SITES_ADMIN_URL: "postgresql://postgres@db.example/postgres",
@@ -99,6 +106,13 @@ describe("hub configuration", () => {
       FLIP_METRICS_TOKEN: "m".repeat(40),
       FLIP_LOG_LEVEL: "debug",
     });
+  });
+
+  it("refuses a trusted proxy that is not an address or range", () => {
+    expect(() => parseHubConfig({ FLIP_TRUSTED_PROXIES: "10.0.0.0/8, proxy.internal" })).toThrow(
+      'FLIP_TRUSTED_PROXIES must be IP addresses or CIDR ranges, comma-separated (like "10.0.0.0/8, 192.0.2.10")',
+    );
+    expect(() => parseHubConfig({ FLIP_TRUSTED_PROXIES: "10.0.0.0/40" })).toThrow(/FLIP_TRUSTED_PROXIES must be/);
   });
 
   it("refuses a short metrics token without echoing it, and an unknown log level", () => {

@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 
@@ -59,6 +61,13 @@ const optionalText = z
 
 const MIN_SECRET_LENGTH = 32;
 
+function isAddressOrRange(entry: string): boolean {
+  const [address = "", bits, ...rest] = entry.split("/");
+  const family = isIP(address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ""));
+  if (!family || rest.length) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+}
+
 /** Keys are the variables' names; README.md's Configuration table lists each (a test checks). */
 export const HUB_CONFIG_SCHEMA = z.object({
   DATABASE_URL: postgresUrl("postgres://flip@db.example.nhs.uk:5432/flip"),
@@ -70,6 +79,18 @@ export const HUB_CONFIG_SCHEMA = z.object({
   NEXTAUTH_URL: url(["http:", "https:"], "https://flip.example.nhs.uk", { isSecret: false }),
   FLIP_SIGNIN_MAX_PER_EMAIL: positive(5),
   FLIP_SIGNIN_MAX_PER_IP: positive(30),
+  /** Password hashes run at once in one portal process; the default leaves half the cores to everyone else. */
+  FLIP_PASSWORD_HASH_CONCURRENCY: between(Math.max(1, Math.floor(availableParallelism() / 2)), 1, 256),
+  /** Reverse proxies whose X-Forwarded-For is believed: IPs and CIDR ranges, comma-separated. Unset: none. */
+  FLIP_TRUSTED_PROXIES: optionalText.refine(
+    (value) =>
+      (value ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every(isAddressOrRange),
+    { message: 'must be IP addresses or CIDR ranges, comma-separated (like "10.0.0.0/8, 192.0.2.10")' },
+  ),
   FLIP_EMBEDDED_PG_PORT: port(54329),
   FLIP_DEMO_PERSONS: between(5000, 1, 10_000_000),
   FLIP_SITES_ADMIN_URL: postgresUrl("postgres://postgres@db.example.nhs.uk:5432/postgres"),

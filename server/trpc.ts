@@ -3,7 +3,14 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Database } from "@/db/client";
 import { AppError, isDatabaseShutdown, toFieldErrors } from "./errors";
-import { hasAccess, hasProjectAccess, hasRole, type ProjectScope, type Scope, type Viewer } from "./auth/permissions";
+import {
+  hasAccess,
+  hasRole,
+  projectAccessRefusal,
+  type ProjectScope,
+  type Scope,
+  type Viewer,
+} from "./auth/permissions";
 import { and, eq } from "drizzle-orm";
 import { projectMembers, projects } from "@/db/schema";
 import { authenticateWorker } from "./worker/worker-auth";
@@ -121,7 +128,7 @@ export const siteApproverProcedure = (scope: Extract<Scope, "approvals:read" | "
 
 /**
  * Requires membership of the project named by `projectId` in the input, with a role that grants
- * `scope`. Membership is checked in the query: a non-member gets NOT_FOUND, as if it did not exist.
+ * `scope` (and, beyond reading, the researcher platform role). Membership is checked in the query: a non-member gets NOT_FOUND, as if it did not exist.
  */
 export const projectProcedure = (scope: ProjectScope) =>
   protectedProcedure.input(z.object({ projectId: z.uuid("Choose a project") })).use(async ({ ctx, input, next }) => {
@@ -132,12 +139,8 @@ export const projectProcedure = (scope: ProjectScope) =>
       .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.userId, ctx.viewer.id)));
     if (!membership)
       throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
-    if (!hasProjectAccess(membership.role, scope)) {
-      throw new TRPCError({
-        code: "FORBIDDEN",
-        message: `Your role on this project (${membership.role}) does not allow this.`,
-      });
-    }
+    const refusal = projectAccessRefusal(ctx.viewer, membership.role, scope);
+    if (refusal) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
     return next({
       ctx: {
         ...ctx,

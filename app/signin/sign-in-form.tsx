@@ -6,11 +6,7 @@ import { useState, type FormEvent } from "react";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { TextField } from "@/app/_components/ui/text-field";
-
-/** Only same-origin paths are followed after sign-in, never an absolute URL from the query string. */
-function safeCallback(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/";
-}
+import { safeCallback } from "./safe-callback";
 
 export function SignInForm() {
   const router = useRouter();

@@ -8,3 +8,5 @@ export * from "./site-network";
 export * from "./sites";
 export * from "./tasks";
 export * from "./users";
+export * from "./role-grant-requests";
+export * from "./project-invitations";

@@ -1,15 +1,13 @@
+import path from "node:path";
+import { embeddedAdminUrl } from "@/server/database/embedded-server";
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_BASE_URL = `http://localhost:${E2E_PORT}`;
 export const E2E_DATABASE = "flip_e2e";
 export const E2E_PASSWORD = "e2e-demo-password";
 export const E2E_SITE_NAMESPACE = "flip_e2e_site";
-const E2E_EMBEDDED_PG_PORT = 54349;
-export const E2E_EMBEDDED_PG = {
-  port: E2E_EMBEDDED_PG_PORT,
-  adminUrl: `postgres://postgres:flip-embedded@127.0.0.1:${E2E_EMBEDDED_PG_PORT}/postgres`,
-};
+export const E2E_EMBEDDED_PG = { port: 54349, dataDir: path.resolve(".data", "e2e-postgres") };
 
 /** The PostgreSQL server the journeys run on: the one the environment names, else start-portal's embedded server. */
 export function e2eAdminUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? E2E_EMBEDDED_PG.adminUrl;
+  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? embeddedAdminUrl(E2E_EMBEDDED_PG);
 }

@@ -3,7 +3,7 @@ import { connectDatabase, migrateDatabase } from "@/db/client";
 import { DEMO_SITES, seedDemo } from "@/server/cli/demo-seed";
 import { dropDatabase, ensureDatabase, startEmbeddedServer } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
-import { persistentSecret } from "@/server/cli/local-secrets";
+import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import { startPortal } from "@/server/cli/portal-process";
 import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
@@ -18,10 +18,7 @@ async function main() {
   // One JSON line per request would bury the journeys' own output; warnings and errors still show.
   process.env.FLIP_LOG_LEVEL ??= "warn";
   const adminUrl =
-    process.env.TEST_DATABASE_URL ??
-    process.env.DATABASE_URL ??
-    (await startEmbeddedServer({ dataDir: path.resolve(".data", "e2e-postgres"), port: E2E_EMBEDDED_PG.port }))
-      .adminUrl;
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? (await startEmbeddedServer(E2E_EMBEDDED_PG)).adminUrl;
   await dropDatabase(adminUrl, E2E_DATABASE);
   await ensureDatabase(adminUrl, E2E_DATABASE);
   const databaseUrl = withDatabase(adminUrl, E2E_DATABASE);
@@ -43,7 +40,7 @@ async function main() {
   const { url } = await startPortal({
     databaseUrl,
     port: E2E_PORT,
-    authSecret: persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value,
+    authSecret: sessionSigningSecret(),
   });
   await startSiteWorkers(db, url, prepared, { env: { FLIP_HEARTBEAT_MS: "2000" }, resetLedgers: true });
   console.log(`[e2e] portal ready at ${url}`);

@@ -1,5 +1,6 @@
 import { createTRPCRouter, protectedProcedure, siteApproverProcedure } from "@/server/trpc";
 import { getSite } from "@/server/sites/sites.service";
+import { listApproverChanges } from "@/server/users/grant-requests.service";
 import { ZApprovalRef, ZDecideInput } from "./approvals.schema";
 import {
   countPendingApprovals,
@@ -16,6 +17,10 @@ export const approvalsRouter = createTRPCRouter({
   site: siteApproverProcedure("approvals:read").query(({ ctx }) => getSite(ctx.db, { siteId: ctx.siteId })),
   inbox: siteApproverProcedure("approvals:read").query(({ ctx }) =>
     listPendingApprovals(ctx.db, { siteId: ctx.siteId }),
+  ),
+  /** Who else may soon decide, or recently became able to decide, for the site: announced to its approvers. */
+  approverChanges: siteApproverProcedure("approvals:read").query(({ ctx }) =>
+    listApproverChanges(ctx.db, { siteId: ctx.siteId }),
   ),
   request: siteApproverProcedure("approvals:read")
     .input(ZApprovalRef)

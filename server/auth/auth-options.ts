@@ -2,6 +2,7 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDb } from "@/server/database/get-db";
 import { AppError } from "@/server/errors";
+import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import { clientIp } from "./client-ip";
 import { loadViewer } from "./viewer";
 import { signInWithPassword } from "./sign-in.service";
@@ -10,6 +11,11 @@ import { signInWithPassword } from "./sign-in.service";
 const REFRESH_MS = 30_000;
 
 export const authOptions: NextAuthOptions = {
+  // Read when next-auth first needs it, never at build time. Without NEXTAUTH_SECRET (allowed
+  // outside production) next-auth would derive a predictable key; this one is random per data folder.
+  get secret() {
+    return sessionSigningSecret();
+  },
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
   pages: { signIn: "/signin" },
   providers: [

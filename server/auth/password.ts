@@ -1,5 +1,8 @@
 import { randomInt } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
+import { getHubConfig } from "@/server/config";
+import { AppError } from "@/server/errors";
+import { createWorkSlots } from "@/server/lib/work-slots";
 
 // OWASP's recommended argon2id settings (19 MiB, 2 passes).
 const ARGON2_OPTIONS = {
@@ -9,16 +12,33 @@ const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
+/**
+ * Password hashes are CPU- and memory-hard on purpose, so a flood of sign-in attempts must not
+ * take every core from signed-in people: this process runs at most FLIP_PASSWORD_HASH_CONCURRENCY
+ * of them at once and refuses new ones while 200 are waiting.
+ */
+let slots: ReturnType<typeof createWorkSlots> | undefined;
+function hashSlots() {
+  slots ??= createWorkSlots(
+    getHubConfig().FLIP_PASSWORD_HASH_CONCURRENCY,
+    200,
+    () => new AppError("TOO_MANY_REQUESTS", "The portal is busy checking other sign-ins. Try again in a few seconds."),
+  );
+  return slots;
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+  return hashSlots().run(() => hash(password, ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  try {
-    return await verify(passwordHash, password);
-  } catch {
-    return false;
-  }
+  return hashSlots().run(async () => {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false;
+    }
+  });
 }
 
 // Verifying against this keeps an unknown email as slow as a wrong password.

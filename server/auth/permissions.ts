@@ -31,8 +31,24 @@ export const PROJECT_ROLE_SCOPES = {
 
 export type ProjectScope = (typeof PROJECT_ROLE_SCOPES)[ProjectRole][number];
 
-export function hasProjectAccess(role: ProjectRole | null, scope: ProjectScope): boolean {
+function hasProjectAccess(role: ProjectRole | null, scope: ProjectScope): boolean {
   return !!role && (PROJECT_ROLE_SCOPES[role] as readonly string[]).includes(scope);
+}
+
+/**
+ * Why a project member may not use `scope`, or null when they may. Anything beyond reading needs
+ * the researcher platform role as well as the project role: revoking the role ends the powers.
+ */
+export function projectAccessRefusal(
+  viewer: Pick<Viewer, "grants">,
+  role: ProjectRole,
+  scope: ProjectScope,
+  action = "this",
+): string | null {
+  if (!hasProjectAccess(role, scope)) return `Your role on this project (${role}) does not allow ${action}.`;
+  if (scope !== "project:read" && !hasRole(viewer, "researcher"))
+    return "Only researchers can change a project. Ask a platform admin for the researcher role.";
+  return null;
 }
 
 export type ViewerGrant = {

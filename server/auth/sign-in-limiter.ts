@@ -1,14 +1,24 @@
-import { and, count, eq, gte, inArray, lt, min, sql } from "drizzle-orm";
-import { UNKNOWN_IP } from "./client-ip";
-import type { DbOrTx, Tx } from "@/db/client";
+import { and, count, eq, gte, inArray, lt, max, min, or, sql } from "drizzle-orm";
+import type { Database, DbOrTx } from "@/db/client";
 import { signInFailures } from "@/db/schema";
 import { getHubConfig } from "@/server/config";
+import { UNKNOWN_IP } from "./client-ip";
 
 /**
- * Failed sign-ins are limited per email (guessing one account) and per IP (spraying many).
- * The IP limit is looser because a whole Trust often shares one egress address.
- * State lives in PostgreSQL so it holds across restarts and portal processes. The limits are
- * read from the checked configuration when used, so importing this module never fails.
+ * Failed sign-ins are limited so that guessing is slow but nobody can lock someone else out:
+ *
+ * - per email *and source address* (`pair:`): after `maxPerEmail` failures that source is refused
+ *   for that account for the window. Another source (the real user at their desk) is not.
+ * - per source address (`ip:`): `maxPerIp` failures across any emails (spraying). Looser, because a
+ *   whole Trust often shares one egress address.
+ * - per email across all sources (`email:`): from `EMAIL_DELAY_FROM` failures on, each attempt waits
+ *   a delay that doubles per failure up to `EMAIL_DELAY_MAX_MS`. This bounds guessing from many
+ *   addresses while the real user waits a minute at most, never the whole window.
+ *
+ * An attempt is counted *before* the password is checked (`reserveSignInAttempt`, one short
+ * transaction) and forgiven after a success, so concurrent guesses cannot slip past a limit and no
+ * transaction or pooled connection is held while the password hash runs. State lives in
+ * PostgreSQL, so it holds across restarts and portal processes.
  */
 export const SIGN_IN_LIMITS = {
   windowMs: 15 * 60_000,
@@ -19,58 +29,85 @@ export const SIGN_IN_LIMITS = {
     return getHubConfig().FLIP_SIGNIN_MAX_PER_IP;
   },
 };
+const EMAIL_DELAY_FROM = 10;
+const EMAIL_DELAY_MAX_MS = 60_000;
 
-const emailKey = (email: string) => `email:${email.trim().toLowerCase()}`;
+const normal = (email: string) => email.trim().toLowerCase();
+const emailKey = (email: string) => `email:${normal(email)}`;
+const pairKey = (email: string, ip: string) => `pair:${normal(email)}|${ip}`;
 const ipKey = (ip: string) => `ip:${ip}`;
+// Without a known source address the per-IP limit would put every user in one bucket; the others still hold.
+const keysOf = ({ email, ip }: Who) =>
+  ip === UNKNOWN_IP ? [pairKey(email, ip), emailKey(email)] : [pairKey(email, ip), ipKey(ip), emailKey(email)];
 
+type Who = { email: string; ip: string };
 export type SignInGate = { allowed: true } | { allowed: false; retryAfterMs: number };
 
-export async function checkSignInAllowed(
-  db: DbOrTx,
-  who: { email: string; ip: string },
-  now = new Date(),
-): Promise<SignInGate> {
+/** Whether `who` may try a password now, and if not, for how long they must wait. */
+export async function checkSignInAllowed(db: DbOrTx, who: Who, now = new Date()): Promise<SignInGate> {
   const since = new Date(now.getTime() - SIGN_IN_LIMITS.windowMs);
-  // Without a known client address the IP limit would put every user in one bucket; the email limit still holds.
-  const keys = who.ip === UNKNOWN_IP ? [emailKey(who.email)] : [emailKey(who.email), ipKey(who.ip)];
   const rows = await db
-    .select({ key: signInFailures.key, failures: count(), oldest: min(signInFailures.at) })
+    .select({
+      key: signInFailures.key,
+      failures: count(),
+      oldest: min(signInFailures.at),
+      latest: max(signInFailures.at),
+    })
     .from(signInFailures)
-    .where(and(inArray(signInFailures.key, keys), gte(signInFailures.at, since)))
+    .where(and(inArray(signInFailures.key, keysOf(who)), gte(signInFailures.at, since)))
     .groupBy(signInFailures.key);
   let retryAfterMs = 0;
   for (const row of rows) {
-    const limit = row.key.startsWith("email:") ? SIGN_IN_LIMITS.maxPerEmail : SIGN_IN_LIMITS.maxPerIp;
-    if (row.failures >= limit && row.oldest) {
-      retryAfterMs = Math.max(retryAfterMs, row.oldest.getTime() + SIGN_IN_LIMITS.windowMs - now.getTime());
+    if (!row.oldest || !row.latest) continue;
+    if (row.key.startsWith("email:")) {
+      if (row.failures < EMAIL_DELAY_FROM) continue;
+      const delay = Math.min(1000 * 2 ** (row.failures - EMAIL_DELAY_FROM), EMAIL_DELAY_MAX_MS);
+      retryAfterMs = Math.max(retryAfterMs, row.latest.getTime() + delay - now.getTime());
+      continue;
     }
+    const limit = row.key.startsWith("pair:") ? SIGN_IN_LIMITS.maxPerEmail : SIGN_IN_LIMITS.maxPerIp;
+    if (row.failures >= limit)
+      retryAfterMs = Math.max(retryAfterMs, row.oldest.getTime() + SIGN_IN_LIMITS.windowMs - now.getTime());
   }
   return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true };
 }
 
-export async function recordSignInFailure(db: DbOrTx, who: { email: string; ip: string }): Promise<void> {
-  const cutoff = new Date(Date.now() - SIGN_IN_LIMITS.windowMs);
-  await db.delete(signInFailures).where(lt(signInFailures.at, cutoff));
-  await db
-    .insert(signInFailures)
-    .values(
-      who.ip === UNKNOWN_IP ? [{ key: emailKey(who.email) }] : [{ key: emailKey(who.email) }, { key: ipKey(who.ip) }],
-    );
-}
+export type SignInAttempt = { ids: string[] };
 
 /**
- * Serialises password checks for one email until the caller's transaction ends, so concurrent
- * guesses cannot all slip past the limit while the first ones are still being verified.
+ * Checks the limits and, when allowed, records the attempt as a failure in the same short
+ * transaction (serialised per email by an advisory lock). Call `forgiveSignInAttempt` after a
+ * correct password; a wrong one needs nothing more.
  */
-export async function lockSignInKey(tx: Tx, email: string): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${emailKey(email)}, 0))`);
+export async function reserveSignInAttempt(
+  db: Database,
+  who: Who,
+): Promise<{ allowed: true; attempt: SignInAttempt } | { allowed: false; retryAfterMs: number }> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${emailKey(who.email)}, 0))`);
+    const gate = await checkSignInAllowed(tx, who);
+    if (!gate.allowed) return gate;
+    await tx.delete(signInFailures).where(lt(signInFailures.at, new Date(Date.now() - SIGN_IN_LIMITS.windowMs)));
+    const rows = await tx
+      .insert(signInFailures)
+      .values(keysOf(who).map((key) => ({ key })))
+      .returning({ id: signInFailures.id });
+    return { allowed: true as const, attempt: { ids: rows.map((r) => r.id) } };
+  });
 }
 
-export async function clearSignInFailures(db: DbOrTx, email: string): Promise<void> {
-  await db.delete(signInFailures).where(eq(signInFailures.key, emailKey(email)));
+/** A correct password: this attempt does not count, nor do earlier failures for the account from this source. */
+export async function forgiveSignInAttempt(db: DbOrTx, who: Who, attempt: SignInAttempt): Promise<void> {
+  await db
+    .delete(signInFailures)
+    .where(or(inArray(signInFailures.id, attempt.ids), eq(signInFailures.key, pairKey(who.email, who.ip))));
 }
 
 export function describeWait(ms: number): string {
+  if (ms <= 59_000) {
+    const seconds = Math.max(1, Math.ceil(ms / 1000));
+    return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  }
   const minutes = Math.ceil(ms / 60_000);
   return minutes <= 1 ? "1 minute" : `${minutes} minutes`;
 }

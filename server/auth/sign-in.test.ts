@@ -93,17 +93,13 @@ describe("signInWithPassword", () => {
     });
   });
 
-  it("locks an email out after 5 failures, even for the right password, and keeps the lock in PostgreSQL", async () => {
+  it("locks one source out of an account after 5 failures, even for the right password, and keeps the lock in PostgreSQL", async () => {
     const user = await makeUser(testDb.db(), []);
     const ip = freshIp();
     await failTimes(SIGN_IN_LIMITS.maxPerEmail, user.email, ip);
     const before = await snapshotTables(testDb.db());
     await expect(
       signInWithPassword(testDb.db(), { email: user.email, password: FIXTURE_PASSWORD }, ip),
-    ).rejects.toMatchObject(LOCKED_OUT);
-    // Another address does not help: the lock is on the account.
-    await expect(
-      signInWithPassword(testDb.db(), { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
     ).rejects.toMatchObject(LOCKED_OUT);
     expect(await snapshotTables(testDb.db())).toEqual(before);
 
@@ -116,6 +112,41 @@ describe("signInWithPassword", () => {
     } finally {
       await other.pool.end();
     }
+    // The lock is on that source, not the account: the real user elsewhere still signs in.
+    await expect(
+      signInWithPassword(testDb.db(), { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
+    ).resolves.toMatchObject({ id: user.id });
+  });
+
+  it("cannot be used to lock someone out: five wrong passwords from five addresses leave an admin able to sign in", async () => {
+    const admin = await makeUser(testDb.db(), [{ role: "admin" }]);
+    for (let i = 0; i < SIGN_IN_LIMITS.maxPerEmail; i++) await failTimes(1, admin.email, freshIp());
+    await expect(
+      signInWithPassword(testDb.db(), { email: admin.email, password: FIXTURE_PASSWORD }, freshIp()),
+    ).resolves.toMatchObject({ id: admin.id });
+  });
+
+  it("slows guessing from many addresses with a delay that doubles per failure, never more than a minute", async () => {
+    const db = testDb.db();
+    const user = await makeUser(db, []);
+    const justNow = new Date(Date.now() - 500);
+    const failures = (n: number) =>
+      db.insert(signInFailures).values(Array.from({ length: n }, () => ({ key: `email:${user.email}`, at: justNow })));
+    await failures(9);
+    // Nine failures spread over other addresses: no delay yet.
+    const ip = freshIp();
+    await failTimes(1, user.email, ip);
+    // The tenth failure: the next attempt from anywhere waits a second.
+    await expect(
+      signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
+    ).rejects.toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      message: "Too many failed sign-in attempts. Wait 1 second before trying again.",
+    });
+    await failures(100);
+    await expect(
+      signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
+    ).rejects.toMatchObject({ message: "Too many failed sign-in attempts. Wait 1 minute before trying again." });
   });
 
   it("checks at most 5 passwords for one email even when the guesses arrive at once", async () => {
@@ -166,30 +197,30 @@ describe("signInWithPassword", () => {
     const db = testDb.db();
     const user = await makeUser(db, []);
     const sixteenMinutesAgo = new Date(Date.now() - 16 * 60_000);
+    const ip = freshIp();
     await db.insert(signInFailures).values(
       Array.from({ length: SIGN_IN_LIMITS.maxPerEmail }, () => ({
-        key: `email:${user.email}`,
+        key: `pair:${user.email}|${ip}`,
         at: sixteenMinutesAgo,
       })),
     );
-    await expect(
-      signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
-    ).resolves.toMatchObject({ id: user.id });
+    await expect(signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, ip)).resolves.toMatchObject({
+      id: user.id,
+    });
   });
 
   it("counts failures inside the window and says how long to wait", async () => {
     const db = testDb.db();
     const user = await makeUser(db, []);
     const fourteenMinutesAgo = new Date(Date.now() - 14 * 60_000);
+    const ip = freshIp();
     await db.insert(signInFailures).values(
       Array.from({ length: SIGN_IN_LIMITS.maxPerEmail }, () => ({
-        key: `email:${user.email}`,
+        key: `pair:${user.email}|${ip}`,
         at: fourteenMinutesAgo,
       })),
     );
-    await expect(
-      signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, freshIp()),
-    ).rejects.toMatchObject({
+    await expect(signInWithPassword(db, { email: user.email, password: FIXTURE_PASSWORD }, ip)).rejects.toMatchObject({
       code: "TOO_MANY_REQUESTS",
       message: "Too many failed sign-in attempts. Wait 1 minute before trying again.",
     });
@@ -228,7 +259,8 @@ describe("account.changePassword", () => {
     await expect(pending).rejects.toMatchObject({ code: "BAD_REQUEST" });
     const { sign_in_failures: failuresAfter, ...after } = await snapshotTables(db);
     expect(after).toEqual(before);
-    expect(failuresAfter!.rows).toBe(failuresBefore!.rows + 2);
+    // One row per limit: this account from this address, this address, this account.
+    expect(failuresAfter!.rows).toBe(failuresBefore!.rows + 3);
     expect(await fieldErrorsOfCall(pending)).toEqual({ currentPassword: ["That is not your current password"] });
     for (let i = 0; i < 4; i++)
       await caller.account

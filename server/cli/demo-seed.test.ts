@@ -14,7 +14,7 @@ const DEMO_PASSWORD = "demo-password-1";
 
 // The tests run in order on one database: first seed, then re-seed.
 describe("seedDemo", () => {
-  it("creates the three demo sites and five demo accounts with their grants", async () => {
+  it("creates the three demo sites and six demo accounts with their grants", async () => {
     const db = testDb.db();
     expect(await isSeeded(db)).toBe(false);
 
@@ -25,6 +25,7 @@ describe("seedDemo", () => {
       "site GSTT",
       "site UCLH",
       "user admin@demo.flip",
+      "user admin2@demo.flip",
       "user researcher@demo.flip",
       "user approver.kch@demo.flip",
       "user approver.gstt@demo.flip",
@@ -52,6 +53,7 @@ describe("seedDemo", () => {
       .leftJoin(sites, eq(sites.id, roleGrants.siteId))
       .orderBy(asc(users.email));
     expect(grants).toEqual([
+      { email: "admin2@demo.flip", role: "admin", site: null, mustChangePassword: false },
       { email: "admin@demo.flip", role: "admin", site: null, mustChangePassword: false },
       { email: "approver.gstt@demo.flip", role: "approver", site: "GSTT", mustChangePassword: false },
       { email: "approver.kch@demo.flip", role: "approver", site: "KCH", mustChangePassword: false },
@@ -91,8 +93,8 @@ describe("seedDemo", () => {
   it("leaves an audit chain that verifies", async () => {
     const db = testDb.db();
     const { rows } = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_events`);
-    // 3 sites, 5 accounts each created and granted, 3 sign-ins, 1 password change.
-    expect(rows[0]!.n).toBe(3 + 5 * 2 + 3 + 1);
+    // 3 sites, 6 accounts each created and granted, 3 sign-ins, 1 password change.
+    expect(rows[0]!.n).toBe(3 + 6 * 2 + 3 + 1);
     expect(await verifyAuditChain(db)).toEqual({ ok: true, checked: rows[0]!.n });
   });
 });

@@ -14,6 +14,8 @@ type DemoAccount = { email: string; name: string; role: Role; siteCode?: string 
 
 export const DEMO_ACCOUNTS: DemoAccount[] = [
   { email: "admin@demo.flip", name: "Avery Admin", role: "admin" },
+  // Approver grants take two admins (server/users/grant-requests.service.ts).
+  { email: "admin2@demo.flip", name: "Blake Admin", role: "admin" },
   { email: "researcher@demo.flip", name: "Riley Researcher", role: "researcher" },
   ...DEMO_SITES.map((s) => ({
     email: `approver.${s.code.toLowerCase()}@demo.flip`,

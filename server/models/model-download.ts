@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { projectMembers } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
-import { hasProjectAccess, type Viewer } from "@/server/auth/permissions";
+import { projectAccessRefusal, type Viewer } from "@/server/auth/permissions";
 import { AppError } from "@/server/errors";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { MIN_SITES_PER_ROUND } from "@/server/jobs/quorum.schema";
@@ -27,11 +27,8 @@ export async function downloadModelVersion(
     .from(projectMembers)
     .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, viewer.id)));
   if (!membership) throw new AppError("NOT_FOUND", "No project with that id, or you are not a member of it.");
-  if (!hasProjectAccess(membership.role, "model:download"))
-    throw new AppError(
-      "FORBIDDEN",
-      `Your role on this project (${membership.role}) does not allow downloading models.`,
-    );
+  const refusal = projectAccessRefusal(viewer, membership.role, "model:download", "downloading models");
+  if (refusal) throw new AppError("FORBIDDEN", refusal);
   if (viewer.mustChangePassword) throw new AppError("FORBIDDEN", "Set a new password before continuing.");
   const { version, model } = await getModelVersion(db, { projectId, versionId });
   // Rounds refuse to aggregate fewer sites (server/jobs/quorum.schema.ts); this guards versions written before they did.

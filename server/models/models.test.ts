@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, test } from "vitest";
-import { modelVersions } from "@/db/schema";
+import { modelVersions, projectMembers } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import {
   auditFor,
@@ -13,7 +13,6 @@ import {
 } from "@/server/lib/test-support/fixtures";
 import { logisticModel, makeTrainingProject, tfjsUploadOf } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { addMember } from "@/server/projects/projects.service";
 import { buildTemplate } from "@/protocol/models/templates";
 import { downloadModelVersion } from "./model-download";
 import { unzipTfjs } from "./tfjs-files";
@@ -248,7 +247,7 @@ describe("versions", () => {
     ]);
 
     const viewer = await makeUser(db, [{ role: "researcher" }]);
-    await addMember(db, researcher, { projectId: project.projectId, email: viewer.email, role: "viewer" });
+    await db.insert(projectMembers).values({ projectId: project.projectId, userId: viewer.id, role: "viewer" });
     const asViewer = callerAs(db, await viewerOf(db, viewer.id));
     expect((await asViewer.models.list({ projectId: project.projectId })).length).toBeGreaterThan(0);
     await refusedWithoutChange(

@@ -30,6 +30,11 @@ export const ZAddMemberInput = z.object({
   role: z.enum(PROJECT_ROLES, { error: "Choose a project role" }),
 });
 export const ZRemoveMemberInput = z.object({ projectId: z.uuid(), userId: z.uuid() });
+export const ZCancelInvitationInput = z.object({ projectId: z.uuid(), invitationId: z.uuid("Choose an invitation") });
+export const ZAnswerInvitationInput = z.object({
+  invitationId: z.uuid("Choose an invitation"),
+  accept: z.boolean({ error: "Accept or decline the invitation" }),
+});
 
 export const ZUpdateBundleInput = z.object({ projectId: z.uuid(), bundle: ZBundle });
 

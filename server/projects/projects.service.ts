@@ -8,12 +8,12 @@ import {
   siteApprovals,
   sites,
   users,
-  type ProjectRole,
 } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
-import { AppError, isUniqueViolation } from "@/server/errors";
+import { AppError } from "@/server/errors";
 import { hashDefinition } from "@/server/cohorts/cohort-hash";
+import { listProjectInvitations } from "./invitations.service";
 import { MAX_BUNDLE_MODELS, type BundleModel } from "@/protocol/bundle";
 import { findBundleModel, hashBundle, initialBundle } from "./bundle";
 import { assertTransition } from "./project-status";
@@ -116,6 +116,7 @@ export async function getProject(db: Database, actor: UserActor, { projectId }: 
     project,
     revision: { ...revision!, definitionHash },
     members,
+    invitations: await listProjectInvitations(db, { projectId }),
     sites: await siteStates(db, projectId, revision!.id),
     myRole,
   };
@@ -156,33 +157,6 @@ export async function listRevisions(db: Database, { projectId }: { projectId: st
     .from(projectRevisions)
     .where(eq(projectRevisions.projectId, projectId))
     .orderBy(desc(projectRevisions.number));
-}
-
-export async function addMember(
-  db: Database,
-  actor: UserActor,
-  input: { projectId: string; email: string; role: ProjectRole },
-) {
-  return db
-    .transaction(async (tx) => {
-      const [user] = await tx
-        .select({ id: users.id, disabled: users.disabled })
-        .from(users)
-        .where(eq(users.email, input.email));
-      if (!user || user.disabled) throw AppError.field("NOT_FOUND", "email", "No active user has this email address");
-      await tx.insert(projectMembers).values({ projectId: input.projectId, userId: user.id, role: input.role });
-      await recordAudit(tx, {
-        actor,
-        action: "project.member_added",
-        subject: `project:${input.projectId}`,
-        details: { member: input.email, role: input.role },
-      });
-    })
-    .catch((error: unknown) => {
-      if (isUniqueViolation(error, "project_members_project_id_user_id_pk"))
-        throw AppError.field("CONFLICT", "email", "This person is already a member");
-      throw error;
-    });
 }
 
 export async function removeMember(db: Database, actor: UserActor, input: { projectId: string; userId: string }) {

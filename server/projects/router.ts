@@ -1,14 +1,16 @@
 import { createTRPCRouter, projectProcedure, protectedProcedure, scopedProcedure } from "@/server/trpc";
 import {
   ZAddMemberInput,
+  ZAnswerInvitationInput,
+  ZCancelInvitationInput,
   ZProjectCreateInput,
   ZProjectListInput,
   ZRemoveMemberInput,
   ZSubmitInput,
   ZUpdateBundleInput,
 } from "./projects.schema";
+import { answerInvitation, cancelInvitation, inviteMember, listMyInvitations } from "./invitations.service";
 import {
-  addMember,
   closeProject,
   countUnseenDecisions,
   createProject,
@@ -44,7 +46,14 @@ export const projectsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => submitProject(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
   addMember: projectProcedure("project:members")
     .input(ZAddMemberInput)
-    .mutation(({ ctx, input }) => addMember(ctx.db, ctx.viewer, input)),
+    .mutation(({ ctx, input }) => inviteMember(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
+  cancelInvitation: projectProcedure("project:members")
+    .input(ZCancelInvitationInput)
+    .mutation(({ ctx, input }) => cancelInvitation(ctx.db, ctx.viewer, { ...input, projectId: ctx.project.id })),
+  myInvitations: protectedProcedure.query(({ ctx }) => listMyInvitations(ctx.db, ctx.viewer)),
+  answerInvitation: protectedProcedure
+    .input(ZAnswerInvitationInput)
+    .mutation(({ ctx, input }) => answerInvitation(ctx.db, ctx.viewer, input)),
   removeMember: projectProcedure("project:members")
     .input(ZRemoveMemberInput)
     .mutation(({ ctx, input }) => removeMember(ctx.db, ctx.viewer, input)),

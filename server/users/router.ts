@@ -1,5 +1,6 @@
 import { adminProcedure, createTRPCRouter } from "@/server/trpc";
 import {
+  ZGrantRequestRef,
   ZGrantRoleInput,
   ZRevokeRoleInput,
   ZSetDisabledInput,
@@ -16,12 +17,20 @@ import {
   revokeRole,
   setUserDisabled,
 } from "./users.service";
+import { cancelGrantRequest, confirmGrantRequest, listGrantRequests } from "./grant-requests.service";
 
 export const usersRouter = createTRPCRouter({
   list: adminProcedure.input(ZUserListInput).query(({ ctx, input }) => listUsers(ctx.db, input)),
   byId: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => getUser(ctx.db, input)),
   create: adminProcedure.input(ZUserCreateInput).mutation(({ ctx, input }) => createUser(ctx.db, ctx.viewer, input)),
   grantRole: adminProcedure.input(ZGrantRoleInput).mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
+  grantRequests: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => listGrantRequests(ctx.db, input)),
+  confirmGrant: adminProcedure
+    .input(ZGrantRequestRef)
+    .mutation(({ ctx, input }) => confirmGrantRequest(ctx.db, ctx.viewer, input)),
+  cancelGrantRequest: adminProcedure
+    .input(ZGrantRequestRef)
+    .mutation(({ ctx, input }) => cancelGrantRequest(ctx.db, ctx.viewer, input)),
   revokeRole: adminProcedure
     .input(ZRevokeRoleInput)
     .mutation(({ ctx, input }) => revokeRole(ctx.db, ctx.viewer, input)),

@@ -51,6 +51,8 @@ export type TGrantRoleInput = z.infer<typeof ZGrantRoleInput>;
 
 export const ZRevokeRoleInput = z.object({ grantId: z.uuid("Choose a grant") });
 
+export const ZGrantRequestRef = z.object({ requestId: z.uuid("Choose a request") });
+
 export const ZSetDisabledInput = z.object({ userId: z.uuid("Choose a user"), disabled: z.boolean() });
 export type TSetDisabledInput = z.infer<typeof ZSetDisabledInput>;
 

@@ -5,6 +5,7 @@ import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import { generateTemporaryPassword, hashPassword } from "@/server/auth/password";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError, isUniqueViolation } from "@/server/errors";
+import { requestApproverGrant } from "./grant-requests.service";
 import type { TGrantRoleInput, TSetDisabledInput, TUserCreateInput, TUserListInput } from "./users.schema";
 
 const userColumns = {
@@ -91,7 +92,13 @@ export async function createUser(db: Database, actor: UserActor, input: TUserCre
   }
 }
 
+/**
+ * Grants a role, except to the admin themselves. An approver grant only becomes a request that a
+ * second admin confirms (grant-requests.service.ts): approvers decide for a Trust.
+ */
 export async function grantRole(db: Database, actor: UserActor, input: TGrantRoleInput) {
+  if (input.userId === actor.id)
+    throw new AppError("PRECONDITION_FAILED", "You cannot grant a role to yourself. Ask another admin.");
   return db
     .transaction(async (tx) => {
       const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, input.userId));
@@ -101,6 +108,26 @@ export async function grantRole(db: Database, actor: UserActor, input: TGrantRol
         const [site] = await tx.select({ code: sites.code }).from(sites).where(eq(sites.id, input.siteId));
         if (!site) throw AppError.field("NOT_FOUND", "siteId", "That site does not exist");
         siteCode = site.code;
+      }
+      if (input.role === "approver" && input.siteId && siteCode) {
+        const [held] = await tx
+          .select({ id: roleGrants.id })
+          .from(roleGrants)
+          .where(
+            and(
+              eq(roleGrants.userId, input.userId),
+              eq(roleGrants.role, "approver"),
+              eq(roleGrants.siteId, input.siteId),
+            ),
+          );
+        if (held) throw AppError.field("CONFLICT", "role", "This user already holds that role");
+        const request = await requestApproverGrant(tx, actor, {
+          userId: input.userId,
+          email: user.email,
+          siteId: input.siteId,
+          siteCode,
+        });
+        return { status: "awaiting_confirmation" as const, requestId: request.id };
       }
       const [grant] = await tx
         .insert(roleGrants)
@@ -112,11 +139,14 @@ export async function grantRole(db: Database, actor: UserActor, input: TGrantRol
         subject: `user:${user.email}`,
         details: { role: input.role, site: siteCode },
       });
-      return grant!;
+      return { status: "granted" as const, grantId: grant!.id };
     })
     .catch((error: unknown) => {
       if (isUniqueViolation(error, "role_grants_user_role_site_key")) {
         throw AppError.field("CONFLICT", "role", "This user already holds that role");
+      }
+      if (isUniqueViolation(error, "role_grant_requests_user_role_site_key")) {
+        throw AppError.field("CONFLICT", "role", "This grant is already waiting for a second admin");
       }
       throw error;
     });

@@ -102,19 +102,18 @@ describe("users.create", () => {
 });
 
 describe("users.grantRole and users.revokeRole", () => {
-  it("grants an approver for a site, shows it to the user and audits it", async () => {
+  it("grants a researcher at once, shows it to the user and audits it", async () => {
     const db = testDb.db();
-    const site = await makeSite(db);
     const target = await makeUser(db, []);
-    await asAdmin().users.grantRole({ userId: target.id, role: "approver", siteId: site.id });
-    expect((await viewerOf(db, target.id)).grants).toEqual([
-      expect.objectContaining({ role: "approver", siteId: site.id, siteCode: site.code }),
-    ]);
+    await expect(asAdmin().users.grantRole({ userId: target.id, role: "researcher" })).resolves.toMatchObject({
+      status: "granted",
+    });
+    expect((await viewerOf(db, target.id)).grants).toEqual([expect.objectContaining({ role: "researcher" })]);
     const [event] = await auditFor(testDb.db(), `user:${target.email}`);
     expect(event).toMatchObject({
       action: "role.granted",
       actorLabel: admin.email,
-      details: { role: "approver", site: site.code },
+      details: { role: "researcher", site: null },
     });
   });
 

@@ -7,6 +7,7 @@ import { EmptyState } from "@/app/_components/ui/empty-state";
 import { Loading } from "@/app/_components/ui/loading";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
+import { ApproverChanges } from "./approver-changes";
 import { SiteInbox } from "./site-inbox";
 
 export function ApprovalSites() {
@@ -40,6 +41,7 @@ export function ApprovalSites() {
             Each project revision that asks to use {site.name}&apos;s data needs its own decision: if a researcher
             changes the cohort, model or outputs, it comes back to you.
           </p>
+          <ApproverChanges siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
           <SiteInbox siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
         </section>
       ))}

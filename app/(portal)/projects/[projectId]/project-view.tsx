@@ -66,7 +66,12 @@ export function ProjectView({ projectId }: { projectId: string }) {
           <JobsSection projectId={projectId} canRun={canEdit && detail.project.status === "active"} />
         </div>
         <div className="min-w-0 space-y-6">
-          <MembersCard projectId={projectId} members={detail.members} isOwner={detail.myRole === "owner"} />
+          <MembersCard
+            projectId={projectId}
+            members={detail.members}
+            invitations={detail.invitations}
+            isOwner={detail.myRole === "owner"}
+          />
           {detail.myRole === "owner" && detail.project.status !== "closed" ? (
             <CloseProject projectId={projectId} />
           ) : null}

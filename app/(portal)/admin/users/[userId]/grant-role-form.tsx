@@ -30,13 +30,19 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setGrantedLabel(null);
+    let result;
     try {
-      await grant.mutateAsync({ userId, role, siteId: role === "approver" && siteId ? siteId : null });
+      result = await grant.mutateAsync({ userId, role, siteId: role === "approver" && siteId ? siteId : null });
     } catch {
       return; // Shown from `grant.error`, beside its field when it names one.
     }
     const site = sites.data?.find((s) => s.id === siteId);
-    setGrantedLabel(role === "approver" && site ? `${roleLabels[role]} for ${site.code}` : roleLabels[role]);
+    const label = role === "approver" && site ? `${roleLabels[role]} for ${site.code}` : roleLabels[role];
+    setGrantedLabel(
+      result.status === "granted"
+        ? `Granted ${label}.`
+        : `Asked for ${label}. Another admin must confirm it; the site's approvers have been told.`,
+    );
     setSiteId("");
     await Promise.all([
       queryClient.invalidateQueries(trpc.users.pathFilter()),
@@ -47,7 +53,7 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-3">
       {hasUnshownError ? <Alert>{messageOf(grant.error)}</Alert> : null}
-      {grantedLabel ? <Alert tone="success">Granted {grantedLabel}.</Alert> : null}
+      {grantedLabel ? <Alert tone="success">{grantedLabel}</Alert> : null}
       <SelectField
         label="Role"
         name="role"

@@ -10,6 +10,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { type RoleLabels } from "../user-badges";
 import { AccountCard } from "./account-card";
+import { GrantRequests } from "./grant-requests";
 import { GrantRoleForm } from "./grant-role-form";
 import { GrantsList } from "./grants-list";
 
@@ -29,6 +30,7 @@ export function UserDetail({ userId, roleLabels }: { userId: string; roleLabels:
           <PageHeader title={user.data.name} description={<span className="break-all">{user.data.email}</span>} />
           <div className="space-y-6">
             <AccountCard user={user.data} />
+            <GrantRequests userId={userId} />
             <div className="grid gap-6 md:grid-cols-2">
               <Card title="Roles">
                 <GrantsList grants={user.data.grants} roleLabels={roleLabels} />

@@ -1,0 +1,3 @@
+import { receiveCspReport } from "@/server/http/csp-report";
+
+export const POST = receiveCspReport;

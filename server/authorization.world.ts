@@ -1,0 +1,162 @@
+import type { inferRouterInputs } from "@trpc/server";
+import { eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { projectMembers, projects, roleGrants, siteApprovals, type ProjectRole, type Site } from "@/db/schema";
+import { initialBundle } from "@/server/projects/bundle";
+import { createProject, reviseBundle, submitProject } from "@/server/projects/projects.service";
+import { ZCohortDefinition } from "@/protocol/cohort-definition";
+import type { Viewer } from "@/server/auth/permissions";
+import { makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import type { AppRouter } from "@/server/root";
+import { createEvaluateJob } from "@/server/jobs/jobs.service";
+import { makeTrainingProject } from "@/server/lib/test-support/training-fixtures";
+
+/**
+ * The world the authorisation matrix (authorization.matrix.ts) calls every procedure in: two sites,
+ * one viewer per actor, and projects the researcher owns with the project actors as members.
+ */
+
+type Inputs = inferRouterInputs<AppRouter>;
+export type ProcedurePath = { [R in keyof Inputs]: `${R & string}.${keyof Inputs[R] & string}` }[keyof Inputs];
+export type InputOf<P extends ProcedurePath> = P extends `${infer R extends keyof Inputs}.${infer N}`
+  ? N extends keyof Inputs[R]
+    ? Inputs[R][N]
+    : never
+  : never;
+
+export const ACTORS = [
+  "signedOut",
+  "researcher",
+  "approverA",
+  "approverB",
+  "admin",
+  "temporaryPassword",
+  "noGrants",
+  "projectMember",
+  "projectViewer",
+  "formerResearcher",
+] as const;
+export type ActorName = (typeof ACTORS)[number];
+
+/**
+ * Every world project's members beside its owner, the researcher. The member and viewer are
+ * researchers; the former researcher co-owns every project but their platform role was revoked.
+ */
+export const PROJECT_ACTORS = {
+  researcher: "owner",
+  projectMember: "member",
+  projectViewer: "viewer",
+  formerResearcher: "owner",
+} as const satisfies Partial<Record<ActorName, ProjectRole>>;
+export type ProjectActor = keyof typeof PROJECT_ACTORS;
+
+export type World = {
+  db: Database;
+  siteA: Site;
+  siteB: Site;
+  viewers: Record<ActorName, Viewer | null>;
+  projectId: string;
+  training: { projectId: string; modelId: string; versionId: string };
+  /** A project and model nobody in `ACTORS` belongs to, for "project A's id with project B's object" calls. */
+  outsider: { viewer: Viewer; training: { projectId: string; modelId: string; versionId: string } };
+};
+
+/** Two sites and one viewer per actor. The temporary-password user holds every grant, so only the password can refuse them. */
+export async function buildWorld(db: Database): Promise<World> {
+  const siteA = await makeSite(db);
+  const siteB = await makeSite(db);
+  const researcher = [{ role: "researcher" as const }];
+  const ids = {
+    researcher: (await makeUser(db, researcher)).id,
+    approverA: (await makeUser(db, [{ role: "approver", siteId: siteA.id }])).id,
+    approverB: (await makeUser(db, [{ role: "approver", siteId: siteB.id }])).id,
+    admin: (await makeUser(db, [{ role: "admin" }])).id,
+    temporaryPassword: (
+      await makeUser(db, [{ role: "admin" }, { role: "researcher" }, { role: "approver", siteId: siteA.id }], {
+        mustChangePassword: true,
+      })
+    ).id,
+    noGrants: (await makeUser(db, [])).id,
+    projectMember: (await makeUser(db, researcher)).id,
+    projectViewer: (await makeUser(db, researcher)).id,
+    formerResearcher: (await makeUser(db, researcher)).id,
+  };
+  // Revoked after the fact, as an admin would: the membership stays, the platform role goes.
+  await db.delete(roleGrants).where(eq(roleGrants.userId, ids.formerResearcher));
+  const signedIn = await Promise.all(
+    Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const),
+  );
+  const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
+  const outsider = await viewerOf(db, (await makeUser(db, researcher)).id);
+  const world: World = {
+    db,
+    siteA,
+    siteB,
+    viewers,
+    projectId: "",
+    training: { projectId: "", modelId: "", versionId: "" },
+    outsider: { viewer: outsider, training: { projectId: "", modelId: "", versionId: "" } },
+  };
+  world.projectId = await researcherProject(world);
+  // Approved and counted at both sites: a training round needs at least two.
+  const approvers = [
+    { approver: viewers.approverA!, siteId: siteA.id },
+    { approver: viewers.approverB!, siteId: siteB.id },
+  ];
+  world.training = await makeTrainingProject(db, viewers.researcher!, approvers);
+  await addProjectActors(world, world.training.projectId);
+  world.outsider.training = await makeTrainingProject(db, outsider, approvers);
+  return world;
+}
+
+async function addProjectActors(world: Pick<World, "db" | "viewers">, projectId: string) {
+  for (const [actor, role] of Object.entries(PROJECT_ACTORS)) {
+    if (role === "owner" && actor === "researcher") continue;
+    await world.db.insert(projectMembers).values({ projectId, userId: world.viewers[actor as ProjectActor]!.id, role });
+  }
+}
+
+const COHORT = {
+  version: 1,
+  entry: { type: "condition", concepts: [{ conceptId: 443454, includeDescendants: true }] },
+  inclusionRules: [],
+} as const;
+let unique = 0;
+
+/** A project the researcher owns, with a cohort defined; only its members can see it. */
+export async function researcherProject(world: Pick<World, "db" | "viewers">): Promise<string> {
+  const researcher = world.viewers.researcher!;
+  const project = await createProject(world.db, researcher, {
+    title: `Matrix project ${++unique}`,
+    purpose: "A purpose long enough to be accepted by the schema.",
+  });
+  // Each project counts a cohort of its own: the same definition is limited per site per day across projects.
+  const bundle = {
+    ...initialBundle("A purpose long enough to be accepted by the schema."),
+    cohort: ZCohortDefinition.parse({ ...COHORT, demographics: { ageAtIndex: { min: unique % 100 } } }),
+  };
+  await reviseBundle(world.db, researcher, { projectId: project.id, bundle });
+  await addProjectActors(world, project.id);
+  return project.id;
+}
+
+/** A fresh request pending at site A, so each allowed decision has something to decide. */
+export async function pendingAtSiteA(world: World): Promise<string> {
+  const projectId = await researcherProject(world);
+  await submitProject(world.db, world.viewers.researcher!, { projectId, siteIds: [world.siteA.id] });
+  const [approval] = await world.db
+    .select({ id: siteApprovals.id })
+    .from(siteApprovals)
+    .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
+    .where(eq(projects.id, projectId));
+  return approval!.id;
+}
+
+export function evaluationJob(w: World, training = w.training, actor = w.viewers.researcher!) {
+  return createEvaluateJob(w.db, actor, {
+    projectId: training.projectId,
+    versionId: training.versionId,
+    siteIds: [w.siteA.id],
+    validationFraction: 0.2,
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * At most `size` pieces of work at once; the rest wait in arrival order. When `maxWaiting` are
+ * already waiting, a new caller is refused at once (`run` throws `onFull()`), so a flood cannot
+ * queue unbounded work or memory.
+ */
+export function createWorkSlots(size: number, maxWaiting: number, onFull: () => Error) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (running < size) running++;
+      else if (waiting.length >= maxWaiting) throw onFull();
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await work();
+      } finally {
+        release();
+      }
+    },
+    /** @internal for tests */
+    get waiting() {
+      return waiting.length;
+    },
+  };
+}
