@@ -11,9 +11,13 @@ export const OMOP_TABLES = [
   "drug_exposure",
   "procedure_occurrence",
   "measurement",
+  "observation",
+  "device_exposure",
+  "death",
   "cdm_source",
   "concept",
   "concept_ancestor",
+  "concept_relationship",
   "image_occurrence",
 ] as const;
 
