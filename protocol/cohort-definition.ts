@@ -100,6 +100,8 @@ export const ZWindow = z
 export const ZOccurrence = z.strictObject({
   type: z.enum(["atLeast", "atMost", "exactly"]),
   count: z.number().int().min(0).max(COHORT_LIMITS.maxOccurrences),
+  /** Count distinct concepts rather than events (ATLAS's "using distinct"). */
+  isDistinct: z.boolean().optional(),
 });
 
 /** Which of a person's qualifying events to keep (ATLAS's limits): the earliest, the latest or every one. */

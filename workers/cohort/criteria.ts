@@ -96,25 +96,31 @@ function criterionPredicate(builder: SqlBuilder, item: RuleCriterion, inObservat
   const source = sourceOf(builder, item.criterion);
   const rows = eventRows(builder, item.criterion);
   const conditions = [`x.person_id = e.person_id`, ...rows.where];
-  if (inObservation && !item.ignoreObservationPeriod)
-    conditions.push(`x.${source.start} >= e.op_start`, `x.${source.start} <= e.op_end`);
-  conditions.push(...windowConditions(builder, `x.${source.start}`, item.window));
-  conditions.push(...windowConditions(builder, source.end("x"), item.endWindow));
+  const isInPeriod = inObservation && !item.ignoreObservationPeriod;
+  if (isInPeriod) conditions.push(`x.${source.start} >= e.op_start`, `x.${source.start} <= e.op_end`);
+  conditions.push(...windowConditions(builder, `x.${source.start}`, item.window, false));
+  conditions.push(...windowConditions(builder, source.end("x"), item.endWindow, isInPeriod));
   const from = `FROM ${rows.from} WHERE ${conditions.join(" AND ")}`;
   const occurrence = item.exclude ? { type: "exactly" as const, count: 0 } : item.occurrence;
   if (!occurrence || (occurrence.type === "atLeast" && occurrence.count <= 1)) return `EXISTS (SELECT 1 ${from})`;
   if (occurrence.count === 0 && occurrence.type !== "atLeast") return `NOT EXISTS (SELECT 1 ${from})`;
   const operator = { atLeast: ">=", atMost: "<=", exactly: "=" }[occurrence.type];
-  return `(SELECT count(*) ${from}) ${operator} ${builder.bind(occurrence.count, "int")}`;
+  const counted = occurrence.isDistinct ? `DISTINCT x.${source.concept}` : "*";
+  return `(SELECT count(${counted}) ${from}) ${operator} ${builder.bind(occurrence.count, "int")}`;
 }
 
-// date + integer is a date: both ends inclusive, in whole days from the index date; an omitted end is open.
-function windowConditions(builder: SqlBuilder, date: string, window: Window | undefined): string[] {
+/**
+ * date + integer is a date: both ends inclusive, in whole days from the index date. An omitted end
+ * is open, or (`isInPeriod`, as ATLAS does) the index's observation period start or end.
+ */
+function windowConditions(builder: SqlBuilder, date: string, window: Window | undefined, isInPeriod: boolean): string[] {
   if (!window) return [];
   const conditions: string[] = [];
   if (window.startDays !== undefined)
     conditions.push(`${date} >= e.index_date + ${builder.bind(window.startDays, "int")}`);
+  else if (isInPeriod) conditions.push(`${date} >= e.op_start`);
   if (window.endDays !== undefined) conditions.push(`${date} <= e.index_date + ${builder.bind(window.endDays, "int")}`);
+  else if (isInPeriod) conditions.push(`${date} <= e.op_end`);
   return conditions;
 }
 
