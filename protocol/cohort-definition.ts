@@ -3,7 +3,9 @@ import { z } from "zod";
 /**
  * A cohort definition: a versioned, structured document (never SQL) validated by this one schema
  * in the browser, at the hub and at the site. Every string in it is a label or a bound value; the
- * site compiles it to parameterised SQL against OMOP CDM 5.4 standard tables.
+ * site compiles it to parameterised SQL against OMOP CDM 5.3 or 5.4 standard tables. Version 1
+ * grew optional fields (occurrence counts, observation windows, event limits, observation, device
+ * and death criteria) whose absence keeps the original meaning, so stored definitions stay valid.
  */
 export const COHORT_DEFINITION_VERSION = 1;
 
@@ -11,8 +13,10 @@ export const COHORT_LIMITS = {
   maxRules: 20,
   maxGroupDepth: 4,
   maxCriteria: 60,
-  maxConceptsPerSet: 200,
-  maxJsonBytes: 32_768,
+  maxConceptsPerSet: 1000,
+  maxJsonBytes: 262_144,
+  maxEntryEvents: 10,
+  maxOccurrences: 1000,
   maxWindowDays: 36_500,
 } as const;
 
@@ -26,6 +30,8 @@ export const ZConceptRef = z.strictObject({
   /** Display only; never reaches SQL. */
   name: z.string().max(255).optional(),
   includeDescendants: z.boolean().default(true),
+  isExcluded: z.boolean().default(false),
+  includeMapped: z.boolean().default(false),
 });
 
 export const ZConceptSet = z
@@ -41,36 +47,65 @@ const ZRange = (min: number, max: number) =>
       "The lower bound must not exceed the upper bound",
     );
 
+const ZConceptIds = z.array(z.number().int().nonnegative()).min(1).max(COHORT_LIMITS.maxConceptsPerSet);
+
 export const ZValueRange = z
   .strictObject({
     min: z.number().finite().optional(),
     max: z.number().finite().optional(),
+    /** Strict bounds (ATLAS's "greater than" / "less than"); omitted means inclusive. */
+    isMinExclusive: z.boolean().optional(),
+    isMaxExclusive: z.boolean().optional(),
     /** OMOP unit concept, e.g. 8842 ng/mL; a value in another unit does not match. */
     unitConceptId: z.number().int().positive().optional(),
+    /** Any of these units (ATLAS lists several); combined with unitConceptId when both are given. */
+    unitConceptIds: ZConceptIds.optional(),
+    /** The categorical result (value_as_concept_id) must be one of these, e.g. 45884084 "Positive". */
+    valueConceptIds: ZConceptIds.optional(),
   })
   .refine(
     (r) => r.min === undefined || r.max === undefined || r.min <= r.max,
     "The lower bound must not exceed the upper bound",
   );
 
+/** True: only the person's first such event in their whole record (ATLAS "first occurrence"). */
+const first = z.boolean().optional();
+
 /** Something that happens to a person on a date: usable as the entry event or inside a rule. */
 export const ZEventCriterion = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("condition"), concepts: ZConceptSet }),
-  z.strictObject({ type: z.literal("procedure"), concepts: ZConceptSet }),
-  z.strictObject({ type: z.literal("drug"), concepts: ZConceptSet }),
-  z.strictObject({ type: z.literal("visit"), concepts: ZConceptSet }),
-  z.strictObject({ type: z.literal("measurement"), concepts: ZConceptSet, value: ZValueRange.optional() }),
+  z.strictObject({ type: z.literal("condition"), concepts: ZConceptSet, first }),
+  z.strictObject({ type: z.literal("procedure"), concepts: ZConceptSet, first }),
+  z.strictObject({ type: z.literal("drug"), concepts: ZConceptSet, first }),
+  z.strictObject({ type: z.literal("visit"), concepts: ZConceptSet, first }),
+  z.strictObject({ type: z.literal("device"), concepts: ZConceptSet, first }),
+  z.strictObject({ type: z.literal("measurement"), concepts: ZConceptSet, value: ZValueRange.optional(), first }),
+  z.strictObject({ type: z.literal("observation"), concepts: ZConceptSet, value: ZValueRange.optional(), first }),
+  /** Death; with concepts, only deaths whose cause is one of them. */
+  z.strictObject({ type: z.literal("death"), concepts: ZConceptSet.optional() }),
   z.strictObject({ type: z.literal("imaging"), modality: z.enum(MODALITIES) }),
 ]);
 export type EventCriterion = z.infer<typeof ZEventCriterion>;
 
-/** Days relative to the index date (the entry event); negative is before it. */
+const ZDays = z.number().int().min(-COHORT_LIMITS.maxWindowDays).max(COHORT_LIMITS.maxWindowDays);
+
+/** Days relative to the index date (the entry event); negative is before it; an omitted end is unbounded. */
 export const ZWindow = z
-  .strictObject({
-    startDays: z.number().int().min(-COHORT_LIMITS.maxWindowDays).max(COHORT_LIMITS.maxWindowDays),
-    endDays: z.number().int().min(-COHORT_LIMITS.maxWindowDays).max(COHORT_LIMITS.maxWindowDays),
-  })
-  .refine((w) => w.startDays <= w.endDays, "The window must start before it ends");
+  .strictObject({ startDays: ZDays.optional(), endDays: ZDays.optional() })
+  .refine(
+    (w) => w.startDays === undefined || w.endDays === undefined || w.startDays <= w.endDays,
+    "The window must start before it ends",
+  );
+
+/** How many qualifying events a person must have; `exclude` is the same as exactly 0. */
+export const ZOccurrence = z.strictObject({
+  type: z.enum(["atLeast", "atMost", "exactly"]),
+  count: z.number().int().min(0).max(COHORT_LIMITS.maxOccurrences),
+  /** Count distinct concepts rather than events (ATLAS's "using distinct"). */
+  isDistinct: z.boolean().optional(),
+});
+
+/** Which of a person's qualifying events to keep (ATLAS's limits): the earliest, the latest or every one. */
+export const ZEventLimit = z.enum(["first", "last", "all"]);
 
 export const ZDemographics = z.strictObject({
   ageAtIndex: ZRange(0, 130).optional(),
@@ -84,6 +119,12 @@ export const ZRuleCriterion = z.strictObject({
   window: ZWindow.optional(),
   /** True: the person must have NO such event (in the window). */
   exclude: z.boolean().default(false),
+  /** Omitted: at least one. Not together with `exclude`. */
+  occurrence: ZOccurrence.optional(),
+  /** The event's END date must lie in this window too (ATLAS's EndWindow). */
+  endWindow: ZWindow.optional(),
+  /** With an observation window, rule events count only inside the index's observation period unless this is true. */
+  ignoreObservationPeriod: z.boolean().optional(),
 });
 
 export const ZRuleDemographics = z.strictObject({ kind: z.literal("demographics"), demographics: ZDemographics });
@@ -118,8 +159,28 @@ function criteriaIn(group: CriteriaGroup): number {
 export const ZCohortDefinition = z
   .strictObject({
     version: z.literal(COHORT_DEFINITION_VERSION),
-    /** The first qualifying event per person sets their index date. */
+    /** The first qualifying event per person sets their index date (see entryLimit). */
     entry: ZEventCriterion,
+    /** Further entry events: a person also enters on any of these (ATLAS's primary criteria list). */
+    extraEntries: z.array(ZEventCriterion).max(COHORT_LIMITS.maxEntryEvents).optional(),
+    /**
+     * Entry events must lie in an observation period with at least this many days observed before
+     * and after them; rule events then count only inside that period. Omitted: periods are not consulted.
+     */
+    observationWindow: z
+      .strictObject({
+        priorDays: z.number().int().min(0).max(COHORT_LIMITS.maxWindowDays),
+        postDays: z.number().int().min(0).max(COHORT_LIMITS.maxWindowDays),
+      })
+      .optional(),
+    /** Which entry events per person enter (default first). */
+    entryLimit: ZEventLimit.optional(),
+    /** Entry events must also meet this group (ATLAS's additional criteria), before qualifiedLimit. */
+    qualifyingCriteria: ZCriteriaGroup.optional(),
+    /** Which qualifying events per person remain (default first). */
+    qualifiedLimit: ZEventLimit.optional(),
+    /** Of the events that pass every inclusion rule, which is the person's index event (default first). */
+    expressionLimit: ZEventLimit.optional(),
     demographics: ZDemographics.optional(),
     /** Applied in order; attrition reports the count remaining after each. */
     inclusionRules: z.array(ZInclusionRule).max(COHORT_LIMITS.maxRules).default([]),
@@ -129,16 +190,18 @@ export const ZCohortDefinition = z
       ctx.addIssue({ code: "custom", message: `The definition is larger than ${COHORT_LIMITS.maxJsonBytes} bytes` });
     }
     let total = 0;
-    definition.inclusionRules.forEach((rule, i) => {
-      if (depthOf(rule.group) > COHORT_LIMITS.maxGroupDepth) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["inclusionRules", i, "group"],
-          message: `Groups may nest at most ${COHORT_LIMITS.maxGroupDepth} deep`,
-        });
+    const groups: [CriteriaGroup, PropertyKey[]][] = definition.inclusionRules.map((rule, i) => [
+      rule.group,
+      ["inclusionRules", i, "group"],
+    ]);
+    if (definition.qualifyingCriteria) groups.push([definition.qualifyingCriteria, ["qualifyingCriteria"]]);
+    for (const [group, path] of groups) {
+      if (depthOf(group) > COHORT_LIMITS.maxGroupDepth) {
+        ctx.addIssue({ code: "custom", path, message: `Groups may nest at most ${COHORT_LIMITS.maxGroupDepth} deep` });
       }
-      total += criteriaIn(rule.group);
-    });
+      total += criteriaIn(group);
+      checkOccurrences(group, path, ctx);
+    }
     if (total > COHORT_LIMITS.maxCriteria)
       ctx.addIssue({
         code: "custom",
@@ -148,3 +211,15 @@ export const ZCohortDefinition = z
   });
 export type CohortDefinition = z.infer<typeof ZCohortDefinition>;
 export type CohortDefinitionInput = z.input<typeof ZCohortDefinition>;
+
+function checkOccurrences(group: CriteriaGroup, path: PropertyKey[], ctx: z.RefinementCtx): void {
+  group.items.forEach((item, i) => {
+    if (item.kind === "group") checkOccurrences(item, [...path, "items", i], ctx);
+    else if (item.kind === "criterion" && item.exclude && item.occurrence)
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, "items", i, "occurrence"],
+        message: "Either exclude or an occurrence count, not both",
+      });
+  });
+}

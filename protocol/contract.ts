@@ -117,6 +117,10 @@ export const ZSiteInventoryResult = z.object({
   threshold: z.number().int().min(1),
   /** Released counts are multiples of this (see protocol/disclosure.ts). */
   rounding: z.number().int().min(1).max(100),
+  /** The site's OMOP CDM version, from cdm_source or detected from its tables. */
+  cdmVersion: z.enum(["5.3", "5.4"]).optional(),
+  /** False when the site has no MI-CDM imaging tables: imaging criteria and image models are refused there. */
+  imagingAvailable: z.boolean().optional(),
   persons: ZCell,
   observationYears: ZCell,
   imagesByModality: z.record(z.string().max(20), ZCell),

@@ -2,6 +2,7 @@ import { constants } from "node:fs";
 import { access, opendir } from "node:fs/promises";
 import type { SelfCheck } from "@/protocol/contract";
 import { failureOf, failureText } from "./release/failures";
+import { inspectOmopSchema, schemaCheck } from "./cdm/schema-check";
 import type { SiteDb } from "./site-db";
 
 /**
@@ -11,7 +12,17 @@ import type { SiteDb } from "./site-db";
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
 export async function runSelfChecks(siteDb: SiteDb, dataDir: string): Promise<SelfCheck[]> {
-  return Promise.all([checkSiteDatabase(siteDb), checkDataDir(dataDir)]);
+  const [database, data] = await Promise.all([checkSiteDatabase(siteDb), checkDataDir(dataDir)]);
+  return database.ok ? [database, await checkOmopSchema(siteDb), data] : [database, data];
+}
+
+async function checkOmopSchema(siteDb: SiteDb): Promise<SelfCheck> {
+  try {
+    const { schema, indexes } = await inspectOmopSchema(siteDb, DB_CHECK_TIMEOUT_MS);
+    return schemaCheck(schema, indexes);
+  } catch (error) {
+    return { name: "omop_schema", ok: false, message: failureText(failureOf(error)) };
+  }
 }
 
 async function checkSiteDatabase(siteDb: SiteDb): Promise<SelfCheck> {

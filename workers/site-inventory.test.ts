@@ -129,6 +129,8 @@ describe("site_inventory on the OMOP fixture", () => {
   test("suppresses zero counts too, so an empty site looks like a small one", async () => {
     const result = await inventory(emptyDb);
     expect(result).toEqual({
+      cdmVersion: "5.4",
+      imagingAvailable: true,
       threshold: 5,
       rounding: 1,
       persons: "suppressed",
@@ -141,6 +143,25 @@ describe("site_inventory on the OMOP fixture", () => {
   test("runs its queries in a read-only transaction", async () => {
     const attempt = fullDb.readOnly((query) => query("CREATE TABLE sneaky (id int)"), { statementTimeoutMs: 5_000 });
     await expect(attempt).rejects.toMatchObject({ code: "25006" });
+  });
+});
+
+describe("site_inventory on a CDM without the MI-CDM imaging tables", () => {
+  test("reports imaging as not available and everything else, instead of failing with SQLSTATE 42P01", async () => {
+    const noImaging = await createOmopFixture(adminUrl, { hasImaging: false });
+    const siteDb = createSiteDb({ url: noImaging.url, schema: FIXTURE_SCHEMA, maxConnections: 1, log });
+    try {
+      const outcome = await runThroughGate(siteInventoryTask, {}, contextFor(siteDb), createTestGate(policy).gate);
+      expect(outcome).toEqual({
+        type: "complete",
+        result: { ...FIXTURE_INVENTORY_AT_5, imagingAvailable: false, imagesByModality: {} },
+      });
+      if (outcome.type === "complete")
+        expect(() => checkResultPolicy("site_inventory", {}, outcome.result)).not.toThrow();
+    } finally {
+      await siteDb.close();
+      await noImaging.drop();
+    }
   });
 });
 

@@ -45,6 +45,11 @@ describe("a site worker process", () => {
       expect(health!.workerVersion).toBe("0.1.0");
       expect(health!.selfChecks).toEqual([
         { name: "site_database", ok: true },
+        {
+          name: "omop_schema",
+          ok: true,
+          message: expect.stringMatching(/^OMOP CDM 5\.4; \d+ recommended indexes missing/),
+        },
         { name: "data_dir", ok: true },
       ]);
       expect(health!.capabilities).toMatchObject({ cpuCount: expect.any(Number), memoryMb: expect.any(Number) });

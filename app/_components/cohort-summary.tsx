@@ -6,7 +6,8 @@ import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol
 type Concept = { conceptId: number; name?: string; includeDescendants?: boolean };
 type Demographics = NonNullable<CohortDefinition["demographics"]>;
 type GroupItem = CriteriaGroup["items"][number];
-type Window = { startDays: number; endDays: number };
+type Window = { startDays?: number; endDays?: number };
+type RuleItem = Extract<GroupItem, { kind: "criterion" }>;
 
 const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = {
   condition: "diagnosis",
@@ -14,6 +15,9 @@ const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = 
   drug: "drug exposure",
   visit: "visit",
   measurement: "measurement",
+  observation: "observation",
+  device: "device exposure",
+  death: "death",
 };
 
 const MODALITY_NAMES: Record<string, string> = { CT: "CT", MR: "MRI", XR: "X-ray", US: "ultrasound" };
@@ -37,7 +41,7 @@ function rangeText(min: number | undefined, max: number | undefined, unit = ""):
   return "";
 }
 
-function measurementValueText(criterion: Extract<EventCriterion, { type: "measurement" }>): string {
+function measurementValueText(criterion: Extract<EventCriterion, { type: "measurement" | "observation" }>): string {
   const value = criterion.value;
   if (!value) return "";
   const unit = value.unitConceptId ? `(unit concept ${value.unitConceptId})` : "";
@@ -49,12 +53,22 @@ function measurementValueText(criterion: Extract<EventCriterion, { type: "measur
 /** "diagnosis of: X" / "CT study": the event without any leading article or qualifier. */
 function eventText(criterion: EventCriterion): string {
   if (criterion.type === "imaging") return `${MODALITY_NAMES[criterion.modality] ?? criterion.modality} study`;
-  const base = `${EVENT_NOUNS[criterion.type]} of: ${conceptList(criterion.concepts)}`;
-  return criterion.type === "measurement" ? base + measurementValueText(criterion) : base;
+  if (criterion.type === "death")
+    return criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death";
+  const first = criterion.first ? "first-ever " : "";
+  const base = `${first}${EVENT_NOUNS[criterion.type]} of: ${conceptList(criterion.concepts)}`;
+  return criterion.type === "measurement" || criterion.type === "observation"
+    ? base + measurementValueText(criterion)
+    : base;
 }
 
-function entryText(criterion: EventCriterion): string {
-  return `First ${eventText(criterion)}`;
+const LIMIT_WORDS = { first: "First", last: "Last", all: "Every" } as const;
+
+function entryText(definition: CohortDefinition): string {
+  const events = [definition.entry, ...(definition.extraEntries ?? [])].map(eventText).join(", or ");
+  const window = definition.observationWindow;
+  const observed = window ? `, with ${days(window.priorDays)} observed before and ${days(window.postDays)} after` : "";
+  return `${LIMIT_WORDS[definition.entryLimit ?? "first"]} ${events}${observed}`;
 }
 
 function days(n: number): string {
@@ -69,6 +83,9 @@ function relative(n: number): string {
 function windowText(window: Window | undefined): string {
   if (!window) return "at any time";
   const { startDays: start, endDays: end } = window;
+  if (start === undefined && end === undefined) return "at any time";
+  if (start === undefined) return `up to ${relative(end!)} index`;
+  if (end === undefined) return `from ${relative(start)} index on`;
   if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
   if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
   if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
@@ -91,11 +108,16 @@ function demographicsText(demographics: Demographics): string {
 
 function itemText(item: Exclude<GroupItem, CriteriaGroup>): string {
   if (item.kind === "demographics") return `Is ${demographicsText(item.demographics)}`;
-  const when = windowText(item.window);
+  const when = windowText(item.window) + (item.endWindow ? `, ending ${windowText(item.endWindow)}` : "");
   const event = eventText(item.criterion);
-  return item.exclude
-    ? `Has NO ${event} ${when}`
-    : `Has ${/^(?:[aeiou]|MRI|X-ray)/i.test(event) ? "an" : "a"} ${event} ${when}`;
+  if (item.exclude) return `Has NO ${event} ${when}`;
+  if (item.occurrence) return `Has ${occurrenceText(item.occurrence)} ${event} ${when}`;
+  return `Has ${/^(?:[aeiou]|MRI|X-ray)/i.test(event) ? "an" : "a"} ${event} ${when}`;
+}
+
+function occurrenceText(occurrence: NonNullable<RuleItem["occurrence"]>): string {
+  const words = { atLeast: "at least", atMost: "at most", exactly: "exactly" } as const;
+  return `${words[occurrence.type]} ${numberFormat.format(occurrence.count)} ×`;
 }
 
 function GroupView({ group }: { group: CriteriaGroup }) {
@@ -127,10 +149,26 @@ export function CohortSummary({ definition }: { definition: CohortDefinition }) 
   return (
     <div className="space-y-3">
       <dl className="space-y-2">
-        <Row term="Entry event">{entryText(definition.entry)}</Row>
+        <Row term="Entry event">{entryText(definition)}</Row>
         <Row term="Demographics">
           {definition.demographics ? demographicsText(definition.demographics) : "Any age or sex"}
         </Row>
+        {definition.qualifyingCriteria ? (
+          <Row term="Entry also needs">
+            <GroupView group={definition.qualifyingCriteria} />
+            {definition.entryLimit === "all" ? (
+              <p className="text-sm text-slate-700">
+                Then keeps {LIMIT_WORDS[definition.qualifiedLimit ?? "first"].toLowerCase()} qualifying event per
+                person.
+              </p>
+            ) : null}
+          </Row>
+        ) : null}
+        {definition.expressionLimit && definition.expressionLimit !== "first" ? (
+          <Row term="Index event">
+            {definition.expressionLimit === "last" ? "The last" : "Every"} event that passes all inclusion rules
+          </Row>
+        ) : null}
       </dl>
       <div>
         <h3 className="text-sm font-medium text-slate-500">Inclusion rules</h3>

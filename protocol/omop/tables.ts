@@ -11,10 +11,21 @@ export const OMOP_TABLES = [
   "drug_exposure",
   "procedure_occurrence",
   "measurement",
+  "observation",
+  "device_exposure",
+  "death",
   "cdm_source",
   "concept",
   "concept_ancestor",
+  "concept_relationship",
   "image_occurrence",
 ] as const;
 
 export type TableName = (typeof OMOP_TABLES)[number];
+
+/** MI-CDM imaging tables: a CDM 5.3 or 5.4 database built on the official OHDSI DDL lacks them, and the site still runs everything else. */
+export const IMAGING_TABLES = ["image_occurrence"] as const satisfies readonly TableName[];
+
+export function isImagingTable(name: TableName): boolean {
+  return (IMAGING_TABLES as readonly TableName[]).includes(name);
+}

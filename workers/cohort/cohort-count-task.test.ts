@@ -166,14 +166,15 @@ describe("site policy and failures", () => {
     });
   });
 
-  test("database errors are reduced to their SQLSTATE: a missing table is permanent, an unreachable database retryable", async () => {
+  test("a missing table is named and permanent, an unreachable database retryable", async () => {
     const wrongSchema = createSiteDb({ url: fixture.url, schema: "no such schema", maxConnections: 1, log });
     const missing = await countTask({ definition: STROKE, purpose: "approved" }, deps({}, { siteDb: wrongSchema }));
     await wrongSchema.close();
     expect(missing).toEqual({
       type: "fail",
       code: "handler_error",
-      message: "The site's OMOP database refused the query (SQLSTATE 42P01).",
+      message:
+        "This site's OMOP database has no person table, which this definition needs; the site's self-check lists what is missing.",
       isRetryable: false,
     });
     const downDb = createSiteDb({
@@ -194,14 +195,33 @@ test("SQL in labels and concept names is inert: the count runs and the tables su
   const definition = cohort(
     {
       type: "condition",
-      concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: hostile }],
+      concepts: [
+        {
+          conceptId: C.cerebrovascularAccident,
+          includeDescendants: true,
+          isExcluded: false,
+          includeMapped: false,
+          name: hostile,
+        },
+      ],
     },
     {
       inclusionRules: [
         {
           name: hostile,
           group: all(
-            has({ type: "drug", concepts: [{ conceptId: C.aspirin, includeDescendants: true, name: `${hostile}"` }] }),
+            has({
+              type: "drug",
+              concepts: [
+                {
+                  conceptId: C.aspirin,
+                  includeDescendants: true,
+                  isExcluded: false,
+                  includeMapped: false,
+                  name: `${hostile}"`,
+                },
+              ],
+            }),
           ),
         },
       ],

@@ -22,7 +22,18 @@ const table = (name: string) => `${pg.escapeIdentifier(`site "x"; DROP`)}.${pg.e
 const options = { table, modalityConceptIds: { CT: [C.computedTomography, 2_000_000_001] } };
 
 const hostileDefinition: CohortDefinitionInput = cohort(
-  { type: "condition", concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: HOSTILE }] },
+  {
+    type: "condition",
+    concepts: [
+      {
+        conceptId: C.cerebrovascularAccident,
+        includeDescendants: true,
+        isExcluded: false,
+        includeMapped: false,
+        name: HOSTILE,
+      },
+    ],
+  },
   {
     demographics: { ageAtIndex: { min: 18, max: 90 }, sex: ["female", "male"] },
     inclusionRules: [
@@ -66,7 +77,8 @@ describe("compileCohort", () => {
       expect(isNumber || isIdList || isSexList).toBe(true);
     }
     expect(values).toContainEqual([C.computedTomography, 2_000_000_001]);
-    expect(values).toEqual(expect.arrayContaining([4, 20, 8842, -30, 0]));
+    expect(values).toEqual(expect.arrayContaining([4, 20, -30, 0]));
+    expect(values).toContainEqual([8842]);
   });
 
   test("the same definition always gives the same SQL; the order of a concept list does not matter", () => {
@@ -158,10 +170,10 @@ describe("ZCohortDefinition refuses what the compiler must never see", () => {
         ...base,
         entry: {
           type: "condition",
-          concepts: Array.from({ length: 200 }, (_, i) => ({ conceptId: i + 1, name: "x".repeat(200) })),
+          concepts: Array.from({ length: 1000 }, (_, i) => ({ conceptId: i + 1, name: "x".repeat(255) })),
         },
       },
-      ": The definition is larger than 32768 bytes",
+      ": The definition is larger than 262144 bytes",
     ],
   ])("%s", (_, input, message) => {
     expect(issues(input)).toEqual([message]);

@@ -1,51 +1,75 @@
 import type { z } from "zod";
-import type { CriteriaGroup, EventCriterion, ZDemographics, ZRuleCriterion } from "@/protocol/cohort-definition";
-import type { TableName } from "@/protocol/omop/tables";
+import type {
+  CriteriaGroup,
+  EventCriterion,
+  ZDemographics,
+  ZRuleCriterion,
+  ZValueRange,
+  ZWindow,
+} from "@/protocol/cohort-definition";
+import { eventSource, type EventSource } from "../cdm/event-sources";
 import { addConceptSet } from "./concept-sets";
 import type { SqlBuilder } from "./sql-params";
 
 /**
- * Criteria as SQL: where each kind of event lives in OMOP CDM 5.4 (table, concept column, the
- * date that counts), and inclusion-rule groups as boolean expressions over a person `e` of the
- * cohort (columns person_id, index_date, age, sex). Only fixed names from this file and bound
- * placeholders from the builder ever reach the SQL text.
+ * Criteria as SQL: the rows of a criterion's table that are qualifying events, and inclusion-rule
+ * groups as boolean expressions over a cohort event `e` (columns person_id, index_date, op_start,
+ * op_end, age, sex). Only fixed names from ../cdm/event-sources.ts and bound placeholders from the
+ * builder ever reach the SQL text.
  */
-type EventSource = { table: TableName; concept: string; date: string };
-
-export const EVENT_SOURCES = {
-  condition: { table: "condition_occurrence", concept: "condition_concept_id", date: "condition_start_date" },
-  procedure: { table: "procedure_occurrence", concept: "procedure_concept_id", date: "procedure_date" },
-  drug: { table: "drug_exposure", concept: "drug_concept_id", date: "drug_exposure_start_date" },
-  visit: { table: "visit_occurrence", concept: "visit_concept_id", date: "visit_start_date" },
-  measurement: { table: "measurement", concept: "measurement_concept_id", date: "measurement_date" },
-  imaging: { table: "image_occurrence", concept: "modality_concept_id", date: "image_occurrence_date" },
-} as const satisfies Record<EventCriterion["type"], EventSource>;
-
 type Demographics = z.output<typeof ZDemographics>;
 type RuleCriterion = z.output<typeof ZRuleCriterion>;
+type Window = z.output<typeof ZWindow>;
 
-/** The WHERE conditions that make a row of the criterion's table (aliased `alias`) a qualifying event. */
-export function eventConditions(builder: SqlBuilder, criterion: EventCriterion, alias: string): string[] {
-  const source = EVENT_SOURCES[criterion.type];
-  const column = `${alias}.${source.concept}`;
+export function sourceOf(builder: SqlBuilder, criterion: EventCriterion): EventSource {
+  return eventSource(criterion.type, builder.options.cdmVersion ?? "5.4");
+}
+
+/**
+ * The qualifying events of a criterion as a FROM item aliased `x` (with its WHERE conditions). With
+ * `first`, only the person's first event of the concept set counts, picked before value filters,
+ * as ATLAS does: "the first PSA, if it was above 4".
+ */
+export function eventRows(builder: SqlBuilder, criterion: EventCriterion): { from: string; where: string[] } {
+  const source = sourceOf(builder, criterion);
+  const table = `${builder.table(source.table)} x`;
+  const concepts = conceptConditions(builder, criterion, source);
+  const values = valueConditions(builder, criterion);
+  if (!("first" in criterion) || !criterion.first || !source.id)
+    return { from: table, where: [...concepts, ...values] };
+  const inner = `(SELECT x.*, row_number() OVER (PARTITION BY x.person_id ORDER BY x.${source.start}, x.${source.id}) AS ordinal
+      FROM ${table}${concepts.length ? ` WHERE ${concepts.join(" AND ")}` : ""}) x`;
+  return { from: inner, where: ["x.ordinal = 1", ...values] };
+}
+
+function conceptConditions(builder: SqlBuilder, criterion: EventCriterion, source: EventSource): string[] {
+  const column = `x.${source.concept}`;
   if (criterion.type === "imaging") {
     return [
       `${column} = ANY(${builder.bind(builder.options.modalityConceptIds[criterion.modality] ?? [], "bigint[]")})`,
     ];
   }
-  const conditions = [`${column} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.concepts)})`];
-  if (criterion.type === "measurement" && criterion.value) {
-    const { min, max, unitConceptId } = criterion.value;
-    // A bound on the value excludes measurements without a numeric value: they cannot be shown to be in range.
-    if (min !== undefined) conditions.push(`${alias}.value_as_number >= ${builder.bind(min, "numeric")}`);
-    if (max !== undefined) conditions.push(`${alias}.value_as_number <= ${builder.bind(max, "numeric")}`);
-    if (unitConceptId !== undefined)
-      conditions.push(`${alias}.unit_concept_id = ${builder.bind(unitConceptId, "bigint")}`);
-  }
+  if (!criterion.concepts) return [];
+  return [`${column} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.concepts)})`];
+}
+
+function valueConditions(builder: SqlBuilder, criterion: EventCriterion): string[] {
+  if ((criterion.type !== "measurement" && criterion.type !== "observation") || !criterion.value) return [];
+  const range: z.output<typeof ZValueRange> = criterion.value;
+  const conditions: string[] = [];
+  // A bound on the value excludes events without a numeric value: they cannot be shown to be in range.
+  if (range.min !== undefined)
+    conditions.push(`x.value_as_number ${range.isMinExclusive ? ">" : ">="} ${builder.bind(range.min, "numeric")}`);
+  if (range.max !== undefined)
+    conditions.push(`x.value_as_number ${range.isMaxExclusive ? "<" : "<="} ${builder.bind(range.max, "numeric")}`);
+  const units = [...(range.unitConceptId !== undefined ? [range.unitConceptId] : []), ...(range.unitConceptIds ?? [])];
+  if (units.length > 0) conditions.push(`x.unit_concept_id = ANY(${builder.bind(sorted(units), "bigint[]")})`);
+  if (range.valueConceptIds)
+    conditions.push(`x.value_as_concept_id = ANY(${builder.bind(sorted(range.valueConceptIds), "bigint[]")})`);
   return conditions;
 }
 
-/** Conditions on a cohort member's age at index and sex; TRUE when the demographics ask for nothing. */
+/** Conditions on a cohort event's age at index and sex; TRUE when the demographics ask for nothing. */
 export function demographicsPredicate(builder: SqlBuilder, demographics: Demographics, alias: string): string {
   const parts: string[] = [];
   const age = demographics.ageAtIndex;
@@ -55,25 +79,51 @@ export function demographicsPredicate(builder: SqlBuilder, demographics: Demogra
   return parts.length === 0 ? "TRUE" : parts.join(" AND ");
 }
 
-/** An inclusion-rule group as one boolean expression over the cohort member `e`. */
-export function groupPredicate(builder: SqlBuilder, group: CriteriaGroup): string {
+/**
+ * A group as one boolean expression over the cohort event `e`. `inObservation`: the definition has
+ * an observation window, so rule events count only inside the index event's observation period.
+ */
+export function groupPredicate(builder: SqlBuilder, group: CriteriaGroup, inObservation: boolean): string {
   const items = group.items.map((item) => {
-    if (item.kind === "group") return groupPredicate(builder, item);
+    if (item.kind === "group") return groupPredicate(builder, item, inObservation);
     if (item.kind === "demographics") return `(${demographicsPredicate(builder, item.demographics, "e")})`;
-    return criterionPredicate(builder, item);
+    return criterionPredicate(builder, item, inObservation);
   });
   return `(${items.join(group.operator === "AND" ? " AND " : " OR ")})`;
 }
 
-function criterionPredicate(builder: SqlBuilder, item: RuleCriterion): string {
-  const source = EVENT_SOURCES[item.criterion.type];
-  const conditions = [`x.person_id = e.person_id`, ...eventConditions(builder, item.criterion, "x")];
-  if (item.window) {
-    // date + integer is a date: both ends inclusive, in whole days from the index date.
-    const from = builder.bind(item.window.startDays, "int");
-    const to = builder.bind(item.window.endDays, "int");
-    conditions.push(`x.${source.date} BETWEEN e.index_date + ${from} AND e.index_date + ${to}`);
-  }
-  const exists = `EXISTS (SELECT 1 FROM ${builder.table(source.table)} x WHERE ${conditions.join(" AND ")})`;
-  return item.exclude ? `NOT ${exists}` : exists;
+function criterionPredicate(builder: SqlBuilder, item: RuleCriterion, inObservation: boolean): string {
+  const source = sourceOf(builder, item.criterion);
+  const rows = eventRows(builder, item.criterion);
+  const conditions = [`x.person_id = e.person_id`, ...rows.where];
+  const isInPeriod = inObservation && !item.ignoreObservationPeriod;
+  if (isInPeriod) conditions.push(`x.${source.start} >= e.op_start`, `x.${source.start} <= e.op_end`);
+  conditions.push(...windowConditions(builder, `x.${source.start}`, item.window, false));
+  conditions.push(...windowConditions(builder, source.end("x"), item.endWindow, isInPeriod));
+  const from = `FROM ${rows.from} WHERE ${conditions.join(" AND ")}`;
+  const occurrence = item.exclude ? { type: "exactly" as const, count: 0 } : item.occurrence;
+  if (!occurrence || (occurrence.type === "atLeast" && occurrence.count <= 1)) return `EXISTS (SELECT 1 ${from})`;
+  if (occurrence.count === 0 && occurrence.type !== "atLeast") return `NOT EXISTS (SELECT 1 ${from})`;
+  const operator = { atLeast: ">=", atMost: "<=", exactly: "=" }[occurrence.type];
+  const counted = occurrence.isDistinct ? `DISTINCT x.${source.concept}` : "*";
+  return `(SELECT count(${counted}) ${from}) ${operator} ${builder.bind(occurrence.count, "int")}`;
+}
+
+/**
+ * date + integer is a date: both ends inclusive, in whole days from the index date. An omitted end
+ * is open, or (`isInPeriod`, as ATLAS does) the index's observation period start or end.
+ */
+function windowConditions(builder: SqlBuilder, date: string, window: Window | undefined, isInPeriod: boolean): string[] {
+  if (!window) return [];
+  const conditions: string[] = [];
+  if (window.startDays !== undefined)
+    conditions.push(`${date} >= e.index_date + ${builder.bind(window.startDays, "int")}`);
+  else if (isInPeriod) conditions.push(`${date} >= e.op_start`);
+  if (window.endDays !== undefined) conditions.push(`${date} <= e.index_date + ${builder.bind(window.endDays, "int")}`);
+  else if (isInPeriod) conditions.push(`${date} <= e.op_end`);
+  return conditions;
+}
+
+function sorted(ids: readonly number[]): number[] {
+  return [...new Set(ids)].sort((a, b) => a - b);
 }

@@ -2,14 +2,20 @@ import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol
 import type { SiteQuery } from "../site-db";
 import type { TableName } from "@/protocol/omop/tables";
 import { modalityCode, type ModalityCode } from "@/protocol/omop/modality";
+import { eventSource } from "../cdm/event-sources";
+import { inspectSiteSchema } from "../cdm/site-schema";
+import { TaskError } from "../release/failures";
 import { evidenceFromRows, type CohortEvidence } from "./breakdowns";
 import { compileCohort, compileCohortMembers, type CohortRow } from "./compile";
-import type { SqlBuilder } from "./sql-params";
+import type { CompileOptions, SqlBuilder } from "./sql-params";
 
 /**
  * Runs a cohort definition inside the caller's read-only transaction and returns exact counts and
- * who they count. Imaging criteria name a modality, not concepts: the modality concepts this site's
- * images use are classified first with the same mapping the site inventory uses, then bound as ids.
+ * who they count. The site's schema is inspected first: its CDM version picks the column names, and
+ * a definition that needs a table the site lacks (the MI-CDM imaging tables, typically) is refused
+ * with the reason, never run into a database error. Imaging criteria name a modality, not concepts:
+ * the modality concepts this site's images use are classified first with the same mapping the site
+ * inventory uses, then bound as ids.
  */
 export type RunCohortOptions = { table: (name: TableName) => string };
 
@@ -18,8 +24,7 @@ export async function runCohort(
   definition: CohortDefinition,
   options: RunCohortOptions,
 ): Promise<CohortEvidence> {
-  const modalityConceptIds = usesImaging(definition) ? await resolveModalities(query, options.table) : {};
-  const compiled = compileCohort(definition, { table: options.table, modalityConceptIds });
+  const compiled = compileCohort(definition, await prepare(query, definition, options, false));
   const rows = await query<CohortRow>(compiled.text, compiled.values);
   return evidenceFromRows(rows, definition.inclusionRules.length);
 }
@@ -35,10 +40,35 @@ export async function queryCohortMembers<R extends Record<string, unknown>>(
   options: RunCohortOptions & { withModalities?: boolean },
   select: (builder: SqlBuilder, members: string) => string,
 ): Promise<R[]> {
-  const modalityConceptIds =
-    options.withModalities || usesImaging(definition) ? await resolveModalities(query, options.table) : {};
-  const compiled = compileCohortMembers(definition, { table: options.table, modalityConceptIds }, select);
+  const compiled = compileCohortMembers(
+    definition,
+    await prepare(query, definition, options, options.withModalities ?? false),
+    select,
+  );
   return query<R>(compiled.text, compiled.values);
+}
+
+async function prepare(
+  query: SiteQuery,
+  definition: CohortDefinition,
+  options: RunCohortOptions,
+  withModalities: boolean,
+): Promise<CompileOptions> {
+  const schema = await inspectSiteSchema(query, options.table);
+  const needsImaging = withModalities || criteriaOf(definition).some((c) => c.type === "imaging");
+  if (needsImaging && !schema.isImagingAvailable) throw new TaskError({ reason: "imaging_not_available" });
+  const tables = new Set<TableName>(["person", "concept_ancestor"]);
+  for (const criterion of criteriaOf(definition)) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
+  if (definition.observationWindow) tables.add("observation_period");
+  if (criteriaOf(definition).some((c) => "concepts" in c && c.concepts?.some((ref) => ref.includeMapped)))
+    tables.add("concept_relationship");
+  for (const table of tables)
+    if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
+  return {
+    table: options.table,
+    modalityConceptIds: needsImaging ? await resolveModalities(query, options.table) : {},
+    cdmVersion: schema.cdmVersion,
+  };
 }
 
 async function resolveModalities(
@@ -56,11 +86,16 @@ async function resolveModalities(
   return byModality;
 }
 
-function usesImaging(definition: CohortDefinition): boolean {
-  const isImaging = (criterion: EventCriterion) => criterion.type === "imaging";
-  const inGroup = (group: CriteriaGroup): boolean =>
-    group.items.some((item) =>
-      item.kind === "group" ? inGroup(item) : item.kind === "criterion" && isImaging(item.criterion),
+/** Every event criterion of the definition: entry events, qualifying criteria and inclusion rules. */
+function criteriaOf(definition: CohortDefinition): EventCriterion[] {
+  const inGroup = (group: CriteriaGroup): EventCriterion[] =>
+    group.items.flatMap((item) =>
+      item.kind === "group" ? inGroup(item) : item.kind === "criterion" ? [item.criterion] : [],
     );
-  return isImaging(definition.entry) || definition.inclusionRules.some((rule) => inGroup(rule.group));
+  return [
+    definition.entry,
+    ...(definition.extraEntries ?? []),
+    ...(definition.qualifyingCriteria ? inGroup(definition.qualifyingCriteria) : []),
+    ...definition.inclusionRules.flatMap((rule) => inGroup(rule.group)),
+  ];
 }

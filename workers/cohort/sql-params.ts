@@ -1,5 +1,6 @@
 import type { TableName } from "@/protocol/omop/tables";
 import type { ModalityCode } from "@/protocol/omop/modality";
+import type { CdmVersion } from "../cdm/event-sources";
 
 /**
  * The compiler's only way to put a value into SQL: every value becomes a numbered placeholder
@@ -15,6 +16,8 @@ export type CompileOptions = {
   table: (name: TableName) => string;
   /** Concept ids of image modalities, resolved at the site with the shared modality mapping. */
   modalityConceptIds: Partial<Record<ModalityCode, readonly number[]>>;
+  /** The site's CDM version decides a few column names (../cdm/event-sources.ts); default 5.4. */
+  cdmVersion?: CdmVersion;
 };
 
 export class SqlBuilder {

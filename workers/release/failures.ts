@@ -1,4 +1,5 @@
 import type { FailureCode, TaskKind } from "@/protocol/contract";
+import type { TableName } from "@/protocol/omop/tables";
 import { isPgError } from "../log";
 
 /**
@@ -21,6 +22,8 @@ export type SiteFailure =
   | { reason: "weights_unavailable" }
   | { reason: "result_check_failed" }
   | { reason: "result_refused_by_hub" }
+  | { reason: "imaging_not_available" }
+  | { reason: "table_missing"; table: TableName }
   | { reason: "database_error"; sqlstate: string }
   | { reason: "database_unreachable" }
   | { reason: "timed_out" }
@@ -73,6 +76,10 @@ export function failureText(failure: SiteFailure): string {
       return "The result did not pass this site's output check; nothing was released.";
     case "result_refused_by_hub":
       return "The hub refused this site's result; nothing else was released.";
+    case "imaging_not_available":
+      return "This site's OMOP database has no MI-CDM imaging tables (image_occurrence), so it cannot run imaging criteria; definitions without them run.";
+    case "table_missing":
+      return `This site's OMOP database has no ${failure.table} table, which this definition needs; the site's self-check lists what is missing.`;
     case "database_error":
       return `The site's OMOP database refused the query (SQLSTATE ${failure.sqlstate}).`;
     case "database_unreachable":

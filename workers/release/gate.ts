@@ -133,6 +133,8 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
           const exact = proposal as InventoryProposal;
           const cell = (n: number) => releaseCount(n, rule);
           const result = checked("site_inventory", {
+            ...(exact.cdmVersion ? { cdmVersion: exact.cdmVersion } : {}),
+            ...(exact.imagingAvailable !== undefined ? { imagingAvailable: exact.imagingAvailable } : {}),
             threshold: rule.threshold,
             rounding: rule.base,
             persons: cell(exact.persons),

@@ -82,6 +82,30 @@ export const TABLES: readonly TableDef[] = [
     { primaryKey: "measurement_id", indexes: ["person_id", "measurement_concept_id"] },
   ),
   table(
+    "observation",
+    `observation_id integer!, person_id integer!, observation_concept_id integer!, observation_date date!, observation_datetime timestamp,
+     observation_type_concept_id integer!, value_as_number numeric, value_as_string varchar(60), value_as_concept_id integer,
+     qualifier_concept_id integer, unit_concept_id integer, provider_id integer, visit_occurrence_id integer, visit_detail_id integer,
+     observation_source_value varchar(50), observation_source_concept_id integer, unit_source_value varchar(50),
+     qualifier_source_value varchar(50), value_source_value varchar(50), observation_event_id integer, obs_event_field_concept_id integer`,
+    { primaryKey: "observation_id", indexes: ["person_id", "observation_concept_id"] },
+  ),
+  table(
+    "device_exposure",
+    `device_exposure_id integer!, person_id integer!, device_concept_id integer!, device_exposure_start_date date!,
+     device_exposure_start_datetime timestamp, device_exposure_end_date date, device_exposure_end_datetime timestamp,
+     device_type_concept_id integer!, unique_device_id varchar(255), production_id varchar(255), quantity integer, provider_id integer,
+     visit_occurrence_id integer, visit_detail_id integer, device_source_value varchar(50), device_source_concept_id integer,
+     unit_concept_id integer, unit_source_value varchar(50), unit_source_concept_id integer`,
+    { primaryKey: "device_exposure_id", indexes: ["person_id", "device_concept_id"] },
+  ),
+  table(
+    "death",
+    `person_id integer!, death_date date!, death_datetime timestamp, death_type_concept_id integer, cause_concept_id integer,
+     cause_source_value varchar(50), cause_source_concept_id integer`,
+    { indexes: ["person_id"] },
+  ),
+  table(
     "cdm_source",
     `cdm_source_name varchar(255)!, cdm_source_abbreviation varchar(25)!, cdm_holder varchar(255)!, source_description text,
      source_documentation_reference varchar(255), cdm_etl_reference varchar(255), source_release_date date!, cdm_release_date date!,
@@ -97,6 +121,12 @@ export const TABLES: readonly TableDef[] = [
     "concept_ancestor",
     `ancestor_concept_id integer!, descendant_concept_id integer!, min_levels_of_separation integer!, max_levels_of_separation integer!`,
     { primaryKey: "ancestor_concept_id, descendant_concept_id", indexes: ["descendant_concept_id"] },
+  ),
+  table(
+    "concept_relationship",
+    `concept_id_1 integer!, concept_id_2 integer!, relationship_id varchar(20)!, valid_start_date date!, valid_end_date date!,
+     invalid_reason varchar(1)`,
+    { indexes: ["concept_id_1", "concept_id_2"] },
   ),
   // MI-CDM (OHDSI Medical Imaging WG) extension table.
   table(

@@ -1,9 +1,12 @@
 import type { TaskHandler } from "./base";
 import { modalityCode, STANDARD_MODALITIES } from "@/protocol/omop/modality";
+import { inspectSiteSchema } from "../cdm/site-schema";
 
 /**
- * What the site holds: persons, observation years, images per modality and the most common
- * conditions, as exact figures for the release gate, which suppresses and rounds them.
+ * What the site holds: its CDM version, persons, observation years, whether it has the MI-CDM
+ * imaging tables and images per modality, and the most common conditions, as exact figures for the
+ * release gate, which suppresses and rounds them. A database without the imaging tables (the
+ * official OHDSI DDL has none) reports imaging as not available instead of failing.
  */
 const TOP_CONDITIONS = 10;
 const STATEMENT_TIMEOUT_MS = 60_000;
@@ -17,6 +20,7 @@ export const siteInventoryTask: TaskHandler<"site_inventory"> = {
     const t = ctx.siteDb.table;
     const counts = await ctx.siteDb.readOnly(
       async (query) => {
+        const schema = await inspectSiteSchema(query, t);
         const [persons] = await query<CountRow>(`SELECT count(*)::int AS n FROM ${t("person")}`);
         await ctx.progress(25, "counting_persons");
         // Whole years of observation across all periods: date - date is a day count.
@@ -24,11 +28,13 @@ export const siteInventoryTask: TaskHandler<"site_inventory"> = {
           `SELECT coalesce(floor(sum(observation_period_end_date - observation_period_start_date) / 365.25), 0)::int AS n FROM ${t("observation_period")}`,
         );
         await ctx.progress(50, "summing_observation");
-        const images = await query<ConceptCountRow>(
-          `SELECT io.modality_concept_id AS concept_id, c.concept_name AS name, count(*)::int AS n
-             FROM ${t("image_occurrence")} io LEFT JOIN ${t("concept")} c ON c.concept_id = io.modality_concept_id
-            GROUP BY io.modality_concept_id, c.concept_name`,
-        );
+        const images = schema.isImagingAvailable
+          ? await query<ConceptCountRow>(
+              `SELECT io.modality_concept_id AS concept_id, c.concept_name AS name, count(*)::int AS n
+                 FROM ${t("image_occurrence")} io LEFT JOIN ${t("concept")} c ON c.concept_id = io.modality_concept_id
+                GROUP BY io.modality_concept_id, c.concept_name`,
+            )
+          : [];
         await ctx.progress(75, "counting_images");
         // Concept 0 means "no matching concept" in OMOP: not a condition worth listing.
         const conditions = await query<ConceptCountRow>(
@@ -40,17 +46,21 @@ export const siteInventoryTask: TaskHandler<"site_inventory"> = {
             LIMIT $1`,
           [TOP_CONDITIONS],
         );
-        return { persons: persons?.n ?? 0, years: years?.n ?? 0, images, conditions };
+        return { schema, persons: persons?.n ?? 0, years: years?.n ?? 0, images, conditions };
       },
       { statementTimeoutMs: STATEMENT_TIMEOUT_MS, signal: ctx.signal },
     );
     // Sum per modality before release, so two concepts for "CT" are judged as one cell.
-    const perModality = new Map<string, number>(STANDARD_MODALITIES.map((m) => [m, 0]));
+    const perModality = new Map<string, number>(
+      counts.schema.isImagingAvailable ? STANDARD_MODALITIES.map((m) => [m, 0]) : [],
+    );
     for (const row of counts.images) {
       const code = modalityCode(row.concept_id, row.name);
       perModality.set(code, (perModality.get(code) ?? 0) + row.n);
     }
     return {
+      cdmVersion: counts.schema.cdmVersion,
+      imagingAvailable: counts.schema.isImagingAvailable,
       persons: counts.persons,
       observationYears: counts.years,
       imagesByModality: Object.fromEntries(perModality),

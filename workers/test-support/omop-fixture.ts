@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { dropDatabase, ensureDatabase } from "@/server/database/embedded-server";
 import { withDatabase, withPgClient } from "@/db/pg-connection";
+import { OMOP_TABLES } from "@/protocol/omop/tables";
 
 /**
  * A tiny hand-checked OMOP CDM 5.4 database (only the columns the worker reads) in a schema whose
@@ -10,6 +11,7 @@ import { withDatabase, withPgClient } from "@/db/pg-connection";
  *   images CT 7 + 3 (two CT concepts) = 10, MR 5, US 4 (suppressed), XR 0 (suppressed);
  *   conditions by distinct persons: 201826 -> 12, 999 (no concept row) -> 6, 320128 -> 5,
  *   313217 -> 4 (suppressed), 1001..1008 -> 1 each; concept 0 (unmapped, 10 persons) never listed.
+ * Without `hasImaging` there is no MI-CDM image_occurrence table, as on the official OHDSI DDL.
  * With `slow`, reading `person` first sleeps for `fixture_delay.seconds`, to keep a task running.
  */
 export const FIXTURE_SCHEMA = "site omop";
@@ -22,7 +24,7 @@ export type OmopFixture = {
 
 export async function createOmopFixture(
   adminUrl: string,
-  options: { isEmpty?: boolean; isSlow?: boolean } = {},
+  options: { isEmpty?: boolean; isSlow?: boolean; hasImaging?: boolean } = {},
 ): Promise<OmopFixture> {
   const name = `flip_omop_${randomBytes(5).toString("hex")}`;
   await ensureDatabase(adminUrl, name);
@@ -37,9 +39,24 @@ export async function createOmopFixture(
       `CREATE TABLE ${s}.condition_occurrence (condition_occurrence_id serial, person_id int, condition_concept_id int)`,
     );
     await client.query(`CREATE TABLE ${s}.concept (concept_id int, concept_name varchar(255))`);
-    await client.query(
-      `CREATE TABLE ${s}.image_occurrence (image_occurrence_id serial, person_id int, modality_concept_id int)`,
-    );
+    const hasImaging = options.hasImaging ?? true;
+    if (hasImaging)
+      await client.query(
+        `CREATE TABLE ${s}.image_occurrence (image_occurrence_id serial, person_id int, modality_concept_id int)`,
+      );
+    // The rest of the CDM, empty: the worker checks that every table it may read exists.
+    await client.query(`CREATE TABLE ${s}.cdm_source (cdm_version varchar(10))`);
+    await client.query(`INSERT INTO ${s}.cdm_source VALUES ('v5.4.0')`);
+    const created = [
+      "person",
+      "observation_period",
+      "condition_occurrence",
+      "concept",
+      "image_occurrence",
+      "cdm_source",
+    ];
+    for (const table of OMOP_TABLES.filter((t) => !created.includes(t)))
+      await client.query(`CREATE TABLE ${s}.${pg.escapeIdentifier(table)} (person_id int)`);
     await client.query(`CREATE TABLE ${s}.fixture_delay (seconds float)`);
     await client.query(`INSERT INTO ${s}.fixture_delay VALUES (0)`);
     if (options.isSlow) {
@@ -76,12 +93,14 @@ export async function createOmopFixture(
         [conceptId, from, to],
       );
     }
-    for (const [conceptId, count] of [
-      [4300757, 7],
-      [6000, 3],
-      [4013636, 5],
-      [5000, 4],
-    ] as const) {
+    for (const [conceptId, count] of !hasImaging
+      ? []
+      : ([
+          [4300757, 7],
+          [6000, 3],
+          [4013636, 5],
+          [5000, 4],
+        ] as const)) {
       await client.query(
         `INSERT INTO ${s}.image_occurrence (person_id, modality_concept_id) SELECT g, $1 FROM generate_series(1, $2::int) g`,
         [conceptId, count],
@@ -101,6 +120,8 @@ export async function createOmopFixture(
 
 /** Expected `site_inventory` result of the full fixture at threshold 5. */
 export const FIXTURE_INVENTORY_AT_5 = {
+  cdmVersion: "5.4",
+  imagingAvailable: true,
   threshold: 5,
   rounding: 1,
   persons: 20,

@@ -13,6 +13,8 @@ import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 import { bundleOf } from "../../_components/bundle-of";
 import type { ProjectDetail } from "../../_components/types";
+import type { CirceIssue } from "@/protocol/circe/reader";
+import { AtlasTransfer } from "./_cohort/atlas-transfer";
 import { emptyCohort } from "./_cohort/cohort-draft";
 import { CohortBuilder } from "./_cohort/cohort-builder";
 import { IssuesProvider } from "./_cohort/issues";
@@ -33,6 +35,7 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
   });
   const [cohort, setCohort] = useState<CohortDefinition | null>(saved.cohort);
   const [hasTriedSave, setHasTriedSave] = useState(false);
+  const [importNotes, setImportNotes] = useState<CirceIssue[] | null>(null);
   const [lastSaved, setLastSaved] = useState<SavedRevision | null>(null);
   const update = useMutation(trpc.projects.updateBundle.mutationOptions());
 
@@ -78,12 +81,35 @@ export function BundleEditor({ detail }: { detail: ProjectDetail }) {
           <h2 id="cohort-title" className="text-lg font-semibold text-slate-900">
             Cohort definition
           </h2>
-          {cohort ? (
-            <Button type="button" variant="secondary" onClick={() => setCohort(null)}>
-              Remove cohort
-            </Button>
-          ) : null}
+          <div className="flex flex-wrap gap-2">
+            <AtlasTransfer
+              cohort={cohort}
+              onImport={(definition, notes) => {
+                setCohort(definition);
+                setImportNotes(notes);
+              }}
+            />
+            {cohort ? (
+              <Button type="button" variant="secondary" onClick={() => setCohort(null)}>
+                Remove cohort
+              </Button>
+            ) : null}
+          </div>
         </div>
+        {importNotes ? (
+          <Alert tone="info">
+            <p>Imported from ATLAS. Save the bundle to keep it.</p>
+            {importNotes.length ? (
+              <ul className="mt-1 list-disc space-y-1 pl-5">
+                {importNotes.map((note) => (
+                  <li key={note.path}>
+                    <code>{note.path}</code>: {note.message}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </Alert>
+        ) : null}
         {cohort ? (
           <IssuesProvider issues={fieldErrorsFromIssues(cohortIssues)}>
             <CohortBuilder cohort={cohort} onChange={setCohort} />

@@ -1,6 +1,7 @@
 "use client";
 
 import type { CohortDefinition } from "@/protocol/cohort-definition";
+import { CohortSummary } from "@/app/_components/cohort-summary";
 import { Card } from "@/app/_components/ui/card";
 import { DemographicsEditor } from "./demographics-editor";
 import { EntryEventEditor } from "./entry-event-editor";
@@ -15,9 +16,24 @@ export function CohortBuilder({
   cohort: CohortDefinition;
   onChange: (next: CohortDefinition) => void;
 }) {
+  const hasAtlasSettings =
+    !!cohort.extraEntries?.length ||
+    !!cohort.observationWindow ||
+    !!cohort.qualifyingCriteria ||
+    (cohort.entryLimit ?? "first") !== "first" ||
+    (cohort.expressionLimit ?? "first") !== "first";
   return (
     <div className="space-y-4">
       <InlineIssues path={[]} />
+      {hasAtlasSettings ? (
+        <Card title="As imported from ATLAS">
+          <p className="mb-3 text-sm text-slate-600">
+            This definition uses settings the builder below does not edit (further entry events, observation window,
+            event limits, criteria on the entry event). They are kept as they are and sites apply them.
+          </p>
+          <CohortSummary definition={cohort} />
+        </Card>
+      ) : null}
       <Card title="1. Entry event">
         <p className="mb-3 text-sm text-slate-600">
           Each person’s first qualifying event is their index date; windows below count days from it.

@@ -24,7 +24,16 @@ export function ConceptSetPicker({
 
   function add(concept: ConceptPick) {
     if (!picked.includes(concept.id))
-      onChange([...concepts, { conceptId: concept.id, name: concept.name, includeDescendants: true }]);
+      onChange([
+        ...concepts,
+        {
+          conceptId: concept.id,
+          name: concept.name,
+          includeDescendants: true,
+          isExcluded: false,
+          includeMapped: false,
+        },
+      ]);
   }
 
   return (

@@ -69,7 +69,7 @@ export function EventFields({
         <ConceptSetPicker
           domain={domain}
           path={path}
-          concepts={event.concepts}
+          concepts={event.concepts ?? []}
           onChange={(concepts) => onChange({ ...event, concepts })}
         />
       ) : null}

@@ -1,0 +1,251 @@
+import type { z } from "zod";
+import type { CriteriaGroup, EventCriterion, ZConceptSet, ZValueRange, ZWindow } from "../cohort-definition";
+import { CirceRefusal, Reader, type CirceIssue } from "./reader";
+
+/**
+ * Circe criteria, windows and groups to the portal's cohort definition. Every element is either
+ * translated exactly or refused with its JSON path and why; see import-circe.ts for the whole.
+ */
+type ConceptSet = z.input<typeof ZConceptSet>;
+type Item = CriteriaGroup["items"][number];
+type RuleCriterion = Extract<Item, { kind: "criterion" }>;
+type Window = z.input<typeof ZWindow>;
+
+export type ImportContext = {
+  conceptSets: Map<number, ConceptSet>;
+  notes: CirceIssue[];
+  /** Window bounds beyond this many days are read as unbounded (with a note). */
+  maxWindowDays: number;
+};
+
+const DOMAINS = {
+  ConditionOccurrence: { type: "condition", typeKey: "ConditionType" },
+  DrugExposure: { type: "drug", typeKey: "DrugType" },
+  ProcedureOccurrence: { type: "procedure", typeKey: "ProcedureType" },
+  VisitOccurrence: { type: "visit", typeKey: "VisitType" },
+  DeviceExposure: { type: "device", typeKey: "DeviceType" },
+  Measurement: { type: "measurement", typeKey: "MeasurementType" },
+  Observation: { type: "observation", typeKey: "ObservationType" },
+  Death: { type: "death", typeKey: "DeathType" },
+} as const;
+
+const refuse = (path: string, message: string): never => {
+  throw new CirceRefusal({ path, message });
+};
+
+/** `{ "ConditionOccurrence": {...} }` to an event criterion, and its CorrelatedCriteria when asked for. */
+export function importCriterion(
+  path: string,
+  value: unknown,
+  ctx: ImportContext,
+  onCorrelated?: (group: Reader) => void,
+): EventCriterion {
+  const wrapper = Reader.of(path, value);
+  const keys = Object.keys(value as object);
+  const domain = keys.find((key) => key in DOMAINS) as keyof typeof DOMAINS | undefined;
+  if (!domain || keys.length !== 1)
+    refuse(
+      wrapper.at(keys[0] ?? "(empty)"),
+      `${keys.join(", ") || "an empty criterion"} is not supported: the portal imports ${Object.keys(DOMAINS).join(", ")} criteria`,
+    );
+  const { type, typeKey } = DOMAINS[domain!];
+  const r = wrapper.object(domain!)!;
+  const codesetId = r.number("CodesetId");
+  const first = r.boolean("First");
+  // "Exclude" only inverts a list of types; without the list it changes nothing.
+  if (r.array(typeKey).length > 0)
+    refuse(r.at(typeKey), `${typeKey} (a filter on the record's provenance type) is not supported by the portal`);
+  r.take(`${typeKey}Exclude`);
+  const correlated = r.object("CorrelatedCriteria");
+  if (correlated && !isEmptyGroup(correlated)) {
+    if (!onCorrelated)
+      refuse(correlated.path, "criteria nested inside a criterion are supported only on a single entry event");
+    onCorrelated!(correlated);
+  }
+  const concepts = codesetId === undefined ? undefined : conceptSet(r.at("CodesetId"), codesetId, ctx);
+  let criterion: EventCriterion;
+  if (type === "death") criterion = { type, ...(concepts ? { concepts } : {}) } as EventCriterion;
+  else {
+    if (!concepts)
+      refuse(r.at("CodesetId"), "a criterion without a concept set (any event of the domain) is not supported");
+    const value = type === "measurement" || type === "observation" ? valueRange(r) : undefined;
+    criterion = {
+      type,
+      concepts,
+      ...(first ? { first } : {}),
+      ...(value ? { value } : {}),
+    } as EventCriterion;
+  }
+  r.refuseRest(`a ${domain} criterion`);
+  return criterion;
+}
+
+function conceptSet(path: string, id: number, ctx: ImportContext): ConceptSet {
+  const set = ctx.conceptSets.get(id);
+  if (!set) refuse(path, `concept set ${id} is not among ConceptSets`);
+  if (set!.length === 0) refuse(path, `concept set ${id} is empty: it would match nothing`);
+  return set!;
+}
+
+function valueRange(r: Reader): z.input<typeof ZValueRange> | undefined {
+  const range: z.input<typeof ZValueRange> = {};
+  const numeric = r.object("ValueAsNumber");
+  if (numeric) Object.assign(range, numericRange(numeric));
+  const units = r.array("Unit").map(({ path, value }) => conceptId(path, value));
+  if (units.length > 0) range.unitConceptIds = units;
+  const values = r.array("ValueAsConcept").map(({ path, value }) => conceptId(path, value));
+  if (values.length > 0) range.valueConceptIds = values;
+  return Object.keys(range).length > 0 ? range : undefined;
+}
+
+function conceptId(path: string, value: unknown): number {
+  const id = Reader.of(path, value).number("CONCEPT_ID");
+  if (id === undefined || !Number.isInteger(id) || id < 0) refuse(`${path}.CONCEPT_ID`, "must be a concept id");
+  return id!;
+}
+
+/** Circe's NumericRange: Op lt, lte, eq, gt, gte, bt (Value to Extent, inclusive); "!bt" is refused. */
+export function numericRange(r: Reader): {
+  min?: number;
+  max?: number;
+  isMinExclusive?: boolean;
+  isMaxExclusive?: boolean;
+} {
+  const op = r.string("Op");
+  const value = r.number("Value");
+  const extent = r.number("Extent");
+  r.refuseRest("a numeric range");
+  if (value === undefined) refuse(r.at("Value"), "a numeric range needs a Value");
+  switch (op) {
+    case "lt":
+      return { max: value, isMaxExclusive: true };
+    case "lte":
+      return { max: value };
+    case "gt":
+      return { min: value, isMinExclusive: true };
+    case "gte":
+      return { min: value };
+    case "eq":
+      return { min: value, max: value };
+    case "bt":
+      if (extent === undefined) refuse(r.at("Extent"), "a 'between' range needs an Extent");
+      return { min: Math.min(value!, extent!), max: Math.max(value!, extent!) };
+    default:
+      return refuse(r.at("Op"), `the operator ${JSON.stringify(op)} is not supported (lt, lte, eq, gt, gte, bt are)`);
+  }
+}
+
+export function isEmptyGroup(group: Reader): boolean {
+  return ["CriteriaList", "DemographicCriteriaList", "Groups"].every((key) => group.lengthOf(key) === 0);
+}
+
+/** A Circe criteria group (ALL / ANY / AT_LEAST n / AT_MOST n) to an AND/OR group; undefined when empty. */
+export function importGroup(g: Reader, ctx: ImportContext): CriteriaGroup | undefined {
+  const type = (g.string("Type") ?? "ALL").toUpperCase();
+  const count = g.number("Count");
+  const items: Item[] = [
+    ...g.array("CriteriaList").map(({ path, value }) => importCorrelated(Reader.of(path, value), ctx)),
+    ...g.array("DemographicCriteriaList").map(({ path, value }) => importDemographics(Reader.of(path, value))),
+    ...g.array("Groups").flatMap(({ path, value }) => {
+      const nested = importGroup(Reader.of(path, value), ctx);
+      return nested ? [nested] : [];
+    }),
+  ];
+  g.refuseRest("a criteria group");
+  if (items.length === 0) return undefined;
+  let operator: "AND" | "OR";
+  if (type === "ALL" || (type === "AT_LEAST" && count === items.length)) operator = "AND";
+  else if (type === "ANY" || (type === "AT_LEAST" && count === 1)) operator = "OR";
+  else
+    return refuse(
+      g.at("Type"),
+      `a group of type ${type}${count !== undefined ? ` ${count}` : ""} over ${items.length} items is not supported (ALL, ANY, AT_LEAST 1 and AT_LEAST all are)`,
+    );
+  return { kind: "group", operator, items };
+}
+
+function importCorrelated(c: Reader, ctx: ImportContext): RuleCriterion {
+  const criterion = importCriterion(c.at("Criteria"), c.take("Criteria"), ctx);
+  const window = importWindow(c.object("StartWindow"), "start", ctx);
+  const endWindow = importWindow(c.object("EndWindow"), "end", ctx);
+  if (c.boolean("RestrictVisit"))
+    refuse(c.at("RestrictVisit"), "restricting to the index event's visit is not supported by the portal");
+  const ignoreObservationPeriod = c.boolean("IgnoreObservationPeriod");
+  const occurrence = c.object("Occurrence");
+  const item: RuleCriterion = { kind: "criterion", criterion, exclude: false };
+  if (window) item.window = window;
+  if (endWindow) item.endWindow = endWindow;
+  if (ignoreObservationPeriod) item.ignoreObservationPeriod = true;
+  if (occurrence) {
+    const type = occurrence.number("Type");
+    const count = occurrence.number("Count") ?? 0;
+    const isDistinct = occurrence.boolean("IsDistinct") ?? false;
+    const countColumn = occurrence.string("CountColumn");
+    if (isDistinct && countColumn !== undefined && countColumn !== "DOMAIN_CONCEPT")
+      refuse(occurrence.at("CountColumn"), `counting distinct ${countColumn} is not supported (distinct concepts are)`);
+    occurrence.refuseRest("an occurrence");
+    const kind = ({ 0: "exactly", 1: "atMost", 2: "atLeast" } as const)[type as 0 | 1 | 2];
+    if (!kind) refuse(occurrence.at("Type"), "must be 0 (exactly), 1 (at most) or 2 (at least)");
+    if (kind === "exactly" && count === 0 && !isDistinct) item.exclude = true;
+    else if (!(kind === "atLeast" && count === 1))
+      item.occurrence = { type: kind!, count, ...(isDistinct ? { isDistinct: true } : {}) };
+  }
+  c.refuseRest("a windowed criterion");
+  return item;
+}
+
+function importWindow(w: Reader | undefined, which: "start" | "end", ctx: ImportContext): Window | undefined {
+  if (!w) return undefined;
+  if (w.boolean("UseIndexEnd"))
+    refuse(w.at("UseIndexEnd"), "windows relative to the index event's END date are not supported (its start date is)");
+  const useEventEnd = w.boolean("UseEventEnd");
+  if (which === "start" && useEventEnd === true)
+    refuse(w.at("UseEventEnd"), "a start window on the event's end date is not supported: use an end window");
+  if (which === "end" && useEventEnd === false)
+    refuse(w.at("UseEventEnd"), "an end window on the event's start date is not supported: use a start window");
+  const startDays = endpoint(w.object("Start"), ctx);
+  const endDays = endpoint(w.object("End"), ctx);
+  w.refuseRest("a window");
+  return startDays === undefined && endDays === undefined ? undefined : { startDays, endDays };
+}
+
+function endpoint(e: Reader | undefined, ctx: ImportContext): number | undefined {
+  if (!e) return undefined;
+  const days = e.number("Days");
+  const coeff = e.number("Coeff") ?? 1;
+  e.refuseRest("a window endpoint");
+  if (days === undefined) return undefined;
+  if (coeff !== 1 && coeff !== -1) refuse(e.at("Coeff"), "must be -1 (before) or 1 (after)");
+  if (!Number.isInteger(days) || days < 0) refuse(e.at("Days"), "must be a whole number of days");
+  if (days > ctx.maxWindowDays) {
+    ctx.notes.push({
+      path: e.at("Days"),
+      message: `${days} days is beyond the portal's ${ctx.maxWindowDays}-day limit; read as "any time" (no record spans that long)`,
+    });
+    return undefined;
+  }
+  return days === 0 ? 0 : coeff * days;
+}
+
+const GENDERS: Record<number, "male" | "female"> = { 8507: "male", 8532: "female" };
+
+export function importDemographics(d: Reader): Extract<Item, { kind: "demographics" }> {
+  const demographics: Extract<Item, { kind: "demographics" }>["demographics"] = {};
+  const age = d.object("Age");
+  if (age) {
+    const range = numericRange(age);
+    // Age is a whole number of years, so strict bounds become inclusive ones exactly.
+    const min =
+      range.min === undefined ? undefined : range.isMinExclusive ? Math.floor(range.min) + 1 : Math.ceil(range.min);
+    const max =
+      range.max === undefined ? undefined : range.isMaxExclusive ? Math.ceil(range.max) - 1 : Math.floor(range.max);
+    demographics.ageAtIndex = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+  }
+  const genders = d.array("Gender").map(({ path, value }) => {
+    const id = conceptId(path, value);
+    return GENDERS[id] ?? refuse(path, `gender concept ${id} is not supported (8507 male and 8532 female are)`);
+  });
+  if (genders.length > 0) demographics.sex = [...new Set(genders)];
+  d.refuseRest("demographic criteria");
+  return { kind: "demographics", demographics };
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { withDatabase } from "@/db/pg-connection";
+import { dropDatabase } from "@/server/database/embedded-server";
+import { importCirce } from "@/protocol/circe/import-circe";
+import { ZCohortDefinition, type CohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort-definition";
+import { CONCEPT as C } from "@/protocol/omop/concepts";
+import { createLogger } from "../log";
+import { generateSiteData } from "../site-data/generate";
+import { createSiteDb, type SiteDb } from "../site-db";
+import { runCohort } from "./run-cohort";
+
+/**
+ * Imported ATLAS definitions and the ATLAS-era features, counted by the compiler on data from the
+ * synthetic generator and by hand-written SQL over the same tables: the two must agree.
+ */
+const adminUrl = inject("pgAdminUrl");
+const database = `flip_circe_${randomBytes(4).toString("hex")}`;
+const url = withDatabase(adminUrl, database);
+const dataDir = mkdtempSync(path.join(tmpdir(), "flip-circe-"));
+let siteDb: SiteDb;
+let client: pg.Client;
+
+beforeAll(async () => {
+  await generateSiteData({ site: "KCH", persons: 1500, seed: 11, databaseUrl: url, dataDir });
+  client = new pg.Client({ connectionString: url });
+  await client.connect();
+  // Deaths, a device and a source concept mapped to cerebral infarction, derived from the generated rows.
+  await client.query(`INSERT INTO death (person_id, death_date, death_type_concept_id, cause_concept_id)
+    SELECT person_id, min(condition_start_date) + 40, 32817, ${C.cerebralInfarction} FROM condition_occurrence
+     WHERE condition_concept_id = ${C.cerebralInfarction} AND person_id % 3 = 0 GROUP BY person_id`);
+  await client.query(`INSERT INTO device_exposure (device_exposure_id, person_id, device_concept_id, device_exposure_start_date, device_type_concept_id)
+    SELECT row_number() OVER (), person_id, 4038664, visit_start_date, 32817 FROM visit_occurrence WHERE visit_occurrence_id % 11 = 0`);
+  await client.query(`INSERT INTO concept_relationship VALUES (45000001, ${C.cerebralInfarction}, 'Maps to', '1970-01-01', '2099-12-31', NULL),
+    (45000002, ${C.cerebralInfarction}, 'Maps to', '1970-01-01', '2099-12-31', 'D')`);
+  await client.query(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+    SELECT 900000000 + person_id, person_id, CASE WHEN person_id % 2 = 0 THEN 45000001 ELSE 45000002 END, date '2020-01-01', 32817
+      FROM person WHERE person_id % 50 = 0`);
+  siteDb = createSiteDb({
+    url,
+    schema: "public",
+    maxConnections: 2,
+    log: createLogger({}, { write: () => undefined }),
+  });
+});
+
+afterAll(async () => {
+  await siteDb?.close();
+  await client?.end();
+  await dropDatabase(adminUrl, database);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function counted(definition: CohortDefinition): Promise<number[]> {
+  const evidence = await siteDb.readOnly((query) => runCohort(query, definition, { table: siteDb.table }), {
+    statementTimeoutMs: 30_000,
+  });
+  return evidence.counts.attrition;
+}
+
+async function handCount(sql: string): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(`SELECT count(DISTINCT person_id)::int AS n FROM (${sql}) t`);
+  return rows[0]!.n;
+}
+
+function phenotype(id: number): CohortDefinition {
+  const text = readFileSync(path.join(import.meta.dirname, "../../protocol/circe/fixtures", `${id}.json`), "utf8");
+  const result = importCirce(text);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.definition;
+}
+
+const set = (ids: number[], withDescendants: number[] = []) =>
+  `(SELECT unnest(ARRAY[${[...ids, ...withDescendants].join(",")}]::int[]) UNION SELECT descendant_concept_id FROM concept_ancestor WHERE ancestor_concept_id IN (${withDescendants.join(",") || "NULL"}))`;
+const inPeriod = (alias: string, date: string) =>
+  `EXISTS (SELECT 1 FROM observation_period op WHERE op.person_id = ${alias}.person_id AND ${date} BETWEEN op.observation_period_start_date AND op.observation_period_end_date)`;
+
+describe("PhenotypeLibrary definitions on generated data", () => {
+  test("Cerebral infarction (609)", async () => {
+    const expected = await handCount(
+      `SELECT co.person_id FROM condition_occurrence co JOIN person p USING (person_id)
+        WHERE co.condition_concept_id IN ${set([], [443454])} AND ${inPeriod("co", "co.condition_start_date")}`,
+    );
+    expect(expected).toBeGreaterThan(20);
+    expect(await counted(phenotype(609))).toEqual([expected]);
+  });
+
+  test("Ischemic stroke with inpatient admission (75): a visit around the event, inside the same observation period", async () => {
+    const expected = await handCount(
+      `SELECT co.person_id FROM condition_occurrence co JOIN person p USING (person_id)
+         JOIN observation_period op ON op.person_id = co.person_id AND co.condition_start_date BETWEEN op.observation_period_start_date AND op.observation_period_end_date
+        WHERE co.condition_concept_id IN ${set([372924, 375557, 441874], [443454])}
+          AND EXISTS (SELECT 1 FROM visit_occurrence v WHERE v.person_id = co.person_id
+                AND v.visit_concept_id IN ${set([], [262, 9203, 9201])}
+                AND v.visit_start_date BETWEEN op.observation_period_start_date AND op.observation_period_end_date
+                AND v.visit_start_date <= co.condition_start_date + 1
+                AND coalesce(v.visit_end_date, v.visit_start_date + 1) BETWEEN co.condition_start_date AND op.observation_period_end_date)`,
+    );
+    expect(expected).toBeGreaterThan(10);
+    expect(await counted(phenotype(75))).toEqual([expected]);
+  });
+
+  test("Essential hypertension, first occurrence (770)", async () => {
+    const expected = await handCount(
+      `SELECT co.person_id FROM condition_occurrence co JOIN person p USING (person_id)
+        WHERE co.condition_concept_id IN ${set([316866], [320128])} AND ${inPeriod("co", "co.condition_start_date")}`,
+    );
+    expect(expected).toBeGreaterThan(100);
+    expect(await counted(phenotype(770))).toEqual([expected]);
+  });
+});
+
+const ref = (conceptId: number, extra: object = {}) => ({ conceptId, ...extra });
+const parse = (input: Omit<CohortDefinitionInput, "version">) => ZCohortDefinition.parse({ version: 1, ...input });
+
+describe("ATLAS features on generated data", () => {
+  test("at least 2 outpatient visits in the year before a stroke, and no death within 60 days", async () => {
+    const definition = parse({
+      entry: { type: "condition", concepts: [ref(C.cerebralInfarction)] },
+      observationWindow: { priorDays: 365, postDays: 0 },
+      entryLimit: "all",
+      qualifiedLimit: "all",
+      inclusionRules: [
+        {
+          name: "2+ outpatient visits",
+          group: {
+            kind: "group",
+            operator: "AND",
+            items: [
+              {
+                kind: "criterion",
+                criterion: { type: "visit", concepts: [ref(C.outpatientVisit)] },
+                window: { startDays: -365, endDays: 0 },
+                occurrence: { type: "atLeast", count: 2 },
+              },
+            ],
+          },
+        },
+        {
+          name: "alive at 60 days",
+          group: {
+            kind: "group",
+            operator: "AND",
+            items: [
+              { kind: "criterion", criterion: { type: "death" }, window: { startDays: 0, endDays: 60 }, exclude: true },
+            ],
+          },
+        },
+      ],
+    });
+    const events = `SELECT co.person_id, co.condition_start_date AS d, op.observation_period_start_date AS s, op.observation_period_end_date AS e
+        FROM condition_occurrence co JOIN person p USING (person_id)
+        JOIN observation_period op ON op.person_id = co.person_id
+         AND co.condition_start_date BETWEEN op.observation_period_start_date + 365 AND op.observation_period_end_date
+       WHERE co.condition_concept_id IN ${set([], [C.cerebralInfarction])}`;
+    const rule1 = `(SELECT count(*) FROM visit_occurrence h WHERE h.person_id = ev.person_id
+        AND h.visit_concept_id IN ${set([], [C.outpatientVisit])}
+        AND h.visit_start_date BETWEEN greatest(ev.d - 365, ev.s) AND least(ev.d, ev.e)) >= 2`;
+    const rule2 = `NOT EXISTS (SELECT 1 FROM death x WHERE x.person_id = ev.person_id AND x.death_date BETWEEN greatest(ev.d, ev.s) AND least(ev.d + 60, ev.e))`;
+    const expected = [
+      await handCount(events),
+      await handCount(`SELECT * FROM (${events}) ev WHERE ${rule1}`),
+      await handCount(`SELECT * FROM (${events}) ev WHERE ${rule1} AND ${rule2}`),
+    ];
+    expect(expected[1]).toBeGreaterThan(0);
+    expect(expected[2]).toBeLessThan(expected[1]!);
+    expect(await counted(definition)).toEqual(expected);
+  });
+
+  test("concept sets: excluded items with descendants, and source concepts mapped by a valid 'Maps to'", async () => {
+    const strokes = await handCount(
+      `SELECT person_id FROM condition_occurrence WHERE condition_concept_id IN ${set([], [C.cerebrovascularAccident])}`,
+    );
+    const withoutInfarction = await counted(
+      parse({
+        entry: {
+          type: "condition",
+          concepts: [ref(C.cerebrovascularAccident), ref(C.cerebralInfarction, { isExcluded: true })],
+        },
+      }),
+    );
+    expect(withoutInfarction).toEqual([
+      await handCount(
+        `SELECT person_id FROM condition_occurrence WHERE condition_concept_id IN (${set([], [C.cerebrovascularAccident])} EXCEPT ${set([], [C.cerebralInfarction])})`,
+      ),
+    ]);
+    expect(withoutInfarction[0]).toBeLessThan(strokes);
+    const mapped = await counted(
+      parse({ entry: { type: "condition", concepts: [ref(C.cerebralInfarction, { includeMapped: true })] } }),
+    );
+    expect(mapped).toEqual([
+      await handCount(
+        `SELECT person_id FROM condition_occurrence WHERE condition_concept_id IN (SELECT unnest(ARRAY[45000001]) UNION ${set([], [C.cerebralInfarction]).slice(1, -1)})`,
+      ),
+    ]);
+  });
+
+  test("device exposures and a death without a cause", async () => {
+    const definition = parse({
+      entry: { type: "device", concepts: [ref(4038664)] },
+      inclusionRules: [
+        {
+          name: "died",
+          group: { kind: "group", operator: "AND", items: [{ kind: "criterion", criterion: { type: "death" } }] },
+        },
+      ],
+    });
+    const devices = `SELECT person_id FROM device_exposure JOIN person USING (person_id) WHERE device_concept_id = 4038664`;
+    expect(await counted(definition)).toEqual([
+      await handCount(devices),
+      await handCount(`${devices} AND person_id IN (SELECT person_id FROM death)`),
+    ]);
+  });
+});
