@@ -26,6 +26,8 @@ export const ZConceptRef = z.strictObject({
   /** Display only; never reaches SQL. */
   name: z.string().max(255).optional(),
   includeDescendants: z.boolean().default(true),
+  isExcluded: z.boolean().default(false),
+  includeMapped: z.boolean().default(false),
 });
 
 export const ZConceptSet = z

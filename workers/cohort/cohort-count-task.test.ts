@@ -194,14 +194,33 @@ test("SQL in labels and concept names is inert: the count runs and the tables su
   const definition = cohort(
     {
       type: "condition",
-      concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: hostile }],
+      concepts: [
+        {
+          conceptId: C.cerebrovascularAccident,
+          includeDescendants: true,
+          isExcluded: false,
+          includeMapped: false,
+          name: hostile,
+        },
+      ],
     },
     {
       inclusionRules: [
         {
           name: hostile,
           group: all(
-            has({ type: "drug", concepts: [{ conceptId: C.aspirin, includeDescendants: true, name: `${hostile}"` }] }),
+            has({
+              type: "drug",
+              concepts: [
+                {
+                  conceptId: C.aspirin,
+                  includeDescendants: true,
+                  isExcluded: false,
+                  includeMapped: false,
+                  name: `${hostile}"`,
+                },
+              ],
+            }),
           ),
         },
       ],

@@ -22,7 +22,18 @@ const table = (name: string) => `${pg.escapeIdentifier(`site "x"; DROP`)}.${pg.e
 const options = { table, modalityConceptIds: { CT: [C.computedTomography, 2_000_000_001] } };
 
 const hostileDefinition: CohortDefinitionInput = cohort(
-  { type: "condition", concepts: [{ conceptId: C.cerebrovascularAccident, includeDescendants: true, name: HOSTILE }] },
+  {
+    type: "condition",
+    concepts: [
+      {
+        conceptId: C.cerebrovascularAccident,
+        includeDescendants: true,
+        isExcluded: false,
+        includeMapped: false,
+        name: HOSTILE,
+      },
+    ],
+  },
   {
     demographics: { ageAtIndex: { min: 18, max: 90 }, sex: ["female", "male"] },
     inclusionRules: [

@@ -7,7 +7,7 @@ type Item = CriteriaGroup["items"][number];
 type Window = { startDays: number; endDays: number };
 
 export const concepts = (ids: number[], includeDescendants = true) =>
-  ids.map((conceptId) => ({ conceptId, includeDescendants }));
+  ids.map((conceptId) => ({ conceptId, includeDescendants, isExcluded: false, includeMapped: false }));
 export const condition = (ids: number[], includeDescendants = true): Entry => ({
   type: "condition",
   concepts: concepts(ids, includeDescendants),

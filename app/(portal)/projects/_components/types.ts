@@ -8,3 +8,5 @@ export type Member = ProjectDetail["members"][number];
 export type CohortRunResult = RouterOutput["cohorts"]["result"];
 export type SiteOutcome = CohortRunResult["sites"][number];
 export type Concept = RouterOutput["vocabulary"]["search"][number];
+export type ConceptSummary = Omit<Concept, "mapsTo" | "matchedSynonym">;
+export type ConceptDetail = RouterOutput["vocabulary"]["concept"];
