@@ -1,4 +1,4 @@
--- Trigram matching for the concept search (typos, substrings); a trusted extension, so the database owner may create it.
+-- Trigram matching for the concept search (typo correction); a trusted extension, so the database owner may create it.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 --> statement-breakpoint
 CREATE SCHEMA "vocab";
@@ -43,6 +43,11 @@ CREATE TABLE "vocab"."concept_synonym" (
 	"concept_id" integer NOT NULL,
 	"concept_synonym_name" varchar(1000) NOT NULL,
 	"language_concept_id" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "vocab"."concept_word" (
+	"word" text PRIMARY KEY NOT NULL,
+	"names" integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "vocab"."concept" (
@@ -94,7 +99,7 @@ CREATE TABLE "vocabulary_loads" (
 --> statement-breakpoint
 CREATE INDEX "concept_ancestor_descendant" ON "vocab"."concept_ancestor" USING btree ("descendant_concept_id");--> statement-breakpoint
 CREATE INDEX "concept_search_words" ON "vocab"."concept_search" USING gin ("words");--> statement-breakpoint
-CREATE INDEX "concept_search_term_trgm" ON "vocab"."concept_search" USING gin ("term" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "concept_search_concept" ON "vocab"."concept_search" USING btree ("concept_id");--> statement-breakpoint
 CREATE INDEX "concept_synonym_concept" ON "vocab"."concept_synonym" USING btree ("concept_id");--> statement-breakpoint
+CREATE INDEX "concept_word_trgm" ON "vocab"."concept_word" USING gin ("word" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "concept_code_lower" ON "vocab"."concept" USING btree (lower("concept_code") text_pattern_ops);

@@ -125,11 +125,21 @@ export const vocabConceptSearch = vocab.table(
     descendantCount: integer("descendant_count").notNull(),
     words: tsvector("words").notNull(),
   },
-  (t) => [
-    index("concept_search_words").using("gin", t.words),
-    index("concept_search_term_trgm").using("gin", sql`${t.term} gin_trgm_ops`),
-    index("concept_search_concept").on(t.conceptId),
-  ],
+  (t) => [index("concept_search_words").using("gin", t.words), index("concept_search_concept").on(t.conceptId)],
+);
+
+/**
+ * Derived at load time: every distinct word of the search table and in how many names it occurs, with
+ * a trigram index, so a misspelt word is corrected against a few hundred thousand words rather than
+ * matched against millions of names.
+ */
+export const vocabConceptWords = vocab.table(
+  "concept_word",
+  {
+    word: text("word").primaryKey(),
+    names: integer("names").notNull(),
+  },
+  (t) => [index("concept_word_trgm").using("gin", sql`${t.word} gin_trgm_ops`)],
 );
 
 /** One row per `vocab:load` run: what was loaded, from where, how far it got (for resuming). */
