@@ -34,6 +34,7 @@ test("the researcher finds a real code, picks the standard concept of a source c
   const source = matches.getByRole("option", { name: "Brain damage - traumatic" });
   await expect(source).toContainText("Non-standard");
   await expect(source).toContainText("Maps to Traumatic brain injury");
+  await page.screenshot({ path: testInfo.outputPath("search.png") });
   await source.click();
   await expect(chosen).toContainText("Traumatic brain injury");
   await expect(chosen).not.toContainText("Brain damage - traumatic");
@@ -42,7 +43,6 @@ test("the researcher finds a real code, picks the standard concept of a source c
   await page.getByLabel("Validity").selectOption("valid");
   await search.fill("cerebrovasculr acc");
   await matches.getByRole("option", { name: "Cerebrovascular accident" }).click();
-  await page.screenshot({ path: testInfo.outputPath("concept-set.png"), fullPage: true });
 
   // The hierarchy: children, then back up through the parents; a child can be added from there.
   await page.getByRole("button", { name: "Browse the hierarchy of Cerebrovascular accident" }).click();
@@ -55,7 +55,7 @@ test("the researcher finds a real code, picks the standard concept of a source c
     .click();
   await expect(dialog.getByRole("heading", { name: "Cerebral infarction" })).toBeVisible();
   await expect(dialog.getByRole("region", { name: "Parents" })).toContainText("Cerebrovascular accident");
-  await page.screenshot({ path: testInfo.outputPath("hierarchy.png"), fullPage: true });
+  await page.screenshot({ path: testInfo.outputPath("hierarchy.png") });
   await dialog.getByRole("button", { name: "Add to set" }).click();
   await expect(dialog.getByRole("button", { name: "In the set" })).toBeDisabled();
   await dialog.getByRole("button", { name: "Back" }).click();

@@ -20,7 +20,11 @@ export function ConceptFacts({ concept }: { concept: ConceptSummary }) {
       {concept.invalidReason ? (
         <Badge tone="red">{concept.invalidReason === "U" ? "Invalid (replaced)" : "Invalid (deleted)"}</Badge>
       ) : null}
-      {concept.descendants ? <span>{concept.descendants.toLocaleString("en-GB")} descendants</span> : null}
+      {concept.descendants ? <span>{descendantsLabel(concept.descendants)}</span> : null}
     </span>
   );
+}
+
+export function descendantsLabel(count: number) {
+  return `${count.toLocaleString("en-GB")} ${count === 1 ? "descendant" : "descendants"}`;
 }

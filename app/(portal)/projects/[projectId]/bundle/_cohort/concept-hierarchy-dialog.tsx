@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { ConceptFacts } from "@/app/(portal)/projects/_components/concept-facts";
+import { ConceptFacts, descendantsLabel } from "@/app/(portal)/projects/_components/concept-facts";
 import type { ConceptSummary } from "@/app/(portal)/projects/_components/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
@@ -154,7 +154,7 @@ function ConceptList({
                 <span className="block text-xs text-slate-500">
                   {c.vocabulary} {c.code}
                   {c.standard === "S" ? "" : c.standard === "C" ? " · classification" : " · non-standard"}
-                  {c.descendants ? ` · ${c.descendants.toLocaleString("en-GB")} descendants` : ""}
+                  {c.descendants ? ` · ${descendantsLabel(c.descendants)}` : ""}
                 </span>
               </button>
               {c.standard === "S" ? (
