@@ -1,8 +1,5 @@
 import { z } from "zod";
 
-/** The domains a cohort criterion searches; the vocabulary itself has more (Unit, Gender, Observation, …). */
-export const CONCEPT_DOMAINS = ["Condition", "Procedure", "Measurement", "Drug", "Visit"] as const;
-
 /** OMOP's `standard_concept`: S, C, or empty for source codes that map to a standard concept. */
 export const STANDARD_KINDS = ["standard", "classification", "non-standard"] as const;
 export const VALIDITIES = ["valid", "invalid", "any"] as const;

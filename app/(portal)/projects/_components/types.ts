@@ -9,4 +9,3 @@ export type CohortRunResult = RouterOutput["cohorts"]["result"];
 export type SiteOutcome = CohortRunResult["sites"][number];
 export type Concept = RouterOutput["vocabulary"]["search"][number];
 export type ConceptSummary = Omit<Concept, "mapsTo" | "matchedSynonym">;
-export type ConceptDetail = RouterOutput["vocabulary"]["concept"];
