@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { projectInvitations, projectMembers, roleGrantRequests, roleGrants } from "@/db/schema";
 import { runCohort } from "@/server/cohorts/cohorts.service";
 import { initialBundle } from "@/server/projects/bundle";
@@ -195,6 +195,8 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     projectId: await researcherProject(w),
   })),
   "vocabulary.search": { allowed: ACTIVE, input: () => ({ query: "stroke" }) },
+  "vocabulary.concept": { allowed: ACTIVE, input: (w) => vocabularyConcept(w) },
+  "vocabulary.about": { allowed: ACTIVE, input: none },
   "approvals.site": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "audit.list": { allowed: ADMIN, refusal: ADMIN_ONLY, input: () => ({}) },
   "audit.actions": { allowed: ADMIN, refusal: ADMIN_ONLY, input: none },
@@ -362,3 +364,11 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "worker.release": { ...forWorkersOnly, input: () => lease },
 };
+
+/** One real concept in the hub's vocabulary, so reading it resolves. */
+async function vocabularyConcept(w: World) {
+  await w.db.execute(sql`INSERT INTO vocab.concept VALUES
+    (201826, 'Type 2 diabetes mellitus', 'Condition', 'SNOMED', 'Clinical Finding', 'S', '44054006', '2002-01-31', '2099-12-31', NULL)
+    ON CONFLICT DO NOTHING`);
+  return { conceptId: 201826 };
+}

@@ -28,3 +28,23 @@ export async function withBenchHub<T>(run: (db: Database, hubUrl: string) => Pro
     await dropDatabase(adminUrl, name);
   }
 }
+
+/** A throwaway, migrated hub database (no hub server) for benchmarks that only need PostgreSQL. */
+export async function withBenchDatabase<T>(run: (db: Database, url: string) => Promise<T>): Promise<T> {
+  const adminUrl =
+    process.env.TEST_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    (await startEmbeddedServer({ dataDir: path.resolve(".data", "bench-postgres"), port: 54359 })).adminUrl;
+  const name = `flip_bench_${randomBytes(4).toString("hex")}`;
+  await ensureDatabase(adminUrl, name);
+  const url = withDatabase(adminUrl, name);
+  const { db, pool } = connectDatabase(url);
+  pool.on("error", () => undefined);
+  try {
+    await migrateDatabase(db);
+    return await run(db, url);
+  } finally {
+    await pool.end();
+    await dropDatabase(adminUrl, name);
+  }
+}

@@ -10,3 +10,4 @@ export * from "./tasks";
 export * from "./users";
 export * from "./role-grant-requests";
 export * from "./project-invitations";
+export * from "./vocabulary";

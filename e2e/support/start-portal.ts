@@ -8,6 +8,7 @@ import { startPortal } from "@/server/cli/portal-process";
 import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { seedDemoProjects } from "@/server/cli/demo-projects";
+import { loadDemoVocabulary } from "@/server/vocabulary/demo-vocabulary";
 import { E2E_DATABASE, E2E_EMBEDDED_PG, E2E_PASSWORD, E2E_PORT, E2E_SITE_NAMESPACE } from "./constants";
 
 /**
@@ -26,6 +27,7 @@ async function main() {
   await migrateDatabase(db);
   await seedDemo(db, E2E_PASSWORD);
   await seedDemoProjects(db);
+  await loadDemoVocabulary(databaseUrl, path.resolve(".data", "e2e", "vocabulary"));
   onShutdown(() => dropDatabase(adminUrl, E2E_DATABASE));
   onShutdown(() => pool.end());
   // Small synthetic Trusts in their own namespace, so the journeys never touch the demo's site data.

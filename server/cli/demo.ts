@@ -1,3 +1,4 @@
+import path from "node:path";
 import { connectDatabase, migrateDatabase } from "@/db/client";
 import { DEMO_ACCOUNTS, DEMO_SITES, seedDemo } from "@/server/cli/demo-seed";
 import { countDemoCohorts, seedDemoProjects } from "./demo-projects";
@@ -8,6 +9,7 @@ import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { persistentSecret, sessionSigningSecret } from "@/server/lib/local-secrets";
 import { buildPortal, isBuildStale, startPortal } from "./portal-process";
 import { prepareSites, startSiteWorkers } from "./site-fleet";
+import { loadDemoVocabulary } from "@/server/vocabulary/demo-vocabulary";
 
 const DEMO_FLEET = DEMO_SITES.map((site, i) => ({ code: site.code, seed: i + 1 }));
 
@@ -32,6 +34,13 @@ async function main() {
   console.log(created.length ? `Seeded ${created.length} demo records.` : "Demo data already present; reusing it.");
   const projects = await seedDemoProjects(db);
   if (projects.length) console.log(`Seeded the ready-to-train demo ${projects.join(" and ")}.`);
+
+  const vocabulary = await loadDemoVocabulary(databaseUrl, path.join(config.FLIP_DATA_DIR, "vocabulary-demo"));
+  console.log(
+    vocabulary.status === "loaded"
+      ? `Loaded the demo vocabulary (${vocabulary.rows["CONCEPT.csv"]} concepts; npm run vocab:load -- <folder> loads a full Athena download).`
+      : "Demo vocabulary already loaded.",
+  );
 
   console.log("Preparing the demo Trusts' OMOP databases (generated on first run)…");
   const prepared = await prepareSites({

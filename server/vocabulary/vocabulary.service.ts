@@ -1,29 +1,31 @@
-import { buildConceptAncestors, CONCEPTS } from "@/protocol/omop/concepts";
-import type { TConceptSearchInput } from "./vocabulary.schema";
+import { desc, eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { vocabularyLoads } from "@/db/schema";
 
 /**
- * The hub's concept vocabulary: the curated OMOP subset the demo sites use, shipped with the code
- * (id, name, domain, vocabulary, code) with the number of descendants a concept set would include.
+ * What the hub's vocabulary holds, for the search filters and the "vocabulary version" note: the live
+ * release and the vocabularies and domains in it. An Athena download lists them in VOCABULARY.csv and
+ * DOMAIN.csv; a small subset that leaves those empty falls back to the concepts' own columns.
  */
-const DESCENDANTS = (() => {
-  const counts = new Map<number, number>();
-  for (const link of buildConceptAncestors(CONCEPTS)) {
-    if (link.ancestor !== link.descendant) counts.set(link.ancestor, (counts.get(link.ancestor) ?? 0) + 1);
-  }
-  return counts;
-})();
-
-export function searchConcepts(input: TConceptSearchInput) {
-  const q = input.query.toLowerCase();
-  return CONCEPTS.filter((c) => c.standard && (!input.domain || c.domain === input.domain))
-    .filter((c) => !q || c.name.toLowerCase().includes(q) || c.code.toLowerCase() === q || String(c.id) === q)
-    .slice(0, input.limit)
-    .map((c) => ({
-      id: c.id,
-      name: c.name,
-      domain: c.domain,
-      vocabulary: c.vocabulary,
-      code: c.code,
-      descendants: DESCENDANTS.get(c.id) ?? 0,
-    }));
+export async function describeVocabulary(db: DbOrTx) {
+  const [release] = await db
+    .select({ version: vocabularyLoads.version, loadedAt: vocabularyLoads.finishedAt })
+    .from(vocabularyLoads)
+    .where(eq(vocabularyLoads.status, "live"))
+    .orderBy(desc(vocabularyLoads.finishedAt))
+    .limit(1);
+  const { rows } = await db.execute<{ vocabularies: string[] | null; domains: string[] | null }>(sql`
+    SELECT
+      coalesce((SELECT array_agg(vocabulary_id ORDER BY vocabulary_id) FROM vocab.vocabulary WHERE vocabulary_id <> 'None'),
+               (SELECT array_agg(DISTINCT vocabulary_id ORDER BY vocabulary_id) FROM vocab.concept
+                WHERE NOT EXISTS (SELECT 1 FROM vocab.vocabulary WHERE vocabulary_id <> 'None'))) AS vocabularies,
+      coalesce((SELECT array_agg(domain_id ORDER BY domain_id) FROM vocab.domain),
+               (SELECT array_agg(DISTINCT domain_id ORDER BY domain_id) FROM vocab.concept
+                WHERE NOT EXISTS (SELECT 1 FROM vocab.domain))) AS domains`);
+  return {
+    version: release?.version ?? null,
+    loadedAt: release?.loadedAt ?? null,
+    vocabularies: rows[0]?.vocabularies ?? [],
+    domains: rows[0]?.domains ?? [],
+  };
 }

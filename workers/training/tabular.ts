@@ -32,7 +32,12 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
   if (from.source === "condition") {
     const concepts = addConceptSet(
       builder,
-      from.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: true })),
+      from.conceptIds.map((conceptId) => ({
+        conceptId,
+        includeDescendants: true,
+        isExcluded: false,
+        includeMapped: false,
+      })),
     );
     return `EXISTS (SELECT 1 FROM ${builder.table("condition_occurrence")} x
       WHERE x.person_id = m.person_id AND x.condition_concept_id IN (SELECT concept_id FROM ${concepts}) AND x.condition_start_date <= m.index_date)`;
@@ -60,7 +65,12 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
 export function outcomeSql(builder: SqlBuilder, outcome: Outcome, date: string, onOrBefore = false): string {
   const concepts = addConceptSet(
     builder,
-    outcome.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: outcome.includeDescendants })),
+    outcome.conceptIds.map((conceptId) => ({
+      conceptId,
+      includeDescendants: outcome.includeDescendants,
+      isExcluded: false,
+      includeMapped: false,
+    })),
   );
   const conditions = [`x.person_id = m.person_id`, `x.condition_concept_id IN (SELECT concept_id FROM ${concepts})`];
   if (onOrBefore) conditions.push(`x.condition_start_date <= ${date}`);

@@ -7,16 +7,19 @@ import { useDebouncedValue } from "@/app/(portal)/admin/_components/use-debounce
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import type { TConceptSearchInput } from "@/server/vocabulary/vocabulary.schema";
+import { ConceptFacts } from "./concept-facts";
 import type { Concept } from "./types";
 
 export type ConceptPick = { id: number; name: string };
 type Domain = NonNullable<TConceptSearchInput["domain"]> | "Unit";
+export type SearchFilters = Pick<TConceptSearchInput, "vocabularies" | "standard" | "validity">;
 
 /**
  * Typeahead over the hub's vocabulary, for cohort criteria and model features alike: a combobox (cmdk)
  * whose listbox of matches follows the arrow keys, Enter picks the highlighted concept and Escape
  * clears the search. The hub searches, so cmdk's own filtering is off. Units are not a searchable
- * domain on the server, so for them it searches every domain and keeps only unit concepts.
+ * domain on the server, so for them it searches every domain and keeps only unit concepts. A source
+ * code (non-standard) shows what it maps to, and picking it picks that standard concept.
  */
 export function ConceptSearch({
   label,
@@ -24,12 +27,14 @@ export function ConceptSearch({
   domain,
   picked,
   onPick,
+  filters,
 }: {
   label: string;
   listLabel?: string;
   domain: Domain;
   picked: readonly number[];
   onPick: (concept: ConceptPick) => void;
+  filters?: SearchFilters;
 }) {
   const trpc = useTRPC();
   const rootRef = useRef<HTMLDivElement>(null);
@@ -38,7 +43,7 @@ export function ConceptSearch({
   const term = useDebouncedValue(query.trim(), 250);
   const isUnit = domain === "Unit";
   const results = useQuery(
-    trpc.vocabulary.search.queryOptions(isUnit ? { query: term, limit: 50 } : { query: term, domain }, {
+    trpc.vocabulary.search.queryOptions(isUnit ? { query: term, limit: 50 } : { query: term, domain, ...filters }, {
       enabled: term.length >= 2,
     }),
   );
@@ -71,7 +76,8 @@ export function ConceptSearch({
   }, []);
 
   function pick(concept: Concept) {
-    onPick({ id: concept.id, name: concept.name });
+    const target = concept.standard === "S" ? concept : (concept.mapsTo[0] ?? concept);
+    onPick({ id: target.id, name: target.name });
     setQuery("");
   }
 
@@ -117,7 +123,8 @@ export function ConceptSearch({
                 No {domain.toLowerCase()} concepts match “{term}”.
               </Command.Empty>
               {matches.map((c) => {
-                const isPicked = picked.includes(c.id);
+                const targetId = c.standard === "S" ? c.id : (c.mapsTo[0]?.id ?? c.id);
+                const isPicked = picked.includes(targetId);
                 return (
                   <Command.Item
                     key={c.id}
@@ -128,11 +135,18 @@ export function ConceptSearch({
                     className="block w-full cursor-pointer px-3 py-2 text-left text-sm data-[disabled=true]:cursor-default data-[disabled=true]:opacity-50 data-[selected=true]:bg-sky-50"
                   >
                     <span className="block font-medium text-slate-900">{c.name}</span>
-                    <span className="block text-xs text-slate-500">
-                      {c.vocabulary} {c.code} · concept {c.id}
-                      {c.descendants ? ` · includes ${c.descendants} descendants` : ""}
-                      {isPicked ? " · already chosen" : ""}
-                    </span>
+                    <ConceptFacts concept={c} />
+                    {c.matchedSynonym ? (
+                      <span className="block text-xs text-slate-500">Synonym: “{c.matchedSynonym}”</span>
+                    ) : null}
+                    {c.standard !== "S" && c.mapsTo.length ? (
+                      <span className="block text-xs text-sky-800">
+                        Maps to {c.mapsTo.map((m) => `${m.name} (${m.vocabulary} ${m.code})`).join("; ")}
+                        {" · picking it chooses "}
+                        {c.mapsTo[0]!.name}
+                      </span>
+                    ) : null}
+                    {isPicked ? <span className="block text-xs text-slate-500">Already chosen</span> : null}
                   </Command.Item>
                 );
               })}

@@ -9,3 +9,4 @@ export type Invitation = ProjectDetail["invitations"][number];
 export type CohortRunResult = RouterOutput["cohorts"]["result"];
 export type SiteOutcome = CohortRunResult["sites"][number];
 export type Concept = RouterOutput["vocabulary"]["search"][number];
+export type ConceptSummary = Omit<Concept, "mapsTo" | "matchedSynonym">;

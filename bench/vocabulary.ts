@@ -1,0 +1,125 @@
+/**
+ * bench:vocabulary — load time and concept-search latency on a vocabulary the size of a full Athena
+ * download (5 M concepts by default; `-- --concepts 500000` for a quick run).
+ *
+ * Generates a synthetic vocabulary in Athena's layout (bench/lib/synthetic-vocabulary.ts), loads it with
+ * the same loader as `npm run vocab:load`, then times the hub's search service on a mix of queries
+ * (common and rare words, prefixes, words out of order, typos, codes, code prefixes, a domain filter)
+ * against a primary-key lookup of one concept over the same pool, in the same run.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { searchConcepts } from "@/server/vocabulary/concept-search";
+import { loadVocabulary } from "@/server/vocabulary/load/load-vocabulary";
+import { createProgressBar } from "@/server/vocabulary/load/progress-bar";
+import { ZConceptSearchInput, type TConceptSearchInput } from "@/server/vocabulary/vocabulary.schema";
+import { withBenchDatabase } from "./lib/bench-database";
+import { writeSyntheticVocabulary, type SyntheticVocabulary } from "./lib/synthetic-vocabulary";
+
+const GOAL_P95_MS = 50;
+const ROUNDS = 40;
+
+const flag = process.argv.indexOf("--concepts");
+const CONCEPTS = flag > 0 ? Number(process.argv[flag + 1]) : 5_000_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function summary(ms: number[]) {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1)! };
+}
+
+const fmt = (n: number) => n.toFixed(1).padStart(7);
+
+/** One query of each kind per round, drawn afresh each round. */
+function queryMix(v: SyntheticVocabulary, round: number): [string, Partial<TConceptSearchInput>][] {
+  const r = (k: number) => ((round + 1) * 2654435761 + k * 40503) >>> 0;
+  const id = (k: number) => 1 + (r(k) % v.concepts);
+  const long = v.lexicon.slice(0, 600).filter((w) => w.length >= 7);
+  const typoWord = long[r(7) % long.length]!;
+  const middle = Math.floor(typoWord.length / 2);
+  const twoWords = v.name(id(3)).split(" ").slice(0, 2).reverse().join(" ");
+  return [
+    ["common word", { query: v.lexicon[r(1) % 10]! }],
+    ["rare word", { query: v.lexicon[1500 + (r(2) % 1500)]! }],
+    ["two words, any order", { query: twoWords }],
+    ["word prefix", { query: v.lexicon[50 + (r(4) % 450)]!.slice(0, 4) }],
+    [
+      "typo",
+      { query: typoWord.slice(0, middle) + (typoWord[middle] === "a" ? "e" : "a") + typoWord.slice(middle + 1) },
+    ],
+    ["code", { query: v.code(id(5)) }],
+    ["code prefix", { query: v.code(id(6)).slice(0, 3) }],
+    ["common word, Condition", { query: v.lexicon[r(8) % 10]!, domain: "Condition" }],
+    ["words, standard only", { query: twoWords, standard: ["standard"] }],
+  ];
+}
+
+await withBenchDatabase(async (db, url) => {
+  const folder = await mkdtemp(join(tmpdir(), "flip-bench-vocab-"));
+  try {
+    console.log(`Generating ${CONCEPTS.toLocaleString("en-GB")} concepts in Athena's layout…`);
+    let start = performance.now();
+    const vocabulary = await writeSyntheticVocabulary(folder, CONCEPTS);
+    const generateS = (performance.now() - start) / 1000;
+    console.log(`  written in ${generateS.toFixed(0)} s`);
+
+    start = performance.now();
+    const loaded = await loadVocabulary(url, { folder, onProgress: createProgressBar() });
+    const loadS = (performance.now() - start) / 1000;
+    const bytes = (await Promise.all(Object.keys(loaded.rows).map((f) => stat(join(folder, f))))).reduce(
+      (sum, s) => sum + s.size,
+      0,
+    );
+    const { rows: search } = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM vocab.concept_search`);
+    console.log(
+      `\nLoad: ${loadS.toFixed(0)} s for ${(bytes / 1e9).toFixed(2)} GB (${Object.entries(loaded.rows)
+        .filter(([, n]) => n > 100)
+        .map(([f, n]) => `${f} ${n.toLocaleString("en-GB")}`)
+        .join(
+          ", ",
+        )}; ${search[0]!.n.toLocaleString("en-GB")} searchable names and synonyms); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+    );
+
+    const byKind = new Map<string, number[]>();
+    const all: number[] = [];
+    const baseline: number[] = [];
+    for (let round = -3; round < ROUNDS; round++) {
+      for (const [kind, input] of queryMix(vocabulary, round)) {
+        const parsed = ZConceptSearchInput.parse(input);
+        let t = performance.now();
+        await searchConcepts(db, parsed);
+        const ms = performance.now() - t;
+        const id = 1 + (((round + 3) * 7919 + kind.length * 104729) % CONCEPTS);
+        t = performance.now();
+        await db.execute(sql`SELECT concept_name FROM vocab.concept WHERE concept_id = ${id}`);
+        const baseMs = performance.now() - t;
+        if (round < 0) continue; // warm-up
+        byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
+        all.push(ms);
+        baseline.push(baseMs);
+      }
+    }
+
+    console.log(`\nSearch latency over ${all.length} queries (ms)      p50     p95     p99     max`);
+    for (const [kind, ms] of byKind) {
+      const s = summary(ms);
+      console.log(`  ${kind.padEnd(40)}${fmt(s.p50)} ${fmt(s.p95)} ${fmt(s.p99)} ${fmt(s.max)}`);
+    }
+    const s = summary(all);
+    const b = summary(baseline);
+    console.log(`  ${"all searches".padEnd(40)}${fmt(s.p50)} ${fmt(s.p95)} ${fmt(s.p99)} ${fmt(s.max)}`);
+    console.log(
+      `  ${"baseline: primary-key lookup".padEnd(40)}${fmt(b.p50)} ${fmt(b.p95)} ${fmt(b.p99)} ${fmt(b.max)}`,
+    );
+    console.log(
+      `\nSearch p95 ${s.p95.toFixed(1)} ms = ${(s.p95 / b.p95).toFixed(1)}x a primary-key lookup's p95; goal < ${GOAL_P95_MS} ms: ${s.p95 < GOAL_P95_MS ? "met" : "NOT met"}.`,
+    );
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
