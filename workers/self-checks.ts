@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { access, opendir } from "node:fs/promises";
 import type { SelfCheck } from "@/protocol/contract";
+import type { ImageHealth } from "./imaging/imaging-context";
 import { failureOf, failureText } from "./release/failures";
 import type { SiteDb } from "./site-db";
 
@@ -10,8 +11,10 @@ import type { SiteDb } from "./site-db";
  */
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
-export async function runSelfChecks(siteDb: SiteDb, dataDir: string): Promise<SelfCheck[]> {
-  return Promise.all([checkSiteDatabase(siteDb), checkDataDir(dataDir)]);
+export async function runSelfChecks(siteDb: SiteDb, dataDir: string, imageHealth?: ImageHealth): Promise<SelfCheck[]> {
+  const checks = await Promise.all([checkSiteDatabase(siteDb), checkDataDir(dataDir)]);
+  const images = imageHealth?.selfCheck();
+  return images ? [...checks, images] : checks;
 }
 
 async function checkSiteDatabase(siteDb: SiteDb): Promise<SelfCheck> {
