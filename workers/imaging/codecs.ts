@@ -1,4 +1,6 @@
 import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { PixelEncoding } from "./transfer-syntax";
 import { decodeRleFrame } from "./rle";
 
@@ -19,21 +21,43 @@ type CodecModule = Record<string, new () => WasmDecoder>;
 const require = createRequire(import.meta.url);
 const modules = new Map<string, Promise<CodecModule>>();
 
-function loadCodec(packagePath: string): Promise<CodecModule> {
-  let loading = modules.get(packagePath);
+/**
+ * The codec's script from its npm package, or, in the bundled worker (workers/build), from the
+ * `codecs` folder beside `bin`, where the build copies the scripts and their .wasm files.
+ */
+function codecScript(specifier: string, file: string): string {
+  try {
+    return require.resolve(specifier);
+  } catch {
+    // .cjs: the bundle's package.json makes .js files ES modules, and the codecs are CommonJS.
+    return path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "codecs", `${file}.cjs`);
+  }
+}
+
+function loadCodec(codec: { specifier: string; file: string }): Promise<CodecModule> {
+  let loading = modules.get(codec.specifier);
   if (!loading) {
-    const factory = require(packagePath) as (options: object) => Promise<CodecModule>;
+    const factory = require(codecScript(codec.specifier, codec.file)) as (options: object) => Promise<CodecModule>;
     // OpenJPEG prints progress lines to stdout; the worker's log is JSON lines, so they are dropped.
     loading = factory({ print: () => undefined, printErr: () => undefined });
-    modules.set(packagePath, loading);
+    modules.set(codec.specifier, loading);
   }
   return loading;
 }
 
-const WASM: Record<"jpeg-ls" | "jpeg2000", { path: string; decoder: string }> = {
-  "jpeg-ls": { path: "@cornerstonejs/codec-charls/decodewasmjs", decoder: "JpegLSDecoder" },
-  jpeg2000: { path: "@cornerstonejs/codec-openjpeg/decodewasmjs", decoder: "J2KDecoder" },
-};
+/** The decoders' scripts (file: their base name); each loads the .wasm file of that name beside it. */
+export const CODECS = {
+  "jpeg-ls": {
+    specifier: "@cornerstonejs/codec-charls/decodewasmjs",
+    file: "charlswasm_decode",
+    decoder: "JpegLSDecoder",
+  },
+  jpeg2000: {
+    specifier: "@cornerstonejs/codec-openjpeg/decodewasmjs",
+    file: "openjpegwasm_decode",
+    decoder: "J2KDecoder",
+  },
+} as const;
 
 export type FrameLayout = { rows: number; columns: number; bytesPerSample: number; samples: number };
 
@@ -45,9 +69,8 @@ export async function decodeFrame(
   const pixels = layout.rows * layout.columns;
   if (encoding === "native") return frame;
   if (encoding === "rle") return decodeRleFrame(frame, pixels, layout.bytesPerSample, layout.samples);
-  const { path, decoder: name } = WASM[encoding];
-  const codec = await loadCodec(path);
-  const decoder = new codec[name]!();
+  const codec = CODECS[encoding];
+  const decoder = new (await loadCodec(codec))[codec.decoder]!();
   try {
     decoder.getEncodedBuffer(frame.length).set(frame);
     decoder.decode();
