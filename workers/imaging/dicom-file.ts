@@ -1,5 +1,6 @@
 import dicomParser from "dicom-parser";
 import { decodeFrame } from "./codecs";
+import { IDENTIFYING_TAGS, rememberIdentifiers } from "./identifiers";
 import { ImageReadError } from "./image-error";
 import { readFrameBytes } from "./pixel-data";
 import { pixelEncodingOf, transferSyntaxName } from "./transfer-syntax";
@@ -34,6 +35,7 @@ export async function readDicom(bytes: Uint8Array): Promise<DicomObject> {
   } catch (error) {
     throw new ImageReadError("unreadable", `the DICOM header could not be parsed (${String(error)})`);
   }
+  rememberIdentifiers(IDENTIFYING_TAGS.map((tag) => data.string(tag)));
   const syntax = data.string("x00020010")?.trim() ?? "";
   const encoding = pixelEncodingOf(syntax);
   if (!encoding) throw new ImageReadError("unsupported", `${transferSyntaxName(syntax)} is not read by this worker`);

@@ -11,7 +11,10 @@ export type SeriesSpec = {
   modality: "CT" | "MR";
   /** Seed of every UID of the series, so a regenerated site gets the same UIDs. */
   seed: string;
-  patient: { id: string; name: string; birthDate: string; sex: "M" | "F" | "O" };
+  /** The study and series UIDs when they are given (an image_occurrence row's); else derived from the seed. */
+  uids?: { study: string; series: string };
+  /** Birth date and sex may be empty (type 2 attributes). */
+  patient: { id: string; name: string; birthDate: string; sex: "M" | "F" | "O" | "" };
   studyDate: string;
   rows: number;
   columns: number;
@@ -40,7 +43,7 @@ export function seriesUids(seed: string): {
 }
 
 export function writeSeries(spec: SeriesSpec): SeriesFile[] {
-  const uids = seriesUids(spec.seed);
+  const uids = { ...seriesUids(spec.seed), ...spec.uids };
   const orientation = spec.orientation ?? [1, 0, 0, 0, 1, 0];
   const [rx, ry, rz, cx, cy, cz] = orientation;
   const normal = [ry * cz - rz * cy, rz * cx - rx * cz, rx * cy - ry * cx];
