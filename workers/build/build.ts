@@ -59,7 +59,7 @@ async function main() {
   // The DICOM image codecs (workers/imaging/codecs.ts) load from codecs/, each script with its .wasm.
   mkdirSync(path.join(outDir, "codecs"));
   for (const codec of Object.values(CODECS)) {
-    const script = createRequire(import.meta.url).resolve(codec.specifier);
+    const script = codec.resolve();
     copyFileSync(script, path.join(outDir, "codecs", `${codec.file}.cjs`));
     copyFileSync(
       path.join(path.dirname(script), `${codec.file}.wasm`),

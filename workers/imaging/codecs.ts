@@ -25,39 +25,41 @@ const modules = new Map<string, Promise<CodecModule>>();
  * The codec's script from its npm package, or, in the bundled worker (workers/build), from the
  * `codecs` folder beside `bin`, where the build copies the scripts and their .wasm files.
  */
-function codecScript(specifier: string, file: string): string {
+function codecScript(codec: Codec): string {
   try {
-    return require.resolve(specifier);
+    return codec.resolve();
   } catch {
     // .cjs: the bundle's package.json makes .js files ES modules, and the codecs are CommonJS.
-    return path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "codecs", `${file}.cjs`);
+    return path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "codecs", `${codec.file}.cjs`);
   }
 }
 
-function loadCodec(codec: { specifier: string; file: string }): Promise<CodecModule> {
-  let loading = modules.get(codec.specifier);
+function loadCodec(codec: Codec): Promise<CodecModule> {
+  let loading = modules.get(codec.file);
   if (!loading) {
-    const factory = require(codecScript(codec.specifier, codec.file)) as (options: object) => Promise<CodecModule>;
+    const factory = require(codecScript(codec)) as (options: object) => Promise<CodecModule>;
     // OpenJPEG prints progress lines to stdout; the worker's log is JSON lines, so they are dropped.
     loading = factory({ print: () => undefined, printErr: () => undefined });
-    modules.set(codec.specifier, loading);
+    modules.set(codec.file, loading);
   }
   return loading;
 }
 
+type Codec = { resolve: () => string; file: string; decoder: string };
+
 /** The decoders' scripts (file: their base name); each loads the .wasm file of that name beside it. */
 export const CODECS = {
   "jpeg-ls": {
-    specifier: "@cornerstonejs/codec-charls/decodewasmjs",
+    resolve: () => require.resolve("@cornerstonejs/codec-charls/decodewasmjs"),
     file: "charlswasm_decode",
     decoder: "JpegLSDecoder",
   },
   jpeg2000: {
-    specifier: "@cornerstonejs/codec-openjpeg/decodewasmjs",
+    resolve: () => require.resolve("@cornerstonejs/codec-openjpeg/decodewasmjs"),
     file: "openjpegwasm_decode",
     decoder: "J2KDecoder",
   },
-} as const;
+} as const satisfies Record<string, Codec>;
 
 export type FrameLayout = { rows: number; columns: number; bytesPerSample: number; samples: number };
 

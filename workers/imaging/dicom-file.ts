@@ -95,16 +95,21 @@ function toValues(
 ): Float32Array {
   const bytes = bitsAllocated / 8;
   if (native.length < count * bytes) throw new ImageReadError("unreadable", "the pixel data is shorter than the image");
-  const view = new DataView(native.buffer, native.byteOffset, count * bytes);
+  // Samples are little-endian, as on every machine the worker runs on: read through a typed view
+  // (of a copy when the frame is not aligned to the sample size).
+  const aligned = native.byteOffset % bytes === 0 ? native : native.slice(0, count * bytes);
+  const raw =
+    bytes === 1
+      ? aligned.subarray(0, count)
+      : bytes === 2
+        ? new Uint16Array(aligned.buffer, aligned.byteOffset, count)
+        : new Uint32Array(aligned.buffer, aligned.byteOffset, count);
   const out = new Float32Array(count);
   const shift = 32 - bitsStored;
-  for (let i = 0; i < count; i++) {
-    const raw =
-      bytes === 1 ? view.getUint8(i) : bytes === 2 ? view.getUint16(2 * i, true) : view.getUint32(4 * i, true);
-    // Shifting the stored bits to the top of a 32-bit word and back drops the unused high bits and extends the sign.
-    const stored = isSigned ? (raw << shift) >> shift : bitsStored === 32 ? raw : (raw << shift) >>> shift;
-    out[i] = stored * slope + intercept;
-  }
+  // Shifting the stored bits to the top of a 32-bit word and back drops the unused high bits and extends the sign.
+  if (isSigned) for (let i = 0; i < count; i++) out[i] = ((raw[i]! << shift) >> shift) * slope + intercept;
+  else if (bitsStored === 32) for (let i = 0; i < count; i++) out[i] = raw[i]! * slope + intercept;
+  else for (let i = 0; i < count; i++) out[i] = ((raw[i]! << shift) >>> shift) * slope + intercept;
   return out;
 }
 

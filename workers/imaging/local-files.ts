@@ -52,7 +52,7 @@ export async function readImageFile(file: string): Promise<Uint8Array> {
     const { size } = await handle.stat();
     if (size > MAX_FILE_BYTES)
       throw new ImageReadError("unsupported", `a ${size}-byte file is larger than the worker reads`);
-    return new Uint8Array(await handle.readFile());
+    return await handle.readFile();
   } finally {
     await handle.close();
   }

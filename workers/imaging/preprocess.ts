@@ -126,9 +126,12 @@ export function resizeBilinear(
       const sx = Math.min(fromWidth - 1, Math.max(0, ((x + 0.5) * fromWidth) / width - 0.5));
       const x0 = Math.floor(sx);
       const x1 = Math.min(fromWidth - 1, x0 + 1);
-      const at = (px: number, py: number) => plane[py * fromWidth + px]!;
-      const top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * (sx - x0);
-      const bottom = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * (sx - x0);
+      const a = plane[y0 * fromWidth + x0]!;
+      const b = plane[y0 * fromWidth + x1]!;
+      const c = plane[y1 * fromWidth + x0]!;
+      const d = plane[y1 * fromWidth + x1]!;
+      const top = a + (b - a) * (sx - x0);
+      const bottom = c + (d - c) * (sx - x0);
       out[y * width + x] = top + (bottom - top) * (sy - y0);
     }
   }
