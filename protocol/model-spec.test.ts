@@ -95,7 +95,7 @@ describe("ZModelSpec", () => {
       { name: "x", task: "survival", input: tabular, architecture: null },
     ];
     expect(bad.map((b) => messages(b)[0])).toEqual([
-      "input.channels: Channels must be 1 (greyscale) or 3 (RGB)",
+      "input.channels: Channels must be 1 (greyscale) or 3 (RGB), or the number of slices in a 2.5D stack",
       expect.stringContaining("input.modality"),
       "input.features: Add at least one feature",
       expect.stringContaining('Unrecognized key: "extra"'),

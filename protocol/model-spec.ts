@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MODALITIES } from "./cohort-definition";
+import { MAX_STACKED_SLICES, stackedChannels, ZImagePreprocessing } from "./image-preprocessing";
 
 /**
  * A model specification as registered in a project: what the model predicts, what it reads and
@@ -35,15 +36,36 @@ const ZName = z.string().trim().min(1, "Give it a name").max(120);
 const ZConceptId = z.number().int().positive();
 const ZImageSide = z.number().int().min(8, "Images must be at least 8 pixels").max(MODEL_SPEC_LIMITS.maxImageSide);
 
-export const ZImageInput = z.strictObject({
-  kind: z.literal("image"),
-  height: ZImageSide,
-  width: ZImageSide,
-  channels: z.union([z.literal(1), z.literal(3)], { error: "Channels must be 1 (greyscale) or 3 (RGB)" }),
-  modality: z.enum(MODALITIES),
-  /** Mirror training images left-right (never at evaluation): right for roughly symmetric anatomy such as axial head CT, wrong where side matters (chest X-ray). */
-  horizontalFlip: z.boolean().optional(),
-});
+export const ZImageInput = z
+  .strictObject({
+    kind: z.literal("image"),
+    height: ZImageSide,
+    width: ZImageSide,
+    /** 1 (greyscale), 3 (RGB or grey in each), or the number of slices a 2.5D stack feeds. */
+    channels: z.number().int().min(1).max(MAX_STACKED_SLICES),
+    modality: z.enum(MODALITIES),
+    /** Window and slices for DICOM and NIfTI series; without it, the robust window on the centre slice. */
+    preprocessing: ZImagePreprocessing.optional(),
+    /** Mirror training images left-right (never at evaluation): right for roughly symmetric anatomy such as axial head CT, wrong where side matters (chest X-ray). */
+    horizontalFlip: z.boolean().optional(),
+  })
+  .superRefine((input, ctx) => {
+    const stacked = stackedChannels(input.preprocessing);
+    if (stacked !== undefined && stacked !== input.channels)
+      ctx.addIssue({
+        code: "custom",
+        path: ["channels"],
+        message: `A stack of ${stacked} slices feeds ${stacked} channels; set channels to ${stacked}`,
+      });
+    if (stacked === undefined && input.channels !== 1 && input.channels !== 3)
+      ctx.addIssue({
+        code: "custom",
+        path: ["channels"],
+        message: "Channels must be 1 (greyscale) or 3 (RGB), or the number of slices in a 2.5D stack",
+      });
+  });
+
+export type ImageInput = z.infer<typeof ZImageInput>;
 
 export const ZFeatureSource = z.discriminatedUnion("source", [
   z.strictObject({

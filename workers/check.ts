@@ -9,6 +9,7 @@ import { openLedger } from "./ledger/ledger";
 import { createLogger, describeErrorSafely } from "./log";
 import type { ProxySetting } from "./proxy";
 import { checkDataDir } from "./self-checks";
+import { checkReferencedImages, describeImageCheck } from "./imaging/check-images";
 
 /**
  * `flip-worker check`: what Trust IT runs after installing or changing the worker. Each item is
@@ -50,6 +51,11 @@ export async function runCheck(env: Record<string, string | undefined>, proxy: P
             "Give the worker's user read and list (r-x) access to FLIP_SITE_DATA_DIR.",
           ),
     );
+    const images = describeImageCheck(
+      await checkReferencedImages(config.siteDatabaseUrl, config.siteDbSchema, config.dataDir, DB_TIMEOUT_MS),
+      config.dataDir,
+    );
+    print({ name: "Referenced images", ...images });
     print(checkLedger(config));
     for (const item of await checkHub(config)) print(item);
   }

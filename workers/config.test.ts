@@ -127,8 +127,39 @@ describe("loadConfig", () => {
     ],
     [{ FLIP_CONCURRENCY: "0" }, "FLIP_CONCURRENCY: is '0'; expected a whole number from 1 to 32"],
     [{ FLIP_HEARTBEAT_MS: "soon" }, "FLIP_HEARTBEAT_MS: is 'soon'; expected a whole number from 200 to 60000"],
+    [
+      { FLIP_DICOMWEB_URL: "https://user:pw@pacs.example/dicom-web" },
+      "FLIP_DICOMWEB_URL: is not an http(s) URL without credentials; expected the DICOMweb root, e.g. https://pacs.trust.nhs.uk/dicom-web",
+    ],
+    [
+      { FLIP_DICOMWEB_URL: "https://pacs.example/dicom-web", FLIP_DICOMWEB_AUTH_HEADER: "Bearer abc" },
+      "FLIP_DICOMWEB_AUTH_HEADER: is not a header line; expected e.g. 'Authorization: Bearer <token>'",
+    ],
+    [
+      { FLIP_DICOMWEB_URL: "https://pacs.example/dicom-web", FLIP_DICOMWEB_CLIENT_CERT: "/no/such/cert.pem" },
+      "FLIP_DICOMWEB_CLIENT_CERT: is '/no/such/cert.pem', which cannot be read (ENOENT); expected a PEM file",
+    ],
+    [{ FLIP_IMAGE_CACHE_MB: "1" }, "FLIP_IMAGE_CACHE_MB: is '1'; expected a whole number from 16 to 10000000"],
   ])("refuses %o", (overrides, message) => {
     expect(configErrorOf(validEnv(overrides)).message).toBe(message);
+  });
+
+  test("the PACS settings: URL, one auth header, limits; without a URL there is no PACS", () => {
+    expect(loadConfig(validEnv()).dicomweb).toBeUndefined();
+    const config = loadConfig(
+      validEnv({
+        FLIP_DICOMWEB_URL: "https://pacs.example/dicom-web",
+        FLIP_DICOMWEB_AUTH_HEADER: "Authorization: Bearer abc",
+        FLIP_DICOMWEB_CONCURRENCY: "8",
+      }),
+    );
+    expect(config.dicomweb).toMatchObject({
+      baseUrl: "https://pacs.example/dicom-web",
+      headers: { authorization: "Bearer abc" },
+      concurrency: 8,
+      retries: 3,
+    });
+    expect(config.imageCacheBytes).toBe(10_240 * 1024 * 1024);
   });
 
   test("a misspelt policy key is an error, not a silent default", () => {

@@ -1,5 +1,6 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import type { DicomwebSettings } from "./imaging/dicomweb/client";
 import { loadSitePolicy, PolicyFileError, type SitePolicy } from "./policy";
 
 export type WorkerConfig = {
@@ -16,6 +17,10 @@ export type WorkerConfig = {
   concurrency: number;
   heartbeatMs: number;
   shutdownGraceMs: number;
+  /** The Trust's PACS over DICOMweb, for image_occurrence rows that name a series instead of a local path. */
+  dicomweb?: DicomwebSettings;
+  /** The most the site's cache of PACS series (in the state folder) may hold. */
+  imageCacheBytes: number;
 };
 
 /** A setting that is missing or wrong; main.ts prints it and exits with code 2. */
@@ -111,6 +116,58 @@ function parseSchema(raw: string | undefined): string {
   return schema;
 }
 
+function readPem(env: Env, name: string): string | undefined {
+  const file = env[name]?.trim();
+  if (!file) return undefined;
+  try {
+    return readFileSync(path.resolve(file), "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      name,
+      `is '${file}', which cannot be read (${(error as NodeJS.ErrnoException).code}); expected a PEM file`,
+    );
+  }
+}
+
+function parseDicomweb(env: Env): DicomwebSettings | undefined {
+  const raw = env.FLIP_DICOMWEB_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL | null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.username || url.password)
+    throw new ConfigError(
+      "FLIP_DICOMWEB_URL",
+      "is not an http(s) URL without credentials; expected the DICOMweb root, e.g. https://pacs.trust.nhs.uk/dicom-web",
+    );
+  const header = env.FLIP_DICOMWEB_AUTH_HEADER?.trim();
+  const colon = header ? header.indexOf(":") : -1;
+  if (header && (colon < 1 || !/^[A-Za-z0-9-]+$/.test(header.slice(0, colon))))
+    throw new ConfigError(
+      "FLIP_DICOMWEB_AUTH_HEADER",
+      "is not a header line; expected e.g. 'Authorization: Bearer <token>'",
+    );
+  const tls = {
+    cert: readPem(env, "FLIP_DICOMWEB_CLIENT_CERT"),
+    key: readPem(env, "FLIP_DICOMWEB_CLIENT_KEY"),
+    ca: readPem(env, "FLIP_DICOMWEB_CA"),
+  };
+  if (Boolean(tls.cert) !== Boolean(tls.key))
+    throw new ConfigError("FLIP_DICOMWEB_CLIENT_KEY", "and FLIP_DICOMWEB_CLIENT_CERT must be set together");
+  return {
+    baseUrl: url.toString(),
+    headers: header ? { [header.slice(0, colon).trim().toLowerCase()]: header.slice(colon + 1).trim() } : {},
+    tls,
+    concurrency: integer(env, "FLIP_DICOMWEB_CONCURRENCY", 4, 1, 32),
+    retries: integer(env, "FLIP_DICOMWEB_RETRIES", 3, 0, 10),
+    timeoutMs: integer(env, "FLIP_DICOMWEB_TIMEOUT_MS", 60_000, 1_000, 600_000),
+    maxSeriesBytes: integer(env, "FLIP_DICOMWEB_MAX_SERIES_MB", 2_048, 1, 65_536) * 1024 * 1024,
+  };
+}
+
 /** Reads and checks every setting, so a misconfigured worker stops at start-up instead of failing tasks later. */
 export function loadConfig(env: Env = process.env): WorkerConfig {
   const trpcUrl = parseHubUrl(required(env, "FLIP_HUB_URL", "the hub's address, e.g. https://flip.example.nhs.uk"));
@@ -151,5 +208,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     concurrency: integer(env, "FLIP_CONCURRENCY", 1, 1, 32),
     heartbeatMs: integer(env, "FLIP_HEARTBEAT_MS", 5_000, 200, 60_000),
     shutdownGraceMs: integer(env, "FLIP_SHUTDOWN_GRACE_MS", 20_000, 0, 600_000),
+    dicomweb: parseDicomweb(env),
+    imageCacheBytes: integer(env, "FLIP_IMAGE_CACHE_MB", 10_240, 16, 10_000_000) * 1024 * 1024,
   };
 }

@@ -1,3 +1,4 @@
+import type { ImageHealth } from "./imaging/imaging-context";
 import type { HeartbeatInput } from "@/protocol/contract";
 import { createBackoff, sleep } from "./backoff";
 import { createCpuMeter, memoryPercent, type CapabilityProbe } from "./capabilities";
@@ -21,6 +22,7 @@ export type HeartbeatDeps = {
   probe: CapabilityProbe;
   siteDb: SiteDb;
   dataDir: string;
+  imageHealth?: ImageHealth;
   tasksInFlight: () => string[];
   /** Called with every answer: the site code the hub resolved from the token, and the tasks to stop. */
   onAnswer: (answer: { siteCode: string; cancelledTaskIds: string[] }) => void;
@@ -39,7 +41,7 @@ export function startHeartbeat(deps: HeartbeatDeps): { stop: () => void } {
       capabilities: deps.probe.current(),
       utilisation: { cpuPercent: cpuPercent(), memoryPercent: memoryPercent() },
       tasksInFlight: deps.tasksInFlight().slice(0, 64),
-      selfChecks: await runSelfChecks(deps.siteDb, deps.dataDir),
+      selfChecks: await runSelfChecks(deps.siteDb, deps.dataDir, deps.imageHealth),
     };
     const sentAt = Date.now();
     const answer = await deps.hub.heartbeat(deps.gate.heartbeat(input));

@@ -1,3 +1,4 @@
+import { createImagingContext } from "./imaging/worker-imaging";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { PROTOCOL_VERSION } from "@/protocol/contract";
@@ -73,6 +74,7 @@ function main() {
     log,
   });
   let clockOffsetMs = 0;
+  const imaging = createImagingContext(config, log);
   const runner = createRunner({
     concurrency: config.concurrency,
     deps: {
@@ -82,6 +84,7 @@ function main() {
       gate,
       siteDb,
       dataDir: config.dataDir,
+      imaging,
       hubNow: () => Date.now() + clockOffsetMs,
     },
   });
@@ -108,6 +111,7 @@ function main() {
     probe,
     siteDb,
     dataDir: config.dataDir,
+    imageHealth: imaging.health,
     tasksInFlight: runner.tasksInFlight,
     onClockOffset: (offsetMs) => {
       clockOffsetMs = offsetMs;

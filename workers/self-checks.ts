@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { access, opendir } from "node:fs/promises";
 import type { SelfCheck } from "@/protocol/contract";
+import type { ImageHealth } from "./imaging/imaging-context";
 import { failureOf, failureText } from "./release/failures";
 import { inspectOmopSchema, schemaCheck } from "./cdm/schema-check";
 import type { SiteDb } from "./site-db";
@@ -11,9 +12,11 @@ import type { SiteDb } from "./site-db";
  */
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
-export async function runSelfChecks(siteDb: SiteDb, dataDir: string): Promise<SelfCheck[]> {
+export async function runSelfChecks(siteDb: SiteDb, dataDir: string, imageHealth?: ImageHealth): Promise<SelfCheck[]> {
   const [database, data] = await Promise.all([checkSiteDatabase(siteDb), checkDataDir(dataDir)]);
-  return database.ok ? [database, await checkOmopSchema(siteDb), data] : [database, data];
+  const checks = database.ok ? [database, await checkOmopSchema(siteDb), data] : [database, data];
+  const images = imageHealth?.selfCheck();
+  return images ? [...checks, images] : checks;
 }
 
 async function checkOmopSchema(siteDb: SiteDb): Promise<SelfCheck> {

@@ -1,3 +1,4 @@
+import type { ImagingContext } from "./imaging/imaging-context";
 import type { LeasedTask, TaskKind } from "@/protocol/contract";
 import { createBackoff, sleep } from "./backoff";
 import { HubError, type HubClient } from "./hub-client";
@@ -21,6 +22,7 @@ export type TaskDeps = {
   gate: ReleaseGate;
   siteDb: SiteDb;
   dataDir: string;
+  imaging?: ImagingContext;
   hubNow: () => number;
 };
 

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { z } from "zod";
+import { CODECS } from "../imaging/codecs";
 
 /**
  * `npm run worker:build [-- <out dir>]`: the site worker as a folder Trust IT can install without
@@ -55,6 +56,16 @@ async function main() {
 
   const wasmDist = path.dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm"));
   for (const file of WASM_FILES) copyFileSync(path.join(wasmDist, file), path.join(outDir, "wasm", file));
+  // The DICOM image codecs (workers/imaging/codecs.ts) load from codecs/, each script with its .wasm.
+  mkdirSync(path.join(outDir, "codecs"));
+  for (const codec of Object.values(CODECS)) {
+    const script = codec.resolve();
+    copyFileSync(script, path.join(outDir, "codecs", `${codec.file}.cjs`));
+    copyFileSync(
+      path.join(path.dirname(script), `${codec.file}.wasm`),
+      path.join(outDir, "codecs", `${codec.file}.wasm`),
+    );
+  }
 
   // main.ts reads the worker version from ../package.json, relative to bin/.
   const packageJson = {

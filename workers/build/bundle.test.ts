@@ -41,6 +41,7 @@ describe("npm run worker:build", () => {
     expect(readdirSync(installDir).sort()).toEqual([
       "README.md",
       "bin",
+      "codecs",
       "flip-worker.env.example",
       "flip-worker.service",
       "package.json",
@@ -52,6 +53,14 @@ describe("npm run worker:build", () => {
       "tfjs-backend-wasm.wasm",
     ]);
     expect(existsSync(path.join(installDir, "node_modules"))).toBe(false);
+    // The DICOM codecs (JPEG-LS, JPEG 2000) start from the folder alone, each with its .wasm beside it.
+    for (const [script, decoder] of [
+      ["charlswasm_decode.cjs", "JpegLSDecoder"],
+      ["openjpegwasm_decode.cjs", "J2KDecoder"],
+    ]) {
+      const probe = `require("./codecs/${script}")({ print() {} }).then((m) => process.stdout.write(typeof m.${decoder}))`;
+      expect(execFileSync(process.execPath, ["-e", probe], { cwd: installDir, encoding: "utf8" })).toBe("function");
+    }
   });
 
   test(

@@ -18,6 +18,7 @@ const EVERY_FAILURE: SiteFailure[] = [
   { reason: "differential_privacy_required" },
   { reason: "too_many_rounds", maxRounds: 50 },
   { reason: "cohort_too_small", minimum: 10 },
+  { reason: "images_unavailable" },
   { reason: "model_refused" },
   { reason: "weights_unavailable" },
   { reason: "result_check_failed" },

@@ -18,6 +18,7 @@ export type SiteFailure =
   | { reason: "differential_privacy_required" }
   | { reason: "too_many_rounds"; maxRounds: number }
   | { reason: "cohort_too_small"; minimum: number }
+  | { reason: "images_unavailable" }
   | { reason: "model_refused" }
   | { reason: "weights_unavailable" }
   | { reason: "result_check_failed" }
@@ -68,6 +69,8 @@ export function failureText(failure: SiteFailure): string {
       return `This site trains for at most ${failure.maxRounds} rounds (maxRounds in its site policy).`;
     case "cohort_too_small":
       return `This site trains and evaluates only on at least ${failure.minimum} examples (minCohortSize and minCellCount in its site policy); this cohort has fewer.`;
+    case "images_unavailable":
+      return "Images that this cohort's image_occurrence rows name are missing or unreadable at this site, leaving too few to use; the site's staff can see how many and where in the worker's log and with `flip-worker check`.";
     case "model_refused":
       return "This site refuses the model: its package or architecture does not pass the site's checks; the worker's log says why.";
     case "weights_unavailable":

@@ -17,6 +17,7 @@ import type { Logger } from "../log";
 import type { Ledger } from "../ledger/ledger";
 import { countRule, type SitePolicy } from "../policy";
 import { releaseCohortCount, type CohortProposal } from "./cohort-release";
+import { findDicomIdentifier } from "../imaging/identifiers";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
 import { releaseMetrics, releaseSplit, releaseStatement } from "./metrics-release";
 import { progressText, type ProgressStep } from "./progress";
@@ -87,6 +88,9 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
       throw new TaskError({ reason: "result_check_failed" }, false, issues.slice(0, 500));
     }
+    // No DICOM header value (a name, an ID, a date, a UID) leaves the site, whatever field it hides in.
+    const identifier = findDicomIdentifier(parsed.data);
+    if (identifier) throw new TaskError({ reason: "result_check_failed" }, false, `the result holds ${identifier}`);
     return parsed.data;
   };
   const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
@@ -208,7 +212,9 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
 
     /** Heartbeats carry capabilities and self-checks only; the contract bounds every field. */
     heartbeat(input: HeartbeatInput): Released<HeartbeatInput> {
-      return mark(ZHeartbeatInput.parse(input));
+      const parsed = ZHeartbeatInput.parse(input);
+      if (findDicomIdentifier(parsed)) throw new Error("a heartbeat held a DICOM header value; it was not sent");
+      return mark(parsed);
     },
   };
 }

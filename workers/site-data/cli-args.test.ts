@@ -15,6 +15,23 @@ describe("site:generate arguments", () => {
         seed: 3,
         schema: "public",
         replace: true,
+        images: "png",
+      },
+    });
+    expect(
+      parseCliArgs([
+        ...required,
+        "--images",
+        "pacs",
+        "--pacs-url",
+        "http://127.0.0.1:8042/dicom-web",
+        "--pacs-auth",
+        "Authorization: Basic eDp5",
+      ]),
+    ).toMatchObject({
+      options: {
+        images: "pacs",
+        pacs: { url: "http://127.0.0.1:8042/dicom-web", authHeader: "Authorization: Basic eDp5" },
       },
     });
     expect(parseCliArgs(required)).toMatchObject({ options: { persons: 5000, seed: 1, replace: false } });
@@ -28,5 +45,9 @@ describe("site:generate arguments", () => {
     );
     expect(() => parseCliArgs([...required, "--colour", "red"])).toThrow(/Unknown option '--colour'/);
     expect(() => parseCliArgs([...required, "--seed"])).toThrow(/argument missing/);
+    expect(() => parseCliArgs([...required, "--images", "jpeg"])).toThrow(
+      '--images must be png, dicom or pacs, got "jpeg"',
+    );
+    expect(() => parseCliArgs([...required, "--images", "pacs"])).toThrow("--pacs-url goes with --images pacs");
   });
 });

@@ -15,6 +15,9 @@ Options:
   --seed <n>              random seed; the same arguments give identical output (default 1)
   --schema <name>         schema for the CDM tables (default public)
   --replace               drop and regenerate existing CDM tables and images
+  --images <store>        png (default), dicom (series folders under <dir>/images) or pacs (stored over STOW-RS)
+  --pacs-url <url>        DICOMweb root of the PACS for --images pacs, e.g. http://127.0.0.1:8042/dicom-web
+  --pacs-auth <header>    header line sent to the PACS, e.g. "Authorization: Basic ZmxpcDpmbGlw"
   --help                  show this text`;
 
 export class UsageError extends Error {}
@@ -43,6 +46,9 @@ export function parseCliArgs(
         seed: { type: "string" },
         schema: { type: "string" },
         replace: { type: "boolean" },
+        images: { type: "string" },
+        "pacs-url": { type: "string" },
+        "pacs-auth": { type: "string" },
         help: { type: "boolean" },
       },
     }));
@@ -52,6 +58,11 @@ export function parseCliArgs(
   if (values.help) return { help: true };
   const missing = (["site", "database-url", "data-dir"] as const).filter((flag) => !values[flag]);
   if (missing.length > 0) throw new UsageError(`missing required ${missing.map((f) => `--${f}`).join(", ")}`);
+  const images = values.images ?? "png";
+  if (images !== "png" && images !== "dicom" && images !== "pacs")
+    throw new UsageError(`--images must be png, dicom or pacs, got "${images}"`);
+  if ((images === "pacs") !== (values["pacs-url"] !== undefined))
+    throw new UsageError("--pacs-url goes with --images pacs, and --images pacs needs it");
   return {
     help: false,
     options: {
@@ -62,6 +73,8 @@ export function parseCliArgs(
       seed: integer("seed", values.seed, 1),
       schema: values.schema ?? "public",
       replace: values.replace ?? false,
+      images,
+      ...(values["pacs-url"] ? { pacs: { url: values["pacs-url"], authHeader: values["pacs-auth"] } } : {}),
     },
   };
 }

@@ -20,8 +20,17 @@ export type ImageTask = {
   hasLesion: boolean;
   /** Seed for the image's own random stream, so images render independently of each other. */
   seed: number;
-  localPath: string;
+  /** Where the worker finds it: a PNG file, a DICOM series folder, or null when it is on the PACS. */
+  localPath: string | null;
+  personId: number;
+  studyUid: string;
+  seriesUid: string;
+  /** The study date, YYYY-MM-DD. */
+  date: string;
 };
+
+/** How the site's scans are stored: 8-bit PNG slices, DICOM series folders, or DICOM series on a PACS. */
+export type ImageStore = "png" | "dicom" | "pacs";
 
 export const EVENT_TABLES = [
   "person",
@@ -46,7 +55,10 @@ export class EventWriter {
   readonly images: ImageTask[] = [];
   private readonly ids: Record<EventTable, number>;
 
-  constructor(private readonly uidScope: string) {
+  constructor(
+    private readonly uidScope: string,
+    private readonly imageStore: ImageStore = "png",
+  ) {
     this.tables = Object.fromEntries(EVENT_TABLES.map((t) => [t, new TableBuffer(t)])) as Record<
       EventTable,
       TableBuffer
@@ -177,7 +189,8 @@ export class EventWriter {
     const imageOccurrenceId = this.nextId("image_occurrence");
     const studyUid = dicomUid(this.uidScope, "study", imageOccurrenceId);
     const seriesUid = dicomUid(this.uidScope, "series", imageOccurrenceId);
-    const localPath = `images/${modality}/${seriesUid}.png`;
+    const folder = `images/${modality}/${seriesUid}`;
+    const localPath = this.imageStore === "png" ? `${folder}.png` : this.imageStore === "dicom" ? folder : null;
     this.push("image_occurrence", {
       image_occurrence_id: imageOccurrenceId,
       person_id: personId,
@@ -189,6 +202,16 @@ export class EventWriter {
       image_series_uid: seriesUid,
       modality_concept_id: MODALITY_CONCEPT[modality],
     });
-    this.images.push({ imageOccurrenceId, modality, hasLesion, seed, localPath });
+    this.images.push({
+      imageOccurrenceId,
+      modality,
+      hasLesion,
+      seed,
+      localPath,
+      personId,
+      studyUid,
+      seriesUid,
+      date: isoDate(day),
+    });
   }
 }

@@ -4,7 +4,8 @@ import pg from "pg";
 import { buildConceptAncestors, CONCEPTS } from "@/protocol/omop/concepts";
 import type { TableName } from "@/protocol/omop/tables";
 import { constraintSql, createTableSql, qualified, TABLES } from "./ddl";
-import { EVENT_TABLES, isoDate, REFERENCE_DAY } from "./events";
+import { storeSeriesInPacs, writeDicomSeries } from "./dicom-images";
+import { EVENT_TABLES, isoDate, REFERENCE_DAY, type ImageStore } from "./events";
 import { writeImageFiles } from "./images";
 import { synthesizePopulation } from "./persons";
 import { resolveSiteProfile, type SiteProfile } from "./profiles";
@@ -23,6 +24,10 @@ export type GenerateOptions = {
   schema?: string;
   /** Drop and recreate existing CDM tables and images instead of refusing. */
   replace?: boolean;
+  /** How scans are stored: PNG slices (default), DICOM series folders, or DICOM series on a PACS. */
+  images?: ImageStore;
+  /** The PACS's DICOMweb root and an optional header line (e.g. `Authorization: Basic ...`), for `images: "pacs"`. */
+  pacs?: { url: string; authHeader?: string };
   /** Counts only, never patient-level values: safe to log. */
   onProgress?: (progress: GenerateProgress) => void;
 };
@@ -55,6 +60,10 @@ function validate(options: GenerateOptions): void {
   if (!IDENTIFIER.test(options.schema ?? "public"))
     throw new Error(`invalid schema "${options.schema}": lower-case letters, digits and _ only`);
   if (!options.dataDir) throw new Error("dataDir is required");
+  if ((options.images === "pacs") !== (options.pacs !== undefined))
+    throw new Error(
+      "a PACS URL is needed exactly when the images are stored on the PACS (--images pacs --pacs-url <url>)",
+    );
 }
 
 function vocabularyBuffers(profile: SiteProfile, seed: number): TableBuffer[] {
@@ -128,6 +137,7 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
       profile,
       seed: options.seed,
       persons: options.persons,
+      imageStore: options.images,
       onPerson: (done) => {
         if (done % progressEvery === 0 || done === options.persons)
           report({ phase: "persons", done, total: options.persons });
@@ -150,10 +160,16 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
       imagesTouched = true;
       rmSync(imagesDir, { recursive: true, force: true });
       const imageEvery = Math.max(1, Math.floor(writer.images.length / 10));
-      const imagesPerModality = writeImageFiles(options.dataDir, writer.images, profile, (done) => {
+      const onImage = (done: number) => {
         if (done % imageEvery === 0 || done === writer.images.length)
           report({ phase: "images", done, total: writer.images.length });
-      });
+      };
+      const imagesPerModality =
+        options.images === "pacs"
+          ? await storeSeriesInPacs(pacsSettings(options.pacs!), writer.images, profile, onImage)
+          : options.images === "dicom"
+            ? writeDicomSeries(options.dataDir, writer.images, profile, onImage)
+            : writeImageFiles(options.dataDir, writer.images, profile, onImage);
       await client.query("COMMIT");
       const rows = Object.fromEntries(buffers.map((b) => [b.def.name, b.rowCount])) as Record<TableName, number>;
       return {
@@ -173,4 +189,16 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
   } finally {
     await client.end();
   }
+}
+
+function pacsSettings(pacs: { url: string; authHeader?: string }): {
+  baseUrl: string;
+  headers: Record<string, string>;
+} {
+  const colon = pacs.authHeader?.indexOf(":") ?? -1;
+  const headers =
+    pacs.authHeader && colon > 0
+      ? { [pacs.authHeader.slice(0, colon).trim().toLowerCase()]: pacs.authHeader.slice(colon + 1).trim() }
+      : {};
+  return { baseUrl: pacs.url, headers };
 }

@@ -1,5 +1,5 @@
 import { CONCEPT } from "@/protocol/omop/concepts";
-import { EventWriter, isoDate, REFERENCE_DAY } from "./events";
+import { EventWriter, isoDate, REFERENCE_DAY, type ImageStore } from "./events";
 import { ageOn, type Patient } from "./patient";
 import { prostatePathway, strokePathway } from "./pathways";
 import type { SiteProfile } from "./profiles";
@@ -124,12 +124,13 @@ export type PopulationOptions = {
   profile: SiteProfile;
   seed: number;
   persons: number;
+  imageStore?: ImageStore;
   onPerson?: (done: number) => void;
 };
 
 /** Builds every event row for the site in memory; ids and draws depend only on (seed, site, person number). */
-export function synthesizePopulation({ profile, seed, persons, onPerson }: PopulationOptions): EventWriter {
-  const writer = new EventWriter(`${profile.code}:${seed}`);
+export function synthesizePopulation({ profile, seed, persons, imageStore, onPerson }: PopulationOptions): EventWriter {
+  const writer = new EventWriter(`${profile.code}:${seed}`, imageStore);
   for (let id = 1; id <= persons; id++) {
     const rng = createRng(hashSeed(seed, profile.code, "person", id));
     const age = sampleAge(rng, profile);

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { TASK_SCHEMAS, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import type { NamedTensor } from "@/protocol/tensor-codec";
+import type { ImagingContext } from "../imaging/imaging-context";
 import type { Logger } from "../log";
 import type { SitePolicy } from "../policy";
 import { TaskError } from "../release/failures";
@@ -24,6 +25,8 @@ export type TaskContext = {
   policy: SitePolicy;
   siteDb: SiteDb;
   dataDir: string;
+  /** Where images come from besides the data folder, and where their problems are recorded for the self-check. */
+  imaging?: ImagingContext;
   /** Reports progress to the hub (a fixed step, through the release gate), which also renews the lease. */
   progress: (percent: number, step?: ProgressStep) => Promise<void>;
   /** The task's model weights from the hub (train and evaluate tasks), decoded and hash-checked against their manifest. */

@@ -1,4 +1,5 @@
 import { buildDataset } from "../training/dataset";
+import { tooFewExamples } from "../training/examples";
 import { checkModelPackage, loadGlobalModel } from "../training/global-model";
 import { evaluateSplit } from "../training/predict";
 import type { TaskHandler } from "./base";
@@ -15,6 +16,8 @@ export const evaluateTask: TaskHandler<"evaluate"> = {
     await checkModelPackage(payload.model);
     await ctx.progress(5, "building_dataset");
     const dataset = await buildDataset({ ...payload, isTestOnly: true }, ctx, [10, 50]);
+    // Scoring a test split that lost images would release figures on the wrong people without saying so.
+    if ((dataset.unreadableImages ?? 0) > 0) throw tooFewExamples(dataset, Number.POSITIVE_INFINITY);
     await ctx.progress(50, "loading_model");
     const { model, backend } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
     try {

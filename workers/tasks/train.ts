@@ -1,5 +1,6 @@
 import { minimumExamples, trainingRefusal } from "../policy";
 import { TaskError } from "../release/failures";
+import { tooFewExamples } from "../training/examples";
 import { TaskAbortedError } from "../site-db";
 import { buildDataset } from "../training/dataset";
 import { clipToNorm, subtractWeights } from "../training/delta";
@@ -26,7 +27,7 @@ export const trainTask: TaskHandler<"train"> = {
     await ctx.progress(2, "building_dataset");
     const dataset = await buildDataset(payload, ctx, [5, 20]);
     const minimum = minimumExamples(ctx.policy, payload.minCellCount);
-    if (dataset.train.count < minimum) throw new TaskError({ reason: "cohort_too_small", minimum });
+    if (dataset.train.count < minimum) throw tooFewExamples(dataset, minimum);
     if (ctx.signal.aborted) throw new TaskAbortedError("task aborted before training");
 
     await ctx.progress(20, "loading_model");

@@ -16,7 +16,7 @@ import type { TaskContext } from "../tasks/base";
 import { cohort, imaging, measurement, procedure } from "./cohort-definitions";
 
 /** A generated synthetic site (OMOP database and PNG scans) for the training tests, and the demo's two learning tasks. */
-export type TestSite = { siteDb: SiteDb; dataDir: string; drop: () => Promise<void> };
+export type TestSite = { siteDb: SiteDb; dataDir: string; databaseUrl: string; drop: () => Promise<void> };
 
 export async function createTestSite(adminUrl: string, persons: number, site = "GSTT"): Promise<TestSite> {
   const database = `flip_train_${randomBytes(4).toString("hex")}`;
@@ -27,6 +27,7 @@ export async function createTestSite(adminUrl: string, persons: number, site = "
   return {
     siteDb,
     dataDir,
+    databaseUrl,
     drop: async () => {
       await siteDb.close();
       await dropDatabase(adminUrl, database);

@@ -23,7 +23,7 @@ export type DatasetRequest = {
 
 export async function buildDataset(
   request: DatasetRequest,
-  ctx: Pick<TaskContext, "siteDb" | "signal" | "dataDir" | "log" | "progress">,
+  ctx: Pick<TaskContext, "siteDb" | "signal" | "dataDir" | "log" | "progress" | "imaging">,
   progressRange: [number, number],
 ): Promise<Dataset> {
   const { cohort, model, split } = request;
@@ -48,11 +48,15 @@ export async function buildDataset(
     dbOptions,
   );
   const [from, to] = progressRange;
-  return loadImages(rows, input, split, {
+  const dataset = await loadImages(rows, input, split, {
     dataDir: ctx.dataDir,
     log: ctx.log,
     signal: ctx.signal,
     isTestOnly: request.isTestOnly ?? false,
     onProgress: (fraction) => ctx.progress(from + (to - from) * fraction, "reading_images"),
+    pacs: ctx.imaging?.pacs,
+    concurrency: ctx.imaging?.concurrency,
   });
+  ctx.imaging?.health.record(dataset.unreadableImages ?? 0, rows.length);
+  return dataset;
 }

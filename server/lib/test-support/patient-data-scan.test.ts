@@ -15,11 +15,22 @@ describe("hub database scan for patient data", () => {
         actor: { type: "system", label: "test" },
         action: "leak.test",
         subject: "x",
-        details: { who: "KCH-SYN-0000042", file: "images/CT/1.2.3.png", row: { person_id: 7 }, bmi: 27.43 },
+        details: {
+          who: "KCH-SYN-0000042",
+          file: "images/CT/1.2.3.png",
+          row: { person_id: 7 },
+          bmi: 27.43,
+          series: "2.25.123456789012345678901234567890",
+          mrn: "KCH-MRN-00000042",
+          name: "SYNTHETIC^PERSON42",
+        },
       }),
     );
     const leaks = await findPatientData(db, ["27.43", "31.07"]);
     expect(leaks.map((l) => l.what).sort()).toEqual([
+      "a DICOM UID",
+      "a DICOM patient ID",
+      "a DICOM patient name",
       "a person source value",
       "an OMOP row key",
       "an image path",

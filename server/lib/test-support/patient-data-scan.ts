@@ -6,7 +6,8 @@ import { withPgClient } from "@/db/pg-connection";
 /**
  * The platform's first rule: no patient-level row, identifier or image ever reaches the hub database.
  * This dumps every hub table as text and looks for what a leak would look like: the sites'
- * person source values, image paths, OMOP row keys, and measurement values with enough digits
+ * person source values, image paths, OMOP row keys, DICOM identifiers (study, series and instance
+ * UIDs, the synthetic series' patient IDs and names), and measurement values with enough digits
  * to be unmistakable (copied from the site databases themselves).
  */
 export type Leak = { table: string; what: string };
@@ -41,7 +42,10 @@ export async function siteFingerprints(siteUrl: string, schema = "public", limit
 export async function findPatientData(db: Database, fingerprints: readonly string[]): Promise<Leak[]> {
   const patterns: { what: string; re: RegExp }[] = [
     { what: "a person source value", re: /[A-Z]{2,5}-SYN-\d{7}/ },
-    { what: "an image path", re: /images\/(CT|MR|XR|US)\/|\.png\b/ },
+    { what: "an image path", re: /images\/(CT|MR|XR|US)\/|\.(png|dcm|nii)\b/ },
+    { what: "a DICOM UID", re: /(?<![0-9.])(2\.25\.[0-9]{6,}|1\.2\.840\.113[0-9.]{6,})/ },
+    { what: "a DICOM patient ID", re: /[A-Z]{2,5}-MRN-\d{8}/ },
+    { what: "a DICOM patient name", re: /SYNTHETIC\^PERSON\d+/ },
     { what: "an OMOP row key", re: /"(person_id|measurement_id|image_occurrence_id|value_as_number)"/ },
     ...fingerprints.map((v) => ({
       what: `site value ${v}`,
