@@ -9,13 +9,17 @@
  * aggregation and the new version. Baseline, same run: the same 10 x 4 MB down and up over plain
  * loopback HTTP with no hub logic. The ratio is what to compare between runs; times alone are noisy.
  *
- * BENCH_ROUNDS (default 3) and BENCH_TRAIN_MS (default 500) tune it.
+ * BENCH_ROUNDS (default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
+ * scale it (the scale row: BENCH_SITES=50 BENCH_PARAMS=10000000). BENCH_HUBS=N serves the hub as N
+ * portal processes of their own behind a round-robin proxy (as several portal processes behind a
+ * load balancer) and prints each one's peak memory; unset, the hub runs inside this process.
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { jobs, sites, trainingRounds } from "@/db/schema";
+import { jobs, roundUpdates, sites, trainingRounds } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
@@ -33,14 +37,19 @@ import { createLogger } from "@/workers/log";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import { encodeTensors } from "@/protocol/tensor-codec";
 import type { TrainResult } from "@/protocol/training";
+import { freePort, startHubProcess } from "@/server/lib/test-support/hub-process";
+import { startRoundRobinProxy } from "@/server/lib/test-support/round-robin-proxy";
 import { withBenchHub } from "./lib/bench-database";
 import { asReleased } from "@/workers/test-support/released";
 
-const SITES = 10;
+const SITES = Number(process.env.BENCH_SITES ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TRAIN_MS = Number(process.env.BENCH_TRAIN_MS ?? 500);
+const HUBS = Number(process.env.BENCH_HUBS ?? 0);
 const FEATURES = 200;
-const HIDDEN = 4975; // 200 x 4975 + 4975 + 4975 + 1 = 1,004,951 parameters
+// 200 x 4975 + 4975 + 4975 + 1 = 1,004,951 parameters by default.
+const HIDDEN = Math.round((Number(process.env.BENCH_PARAMS ?? 1_004_951) - 1) / (FEATURES + 2));
+const PARAMETERS = FEATURES * HIDDEN + 2 * HIDDEN + 1;
 
 const ARCHITECTURE = {
   class_name: "Sequential",
@@ -144,7 +153,7 @@ async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
   }
 }
 
-/** The same bytes over plain loopback HTTP: 10 concurrent 4 MB downloads, then 10 concurrent 4 MB uploads. */
+/** The same bytes over plain loopback HTTP: the sites' concurrent downloads, then their concurrent uploads. */
 async function measureBaseline(file: Uint8Array): Promise<number> {
   const server = createServer((req, res) => {
     if (req.method === "GET") {
@@ -171,11 +180,33 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
   return Math.min(...times);
 }
 
+/** N portal processes of their own on the bench database, behind a round-robin proxy. */
+async function startHubs(databaseUrl: string) {
+  const hubs = await Promise.all(
+    Array.from({ length: HUBS }, async () => startHubProcess(databaseUrl, await freePort())),
+  );
+  const proxy = await startRoundRobinProxy(hubs.map((h) => h.url));
+  return {
+    url: proxy.url,
+    /** Peak resident memory of each portal process (VmHWM), in MB. */
+    peakMb: () =>
+      hubs.map(
+        (h) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.child.pid}/status`, "utf8"))?.[1]) / 1024,
+      ),
+    close: async () => {
+      await proxy.close();
+      await Promise.all(hubs.map((h) => h.kill()));
+    },
+  };
+}
+
 async function main() {
-  await withBenchHub(async (db, hubUrl) => {
+  await withBenchHub(async (db, inProcessUrl, databaseUrl) => {
+    const hubs = HUBS > 0 ? await startHubs(databaseUrl) : null;
+    const hubUrl = hubs?.url ?? inProcessUrl;
     const { fleet, researcher, project } = await setUp(db, hubUrl);
     console.log(
-      `bench:round — ${SITES} sites x ~1 M parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${hubUrl}`,
+      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 0 ? `${HUBS} portal processes behind a round-robin proxy` : "in this process"}`,
     );
     const stop = new AbortController();
     const running = fleet.map((site, i) => runSite(site, stop.signal, i));
@@ -208,9 +239,10 @@ async function main() {
       .from(trainingRounds)
       .where(eq(trainingRounds.jobId, job.id))
       .orderBy(asc(trainingRounds.number));
-    const baseline = await measureBaseline(
-      encodeTensors([{ name: "w", shape: [1_004_951], data: new Float32Array(1_004_951) }]),
-    );
+    const modelBytes = encodeTensors([{ name: "w", shape: [PARAMETERS], data: new Float32Array(PARAMETERS) }]);
+    const hubPeaks = hubs?.peakMb();
+    await hubs?.close();
+    const baseline = await measureBaseline(modelBytes);
     console.log("");
     console.log("round   wall (ms)   slowest training (ms)   overhead (ms)   overhead / plain transfer");
     const overheads: number[] = [];
@@ -225,9 +257,22 @@ async function main() {
     }
     const median = [...overheads].sort((a, b) => a - b)[Math.floor(overheads.length / 2)]!;
     console.log("");
+    const mb = (modelBytes.byteLength / 1e6).toFixed(0);
     console.log(
-      `plain loopback transfer of the same bytes (10 x 4 MB down, 10 x 4 MB up), best of 3: ${baseline.toFixed(0)} ms`,
+      `plain loopback transfer of the same bytes (${SITES} x ${mb} MB down, ${SITES} x ${mb} MB up), best of 3: ${baseline.toFixed(0)} ms`,
     );
+    if (hubs) {
+      const [{ holders }] = (await db
+        .selectDistinct({ holders: sql<number>`count(DISTINCT ${roundUpdates.holder})::int` })
+        .from(roundUpdates)
+        .innerJoin(trainingRounds, eq(trainingRounds.id, roundUpdates.roundId))
+        .where(eq(trainingRounds.jobId, job.id))) as [{ holders: number }];
+      console.log(`updates were accepted by ${holders} of the ${HUBS} portal processes`);
+    }
+    if (hubPeaks)
+      console.log(
+        `peak memory of each portal process: ${hubPeaks.map((m) => `${m.toFixed(0)} MB`).join(", ")} (one model as a tensor file: ${mb} MB)`,
+      );
     console.log(
       `median round overhead: ${median.toFixed(0)} ms = ${(median / baseline).toFixed(1)}x the plain transfer`,
     );

@@ -9,19 +9,22 @@ import { startHubServer } from "@/server/lib/test-support/hub-server";
  * A throwaway, migrated hub database and the hub's router over loopback HTTP for one benchmark
  * run; both are removed afterwards. Uses TEST_DATABASE_URL / DATABASE_URL, else an embedded server.
  */
-export async function withBenchHub<T>(run: (db: Database, hubUrl: string) => Promise<T>): Promise<T> {
+export async function withBenchHub<T>(
+  run: (db: Database, hubUrl: string, databaseUrl: string) => Promise<T>,
+): Promise<T> {
   const adminUrl =
     process.env.TEST_DATABASE_URL ??
     process.env.DATABASE_URL ??
     (await startEmbeddedServer({ dataDir: path.resolve(".data", "bench-postgres"), port: 54359 })).adminUrl;
   const name = `flip_bench_${randomBytes(4).toString("hex")}`;
   await ensureDatabase(adminUrl, name);
-  const { db, pool } = connectDatabase(withDatabase(adminUrl, name));
+  const databaseUrl = withDatabase(adminUrl, name);
+  const { db, pool } = connectDatabase(databaseUrl);
   pool.on("error", () => undefined);
   const hub = await startHubServer(db);
   try {
     await migrateDatabase(db);
-    return await run(db, hub.url);
+    return await run(db, hub.url, databaseUrl);
   } finally {
     await hub.close();
     await pool.end();
