@@ -55,6 +55,7 @@ test.describe.serial("an admin brings a new approver on board", () => {
 
     // GSTT's approver is told before anything is confirmed.
     await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
     await signInAndLand(page, "approver.gstt@demo.flip");
     await page.goto("/approvals");
     await expect(page.getByRole("list", { name: "Approver changes at GSTT" })).toContainText(
@@ -62,6 +63,7 @@ test.describe.serial("an admin brings a new approver on board", () => {
     );
 
     await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
     await signInAndLand(page, "admin2@demo.flip");
     await page.goto(userPage);
     await page

@@ -27,17 +27,16 @@ test("pages carry a strict Content-Security-Policy with a fresh nonce, HSTS, Per
   expect(new Set(scriptNonces)).toEqual(new Set([nonces[1]]));
 });
 
-test("an injected inline script does not run, and the violation is reported", async ({ page, cspViolations }) => {
+test("injected markup's script does not run, and the violation is reported", async ({ page, cspViolations }) => {
   await signInAndLand(page, "researcher@demo.flip");
+  // What a stored XSS would look like: markup with an inline event handler.
   await page.evaluate(() => {
-    const script = document.createElement("script");
-    script.textContent = "window.__injected = true";
-    document.body.append(script);
+    document.body.insertAdjacentHTML("beforeend", '<img src="/icon.svg?x" onload="window.__injected = true">');
   });
   await expect.poll(() => cspViolations.length).toBeGreaterThan(0);
   expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
   expect(cspViolations.splice(0)).toEqual([
-    expect.objectContaining({ directive: "script-src-elem", blocked: "inline" }),
+    expect.objectContaining({ directive: "script-src-attr", blocked: "inline" }),
   ]);
 });
 

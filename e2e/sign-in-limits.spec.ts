@@ -42,9 +42,10 @@ test("a client cannot escape the limit by writing its own X-Forwarded-For", asyn
       .selectDistinct({ key: signInFailures.key })
       .from(signInFailures)
       .where(like(signInFailures.key, `%${email}%`));
-    expect(rows.map((r) => r.key).sort()).toEqual(
-      [`email:${email}`, expect.stringMatching(/^pair:.*\|(127\.0\.0\.1|::1)$/)].sort(),
-    );
+    expect(rows.map((r) => r.key).sort()).toEqual([
+      `email:${email}`,
+      expect.stringMatching(/^pair:.*\|(127\.0\.0\.1|::1)$/),
+    ]);
   } finally {
     await pool.end();
   }
