@@ -160,6 +160,8 @@ export const ZCohortCountResult = z.object({
   attrition: z.array(z.object({ rule: z.string().max(120), remaining: ZCell })).max(21),
   ageBands: z.array(z.object({ band: z.enum(AGE_BANDS), persons: ZCell })).length(AGE_BANDS.length),
   sex: z.array(z.object({ sex: z.enum(["male", "female", "other"]), persons: ZCell })).length(3),
+  /** Concept ids of the definition that the site's own vocabulary does not hold (no counts: the fact only). */
+  unknownConcepts: z.array(z.number().int().nonnegative()).max(1000).optional(),
 });
 export type CohortCountResult = z.infer<typeof ZCohortCountResult>;
 

@@ -65,6 +65,37 @@ function countTask(
   return executeTask(task, cohortCountTask, taskDeps);
 }
 
+describe("concepts the site's vocabulary does not hold", () => {
+  test("are named by id, and only by id, beside unchanged counts", async () => {
+    const UNKNOWN = [2_100_000_002, 2_100_000_001];
+    const known = await countTask({ definition: STROKE, purpose: "approved" }, deps({ minCellCount: 2 }));
+    const withUnknown = await countTask(
+      {
+        definition: cohort(condition([C.cerebrovascularAccident, ...UNKNOWN]), {
+          inclusionRules: [{ name: "Aspirin", group: all(has(drug([C.aspirin, UNKNOWN[0]!]))) }],
+        }),
+        purpose: "approved",
+        projectId: randomUUID(),
+      },
+      deps({ minCellCount: 2 }),
+    );
+    expect(known).toMatchObject({ type: "complete" });
+    expect(known.type === "complete" && "unknownConcepts" in known.result).toBe(false);
+    expect(withUnknown).toMatchObject({
+      type: "complete",
+      result: { unknownConcepts: [2_100_000_001, 2_100_000_002], total: expect.anything() },
+    });
+    if (withUnknown.type === "complete")
+      expect(() =>
+        checkResultPolicy(
+          "cohort_count",
+          { definition: STROKE, purpose: "approved", projectId: PROJECT, requesterId: RESEARCHER },
+          withUnknown.result,
+        ),
+      ).not.toThrow();
+  });
+});
+
 describe("small-number suppression at the site", () => {
   test("a cell at the threshold is shown; threshold-1 and zero are suppressed, and so is a cell that would give one away; the hub accepts the result", async () => {
     const progress: number[] = [];

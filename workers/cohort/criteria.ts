@@ -113,7 +113,12 @@ function criterionPredicate(builder: SqlBuilder, item: RuleCriterion, inObservat
  * date + integer is a date: both ends inclusive, in whole days from the index date. An omitted end
  * is open, or (`isInPeriod`, as ATLAS does) the index's observation period start or end.
  */
-function windowConditions(builder: SqlBuilder, date: string, window: Window | undefined, isInPeriod: boolean): string[] {
+function windowConditions(
+  builder: SqlBuilder,
+  date: string,
+  window: Window | undefined,
+  isInPeriod: boolean,
+): string[] {
   if (!window) return [];
   const conditions: string[] = [];
   if (window.startDays !== undefined)

@@ -62,8 +62,7 @@ async function prepare(
   if (definition.observationWindow) tables.add("observation_period");
   if (criteriaOf(definition).some((c) => "concepts" in c && c.concepts?.some((ref) => ref.includeMapped)))
     tables.add("concept_relationship");
-  for (const table of tables)
-    if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
+  for (const table of tables) if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
   return {
     table: options.table,
     modalityConceptIds: needsImaging ? await resolveModalities(query, options.table) : {},

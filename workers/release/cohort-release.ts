@@ -16,7 +16,7 @@ import { TaskError } from "./failures";
  * cohort's total the whole result is refused. What was released, and who each released cell
  * counted, goes into the ledger in the same step.
  */
-export type CohortProposal = { evidence: CohortEvidence; ruleNames: string[] };
+export type CohortProposal = { evidence: CohortEvidence; ruleNames: string[]; unknownConcepts?: number[] };
 
 const ENTRY_STEP = "Entry event";
 const GROUPS: readonly CellGroup[] = ["attrition", "ageBands", "sex"];
@@ -53,7 +53,7 @@ export function releaseCohortCount({
       throw new TaskError({ reason: "differencing" }, false, detail);
     }
     if (near.length === 0) {
-      const result = check(resultOf(cells, rule, proposal.ruleNames));
+      const result = check(resultOf(cells, rule, proposal.ruleNames, proposal.unknownConcepts ?? []));
       ledger.recordCohortRelease({ ...entry, figures: result, payloadSha256: hash(result) }, members, releasedCells);
       return result;
     }
@@ -76,7 +76,12 @@ function releasedMembers(cells: CohortCells, membersOf: (key: CellKey) => Float6
   return out;
 }
 
-function resultOf(cells: CohortCells, rule: CountRule, ruleNames: readonly string[]): CohortCountResult {
+function resultOf(
+  cells: CohortCells,
+  rule: CountRule,
+  ruleNames: readonly string[],
+  unknownConcepts: readonly number[],
+): CohortCountResult {
   const names = [ENTRY_STEP, ...ruleNames];
   return {
     threshold: rule.threshold,
@@ -85,5 +90,6 @@ function resultOf(cells: CohortCells, rule: CountRule, ruleNames: readonly strin
     attrition: names.map((name, i) => ({ rule: name, remaining: cells.attrition[i]! })),
     ageBands: AGE_BANDS.map((band, i) => ({ band, persons: cells.ageBands[i]! })),
     sex: SEX_CATEGORIES.map((sex, i) => ({ sex, persons: cells.sex[i]! })),
+    ...(unknownConcepts.length > 0 ? { unknownConcepts: [...unknownConcepts] } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { runCohort } from "../cohort/run-cohort";
+import { findUnknownConcepts } from "../cohort/unknown-concepts";
 import type { TaskHandler } from "./base";
 
 /**
@@ -11,12 +12,15 @@ export const cohortCountTask: TaskHandler<"cohort_count"> = {
   kind: "cohort_count",
   async run(payload, ctx) {
     await ctx.progress(10, "counting_cohort");
-    const evidence = await ctx.siteDb.readOnly(
-      (query) => runCohort(query, payload.definition, { table: ctx.siteDb.table }),
+    const { evidence, unknownConcepts } = await ctx.siteDb.readOnly(
+      async (query) => ({
+        evidence: await runCohort(query, payload.definition, { table: ctx.siteDb.table }),
+        unknownConcepts: await findUnknownConcepts(query, payload.definition, ctx.siteDb.table),
+      }),
       { statementTimeoutMs: STATEMENT_TIMEOUT_MS, signal: ctx.signal },
     );
     await ctx.progress(90, "checking_release");
     ctx.log.info("Cohort counted", { rules: payload.definition.inclusionRules.length });
-    return { evidence, ruleNames: payload.definition.inclusionRules.map((rule) => rule.name) };
+    return { evidence, ruleNames: payload.definition.inclusionRules.map((rule) => rule.name), unknownConcepts };
   },
 };

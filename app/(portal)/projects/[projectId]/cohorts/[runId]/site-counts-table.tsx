@@ -54,6 +54,11 @@ const columns: Column<SiteOutcome>[] = [
       ) : s.result ? (
         <span className="text-slate-600">
           {s.result.attrition.length} attrition {s.result.attrition.length === 1 ? "step" : "steps"}
+          {s.result.unknownConcepts?.length ? (
+            <span className="block text-amber-800">
+              Not in this site&apos;s vocabulary: {s.result.unknownConcepts.join(", ")}
+            </span>
+          ) : null}
         </span>
       ) : (
         <span className="text-slate-600">{s.progressMessage ?? "Waiting for the site"}</span>
