@@ -13,8 +13,8 @@ export type ConceptMatch = ConceptSummary & {
 /** How many text matches a search ranks; the search table is written best-first, so these are the likeliest. */
 const TEXT_CANDIDATES = 300;
 /** The head of the search table scanned first, and how many matches there make the index scan unnecessary. */
-const HEAD_ROWS = 20_000;
-const HEAD_ENOUGH = 100;
+const HEAD_ROWS = 10_000;
+const HEAD_ENOUGH = 50;
 const CODE_CANDIDATES = 50;
 /** Typos are looked for only when the exact words find fewer concepts than this. */
 const TYPO_BELOW = 5;
@@ -38,8 +38,10 @@ export async function searchConcepts(db: DbOrTx, input: TConceptSearchInput): Pr
     if (!best || c.score > best.score) candidates.set(c.conceptId, c);
   };
 
-  for (const c of await codeAndTextMatches(db, q, words, input)) offer(c);
-  if (candidates.size < TYPO_BELOW) for (const c of await typoMatches(db, q, words, input)) offer(c);
+  const { found, isExactCode } = await codeAndTextMatches(db, q, words, input);
+  for (const c of found) offer(c);
+  // An exact code or id is what was asked for; only names that found almost nothing look for typos.
+  if (!isExactCode && candidates.size < TYPO_BELOW) for (const c of await typoMatches(db, q, words, input)) offer(c);
 
   const ranked = [...candidates.values()].sort((a, b) => b.score - a.score).slice(0, input.limit);
   if (!ranked.length) return [];
@@ -83,9 +85,9 @@ async function codeAndTextMatches(db: DbOrTx, q: string, words: string[], input:
      WHERE s.words @@ to_tsquery('simple', ${prefixQuery(words)}) AND ${filters("s", input)}
      LIMIT ${TEXT_CANDIDATES})`);
   const found = rows.map((r) => (r.is_code ? codeCandidate(r, q) : termCandidate(r, q, 100)));
-  return rows.filter((r) => !r.is_code).length >= HEAD_ENOUGH
-    ? found
-    : [...found, ...(await indexedTextMatches(db, q, words, input))];
+  const isExactCode = rows.some((r) => r.is_code && (r.term === null || r.term === q));
+  if (isExactCode || rows.filter((r) => !r.is_code).length >= HEAD_ENOUGH) return { found, isExactCode };
+  return { found: [...found, ...(await indexedTextMatches(db, q, words, input))], isExactCode };
 }
 
 /**
