@@ -1,3 +1,4 @@
+import { describePreprocessing } from "@/protocol/image-preprocessing";
 import type { ModelCard } from "./model-card";
 
 const METRICS = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
@@ -7,7 +8,8 @@ const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 function describeInput(card: ModelCard): string {
   const input = card.model.input;
-  if (input.kind === "image") return `${input.modality} images, ${input.height} x ${input.width} x ${input.channels}`;
+  if (input.kind === "image")
+    return `${input.modality} images, ${input.height} x ${input.width} x ${input.channels}, ${describePreprocessing(input.preprocessing)}`;
   return `Tabular: ${input.features.map((f) => `${f.name} (${f.from.source}, ${f.encoding})`).join(", ")}`;
 }
 
