@@ -61,3 +61,21 @@ export const DEFAULT_PREPROCESSING: ImagePreprocessing = { window: { kind: "robu
 export function stackedChannels(preprocessing: ImagePreprocessing | undefined): number | undefined {
   return preprocessing?.slices.kind === "stack" ? preprocessing.slices.count : undefined;
 }
+
+/** How a person reads the preprocessing, e.g. "stroke window (level 40, width 40), 2.5D stack of 3 slices". */
+export function describePreprocessing(preprocessing: ImagePreprocessing | undefined): string {
+  const { window, slices } = preprocessing ?? DEFAULT_PREPROCESSING;
+  const windowText =
+    window.kind === "robust"
+      ? "per-image robust window"
+      : window.kind === "preset"
+        ? `${window.preset.replace("_", " ")} window (level ${WINDOW_PRESETS[window.preset].level}, width ${WINDOW_PRESETS[window.preset].width} HU)`
+        : `window level ${window.level}, width ${window.width}`;
+  const slicesText =
+    slices.kind === "centre"
+      ? "centre slice"
+      : slices.kind === "stack"
+        ? `2.5D stack of ${slices.count} slices`
+        : `maximum-intensity projection${slices.slab ? ` over ${slices.slab} slices` : ""}`;
+  return `${windowText}, ${slicesText}`;
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { describePreprocessing } from "./image-preprocessing";
 import { expectedInputShape, ZModelSpec, type ModelInput } from "./model-spec";
 
 const tabular: ModelInput = {
@@ -101,5 +102,45 @@ describe("ZModelSpec", () => {
       expect.stringContaining('Unrecognized key: "extra"'),
       expect.stringContaining("task"),
     ]);
+  });
+});
+
+describe("image preprocessing in the spec", () => {
+  const spec = (input: Record<string, unknown>) =>
+    ZModelSpec.safeParse({
+      name: "stroke",
+      task: "binary_classification",
+      input: { kind: "image", height: 64, width: 64, modality: "CT", ...input },
+      architecture: null,
+    });
+
+  it("a 2.5D stack feeds as many channels as slices; an even stack has no centre", () => {
+    const stack = { window: { kind: "preset", preset: "stroke" }, slices: { kind: "stack", count: 5 } };
+    expect(spec({ channels: 5, preprocessing: stack }).success).toBe(true);
+    expect(spec({ channels: 3, preprocessing: stack }).error?.issues[0]).toMatchObject({
+      path: ["input", "channels"],
+      message: "A stack of 5 slices feeds 5 channels; set channels to 5",
+    });
+    const even = { window: { kind: "robust" }, slices: { kind: "stack", count: 4 } };
+    expect(spec({ channels: 4, preprocessing: even }).error?.issues[0]?.message).toBe(
+      "Stack an odd number of slices, so the centre slice is in the middle",
+    );
+  });
+
+  it("windows: a named preset, a positive width, nothing else", () => {
+    const centre = { kind: "centre" };
+    expect(
+      spec({ channels: 1, preprocessing: { window: { kind: "preset", preset: "lung" }, slices: centre } }).success,
+    ).toBe(true);
+    expect(
+      spec({ channels: 1, preprocessing: { window: { kind: "preset", preset: "liver" }, slices: centre } }).success,
+    ).toBe(false);
+    expect(
+      spec({ channels: 1, preprocessing: { window: { kind: "level_width", level: 40, width: 0 }, slices: centre } })
+        .error?.issues[0]?.message,
+    ).toBe("The window width must be positive");
+    expect(
+      describePreprocessing({ window: { kind: "preset", preset: "stroke" }, slices: { kind: "stack", count: 3 } }),
+    ).toBe("stroke window (level 40, width 40 HU), 2.5D stack of 3 slices");
   });
 });

@@ -1,3 +1,4 @@
+import { describePreprocessing } from "@/protocol/image-preprocessing";
 import type { BundleModel } from "@/protocol/bundle";
 import type { TabularFeature } from "@/protocol/model-spec";
 import { CONCEPTS } from "@/protocol/omop/concepts";
@@ -34,7 +35,7 @@ function featureText(feature: TabularFeature): string {
 
 function inputText(input: BundleModel["input"]): string {
   if (input.kind === "image")
-    return `${MODALITY_NAMES[input.modality] ?? input.modality} images, ${input.height} × ${input.width} × ${input.channels}${input.horizontalFlip ? ", mirrored left-right in training" : ""}`;
+    return `${MODALITY_NAMES[input.modality] ?? input.modality} images, ${input.height} × ${input.width} × ${input.channels}, ${describePreprocessing(input.preprocessing)}${input.horizontalFlip ? ", mirrored left-right in training" : ""}`;
   return `${input.features.length} tabular ${input.features.length === 1 ? "feature" : "features"}`;
 }
 

@@ -95,6 +95,8 @@ export async function prepareSites(options: {
         databaseUrl: db.ownerUrl,
         dataDir,
         seed,
+        // Scans as DICOM series, as a Trust's image export holds them (workers/site-data/README.md).
+        images: "dicom",
         onProgress: progressPrinter(code, log),
       });
     } catch (error) {

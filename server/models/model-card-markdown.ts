@@ -1,3 +1,4 @@
+import { describePreprocessing } from "@/protocol/image-preprocessing";
 import type { ModelCard } from "./model-card";
 
 const METRICS = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
@@ -26,7 +27,8 @@ const cell = (raw: string | number | null | undefined) => text(raw === null || r
 
 function describeInput(card: ModelCard): string {
   const input = card.model.input;
-  if (input.kind === "image") return `${input.modality} images, ${input.height} x ${input.width} x ${input.channels}`;
+  if (input.kind === "image")
+    return `${input.modality} images, ${input.height} x ${input.width} x ${input.channels}, ${text(describePreprocessing(input.preprocessing))}`;
   return `Tabular: ${input.features.map((f) => `${text(f.name)} (${f.from.source}, ${f.encoding})`).join(", ")}`;
 }
 

@@ -1,3 +1,4 @@
+import { inflateRawSync } from "node:zlib";
 import dicomParser from "dicom-parser";
 import { decodeFrame } from "./codecs";
 import { IDENTIFYING_TAGS, rememberIdentifiers } from "./identifiers";
@@ -24,14 +25,24 @@ export type Orientation = [number, number, number, number, number, number];
 
 /** Larger objects are refused before their pixels are allocated: 2048 x 2048 x 1024 samples. */
 const MAX_SAMPLES = 2048 * 2048 * 1024;
+/** A deflated object inflates to at most this: a small file cannot claim the worker's memory. */
+const MAX_INFLATED_BYTES = 2 * 1024 ** 3;
+
+/** The deflated dataset after the File Meta group, inflated with a bound (the parser's own inflater has none). */
+function inflateBounded(bytes: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateRawSync(bytes.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES });
+  const whole = new Uint8Array(position + inflated.length);
+  whole.set(bytes.subarray(0, position));
+  whole.set(inflated, position);
+  return whole;
+}
 
 export async function readDicom(bytes: Uint8Array): Promise<DicomObject> {
   if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== "DICM")
     throw new ImageReadError("not_dicom", "not a DICOM Part 10 file (no DICM prefix)");
   let data: dicomParser.DataSet;
   try {
-    // A Buffer view: the parser's deflate path (node:zlib) copies through Buffer methods.
-    data = dicomParser.parseDicom(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    data = dicomParser.parseDicom(bytes, { inflater: inflateBounded } as dicomParser.ParseDicomOptions);
   } catch (error) {
     throw new ImageReadError("unreadable", `the DICOM header could not be parsed (${String(error)})`);
   }

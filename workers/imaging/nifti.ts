@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import * as nifti from "nifti-reader-js";
 import { ImageReadError } from "./image-error";
 import type { Volume, VolumeUnits } from "./volume";
@@ -15,7 +16,11 @@ const MAX_VOXELS = 2048 * 2048 * 1024;
 export function readNifti(bytes: Uint8Array, units: VolumeUnits): Volume {
   let buffer: ArrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   try {
-    if (nifti.isCompressed(buffer)) buffer = nifti.decompress(buffer) as ArrayBuffer;
+    // Inflated here with a bound (the reader's own gunzip has none), so a small file cannot claim the worker's memory.
+    if (nifti.isCompressed(buffer)) {
+      const inflated = gunzipSync(bytes, { maxOutputLength: MAX_VOXELS * 8 + 352 });
+      buffer = inflated.buffer.slice(inflated.byteOffset, inflated.byteOffset + inflated.byteLength) as ArrayBuffer;
+    }
   } catch (error) {
     throw new ImageReadError("unreadable", `the gzip stream could not be inflated (${String(error)})`);
   }

@@ -4,6 +4,7 @@ import { loadVolume, type SeriesRetriever } from "../imaging/image-source";
 import { mapConcurrently } from "../imaging/concurrency";
 import { preprocessVolume } from "../imaging/preprocess";
 import type { Logger } from "../log";
+import { TaskAbortedError } from "../site-db";
 import type { ModelPackage, Split } from "@/protocol/training";
 import { splitExamples, type Dataset } from "./examples";
 import { splitOf } from "./split";
@@ -86,6 +87,8 @@ export async function loadImages(
       if (++done % 200 === 0) await options.onProgress(done / wanted.length);
     }
   });
+  // An aborted task stops here: the images it did not read are not missing.
+  if (options.signal.aborted) throw new TaskAbortedError("task aborted while reading images");
   const examples = wanted.flatMap(({ row, which }, i) =>
     inputs[i] ? [{ x: inputs[i], y: row.label ? 1 : 0, split: which }] : [],
   );

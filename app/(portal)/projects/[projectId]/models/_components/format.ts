@@ -1,3 +1,4 @@
+import { describePreprocessing } from "@/protocol/image-preprocessing";
 import type { ModelInput } from "@/protocol/model-spec";
 import type { VersionMetrics } from "./types";
 
@@ -26,7 +27,8 @@ export function pooledOf(metrics: VersionMetrics | null): VersionMetrics["valida
 }
 
 export function describeInput(input: ModelInput): string {
-  if (input.kind === "image") return `${input.modality} images, ${input.height} × ${input.width} × ${input.channels}`;
+  if (input.kind === "image")
+    return `${input.modality} images, ${input.height} × ${input.width} × ${input.channels}, ${describePreprocessing(input.preprocessing)}`;
   return `${input.features.length} tabular ${input.features.length === 1 ? "feature" : "features"}`;
 }
 
