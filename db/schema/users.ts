@@ -28,6 +28,8 @@ export const users = pgTable(
     // Sessions issued before this instant are refused, so a password change signs out other browsers.
     passwordChangedAt: timestamp("password_changed_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     disabled: boolean("disabled").notNull().default(false),
+    // Sessions issued before this instant are refused: set when the account is disabled, so enabling it again revives none.
+    sessionsRevokedAt: timestamp("sessions_revoked_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -5,7 +5,8 @@ import type { Viewer } from "./permissions";
 
 /**
  * Loads the signed-in user's current state from the database. Returns null when the user no longer
- * exists, is disabled, or signed in before their password last changed: such a session is over.
+ * exists, is disabled, or signed in before their password last changed or their account was last
+ * disabled: such a session is over, even once the account is enabled again.
  */
 export async function loadViewer(db: Database, userId: string, signedInAt: number): Promise<Viewer | null> {
   const rows = await db
@@ -16,6 +17,7 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
       mustChangePassword: users.mustChangePassword,
       disabled: users.disabled,
       passwordChangedAt: users.passwordChangedAt,
+      sessionsRevokedAt: users.sessionsRevokedAt,
       grantId: roleGrants.id,
       role: roleGrants.role,
       siteId: roleGrants.siteId,
@@ -27,7 +29,9 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
     .leftJoin(sites, eq(sites.id, roleGrants.siteId))
     .where(eq(users.id, userId));
   const user = rows[0];
-  if (!user || user.disabled || signedInAt < user.passwordChangedAt.getTime()) return null;
+  if (!user || user.disabled) return null;
+  const validFrom = Math.max(user.passwordChangedAt.getTime(), user.sessionsRevokedAt?.getTime() ?? 0);
+  if (signedInAt < validFrom) return null;
   return {
     id: user.id,
     email: user.email,

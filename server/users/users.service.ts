@@ -181,7 +181,7 @@ export async function setUserDisabled(db: Database, actor: UserActor, input: TSe
   return db.transaction(async (tx) => {
     const [user] = await tx
       .update(users)
-      .set({ disabled: input.disabled })
+      .set(input.disabled ? { disabled: true, sessionsRevokedAt: new Date() } : { disabled: false })
       .where(and(eq(users.id, input.userId), eq(users.disabled, !input.disabled)))
       .returning({ email: users.email });
     if (!user) {

@@ -212,7 +212,7 @@ describe("users.setDisabled", () => {
     });
   });
 
-  it("ends the user's session when disabled and restores it when enabled", async () => {
+  it("ends the user's session when disabled; enabling lets them sign in again but revives no old session", async () => {
     const db = testDb.db();
     const target = await makeUser(db, [{ role: "researcher" }]);
     const signedInAt = target.passwordChangedAt.getTime();
@@ -223,7 +223,8 @@ describe("users.setDisabled", () => {
     await expectNoChange(() => asAdmin().users.setDisabled({ userId: target.id, disabled: true }));
 
     await asAdmin().users.setDisabled({ userId: target.id, disabled: false });
-    expect(await loadViewer(db, target.id, signedInAt)).toMatchObject({ id: target.id });
+    expect(await loadViewer(db, target.id, signedInAt)).toBeNull();
+    expect(await loadViewer(db, target.id, Date.now() + 1)).toMatchObject({ id: target.id });
     expect((await auditFor(testDb.db(), `user:${target.email}`)).map((e) => e.action)).toEqual([
       "user.disabled",
       "user.enabled",
