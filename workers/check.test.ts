@@ -147,6 +147,8 @@ describe("flip-worker check", () => {
     const { code, lines } = await check({ token, site: "KCM", schema: PARTIAL_SCHEMA });
     expect(code).toBe(1);
     expect(lines).toContain(`✗ OMOP tables present: missing in schema ${PARTIAL_SCHEMA}: measurement`);
+    expect(lines).toContain(`      CREATE TABLE "${PARTIAL_SCHEMA}"."measurement" (`);
+    expect(lines).toContain("        measurement_concept_id integer NOT NULL,");
     expect(lines).toContain(`✓ OMOP role is read-only: role ${readOnlyRole} cannot write to schema ${PARTIAL_SCHEMA}`);
   });
 

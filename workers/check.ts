@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { isImagingTable, OMOP_TABLES } from "@/protocol/omop/tables";
-import { missingIndexes } from "./cdm/site-schema";
+import { cdmTables } from "./cdm/cdm-tables";
+import type { CdmVersion } from "./cdm/event-sources";
+import { inspectSiteSchema, missingIndexes } from "./cdm/site-schema";
+import { createTableSql } from "./site-data/ddl";
 import { PROTOCOL_VERSION } from "@/protocol/contract";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config";
 import { createHubClient, HubError } from "./hub-client";
@@ -152,7 +155,13 @@ async function checkSiteDatabase(config: WorkerConfig): Promise<Item[]> {
         [schema, [...OMOP_TABLES]],
       )
     ).rows;
-    const tablesOk = tablesItem(schema, role!.schema_exists, tables, role!.role);
+    const { cdmVersion } = role!.schema_exists
+      ? await inspectSiteSchema(
+          async (text, values) => (await client.query(text, values ? [...values] : [])).rows,
+          (table) => `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`,
+        )
+      : { cdmVersion: "5.4" as const };
+    const tablesOk = tablesItem(schema, role!.schema_exists, tables, role!.role, cdmVersion);
     return [
       pass("OMOP database reachable", `as role ${role!.role}`),
       readOnlyItem(role!, schema, writable),
@@ -236,7 +245,13 @@ async function indexesItem(client: pg.Client, schema: string): Promise<Item> {
   };
 }
 
-function tablesItem(schema: string, schemaExists: boolean, tables: TableRow[], role: string): Item {
+function tablesItem(
+  schema: string,
+  schemaExists: boolean,
+  tables: TableRow[],
+  role: string,
+  version: CdmVersion,
+): Item {
   const name = "OMOP tables present";
   const q = pg.escapeIdentifier(schema);
   if (!schemaExists)
@@ -247,12 +262,16 @@ function tablesItem(schema: string, schemaExists: boolean, tables: TableRow[], r
     );
   const missing = tables.filter((t) => !t.present && !isImagingTable(t.name)).map((t) => t.name);
   const noImaging = tables.some((t) => !t.present && isImagingTable(t.name));
-  if (missing.length > 0)
+  if (missing.length > 0) {
+    const ddl = cdmTables(version, { withImaging: false })
+      .filter((def) => (missing as string[]).includes(def.name))
+      .map((def) => `${createTableSql(schema, def)};`.replaceAll("\n", "\n      "));
     return fail(
       name,
       `missing in schema ${schema}: ${missing.join(", ")}`,
-      "Load these OMOP CDM (and MI-CDM image_occurrence) tables into the schema, or point FLIP_SITE_DB_SCHEMA at the schema that has them.",
+      `Point FLIP_SITE_DB_SCHEMA at the schema that has them, or create and load them (OMOP CDM ${version}):\n      ${ddl.join("\n      ")}`,
     );
+  }
   const unreadable = tables.filter((t) => !t.can_read).map((t) => t.name);
   if (unreadable.length > 0)
     return fail(

@@ -36,20 +36,26 @@ async function detectVersion(
   table: (name: TableName) => string,
   present: ReadonlySet<TableName>,
 ): Promise<Pick<SiteSchema, "cdmVersion" | "versionFrom">> {
-  if (present.has("cdm_source")) {
+  const hasColumn = async (name: TableName, column: string) =>
+    present.has(name) &&
+    (
+      await query<{ has: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped) AS has`,
+        [table(name), column],
+      )
+    )[0]?.has === true;
+  if (await hasColumn("cdm_source", "cdm_version")) {
     const [row] = await query<{ cdm_version: string | null }>(
       `SELECT cdm_version FROM ${table("cdm_source")} WHERE cdm_version IS NOT NULL LIMIT 1`,
     );
     const parsed = parseCdmVersion(row?.cdm_version);
     if (parsed) return { cdmVersion: parsed, versionFrom: "cdm_source" };
   }
-  if (present.has("procedure_occurrence")) {
-    const [row] = await query<{ has: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'procedure_end_date' AND NOT attisdropped) AS has`,
-      [table("procedure_occurrence")],
-    );
-    return { cdmVersion: row?.has ? "5.4" : "5.3", versionFrom: "columns" };
-  }
+  if (present.has("procedure_occurrence"))
+    return {
+      cdmVersion: (await hasColumn("procedure_occurrence", "procedure_end_date")) ? "5.4" : "5.3",
+      versionFrom: "columns",
+    };
   return { cdmVersion: "5.4", versionFrom: "default" };
 }
 
