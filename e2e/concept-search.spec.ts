@@ -4,6 +4,8 @@ import { mainNav, signInAndLand } from "./support/session";
 test("the researcher finds a real code, picks the standard concept of a source code, browses the hierarchy and sets the flags", async ({
   page,
 }, testInfo) => {
+  // A long journey of many searches; on a busy build machine it outlasts the default minute.
+  test.setTimeout(150_000);
   await signInAndLand(page, "researcher@demo.flip");
   await mainNav(page)
     .getByRole("link", { name: /^Projects(,|$)/ })
