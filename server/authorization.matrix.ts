@@ -329,6 +329,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     projectId: w.training.projectId,
     versionId: w.training.versionId,
   })),
+  "privacy.budgets": projectOnly<"privacy.budgets">((w) => ({ projectId: w.training.projectId })),
   "models.card": projectOnly<"models.card">((w) => ({ projectId: w.training.projectId, modelId: w.training.modelId })),
   "models.register": projectOnly<"models.register">((w) => ({ projectId: w.training.projectId, ...logisticModel() })),
   "models.importVersion": projectOnly<"models.importVersion">(async (w) => ({

@@ -7,3 +7,4 @@ export * from "./site-network";
 export * from "./sites";
 export * from "./tasks";
 export * from "./users";
+export * from "./privacy";

@@ -3,12 +3,14 @@ import type { Database } from "@/db/client";
 import { jobs, jobTasks, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
 import { createPostgresArtifactStore } from "@/server/artifacts/artifact-store";
 import { recordAudit } from "@/server/audit/audit.service";
+import { checkPrivacyReport, recordPrivacyReport, updateNormBound } from "@/server/aggregation/dp-updates";
 import { specOf, validateUpdate } from "@/server/aggregation/validate-update";
 import { AppError } from "@/server/errors";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { SUPPRESSED } from "@/protocol/contract";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
+import type { JobConfig } from "@/protocol/registry";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/protocol/training";
 import { loadJobContext, loadVersionById, loadWeights } from "./job-context";
 import { logJobEvent } from "./job-events";
@@ -50,6 +52,7 @@ async function checkUpdate(
       payload: siteTasks.payload,
       globalVersionId: trainingRounds.globalVersionId,
       normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
+      differentialPrivacy: sql<JobConfig["differentialPrivacy"] | null>`${jobs.config} -> 'differentialPrivacy'`,
       revisionId: jobs.revisionId,
     })
     .from(siteTasks)
@@ -64,6 +67,7 @@ async function checkUpdate(
       `the x-flip-train-result header is missing or not a valid train result (${result.error.issues[0]?.path.join(".") ?? ""}: ${result.error.issues[0]?.message ?? ""})`,
     );
   checkResultPolicy("train", row.payload, result.data);
+  checkPrivacyReport(row.payload, result.data);
   await checkWeight(db, site, row.revisionId, result.data.exampleCount);
   let update: NamedTensor[];
   try {
@@ -74,7 +78,7 @@ async function checkUpdate(
   }
   const globalVersion = await loadVersionById(db, row.globalVersionId);
   const spec = specOf(await loadWeights(db, globalVersion.weightsSha256));
-  const check = validateUpdate(update, spec, row.normBound);
+  const check = validateUpdate(update, spec, updateNormBound(row.normBound, row.differentialPrivacy, spec));
   if (!check.ok) throw refused(check.reason);
   return { link: row.link, result: result.data as TrainResult, update, spec, norm: check.norm };
 }
@@ -119,6 +123,7 @@ export async function acceptUpdate(
       byteSize: input.body.byteLength,
       result,
     });
+    await recordPrivacyReport(tx, { jobId: link.jobId, round: round.number, siteId: site.id, result });
     await tx
       .update(siteTasks)
       .set({

@@ -1,3 +1,4 @@
+import { privacyMarkdown } from "./model-card-privacy";
 import type { ModelCard } from "./model-card";
 
 const METRICS = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
@@ -60,6 +61,7 @@ export function renderModelCardMarkdown(card: ModelCard): string {
       "",
     );
   }
+  push("## Privacy", "", ...privacyMarkdown(card.privacy));
   push("## Evaluation", "");
   const metrics = card.version.metrics;
   if (metrics && metrics.perSite.length) {

@@ -12,6 +12,7 @@ import type { ProjectDetail } from "../../../_components/types";
 import { ApprovedSitesField, isApproved } from "./approved-sites";
 import { numberOf, parseTrainJob } from "./job-form-validation";
 import { ModelVersionFields, type ModelChoice, type ModelSummary } from "./model-version-fields";
+import { initialPrivacy, PrivacyFields, privacyOf, type PrivacyDraft } from "./privacy-fields";
 import { StrategyFields, type StrategyDraft } from "./strategy-fields";
 import { useStartJob } from "./use-start-job";
 import { JobFormFooter } from "./job-form-footer";
@@ -30,6 +31,12 @@ const FIELD_KEYS = [
   "siteIds",
   "normBound",
   "validationFraction",
+  "differentialPrivacy",
+  "differentialPrivacy.noiseMultiplier",
+  "differentialPrivacy.delta",
+  "differentialPrivacy.exampleLevel.noiseMultiplier",
+  "differentialPrivacy.exampleLevel.clipNorm",
+  "secureAggregation",
 ] as const;
 
 type Draft = {
@@ -84,6 +91,7 @@ export function TrainForm({
     normBound: "100",
     validationFraction: "0.2",
   });
+  const [privacy, setPrivacy] = useState<PrivacyDraft>(() => initialPrivacy(bundleOf(detail)));
   const train = useMutation(trpc.jobs.train.mutationOptions());
   const { errors, alerts, isSending, submit } = useStartJob(projectId, FIELD_KEYS, train.mutateAsync);
   const maxRounds = bundleOf(detail).maxRounds;
@@ -116,6 +124,7 @@ export function TrainForm({
         siteIds: [...siteIds],
         normBound: numberOf(draft.normBound),
         validationFraction: numberOf(draft.validationFraction),
+        ...privacyOf(privacy),
       }),
     );
   }
@@ -227,6 +236,18 @@ export function TrainForm({
           </div>
           <ApprovedSitesField detail={detail} selected={siteIds} onChange={setSiteIds} errors={errors.siteIds} />
         </div>
+      </Card>
+      <Card title="Privacy">
+        <PrivacyFields
+          value={privacy}
+          onChange={setPrivacy}
+          errors={errors}
+          training={{
+            rounds: numberOf(draft.rounds),
+            batchSize: numberOf(draft.batchSize),
+            localEpochs: numberOf(draft.localEpochs),
+          }}
+        />
       </Card>
       <details
         open={hasAdvancedErrors || undefined}
