@@ -1,4 +1,4 @@
-import { agreeKey, applyMask, generateKeyPair, open, randomSeed, seal, type KeyPair } from "./crypto";
+import { agreeKey, applyMasks, generateKeyPair, open, randomSeed, seal, type KeyPair, type Mask } from "./crypto";
 import {
   pairContext,
   SecAggError,
@@ -103,7 +103,7 @@ export function createSecAggClient(input: { siteId: string; roundId: string; par
         throw new SecAggError(`only ${sharedKeys.length} sites shared keys; this round needs ${params.threshold}`);
       hasMasked = true;
       const masked = Uint32Array.from(encoded);
-      applyMask(masked, selfSeed, 1);
+      const masks: Mask[] = [{ seed: selfSeed, sign: 1 }];
       for (const other of sharedKeys) {
         if (other === siteId) continue;
         const seed = agreeKey(
@@ -112,8 +112,9 @@ export function createSecAggClient(input: { siteId: string; roundId: string; par
           pairContext(roundId, "mask", siteId, other),
           32,
         );
-        applyMask(masked, seed, siteId < other ? 1 : -1);
+        masks.push({ seed, sign: siteId < other ? 1 : -1 });
       }
+      applyMasks(masked, masks);
       return masked;
     },
 

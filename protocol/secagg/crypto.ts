@@ -52,21 +52,28 @@ export function agreeKey(
 /** A fresh 32-byte seed from the CSPRNG. */
 export const randomSeed = (): Uint8Array => new Uint8Array(randomBytes(32));
 
-const ZEROS = new Uint8Array(1 << 20);
+const CHUNK_WORDS = 1 << 16;
+const ZEROS = new Uint8Array(CHUNK_WORDS * 4);
+
+export type Mask = { seed: Uint8Array; sign: 1 | -1 };
 
 /**
- * Adds (sign +1) or subtracts (−1) the mask a 32-byte seed expands to (AES-128-CTR keystream:
- * key = seed[0..16), counter block = seed[16..32)) into `target`, modulo 2^32, in place.
+ * Adds (sign +1) or subtracts (−1) the masks the 32-byte seeds expand to (AES-128-CTR keystream:
+ * key = seed[0..16), counter block = seed[16..32)) into `target`, modulo 2^32, in place. Chunk by
+ * chunk, every mask in turn, so the chunk stays in cache; int32 adds wrap exactly as mod 2^32.
  */
-export function applyMask(target: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
-  const cipher = createCipheriv("aes-128-ctr", seed.subarray(0, 16), seed.subarray(16, 32));
-  const chunkWords = ZEROS.length / 4;
-  for (let start = 0; start < target.length; start += chunkWords) {
-    const words = Math.min(chunkWords, target.length - start);
-    const block = cipher.update(ZEROS.subarray(0, words * 4));
-    const mask = new Uint32Array(block.buffer, block.byteOffset, words);
-    if (sign === 1) for (let i = 0; i < words; i++) target[start + i] = (target[start + i]! + mask[i]!) >>> 0;
-    else for (let i = 0; i < words; i++) target[start + i] = (target[start + i]! - mask[i]!) >>> 0;
+export function applyMasks(target: Uint32Array, masks: readonly Mask[]): void {
+  const ciphers = masks.map((m) => createCipheriv("aes-128-ctr", m.seed.subarray(0, 16), m.seed.subarray(16, 32)));
+  const out = new Int32Array(target.buffer, target.byteOffset, target.length);
+  for (let start = 0; start < out.length; start += CHUNK_WORDS) {
+    const words = Math.min(CHUNK_WORDS, out.length - start);
+    const end = start + words;
+    masks.forEach((m, k) => {
+      const block = ciphers[k]!.update(ZEROS.subarray(0, words * 4));
+      const mask = new Int32Array(block.buffer, block.byteOffset, words);
+      if (m.sign === 1) for (let i = start; i < end; i++) out[i] = (out[i]! + mask[i - start]!) | 0;
+      else for (let i = start; i < end; i++) out[i] = (out[i]! - mask[i - start]!) | 0;
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { agreeKey, applyMask } from "./crypto";
+import { agreeKey, applyMasks, type Mask } from "./crypto";
 import {
   pairContext,
   SecAggError,
@@ -70,7 +70,9 @@ export function createSecAggServer(input: { roundId: string; params: SecAggParam
       if (uploaded.has(from)) throw new SecAggError(`site ${from} already uploaded`);
       if (request) throw new SecAggError("unmasking has begun; the upload is too late");
       if (masked.length !== length) throw new SecAggError(`a masked update has ${masked.length} values, not ${length}`);
-      for (let i = 0; i < length; i++) sum[i] = (sum[i]! + masked[i]!) >>> 0;
+      const into = new Int32Array(sum.buffer);
+      const from_ = new Int32Array(masked.buffer, masked.byteOffset, masked.length);
+      for (let i = 0; i < length; i++) into[i] = (into[i]! + from_[i]!) | 0;
       uploaded.add(from);
     },
 
@@ -96,20 +98,22 @@ export function createSecAggServer(input: { roundId: string; params: SecAggParam
       const answers = [...responses.values()];
       const secretOf = (of: string, pick: "selfMaskShares" | "maskingKeyShares") =>
         combineShares(answers.map((a) => a[pick].find((s) => s.of === of)!).filter(Boolean));
-      for (const survivor of request.survivors) applyMask(sum, secretOf(survivor, "selfMaskShares"), -1);
+      const masks: Mask[] = request.survivors.map((survivor) => ({
+        seed: secretOf(survivor, "selfMaskShares"),
+        sign: -1,
+      }));
       for (const dropped of request.dropped) {
         const maskingKey = secretOf(dropped, "maskingKeyShares");
         for (const survivor of request.survivors) {
-          const seed = agreeKey(
-            maskingKey,
-            advertised.get(survivor)!.maskingKey,
-            pairContext(roundId, "mask", dropped, survivor),
-            32,
-          );
+          const context = pairContext(roundId, "mask", dropped, survivor);
           // The survivor added the pair's mask when it sorts first, subtracted it otherwise: undo that.
-          applyMask(sum, seed, survivor < dropped ? -1 : 1);
+          masks.push({
+            seed: agreeKey(maskingKey, advertised.get(survivor)!.maskingKey, context, 32),
+            sign: survivor < dropped ? -1 : 1,
+          });
         }
       }
+      applyMasks(sum, masks);
       return { sum, survivors: request.survivors };
     },
   };
