@@ -88,7 +88,8 @@ export function TrainForm({
     optimizer: "adam",
     minSites: String(Math.max(MIN_SITES_PER_ROUND, Math.min(DEFAULT_MIN_SITES_PER_ROUND, approved.length))),
     roundDeadlineSeconds: "600",
-    normBound: "100",
+    // With DP the bound is the clipping norm the noise is scaled to: small, or the noise drowns the update.
+    normBound: bundleOf(detail).privacy.differentialPrivacy ? "1" : "100",
     validationFraction: "0.2",
   });
   const [privacy, setPrivacy] = useState<PrivacyDraft>(() => initialPrivacy(bundleOf(detail)));
