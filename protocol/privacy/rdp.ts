@@ -168,7 +168,7 @@ export function epsilonFromRdp(orders: readonly number[], rdp: readonly number[]
   return best;
 }
 
-/** ε at δ of a composition of Gaussian events. */
+/** ε at δ of a composition of Gaussian events. @internal the tests check the accountant through it. */
 export function epsilonOf(
   events: readonly GaussianEvent[],
   delta: number,

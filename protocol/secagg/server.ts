@@ -118,4 +118,3 @@ export function createSecAggServer(input: { roundId: string; params: SecAggParam
     },
   };
 }
-export type SecAggServer = ReturnType<typeof createSecAggServer>;

@@ -43,4 +43,10 @@ export function checkJobPrivacy(bundle: Bundle, input: TTrainJobInput): void {
       "participation.minSites",
       `Secure aggregation needs at least ${MIN_SECURE_AGGREGATION_SITES} sites per round, so no sum reveals one site's update to another`,
     );
+  if (input.secureAggregation)
+    throw AppError.field(
+      "PRECONDITION_FAILED",
+      "secureAggregation",
+      "Training rounds on this hub do not run secure aggregation yet, so a job cannot promise it; train without it (with differential privacy each site then adds the full noise)",
+    );
 }

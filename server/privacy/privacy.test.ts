@@ -166,5 +166,12 @@ describe("differential privacy at the hub", () => {
         input({ secureAggregation: true, participation: { minSites: 2, roundDeadlineSeconds: 600 } }),
       ),
     ).toThrow(/Secure aggregation needs at least 3 sites per round/);
+    // The protocol is built (protocol/secagg) but rounds do not run it yet: a job may not promise it.
+    expect(() =>
+      checkJobPrivacy(
+        bundle({ minCellCount: 10 }),
+        input({ secureAggregation: true, participation: { minSites: 3, roundDeadlineSeconds: 600 } }),
+      ),
+    ).toThrow(/Training rounds on this hub do not run secure aggregation yet/);
   });
 });

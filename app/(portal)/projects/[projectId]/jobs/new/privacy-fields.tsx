@@ -74,10 +74,16 @@ export function PrivacyFields({
   return (
     <div className="space-y-4">
       <label className={box}>
-        <input type="checkbox" className="mt-1 h-4 w-4" checked={value.isSecure} onChange={toggle("isSecure")} />
+        <input
+          type="checkbox"
+          className="mt-1 h-4 w-4"
+          checked={value.isSecure}
+          onChange={toggle("isSecure")}
+          disabled={!value.isSecure}
+        />
         <span>
           Secure aggregation: sites upload only masked updates, so the hub sees their sum and never one site’s update
-          (at least 3 sites per round).
+          (at least 3 sites per round). Not available yet: training rounds do not run it.
         </span>
       </label>
       {errors.secureAggregation ? <p className="text-sm text-red-700">{errors.secureAggregation.join(" ")}</p> : null}
