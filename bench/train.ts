@@ -1,13 +1,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { selectTrainingBackend } from "@/workers/tfjs/backend";
 import { activateWasmBackend } from "@/workers/tfjs/wasm-init";
+import { measureDpSgdCost } from "./lib/dp-training";
 import { measureMatMulGflops, profileStep, timeBest, trainStep } from "./lib/measure";
 import { buildReferenceCnn, buildReferenceMlp, countTrainingFlops, makeBatch } from "./lib/reference-models";
 
 /**
  * npm run bench:train — reference CNN training throughput on stock cpu vs wasm (with
  * FLIP's kernels), a dense-only MLP on wasm, and the CNN's achieved GFLOP/s against
- * wasm matMul measured in the same run. Ratios are the stable figures on a shared box.
+ * wasm matMul measured in the same run, and example-level DP-SGD against plain local training (the
+ * worker's own loops, MLP on wasm). Ratios are the stable figures on a shared box.
  */
 
 const BATCH = 32;
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
   const matMulBefore = await measureMatMulGflops(512, 5);
   const wasmCnn = await measureSamplesPerSecond(buildReferenceCnn, WASM_REPEATS, 2);
   const wasmMlp = await measureSamplesPerSecond(buildReferenceMlp, WASM_REPEATS, 2);
+  const dpSgd = await measureDpSgdCost(Math.max(1, Math.round(WASM_REPEATS / 4)));
   const matMulAfter = await measureMatMulGflops(512, 5);
   const matMul = Math.max(matMulBefore, matMulAfter);
 
@@ -67,6 +70,9 @@ async function main(): Promise<void> {
       `${matMul.toFixed(2)} (before ${matMulBefore.toFixed(2)}, after ${matMulAfter.toFixed(2)})`,
     ],
     ["CNN GFLOP/s / matMul GFLOP/s", `${((100 * cnnGflops) / matMul).toFixed(1)}% (target >= 30%)`],
+    ["plain local MLP samples/s", dpSgd.plain.toFixed(2)],
+    ["DP-SGD local MLP samples/s", dpSgd.dp.toFixed(2)],
+    ["DP-SGD cost vs plain", `${dpSgd.ratio.toFixed(1)}x slower (per-example gradients)`],
   ];
   console.log("");
   for (const [label, value] of rows) console.log(`${label.padEnd(30)} ${value}`);

@@ -43,6 +43,9 @@ test.describe.serial("federated training from the browser", () => {
     await form.getByLabel("Rounds").fill("2");
     await form.getByLabel("Local epochs").fill("3");
     await form.getByLabel("Round deadline (seconds)").fill("180");
+    // The bundle requires differential privacy, so the form starts with it on and estimates ε live.
+    await expect(form.getByRole("checkbox", { name: /Differential privacy/ })).toBeChecked();
+    await expect(form.getByRole("status").filter({ hasText: /About ε = \d+\.\d\d at δ = 0\.00001/ })).toBeVisible();
     for (const code of ["KCH", "GSTT", "UCLH"]) await expect(form.getByLabel(code, { exact: true })).toBeChecked();
     await form.getByRole("button", { name: "Start training" }).click();
 
@@ -62,8 +65,13 @@ test.describe.serial("federated training from the browser", () => {
 
     await page.getByRole("link", { name: /^Model card for v\d+/ }).click();
     await expect(page.getByRole("heading", { name: /^Model card: PSA risk MLP v\d+/ })).toBeVisible();
-    for (const section of ["Intended use", "Data", "Training", "Approvals"])
+    for (const section of ["Intended use", "Data", "Training", "Privacy", "Approvals"])
       await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
+    // The demo project's sites approved training only with DP: the card states the guarantee and each site's ε.
+    await expect(page.getByText(/Gaussian noise multiplier 1\.2, δ = 0\.00001/)).toBeVisible();
+    const spend = page.getByRole("table", { name: "Privacy spent per site" });
+    for (const code of ["KCH", "GSTT", "UCLH"])
+      await expect(spend.getByRole("row").filter({ hasText: code })).toBeVisible();
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZCohortDefinition } from "./cohort-definition";
 import { MODEL_TASKS, ZModelInput } from "./model-spec";
+import { DP_LIMITS } from "./privacy/dp-settings";
 import { ZOutcome } from "./training";
 
 export const JOB_KINDS = ["cohort_count", "train", "evaluate"] as const;
@@ -45,6 +46,18 @@ export const ZBundle = z.strictObject({
     .max(OUTPUT_KINDS.length),
   privacy: z.strictObject({
     minCellCount: z.number().int().min(10, "Sites suppress counts below 10 at least").max(1000),
+    /**
+     * Training must use differential privacy with at least this noise multiplier and at most this δ
+     * (left out of the hash while absent, so older bundles keep theirs).
+     */
+    differentialPrivacy: z
+      .strictObject({
+        minNoiseMultiplier: z.number().min(DP_LIMITS.minNoise).max(DP_LIMITS.maxNoise),
+        maxDelta: z.number().min(DP_LIMITS.minDelta).max(DP_LIMITS.maxDelta),
+      })
+      .optional(),
+    /** Training rounds must use secure aggregation, so the hub never sees one site's update. */
+    secureAggregation: z.boolean().optional(),
   }),
   maxRounds: z.number().int().min(1).max(1000),
   models: z

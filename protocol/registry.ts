@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DifferentialPrivacy } from "./privacy/dp-settings";
 import { OPTIMIZERS, type EvaluationMetrics, type Split, type SplitCounts } from "./training";
 
 /**
@@ -68,6 +69,10 @@ export type JobConfig = {
   participation?: Participation;
   normBound?: number;
   split: Split;
+  /** Site-level DP-FedAvg (clip = normBound), optionally with example-level DP-SGD; absent: no DP. */
+  differentialPrivacy?: DifferentialPrivacy;
+  /** Rounds aggregate with secure aggregation: the hub sees only masked updates and their sum. */
+  secureAggregation?: boolean;
 };
 
 // ---- model versions --------------------------------------------------------------------------

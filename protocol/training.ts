@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZCohortDefinition } from "./cohort-definition";
 import { MODEL_TASKS, ZModelInput } from "./model-spec";
+import { ZDifferentialPrivacy, ZPrivacyReport } from "./privacy/dp-settings";
 
 /**
  * The training and evaluation part of the worker protocol. Model weights never travel as JSON:
@@ -84,9 +85,11 @@ export const ZTrainPayload = z.object({
   optimizer: z.enum(OPTIMIZERS),
   /** FedProx: the local loss gets + mu/2 ||w - w_global||^2. Zero or absent for FedAvg and FedAdam. */
   proximalMu: z.number().nonnegative().max(100).optional(),
-  /** The hub refuses updates whose L2 norm exceeds this; a site may clip to it. */
+  /** The hub refuses updates whose L2 norm exceeds this; a site may clip to it. With DP it is the clipping bound. */
   normBound: z.number().positive(),
   minCellCount: z.number().int().min(1).max(1000).optional(),
+  /** Site-level DP-FedAvg (and optionally example-level DP-SGD); absent when the job trains without DP. */
+  differentialPrivacy: ZDifferentialPrivacy.optional(),
 });
 export type TrainPayload = z.infer<typeof ZTrainPayload>;
 
@@ -162,6 +165,8 @@ export const ZTrainResult = z.object({
   /** Which TF.js backend ran (e.g. "tensorflow" for tfjs-node-gpu, "wasm", "cpu"). */
   backend: z.string().max(40),
   trainingMs: z.number().nonnegative(),
+  /** With differential privacy: the guarantee this update carries and the site's spend on the project. */
+  privacy: ZPrivacyReport.optional(),
 });
 export type TrainResult = z.infer<typeof ZTrainResult>;
 

@@ -308,6 +308,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     projectId: w.training.projectId,
     versionId: w.training.versionId,
   })),
+  "privacy.budgets": projectOnly<"privacy.budgets">("project:read", (w) => ({ projectId: w.training.projectId })),
   "models.card": projectOnly<"models.card">("project:read", (w) => ({
     projectId: w.training.projectId,
     modelId: w.training.modelId,

@@ -89,6 +89,8 @@ async function countedProject(title: string) {
   const db = testDb.db();
   const project = await createApprovedProject(db, researcher, {
     ...PROSTATE_PROJECT,
+    // These tests measure learning and recovery without DP noise (train-dp.test.ts covers DP at the site).
+    privacy: { minCellCount: 10 },
     title,
     approvers,
   } as ApprovedProjectSpec);

@@ -3,6 +3,12 @@ import { z } from "zod";
 import type { CountRule } from "@/protocol/disclosure";
 import type { SiteFailure } from "./release/failures";
 
+const ZBudget = z.strictObject({
+  maxEpsilon: z.number().positive().max(1000).default(10),
+  delta: z.number().min(1e-12).max(1e-3).default(1e-5),
+});
+export type PrivacyBudget = z.infer<typeof ZBudget>;
+
 /**
  * The site's own policy file (FLIP_SITE_POLICY), written by the Trust's data-governance office.
  * The worker enforces it before any handler runs, whatever the hub asks. Unknown keys are an
@@ -30,6 +36,16 @@ export const ZSitePolicy = z.strictObject({
   maxEvaluationsPerProject: z.number().int().min(0).max(10_000).default(20),
   minCohortSize: z.number().int().min(1).default(10),
   requireDifferentialPrivacy: z.boolean().default(false),
+  /**
+   * The differential-privacy budget per project: the ε (at this δ) the site lets all of a project's
+   * DP training spend, ever, recorded in the site ledger; `projects` sets it per project id.
+   */
+  privacyBudget: z
+    .strictObject({
+      ...ZBudget.shape,
+      projects: z.record(z.uuid("a project id"), ZBudget).default({}),
+    })
+    .default({ maxEpsilon: 10, delta: 1e-5, projects: {} }),
 });
 export type SitePolicy = z.infer<typeof ZSitePolicy>;
 
@@ -68,9 +84,15 @@ export function countRule(policy: SitePolicy, requested: number | undefined): Co
   return { threshold: suppressionThreshold(policy, requested), base: policy.roundingBase };
 }
 
+/** The DP budget the site gives a project. */
+export function privacyBudgetFor(policy: SitePolicy, projectId: string): PrivacyBudget {
+  const { projects, ...fallback } = policy.privacyBudget;
+  return projects[projectId] ?? fallback;
+}
+
 /** Why the site refuses a train task under its policy, or null; checked before any site data is read. */
-export function trainingRefusal(policy: SitePolicy, totalRounds: number): SiteFailure | null {
-  if (policy.requireDifferentialPrivacy) return { reason: "differential_privacy_required" };
+export function trainingRefusal(policy: SitePolicy, totalRounds: number, hasDp = false): SiteFailure | null {
+  if (policy.requireDifferentialPrivacy && !hasDp) return { reason: "differential_privacy_required" };
   if (totalRounds > policy.maxRounds) return { reason: "too_many_rounds", maxRounds: policy.maxRounds };
   return null;
 }

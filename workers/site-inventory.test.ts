@@ -76,6 +76,7 @@ function contextFor(siteDb: SiteDb, progress: number[] = []): TaskContext {
     dataDir: "/tmp",
     progress: async (percent) => void progress.push(percent),
     downloadWeights: () => Promise.reject(new Error("these tasks have no model weights")),
+    admitPrivacy: () => undefined,
   };
 }
 

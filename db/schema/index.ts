@@ -11,3 +11,4 @@ export * from "./users";
 export * from "./role-grant-requests";
 export * from "./project-invitations";
 export * from "./vocabulary";
+export * from "./privacy";

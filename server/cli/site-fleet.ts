@@ -45,6 +45,8 @@ function ensurePolicy(dir: string, code: string): string {
       maxRounds: 50,
       minCohortSize: 10,
       requireDifferentialPrivacy: false,
+      // ε (at this δ) that all of one project's DP training may spend at this site, recorded in its ledger.
+      privacyBudget: { maxEpsilon: 10, delta: 1e-5 },
     };
     writeFileSync(file, `${JSON.stringify(policy, null, 2)}\n`);
   }

@@ -41,6 +41,7 @@ export function trainPayload(
     proximalMu: config.strategy?.kind === "fedprox" ? config.strategy.mu : undefined,
     normBound: config.normBound!,
     minCellCount: bundle.privacy.minCellCount,
+    differentialPrivacy: config.differentialPrivacy,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZMinSites } from "./quorum.schema";
+import { ZDifferentialPrivacy } from "@/protocol/privacy/dp-settings";
 import { ZHyperparameters, ZParticipation, ZStrategyConfig } from "@/protocol/registry";
 
 // A job's stored config (jobs.config) is typed in the database schema, so its parts are defined in protocol/registry.ts.
@@ -16,6 +17,9 @@ export const ZTrainJobInput = z
     /** The L2 bound on one site's update; the hub refuses larger ones. */
     normBound: z.number().positive().max(1e6).default(100),
     validationFraction: z.number().min(0.05).max(0.5).default(0.2),
+    /** Differential privacy at the sites; absent trains without it. */
+    differentialPrivacy: ZDifferentialPrivacy.optional(),
+    secureAggregation: z.boolean().default(false),
   })
   .superRefine((input, ctx) => {
     if (input.participation.minSites > input.siteIds.length) {

@@ -11,6 +11,7 @@ import { findBundleModel } from "@/server/projects/bundle";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import { cancelOpenTasks } from "@/server/tasks/tasks.service";
 import { loadJobContext } from "./job-context";
+import { checkJobPrivacy } from "./job-privacy";
 import { logJobEvent } from "./job-events";
 import { discardRoundUpdates } from "./round-sums";
 import type { JobConfig, TEvaluateJobInput, TTrainJobInput } from "./jobs.schema";
@@ -117,12 +118,15 @@ export async function createTrainJob(db: Database, actor: UserActor, input: TTra
         `The approved bundle allows at most ${checked.bundle.maxRounds} rounds`,
       );
     }
+    checkJobPrivacy(checked.bundle, input);
     await checkWeightBoundsReleased(tx, { revisionId: checked.revisionId, sites: checked.chosen });
     const config: JobConfig = {
       hyperparameters: input.hyperparameters,
       strategy: input.strategy,
       participation: input.participation,
       normBound: input.normBound,
+      differentialPrivacy: input.differentialPrivacy,
+      secureAggregation: input.secureAggregation || undefined,
       // Continuing from a trained version keeps its job's held-out people held out.
       split: {
         seed: await splitSeedFor(tx, checked.version.jobId),

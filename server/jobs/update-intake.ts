@@ -2,12 +2,14 @@ import { and, count, eq, sql } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { artifacts, jobs, jobTasks, modelVersions, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
+import { checkPrivacyReport, recordPrivacyReport, updateNormBound } from "@/server/aggregation/dp-updates";
 import { validateUpdate } from "@/server/aggregation/validate-update";
 import { AppError } from "@/server/errors";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { checkLeasedTask, lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { SUPPRESSED } from "@/protocol/contract";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
+import type { JobConfig } from "@/protocol/registry";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/protocol/training";
 import { specOfVersion } from "./job-context";
 import { logJobEvent } from "./job-events";
@@ -36,6 +38,7 @@ async function findTarget(db: Database, site: SiteRef, taskId: string) {
       globalVersionId: trainingRounds.globalVersionId,
       roundId: trainingRounds.id,
       normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
+      differentialPrivacy: sql<JobConfig["differentialPrivacy"] | null>`${jobs.config} -> 'differentialPrivacy'`,
       revisionId: jobs.revisionId,
       globalBytes: artifacts.byteSize,
     })
@@ -96,6 +99,7 @@ async function checkUpdate(
       `the x-flip-train-result header is missing or not a valid train result (${result.error.issues[0]?.path.join(".") ?? ""}: ${result.error.issues[0]?.message ?? ""})`,
     );
   checkResultPolicy("train", row.payload, result.data);
+  checkPrivacyReport(row.payload, result.data);
   await checkWeight(db, site, row.revisionId, result.data.exampleCount);
   let update: NamedTensor[];
   try {
@@ -105,7 +109,7 @@ async function checkUpdate(
     throw error;
   }
   const spec = await specOfVersion(db, row.globalVersionId);
-  const check = validateUpdate(update, spec, row.normBound);
+  const check = validateUpdate(update, spec, updateNormBound(row.normBound, row.differentialPrivacy, spec));
   if (!check.ok) throw refused(check.reason);
   return { link: row.link, roundId: row.roundId, result: result.data as TrainResult, update, spec, norm: check.norm };
 }
@@ -194,6 +198,7 @@ async function recordUpdate(
       byteSize: input.body.byteLength,
       result,
     });
+    await recordPrivacyReport(tx, { jobId: link.jobId, round: round.number, siteId: site.id, result });
     await tx
       .update(siteTasks)
       .set({

@@ -1,4 +1,5 @@
 import { describePreprocessing } from "@/protocol/image-preprocessing";
+import { privacyMarkdown } from "./model-card-privacy";
 import type { ModelCard } from "./model-card";
 
 const METRICS = ["loss", "accuracy", "auc", "sensitivity", "specificity"] as const;
@@ -81,6 +82,7 @@ export function renderModelCardMarkdown(card: ModelCard): string {
       "",
     );
   }
+  push("## Privacy", "", ...privacyMarkdown(card.privacy));
   push("## Evaluation", "");
   const metrics = card.version.metrics;
   if (metrics && metrics.perSite.length) {

@@ -5,6 +5,7 @@ import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { AppError } from "@/server/errors";
 import { getModel } from "./models.service";
 import { renderModelCardMarkdown } from "./model-card-markdown";
+import { privacyOfVersion } from "./model-card-privacy";
 
 /**
  * The model card, generated from the registry: nothing on it is typed in by hand except the
@@ -117,6 +118,7 @@ async function buildModelCard(db: Database, projectId: string, modelId: string, 
       minCellCount: bundle.privacy.minCellCount,
     },
     approvals: { revisionNumber: revision!.number, bundleHash: revision!.bundleHash, decisions: approvals },
+    privacy: job && lineage.kind === "training" ? await privacyOfVersion(db, job, lineage.round, bundle) : null,
   };
   return card;
 }

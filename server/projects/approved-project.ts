@@ -19,6 +19,8 @@ export type ApprovedProjectSpec = {
   approvers: { approver: UserActor; siteId: string }[];
   model: Omit<TRegisterModelInput, "projectId">;
   maxRounds?: number;
+  /** What the sites approve about privacy (the minimum cell count, and DP or secure aggregation they require). */
+  privacy?: Bundle["privacy"];
 };
 
 /**
@@ -35,6 +37,7 @@ export async function createApprovedProject(db: Database, researcher: UserActor,
     allowedJobKinds: ["cohort_count", "train", "evaluate"],
     outputs: ["cohort_counts", "model_updates", "metrics"],
     maxRounds: spec.maxRounds ?? 20,
+    privacy: spec.privacy ?? initialBundle(spec.purpose).privacy,
     // Sites approve what the model learns from and predicts, so its spec is in the bundle they approve.
     models: [ZBundleModel.parse(bundleModelOf({ ...spec.model.spec, outcome: spec.model.outcome }))],
   };

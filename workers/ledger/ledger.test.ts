@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, expect, test } from "vitest";
 import { LedgerError, openLedger } from "./ledger";
 import { cellMembers, decodeMembers, encodeMembers, symmetricDifference, type CohortMembers } from "./member-sets";
@@ -105,4 +106,38 @@ test("a file that is not a ledger is refused with the path, not overwritten", ()
   writeFileSync(path.join(dir, "ledger.sqlite"), "x".repeat(4096));
   expect(() => openLedger(dir)).toThrow(LedgerError);
   expect(() => openLedger(dir)).toThrow(`the site ledger ${path.join(dir, "ledger.sqlite")} cannot be opened`);
+});
+
+test("a ledger written by the previous worker keeps its entries and gains the privacy spend table", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "flip-ledger-test-"));
+  const first = openLedger(dir);
+  first.recordRelease({ taskId: "t1", kind: "site_inventory", figures: { persons: 10 }, payloadSha256: "ab" });
+  first.close();
+  // Step the file back to schema 1, as a worker before DP budgets left it.
+  const db = new DatabaseSync(path.join(dir, "ledger.sqlite"));
+  db.exec("DROP TABLE privacy_spend; PRAGMA user_version = 1;");
+  db.close();
+  const upgraded = openLedger(dir);
+  expect(upgraded.list()).toMatchObject([{ taskId: "t1", outcome: "released" }]);
+  const projectId = randomUUID();
+  upgraded.recordPrivateRelease(
+    { taskId: "t2", kind: "train", projectId, figures: {}, payloadSha256: "cd" },
+    { orders: [2, 4], rdp: [0.5, 1] },
+    (spent) => expect(spent).toEqual([0, 0]),
+  );
+  expect(upgraded.privacySpent(projectId, [2, 4])).toEqual([0.5, 1]);
+  // A refusal inside the transaction records nothing.
+  expect(() =>
+    upgraded.recordPrivateRelease(
+      { taskId: "t3", kind: "train", projectId, figures: {}, payloadSha256: "ef" },
+      { orders: [2, 4], rdp: [0.5, 1] },
+      () => {
+        throw new Error("over budget");
+      },
+    ),
+  ).toThrow("over budget");
+  expect(upgraded.privacySpent(projectId, [2, 4])).toEqual([0.5, 1]);
+  expect(upgraded.list()).toHaveLength(2);
+  expect(() => upgraded.privacySpent(projectId, [2, 3])).toThrow(LedgerError);
+  upgraded.close();
 });

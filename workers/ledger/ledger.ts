@@ -51,7 +51,7 @@ export type NearCell = { key: CellKey; earlierEntryId: number; earlierKey: CellK
 
 export class LedgerError extends Error {}
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const LEDGER_FILE = "ledger.sqlite";
 /** Cells up to this size keep their own ids beside the sketch: comparing a small cell never decodes a large release. */
 const INLINE_IDS_MAX = 4096;
@@ -109,6 +109,8 @@ export function openLedger(stateDir: string) {
           AND c.size BETWEEN ? AND ? AND (e.project_id = ? OR e.requester_id = ?)`,
     );
   const membersOf = db.prepare("SELECT persons FROM cohort_members WHERE entry_id = ?");
+  const insertSpend = db.prepare("INSERT INTO privacy_spend (entry_id, project_id, orders, rdp) VALUES (?, ?, ?, ?)");
+  const selectSpend = db.prepare("SELECT orders, rdp FROM privacy_spend WHERE project_id = ?");
 
   const add = (
     input: EntryInput,
@@ -140,6 +142,17 @@ export function openLedger(stateDir: string) {
       db.exec("ROLLBACK");
       throw error;
     }
+  };
+
+  const privacySpent = (projectId: string, orders: readonly number[]): number[] => {
+    const rows = selectSpend.all(projectId) as { orders: string; rdp: string }[];
+    const total = orders.map(() => 0);
+    const key = JSON.stringify(orders);
+    for (const row of rows) {
+      if (row.orders !== key) throw new LedgerError("the ledger holds privacy spend on other RDP orders");
+      (JSON.parse(row.rdp) as number[]).forEach((r, k) => (total[k]! += r));
+    }
+    return total;
   };
 
   return {
@@ -217,6 +230,30 @@ export function openLedger(stateDir: string) {
       });
     },
 
+    /**
+     * The RDP this site has spent on a project, order by order (summed over every DP release: RDP
+     * composes by addition), on `orders`. Entries stored on other orders are refused rather than mixed.
+     */
+    privacySpent,
+
+    /**
+     * Records a DP release and its RDP cost in one transaction. `admit` sees the spend so far (read in
+     * the same transaction, so two tasks of one project cannot both pass on the same remainder) and
+     * throws to refuse; then nothing is recorded.
+     */
+    recordPrivateRelease(
+      input: ReleaseInput & { projectId: string },
+      cost: { orders: readonly number[]; rdp: readonly number[] },
+      admit: (spent: number[]) => void,
+    ): number {
+      return transaction(() => {
+        admit(privacySpent(input.projectId, cost.orders));
+        const entryId = add(input, "released", { figures: input.figures, sha: input.payloadSha256 });
+        insertSpend.run(entryId, input.projectId, JSON.stringify(cost.orders), JSON.stringify(cost.rdp));
+        return entryId;
+      });
+    },
+
     /** Releases of `kind` (and `purpose`) since `since`, for daily budgets. */
     countReleases(filter: { kind: string; purpose?: string; projectId?: string; since?: Date }): number {
       const row = db
@@ -257,6 +294,23 @@ function migrate(db: DatabaseSync): void {
   const { user_version: version } = db.prepare("PRAGMA user_version").get() as { user_version: number };
   if (version > SCHEMA_VERSION) throw new Error(`it was written by a newer worker (schema ${version})`);
   if (version === SCHEMA_VERSION) return;
+  if (version < 1) createVersion1(db);
+  // Version 2: the RDP each differentially private release spent, per project.
+  db.exec(`
+    BEGIN;
+    CREATE TABLE privacy_spend (
+      entry_id INTEGER PRIMARY KEY REFERENCES entries (id),
+      project_id TEXT NOT NULL,
+      orders TEXT NOT NULL,
+      rdp TEXT NOT NULL
+    );
+    CREATE INDEX privacy_spend_project ON privacy_spend (project_id);
+    PRAGMA user_version = ${SCHEMA_VERSION};
+    COMMIT;
+  `);
+}
+
+function createVersion1(db: DatabaseSync): void {
   db.exec(`
     BEGIN;
     CREATE TABLE entries (
@@ -287,7 +341,7 @@ function migrate(db: DatabaseSync): void {
     CREATE INDEX cohort_cells_size ON cohort_cells (size);
     CREATE TABLE cohort_cell_persons (person_id INTEGER NOT NULL, cell_row INTEGER NOT NULL);
     CREATE INDEX cohort_cell_persons_person ON cohort_cell_persons (person_id);
-    PRAGMA user_version = ${SCHEMA_VERSION};
+    PRAGMA user_version = 1;
     COMMIT;
   `);
 }

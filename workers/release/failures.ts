@@ -16,6 +16,7 @@ export type SiteFailure =
   | { reason: "evaluation_budget_spent" }
   | { reason: "differencing" }
   | { reason: "differential_privacy_required" }
+  | { reason: "privacy_budget_spent"; maxEpsilon: number; delta: number; spent: number; wouldSpend: number }
   | { reason: "too_many_rounds"; maxRounds: number }
   | { reason: "cohort_too_small"; minimum: number }
   | { reason: "images_unavailable" }
@@ -39,6 +40,7 @@ const REFUSALS: ReadonlySet<FailureReason> = new Set([
   "evaluation_budget_spent",
   "differencing",
   "differential_privacy_required",
+  "privacy_budget_spent",
   "too_many_rounds",
   "cohort_too_small",
   "model_refused",
@@ -65,6 +67,8 @@ export function failureText(failure: SiteFailure): string {
       return "This result differs from one this site released earlier, for this project or this requester, by fewer persons than its threshold, so the two could be subtracted; the site refuses it.";
     case "differential_privacy_required":
       return "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy), which this job does not use.";
+    case "privacy_budget_spent":
+      return `This site's differential-privacy budget for this project is ε = ${failure.maxEpsilon} at δ = ${failure.delta} (privacyBudget in its site policy). It has spent ε = ${failure.spent.toFixed(2)}, and this job's remaining rounds would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before training. Use more noise or fewer rounds, or ask its data-governance office to raise the budget.`;
     case "too_many_rounds":
       return `This site trains for at most ${failure.maxRounds} rounds (maxRounds in its site policy).`;
     case "cohort_too_small":

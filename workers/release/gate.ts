@@ -20,6 +20,7 @@ import { releaseCohortCount, type CohortProposal } from "./cohort-release";
 import { findDicomIdentifier } from "../imaging/identifiers";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
 import { releaseMetrics, releaseSplit, releaseStatement } from "./metrics-release";
+import { admitPrivacyCharge, releaseWithPrivacyCharge, type PrivacyCharge } from "./privacy-budget";
 import { progressText, type ProgressStep } from "./progress";
 
 /**
@@ -45,11 +46,16 @@ export type InventoryProposal = Omit<
 };
 /** A train result with the validation split's exact evaluations (global model before, local model after training). */
 export type TrainProposal = {
-  result: Omit<TrainResult, "globalValidation" | "localValidation" | "threshold" | "rounding" | "metricDecimals"> & {
+  result: Omit<
+    TrainResult,
+    "globalValidation" | "localValidation" | "threshold" | "rounding" | "metricDecimals" | "privacy"
+  > & {
     globalValidation: SplitEvaluation;
     localValidation: SplitEvaluation;
   };
   update: NamedTensor[];
+  /** With differential privacy: what this round costs the project's budget (the noise is already in `update`). */
+  privacy?: PrivacyCharge;
 };
 /** An evaluation of the test split, exact. */
 export type EvaluateProposal = { test: SplitEvaluation; backend: string };
@@ -117,6 +123,11 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       if (today >= policy.maxFeasibilityCountsPerDay) throw new TaskError({ reason: "feasibility_budget_spent" });
     },
 
+    /** Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at this site. */
+    admitPrivacy(charge: PrivacyCharge): void {
+      admitPrivacyCharge(ledger, policy, charge);
+    },
+
     /** Turns a handler's exact figures into what may leave the site, and records it. Throws TaskError on refusal. */
     release<K extends TaskKind>(task: GateTask & { kind: K }, proposal: Proposal<K>): ReleasedOutcome {
       const entry = context(task);
@@ -150,22 +161,31 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
           return { type: "complete", result: mark<unknown>(result) };
         }
         case "train": {
-          const { result: exact, update } = proposal as TrainProposal;
+          const { result: exact, update, privacy } = proposal as TrainProposal;
           // The example count is the site's FedAvg weight: released rounded, like every count.
           const exampleCount = releaseCount(exact.exampleCount, rule);
           if (exampleCount === SUPPRESSED) throw new TaskError({ reason: "cohort_too_small", minimum: rule.threshold });
           const global = releaseSplit(exact.globalValidation, rule);
           const { metrics: globalMetrics, ...globalCounts } = global;
-          const figures = checked("train", {
-            ...exact,
-            exampleCount,
-            threshold: rule.threshold,
-            ...releaseStatement(rule),
-            globalValidation: { ...globalCounts, ...globalMetrics },
-            // The local model on the same split: released only when the split is, rounded the same way.
-            localValidation: releaseMetrics(exact.globalValidation, exact.localValidation.metrics, rule),
-          } satisfies TrainResult);
-          ledger.recordRelease({ ...entry, figures, payloadSha256: sha256({ figures, update: updateDigest(update) }) });
+          const build = (report?: TrainResult["privacy"]) => {
+            const figures = checked("train", {
+              ...exact,
+              exampleCount,
+              threshold: rule.threshold,
+              ...releaseStatement(rule),
+              globalValidation: { ...globalCounts, ...globalMetrics },
+              // The local model on the same split: released only when the split is, rounded the same way.
+              localValidation: releaseMetrics(exact.globalValidation, exact.localValidation.metrics, rule),
+              privacy: report,
+            } satisfies TrainResult);
+            return { figures, payloadSha256: sha256({ figures, update: updateDigest(update) }) };
+          };
+          if (privacy) {
+            const figures = releaseWithPrivacyCharge(ledger, policy, privacy, entry, build);
+            return { type: "upload", result: mark(figures), update };
+          }
+          const { figures, payloadSha256 } = build();
+          ledger.recordRelease({ ...entry, figures, payloadSha256 });
           return { type: "upload", result: mark(figures), update };
         }
         case "evaluate": {

@@ -31,6 +31,8 @@ export type TaskContext = {
   progress: (percent: number, step?: ProgressStep) => Promise<void>;
   /** The task's model weights from the hub (train and evaluate tasks), decoded and hash-checked against their manifest. */
   downloadWeights: () => Promise<DownloadedWeights>;
+  /** Throws the site's refusal when a DP job would take the project over its privacy budget (the release gate's check). */
+  admitPrivacy: ReleaseGate["admitPrivacy"];
 };
 
 export type DownloadedWeights = { tensors: NamedTensor[]; sha256: string };
@@ -42,7 +44,10 @@ export type TaskHandler<K extends TaskKind> = {
 
 export type TaskOutcome = ReleasedOutcome | { type: "aborted" };
 
-export type ExecuteDeps = Omit<TaskContext, "taskId" | "attempt" | "log"> & { log: Logger; gate: ReleaseGate };
+export type ExecuteDeps = Omit<TaskContext, "taskId" | "attempt" | "log" | "admitPrivacy"> & {
+  log: Logger;
+  gate: ReleaseGate;
+};
 
 export async function executeTask<K extends TaskKind>(
   task: LeasedTask & { kind: K },
@@ -61,6 +66,7 @@ export async function executeTask<K extends TaskKind>(
       ...deps,
       taskId: task.taskId,
       attempt: task.attempt,
+      admitPrivacy: (charge) => gate.admitPrivacy(charge),
     });
     if (deps.signal.aborted) return { type: "aborted" };
     return gate.release({ ...gateTask, payload: asRecord(payload.data) }, proposal);

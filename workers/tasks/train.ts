@@ -1,4 +1,7 @@
+import { siteNoiseStd } from "@/protocol/privacy/dp-settings";
 import { minimumExamples, trainingRefusal } from "../policy";
+import { addGaussianNoise } from "../privacy/gaussian";
+import type { PrivacyCharge } from "../release/privacy-budget";
 import { TaskError } from "../release/failures";
 import { tooFewExamples } from "../training/examples";
 import { TaskAbortedError } from "../site-db";
@@ -7,6 +10,7 @@ import { clipToNorm, subtractWeights } from "../training/delta";
 import { checkModelPackage, loadGlobalModel } from "../training/global-model";
 import { evaluateSplit } from "../training/predict";
 import { throttledProgress } from "../training/progress";
+import { trainLocallyDpSgd } from "../training/dp-sgd";
 import { trainLocally } from "../training/train";
 import type { TaskHandler } from "./base";
 
@@ -21,13 +25,26 @@ import type { TaskHandler } from "./base";
 export const trainTask: TaskHandler<"train"> = {
   kind: "train",
   async run(payload, ctx) {
-    const refusal = trainingRefusal(ctx.policy, payload.totalRounds);
+    const dp = payload.differentialPrivacy;
+    const refusal = trainingRefusal(ctx.policy, payload.totalRounds, dp !== undefined);
     if (refusal) throw new TaskError(refusal);
     await checkModelPackage(payload.model);
     await ctx.progress(2, "building_dataset");
     const dataset = await buildDataset(payload, ctx, [5, 20]);
     const minimum = minimumExamples(ctx.policy, payload.minCellCount);
     if (dataset.train.count < minimum) throw tooFewExamples(dataset, minimum);
+    const privacy: PrivacyCharge | undefined = dp && {
+      projectId: payload.projectId,
+      dp,
+      exampleCount: dataset.train.count,
+      batchSize: payload.batchSize,
+      localEpochs: payload.localEpochs,
+      remainingRounds: payload.totalRounds - payload.round + 1,
+      normBound: payload.normBound,
+      secureAggregation: false,
+    };
+    // Refused before any training: a job the budget cannot finish spends none of it.
+    if (privacy) ctx.admitPrivacy(privacy);
     if (ctx.signal.aborted) throw new TaskAbortedError("task aborted before training");
 
     await ctx.progress(20, "loading_model");
@@ -39,7 +56,11 @@ export const trainTask: TaskHandler<"train"> = {
 
       const started = performance.now();
       const report = throttledProgress(ctx.progress, [30, 90]);
-      const local = await trainLocally(model, dataset.train, shape, {
+      const exampleLevel = dp?.exampleLevel;
+      const train: typeof trainLocally = exampleLevel
+        ? (m, data, s, options) => trainLocallyDpSgd(m, data, s, { ...options, exampleLevel })
+        : trainLocally;
+      const local = await train(model, dataset.train, shape, {
         ...payload,
         seed: `${payload.jobId}:${payload.round}`,
         flipImages: payload.model.input.kind === "image" && payload.model.input.horizontalFlip === true,
@@ -55,6 +76,8 @@ export const trainTask: TaskHandler<"train"> = {
       const { norm, isClipped } = clipToNorm(update, payload.normBound);
       // The norm describes the model change, not any patient; the operator needs it to tune the bound.
       if (isClipped) ctx.log.info("Update clipped to the hub's norm bound", { norm, normBound: payload.normBound });
+      // Site-level DP-FedAvg: the clipped update leaves only with CSPRNG Gaussian noise on it.
+      if (dp) addGaussianNoise(update, siteNoiseStd(dp, payload.normBound, null));
       await ctx.progress(95, "uploading_update");
       const result = {
         exampleCount: dataset.train.count,
@@ -66,7 +89,7 @@ export const trainTask: TaskHandler<"train"> = {
         trainingMs,
       };
       ctx.log.info("Local training finished", { epochs: payload.localEpochs, backend, trainingMs, clipped: isClipped });
-      return { result, update };
+      return { result, update, privacy };
     } finally {
       model.dispose();
     }

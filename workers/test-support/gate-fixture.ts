@@ -21,7 +21,7 @@ export function createTestGate(policy: SitePolicy) {
 export function runThroughGate<K extends TaskKind>(
   handler: TaskHandler<K>,
   payload: unknown,
-  context: TaskContext,
+  context: Omit<TaskContext, "admitPrivacy">,
   gate: ReturnType<typeof createTestGate>["gate"],
 ): Promise<TaskOutcome> {
   const task = {

@@ -141,6 +141,7 @@ export function trainJobInput(
     siteIds,
     normBound: 10,
     validationFraction: 0.2,
+    secureAggregation: false,
     ...overrides,
   };
 }

@@ -15,6 +15,7 @@ import { CohortCounts } from "./cohort-counts";
 import { JobsSection } from "./jobs-section";
 import { MembersCard } from "./members-card";
 import { ModelsSection } from "./models-section";
+import { PrivacyBudgets } from "./privacy-budgets";
 import { ProjectOverview } from "./project-overview";
 import { SiteApprovals } from "./site-approvals";
 import { useProject } from "./use-project";
@@ -72,6 +73,7 @@ export function ProjectView({ projectId }: { projectId: string }) {
             invitations={detail.invitations}
             isOwner={detail.myRole === "owner"}
           />
+          <PrivacyBudgets projectId={projectId} />
           {detail.myRole === "owner" && detail.project.status !== "closed" ? (
             <CloseProject projectId={projectId} />
           ) : null}

@@ -4,11 +4,12 @@ import type { Bundle } from "@/server/projects/projects.schema";
 import { Card } from "@/app/_components/ui/card";
 import { TextField } from "@/app/_components/ui/text-field";
 import { TextAreaField } from "@/app/_components/ui/text-area-field";
+import { DP_LIMITS } from "@/protocol/privacy/dp-settings";
 
 /** The fields this form edits; the cohort has its own builder and models are added by registering them. */
 export type Governance = Omit<Bundle, "cohort" | "bundleVersion" | "models">;
 export type GovernanceErrors = Partial<
-  Record<"purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "maxRounds", string[]>
+  Record<"purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "maxRounds" | "differentialPrivacy", string[]>
 >;
 
 const JOB_KINDS = [
@@ -31,10 +32,25 @@ export function governanceErrorsOf(g: Governance): GovernanceErrors {
   if (g.outputs.length === 0) errors.outputs = ["Name at least one output that may leave a site"];
   if (!Number.isInteger(g.privacy.minCellCount) || g.privacy.minCellCount < 10 || g.privacy.minCellCount > 1000)
     errors.minCellCount = ["Sites suppress counts below 10 at least; choose a whole number from 10 to 1000"];
+  const dp = g.privacy.differentialPrivacy;
+  if (
+    dp &&
+    !(
+      dp.minNoiseMultiplier >= DP_LIMITS.minNoise &&
+      dp.minNoiseMultiplier <= DP_LIMITS.maxNoise &&
+      dp.maxDelta >= DP_LIMITS.minDelta &&
+      dp.maxDelta <= DP_LIMITS.maxDelta
+    )
+  )
+    errors.differentialPrivacy = [
+      `Choose a noise multiplier from ${DP_LIMITS.minNoise} to ${DP_LIMITS.maxNoise} and δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta}`,
+    ];
   if (!Number.isInteger(g.maxRounds) || g.maxRounds < 1 || g.maxRounds > 1000)
     errors.maxRounds = ["Choose a whole number of rounds from 1 to 1000"];
   return errors;
 }
+
+const numberOrNaN = (raw: string) => (raw === "" ? Number.NaN : Number(raw));
 
 function toggled<T>(list: readonly T[], value: T, on: boolean, order: readonly T[]): T[] {
   const set = new Set(list);
@@ -104,7 +120,6 @@ export function GovernanceFields({
   onChange: (next: Governance) => void;
   errors: GovernanceErrors;
 }) {
-  const numberOrNaN = (raw: string) => (raw === "" ? Number.NaN : Number(raw));
   return (
     <Card title="Purpose and permissions">
       <div className="space-y-4">
@@ -144,7 +159,9 @@ export function GovernanceFields({
             step={1}
             hint="Counts below this are suppressed at the site (never below 10)."
             value={Number.isNaN(value.privacy.minCellCount) ? "" : value.privacy.minCellCount}
-            onChange={(e) => onChange({ ...value, privacy: { minCellCount: numberOrNaN(e.target.value) } })}
+            onChange={(e) =>
+              onChange({ ...value, privacy: { ...value.privacy, minCellCount: numberOrNaN(e.target.value) } })
+            }
             errors={errors.minCellCount}
           />
           <TextField
@@ -159,7 +176,56 @@ export function GovernanceFields({
             errors={errors.maxRounds}
           />
         </div>
+        <PrivacyRequirement value={value} onChange={onChange} errors={errors.differentialPrivacy} />
       </div>
     </Card>
+  );
+}
+
+/** Whether the sites approve training only with differential privacy, and how much at least. */
+function PrivacyRequirement({
+  value,
+  onChange,
+  errors,
+}: {
+  value: Governance;
+  onChange: (next: Governance) => void;
+  errors?: string[];
+}) {
+  const dp = value.privacy.differentialPrivacy;
+  const setDp = (next: typeof dp) => onChange({ ...value, privacy: { ...value.privacy, differentialPrivacy: next } });
+  return (
+    <div className="space-y-3">
+      <label className="flex items-start gap-2 text-sm text-slate-800">
+        <input
+          type="checkbox"
+          className="mt-1 h-4 w-4"
+          checked={dp !== undefined}
+          onChange={(e) => setDp(e.target.checked ? { minNoiseMultiplier: 1, maxDelta: 1e-5 } : undefined)}
+        />
+        <span>Require differential privacy for training: jobs must add at least this much noise at each site.</span>
+      </label>
+      {dp ? (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <TextField
+            label="Minimum noise multiplier"
+            name="privacy.differentialPrivacy.minNoiseMultiplier"
+            type="number"
+            step="any"
+            value={Number.isNaN(dp.minNoiseMultiplier) ? "" : dp.minNoiseMultiplier}
+            onChange={(e) => setDp({ ...dp, minNoiseMultiplier: numberOrNaN(e.target.value) })}
+            errors={errors}
+          />
+          <TextField
+            label="Maximum δ"
+            name="privacy.differentialPrivacy.maxDelta"
+            type="number"
+            step="any"
+            value={Number.isNaN(dp.maxDelta) ? "" : dp.maxDelta}
+            onChange={(e) => setDp({ ...dp, maxDelta: numberOrNaN(e.target.value) })}
+          />
+        </div>
+      ) : null}
+    </div>
   );
 }

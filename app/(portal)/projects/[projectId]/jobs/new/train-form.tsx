@@ -12,6 +12,7 @@ import type { ProjectDetail } from "../../../_components/types";
 import { ApprovedSitesField, isApproved } from "./approved-sites";
 import { numberOf, parseTrainJob } from "./job-form-validation";
 import { ModelVersionFields, type ModelChoice, type ModelSummary } from "./model-version-fields";
+import { initialPrivacy, PrivacyFields, privacyOf, type PrivacyDraft } from "./privacy-fields";
 import { StrategyFields, type StrategyDraft } from "./strategy-fields";
 import { useStartJob } from "./use-start-job";
 import { JobFormFooter } from "./job-form-footer";
@@ -30,6 +31,12 @@ const FIELD_KEYS = [
   "siteIds",
   "normBound",
   "validationFraction",
+  "differentialPrivacy",
+  "differentialPrivacy.noiseMultiplier",
+  "differentialPrivacy.delta",
+  "differentialPrivacy.exampleLevel.noiseMultiplier",
+  "differentialPrivacy.exampleLevel.clipNorm",
+  "secureAggregation",
 ] as const;
 
 type Draft = {
@@ -81,9 +88,11 @@ export function TrainForm({
     optimizer: "adam",
     minSites: String(Math.max(MIN_SITES_PER_ROUND, Math.min(DEFAULT_MIN_SITES_PER_ROUND, approved.length))),
     roundDeadlineSeconds: "600",
-    normBound: "100",
+    // With DP the bound is the clipping norm the noise is scaled to: small, or the noise drowns the update.
+    normBound: bundleOf(detail).privacy.differentialPrivacy ? "1" : "100",
     validationFraction: "0.2",
   });
+  const [privacy, setPrivacy] = useState<PrivacyDraft>(() => initialPrivacy(bundleOf(detail)));
   const train = useMutation(trpc.jobs.train.mutationOptions());
   const { errors, alerts, isSending, submit } = useStartJob(projectId, FIELD_KEYS, train.mutateAsync);
   const maxRounds = bundleOf(detail).maxRounds;
@@ -116,6 +125,7 @@ export function TrainForm({
         siteIds: [...siteIds],
         normBound: numberOf(draft.normBound),
         validationFraction: numberOf(draft.validationFraction),
+        ...privacyOf(privacy),
       }),
     );
   }
@@ -227,6 +237,18 @@ export function TrainForm({
           </div>
           <ApprovedSitesField detail={detail} selected={siteIds} onChange={setSiteIds} errors={errors.siteIds} />
         </div>
+      </Card>
+      <Card title="Privacy">
+        <PrivacyFields
+          value={privacy}
+          onChange={setPrivacy}
+          errors={errors}
+          training={{
+            rounds: numberOf(draft.rounds),
+            batchSize: numberOf(draft.batchSize),
+            localEpochs: numberOf(draft.localEpochs),
+          }}
+        />
       </Card>
       <details
         open={hasAdvancedErrors || undefined}

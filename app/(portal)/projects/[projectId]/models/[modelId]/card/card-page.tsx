@@ -15,6 +15,7 @@ import { useProject } from "../../../use-project";
 import { canWriteModels, downloadHref, modelHref, slugOf } from "../../_components/format";
 import type { ModelCardData } from "../../_components/types";
 import { ApprovalsSection } from "./approvals-section";
+import { PrivacySection } from "./privacy-section";
 import { DataSection, IntendedUse, TrainingSection } from "./card-sections";
 import { EvaluationTable } from "./evaluation-table";
 import { LimitationsSection } from "./limitations-section";
@@ -102,6 +103,7 @@ export function CardPage({
         <IntendedUse card={data} />
         <DataSection card={data} />
         <TrainingSection card={data} projectId={projectId} />
+        <PrivacySection privacy={data.privacy} />
         <EvaluationTable metrics={data.version.metrics} />
         <ApprovalsSection approvals={data.approvals} />
         <LimitationsSection
