@@ -29,7 +29,12 @@ export default tseslint.config(
  * support code may cross boundaries to set up real hubs and workers.
  */
 function importBoundaries() {
-  const tests = ["**/*.test.ts", "**/test-support/**", "server/authorization.matrix.ts", "server/authorization.world.ts"];
+  const tests = [
+    "**/*.test.ts",
+    "**/test-support/**",
+    "server/authorization.matrix.ts",
+    "server/authorization.world.ts",
+  ];
   const folder = (name, message) => [
     { regex: `^@/${name}(/|$)`, message },
     { regex: `^(\\.\\./)+${name}(/|$)`, message },

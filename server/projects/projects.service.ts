@@ -1,14 +1,6 @@
 import { and, asc, count, desc, eq, gt, ilike, inArray, type SQL } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
-import {
-  projectMembers,
-  projectRevisions,
-  projects,
-  projectSites,
-  siteApprovals,
-  sites,
-  users,
-} from "@/db/schema";
+import { projectMembers, projectRevisions, projects, projectSites, siteApprovals, sites, users } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
