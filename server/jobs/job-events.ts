@@ -6,6 +6,7 @@ export type JobEventType =
   | "job_started"
   | "round_started"
   | "update_received"
+  | "update_lost"
   | "round_aggregated"
   | "site_dropped"
   | "site_skipped"

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import {
   jobs,
@@ -15,7 +15,7 @@ import { applyServerUpdate } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersion } from "@/server/models/model-versions";
 import { metrics } from "@/server/observability/metrics";
-import { cancelOpenTasks } from "@/server/tasks/tasks.service";
+import { cancelOpenTasks, requeueCompletedTasks } from "@/server/tasks/tasks.service";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import type { TrainResult } from "@/protocol/training";
 import { previousState, stateTensors } from "./fedadam-state";
@@ -32,6 +32,8 @@ import { dispatchRound, failJob, startEvaluation } from "./rounds.service";
  * updates (round-sums.ts), and `closeRoundFromSum` turns it into the next version. A step that
  * must see the whole round before its version is written (secure aggregation, say) belongs there.
  */
+const LOST = "its update was held by a portal process that stopped before the round closed";
+
 export type CloseReason = "all_reported" | "deadline" | "dropouts";
 
 /**
@@ -71,6 +73,11 @@ export async function closeRound(
       ? await gatherRoundSum(db, tx, { id: round.round.id, isPastDeadline: round.isPastDeadline }, specOf(global))
       : null;
   if (aggregate === "waiting") return false;
+  // Before the deadline a lost update is asked for again rather than dropped: the site trains once more.
+  if (aggregate && aggregate.lost.length > 0 && !round.isPastDeadline) {
+    await requeueLostUpdates(tx, ctx, round.round, aggregate.lost);
+    return false;
+  }
   const lost = new Set(aggregate?.lost ?? []);
   const updates = accepted.filter((u) => !lost.has(u.siteId));
   await closeRoundFromSum(tx, ctx, round.round, reason, { updates, lost, global, globalVersion, sum: aggregate?.sum });
@@ -104,7 +111,7 @@ async function closeRoundFromSum(
   for (const t of tasks.filter((t) => !reported.has(t.siteId))) {
     const site = ctx.job.sites.find((s) => s.id === t.siteId);
     const why = lost.has(t.siteId)
-      ? "its update was held by a portal process that stopped before the round closed"
+      ? LOST
       : isTaskOpen(t.status)
         ? reason === "deadline"
           ? "no update by the round deadline"
@@ -207,4 +214,24 @@ async function closeRoundFromSum(
 
   if (round.number < ctx.job.totalRounds) await dispatchRound(tx, ctx, round.number + 1, version);
   else await startEvaluation(tx, ctx, version);
+}
+
+/** The sites whose accepted update went with a stopped process send it again: their rows go, their tasks are queued. */
+async function requeueLostUpdates(tx: Tx, ctx: JobContext, round: TrainingRound, siteIds: readonly string[]) {
+  const removed = await tx
+    .delete(roundUpdates)
+    .where(and(eq(roundUpdates.roundId, round.id), inArray(roundUpdates.siteId, [...siteIds])))
+    .returning({ taskId: roundUpdates.taskId, siteId: roundUpdates.siteId });
+  await requeueCompletedTasks(
+    tx,
+    jobActor,
+    removed.map((r) => r.taskId),
+    LOST,
+  );
+  for (const { siteId } of removed)
+    await logJobEvent(tx, ctx.job.id, "update_lost", {
+      round: round.number,
+      siteCode: ctx.job.sites.find((s) => s.id === siteId)?.code ?? null,
+      details: { reason: `${LOST}; the site was asked for it again` },
+    });
 }

@@ -314,6 +314,41 @@ export async function failTask(
   });
 }
 
+/**
+ * Puts completed tasks back in the queue with a fresh attempt, for work the hub lost after
+ * accepting it (a round's update held by a portal process that stopped): the site does it again.
+ */
+export async function requeueCompletedTasks(tx: Tx, actor: Actor, taskIds: readonly string[], reason: string) {
+  if (taskIds.length === 0) return;
+  const tasks = await tx
+    .update(siteTasks)
+    .set({
+      status: "queued",
+      leaseId: null,
+      leaseExpiresAt: null,
+      progress: 0,
+      progressMessage: null,
+      result: null,
+      finishedAt: null,
+      attempt: sql`greatest(${siteTasks.attempt} - 1, 0)`,
+    })
+    .where(and(inArray(siteTasks.id, [...taskIds]), eq(siteTasks.status, "done")))
+    .returning();
+  await recordAudits(
+    tx,
+    tasks.map((task) => ({
+      actor,
+      action: "task.requeued",
+      subject: subjectOf(task.id),
+      details: { kind: task.kind, reason },
+    })),
+  );
+  await notifySites(
+    tx,
+    tasks.map((t) => t.siteId),
+  );
+}
+
 /** A worker shutting down hands its task back; the lease it gives up does not count as an attempt. */
 export async function releaseTask(db: Database, site: SiteRef, input: { taskId: string; leaseId: string }) {
   return db.transaction(async (tx) => {

@@ -6,6 +6,7 @@ const LABELS: Record<JobEventType, string> = {
   job_started: "Job started",
   round_started: "Round started",
   update_received: "Update received",
+  update_lost: "Update asked for again",
   round_aggregated: "Round aggregated",
   site_dropped: "Site dropped",
   site_skipped: "Site skipped",
@@ -17,6 +18,7 @@ const LABELS: Record<JobEventType, string> = {
 };
 
 const TONES: Partial<Record<JobEventType, string>> = {
+  update_lost: "text-amber-900",
   site_dropped: "text-amber-900",
   site_skipped: "text-amber-900",
   job_failed: "text-red-800",
