@@ -188,13 +188,14 @@ async function startHubs(databaseUrl: string) {
   const proxy = await startRoundRobinProxy(hubs.map((h) => h.url));
   return {
     url: proxy.url,
+    kill: () => hubs.forEach((h) => h.child.kill("SIGKILL")),
     /** Peak resident memory of each portal process (VmHWM), in MB. */
     peakMb: () =>
       hubs.map(
         (h) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.child.pid}/status`, "utf8"))?.[1]) / 1024,
       ),
     close: async () => {
-      await proxy.close();
+      await proxy.close().catch(() => undefined);
       await Promise.all(hubs.map((h) => h.kill()));
     },
   };
@@ -203,6 +204,8 @@ async function startHubs(databaseUrl: string) {
 async function main() {
   await withBenchHub(async (db, inProcessUrl, databaseUrl) => {
     const hubs = HUBS > 0 ? await startHubs(databaseUrl) : null;
+    // A failed run must not leave portal processes behind.
+    process.once("exit", () => hubs?.kill());
     const hubUrl = hubs?.url ?? inProcessUrl;
     const { fleet, researcher, project } = await setUp(db, hubUrl);
     console.log(
