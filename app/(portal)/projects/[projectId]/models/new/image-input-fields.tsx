@@ -1,3 +1,5 @@
+import { cn } from "@/app/_components/ui/cn";
+import { controlVariants } from "@/app/_components/ui/field-frame";
 import { SelectField } from "@/app/_components/ui/select-field";
 import { TextField } from "@/app/_components/ui/text-field";
 import { MODALITIES } from "@/protocol/cohort-definition";
@@ -51,9 +53,10 @@ export function ImageInputFields({
           label="Channels"
           name="image-channels"
           readOnly
+          className={cn(controlVariants({ invalid: !!issues["spec.input.channels"] }), "bg-slate-50 text-slate-600")}
           value={image.preprocessing.count ?? ""}
           errors={issues["spec.input.channels"]}
-          hint="A 2.5D stack of k slices feeds k channels, one slice each: set by the stack below."
+          hint={`A 2.5D stack of k slices feeds k channels, one slice each: set by "Slices in the stack" below.`}
         />
       ) : (
         <SelectField
