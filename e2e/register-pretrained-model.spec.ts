@@ -41,6 +41,28 @@ test("the researcher registers a CT model from a TF.js model.json and its weight
   await page.getByLabel("Outcome name").fill("Cerebral infarction");
   await page.getByRole("combobox", { name: "Outcome condition concepts" }).fill("Cerebral infarction");
   await page.getByRole("option", { name: "Cerebral infarction" }).click();
+
+  // How sites read each scan is checked in the browser with the spec's own schema; a 2.5D stack's slices are its channels.
+  await page.getByLabel("Slices", { exact: true }).selectOption("stack");
+  await page.getByLabel("Slices in the stack").fill("4");
+  await expect(page.getByLabel("Channels", { exact: true })).toHaveValue("4");
+  await page.getByLabel("Window", { exact: true }).selectOption("level_width");
+  await page.getByLabel("Window width").fill("");
+  await page.getByRole("button", { name: "Register model" }).click();
+  await expect(page.getByText("Stack an odd number of slices, so the centre slice is in the middle")).toBeVisible();
+  await expect(page.getByText("Enter the window width")).toBeVisible();
+  await page.getByLabel("Slices in the stack").fill("3");
+  await page.getByLabel("Window width").fill("80");
+  await expect(
+    page.getByText(/Sites will read each scan as: window level 40, width 80, 2\.5D stack of 3 slices/),
+  ).toBeVisible();
+  await expect(page.getByLabel("Channels", { exact: true })).toHaveValue("3");
+  // These weights were trained on one greyscale slice: back to the default, the robust window on the centre slice.
+  await page.getByLabel("Window", { exact: true }).selectOption("robust");
+  await page.getByLabel("Slices", { exact: true }).selectOption("centre");
+  await expect(page.getByLabel("Channels", { exact: true })).toHaveValue("1");
+  await expect(page.getByText(/Sites will read each scan as: per-image robust window, centre slice/)).toBeVisible();
+
   await page.getByRole("radio", { name: "Paste or upload TF.js layers JSON" }).check();
   await page.getByLabel("Or upload a model.json").setInputFiles(path.join(dir, "model.json"));
   await page.getByLabel("Its weight files (.bin), optional").setInputFiles(path.join(dir, "weights.bin"));

@@ -1,8 +1,12 @@
+import { cn } from "@/app/_components/ui/cn";
+import { controlVariants } from "@/app/_components/ui/field-frame";
 import { SelectField } from "@/app/_components/ui/select-field";
+import { TextField } from "@/app/_components/ui/text-field";
 import { MODALITIES } from "@/protocol/cohort-definition";
 import { MODEL_SPEC_LIMITS } from "@/protocol/model-spec";
 import type { Issues, ModelDraft } from "./model-draft";
 import { NumberField } from "./number-field";
+import { PreprocessingFields } from "./preprocessing-fields";
 
 const MODALITY_LABELS: Record<(typeof MODALITIES)[number], string> = {
   CT: "CT",
@@ -44,16 +48,28 @@ export function ImageInputFields({
         errors={issues["spec.input.width"]}
         hint={side}
       />
-      <SelectField
-        label="Channels"
-        name="image-channels"
-        value={image.channels}
-        onChange={(e) => onChange({ ...image, channels: Number(e.target.value) === 3 ? 3 : 1 })}
-        errors={issues["spec.input.channels"]}
-      >
-        <option value={1}>1 (greyscale)</option>
-        <option value={3}>3 (RGB)</option>
-      </SelectField>
+      {image.preprocessing.slices === "stack" ? (
+        <TextField
+          label="Channels"
+          name="image-channels"
+          readOnly
+          className={cn(controlVariants({ invalid: !!issues["spec.input.channels"] }), "bg-slate-50 text-slate-600")}
+          value={image.preprocessing.count ?? ""}
+          errors={issues["spec.input.channels"]}
+          hint={`A 2.5D stack of k slices feeds k channels, one slice each: set by "Slices in the stack" below.`}
+        />
+      ) : (
+        <SelectField
+          label="Channels"
+          name="image-channels"
+          value={image.channels}
+          onChange={(e) => onChange({ ...image, channels: Number(e.target.value) === 3 ? 3 : 1 })}
+          errors={issues["spec.input.channels"]}
+        >
+          <option value={1}>1 (greyscale)</option>
+          <option value={3}>3 (RGB, or the same grey in each)</option>
+        </SelectField>
+      )}
       <SelectField
         label="Modality"
         name="image-modality"
@@ -83,6 +99,11 @@ export function ImageInputFields({
           </span>
         </label>
       </div>
+      <PreprocessingFields
+        image={image}
+        onChange={(preprocessing) => onChange({ ...image, preprocessing })}
+        issues={issues}
+      />
     </div>
   );
 }

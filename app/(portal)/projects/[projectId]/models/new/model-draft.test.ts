@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FEATURE_ENCODINGS, ZTabularInput } from "@/protocol/model-spec";
+import { emptyPreprocessing, preprocessingSummary, type PreprocessingDraft } from "./preprocessing-draft";
 import {
   emptyDraft,
   encodingsFor,
@@ -127,6 +128,78 @@ describe("toRegisterInput", () => {
       },
     });
     expect(uploaded.input?.weightFiles).toEqual({ "w.bin": "AAAA" });
+  });
+});
+
+describe("an image model's preprocessing", () => {
+  function withPreprocessing(patch: Partial<PreprocessingDraft>): ModelDraft {
+    const draft = imageDraft();
+    return {
+      ...draft,
+      image: { ...draft.image, modality: "CT", preprocessing: { ...emptyPreprocessing(), ...patch } },
+    };
+  }
+
+  it("sends a preset window and a 2.5D stack, with one channel per stacked slice", () => {
+    const draft = withPreprocessing({ window: "stroke", slices: "stack", count: 5 });
+    const { input, issues } = toRegisterInput(PROJECT, draft);
+    expect(issues).toEqual({});
+    expect(input?.spec.input).toEqual({
+      kind: "image",
+      height: 64,
+      width: 64,
+      channels: 5,
+      modality: "CT",
+      preprocessing: { window: { kind: "preset", preset: "stroke" }, slices: { kind: "stack", count: 5 } },
+    });
+    expect(preprocessingSummary(draft.image.preprocessing)).toBe(
+      "stroke window (level 40, width 40 HU), 2.5D stack of 5 slices",
+    );
+  });
+
+  it("leaves out the default (robust window, centre slice) and keeps the chosen channels without a stack", () => {
+    const robust = toRegisterInput(PROJECT, { ...imageDraft(), image: { ...imageDraft().image, channels: 3 } });
+    expect(robust.input?.spec.input).toEqual({ kind: "image", height: 64, width: 64, channels: 3, modality: "XR" });
+    const mip = toRegisterInput(
+      PROJECT,
+      withPreprocessing({ window: "level_width", level: 0, width: 350, slices: "mip" }),
+    );
+    expect(mip.input?.spec.input).toMatchObject({
+      channels: 1,
+      preprocessing: { window: { kind: "level_width", level: 0, width: 350 }, slices: { kind: "mip" } },
+    });
+    const slab = toRegisterInput(PROJECT, withPreprocessing({ slices: "mip", slab: 12 }));
+    expect(slab.input?.spec.input).toMatchObject({
+      preprocessing: { window: { kind: "robust" }, slices: { kind: "mip", slab: 12 } },
+    });
+  });
+
+  it("says what is wrong beside the window and stack boxes, once, and builds nothing", () => {
+    const even = toRegisterInput(PROJECT, withPreprocessing({ slices: "stack", count: 4 }));
+    expect(even.input).toBeNull();
+    expect(even.issues).toEqual({
+      "spec.input.preprocessing.slices.count": ["Stack an odd number of slices, so the centre slice is in the middle"],
+    });
+    const tooMany = toRegisterInput(PROJECT, withPreprocessing({ slices: "stack", count: 17 }));
+    expect(Object.keys(tooMany.issues)).toEqual(["spec.input.preprocessing.slices.count"]);
+    const blanks = toRegisterInput(
+      PROJECT,
+      withPreprocessing({
+        window: "level_width",
+        level: undefined,
+        width: undefined,
+        slices: "stack",
+        count: undefined,
+      }),
+    );
+    expect(blanks.issues).toEqual({
+      "spec.input.preprocessing.window.level": ["Enter the window level"],
+      "spec.input.preprocessing.window.width": ["Enter the window width"],
+      "spec.input.preprocessing.slices.count": ["Enter how many slices to stack"],
+    });
+    const flat = toRegisterInput(PROJECT, withPreprocessing({ window: "level_width", level: 40, width: 0 }));
+    expect(flat.issues).toEqual({ "spec.input.preprocessing.window.width": ["The window width must be positive"] });
+    expect(preprocessingSummary(withPreprocessing({ slices: "stack", count: 4 }).image.preprocessing)).toBeNull();
   });
 });
 

@@ -5,6 +5,13 @@ import { ZModelSpec, type FeatureEncoding, type MODEL_TASKS, type TabularFeature
 import { addFieldError, fieldErrorsFromIssues, type FieldErrors } from "@/protocol/field-errors";
 import { ZOutcome } from "@/protocol/training";
 import type { ConceptPick } from "../../../_components/concept-search";
+import {
+  blankPreprocessingMessages,
+  channelsOf,
+  emptyPreprocessing,
+  preprocessingOf,
+  type PreprocessingDraft,
+} from "./preprocessing-draft";
 
 /**
  * The register form's state, kept close to what people type (numbers may be blank, concepts keep
@@ -38,9 +45,11 @@ export type ModelDraft = {
   image: {
     height: number | undefined;
     width: number | undefined;
+    /** The researcher's choice when the slices do not set it (a 2.5D stack of k feeds k channels). */
     channels: 1 | 3;
     modality: (typeof MODALITIES)[number];
     horizontalFlip: boolean;
+    preprocessing: PreprocessingDraft;
   };
   features: FeatureDraft[];
   outcome: { name: string; concepts: ConceptPick[]; includeDescendants: boolean; withinDays: number | undefined };
@@ -82,7 +91,14 @@ export function emptyDraft(): ModelDraft {
     task: "binary_classification",
     classes: undefined,
     inputKind: "image",
-    image: { height: 64, width: 64, channels: 1, modality: "CT", horizontalFlip: false },
+    image: {
+      height: 64,
+      width: 64,
+      channels: 1,
+      modality: "CT",
+      horizontalFlip: false,
+      preprocessing: emptyPreprocessing(),
+    },
     features: [newFeature()],
     outcome: { name: "", concepts: [], includeDescendants: true, withinDays: undefined },
     architecture: { kind: "template", template: "small_cnn" },
@@ -123,6 +139,7 @@ function blankMessages(draft: ModelDraft): Record<string, string> {
   if (draft.inputKind === "image") {
     if (draft.image.height === undefined) messages["spec.input.height"] = "Enter the image height in pixels";
     if (draft.image.width === undefined) messages["spec.input.width"] = "Enter the image width in pixels";
+    Object.assign(messages, blankPreprocessingMessages(draft.image.preprocessing));
   } else {
     draft.features.forEach((f, i) => {
       if (f.source !== "measurement") return;
@@ -139,14 +156,16 @@ export function toRegisterInput(
   draft: ModelDraft,
 ): { input: TRegisterModelInput | null; issues: Issues } {
   const issues: Issues = {};
+  const preprocessing = draft.inputKind === "image" ? preprocessingOf(draft.image.preprocessing) : undefined;
   const input =
     draft.inputKind === "image"
       ? {
           kind: "image" as const,
           height: draft.image.height ?? 0,
           width: draft.image.width ?? 0,
-          channels: draft.image.channels,
+          channels: channelsOf(draft.image.preprocessing, draft.image.channels),
           modality: draft.image.modality,
+          ...(preprocessing ? { preprocessing } : {}),
           ...(draft.image.horizontalFlip ? { horizontalFlip: true } : {}),
         }
       : { kind: "tabular" as const, features: draft.features.map(featureOf) };
@@ -164,6 +183,8 @@ export function toRegisterInput(
       issues,
       fieldErrorsFromIssues(parsedSpec.error.issues, { prefix: "spec", messageFor: (key) => blanks[key] }),
     );
+    // Channels follow a stack's slice count, so a bad count is said once, beside the count.
+    if (issues["spec.input.preprocessing.slices.count"]) delete issues["spec.input.channels"];
   }
   // Image labels are fixed at the scan date (see ZOutcome), so a window would be ignored.
   const outcome = {
