@@ -143,4 +143,15 @@ describe("image preprocessing in the spec", () => {
       describePreprocessing({ window: { kind: "preset", preset: "stroke" }, slices: { kind: "stack", count: 3 } }),
     ).toBe("stroke window (level 40, width 40 HU), 2.5D stack of 3 slices");
   });
+
+  it("refuses a Hounsfield preset for a modality that is not CT, where every site would refuse it", () => {
+    const brain = { window: { kind: "preset", preset: "brain" }, slices: { kind: "centre" } };
+    expect(spec({ channels: 1, modality: "MR", preprocessing: brain }).error?.issues[0]).toMatchObject({
+      path: ["input", "preprocessing", "window"],
+      message:
+        "The brain window is in Hounsfield units, which only CT has: for MR, choose the robust window or a level and width in its own units",
+    });
+    const robust = { window: { kind: "robust" }, slices: { kind: "centre" } };
+    expect(spec({ channels: 1, modality: "MR", preprocessing: robust }).success).toBe(true);
+  });
 });

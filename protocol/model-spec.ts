@@ -63,6 +63,13 @@ export const ZImageInput = z
         path: ["channels"],
         message: "Channels must be 1 (greyscale) or 3 (RGB), or the number of slices in a 2.5D stack",
       });
+    // Presets are in Hounsfield units, which only CT has: every site would refuse the model.
+    if (input.preprocessing?.window.kind === "preset" && input.modality !== "CT")
+      ctx.addIssue({
+        code: "custom",
+        path: ["preprocessing", "window"],
+        message: `The ${input.preprocessing.window.preset.replace("_", " ")} window is in Hounsfield units, which only CT has: for ${input.modality}, choose the robust window or a level and width in its own units`,
+      });
   });
 
 export type ImageInput = z.infer<typeof ZImageInput>;

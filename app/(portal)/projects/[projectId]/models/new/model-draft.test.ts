@@ -200,6 +200,14 @@ describe("an image model's preprocessing", () => {
     const flat = toRegisterInput(PROJECT, withPreprocessing({ window: "level_width", level: 40, width: 0 }));
     expect(flat.issues).toEqual({ "spec.input.preprocessing.window.width": ["The window width must be positive"] });
     expect(preprocessingSummary(withPreprocessing({ slices: "stack", count: 4 }).image.preprocessing)).toBeNull();
+    const mrPreset = withPreprocessing({ window: "brain" });
+    const mr = toRegisterInput(PROJECT, { ...mrPreset, image: { ...mrPreset.image, modality: "MR" } });
+    expect(mr.input).toBeNull();
+    expect(mr.issues).toEqual({
+      "spec.input.preprocessing.window": [
+        "The brain window is in Hounsfield units, which only CT has: for MR, choose the robust window or a level and width in its own units",
+      ],
+    });
   });
 });
 

@@ -19,7 +19,7 @@ function windowHint(modality: ModelDraft["image"]["modality"], window: Preproces
     return "Per image, from the scan's own intensities: suits MR, whose units differ by scanner.";
   if (modality === "CT") return "Level and width in Hounsfield units.";
   if (window === "level_width") return `Level and width in the ${modality} scanner's own units.`;
-  return `Presets are CT windows in Hounsfield units: sites refuse them for ${modality} images. Choose robust, or level and width.`;
+  return "Presets are CT windows in Hounsfield units.";
 }
 
 /** The window and slices sites apply to every DICOM or NIfTI series, at training and evaluation alike. */
@@ -44,7 +44,7 @@ export function PreprocessingFields({
         value={draft.window}
         hint={windowHint(image.modality, draft.window)}
         onChange={(e) => set({ window: e.target.value as PreprocessingDraft["window"] })}
-        errors={issues[`${PATH}.window.kind`] ?? issues[`${PATH}.window.preset`]}
+        errors={issues[`${PATH}.window.kind`] ?? issues[`${PATH}.window.preset`] ?? issues[`${PATH}.window`]}
       >
         <option value="robust">Robust, per image</option>
         {PRESETS.map((preset) => (
