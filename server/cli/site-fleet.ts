@@ -7,7 +7,12 @@ import type { Database } from "@/db/client";
 import { sites } from "@/db/schema";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
 import { stopOnShutdown } from "@/server/lib/shutdown";
-import { generateSiteData, SiteDataExistsError, type GenerateProgress } from "@/workers/site-data/generate";
+import {
+  generateSiteData,
+  isCurrentSiteData,
+  SiteDataExistsError,
+  type GenerateProgress,
+} from "@/workers/site-data/generate";
 import { provisionSiteDatabase } from "@/workers/site-data/provision";
 
 /**
@@ -89,6 +94,10 @@ export async function prepareSites(options: {
       namespace: options.namespace,
       ...secrets,
     });
+    // Scans as DICOM series, as a Trust's image export holds them (workers/site-data/README.md).
+    const images = "dicom";
+    // Data an older generator wrote (other tables or image files) is regenerated, not run on.
+    const replace = !(await isCurrentSiteData(db.ownerUrl, images));
     let isNew = true;
     try {
       await generateSiteData({
@@ -97,8 +106,8 @@ export async function prepareSites(options: {
         databaseUrl: db.ownerUrl,
         dataDir,
         seed,
-        // Scans as DICOM series, as a Trust's image export holds them (workers/site-data/README.md).
-        images: "dicom",
+        images,
+        replace,
         onProgress: progressPrinter(code, log),
       });
     } catch (error) {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { dropDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { CONCEPT, CONCEPTS } from "@/protocol/omop/concepts";
-import { generateSiteData, SiteDataExistsError, type GenerateSummary } from "./generate";
+import { generateSiteData, isCurrentSiteData, SiteDataExistsError, type GenerateSummary } from "./generate";
 import { decodeGrayPng, hashFiles, hashTables } from "./test-helpers";
 
 const adminUrl = inject("pgAdminUrl");
@@ -136,6 +136,18 @@ describe("generateSiteData", () => {
     await generateSiteData({ site: "KCH", persons: PERSONS, seed: 7, replace: true, ...first });
     expect(await hashTables(first.databaseUrl)).toEqual(before);
     expect(hashFiles(first.dataDir)).toBe(imagesBefore);
+  });
+
+  it("knows data of its own format and image store from data an older generator wrote", async () => {
+    expect(await isCurrentSiteData(first.databaseUrl, "png")).toBe(true);
+    expect(await isCurrentSiteData(first.databaseUrl, "dicom")).toBe(false);
+    const stale = target("stale");
+    expect(await isCurrentSiteData(stale.databaseUrl, "png")).toBe(false);
+    await generateSiteData({ site: "KCH", persons: 20, seed: 1, ...stale });
+    expect(await isCurrentSiteData(stale.databaseUrl, "png")).toBe(true);
+    // A site from before the format stamp (or another format) is not current.
+    await query(stale.databaseUrl, "UPDATE cdm_source SET cdm_etl_reference = NULL");
+    expect(await isCurrentSiteData(stale.databaseUrl, "png")).toBe(false);
   });
 
   it("writes into a named schema", async () => {
