@@ -40,7 +40,7 @@ test.describe.serial("federated training from the browser", () => {
     await page.getByRole("link", { name: "Start training" }).click();
     const form = page.getByRole("form", { name: "Start a training job" });
     await expect(form).toBeVisible();
-    await form.getByLabel("Rounds").fill("2");
+    await form.getByLabel("Rounds", { exact: true }).fill("2");
     await form.getByLabel("Local epochs").fill("3");
     await form.getByLabel("Round deadline (seconds)").fill("180");
     // The bundle requires differential privacy, so the form starts with it on and estimates ε live.
