@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { siteHealth } from "@/db/schema";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { sweepExpiredTasks } from "@/server/tasks/lease-sweep";
-import { cancelTask } from "@/server/tasks/tasks.service";
+import { cancelTask } from "@/server/tasks/task-interventions";
 import {
   ADMIN,
   makeSiteWithToken,

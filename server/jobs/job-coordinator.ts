@@ -1,7 +1,7 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobs, roundUpdates, trainingRounds } from "@/db/schema";
-import { cancelOpenTasks } from "@/server/tasks/tasks.service";
+import { cancelOpenTasks } from "@/server/tasks/task-interventions";
 import { isTaskOpen, jobActor, loadJobContext, roundTasks } from "./job-context";
 import { closeRound } from "./round-close";
 import { finishEvaluation } from "./rounds.service";

@@ -9,7 +9,7 @@ import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
 import { findBundleModel } from "@/server/projects/bundle";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
-import { cancelOpenTasks } from "@/server/tasks/tasks.service";
+import { cancelOpenTasks } from "@/server/tasks/task-interventions";
 import { loadJobContext } from "./job-context";
 import { checkJobPrivacy } from "./job-privacy";
 import { logJobEvent } from "./job-events";

@@ -15,7 +15,7 @@ import { applyServerUpdate } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersion } from "@/server/models/model-versions";
 import { metrics } from "@/server/observability/metrics";
-import { cancelOpenTasks, requeueCompletedTasks } from "@/server/tasks/tasks.service";
+import { cancelOpenTasks, requeueCompletedTasks } from "@/server/tasks/task-interventions";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import type { TrainResult } from "@/protocol/training";
 import { previousState, stateTensors } from "./fedadam-state";

@@ -1,5 +1,5 @@
 import { ZSiteIdInput } from "@/server/sites/sites.schema";
-import { cancelTask } from "@/server/tasks/tasks.service";
+import { cancelTask } from "@/server/tasks/task-interventions";
 import { adminProcedure, createTRPCRouter } from "@/server/trpc";
 import { listSiteMonitor } from "./site-health.service";
 import { ZIssueTokenInput, ZTaskIdInput } from "./site-network.schema";

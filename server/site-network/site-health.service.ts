@@ -2,7 +2,8 @@ import { and, asc, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
-import { enqueueTask, listCancelledTaskIds, type SiteRef } from "@/server/tasks/tasks.service";
+import { listCancelledTaskIds } from "@/server/tasks/task-interventions";
+import { enqueueTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { PROTOCOL_VERSION, type HeartbeatInput, type SiteInventoryResult } from "@/protocol/contract";
 import { isTaskOfKind } from "@/protocol/tasks";
 
