@@ -6,33 +6,9 @@ import { withDatabase } from "@/db/pg-connection";
 import { startHubServer } from "@/server/lib/test-support/hub-server";
 
 /**
- * A throwaway, migrated hub database and the hub's router over loopback HTTP for one benchmark
- * run; both are removed afterwards. Uses TEST_DATABASE_URL / DATABASE_URL, else an embedded server.
+ * A throwaway, migrated hub database for one benchmark run, removed afterwards. Uses
+ * TEST_DATABASE_URL / DATABASE_URL, else an embedded server.
  */
-export async function withBenchHub<T>(
-  run: (db: Database, hubUrl: string, databaseUrl: string) => Promise<T>,
-): Promise<T> {
-  const adminUrl =
-    process.env.TEST_DATABASE_URL ??
-    process.env.DATABASE_URL ??
-    (await startEmbeddedServer({ dataDir: path.resolve(".data", "bench-postgres"), port: 54359 })).adminUrl;
-  const name = `flip_bench_${randomBytes(4).toString("hex")}`;
-  await ensureDatabase(adminUrl, name);
-  const databaseUrl = withDatabase(adminUrl, name);
-  const { db, pool } = connectDatabase(databaseUrl);
-  pool.on("error", () => undefined);
-  const hub = await startHubServer(db);
-  try {
-    await migrateDatabase(db);
-    return await run(db, hub.url, databaseUrl);
-  } finally {
-    await hub.close();
-    await pool.end();
-    await dropDatabase(adminUrl, name);
-  }
-}
-
-/** A throwaway, migrated hub database (no hub server) for benchmarks that only need PostgreSQL. */
 export async function withBenchDatabase<T>(run: (db: Database, url: string) => Promise<T>): Promise<T> {
   const adminUrl =
     process.env.TEST_DATABASE_URL ??
@@ -50,4 +26,18 @@ export async function withBenchDatabase<T>(run: (db: Database, url: string) => P
     await pool.end();
     await dropDatabase(adminUrl, name);
   }
+}
+
+/** withBenchDatabase plus the hub's router over loopback HTTP, closed before the database goes. */
+export async function withBenchHub<T>(
+  run: (db: Database, hubUrl: string, databaseUrl: string) => Promise<T>,
+): Promise<T> {
+  return withBenchDatabase(async (db, databaseUrl) => {
+    const hub = await startHubServer(db);
+    try {
+      return await run(db, hub.url, databaseUrl);
+    } finally {
+      await hub.close();
+    }
+  });
 }
