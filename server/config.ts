@@ -91,6 +91,10 @@ export const HUB_CONFIG_SCHEMA = z.object({
         .every(isAddressOrRange),
     { message: 'must be IP addresses or CIDR ranges, comma-separated (like "10.0.0.0/8, 192.0.2.10")' },
   ),
+  /** A session nobody has used for this long ends; the person signs in again. */
+  FLIP_SESSION_IDLE_MINUTES: between(30, 1, 24 * 60, " of minutes"),
+  /** A session ends this long after sign-in, however busy. */
+  FLIP_SESSION_MAX_HOURS: between(12, 1, 30 * 24, " of hours"),
   FLIP_EMBEDDED_PG_PORT: port(54329),
   FLIP_DEMO_PERSONS: between(5000, 1, 10_000_000),
   FLIP_SITES_ADMIN_URL: postgresUrl("postgres://postgres@db.example.nhs.uk:5432/postgres"),

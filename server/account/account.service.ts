@@ -4,6 +4,7 @@ import { users } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { hashPassword, verifyPassword } from "@/server/auth/password";
 import type { UserActor } from "@/server/auth/actor";
+import { endSessions } from "@/server/auth/sessions";
 import { describeWait, forgiveSignInAttempt, reserveSignInAttempt } from "@/server/auth/sign-in-limiter";
 import { AppError } from "@/server/errors";
 import type { TChangePasswordInput } from "@/server/users/users.schema";
@@ -33,6 +34,7 @@ export async function changeOwnPassword(db: Database, viewer: UserActor, input: 
       .update(users)
       .set({ passwordHash, mustChangePassword: false, passwordChangedAt: new Date() })
       .where(eq(users.id, viewer.id));
+    await endSessions(tx, { userId: viewer.id, reason: "password_changed" });
     await recordAudit(tx, {
       actor: viewer,
       action: "user.password_changed",

@@ -4,8 +4,11 @@ import { getDb } from "@/server/database/get-db";
 import { AppError } from "@/server/errors";
 import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import { clientIp } from "./client-ip";
-import { loadViewer } from "./viewer";
+import { getHubConfig } from "@/server/config";
+import { endSessions, startSession } from "./sessions";
+import { loadSessionViewer } from "./viewer";
 import { signInWithPassword } from "./sign-in.service";
+import { signInRequestDetails } from "./request-details";
 
 // The JWT's role summary is refreshed this often, so a revoked grant or disabled account drops out of it within a minute.
 const REFRESH_MS = 30_000;
@@ -16,7 +19,13 @@ export const authOptions: NextAuthOptions = {
   get secret() {
     return sessionSigningSecret();
   },
-  session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
+  // The cookie lives as long as the longest session may; the session row decides when it really ends.
+  session: {
+    strategy: "jwt",
+    get maxAge() {
+      return getHubConfig().FLIP_SESSION_MAX_HOURS * 60 * 60;
+    },
+  },
   pages: { signIn: "/signin" },
   providers: [
     CredentialsProvider({
@@ -34,14 +43,21 @@ export const authOptions: NextAuthOptions = {
     }),
   ],
   callbacks: {
-    async jwt({ token, user }) {
+    async jwt({ token, user, account }) {
       if (user) {
         token.sub = user.id;
+        token.sid = await startSession(await getDb(), {
+          userId: user.id,
+          method: account?.provider === "credentials" ? "password" : "sso",
+          ...(await signInRequestDetails()),
+        });
         token.signedInAt = Date.now();
         token.refreshedAt = 0;
       }
       if (token.sub && Date.now() - (token.refreshedAt ?? 0) > REFRESH_MS) {
-        const viewer = await loadViewer(await getDb(), token.sub, token.signedInAt ?? 0);
+        const viewer = token.sid
+          ? await loadSessionViewer(await getDb(), { userId: token.sub, sessionId: token.sid })
+          : null;
         token.active = !!viewer;
         token.mustChangePassword = viewer?.mustChangePassword ?? false;
         token.grants = viewer?.grants.map((g) => ({ role: g.role, siteCode: g.siteCode })) ?? [];
@@ -54,8 +70,14 @@ export const authOptions: NextAuthOptions = {
         ...session,
         user: { ...session.user, id: token.sub ?? "", grants: token.active ? (token.grants ?? []) : [] },
         signedInAt: token.signedInAt ?? 0,
+        sessionId: token.sid ?? "",
         active: token.active ?? false,
       };
+    },
+  },
+  events: {
+    async signOut({ token }) {
+      if (token?.sid) await endSessions(await getDb(), { sessionId: token.sid, reason: "signed_out" });
     },
   },
 };

@@ -6,6 +6,8 @@ declare module "next-auth" {
   interface Session {
     user: { id: string; name?: string | null; email?: string | null; grants: GrantSummary[] };
     signedInAt: number;
+    /** The user_sessions row this browser's cookie stands for. */
+    sessionId: string;
     active: boolean;
   }
 }
@@ -13,6 +15,7 @@ declare module "next-auth" {
 declare module "next-auth/jwt" {
   interface JWT {
     signedInAt?: number;
+    sid?: string;
     refreshedAt?: number;
     active?: boolean;
     mustChangePassword?: boolean;

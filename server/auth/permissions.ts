@@ -1,4 +1,5 @@
 import type { ProjectRole, Role } from "@/db/schema";
+import type { SessionState } from "./sessions";
 
 /**
  * Permissions are data: each role grants a set of `resource:action` scopes. Approver scopes
@@ -65,6 +66,8 @@ export type Viewer = {
   name: string;
   mustChangePassword: boolean;
   grants: ViewerGrant[];
+  /** The browser session the request came with; absent for callers that are not a browser session. */
+  session?: SessionState;
 };
 
 /** One check used by procedures and by the UI. `siteId` narrows site-scoped scopes to one site. */

@@ -1,32 +1,36 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { roleGrants } from "@/db/schema";
-import { callerAs, FIXTURE_PASSWORD, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import { roleGrants, userSessions } from "@/db/schema";
+import { callerAs, FIXTURE_PASSWORD, makeUser, signedInSession, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { loadViewer } from "./viewer";
 
 const testDb = useTestDatabase();
 
-/** What a browser's session holds: the user id and when it signed in; every request reloads the rest. */
+/** A researcher signed in in one browser; every request reloads their state from the database. */
 async function scene() {
   const db = testDb.db();
   const admin = await viewerOf(db, (await makeUser(db, [{ role: "admin" }])).id);
   const user = await makeUser(db, [{ role: "researcher" }]);
-  const signedInAt = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 5)); // changes below happen strictly later
-  return { db, asAdmin: callerAs(db, admin), user, session: () => loadViewer(db, user.id, signedInAt) };
+  const browser = await signedInSession(db, user.id);
+  return { db, asAdmin: callerAs(db, admin), user, browser, session: browser.viewer };
+}
+
+async function endedReason(sessionId: string) {
+  const [row] = await testDb.db().select().from(userSessions).where(eq(userSessions.id, sessionId));
+  return row?.endedReason;
 }
 
 describe("a session after its account changes", () => {
   it("ends when the account is disabled, and stays ended when the account is enabled again", async () => {
-    const { asAdmin, user, session } = await scene();
+    const { db, asAdmin, user, browser, session } = await scene();
     expect(await session()).not.toBeNull();
     await asAdmin.users.setDisabled({ userId: user.id, disabled: true });
     expect(await session()).toBeNull();
+    expect(await endedReason(browser.sessionId)).toBe("account_disabled");
     await asAdmin.users.setDisabled({ userId: user.id, disabled: false });
     expect(await session()).toBeNull();
     // A new sign-in works again.
-    expect(await loadViewer(testDb.db(), user.id, Date.now() + 1)).toMatchObject({ id: user.id });
+    expect(await (await signedInSession(db, user.id)).viewer()).toMatchObject({ id: user.id });
   });
 
   it("loses a revoked role on its next request", async () => {
@@ -41,13 +45,21 @@ describe("a session after its account changes", () => {
   });
 
   it("ends when the password is changed, here by the user in another browser", async () => {
-    const { db, user, session } = await scene();
-    const other = await loadViewer(db, user.id, Date.now());
+    const { db, user, browser, session } = await scene();
+    const other = await (await signedInSession(db, user.id)).viewer();
     await callerAs(db, other).account.changePassword({
       currentPassword: FIXTURE_PASSWORD,
       newPassword: "another-long-password",
       confirmPassword: "another-long-password",
     });
     expect(await session()).toBeNull();
+    expect(await endedReason(browser.sessionId)).toBe("password_changed");
+  });
+
+  it("ends when an admin resets the password", async () => {
+    const { asAdmin, user, browser, session } = await scene();
+    await asAdmin.users.resetPassword({ userId: user.id });
+    expect(await session()).toBeNull();
+    expect(await endedReason(browser.sessionId)).toBe("password_changed");
   });
 });

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { roleGrants, sites, users } from "@/db/schema";
 import type { Viewer } from "./permissions";
+import { resumeSession } from "./sessions";
 
 /**
  * Loads the signed-in user's current state from the database. Returns null when the user no longer
@@ -43,4 +44,18 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
         : [],
     ),
   };
+}
+
+/**
+ * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
+ * lifetime, or ended by an account change) as well as for every reason `loadViewer` gives.
+ */
+export async function loadSessionViewer(
+  db: Database,
+  { userId, sessionId }: { userId: string; sessionId: string },
+): Promise<Viewer | null> {
+  const session = await resumeSession(db, { userId, sessionId });
+  if (!session) return null;
+  const viewer = await loadViewer(db, userId, session.createdAt.getTime());
+  return viewer && { ...viewer, session };
 }

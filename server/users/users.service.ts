@@ -4,6 +4,7 @@ import { roleGrants, sites, users } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import { generateTemporaryPassword, hashPassword } from "@/server/auth/password";
 import type { UserActor } from "@/server/auth/actor";
+import { endSessions } from "@/server/auth/sessions";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import { requestApproverGrant } from "./grant-requests.service";
 import type { TGrantRoleInput, TSetDisabledInput, TUserCreateInput, TUserListInput } from "./users.schema";
@@ -189,6 +190,7 @@ export async function setUserDisabled(db: Database, actor: UserActor, input: TSe
       if (!exists) throw new AppError("NOT_FOUND", "No user with that id.");
       return; // Already in the requested state: nothing changed, nothing to audit.
     }
+    if (input.disabled) await endSessions(tx, { userId: input.userId, reason: "account_disabled" });
     await recordAudit(tx, {
       actor,
       action: input.disabled ? "user.disabled" : "user.enabled",
@@ -214,6 +216,7 @@ export async function resetUserPassword(db: Database, actor: UserActor, { userId
       .where(eq(users.id, userId))
       .returning({ email: users.email });
     if (!user) throw new AppError("NOT_FOUND", "No user with that id.");
+    await endSessions(tx, { userId, reason: "password_changed" });
     await recordAudit(tx, { actor, action: "user.password_reset", subject: `user:${user.email}` });
   });
   return { temporaryPassword };

@@ -2,10 +2,11 @@ import { TRPCError } from "@trpc/server";
 import { expect } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { auditEvents, roleGrants, sites, users, type Role } from "@/db/schema";
+import { auditEvents, roleGrants, sites, users, type Role, type SignInMethod } from "@/db/schema";
 import { hashPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
-import { loadViewer } from "@/server/auth/viewer";
+import { startSession } from "@/server/auth/sessions";
+import { loadSessionViewer, loadViewer } from "@/server/auth/viewer";
 import { toFieldErrors } from "@/server/errors";
 import { createCaller } from "@/server/root";
 
@@ -105,4 +106,10 @@ export async function refusedWithoutChange(
 
 export function auditFor(db: Database, subject: string) {
   return db.select().from(auditEvents).where(eq(auditEvents.subject, subject)).orderBy(auditEvents.seq);
+}
+
+/** A browser session of `userId` as sign-in starts it; `viewer()` is what each later request sees. */
+export async function signedInSession(db: Database, userId: string, method: SignInMethod = "password") {
+  const sessionId = await startSession(db, { userId, method, userAgent: "Vitest browser", ipAddress: "203.0.113.7" });
+  return { sessionId, viewer: () => loadSessionViewer(db, { userId, sessionId }) };
 }
