@@ -13,3 +13,4 @@ export * from "./project-invitations";
 export * from "./vocabulary";
 export * from "./privacy";
 export * from "./sessions";
+export * from "./factors";
