@@ -21,10 +21,14 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
   // A published phenotype the portal cannot express is refused with the JSON path of the element.
   await page.getByRole("button", { name: "Import from ATLAS" }).click();
   const dialog = page.getByRole("dialog", { name: "Import an ATLAS cohort definition" });
-  await dialog.getByLabel("JSON file").setInputFiles(fixture(1030));
+  await dialog.getByLabel("JSON file").setInputFiles(fixture(1089));
   await dialog.getByRole("button", { name: "Import" }).click();
-  await expect(dialog.getByRole("alert")).toContainText("PrimaryCriteria.CriteriaList[0].ConditionOccurrence.Age");
-  await expect(dialog.getByRole("alert")).toContainText("Age in a ConditionOccurrence criterion is not supported");
+  await expect(dialog.getByRole("alert")).toContainText(
+    "InclusionRules[0].expression.CriteriaList[0].Criteria.ConditionOccurrence.CorrelatedCriteria",
+  );
+  await expect(dialog.getByRole("alert")).toContainText(
+    "criteria nested inside a criterion are supported only on a single entry event",
+  );
   await page.screenshot({ path: testInfo.outputPath("refused.png") });
 
   // One it can: the cohort builder shows it, with what ATLAS settings the portal read differently.
@@ -35,6 +39,17 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
   await expect(notice).toBeVisible();
   await expect(page.getByRole("main")).toContainText("EndStrategy");
   await expect(page.getByRole("list", { name: "Chosen concepts" })).toContainText("Cerebral infarction");
+
+  // Another replaces it: age and sex at the entry event come across into the builder.
+  await page.getByRole("button", { name: "Import from ATLAS" }).click();
+  await dialog.getByLabel("JSON file").setInputFiles(fixture(1030));
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("list", { name: "Chosen concepts" })).toContainText("Malignant tumor of prostate");
+  const person = page.getByRole("group", { name: "Age at the event (years)" });
+  await expect(person.getByLabel("From")).toHaveValue("18");
+  await expect(page.getByRole("checkbox", { name: "Male" }).first()).toBeChecked();
+  await page.screenshot({ path: testInfo.outputPath("imported.png"), fullPage: true });
   await page.getByRole("button", { name: "Save bundle" }).click();
   await expect(
     page
@@ -43,7 +58,7 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
       .first(),
   ).toBeVisible();
 
-  // Exported, it is Circe JSON that ATLAS opens: the same concept set and entry event.
+  // Exported, it is Circe JSON that ATLAS opens: the same concept set, entry event, age and sex.
   await page.reload();
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Export for ATLAS" }).click();
@@ -51,11 +66,14 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
   expect(file.suggestedFilename()).toBe("cohort-definition.atlas.json");
   const exported = JSON.parse(readFileSync((await file.path())!, "utf8")) as {
     ConceptSets: { expression: { items: { concept: { CONCEPT_ID: number }; includeDescendants: boolean }[] } }[];
-    PrimaryCriteria: { CriteriaList: { ConditionOccurrence?: { CodesetId: number } }[] };
+    PrimaryCriteria: { CriteriaList: { ConditionOccurrence?: Record<string, unknown> }[] };
   };
   expect(exported.ConceptSets[0]!.expression.items[0]).toMatchObject({
-    concept: { CONCEPT_ID: 443454 },
+    concept: { CONCEPT_ID: 4163261 },
     includeDescendants: true,
   });
-  expect(exported.PrimaryCriteria.CriteriaList[0]!.ConditionOccurrence).toBeDefined();
+  expect(exported.PrimaryCriteria.CriteriaList[0]!.ConditionOccurrence).toMatchObject({
+    Age: { Value: 18, Op: "gte" },
+    Gender: [{ CONCEPT_ID: 8507 }],
+  });
 });
