@@ -44,7 +44,9 @@ test("an e-mail with no FLIP account is refused with a page that says what to do
   await page.goto("/signin");
   await signInWithIdp(page, "nobody@demo.flip");
   await expect(page).toHaveURL(/\/signin\?/);
-  await expect(formAlert(page)).toHaveText("No FLIP account uses nobody@demo.flip. Ask a platform admin to create one.");
+  await expect(formAlert(page)).toHaveText(
+    "No FLIP account uses nobody@demo.flip. Ask a platform admin to create one.",
+  );
   await expect(page.getByRole("heading", { name: /^Welcome,/ })).toHaveCount(0);
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();

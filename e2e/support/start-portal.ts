@@ -10,7 +10,15 @@ import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { seedDemoProjects } from "@/server/cli/demo-projects";
 import { loadDemoVocabulary } from "@/server/vocabulary/demo-vocabulary";
 import { startTestOidcProvider } from "@/server/auth/test-support/test-oidc-provider";
-import { E2E_BASE_URL, E2E_DATABASE, E2E_EMBEDDED_PG, E2E_IDP, E2E_PASSWORD, E2E_PORT, E2E_SITE_NAMESPACE } from "./constants";
+import {
+  E2E_BASE_URL,
+  E2E_DATABASE,
+  E2E_EMBEDDED_PG,
+  E2E_IDP,
+  E2E_PASSWORD,
+  E2E_PORT,
+  E2E_SITE_NAMESPACE,
+} from "./constants";
 
 /**
  * Playwright's web server: a fresh, migrated and seeded database for the journeys, and the

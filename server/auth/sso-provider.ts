@@ -36,7 +36,12 @@ export function ssoProvider(settings: SsoSettings): OAuthConfig<OidcClaims> {
         if (!client.issuer.metadata.userinfo_endpoint) return claims;
         // openid-client refuses a userinfo answer about another subject than the ID token's.
         const userinfo = (await client.userinfo(tokenSet)) as OidcClaims;
-        return { ...userinfo, ...claims, email: claims.email ?? userinfo.email, email_verified: claims.email_verified ?? userinfo.email_verified };
+        return {
+          ...userinfo,
+          ...claims,
+          email: claims.email ?? userinfo.email,
+          email_verified: claims.email_verified ?? userinfo.email_verified,
+        };
       },
     },
     profile(claims) {

@@ -19,8 +19,7 @@ export type SsoIdentity = {
 };
 
 export type SsoOutcome =
-  | { ok: true; user: { id: string; email: string; name: string } }
-  | { ok: false; reason: SsoRefusal; email?: string };
+  { ok: true; user: { id: string; email: string; name: string } } | { ok: false; reason: SsoRefusal; email?: string };
 
 const SSO_SYSTEM: Actor = { type: "system", label: "sso" };
 
@@ -59,7 +58,8 @@ export async function signInWithSso(
   if (!email) return refuse(db, identity, "sso_no_email");
   if (!identity.emailVerified) return refuse(db, identity, "sso_unverified_email", undefined, email);
   const domain = email.slice(email.lastIndexOf("@") + 1);
-  if (!settings.allowedDomains.includes(domain)) return refuse(db, identity, "sso_domain_not_allowed", undefined, email);
+  if (!settings.allowedDomains.includes(domain))
+    return refuse(db, identity, "sso_domain_not_allowed", undefined, email);
 
   const [user] = await db.select().from(users).where(eq(users.email, email));
   if (!user) {
@@ -83,7 +83,10 @@ export async function signInWithSso(
     });
     // A temporary password an admin handed out is no longer needed: the provider vouches for the person now.
     if (retiredPassword)
-      await tx.update(users).set({ passwordHash: retiredPassword, mustChangePassword: false }).where(eq(users.id, user.id));
+      await tx
+        .update(users)
+        .set({ passwordHash: retiredPassword, mustChangePassword: false })
+        .where(eq(users.id, user.id));
     await recordAudit(tx, {
       actor: user,
       action: "auth.sso_linked",

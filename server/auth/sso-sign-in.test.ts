@@ -49,7 +49,10 @@ describe("signInWithSso", () => {
     expect(await linksOf(user.id)).toMatchObject([{ issuer: ISSUER, subject: who.subject, linkedEmail: user.email }]);
 
     const renamed = { ...who, email: "someone.else@elsewhere.example", emailVerified: false };
-    await expect(signInWithSso(testDb.db(), SETTINGS, renamed)).resolves.toMatchObject({ ok: true, user: { id: user.id } });
+    await expect(signInWithSso(testDb.db(), SETTINGS, renamed)).resolves.toMatchObject({
+      ok: true,
+      user: { id: user.id },
+    });
     const actions = (await auditFor(testDb.db(), `user:${user.email}`)).map((e) => e.action);
     expect(actions).toEqual(["auth.sso_linked", "auth.sso_signed_in", "auth.sso_signed_in"]);
   });
@@ -82,7 +85,9 @@ describe("signInWithSso", () => {
   it("refuses a token from another issuer than the configured one, and refuses when SSO is not configured", async () => {
     const user = await makeUser(testDb.db(), []);
     const foreign = identity({ issuer: "https://other-idp.example", email: user.email });
-    await expect(signInWithSso(testDb.db(), SETTINGS, foreign)).resolves.toMatchObject({ reason: "sso_not_configured" });
+    await expect(signInWithSso(testDb.db(), SETTINGS, foreign)).resolves.toMatchObject({
+      reason: "sso_not_configured",
+    });
     await expect(signInWithSso(testDb.db(), null, identity({ email: user.email }))).resolves.toMatchObject({
       reason: "sso_not_configured",
     });

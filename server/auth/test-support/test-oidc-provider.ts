@@ -16,8 +16,7 @@ type Options = {
   accounts: readonly TestIdpAccount[];
 };
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 function loginPage(action: string, error?: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test IdP sign-in</title></head><body>
@@ -97,7 +96,12 @@ export async function startTestOidcProvider(options: Options): Promise<TestOidcP
     const form = await readForm(req);
     const account = accounts.get(form.get("login") ?? "");
     if (!account || !form.get("password")) return send(res, 200, loginPage(action, "Unknown username or password."));
-    await provider.interactionFinished(req, res, { login: { accountId: account.sub } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: account.sub } },
+      { mergeWithLastSubmission: false },
+    );
   }
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (req.url?.startsWith("/interaction/")) {
