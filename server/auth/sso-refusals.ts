@@ -15,6 +15,9 @@ export const SSO_REFUSALS = [
 
 export type SsoRefusal = (typeof SSO_REFUSALS)[number];
 
+const SSO_REFUSAL_NOT_CONFIGURED =
+  "SSO sign-in is not configured on this portal. Sign in with your email and password, or ask a platform admin.";
+
 const LOOKS_LIKE_EMAIL = /^[^\s@<>"]{1,64}@[a-z0-9.-]{1,253}$/i;
 
 function isRefusal(code: string): code is SsoRefusal {
@@ -44,7 +47,7 @@ export function signInErrorMessage(
   if (isRefusal(code)) {
     switch (code) {
       case "sso_not_configured":
-        return "SSO sign-in is not configured on this portal. Sign in with your email and password, or ask a platform admin.";
+        return SSO_REFUSAL_NOT_CONFIGURED;
       case "sso_no_email":
         return `${idp} did not say which e-mail address you use, so no FLIP account can be found for you. Ask your IT service desk to release your e-mail address to FLIP.`;
       case "sso_unverified_email":
@@ -59,12 +62,14 @@ export function signInErrorMessage(
         return `The FLIP account for ${yourEmail} is already linked to a different ${idp} identity. Ask a platform admin to check it.`;
     }
   }
-  if (!provider) return "SSO sign-in is not configured on this portal. Sign in with your email and password.";
+  const isSsoFlow = ["OAuthSignin", "OAuthCallback", "Callback", "OAuthCreateAccount"].includes(code);
+  if (isSsoFlow && !provider) return SSO_REFUSAL_NOT_CONFIGURED;
   switch (code) {
     case "OAuthSignin":
       return `Sign-in with ${idp} could not start: the identity provider did not answer. Try again in a minute; if it keeps happening, tell a platform admin.`;
     case "OAuthCallback":
     case "Callback":
+    case "OAuthCreateAccount":
       return `${idp}'s answer could not be verified, so you were not signed in. Try again; if it keeps happening, tell a platform admin.`;
     default:
       return "Sign-in failed. Try again.";

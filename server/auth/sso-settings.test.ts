@@ -83,6 +83,10 @@ describe("the sign-in page's refusal messages", () => {
     expect(signInErrorMessage("OAuthCallback", undefined, "NHSmail")).toBe(
       "NHSmail's answer could not be verified, so you were not signed in. Try again; if it keeps happening, tell a platform admin.",
     );
+    expect(signInErrorMessage("OAuthCallback", undefined, null)).toBe(
+      "SSO sign-in is not configured on this portal. Sign in with your email and password, or ask a platform admin.",
+    );
+    expect(signInErrorMessage("Configuration", undefined, null)).toBe("Sign-in failed. Try again.");
     expect(signInErrorMessage(undefined, undefined, "NHSmail")).toBeNull();
   });
 
