@@ -36,7 +36,7 @@ export async function signInWithSso(
   settings: SsoSettings | null,
   identity: SsoIdentity,
 ): Promise<SsoOutcome> {
-  if (!settings || identity.issuer !== settings.issuer) return refuse(db, identity, "sso_not_configured");
+  if (!settings || !isSameIssuer(identity.issuer, settings.issuer)) return refuse(db, identity, "sso_not_configured");
 
   const [linked] = await db
     .select({ user: users })
@@ -147,6 +147,11 @@ async function refuse(
     }),
   );
   return { ok: false, reason, email };
+}
+
+/** Some providers' issuers end in "/" (Auth0), and an admin may copy one with or without it. */
+function isSameIssuer(fromToken: string, configured: string): boolean {
+  return fromToken !== "" && fromToken.replace(/\/+$/, "") === configured.replace(/\/+$/, "");
 }
 
 /** A hash of 32 random bytes nobody keeps: the account has no password anyone could type. */

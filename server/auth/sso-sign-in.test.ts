@@ -88,6 +88,10 @@ describe("signInWithSso", () => {
     await expect(signInWithSso(testDb.db(), SETTINGS, foreign)).resolves.toMatchObject({
       reason: "sso_not_configured",
     });
+    // The same issuer with a trailing "/" (as Auth0 writes it) is not another issuer.
+    await expect(
+      signInWithSso(testDb.db(), SETTINGS, identity({ issuer: `${ISSUER}/`, email: "nobody.at.all@nhs.net" })),
+    ).resolves.toMatchObject({ reason: "sso_no_account" });
     await expect(signInWithSso(testDb.db(), null, identity({ email: user.email }))).resolves.toMatchObject({
       reason: "sso_not_configured",
     });

@@ -59,6 +59,7 @@ export async function startTestOidcProvider(options: Options): Promise<TestOidcP
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: "test-key", alg: "RS256", use: "sig" }] },
     cookies: { keys: ["flip-test-idp-cookie-key"] },
     pkce: { required: () => true },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
