@@ -38,6 +38,10 @@ test("a researcher signs in through the identity provider and lands in the porta
   await expect(page.getByRole("heading", { name: "Welcome, Riley Researcher" })).toBeVisible();
   // The provider's subject is now linked to the account the admin created.
   expect(await linkedAccountOf("idp-researcher")).toEqual(["researcher@demo.flip"]);
+  // The account page lists this browser's session as a single sign-on one.
+  await page.goto("/account");
+  const current = page.getByRole("table", { name: "Signed-in sessions" }).getByRole("row", { name: /This browser/ });
+  await expect(current).toContainText("Single sign-on");
 });
 
 test("an e-mail with no FLIP account is refused with a page that says what to do", async ({ page }) => {
