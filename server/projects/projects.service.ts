@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, ilike, inArray, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, ilike, inArray, sql, type SQL } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { projectMembers, projectRevisions, projects, projectSites, siteApprovals, sites, users } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
@@ -50,14 +50,18 @@ export async function listMyProjects(db: Database, viewer: UserActor, input: TPr
       status: projects.status,
       role: projectMembers.role,
       updatedAt: projects.updatedAt,
-      seenAt: projectMembers.decisionsSeenAt,
+      // Decisions on any of the project's revisions since this member last looked; in the same query.
+      newDecisions: sql<number>`(
+        SELECT count(*)::int FROM ${projectRevisions}
+          JOIN ${siteApprovals} ON ${siteApprovals.revisionId} = ${projectRevisions.id}
+         WHERE ${projectRevisions.projectId} = ${projects.id}
+           AND ${siteApprovals.decidedAt} > ${projectMembers.decisionsSeenAt})`,
     })
     .from(projects)
     .innerJoin(projectMembers, eq(projectMembers.projectId, projects.id))
     .where(and(...filters))
     .orderBy(desc(projects.updatedAt));
-  const unseen = await unseenDecisionCounts(db, viewer.id);
-  return rows.map(({ seenAt: _seen, ...r }) => ({ ...r, newDecisions: unseen.get(r.id) ?? 0 }));
+  return rows;
 }
 
 async function unseenDecisionCounts(db: Database, userId: string): Promise<Map<string, number>> {
