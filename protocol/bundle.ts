@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalJson } from "./canonical-json";
 import { ZCohortDefinition } from "./cohort-definition";
 import { MODEL_TASKS, ZModelInput } from "./model-spec";
 import { DP_LIMITS } from "./privacy/dp-settings";
@@ -17,17 +18,47 @@ export const ZPurpose = z
 export const MAX_BUNDLE_MODELS = 20;
 
 /**
- * A model spec sites approve: what it learns from (input) and what it predicts (outcome). Jobs may
- * train or evaluate only a model whose task, input and outcome equal one listed in the approved
- * bundle; the name is for the reader. Registering a model adds its spec (`server/projects/bundle.ts`).
+ * A model spec sites approve: what it learns from (input), what it predicts (outcome) and, since
+ * models are registered into the bundle, which architecture (SHA-256 of its topology's canonical
+ * JSON, `hashArchitecture`). Jobs may train or evaluate only a model whose task, input and outcome
+ * equal one listed in the approved bundle, with that architecture when the entry names one (entries
+ * from before it do not); the name is for the reader. Registering a model adds its spec.
  */
 export const ZBundleModel = z.strictObject({
   name: z.string().trim().min(1, "Name the model").max(120),
   task: z.enum(MODEL_TASKS),
   input: ZModelInput,
   outcome: ZOutcome,
+  architectureSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "an architecture hash is 64 lowercase hex digits")
+    .optional(),
 });
 export type BundleModel = z.infer<typeof ZBundleModel>;
+
+/** What a model is compared on: its task, input and outcome, and its architecture's hash where known. */
+export type ModelSpecLike = Pick<BundleModel, "task" | "input" | "outcome"> & { architectureSha256?: string };
+
+/** What sites approve about a model's data: its task, input and outcome (the name only labels it). */
+function specKey(model: ModelSpecLike): string {
+  return canonicalJson({ task: model.task, input: model.input, outcome: model.outcome });
+}
+
+/**
+ * The bundle's entry for a model: same task, input and outcome, and the same architecture when the
+ * entry names one. Undefined when the bundle does not list it. Hub and site use this one rule.
+ */
+export function findBundleModel(
+  bundle: Pick<Bundle, "models">,
+  model: ModelSpecLike,
+): BundleModel | undefined {
+  const key = specKey(model);
+  return bundle.models.find(
+    (m) =>
+      specKey(m) === key &&
+      (m.architectureSha256 === undefined || m.architectureSha256 === model.architectureSha256),
+  );
+}
 
 /**
  * The governance bundle: everything a site is asked to allow. Any change makes a new revision

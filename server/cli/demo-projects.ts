@@ -9,7 +9,8 @@ import {
   createApprovedProject,
   type ApprovedProjectSpec,
 } from "@/server/projects/approved-project";
-import { bundleModelOf, findBundleModel } from "@/server/projects/bundle";
+import { findBundleModel } from "@/protocol/bundle";
+import { bundleModelOf } from "@/server/projects/bundle";
 import { listApprovedSiteIds, markDecisionsSeen, reviseBundle } from "@/server/projects/projects.service";
 
 /**
