@@ -48,15 +48,11 @@ function specKey(model: ModelSpecLike): string {
  * The bundle's entry for a model: same task, input and outcome, and the same architecture when the
  * entry names one. Undefined when the bundle does not list it. Hub and site use this one rule.
  */
-export function findBundleModel(
-  bundle: Pick<Bundle, "models">,
-  model: ModelSpecLike,
-): BundleModel | undefined {
+export function findBundleModel(bundle: Pick<Bundle, "models">, model: ModelSpecLike): BundleModel | undefined {
   const key = specKey(model);
   return bundle.models.find(
     (m) =>
-      specKey(m) === key &&
-      (m.architectureSha256 === undefined || m.architectureSha256 === model.architectureSha256),
+      specKey(m) === key && (m.architectureSha256 === undefined || m.architectureSha256 === model.architectureSha256),
   );
 }
 
