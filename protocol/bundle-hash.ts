@@ -9,7 +9,8 @@ import { canonicalJson } from "./canonical-json";
  */
 export function canonicalBundleJson(bundle: Bundle): string {
   const { models, ...rest } = bundle;
-  return canonicalJson(models.length ? bundle : rest);
+  // Bundles stored before `models` existed have no such key at all.
+  return canonicalJson(models?.length ? bundle : rest);
 }
 
 export function sha256Hex(text: string): string {

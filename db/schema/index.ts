@@ -15,3 +15,4 @@ export * from "./privacy";
 export * from "./sessions";
 export * from "./factors";
 export * from "./sso";
+export * from "./approver-keys";

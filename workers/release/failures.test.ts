@@ -10,6 +10,9 @@ import { failureCode, failureOf, failureText, TaskError, type SiteFailure } from
  */
 const EVERY_FAILURE: SiteFailure[] = [
   { reason: "kind_not_allowed", kind: "train" },
+  { reason: "approval_missing" },
+  { reason: "approval_invalid" },
+  { reason: "outside_approval" },
   { reason: "invalid_payload" },
   { reason: "feasibility_not_allowed" },
   { reason: "feasibility_budget_spent" },

@@ -10,6 +10,9 @@ import { isPgError } from "../log";
  */
 export type SiteFailure =
   | { reason: "kind_not_allowed"; kind: TaskKind }
+  | { reason: "approval_missing" }
+  | { reason: "approval_invalid" }
+  | { reason: "outside_approval" }
   | { reason: "invalid_payload" }
   | { reason: "feasibility_not_allowed" }
   | { reason: "feasibility_budget_spent" }
@@ -35,6 +38,9 @@ export type FailureReason = SiteFailure["reason"];
 
 const REFUSALS: ReadonlySet<FailureReason> = new Set([
   "kind_not_allowed",
+  "approval_missing",
+  "approval_invalid",
+  "outside_approval",
   "feasibility_not_allowed",
   "feasibility_budget_spent",
   "evaluation_budget_spent",
@@ -55,6 +61,12 @@ export function failureText(failure: SiteFailure): string {
   switch (failure.reason) {
     case "kind_not_allowed":
       return `This site does not run '${failure.kind}' tasks (allowedTaskKinds in its site policy).`;
+    case "approval_missing":
+      return "This site runs project work only under a governance bundle one of its own approvers signed (approvers in its site policy); this task carries no such approval for this site.";
+    case "approval_invalid":
+      return "This site could not verify the task's approval: the bundle or the signature does not match what one of its enrolled approvers signed for this site; the site ledger says why.";
+    case "outside_approval":
+      return "This task asks for more than the governance bundle this site's approver signed (its cohort, model, job kind, outputs, rounds or privacy settings); the site ledger says which.";
     case "invalid_payload":
       return "The task does not match this site worker's protocol; the worker's log says which field.";
     case "feasibility_not_allowed":

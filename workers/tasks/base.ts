@@ -62,6 +62,8 @@ export async function executeTask<K extends TaskKind>(
       // Paths and messages only: zod issues do not quote the offending values.
       throw new TaskError({ reason: "invalid_payload" }, false, summariseIssues(payload.error));
     }
+    // The site's own approvers must have signed a bundle this task fits (when its policy enrols any).
+    gate.admitApproved({ ...gateTask, payload: asRecord(payload.data), governance: task.governance });
     const proposal = await handler.run(payload.data as TaskPayload<K>, {
       ...deps,
       taskId: task.taskId,
