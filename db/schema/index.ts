@@ -15,4 +15,3 @@ export * from "./privacy";
 export * from "./sessions";
 export * from "./factors";
 export * from "./sso";
-export * from "./approver-keys";

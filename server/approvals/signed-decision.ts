@@ -2,7 +2,6 @@ import type { Tx } from "@/db/client";
 import { AppError } from "@/server/errors";
 import { getHubConfig } from "@/server/config";
 import type { ApprovalAssertion, ApprovalStatement, SignedApproval } from "@/protocol/signed-approval";
-import { parsePublicKey } from "@/protocol/webauthn/public-key";
 import { verifyApprovalAssertion } from "@/protocol/webauthn/verify-assertion";
 import { findApproverKey } from "./approver-keys.service";
 
@@ -47,10 +46,10 @@ export async function checkSignedDecision(
     throw AppError.field(
       "BAD_REQUEST",
       "signature",
-      "This passkey is not registered to your account; register it first, or sign with one that is. Nothing was changed.",
+      "This passkey is not registered to your account, or its key type cannot sign approvals (use a P-256, Ed25519 or RSA passkey); register one on your account page. Nothing was changed.",
     );
   const origins = hubOrigins(assertion);
-  const check = verifyApprovalAssertion(statement, assertion, [parsePublicKey(stored.publicKey)], {
+  const check = verifyApprovalAssertion(statement, assertion, [stored], {
     origins,
     rpIds: origins.map((o) => new URL(o).hostname),
   });

@@ -1,7 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { cohortRunTasks, projectRevisions, projects, siteApprovals, sites } from "@/db/schema";
-import { addApproverKey } from "@/server/approvals/approver-keys.service";
+import { authFactors, cohortRunTasks, projectRevisions, projects, siteApprovals, sites } from "@/db/schema";
 import { decideApproval } from "@/server/approvals/approvals.service";
 import { runCohort } from "@/server/cohorts/cohorts.service";
 import { makeUser } from "@/server/lib/test-support/fixtures";
@@ -39,11 +38,7 @@ export async function createSignedApprovalScene(db: Database, codes: string[]) {
     const { site, token } = await makeSiteWithToken(db, code, { skipFirstInventory: true });
     const approver = await makeUser(db, [{ role: "approver", siteId: site.id }]);
     const authenticator = createSoftwareAuthenticator();
-    await addApproverKey(db, approver, {
-      credentialId: authenticator.credentialId,
-      publicKey: authenticator.coseBase64url,
-      label: `${code} approver's security key`,
-    });
+    await registerTestPasskey(db, approver.id, authenticator, `${code} approver's security key`);
     siteList.push({ id: site.id, code, token, approver, authenticator });
   }
   const purpose = "Count adults with a stroke at each Trust for a federated risk model.";
@@ -116,6 +111,24 @@ export async function createSignedApprovalScene(db: Database, codes: string[]) {
       return Object.fromEntries(rows.map((r) => [r.code, r.taskId]));
     },
   };
+}
+
+/** The passkey as the account page's registration stores it: credential id and COSE public key. */
+export async function registerTestPasskey(
+  db: Database,
+  userId: string,
+  authenticator: SoftwareAuthenticator,
+  label: string,
+) {
+  await db.insert(authFactors).values({
+    userId,
+    kind: "passkey",
+    label,
+    credentialId: authenticator.credentialId,
+    publicKey: Buffer.from(authenticator.coseBase64url, "base64url"),
+    signCount: 0,
+    confirmedAt: new Date(),
+  });
 }
 
 /** The site policy a Trust's IT writes: its approver's key and fingerprint as the portal shows them. */
