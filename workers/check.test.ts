@@ -11,7 +11,8 @@ import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { makeSiteWithToken } from "./test-support/hub-fixture";
 import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/worker-process";
 import { createSoftwareAuthenticator, TEST_PORTAL_ORIGIN } from "./test-support/software-authenticator";
-import { formatFingerprint, parsePublicKey } from "@/protocol/webauthn/public-key";
+import { parsePublicKey } from "@/protocol/webauthn/public-key";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 
 /** `flip-worker check` as Trust IT runs it: a real process against a real hub and a real OMOP database. */
 const testDb = useTestDatabase();

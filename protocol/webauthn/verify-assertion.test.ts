@@ -6,7 +6,8 @@ import {
   TEST_PORTAL_ORIGIN,
   TEST_RP_ID,
 } from "@/workers/test-support/software-authenticator";
-import { formatFingerprint, normaliseFingerprint, parsePublicKey } from "./public-key";
+import { parsePublicKey } from "./public-key";
+import { formatFingerprint, normaliseFingerprint } from "./fingerprint";
 import { verifyApprovalAssertion } from "./verify-assertion";
 
 const POLICY = { origins: [TEST_PORTAL_ORIGIN], rpIds: [TEST_RP_ID] };

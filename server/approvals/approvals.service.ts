@@ -80,6 +80,8 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
       decidedAt: siteApprovals.decidedAt,
       comment: siteApprovals.comment,
       decidedBy: users.name,
+      // The fingerprint of the passkey that signed the decision, when it was signed.
+      keyFingerprint: sql<string | null>`${siteApprovals.signature}->>'keyFingerprint'`,
       isCurrent: sql<boolean>`${projects.currentRevisionId} = ${projectRevisions.id}`,
     })
     .from(siteApprovals)

@@ -2,7 +2,8 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { authFactors } from "@/db/schema";
 import type { UserActor } from "@/server/auth/actor";
-import { formatFingerprint, parsePublicKey, type ApproverPublicKey } from "@/protocol/webauthn/public-key";
+import { parsePublicKey, type ApproverPublicKey } from "@/protocol/webauthn/public-key";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 
 /**
  * Approvers' passkeys as signing keys: the person's registered passkeys (auth_factors, kind
@@ -18,6 +19,7 @@ export async function listMyApproverKeys(db: Database, actor: UserActor) {
       id: authFactors.id,
       label: authFactors.label,
       createdAt: authFactors.createdAt,
+      credentialId: authFactors.credentialId,
       publicKey: authFactors.publicKey,
     })
     .from(authFactors)
@@ -36,6 +38,7 @@ export async function listMyApproverKeys(db: Database, actor: UserActor) {
         id: row.id,
         label: row.label,
         createdAt: row.createdAt,
+        credentialId: row.credentialId!,
         algorithm: key.algorithm,
         publicKey: key.key.export({ type: "spki", format: "der" }).toString("base64"),
         fingerprint: formatFingerprint(key.fingerprint),

@@ -4,7 +4,8 @@ import { siteApprovals } from "@/db/schema";
 import { auditFor, callerAs, refusedWithoutChange, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import type { ApprovalAssertion, ApprovalStatement } from "@/protocol/signed-approval";
-import { formatFingerprint, parsePublicKey } from "@/protocol/webauthn/public-key";
+import { parsePublicKey } from "@/protocol/webauthn/public-key";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 import { createSignedApprovalScene } from "@/workers/test-support/signed-approval-scene";
 import { listMyApproverKeys } from "./approver-keys.service";
 

@@ -1,11 +1,6 @@
 import { z } from "zod";
-import {
-  formatFingerprint,
-  normaliseFingerprint,
-  parsePublicKey,
-  PublicKeyError,
-  type ApproverPublicKey,
-} from "@/protocol/webauthn/public-key";
+import { parsePublicKey, PublicKeyError, type ApproverPublicKey } from "@/protocol/webauthn/public-key";
+import { formatFingerprint, normaliseFingerprint } from "@/protocol/webauthn/fingerprint";
 
 /**
  * The approvers a Trust's IT enrols in its site policy: each one's passkey public key, copied from

@@ -84,6 +84,8 @@ export function createSoftwareAuthenticator(algorithm: Algorithm = "ES256") {
     spkiPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
     /** The public key as WebAuthn registration returns it: COSE, base64url. */
     coseBase64url: coseOf(publicKey, algorithm).toString("base64url"),
+    /** The private key (PKCS#8, base64), for a browser's virtual authenticator to sign with the same passkey. */
+    privateKeyPkcs8Base64: privateKey.export({ type: "pkcs8", format: "der" }).toString("base64"),
 
     /** Signs any challenge, as navigator.credentials.get would. */
     assert(challenge: Buffer, options: SignOptions = {}): ApprovalAssertion {
