@@ -34,7 +34,10 @@ test("an approver signs their decision with a passkey, and the site's check acce
     const title = `Signed stroke counts ${Date.now()}`;
     const purpose = "Count adults with a stroke at KCH before a federated risk model is trained.";
     const project = await createProject(db, researcher!, { title, purpose });
-    await reviseBundle(db, researcher!, { projectId: project.id, bundle: { ...initialBundle(purpose), cohort: STROKE } });
+    await reviseBundle(db, researcher!, {
+      projectId: project.id,
+      bundle: { ...initialBundle(purpose), cohort: STROKE },
+    });
     await submitProject(db, researcher!, { projectId: project.id, siteIds: [kch!.id] });
 
     // The approver's browser holds the passkey: Chrome's virtual authenticator with the registered key.

@@ -56,11 +56,7 @@ export async function findApproverKey(
     .select({ publicKey: authFactors.publicKey })
     .from(authFactors)
     .where(
-      and(
-        eq(authFactors.userId, userId),
-        eq(authFactors.kind, "passkey"),
-        eq(authFactors.credentialId, credentialId),
-      ),
+      and(eq(authFactors.userId, userId), eq(authFactors.kind, "passkey"), eq(authFactors.credentialId, credentialId)),
     );
   if (!row?.publicKey) return undefined;
   try {

@@ -10,7 +10,10 @@ import type { TaskGovernance } from "@/protocol/signed-approval";
  * these on as they are stored; the site trusts none of it until it has checked the signature
  * against its own enrolled keys (workers/governance/admit-approved.ts).
  */
-export async function governanceOf(db: DbOrTx, task: Pick<SiteTask, "revisionId" | "siteId">): Promise<TaskGovernance | null> {
+export async function governanceOf(
+  db: DbOrTx,
+  task: Pick<SiteTask, "revisionId" | "siteId">,
+): Promise<TaskGovernance | null> {
   if (!task.revisionId) return null;
   const [row] = await db
     .select({

@@ -8,12 +8,7 @@ import type { Bundle } from "@/protocol/bundle";
 import { openLedger } from "../ledger/ledger";
 import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
 import { waitForTask } from "../test-support/hub-fixture";
-import {
-  ANY_AF,
-  createSignedApprovalScene,
-  signedPolicy,
-  type SceneSite,
-} from "../test-support/signed-approval-scene";
+import { ANY_AF, createSignedApprovalScene, signedPolicy, type SceneSite } from "../test-support/signed-approval-scene";
 import { createSoftwareAuthenticator } from "../test-support/software-authenticator";
 import { useWorkerFleet } from "../test-support/worker-fleet";
 import type { WorkerProcess } from "../test-support/worker-process";
@@ -101,14 +96,20 @@ describe("signed approvals at the site", () => {
       .from(siteTasks)
       .where(sql`${siteTasks.payload}->>'purpose' = 'feasibility'`);
     expect(feasibility.purpose).toBe("feasibility");
-    const byCode = (code: string) => feasibilityTasks.find((t) => t.siteId === s.sites.find((x) => x.code === code)!.id)!;
+    const byCode = (code: string) =>
+      feasibilityTasks.find((t) => t.siteId === s.sites.find((x) => x.code === code)!.id)!;
     await waitForTask(testDb.db(), kch.id, (t) => t.id === byCode(kch.code).id && t.status === "done", "feasibility");
     await expectRefused(gstt, workers[1]!, byCode(gstt.code).id, /^feasibility_not_allowed$/);
 
     await s.approveSigned();
     const tasks = await s.runApprovedCount();
     for (const [i, site] of s.sites.entries()) {
-      const done = await waitForTask(testDb.db(), site.id, (t) => t.id === tasks[site.code] && t.status === "done", "count");
+      const done = await waitForTask(
+        testDb.db(),
+        site.id,
+        (t) => t.id === tasks[site.code] && t.status === "done",
+        "count",
+      );
       expect(done.result).toMatchObject({ threshold: 10 });
       expect(ledgerOf(workers[i]!).find((e) => e.taskId === tasks[site.code])).toMatchObject({ outcome: "released" });
     }
@@ -122,7 +123,12 @@ describe("signed approvals at the site", () => {
     const edited: Bundle = { ...row!.bundle, cohort: ANY_AF };
 
     await testDb.db().update(projectRevisions).set({ bundle: edited }).where(eq(projectRevisions.id, revision.id));
-    await expectRefusedEverywhere(s.sites, workers, await s.runApprovedCount(), /^approval_invalid: the bundle hashes to /);
+    await expectRefusedEverywhere(
+      s.sites,
+      workers,
+      await s.runApprovedCount(),
+      /^approval_invalid: the bundle hashes to /,
+    );
 
     await testDb
       .db()
@@ -223,6 +229,11 @@ describe("signed approvals at the site", () => {
     }
     await testDb.db().update(projects).set({ status: "active" }).where(eq(projects.id, s.projectId));
     const workers = startSites(s.sites);
-    await expectRefusedEverywhere(s.sites, workers, await s.runApprovedCount(), /the signature is for another statement/);
+    await expectRefusedEverywhere(
+      s.sites,
+      workers,
+      await s.runApprovedCount(),
+      /the signature is for another statement/,
+    );
   });
 });

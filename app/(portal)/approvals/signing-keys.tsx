@@ -58,8 +58,8 @@ export function SigningKeys() {
       </h2>
       <p className="mt-1 mb-3 text-sm text-slate-600">
         You sign each decision with your passkey. Give your Trust&apos;s IT the entry below for the{" "}
-        <code>approvers</code> list of the site policy, and read the fingerprint to them to compare: the site
-        worker prints the fingerprints it trusts when it starts.
+        <code>approvers</code> list of the site policy, and read the fingerprint to them to compare: the site worker
+        prints the fingerprints it trusts when it starts.
       </p>
       {body}
     </section>

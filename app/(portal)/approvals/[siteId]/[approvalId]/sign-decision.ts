@@ -12,8 +12,14 @@ const toBase64url = (bytes: ArrayBuffer) =>
     .replace(/=+$/, "");
 
 const fromBase64url = (text: string) =>
-  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=")), (c) =>
-    c.charCodeAt(0),
+  Uint8Array.from(
+    atob(
+      text
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(text.length / 4) * 4, "="),
+    ),
+    (c) => c.charCodeAt(0),
   );
 
 export class SigningError extends Error {}
