@@ -51,17 +51,35 @@ export async function listMyApproverKeys(db: Database, actor: UserActor) {
 export async function findApproverKey(
   db: DbOrTx,
   { userId, credentialId }: { userId: string; credentialId: string },
-): Promise<ApproverPublicKey | undefined> {
+): Promise<(ApproverPublicKey & { factorId: string; signCount: number }) | undefined> {
   const [row] = await db
-    .select({ publicKey: authFactors.publicKey })
+    .select({ id: authFactors.id, publicKey: authFactors.publicKey, signCount: authFactors.signCount })
     .from(authFactors)
     .where(
       and(eq(authFactors.userId, userId), eq(authFactors.kind, "passkey"), eq(authFactors.credentialId, credentialId)),
     );
   if (!row?.publicKey) return undefined;
   try {
-    return parsePublicKey(cose(row.publicKey));
+    return { ...parsePublicKey(cose(row.publicKey)), factorId: row.id, signCount: row.signCount ?? 0 };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Records a passkey's use: its signature counter, which must grow when the authenticator keeps one
+ * (WebAuthn §6.1.1: a counter that goes back means a cloned authenticator). False when it went back.
+ */
+export async function recordPasskeyUse(
+  tx: DbOrTx,
+  key: { factorId: string; signCount: number },
+  authenticatorData: Buffer,
+): Promise<boolean> {
+  const counter = authenticatorData.readUInt32BE(33);
+  if ((counter !== 0 || key.signCount !== 0) && counter <= key.signCount) return false;
+  await tx
+    .update(authFactors)
+    .set({ signCount: counter, lastUsedAt: new Date() })
+    .where(eq(authFactors.id, key.factorId));
+  return true;
 }

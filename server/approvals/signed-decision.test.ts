@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { siteApprovals } from "@/db/schema";
+import { authFactors, siteApprovals } from "@/db/schema";
 import { auditFor, callerAs, refusedWithoutChange, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import type { ApprovalAssertion, ApprovalStatement } from "@/protocol/signed-approval";
@@ -48,6 +48,11 @@ describe("signed decisions at the hub", () => {
     expect(row!.decidedAt!.toISOString()).toBe(statement.decidedAt);
     const [event] = (await auditFor(db, `project:${s.projectId}`)).filter((e) => e.action === "approval.approved");
     expect(event!.details).toMatchObject({ keyFingerprint: fingerprint });
+    const [factor] = await db
+      .select()
+      .from(authFactors)
+      .where(eq(authFactors.credentialId, kch.authenticator.credentialId));
+    expect(factor).toMatchObject({ signCount: 1, lastUsedAt: expect.any(Date) });
   });
 
   it("refuses a signature over another site's statement, by another person's passkey, or from the wrong time, changing nothing", async () => {
@@ -73,6 +78,13 @@ describe("signed decisions at the hub", () => {
         "The signature does not hold (the user was not verified (PIN or biometric)); sign the decision again. Nothing was changed.",
       ],
     ];
+    // The same assertion twice: the passkey's counter did not move, as with a copied authenticator.
+    const used = kch.authenticator.signApproval(statement);
+    await db.update(authFactors).set({ signCount: 7 }).where(eq(authFactors.credentialId, used.credentialId));
+    cases.push([
+      () => decide(statement.decidedAt, used),
+      "This passkey's signature counter went backwards, which happens when an authenticator has been copied; nothing was changed. Ask your IT to check the key, or register a new one.",
+    ]);
     for (const [call, message] of cases) {
       const fieldErrors = await refusedWithoutChange(db, call, { code: "BAD_REQUEST", message });
       expect(fieldErrors).toEqual({ signature: [message] });

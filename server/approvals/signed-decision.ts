@@ -3,7 +3,7 @@ import { AppError } from "@/server/errors";
 import { getHubConfig } from "@/server/config";
 import type { ApprovalAssertion, ApprovalStatement, SignedApproval } from "@/protocol/signed-approval";
 import { verifyApprovalAssertion } from "@/protocol/webauthn/verify-assertion";
-import { findApproverKey } from "./approver-keys.service";
+import { findApproverKey, recordPasskeyUse } from "./approver-keys.service";
 
 /** How far the signed time may be from the hub's clock: the approver signs just before the decision is sent. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -58,6 +58,12 @@ export async function checkSignedDecision(
       "BAD_REQUEST",
       "signature",
       `The signature does not hold (${check.reason}); sign the decision again. Nothing was changed.`,
+    );
+  if (!(await recordPasskeyUse(tx, stored, Buffer.from(assertion.authenticatorData, "base64url"))))
+    throw AppError.field(
+      "BAD_REQUEST",
+      "signature",
+      "This passkey's signature counter went backwards, which happens when an authenticator has been copied; nothing was changed. Ask your IT to check the key, or register a new one.",
     );
   return { keyFingerprint: stored.fingerprint, assertion };
 }
