@@ -38,7 +38,12 @@ export async function governanceOf(
     bundleJson: canonicalBundleJson(row.bundle),
     bundleHash: row.bundleHash,
     approval: isSigned
-      ? { decision: row.status as "approved" | "declined", decidedAt: row.decidedAt!.toISOString(), ...row.signature! }
+      ? {
+          decision: row.status as "approved" | "declined",
+          decidedAt: row.decidedAt!.toISOString(),
+          keyFingerprint: row.signature!.keyFingerprint,
+          assertion: row.signature!.assertion,
+        }
       : null,
   };
 }

@@ -9,6 +9,7 @@ import type { TaskPayload } from "@/protocol/tasks";
 import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import { updatePath } from "@/protocol/training";
 import { checkResultPolicy } from "./result-policy";
+import type { TaskGovernance } from "@/protocol/signed-approval";
 import { governanceOf } from "./task-governance";
 import { getTaskNotifier, TASK_CHANNEL } from "./task-notifier";
 
@@ -94,7 +95,7 @@ export async function enqueueTasks(tx: Tx, inputs: readonly EnqueueInput[]): Pro
   return ordered;
 }
 
-function toLeasedTask(task: SiteTask, governance: LeasedTask["governance"]): LeasedTask {
+function toLeasedTask(task: SiteTask, governance: TaskGovernance | null): LeasedTask {
   return {
     governance,
     taskId: task.id,

@@ -144,6 +144,14 @@ describe("a training task against the signed bundle", () => {
     );
   });
 
+  it("refuses governance that does not parse, naming the field, rather than failing the claim", () => {
+    const governance = signed(bundle);
+    const malformed = { ...governance, approval: { ...governance.approval, assertion: { signature: "%%" } } };
+    expect(() => admitApprovedTask(policy, { kind: "train", payload: trainPayload, governance: malformed })).toThrow(
+      /the task's governance does not parse: approval\.assertion\./,
+    );
+  });
+
   it("refuses a signature from the right key over a different bundle than the one sent", () => {
     const governance = signed(bundle);
     const wider = { ...bundle, maxRounds: 50 };

@@ -2,7 +2,7 @@ import { ZBundle, findBundleModel, type Bundle } from "@/protocol/bundle";
 import { canonicalBundleJson, hashArchitecture, sha256Hex } from "@/protocol/bundle-hash";
 import { canonicalJson } from "@/protocol/canonical-json";
 import type { TaskKind } from "@/protocol/contract";
-import type { TaskGovernance } from "@/protocol/signed-approval";
+import { ZTaskGovernance, type TaskGovernance } from "@/protocol/signed-approval";
 import type { ModelPackage } from "@/protocol/training";
 import { verifyApprovalAssertion } from "@/protocol/webauthn/verify-assertion";
 import { suppressionThreshold, type SitePolicy } from "../policy";
@@ -16,7 +16,7 @@ import { relyingPartyIds } from "./approvers";
  * inside that bundle. Whatever the hub's database says, a task that fails is refused and recorded.
  * Off while the policy lists no approvers; feasibility counts (counts only) need no approval.
  */
-type AdmittedTask = { kind: TaskKind; payload: Record<string, unknown>; governance?: TaskGovernance | null };
+type AdmittedTask = { kind: TaskKind; payload: Record<string, unknown>; governance?: unknown };
 
 const OUTPUT_OF: Partial<Record<TaskKind, Bundle["outputs"][number]>> = {
   cohort_count: "cohort_counts",
@@ -33,8 +33,17 @@ export function admitApprovedTask(policy: SitePolicy, task: AdmittedTask): void 
   if (!policy.requireSignedApprovals || task.kind === "site_inventory") return;
   // Before approval a site may answer counts only (the gate has already applied allowFeasibility).
   if (task.kind === "cohort_count" && task.payload.purpose === "feasibility") return;
-  const governance = task.governance;
-  if (!governance) throw missing("the task carries no governance bundle or approval");
+  if (task.governance === undefined || task.governance === null)
+    throw missing("the task carries no governance bundle or approval");
+  const parsed = ZTaskGovernance.safeParse(task.governance);
+  if (!parsed.success)
+    throw invalid(
+      `the task's governance does not parse: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+        .join("; ")}`,
+    );
+  const governance = parsed.data;
   if (!governance.approval) throw missing(`this site has not approved revision ${governance.revisionId}`);
   if (governance.approval.decision !== "approved")
     throw missing(`this site declined revision ${governance.revisionId}`);

@@ -17,7 +17,6 @@ import type { Logger } from "../log";
 import type { Ledger } from "../ledger/ledger";
 import { countRule, type SitePolicy } from "../policy";
 import { admitApprovedTask } from "../governance/admit-approved";
-import type { TaskGovernance } from "@/protocol/signed-approval";
 import { releaseCohortCount, type CohortProposal } from "./cohort-release";
 import { findDicomIdentifier } from "../imaging/identifiers";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
@@ -126,7 +125,7 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
     },
 
     /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site. */
-    admitApproved(task: GateTask & { governance?: TaskGovernance | null }): void {
+    admitApproved(task: GateTask & { governance?: unknown }): void {
       admitApprovedTask(policy, task);
     },
 
