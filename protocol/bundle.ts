@@ -74,6 +74,16 @@ export const ZBundle = z.strictObject({
   privacy: z.strictObject({
     minCellCount: z.number().int().min(10, "Sites suppress counts below 10 at least").max(1000),
     /**
+     * Released counts are multiples of this at least: a site whose own rounding base is not a
+     * multiple of it refuses the project's tasks (left out of the hash while absent).
+     */
+    roundingBase: z
+      .number()
+      .int()
+      .min(1, "Round to a whole number from 1 to 100")
+      .max(100, "Round to at most 100")
+      .optional(),
+    /**
      * Training must use differential privacy with at least this noise multiplier and at most this δ
      * (left out of the hash while absent, so older bundles keep theirs).
      */

@@ -84,6 +84,8 @@ describe("bundle hash", () => {
       hashBundle(withModel),
     );
     expect(hashBundle({ ...a, maxRounds: a.maxRounds + 1 })).not.toBe(hashBundle(a));
+    // Rounding is something sites approve too; bundles without it keep their hash.
+    expect(hashBundle({ ...a, privacy: { ...a.privacy, roundingBase: 5 } })).not.toBe(hashBundle(a));
     expect(diffBundles(a, { ...a, privacy: { minCellCount: 20 } })).toEqual([
       { path: "privacy.minCellCount", before: 10, after: 20 },
     ]);

@@ -133,6 +133,17 @@ describe("a training task against the signed bundle", () => {
     expect(ask(10)).not.toThrow();
   });
 
+  it("refuses where the site rounds counts finer than the bundle's rounding", () => {
+    const rounded = { ...bundle, privacy: { ...bundle.privacy, roundingBase: 10 } };
+    expect(refusal("train", trainPayload, rounded)).toBe(
+      "outside_approval: this site rounds counts to 5, not to multiples of the approved 10",
+    );
+    const coarse = ZSitePolicy.parse({ ...policyInput, roundingBase: 20 });
+    expect(() =>
+      admitApprovedTask(coarse, { kind: "train", payload: trainPayload, governance: signed(rounded) }),
+    ).not.toThrow();
+  });
+
   it("refuses a kind or an output the bundle does not allow", () => {
     const countsOnly = { ...bundle, allowedJobKinds: ["cohort_count" as const] };
     expect(refusal("train", trainPayload, countsOnly)).toBe(

@@ -94,6 +94,9 @@ function checkInsideBundle(policy: SitePolicy, task: AdmittedTask, governance: T
   const threshold = suppressionThreshold(policy, payload.minCellCount as number | undefined);
   if (threshold < bundle.privacy.minCellCount)
     throw outside(`the task would suppress below ${bundle.privacy.minCellCount}, the approved minimum cell count`);
+  const rounding = bundle.privacy.roundingBase;
+  if (rounding && policy.roundingBase % rounding !== 0)
+    throw outside(`this site rounds counts to ${policy.roundingBase}, not to multiples of the approved ${rounding}`);
   if (task.kind === "cohort_count") return;
 
   const model = payload.model as ModelPackage;
