@@ -62,6 +62,9 @@ export function BundleView({ bundle }: { bundle: Bundle }) {
               Training adds differential-privacy noise: multiplier{" "}
               {bundle.privacy.differentialPrivacy.minNoiseMultiplier} at least, δ{" "}
               {bundle.privacy.differentialPrivacy.maxDelta} at most
+              {bundle.privacy.differentialPrivacy.maxEpsilon !== undefined
+                ? `, ε ${bundle.privacy.differentialPrivacy.maxEpsilon} at most per site over the whole project`
+                : ""}
             </li>
           ) : null}
           {bundle.privacy.secureAggregation ? <li>Training rounds use secure aggregation</li> : null}

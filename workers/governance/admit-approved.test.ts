@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { Bundle } from "@/protocol/bundle";
 import { canonicalBundleJson, hashArchitecture, hashBundle } from "@/protocol/bundle-hash";
 import { buildTemplate } from "@/protocol/models/templates";
-import type { TaskGovernance } from "@/protocol/signed-approval";
 import { parsePublicKey } from "@/protocol/webauthn/public-key";
 import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 import { ZSitePolicy } from "../policy";
@@ -52,26 +51,7 @@ const bundle: Bundle = {
   ],
 };
 
-function signed(b: Bundle): TaskGovernance {
-  const revisionId = randomUUID();
-  const decidedAt = new Date().toISOString();
-  const bundleHash = hashBundle(b);
-  const assertion = approver.signApproval({
-    bundleHash,
-    revisionId,
-    projectId,
-    siteCode: "KCH",
-    decision: "approved",
-    decidedAt,
-  });
-  return {
-    projectId,
-    revisionId,
-    bundleJson: canonicalBundleJson(b),
-    bundleHash,
-    approval: { decision: "approved", decidedAt, keyFingerprint: "0".repeat(64), assertion },
-  };
-}
+const signed = (b: Bundle) => approver.signedGovernance(b, { projectId, siteCode: "KCH" });
 
 const trainPayload = {
   projectId,

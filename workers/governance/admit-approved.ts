@@ -28,11 +28,14 @@ const missing = (detail: string) => new TaskError({ reason: "approval_missing" }
 const invalid = (detail: string) => new TaskError({ reason: "approval_invalid" }, false, detail);
 const outside = (detail: string) => new TaskError({ reason: "outside_approval" }, false, detail);
 
-/** Throws the site's refusal (TaskError) unless the task runs under a bundle an enrolled approver signed. */
-export function admitApprovedTask(policy: SitePolicy, task: AdmittedTask): void {
-  if (!policy.requireSignedApprovals || task.kind === "site_inventory") return;
+/**
+ * Throws the site's refusal (TaskError) unless the task runs under a bundle an enrolled approver
+ * signed; returns that bundle, or null when the site does not require signed approvals for it.
+ */
+export function admitApprovedTask(policy: SitePolicy, task: AdmittedTask): Bundle | null {
+  if (!policy.requireSignedApprovals || task.kind === "site_inventory") return null;
   // Before approval a site may answer counts only (the gate has already applied allowFeasibility).
-  if (task.kind === "cohort_count" && task.payload.purpose === "feasibility") return;
+  if (task.kind === "cohort_count" && task.payload.purpose === "feasibility") return null;
   if (task.governance === undefined || task.governance === null)
     throw missing("the task carries no governance bundle or approval");
   const parsed = ZTaskGovernance.safeParse(task.governance);
@@ -49,6 +52,13 @@ export function admitApprovedTask(policy: SitePolicy, task: AdmittedTask): void 
     throw missing(`this site declined revision ${governance.revisionId}`);
   const bundle = verifiedBundle(policy, governance);
   checkInsideBundle(policy, task, governance, bundle);
+  return bundle;
+}
+
+/** The DP budget the signed bundle gives the project at each site (ε at its maximum δ), if it names one. */
+export function approvedPrivacyBudget(bundle: Bundle | null): { maxEpsilon: number; delta: number } | undefined {
+  const dp = bundle?.privacy.differentialPrivacy;
+  return dp?.maxEpsilon === undefined ? undefined : { maxEpsilon: dp.maxEpsilon, delta: dp.maxDelta };
 }
 
 function verifiedBundle(policy: SitePolicy, governance: TaskGovernance): Bundle {

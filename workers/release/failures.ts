@@ -19,7 +19,15 @@ export type SiteFailure =
   | { reason: "evaluation_budget_spent" }
   | { reason: "differencing" }
   | { reason: "differential_privacy_required" }
-  | { reason: "privacy_budget_spent"; maxEpsilon: number; delta: number; spent: number; wouldSpend: number }
+  | {
+      reason: "privacy_budget_spent";
+      maxEpsilon: number;
+      delta: number;
+      spent: number;
+      wouldSpend: number;
+      /** Whose budget: the site policy's (default) or the one the approvers signed in the bundle. */
+      budget?: "site" | "bundle";
+    }
   | { reason: "too_many_rounds"; maxRounds: number }
   | { reason: "cohort_too_small"; minimum: number }
   | { reason: "images_unavailable" }
@@ -80,7 +88,7 @@ export function failureText(failure: SiteFailure): string {
     case "differential_privacy_required":
       return "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy), which this job does not use.";
     case "privacy_budget_spent":
-      return `This site's differential-privacy budget for this project is ε = ${failure.maxEpsilon} at δ = ${failure.delta} (privacyBudget in its site policy). It has spent ε = ${failure.spent.toFixed(2)}, and this job's remaining rounds would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before training. Use more noise or fewer rounds, or ask its data-governance office to raise the budget.`;
+      return `${failure.budget === "bundle" ? "The differential-privacy budget this site's approver signed for this project (in its governance bundle)" : "This site's differential-privacy budget for this project"} is ε = ${failure.maxEpsilon} at δ = ${failure.delta}${failure.budget === "bundle" ? "" : " (privacyBudget in its site policy)"}. It has spent ε = ${failure.spent.toFixed(2)}, and this job's remaining rounds would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before training. Use more noise or fewer rounds, or ask its data-governance office to raise the budget.`;
     case "too_many_rounds":
       return `This site trains for at most ${failure.maxRounds} rounds (maxRounds in its site policy).`;
     case "cohort_too_small":

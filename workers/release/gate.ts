@@ -17,6 +17,7 @@ import type { Logger } from "../log";
 import type { Ledger } from "../ledger/ledger";
 import { countRule, type SitePolicy } from "../policy";
 import { admitApprovedTask } from "../governance/admit-approved";
+import type { Bundle } from "@/protocol/bundle";
 import { releaseCohortCount, type CohortProposal } from "./cohort-release";
 import { findDicomIdentifier } from "../imaging/identifiers";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
@@ -125,8 +126,8 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
     },
 
     /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site. */
-    admitApproved(task: GateTask & { governance?: unknown }): void {
-      admitApprovedTask(policy, task);
+    admitApproved(task: GateTask & { governance?: unknown }): Bundle | null {
+      return admitApprovedTask(policy, task);
     },
 
     /** Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at this site. */

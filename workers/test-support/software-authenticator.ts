@@ -1,5 +1,7 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
-import type { ApprovalAssertion, ApprovalStatement } from "@/protocol/signed-approval";
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from "node:crypto";
+import type { Bundle } from "@/protocol/bundle";
+import { canonicalBundleJson, hashBundle } from "@/protocol/bundle-hash";
+import type { ApprovalAssertion, ApprovalStatement, TaskGovernance } from "@/protocol/signed-approval";
 import { approvalChallenge } from "@/protocol/webauthn/verify-assertion";
 
 /**
@@ -120,6 +122,26 @@ export function createSoftwareAuthenticator(algorithm: Algorithm = "ES256") {
     /** Signs an approval statement. */
     signApproval(statement: ApprovalStatement, options: SignOptions = {}): ApprovalAssertion {
       return this.assert(approvalChallenge(statement), options);
+    },
+
+    /** What an honest hub would send with a task of this project: the bundle and this approver's signed approval of it. */
+    signedGovernance(bundle: Bundle, { projectId, siteCode }: { projectId: string; siteCode: string }): TaskGovernance {
+      const revisionId = randomUUID();
+      const decidedAt = new Date().toISOString();
+      const bundleHash = hashBundle(bundle);
+      const statement = { bundleHash, revisionId, projectId, siteCode, decision: "approved" as const, decidedAt };
+      return {
+        projectId,
+        revisionId,
+        bundleJson: canonicalBundleJson(bundle),
+        bundleHash,
+        approval: {
+          decision: "approved",
+          decidedAt,
+          keyFingerprint: "0".repeat(64),
+          assertion: this.signApproval(statement),
+        },
+      };
     },
   };
 }

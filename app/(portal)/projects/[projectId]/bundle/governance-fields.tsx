@@ -45,11 +45,12 @@ export function governanceErrorsOf(g: Governance): GovernanceErrors {
       dp.minNoiseMultiplier >= DP_LIMITS.minNoise &&
       dp.minNoiseMultiplier <= DP_LIMITS.maxNoise &&
       dp.maxDelta >= DP_LIMITS.minDelta &&
-      dp.maxDelta <= DP_LIMITS.maxDelta
+      dp.maxDelta <= DP_LIMITS.maxDelta &&
+      (dp.maxEpsilon === undefined || (dp.maxEpsilon > 0 && dp.maxEpsilon <= 1000))
     )
   )
     errors.differentialPrivacy = [
-      `Choose a noise multiplier from ${DP_LIMITS.minNoise} to ${DP_LIMITS.maxNoise} and δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta}`,
+      `Choose a noise multiplier from ${DP_LIMITS.minNoise} to ${DP_LIMITS.maxNoise}, δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta} and ε (optional) above 0 and at most 1000`,
     ];
   if (!Number.isInteger(g.maxRounds) || g.maxRounds < 1 || g.maxRounds > 1000)
     errors.maxRounds = ["Choose a whole number of rounds from 1 to 1000"];
@@ -252,6 +253,17 @@ function PrivacyRequirement({
             step="any"
             value={Number.isNaN(dp.maxDelta) ? "" : dp.maxDelta}
             onChange={(e) => setDp({ ...dp, maxDelta: numberOrNaN(e.target.value) })}
+          />
+          <TextField
+            label="Privacy budget ε per site (optional)"
+            name="privacy.differentialPrivacy.maxEpsilon"
+            type="number"
+            step="any"
+            hint="All of the project's training may spend at most this ε (at the maximum δ) at each site."
+            value={dp.maxEpsilon === undefined || Number.isNaN(dp.maxEpsilon) ? "" : dp.maxEpsilon}
+            onChange={(e) =>
+              setDp({ ...dp, maxEpsilon: e.target.value === "" ? undefined : numberOrNaN(e.target.value) })
+            }
           />
         </div>
       ) : null}
