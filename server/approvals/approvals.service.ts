@@ -148,7 +148,8 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
       .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
       .innerJoin(sites, eq(sites.id, siteApprovals.siteId))
       .where(and(eq(siteApprovals.id, input.approvalId), eq(siteApprovals.siteId, input.siteId)))
-      .for("update");
+      // Not the site row: its code is only read, and locking it would hold up work queued for the site.
+      .for("update", { of: [siteApprovals, projectRevisions, projects] });
     if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
     if (row.status !== "pending")
       throw new AppError(
