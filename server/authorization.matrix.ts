@@ -111,6 +111,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "account.signOutEverywhere": { allowed: SIGNED_IN, input: none },
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
+  "approvals.myKeys": { allowed: ACTIVE, input: none },
   "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "approvals.request": {
     allowed: ["approverA"],

@@ -1,5 +1,6 @@
 import { index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import type { Bundle } from "@/protocol/bundle";
+import type { SignedApproval } from "@/protocol/signed-approval";
 import { createdAt, id, updatedAt } from "./columns";
 import { sites } from "./sites";
 import { siteTasks } from "./tasks";
@@ -90,6 +91,8 @@ export const siteApprovals = pgTable(
     decidedBy: uuid("decided_by").references(() => users.id, { onDelete: "set null" }),
     decidedAt: timestamp("decided_at", { withTimezone: true, mode: "date" }),
     comment: text("comment"),
+    // The approver's passkey assertion over the decision (protocol/signed-approval.ts); null when unsigned.
+    signature: jsonb("signature").$type<Pick<SignedApproval, "keyFingerprint" | "assertion">>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZApprovalAssertion, ZSignedTime } from "@/protocol/signed-approval";
 
 export const ZApprovalRef = z.object({ siteId: z.uuid("Choose a site"), approvalId: z.uuid("Choose a request") });
 
@@ -8,6 +9,8 @@ export const ZDecideInput = z
     approvalId: z.uuid("Choose a request"),
     decision: z.enum(["approved", "declined"], { error: "Choose approve or decline" }),
     comment: z.string().trim().max(2000, "Keep the comment under 2000 characters").optional(),
+    /** The approver's passkey assertion over the decision (protocol/signed-approval.ts), signed at `decidedAt`. */
+    signature: z.strictObject({ decidedAt: ZSignedTime, assertion: ZApprovalAssertion }).optional(),
   })
   .superRefine((value, ctx) => {
     if (value.decision === "declined" && !value.comment) {

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { projectRevisions, projects, siteApprovals, users } from "@/db/schema";
+import { projectRevisions, projects, siteApprovals, sites, users } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import type { Viewer } from "@/server/auth/permissions";
@@ -9,6 +9,7 @@ import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { diffBundles } from "@/server/projects/bundle";
 import { assertTransition } from "@/server/projects/project-status";
 import type { TDecideInput } from "./approvals.schema";
+import { checkSignedDecision } from "./signed-decision";
 
 const requestColumns = {
   approvalId: siteApprovals.id,
@@ -79,6 +80,8 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
       decidedAt: siteApprovals.decidedAt,
       comment: siteApprovals.comment,
       decidedBy: users.name,
+      // The fingerprint of the passkey that signed the decision, when it was signed.
+      keyFingerprint: sql<string | null>`${siteApprovals.signature}->>'keyFingerprint'`,
       isCurrent: sql<boolean>`${projects.currentRevisionId} = ${projectRevisions.id}`,
     })
     .from(siteApprovals)
@@ -122,7 +125,11 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
   };
 }
 
-/** Records a site's decision on the current revision. Decisions are final for that revision. */
+/**
+ * Records a site's decision on the current revision. Decisions are final for that revision. A
+ * signed decision (the approver's passkey over bundle hash, revision, project, site, decision and
+ * time) is checked and stored with it; sites that enrol approvers run only signed approvals.
+ */
 export async function decideApproval(db: Database, approver: UserActor, input: TDecideInput) {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -134,12 +141,15 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         revisionId: siteApprovals.revisionId,
         number: projectRevisions.number,
         bundleHash: projectRevisions.bundleHash,
+        siteCode: sites.code,
       })
       .from(siteApprovals)
       .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
       .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
+      .innerJoin(sites, eq(sites.id, siteApprovals.siteId))
       .where(and(eq(siteApprovals.id, input.approvalId), eq(siteApprovals.siteId, input.siteId)))
-      .for("update");
+      // Not the site row: its code is only read, and locking it would hold up work queued for the site.
+      .for("update", { of: [siteApprovals, projectRevisions, projects] });
     if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
     if (row.status !== "pending")
       throw new AppError(
@@ -152,9 +162,31 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         "The project has been revised since; review the new revision instead. Nothing was changed.",
       );
     if (row.projectStatus === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
+    const signature = input.signature
+      ? await checkSignedDecision(
+          tx,
+          approver,
+          {
+            bundleHash: row.bundleHash,
+            revisionId: row.revisionId,
+            projectId: row.projectId,
+            siteCode: row.siteCode,
+            decision: input.decision,
+            decidedAt: input.signature.decidedAt,
+          },
+          input.signature.assertion,
+        )
+      : null;
     await tx
       .update(siteApprovals)
-      .set({ status: input.decision, decidedBy: approver.id, decidedAt: new Date(), comment: input.comment || null })
+      .set({
+        status: input.decision,
+        decidedBy: approver.id,
+        // A signed decision's time is the one signed, so the site can rebuild the statement exactly.
+        decidedAt: input.signature ? new Date(input.signature.decidedAt) : new Date(),
+        comment: input.comment || null,
+        signature,
+      })
       .where(eq(siteApprovals.id, input.approvalId));
     if (input.decision === "approved" && row.projectStatus === "submitted") {
       assertTransition("submitted", "active");
@@ -169,6 +201,7 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         revision: row.number,
         bundleHash: row.bundleHash,
         comment: input.comment ?? null,
+        keyFingerprint: signature?.keyFingerprint ?? null,
       },
     });
   });

@@ -2,6 +2,7 @@ import { createTRPCRouter, protectedProcedure, siteApproverProcedure } from "@/s
 import { getSite } from "@/server/sites/sites.service";
 import { listApproverChanges } from "@/server/users/grant-requests.service";
 import { ZApprovalRef, ZDecideInput } from "./approvals.schema";
+import { listMyApproverKeys } from "./approver-keys.service";
 import {
   countPendingApprovals,
   decideApproval,
@@ -13,6 +14,11 @@ import {
 export const approvalsRouter = createTRPCRouter({
   /** The sites the viewer may decide for; empty for anyone who is not an approver. */
   mySites: protectedProcedure.query(({ ctx }) => listApproverSites(ctx.viewer)),
+  /** The viewer's passkeys as signing keys, with the fingerprint their Trust's IT enrols in the site policy. */
+  myKeys: protectedProcedure.query(async ({ ctx }) => ({
+    name: ctx.viewer.name,
+    keys: await listMyApproverKeys(ctx.db, ctx.viewer),
+  })),
   pendingCount: protectedProcedure.query(({ ctx }) => countPendingApprovals(ctx.db, ctx.viewer)),
   site: siteApproverProcedure("approvals:read").query(({ ctx }) => getSite(ctx.db, { siteId: ctx.siteId })),
   inbox: siteApproverProcedure("approvals:read").query(({ ctx }) =>

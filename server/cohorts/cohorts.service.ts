@@ -99,6 +99,7 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
         },
         actor,
         requestedBy: actor.id,
+        revisionId: project.revisionId,
       });
       await tx.insert(cohortRunTasks).values({ runId: run!.id, siteId: site.id, taskId: task.id });
     }

@@ -7,7 +7,9 @@ import { AppError } from "@/server/errors";
 import { hashDefinition } from "@/server/cohorts/cohort-hash";
 import { listProjectInvitations } from "./invitations.service";
 import { MAX_BUNDLE_MODELS, type BundleModel } from "@/protocol/bundle";
-import { findBundleModel, hashBundle, initialBundle } from "./bundle";
+import { findBundleModel } from "@/protocol/bundle";
+import { hashBundle } from "@/protocol/bundle-hash";
+import { initialBundle } from "./bundle";
 import { assertTransition } from "./project-status";
 import type { Bundle, TProjectCreateInput, TProjectListInput } from "./projects.schema";
 

@@ -8,6 +8,7 @@ import { Loading } from "@/app/_components/ui/loading";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { ApproverChanges } from "./approver-changes";
+import { SigningKeys } from "./signing-keys";
 import { SiteInbox } from "./site-inbox";
 
 export function ApprovalSites() {
@@ -25,6 +26,7 @@ export function ApprovalSites() {
   }
   return (
     <div className="space-y-6">
+      <SigningKeys />
       {sites.data.map((site) => (
         <section
           key={site.siteId}

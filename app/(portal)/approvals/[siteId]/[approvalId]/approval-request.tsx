@@ -71,7 +71,13 @@ export function ApprovalRequest({
       </Card>
 
       {isOpen ? (
-        <DecisionForm siteId={siteId} approvalId={approvalId} siteCode={siteCode} revisionNumber={r.revisionNumber} />
+        <DecisionForm
+          siteId={siteId}
+          approvalId={approvalId}
+          siteCode={siteCode}
+          revisionNumber={r.revisionNumber}
+          revision={{ projectId: r.projectId, revisionId: r.revisionId, bundleHash: r.bundleHash }}
+        />
       ) : null}
     </div>
   );

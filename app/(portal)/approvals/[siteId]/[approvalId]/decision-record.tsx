@@ -2,6 +2,7 @@ import { formatDateTime } from "@/app/_components/time-format";
 import { Alert } from "@/app/_components/ui/alert";
 import { Badge } from "@/app/_components/ui/badge";
 import { Card } from "@/app/_components/ui/card";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 import type { ApprovalRequestData } from "./request-types";
 
 const STATUS = {
@@ -28,6 +29,18 @@ export function DecisionRecord({ request }: { request: ApprovalRequestData }) {
             </span>
           ) : null}
         </p>
+        {request.decidedAt ? (
+          <p className="text-sm text-slate-700">
+            {request.keyFingerprint ? (
+              <>
+                Signed with the passkey{" "}
+                <code className="font-mono break-all text-slate-900">{formatFingerprint(request.keyFingerprint)}</code>
+              </>
+            ) : (
+              "Not signed with a passkey: sites that enrol their approvers' keys do not run work on it."
+            )}
+          </p>
+        ) : null}
         {request.comment ? (
           <blockquote className="border-l-4 border-slate-300 pl-3 text-sm break-words whitespace-pre-line text-slate-800">
             {request.comment}
