@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { projectRevisions, projects, siteApprovals, users } from "@/db/schema";
+import { approvalDecisions, projectRevisions, projects, siteApprovals, users } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import type { Viewer } from "@/server/auth/permissions";
@@ -9,6 +9,7 @@ import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { diffBundles } from "@/server/projects/bundle";
 import { assertTransition } from "@/server/projects/project-status";
 import type { TDecideInput } from "./approvals.schema";
+import { assertNotProjectMember, conflictOfInterestMessage, projectRoleOf } from "./separation-of-duties";
 
 const requestColumns = {
   approvalId: siteApprovals.id,
@@ -71,7 +72,11 @@ export async function countPendingApprovals(db: Database, viewer: Pick<Viewer, "
  * One request as the approver reviews it: the full bundle, the cohort's count at this site, and for
  * a re-submission the changes since the revision this site last approved.
  */
-export async function getApprovalRequest(db: Database, { siteId, approvalId }: { siteId: string; approvalId: string }) {
+export async function getApprovalRequest(
+  db: Database,
+  viewer: UserActor,
+  { siteId, approvalId }: { siteId: string; approvalId: string },
+) {
   const [request] = await db
     .select({
       ...requestColumns,
@@ -106,9 +111,23 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
     .orderBy(desc(projectRevisions.number))
     .limit(1);
   const bundle = request.bundle;
+  const role = await projectRoleOf(db, viewer.id, request.projectId);
   return {
     ...request,
     bundle,
+    /** Why this viewer may not decide (they work on the project), or null. */
+    conflictOfInterest: role ? conflictOfInterestMessage(role) : null,
+    decisions: await db
+      .select({
+        decision: approvalDecisions.decision,
+        decidedAt: approvalDecisions.decidedAt,
+        decidedBy: users.name,
+        comment: approvalDecisions.comment,
+      })
+      .from(approvalDecisions)
+      .leftJoin(users, eq(users.id, approvalDecisions.decidedBy))
+      .where(eq(approvalDecisions.approvalId, approvalId))
+      .orderBy(asc(approvalDecisions.decidedAt)),
     previouslyApproved: previous
       ? {
           number: previous.number,
@@ -122,7 +141,11 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
   };
 }
 
-/** Records a site's decision on the current revision. Decisions are final for that revision. */
+/**
+ * Records a site's decision on the current revision. Decisions are final for that revision, except
+ * that an approval the site withdrew takes a new decision to reinstate (or decline). A member of
+ * the project may not decide on it.
+ */
 export async function decideApproval(db: Database, approver: UserActor, input: TDecideInput) {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -141,7 +164,7 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
       .where(and(eq(siteApprovals.id, input.approvalId), eq(siteApprovals.siteId, input.siteId)))
       .for("update");
     if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
-    if (row.status !== "pending")
+    if (row.status !== "pending" && row.status !== "withdrawn")
       throw new AppError(
         "CONFLICT",
         `This revision was already ${row.status}; decisions are final. Nothing was changed.`,
@@ -152,10 +175,21 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         "The project has been revised since; review the new revision instead. Nothing was changed.",
       );
     if (row.projectStatus === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
+    await assertNotProjectMember(tx, approver.id, row.projectId);
+    const decidedAt = new Date();
     await tx
       .update(siteApprovals)
-      .set({ status: input.decision, decidedBy: approver.id, decidedAt: new Date(), comment: input.comment || null })
+      .set({ status: input.decision, decidedBy: approver.id, decidedAt, comment: input.comment || null })
       .where(eq(siteApprovals.id, input.approvalId));
+    await tx.insert(approvalDecisions).values({
+      approvalId: input.approvalId,
+      siteId: input.siteId,
+      decision: input.decision,
+      bundleHash: row.bundleHash,
+      decidedBy: approver.id,
+      decidedAt,
+      comment: input.comment || null,
+    });
     if (input.decision === "approved" && row.projectStatus === "submitted") {
       assertTransition("submitted", "active");
       await tx.update(projects).set({ status: "active" }).where(eq(projects.id, row.projectId));
@@ -169,6 +203,7 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         revision: row.number,
         bundleHash: row.bundleHash,
         comment: input.comment ?? null,
+        ...(row.status === "withdrawn" ? { after: "withdrawn" } : {}),
       },
     });
   });

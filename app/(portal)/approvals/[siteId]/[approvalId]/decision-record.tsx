@@ -8,6 +8,7 @@ const STATUS = {
   approved: { label: "Approved", tone: "green" },
   declined: { label: "Declined", tone: "red" },
   pending: { label: "Not decided", tone: "amber" },
+  withdrawn: { label: "Withdrawn", tone: "red" },
 } as const;
 
 /** A request that can no longer be decided: already decided here, or overtaken by a newer revision. */
