@@ -18,11 +18,11 @@ export async function projectRoleOf(db: DbOrTx, userId: string, projectId: strin
 }
 
 export function conflictOfInterestMessage(role: ProjectRole): string {
-  return `You are a ${role} of this project, so you cannot decide on it: another approver for your site must. Nothing was changed.`;
+  return `You are a ${role} of this project, so you cannot decide on it: another approver for your site must.`;
 }
 
 /** Refuses a decision by a member of the project, inside the deciding transaction. */
 export async function assertNotProjectMember(db: DbOrTx, userId: string, projectId: string): Promise<void> {
   const role = await projectRoleOf(db, userId, projectId);
-  if (role) throw new AppError("FORBIDDEN", conflictOfInterestMessage(role));
+  if (role) throw new AppError("FORBIDDEN", `${conflictOfInterestMessage(role)} Nothing was changed.`);
 }

@@ -138,7 +138,7 @@ describe("withdrawing an approval", () => {
 
   it("e-mails the site's other approvers, not the one who withdrew nor another site's", async () => {
     const s = await scene();
-    await s.db.delete(emailOutbox);
+    await s.db.delete(emailOutbox).where(sql`true`);
     await withdrawApproval(s.db, s.approverA, { siteId: s.siteA.id, approvalId: s.approvalA, reason: "Audit." });
     const mail = await s.db.select().from(emailOutbox);
     expect(mail.map((m) => [m.userId, m.kind])).toEqual([[s.otherApproverA.id, "approval_withdrawn"]]);
@@ -291,13 +291,13 @@ describe("separation of duties", () => {
     const asMember = callerAs(s.db, s.approverA);
     const [pending] = await asMember.approvals.inbox({ siteId: s.siteA.id });
     const message =
-      "You are a viewer of this project, so you cannot decide on it: another approver for your site must. Nothing was changed.";
+      "You are a viewer of this project, so you cannot decide on it: another approver for your site must.";
     const request = await asMember.approvals.request({ siteId: s.siteA.id, approvalId: pending!.approvalId });
     expect(request.conflictOfInterest).toBe(message);
     await refusedWithoutChange(
       s.db,
       () => asMember.approvals.decide({ siteId: s.siteA.id, approvalId: pending!.approvalId, decision: "approved" }),
-      { code: "FORBIDDEN", message },
+      { code: "FORBIDDEN", message: `${message} Nothing was changed.` },
     );
     const asOther = callerAs(s.db, s.otherApproverA);
     expect(

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emailOutbox, siteApprovals, users } from "@/db/schema";
 import { callerAs, makeSite, makeUser, refusedWithoutChange, viewerOf } from "@/server/lib/test-support/fixtures";
@@ -30,7 +30,7 @@ async function scene() {
   const db = testDb.db();
   smtp.received.length = 0;
   smtp.refuse(() => false);
-  await db.delete(emailOutbox);
+  await db.delete(emailOutbox).where(sql`true`);
   const [siteA, siteB] = [await makeSite(db), await makeSite(db)];
   const approver = async (siteId: string) => viewerOf(db, (await makeUser(db, [{ role: "approver", siteId }])).id);
   const [first, second, atB] = [await approver(siteA.id), await approver(siteA.id), await approver(siteB.id)];
