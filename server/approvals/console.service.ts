@@ -19,7 +19,7 @@ import { describeRelease } from "./release-summary";
  * is scoped to the site in the WHERE clause; a project that never asked for this site is not found.
  */
 
-export const HISTORY_PAGE_SIZE = 25;
+const HISTORY_PAGE_SIZE = 25;
 const ACTIVITY_LIMIT = 200;
 
 /** Every decision made for the site, newest first, with the bundle hash each covered; `mine` keeps the viewer's own. */
