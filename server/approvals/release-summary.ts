@@ -2,6 +2,8 @@ import type { SiteTask } from "@/db/schema";
 import { isTaskOfKind } from "@/protocol/tasks";
 
 const cell = (value: number | string) => (typeof value === "number" ? value.toLocaleString("en-GB") : "suppressed");
+const examples = (value: number | string) =>
+  typeof value === "number" ? `${cell(value)} examples` : "a suppressed number of examples";
 
 /**
  * What a task let out of the site, as the hub recorded it, in one line: only a finished task
@@ -15,8 +17,8 @@ export function describeRelease(task: Pick<SiteTask, "kind" | "status" | "result
   }
   if (isTaskOfKind(task, "train") && task.result) {
     const r = task.result;
-    return `Model update from ${cell(r.exampleCount)} examples and validation metrics on ${cell(r.globalValidation.examples)}${r.privacy ? ", with differential privacy" : ""}`;
+    return `Model update from ${examples(r.exampleCount)} and validation metrics on ${examples(r.globalValidation.examples)}${r.privacy ? ", with differential privacy" : ""}`;
   }
-  if (isTaskOfKind(task, "evaluate") && task.result) return `Test metrics on ${cell(task.result.examples)} examples`;
+  if (isTaskOfKind(task, "evaluate") && task.result) return `Test metrics on ${examples(task.result.examples)}`;
   return "Nothing";
 }
