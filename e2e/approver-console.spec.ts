@@ -70,6 +70,8 @@ test.describe
     await mainNav(page)
       .getByRole("link", { name: /^Approvals/ })
       .click();
+    await expect(page.getByRole("group", { name: "E-mail about new requests and withdrawals" })).toBeVisible();
+    await page.screenshot({ path: "test-results/approver-console-approvals-1280.png", fullPage: true });
     await page.getByRole("table", { name: "Projects at KCH" }).getByRole("link", { name: title }).click();
     await expect(page.getByRole("heading", { name: title })).toBeVisible();
     const tasks = page.getByRole("table", { name: `Tasks of ${title} at KCH` });
