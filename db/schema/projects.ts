@@ -8,7 +8,8 @@ import { users } from "./users";
 
 export const projectStatusEnum = pgEnum("project_status", ["draft", "submitted", "active", "closed"]);
 export const projectRoleEnum = pgEnum("project_role", ["owner", "member", "viewer"]);
-export const approvalStatusEnum = pgEnum("approval_status", ["pending", "approved", "declined"]);
+// Withdrawn: the site suspended an approval it had given; only a new decision reinstates it.
+export const approvalStatusEnum = pgEnum("approval_status", ["pending", "approved", "declined", "withdrawn"]);
 
 export const projects = pgTable(
   "projects",

@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { projectRevisions, projects, siteApprovals, sites, users } from "@/db/schema";
+import { approvalDecisions, projectRevisions, projects, siteApprovals, sites, users } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import type { Viewer } from "@/server/auth/permissions";
@@ -9,6 +9,7 @@ import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { diffBundles } from "@/server/projects/bundle";
 import { assertTransition } from "@/server/projects/project-status";
 import type { TDecideInput } from "./approvals.schema";
+import { assertNotProjectMember, conflictOfInterestMessage, projectRoleOf } from "./separation-of-duties";
 import { checkSignedDecision } from "./signed-decision";
 
 const requestColumns = {
@@ -72,7 +73,11 @@ export async function countPendingApprovals(db: Database, viewer: Pick<Viewer, "
  * One request as the approver reviews it: the full bundle, the cohort's count at this site, and for
  * a re-submission the changes since the revision this site last approved.
  */
-export async function getApprovalRequest(db: Database, { siteId, approvalId }: { siteId: string; approvalId: string }) {
+export async function getApprovalRequest(
+  db: Database,
+  viewer: UserActor,
+  { siteId, approvalId }: { siteId: string; approvalId: string },
+) {
   const [request] = await db
     .select({
       ...requestColumns,
@@ -109,9 +114,23 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
     .orderBy(desc(projectRevisions.number))
     .limit(1);
   const bundle = request.bundle;
+  const role = await projectRoleOf(db, viewer.id, request.projectId);
   return {
     ...request,
     bundle,
+    /** Why this viewer may not decide (they work on the project), or null. */
+    conflictOfInterest: role ? conflictOfInterestMessage(role) : null,
+    decisions: await db
+      .select({
+        decision: approvalDecisions.decision,
+        decidedAt: approvalDecisions.decidedAt,
+        decidedBy: users.name,
+        comment: approvalDecisions.comment,
+      })
+      .from(approvalDecisions)
+      .leftJoin(users, eq(users.id, approvalDecisions.decidedBy))
+      .where(eq(approvalDecisions.approvalId, approvalId))
+      .orderBy(asc(approvalDecisions.decidedAt)),
     previouslyApproved: previous
       ? {
           number: previous.number,
@@ -126,9 +145,11 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
 }
 
 /**
- * Records a site's decision on the current revision. Decisions are final for that revision. A
- * signed decision (the approver's passkey over bundle hash, revision, project, site, decision and
- * time) is checked and stored with it; sites that enrol approvers run only signed approvals.
+ * Records a site's decision on the current revision. Decisions are final for that revision, except
+ * that an approval the site withdrew takes a new decision to reinstate (or decline). A member of
+ * the project may not decide on it. A signed decision (the approver's passkey over bundle hash,
+ * revision, project, site, decision and time) is checked and stored with it; sites that enrol
+ * approvers run only signed approvals.
  */
 export async function decideApproval(db: Database, approver: UserActor, input: TDecideInput) {
   return db.transaction(async (tx) => {
@@ -151,7 +172,7 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
       // Not the site row: its code is only read, and locking it would hold up work queued for the site.
       .for("update", { of: [siteApprovals, projectRevisions, projects] });
     if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
-    if (row.status !== "pending")
+    if (row.status !== "pending" && row.status !== "withdrawn")
       throw new AppError(
         "CONFLICT",
         `This revision was already ${row.status}; decisions are final. Nothing was changed.`,
@@ -162,6 +183,9 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         "The project has been revised since; review the new revision instead. Nothing was changed.",
       );
     if (row.projectStatus === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
+    await assertNotProjectMember(tx, approver.id, row.projectId);
+    // A signed decision's time is the one signed, so the site can rebuild the statement exactly.
+    const decidedAt = input.signature ? new Date(input.signature.decidedAt) : new Date();
     const signature = input.signature
       ? await checkSignedDecision(
           tx,
@@ -182,12 +206,20 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
       .set({
         status: input.decision,
         decidedBy: approver.id,
-        // A signed decision's time is the one signed, so the site can rebuild the statement exactly.
-        decidedAt: input.signature ? new Date(input.signature.decidedAt) : new Date(),
+        decidedAt,
         comment: input.comment || null,
         signature,
       })
       .where(eq(siteApprovals.id, input.approvalId));
+    await tx.insert(approvalDecisions).values({
+      approvalId: input.approvalId,
+      siteId: input.siteId,
+      decision: input.decision,
+      bundleHash: row.bundleHash,
+      decidedBy: approver.id,
+      decidedAt,
+      comment: input.comment || null,
+    });
     if (input.decision === "approved" && row.projectStatus === "submitted") {
       assertTransition("submitted", "active");
       await tx.update(projects).set({ status: "active" }).where(eq(projects.id, row.projectId));
@@ -202,6 +234,7 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         bundleHash: row.bundleHash,
         comment: input.comment ?? null,
         keyFingerprint: signature?.keyFingerprint ?? null,
+        ...(row.status === "withdrawn" ? { after: "withdrawn" } : {}),
       },
     });
   });

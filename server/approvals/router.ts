@@ -1,7 +1,13 @@
 import { createTRPCRouter, protectedProcedure, siteApproverProcedure } from "@/server/trpc";
 import { getSite } from "@/server/sites/sites.service";
 import { listApproverChanges } from "@/server/users/grant-requests.service";
-import { ZApprovalRef, ZDecideInput } from "./approvals.schema";
+import {
+  ZApprovalRef,
+  ZDecideInput,
+  ZDecisionHistoryInput,
+  ZSiteProjectInput,
+  ZWithdrawInput,
+} from "./approvals.schema";
 import { listMyApproverKeys } from "./approver-keys.service";
 import {
   countPendingApprovals,
@@ -10,6 +16,8 @@ import {
   listApproverSites,
   listPendingApprovals,
 } from "./approvals.service";
+import { getSiteProjectActivity, listDecisionHistory, listSiteProjects } from "./console.service";
+import { withdrawApproval } from "./withdraw.service";
 
 export const approvalsRouter = createTRPCRouter({
   /** The sites the viewer may decide for; empty for anyone who is not an approver. */
@@ -30,8 +38,20 @@ export const approvalsRouter = createTRPCRouter({
   ),
   request: siteApproverProcedure("approvals:read")
     .input(ZApprovalRef)
-    .query(({ ctx, input }) => getApprovalRequest(ctx.db, { ...input, siteId: ctx.siteId })),
+    .query(({ ctx, input }) => getApprovalRequest(ctx.db, ctx.viewer, { ...input, siteId: ctx.siteId })),
   decide: siteApproverProcedure("approvals:decide")
     .input(ZDecideInput)
     .mutation(({ ctx, input }) => decideApproval(ctx.db, ctx.viewer, input)),
+  withdraw: siteApproverProcedure("approvals:decide")
+    .input(ZWithdrawInput)
+    .mutation(({ ctx, input }) => withdrawApproval(ctx.db, ctx.viewer, input)),
+  history: siteApproverProcedure("approvals:read")
+    .input(ZDecisionHistoryInput)
+    .query(({ ctx, input }) => listDecisionHistory(ctx.db, ctx.viewer, input)),
+  projects: siteApproverProcedure("approvals:read").query(({ ctx }) =>
+    listSiteProjects(ctx.db, { siteId: ctx.siteId }),
+  ),
+  projectActivity: siteApproverProcedure("approvals:read")
+    .input(ZSiteProjectInput)
+    .query(({ ctx, input }) => getSiteProjectActivity(ctx.db, input)),
 });

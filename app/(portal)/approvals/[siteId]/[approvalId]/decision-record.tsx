@@ -9,6 +9,7 @@ const STATUS = {
   approved: { label: "Approved", tone: "green" },
   declined: { label: "Declined", tone: "red" },
   pending: { label: "Not decided", tone: "amber" },
+  withdrawn: { label: "Withdrawn", tone: "red" },
 } as const;
 
 /** A request that can no longer be decided: already decided here, or overtaken by a newer revision. */
@@ -46,11 +47,29 @@ export function DecisionRecord({ request }: { request: ApprovalRequestData }) {
             {request.comment}
           </blockquote>
         ) : null}
-        {request.status !== "pending" ? (
+        {request.status === "withdrawn" ? (
           <p className="text-sm text-slate-600">
-            Decisions are final for this revision. If the researchers change the bundle, the new revision comes back to
-            you.
+            Nothing of this project runs at your site. A new decision below reinstates the approval or declines it.
           </p>
+        ) : request.status !== "pending" ? (
+          <p className="text-sm text-slate-600">
+            Decisions are final for this revision, though an approval can be withdrawn from the project&apos;s page in
+            your console. If the researchers change the bundle, the new revision comes back to you.
+          </p>
+        ) : null}
+        {request.decisions.length > 1 ? (
+          <div>
+            <h3 className="text-sm font-semibold text-slate-900">Earlier decisions on this revision</h3>
+            <ol className="mt-1 space-y-1 text-sm text-slate-700">
+              {request.decisions.slice(0, -1).map((d) => (
+                <li key={d.decidedAt.toISOString()}>
+                  <span className="capitalize">{d.decision}</span> by {d.decidedBy ?? "a former approver"} on{" "}
+                  <time dateTime={d.decidedAt.toISOString()}>{formatDateTime(d.decidedAt)}</time>
+                  {d.comment ? <>: &ldquo;{d.comment}&rdquo;</> : null}
+                </li>
+              ))}
+            </ol>
+          </div>
         ) : null}
         {!request.isCurrent ? (
           <Alert tone="warning">
