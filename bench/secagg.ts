@@ -109,7 +109,6 @@ function secureRound(): Timing {
         params,
         client,
         sharedKeys: shared,
-        normBound: NORM_BOUND,
       }),
     );
     hub(() => server.addMaskedInput(ids[k]!, masked));

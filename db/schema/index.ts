@@ -12,3 +12,4 @@ export * from "./role-grant-requests";
 export * from "./project-invitations";
 export * from "./vocabulary";
 export * from "./privacy";
+export * from "./secure-aggregation";

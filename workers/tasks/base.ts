@@ -8,6 +8,7 @@ import { TaskError } from "../release/failures";
 import type { Proposal, ReleaseGate, ReleasedOutcome } from "../release/gate";
 import type { ProgressStep } from "../release/progress";
 import type { SiteDb } from "../site-db";
+import type { SecAggChannel } from "../training/secagg-session";
 
 /**
  * The one base every task handler runs on: the release gate admits the task under the site policy,
@@ -31,6 +32,8 @@ export type TaskContext = {
   progress: (percent: number, step?: ProgressStep) => Promise<void>;
   /** The task's model weights from the hub (train and evaluate tasks), decoded and hash-checked against their manifest. */
   downloadWeights: () => Promise<DownloadedWeights>;
+  /** The hub calls of a secure-aggregation round, under this task's lease (absent where no hub is, as in unit tests). */
+  secAgg?: SecAggChannel;
   /** Throws the site's refusal when a DP job would take the project over its privacy budget (the release gate's check). */
   admitPrivacy: ReleaseGate["admitPrivacy"];
 };
