@@ -36,7 +36,10 @@ async function findSecureTask(tx: Tx, site: SiteRef, lease: Lease, { afterUpload
     .where(and(eq(siteTasks.id, lease.taskId), eq(siteTasks.siteId, site.id)))
     .for("update", { of: secaggRounds });
   if (!row || row.leaseId !== lease.leaseId)
-    throw new AppError("NOT_FOUND", `No secure-aggregation task ${lease.taskId} belongs to site ${site.code} under this lease.`);
+    throw new AppError(
+      "NOT_FOUND",
+      `No secure-aggregation task ${lease.taskId} belongs to site ${site.code} under this lease.`,
+    );
   const isLive = row.status === "leased" && row.isLeaseLive;
   if (!isLive && !(afterUpload && row.status === "done"))
     throw conflict(`This task is ${row.status === "leased" ? "past its lease" : row.status}.`);
@@ -46,7 +49,8 @@ async function findSecureTask(tx: Tx, site: SiteRef, lease: Lease, { afterUpload
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const bytesOf = (value: string, length: number, what: string) => {
   const bytes = Buffer.from(value, "base64");
-  if (bytes.length !== length) throw new AppError("BAD_REQUEST", `${what} must be ${length} bytes. Nothing was changed.`);
+  if (bytes.length !== length)
+    throw new AppError("BAD_REQUEST", `${what} must be ${length} bytes. Nothing was changed.`);
   return bytes;
 };
 
@@ -88,11 +92,16 @@ export async function shareKeys(
     const others = roster.filter((s) => s !== site.id).sort();
     const to = input.boxes.map((b) => b.to).sort();
     if (to.length !== others.length || to.some((t, i) => t !== others[i]))
-      throw new AppError("BAD_REQUEST", "Send exactly one share box for every other site on the roster. Nothing was changed.");
+      throw new AppError(
+        "BAD_REQUEST",
+        "Send exactly one share box for every other site on the roster. Nothing was changed.",
+      );
     const updated = await tx
       .update(secaggSites)
       .set({ shares: Object.fromEntries(input.boxes.map((b) => [b.to, b.sealed])) })
-      .where(and(eq(secaggSites.roundId, row.round.id), eq(secaggSites.siteId, site.id), sql`${secaggSites.shares} IS NULL`))
+      .where(
+        and(eq(secaggSites.roundId, row.round.id), eq(secaggSites.siteId, site.id), sql`${secaggSites.shares} IS NULL`),
+      )
       .returning({ siteId: secaggSites.siteId });
     if (updated.length === 0) throw conflict("This site already shared its keys for the round.");
   });
@@ -148,7 +157,8 @@ export async function answerUnmask(
     const row = await findSecureTask(tx, site, input, { afterUpload: true });
     const { survivors, dropped } = row.secure;
     if (row.round.status !== "open" || !survivors || !dropped) throw conflict("This round is not unmasking now.");
-    if (!survivors.includes(site.id)) throw conflict("Only sites whose masked update was accepted answer the unmasking request.");
+    if (!survivors.includes(site.id))
+      throw conflict("Only sites whose masked update was accepted answer the unmasking request.");
     const covers = (shares: { of: string }[], of: string[]) =>
       shares.length === of.length && of.every((s) => shares.some((x) => x.of === s));
     if (!covers(input.selfMaskShares, survivors) || !covers(input.maskingKeyShares, dropped))
@@ -160,13 +170,17 @@ export async function answerUnmask(
     const updated = await tx
       .update(secaggSites)
       .set({ unmask: { selfMaskShares: input.selfMaskShares, maskingKeyShares: input.maskingKeyShares } })
-      .where(and(eq(secaggSites.roundId, row.round.id), eq(secaggSites.siteId, site.id), sql`${secaggSites.unmask} IS NULL`))
+      .where(
+        and(eq(secaggSites.roundId, row.round.id), eq(secaggSites.siteId, site.id), sql`${secaggSites.unmask} IS NULL`),
+      )
       .returning({ siteId: secaggSites.siteId });
     if (updated.length === 0) throw conflict("This site already answered the unmasking request.");
     const [{ answered }] = (await tx
       .select({ answered: sql<number>`count(*)::int` })
       .from(secaggSites)
-      .where(and(eq(secaggSites.roundId, row.round.id), sql`${secaggSites.unmask} IS NOT NULL`))) as [{ answered: number }];
+      .where(and(eq(secaggSites.roundId, row.round.id), sql`${secaggSites.unmask} IS NOT NULL`))) as [
+      { answered: number },
+    ];
     return { jobId: row.jobId, isComplete: answered >= survivors.length };
   });
   // The last answer closes the round now rather than at the coordinator's next pass.

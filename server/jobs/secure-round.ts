@@ -38,9 +38,7 @@ export async function openSecureRound(
 export const UNMASK_WAIT_SECONDS = 20;
 
 export type SecureOutcome =
-  | "waiting"
-  | { failure: string }
-  | { mean: NamedTensor[]; totalWeight: number; survivors: string[] };
+  "waiting" | { failure: string } | { mean: NamedTensor[]; totalWeight: number; survivors: string[] };
 
 const tooFew = (count: number, what: string, threshold: number, of: number) =>
   `secure aggregation needs ${threshold} of the ${of} sites to ${what}, and only ${count} did, so the sum cannot be unmasked and no version was written. Check that the sites' workers are running and can reach the hub, then train again (with more sites, more can drop out: up to a third).`;
