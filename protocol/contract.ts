@@ -179,10 +179,14 @@ export const ZSecAggAdvertiseInput = ZSecAggLease.extend({ encryptionKey: base64
 export const ZSecAggShareInput = ZSecAggLease.extend({
   boxes: z.array(z.object({ to: z.uuid(), sealed: base64(200) })).max(1000),
 });
-export const ZSecAggStateInput = ZSecAggLease;
+export const SECAGG_PHASES = ["advertising", "sharing", "masking", "unmasking", "closed"] as const;
+/** Long-poll: the hub answers once the round reaches `until` (or closes), or after `waitMs`. */
+export const ZSecAggStateInput = ZSecAggLease.extend({
+  until: z.enum(SECAGG_PHASES).optional(),
+  waitMs: z.number().int().min(0).max(CLAIM_MAX_WAIT_MS).optional(),
+});
 const ZNamedShares = z.array(z.object({ of: z.uuid(), x: z.number().int().min(1).max(1000), y: base64(66) })).max(1000);
 export const ZSecAggUnmaskInput = ZSecAggLease.extend({ selfMaskShares: ZNamedShares, maskingKeyShares: ZNamedShares });
-export const SECAGG_PHASES = ["advertising", "sharing", "masking", "unmasking", "closed"] as const;
 /** Where the round is, and what the site needs for its next step. */
 export const ZSecAggState = z.object({
   phase: z.enum(SECAGG_PHASES),

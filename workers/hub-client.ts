@@ -14,6 +14,7 @@ import {
   ZSecAggState,
   type FailureCode,
   type HeartbeatInput,
+  type SecAggState,
 } from "@/protocol/contract";
 import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
 import {
@@ -134,8 +135,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
       call("secAggAdvertise", ZCompleteResult, (signal) => trpc.worker.secAggAdvertise.mutate(input, { signal })),
     share: (input: LeaseRef & { boxes: { to: string; sealed: string }[] }) =>
       call("secAggShare", ZCompleteResult, (signal) => trpc.worker.secAggShare.mutate(input, { signal })),
-    state: (input: LeaseRef) =>
-      call("secAggState", ZSecAggState, (signal) => trpc.worker.secAggState.mutate(input, { signal })),
+    /** Long-polls up to `waitMs` for the round to reach `until`. */
+    state: (input: LeaseRef & { until?: SecAggState["phase"]; waitMs?: number }) =>
+      call("secAggState", ZSecAggState, (signal) => trpc.worker.secAggState.mutate(input, { signal }), {
+        timeoutMs: (input.waitMs ?? 0) + CALL_TIMEOUT_MS,
+      }),
     unmask: (input: Released<LeaseRef & { selfMaskShares: WireShare[]; maskingKeyShares: WireShare[] }>) =>
       call("secAggUnmask", ZCompleteResult, (signal) => trpc.worker.secAggUnmask.mutate(input, { signal })),
   };
@@ -203,7 +207,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
         { timeoutMs: BINARY_TIMEOUT_MS },
       ),
     /** A secure-aggregation round's masked update (uint32 little-endian) with its result; completes the task. */
-    uploadMaskedUpdate: ({ result, masked, ...lease }: LeaseRef & { result: Released<TrainResult>; masked: Uint32Array }) =>
+    uploadMaskedUpdate: ({
+      result,
+      masked,
+      ...lease
+    }: LeaseRef & { result: Released<TrainResult>; masked: Uint32Array }) =>
       call(
         "update",
         ZUpdateAccepted,

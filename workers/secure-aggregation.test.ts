@@ -127,7 +127,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...workers.keys()].map(stopWorker));
+  await Promise.all([...workers.keys()].map((i) => stopWorker(i)));
   await proxy?.close();
   await hub?.close();
   await Promise.all(siteUrls.map((url) => dropDatabase(adminUrl, new URL(url).pathname.slice(1))));

@@ -105,7 +105,11 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
           await deps.hub.complete({ ...lease, result: outcome.result });
           log.info("Task completed");
         } else if (outcome.type === "masked_upload") {
-          const { round } = await deps.hub.uploadMaskedUpdate({ ...lease, result: outcome.result, masked: outcome.masked });
+          const { round } = await deps.hub.uploadMaskedUpdate({
+            ...lease,
+            result: outcome.result,
+            masked: outcome.masked,
+          });
           log.info("Masked update uploaded; task completed", { round });
         } else if (outcome.type === "upload") {
           // The upload is this task's completion: the hub accepts it at most once, so a 409 (round closed, lease lost) ends it.
@@ -179,7 +183,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
       secAgg: {
         advertise: (keys) => deps.hub.secAgg.advertise({ ...lease, ...keys }),
         share: (boxes) => deps.hub.secAgg.share({ ...lease, boxes }),
-        state: () => deps.hub.secAgg.state(lease),
+        state: (wait) => deps.hub.secAgg.state({ ...lease, ...wait }),
       },
     });
     await report(outcome);
@@ -190,13 +194,22 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
   /** After the masked upload completed the task: the survivors' shares let the hub remove the masks from the sum only. */
   const answerUnmasking = async (secure: SecureSession) => {
     try {
-      const state = await waitForPhase(() => deps.hub.secAgg.state(lease), "unmasking", controller.signal);
+      const state = await waitForPhase(
+        (wait) => deps.hub.secAgg.state({ ...lease, ...wait }),
+        "unmasking",
+        controller.signal,
+      );
       if (!state?.request) return log.info("The round closed without asking this site to unmask");
       const answer = deps.gate.unmaskShares(unmaskAnswer(secure.client, state.request));
       await deps.hub.secAgg.unmask({ ...lease, ...answer } as typeof answer & typeof lease);
-      log.info("Unmasking shares sent", { survivors: state.request.survivors.length, dropped: state.request.dropped.length });
+      log.info("Unmasking shares sent", {
+        survivors: state.request.survivors.length,
+        dropped: state.request.dropped.length,
+      });
     } catch (error) {
-      log.warn("Could not answer the unmasking request", { reason: error instanceof Error ? error.message : "unknown" });
+      log.warn("Could not answer the unmasking request", {
+        reason: error instanceof Error ? error.message : "unknown",
+      });
     }
   };
 

@@ -2,8 +2,9 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { jobTasks, secaggRounds, secaggSites, siteTasks, trainingRounds } from "@/db/schema";
 import { AppError } from "@/server/errors";
-import type { SiteRef } from "@/server/tasks/tasks.service";
-import type { SecAggState } from "@/protocol/contract";
+import { getTaskNotifier } from "@/server/tasks/task-notifier";
+import { notifySites, type SiteRef } from "@/server/tasks/tasks.service";
+import { SECAGG_PHASES, type SecAggState } from "@/protocol/contract";
 import { advanceJob } from "./job-coordinator";
 import { isTaskOpen, roundTasks } from "./job-context";
 
@@ -75,6 +76,7 @@ export async function advertiseKeys(
       .onConflictDoNothing()
       .returning({ siteId: secaggSites.siteId });
     if (inserted.length === 0) throw conflict("This site already advertised keys for the round.");
+    await notifyRound(tx, row.jobId, row.round.number);
   });
 }
 
@@ -104,6 +106,7 @@ export async function shareKeys(
       )
       .returning({ siteId: secaggSites.siteId });
     if (updated.length === 0) throw conflict("This site already shared its keys for the round.");
+    await notifyRound(tx, row.jobId, row.round.number);
   });
 }
 
@@ -112,23 +115,57 @@ export async function shareKeys(
  * taken that phase's step or its task has ended (failed, cancelled): a site that drops out before
  * advertising or sharing is left out of the masks rather than holding the others up.
  */
-export async function secAggState(db: Database, site: SiteRef, input: Lease): Promise<SecAggState> {
+export async function secAggState(
+  db: Database,
+  site: SiteRef,
+  input: Lease & { until?: SecAggState["phase"]; waitMs?: number; signal?: AbortSignal },
+): Promise<SecAggState> {
+  const notifier = getTaskNotifier(db);
+  await notifier.ready();
+  const deadline = Date.now() + (input.waitMs ?? 0);
+  const wanted = input.until ? SECAGG_PHASES.indexOf(input.until) : 0;
+  for (;;) {
+    // Subscribed before reading, so a change committed in between still wakes this call.
+    const subscription = notifier.subscribe(site.id);
+    try {
+      const state = await readState(db, site, input);
+      const remaining = deadline - Date.now();
+      if (SECAGG_PHASES.indexOf(state.phase) >= wanted || remaining <= 0 || input.signal?.aborted) return state;
+      await subscription.wait(remaining, input.signal);
+    } finally {
+      subscription.dispose();
+    }
+  }
+}
+
+async function readState(db: Database, site: SiteRef, input: Lease): Promise<SecAggState> {
   return db.transaction(async (tx) => {
     const row = await findSecureTask(tx, site, input, { afterUpload: true });
     const siteId = site.id;
     if (row.round.status !== "open") return { phase: "closed", siteId };
-    const members = await tx.select().from(secaggSites).where(eq(secaggSites.roundId, row.round.id));
+    // Not the masked updates: megabytes each, and no site needs them back.
+    const members = await tx
+      .select({
+        siteId: secaggSites.siteId,
+        encryptionKey: secaggSites.encryptionKey,
+        maskingKey: secaggSites.maskingKey,
+        shares: secaggSites.shares,
+      })
+      .from(secaggSites)
+      .where(eq(secaggSites.roundId, row.round.id));
     const tasks = await roundTasks(tx, row.jobId, row.round.number);
     const hasEnded = (siteId: string) => !tasks.some((t) => t.siteId === siteId && isTaskOpen(t.status));
     let { roster, sharedKeys } = row.secure;
     if (!roster && tasks.every((t) => members.some((m) => m.siteId === t.siteId) || hasEnded(t.siteId))) {
       roster = members.map((m) => m.siteId).sort();
       await tx.update(secaggRounds).set({ roster }).where(eq(secaggRounds.roundId, row.round.id));
+      await notifySites(tx, roster);
     }
     const shared = members.filter((m) => m.shares && roster?.includes(m.siteId));
     if (roster && !sharedKeys && roster.every((s) => shared.some((m) => m.siteId === s) || hasEnded(s))) {
       sharedKeys = shared.map((m) => m.siteId).sort();
       await tx.update(secaggRounds).set({ sharedKeys }).where(eq(secaggRounds.roundId, row.round.id));
+      await notifySites(tx, sharedKeys);
     }
     if (!roster) return { phase: "advertising", siteId };
     const advertised = members
@@ -185,6 +222,14 @@ export async function answerUnmask(
   });
   // The last answer closes the round now rather than at the coordinator's next pass.
   if (isComplete) await advanceJob(db, jobId, { wait: true });
+}
+
+/** Wakes the round's sites waiting on `secAggState`, so one of them freezes the phase now complete. */
+async function notifyRound(tx: Tx, jobId: string, round: number): Promise<void> {
+  await notifySites(
+    tx,
+    (await roundTasks(tx, jobId, round)).map((t) => t.siteId),
+  );
 }
 
 /** Inside the update's transaction (the round row held): keeps a masked upload for the round's close. */

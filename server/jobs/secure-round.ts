@@ -1,8 +1,9 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { secaggRounds, secaggSites } from "@/db/schema";
 import { meanOfSecureSum } from "@/server/aggregation/secagg-aggregate";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
+import { notifySites } from "@/server/tasks/tasks.service";
 import { removeMasks } from "@/protocol/secagg/server";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import { siteNoiseStd, type DifferentialPrivacy } from "@/protocol/privacy/dp-settings";
@@ -51,12 +52,21 @@ export async function gatherSecureSum(
   const [secure] = await tx.select().from(secaggRounds).where(eq(secaggRounds.roundId, round.id)).for("update");
   if (!secure) throw new Error(`round ${round.id} has no secure-aggregation state`);
   const { params } = secure;
-  const members = await tx.select().from(secaggSites).where(eq(secaggSites.roundId, round.id));
+  // The masked updates (megabytes each) are read once, when the sum is formed, not on every pass that waits.
+  const members = await tx
+    .select({
+      siteId: secaggSites.siteId,
+      maskingKey: secaggSites.maskingKey,
+      hasUploaded: sql<boolean>`${secaggSites.masked} IS NOT NULL`,
+      unmask: secaggSites.unmask,
+    })
+    .from(secaggSites)
+    .where(eq(secaggSites.roundId, round.id));
   const sharedKeys = secure.sharedKeys ?? [];
   if (!secure.survivors) {
     if (!secure.sharedKeys) return { failure: tooFew(0, "exchange keys", params.threshold, params.sites) };
     const survivors = members
-      .filter((m) => m.masked && input.exampleCounts.has(m.siteId))
+      .filter((m) => m.hasUploaded && input.exampleCounts.has(m.siteId))
       .map((m) => m.siteId)
       .sort();
     if (survivors.length < params.threshold)
@@ -66,6 +76,8 @@ export async function gatherSecureSum(
       .update(secaggRounds)
       .set({ survivors, dropped, unmaskDeadlineAt: new Date(Date.now() + UNMASK_WAIT_SECONDS * 1000) })
       .where(eq(secaggRounds.roundId, round.id));
+    // The survivors wait for this request (workers/training/secagg-session.ts): wake them.
+    await notifySites(tx, survivors);
     return "waiting";
   }
   const { survivors, dropped } = { survivors: secure.survivors, dropped: secure.dropped ?? [] };
@@ -79,9 +91,15 @@ export async function gatherSecureSum(
   const length = input.spec.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
   const sum = new Uint32Array(length);
   const into = new Int32Array(sum.buffer);
-  for (const m of members.filter((x) => survivors.includes(x.siteId))) {
-    const masked = new Int32Array(new Uint8Array(m.masked!).buffer, 0, length);
-    for (let i = 0; i < length; i++) into[i] = (into[i]! + masked[i]!) | 0;
+  const uploads = await tx
+    .select({ masked: secaggSites.masked })
+    .from(secaggSites)
+    .where(and(eq(secaggSites.roundId, round.id), inArray(secaggSites.siteId, survivors)));
+  for (const { masked } of uploads) {
+    // A small bytea may sit unaligned in Node's buffer pool: copy it then.
+    const bytes = masked!.byteOffset % 4 === 0 ? masked! : new Uint8Array(masked!);
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, length);
+    for (let i = 0; i < length; i++) into[i] = (into[i]! + words[i]!) | 0;
   }
   const decode = (shares: { of: string; x: number; y: string }[]) =>
     shares.map((s) => ({ ...s, y: new Uint8Array(Buffer.from(s.y, "base64")) }));

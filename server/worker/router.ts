@@ -47,7 +47,7 @@ export const workerRouter = createTRPCRouter({
   secAggState: workerProcedure
     .input(ZSecAggStateInput)
     .output(ZSecAggState)
-    .mutation(({ ctx, input }) => secAggState(ctx.db, ctx.site, input)),
+    .mutation(({ ctx, input, signal }) => secAggState(ctx.db, ctx.site, { ...input, signal })),
   secAggUnmask: workerProcedure
     .input(ZSecAggUnmaskInput)
     .mutation(({ ctx, input }) => answerUnmask(ctx.db, ctx.site, input)),

@@ -121,7 +121,7 @@ export function standInSite(hubUrl: string, token: string) {
         {
           advertise: (keys) => hub.secAgg.advertise({ ...lease!, ...keys }),
           share: (boxes) => hub.secAgg.share({ ...lease!, boxes }),
-          state: () => hub.secAgg.state(lease!),
+          state: (wait) => hub.secAgg.state({ ...lease!, ...wait }),
         },
         signal,
       );
@@ -147,7 +147,7 @@ export function standInSite(hubUrl: string, token: string) {
     /** Answers the unmasking request (a site that dropped after uploading never calls this). */
     async answerUnmasking() {
       const { lease: l, session: s } = leased();
-      const state = await waitForPhase(() => hub.secAgg.state(l), "unmasking", signal);
+      const state = await waitForPhase((wait) => hub.secAgg.state({ ...l, ...wait }), "unmasking", signal);
       if (!state?.request) throw new Error("the round closed before asking to unmask");
       await hub.secAgg.unmask({ ...l, ...unmaskAnswer(s.client, state.request) } as Released<
         typeof l & ReturnType<typeof unmaskAnswer>

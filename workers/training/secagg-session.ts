@@ -21,7 +21,8 @@ export type UnmaskAnswer = { selfMaskShares: WireShare[]; maskingKeyShares: Wire
 export type SecAggChannel = {
   advertise: (keys: { encryptionKey: string; maskingKey: string }) => Promise<void>;
   share: (boxes: { to: string; sealed: string }[]) => Promise<void>;
-  state: () => Promise<SecAggState>;
+  /** The round's state, long-polled up to `waitMs` for `until`. */
+  state: (wait?: { until: SecAggState["phase"]; waitMs: number }) => Promise<SecAggState>;
 };
 
 /** What the release gate needs to mask the update, and the runner to answer the unmasking request. */
@@ -32,30 +33,31 @@ export type SecureSession = {
   sharedKeys: string[];
 };
 
-const POLL_MS = 250;
+const WAIT_MS = 10_000;
+const RETRY_MS = 1_000;
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const bytes = (value: string) => new Uint8Array(Buffer.from(value, "base64"));
 const failed = (detail: string) => new TaskError({ reason: "secure_aggregation_failed" }, false, detail);
 
-/** Polls the round's state until it reaches `phase` (or a later one); a closed round ends the wait with null. */
+/** Long-polls the round's state until it reaches `phase` (or a later one); a closed round ends the wait with null. */
 export async function waitForPhase(
-  state: () => Promise<SecAggState>,
+  state: SecAggChannel["state"],
   phase: SecAggState["phase"],
   signal: AbortSignal,
 ): Promise<SecAggState | null> {
   const wanted = SECAGG_PHASES.indexOf(phase);
-  for (;;) {
+  while (!signal.aborted) {
     try {
-      const now = await state();
+      const now = await state({ until: phase, waitMs: WAIT_MS });
       if (now.phase === "closed") return null;
       if (SECAGG_PHASES.indexOf(now.phase) >= wanted) return now;
     } catch (error) {
       // The hub being briefly away is not the round failing; anything else is.
       if (!(error instanceof HubError) || (error.kind !== "unreachable" && error.kind !== "unauthorized")) throw error;
+      await sleep(RETRY_MS, signal);
     }
-    await sleep(POLL_MS, signal);
-    if (signal.aborted) throw new TaskError({ reason: "secure_aggregation_failed" }, true, "aborted");
   }
+  throw new TaskError({ reason: "secure_aggregation_failed" }, true, "aborted");
 }
 
 /** The key phases, before training: returns once this site knows whom it masks against. */
@@ -81,7 +83,8 @@ export async function joinSecureRound(
     const boxes = client.shareKeys(roster).map((b) => ({ to: b.to, sealed: b64(b.sealed) }));
     await channel.share(boxes);
     const masking = await waitForPhase(channel.state, "masking", signal);
-    if (!masking?.sharedKeys || masking.phase !== "masking") throw failed("the round moved on before this site could mask");
+    if (!masking?.sharedKeys || masking.phase !== "masking")
+      throw failed("the round moved on before this site could mask");
     if (!masking.sharedKeys.includes(siteId)) throw failed("the hub left this site out of the masks");
     client.receiveShares((masking.boxes ?? []).map((b) => ({ from: b.from, to: siteId, sealed: bytes(b.sealed) })));
     return { client, params: round.params, weightDivisor: round.weightDivisor, sharedKeys: masking.sharedKeys };
