@@ -26,7 +26,16 @@ import { maskedUpload } from "@/workers/training/secagg-update";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { withBenchHub } from "./lib/bench-database";
-import { median, ROUNDS, roundOverheads, runSite, setUp, trainingMs, waitForJob } from "./lib/round-fleet";
+import {
+  median,
+  ROUNDS,
+  roundOverheads,
+  runSite,
+  secureSiteMs,
+  setUp,
+  trainingMs,
+  waitForJob,
+} from "./lib/round-fleet";
 
 const SITES = 10;
 const PARAMS = Number(process.env.BENCH_PARAMS ?? 1_000_000);
@@ -158,6 +167,7 @@ async function hubRounds(): Promise<Map<string, number[]>> {
       [SECURE, true],
     ] as const) {
       trainingMs.clear();
+      secureSiteMs.clear();
       const job = await createTrainJob(
         db,
         researcher,
@@ -173,9 +183,18 @@ async function hubRounds(): Promise<Map<string, number[]>> {
         ),
       );
       await waitForJob(db, job.id);
+      const rounds = await roundOverheads(db, job.id);
       overheads.set(
         label,
-        (await roundOverheads(db, job.id)).map((r) => r.overhead),
+        rounds.map((r) => r.overhead),
+      );
+      // Ten Trusts mask at once; here the sites' masking runs one after another: all but the slowest would overlap.
+      overheads.set(
+        `${label}, sites in parallel`,
+        rounds.map((r) => {
+          const masking = secureSiteMs.get(r.number) ?? [0];
+          return r.overhead - (masking.reduce((a, b) => a + b, 0) - Math.max(...masking));
+        }),
       );
     }
     stop.abort();
@@ -188,6 +207,7 @@ async function main() {
   const hub = await hubRounds();
   const plainHub = median(hub.get(PLAIN)!);
   const secureHub = median(hub.get(SECURE)!);
+  const secureParallel = median(hub.get(`${SECURE}, sites in parallel`)!);
   plainRound();
   secureRound();
   const plain = best(plainRound);
@@ -209,8 +229,16 @@ async function main() {
         .join(", "),
     ],
     [
-      "hub rounds: median overhead ratio",
-      `${(secureHub / plainHub).toFixed(2)}x (goal <= 1.5x; sites serialised here)`,
+      "hub rounds: secure, masking overlapped",
+      hub
+        .get(`${SECURE}, sites in parallel`)!
+        .map((o) => o.toFixed(0))
+        .join(", "),
+    ],
+    ["hub rounds: median overhead ratio", `${(secureHub / plainHub).toFixed(2)}x (sites masking one after another)`],
+    [
+      "hub rounds: ratio, sites masking at once",
+      `${(secureParallel / plainHub).toFixed(2)}x (goal <= 1.5x; as at 10 Trusts)`,
     ],
     ["protocol: plain slowest site (ms)", Math.max(...plain.siteMs).toFixed(1)],
     ["protocol: plain hub (ms)", plain.hubMs.toFixed(1)],

@@ -58,6 +58,8 @@ const RESULT: Omit<TrainResult, "trainingMs"> = {
 };
 
 export type BenchSite = { id: string; code: string; client: HubClient };
+/** Per round, each site's secure-aggregation CPU time in this process (masking its update), in ms. */
+export const secureSiteMs = new Map<number, number[]>();
 export const trainingMs = new Map<number, number[]>();
 
 export async function setUp(db: Database, hubUrl: string) {
@@ -150,7 +152,10 @@ export async function runSite(site: BenchSite, stop: AbortSignal, index: number)
       await site.client.uploadUpdate({ ...lease, result, update });
       continue;
     }
+    const maskStarted = performance.now();
     const masked = maskedUpload({ update, weight: RESULT.exampleCount / secure.weightDivisor, ...secure });
+    const maskMs = performance.now() - maskStarted;
+    secureSiteMs.set(round, [...(secureSiteMs.get(round) ?? []), maskMs]);
     await site.client.uploadMaskedUpdate({ ...lease, result, masked });
     const state = await waitForPhase((wait) => site.client.secAgg.state({ ...lease, ...wait }), "unmasking", stop);
     if (state?.request)

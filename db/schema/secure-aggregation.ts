@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, primaryKey, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { SecAggParams } from "@/protocol/secagg/quantise";
 import { trainingRounds } from "./jobs";
 import { bytea } from "./models";

@@ -6,7 +6,13 @@ import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
 import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
 import { weightsForTask } from "@/server/jobs/weights-download";
-import { LEASE_HEADER, MASKED_UPDATE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/protocol/training";
+import {
+  LEASE_HEADER,
+  MASKED_UPDATE_HEADER,
+  OCTET_STREAM,
+  SHA256_HEADER,
+  TRAIN_RESULT_HEADER,
+} from "@/protocol/training";
 import { authenticateWorker } from "./worker-auth";
 
 const ZLeaseRef = z.object({ taskId: z.uuid(), leaseId: z.uuid() });

@@ -43,7 +43,9 @@ export const workerRouter = createTRPCRouter({
   secAggAdvertise: workerProcedure
     .input(ZSecAggAdvertiseInput)
     .mutation(({ ctx, input }) => advertiseKeys(ctx.db, ctx.site, input)),
-  secAggShare: workerProcedure.input(ZSecAggShareInput).mutation(({ ctx, input }) => shareKeys(ctx.db, ctx.site, input)),
+  secAggShare: workerProcedure
+    .input(ZSecAggShareInput)
+    .mutation(({ ctx, input }) => shareKeys(ctx.db, ctx.site, input)),
   secAggState: workerProcedure
     .input(ZSecAggStateInput)
     .output(ZSecAggState)

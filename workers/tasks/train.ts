@@ -48,7 +48,8 @@ export const trainTask: TaskHandler<"train"> = {
     if (privacy) ctx.admitPrivacy(privacy);
     if (ctx.signal.aborted) throw new TaskAbortedError("task aborted before training");
     // Keys are exchanged before training, so the sites wait for one another for seconds, not for a whole training run.
-    const secure = payload.secureAggregation && (await joinSecureRound(payload.secureAggregation, ctx.secAgg, ctx.signal));
+    const secure =
+      payload.secureAggregation && (await joinSecureRound(payload.secureAggregation, ctx.secAgg, ctx.signal));
 
     await ctx.progress(20, "loading_model");
     const { model, backend, weights: globalWeights } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
