@@ -3,7 +3,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
-import { jobEvents, jobs, jobTasks, modelVersions, secaggSites, siteTasks, trainingRounds } from "@/db/schema";
+import {
+  jobEvents,
+  jobs,
+  jobTasks,
+  modelVersions,
+  privacyReports,
+  secaggSites,
+  siteTasks,
+  trainingRounds,
+} from "@/db/schema";
+import { getModelCard } from "@/server/models/model-card";
+import { estimateEpsilon } from "@/protocol/privacy/dp-settings";
 import { dropDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { PROSTATE_PROJECT } from "@/server/cli/demo-projects";
@@ -134,7 +145,7 @@ afterAll(async () => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startSecureJob() {
+async function startSecureJob(extra: Partial<Parameters<typeof trainJobInput>[2]> = {}) {
   const job = await createTrainJob(
     testDb.db(),
     researcher,
@@ -144,6 +155,7 @@ async function startSecureJob() {
       normBound: 1,
       validationFraction: 0.25,
       secureAggregation: true,
+      ...extra,
     }),
   );
   jobIds.push(job.id);
@@ -184,10 +196,26 @@ async function payloadOf(jobId: string, siteId: string) {
   return ZTrainPayload.parse(row!.payload);
 }
 
+/** The round's parent and new weights, and the given real workers' updates recomputed here (DP noise left out). */
+async function recomputeRound(jobId: string, versionId: string, workerSites: number[]) {
+  const db = testDb.db();
+  const [version] = await db.select().from(modelVersions).where(eq(modelVersions.id, versionId));
+  const [parent] = await db.select().from(modelVersions).where(eq(modelVersions.id, version!.parentVersionId!));
+  const global = { tensors: await loadWeights(db, parent!.weightsSha256), sha256: parent!.weightsSha256 };
+  const updates: { update: NamedTensor[]; exampleCount: number }[] = [];
+  for (const i of workerSites) {
+    const payload = { ...(await payloadOf(jobId, siteIds[i]!)), differentialPrivacy: undefined };
+    const site = { databaseUrl: siteUrls[i]!, dataDir: dataDirs[i]!, policy: policyOf(SITES[i]!), global };
+    updates.push(await recomputeUpdate({ payload, ...site }));
+  }
+  const { params, weightDivisor } = (await payloadOf(jobId, siteIds[0]!)).secureAggregation!;
+  return { global, next: await loadWeights(db, version!.weightsSha256), updates, params, weightDivisor };
+}
+
 /**
- * The new version against plain FedAvg of the given updates and of the real workers' updates
- * (recomputed here): every coordinate within the quantisation bound, plus float32 rounding of
- * global + mean. Returns every site's plain update and its encoding in the ring.
+ * The new version against plain FedAvg of the stand-ins' updates and the real workers' (recomputed
+ * here): every coordinate within the quantisation bound, plus float32 rounding of global + mean.
+ * Returns every site's plain update and its encoding in the ring.
  */
 async function expectFedAvg(
   jobId: string,
@@ -195,18 +223,9 @@ async function expectFedAvg(
   workerSites: number[],
   standIns: { update: NamedTensor[]; exampleCount: number }[],
 ) {
-  const db = testDb.db();
-  const [version] = await db.select().from(modelVersions).where(eq(modelVersions.id, versionId));
-  const [parent] = await db.select().from(modelVersions).where(eq(modelVersions.id, version!.parentVersionId!));
-  const global = { tensors: await loadWeights(db, parent!.weightsSha256), sha256: parent!.weightsSha256 };
-  const next = await loadWeights(db, version!.weightsSha256);
-  const updates = [...standIns];
-  for (const i of workerSites) {
-    const payload = await payloadOf(jobId, siteIds[i]!);
-    const input = { databaseUrl: siteUrls[i]!, dataDir: dataDirs[i]!, policy: policyOf(SITES[i]!), global };
-    updates.push(await recomputeUpdate({ payload, ...input }));
-  }
-  const { params, weightDivisor } = (await payloadOf(jobId, siteIds[0]!)).secureAggregation!;
+  const round = await recomputeRound(jobId, versionId, workerSites);
+  const { global, next, params, weightDivisor } = round;
+  const updates = [...standIns, ...round.updates];
   const totalExamples = updates.reduce((n, u) => n + u.exampleCount, 0);
   const bound = quantisationBound(params, updates.length, totalExamples / weightDivisor);
   let worst = 0;
@@ -305,6 +324,49 @@ describe("secure aggregation with real site workers", () => {
         dropped: [],
       });
       await expectFedAvg(jobId, round.resultVersionId!, [0, 1, 2], [{ update, exampleCount: result.exampleCount }]);
+    },
+  );
+
+  test(
+    "with DP each site adds its 1/t share of the noise, is charged the full Gaussian mechanism on the sum, and the card says so",
+    { timeout: 300_000 },
+    async () => {
+      const db = testDb.db();
+      const dp = { noiseMultiplier: 1.2, delta: 1e-5 };
+      const jobId = await startSecureJob({ differentialPrivacy: dp });
+      const standIn = standInSite(hub.url, tokens[3]!);
+      await standIn.join();
+      const { threshold } = standIn.params();
+      await standIn.dropBeforeUpload();
+      const { round, job } = await roundOutcome(jobId);
+      expect({ status: round.status, error: job.error }).toEqual({ status: "closed", error: null });
+      // One round of site-level DP-FedAvg: what the site's ledger charged and reported, as with local DP.
+      const oneRound = estimateEpsilon(dp, 1, { exampleCount: 1, batchSize: 1, localEpochs: 1 });
+      const reports = await db.select().from(privacyReports).where(eq(privacyReports.jobId, jobId));
+      expect(reports.map((r) => [r.secureAggregation, r.noiseMultiplier, r.epsilonSpent.toFixed(6)])).toEqual(
+        Array.from({ length: 3 }, () => [true, 1.2, oneRound.toFixed(6)]),
+      );
+      // The noise on the aggregate: the version minus the noiseless FedAvg of the three clipped updates.
+      const { global, next, updates } = await recomputeRound(jobId, round.resultVersionId!, [0, 1, 2]);
+      const total = updates.reduce((n, u) => n + u.exampleCount, 0);
+      const squares: number[] = [];
+      global.tensors.forEach((t, k) =>
+        t.data.forEach((g, i) => {
+          const mean = updates.reduce((sum, u) => sum + u.exampleCount * u.update[k]!.data[i]!, 0) / total;
+          squares.push((next[k]!.data[i]! - g - mean) ** 2);
+        }),
+      );
+      const measured = Math.sqrt(squares.reduce((a, b) => a + b, 0) / squares.length);
+      const share = (1.2 * 1) / Math.sqrt(threshold);
+      const expected = (share * Math.sqrt(updates.reduce((n, u) => n + u.exampleCount ** 2, 0))) / total;
+      // Within sampling error of the 1/t share; the full noise per site (local DP) would be √t = 1.7 times it.
+      expect(measured / expected).toBeGreaterThan(0.6);
+      expect(measured / expected).toBeLessThan(1.4);
+      const versionId = round.resultVersionId!;
+      const card = await getModelCard(db, { projectId: project.projectId, modelId: job.modelId, versionId });
+      expect(card.privacy).toMatchObject({ secureAggregation: true });
+      expect(card.privacy!.sites.map((s) => s.siteCode).sort()).toEqual(["GSTT", "KCH", "UCLH"]);
+      expect(card.markdown).toContain("Secure aggregation: on");
     },
   );
 
