@@ -16,7 +16,6 @@ CREATE TABLE "secagg_sites" (
 	"encryption_key" "bytea" NOT NULL,
 	"masking_key" "bytea" NOT NULL,
 	"shares" jsonb,
-	"masked" "bytea",
 	"unmask" jsonb,
 	"advertised_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "secagg_sites_round_id_site_id_pk" PRIMARY KEY("round_id","site_id")

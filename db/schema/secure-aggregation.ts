@@ -27,8 +27,8 @@ export const secaggRounds = pgTable("secagg_rounds", {
 
 /**
  * What one site sent in a secure-aggregation round: its two X25519 public keys, the sealed share
- * boxes for the others (AES-GCM under keys only the two sites can derive), its masked update
- * (uniformly random without the masks) and its unmasking shares. Never a plain update.
+ * boxes for the others (AES-GCM under keys only the two sites can derive) and its unmasking
+ * shares. Its masked update is only ever added into the round's sum (round-exchange.ts).
  */
 export const secaggSites = pgTable(
   "secagg_sites",
@@ -46,7 +46,6 @@ export const secaggSites = pgTable(
     maskingKey: bytea("masking_key").notNull(),
     /** Sealed boxes by recipient site id, base64. */
     shares: jsonb("shares").$type<Record<string, string>>(),
-    masked: bytea("masked"),
     unmask: jsonb("unmask").$type<{
       selfMaskShares: { of: string; x: number; y: string }[];
       maskingKeyShares: { of: string; x: number; y: string }[];

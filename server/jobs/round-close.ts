@@ -61,6 +61,7 @@ export async function closeRound(
       siteCode: sites.code,
       exampleCount: roundUpdates.exampleCount,
       result: roundUpdates.result,
+      holder: roundUpdates.holder,
     })
     .from(roundUpdates)
     .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
@@ -70,13 +71,20 @@ export async function closeRound(
   const globalVersion = await loadVersionById(tx, round.round.globalVersionId);
   const global = await loadWeights(tx, globalVersion.weightsSha256);
   if (ctx.config.secureAggregation) {
-    const exampleCounts = new Map(accepted.map((a) => [a.siteId, a.exampleCount]));
-    const secure = await gatherSecureSum(tx, round.round, { spec: specOf(global), exampleCounts });
+    const secure = await gatherSecureSum(
+      db,
+      tx,
+      { id: round.round.id, isPastDeadline: round.isPastDeadline },
+      {
+        spec: specOf(global),
+        accepted,
+      },
+    );
     if (secure === "waiting") return false;
     const isFailed = "failure" in secure;
     await closeRoundFromSum(tx, ctx, round.round, reason, {
       updates: isFailed ? accepted : accepted.filter((u) => secure.survivors.includes(u.siteId)),
-      lost: new Set(),
+      lost: new Set(isFailed ? [] : secure.lost),
       global,
       globalVersion,
       sum: isFailed ? undefined : { mean: () => secure.mean, totalWeight: secure.totalWeight },

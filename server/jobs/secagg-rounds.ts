@@ -11,8 +11,8 @@ import { isTaskOpen, roundTasks } from "./job-context";
 /**
  * The hub's side of secure aggregation inside a training round (protocol/secagg, ARCHITECTURE.md
  * "Secure aggregation"). The hub relays: it stores each site's public keys, the sealed share boxes
- * it cannot open, the masked update (uniformly random without the masks) and, at the end, the
- * unmasking shares. Every portal process reads the same rows, so a round's sites may talk to
+ * it cannot open and, at the end, the unmasking shares; masked updates are folded into a sum as
+ * they arrive (round-exchange.ts) and never kept one by one. Every portal process reads the same rows, so a round's sites may talk to
  * different processes. A phase freezes once every site of the round has taken its step or dropped
  * out; the unmasking request is fixed by the round's close (secure-round.ts).
  */
@@ -232,16 +232,10 @@ async function notifyRound(tx: Tx, jobId: string, round: number): Promise<void> 
   );
 }
 
-/** Inside the update's transaction (the round row held): keeps a masked upload for the round's close. */
-export async function storeMaskedUpload(tx: Tx, site: SiteRef, roundId: string, masked: Uint8Array): Promise<void> {
+/** Inside the update's transaction (the round row held): may this site's masked update still join the sum? */
+export async function checkMaskedUpload(tx: Tx, site: SiteRef, roundId: string): Promise<void> {
   const [secure] = await tx.select().from(secaggRounds).where(eq(secaggRounds.roundId, roundId)).for("update");
   if (!secure?.sharedKeys?.includes(site.id))
     throw conflict("This site did not share keys in this round, so its masked update cannot be unmasked.");
   if (secure.survivors) throw conflict("Unmasking has begun; this masked update is too late.");
-  const updated = await tx
-    .update(secaggSites)
-    .set({ masked: Buffer.from(masked) })
-    .where(and(eq(secaggSites.roundId, roundId), eq(secaggSites.siteId, site.id), sql`${secaggSites.masked} IS NULL`))
-    .returning({ siteId: secaggSites.siteId });
-  if (updated.length === 0) throw conflict("This site already uploaded its masked update.");
 }

@@ -16,7 +16,7 @@ import { logJobEvent } from "./job-events";
 import { advanceJob } from "./job-coordinator";
 import { getRoundExchange } from "./round-exchange";
 import { releaseDate, releasedApprovedCounts } from "./weight-bounds";
-import { storeMaskedUpload } from "./secagg-rounds";
+import { checkMaskedUpload } from "./secagg-rounds";
 import { metrics } from "@/server/observability/metrics";
 
 /** `norm` is null for a masked update: the hub cannot see it (the site clipped it). */
@@ -146,18 +146,24 @@ export async function acceptUpdate(
 ): Promise<UpdateReceipt> {
   const checked = await checkUpdate(db, site, target ?? (await findTarget(db, site, input.taskId)), input);
   const { link, roundId, result, spec, norm } = checked;
+  const exchange = getRoundExchange(db);
+  exchange.onRequest ??= (round) => publishPartial(db, round);
+  await exchange.ready();
   if (checked.masked) {
-    // A masked update is kept with the round's secure-aggregation state, not folded into a process's sum.
-    const receipt = await recordUpdate(db, site, { ...input, link, result, norm, holder: null, masked: input.body });
+    // A masked update is folded into this process's masked sum for the round (modulo 2^32), never kept alone.
+    const masked = new Uint32Array(new Uint8Array(input.body).buffer, 0, input.body.byteLength / 4);
+    const receipt = await exchange.acceptMasked(
+      roundId,
+      site.id,
+      () => recordUpdate(db, site, { ...input, link, result, norm, holder: exchange.holder, isMasked: true }),
+      masked,
+    );
     metrics.updateBytes.observe(input.body.byteLength);
     if (receipt.isLast || (await countUpdates(db, roundId)) >= receipt.expected)
       await advanceJob(db, link.jobId, { wait: true });
     return receipt.receipt;
   }
   const update = checked.update;
-  const exchange = getRoundExchange(db);
-  exchange.onRequest ??= (round) => publishPartial(db, round);
-  await exchange.ready();
   const receipt = await exchange.accept(
     roundId,
     site.id,
@@ -191,8 +197,8 @@ async function recordUpdate(
     link: { jobId: string; round: number };
     result: TrainResult;
     norm: number | null;
-    holder: string | null;
-    masked?: Uint8Array;
+    holder: string;
+    isMasked?: boolean;
   },
 ) {
   const { link, result, norm } = input;
@@ -210,7 +216,7 @@ async function recordUpdate(
         `Round ${round.number} is already ${round.status}; this late update was rejected. Nothing was changed.`,
       );
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
-    if (input.masked) await storeMaskedUpload(tx, site, round.id, input.masked);
+    if (input.isMasked) await checkMaskedUpload(tx, site, round.id);
     await tx.insert(roundUpdates).values({
       roundId: round.id,
       siteId: site.id,
