@@ -172,6 +172,9 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
           if (exampleCount === SUPPRESSED) throw new TaskError({ reason: "cohort_too_small", minimum: rule.threshold });
           const global = releaseSplit(exact.globalValidation, rule);
           const { metrics: globalMetrics, ...globalCounts } = global;
+          // In a secure round the masked vector is what leaves, weighted by the released example count so the hub's sum matches.
+          const masked = secure && maskedUpload({ update, weight: exampleCount / secure.weightDivisor, ...secure });
+          const digest = masked ? bytesDigest(masked) : updateDigest(update);
           const build = (report?: TrainResult["privacy"]) => {
             const figures = checked("train", {
               ...exact,
@@ -185,18 +188,13 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
             } satisfies TrainResult);
             return { figures, payloadSha256: sha256({ figures, update: digest }) };
           };
-          // In a secure round the masked vector is what leaves: weighted by the released example count, so the hub's sum matches.
-          const masked =
-            secure &&
-            maskedUpload({ update, weight: exampleCount / secure.weightDivisor, ...secure, client: secure.client });
-          const digest = masked ? bytesDigest([masked]) : updateDigest(update);
-          const figures = privacy
-            ? releaseWithPrivacyCharge(ledger, policy, privacy, entry, build)
-            : (() => {
-                const built = build();
-                ledger.recordRelease({ ...entry, figures: built.figures, payloadSha256: built.payloadSha256 });
-                return built.figures;
-              })();
+          let figures: TrainResult;
+          if (privacy) figures = releaseWithPrivacyCharge(ledger, policy, privacy, entry, build);
+          else {
+            const built = build();
+            ledger.recordRelease({ ...entry, ...built });
+            figures = built.figures;
+          }
           if (masked && secure) return { type: "masked_upload", result: mark(figures), masked, secure };
           return { type: "upload", result: mark(figures), update };
         }
@@ -264,8 +262,8 @@ function updateDigest(update: readonly NamedTensor[]): string {
   return hash.digest("hex");
 }
 
-function bytesDigest(arrays: readonly Uint32Array[]): string {
-  const hash = createHash("sha256");
-  for (const a of arrays) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  return hash.digest("hex");
+function bytesDigest(words: Uint32Array): string {
+  return createHash("sha256")
+    .update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
+    .digest("hex");
 }
