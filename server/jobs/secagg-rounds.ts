@@ -143,7 +143,7 @@ async function readState(db: Database, site: SiteRef, input: Lease): Promise<Sec
     const row = await findSecureTask(tx, site, input, { afterUpload: true });
     const siteId = site.id;
     if (row.round.status !== "open") return { phase: "closed", siteId };
-    // Not the masked updates: megabytes each, and no site needs them back.
+    // Not the unmasking shares: no site needs another's.
     const members = await tx
       .select({
         siteId: secaggSites.siteId,
