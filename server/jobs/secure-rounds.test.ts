@@ -12,12 +12,14 @@ import {
   sites,
   startJob,
   trainResult,
+  upload,
   useRoundHarness,
   versionWeights,
   withValue,
   type SiteLease,
 } from "@/server/lib/test-support/round-harness";
 import { advertiseKeys, answerUnmask, secAggState, shareKeys } from "./secagg-rounds";
+import { snapshotTables } from "@/server/lib/test-support/fixtures";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 import { closeRoundExchange } from "./round-exchange";
 import { acceptUpdate } from "./update-intake";
@@ -32,7 +34,7 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const bytes = (value: string) => new Uint8Array(Buffer.from(value, "base64"));
 const leaseOf = (l: SiteLease) => ({ taskId: l.task.taskId, leaseId: l.task.leaseId });
 
-describe("a secure round across portal processes", () => {
+describe("secure-aggregation rounds at the hub", () => {
   test("masked uploads split between two processes are gathered once, unmasked, and give the FedAvg mean", async () => {
     const db = testDb.db();
     const { jobId } = await startJob(db, {
@@ -126,5 +128,62 @@ describe("a secure round across portal processes", () => {
       await closeTaskNotifier(other.db);
       await other.pool.end();
     }
+  });
+
+  test("out-of-turn and malformed secure-aggregation calls are refused with a message and change nothing", async () => {
+    const db = testDb.db();
+    await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+      participation: { minSites: 3, roundDeadlineSeconds: 600 },
+      secureAggregation: true,
+    });
+    const [a, b] = await Promise.all(sites.slice(0, 2).map((s) => leaseFor(db, s)));
+    const refused = async (call: () => Promise<unknown>, code: string, message: string) => {
+      const before = await snapshotTables(db);
+      await expect(call()).rejects.toMatchObject({ code, message });
+      expect(await snapshotTables(db)).toEqual(before);
+    };
+    const key = b64(new Uint8Array(32).fill(9));
+    // A plain tensor file for a secure job: the hub takes only the masked update.
+    await refused(
+      () =>
+        upload(
+          db,
+          a!,
+          withValue(a!.global, () => 0.1),
+          50,
+        ),
+      "BAD_REQUEST",
+      "Update refused: this job uses secure aggregation, so the hub accepts only the masked update. Nothing was changed.",
+    );
+    await refused(
+      () => advertiseKeys(db, a!.site, { ...leaseOf(a!), encryptionKey: b64(new Uint8Array(31)), maskingKey: key }),
+      "BAD_REQUEST",
+      "The encryption key must be 32 bytes. Nothing was changed.",
+    );
+    await advertiseKeys(db, a!.site, { ...leaseOf(a!), encryptionKey: key, maskingKey: key });
+    await refused(
+      () => advertiseKeys(db, a!.site, { ...leaseOf(a!), encryptionKey: key, maskingKey: key }),
+      "CONFLICT",
+      "This site already advertised keys for the round. Nothing was changed.",
+    );
+    // Shares before the roster closed (site c has not advertised yet).
+    await refused(
+      () => shareKeys(db, a!.site, { ...leaseOf(a!), boxes: [] }),
+      "CONFLICT",
+      "This round is not collecting key shares now. Nothing was changed.",
+    );
+    // Another site's lease, or none, names no task of this site.
+    await refused(
+      () => secAggState(db, b!.site, leaseOf(a!)),
+      "NOT_FOUND",
+      `No secure-aggregation task ${a!.task.taskId} belongs to site ${b!.site.code} under this lease.`,
+    );
+    // Unmasking answers before any request.
+    await refused(
+      () => answerUnmask(db, a!.site, { ...leaseOf(a!), selfMaskShares: [], maskingKeyShares: [] }),
+      "CONFLICT",
+      "This round is not unmasking now. Nothing was changed.",
+    );
   });
 });
