@@ -130,9 +130,12 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       if (today >= policy.maxFeasibilityCountsPerDay) throw new TaskError({ reason: "feasibility_budget_spent" });
     },
 
-    /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site. */
+    /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site; records the approval it verified. */
     admitApproved(task: GateTask & { governance?: unknown }): Bundle | null {
-      return admitApprovedTask(policy, task);
+      const admitted = admitApprovedTask(policy, task);
+      if (!admitted) return null;
+      ledger.recordVerifiedApproval(admitted.approval);
+      return admitted.bundle;
     },
 
     /** Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at this site. */
