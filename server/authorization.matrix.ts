@@ -5,7 +5,11 @@ import { initialBundle } from "@/server/projects/bundle";
 import { inviteMember } from "@/server/projects/invitations.service";
 import { PROJECT_ROLE_SCOPES, type ProjectScope } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
-import { FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
+import { addConfirmedTotp, FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
+import { STEP_UP_REQUIRED } from "@/server/auth/second-factor";
+import { totpCodeAt } from "@/server/auth/totp";
+import { replaceRecoveryCodes } from "@/server/factors/recovery-codes";
+import { startTotpEnrolment } from "@/server/factors/totp-enrolment.service";
 import { setAlias } from "@/server/models/models.service";
 import { logisticModel, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import {
@@ -27,6 +31,7 @@ import {
  * `worker.*` is for site workers holding a site token, never for people: every user is refused.
  */
 
+export { ENROL_FIRST, STEP_UP_REQUIRED, VERIFY_FIRST } from "@/server/auth/second-factor";
 export const SIGN_IN_FIRST = "Sign in to continue.";
 export const SET_PASSWORD_FIRST = "Set a new password before continuing.";
 const ADMIN_ONLY = "Only platform admins can do this.";
@@ -38,22 +43,29 @@ const SITE_TOKEN_REQUIRED = {
   message: "Send the site token as 'Authorization: Bearer <token>'.",
 } as const;
 
+type RefusalCode = "FORBIDDEN" | "NOT_FOUND" | "PRECONDITION_FAILED";
+
 type Row<P extends ProcedurePath> = {
   allowed: readonly ActorName[];
+  /** Also needs a second factor proved in the last 5 minutes (a step-up); checked after `allowed`. */
+  stepUp?: true;
   /** What a signed-in actor outside `allowed` is told; absent when every signed-in actor is allowed. */
   refusal?: string;
   /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
-  refusalCode?: "FORBIDDEN" | "NOT_FOUND";
+  refusalCode?: RefusalCode;
   /** Per-actor refusals where actors are refused for different reasons (project roles). */
-  refusals?: Partial<Record<ActorName, { code: "FORBIDDEN" | "NOT_FOUND"; message: string }>>;
+  refusals?: Partial<Record<ActorName, { code: RefusalCode; message: string }>>;
   /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
   everyoneRefusedWith?: { code: string; message: string };
-  input: (world: World) => InputOf<P> | Promise<InputOf<P>>;
+  /** The call's input; `actor` is who will make it, for inputs that must be their own (a code, a factor). */
+  input: (world: World, actor: ActorName) => InputOf<P> | Promise<InputOf<P>>;
 };
 
 const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
 const ACTIVE = [...RESEARCHERS, "approverA", "approverB", "admin", "noGrants", "formerResearcher"] as const;
 const SIGNED_IN = [...ACTIVE, "temporaryPassword"] as const;
+/** Who may manage their own account: signed in, and a second factor proved if the account has one. */
+const IDENTIFIED = [...SIGNED_IN, "factorMissing"] as const;
 const ADMIN = ["admin"] as const;
 
 let unique = 0;
@@ -71,6 +83,35 @@ async function pendingGrant(world: World): Promise<string> {
     .values({ userId: target.id, role: "approver", siteId: world.siteA.id, requestedBy: requester.id })
     .returning({ id: roleGrantRequests.id });
   return request!.id;
+}
+
+const STEP_UP_FIRST = { code: "PRECONDITION_FAILED", message: STEP_UP_REQUIRED } as const;
+
+/** The actor's own input only for actors the row lets through; the others are refused before it is read. */
+const mayCall = (w: World, actor: ActorName) => !!w.viewers[actor] && actor !== "factorPending";
+const NO_SUCH_ID = "00000000-0000-4000-8000-00000000000f";
+
+/** A recovery code of the actor's own, so verifying succeeds. */
+async function recoveryCodeOf(w: World, actor: ActorName): Promise<string> {
+  const viewer = w.viewers[actor];
+  if (!viewer) return "aaaaa-bbbbb";
+  return (await replaceRecoveryCodes(w.db, viewer.id))[0]!;
+}
+
+/** An authenticator-app set-up the actor has started, with the code their app shows now. */
+async function totpEnrolmentOf(w: World, actor: ActorName) {
+  const viewer = w.viewers[actor];
+  if (!viewer || !mayCall(w, actor)) return { factorId: NO_SUCH_ID, code: "123456" };
+  const { factorId, secret } = await startTotpEnrolment(w.db, viewer, { label: `Matrix ${++unique}` });
+  return { factorId, code: totpCodeAt(secret) };
+}
+
+/** A second authenticator on the actor's account, which they may remove since another is left. */
+async function spareFactorOf(w: World, actor: ActorName): Promise<string> {
+  const viewer = w.viewers[actor];
+  if (!viewer || !mayCall(w, actor) || actor === "factorMissing") return NO_SUCH_ID;
+  await addConfirmedTotp(w.db, viewer.id);
+  return (await addConfirmedTotp(w.db, viewer.id)).factorId;
 }
 
 const NOT_A_MEMBER = "No project with that id, or you are not a member of it.";
@@ -97,18 +138,39 @@ const lease = { taskId: "00000000-0000-4000-8000-000000000001", leaseId: "000000
 const forWorkersOnly = { allowed: [], everyoneRefusedWith: SITE_TOKEN_REQUIRED } as const;
 
 export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
-  "account.me": { allowed: SIGNED_IN, input: none },
+  "account.me": { allowed: [...IDENTIFIED, "factorPending"], input: none },
   "account.changePassword": {
-    allowed: SIGNED_IN,
+    allowed: IDENTIFIED,
     input: () => ({
       currentPassword: FIXTURE_PASSWORD,
       newPassword: "matrix-new-password",
       confirmPassword: "matrix-new-password",
     }),
   },
-  "account.sessions": { allowed: SIGNED_IN, input: none },
-  "account.endSession": { allowed: SIGNED_IN, input: () => ({ sessionId: "00000000-0000-4000-8000-00000000000e" }) },
-  "account.signOutEverywhere": { allowed: SIGNED_IN, input: none },
+  "account.sessions": { allowed: IDENTIFIED, input: none },
+  "account.endSession": { allowed: IDENTIFIED, input: () => ({ sessionId: "00000000-0000-4000-8000-00000000000e" }) },
+  "account.signOutEverywhere": { allowed: IDENTIFIED, input: none },
+  "factors.verify": {
+    allowed: [...IDENTIFIED, "factorPending"],
+    input: async (w, actor) => ({ method: "recovery", code: await recoveryCodeOf(w, actor) }),
+  },
+  "factors.list": { allowed: IDENTIFIED, input: none },
+  "factors.startTotp": { allowed: IDENTIFIED, input: () => ({ label: "Matrix phone" }) },
+  "factors.confirmTotp": { allowed: IDENTIFIED, input: (w, actor) => totpEnrolmentOf(w, actor) },
+  "factors.remove": {
+    allowed: SIGNED_IN,
+    stepUp: true,
+    refusals: { factorMissing: STEP_UP_FIRST },
+    input: async (w, actor) => ({ factorId: await spareFactorOf(w, actor) }),
+  },
+  "factors.regenerateRecoveryCodes": {
+    allowed: SIGNED_IN,
+    stepUp: true,
+    refusals: { factorMissing: STEP_UP_FIRST },
+    input: async (w, actor) => {
+      await spareFactorOf(w, actor);
+    },
+  },
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
   "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
@@ -119,6 +181,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "approvals.decide": {
     allowed: ["approverA"],
+    stepUp: true,
     refusal: SITE_APPROVER_ONLY,
     input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
   },
@@ -208,11 +271,13 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "siteNetwork.detail": { allowed: ADMIN, refusal: ADMIN_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "siteNetwork.issueToken": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
   },
   "siteNetwork.revokeTokens": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
   },
@@ -250,6 +315,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "users.grantRole": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ userId: (await makeUser(w.db, [])).id, role: "approver", siteId: w.siteA.id }),
   },
@@ -260,6 +326,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "users.confirmGrant": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ requestId: await pendingGrant(w) }),
   },
@@ -291,6 +358,16 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ userId: (await freshTarget(w)).id }),
+  },
+  "users.resetFactors": {
+    allowed: ADMIN,
+    stepUp: true,
+    refusal: ADMIN_ONLY,
+    input: async (w) => {
+      const target = await freshTarget(w);
+      await addConfirmedTotp(w.db, target.id);
+      return { userId: target.id };
+    },
   },
   "worker.heartbeat": {
     ...forWorkersOnly,
