@@ -5,24 +5,24 @@ import { initialBundle } from "@/server/projects/bundle";
 import { inviteMember } from "@/server/projects/invitations.service";
 import { PROJECT_ROLE_SCOPES, type ProjectScope } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
-import { addConfirmedTotp, FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
-import { STEP_UP_REQUIRED } from "@/server/auth/second-factor";
-import { totpCodeAt } from "@/server/auth/totp";
-import { replaceRecoveryCodes } from "@/server/factors/recovery-codes";
-import { startTotpEnrolment } from "@/server/factors/totp-enrolment.service";
+import { addConfirmedTotp, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
 import { setAlias } from "@/server/models/models.service";
 import { logisticModel, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import {
+  ACTIVE,
+  ADMIN,
   PROJECT_ACTORS,
+  RESEARCHERS,
   evaluationJob,
   pendingAtSiteA,
   researcherProject,
   type ActorName,
-  type InputOf,
   type ProcedurePath,
   type ProjectActor,
+  type Row,
   type World,
 } from "./authorization.world";
+import { ACCOUNT_ROWS } from "./authorization.account-rows";
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
@@ -43,31 +43,6 @@ const SITE_TOKEN_REQUIRED = {
   message: "Send the site token as 'Authorization: Bearer <token>'.",
 } as const;
 
-type RefusalCode = "FORBIDDEN" | "NOT_FOUND" | "PRECONDITION_FAILED";
-
-type Row<P extends ProcedurePath> = {
-  allowed: readonly ActorName[];
-  /** Also needs a second factor proved in the last 5 minutes (a step-up); checked after `allowed`. */
-  stepUp?: true;
-  /** What a signed-in actor outside `allowed` is told; absent when every signed-in actor is allowed. */
-  refusal?: string;
-  /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
-  refusalCode?: RefusalCode;
-  /** Per-actor refusals where actors are refused for different reasons (project roles). */
-  refusals?: Partial<Record<ActorName, { code: RefusalCode; message: string }>>;
-  /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
-  everyoneRefusedWith?: { code: string; message: string };
-  /** The call's input; `actor` is who will make it, for inputs that must be their own (a code, a factor). */
-  input: (world: World, actor: ActorName) => InputOf<P> | Promise<InputOf<P>>;
-};
-
-const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
-const ACTIVE = [...RESEARCHERS, "approverA", "approverB", "admin", "noGrants", "formerResearcher"] as const;
-const SIGNED_IN = [...ACTIVE, "temporaryPassword"] as const;
-/** Who may manage their own account: signed in, and a second factor proved if the account has one. */
-const IDENTIFIED = [...SIGNED_IN, "factorMissing"] as const;
-const ADMIN = ["admin"] as const;
-
 let unique = 0;
 const none = () => undefined;
 
@@ -83,35 +58,6 @@ async function pendingGrant(world: World): Promise<string> {
     .values({ userId: target.id, role: "approver", siteId: world.siteA.id, requestedBy: requester.id })
     .returning({ id: roleGrantRequests.id });
   return request!.id;
-}
-
-const STEP_UP_FIRST = { code: "PRECONDITION_FAILED", message: STEP_UP_REQUIRED } as const;
-
-/** The actor's own input only for actors the row lets through; the others are refused before it is read. */
-const mayCall = (w: World, actor: ActorName) => !!w.viewers[actor] && actor !== "factorPending";
-const NO_SUCH_ID = "00000000-0000-4000-8000-00000000000f";
-
-/** A recovery code of the actor's own, so verifying succeeds. */
-async function recoveryCodeOf(w: World, actor: ActorName): Promise<string> {
-  const viewer = w.viewers[actor];
-  if (!viewer) return "aaaaa-bbbbb";
-  return (await replaceRecoveryCodes(w.db, viewer.id))[0]!;
-}
-
-/** An authenticator-app set-up the actor has started, with the code their app shows now. */
-async function totpEnrolmentOf(w: World, actor: ActorName) {
-  const viewer = w.viewers[actor];
-  if (!viewer || !mayCall(w, actor)) return { factorId: NO_SUCH_ID, code: "123456" };
-  const { factorId, secret } = await startTotpEnrolment(w.db, viewer, { label: `Matrix ${++unique}` });
-  return { factorId, code: totpCodeAt(secret) };
-}
-
-/** A second authenticator on the actor's account, which they may remove since another is left. */
-async function spareFactorOf(w: World, actor: ActorName): Promise<string> {
-  const viewer = w.viewers[actor];
-  if (!viewer || !mayCall(w, actor) || actor === "factorMissing") return NO_SUCH_ID;
-  await addConfirmedTotp(w.db, viewer.id);
-  return (await addConfirmedTotp(w.db, viewer.id)).factorId;
 }
 
 const NOT_A_MEMBER = "No project with that id, or you are not a member of it.";
@@ -138,39 +84,7 @@ const lease = { taskId: "00000000-0000-4000-8000-000000000001", leaseId: "000000
 const forWorkersOnly = { allowed: [], everyoneRefusedWith: SITE_TOKEN_REQUIRED } as const;
 
 export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
-  "account.me": { allowed: [...IDENTIFIED, "factorPending"], input: none },
-  "account.changePassword": {
-    allowed: IDENTIFIED,
-    input: () => ({
-      currentPassword: FIXTURE_PASSWORD,
-      newPassword: "matrix-new-password",
-      confirmPassword: "matrix-new-password",
-    }),
-  },
-  "account.sessions": { allowed: IDENTIFIED, input: none },
-  "account.endSession": { allowed: IDENTIFIED, input: () => ({ sessionId: "00000000-0000-4000-8000-00000000000e" }) },
-  "account.signOutEverywhere": { allowed: IDENTIFIED, input: none },
-  "factors.verify": {
-    allowed: [...IDENTIFIED, "factorPending"],
-    input: async (w, actor) => ({ method: "recovery", code: await recoveryCodeOf(w, actor) }),
-  },
-  "factors.list": { allowed: IDENTIFIED, input: none },
-  "factors.startTotp": { allowed: IDENTIFIED, input: () => ({ label: "Matrix phone" }) },
-  "factors.confirmTotp": { allowed: IDENTIFIED, input: (w, actor) => totpEnrolmentOf(w, actor) },
-  "factors.remove": {
-    allowed: SIGNED_IN,
-    stepUp: true,
-    refusals: { factorMissing: STEP_UP_FIRST },
-    input: async (w, actor) => ({ factorId: await spareFactorOf(w, actor) }),
-  },
-  "factors.regenerateRecoveryCodes": {
-    allowed: SIGNED_IN,
-    stepUp: true,
-    refusals: { factorMissing: STEP_UP_FIRST },
-    input: async (w, actor) => {
-      await spareFactorOf(w, actor);
-    },
-  },
+  ...ACCOUNT_ROWS,
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
   "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },

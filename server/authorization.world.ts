@@ -60,6 +60,32 @@ export const PROJECT_ACTORS = {
 } as const satisfies Partial<Record<ActorName, ProjectRole>>;
 export type ProjectActor = keyof typeof PROJECT_ACTORS;
 
+export type RefusalCode = "FORBIDDEN" | "NOT_FOUND" | "PRECONDITION_FAILED";
+
+/** One row of the authorisation matrix: who may call a procedure, and how the others are refused. */
+export type Row<P extends ProcedurePath> = {
+  allowed: readonly ActorName[];
+  /** Also needs a second factor proved in the last 5 minutes (a step-up); checked after `allowed`. */
+  stepUp?: true;
+  /** What a signed-in actor outside `allowed` is told; absent when every signed-in actor is allowed. */
+  refusal?: string;
+  /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
+  refusalCode?: RefusalCode;
+  /** Per-actor refusals where actors are refused for different reasons (project roles). */
+  refusals?: Partial<Record<ActorName, { code: RefusalCode; message: string }>>;
+  /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
+  everyoneRefusedWith?: { code: string; message: string };
+  /** The call's input; `actor` is who will make it, for inputs that must be their own (a code, a factor). */
+  input: (world: World, actor: ActorName) => InputOf<P> | Promise<InputOf<P>>;
+};
+
+export const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
+export const ACTIVE = [...RESEARCHERS, "approverA", "approverB", "admin", "noGrants", "formerResearcher"] as const;
+export const SIGNED_IN = [...ACTIVE, "temporaryPassword"] as const;
+/** Who may manage their own account: signed in, and a second factor proved if the account has one. */
+export const IDENTIFIED = [...SIGNED_IN, "factorMissing"] as const;
+export const ADMIN = ["admin"] as const;
+
 export type World = {
   db: Database;
   siteA: Site;

@@ -31,6 +31,12 @@ export function AppShell({ viewer, children }: { viewer: Viewer; children: React
               <span className="block font-medium">{viewer.name}</span>
               <span className="block text-xs text-sky-100">{roleSummary(viewer)}</span>
             </span>
+            <Link
+              href="/account/security"
+              className="rounded-md px-2 py-1.5 text-sm font-medium underline-offset-2 hover:underline"
+            >
+              Security
+            </Link>
             <SignOutButton />
           </div>
         </div>

@@ -23,8 +23,11 @@ export const STEP_UP_REQUIRED = "Confirm it's you with your second factor, then 
 export type SecondFactorDue = "verify" | "enrol" | null;
 
 /** Admins and approvers always; researchers when FLIP_MFA_RESEARCHERS=required. */
-export function isSecondFactorRequired(grants: readonly { role: Role }[]): boolean {
-  const researchersToo = getHubConfig().FLIP_MFA_RESEARCHERS === "required";
+export function isSecondFactorRequired(
+  grants: readonly { role: Role }[],
+  researchers: "optional" | "required" = getHubConfig().FLIP_MFA_RESEARCHERS,
+): boolean {
+  const researchersToo = researchers === "required";
   return grants.some((g) => g.role === "admin" || g.role === "approver" || (researchersToo && g.role === "researcher"));
 }
 

@@ -70,7 +70,8 @@ export async function regenerateRecoveryCodes(db: Database, viewer: Viewer) {
       .select({ n: count() })
       .from(authFactors)
       .where(and(eq(authFactors.userId, viewer.id), usableFactor));
-    if (!has?.n) throw new AppError("PRECONDITION_FAILED", "Set up a second factor first; recovery codes come with it.");
+    if (!has?.n)
+      throw new AppError("PRECONDITION_FAILED", "Set up a second factor first; recovery codes come with it.");
     const codes = await replaceRecoveryCodes(tx, viewer.id);
     await recordAudit(tx, { actor: viewer, action: "factor.recovery_codes_replaced", subject: `user:${viewer.email}` });
     return { recoveryCodes: codes };

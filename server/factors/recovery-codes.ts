@@ -27,7 +27,11 @@ export async function spendRecoveryCode(tx: DbOrTx, userId: string, code: string
     .update(recoveryCodes)
     .set({ usedAt: new Date() })
     .where(
-      and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, hashRecoveryCode(code)), isNull(recoveryCodes.usedAt)),
+      and(
+        eq(recoveryCodes.userId, userId),
+        eq(recoveryCodes.codeHash, hashRecoveryCode(code)),
+        isNull(recoveryCodes.usedAt),
+      ),
     )
     .returning({ id: recoveryCodes.id });
   return used.length > 0;

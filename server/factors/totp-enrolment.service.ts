@@ -75,7 +75,9 @@ export async function confirmTotpEnrolment(db: Database, viewer: Viewer, input: 
       .set({ confirmedAt: now, lastUsedAt: now, totpLastStep: step })
       .where(eq(authFactors.id, factor.id));
     await forgiveFactorAttempts(tx, viewer.id);
-    const recoveryCodes = (await countUnusedRecoveryCodes(tx, viewer.id)) ? null : await replaceRecoveryCodes(tx, viewer.id);
+    const recoveryCodes = (await countUnusedRecoveryCodes(tx, viewer.id))
+      ? null
+      : await replaceRecoveryCodes(tx, viewer.id);
     if (viewer.session) await recordFactorVerified(tx, viewer.session.id);
     await recordAudit(tx, {
       actor: viewer,

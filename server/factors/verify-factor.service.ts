@@ -56,10 +56,7 @@ async function spendTotpCode(tx: DbOrTx, userId: string, code: string) {
       .update(authFactors)
       .set({ totpLastStep: step, lastUsedAt: new Date() })
       .where(
-        and(
-          eq(authFactors.id, factor.id),
-          or(isNull(authFactors.totpLastStep), lt(authFactors.totpLastStep, step)),
-        ),
+        and(eq(authFactors.id, factor.id), or(isNull(authFactors.totpLastStep), lt(authFactors.totpLastStep, step))),
       )
       .returning({ id: authFactors.id });
     if (accepted) return;

@@ -46,5 +46,8 @@ export function sessionSigningSecret(): string {
  * FLIP_FACTOR_KEY, or 32 random bytes generated for this data folder.
  */
 export function factorKey(): Buffer {
-  return Buffer.from(persistentSecret("FLIP_FACTOR_KEY", "factor-key", () => randomBytes(32).toString("base64")).value, "base64");
+  return Buffer.from(
+    persistentSecret("FLIP_FACTOR_KEY", "factor-key", () => randomBytes(32).toString("base64")).value,
+    "base64",
+  );
 }

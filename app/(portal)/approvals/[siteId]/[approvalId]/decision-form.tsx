@@ -2,6 +2,7 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
@@ -28,6 +29,7 @@ export function DecisionForm({
   const [decision, setDecision] = useState<Decision | null>(null);
   const [comment, setComment] = useState("");
   const decide = useMutation(trpc.approvals.decide.mutationOptions());
+  const { withStepUp, dialog } = useStepUp();
   const errors = fieldErrorsOf(decide.error);
   const hasUnshownError = decide.error && !errors.comment;
 
@@ -40,7 +42,9 @@ export function DecisionForm({
     event.preventDefault();
     if (!decision) return;
     try {
-      await decide.mutateAsync({ siteId, approvalId, decision, comment: comment.trim() || undefined });
+      await withStepUp(() =>
+        decide.mutateAsync({ siteId, approvalId, decision, comment: comment.trim() || undefined }),
+      );
     } catch {
       return; // Shown from `decide.error`, under the comment when it is about the comment.
     }
@@ -61,6 +65,7 @@ export function DecisionForm({
 
   return (
     <Card title="Your decision">
+      {dialog}
       <form onSubmit={onSubmit} noValidate className="space-y-4">
         <p className="text-sm text-slate-600">
           You decide for {siteCode} only. The decision is final for revision {revisionNumber}: if the researchers change
