@@ -9,7 +9,14 @@ import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { seedDemoProjects } from "@/server/cli/demo-projects";
 import { loadDemoVocabulary } from "@/server/vocabulary/demo-vocabulary";
-import { E2E_DATABASE, E2E_EMBEDDED_PG, E2E_PASSWORD, E2E_PORT, E2E_SITE_NAMESPACE } from "./constants";
+import {
+  E2E_DATABASE,
+  E2E_EMBEDDED_PG,
+  E2E_PASSWORD,
+  E2E_PORT,
+  E2E_SITE_NAMESPACE,
+  E2E_TOTP_SECRET,
+} from "./constants";
 
 /**
  * Playwright's web server: a fresh, migrated and seeded database for the journeys, and the
@@ -25,7 +32,7 @@ async function main() {
   const databaseUrl = withDatabase(adminUrl, E2E_DATABASE);
   const { db, pool } = connectDatabase(databaseUrl);
   await migrateDatabase(db);
-  await seedDemo(db, E2E_PASSWORD);
+  await seedDemo(db, E2E_PASSWORD, { totpSecret: E2E_TOTP_SECRET });
   await seedDemoProjects(db);
   await loadDemoVocabulary(databaseUrl, path.resolve(".data", "e2e", "vocabulary"));
   onShutdown(() => dropDatabase(adminUrl, E2E_DATABASE));

@@ -46,7 +46,7 @@ export function AccountCard({ user }: { user: AccountUser }) {
     try {
       const result = await withStepUp(() => resetFactors.mutateAsync({ userId: user.id }));
       setFactorResetNote(
-        `Second factors reset: ${result.factorsRemoved} removed, ${result.sessionsEnded} sessions ended. ${user.name} sets up a new one at next sign-in.`,
+        `Second factors reset: ${result.factorsRemoved} removed, ${result.sessionsEnded} ${result.sessionsEnded === 1 ? "session" : "sessions"} ended. ${user.name} sets up a new one at next sign-in.`,
       );
     } catch {
       return; // Shown from `resetFactors.error`.
