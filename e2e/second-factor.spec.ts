@@ -56,6 +56,7 @@ test.describe.serial("an approver's second factor, from first sign-in to a step-
 
     // The next sign-in asks for the second factor; a recovery code works once.
     await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
     await signIn(page, email);
     await expect(page.getByRole("heading", { name: "Confirm it's you" })).toBeVisible();
     await page.goto("/approvals");

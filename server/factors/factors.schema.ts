@@ -1,8 +1,5 @@
 import { z } from "zod";
 
-/** What the sign-in second step and the step-up dialog can be answered with. Passkeys add their own procedures. */
-export const SECOND_FACTOR_METHODS = ["totp", "recovery"] as const;
-
 const ZTotpCode = z
   .string()
   .trim()
@@ -21,6 +18,7 @@ export type TStartTotpInput = z.infer<typeof ZStartTotpInput>;
 export const ZConfirmTotpInput = z.object({ factorId: z.uuid("Start the set-up again"), code: ZTotpCode });
 export type TConfirmTotpInput = z.infer<typeof ZConfirmTotpInput>;
 
+/** What the sign-in second step and the step-up dialog can be answered with here; passkeys add their own procedures. */
 export const ZVerifyFactorInput = z.discriminatedUnion("method", [
   z.object({ method: z.literal("totp"), code: ZTotpCode }),
   z.object({
