@@ -26,7 +26,8 @@ export const usersRouter = createTRPCRouter({
   create: adminProcedure.input(ZUserCreateInput).mutation(({ ctx, input }) => createUser(ctx.db, ctx.viewer, input)),
   grantRole: adminProcedure
     .use(requireStepUp)
-    .input(ZGrantRoleInput).mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
+    .input(ZGrantRoleInput)
+    .mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
   grantRequests: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => listGrantRequests(ctx.db, input)),
   confirmGrant: adminProcedure
     .use(requireStepUp)
