@@ -272,6 +272,7 @@ describe("an admin's reset of someone's factors", () => {
     await (await phone.caller()).factors.verify({ method: "totp", code: totpCodeAt(secret) });
     const laptop = await signIn(approver.id);
 
+    await expect(callerAs(db, admin).users.byId({ userId: approver.id })).resolves.toMatchObject({ secondFactors: 1 });
     await expect(callerAs(db, admin).users.resetFactors({ userId: approver.id })).resolves.toEqual({
       factorsRemoved: 1,
       sessionsEnded: 2,
@@ -281,6 +282,7 @@ describe("an admin's reset of someone's factors", () => {
     const ended = await db.select().from(userSessions).where(eq(userSessions.userId, approver.id));
     expect(ended.map((s) => s.endedReason)).toEqual(["factors_reset", "factors_reset"]);
     expect(await db.select().from(authFactors).where(eq(authFactors.userId, approver.id))).toEqual([]);
+    await expect(callerAs(db, admin).users.byId({ userId: approver.id })).resolves.toMatchObject({ secondFactors: 0 });
     expect(await auditFor(db, `user:${approver.email}`)).toContainEqual(
       expect.objectContaining({ action: "user.factors_reset", actorLabel: admin.email }),
     );

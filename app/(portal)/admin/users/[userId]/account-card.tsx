@@ -19,6 +19,7 @@ type AccountUser = {
   disabled: boolean;
   mustChangePassword: boolean;
   createdAt: Date;
+  secondFactors: number;
 };
 
 export function AccountCard({ user }: { user: AccountUser }) {
@@ -91,6 +92,14 @@ export function AccountCard({ user }: { user: AccountUser }) {
             <dt className="text-slate-500">Status</dt>
             <dd className="mt-1">
               <UserStatusBadge user={user} />
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Second factor</dt>
+            <dd className="mt-1">
+              {user.secondFactors
+                ? `${user.secondFactors} set up`
+                : "None yet: set up at next sign-in if the role needs one"}
             </dd>
           </div>
           <div>
