@@ -20,7 +20,7 @@ async function withDb<T>(work: (db: ReturnType<typeof connectDatabase>["db"]) =>
 }
 
 test.describe.serial("an approver's second factor, from first sign-in to a step-up", () => {
-  // Codes are accepted once per 30-second step, so a journey may wait for the next one.
+  // Codes are accepted once per 30-second step, so these journeys may wait for the next one twice.
   test.describe.configure({ timeout: 120_000 });
   const email = `mfa.approver.${Date.now()}@uclh.nhs.uk`;
   const title = `Second-factor journey ${Date.now()}`;
