@@ -9,9 +9,29 @@ import { endSessions, startSession } from "./sessions";
 import { loadSessionViewer } from "./viewer";
 import { signInWithPassword } from "./sign-in.service";
 import { signInRequestDetails } from "./request-details";
+import { completeSsoSignIn, SSO_PROVIDER_ID, ssoProvider } from "./sso-provider";
+import { isPasswordSignInEnabled, ssoSettings } from "./sso-settings";
 
 // The JWT's role summary is refreshed this often, so a revoked grant or disabled account drops out of it within a minute.
 const REFRESH_MS = 30_000;
+
+function passwordProvider(ssoName: string | undefined) {
+  return CredentialsProvider({
+    name: "Email and password",
+    credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+    async authorize(credentials, req) {
+      if (!isPasswordSignInEnabled())
+        throw new Error(`Password sign-in is turned off for this portal. Sign in with ${ssoName ?? "single sign-on"}.`);
+      try {
+        return await signInWithPassword(await getDb(), credentials, clientIp(req?.headers));
+      } catch (error) {
+        // next-auth passes this message to the sign-in page verbatim.
+        if (error instanceof AppError) throw new Error(error.message);
+        throw error;
+      }
+    },
+  });
+}
 
 export const authOptions: NextAuthOptions = {
   // Read when next-auth first needs it, never at build time. Without NEXTAUTH_SECRET (allowed
@@ -26,23 +46,19 @@ export const authOptions: NextAuthOptions = {
       return getHubConfig().FLIP_SESSION_MAX_HOURS * 60 * 60;
     },
   },
-  pages: { signIn: "/signin" },
-  providers: [
-    CredentialsProvider({
-      name: "Email and password",
-      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(credentials, req) {
-        try {
-          return await signInWithPassword(await getDb(), credentials, clientIp(req?.headers));
-        } catch (error) {
-          // next-auth passes this message to the sign-in page verbatim.
-          if (error instanceof AppError) throw new Error(error.message);
-          throw error;
-        }
-      },
-    }),
-  ],
+  // next-auth's own errors (a provider that did not answer, an ID token that failed its checks) land there too.
+  pages: { signIn: "/signin", error: "/signin" },
+  // Read per request, never at build time: single sign-on is configured by the environment.
+  get providers() {
+    const sso = ssoSettings();
+    return [passwordProvider(sso?.displayName), ...(sso ? [ssoProvider(sso)] : [])];
+  },
   callbacks: {
+    // Single sign-on finds the FLIP account here and sets `user.id`; a refusal goes to a page that says why.
+    async signIn({ user, account, profile }) {
+      if (account?.provider !== SSO_PROVIDER_ID) return true;
+      return completeSsoSignIn(await getDb(), ssoSettings(), user, profile);
+    },
     async jwt({ token, user, account }) {
       if (user) {
         token.sub = user.id;

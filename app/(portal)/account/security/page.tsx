@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { BackLink } from "@/app/_components/ui/back-link";
 import { PageHeader } from "@/app/_components/ui/page-header";
 import { AuthenticatorApps } from "./authenticator-apps";
 
@@ -11,6 +12,7 @@ export const metadata: Metadata = { title: "Account security" };
 export default function AccountSecurityPage() {
   return (
     <>
+      <BackLink href="/account">Your account</BackLink>
       <PageHeader
         title="Account security"
         description="Your second factors: what you use, besides your password, to sign in and to confirm sensitive actions."
