@@ -13,6 +13,7 @@ import {
   ADMIN,
   PROJECT_ACTORS,
   RESEARCHERS,
+  approvedAtSiteA,
   evaluationJob,
   pendingAtSiteA,
   researcherProject,
@@ -87,6 +88,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   ...ACCOUNT_ROWS,
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
+  "approvals.myKeys": { allowed: ACTIVE, input: none },
   "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "approvals.request": {
     allowed: ["approverA"],
@@ -99,6 +101,20 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     refusal: SITE_APPROVER_ONLY,
     input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
   },
+  "approvals.withdraw": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: async (w) => ({ siteId: w.siteA.id, approvalId: await approvedAtSiteA(w), reason: "Matrix withdrawal" }),
+  },
+  "approvals.history": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
+  "approvals.projects": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
+  "approvals.projectActivity": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: (w) => ({ siteId: w.siteA.id, projectId: w.training.projectId }),
+  },
+  "notifications.settings": { allowed: ACTIVE, input: none },
+  "notifications.setEmailMode": { allowed: ACTIVE, input: () => ({ emailMode: "daily_digest" }) },
   "cohorts.run": projectOnly<"cohorts.run">("cohort:run", (w) =>
     researcherProject(w).then((projectId) => ({ projectId, purpose: "feasibility", siteIds: [w.siteA.id] })),
   ),

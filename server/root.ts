@@ -5,6 +5,7 @@ import { cohortsRouter } from "./cohorts/router";
 import { factorsRouter } from "./factors/router";
 import { jobsRouter } from "./jobs/router";
 import { modelsRouter } from "./models/router";
+import { notificationsRouter } from "./notifications/router";
 import { privacyRouter } from "./privacy/router";
 import { projectsRouter } from "./projects/router";
 import { siteNetworkRouter } from "./site-network/router";
@@ -22,6 +23,7 @@ export const appRouter = createTRPCRouter({
   factors: factorsRouter,
   jobs: jobsRouter,
   models: modelsRouter,
+  notifications: notificationsRouter,
   privacy: privacyRouter,
   projects: projectsRouter,
   siteNetwork: siteNetworkRouter,

@@ -1,45 +1,40 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { roleGrants, sites, users } from "@/db/schema";
+import { roleGrants, sites, userSessions, users } from "@/db/schema";
 import type { Viewer } from "./permissions";
 import { hasUsableFactor, secondFactorDue } from "./second-factor";
-import { resumeSession, type SessionState } from "./sessions";
+import { keepSessionAlive, liveSessionColumns, openSessionWhere, type SessionState } from "./sessions";
+
+const userColumns = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  mustChangePassword: users.mustChangePassword,
+  disabled: users.disabled,
+  passwordChangedAt: users.passwordChangedAt,
+  sessionsRevokedAt: users.sessionsRevokedAt,
+  grantId: roleGrants.id,
+  role: roleGrants.role,
+  siteId: roleGrants.siteId,
+  siteCode: sites.code,
+  siteName: sites.name,
+};
+const viewerColumns = { ...userColumns, hasFactor: hasUsableFactor(users.id) };
+
+type ViewerRow = { [K in keyof typeof userColumns]: (typeof userColumns)[K]["_"]["data"] | null } & {
+  hasFactor: boolean | null;
+};
 
 /**
- * Loads the signed-in user's current state from the database. Returns null when the user no longer
- * exists, is disabled, or signed in before their password last changed or their account was last
- * disabled: such a session is over, even once the account is enabled again. `secondFactor` says
- * what `session` still owes (without a session, nothing has been proved).
+ * The user's rows (one per grant) as a viewer; null when the user no longer exists, is disabled, or
+ * signed in before their password last changed or their account was last disabled: such a session
+ * is over, even once the account is enabled again. `secondFactor` says what `session` still owes
+ * (without a session, nothing has been proved).
  */
-export async function loadViewer(
-  db: Database,
-  userId: string,
-  signedInAt: number,
-  session?: SessionState,
-): Promise<Viewer | null> {
-  const rows = await db
-    .select({
-      id: users.id,
-      email: users.email,
-      name: users.name,
-      mustChangePassword: users.mustChangePassword,
-      disabled: users.disabled,
-      passwordChangedAt: users.passwordChangedAt,
-      sessionsRevokedAt: users.sessionsRevokedAt,
-      hasFactor: hasUsableFactor(users.id),
-      grantId: roleGrants.id,
-      role: roleGrants.role,
-      siteId: roleGrants.siteId,
-      siteCode: sites.code,
-      siteName: sites.name,
-    })
-    .from(users)
-    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
-    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
-    .where(eq(users.id, userId));
+function viewerFrom(rows: ViewerRow[], signedInAt: number, session?: SessionState): Viewer | null {
   const user = rows[0];
-  if (!user || user.disabled) return null;
-  const validFrom = Math.max(user.passwordChangedAt.getTime(), user.sessionsRevokedAt?.getTime() ?? 0);
+  if (!user?.id || user.disabled) return null;
+  const validFrom = Math.max(user.passwordChangedAt!.getTime(), user.sessionsRevokedAt?.getTime() ?? 0);
   if (signedInAt < validFrom) return null;
   const grants = rows.flatMap((r) =>
     r.grantId && r.role
@@ -48,25 +43,44 @@ export async function loadViewer(
   );
   return {
     id: user.id,
-    email: user.email,
-    name: user.name,
-    mustChangePassword: user.mustChangePassword,
+    email: user.email!,
+    name: user.name!,
+    mustChangePassword: user.mustChangePassword!,
     grants,
-    // Without a session nothing has been proved: a caller that is not a browser session owes its factor.
-    secondFactor: secondFactorDue({ grants, hasFactor: user.hasFactor, factorVerifiedAt: session?.factorVerifiedAt }),
+    secondFactor: secondFactorDue({ grants, hasFactor: !!user.hasFactor, factorVerifiedAt: session?.factorVerifiedAt }),
     ...(session ? { session } : {}),
   };
 }
 
+/** Loads the user's current state from the database, for a sign-in at `signedInAt` (see `viewerFrom`). */
+export async function loadViewer(db: Database, userId: string, signedInAt: number): Promise<Viewer | null> {
+  const rows = await db
+    .select(viewerColumns)
+    .from(users)
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(eq(users.id, userId));
+  return viewerFrom(rows, signedInAt);
+}
+
 /**
  * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
- * lifetime, or ended by an account change) as well as for every reason `loadViewer` gives.
+ * lifetime, or ended by an account change) as well as for every reason `viewerFrom` gives. One
+ * query reads the session and the user with their grants; every request pays for it.
  */
 export async function loadSessionViewer(
   db: Database,
   { userId, sessionId }: { userId: string; sessionId: string },
 ): Promise<Viewer | null> {
-  const session = await resumeSession(db, { userId, sessionId });
+  const rows = await db
+    .select({ ...viewerColumns, session: liveSessionColumns })
+    .from(userSessions)
+    .innerJoin(users, eq(users.id, userSessions.userId))
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(openSessionWhere({ userId, sessionId }));
+  if (!rows[0]) return null;
+  const session = await keepSessionAlive(db, rows[0].session);
   if (!session) return null;
-  return loadViewer(db, userId, session.createdAt.getTime(), session);
+  return viewerFrom(rows, session.createdAt.getTime(), session);
 }
