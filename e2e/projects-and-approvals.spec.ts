@@ -75,7 +75,10 @@ test.describe.serial("a cohort goes from feasibility to per-site approval and ba
     await mainNav(page)
       .getByRole("link", { name: /^Approvals, 1 pending$/ })
       .click();
-    await page.getByRole("link", { name: title }).click();
+    await page
+      .getByRole("table", { name: /^Requests waiting for / })
+      .getByRole("link", { name: title })
+      .click();
     await expect(page.getByRole("heading", { name: title })).toBeVisible();
     await page.getByRole("button", { name: decision, exact: true }).click();
     if (comment !== undefined) {

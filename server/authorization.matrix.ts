@@ -374,6 +374,13 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     input: () => ({ ...lease, code: "handler_error", message: "x", retryable: false }),
   },
   "worker.release": { ...forWorkersOnly, input: () => lease },
+  "worker.secAggAdvertise": {
+    ...forWorkersOnly,
+    input: () => ({ ...lease, encryptionKey: "A".repeat(43) + "=", maskingKey: "A".repeat(43) + "=" }),
+  },
+  "worker.secAggShare": { ...forWorkersOnly, input: () => ({ ...lease, boxes: [] }) },
+  "worker.secAggState": { ...forWorkersOnly, input: () => lease },
+  "worker.secAggUnmask": { ...forWorkersOnly, input: () => ({ ...lease, selfMaskShares: [], maskingKeyShares: [] }) },
 };
 
 /** One real concept in the hub's vocabulary, so reading it resolves. */

@@ -35,10 +35,12 @@ describe("seedDemoProjects", () => {
         ["UCLH", "approved"],
       ]);
       expect(detail.revision.bundle.allowedJobKinds).toEqual(["cohort_count", "train", "evaluate"]);
-      // The prostate project's sites approved training only with differential privacy.
+      // The prostate project's sites approved training only with differential privacy and secure aggregation.
+      const isProstate = project.title === PROSTATE_PROJECT.title;
       expect(detail.revision.bundle.privacy.differentialPrivacy).toEqual(
-        project.title === PROSTATE_PROJECT.title ? { minNoiseMultiplier: 1.2, maxDelta: 1e-5 } : undefined,
+        isProstate ? { minNoiseMultiplier: 1.2, maxDelta: 1e-5 } : undefined,
       );
+      expect(detail.revision.bundle.privacy.secureAggregation).toBe(isProstate ? true : undefined);
       const models = await listModels(db, { projectId: project.id });
       expect(models).toMatchObject([
         { name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 },
