@@ -86,7 +86,10 @@ test.describe.serial("an approver's second factor, from first sign-in to a step-
     await mainNav(page)
       .getByRole("link", { name: /^Approvals(,|$)/ })
       .click();
-    await page.getByRole("link", { name: title }).click();
+    await page
+      .getByRole("table", { name: /^Requests waiting for / })
+      .getByRole("link", { name: title })
+      .click();
     await page.getByRole("button", { name: "Approve", exact: true }).click();
     await page.getByRole("button", { name: "Confirm decision" }).click();
     const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
