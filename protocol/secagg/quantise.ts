@@ -64,6 +64,8 @@ export function dequantiseMean(
 /**
  * The largest difference between dequantiseMean and the exact weighted mean when no coordinate was
  * clamped: half a step per site, plus the float32 rounding of a result of at most count·range / Σw.
+ *
+ * @internal
  */
 export function quantisationBound(params: SecAggParams, count: number, totalWeight: number): number {
   return count / (2 * params.scale) / totalWeight + 2 ** -24 * ((count * params.range) / totalWeight);

@@ -16,6 +16,8 @@ import { combineShares } from "./shamir";
  * at the end removes the survivors' self masks and the dropped sites' pairwise masks from shares
  * the survivors send. What it holds is public keys, boxes it cannot open, the masked sum, and at the
  * end seeds that only ever open the sum.
+ *
+ * @internal
  */
 export function createSecAggServer(input: { roundId: string; params: SecAggParams; length: number }) {
   const { roundId, params, length } = input;

@@ -52,7 +52,11 @@ function viewerFrom(rows: ViewerRow[], signedInAt: number, session?: SessionStat
   };
 }
 
-/** Loads the user's current state from the database, for a sign-in at `signedInAt` (see `viewerFrom`). */
+/**
+ * Loads the user's current state from the database, for a sign-in at `signedInAt` (see `viewerFrom`).
+ *
+ * @internal
+ */
 export async function loadViewer(db: Database, userId: string, signedInAt: number): Promise<Viewer | null> {
   const rows = await db
     .select(viewerColumns)
