@@ -104,6 +104,7 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
           minCellCount: bundle.privacy.minCellCount,
           projectId: input.projectId,
           requesterId: actor.id,
+          ...(input.differentialPrivacy ? { differentialPrivacy: input.differentialPrivacy } : {}),
         },
         actor,
         requestedBy: actor.id,
@@ -115,7 +116,12 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
       actor,
       action: "cohort.run_requested",
       subject: `project:${input.projectId}`,
-      details: { runId: run!.id, purpose: input.purpose, sites: chosen.map((s) => s.code) },
+      details: {
+        runId: run!.id,
+        purpose: input.purpose,
+        sites: chosen.map((s) => s.code),
+        ...(input.differentialPrivacy ? { differentialPrivacy: input.differentialPrivacy } : {}),
+      },
     });
     return run!;
   });

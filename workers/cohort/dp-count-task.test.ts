@@ -10,7 +10,7 @@ import { ZSitePolicy } from "../policy";
 import { createSiteDb, type SiteDb } from "../site-db";
 import { executeTask } from "../tasks/base";
 import { cohortCountTask } from "../tasks/cohort-count";
-import { cohort, condition } from "../test-support/cohort-definitions";
+import { all, cohort, condition, has } from "../test-support/cohort-definitions";
 import { COHORT_FIXTURE_SCHEMA, createCohortFixture, type CohortFixture } from "../test-support/cohort-fixture";
 import { createTestGate } from "../test-support/gate-fixture";
 
@@ -50,9 +50,9 @@ function site(policy: Record<string, unknown>) {
     ...policy,
   });
   const { gate, ledger } = createTestGate(sitePolicy);
-  const count = (projectId: string, differentialPrivacy?: CountPrivacy, minCellCount = 1) => {
+  const count = (projectId: string, differentialPrivacy?: CountPrivacy, minCellCount = 1, definition = STROKE) => {
     const payload = {
-      definition: STROKE,
+      definition,
       purpose: "approved",
       minCellCount,
       projectId,
@@ -118,6 +118,37 @@ describe("differentially private cohort counts", () => {
       expect(result.differentialPrivacy).toMatchObject({ epsilon: 1, delta: DELTA, sigma: countNoiseSigma(dp, 1) });
       expect(() => checkResultPolicy("cohort_count", payload, result)).not.toThrow();
     }
+  });
+
+  test("the hub refuses a result that does not carry the DP noise the count asked for", async () => {
+    const { count } = site({ privacyBudget: { maxEpsilon: 1000, delta: DELTA } });
+    const { outcome, payload } = await count(randomUUID(), { epsilon: 1, delta: DELTA });
+    const { differentialPrivacy, ...plain } = resultOf(outcome);
+    const weaker = { ...plain, differentialPrivacy: { ...differentialPrivacy!, epsilon: 2 } };
+    for (const result of [plain, weaker])
+      expect(() => checkResultPolicy("cohort_count", payload, result)).toThrow(/does not carry the noise asked for/);
+  });
+
+  test("attack: two overlapping counts differenced no longer give the persons between them exactly", async () => {
+    // Nine persons with a stroke, six of them with atrial fibrillation. At threshold 1 and rounding 1 nothing
+    // else hides the three between them: without noise every pair would difference to exactly 3. With DP
+    // the difference of the totals is 3 plus noise of variance 2σ² (less where a count is clamped at 0).
+    const dp = { epsilon: 1, delta: DELTA };
+    const { count } = site({ privacyBudget: { maxEpsilon: 1000, delta: DELTA } });
+    const narrower = cohort(condition([C.cerebrovascularAccident]), {
+      inclusionRules: [{ name: "Atrial fibrillation", group: all(has(condition([C.atrialFibrillation]))) }],
+    });
+    const PAIRS = 60;
+    let exact = 0;
+    for (let i = 0; i < PAIRS; i++) {
+      const project = randomUUID();
+      const broad = resultOf((await count(project, dp)).outcome).total;
+      const narrow = resultOf((await count(project, dp, 1, narrower)).outcome).total;
+      const value = (cell: typeof broad) => (cell === SUPPRESSED ? 0 : cell);
+      if (value(broad) - value(narrow) === EXACT_TOTAL - 6) exact++;
+    }
+    // P(noise difference = 0) for σ ≈ 7 and 9.9 is about 0.04; a site without noise would give 60 of 60.
+    expect(exact).toBeLessThan(PAIRS / 4);
   });
 
   test("the ledger charges exactly the stated ε for the first count, and RDP composition for the next; the result reports it", async () => {

@@ -13,6 +13,7 @@ import { messageOf } from "@/app/_trpc/errors";
 import { bundleOf } from "../_components/bundle-of";
 import { SiteChecklist } from "../_components/site-checklist";
 import type { ProjectDetail } from "../_components/types";
+import { checkCountPrivacy, CountPrivacyFields, DEFAULT_COUNT_DP } from "./count-privacy-fields";
 import { RunsList } from "./runs-list";
 
 /** Feasibility counts go to any chosen site (its policy may refuse); approved counts only to sites that approved this revision. */
@@ -22,6 +23,9 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
   const projectId = detail.project.id;
   const directory = useQuery(trpc.sites.directory.queryOptions());
   const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [dpOn, setDpOn] = useState(false);
+  const [dp, setDp] = useState(DEFAULT_COUNT_DP);
+  const privacy = checkCountPrivacy(dpOn, dp);
   const run = useMutation(
     trpc.cohorts.run.mutationOptions({ onSuccess: (r) => router.push(`/projects/${projectId}/cohorts/${r.id}`) }),
   );
@@ -59,19 +63,43 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
               onChange={setChosen}
             />
           )}
+          <CountPrivacyFields
+            on={dpOn}
+            dp={dp}
+            steps={(bundle.cohort?.inclusionRules.length ?? 0) + 1}
+            error={privacy.error}
+            onChange={(on, next) => {
+              setDpOn(on);
+              setDp(next);
+            }}
+          />
           {run.error ? <Alert>{messageOf(run.error)}</Alert> : null}
           <div className="flex flex-wrap gap-2">
             <Button
-              disabled={run.isPending || chosen.size === 0}
-              onClick={() => run.mutate({ projectId, purpose: "feasibility", siteIds: [...chosen] })}
+              disabled={run.isPending || chosen.size === 0 || !!privacy.error}
+              onClick={() =>
+                run.mutate({
+                  projectId,
+                  purpose: "feasibility",
+                  siteIds: [...chosen],
+                  differentialPrivacy: privacy.value,
+                })
+              }
             >
               Run feasibility count
             </Button>
             {approved.length ? (
               <Button
                 variant="secondary"
-                disabled={run.isPending}
-                onClick={() => run.mutate({ projectId, purpose: "approved", siteIds: approved.map((s) => s.siteId) })}
+                disabled={run.isPending || !!privacy.error}
+                onClick={() =>
+                  run.mutate({
+                    projectId,
+                    purpose: "approved",
+                    siteIds: approved.map((s) => s.siteId),
+                    differentialPrivacy: privacy.value,
+                  })
+                }
               >
                 Run cohort count at {approved.map((s) => s.code).join(", ")}
               </Button>
