@@ -23,13 +23,17 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
   const projectId = detail.project.id;
   const directory = useQuery(trpc.sites.directory.queryOptions());
   const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const [dpOn, setDpOn] = useState(false);
-  const [dp, setDp] = useState(DEFAULT_COUNT_DP);
-  const privacy = checkCountPrivacy(dpOn, dp);
+  const bundle = bundleOf(detail);
+  // A bundle that requires DP counts turns the option on, at its largest ε and δ, and keeps it on.
+  const required = bundle.privacy.countPrivacy;
+  const [dpOn, setDpOn] = useState(required !== undefined);
+  const [dp, setDp] = useState(
+    required ? { epsilon: required.maxEpsilonPerCount, delta: required.maxDelta } : DEFAULT_COUNT_DP,
+  );
+  const privacy = checkCountPrivacy(dpOn || required !== undefined, dp);
   const run = useMutation(
     trpc.cohorts.run.mutationOptions({ onSuccess: (r) => router.push(`/projects/${projectId}/cohorts/${r.id}`) }),
   );
-  const bundle = bundleOf(detail);
   const approved = detail.sites.filter((s) => s.status === "approved");
   const canRun =
     detail.myRole !== "viewer" &&
@@ -64,7 +68,8 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
             />
           )}
           <CountPrivacyFields
-            on={dpOn}
+            on={dpOn || required !== undefined}
+            required={required !== undefined}
             dp={dp}
             steps={(bundle.cohort?.inclusionRules.length ?? 0) + 1}
             error={privacy.error}

@@ -14,12 +14,15 @@ export function checkCountPrivacy(on: boolean, dp: CountPrivacy): { value?: Coun
 /** The count form's differential-privacy option: ε per count, with what noise it means for this cohort. */
 export function CountPrivacyFields({
   on,
+  required,
   dp,
   steps,
   error,
   onChange,
 }: {
   on: boolean;
+  /** The approved bundle requires DP counts: the option stays on. */
+  required: boolean;
   dp: CountPrivacy;
   steps: number;
   error?: string;
@@ -29,8 +32,8 @@ export function CountPrivacyFields({
     <fieldset className="space-y-2 rounded border border-slate-200 p-3">
       <legend className="px-1 text-sm font-medium text-slate-900">Differential privacy</legend>
       <label className="flex items-center gap-2 text-sm">
-        <input type="checkbox" checked={on} onChange={(e) => onChange(e.target.checked, dp)} />
-        Add differential-privacy noise to the counts
+        <input type="checkbox" checked={on} disabled={required} onChange={(e) => onChange(e.target.checked, dp)} />
+        Add differential-privacy noise to the counts{required ? " (the approved bundle requires it)" : ""}
       </label>
       {on ? (
         <div className="space-y-1">
