@@ -93,8 +93,8 @@ export const ZBundle = z.strictObject({
         minNoiseMultiplier: z.number().min(DP_LIMITS.minNoise).max(DP_LIMITS.maxNoise),
         maxDelta: z.number().min(DP_LIMITS.minDelta).max(DP_LIMITS.maxDelta),
         /**
-         * The ε (at maxDelta) all of the project's DP training may spend at each site, in all; each
-         * site also keeps its own budget. Left out of the hash while absent.
+         * The ε (at maxDelta) all of the project's DP training and DP cohort counts may spend at each
+         * site, in all; each site also keeps its own budget. Left out of the hash while absent.
          */
         maxEpsilon: z.number().positive("ε must be above 0").max(1000, "ε at most 1000").optional(),
       })

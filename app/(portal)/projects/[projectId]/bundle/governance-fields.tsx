@@ -277,7 +277,7 @@ function PrivacyRequirement({
             name="privacy.differentialPrivacy.maxEpsilon"
             type="number"
             step="any"
-            hint="All of the project's training may spend at most this ε (at the maximum δ) at each site."
+            hint="All of the project's DP training and DP cohort counts may spend at most this ε (at the maximum δ) at each site."
             value={dp.maxEpsilon === undefined || Number.isNaN(dp.maxEpsilon) ? "" : dp.maxEpsilon}
             onChange={(e) =>
               setDp({ ...dp, maxEpsilon: e.target.value === "" ? undefined : numberOrNaN(e.target.value) })
