@@ -2,6 +2,7 @@ import { z } from "zod";
 import { canonicalJson } from "./canonical-json";
 import { ZCohortDefinition } from "./cohort-definition";
 import { MODEL_TASKS, ZModelInput } from "./model-spec";
+import { COUNT_DP_LIMITS } from "./privacy/dp-counts";
 import { DP_LIMITS } from "./privacy/dp-settings";
 import { ZOutcome } from "./training";
 
@@ -92,10 +93,23 @@ export const ZBundle = z.strictObject({
         minNoiseMultiplier: z.number().min(DP_LIMITS.minNoise).max(DP_LIMITS.maxNoise),
         maxDelta: z.number().min(DP_LIMITS.minDelta).max(DP_LIMITS.maxDelta),
         /**
-         * The ε (at maxDelta) all of the project's DP training may spend at each site, in all; each
-         * site also keeps its own budget. Left out of the hash while absent.
+         * The ε (at maxDelta) all of the project's DP training and DP cohort counts may spend at each
+         * site, in all; each site also keeps its own budget. Left out of the hash while absent.
          */
         maxEpsilon: z.number().positive("ε must be above 0").max(1000, "ε at most 1000").optional(),
+      })
+      .optional(),
+    /**
+     * Cohort counts must carry differential-privacy noise of at most this ε (and δ) per count, each
+     * charged to the sites' budgets for the project (left out of the hash while absent).
+     */
+    countPrivacy: z
+      .strictObject({
+        maxEpsilonPerCount: z
+          .number()
+          .min(COUNT_DP_LIMITS.minEpsilon, `ε per count at least ${COUNT_DP_LIMITS.minEpsilon}`)
+          .max(COUNT_DP_LIMITS.maxEpsilon, `ε per count at most ${COUNT_DP_LIMITS.maxEpsilon}`),
+        maxDelta: z.number().min(DP_LIMITS.minDelta).max(DP_LIMITS.maxDelta),
       })
       .optional(),
     /** Training rounds must use secure aggregation, so the hub never sees one site's update. */
@@ -108,3 +122,16 @@ export const ZBundle = z.strictObject({
     .default([]),
 });
 export type Bundle = z.infer<typeof ZBundle>;
+
+/** Why a count's DP settings fall short of what the bundle requires, or null when they meet it. */
+export function countPrivacyShortfall(
+  bundle: Pick<Bundle, "privacy">,
+  dp: { epsilon: number; delta: number } | undefined,
+): string | null {
+  const required = bundle.privacy.countPrivacy;
+  if (!required) return null;
+  if (!dp) return "the approved bundle requires differential privacy on cohort counts";
+  if (dp.epsilon > required.maxEpsilonPerCount || dp.delta > required.maxDelta)
+    return `the approved bundle allows at most ε = ${required.maxEpsilonPerCount} and δ = ${required.maxDelta} per count`;
+  return null;
+}

@@ -1,3 +1,4 @@
+import { ZCountPrivacy, ZCountPrivacyReport } from "./privacy/dp-counts";
 import { z } from "zod";
 import { ZCohortDefinition } from "./cohort-definition";
 import { ZEvaluatePayload, ZEvaluateResult, ZTrainPayload, ZTrainResult } from "./training";
@@ -155,6 +156,8 @@ export const ZCohortCountPayload = z.object({
   /** The site compares the result with what it released earlier for this project and this requester. */
   projectId: z.uuid(),
   requesterId: z.uuid(),
+  /** Discrete Gaussian noise on every count at ε (and δ) per count, charged to the project's DP budget at the site. */
+  differentialPrivacy: ZCountPrivacy.optional(),
 });
 
 export const ZCohortCountResult = z.object({
@@ -168,6 +171,8 @@ export const ZCohortCountResult = z.object({
   sex: z.array(z.object({ sex: z.enum(["male", "female", "other"]), persons: ZCell })).length(3),
   /** Concept ids of the definition that the site's own vocabulary does not hold (no counts: the fact only). */
   unknownConcepts: z.array(z.number().int().nonnegative()).max(1000).optional(),
+  /** Present when the counts carry DP noise: its settings, σ, and the project's spend at the site so far. */
+  differentialPrivacy: ZCountPrivacyReport.optional(),
 });
 export type CohortCountResult = z.infer<typeof ZCohortCountResult>;
 

@@ -37,6 +37,8 @@ const ZPolicyFields = z.strictObject({
   maxEvaluationsPerProject: z.number().int().min(0).max(10_000).default(20),
   minCohortSize: z.number().int().min(1).default(10),
   requireDifferentialPrivacy: z.boolean().default(false),
+  /** Cohort counts (feasibility and approved) must carry DP noise charged to the project's budget. */
+  requireDifferentialPrivacyForCounts: z.boolean().default(false),
   /**
    * The differential-privacy budget per project: the ε (at this δ) the site lets all of a project's
    * DP training spend, ever, recorded in the site ledger; `projects` sets it per project id.

@@ -67,6 +67,12 @@ export function BundleView({ bundle }: { bundle: Bundle }) {
                 : ""}
             </li>
           ) : null}
+          {bundle.privacy.countPrivacy ? (
+            <li>
+              Cohort counts carry differential-privacy noise: ε {bundle.privacy.countPrivacy.maxEpsilonPerCount} and δ{" "}
+              {bundle.privacy.countPrivacy.maxDelta} at most per count
+            </li>
+          ) : null}
           {bundle.privacy.secureAggregation ? <li>Training rounds use secure aggregation</li> : null}
         </ul>
       </Section>

@@ -8,6 +8,7 @@ import { AppError } from "@/server/errors";
 import { listApprovedSiteIds, listWithdrawnSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { enqueueTask } from "@/server/tasks/tasks.service";
+import { countPrivacyShortfall } from "@/protocol/bundle";
 import type { CohortDefinition } from "@/protocol/cohort-definition";
 import { SUPPRESSED, type Cell, type CohortCountResult } from "@/protocol/contract";
 import type { TRunCohortInput } from "./cohorts.schema";
@@ -34,6 +35,13 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
     if (!bundle.cohort) throw new AppError("PRECONDITION_FAILED", "Define the cohort first.");
     if (!bundle.allowedJobKinds.includes("cohort_count"))
       throw new AppError("PRECONDITION_FAILED", "This project's bundle does not allow cohort counts.");
+    const shortfall = countPrivacyShortfall(bundle, input.differentialPrivacy);
+    if (shortfall)
+      throw AppError.field(
+        "PRECONDITION_FAILED",
+        "differentialPrivacy",
+        `${shortfall[0]!.toUpperCase()}${shortfall.slice(1)}: turn on differential privacy with ε at most that.`,
+      );
     const chosen = await tx
       .select({ id: sites.id, code: sites.code })
       .from(sites)
@@ -104,6 +112,7 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
           minCellCount: bundle.privacy.minCellCount,
           projectId: input.projectId,
           requesterId: actor.id,
+          ...(input.differentialPrivacy ? { differentialPrivacy: input.differentialPrivacy } : {}),
         },
         actor,
         requestedBy: actor.id,
@@ -115,7 +124,12 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
       actor,
       action: "cohort.run_requested",
       subject: `project:${input.projectId}`,
-      details: { runId: run!.id, purpose: input.purpose, sites: chosen.map((s) => s.code) },
+      details: {
+        runId: run!.id,
+        purpose: input.purpose,
+        sites: chosen.map((s) => s.code),
+        ...(input.differentialPrivacy ? { differentialPrivacy: input.differentialPrivacy } : {}),
+      },
     });
     return run!;
   });

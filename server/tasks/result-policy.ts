@@ -24,8 +24,20 @@ export function checkResultPolicy(kind: TaskKind, payload: unknown, result: unkn
       return;
     }
     case "cohort_count": {
-      const asked = TASK_SCHEMAS.cohort_count.payload.parse(payload).minCellCount ?? 1;
+      const request = TASK_SCHEMAS.cohort_count.payload.parse(payload);
+      const asked = request.minCellCount ?? 1;
       const r = TASK_SCHEMAS.cohort_count.result.parse(result);
+      const dp = request.differentialPrivacy;
+      // A count asked for with DP noise must say it carries that noise, at no more than the ε and δ asked for.
+      if (
+        dp &&
+        !(
+          r.differentialPrivacy &&
+          r.differentialPrivacy.epsilon <= dp.epsilon &&
+          r.differentialPrivacy.delta <= dp.delta
+        )
+      )
+        refuse("the count was asked for with differential privacy but does not carry the noise asked for");
       if (r.threshold < asked) refuse(`the site used threshold ${r.threshold}, below the ${asked} the hub asked for`);
       if (r.total !== r.attrition.at(-1)?.remaining) refuse("the total is not the last attrition step");
       assertReleasable(

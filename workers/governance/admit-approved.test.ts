@@ -63,7 +63,11 @@ const trainPayload = {
   differentialPrivacy: { noiseMultiplier: 1.1, delta: 1e-6 },
 };
 
-function refusal(kind: "train" | "evaluate", payload: Record<string, unknown>, b = bundle): string | null {
+function refusal(
+  kind: "train" | "evaluate" | "cohort_count",
+  payload: Record<string, unknown>,
+  b = bundle,
+): string | null {
   try {
     admitApprovedTask(policy, { kind, payload, governance: signed(b) });
     return null;
@@ -188,5 +192,27 @@ describe("the site policy's approvers", () => {
     expect(issues({ ...base, portalOrigins: ["https://flip.example.nhs.uk/approvals"] })).toEqual([
       "portalOrigins.0: an origin such as https://flip.example.nhs.uk (https, no path or trailing slash)",
     ]);
+  });
+});
+
+describe("a cohort count against a signed bundle that requires DP counts", () => {
+  const dpBundle: Bundle = {
+    ...bundle,
+    privacy: { ...bundle.privacy, countPrivacy: { maxEpsilonPerCount: 1, maxDelta: 1e-6 } },
+  };
+  const count = { definition: STROKE, purpose: "approved", minCellCount: 10, projectId, requesterId: randomUUID() };
+
+  it("admits a count with DP at or within the approved ε and δ, and refuses a plain or weaker one", () => {
+    expect(
+      refusal("cohort_count", { ...count, differentialPrivacy: { epsilon: 1, delta: 1e-6 } }, dpBundle),
+    ).toBeNull();
+    expect(refusal("cohort_count", count, dpBundle)).toBe(
+      "outside_approval: the approved bundle requires differential privacy on cohort counts",
+    );
+    expect(refusal("cohort_count", { ...count, differentialPrivacy: { epsilon: 2, delta: 1e-6 } }, dpBundle)).toBe(
+      "outside_approval: the approved bundle allows at most ε = 1 and δ = 0.000001 per count",
+    );
+    // A bundle without the requirement admits a plain count, as before.
+    expect(refusal("cohort_count", count)).toBeNull();
   });
 });

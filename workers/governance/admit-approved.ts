@@ -1,7 +1,8 @@
-import { ZBundle, findBundleModel, type Bundle } from "@/protocol/bundle";
+import { ZBundle, countPrivacyShortfall, findBundleModel, type Bundle } from "@/protocol/bundle";
 import { canonicalBundleJson, hashArchitecture, sha256Hex } from "@/protocol/bundle-hash";
 import { canonicalJson } from "@/protocol/canonical-json";
 import type { TaskKind } from "@/protocol/contract";
+import type { CountPrivacy } from "@/protocol/privacy/dp-counts";
 import { ZTaskGovernance, type TaskGovernance } from "@/protocol/signed-approval";
 import type { ModelPackage } from "@/protocol/training";
 import { verifyApprovalAssertion } from "@/protocol/webauthn/verify-assertion";
@@ -120,7 +121,11 @@ function checkInsideBundle(policy: SitePolicy, task: AdmittedTask, governance: T
   const rounding = bundle.privacy.roundingBase;
   if (rounding && policy.roundingBase % rounding !== 0)
     throw outside(`this site rounds counts to ${policy.roundingBase}, not to multiples of the approved ${rounding}`);
-  if (task.kind === "cohort_count") return;
+  if (task.kind === "cohort_count") {
+    const shortfall = countPrivacyShortfall(bundle, payload.differentialPrivacy as CountPrivacy | undefined);
+    if (shortfall) throw outside(shortfall);
+    return;
+  }
 
   const model = payload.model as ModelPackage;
   const architectureSha256 = hashArchitecture(model.architecture);

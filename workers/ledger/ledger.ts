@@ -57,6 +57,14 @@ export type ReleasedCell = { key: CellKey; ids: Float64Array };
 /** An earlier released cell that differs from a new one by fewer persons than the threshold (but not none). */
 export type NearCell = { key: CellKey; earlierEntryId: number; earlierKey: CellKey; difference: number };
 
+/** A DP release's RDP cost, and the budget check run on the spend read inside the recording transaction. */
+export type PrivateCost = {
+  projectId: string;
+  orders: readonly number[];
+  rdp: readonly number[];
+  admit: (spent: number[]) => void;
+};
+
 export class LedgerError extends Error {}
 
 const SCHEMA_VERSION = 3;
@@ -218,10 +226,21 @@ export function openLedger(stateDir: string) {
       return near;
     },
 
-    /** Records a released cohort count with who each released cell counted, for later differencing checks. */
-    recordCohortRelease(input: ReleaseInput, members: CohortMembers, released: readonly ReleasedCell[]): number {
+    /**
+     * Records a released cohort count with who each released cell counted, for later differencing
+     * checks. A DP count also records its RDP cost, admitted like `recordPrivateRelease` in the same transaction.
+     */
+    recordCohortRelease(
+      input: ReleaseInput,
+      members: CohortMembers,
+      released: readonly ReleasedCell[],
+      privacy?: PrivateCost,
+    ): number {
       return transaction(() => {
+        if (privacy) privacy.admit(privacySpent(privacy.projectId, privacy.orders));
         const entryId = add(input, "released", { figures: input.figures, sha: input.payloadSha256 });
+        if (privacy)
+          insertSpend.run(entryId, privacy.projectId, JSON.stringify(privacy.orders), JSON.stringify(privacy.rdp));
         insertMembers.run(entryId, encodeMembers(members));
         for (const cell of released) {
           const ids = cell.ids.length <= INLINE_IDS_MAX ? encodeIds(cell.ids) : null;

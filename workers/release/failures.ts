@@ -18,7 +18,7 @@ export type SiteFailure =
   | { reason: "feasibility_budget_spent" }
   | { reason: "evaluation_budget_spent" }
   | { reason: "differencing" }
-  | { reason: "differential_privacy_required" }
+  | { reason: "differential_privacy_required"; of?: "training" | "counts" }
   | {
       reason: "privacy_budget_spent";
       maxEpsilon: number;
@@ -27,6 +27,8 @@ export type SiteFailure =
       wouldSpend: number;
       /** Whose budget: the site policy's (default) or the one the approvers signed in the bundle. */
       budget?: "site" | "bundle";
+      /** What asked: a training job (default) or a DP cohort count. */
+      of?: "training" | "counts";
     }
   | { reason: "too_many_rounds"; maxRounds: number }
   | { reason: "cohort_too_small"; minimum: number }
@@ -87,9 +89,11 @@ export function failureText(failure: SiteFailure): string {
     case "differencing":
       return "This result differs from one this site released earlier, for this project or this requester, by fewer persons than its threshold, so the two could be subtracted; the site refuses it.";
     case "differential_privacy_required":
-      return "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy), which this job does not use.";
+      return failure.of === "counts"
+        ? "This site requires differential privacy for cohort counts (requireDifferentialPrivacyForCounts in its site policy); run the count again with differential privacy on."
+        : "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy), which this job does not use.";
     case "privacy_budget_spent":
-      return `${failure.budget === "bundle" ? "The differential-privacy budget this site's approver signed for this project (in its governance bundle)" : "This site's differential-privacy budget for this project"} is ε = ${failure.maxEpsilon} at δ = ${failure.delta}${failure.budget === "bundle" ? "" : " (privacyBudget in its site policy)"}. It has spent ε = ${failure.spent.toFixed(2)}, and this job's remaining rounds would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before training. Use more noise or fewer rounds, or ask its data-governance office to raise the budget.`;
+      return `${failure.budget === "bundle" ? "The differential-privacy budget this site's approver signed for this project (in its governance bundle)" : "This site's differential-privacy budget for this project"} is ε = ${failure.maxEpsilon} at δ = ${failure.delta}${failure.budget === "bundle" ? "" : " (privacyBudget in its site policy)"}. It has spent ε = ${failure.spent.toFixed(2)}, and ${failure.of === "counts" ? "this count" : "this job's remaining rounds"} would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before ${failure.of === "counts" ? "counting" : "training"}. ${failure.of === "counts" ? "Use a smaller ε per count" : "Use more noise or fewer rounds"}, or ask its data-governance office to raise the budget.`;
     case "too_many_rounds":
       return `This site trains for at most ${failure.maxRounds} rounds (maxRounds in its site policy).`;
     case "cohort_too_small":

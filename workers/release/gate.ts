@@ -22,7 +22,14 @@ import { releaseCohortCount, type CohortProposal } from "./cohort-release";
 import { findDicomIdentifier } from "../imaging/identifiers";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
 import { releaseMetrics, releaseSplit, releaseStatement } from "./metrics-release";
-import { admitPrivacyCharge, releaseWithPrivacyCharge, type PrivacyCharge } from "./privacy-budget";
+import { countRdp } from "@/protocol/privacy/dp-counts";
+import {
+  admitPrivacyCharge,
+  previewCharge,
+  releaseWithPrivacyCharge,
+  type CountCharge,
+  type PrivacyCharge,
+} from "./privacy-budget";
 import { progressText, type ProgressStep } from "./progress";
 import type { SecureSession, UnmaskAnswer } from "../training/secagg-session";
 import { maskedUpload } from "../training/secagg-update";
@@ -138,8 +145,11 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       return admitted.bundle;
     },
 
-    /** Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at this site. */
-    admitPrivacy(charge: PrivacyCharge): void {
+    /**
+     * Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at
+     * this site, and, before its query runs, a DP count that would.
+     */
+    admitPrivacy(charge: PrivacyCharge | CountCharge): void {
       admitPrivacyCharge(ledger, policy, charge);
     },
 
@@ -149,8 +159,11 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       const rule = countRule(policy, task.payload.minCellCount as number | undefined);
       switch (task.kind) {
         case "cohort_count": {
+          const count = proposal as CohortProposal;
           const result = releaseCohortCount({
-            proposal: proposal as CohortProposal,
+            proposal: count,
+            preview:
+              count.privacy && previewCharge(ledger, policy, count.privacy, countRdp(count.privacy.countDp), "counts"),
             rule,
             ledger,
             entry,

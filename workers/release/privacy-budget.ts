@@ -1,3 +1,4 @@
+import { countRdp, type CountPrivacy } from "@/protocol/privacy/dp-counts";
 import { roundRdp, type DifferentialPrivacy, type PrivacyReport } from "@/protocol/privacy/dp-settings";
 import { DEFAULT_ORDERS, epsilonFromRdp } from "@/protocol/privacy/rdp";
 import type { Ledger, ReleaseInput } from "../ledger/ledger";
@@ -9,7 +10,9 @@ import { TaskError } from "./failures";
  * site ledger adds up what each project has spent, and the policy's `privacyBudget` says how much
  * ε (at its own δ) a project may spend in all. A job is refused before it trains when its remaining
  * rounds would take the project over budget, and each release is charged, and checked again, in
- * the ledger transaction that records it.
+ * the ledger transaction that records it. DP cohort counts (`CountCharge`) spend the same budget:
+ * their discrete Gaussian noise costs RDP on the same orders, and RDP composes by addition whatever
+ * the mechanism, so one sum per project bounds training and counts together.
  */
 export type PrivacyCharge = {
   projectId: string;
@@ -25,15 +28,29 @@ export type PrivacyCharge = {
   approved?: { maxEpsilon: number; delta: number };
 };
 
+/** One DP cohort count: its noise settings and the number of attrition steps (which sets its sensitivity). */
+export type CountCharge = {
+  projectId: string;
+  countDp: CountPrivacy;
+  steps: number;
+  approved?: { maxEpsilon: number; delta: number };
+};
+
+type Scope = { projectId: string; approved?: { maxEpsilon: number; delta: number } };
 type Budget = { maxEpsilon: number; delta: number; budget: "site" | "bundle" };
 
 /** Every budget a charge must fit: the site policy's, and the signed bundle's where it names one. */
-function budgetsOf(policy: SitePolicy, charge: PrivacyCharge): Budget[] {
+function budgetsOf(policy: SitePolicy, charge: Scope): Budget[] {
   const site: Budget = { ...privacyBudgetFor(policy, charge.projectId), budget: "site" };
   return charge.approved ? [site, { ...charge.approved, budget: "bundle" }] : [site];
 }
 
-function overBudget(spent: readonly number[], after: readonly number[], budgets: readonly Budget[]): TaskError | null {
+function overBudget(
+  spent: readonly number[],
+  after: readonly number[],
+  budgets: readonly Budget[],
+  of: "training" | "counts" = "training",
+): TaskError | null {
   for (const b of budgets) {
     const wouldSpend = epsilonAt(after, b.delta);
     if (wouldSpend > b.maxEpsilon)
@@ -44,6 +61,7 @@ function overBudget(spent: readonly number[], after: readonly number[], budgets:
         spent: epsilonAt(spent, b.delta),
         wouldSpend,
         ...(b.budget === "bundle" ? { budget: "bundle" as const } : {}),
+        ...(of === "counts" ? { of } : {}),
       });
   }
   return null;
@@ -53,11 +71,39 @@ const costOf = (charge: PrivacyCharge) => roundRdp(charge.dp, charge, DEFAULT_OR
 const epsilonAt = (rdp: readonly number[], delta: number) => epsilonFromRdp(DEFAULT_ORDERS, rdp, delta).epsilon;
 const plus = (a: readonly number[], b: readonly number[], times = 1) => a.map((x, k) => x + times * b[k]!);
 
-/** Refuses (before any training) a job whose remaining rounds would take the project over this site's budget. */
-export function admitPrivacyCharge(ledger: Ledger, policy: SitePolicy, charge: PrivacyCharge): void {
+/**
+ * Refuses (before any training) a job whose remaining rounds would take the project over this site's
+ * budget, and (before any query) a DP count that would.
+ */
+export function admitPrivacyCharge(ledger: Ledger, policy: SitePolicy, charge: PrivacyCharge | CountCharge): void {
   const spent = ledger.privacySpent(charge.projectId, DEFAULT_ORDERS);
-  const refusal = overBudget(spent, plus(spent, costOf(charge), charge.remainingRounds), budgetsOf(policy, charge));
+  const after =
+    "countDp" in charge ? plus(spent, countRdp(charge.countDp)) : plus(spent, costOf(charge), charge.remainingRounds);
+  const refusal = overBudget(spent, after, budgetsOf(policy, charge), "countDp" in charge ? "counts" : "training");
   if (refusal) throw refusal;
+}
+
+/**
+ * What a DP release of `cost` will leave the project at (ε at the site's δ, against its budget), and
+ * the check the ledger runs on the spend it reads inside the recording transaction: the budgets
+ * again, and that nothing was charged meanwhile (else the reported figure would be stale).
+ */
+export function previewCharge(
+  ledger: Ledger,
+  policy: SitePolicy,
+  scope: Scope,
+  cost: readonly number[],
+  of: "training" | "counts" = "training",
+) {
+  const budget = privacyBudgetFor(policy, scope.projectId);
+  const epsilonSpent = epsilonAt(plus(ledger.privacySpent(scope.projectId, DEFAULT_ORDERS), cost), budget.delta);
+  const admit = (spent: number[]) => {
+    const refusal = overBudget(spent, plus(spent, cost), budgetsOf(policy, scope), of);
+    if (refusal) throw refusal;
+    if (epsilonAt(plus(spent, cost), budget.delta) !== epsilonSpent)
+      throw new TaskError({ reason: "internal_error" }, true, "the project's privacy spend changed meanwhile");
+  };
+  return { epsilonSpent, budget, admit, cost: { orders: DEFAULT_ORDERS, rdp: cost } };
 }
 
 /**
@@ -71,13 +117,11 @@ export function releaseWithPrivacyCharge<F>(
   entry: Omit<ReleaseInput, "figures" | "payloadSha256">,
   build: (report: PrivacyReport) => { figures: F; payloadSha256: string },
 ): F {
-  const budget = privacyBudgetFor(policy, charge.projectId);
-  const cost = costOf(charge);
-  const epsilonSpent = epsilonAt(plus(ledger.privacySpent(charge.projectId, DEFAULT_ORDERS), cost), budget.delta);
+  const preview = previewCharge(ledger, policy, charge, costOf(charge));
   const report: PrivacyReport = {
-    epsilonSpent,
-    delta: budget.delta,
-    maxEpsilon: budget.maxEpsilon,
+    epsilonSpent: preview.epsilonSpent,
+    delta: preview.budget.delta,
+    maxEpsilon: preview.budget.maxEpsilon,
     noiseMultiplier: charge.dp.noiseMultiplier,
     clipNorm: charge.normBound,
     exampleLevel: charge.dp.exampleLevel !== undefined,
@@ -86,15 +130,8 @@ export function releaseWithPrivacyCharge<F>(
   const { figures, payloadSha256 } = build(report);
   ledger.recordPrivateRelease(
     { ...entry, projectId: charge.projectId, figures, payloadSha256 },
-    { orders: DEFAULT_ORDERS, rdp: cost },
-    (spent) => {
-      const refusal = overBudget(spent, plus(spent, cost), budgetsOf(policy, charge));
-      if (refusal) throw refusal;
-      const after = epsilonAt(plus(spent, cost), budget.delta);
-      // Another task of the project was charged since the report was built: try again with the new figure.
-      if (after !== epsilonSpent)
-        throw new TaskError({ reason: "internal_error" }, true, "the project's privacy spend changed meanwhile");
-    },
+    preview.cost,
+    preview.admit,
   );
   return figures;
 }

@@ -5,8 +5,8 @@ import type { ImagingContext } from "../imaging/imaging-context";
 import type { Logger } from "../log";
 import type { SitePolicy } from "../policy";
 import { TaskError } from "../release/failures";
-import type { Proposal, ReleaseGate, ReleasedOutcome, TrainProposal } from "../release/gate";
-import type { PrivacyCharge } from "../release/privacy-budget";
+import type { Proposal, ReleaseGate, ReleasedOutcome } from "../release/gate";
+import type { CountCharge, PrivacyCharge } from "../release/privacy-budget";
 import { approvedPrivacyBudget } from "../governance/admit-approved";
 import type { ProgressStep } from "../release/progress";
 import type { SiteDb } from "../site-db";
@@ -36,7 +36,7 @@ export type TaskContext = {
   downloadWeights: () => Promise<DownloadedWeights>;
   /** The hub calls of a secure-aggregation round, under this task's lease (absent where no hub is, as in unit tests). */
   secAgg?: SecAggChannel;
-  /** Throws the site's refusal when a DP job would take the project over its privacy budget (the release gate's check). */
+  /** Throws the site's refusal when a DP job or count would take the project over its privacy budget (the release gate's check). */
   admitPrivacy: ReleaseGate["admitPrivacy"];
 };
 
@@ -71,7 +71,8 @@ export async function executeTask<K extends TaskKind>(
     const approved = gate.admitApproved({ ...gateTask, payload: asRecord(payload.data), governance: task.governance });
     // The DP budget they signed binds besides the site's own: taken from the verified bundle, not the payload.
     const budget = approvedPrivacyBudget(approved);
-    const capped = (charge: PrivacyCharge): PrivacyCharge => (budget ? { ...charge, approved: budget } : charge);
+    const capped = <C extends PrivacyCharge | CountCharge>(charge: C): C =>
+      budget ? { ...charge, approved: budget } : charge;
     const proposal = await handler.run(payload.data as TaskPayload<K>, {
       ...deps,
       taskId: task.taskId,
@@ -79,7 +80,7 @@ export async function executeTask<K extends TaskKind>(
       admitPrivacy: (charge) => gate.admitPrivacy(capped(charge)),
     });
     if (deps.signal.aborted) return { type: "aborted" };
-    const charged = proposal as Partial<TrainProposal>;
+    const charged = proposal as { privacy?: PrivacyCharge | CountCharge };
     const final = charged.privacy ? ({ ...charged, privacy: capped(charged.privacy) } as Proposal<K>) : proposal;
     return gate.release({ ...gateTask, payload: asRecord(payload.data) }, final);
   } catch (error) {

@@ -13,6 +13,7 @@ import { messageOf } from "@/app/_trpc/errors";
 import { bundleOf } from "../_components/bundle-of";
 import { SiteChecklist } from "../_components/site-checklist";
 import type { ProjectDetail } from "../_components/types";
+import { checkCountPrivacy, CountPrivacyFields, DEFAULT_COUNT_DP } from "./count-privacy-fields";
 import { RunsList } from "./runs-list";
 
 /** Feasibility counts go to any chosen site (its policy may refuse); approved counts only to sites that approved this revision. */
@@ -22,10 +23,17 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
   const projectId = detail.project.id;
   const directory = useQuery(trpc.sites.directory.queryOptions());
   const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const bundle = bundleOf(detail);
+  // A bundle that requires DP counts turns the option on, at its largest ε and δ, and keeps it on.
+  const required = bundle.privacy.countPrivacy;
+  const [dpOn, setDpOn] = useState(required !== undefined);
+  const [dp, setDp] = useState(
+    required ? { epsilon: required.maxEpsilonPerCount, delta: required.maxDelta } : DEFAULT_COUNT_DP,
+  );
+  const privacy = checkCountPrivacy(dpOn || required !== undefined, dp);
   const run = useMutation(
     trpc.cohorts.run.mutationOptions({ onSuccess: (r) => router.push(`/projects/${projectId}/cohorts/${r.id}`) }),
   );
-  const bundle = bundleOf(detail);
   const approved = detail.sites.filter((s) => s.status === "approved");
   const canRun =
     detail.myRole !== "viewer" &&
@@ -59,19 +67,44 @@ export function CohortCounts({ detail }: { detail: ProjectDetail }) {
               onChange={setChosen}
             />
           )}
+          <CountPrivacyFields
+            on={dpOn || required !== undefined}
+            required={required !== undefined}
+            dp={dp}
+            steps={(bundle.cohort?.inclusionRules.length ?? 0) + 1}
+            error={privacy.error}
+            onChange={(on, next) => {
+              setDpOn(on);
+              setDp(next);
+            }}
+          />
           {run.error ? <Alert>{messageOf(run.error)}</Alert> : null}
           <div className="flex flex-wrap gap-2">
             <Button
-              disabled={run.isPending || chosen.size === 0}
-              onClick={() => run.mutate({ projectId, purpose: "feasibility", siteIds: [...chosen] })}
+              disabled={run.isPending || chosen.size === 0 || !!privacy.error}
+              onClick={() =>
+                run.mutate({
+                  projectId,
+                  purpose: "feasibility",
+                  siteIds: [...chosen],
+                  differentialPrivacy: privacy.value,
+                })
+              }
             >
               Run feasibility count
             </Button>
             {approved.length ? (
               <Button
                 variant="secondary"
-                disabled={run.isPending}
-                onClick={() => run.mutate({ projectId, purpose: "approved", siteIds: approved.map((s) => s.siteId) })}
+                disabled={run.isPending || !!privacy.error}
+                onClick={() =>
+                  run.mutate({
+                    projectId,
+                    purpose: "approved",
+                    siteIds: approved.map((s) => s.siteId),
+                    differentialPrivacy: privacy.value,
+                  })
+                }
               >
                 Run cohort count at {approved.map((s) => s.code).join(", ")}
               </Button>

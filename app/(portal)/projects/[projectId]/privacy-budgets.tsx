@@ -20,7 +20,7 @@ export function PrivacyBudgets({ projectId }: { projectId: string }) {
         <Alert>{messageOf(budgets.error)}</Alert>
       ) : budgets.data.length === 0 ? (
         <EmptyState title="No site has spent privacy budget on this project">
-          Sites report their ε here after training with differential privacy.
+          Sites report their ε here after training or counting with differential privacy.
         </EmptyState>
       ) : (
         <ul className="space-y-3">
@@ -48,7 +48,10 @@ export function PrivacyBudgets({ projectId }: { projectId: string }) {
                   />
                 </div>
                 <p className="mt-0.5 text-xs text-slate-500">
-                  at δ = {site.delta}, reported after round {site.round}
+                  at δ = {site.delta}, training and DP cohort counts together; reported{" "}
+                  {site.reportedWith.kind === "training"
+                    ? `after training round ${site.reportedWith.round}`
+                    : "with a DP cohort count"}
                 </p>
               </li>
             );

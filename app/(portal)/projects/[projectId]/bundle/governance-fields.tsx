@@ -4,13 +4,22 @@ import type { Bundle } from "@/server/projects/projects.schema";
 import { Card } from "@/app/_components/ui/card";
 import { TextField } from "@/app/_components/ui/text-field";
 import { TextAreaField } from "@/app/_components/ui/text-area-field";
+import { ZBundle } from "@/protocol/bundle";
+import { COUNT_DP_LIMITS } from "@/protocol/privacy/dp-counts";
 import { DP_LIMITS } from "@/protocol/privacy/dp-settings";
 
 /** The fields this form edits; the cohort has its own builder and models are added by registering them. */
 export type Governance = Omit<Bundle, "cohort" | "bundleVersion" | "models">;
 export type GovernanceErrors = Partial<
   Record<
-    "purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "roundingBase" | "maxRounds" | "differentialPrivacy",
+    | "purpose"
+    | "allowedJobKinds"
+    | "outputs"
+    | "minCellCount"
+    | "roundingBase"
+    | "maxRounds"
+    | "differentialPrivacy"
+    | "countPrivacy",
     string[]
   >
 >;
@@ -52,6 +61,14 @@ export function governanceErrorsOf(g: Governance): GovernanceErrors {
     errors.differentialPrivacy = [
       `Choose a noise multiplier from ${DP_LIMITS.minNoise} to ${DP_LIMITS.maxNoise}, δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta} and ε (optional) above 0 and at most 1000`,
     ];
+  const counts = g.privacy.countPrivacy;
+  if (counts) {
+    const parsed = ZBundle.shape.privacy.shape.countPrivacy.safeParse(counts);
+    if (!parsed.success)
+      errors.countPrivacy = [
+        `Choose ε per count from ${COUNT_DP_LIMITS.minEpsilon} to ${COUNT_DP_LIMITS.maxEpsilon} and δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta}`,
+      ];
+  }
   if (!Number.isInteger(g.maxRounds) || g.maxRounds < 1 || g.maxRounds > 1000)
     errors.maxRounds = ["Choose a whole number of rounds from 1 to 1000"];
   return errors;
@@ -207,6 +224,7 @@ export function GovernanceFields({
           />
         </div>
         <PrivacyRequirement value={value} onChange={onChange} errors={errors.differentialPrivacy} />
+        <CountPrivacyRequirement value={value} onChange={onChange} errors={errors.countPrivacy} />
       </div>
     </Card>
   );
@@ -259,11 +277,62 @@ function PrivacyRequirement({
             name="privacy.differentialPrivacy.maxEpsilon"
             type="number"
             step="any"
-            hint="All of the project's training may spend at most this ε (at the maximum δ) at each site."
+            hint="All of the project's DP training and DP cohort counts may spend at most this ε (at the maximum δ) at each site."
             value={dp.maxEpsilon === undefined || Number.isNaN(dp.maxEpsilon) ? "" : dp.maxEpsilon}
             onChange={(e) =>
               setDp({ ...dp, maxEpsilon: e.target.value === "" ? undefined : numberOrNaN(e.target.value) })
             }
+          />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** Whether the sites approve cohort counts only with differential-privacy noise, and how much ε per count at most. */
+function CountPrivacyRequirement({
+  value,
+  onChange,
+  errors,
+}: {
+  value: Governance;
+  onChange: (next: Governance) => void;
+  errors?: string[];
+}) {
+  const dp = value.privacy.countPrivacy;
+  const setDp = (next: typeof dp) => onChange({ ...value, privacy: { ...value.privacy, countPrivacy: next } });
+  return (
+    <div className="space-y-3">
+      <label className="flex items-start gap-2 text-sm text-slate-800">
+        <input
+          type="checkbox"
+          className="mt-1 h-4 w-4"
+          checked={dp !== undefined}
+          onChange={(e) => setDp(e.target.checked ? { maxEpsilonPerCount: 1, maxDelta: 1e-6 } : undefined)}
+        />
+        <span>
+          Require differential privacy for cohort counts: each site adds random noise to every count and charges its ε
+          to the project&apos;s privacy budget, so comparing counts never reveals one patient exactly.
+        </span>
+      </label>
+      {dp ? (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <TextField
+            label="Maximum ε per count"
+            name="privacy.countPrivacy.maxEpsilonPerCount"
+            type="number"
+            step="any"
+            value={Number.isNaN(dp.maxEpsilonPerCount) ? "" : dp.maxEpsilonPerCount}
+            onChange={(e) => setDp({ ...dp, maxEpsilonPerCount: numberOrNaN(e.target.value) })}
+            errors={errors}
+          />
+          <TextField
+            label="Maximum δ per count"
+            name="privacy.countPrivacy.maxDelta"
+            type="number"
+            step="any"
+            value={Number.isNaN(dp.maxDelta) ? "" : dp.maxDelta}
+            onChange={(e) => setDp({ ...dp, maxDelta: numberOrNaN(e.target.value) })}
           />
         </div>
       ) : null}

@@ -10,6 +10,7 @@ import { formatDateTime } from "@/app/_components/time-format";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { CombinedSummary } from "./combined-summary";
+import { DpBadge, DpNote } from "./dp-note";
 import { ResultCharts } from "./result-charts";
 import { SiteCountsTable } from "./site-counts-table";
 import { SiteProgress } from "./site-progress";
@@ -36,6 +37,7 @@ export function RunResults({ projectId, runId }: { projectId: string; runId: str
               </Badge>
               <span>Requested {formatDateTime(result.data.run.createdAt)}</span>
               {!result.data.isFinished ? <Badge tone="blue">Running</Badge> : null}
+              <DpBadge sites={result.data.sites} />
             </span>
           ) : undefined
         }
@@ -47,6 +49,7 @@ export function RunResults({ projectId, runId }: { projectId: string; runId: str
       ) : (
         <div className="space-y-6">
           {!result.data.isFinished ? <SiteProgress sites={result.data.sites} /> : null}
+          <DpNote sites={result.data.sites} />
           <CombinedSummary combined={result.data.combined} sites={result.data.sites} />
           <SiteCountsTable sites={result.data.sites} />
           <ResultCharts result={result.data} />

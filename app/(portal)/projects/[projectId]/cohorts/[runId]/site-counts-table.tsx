@@ -44,6 +44,22 @@ const columns: Column<SiteOutcome>[] = [
     className: "tabular-nums",
   },
   {
+    header: "Noise",
+    cell: (s) =>
+      s.result?.differentialPrivacy ? (
+        <abbr
+          title={`Discrete Gaussian noise of standard deviation ${s.result.differentialPrivacy.sigma.toFixed(1)} on every count, before suppression and rounding (δ = ${s.result.differentialPrivacy.delta})`}
+          className="cursor-help no-underline"
+        >
+          DP, ε = {s.result.differentialPrivacy.epsilon}
+        </abbr>
+      ) : s.result ? (
+        "none"
+      ) : (
+        <span className="text-slate-500">—</span>
+      ),
+  },
+  {
     header: "Details",
     cell: (s) =>
       s.status === "failed" ? (

@@ -1,0 +1,60 @@
+import { expect, test } from "./support/test";
+import { mainNav, signInAndLand } from "./support/session";
+
+test("a researcher runs a DP-noised count: the results say so with their ε, and the site's spend shows on the project", async ({
+  page,
+}) => {
+  const title = `DP stroke count ${Date.now()}`;
+  await signInAndLand(page, "researcher@demo.flip");
+  await mainNav(page)
+    .getByRole("link", { name: /^Projects(,|$)/ })
+    .click();
+  await page.getByRole("button", { name: "New project" }).click();
+  await page.getByLabel("Title").fill(title);
+  await page
+    .getByLabel("Purpose")
+    .fill("Count stroke patients with differential privacy before planning a federated model.");
+  await page.getByRole("button", { name: "Create project" }).click();
+  await expect(page.getByRole("heading", { name: title })).toBeVisible();
+  const projectPath = new URL(page.url()).pathname;
+
+  await page.getByRole("link", { name: "Edit bundle" }).click();
+  await page.getByRole("button", { name: "Define cohort" }).click();
+  await page.getByLabel("Entry event type").selectOption("condition");
+  await page.getByRole("combobox", { name: "Search concepts" }).fill("Cerebral infarction");
+  await page
+    .getByRole("listbox", { name: "Matching concepts" })
+    .getByRole("option", { name: "Cerebral infarction" })
+    .click();
+  await page.getByRole("button", { name: "Save bundle" }).click();
+  await expect(
+    page
+      .getByRole("status")
+      .filter({ hasText: /revision/i })
+      .first(),
+  ).toBeVisible();
+
+  await page.goto(projectPath);
+  await page.getByLabel("KCH", { exact: true }).check();
+  await page.getByLabel("Add differential-privacy noise to the counts").check();
+  // The shared schema's limits, before the round trip.
+  await page.getByLabel("ε per count").fill("50");
+  await expect(page.getByText("ε at most 10: more protects almost nothing")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Run feasibility count" })).toBeDisabled();
+  await page.getByLabel("ε per count").fill("1");
+  await expect(page.getByText(/about ±\d+(\.\d)? persons per count for this cohort/)).toBeVisible();
+  await page.getByRole("button", { name: "Run feasibility count" }).click();
+
+  await expect(page.getByRole("heading", { name: "Cohort results" })).toBeVisible();
+  const perSite = page.getByRole("table", { name: "Per-site counts" });
+  await expect(perSite.getByRole("row").filter({ hasText: "KCH" })).toContainText(/Done/, { timeout: 60_000 });
+  await expect(perSite.getByRole("row").filter({ hasText: "KCH" })).toContainText("DP, ε = 1");
+  await expect(page.getByText("DP-noised, ε = 1 per count")).toBeVisible();
+  await expect(page.getByText(/These counts carry differential-privacy noise/)).toBeVisible();
+
+  await page.goto(projectPath);
+  await expect(page.getByRole("meter", { name: "KCH privacy budget spent" })).toBeVisible();
+  // ε = 1 at the count's δ (10⁻⁶) is a little under 1 at the site's own, larger δ (10⁻⁵), where its budget is kept.
+  await expect(page.getByText(/ε 0\.\d\d of \d+ spent/)).toBeVisible();
+  await expect(page.getByText(/reported with a DP cohort count/)).toBeVisible();
+});
