@@ -265,7 +265,7 @@ function tablesItem(
   const missing = tables.filter((t) => !t.present && !isImagingTable(t.name)).map((t) => t.name);
   const noImaging = tables.some((t) => !t.present && isImagingTable(t.name));
   if (missing.length > 0) {
-    const ddl = cdmTables(version, { withImaging: false })
+    const ddl = cdmTables(version)
       .filter((def) => (missing as string[]).includes(def.name))
       .map((def) => `${createTableSql(schema, def)};`.replaceAll("\n", "\n      "));
     return fail(
