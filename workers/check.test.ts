@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { cdmTables } from "./cdm/cdm-tables";
 import { RECOMMENDED_INDEXES } from "./cdm/site-schema";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -126,6 +127,13 @@ describe("flip-worker check", () => {
       `      CREATE INDEX CONCURRENTLY idx_flip_measurement_person_id ON "${SCHEMA}"."measurement" (person_id);`,
     );
     expect(lines).toContain("✓ OMOP vocabulary loaded: concept and concept_ancestor have rows");
+    // The rest of the CDM (this schema's shape reads as 5.3): advice with its DDL, keys and indexes.
+    const optional = cdmTables("5.3").filter((def) => !(OMOP_TABLES as readonly string[]).includes(def.name));
+    expect(lines).toContain(
+      `- Other OMOP CDM tables: ${optional.length} of OMOP CDM 5.3 absent (${optional.map((def) => def.name).join(", ")}): FLIP does not read them, other OHDSI tools may`,
+    );
+    expect(lines).toContain(`      CREATE TABLE "${SCHEMA}"."attribute_definition" (`);
+    expect(lines).toContain(`      CREATE INDEX "idx_drug_era_person_id" ON "${SCHEMA}"."drug_era" (person_id);`);
     expect(output).toContain("✓ Image folder readable");
     expect(output).toContain("✓ Site ledger openable");
     expect(lines).toContain(`✓ Hub reachable: ${hub.url}`);

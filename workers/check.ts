@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { isImagingTable, OMOP_TABLES } from "@/protocol/omop/tables";
-import { cdmTables } from "./cdm/cdm-tables";
-import type { CdmVersion } from "./cdm/event-sources";
+import { OMOP_TABLES } from "@/protocol/omop/tables";
 import { inspectSiteSchema, missingIndexes } from "./cdm/site-schema";
-import { createTableSql } from "./site-data/ddl";
+import { otherTablesItem, tablesItem, type TableRow } from "./check-cdm-tables";
 import { PROTOCOL_VERSION } from "@/protocol/contract";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config";
 import { createHubClient, HubError } from "./hub-client";
@@ -101,8 +99,6 @@ function proxyItem(proxy: ProxySetting): Item {
   return pass(name, `${proxy.proxy}${proxy.noProxy ? `, except NO_PROXY=${proxy.noProxy}` : ""}`);
 }
 
-type TableRow = { name: (typeof OMOP_TABLES)[number]; present: boolean; can_read: boolean };
-
 async function checkSiteDatabase(config: WorkerConfig): Promise<Item[]> {
   const schema = config.siteDbSchema;
   const client = new pg.Client({
@@ -170,6 +166,7 @@ async function checkSiteDatabase(config: WorkerConfig): Promise<Item[]> {
       tablesOk,
       tablesOk.ok ? await vocabularyItem(client, schema) : skip("OMOP vocabulary loaded", "not checked"),
       await indexesItem(client, schema),
+      ...(role!.schema_exists ? [await otherTablesItem(client, schema, cdmVersion)] : []),
     ];
   } catch (error) {
     return [
@@ -245,47 +242,6 @@ async function indexesItem(client: pg.Client, schema: string): Promise<Item> {
     detail: `${missing.length} missing: cohort counts run, but slowly on a large database`,
     fix: `As the tables' owner, run:\n      ${missing.map((m) => m.ddl).join("\n      ")}`,
   };
-}
-
-function tablesItem(
-  schema: string,
-  schemaExists: boolean,
-  tables: TableRow[],
-  role: string,
-  version: CdmVersion,
-): Item {
-  const name = "OMOP tables present";
-  const q = pg.escapeIdentifier(schema);
-  if (!schemaExists)
-    return fail(
-      name,
-      `schema ${schema} does not exist or role ${role} cannot see it`,
-      `Set FLIP_SITE_DB_SCHEMA to the schema holding the OMOP tables, and GRANT USAGE ON SCHEMA to the role.`,
-    );
-  const missing = tables.filter((t) => !t.present && !isImagingTable(t.name)).map((t) => t.name);
-  const noImaging = tables.some((t) => !t.present && isImagingTable(t.name));
-  if (missing.length > 0) {
-    const ddl = cdmTables(version, { withImaging: false })
-      .filter((def) => (missing as string[]).includes(def.name))
-      .map((def) => `${createTableSql(schema, def)};`.replaceAll("\n", "\n      "));
-    return fail(
-      name,
-      `missing in schema ${schema}: ${missing.join(", ")}`,
-      `Point FLIP_SITE_DB_SCHEMA at the schema that has them, or create and load them (OMOP CDM ${version}):\n      ${ddl.join("\n      ")}`,
-    );
-  }
-  const unreadable = tables.filter((t) => !t.can_read).map((t) => t.name);
-  if (unreadable.length > 0)
-    return fail(
-      name,
-      `role ${role} may not read: ${unreadable.join(", ")}`,
-      `GRANT SELECT ON ALL TABLES IN SCHEMA ${q} TO ${pg.escapeIdentifier(role)}.`,
-    );
-  const present = tables.filter((t) => t.present).length;
-  return pass(
-    name,
-    `${present} tables in schema ${schema}, readable${noImaging ? "; no MI-CDM imaging tables, so imaging criteria and image models are refused" : ""}`,
-  );
 }
 
 function checkLedger(config: WorkerConfig): Item {

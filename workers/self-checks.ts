@@ -21,8 +21,8 @@ export async function runSelfChecks(siteDb: SiteDb, dataDir: string, imageHealth
 
 async function checkOmopSchema(siteDb: SiteDb): Promise<SelfCheck> {
   try {
-    const { schema, indexes } = await inspectOmopSchema(siteDb, DB_CHECK_TIMEOUT_MS);
-    return schemaCheck(schema, indexes);
+    const { schema, indexes, absentOptional } = await inspectOmopSchema(siteDb, DB_CHECK_TIMEOUT_MS);
+    return schemaCheck(schema, indexes, absentOptional);
   } catch (error) {
     return { name: "omop_schema", ok: false, message: failureText(failureOf(error)) };
   }

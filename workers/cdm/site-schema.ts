@@ -1,6 +1,8 @@
 import { isImagingTable, OMOP_TABLES, type TableName } from "@/protocol/omop/tables";
 import type { SiteQuery } from "../site-db";
+import { cdmTables } from "./cdm-tables";
 import type { CdmVersion } from "./event-sources";
+import type { TableDef } from "./table-def";
 
 /**
  * What this site's OMOP schema holds: its CDM version (cdm_source.cdm_version, else detected from a
@@ -65,6 +67,20 @@ export function parseCdmVersion(text: string | null | undefined): CdmVersion | u
   if (!match || match[1] !== "5") return undefined;
   // 5.0 to 5.3 share the column names the worker reads; 5.4 renamed or added the ones event-sources.ts knows.
   return Number(match[2]) >= 4 ? "5.4" : "5.3";
+}
+
+/** The tables of the site's CDM version that FLIP never reads and the schema lacks (optional: for other OHDSI tools). */
+export async function absentOptionalTables(
+  query: SiteQuery,
+  table: (name: string) => string,
+  version: CdmVersion,
+): Promise<TableDef[]> {
+  const optional = cdmTables(version).filter((def) => !(OMOP_TABLES as readonly string[]).includes(def.name));
+  const rows = await query<{ i: number }>(
+    `SELECT t.i FROM unnest($1::text[]) WITH ORDINALITY AS t(qualified, i) WHERE to_regclass(t.qualified) IS NULL ORDER BY t.i`,
+    [optional.map((def) => table(def.name))],
+  );
+  return rows.map((row) => optional[Number(row.i) - 1]!);
 }
 
 /** Indexes the cohort compiler's plans rely on: person and concept of every event table, the vocabulary joins. */

@@ -70,6 +70,11 @@ export class EventWriter {
     return ++this.ids[table];
   }
 
+  /** Empties the row buffers after they were loaded; id sequences and the image list carry on. */
+  clearRows(): void {
+    for (const buffer of Object.values(this.tables)) buffer.clear();
+  }
+
   push(table: EventTable, values: Readonly<Record<string, Value | undefined>>): void {
     this.tables[table].push(values);
   }

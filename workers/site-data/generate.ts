@@ -7,10 +7,10 @@ import { constraintSql, createTableSql, qualified, TABLES } from "./ddl";
 import { storeSeriesInPacs, writeDicomSeries } from "./dicom-images";
 import { EVENT_TABLES, isoDate, REFERENCE_DAY, type ImageStore } from "./events";
 import { writeImageFiles } from "./images";
-import { synthesizePopulation } from "./persons";
+import { streamPopulation } from "./persons";
 import { resolveSiteProfile, type SiteProfile } from "./profiles";
 import { connectCreatingDatabase, databaseName } from "@/db/pg-connection";
-import { insertBuffer, TableBuffer } from "./writer";
+import { copyBuffer, TableBuffer } from "./writer";
 
 export type GenerateProgress = { phase: "persons" | "database" | "images"; done: number; total: number };
 
@@ -70,7 +70,10 @@ function validate(options: GenerateOptions): void {
  * The layout this generator writes: raise it when its tables, columns or image files change, so the
  * demo regenerates a site made by an older one instead of running workers on incomplete data.
  */
-const SITE_DATA_FORMAT = 2;
+const SITE_DATA_FORMAT = 3;
+
+/** Persons whose rows are generated and loaded together (about 12 MB of measurement rows). */
+const PERSONS_PER_BATCH = 10_000;
 
 /** What cdm_source.cdm_etl_reference says of a generated site: the format and how its images are stored. */
 function siteDataStamp(images: ImageStore | undefined): string {
@@ -162,20 +165,18 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
     }
 
     const progressEvery = Math.max(1, Math.floor(options.persons / 20));
-    const writer = synthesizePopulation({
+    const population = {
       profile,
       seed: options.seed,
       persons: options.persons,
       imageStore: options.images,
-      onPerson: (done) => {
+      onPerson: (done: number) => {
         if (done % progressEvery === 0 || done === options.persons)
           report({ phase: "persons", done, total: options.persons });
       },
-    });
-    const buffers = [
-      ...vocabularyBuffers(profile, options.seed, options.images),
-      ...EVENT_TABLES.map((t) => writer.tables[t]),
-    ];
+    };
+    const vocabulary = vocabularyBuffers(profile, options.seed, options.images);
+    const rows = Object.fromEntries(vocabulary.map((b) => [b.def.name, b.rowCount])) as Record<TableName, number>;
 
     await client.query("BEGIN");
     let imagesTouched = false;
@@ -183,11 +184,22 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
       for (const name of found) await client.query(`DROP TABLE ${qualified(schema, name)} CASCADE`);
       for (const def of TABLES) await client.query(createTableSql(schema, def));
-      for (const [index, buffer] of buffers.entries()) {
-        await insertBuffer(client, schema, buffer);
-        report({ phase: "database", done: index + 1, total: buffers.length });
-      }
+      for (const buffer of vocabulary) await copyBuffer(client, schema, buffer);
+      // Rows go to PostgreSQL a batch of persons at a time: memory stays flat from 100 to 1,000,000 persons.
+      let batches = 0;
+      const totalBatches = Math.ceil(options.persons / PERSONS_PER_BATCH);
+      const writer = await streamPopulation(population, PERSONS_PER_BATCH, async (batch) => {
+        for (const table of EVENT_TABLES) {
+          const buffer = batch.tables[table];
+          rows[table] = (rows[table] ?? 0) + buffer.rowCount;
+          await copyBuffer(client, schema, buffer);
+        }
+        report({ phase: "database", done: ++batches, total: totalBatches + 1 });
+      });
+      // Keys and indexes after the load: one sorted build each instead of per-row maintenance.
+      await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
       for (const def of TABLES) for (const statement of constraintSql(schema, def)) await client.query(statement);
+      report({ phase: "database", done: totalBatches + 1, total: totalBatches + 1 });
       // Images are written inside the transaction's lifetime so a failure leaves neither rows nor files.
       imagesTouched = true;
       rmSync(imagesDir, { recursive: true, force: true });
@@ -203,7 +215,6 @@ export async function generateSiteData(options: GenerateOptions): Promise<Genera
             ? writeDicomSeries(options.dataDir, writer.images, profile, onImage)
             : writeImageFiles(options.dataDir, writer.images, profile, onImage);
       await client.query("COMMIT");
-      const rows = Object.fromEntries(buffers.map((b) => [b.def.name, b.rowCount])) as Record<TableName, number>;
       return {
         site: profile.code,
         database: databaseName(options.databaseUrl),

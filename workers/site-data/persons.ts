@@ -128,59 +128,86 @@ export type PopulationOptions = {
   onPerson?: (done: number) => void;
 };
 
-/** Builds every event row for the site in memory; ids and draws depend only on (seed, site, person number). */
+/** One person's whole record; ids and draws depend only on (seed, site, person number). */
+function synthesizePerson(profile: SiteProfile, seed: number, id: number, writer: EventWriter): void {
+  const rng = createRng(hashSeed(seed, profile.code, "person", id));
+  const age = sampleAge(rng, profile);
+  const birthDay = Math.round(REFERENCE_DAY - age * 365.25);
+  const isMale = rng.bernoulli(profile.maleFraction);
+  const obsEnd = REFERENCE_DAY - rng.int(0, 120);
+  const obsStart = Math.min(
+    obsEnd - 30,
+    Math.max(birthDay + Math.round(18 * 365.25), obsEnd - rng.int(3 * 365, 12 * 365)),
+  );
+  const patient: Patient = {
+    id,
+    rng,
+    birthDay,
+    isMale,
+    obsStart,
+    obsEnd,
+    hasHypertension: rng.bernoulli(sigmoid(-4 + 0.07 * (age - 20))),
+    hasDiabetes: rng.bernoulli(sigmoid(-4.5 + 0.05 * (age - 20))),
+    hasAtrialFibrillation: rng.bernoulli(sigmoid(-7 + 0.07 * (age - 20))),
+  };
+  const race = pickWeighted(rng, RACES, profile.raceWeights);
+  const birth = isoDate(birthDay);
+  writer.push("person", {
+    person_id: id,
+    gender_concept_id: isMale ? CONCEPT.male : CONCEPT.female,
+    year_of_birth: Number(birth.slice(0, 4)),
+    month_of_birth: Number(birth.slice(5, 7)),
+    day_of_birth: Number(birth.slice(8, 10)),
+    birth_datetime: `${birth} 00:00:00`,
+    race_concept_id: race,
+    ethnicity_concept_id: CONCEPT.notHispanic,
+    person_source_value: `${profile.code}-SYN-${String(id).padStart(7, "0")}`,
+    gender_source_value: isMale ? "M" : "F",
+    gender_source_concept_id: 0,
+    race_source_value: RACE_SOURCE[race],
+    race_source_concept_id: 0,
+    ethnicity_source_concept_id: 0,
+  });
+  writer.push("observation_period", {
+    observation_period_id: id,
+    person_id: id,
+    observation_period_start_date: isoDate(obsStart),
+    observation_period_end_date: isoDate(obsEnd),
+    period_type_concept_id: CONCEPT.ehr,
+  });
+  routineCare(patient, writer);
+  strokePathway(patient, profile, writer);
+  prostatePathway(patient, profile, writer);
+}
+
+/** Builds every event row for the site in memory (tests on small populations). */
 export function synthesizePopulation({ profile, seed, persons, imageStore, onPerson }: PopulationOptions): EventWriter {
   const writer = new EventWriter(`${profile.code}:${seed}`, imageStore);
   for (let id = 1; id <= persons; id++) {
-    const rng = createRng(hashSeed(seed, profile.code, "person", id));
-    const age = sampleAge(rng, profile);
-    const birthDay = Math.round(REFERENCE_DAY - age * 365.25);
-    const isMale = rng.bernoulli(profile.maleFraction);
-    const obsEnd = REFERENCE_DAY - rng.int(0, 120);
-    const obsStart = Math.min(
-      obsEnd - 30,
-      Math.max(birthDay + Math.round(18 * 365.25), obsEnd - rng.int(3 * 365, 12 * 365)),
-    );
-    const patient: Patient = {
-      id,
-      rng,
-      birthDay,
-      isMale,
-      obsStart,
-      obsEnd,
-      hasHypertension: rng.bernoulli(sigmoid(-4 + 0.07 * (age - 20))),
-      hasDiabetes: rng.bernoulli(sigmoid(-4.5 + 0.05 * (age - 20))),
-      hasAtrialFibrillation: rng.bernoulli(sigmoid(-7 + 0.07 * (age - 20))),
-    };
-    const race = pickWeighted(rng, RACES, profile.raceWeights);
-    const birth = isoDate(birthDay);
-    writer.push("person", {
-      person_id: id,
-      gender_concept_id: isMale ? CONCEPT.male : CONCEPT.female,
-      year_of_birth: Number(birth.slice(0, 4)),
-      month_of_birth: Number(birth.slice(5, 7)),
-      day_of_birth: Number(birth.slice(8, 10)),
-      birth_datetime: `${birth} 00:00:00`,
-      race_concept_id: race,
-      ethnicity_concept_id: CONCEPT.notHispanic,
-      person_source_value: `${profile.code}-SYN-${String(id).padStart(7, "0")}`,
-      gender_source_value: isMale ? "M" : "F",
-      gender_source_concept_id: 0,
-      race_source_value: RACE_SOURCE[race],
-      race_source_concept_id: 0,
-      ethnicity_source_concept_id: 0,
-    });
-    writer.push("observation_period", {
-      observation_period_id: id,
-      person_id: id,
-      observation_period_start_date: isoDate(obsStart),
-      observation_period_end_date: isoDate(obsEnd),
-      period_type_concept_id: CONCEPT.ehr,
-    });
-    routineCare(patient, writer);
-    strokePathway(patient, profile, writer);
-    prostatePathway(patient, profile, writer);
+    synthesizePerson(profile, seed, id, writer);
     onPerson?.(id);
+  }
+  return writer;
+}
+
+/**
+ * The same rows as synthesizePopulation, handed over `batchSize` persons at a time and cleared after
+ * each `flush`, so memory holds one batch of rows (plus the small image list) whatever the site's size.
+ */
+export async function streamPopulation(
+  { profile, seed, persons, imageStore, onPerson }: PopulationOptions,
+  batchSize: number,
+  flush: (writer: EventWriter) => Promise<void>,
+): Promise<EventWriter> {
+  const writer = new EventWriter(`${profile.code}:${seed}`, imageStore);
+  for (let first = 1; first <= persons; first += batchSize) {
+    const last = Math.min(persons, first + batchSize - 1);
+    for (let id = first; id <= last; id++) {
+      synthesizePerson(profile, seed, id, writer);
+      onPerson?.(id);
+    }
+    await flush(writer);
+    writer.clearRows();
   }
   return writer;
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CONCEPT } from "@/protocol/omop/concepts";
-import { type EventWriter, REFERENCE_DAY } from "./events";
+import { EVENT_TABLES, type EventWriter, REFERENCE_DAY } from "./events";
 import { renderCtHead } from "./images";
-import { synthesizePopulation } from "./persons";
+import { streamPopulation, synthesizePopulation } from "./persons";
 import { resolveSiteProfile, SITE_PROFILES } from "./profiles";
 import { auc } from "./test-helpers";
 import type { Value } from "./writer";
@@ -69,6 +69,25 @@ describe("site populations", () => {
     );
     expect(score).toBeGreaterThan(0.75);
     expect(score).toBeLessThan(0.95);
+  });
+
+  it("streams, a batch at a time, exactly the rows and images it builds in one go", async () => {
+    const options = { profile: resolveSiteProfile("KCH", 1), seed: 1, persons: 400 };
+    const whole = synthesizePopulation(options);
+    const streamed = Object.fromEntries(
+      EVENT_TABLES.map((t) => [t, whole.tables[t].def.columns.map(() => [] as Value[])]),
+    );
+    let batches = 0;
+    const writer = await streamPopulation(options, 7, async (batch) => {
+      batches++;
+      for (const table of EVENT_TABLES)
+        batch.tables[table].columns.forEach((values, i) => streamed[table]![i]!.push(...values));
+    });
+    expect(batches).toBe(Math.ceil(400 / 7));
+    for (const table of EVENT_TABLES) expect(streamed[table], table).toEqual(whole.tables[table].columns);
+    expect(writer.images).toEqual(whole.images);
+    // Nothing is kept once a batch was handed over.
+    expect(EVENT_TABLES.map((t) => writer.tables[t].rowCount)).toEqual(EVENT_TABLES.map(() => 0));
   });
 
   it("gives every site code a profile; unknown codes get one derived from the seed", () => {
