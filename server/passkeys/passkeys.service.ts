@@ -1,0 +1,204 @@
+import { and, asc, eq, isNotNull, or } from "drizzle-orm";
+import {
+  generateRegistrationOptions,
+  verifyRegistrationResponse,
+  type AuthenticatorTransport,
+  type RegistrationResponseJSON,
+} from "@simplewebauthn/server";
+import type { Database } from "@/db/client";
+import { authFactors } from "@/db/schema";
+import { recordAudit } from "@/server/audit/audit.service";
+import type { Viewer } from "@/server/auth/permissions";
+import { AppError, isUniqueViolation } from "@/server/errors";
+import { challengeOf, refusalOf, userHandleOf } from "./assertions";
+import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges";
+import type { TRegisterPasskeyInput, TRemovePasskeyInput, TRenamePasskeyInput } from "./passkeys.schema";
+import { describePublicKey } from "./public-key";
+import { relyingParty } from "./relying-party";
+
+/** ES256 (every platform authenticator), EdDSA, RS256 (Windows Hello). */
+const ALGORITHMS = [-7, -8, -257];
+const NO_SUCH_PASSKEY = "There is no such passkey on your account. Reload the page to see your passkeys.";
+
+const ownPasskey = (userId: string, passkeyId?: string) =>
+  and(
+    eq(authFactors.userId, userId),
+    eq(authFactors.kind, "passkey"),
+    passkeyId ? eq(authFactors.id, passkeyId) : undefined,
+  );
+
+/**
+ * A person who already has a second factor changes their passkeys only from a session that proved one
+ * (so a stolen password alone cannot add an attacker's passkey or remove theirs). A caller without a
+ * browser session (a script, a test) has no session state to check.
+ */
+async function assertFactorProved(db: Database, viewer: Viewer) {
+  if (!viewer.session || viewer.session.factorVerifiedAt) return;
+  const [enrolled] = await db
+    .select({ id: authFactors.id })
+    .from(authFactors)
+    .where(
+      and(
+        eq(authFactors.userId, viewer.id),
+        or(eq(authFactors.kind, "passkey"), isNotNull(authFactors.confirmedAt)),
+      ),
+    )
+    .limit(1);
+  if (enrolled)
+    throw new AppError(
+      "FORBIDDEN",
+      "Confirm it is you with your passkey or authenticator app before changing your passkeys.",
+    );
+}
+
+/** A user's passkeys, oldest first, each with its public key (SPKI PEM) and that key's fingerprint. */
+export async function listPasskeys(db: Database, userId: string) {
+  const rows = await db
+    .select({
+      id: authFactors.id,
+      label: authFactors.label,
+      createdAt: authFactors.createdAt,
+      lastUsedAt: authFactors.lastUsedAt,
+      credentialId: authFactors.credentialId,
+      publicKey: authFactors.publicKey,
+    })
+    .from(authFactors)
+    .where(ownPasskey(userId))
+    .orderBy(asc(authFactors.createdAt), asc(authFactors.id));
+  return rows.map(({ publicKey, credentialId, ...row }) => ({
+    ...row,
+    credentialId: credentialId!,
+    ...describePublicKey(publicKey!),
+  }));
+}
+
+/** The account page's list: no key material beyond the fingerprint a person compares. */
+export async function listOwnPasskeys(db: Database, viewer: Viewer) {
+  const passkeys = await listPasskeys(db, viewer.id);
+  return passkeys.map(({ id, label, createdAt, lastUsedAt, fingerprint }) => ({
+    id,
+    label,
+    createdAt,
+    lastUsedAt,
+    fingerprint,
+  }));
+}
+
+/** Options for the browser to create a discoverable, user-verified passkey for the viewer. */
+export async function passkeyRegistrationOptions(db: Database, viewer: Viewer) {
+  await assertFactorProved(db, viewer);
+  const existing = await db
+    .select({ credentialId: authFactors.credentialId, transports: authFactors.transports })
+    .from(authFactors)
+    .where(ownPasskey(viewer.id));
+  const rp = relyingParty();
+  const challenge = await issueChallenge(db, {
+    purpose: "passkey_register",
+    userId: viewer.id,
+    sessionId: viewer.session?.id,
+  });
+  return generateRegistrationOptions({
+    rpName: rp.name,
+    rpID: rp.id,
+    userName: viewer.email,
+    userDisplayName: viewer.name,
+    userID: userHandleOf(viewer.id),
+    challenge: new Uint8Array(Buffer.from(challenge, "base64url")),
+    timeout: CHALLENGE_TTL_MS,
+    attestationType: "none",
+    excludeCredentials: existing.map((e) => ({
+      id: e.credentialId!,
+      transports: (e.transports ?? []) as AuthenticatorTransport[],
+    })),
+    authenticatorSelection: { residentKey: "required", userVerification: "required" },
+    supportedAlgorithmIDs: ALGORITHMS,
+  });
+}
+
+/** Checks the browser's new passkey against the challenge this session was given, and stores it. */
+export async function registerPasskey(db: Database, viewer: Viewer, input: TRegisterPasskeyInput) {
+  await assertFactorProved(db, viewer);
+  const challenge = challengeOf(input.response);
+  await consumeChallenge(db, {
+    purpose: "passkey_register",
+    challenge,
+    userId: viewer.id,
+    sessionId: viewer.session?.id,
+  });
+  const rp = relyingParty();
+  let verification;
+  try {
+    verification = await verifyRegistrationResponse({
+      response: input.response as RegistrationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+      supportedAlgorithmIDs: ALGORITHMS,
+    });
+  } catch (error) {
+    throw refusalOf(error);
+  }
+  if (!verification.verified) throw refusalOf(null);
+  const { credential } = verification.registrationInfo;
+  const { fingerprint } = describePublicKey(credential.publicKey);
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(authFactors)
+        .values({
+          userId: viewer.id,
+          kind: "passkey",
+          label: input.label,
+          confirmedAt: new Date(),
+          credentialId: credential.id,
+          publicKey: Buffer.from(credential.publicKey),
+          signCount: credential.counter,
+          transports: credential.transports ?? input.response.response.transports ?? [],
+        })
+        .returning({ id: authFactors.id, label: authFactors.label });
+      await recordAudit(tx, {
+        actor: viewer,
+        action: "passkey.added",
+        subject: `user:${viewer.email}`,
+        details: { label: input.label, fingerprint },
+      });
+      return { ...row!, fingerprint };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "auth_factors_credential_key"))
+      throw new AppError("CONFLICT", "This passkey is already registered. Each passkey can be added once.");
+    throw error;
+  }
+}
+
+export async function renamePasskey(db: Database, viewer: Viewer, { passkeyId, label }: TRenamePasskeyInput) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(authFactors)
+      .set({ label })
+      .where(ownPasskey(viewer.id, passkeyId))
+      .returning({ id: authFactors.id, label: authFactors.label });
+    if (!row) throw new AppError("NOT_FOUND", NO_SUCH_PASSKEY);
+    await recordAudit(tx, { actor: viewer, action: "passkey.renamed", subject: `user:${viewer.email}`, details: { label } });
+    return row;
+  });
+}
+
+export async function removePasskey(db: Database, viewer: Viewer, { passkeyId }: TRemovePasskeyInput) {
+  await assertFactorProved(db, viewer);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .delete(authFactors)
+      .where(ownPasskey(viewer.id, passkeyId))
+      .returning({ label: authFactors.label, publicKey: authFactors.publicKey });
+    if (!row) throw new AppError("NOT_FOUND", NO_SUCH_PASSKEY);
+    await recordAudit(tx, {
+      actor: viewer,
+      action: "passkey.removed",
+      subject: `user:${viewer.email}`,
+      details: { label: row.label, fingerprint: describePublicKey(row.publicKey!).fingerprint },
+    });
+    return { removed: true };
+  });
+}
