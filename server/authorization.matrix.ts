@@ -7,6 +7,12 @@ import { PROJECT_ROLE_SCOPES, type ProjectScope } from "@/server/auth/permission
 import { requestInventory } from "@/server/site-network/site-network.service";
 import { FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
 import { setAlias } from "@/server/models/models.service";
+import {
+  ownPasskeyInput,
+  registrationInput,
+  secondFactorInput,
+  withPasskey,
+} from "@/server/lib/test-support/passkey-matrix-inputs";
 import { logisticModel, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import {
   PROJECT_ACTORS,
@@ -48,7 +54,8 @@ type Row<P extends ProcedurePath> = {
   refusals?: Partial<Record<ActorName, { code: "FORBIDDEN" | "NOT_FOUND"; message: string }>>;
   /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
   everyoneRefusedWith?: { code: string; message: string };
-  input: (world: World) => InputOf<P> | Promise<InputOf<P>>;
+  /** The input for `actor`'s call (most inputs are the same for everyone). */
+  input: (world: World, actor: ActorName) => InputOf<P> | Promise<InputOf<P>>;
 };
 
 const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
@@ -343,6 +350,18 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     modelId: w.training.modelId,
     limitations: `Reviewed ${++unique}`,
   })),
+  "passkeys.list": { allowed: ACTIVE, input: none },
+  "passkeys.registrationOptions": { allowed: ACTIVE, input: none },
+  "passkeys.register": { allowed: ACTIVE, input: registrationInput },
+  "passkeys.rename": {
+    allowed: ACTIVE,
+    input: async (w, a) => ({ ...(await ownPasskeyInput(w, a)), label: "New name" }),
+  },
+  "passkeys.remove": { allowed: ACTIVE, input: ownPasskeyInput },
+  "passkeys.signInOptions": { allowed: [...SIGNED_IN, "signedOut"], input: none }, // asked before signing in
+  // A temporary password does not stop a second factor: it is part of signing in.
+  "passkeys.secondFactorOptions": { allowed: SIGNED_IN, input: withPasskey },
+  "passkeys.verifySecondFactor": { allowed: SIGNED_IN, input: secondFactorInput },
   "jobs.list": projectOnly<"jobs.list">("project:read", (w) => ({ projectId: w.training.projectId })),
   "jobs.byId": projectOnly<"jobs.byId">("project:read", async (w) => ({
     projectId: w.training.projectId,

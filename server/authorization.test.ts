@@ -44,13 +44,13 @@ describe("authorisation matrix", () => {
       for (const actor of ACTORS) {
         if (row.allowed.includes(actor)) {
           it(`allows ${actor}`, async () => {
-            const input = await row.input(world);
+            const input = await row.input(world, actor);
             // Resolving is the assertion: a refusal would reject and fail this test.
             await callProcedure(callerAs(world.db, world.viewers[actor]), path, input);
           });
         } else {
           it(`refuses ${actor} and changes nothing`, async () => {
-            const input = await row.input(world);
+            const input = await row.input(world, actor);
             const before = await snapshotTables(world.db);
             await expect(callProcedure(callerAs(world.db, world.viewers[actor]), path, input)).rejects.toMatchObject(
               expectedRefusal(path, actor),

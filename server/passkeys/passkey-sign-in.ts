@@ -54,7 +54,10 @@ export async function signInWithPasskey(db: Database, credentials: unknown) {
         metrics.signInFailures.inc({ reason: "disabled" });
         throw new AppError("FORBIDDEN", "This account is disabled. Ask a platform admin to enable it.");
       }
-      const [factor] = await tx.select({ label: authFactors.label }).from(authFactors).where(eq(authFactors.id, factorId));
+      const [factor] = await tx
+        .select({ label: authFactors.label })
+        .from(authFactors)
+        .where(eq(authFactors.id, factorId));
       await recordAudit(tx, {
         actor: { id: user.id, email: user.email },
         action: "auth.signed_in",
@@ -64,7 +67,8 @@ export async function signInWithPasskey(db: Database, credentials: unknown) {
       return { id: user.id, email: user.email, name: user.name };
     });
   } catch (error) {
-    if (error instanceof AppError && error.code !== "FORBIDDEN") metrics.signInFailures.inc({ reason: "passkey_refused" });
+    if (error instanceof AppError && error.code !== "FORBIDDEN")
+      metrics.signInFailures.inc({ reason: "passkey_refused" });
     throw error;
   }
 }

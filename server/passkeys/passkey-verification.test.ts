@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { auditEvents, authChallenges, authFactors, userSessions, users } from "@/db/schema";
 import { signInWithPassword } from "@/server/auth/sign-in.service";
 import { FIXTURE_PASSWORD, makeUser, signedInSession } from "@/server/lib/test-support/fixtures";
-import { addPasskey, SoftwareAuthenticator, type CeremonyTweaks } from "@/server/lib/test-support/software-authenticator";
+import {
+  addPasskey,
+  SoftwareAuthenticator,
+  type CeremonyTweaks,
+} from "@/server/lib/test-support/software-authenticator";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { COUNTER_WENT_BACK, NOT_VERIFIED, NOT_YOUR_PASSKEY, UNKNOWN_PASSKEY, WRONG_SITE } from "./assertions";
 import { CHALLENGE_SPENT } from "./challenges";
@@ -49,7 +53,10 @@ describe("passkey sign-in", () => {
       name: user.name,
     });
     expect(await factorRow(passkey.id)).toMatchObject({ signCount: 1, lastUsedAt: expect.any(Date) });
-    const events = await db.select().from(auditEvents).where(eq(auditEvents.subject, `user:${user.email}`));
+    const events = await db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.subject, `user:${user.email}`));
     expect(events.at(-1)).toMatchObject({
       action: "auth.signed_in",
       details: { method: "passkey", passkey: "Test passkey" },
@@ -61,7 +68,11 @@ describe("passkey sign-in", () => {
     ["made for another relying party id", { rpId: "evil.example" }, WRONG_SITE],
     ["without user verification (no PIN or biometric)", { userVerified: false }, NOT_VERIFIED],
     ["whose counter went backwards (a cloned key)", { counter: 0 }, COUNTER_WENT_BACK],
-    ["of the registration type", { type: "webauthn.create" }, "Your passkey's answer could not be verified. Try again."],
+    [
+      "of the registration type",
+      { type: "webauthn.create" },
+      "Your passkey's answer could not be verified. Try again.",
+    ],
   ])("refuses an assertion %s and leaves the passkey unchanged", async (_, tweaks, message) => {
     const { db, authenticator, passkey } = await personWithPasskey();
     // One good sign-in first, so the stored counter is 1 and a counter of 0 is a regression.
@@ -168,9 +179,7 @@ describe("passkey as a second factor", () => {
     const someoneElse = await personWithPasskey();
     const viewer = (await browser.viewer())!;
     const answer = someoneElse.authenticator.assert(await secondFactorOptions(db, viewer));
-    await expect(verifySecondFactor(db, viewer, { response: answer })).rejects.toMatchObject(
-      refused(NOT_YOUR_PASSKEY),
-    );
+    await expect(verifySecondFactor(db, viewer, { response: answer })).rejects.toMatchObject(refused(NOT_YOUR_PASSKEY));
     expect(await factorVerifiedAt(browser.sessionId)).toBeNull();
   });
 

@@ -1,7 +1,10 @@
 import { z } from "zod";
 
 const UNREADABLE = "Your browser sent a passkey answer this portal cannot read. Try again.";
-const base64url = z.string(UNREADABLE).max(16_384, UNREADABLE).regex(/^[A-Za-z0-9_-]*$/, UNREADABLE);
+const base64url = z
+  .string(UNREADABLE)
+  .max(16_384, UNREADABLE)
+  .regex(/^[A-Za-z0-9_-]*$/, UNREADABLE);
 // Browsers add transports over time; unknown ones are kept as hints and never trusted.
 const transports = z.array(z.string().max(32)).max(16);
 

@@ -38,10 +38,7 @@ async function assertFactorProved(db: Database, viewer: Viewer) {
     .select({ id: authFactors.id })
     .from(authFactors)
     .where(
-      and(
-        eq(authFactors.userId, viewer.id),
-        or(eq(authFactors.kind, "passkey"), isNotNull(authFactors.confirmedAt)),
-      ),
+      and(eq(authFactors.userId, viewer.id), or(eq(authFactors.kind, "passkey"), isNotNull(authFactors.confirmedAt))),
     )
     .limit(1);
   if (enrolled)
@@ -180,7 +177,12 @@ export async function renamePasskey(db: Database, viewer: Viewer, { passkeyId, l
       .where(ownPasskey(viewer.id, passkeyId))
       .returning({ id: authFactors.id, label: authFactors.label });
     if (!row) throw new AppError("NOT_FOUND", NO_SUCH_PASSKEY);
-    await recordAudit(tx, { actor: viewer, action: "passkey.renamed", subject: `user:${viewer.email}`, details: { label } });
+    await recordAudit(tx, {
+      actor: viewer,
+      action: "passkey.renamed",
+      subject: `user:${viewer.email}`,
+      details: { label },
+    });
     return row;
   });
 }

@@ -32,12 +32,7 @@ function spkiKey(coseKey: Uint8Array): KeyObject {
  * "3F:A0:…" (32 groups): what a person compares with the fingerprint their account page shows.
  */
 export function fingerprintOfSpki(der: Uint8Array): string {
-  return createHash("sha256")
-    .update(der)
-    .digest("hex")
-    .toUpperCase()
-    .match(/../g)!
-    .join(":");
+  return createHash("sha256").update(der).digest("hex").toUpperCase().match(/../g)!.join(":");
 }
 
 /** A passkey's public key as SPKI PEM and its fingerprint, for verifying its signatures anywhere. */

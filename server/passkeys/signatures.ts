@@ -16,7 +16,10 @@ export const NO_PASSKEY =
  * Options for the browser to sign `challenge` (base64url) with one of `userId`'s passkeys, user
  * verification required. Refused when the user has none.
  */
-export async function passkeyAssertionOptions(db: DbOrTx, { userId, challenge }: { userId: string; challenge: string }) {
+export async function passkeyAssertionOptions(
+  db: DbOrTx,
+  { userId, challenge }: { userId: string; challenge: string },
+) {
   const passkeys = await db
     .select({ credentialId: authFactors.credentialId, transports: authFactors.transports })
     .from(authFactors)
