@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, lt, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { authChallenges, type ChallengePurpose } from "@/db/schema";
-import { AppError } from "@/server/errors";
+import { AppError, isUniqueViolation } from "@/server/errors";
 
 /** How long a browser has to answer a WebAuthn challenge (the person finds and unlocks their passkey). */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -17,18 +17,26 @@ const matches = (column: typeof authChallenges.userId | typeof authChallenges.se
 /**
  * Records a single-use challenge for `purpose`, bound to a user and session where there is one, and
  * returns it (base64url). A caller that signs something of its own (an approval decision) passes its
- * `challenge`; otherwise 32 random bytes. Expired challenges are cleared on the way.
+ * `challenge` (unique: make it cover a nonce); otherwise 32 random bytes. Expired challenges are
+ * cleared on the way.
  */
 export async function issueChallenge(db: DbOrTx, binding: Binding & { challenge?: string }): Promise<string> {
   const challenge = binding.challenge ?? randomBytes(32).toString("base64url");
   await db.delete(authChallenges).where(lt(authChallenges.expiresAt, new Date()));
-  await db.insert(authChallenges).values({
-    purpose: binding.purpose,
-    challenge,
-    userId: binding.userId ?? null,
-    sessionId: binding.sessionId ?? null,
-    expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS),
-  });
+  try {
+    await db.insert(authChallenges).values({
+      purpose: binding.purpose,
+      challenge,
+      userId: binding.userId ?? null,
+      sessionId: binding.sessionId ?? null,
+      expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS),
+    });
+  } catch (error) {
+    // Only a caller's own challenge can repeat: a signature must never be reusable for a second request.
+    if (isUniqueViolation(error, "auth_challenges_challenge_key"))
+      throw new AppError("CONFLICT", "This request was already sent for signing. Reload the page and sign again.");
+    throw error;
+  }
   return challenge;
 }
 
