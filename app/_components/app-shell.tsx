@@ -31,6 +31,9 @@ export function AppShell({ viewer, children }: { viewer: Viewer; children: React
               <span className="block font-medium">{viewer.name}</span>
               <span className="block text-xs text-sky-100">{roleSummary(viewer)}</span>
             </span>
+            <Link href="/account/security" className="underline-offset-2 hover:underline">
+              Account security
+            </Link>
             <SignOutButton />
           </div>
         </div>

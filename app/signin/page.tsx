@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Suspense } from "react";
 import { getViewer } from "@/server/auth/session";
+import { PasskeySignIn } from "./passkey-sign-in";
 import { SignInForm } from "./sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -18,6 +19,7 @@ export default async function SignInPage() {
         </div>
         <Suspense>
           <SignInForm />
+          <PasskeySignIn />
         </Suspense>
       </div>
     </main>

@@ -57,7 +57,8 @@ export const authOptions: NextAuthOptions = {
     async jwt({ token, user, account }) {
       if (user) {
         token.sub = user.id;
-        const method = account?.provider === "credentials" ? "password" : account?.provider === "passkey" ? "passkey" : "sso";
+        const method =
+          account?.provider === "credentials" ? "password" : account?.provider === "passkey" ? "passkey" : "sso";
         const db = await getDb();
         token.sid = await startSession(db, { userId: user.id, method, ...(await signInRequestDetails()) });
         // A user-verified passkey is both factors: such a session has proved its second factor at sign-in.

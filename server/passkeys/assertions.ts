@@ -86,7 +86,7 @@ export async function verifyAssertion(
   let result;
   try {
     result = await verifyAuthenticationResponse({
-      response: response as AuthenticationResponseJSON,
+      response: { ...response, clientExtensionResults: {} } as AuthenticationResponseJSON,
       expectedChallenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,

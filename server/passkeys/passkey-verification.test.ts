@@ -97,7 +97,12 @@ describe("passkey sign-in", () => {
     await expect(signInWithPasskey(db, invented)).rejects.toMatchObject(refused(CHALLENGE_SPENT));
 
     const late = await passkeyAnswer(authenticator);
-    await db.update(authChallenges).set({ expiresAt: new Date(Date.now() - 1000) });
+    const challenge = JSON.parse(Buffer.from(JSON.parse(late.response).response.clientDataJSON, "base64url").toString())
+      .challenge as string;
+    await db
+      .update(authChallenges)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(authChallenges.challenge, challenge));
     await expect(signInWithPasskey(db, late)).rejects.toMatchObject(refused(CHALLENGE_SPENT));
   });
 

@@ -24,7 +24,6 @@ const ZAuthenticationResponse = z.object(
       UNREADABLE,
     ),
     authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
-    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
   },
   UNREADABLE,
 );
@@ -44,7 +43,6 @@ const ZRegistrationResponse = z.object(
       UNREADABLE,
     ),
     authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
-    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
   },
   UNREADABLE,
 );

@@ -126,7 +126,7 @@ export async function registerPasskey(db: Database, viewer: Viewer, input: TRegi
   let verification;
   try {
     verification = await verifyRegistrationResponse({
-      response: input.response as RegistrationResponseJSON,
+      response: { ...input.response, clientExtensionResults: {} } as RegistrationResponseJSON,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,

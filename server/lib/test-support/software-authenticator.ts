@@ -51,10 +51,7 @@ export class SoftwareAuthenticator {
   }
 
   /** Answers `navigator.credentials.create()` options: a new discoverable P-256 credential. */
-  register(
-    options: { challenge: string; user?: { id: string } },
-    tweaks: CeremonyTweaks = {},
-  ): TRegistrationResponse & { clientExtensionResults: Record<string, unknown> } {
+  register(options: { challenge: string; user?: { id: string } }, tweaks: CeremonyTweaks = {}): TRegistrationResponse {
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const jwk = publicKey.export({ format: "jwk" });
     const cose = isoCBOR.encode(
@@ -93,7 +90,6 @@ export class SoftwareAuthenticator {
         transports: ["internal"],
       },
       authenticatorAttachment: "platform",
-      clientExtensionResults: {},
     };
   }
 
@@ -104,7 +100,7 @@ export class SoftwareAuthenticator {
   assert(
     options: { challenge: string },
     tweaks: CeremonyTweaks & { credentialId?: string } = {},
-  ): TAuthenticationResponse & { clientExtensionResults: Record<string, unknown> } {
+  ): TAuthenticationResponse {
     const credential = tweaks.credentialId
       ? this.credentials.find((c) => b64(c.id) === tweaks.credentialId)
       : this.credentials.at(-1);
@@ -129,7 +125,6 @@ export class SoftwareAuthenticator {
         ...(credential.userHandle ? { userHandle: credential.userHandle } : {}),
       },
       authenticatorAttachment: "platform",
-      clientExtensionResults: {},
     };
   }
 
