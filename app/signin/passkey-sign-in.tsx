@@ -25,7 +25,7 @@ export function PasskeySignIn() {
           router.refresh();
         }}
       >
-        {passkey.isPending ? "Waiting for your passkey…" : "Sign in with a passkey"}
+        {passkey.isPending ? "Waiting for your passkey…" : "Use a passkey"}
       </Button>
       <p className="text-center text-xs text-slate-600">No password needed on a device that holds your passkey.</p>
     </div>

@@ -1,0 +1,97 @@
+import { desc, eq } from "drizzle-orm";
+import { userSessions } from "@/db/schema";
+import { expect, test, type Page } from "./support/test";
+import { makeE2eResearcher, withE2eDatabase } from "./support/e2e-users";
+import { formAlert, signIn, signInAndLand } from "./support/session";
+import { addVirtualAuthenticator } from "./support/virtual-authenticator";
+
+async function addPasskeyOnAccountPage(page: Page, label: string) {
+  await page.getByRole("link", { name: "Account security" }).click();
+  await expect(page.getByRole("heading", { name: "Account security" })).toBeVisible();
+  await page.getByLabel("Passkey name").fill(label);
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+}
+
+async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+}
+
+async function latestSession(userId: string) {
+  return withE2eDatabase(async (db) => {
+    const [row] = await db
+      .select()
+      .from(userSessions)
+      .where(eq(userSessions.userId, userId))
+      .orderBy(desc(userSessions.createdAt))
+      .limit(1);
+    return row!;
+  });
+}
+
+test("a researcher adds a passkey on the account page, signs out, and signs in with it", async ({ page }) => {
+  const authenticator = await addVirtualAuthenticator(page);
+  const user = await makeE2eResearcher("passkey-owner");
+  await signInAndLand(page, user.email);
+
+  await addPasskeyOnAccountPage(page, "Work laptop");
+  await expect(page.getByText("Passkey “Work laptop” added.")).toBeVisible();
+  const item = page.getByRole("listitem", { name: "Work laptop" });
+  await expect(item.getByText("never")).toBeVisible();
+  // The page shows the fingerprint of the key the authenticator really holds.
+  const [fingerprint] = await authenticator.fingerprints();
+  await expect(item.getByTestId("passkey-fingerprint")).toHaveText(fingerprint!);
+
+  await signOut(page);
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
+  // A user-verified passkey is both factors: the session starts with its second factor proved.
+  expect(await latestSession(user.id)).toMatchObject({ method: "passkey", factorVerifiedAt: expect.any(Date) });
+
+  await page.getByRole("link", { name: "Account security" }).click();
+  await expect(page.getByRole("listitem", { name: "Work laptop" }).getByText("never")).toHaveCount(0);
+});
+
+test("an account locked by wrong passwords still signs in with its passkey", async ({ page }) => {
+  await addVirtualAuthenticator(page);
+  const user = await makeE2eResearcher("locked-out");
+  await signInAndLand(page, user.email);
+  await addPasskeyOnAccountPage(page, "Phone");
+  await expect(page.getByText("Passkey “Phone” added.")).toBeVisible();
+  await signOut(page);
+
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    await signIn(page, user.email, `wrong-password-${attempt}`);
+    await expect(formAlert(page)).toHaveText("That email and password do not match an account.");
+  }
+  await signIn(page, user.email);
+  await expect(formAlert(page)).toHaveText(/Too many failed sign-in attempts\. Wait 15 minutes/);
+
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
+});
+
+test("after a password sign-in, a second passkey is added only once the first confirms it is you", async ({ page }) => {
+  const laptop = await addVirtualAuthenticator(page);
+  const user = await makeE2eResearcher("second-factor");
+  await signInAndLand(page, user.email);
+  await addPasskeyOnAccountPage(page, "Laptop");
+  await expect(page.getByText("Passkey “Laptop” added.")).toBeVisible();
+  await signOut(page);
+
+  await signInAndLand(page, user.email);
+  await addPasskeyOnAccountPage(page, "Security key");
+  await expect(formAlert(page)).toHaveText(
+    "Confirm it is you with your passkey or authenticator app before changing your passkeys.",
+  );
+  await page.getByRole("button", { name: "Confirm with a passkey you already have" }).click();
+  await expect(page.getByText("Confirmed. Choose “Add a passkey” again.")).toBeVisible();
+  expect(await latestSession(user.id)).toMatchObject({ method: "password", factorVerifiedAt: expect.any(Date) });
+
+  // The new passkey lives on another authenticator: one holding an account's passkey will not make a second.
+  await laptop.remove();
+  await addVirtualAuthenticator(page);
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByText("Passkey “Security key” added.")).toBeVisible();
+  await expect(page.getByRole("list", { name: "Your passkeys" }).getByRole("listitem")).toHaveCount(2);
+});
