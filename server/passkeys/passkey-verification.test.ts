@@ -10,7 +10,7 @@ import {
 } from "@/server/lib/test-support/software-authenticator";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { COUNTER_WENT_BACK, NOT_VERIFIED, NOT_YOUR_PASSKEY, UNKNOWN_PASSKEY, WRONG_SITE } from "./assertions";
-import { CHALLENGE_SPENT } from "./challenges";
+import { CHALLENGE_SPENT, issueChallenge } from "./challenges";
 import { passkeySignInOptions, signInWithPasskey } from "./passkey-sign-in";
 import { passkeyRegistrationOptions, registerPasskey } from "./passkeys.service";
 import { secondFactorOptions, verifySecondFactor } from "./second-factor";
@@ -175,6 +175,19 @@ describe("passkey as a second factor", () => {
     const options = await passkeySignInOptions(db);
     await expect(
       verifySecondFactor(db, (await browser.viewer())!, { response: authenticator.assert(options) }),
+    ).rejects.toMatchObject(refused(CHALLENGE_SPENT));
+    expect(await factorVerifiedAt(browser.sessionId)).toBeNull();
+  });
+
+  it("refuses an answer to a challenge the same session was given for signing an approval", async () => {
+    const { db, user, browser, authenticator } = await personWithPasskey();
+    const challenge = await issueChallenge(db, {
+      purpose: "approval_signature",
+      userId: user.id,
+      sessionId: browser.sessionId,
+    });
+    await expect(
+      verifySecondFactor(db, (await browser.viewer())!, { response: authenticator.assert({ challenge }) }),
     ).rejects.toMatchObject(refused(CHALLENGE_SPENT));
     expect(await factorVerifiedAt(browser.sessionId)).toBeNull();
   });
