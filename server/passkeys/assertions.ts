@@ -38,7 +38,7 @@ export function userHandleOf(userId: string): Uint8Array<ArrayBuffer> {
 
 export function refusalOf(error: unknown): AppError {
   const message = error instanceof Error ? error.message : "";
-  const code = (error as { code?: string }).code;
+  const code = (error as { code?: string } | null)?.code;
   if (code === "UNEXPECTED_ORIGIN" || code === "UNEXPECTED_RP_ID" || /origin/i.test(message))
     return new AppError("UNAUTHORIZED", WRONG_SITE);
   if (/user verification (was )?required|user (was )?not present|presence was required/i.test(message))

@@ -84,6 +84,22 @@ describe("passkey sign-in", () => {
     expect(await factorRow(passkey.id)).toEqual(before);
   });
 
+  it("refuses a forged signature", async () => {
+    const { db, authenticator, passkey } = await personWithPasskey();
+    const answer = JSON.parse((await passkeyAnswer(authenticator)).response) as {
+      response: { authenticatorData: string };
+    };
+    // The same signature over different authenticator data (a counter raised by hand).
+    const data = Buffer.from(answer.response.authenticatorData, "base64url");
+    data.writeUInt32BE(1000, 33);
+    answer.response.authenticatorData = data.toString("base64url");
+    const before = await factorRow(passkey.id);
+    await expect(signInWithPasskey(db, { response: JSON.stringify(answer) })).rejects.toMatchObject(
+      refused("Your passkey's answer could not be verified. Try again."),
+    );
+    expect(await factorRow(passkey.id)).toEqual(before);
+  });
+
   it("refuses a replayed answer: each challenge signs in once", async () => {
     const { db, authenticator } = await personWithPasskey();
     const answer = await passkeyAnswer(authenticator);
