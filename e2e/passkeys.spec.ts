@@ -6,6 +6,7 @@ import { formAlert, signIn, signInAndLand } from "./support/session";
 import { addVirtualAuthenticator } from "./support/virtual-authenticator";
 
 async function addPasskeyOnAccountPage(page: Page, label: string) {
+  await page.getByRole("link", { name: /^Your account/ }).click();
   await page.getByRole("link", { name: "Account security" }).click();
   await expect(page.getByRole("heading", { name: "Account security" })).toBeVisible();
   await page.getByLabel("Passkey name").fill(label);
@@ -48,7 +49,7 @@ test("a researcher adds a passkey on the account page, signs out, and signs in w
   // A user-verified passkey is both factors: the session starts with its second factor proved.
   expect(await latestSession(user.id)).toMatchObject({ method: "passkey", factorVerifiedAt: expect.any(Date) });
 
-  await page.getByRole("link", { name: "Account security" }).click();
+  await page.goto("/account/security");
   await expect(page.getByRole("listitem", { name: "Work laptop" }).getByText("never")).toHaveCount(0);
 });
 

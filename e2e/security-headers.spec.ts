@@ -46,7 +46,7 @@ test("a callbackUrl that a browser would resolve to another host lands on the po
     await page.goto(`/signin?callbackUrl=${encodeURIComponent(callback)}`);
     await page.getByLabel("Email").fill("researcher@demo.flip");
     await page.getByLabel("Password").fill(E2E_PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
     expect(new URL(page.url()).origin).toBe(new URL(E2E_BASE_URL).origin);
     expect(new URL(page.url()).pathname).toBe("/");

@@ -70,18 +70,36 @@ export const ZValueRange = z
 
 /** True: only the person's first such event in their whole record (ATLAS "first occurrence"). */
 const first = z.boolean().optional();
+/**
+ * Who the event happened to (ATLAS's Age and Gender on a criterion): age in calendar years at the
+ * event's start, and recorded sex. Checked after `first`: "the first diagnosis, if made as an adult".
+ */
+const ZSexes = z.array(z.enum(SEXES)).min(1).max(2);
+const person = { age: ZRange(0, 130).optional(), sex: ZSexes.optional() };
 
 /** Something that happens to a person on a date: usable as the entry event or inside a rule. */
 export const ZEventCriterion = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("condition"), concepts: ZConceptSet, first }),
-  z.strictObject({ type: z.literal("procedure"), concepts: ZConceptSet, first }),
-  z.strictObject({ type: z.literal("drug"), concepts: ZConceptSet, first }),
-  z.strictObject({ type: z.literal("visit"), concepts: ZConceptSet, first }),
-  z.strictObject({ type: z.literal("device"), concepts: ZConceptSet, first }),
-  z.strictObject({ type: z.literal("measurement"), concepts: ZConceptSet, value: ZValueRange.optional(), first }),
-  z.strictObject({ type: z.literal("observation"), concepts: ZConceptSet, value: ZValueRange.optional(), first }),
+  z.strictObject({ type: z.literal("condition"), concepts: ZConceptSet, first, ...person }),
+  z.strictObject({ type: z.literal("procedure"), concepts: ZConceptSet, first, ...person }),
+  z.strictObject({ type: z.literal("drug"), concepts: ZConceptSet, first, ...person }),
+  z.strictObject({ type: z.literal("visit"), concepts: ZConceptSet, first, ...person }),
+  z.strictObject({ type: z.literal("device"), concepts: ZConceptSet, first, ...person }),
+  z.strictObject({
+    type: z.literal("measurement"),
+    concepts: ZConceptSet,
+    value: ZValueRange.optional(),
+    first,
+    ...person,
+  }),
+  z.strictObject({
+    type: z.literal("observation"),
+    concepts: ZConceptSet,
+    value: ZValueRange.optional(),
+    first,
+    ...person,
+  }),
   /** Death; with concepts, only deaths whose cause is one of them. */
-  z.strictObject({ type: z.literal("death"), concepts: ZConceptSet.optional() }),
+  z.strictObject({ type: z.literal("death"), concepts: ZConceptSet.optional(), ...person }),
   z.strictObject({ type: z.literal("imaging"), modality: z.enum(MODALITIES) }),
 ]);
 export type EventCriterion = z.infer<typeof ZEventCriterion>;
@@ -109,7 +127,7 @@ export const ZEventLimit = z.enum(["first", "last", "all"]);
 
 export const ZDemographics = z.strictObject({
   ageAtIndex: ZRange(0, 130).optional(),
-  sex: z.array(z.enum(SEXES)).min(1).max(2).optional(),
+  sex: ZSexes.optional(),
 });
 
 export const ZRuleCriterion = z.strictObject({

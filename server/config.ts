@@ -61,6 +61,39 @@ const optionalText = z
 
 const MIN_SECRET_LENGTH = 32;
 
+function onOff(fallback: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = blankAsUnset(raw)?.toLowerCase();
+      if (text === undefined) return fallback;
+      if (text === "true" || text === "false") return text === "true";
+      ctx.addIssue({ code: "custom", message: `must be "true" or "false" (got ${JSON.stringify(raw)})` });
+      return z.NEVER;
+    });
+}
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** Comma-separated e-mail domains, kept lower-case: "nhs.net, nhs.uk". */
+const domainList = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const domains = (raw ?? "")
+      .split(",")
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean);
+    const bad = domains.filter((d) => !DOMAIN.test(d));
+    if (bad.length === 0) return domains;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be e-mail domains, comma-separated (like "nhs.net, nhs.uk"); not a domain: ${bad.map((d) => JSON.stringify(d)).join(", ")}`,
+    });
+    return z.NEVER;
+  });
+
 function isAddressOrRange(entry: string): boolean {
   const [address = "", bits, ...rest] = entry.split("/");
   const family = isIP(address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ""));
@@ -99,6 +132,18 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_SESSION_IDLE_MINUTES: between(30, 1, 24 * 60, " of minutes"),
   /** A session ends this long after sign-in, however busy. */
   FLIP_SESSION_MAX_HOURS: between(12, 1, 30 * 24, " of hours"),
+  /** Single sign-on: the OpenID provider's issuer URL; its discovery document is read from <issuer>/.well-known/openid-configuration. */
+  FLIP_OIDC_ISSUER: url(["http:", "https:"], "https://login.microsoftonline.com/<tenant>/v2.0", { isSecret: false }),
+  FLIP_OIDC_CLIENT_ID: optionalText,
+  FLIP_OIDC_CLIENT_SECRET: optionalText,
+  FLIP_OIDC_ALLOWED_DOMAINS: domainList,
+  FLIP_OIDC_DISPLAY_NAME: z
+    .string()
+    .optional()
+    .transform((raw) => blankAsUnset(raw) ?? "single sign-on"),
+  /** A verified e-mail with no account gets a new role-less account instead of a refusal. */
+  FLIP_OIDC_SELF_REGISTRATION: onOff(false),
+  FLIP_PASSWORD_SIGNIN: onOff(true),
   FLIP_EMBEDDED_PG_PORT: port(54329),
   FLIP_DEMO_PERSONS: between(5000, 1, 10_000_000),
   FLIP_SITES_ADMIN_URL: postgresUrl("postgres://postgres@db.example.nhs.uk:5432/postgres"),
@@ -157,6 +202,7 @@ export function parseHubConfig(env: Env): HubConfig {
   // next-auth refuses every request in production without a signing key; say so at start-up instead.
   if (env.NODE_ENV === "production" && !blankAsUnset(env.NEXTAUTH_SECRET))
     problems.push(`NEXTAUTH_SECRET must be set in production (at least ${MIN_SECRET_LENGTH} random characters)`);
+  if (result.success) problems.push(...ssoProblems(result.data));
   if (result.success) problems.push(...relyingPartyProblems(result.data));
   if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;
@@ -169,6 +215,27 @@ function relyingPartyProblems(config: HubConfig): string[] {
   const host = new URL(config.NEXTAUTH_URL).hostname;
   if (host === rpId || host.endsWith(`.${rpId}`)) return [];
   return [`FLIP_WEBAUTHN_RP_ID must be NEXTAUTH_URL's host (${host}) or a domain it is under (got "${rpId}")`];
+}
+
+/** Single sign-on is all or nothing: an issuer needs its client and domains, and switching passwords off needs SSO. */
+function ssoProblems(config: HubConfig): string[] {
+  const required = {
+    FLIP_OIDC_CLIENT_ID: config.FLIP_OIDC_CLIENT_ID,
+    FLIP_OIDC_CLIENT_SECRET: config.FLIP_OIDC_CLIENT_SECRET,
+    FLIP_OIDC_ALLOWED_DOMAINS: config.FLIP_OIDC_ALLOWED_DOMAINS.length ? "set" : undefined,
+  };
+  if (config.FLIP_OIDC_ISSUER) {
+    return Object.entries(required)
+      .filter(([, value]) => value === undefined)
+      .map(([name]) => `${name} must be set when FLIP_OIDC_ISSUER is (single sign-on needs it)`);
+  }
+  const stray = Object.entries(required).filter(([, value]) => value !== undefined);
+  return [
+    ...stray.map(([name]) => `${name} is set but FLIP_OIDC_ISSUER is not: set the issuer to turn single sign-on on`),
+    ...(config.FLIP_PASSWORD_SIGNIN
+      ? []
+      : ["FLIP_PASSWORD_SIGNIN=false needs single sign-on (FLIP_OIDC_ISSUER and its settings): nobody could sign in"]),
+  ];
 }
 
 let cached: HubConfig | undefined;

@@ -27,12 +27,12 @@ export function AppShell({ viewer, children }: { viewer: Viewer; children: React
             FLIP Portal
           </Link>
           <div className="flex items-center gap-3 text-sm">
-            <span className="hidden text-right sm:block">
-              <span className="block font-medium">{viewer.name}</span>
-              <span className="block text-xs text-sky-100">{roleSummary(viewer)}</span>
-            </span>
-            <Link href="/account/security" className="underline-offset-2 hover:underline">
-              Account security
+            <Link href="/account" className="text-right hover:underline" aria-label={`Your account: ${viewer.name}`}>
+              <span className="block font-medium">
+                <span className="sm:hidden">Account</span>
+                <span className="hidden sm:inline">{viewer.name}</span>
+              </span>
+              <span className="hidden text-xs text-sky-100 sm:block">{roleSummary(viewer)}</span>
             </Link>
             <SignOutButton />
           </div>

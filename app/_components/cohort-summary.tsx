@@ -54,12 +54,23 @@ function measurementValueText(criterion: Extract<EventCriterion, { type: "measur
 function eventText(criterion: EventCriterion): string {
   if (criterion.type === "imaging") return `${MODALITY_NAMES[criterion.modality] ?? criterion.modality} study`;
   if (criterion.type === "death")
-    return criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death";
+    return (
+      (criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death") +
+      personText(criterion)
+    );
   const first = criterion.first ? "first-ever " : "";
   const base = `${first}${EVENT_NOUNS[criterion.type]} of: ${conceptList(criterion.concepts)}`;
-  return criterion.type === "measurement" || criterion.type === "observation"
-    ? base + measurementValueText(criterion)
-    : base;
+  const withValue =
+    criterion.type === "measurement" || criterion.type === "observation"
+      ? base + measurementValueText(criterion)
+      : base;
+  return withValue + personText(criterion);
+}
+
+/** ", in a person aged 18 or over, male" for a criterion's own age (at the event) and sex. */
+function personText(criterion: Exclude<EventCriterion, { type: "imaging" }>): string {
+  if (!criterion.age && !criterion.sex) return "";
+  return `, in a person ${demographicsText({ ageAtIndex: criterion.age, sex: criterion.sex }, "at the event")}`;
 }
 
 const LIMIT_WORDS = { first: "First", last: "Last", all: "Every" } as const;
@@ -94,13 +105,13 @@ function windowText(window: Window | undefined): string {
   return `from ${relative(start)} to ${relative(end)} index`;
 }
 
-function demographicsText(demographics: Demographics): string {
+function demographicsText(demographics: Demographics, when = "at index"): string {
   const parts: string[] = [];
   const age = demographics.ageAtIndex;
   if (age && (age.min !== undefined || age.max !== undefined)) {
-    if (age.min !== undefined && age.max !== undefined) parts.push(`aged ${age.min}–${age.max} at index`);
-    else if (age.min !== undefined) parts.push(`aged ${age.min} or over at index`);
-    else parts.push(`aged ${age.max} or under at index`);
+    if (age.min !== undefined && age.max !== undefined) parts.push(`aged ${age.min}–${age.max} ${when}`);
+    else if (age.min !== undefined) parts.push(`aged ${age.min} or over ${when}`);
+    else parts.push(`aged ${age.max} or under ${when}`);
   }
   if (demographics.sex?.length) parts.push(demographics.sex.join(" or "));
   return parts.length ? parts.join("; ") : "any age or sex";

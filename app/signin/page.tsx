@@ -2,13 +2,21 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Suspense } from "react";
 import { getViewer } from "@/server/auth/session";
+import { signInErrorMessage } from "@/server/auth/sso-refusals";
+import { isPasswordSignInEnabled, ssoSettings } from "@/server/auth/sso-settings";
 import { PasskeySignIn } from "./passkey-sign-in";
 import { SignInForm } from "./sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-export default async function SignInPage() {
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+export default async function SignInPage({ searchParams }: { searchParams: SearchParams }) {
   if (await getViewer()) redirect("/");
+  const params = await searchParams;
+  const ssoName = ssoSettings()?.displayName ?? null;
+  const error = signInErrorMessage(first(params.error), first(params.email), ssoName);
   return (
     <main className="flex min-h-screen items-center justify-center bg-nhs-pale px-4">
       <div className="w-full max-w-sm">
@@ -18,7 +26,7 @@ export default async function SignInPage() {
           <p className="mt-1 text-sm text-slate-600">Federated learning across NHS Trusts</p>
         </div>
         <Suspense>
-          <SignInForm />
+          <SignInForm ssoName={ssoName} isPasswordEnabled={isPasswordSignInEnabled()} initialError={error} />
           <PasskeySignIn />
         </Suspense>
       </div>

@@ -8,11 +8,20 @@ import { Button } from "@/app/_components/ui/button";
 import { TextField } from "@/app/_components/ui/text-field";
 import { safeCallback } from "./safe-callback";
 
-export function SignInForm() {
+type Props = {
+  /** The identity provider's name ("NHSmail") when single sign-on is configured. */
+  ssoName: string | null;
+  isPasswordEnabled: boolean;
+  /** Why the last attempt was refused, from the page's address. */
+  initialError: string | null;
+};
+
+export function SignInForm({ ssoName, isPasswordEnabled, initialError }: Props) {
   const router = useRouter();
   const params = useSearchParams();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError);
   const [isPending, setPending] = useState(false);
+  const callbackUrl = safeCallback(params.get("callbackUrl"));
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -29,22 +38,35 @@ export function SignInForm() {
       setError(result?.error && result.error !== "CredentialsSignin" ? result.error : "Sign-in failed. Try again.");
       return;
     }
-    router.replace(safeCallback(params.get("callbackUrl")));
+    router.replace(callbackUrl);
     router.refresh();
   }
 
+  async function onSso() {
+    setPending(true);
+    setError(null);
+    // The browser leaves for the provider; next-auth brings it back to callbackUrl, checked like the form's.
+    await signIn("oidc", { callbackUrl });
+  }
+
   return (
-    <form
-      onSubmit={onSubmit}
-      className="space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm"
-      noValidate
-    >
+    <div className="space-y-4 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
       {error ? <Alert>{error}</Alert> : null}
-      <TextField label="Email" name="email" type="email" autoComplete="username" required />
-      <TextField label="Password" name="password" type="password" autoComplete="current-password" required />
-      <Button type="submit" className="w-full" disabled={isPending}>
-        {isPending ? "Signing in…" : "Sign in"}
-      </Button>
-    </form>
+      {ssoName ? (
+        <Button type="button" className="w-full" disabled={isPending} onClick={() => void onSso()}>
+          Sign in with {ssoName}
+        </Button>
+      ) : null}
+      {ssoName && isPasswordEnabled ? <p className="text-center text-sm text-slate-600">or</p> : null}
+      {isPasswordEnabled ? (
+        <form onSubmit={onSubmit} className="space-y-4" noValidate>
+          <TextField label="Email" name="email" type="email" autoComplete="username" required />
+          <TextField label="Password" name="password" type="password" autoComplete="current-password" required />
+          <Button type="submit" variant={ssoName ? "secondary" : undefined} className="w-full" disabled={isPending}>
+            {isPending ? "Signing in…" : "Sign in"}
+          </Button>
+        </form>
+      ) : null}
+    </div>
   );
 }

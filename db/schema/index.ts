@@ -14,3 +14,4 @@ export * from "./vocabulary";
 export * from "./privacy";
 export * from "./sessions";
 export * from "./factors";
+export * from "./sso";

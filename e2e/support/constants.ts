@@ -11,3 +11,15 @@ export const E2E_EMBEDDED_PG = { port: 54349, dataDir: path.resolve(".data", "e2
 export function e2eAdminUrl(): string {
   return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? embeddedAdminUrl(E2E_EMBEDDED_PG);
 }
+
+/** The OpenID provider start-portal runs on loopback before the portal, and the people it knows. */
+export const E2E_IDP = {
+  port: E2E_PORT + 1000,
+  displayName: "FLIP Test IdP",
+  clientId: "flip-portal-e2e",
+  clientSecret: "flip-portal-e2e-client-secret",
+  accounts: [
+    { login: "researcher@demo.flip", sub: "idp-researcher", email: "researcher@demo.flip", name: "Rosa Researcher" },
+    { login: "nobody@demo.flip", sub: "idp-nobody", email: "nobody@demo.flip", name: "No Body" },
+  ],
+};

@@ -9,7 +9,16 @@ import { prepareSites, startSiteWorkers } from "@/server/cli/site-fleet";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
 import { seedDemoProjects } from "@/server/cli/demo-projects";
 import { loadDemoVocabulary } from "@/server/vocabulary/demo-vocabulary";
-import { E2E_DATABASE, E2E_EMBEDDED_PG, E2E_PASSWORD, E2E_PORT, E2E_SITE_NAMESPACE } from "./constants";
+import { startTestOidcProvider } from "@/server/auth/test-support/test-oidc-provider";
+import {
+  E2E_BASE_URL,
+  E2E_DATABASE,
+  E2E_EMBEDDED_PG,
+  E2E_IDP,
+  E2E_PASSWORD,
+  E2E_PORT,
+  E2E_SITE_NAMESPACE,
+} from "./constants";
 
 /**
  * Playwright's web server: a fresh, migrated and seeded database for the journeys, and the
@@ -39,10 +48,26 @@ async function main() {
     fleet: DEMO_SITES.map((s, i) => ({ code: s.code, seed: 100 + i })),
     log: () => undefined,
   });
+  // The OpenID provider is up before the portal, which reads its discovery document on each SSO sign-in.
+  const idp = await startTestOidcProvider({
+    port: E2E_IDP.port,
+    clientId: E2E_IDP.clientId,
+    clientSecret: E2E_IDP.clientSecret,
+    redirectUri: `${E2E_BASE_URL}/api/auth/callback/oidc`,
+    accounts: E2E_IDP.accounts,
+  });
+  onShutdown(() => idp.close());
   const { url } = await startPortal({
     databaseUrl,
     port: E2E_PORT,
     authSecret: sessionSigningSecret(),
+    extraEnv: {
+      FLIP_OIDC_ISSUER: idp.issuer,
+      FLIP_OIDC_CLIENT_ID: E2E_IDP.clientId,
+      FLIP_OIDC_CLIENT_SECRET: E2E_IDP.clientSecret,
+      FLIP_OIDC_ALLOWED_DOMAINS: "demo.flip",
+      FLIP_OIDC_DISPLAY_NAME: E2E_IDP.displayName,
+    },
   });
   await startSiteWorkers(db, url, prepared, { env: { FLIP_HEARTBEAT_MS: "2000" }, resetLedgers: true });
   console.log(`[e2e] portal ready at ${url}`);

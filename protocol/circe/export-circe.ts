@@ -54,6 +54,7 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
     if ("first" in c && c.first) body.First = true;
     if ((c.type === "measurement" || c.type === "observation") && c.value)
       Object.assign(body, valueOf(c.value, `${path}.value`));
+    Object.assign(body, personOf(c));
     if (nested) body.CorrelatedCriteria = nested;
     return { [domain]: body };
   };
@@ -186,11 +187,15 @@ function valueOf(
 }
 
 function demographicsOf(d: NonNullable<CohortDefinition["demographics"]>): Record<string, unknown> {
+  return personOf({ age: d.ageAtIndex, sex: d.sex });
+}
+
+/** Circe's Age and Gender, on demographic criteria (age at index) and on a criterion (age at the event). */
+function personOf({ age, sex }: { age?: { min?: number; max?: number }; sex?: readonly ("male" | "female")[] }) {
   const out: Record<string, unknown> = {};
-  const age = d.ageAtIndex;
   if (age?.min !== undefined && age.max !== undefined) out.Age = { Value: age.min, Extent: age.max, Op: "bt" };
   else if (age?.min !== undefined) out.Age = { Value: age.min, Op: "gte" };
   else if (age?.max !== undefined) out.Age = { Value: age.max, Op: "lte" };
-  if (d.sex) out.Gender = d.sex.map((s) => ({ CONCEPT_ID: s === "male" ? 8507 : 8532 }));
+  if (sex) out.Gender = sex.map((s) => ({ CONCEPT_ID: s === "male" ? 8507 : 8532 }));
   return out;
 }

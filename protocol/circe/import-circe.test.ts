@@ -83,12 +83,15 @@ describe("importing real PhenotypeLibrary definitions", () => {
     expect(imported(957).definition.qualifyingCriteria).toBeDefined();
   });
 
+  test("Earliest prostate cancer among adult males (1030): age and sex at the entry event, before the first-event limit", () => {
+    const { definition, notes } = imported(1030);
+    expect(definition.entry).toMatchObject({ type: "condition", age: { min: 18 }, sex: ["male"] });
+    expect(definition.entryLimit).toBe("first");
+    expect(definition.demographics).toBeUndefined();
+    expect(notes).toEqual([]);
+  });
+
   test.each([
-    [
-      1030,
-      "PrimaryCriteria.CriteriaList[0].ConditionOccurrence.Age",
-      "Age in a ConditionOccurrence criterion is not supported",
-    ],
     [
       1089,
       "InclusionRules[0].expression.CriteriaList[0].Criteria.ConditionOccurrence.CorrelatedCriteria",
@@ -147,7 +150,7 @@ describe("bad input", () => {
 });
 
 describe("exporting to Circe", () => {
-  test.each([609, 75, 770, 1193, 957])("phenotype %i survives export and re-import unchanged", (id) => {
+  test.each([609, 75, 770, 1193, 957, 1030])("phenotype %i survives export and re-import unchanged", (id) => {
     const { definition } = imported(id);
     const exported = exportCirce(definition);
     if (!exported.ok) throw new Error(exported.message);

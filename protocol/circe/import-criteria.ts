@@ -63,8 +63,9 @@ export function importCriterion(
     onCorrelated!(correlated);
   }
   const concepts = codesetId === undefined ? undefined : conceptSet(r.at("CodesetId"), codesetId, ctx);
+  const person = importPerson(r);
   let criterion: EventCriterion;
-  if (type === "death") criterion = { type, ...(concepts ? { concepts } : {}) } as EventCriterion;
+  if (type === "death") criterion = { type, ...(concepts ? { concepts } : {}), ...person } as EventCriterion;
   else {
     if (!concepts)
       refuse(r.at("CodesetId"), "a criterion without a concept set (any event of the domain) is not supported");
@@ -74,6 +75,7 @@ export function importCriterion(
       concepts,
       ...(first ? { first } : {}),
       ...(value ? { value } : {}),
+      ...person,
     } as EventCriterion;
   }
   r.refuseRest(`a ${domain} criterion`);
@@ -230,7 +232,14 @@ function endpoint(e: Reader | undefined, ctx: ImportContext): number | undefined
 const GENDERS: Record<number, "male" | "female"> = { 8507: "male", 8532: "female" };
 
 export function importDemographics(d: Reader): Extract<Item, { kind: "demographics" }> {
-  const demographics: Extract<Item, { kind: "demographics" }>["demographics"] = {};
+  const { age, sex } = importPerson(d);
+  d.refuseRest("demographic criteria");
+  return { kind: "demographics", demographics: { ...(age ? { ageAtIndex: age } : {}), ...(sex ? { sex } : {}) } };
+}
+
+/** Circe's Age and Gender (on demographic criteria, or on a criterion for age at the event). */
+function importPerson(d: Reader): { age?: { min?: number; max?: number }; sex?: ("male" | "female")[] } {
+  const out: ReturnType<typeof importPerson> = {};
   const age = d.object("Age");
   if (age) {
     const range = numericRange(age);
@@ -239,13 +248,12 @@ export function importDemographics(d: Reader): Extract<Item, { kind: "demographi
       range.min === undefined ? undefined : range.isMinExclusive ? Math.floor(range.min) + 1 : Math.ceil(range.min);
     const max =
       range.max === undefined ? undefined : range.isMaxExclusive ? Math.ceil(range.max) - 1 : Math.floor(range.max);
-    demographics.ageAtIndex = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+    out.age = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
   }
   const genders = d.array("Gender").map(({ path, value }) => {
     const id = conceptId(path, value);
     return GENDERS[id] ?? refuse(path, `gender concept ${id} is not supported (8507 male and 8532 female are)`);
   });
-  if (genders.length > 0) demographics.sex = [...new Set(genders)];
-  d.refuseRest("demographic criteria");
-  return { kind: "demographics", demographics };
+  if (genders.length > 0) out.sex = [...new Set(genders)];
+  return out;
 }

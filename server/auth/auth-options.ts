@@ -10,6 +10,8 @@ import { endSessions, recordFactorVerified, startSession } from "./sessions";
 import { loadSessionViewer } from "./viewer";
 import { signInWithPassword } from "./sign-in.service";
 import { signInRequestDetails } from "./request-details";
+import { completeSsoSignIn, SSO_PROVIDER_ID, ssoProvider } from "./sso-provider";
+import { isPasswordSignInEnabled, ssoSettings } from "./sso-settings";
 
 // The JWT's role summary is refreshed this often, so a revoked grant or disabled account drops out of it within a minute.
 const REFRESH_MS = 30_000;
@@ -22,6 +24,28 @@ async function withSignInMessages<T>(signIn: () => Promise<T>): Promise<T> {
     if (error instanceof AppError) throw new Error(error.message);
     throw error;
   }
+}
+
+function passwordProvider(ssoName: string | undefined) {
+  return CredentialsProvider({
+    name: "Email and password",
+    credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+    async authorize(credentials, req) {
+      if (!isPasswordSignInEnabled())
+        throw new Error(`Password sign-in is turned off for this portal. Sign in with ${ssoName ?? "single sign-on"}.`);
+      return withSignInMessages(async () => signInWithPassword(await getDb(), credentials, clientIp(req?.headers)));
+    },
+  });
+}
+
+// Usernameless: the browser's passkey answer (JSON) to a challenge from passkeys.signInOptions.
+function passkeyProvider() {
+  return CredentialsProvider({
+    id: "passkey",
+    name: "Passkey",
+    credentials: { response: { label: "Passkey answer", type: "text" } },
+    authorize: (credentials) => withSignInMessages(async () => signInWithPasskey(await getDb(), credentials)),
+  });
 }
 
 export const authOptions: NextAuthOptions = {
@@ -37,23 +61,19 @@ export const authOptions: NextAuthOptions = {
       return getHubConfig().FLIP_SESSION_MAX_HOURS * 60 * 60;
     },
   },
-  pages: { signIn: "/signin" },
-  providers: [
-    CredentialsProvider({
-      name: "Email and password",
-      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      authorize: (credentials, req) =>
-        withSignInMessages(async () => signInWithPassword(await getDb(), credentials, clientIp(req?.headers))),
-    }),
-    // Usernameless: the browser's passkey answer (JSON) to a challenge from passkeys.signInOptions.
-    CredentialsProvider({
-      id: "passkey",
-      name: "Passkey",
-      credentials: { response: { label: "Passkey answer", type: "text" } },
-      authorize: (credentials) => withSignInMessages(async () => signInWithPasskey(await getDb(), credentials)),
-    }),
-  ],
+  // next-auth's own errors (a provider that did not answer, an ID token that failed its checks) land there too.
+  pages: { signIn: "/signin", error: "/signin" },
+  // Read per request, never at build time: single sign-on is configured by the environment.
+  get providers() {
+    const sso = ssoSettings();
+    return [passwordProvider(sso?.displayName), passkeyProvider(), ...(sso ? [ssoProvider(sso)] : [])];
+  },
   callbacks: {
+    // Single sign-on finds the FLIP account here and sets `user.id`; a refusal goes to a page that says why.
+    async signIn({ user, account, profile }) {
+      if (account?.provider !== SSO_PROVIDER_ID) return true;
+      return completeSsoSignIn(await getDb(), ssoSettings(), user, profile);
+    },
     async jwt({ token, user, account }) {
       if (user) {
         token.sub = user.id;

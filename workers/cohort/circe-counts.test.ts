@@ -112,6 +112,81 @@ describe("PhenotypeLibrary definitions on generated data", () => {
     expect(expected).toBeGreaterThan(100);
     expect(await counted(phenotype(770))).toEqual([expected]);
   });
+
+  test("Earliest prostate cancer among adult males (1030): age and sex at the event", async () => {
+    const expected = await handCount(
+      `SELECT co.person_id FROM condition_occurrence co JOIN person p USING (person_id)
+        WHERE co.condition_concept_id IN ${set([], [4163261])} AND ${inPeriod("co", "co.condition_start_date")}
+          AND extract(year FROM co.condition_start_date) - p.year_of_birth >= 18 AND p.gender_concept_id = 8507`,
+    );
+    expect(expected).toBeGreaterThan(10);
+    expect(await counted(phenotype(1030))).toEqual([expected]);
+  });
+});
+
+describe("age and sex on a criterion", () => {
+  test("are checked at the event, after 'first': a first diagnosis of hypertension made aged 50 to 70, in women", async () => {
+    const definition = parse({
+      entry: {
+        type: "condition",
+        concepts: [ref(C.essentialHypertension, { includeDescendants: true })],
+        first: true,
+        age: { min: 50, max: 70 },
+        sex: ["female"],
+      },
+    });
+    // Women diagnosed before 50 and seen again for it at 60: their FIRST diagnosis is out of range.
+    await client.query(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+      SELECT 910000000 + co.person_id, co.person_id, ${C.essentialHypertension}, make_date(p.year_of_birth + 60, 6, 1), 32817
+        FROM condition_occurrence co JOIN person p USING (person_id)
+       WHERE co.condition_concept_id = ${C.essentialHypertension} AND p.gender_concept_id = 8532
+         AND extract(year FROM co.condition_start_date) - p.year_of_birth < 50
+       GROUP BY co.person_id, p.year_of_birth`);
+    const expected = await handCount(
+      `SELECT f.person_id FROM (
+          SELECT DISTINCT ON (co.person_id) co.person_id, co.condition_start_date AS d
+            FROM condition_occurrence co
+           WHERE co.condition_concept_id IN ${set([], [C.essentialHypertension])}
+           ORDER BY co.person_id, co.condition_start_date, co.condition_occurrence_id) f
+        JOIN person p USING (person_id)
+       WHERE extract(year FROM f.d) - p.year_of_birth BETWEEN 50 AND 70 AND p.gender_concept_id = 8532`,
+    );
+    const anyAge = await handCount(
+      `SELECT co.person_id FROM condition_occurrence co JOIN person p USING (person_id)
+        WHERE co.condition_concept_id IN ${set([], [C.essentialHypertension])} AND p.gender_concept_id = 8532`,
+    );
+    expect(expected).toBeGreaterThan(5);
+    expect(expected).toBeLessThan(anyAge);
+    expect(await counted(definition)).toEqual([expected]);
+  });
+
+  test("apply inside an inclusion rule to the rule's events, not the index event", async () => {
+    const definition = parse({
+      entry: { type: "condition", concepts: [ref(C.cerebralInfarction)] },
+      inclusionRules: [
+        {
+          name: "an outpatient visit before turning 50",
+          group: {
+            kind: "group",
+            operator: "AND",
+            items: [
+              { kind: "criterion", criterion: { type: "visit", concepts: [ref(C.outpatientVisit)], age: { max: 49 } } },
+            ],
+          },
+        },
+      ],
+    });
+    const [entered, kept] = await counted(definition);
+    const expected = await handCount(
+      `SELECT DISTINCT co.person_id FROM condition_occurrence co JOIN person p USING (person_id)
+        WHERE co.condition_concept_id IN ${set([C.cerebralInfarction])}
+          AND EXISTS (SELECT 1 FROM visit_occurrence v WHERE v.person_id = co.person_id
+                AND v.visit_concept_id = ${C.outpatientVisit}
+                AND extract(year FROM v.visit_start_date) - p.year_of_birth <= 49)`,
+    );
+    expect(entered).toBeGreaterThan(kept!);
+    expect(kept).toEqual(expected);
+  });
 });
 
 const ref = (conceptId: number, extra: object = {}) => ({ conceptId, ...extra });

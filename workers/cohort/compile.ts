@@ -1,6 +1,5 @@
 import type { CohortDefinition } from "@/protocol/cohort-definition";
-import { CONCEPT } from "@/protocol/omop/concepts";
-import { demographicsPredicate, eventRows, groupPredicate, sourceOf } from "./criteria";
+import { demographicsPredicate, eventRows, groupPredicate, sexOf, sourceOf } from "./criteria";
 import { SqlBuilder, type CompileOptions, type SqlQuery } from "./sql-params";
 
 /**
@@ -79,8 +78,6 @@ function cohortSteps(builder: SqlBuilder, definition: CohortDefinition): { ctes:
   const isOnePerPerson = entryLimit !== "all" || (definition.qualifiedLimit ?? "first") !== "all";
   const inObservation = definition.observationWindow !== undefined;
   const entryEvents = entryEventsCte(builder, definition);
-  const male = builder.bind(CONCEPT.male, "int");
-  const female = builder.bind(CONCEPT.female, "int");
   const qualifying = [
     demographicsPredicate(builder, definition.demographics ?? {}, "e"),
     ...(definition.qualifyingCriteria ? [groupPredicate(builder, definition.qualifyingCriteria, inObservation)] : []),
@@ -92,7 +89,7 @@ function cohortSteps(builder: SqlBuilder, definition: CohortDefinition): { ctes:
     `cohort_events AS MATERIALIZED (
   SELECT row_number() OVER () AS event_id, p.person_id, i.start_date AS index_date, i.op_start, i.op_end,
          extract(year FROM i.start_date)::int - p.year_of_birth AS age,
-         CASE p.gender_concept_id WHEN ${male} THEN 'male' WHEN ${female} THEN 'female' ELSE 'other' END AS sex
+         ${sexOf(builder, "p.gender_concept_id")} AS sex
     FROM primary_events i
     JOIN ${builder.table("person")} p ON p.person_id = i.person_id
 )`,

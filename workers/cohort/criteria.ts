@@ -7,6 +7,7 @@ import type {
   ZValueRange,
   ZWindow,
 } from "@/protocol/cohort-definition";
+import { CONCEPT } from "@/protocol/omop/concepts";
 import { eventSource, type EventSource } from "../cdm/event-sources";
 import { addConceptSet } from "./concept-sets";
 import type { SqlBuilder } from "./sql-params";
@@ -34,7 +35,7 @@ export function eventRows(builder: SqlBuilder, criterion: EventCriterion): { fro
   const source = sourceOf(builder, criterion);
   const table = `${builder.table(source.table)} x`;
   const concepts = conceptConditions(builder, criterion, source);
-  const values = valueConditions(builder, criterion);
+  const values = [...valueConditions(builder, criterion), ...personConditions(builder, criterion, source)];
   if (!("first" in criterion) || !criterion.first || !source.id)
     return { from: table, where: [...concepts, ...values] };
   const inner = `(SELECT x.*, row_number() OVER (PARTITION BY x.person_id ORDER BY x.${source.start}, x.${source.id}) AS ordinal
@@ -67,6 +68,27 @@ function valueConditions(builder: SqlBuilder, criterion: EventCriterion): string
   if (range.valueConceptIds)
     conditions.push(`x.value_as_concept_id = ANY(${builder.bind(sorted(range.valueConceptIds), "bigint[]")})`);
   return conditions;
+}
+
+/** Recorded sex as the cohort reports it, from a person row's gender_concept_id column. */
+export function sexOf(builder: SqlBuilder, genderColumn: string): string {
+  const male = builder.bind(CONCEPT.male, "int");
+  const female = builder.bind(CONCEPT.female, "int");
+  return `CASE ${genderColumn} WHEN ${male} THEN 'male' WHEN ${female} THEN 'female' ELSE 'other' END`;
+}
+
+/** Age (calendar years, as ATLAS counts) at the event's start and sex of the person, when the criterion asks. */
+function personConditions(builder: SqlBuilder, criterion: EventCriterion, source: EventSource): string[] {
+  if (criterion.type === "imaging" || (!criterion.age && !criterion.sex)) return [];
+  const conditions = ["p.person_id = x.person_id"];
+  const age = `(extract(year FROM x.${source.start})::int - p.year_of_birth)`;
+  if (criterion.age?.min !== undefined) conditions.push(`${age} >= ${builder.bind(criterion.age.min, "numeric")}`);
+  if (criterion.age?.max !== undefined) conditions.push(`${age} <= ${builder.bind(criterion.age.max, "numeric")}`);
+  if (criterion.sex)
+    conditions.push(
+      `${sexOf(builder, "p.gender_concept_id")} = ANY(${builder.bind([...criterion.sex].sort(), "text[]")})`,
+    );
+  return [`EXISTS (SELECT 1 FROM ${builder.table("person")} p WHERE ${conditions.join(" AND ")})`];
 }
 
 /** Conditions on a cohort event's age at index and sex; TRUE when the demographics ask for nothing. */

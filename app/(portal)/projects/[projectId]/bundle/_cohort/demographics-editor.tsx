@@ -7,15 +7,22 @@ import { NumberInput } from "./number-input";
 
 const SEX_LABELS: Record<(typeof SEXES)[number], string> = { male: "Male", female: "Female" };
 
-/** Age at the index date and recorded sex; leaving everything empty means no restriction. */
+/**
+ * Age and recorded sex; leaving everything empty means no restriction. By default the age at the
+ * index date (`ageAtIndex`); a criterion's own filter is the age at its event (`ageKey` "age").
+ */
 export function DemographicsEditor({
   value,
   onChange,
   path,
+  ageKey = "ageAtIndex",
+  ageLabel = "Age at index (years)",
 }: {
   value: Demographics;
   onChange: (next: Demographics) => void;
   path: Path;
+  ageKey?: "ageAtIndex" | "age";
+  ageLabel?: string;
 }) {
   const age = value.ageAtIndex ?? {};
   const sexes = new Set(value.sex ?? []);
@@ -36,7 +43,7 @@ export function DemographicsEditor({
   return (
     <div className="grid gap-3 sm:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
       <fieldset>
-        <legend className="mb-1 text-xs font-semibold text-slate-700">Age at index (years)</legend>
+        <legend className="mb-1 text-xs font-semibold text-slate-700">{ageLabel}</legend>
         <div className="grid grid-cols-2 gap-2">
           <NumberInput
             id={idFor(path, "age-min")}
@@ -57,9 +64,9 @@ export function DemographicsEditor({
             onValue={(max) => setAge({ ...age, max })}
           />
         </div>
-        <InlineIssues path={[...path, "ageAtIndex"]} />
-        <InlineIssues path={[...path, "ageAtIndex", "min"]} />
-        <InlineIssues path={[...path, "ageAtIndex", "max"]} />
+        <InlineIssues path={[...path, ageKey]} />
+        <InlineIssues path={[...path, ageKey, "min"]} />
+        <InlineIssues path={[...path, ageKey, "max"]} />
       </fieldset>
       <fieldset>
         <legend className="mb-1 text-xs font-semibold text-slate-700">Sex (any when none ticked)</legend>

@@ -3,6 +3,7 @@
 import { MODALITIES, type EventCriterion } from "@/protocol/cohort-definition";
 import { ConceptSetPicker } from "./concept-set-picker";
 import { EVENT_TYPES, emptyEvent, idFor, type EventType, type Path } from "./cohort-draft";
+import { DemographicsEditor } from "./demographics-editor";
 import { MeasurementValueEditor } from "./measurement-value-editor";
 
 const MODALITY_LABELS: Record<(typeof MODALITIES)[number], string> = {
@@ -80,6 +81,42 @@ export function EventFields({
           onChange={(value) => onChange({ ...event, value })}
         />
       ) : null}
+      {event.type !== "imaging" ? <PersonAtEvent event={event} onChange={onChange} path={path} /> : null}
     </div>
+  );
+}
+
+type PersonEvent = Exclude<EventCriterion, { type: "imaging" }>;
+
+/** ATLAS's Age and Gender on a criterion: who the event happened to, at the time of the event. */
+function PersonAtEvent({
+  event,
+  onChange,
+  path,
+}: {
+  event: PersonEvent;
+  onChange: (next: EventCriterion) => void;
+  path: Path;
+}) {
+  const { age, sex, ...rest } = event;
+  return (
+    <details open={age !== undefined || sex !== undefined} className="rounded-md border border-slate-200 px-3 py-2">
+      <summary className="cursor-pointer text-xs font-semibold text-slate-700">Age and sex at this event</summary>
+      <div className="pt-2">
+        <DemographicsEditor
+          value={{ ...(age ? { ageAtIndex: age } : {}), ...(sex ? { sex } : {}) }}
+          onChange={(next) =>
+            onChange({
+              ...rest,
+              ...(next.ageAtIndex ? { age: next.ageAtIndex } : {}),
+              ...(next.sex ? { sex: next.sex } : {}),
+            } as EventCriterion)
+          }
+          path={path}
+          ageKey="age"
+          ageLabel="Age at the event (years)"
+        />
+      </div>
+    </details>
   );
 }
