@@ -51,6 +51,12 @@ test("a researcher adds a passkey on the account page, signs out, and signs in w
 
   await page.goto("/account/security");
   await expect(page.getByRole("listitem", { name: "Work laptop" }).getByText("never")).toHaveCount(0);
+
+  // On a phone the page, long fingerprint included, fits without sideways scrolling.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId("passkey-fingerprint")).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, "/account/security is wider than the screen").toBeLessThanOrEqual(0);
 });
 
 test("an account locked by wrong passwords still signs in with its passkey", async ({ page }) => {
