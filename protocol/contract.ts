@@ -80,6 +80,12 @@ export const ZLeasedTask = z.object({
   leaseExpiresAt: z.date(),
   /** How long each renewal extends the lease; lets the worker pace its renewals without clock sync. */
   leaseMs: z.number().int().positive().optional(),
+  /**
+   * Project tasks: the bundle the task runs under and this site's signed approval of it
+   * (`ZTaskGovernance`). Read loosely here and parsed by the site's approval check, so a malformed
+   * one refuses its task instead of failing the claim.
+   */
+  governance: z.unknown().optional(),
 });
 export type LeasedTask = z.infer<typeof ZLeasedTask>;
 export const ZClaimResult = z.object({ task: ZLeasedTask.nullable() });

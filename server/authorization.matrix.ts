@@ -16,6 +16,7 @@ import {
 import { logisticModel, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import {
   PROJECT_ACTORS,
+  approvedAtSiteA,
   evaluationJob,
   pendingAtSiteA,
   researcherProject,
@@ -118,6 +119,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "account.signOutEverywhere": { allowed: SIGNED_IN, input: none },
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
+  "approvals.myKeys": { allowed: ACTIVE, input: none },
   "approvals.inbox": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "approvals.request": {
     allowed: ["approverA"],
@@ -129,6 +131,20 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     refusal: SITE_APPROVER_ONLY,
     input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
   },
+  "approvals.withdraw": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: async (w) => ({ siteId: w.siteA.id, approvalId: await approvedAtSiteA(w), reason: "Matrix withdrawal" }),
+  },
+  "approvals.history": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
+  "approvals.projects": { allowed: ["approverA"], refusal: SITE_APPROVER_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
+  "approvals.projectActivity": {
+    allowed: ["approverA"],
+    refusal: SITE_APPROVER_ONLY,
+    input: (w) => ({ siteId: w.siteA.id, projectId: w.training.projectId }),
+  },
+  "notifications.settings": { allowed: ACTIVE, input: none },
+  "notifications.setEmailMode": { allowed: ACTIVE, input: () => ({ emailMode: "daily_digest" }) },
   "cohorts.run": projectOnly<"cohorts.run">("cohort:run", (w) =>
     researcherProject(w).then((projectId) => ({ projectId, purpose: "feasibility", siteIds: [w.siteA.id] })),
   ),

@@ -2,6 +2,7 @@ import type { inferRouterInputs } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { projectMembers, projects, roleGrants, siteApprovals, type ProjectRole, type Site } from "@/db/schema";
+import { decideApproval } from "@/server/approvals/approvals.service";
 import { initialBundle } from "@/server/projects/bundle";
 import { createProject, reviseBundle, submitProject } from "@/server/projects/projects.service";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
@@ -150,6 +151,17 @@ export async function pendingAtSiteA(world: World): Promise<string> {
     .innerJoin(projects, eq(projects.currentRevisionId, siteApprovals.revisionId))
     .where(eq(projects.id, projectId));
   return approval!.id;
+}
+
+/** A fresh approval given at site A by its approver, so each allowed withdrawal has something to withdraw. */
+export async function approvedAtSiteA(world: World): Promise<string> {
+  const approvalId = await pendingAtSiteA(world);
+  await decideApproval(world.db, world.viewers.approverA!, {
+    siteId: world.siteA.id,
+    approvalId,
+    decision: "approved",
+  });
+  return approvalId;
 }
 
 export function evaluationJob(w: World, training = w.training, actor = w.viewers.researcher!) {

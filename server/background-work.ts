@@ -3,6 +3,8 @@ import type { Database } from "@/db/client";
 import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
 import { errorFields, getLogger } from "@/server/observability/logger";
+import { getMailer } from "@/server/notifications/mailer";
+import { drainOutbox } from "@/server/notifications/outbox-drain";
 import { sweepExpiredTasks } from "@/server/tasks/lease-sweep";
 
 // On globalThis: Next.js may load this module once for instrumentation.ts and again for the route
@@ -26,6 +28,8 @@ function every(ms: number, label: string, run: () => Promise<unknown>): NodeJS.T
   timer.unref();
   return timer;
 }
+
+const OUTBOX_DRAIN_MS = 10_000;
 
 // "FLPL": held by the one portal process that runs the lease sweeper and the job coordinator.
 const LEADER_LOCK = 0x464c504c;
@@ -77,8 +81,8 @@ class Leadership {
 const leaders = (globalForWork.flipBackgroundLeaders ??= new WeakMap<Database, Leadership>());
 
 /**
- * Starts this process's periodic work (once per database handle): the sweep of expired leases
- * and the job coordinator. The portal starts it at start-up (instrumentation.ts) and again, as a
+ * Starts this process's periodic work (once per database handle): the sweep of expired leases,
+ * the job coordinator and the e-mail outbox. The portal starts it at start-up (instrumentation.ts) and again, as a
  * no-op, on worker traffic. Several portal processes may run against one database: exactly one
  * of them (the holder of LEADER_LOCK) runs the passes at a time; each pass would also be safe
  * concurrently (a conditional UPDATE; row locks with SKIP LOCKED), this just does the work once.
@@ -102,6 +106,15 @@ export function ensureBackgroundWork(db: Database): void {
       config.FLIP_JOB_TICK_MS,
       "job-coordinator",
       led(() => advanceJobs(db)),
+    ),
+    // E-mail leaves after the change that queued it committed, never inside its transaction.
+    every(
+      OUTBOX_DRAIN_MS,
+      "email-outbox",
+      led(async () => {
+        const mailer = getMailer();
+        if (mailer) await drainOutbox(db, mailer);
+      }),
     ),
   ]);
 }

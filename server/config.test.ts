@@ -50,6 +50,8 @@ describe("hub configuration", () => {
       FLIP_FEASIBILITY_LIMIT_PER_DAY: 3,
       FLIP_DB_POOL_MAX: 10,
       FLIP_METRICS_TOKEN: undefined,
+      FLIP_SMTP_URL: undefined,
+      FLIP_MAIL_FROM: "flip-portal@localhost",
       FLIP_LOG_LEVEL: "info",
     });
   });
@@ -88,6 +90,8 @@ describe("hub configuration", () => {
         FLIP_FEASIBILITY_LIMIT_PER_DAY: "1",
         FLIP_DB_POOL_MAX: "20",
         FLIP_METRICS_TOKEN: "m".repeat(40),
+        FLIP_SMTP_URL: "smtps://flip:pw@smtp.example.nhs.uk:465",
+        FLIP_MAIL_FROM: "flip-portal@example.nhs.uk",
         FLIP_LOG_LEVEL: "debug",
       }),
     ).toEqual({
@@ -119,6 +123,8 @@ describe("hub configuration", () => {
       FLIP_FEASIBILITY_LIMIT_PER_DAY: 1,
       FLIP_DB_POOL_MAX: 20,
       FLIP_METRICS_TOKEN: "m".repeat(40),
+      FLIP_SMTP_URL: "smtps://flip:pw@smtp.example.nhs.uk:465",
+      FLIP_MAIL_FROM: "flip-portal@example.nhs.uk",
       FLIP_LOG_LEVEL: "debug",
     });
   });
@@ -128,6 +134,16 @@ describe("hub configuration", () => {
       'FLIP_TRUSTED_PROXIES must be IP addresses or CIDR ranges, comma-separated (like "10.0.0.0/8, 192.0.2.10")',
     );
     expect(() => parseHubConfig({ FLIP_TRUSTED_PROXIES: "10.0.0.0/40" })).toThrow(/FLIP_TRUSTED_PROXIES must be/);
+  });
+
+  it("refuses a mail server that is not an SMTP URL without echoing it, and a sender that is not an address", () => {
+    expect(() => parseHubConfig({ FLIP_SMTP_URL: "https://user:secret@smtp.example" })).toThrow(
+      "FLIP_SMTP_URL must be a URL like smtps://flip:password@smtp.example.nhs.uk:465 (the value is not shown: it may hold a password)",
+    );
+    expect(() => parseHubConfig({ FLIP_SMTP_URL: "https://user:secret@smtp.example" })).not.toThrow(/secret/);
+    expect(() => parseHubConfig({ FLIP_MAIL_FROM: "FLIP portal" })).toThrow(
+      "FLIP_MAIL_FROM must be an e-mail address like flip-portal@example.nhs.uk",
+    );
   });
 
   it("refuses a short metrics token without echoing it, and an unknown log level", () => {

@@ -172,6 +172,13 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_METRICS_TOKEN: optionalText.refine((value) => value === undefined || value.length >= MIN_SECRET_LENGTH, {
     message: `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`; the value is not shown)`,
   }),
+  /** The mail server approvers' e-mail goes through; unset, the outbox keeps mail unsent. May carry a password: never echoed. */
+  FLIP_SMTP_URL: url(["smtp:", "smtps:"], "smtps://flip:password@smtp.example.nhs.uk:465", { isSecret: true }),
+  FLIP_MAIL_FROM: optionalText
+    .refine((value) => value === undefined || z.email().safeParse(value).success, {
+      message: "must be an e-mail address like flip-portal@example.nhs.uk",
+    })
+    .transform((value) => value ?? "flip-portal@localhost"),
   FLIP_LOG_LEVEL: z
     .string()
     .optional()

@@ -4,6 +4,7 @@ import { auditRouter } from "./audit/router";
 import { cohortsRouter } from "./cohorts/router";
 import { jobsRouter } from "./jobs/router";
 import { modelsRouter } from "./models/router";
+import { notificationsRouter } from "./notifications/router";
 import { passkeysRouter } from "./passkeys/router";
 import { privacyRouter } from "./privacy/router";
 import { projectsRouter } from "./projects/router";
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   cohorts: cohortsRouter,
   jobs: jobsRouter,
   models: modelsRouter,
+  notifications: notificationsRouter,
   passkeys: passkeysRouter,
   privacy: privacyRouter,
   projects: projectsRouter,

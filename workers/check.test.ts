@@ -10,6 +10,9 @@ import { startHubServer } from "@/server/lib/test-support/hub-server";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { makeSiteWithToken } from "./test-support/hub-fixture";
 import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/worker-process";
+import { createSoftwareAuthenticator, TEST_PORTAL_ORIGIN } from "./test-support/software-authenticator";
+import { parsePublicKey } from "@/protocol/webauthn/public-key";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 
 /** `flip-worker check` as Trust IT runs it: a real process against a real hub and a real OMOP database. */
 const testDb = useTestDatabase();
@@ -76,13 +79,20 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-async function check(options: { token: string; site?: string; role?: string; schema?: string; hubUrl?: string }) {
+async function check(options: {
+  token: string;
+  site?: string;
+  role?: string;
+  schema?: string;
+  hubUrl?: string;
+  policy?: Record<string, unknown>;
+}) {
   const worker = spawnWorker({
     args: ["check"],
     hubUrl: options.hubUrl ?? hub.url,
     token: options.token,
     siteDatabaseUrl: urlAs(options.role ?? readOnlyRole),
-    policy: { site: options.site ?? "KCH" },
+    policy: { site: options.site ?? "KCH", ...options.policy },
     env: { FLIP_SITE_DB_SCHEMA: options.schema ?? SCHEMA },
   });
   workers.push(worker);
@@ -93,9 +103,19 @@ async function check(options: { token: string; site?: string; role?: string; sch
 describe("flip-worker check", () => {
   test("passes a good configuration: every item ticked, exit 0, no secret printed", { timeout: 60_000 }, async () => {
     const { token } = await makeSiteWithToken(testDb.db(), "KCH");
-    const { code, output, lines } = await check({ token });
+    const passkey = createSoftwareAuthenticator();
+    const fingerprint = formatFingerprint(parsePublicKey(passkey.spkiPem).fingerprint);
+    const { code, output, lines } = await check({
+      token,
+      policy: {
+        approvers: [{ name: "Dr Ada Approver", publicKey: passkey.spkiPem, fingerprint }],
+        portalOrigins: [TEST_PORTAL_ORIGIN],
+      },
+    });
     expect(output).toContain("✓ Configuration");
     expect(output).toContain("✓ Site policy file");
+    // The fingerprints Trust IT enrolled, to compare with what each approver's portal page shows.
+    expect(lines).toContain(`✓ Approvers' keys: Dr Ada Approver (ES256) ${fingerprint}`);
     expect(lines).toContain(`✓ OMOP role is read-only: role ${readOnlyRole} cannot write to schema ${SCHEMA}`);
     expect(lines).toContain(`✓ OMOP tables present: ${OMOP_TABLES.length} tables in schema ${SCHEMA}, readable`);
     // Advice with the DBA's DDL, not a failure.

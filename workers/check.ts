@@ -13,6 +13,7 @@ import { createLogger, describeErrorSafely } from "./log";
 import type { ProxySetting } from "./proxy";
 import { checkDataDir } from "./self-checks";
 import { checkReferencedImages, describeImageCheck } from "./imaging/check-images";
+import { describeTrustedKeys } from "./governance/approvers";
 
 /**
  * `flip-worker check`: what Trust IT runs after installing or changing the worker. Each item is
@@ -74,6 +75,7 @@ function checkConfig(print: (item: Item) => void, env: Record<string, string | u
     const config = loadConfig(env);
     print(pass("Configuration", `hub ${new URL(config.trpcUrl).origin}, schema ${config.siteDbSchema}`));
     print(pass("Site policy file", `${config.policyPath} (site ${config.policy.site})`));
+    print(pass("Approvers' keys", describeTrustedKeys(config.policy.approvers)));
     return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -14,6 +14,7 @@ import { applyProxyFromEnv } from "./proxy";
 import { createReleaseGate } from "./release/gate";
 import { createRunner } from "./runner";
 import { createSiteDb } from "./site-db";
+import { describeTrustedKeys } from "./governance/approvers";
 
 /**
  * The FLIP site worker (`npm run worker`): runs inside a Trust, pulls work from the hub over
@@ -161,6 +162,8 @@ function main() {
     allowedTaskKinds: config.policy.allowedTaskKinds.join(","),
     minCellCount: config.policy.minCellCount,
     roundingBase: config.policy.roundingBase,
+    signedApprovals: config.policy.requireSignedApprovals ? "required" : "off",
+    trustedApprovers: describeTrustedKeys(config.policy.approvers),
     ledger: ledger.file,
   });
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { CountRule } from "@/protocol/disclosure";
 import type { SiteFailure } from "./release/failures";
+import { ZApprover, ZPortalOrigin } from "./governance/approvers";
 
 const ZBudget = z.strictObject({
   maxEpsilon: z.number().positive().max(1000).default(10),
@@ -14,7 +15,7 @@ export type PrivacyBudget = z.infer<typeof ZBudget>;
  * The worker enforces it before any handler runs, whatever the hub asks. Unknown keys are an
  * error rather than ignored: a misspelt "minCellCount" must not silently fall back to a default.
  */
-export const ZSitePolicy = z.strictObject({
+const ZPolicyFields = z.strictObject({
   /** The site code this policy belongs to; the worker refuses to run for a hub that calls it another site. */
   site: z.string().trim().min(1).max(20),
   /** Task kinds this site runs; kinds this worker version does not know yet may be listed ahead of an upgrade. */
@@ -46,8 +47,41 @@ export const ZSitePolicy = z.strictObject({
       projects: z.record(z.uuid("a project id"), ZBudget).default({}),
     })
     .default({ maxEpsilon: 10, delta: 1e-5, projects: {} }),
+  /**
+   * The Trust's approvers and their passkey public keys. With any listed, every project task must
+   * carry an approval signed by one of them over the bundle it runs under, or the site refuses it.
+   */
+  approvers: z.array(ZApprover).max(100).default([]),
+  /** Where approvers sign: the portal's origins, as the browser reports them in the signature's client data. */
+  portalOrigins: z.array(ZPortalOrigin).max(10).default([]),
+  /** The passkeys' relying-party id when it is not the portal origins' host name. */
+  rpId: z.string().trim().min(1).max(253).optional(),
+  /** Follows the approvers: on when any are listed. Setting it against them is an error, not a choice. */
+  requireSignedApprovals: z.boolean().optional(),
 });
-export type SitePolicy = z.infer<typeof ZSitePolicy>;
+
+export const ZSitePolicy = ZPolicyFields.superRefine((policy, ctx) => {
+  const hasApprovers = policy.approvers.length > 0;
+  if (hasApprovers && policy.requireSignedApprovals === false)
+    ctx.addIssue({
+      code: "custom",
+      path: ["requireSignedApprovals"],
+      message: "approvers are listed, so signed approvals are required; remove requireSignedApprovals: false",
+    });
+  if (!hasApprovers && policy.requireSignedApprovals === true)
+    ctx.addIssue({
+      code: "custom",
+      path: ["approvers"],
+      message: "signed approvals are required: list at least one approver with their public key",
+    });
+  if (hasApprovers && policy.portalOrigins.length === 0)
+    ctx.addIssue({
+      code: "custom",
+      path: ["portalOrigins"],
+      message: "list the portal's origin (e.g. https://flip.example.nhs.uk) where the approvers sign",
+    });
+}).transform((policy) => ({ ...policy, requireSignedApprovals: policy.approvers.length > 0 }));
+export type SitePolicy = z.output<typeof ZSitePolicy>;
 
 export class PolicyFileError extends Error {}
 

@@ -72,6 +72,12 @@ export function BundleModels({ models }: { models: BundleModel[] }) {
             <span className="text-slate-500">Predicts: </span>
             {outcomeText(model.outcome)}
           </p>
+          {model.architectureSha256 ? (
+            <p className="mt-1 break-all">
+              <span className="text-slate-500">Architecture: </span>
+              <span className="font-mono text-xs">SHA-256 {model.architectureSha256}</span>
+            </p>
+          ) : null}
         </li>
       ))}
     </ol>

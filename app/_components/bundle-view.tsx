@@ -51,7 +51,25 @@ export function BundleView({ bundle }: { bundle: Bundle }) {
       <Section term="Outputs that may leave the site">
         <Pills items={bundle.outputs.map((output) => OUTPUT_LABELS[output] ?? output)} />
       </Section>
-      <Section term="Privacy">Counts below {bundle.privacy.minCellCount} are suppressed (minimum cell count)</Section>
+      <Section term="Privacy">
+        <ul className="space-y-0.5">
+          <li>Counts below {bundle.privacy.minCellCount} are suppressed (minimum cell count)</li>
+          {bundle.privacy.roundingBase ? (
+            <li>Released counts are multiples of {bundle.privacy.roundingBase} at least</li>
+          ) : null}
+          {bundle.privacy.differentialPrivacy ? (
+            <li>
+              Training adds differential-privacy noise: multiplier{" "}
+              {bundle.privacy.differentialPrivacy.minNoiseMultiplier} at least, δ{" "}
+              {bundle.privacy.differentialPrivacy.maxDelta} at most
+              {bundle.privacy.differentialPrivacy.maxEpsilon !== undefined
+                ? `, ε ${bundle.privacy.differentialPrivacy.maxEpsilon} at most per site over the whole project`
+                : ""}
+            </li>
+          ) : null}
+          {bundle.privacy.secureAggregation ? <li>Training rounds use secure aggregation</li> : null}
+        </ul>
+      </Section>
       <Section term="Max rounds">{bundle.maxRounds} training rounds at most</Section>
       <Section term="Models">
         <BundleModels models={bundle.models} />

@@ -15,3 +15,5 @@ export * from "./privacy";
 export * from "./sessions";
 export * from "./factors";
 export * from "./sso";
+export * from "./approval-decisions";
+export * from "./notifications";

@@ -1,5 +1,6 @@
 import { index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import type { Bundle } from "@/protocol/bundle";
+import type { SignedApproval } from "@/protocol/signed-approval";
 import { createdAt, id, updatedAt } from "./columns";
 import { sites } from "./sites";
 import { siteTasks } from "./tasks";
@@ -7,7 +8,8 @@ import { users } from "./users";
 
 export const projectStatusEnum = pgEnum("project_status", ["draft", "submitted", "active", "closed"]);
 export const projectRoleEnum = pgEnum("project_role", ["owner", "member", "viewer"]);
-export const approvalStatusEnum = pgEnum("approval_status", ["pending", "approved", "declined"]);
+// Withdrawn: the site suspended an approval it had given; only a new decision reinstates it.
+export const approvalStatusEnum = pgEnum("approval_status", ["pending", "approved", "declined", "withdrawn"]);
 
 export const projects = pgTable(
   "projects",
@@ -90,6 +92,8 @@ export const siteApprovals = pgTable(
     decidedBy: uuid("decided_by").references(() => users.id, { onDelete: "set null" }),
     decidedAt: timestamp("decided_at", { withTimezone: true, mode: "date" }),
     comment: text("comment"),
+    // The approver's passkey assertion over the decision (protocol/signed-approval.ts); null when unsigned.
+    signature: jsonb("signature").$type<Pick<SignedApproval, "keyFingerprint" | "assertion">>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -1,7 +1,8 @@
-import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
 import type { TaskKind } from "@/protocol/contract";
 import type { TaskPayload, TaskResult } from "@/protocol/tasks";
 import { createdAt, id, updatedAt } from "./columns";
+import { projectRevisions } from "./projects";
 import { sites } from "./sites";
 import { users } from "./users";
 
@@ -34,6 +35,8 @@ export const siteTasks = pgTable(
     result: jsonb("result").$type<TaskResult>(),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
+    // The revision a project task runs under: the site is sent its bundle and its signed approval with the task.
+    revisionId: uuid("revision_id").references((): AnyPgColumn => projectRevisions.id, { onDelete: "set null" }),
     requestedBy: uuid("requested_by").references(() => users.id, { onDelete: "set null" }),
     finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),

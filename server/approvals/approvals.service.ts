@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { projectRevisions, projects, siteApprovals, users } from "@/db/schema";
+import { approvalDecisions, projectRevisions, projects, siteApprovals, sites, users } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import type { Viewer } from "@/server/auth/permissions";
@@ -9,6 +9,8 @@ import { getLatestSiteCount } from "@/server/cohorts/cohorts.service";
 import { diffBundles } from "@/server/projects/bundle";
 import { assertTransition } from "@/server/projects/project-status";
 import type { TDecideInput } from "./approvals.schema";
+import { assertNotProjectMember, conflictOfInterestMessage, projectRoleOf } from "./separation-of-duties";
+import { checkSignedDecision } from "./signed-decision";
 
 const requestColumns = {
   approvalId: siteApprovals.id,
@@ -71,7 +73,11 @@ export async function countPendingApprovals(db: Database, viewer: Pick<Viewer, "
  * One request as the approver reviews it: the full bundle, the cohort's count at this site, and for
  * a re-submission the changes since the revision this site last approved.
  */
-export async function getApprovalRequest(db: Database, { siteId, approvalId }: { siteId: string; approvalId: string }) {
+export async function getApprovalRequest(
+  db: Database,
+  viewer: UserActor,
+  { siteId, approvalId }: { siteId: string; approvalId: string },
+) {
   const [request] = await db
     .select({
       ...requestColumns,
@@ -79,6 +85,8 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
       decidedAt: siteApprovals.decidedAt,
       comment: siteApprovals.comment,
       decidedBy: users.name,
+      // The fingerprint of the passkey that signed the decision, when it was signed.
+      keyFingerprint: sql<string | null>`${siteApprovals.signature}->>'keyFingerprint'`,
       isCurrent: sql<boolean>`${projects.currentRevisionId} = ${projectRevisions.id}`,
     })
     .from(siteApprovals)
@@ -106,9 +114,23 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
     .orderBy(desc(projectRevisions.number))
     .limit(1);
   const bundle = request.bundle;
+  const role = await projectRoleOf(db, viewer.id, request.projectId);
   return {
     ...request,
     bundle,
+    /** Why this viewer may not decide (they work on the project), or null. */
+    conflictOfInterest: role ? conflictOfInterestMessage(role) : null,
+    decisions: await db
+      .select({
+        decision: approvalDecisions.decision,
+        decidedAt: approvalDecisions.decidedAt,
+        decidedBy: users.name,
+        comment: approvalDecisions.comment,
+      })
+      .from(approvalDecisions)
+      .leftJoin(users, eq(users.id, approvalDecisions.decidedBy))
+      .where(eq(approvalDecisions.approvalId, approvalId))
+      .orderBy(asc(approvalDecisions.decidedAt)),
     previouslyApproved: previous
       ? {
           number: previous.number,
@@ -122,7 +144,13 @@ export async function getApprovalRequest(db: Database, { siteId, approvalId }: {
   };
 }
 
-/** Records a site's decision on the current revision. Decisions are final for that revision. */
+/**
+ * Records a site's decision on the current revision. Decisions are final for that revision, except
+ * that an approval the site withdrew takes a new decision to reinstate (or decline). A member of
+ * the project may not decide on it. A signed decision (the approver's passkey over bundle hash,
+ * revision, project, site, decision and time) is checked and stored with it; sites that enrol
+ * approvers run only signed approvals.
+ */
 export async function decideApproval(db: Database, approver: UserActor, input: TDecideInput) {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -134,14 +162,17 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         revisionId: siteApprovals.revisionId,
         number: projectRevisions.number,
         bundleHash: projectRevisions.bundleHash,
+        siteCode: sites.code,
       })
       .from(siteApprovals)
       .innerJoin(projectRevisions, eq(projectRevisions.id, siteApprovals.revisionId))
       .innerJoin(projects, eq(projects.id, projectRevisions.projectId))
+      .innerJoin(sites, eq(sites.id, siteApprovals.siteId))
       .where(and(eq(siteApprovals.id, input.approvalId), eq(siteApprovals.siteId, input.siteId)))
-      .for("update");
+      // Not the site row: its code is only read, and locking it would hold up work queued for the site.
+      .for("update", { of: [siteApprovals, projectRevisions, projects] });
     if (!row) throw new AppError("NOT_FOUND", "No such request for this site.");
-    if (row.status !== "pending")
+    if (row.status !== "pending" && row.status !== "withdrawn")
       throw new AppError(
         "CONFLICT",
         `This revision was already ${row.status}; decisions are final. Nothing was changed.`,
@@ -152,10 +183,43 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         "The project has been revised since; review the new revision instead. Nothing was changed.",
       );
     if (row.projectStatus === "closed") throw new AppError("PRECONDITION_FAILED", "This project is closed.");
+    await assertNotProjectMember(tx, approver.id, row.projectId);
+    // A signed decision's time is the one signed, so the site can rebuild the statement exactly.
+    const decidedAt = input.signature ? new Date(input.signature.decidedAt) : new Date();
+    const signature = input.signature
+      ? await checkSignedDecision(
+          tx,
+          approver,
+          {
+            bundleHash: row.bundleHash,
+            revisionId: row.revisionId,
+            projectId: row.projectId,
+            siteCode: row.siteCode,
+            decision: input.decision,
+            decidedAt: input.signature.decidedAt,
+          },
+          input.signature.assertion,
+        )
+      : null;
     await tx
       .update(siteApprovals)
-      .set({ status: input.decision, decidedBy: approver.id, decidedAt: new Date(), comment: input.comment || null })
+      .set({
+        status: input.decision,
+        decidedBy: approver.id,
+        decidedAt,
+        comment: input.comment || null,
+        signature,
+      })
       .where(eq(siteApprovals.id, input.approvalId));
+    await tx.insert(approvalDecisions).values({
+      approvalId: input.approvalId,
+      siteId: input.siteId,
+      decision: input.decision,
+      bundleHash: row.bundleHash,
+      decidedBy: approver.id,
+      decidedAt,
+      comment: input.comment || null,
+    });
     if (input.decision === "approved" && row.projectStatus === "submitted") {
       assertTransition("submitted", "active");
       await tx.update(projects).set({ status: "active" }).where(eq(projects.id, row.projectId));
@@ -169,6 +233,8 @@ export async function decideApproval(db: Database, approver: UserActor, input: T
         revision: row.number,
         bundleHash: row.bundleHash,
         comment: input.comment ?? null,
+        keyFingerprint: signature?.keyFingerprint ?? null,
+        ...(row.status === "withdrawn" ? { after: "withdrawn" } : {}),
       },
     });
   });

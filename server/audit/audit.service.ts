@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, gt, ilike, sql, type SQL } from "drizzle-orm
 import type { Database, Tx } from "@/db/client";
 import { auditEvents, type AuditEvent } from "@/db/schema";
 import { auditIdentity, type Actor } from "@/server/auth/actor";
-import { canonicalJson } from "@/server/lib/canonical-json";
+import { canonicalJson } from "@/protocol/canonical-json";
 import type { TAuditListInput } from "./audit.schema";
 
 export const GENESIS_HASH = "0".repeat(64);

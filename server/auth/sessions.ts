@@ -31,19 +31,27 @@ export async function startSession(
   return row!.id;
 }
 
+/** The columns of a session row that decide whether it is still live; selected with the viewer in one query. */
+export const liveSessionColumns = {
+  id: userSessions.id,
+  createdAt: userSessions.createdAt,
+  lastSeenAt: userSessions.lastSeenAt,
+  expiresAt: userSessions.expiresAt,
+  factorVerifiedAt: userSessions.factorVerifiedAt,
+};
+
+/** The conditions that find a session row that has not ended, of this user. */
+export function openSessionWhere({ userId, sessionId }: { userId: string; sessionId: string }) {
+  return and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId), isNull(userSessions.endedAt));
+}
+
+type SessionTimes = { id: string; createdAt: Date; lastSeenAt: Date; expiresAt: Date; factorVerifiedAt: Date | null };
+
 /**
  * The session if it is still live, or null. A session past its idle timeout or absolute lifetime is
  * ended here (with that reason, for the user's session list); a live one has last_seen_at moved on.
  */
-export async function resumeSession(
-  db: Database,
-  { userId, sessionId }: { userId: string; sessionId: string },
-): Promise<SessionState | null> {
-  const [row] = await db
-    .select()
-    .from(userSessions)
-    .where(and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId), isNull(userSessions.endedAt)));
-  if (!row) return null;
+export async function keepSessionAlive(db: DbOrTx, row: SessionTimes): Promise<SessionState | null> {
   const now = Date.now();
   const lapsed: SessionEndReason | null =
     now >= row.expiresAt.getTime()
@@ -52,14 +60,14 @@ export async function resumeSession(
         ? "idle_timeout"
         : null;
   if (lapsed) {
-    await endSessions(db, { sessionId, reason: lapsed });
+    await endSessions(db, { sessionId: row.id, reason: lapsed });
     return null;
   }
   if (now - row.lastSeenAt.getTime() >= TOUCH_EVERY_MS)
     await db
       .update(userSessions)
       .set({ lastSeenAt: new Date(now) })
-      .where(and(eq(userSessions.id, sessionId), lt(userSessions.lastSeenAt, new Date(now - TOUCH_EVERY_MS))));
+      .where(and(eq(userSessions.id, row.id), lt(userSessions.lastSeenAt, new Date(now - TOUCH_EVERY_MS))));
   return { id: row.id, createdAt: row.createdAt, factorVerifiedAt: row.factorVerifiedAt };
 }
 

@@ -1,43 +1,41 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { roleGrants, sites, users } from "@/db/schema";
+import { roleGrants, sites, userSessions, users } from "@/db/schema";
 import type { Viewer } from "./permissions";
-import { resumeSession } from "./sessions";
+import { keepSessionAlive, liveSessionColumns, openSessionWhere } from "./sessions";
+
+const viewerColumns = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  mustChangePassword: users.mustChangePassword,
+  disabled: users.disabled,
+  passwordChangedAt: users.passwordChangedAt,
+  sessionsRevokedAt: users.sessionsRevokedAt,
+  grantId: roleGrants.id,
+  role: roleGrants.role,
+  siteId: roleGrants.siteId,
+  siteCode: sites.code,
+  siteName: sites.name,
+};
+
+type ViewerRow = { [K in keyof typeof viewerColumns]: (typeof viewerColumns)[K]["_"]["data"] | null };
 
 /**
- * Loads the signed-in user's current state from the database. Returns null when the user no longer
- * exists, is disabled, or signed in before their password last changed or their account was last
- * disabled: such a session is over, even once the account is enabled again.
+ * The user's rows (one per grant) as a viewer; null when the user no longer exists, is disabled, or
+ * signed in before their password last changed or their account was last disabled: such a session
+ * is over, even once the account is enabled again.
  */
-export async function loadViewer(db: Database, userId: string, signedInAt: number): Promise<Viewer | null> {
-  const rows = await db
-    .select({
-      id: users.id,
-      email: users.email,
-      name: users.name,
-      mustChangePassword: users.mustChangePassword,
-      disabled: users.disabled,
-      passwordChangedAt: users.passwordChangedAt,
-      sessionsRevokedAt: users.sessionsRevokedAt,
-      grantId: roleGrants.id,
-      role: roleGrants.role,
-      siteId: roleGrants.siteId,
-      siteCode: sites.code,
-      siteName: sites.name,
-    })
-    .from(users)
-    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
-    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
-    .where(eq(users.id, userId));
+function viewerFrom(rows: ViewerRow[], signedInAt: number): Viewer | null {
   const user = rows[0];
-  if (!user || user.disabled) return null;
-  const validFrom = Math.max(user.passwordChangedAt.getTime(), user.sessionsRevokedAt?.getTime() ?? 0);
+  if (!user?.id || user.disabled) return null;
+  const validFrom = Math.max(user.passwordChangedAt!.getTime(), user.sessionsRevokedAt?.getTime() ?? 0);
   if (signedInAt < validFrom) return null;
   return {
     id: user.id,
-    email: user.email,
-    name: user.name,
-    mustChangePassword: user.mustChangePassword,
+    email: user.email!,
+    name: user.name!,
+    mustChangePassword: user.mustChangePassword!,
     grants: rows.flatMap((r) =>
       r.grantId && r.role
         ? [{ id: r.grantId, role: r.role, siteId: r.siteId, siteCode: r.siteCode, siteName: r.siteName }]
@@ -46,16 +44,36 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
   };
 }
 
+/** Loads the user's current state from the database, for a sign-in at `signedInAt` (see `viewerFrom`). */
+export async function loadViewer(db: Database, userId: string, signedInAt: number): Promise<Viewer | null> {
+  const rows = await db
+    .select(viewerColumns)
+    .from(users)
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(eq(users.id, userId));
+  return viewerFrom(rows, signedInAt);
+}
+
 /**
  * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
- * lifetime, or ended by an account change) as well as for every reason `loadViewer` gives.
+ * lifetime, or ended by an account change) as well as for every reason `viewerFrom` gives. One
+ * query reads the session and the user with their grants; every request pays for it.
  */
 export async function loadSessionViewer(
   db: Database,
   { userId, sessionId }: { userId: string; sessionId: string },
 ): Promise<Viewer | null> {
-  const session = await resumeSession(db, { userId, sessionId });
+  const rows = await db
+    .select({ ...viewerColumns, session: liveSessionColumns })
+    .from(userSessions)
+    .innerJoin(users, eq(users.id, userSessions.userId))
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(openSessionWhere({ userId, sessionId }));
+  if (!rows[0]) return null;
+  const session = await keepSessionAlive(db, rows[0].session);
   if (!session) return null;
-  const viewer = await loadViewer(db, userId, session.createdAt.getTime());
+  const viewer = viewerFrom(rows, session.createdAt.getTime());
   return viewer && { ...viewer, session };
 }

@@ -51,6 +51,7 @@ describe("seedDemoProjects", () => {
           task: demo.model.spec.task,
           input: demo.model.spec.input,
           outcome: demo.model.outcome,
+          architectureSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
         },
       ]);
     }

@@ -2,14 +2,16 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { DEMO_ACCOUNTS } from "@/server/cli/demo-seed";
 import { cohortRuns, projectRevisions, projects, roleGrants, sites, users } from "@/db/schema";
-import { ZBundleModel } from "@/protocol/bundle";
+import { findBundleModel, ZBundleModel } from "@/protocol/bundle";
+import { hashArchitecture } from "@/protocol/bundle-hash";
 import { runCohort } from "@/server/cohorts/cohorts.service";
+import { architectureOf } from "@/server/models/models.service";
 import {
   approveCurrentRevision,
   createApprovedProject,
   type ApprovedProjectSpec,
 } from "@/server/projects/approved-project";
-import { bundleModelOf, findBundleModel } from "@/server/projects/bundle";
+import { bundleModelOf } from "@/server/projects/bundle";
 import { listApprovedSiteIds, markDecisionsSeen, reviseBundle } from "@/server/projects/projects.service";
 
 /**
@@ -95,7 +97,13 @@ export async function seedDemoProjects(db: Database): Promise<string[]> {
   );
   const missing = [PROSTATE_PROJECT, STROKE_PROJECT].filter((p) => !existing.has(p.title));
   const specOf = (demo: typeof PROSTATE_PROJECT | typeof STROKE_PROJECT) =>
-    ZBundleModel.parse(bundleModelOf({ ...demo.model.spec, outcome: demo.model.outcome }));
+    ZBundleModel.parse(
+      bundleModelOf({
+        ...demo.model.spec,
+        outcome: demo.model.outcome,
+        architectureSha256: hashArchitecture(architectureOf(demo.model.spec)),
+      }),
+    );
   const unlisted = [PROSTATE_PROJECT, STROKE_PROJECT].filter((p) => {
     const project = existing.get(p.title);
     return project && !findBundleModel(project.bundle, specOf(p));

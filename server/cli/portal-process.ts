@@ -70,7 +70,12 @@ async function assertPortFree(port: number): Promise<void> {
 export type PortalEnv = { databaseUrl: string; port: number; authSecret: string; extraEnv?: Record<string, string> };
 
 /** Runs `next start` as a child with the given database, stopped with this process. */
-export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: PortalEnv): Promise<{ url: string }> {
+export async function startPortal({
+  databaseUrl,
+  port,
+  authSecret,
+  extraEnv,
+}: PortalEnv): Promise<{ url: string; stop: () => Promise<void> }> {
   const url = `http://localhost:${port}`;
   const env = {
     ...process.env,
@@ -102,5 +107,13 @@ export async function startPortal({ databaseUrl, port, authSecret, extraEnv }: P
   );
   stopOnShutdown(child);
   await Promise.race([waitUntilServing(`${url}/signin`, 120_000), exited]);
-  return { url };
+  // Serving: an exit from now on is a stop, not a failed start.
+  exited.catch(() => undefined);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return { url, stop };
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "@/server/lib/canonical-json";
+import { canonicalJson } from "@/protocol/canonical-json";
 import type { CohortDefinition } from "@/protocol/cohort-definition";
 
 /**

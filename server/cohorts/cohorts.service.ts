@@ -5,7 +5,7 @@ import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
-import { listApprovedSiteIds } from "@/server/projects/projects.service";
+import { listApprovedSiteIds, listWithdrawnSiteIds } from "@/server/projects/projects.service";
 import type { Bundle } from "@/server/projects/projects.schema";
 import { enqueueTask } from "@/server/tasks/tasks.service";
 import type { CohortDefinition } from "@/protocol/cohort-definition";
@@ -40,6 +40,14 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
       .where(inArray(sites.id, input.siteIds));
     if (chosen.length !== new Set(input.siteIds).size)
       throw AppError.field("NOT_FOUND", "siteIds", "One of the chosen sites does not exist");
+
+    const withdrawn = await listWithdrawnSiteIds(tx, { projectId: input.projectId });
+    const stopped = chosen.filter((s) => withdrawn.has(s.id)).map((s) => s.code);
+    if (stopped.length)
+      throw new AppError(
+        "FORBIDDEN",
+        `${stopped.join(", ")} withdrew approval of this project; no work, feasibility counts included, goes there until it approves again.`,
+      );
 
     const definitionHash = hashDefinition(bundle.cohort);
     if (input.purpose === "approved") {
@@ -99,6 +107,7 @@ export async function runCohort(db: Database, actor: UserActor, input: TRunCohor
         },
         actor,
         requestedBy: actor.id,
+        revisionId: project.revisionId,
       });
       await tx.insert(cohortRunTasks).values({ runId: run!.id, siteId: site.id, taskId: task.id });
     }

@@ -7,7 +7,8 @@ import { jobs, jobTasks, models, modelVersions, projectRevisions, projects, site
 import { recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
-import { findBundleModel } from "@/server/projects/bundle";
+import { findBundleModel } from "@/protocol/bundle";
+import { hashArchitecture } from "@/protocol/bundle-hash";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
 import { cancelOpenTasks } from "@/server/tasks/task-interventions";
 import { loadJobContext } from "./job-context";
@@ -84,7 +85,7 @@ async function checkJobRequest(
       "versionId",
       `Sites can train and evaluate ${TRAINABLE_TASKS.map(taskLabel).join(" or ")} models only; this is a ${taskLabel(row.model.task)} model, so every site would refuse it.`,
     );
-  if (!findBundleModel(bundle, row.model))
+  if (!findBundleModel(bundle, { ...row.model, architectureSha256: hashArchitecture(row.model.architecture) }))
     throw AppError.field(
       "PRECONDITION_FAILED",
       "versionId",

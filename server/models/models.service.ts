@@ -18,7 +18,9 @@ import { validateUpdate, specOf } from "@/server/aggregation/validate-update";
 import { buildTemplate } from "@/protocol/models/templates";
 import { validateArchitecture, type ArchitectureIssue } from "@/protocol/models/validate-architecture";
 import { buildModel, readWeights, topologyOf } from "@/protocol/models/weights";
-import { bundleModelOf, findBundleModel } from "@/server/projects/bundle";
+import { findBundleModel } from "@/protocol/bundle";
+import { hashArchitecture } from "@/protocol/bundle-hash";
+import { bundleModelOf } from "@/server/projects/bundle";
 import { addModelToBundle } from "@/server/projects/projects.service";
 import { insertVersion } from "./model-versions";
 import type { TImportVersionInput, TRegisterModelInput } from "./models.schema";
@@ -41,16 +43,21 @@ async function initialWeights(architecture: unknown) {
   }
 }
 
-/** Registers a model with a validated architecture and its first version: freshly initialised weights, or an uploaded TF.js model's. */
-export async function registerModel(db: Database, actor: UserActor, input: TRegisterModelInput) {
-  const { architecture: choice, ...spec } = input.spec;
-  let architecture: unknown;
+/** The TF.js topology a registration stores: the template built for the spec, or the pasted model's topology. */
+export function architectureOf(spec: TRegisterModelInput["spec"]): unknown {
+  const { architecture: choice, ...rest } = spec;
   try {
     // A whole model.json is kept as its topology: the weights manifest describes files, not the model.
-    architecture = choice.kind === "template" ? buildTemplate(choice.template, spec) : topologyOf(choice.json);
+    return choice.kind === "template" ? buildTemplate(choice.template, rest) : topologyOf(choice.json);
   } catch (error) {
     throw AppError.field("BAD_REQUEST", "spec.architecture", error instanceof Error ? error.message : String(error));
   }
+}
+
+/** Registers a model with a validated architecture and its first version: freshly initialised weights, or an uploaded TF.js model's. */
+export async function registerModel(db: Database, actor: UserActor, input: TRegisterModelInput) {
+  const { architecture: choice, ...spec } = input.spec;
+  const architecture = architectureOf(input.spec);
   const validation = await validateArchitecture(architecture, spec);
   if (!validation.ok) throw architectureError(validation.issues);
   // A whole model.json with its weight files starts from those weights; anything else from fresh ones.
@@ -64,7 +71,13 @@ export async function registerModel(db: Database, actor: UserActor, input: TRegi
       // First, so the project row is locked before the model's foreign key share-locks it.
       const governance = await addModelToBundle(tx, actor, {
         projectId: input.projectId,
-        model: bundleModelOf({ name: spec.name, task: spec.task, input: spec.input, outcome: input.outcome }),
+        model: bundleModelOf({
+          name: spec.name,
+          task: spec.task,
+          input: spec.input,
+          outcome: input.outcome,
+          architectureSha256: hashArchitecture(architecture),
+        }),
       });
       const [model] = await tx
         .insert(models)
@@ -164,7 +177,10 @@ export async function importVersion(db: Database, actor: UserActor, input: TImpo
   const { weights, fileNames } = await readUploadedWeights(model.architecture, input);
   return db.transaction(async (tx) => {
     // A model registered before bundles listed models, or dropped from the bundle, is listed again.
-    await addModelToBundle(tx, actor, { projectId: input.projectId, model: bundleModelOf(model) });
+    await addModelToBundle(tx, actor, {
+      projectId: input.projectId,
+      model: bundleModelOf({ ...model, architectureSha256: hashArchitecture(model.architecture) }),
+    });
     const version = await insertVersion(tx, {
       modelId: model.id,
       source: "import",
@@ -262,7 +278,9 @@ async function modelGovernance(db: Database, model: typeof models.$inferSelect) 
     .orderBy(asc(sites.code));
   return {
     revision: current!.number,
-    listed: findBundleModel(current!.bundle, model) !== undefined,
+    listed:
+      findBundleModel(current!.bundle, { ...model, architectureSha256: hashArchitecture(model.architecture) }) !==
+      undefined,
     approvedAt: decisions.filter((d) => d.status === "approved").map((d) => d.code),
     waitingFor: decisions.filter((d) => d.status !== "approved").map((d) => d.code),
   };

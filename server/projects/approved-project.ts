@@ -3,7 +3,8 @@ import type { Database } from "@/db/client";
 import { projects, siteApprovals } from "@/db/schema";
 import { decideApproval } from "@/server/approvals/approvals.service";
 import type { UserActor } from "@/server/auth/actor";
-import { registerModel } from "@/server/models/models.service";
+import { architectureOf, registerModel } from "@/server/models/models.service";
+import { hashArchitecture } from "@/protocol/bundle-hash";
 import type { TRegisterModelInput } from "@/server/models/models.schema";
 import type { CohortDefinitionInput } from "@/protocol/cohort-definition";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
@@ -38,8 +39,16 @@ export async function createApprovedProject(db: Database, researcher: UserActor,
     outputs: ["cohort_counts", "model_updates", "metrics"],
     maxRounds: spec.maxRounds ?? 20,
     privacy: spec.privacy ?? initialBundle(spec.purpose).privacy,
-    // Sites approve what the model learns from and predicts, so its spec is in the bundle they approve.
-    models: [ZBundleModel.parse(bundleModelOf({ ...spec.model.spec, outcome: spec.model.outcome }))],
+    // Sites approve what the model learns from and predicts, and its architecture, so its spec is in the bundle they approve.
+    models: [
+      ZBundleModel.parse(
+        bundleModelOf({
+          ...spec.model.spec,
+          outcome: spec.model.outcome,
+          architectureSha256: hashArchitecture(architectureOf(spec.model.spec)),
+        }),
+      ),
+    ],
   };
   await reviseBundle(db, researcher, { projectId: project.id, bundle });
   await submitProject(db, researcher, { projectId: project.id, siteIds: spec.approvers.map((a) => a.siteId) });

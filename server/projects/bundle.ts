@@ -1,32 +1,16 @@
-import { createHash } from "node:crypto";
-import { canonicalJson } from "@/server/lib/canonical-json";
-import type { BundleModel } from "@/protocol/bundle";
+import { canonicalJson } from "@/protocol/canonical-json";
+import type { BundleModel, ModelSpecLike } from "@/protocol/bundle";
 import type { Bundle } from "./projects.schema";
 
-/** SHA-256 of the canonical JSON; an empty `models` list is left out, so bundles from before it keep their hash. */
-export function hashBundle(bundle: Bundle): string {
-  const { models, ...rest } = bundle;
-  return createHash("sha256")
-    .update(canonicalJson(models.length ? bundle : rest))
-    .digest("hex");
-}
-
-type ModelSpecLike = Pick<BundleModel, "task" | "input" | "outcome">;
-
-/** What sites approve about a model: its task, input and outcome (the name only labels it). */
-function specKey(model: ModelSpecLike): string {
-  return canonicalJson({ task: model.task, input: model.input, outcome: model.outcome });
-}
-
-/** The bundle's entry with the same task, input and outcome as the model, or undefined. */
-export function findBundleModel(bundle: Bundle, model: ModelSpecLike): BundleModel | undefined {
-  const key = specKey(model);
-  return bundle.models.find((m) => specKey(m) === key);
-}
-
-/** The bundle entry for a registered (or about to be registered) model. */
+/** The bundle entry for a registered (or about to be registered) model, pinning its architecture when given. */
 export function bundleModelOf(model: ModelSpecLike & { name: string }): BundleModel {
-  return { name: model.name, task: model.task, input: model.input, outcome: model.outcome };
+  return {
+    name: model.name,
+    task: model.task,
+    input: model.input,
+    outcome: model.outcome,
+    ...(model.architectureSha256 ? { architectureSha256: model.architectureSha256 } : {}),
+  };
 }
 
 export function initialBundle(purpose: string): Bundle {

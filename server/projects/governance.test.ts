@@ -12,9 +12,10 @@ import {
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
 import { createHash } from "node:crypto";
-import { canonicalJson } from "@/server/lib/canonical-json";
+import { canonicalJson } from "@/protocol/canonical-json";
 import { logisticModel } from "@/server/lib/test-support/training-fixtures";
-import { bundleModelOf, diffBundles, hashBundle, initialBundle } from "./bundle";
+import { hashBundle } from "@/protocol/bundle-hash";
+import { bundleModelOf, diffBundles, initialBundle } from "./bundle";
 import { canTransition } from "./project-status";
 import type { Bundle } from "./projects.schema";
 
@@ -83,6 +84,8 @@ describe("bundle hash", () => {
       hashBundle(withModel),
     );
     expect(hashBundle({ ...a, maxRounds: a.maxRounds + 1 })).not.toBe(hashBundle(a));
+    // Rounding is something sites approve too; bundles without it keep their hash.
+    expect(hashBundle({ ...a, privacy: { ...a.privacy, roundingBase: 5 } })).not.toBe(hashBundle(a));
     expect(diffBundles(a, { ...a, privacy: { minCellCount: 20 } })).toEqual([
       { path: "privacy.minCellCount", before: 10, after: 20 },
     ]);
@@ -309,7 +312,13 @@ describe("models in the bundle", () => {
     const after = await s.asResearcher.projects.byId({ projectId: s.projectId });
     expect(after.project.status).toBe("submitted");
     expect(after.revision.bundle.models).toEqual([
-      { name: "Stroke risk", task: "binary_classification", input: model.spec.input, outcome: model.outcome },
+      {
+        name: "Stroke risk",
+        task: "binary_classification",
+        input: model.spec.input,
+        outcome: model.outcome,
+        architectureSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
     ]);
     expect(after.sites.map((x) => x.status)).toEqual(["pending", "pending"]);
     const audit = await s.db.select().from(auditEvents).orderBy(auditEvents.seq);
@@ -341,5 +350,17 @@ describe("models in the bundle", () => {
     });
     expect(same.bundle).toEqual({ revision: after.revision.number, isNew: false });
     expect(await governance()).toEqual(snapshot);
+
+    // The same data through another architecture is another model to approve: a new revision, pending again.
+    const other = logisticModel("Stroke risk, two layers");
+    const mlp = await s.asResearcher.models.register({
+      ...other,
+      spec: { ...other.spec, architecture: { kind: "template", template: "mlp" } },
+      projectId: s.projectId,
+    });
+    expect(mlp.bundle).toEqual({ revision: after.revision.number + 1, isNew: true });
+    const latest = await s.asResearcher.projects.byId({ projectId: s.projectId });
+    expect(latest.revision.bundle.models.map((m) => m.name)).toEqual(["Stroke risk", "Stroke risk, two layers"]);
+    expect(latest.sites.map((x) => x.status)).toEqual(["pending", "pending"]);
   });
 });

@@ -1,13 +1,17 @@
-import { and, asc, count, desc, eq, gt, ilike, inArray, type SQL } from "drizzle-orm";
-import type { Database, Tx } from "@/db/client";
+import { and, asc, count, desc, eq, gt, ilike, inArray, sql, type SQL } from "drizzle-orm";
+import type { Database, DbOrTx, Tx } from "@/db/client";
 import { projectMembers, projectRevisions, projects, projectSites, siteApprovals, sites, users } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
 import { AppError } from "@/server/errors";
 import { hashDefinition } from "@/server/cohorts/cohort-hash";
+import { approvedRevisionsBySite } from "./approved-revisions";
+import { queueRequestNotices } from "@/server/notifications/approval-notices";
 import { listProjectInvitations } from "./invitations.service";
 import { MAX_BUNDLE_MODELS, type BundleModel } from "@/protocol/bundle";
-import { findBundleModel, hashBundle, initialBundle } from "./bundle";
+import { findBundleModel } from "@/protocol/bundle";
+import { hashBundle } from "@/protocol/bundle-hash";
+import { initialBundle } from "./bundle";
 import { assertTransition } from "./project-status";
 import type { Bundle, TProjectCreateInput, TProjectListInput } from "./projects.schema";
 
@@ -50,14 +54,18 @@ export async function listMyProjects(db: Database, viewer: UserActor, input: TPr
       status: projects.status,
       role: projectMembers.role,
       updatedAt: projects.updatedAt,
-      seenAt: projectMembers.decisionsSeenAt,
+      // Decisions on any of the project's revisions since this member last looked; in the same query.
+      newDecisions: sql<number>`(
+        SELECT count(*)::int FROM ${projectRevisions}
+          JOIN ${siteApprovals} ON ${siteApprovals.revisionId} = ${projectRevisions.id}
+         WHERE ${projectRevisions.projectId} = ${projects.id}
+           AND ${siteApprovals.decidedAt} > ${projectMembers.decisionsSeenAt})`,
     })
     .from(projects)
     .innerJoin(projectMembers, eq(projectMembers.projectId, projects.id))
     .where(and(...filters))
     .orderBy(desc(projects.updatedAt));
-  const unseen = await unseenDecisionCounts(db, viewer.id);
-  return rows.map(({ seenAt: _seen, ...r }) => ({ ...r, newDecisions: unseen.get(r.id) ?? 0 }));
+  return rows;
 }
 
 async function unseenDecisionCounts(db: Database, userId: string): Promise<Map<string, number>> {
@@ -114,9 +122,10 @@ export async function getProject(db: Database, actor: UserActor, { projectId }: 
   };
 }
 
-/** Per requested site: the decision on the current revision, and who made it. */
+/** Per requested site: the decision on the current revision, who made it, and the newest revision it approved. */
 async function siteStates(db: Database, projectId: string, revisionId: string) {
-  return db
+  const approved = await approvedRevisionsBySite(db, projectId);
+  const rows = await db
     .select({
       siteId: sites.id,
       code: sites.code,
@@ -136,6 +145,7 @@ async function siteStates(db: Database, projectId: string, revisionId: string) {
     .leftJoin(users, eq(users.id, siteApprovals.decidedBy))
     .where(eq(projectSites.projectId, projectId))
     .orderBy(asc(sites.code));
+  return rows.map((row) => ({ ...row, approvedRevision: approved.get(row.siteId) ?? null }));
 }
 
 export async function listRevisions(db: Database, { projectId }: { projectId: string }) {
@@ -227,8 +237,16 @@ async function reviseBundleInTx(
     .select({ siteId: projectSites.siteId })
     .from(projectSites)
     .where(eq(projectSites.projectId, projectId));
-  if (requested.length)
-    await tx.insert(siteApprovals).values(requested.map((r) => ({ revisionId: revision.id, siteId: r.siteId })));
+  if (requested.length) {
+    const asked = await tx
+      .insert(siteApprovals)
+      .values(requested.map((r) => ({ revisionId: revision.id, siteId: r.siteId })))
+      .returning({ id: siteApprovals.id });
+    await queueRequestNotices(
+      tx,
+      asked.map((a) => a.id),
+    );
+  }
   const status = project.status === "active" ? "submitted" : project.status;
   assertTransition(project.status, status);
   await tx.update(projects).set({ currentRevisionId: revision.id, status }).where(eq(projects.id, projectId));
@@ -259,10 +277,15 @@ export async function submitProject(
       .insert(projectSites)
       .values(found.map((s) => ({ projectId, siteId: s.id })))
       .onConflictDoNothing();
-    await tx
+    const asked = await tx
       .insert(siteApprovals)
       .values(found.map((s) => ({ revisionId: project.currentRevisionId!, siteId: s.id })))
-      .onConflictDoNothing();
+      .onConflictDoNothing()
+      .returning({ id: siteApprovals.id });
+    await queueRequestNotices(
+      tx,
+      asked.map((a) => a.id),
+    );
     await tx.update(projects).set({ status: next }).where(eq(projects.id, projectId));
     await recordAudit(tx, {
       actor,
@@ -298,6 +321,21 @@ export async function listApprovedSiteIds(
     .innerJoin(
       siteApprovals,
       and(eq(siteApprovals.revisionId, projects.currentRevisionId), eq(siteApprovals.status, "approved")),
+    )
+    .where(eq(projects.id, projectId))
+    // A withdrawal (FOR UPDATE) waits for work being queued on these approvals, then cancels it.
+    .for("share", { of: siteApprovals });
+  return new Set(rows.map((r) => r.siteId));
+}
+
+/** The sites that withdrew their approval of the project's current revision: they receive no work for it at all. */
+export async function listWithdrawnSiteIds(db: DbOrTx, { projectId }: { projectId: string }): Promise<Set<string>> {
+  const rows = await db
+    .select({ siteId: siteApprovals.siteId })
+    .from(projects)
+    .innerJoin(
+      siteApprovals,
+      and(eq(siteApprovals.revisionId, projects.currentRevisionId), eq(siteApprovals.status, "withdrawn")),
     )
     .where(eq(projects.id, projectId));
   return new Set(rows.map((r) => r.siteId));

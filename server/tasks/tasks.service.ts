@@ -9,6 +9,8 @@ import type { TaskPayload } from "@/protocol/tasks";
 import { TASK_SCHEMAS, type FailureCode, type LeasedTask, type TaskKind } from "@/protocol/contract";
 import { updatePath } from "@/protocol/training";
 import { checkResultPolicy } from "./result-policy";
+import type { TaskGovernance } from "@/protocol/signed-approval";
+import { governanceOf } from "./task-governance";
 import { getTaskNotifier, TASK_CHANNEL } from "./task-notifier";
 
 export type SiteRef = { id: string; code: string };
@@ -35,6 +37,8 @@ export type EnqueueInput = {
   maxAttempts?: number;
   leaseMs?: number;
   deadlineAt?: Date | null;
+  /** The project revision the task runs under; its bundle and the site's signed approval go with the task. */
+  revisionId?: string | null;
 };
 
 /** Queues a task for one site inside the caller's transaction; the site's waiting worker wakes on commit. */
@@ -68,6 +72,7 @@ export async function enqueueTasks(tx: Tx, inputs: readonly EnqueueInput[]): Pro
           maxAttempts: input.maxAttempts ?? 3,
           leaseMs: input.leaseMs ?? 60_000,
           deadlineAt: input.deadlineAt ?? null,
+          revisionId: input.revisionId ?? null,
         };
       }),
     )
@@ -90,8 +95,9 @@ export async function enqueueTasks(tx: Tx, inputs: readonly EnqueueInput[]): Pro
   return ordered;
 }
 
-function toLeasedTask(task: SiteTask): LeasedTask {
+function toLeasedTask(task: SiteTask, governance: TaskGovernance | null): LeasedTask {
   return {
+    governance,
     taskId: task.id,
     leaseId: task.leaseId!,
     kind: task.kind,
@@ -139,7 +145,7 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
       subject: subjectOf(task.id),
       details: { kind: task.kind, attempt: task.attempt },
     });
-    return toLeasedTask(task);
+    return toLeasedTask(task, await governanceOf(tx, task));
   });
 }
 

@@ -1,14 +1,16 @@
 import { parseArgs } from "node:util";
-import { openLedger, LedgerError, type LedgerEntry } from "./ledger";
+import { openLedger, LedgerError, type LedgerEntry, type ProjectSummaryRow } from "./ledger";
 
 /**
- * `npm run worker -- ledger list|export [--project <id>] [--limit <n>]`: the site ledger for the
- * Trust's staff, read from FLIP_WORKER_STATE_DIR without contacting the hub. `list` prints the
- * newest entries for a person at a terminal; `export` writes every matching entry as CSV.
+ * `npm run worker -- ledger list|export|projects [--project <id>] [--limit <n>]`: the site ledger for
+ * the Trust's staff, read from FLIP_WORKER_STATE_DIR without contacting the hub. `list` prints the
+ * newest entries for a person at a terminal; `export` writes every matching entry as CSV;
+ * `projects` says, per project, what the site released (and refused) of each kind, and when.
  */
-const USAGE = `usage: npm run worker -- ledger <list|export> [--project <project id>] [--limit <n>]
-  list     the newest entries (default 50), one per line
-  export   every entry as CSV on standard output, e.g. > ledger.csv
+const USAGE = `usage: npm run worker -- ledger <list|export|projects> [--project <project id>] [--limit <n>]
+  list      the newest entries (default 50), one per line
+  export    every entry as CSV on standard output, e.g. > ledger.csv
+  projects  per project: what the site released and refused, of each kind, first and last time
 needs FLIP_WORKER_STATE_DIR, the worker's state folder`;
 
 const COLUMNS: (keyof LedgerEntry)[] = [
@@ -45,7 +47,7 @@ export function runLedgerCommand(
   const [command] = parsed.positionals;
   const limit = parsed.values.limit === undefined ? undefined : Number(parsed.values.limit);
   if (
-    (command !== "list" && command !== "export") ||
+    (command !== "list" && command !== "export" && command !== "projects") ||
     (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
   ) {
     err(`${USAGE}\n`);
@@ -65,6 +67,10 @@ export function runLedgerCommand(
     return 2;
   }
   try {
+    if (command === "projects") {
+      printProjects(ledger.summariseProjects({ projectId: parsed.values.project }), out);
+      return 0;
+    }
     const entries = ledger.list({
       projectId: parsed.values.project,
       limit: limit ?? (command === "list" ? 50 : undefined),
@@ -82,6 +88,23 @@ export function runLedgerCommand(
     return 0;
   } finally {
     ledger.close();
+  }
+}
+
+function printProjects(rows: ProjectSummaryRow[], out: (text: string) => void): void {
+  if (rows.length === 0) {
+    out("The ledger holds nothing for any project yet.\n");
+    return;
+  }
+  const byProject = new Map<string, ProjectSummaryRow[]>();
+  for (const row of rows) byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
+  for (const [projectId, entries] of byProject) {
+    const released = entries.filter((e) => e.outcome === "released").reduce((n, e) => n + e.entries, 0);
+    out(`project ${projectId}: ${released} release(s)\n`);
+    for (const e of entries)
+      out(
+        `  ${e.outcome.padEnd(8)}  ${e.kind.padEnd(14)}  ${String(e.entries).padStart(5)}  first ${e.firstAt}  last ${e.lastAt}\n`,
+      );
   }
 }
 

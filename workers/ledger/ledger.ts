@@ -37,6 +37,13 @@ export type LedgerEntry = {
   payloadSha256: string | null;
 };
 
+export type ProjectSummaryRow = Pick<LedgerEntry, "kind" | "outcome"> & {
+  projectId: string;
+  entries: number;
+  firstAt: string;
+  lastAt: string;
+};
+
 type EntryInput = Pick<LedgerEntry, "taskId" | "kind"> &
   Partial<Pick<LedgerEntry, "purpose" | "projectId" | "requesterId">>;
 
@@ -282,6 +289,17 @@ export function openLedger(stateDir: string) {
              FROM entries WHERE (? IS NULL OR project_id = ?) ORDER BY id DESC LIMIT ?`,
         )
         .all(filter.projectId ?? null, filter.projectId ?? null, filter.limit ?? -1) as LedgerEntry[];
+    },
+
+    /** Per project, kind and outcome: how many entries and when the first and last were, for Trust staff. */
+    summariseProjects(filter: { projectId?: string } = {}): ProjectSummaryRow[] {
+      return db
+        .prepare(
+          `SELECT project_id AS projectId, kind, outcome, count(*) AS entries, min(at) AS firstAt, max(at) AS lastAt
+             FROM entries WHERE project_id IS NOT NULL AND (? IS NULL OR project_id = ?)
+            GROUP BY project_id, kind, outcome ORDER BY max(at) DESC, kind, outcome`,
+        )
+        .all(filter.projectId ?? null, filter.projectId ?? null) as ProjectSummaryRow[];
     },
 
     close() {

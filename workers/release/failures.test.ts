@@ -10,6 +10,9 @@ import { failureCode, failureOf, failureText, TaskError, type SiteFailure } from
  */
 const EVERY_FAILURE: SiteFailure[] = [
   { reason: "kind_not_allowed", kind: "train" },
+  { reason: "approval_missing" },
+  { reason: "approval_invalid" },
+  { reason: "outside_approval" },
   { reason: "invalid_payload" },
   { reason: "feasibility_not_allowed" },
   { reason: "feasibility_budget_spent" },
@@ -17,6 +20,7 @@ const EVERY_FAILURE: SiteFailure[] = [
   { reason: "differencing" },
   { reason: "differential_privacy_required" },
   { reason: "privacy_budget_spent", maxEpsilon: 4, delta: 1e-5, spent: 1.25, wouldSpend: 4.75 },
+  { reason: "privacy_budget_spent", maxEpsilon: 3, delta: 1e-5, spent: 1.25, wouldSpend: 3.75, budget: "bundle" },
   { reason: "too_many_rounds", maxRounds: 50 },
   { reason: "cohort_too_small", minimum: 10 },
   { reason: "images_unavailable" },

@@ -10,13 +10,24 @@ import { isPgError } from "../log";
  */
 export type SiteFailure =
   | { reason: "kind_not_allowed"; kind: TaskKind }
+  | { reason: "approval_missing" }
+  | { reason: "approval_invalid" }
+  | { reason: "outside_approval" }
   | { reason: "invalid_payload" }
   | { reason: "feasibility_not_allowed" }
   | { reason: "feasibility_budget_spent" }
   | { reason: "evaluation_budget_spent" }
   | { reason: "differencing" }
   | { reason: "differential_privacy_required" }
-  | { reason: "privacy_budget_spent"; maxEpsilon: number; delta: number; spent: number; wouldSpend: number }
+  | {
+      reason: "privacy_budget_spent";
+      maxEpsilon: number;
+      delta: number;
+      spent: number;
+      wouldSpend: number;
+      /** Whose budget: the site policy's (default) or the one the approvers signed in the bundle. */
+      budget?: "site" | "bundle";
+    }
   | { reason: "too_many_rounds"; maxRounds: number }
   | { reason: "cohort_too_small"; minimum: number }
   | { reason: "images_unavailable" }
@@ -35,6 +46,9 @@ export type FailureReason = SiteFailure["reason"];
 
 const REFUSALS: ReadonlySet<FailureReason> = new Set([
   "kind_not_allowed",
+  "approval_missing",
+  "approval_invalid",
+  "outside_approval",
   "feasibility_not_allowed",
   "feasibility_budget_spent",
   "evaluation_budget_spent",
@@ -55,6 +69,12 @@ export function failureText(failure: SiteFailure): string {
   switch (failure.reason) {
     case "kind_not_allowed":
       return `This site does not run '${failure.kind}' tasks (allowedTaskKinds in its site policy).`;
+    case "approval_missing":
+      return "This site runs project work only under a governance bundle one of its own approvers signed (approvers in its site policy); this task carries no such approval for this site.";
+    case "approval_invalid":
+      return "This site could not verify the task's approval: the bundle or the signature does not match what one of its enrolled approvers signed for this site; the site ledger says why.";
+    case "outside_approval":
+      return "This task asks for more than the governance bundle this site's approver signed (its cohort, model, job kind, outputs, rounds or privacy settings); the site ledger says which.";
     case "invalid_payload":
       return "The task does not match this site worker's protocol; the worker's log says which field.";
     case "feasibility_not_allowed":
@@ -68,7 +88,7 @@ export function failureText(failure: SiteFailure): string {
     case "differential_privacy_required":
       return "This site requires differential privacy for training (requireDifferentialPrivacy in its site policy), which this job does not use.";
     case "privacy_budget_spent":
-      return `This site's differential-privacy budget for this project is ε = ${failure.maxEpsilon} at δ = ${failure.delta} (privacyBudget in its site policy). It has spent ε = ${failure.spent.toFixed(2)}, and this job's remaining rounds would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before training. Use more noise or fewer rounds, or ask its data-governance office to raise the budget.`;
+      return `${failure.budget === "bundle" ? "The differential-privacy budget this site's approver signed for this project (in its governance bundle)" : "This site's differential-privacy budget for this project"} is ε = ${failure.maxEpsilon} at δ = ${failure.delta}${failure.budget === "bundle" ? "" : " (privacyBudget in its site policy)"}. It has spent ε = ${failure.spent.toFixed(2)}, and this job's remaining rounds would bring it to ε = ${failure.wouldSpend.toFixed(2)}, so it refuses before training. Use more noise or fewer rounds, or ask its data-governance office to raise the budget.`;
     case "too_many_rounds":
       return `This site trains for at most ${failure.maxRounds} rounds (maxRounds in its site policy).`;
     case "cohort_too_small":

@@ -16,6 +16,8 @@ import type { SplitEvaluation } from "../training/predict";
 import type { Logger } from "../log";
 import type { Ledger } from "../ledger/ledger";
 import { countRule, type SitePolicy } from "../policy";
+import { admitApprovedTask } from "../governance/admit-approved";
+import type { Bundle } from "@/protocol/bundle";
 import { releaseCohortCount, type CohortProposal } from "./cohort-release";
 import { findDicomIdentifier } from "../imaging/identifiers";
 import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./failures";
@@ -121,6 +123,11 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       if (!policy.allowFeasibility) throw new TaskError({ reason: "feasibility_not_allowed" });
       const today = ledger.countReleases({ kind: "cohort_count", purpose: "feasibility", since: startOfUtcDay() });
       if (today >= policy.maxFeasibilityCountsPerDay) throw new TaskError({ reason: "feasibility_budget_spent" });
+    },
+
+    /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site. */
+    admitApproved(task: GateTask & { governance?: unknown }): Bundle | null {
+      return admitApprovedTask(policy, task);
     },
 
     /** Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at this site. */

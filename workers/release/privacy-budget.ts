@@ -21,7 +21,33 @@ export type PrivacyCharge = {
   remainingRounds: number;
   normBound: number;
   secureAggregation: boolean;
+  /** The budget the site's approver signed in the project's bundle; set from the verified bundle, never from the hub's payload. */
+  approved?: { maxEpsilon: number; delta: number };
 };
+
+type Budget = { maxEpsilon: number; delta: number; budget: "site" | "bundle" };
+
+/** Every budget a charge must fit: the site policy's, and the signed bundle's where it names one. */
+function budgetsOf(policy: SitePolicy, charge: PrivacyCharge): Budget[] {
+  const site: Budget = { ...privacyBudgetFor(policy, charge.projectId), budget: "site" };
+  return charge.approved ? [site, { ...charge.approved, budget: "bundle" }] : [site];
+}
+
+function overBudget(spent: readonly number[], after: readonly number[], budgets: readonly Budget[]): TaskError | null {
+  for (const b of budgets) {
+    const wouldSpend = epsilonAt(after, b.delta);
+    if (wouldSpend > b.maxEpsilon)
+      return new TaskError({
+        reason: "privacy_budget_spent",
+        maxEpsilon: b.maxEpsilon,
+        delta: b.delta,
+        spent: epsilonAt(spent, b.delta),
+        wouldSpend,
+        ...(b.budget === "bundle" ? { budget: "bundle" as const } : {}),
+      });
+  }
+  return null;
+}
 
 const costOf = (charge: PrivacyCharge) => roundRdp(charge.dp, charge, DEFAULT_ORDERS);
 const epsilonAt = (rdp: readonly number[], delta: number) => epsilonFromRdp(DEFAULT_ORDERS, rdp, delta).epsilon;
@@ -29,17 +55,9 @@ const plus = (a: readonly number[], b: readonly number[], times = 1) => a.map((x
 
 /** Refuses (before any training) a job whose remaining rounds would take the project over this site's budget. */
 export function admitPrivacyCharge(ledger: Ledger, policy: SitePolicy, charge: PrivacyCharge): void {
-  const budget = privacyBudgetFor(policy, charge.projectId);
   const spent = ledger.privacySpent(charge.projectId, DEFAULT_ORDERS);
-  const projected = epsilonAt(plus(spent, costOf(charge), charge.remainingRounds), budget.delta);
-  if (projected > budget.maxEpsilon)
-    throw new TaskError({
-      reason: "privacy_budget_spent",
-      maxEpsilon: budget.maxEpsilon,
-      delta: budget.delta,
-      spent: epsilonAt(spent, budget.delta),
-      wouldSpend: projected,
-    });
+  const refusal = overBudget(spent, plus(spent, costOf(charge), charge.remainingRounds), budgetsOf(policy, charge));
+  if (refusal) throw refusal;
 }
 
 /**
@@ -70,15 +88,9 @@ export function releaseWithPrivacyCharge<F>(
     { ...entry, projectId: charge.projectId, figures, payloadSha256 },
     { orders: DEFAULT_ORDERS, rdp: cost },
     (spent) => {
+      const refusal = overBudget(spent, plus(spent, cost), budgetsOf(policy, charge));
+      if (refusal) throw refusal;
       const after = epsilonAt(plus(spent, cost), budget.delta);
-      if (after > budget.maxEpsilon)
-        throw new TaskError({
-          reason: "privacy_budget_spent",
-          maxEpsilon: budget.maxEpsilon,
-          delta: budget.delta,
-          spent: epsilonAt(spent, budget.delta),
-          wouldSpend: after,
-        });
       // Another task of the project was charged since the report was built: try again with the new figure.
       if (after !== epsilonSpent)
         throw new TaskError({ reason: "internal_error" }, true, "the project's privacy spend changed meanwhile");

@@ -5,7 +5,9 @@ import type { ImagingContext } from "../imaging/imaging-context";
 import type { Logger } from "../log";
 import type { SitePolicy } from "../policy";
 import { TaskError } from "../release/failures";
-import type { Proposal, ReleaseGate, ReleasedOutcome } from "../release/gate";
+import type { Proposal, ReleaseGate, ReleasedOutcome, TrainProposal } from "../release/gate";
+import type { PrivacyCharge } from "../release/privacy-budget";
+import { approvedPrivacyBudget } from "../governance/admit-approved";
 import type { ProgressStep } from "../release/progress";
 import type { SiteDb } from "../site-db";
 
@@ -62,14 +64,21 @@ export async function executeTask<K extends TaskKind>(
       // Paths and messages only: zod issues do not quote the offending values.
       throw new TaskError({ reason: "invalid_payload" }, false, summariseIssues(payload.error));
     }
+    // The site's own approvers must have signed a bundle this task fits (when its policy enrols any).
+    const approved = gate.admitApproved({ ...gateTask, payload: asRecord(payload.data), governance: task.governance });
+    // The DP budget they signed binds besides the site's own: taken from the verified bundle, not the payload.
+    const budget = approvedPrivacyBudget(approved);
+    const capped = (charge: PrivacyCharge): PrivacyCharge => (budget ? { ...charge, approved: budget } : charge);
     const proposal = await handler.run(payload.data as TaskPayload<K>, {
       ...deps,
       taskId: task.taskId,
       attempt: task.attempt,
-      admitPrivacy: (charge) => gate.admitPrivacy(charge),
+      admitPrivacy: (charge) => gate.admitPrivacy(capped(charge)),
     });
     if (deps.signal.aborted) return { type: "aborted" };
-    return gate.release({ ...gateTask, payload: asRecord(payload.data) }, proposal);
+    const charged = proposal as Partial<TrainProposal>;
+    const final = charged.privacy ? ({ ...charged, privacy: capped(charged.privacy) } as Proposal<K>) : proposal;
+    return gate.release({ ...gateTask, payload: asRecord(payload.data) }, final);
   } catch (error) {
     if (deps.signal.aborted) return { type: "aborted" };
     return gate.fail(gateTask, error);

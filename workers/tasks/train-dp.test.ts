@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import type { Bundle } from "@/protocol/bundle";
+import { hashArchitecture } from "@/protocol/bundle-hash";
 import { estimateEpsilon } from "@/protocol/privacy/dp-settings";
+import type { TaskGovernance } from "@/protocol/signed-approval";
+import { ZTrainPayload } from "@/protocol/training";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
+import { parsePublicKey } from "@/protocol/webauthn/public-key";
+import { createSoftwareAuthenticator, TEST_PORTAL_ORIGIN } from "../test-support/software-authenticator";
 import { buildTemplate } from "@/protocol/models/templates";
 import { buildModel, readWeights } from "@/protocol/models/weights";
 import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
@@ -59,12 +66,13 @@ const payload = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function siteWith(policy: Partial<SitePolicy> = {}) {
+function siteWith(policy: Partial<SitePolicy> | Record<string, unknown> = {}) {
   const sitePolicy = ZSitePolicy.parse({ site: "GSTT", allowedTaskKinds: ["train"], ...policy });
   const { gate, ledger } = createTestGate(sitePolicy);
-  const run = (body: Record<string, unknown>): Promise<TaskOutcome> =>
+  const run = (body: Record<string, unknown>, governance?: TaskGovernance): Promise<TaskOutcome> =>
     executeTask(
       {
+        governance,
         taskId: randomUUID(),
         leaseId: randomUUID(),
         kind: "train",
@@ -155,6 +163,54 @@ describe("differentially private training at the site", () => {
           wouldSpend: twoRounds,
         }),
       );
+  });
+
+  test("the DP budget the site's approver signed in the bundle binds besides the site's own", async () => {
+    const approver = createSoftwareAuthenticator();
+    const perRound = estimateEpsilon({ noiseMultiplier: 1.5, delta: 1e-5 }, 1, {
+      exampleCount: 1,
+      batchSize: 1,
+      localEpochs: 1,
+    });
+    const model = ZTrainPayload.parse(payload()).model;
+    const bundle = (maxEpsilon: number): Bundle => ({
+      bundleVersion: 1,
+      purpose: "Predict prostate cancer from PSA tests, trained with differential privacy.",
+      cohort: PROSTATE.cohort,
+      allowedJobKinds: ["train"],
+      outputs: ["model_updates"],
+      privacy: { minCellCount: 10, differentialPrivacy: { minNoiseMultiplier: 1, maxDelta: 1e-5, maxEpsilon } },
+      maxRounds: 20,
+      models: [
+        {
+          name: "PSA",
+          task: "binary_classification",
+          input: model.input,
+          outcome: model.outcome,
+          architectureSha256: hashArchitecture(architecture),
+        },
+      ],
+    });
+    const { run } = siteWith({
+      approvers: [
+        {
+          name: "Dr A. Approver",
+          publicKey: approver.spkiBase64,
+          fingerprint: formatFingerprint(parsePublicKey(approver.spkiBase64).fingerprint),
+        },
+      ],
+      portalOrigins: [TEST_PORTAL_ORIGIN],
+    });
+    const governance = (maxEpsilon: number) =>
+      approver.signedGovernance(bundle(maxEpsilon), { projectId, siteCode: "GSTT" });
+    // The site's own budget (ε = 10) would allow two rounds; the signed one allows less than one.
+    const refused = await run(payload(), governance(perRound / 2));
+    expect(refused).toMatchObject({ type: "fail", code: "refused_by_site_policy" });
+    if (refused.type === "fail")
+      expect(refused.message).toMatch(
+        /^The differential-privacy budget this site's approver signed for this project \(in its governance bundle\) is ε = /,
+      );
+    expect((await run(payload(), governance(1000))).type).toBe("upload");
   });
 
   test("a site that requires DP refuses a job without it and trains one with it", async () => {

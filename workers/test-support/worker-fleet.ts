@@ -25,7 +25,7 @@ export function useWorkerFleet(db: () => Database) {
     startWorker(
       token: string,
       site: string,
-      fixture: OmopFixture,
+      fixture: Pick<OmopFixture, "url">,
       extra: { policy?: Record<string, unknown>; env?: Record<string, string> } = {},
     ): WorkerProcess {
       if (!hub) throw new Error("useWorkerFleet: the hub is not started yet");

@@ -7,8 +7,13 @@ import { EmptyState } from "@/app/_components/ui/empty-state";
 import { Loading } from "@/app/_components/ui/loading";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
+import Link from "next/link";
+import { textLinkClass } from "@/app/_components/ui/text-link";
 import { ApproverChanges } from "./approver-changes";
+import { SigningKeys } from "./signing-keys";
+import { EmailPreference } from "./email-preference";
 import { SiteInbox } from "./site-inbox";
+import { SiteProjects } from "./site-projects";
 
 export function ApprovalSites() {
   const trpc = useTRPC();
@@ -25,6 +30,8 @@ export function ApprovalSites() {
   }
   return (
     <div className="space-y-6">
+      <SigningKeys />
+      <EmailPreference />
       {sites.data.map((site) => (
         <section
           key={site.siteId}
@@ -43,6 +50,15 @@ export function ApprovalSites() {
           </p>
           <ApproverChanges siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
           <SiteInbox siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
+          <div className="mt-6 mb-3 flex flex-wrap items-baseline justify-between gap-2">
+            <h3 className="text-sm font-semibold text-slate-900">
+              Projects using {site.code ?? site.name}&apos;s data
+            </h3>
+            <Link href={`/approvals/${site.siteId}/history`} className={textLinkClass}>
+              Decision history
+            </Link>
+          </div>
+          <SiteProjects siteId={site.siteId} siteCode={site.code ?? site.name ?? "your site"} />
         </section>
       ))}
     </div>

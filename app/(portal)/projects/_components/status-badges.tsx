@@ -13,8 +13,13 @@ export function ProjectStatusBadge({ status }: { status: ProjectStatus }) {
   return <Badge tone={PROJECT_TONES[status]}>{PROJECT_LABELS[status]}</Badge>;
 }
 
-const APPROVAL_TONES = { approved: "green", declined: "red", pending: "amber" } as const;
-const APPROVAL_LABELS = { approved: "Approved", declined: "Declined", pending: "Pending" } as const;
+const APPROVAL_TONES = { approved: "green", declined: "red", pending: "amber", withdrawn: "red" } as const;
+const APPROVAL_LABELS = {
+  approved: "Approved",
+  declined: "Declined",
+  pending: "Pending",
+  withdrawn: "Withdrawn",
+} as const;
 
 /** A site asked before the current revision existed has no row yet; it is waiting like a pending one. */
 export function ApprovalStatusBadge({ status }: { status: SiteApproval["status"] }) {

@@ -37,7 +37,9 @@ export function ApprovalRequest({
     );
   }
   const r = request.data;
-  const isOpen = r.status === "pending" && r.isCurrent;
+  // A withdrawn approval of the current revision takes a new decision to reinstate (or decline).
+  const isUndecided = (r.status === "pending" || r.status === "withdrawn") && r.isCurrent;
+  const isOpen = isUndecided && !r.conflictOfInterest;
   return (
     <div className="space-y-6">
       <div>
@@ -58,7 +60,12 @@ export function ApprovalRequest({
         </div>
       </div>
 
-      {isOpen ? null : <DecisionRecord request={r} />}
+      {r.status === "pending" && r.isCurrent ? null : <DecisionRecord request={r} />}
+      {isUndecided && r.conflictOfInterest ? (
+        <Alert tone="warning">
+          {r.conflictOfInterest} Separation of duties: whoever works on a project does not also approve it.
+        </Alert>
+      ) : null}
 
       <SiteCount siteCount={r.siteCount} hasCohort={!!r.bundle.cohort} siteCode={siteCode} />
 
@@ -71,7 +78,13 @@ export function ApprovalRequest({
       </Card>
 
       {isOpen ? (
-        <DecisionForm siteId={siteId} approvalId={approvalId} siteCode={siteCode} revisionNumber={r.revisionNumber} />
+        <DecisionForm
+          siteId={siteId}
+          approvalId={approvalId}
+          siteCode={siteCode}
+          revisionNumber={r.revisionNumber}
+          revision={{ projectId: r.projectId, revisionId: r.revisionId, bundleHash: r.bundleHash }}
+        />
       ) : null}
     </div>
   );

@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
@@ -8,39 +8,66 @@ import { Card } from "@/app/_components/ui/card";
 import { TextAreaField } from "@/app/_components/ui/text-area-field";
 import { useTRPC } from "@/app/_trpc/client";
 import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
+import { signDecision, SigningError } from "./sign-decision";
 
 type Decision = "approved" | "declined";
 
-/** Choose, comment, confirm: a decision is final for this revision, so it takes a deliberate second step. */
+/**
+ * Choose, comment, confirm: a decision is final for this revision, so it takes a deliberate second
+ * step. An approver with a passkey signs it (bundle hash, revision, project, site, decision, time),
+ * which is what sites that enrol their approvers' keys check before they run anything.
+ */
 export function DecisionForm({
   siteId,
   approvalId,
   siteCode,
   revisionNumber,
+  revision,
 }: {
   siteId: string;
   approvalId: string;
   siteCode: string;
   revisionNumber: number;
+  revision: { projectId: string; revisionId: string; bundleHash: string };
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [decision, setDecision] = useState<Decision | null>(null);
   const [comment, setComment] = useState("");
   const decide = useMutation(trpc.approvals.decide.mutationOptions());
+  const keys = useQuery(trpc.approvals.myKeys.queryOptions());
+  const [signError, setSignError] = useState<string | null>(null);
+  const [isSigning, setIsSigning] = useState(false);
   const errors = fieldErrorsOf(decide.error);
   const hasUnshownError = decide.error && !errors.comment;
+  const credentialIds = keys.data?.keys.map((k) => k.credentialId) ?? [];
 
   function choose(next: Decision) {
     decide.reset();
+    setSignError(null);
     setDecision(next);
   }
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     if (!decision) return;
+    setSignError(null);
+    let signature;
+    if (credentialIds.length > 0) {
+      const decidedAt = new Date().toISOString();
+      setIsSigning(true);
+      try {
+        const statement = { ...revision, siteCode, decision, decidedAt };
+        signature = { decidedAt, assertion: await signDecision(statement, credentialIds) };
+      } catch (error) {
+        setSignError(error instanceof SigningError ? error.message : "Your passkey did not sign; try again.");
+        return;
+      } finally {
+        setIsSigning(false);
+      }
+    }
     try {
-      await decide.mutateAsync({ siteId, approvalId, decision, comment: comment.trim() || undefined });
+      await decide.mutateAsync({ siteId, approvalId, decision, comment: comment.trim() || undefined, signature });
     } catch {
       return; // Shown from `decide.error`, under the comment when it is about the comment.
     }
@@ -67,6 +94,13 @@ export function DecisionForm({
           anything, a new revision comes back to you.
         </p>
         {hasUnshownError ? <Alert>{messageOf(decide.error)}</Alert> : null}
+        {signError ? <Alert>{signError}</Alert> : null}
+        {keys.data && credentialIds.length === 0 ? (
+          <p className="text-sm text-amber-800">
+            You have no passkey, so this decision will not be signed: sites that enrol their approvers&apos; keys run
+            only signed approvals. Register a passkey on your account page first.
+          </p>
+        ) : null}
         <div role="group" aria-label="Decision" className="flex flex-wrap gap-3">
           <Button
             type="button"
@@ -110,9 +144,15 @@ export function DecisionForm({
               <Button
                 type="submit"
                 variant={decision === "approved" ? "primary" : "danger"}
-                disabled={decide.isPending}
+                disabled={decide.isPending || isSigning || keys.isPending}
               >
-                {decide.isPending ? "Recording…" : "Confirm decision"}
+                {isSigning
+                  ? "Waiting for your passkey…"
+                  : decide.isPending
+                    ? "Recording…"
+                    : credentialIds.length > 0
+                      ? "Sign with passkey and confirm"
+                      : "Confirm decision"}
               </Button>
               <Button type="button" variant="secondary" onClick={() => setDecision(null)} disabled={decide.isPending}>
                 Cancel

@@ -9,7 +9,10 @@ import { DP_LIMITS } from "@/protocol/privacy/dp-settings";
 /** The fields this form edits; the cohort has its own builder and models are added by registering them. */
 export type Governance = Omit<Bundle, "cohort" | "bundleVersion" | "models">;
 export type GovernanceErrors = Partial<
-  Record<"purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "maxRounds" | "differentialPrivacy", string[]>
+  Record<
+    "purpose" | "allowedJobKinds" | "outputs" | "minCellCount" | "roundingBase" | "maxRounds" | "differentialPrivacy",
+    string[]
+  >
 >;
 
 const JOB_KINDS = [
@@ -32,6 +35,9 @@ export function governanceErrorsOf(g: Governance): GovernanceErrors {
   if (g.outputs.length === 0) errors.outputs = ["Name at least one output that may leave a site"];
   if (!Number.isInteger(g.privacy.minCellCount) || g.privacy.minCellCount < 10 || g.privacy.minCellCount > 1000)
     errors.minCellCount = ["Sites suppress counts below 10 at least; choose a whole number from 10 to 1000"];
+  const rounding = g.privacy.roundingBase;
+  if (rounding !== undefined && (!Number.isInteger(rounding) || rounding < 1 || rounding > 100))
+    errors.roundingBase = ["Round to a whole number from 1 to 100, or leave it empty"];
   const dp = g.privacy.differentialPrivacy;
   if (
     dp &&
@@ -39,11 +45,12 @@ export function governanceErrorsOf(g: Governance): GovernanceErrors {
       dp.minNoiseMultiplier >= DP_LIMITS.minNoise &&
       dp.minNoiseMultiplier <= DP_LIMITS.maxNoise &&
       dp.maxDelta >= DP_LIMITS.minDelta &&
-      dp.maxDelta <= DP_LIMITS.maxDelta
+      dp.maxDelta <= DP_LIMITS.maxDelta &&
+      (dp.maxEpsilon === undefined || (dp.maxEpsilon > 0 && dp.maxEpsilon <= 1000))
     )
   )
     errors.differentialPrivacy = [
-      `Choose a noise multiplier from ${DP_LIMITS.minNoise} to ${DP_LIMITS.maxNoise} and δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta}`,
+      `Choose a noise multiplier from ${DP_LIMITS.minNoise} to ${DP_LIMITS.maxNoise}, δ from ${DP_LIMITS.minDelta} to ${DP_LIMITS.maxDelta} and ε (optional) above 0 and at most 1000`,
     ];
   if (!Number.isInteger(g.maxRounds) || g.maxRounds < 1 || g.maxRounds > 1000)
     errors.maxRounds = ["Choose a whole number of rounds from 1 to 1000"];
@@ -165,6 +172,29 @@ export function GovernanceFields({
             errors={errors.minCellCount}
           />
           <TextField
+            label="Rounding base (optional)"
+            name="roundingBase"
+            type="number"
+            min={1}
+            step={1}
+            hint="Released counts are multiples of this at least (5 is usual); sites that round finer refuse the work."
+            value={
+              value.privacy.roundingBase === undefined || Number.isNaN(value.privacy.roundingBase)
+                ? ""
+                : value.privacy.roundingBase
+            }
+            onChange={(e) =>
+              onChange({
+                ...value,
+                privacy: {
+                  ...value.privacy,
+                  roundingBase: e.target.value === "" ? undefined : numberOrNaN(e.target.value),
+                },
+              })
+            }
+            errors={errors.roundingBase}
+          />
+          <TextField
             label="Maximum training rounds"
             name="maxRounds"
             type="number"
@@ -223,6 +253,17 @@ function PrivacyRequirement({
             step="any"
             value={Number.isNaN(dp.maxDelta) ? "" : dp.maxDelta}
             onChange={(e) => setDp({ ...dp, maxDelta: numberOrNaN(e.target.value) })}
+          />
+          <TextField
+            label="Privacy budget ε per site (optional)"
+            name="privacy.differentialPrivacy.maxEpsilon"
+            type="number"
+            step="any"
+            hint="All of the project's training may spend at most this ε (at the maximum δ) at each site."
+            value={dp.maxEpsilon === undefined || Number.isNaN(dp.maxEpsilon) ? "" : dp.maxEpsilon}
+            onChange={(e) =>
+              setDp({ ...dp, maxEpsilon: e.target.value === "" ? undefined : numberOrNaN(e.target.value) })
+            }
           />
         </div>
       ) : null}

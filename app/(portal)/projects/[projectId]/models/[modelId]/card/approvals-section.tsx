@@ -5,7 +5,7 @@ import type { ModelCardData } from "../../_components/types";
 import { Section } from "./card-sections";
 
 type Decision = ModelCardData["approvals"]["decisions"][number];
-const TONES = { approved: "green", declined: "red", pending: "amber" } as const;
+const TONES = { approved: "green", declined: "red", pending: "amber", withdrawn: "red" } as const;
 
 const columns: Column<Decision>[] = [
   {

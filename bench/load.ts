@@ -1,0 +1,211 @@
+/**
+ * bench:load — does the API hold under load?
+ *
+ * Starts the production build (`next start`, built first when stale) on a throwaway database with
+ * a researcher, their projects and a finished training job, and BENCH_SITES (500) sites with
+ * tokens. Signs in through next-auth like a browser, then, while every site's worker client sends a
+ * heartbeat every 5 s, drives with autocannon at BENCH_CONNECTIONS (100) for BENCH_SECONDS (10) each:
+ *   - GET /api/health, the baseline: the same server and network path with no session or query;
+ *   - projects.list and jobs.byId of the finished job, as the signed-in researcher.
+ * Prints requests/s, p50 and p99 of each with its ratio to the baseline, and the heartbeats' p50
+ * and p99. Goals on a 2-core machine: reads ≥ 1000 requests/s with p99 < 100 ms, heartbeats p99 < 50 ms.
+ */
+import autocannon from "autocannon";
+import { eq } from "drizzle-orm";
+import superjson from "superjson";
+import { jobs, users } from "@/db/schema";
+import { hashPassword } from "@/server/auth/password";
+import { buildPortal, isBuildStale, startPortal } from "@/server/cli/portal-process";
+import { createTrainJob } from "@/server/jobs/jobs.service";
+import { makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import { makeTrainingProject, trainJobInput } from "@/server/lib/test-support/training-fixtures";
+import { createProject } from "@/server/projects/projects.service";
+import { issueSiteToken } from "@/server/site-network/site-tokens.service";
+import { createHubClient } from "@/workers/hub-client";
+import { createLogger } from "@/workers/log";
+import { asReleased } from "@/workers/test-support/released";
+import type { Database } from "@/db/client";
+import { withBenchDatabase } from "./lib/bench-database";
+
+const SITES = Number(process.env.BENCH_SITES ?? 500);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PORT = Number(process.env.BENCH_PORT ?? 3190);
+const HEARTBEAT_MS = 5_000;
+const PASSWORD = "bench-load-password";
+const SYSTEM = { type: "system", label: "bench:load" } as const;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** The researcher, their projects, a finished training job and the sites that send heartbeats. */
+async function seed(db: Database) {
+  const researcherRow = await makeUser(db, [{ role: "researcher" }], { email: "researcher@bench.flip" });
+  await db
+    .update(users)
+    .set({ passwordHash: await hashPassword(PASSWORD) })
+    .where(eq(users.id, researcherRow.id));
+  const researcher = await viewerOf(db, researcherRow.id);
+  for (let i = 0; i < 20; i++)
+    await createProject(db, researcher, {
+      title: `Bench project ${i}`,
+      purpose: "A project with enough words in its purpose for the benchmark.",
+    });
+  const trainingSites = await Promise.all(
+    ["BA", "BB", "BC"].map(async (code) => {
+      const site = await makeSite(db, code);
+      const approver = await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: site.id }])).id);
+      return { site, approver };
+    }),
+  );
+  const project = await makeTrainingProject(
+    db,
+    researcher,
+    trainingSites.map(({ site, approver }) => ({ approver, siteId: site.id })),
+  );
+  const job = await createTrainJob(
+    db,
+    researcher,
+    trainJobInput(
+      project,
+      trainingSites.map(({ site }) => site.id),
+    ),
+  );
+  await db.update(jobs).set({ status: "completed", finishedAt: new Date() }).where(eq(jobs.id, job.id));
+  const tokens: string[] = [];
+  for (let i = 0; i < SITES; i++) {
+    const site = await makeSite(db, `L${i}`);
+    tokens.push((await issueSiteToken(db, SYSTEM, { siteId: site.id, graceSeconds: 0 })).token);
+  }
+  return { email: researcherRow.email, projectId: project.projectId, jobId: job.id, tokens };
+}
+
+/** Signs in as a browser does (CSRF token, then the credentials callback) and returns the Cookie header. */
+async function signIn(baseUrl: string, email: string): Promise<string> {
+  const csrf = await fetch(`${baseUrl}/api/auth/csrf`);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const csrfCookie = csrf.headers.getSetCookie().map((c) => c.split(";")[0]);
+  const response = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie.join("; ") },
+    body: new URLSearchParams({ csrfToken, email, password: PASSWORD, json: "true" }),
+  });
+  const session = response.headers.getSetCookie().find((c) => c.startsWith("next-auth.session-token="));
+  if (!session) throw new Error(`sign-in failed (HTTP ${response.status})`);
+  return session.split(";")[0]!;
+}
+
+const trpcGet = (path: string, input: unknown) =>
+  `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
+
+type Row = { label: string; rps: number; p50: number; p99: number; errors: number };
+
+async function drive(baseUrl: string, label: string, path: string, cookie?: string): Promise<Row> {
+  const result = await autocannon({
+    url: `${baseUrl}${path}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: cookie ? { cookie } : {},
+  });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
+}
+
+/** Every site's worker client sends a heartbeat every 5 s (starting spread over the interval) until stopped. */
+function startHeartbeats(baseUrl: string, tokens: string[]) {
+  const log = createLogger({}, { write: () => undefined });
+  const latencies: number[] = [];
+  let failures = 0;
+  let running = true;
+  const input = asReleased({
+    workerVersion: "bench",
+    capabilities: { tfjsBackend: "wasm", gpu: null, cpuCount: 2, memoryMb: 4096 },
+    utilisation: { cpuPercent: 10, memoryPercent: 20 },
+    tasksInFlight: [],
+    selfChecks: [],
+  });
+  const loops = tokens.map(async (token, i) => {
+    const client = createHubClient({ trpcUrl: `${baseUrl}/api/trpc`, token, log });
+    await new Promise((resolve) => setTimeout(resolve, (i / tokens.length) * HEARTBEAT_MS));
+    while (running) {
+      const start = performance.now();
+      try {
+        await client.heartbeat(input);
+        latencies.push(performance.now() - start);
+      } catch {
+        failures++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
+    }
+  });
+  return {
+    reset: () => latencies.splice(0),
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return { latencies: [...latencies].sort((a, b) => a - b), failures };
+    },
+  };
+}
+
+async function main() {
+  process.env.FLIP_LOG_LEVEL ??= "warn";
+  if (isBuildStale()) {
+    console.log("bench:load: the production build is missing or stale; building it first…");
+    buildPortal();
+  }
+  await withBenchDatabase(async (db, databaseUrl) => {
+    const seeded = await seed(db);
+    const portal = await startPortal({
+      databaseUrl,
+      port: PORT,
+      authSecret: "bench-load-session-secret-of-at-least-32-chars",
+      extraEnv: { FLIP_LOG_LEVEL: "warn" },
+    });
+    const { url } = portal;
+    try {
+      const cookie = await signIn(url, seeded.email);
+      const heartbeats = startHeartbeats(url, seeded.tokens);
+      // Warm-up: JIT, the pool and Next's route modules.
+      await drive(url, "warm-up", trpcGet("projects.list", {}), cookie);
+      heartbeats.reset();
+      const rows = [
+        await drive(url, "GET /api/health (baseline)", "/api/health"),
+        await drive(url, "projects.list", trpcGet("projects.list", {}), cookie),
+        await drive(
+          url,
+          "jobs.byId (finished job)",
+          trpcGet("jobs.byId", { projectId: seeded.projectId, jobId: seeded.jobId }),
+          cookie,
+        ),
+      ];
+      const beats = await heartbeats.stop();
+      const baseline = rows[0]!;
+      console.log(
+        `bench:load — ${CONNECTIONS} connections × ${SECONDS} s each, ${SITES} sites heartbeating every ${HEARTBEAT_MS / 1000} s`,
+      );
+      console.log("");
+      console.log(
+        `${"".padEnd(30)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"req/s vs baseline".padStart(19)}`,
+      );
+      for (const row of rows)
+        console.log(
+          `${row.label.padEnd(30)}${row.rps.toFixed(0).padStart(9)}${row.p50.toFixed(0).padStart(9)}${row.p99.toFixed(0).padStart(9)}${String(row.errors).padStart(8)}${`${(row.rps / baseline.rps).toFixed(2)}x`.padStart(19)}`,
+        );
+      console.log("");
+      console.log(
+        `heartbeats: ${beats.latencies.length} sent, ${beats.failures} failed, p50 ${percentile(beats.latencies, 50).toFixed(1)} ms, p99 ${percentile(beats.latencies, 99).toFixed(1)} ms (goal p99 < 50 ms)`,
+      );
+      for (const row of rows.slice(1))
+        console.log(
+          `${row.label}: ${row.rps >= 1000 && row.p99 < 100 ? "meets" : "MISSES"} the goal of ≥ 1000 req/s with p99 < 100 ms`,
+        );
+    } finally {
+      await portal.stop();
+    }
+  });
+}
+
+await main();

@@ -1,0 +1,37 @@
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { siteHeartbeats, siteTasks } from "@/db/schema";
+import { auditFor, makeSite } from "@/server/lib/test-support/fixtures";
+import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { recordHeartbeat } from "./site-health.service";
+
+const testDb = useTestDatabase();
+
+const beat = (cpuPercent: number) => ({
+  workerVersion: "1.2.3",
+  capabilities: { tfjsBackend: "wasm", gpu: null, cpuCount: 2, memoryMb: 4096 },
+  utilisation: { cpuPercent, memoryPercent: 40 },
+  tasksInFlight: [],
+  selfChecks: [],
+});
+
+describe("a site's heartbeats", () => {
+  it("keep two hours of samples, announce the first connection once and queue one inventory", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db);
+    await recordHeartbeat(db, site, beat(10));
+    // A sample from three hours ago and one from an hour ago, as if the worker had been up all along.
+    await db.insert(siteHeartbeats).values([
+      { siteId: site.id, at: new Date(Date.now() - 3 * 3_600_000), cpuPercent: 90, memoryPercent: 40 },
+      { siteId: site.id, at: new Date(Date.now() - 3_600_000), cpuPercent: 50, memoryPercent: 40 },
+    ]);
+    await recordHeartbeat(db, site, beat(20));
+
+    const samples = await db.select().from(siteHeartbeats).where(eq(siteHeartbeats.siteId, site.id));
+    expect(samples.map((s) => s.cpuPercent).sort((a, b) => a - b)).toEqual([10, 20, 50]);
+    const actions = (await auditFor(db, `site:${site.code}`)).map((e) => e.action);
+    expect(actions.filter((a) => a === "site.first_connected")).toHaveLength(1);
+    const tasks = await db.select().from(siteTasks).where(eq(siteTasks.siteId, site.id));
+    expect(tasks.map((t) => t.kind)).toEqual(["site_inventory"]);
+  });
+});
