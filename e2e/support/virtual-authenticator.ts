@@ -23,7 +23,7 @@ export async function addVirtualAuthenticator(page: Page) {
     async remove() {
       await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId });
     },
-    /** The fingerprint of each credential's public key, computed here from its private key. */
+    /** The fingerprint of each credential's public key (groups of four hex digits), computed here from its private key. */
     async fingerprints(): Promise<string[]> {
       const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
       return credentials.map((credential) => {

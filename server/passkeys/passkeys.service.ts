@@ -10,10 +10,12 @@ import { authFactors } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { Viewer } from "@/server/auth/permissions";
 import { AppError, isUniqueViolation } from "@/server/errors";
+import { coseToKeyObject } from "@/protocol/webauthn/cose";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
+import { fingerprintOf } from "@/protocol/webauthn/public-key";
 import { challengeOf, refusalOf, userHandleOf } from "./assertions";
 import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges";
 import type { TRegisterPasskeyInput, TRemovePasskeyInput, TRenamePasskeyInput } from "./passkeys.schema";
-import { describePublicKey } from "./public-key";
 import { relyingParty } from "./relying-party";
 
 /** ES256 (every platform authenticator), EdDSA, RS256 (Windows Hello). */
@@ -48,37 +50,25 @@ async function assertFactorProved(db: Database, viewer: Viewer) {
     );
 }
 
-/** A user's passkeys, oldest first, each with its public key (SPKI PEM) and that key's fingerprint. */
-export async function listPasskeys(db: Database, userId: string) {
+/** SHA-256 of the passkey's SPKI DER, as the account page and the approvers' signing keys show it. */
+function fingerprintOfPasskey(coseKey: Uint8Array): string {
+  return formatFingerprint(fingerprintOf(coseToKeyObject(coseKey)));
+}
+
+/** The account page's list: each passkey with the fingerprint a person compares, no key material. */
+export async function listOwnPasskeys(db: Database, viewer: Viewer) {
   const rows = await db
     .select({
       id: authFactors.id,
       label: authFactors.label,
       createdAt: authFactors.createdAt,
       lastUsedAt: authFactors.lastUsedAt,
-      credentialId: authFactors.credentialId,
       publicKey: authFactors.publicKey,
     })
     .from(authFactors)
-    .where(ownPasskey(userId))
+    .where(ownPasskey(viewer.id))
     .orderBy(asc(authFactors.createdAt), asc(authFactors.id));
-  return rows.map(({ publicKey, credentialId, ...row }) => ({
-    ...row,
-    credentialId: credentialId!,
-    ...describePublicKey(publicKey!),
-  }));
-}
-
-/** The account page's list: no key material beyond the fingerprint a person compares. */
-export async function listOwnPasskeys(db: Database, viewer: Viewer) {
-  const passkeys = await listPasskeys(db, viewer.id);
-  return passkeys.map(({ id, label, createdAt, lastUsedAt, fingerprint }) => ({
-    id,
-    label,
-    createdAt,
-    lastUsedAt,
-    fingerprint,
-  }));
+  return rows.map(({ publicKey, ...row }) => ({ ...row, fingerprint: fingerprintOfPasskey(publicKey!) }));
 }
 
 /** Options for the browser to create a discoverable, user-verified passkey for the viewer. */
@@ -138,7 +128,7 @@ export async function registerPasskey(db: Database, viewer: Viewer, input: TRegi
   }
   if (!verification.verified) throw refusalOf(null);
   const { credential } = verification.registrationInfo;
-  const { fingerprint } = describePublicKey(credential.publicKey);
+  const fingerprint = fingerprintOfPasskey(credential.publicKey);
   try {
     return await db.transaction(async (tx) => {
       const [row] = await tx
@@ -199,7 +189,7 @@ export async function removePasskey(db: Database, viewer: Viewer, { passkeyId }:
       actor: viewer,
       action: "passkey.removed",
       subject: `user:${viewer.email}`,
-      details: { label: row.label, fingerprint: describePublicKey(row.publicKey!).fingerprint },
+      details: { label: row.label, fingerprint: fingerprintOfPasskey(row.publicKey!) },
     });
     return { removed: true };
   });

@@ -1,7 +1,5 @@
-import { createHash, verify } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { authFactors } from "@/db/schema";
 import {
   auditFor,
   callerAs,
@@ -11,10 +9,8 @@ import {
 } from "@/server/lib/test-support/fixtures";
 import { addPasskey, SoftwareAuthenticator } from "@/server/lib/test-support/software-authenticator";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { NOT_YOUR_PASSKEY } from "./assertions";
-import { consumeChallenge, issueChallenge } from "./challenges";
-import { listPasskeys } from "./passkeys.service";
-import { NO_PASSKEY, passkeyAssertionOptions, verifyPasskeySignature } from "./signatures";
+import { listMyApproverKeys } from "@/server/approvals/approver-keys.service";
+import { NO_PASSKEY } from "./second-factor";
 
 const testDb = useTestDatabase();
 
@@ -25,12 +21,12 @@ async function signedIn() {
   return { db, user, browser, caller: async () => callerAs(db, await browser.viewer()) };
 }
 
+/** SHA-256 of the key's SPKI DER in groups of four hex digits, computed here from the authenticator's own key. */
 const fingerprintOf = (der: Buffer) =>
   createHash("sha256")
     .update(der)
     .digest("hex")
-    .toUpperCase()
-    .replace(/(..)(?!$)/g, "$1:");
+    .replace(/(.{4})(?!$)/g, "$1 ");
 
 describe("a person's passkeys on their account page", () => {
   it("adds a passkey and lists it with its name, dates and the fingerprint of its public key", async () => {
@@ -56,7 +52,7 @@ describe("a person's passkeys on their account page", () => {
       },
     ]);
     expect(added.fingerprint).toBe(fingerprintOf(authenticator.publicKeyDer()));
-    expect(added.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(added.fingerprint).toMatch(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
     expect((await auditFor(db, `user:${user.email}`)).at(-1)).toMatchObject({
       action: "passkey.added",
       details: { label: "Work laptop", fingerprint: added.fingerprint },
@@ -125,61 +121,13 @@ describe("a person's passkeys on their account page", () => {
   });
 });
 
-describe("passkey signatures over a caller's challenge (signed approvals)", () => {
-  async function signing() {
-    const { db, user, browser } = await signedIn();
+describe("one fingerprint per passkey", () => {
+  it("is the same on the account page as among the approver's signing keys", async () => {
+    const { db, user, browser, caller } = await signedIn();
     const { authenticator } = await addPasskey(db, (await browser.viewer())!);
-    const decision = createHash("sha256")
-      .update(`{"decision":"approved","revision":"r1","approver":"${user.id}"}`)
-      .digest("base64url");
-    const challenge = await issueChallenge(db, { purpose: "approval_signature", userId: user.id, challenge: decision });
-    const options = await passkeyAssertionOptions(db, { userId: user.id, challenge });
-    return { db, user, authenticator, challenge, response: authenticator.assert(options) };
-  }
-
-  it("returns the signing key as SPKI PEM, which verifies the signature outside the hub", async () => {
-    const { db, user, authenticator, challenge, response } = await signing();
-    await consumeChallenge(db, { purpose: "approval_signature", userId: user.id, challenge });
-    const signature = await verifyPasskeySignature(db, { userId: user.id, challenge, response });
-
-    const [listed] = await listPasskeys(db, user.id);
-    expect(signature).toMatchObject({
-      credentialId: listed!.credentialId,
-      publicKeyPem: listed!.publicKeyPem,
-      fingerprint: fingerprintOf(authenticator.publicKeyDer()),
-    });
-    expect(signature.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
-    const signed = Buffer.concat([
-      Buffer.from(signature.authenticatorData, "base64url"),
-      createHash("sha256").update(Buffer.from(signature.clientDataJSON, "base64url")).digest(),
-    ]);
-    expect(verify("sha256", signed, signature.publicKeyPem, Buffer.from(signature.signature, "base64url"))).toBe(true);
-  });
-
-  it("refuses to issue the same caller's challenge twice", async () => {
-    const { db, user, challenge } = await signing();
-    await expect(
-      issueChallenge(db, { purpose: "approval_signature", userId: user.id, challenge }),
-    ).rejects.toMatchObject({
-      code: "CONFLICT",
-      message: "This request was already sent for signing. Reload the page and sign again.",
-    });
-  });
-
-  it("refuses a signature over another challenge, or by someone else's passkey", async () => {
-    const { db, user, response } = await signing();
-    const elsewhere = createHash("sha256").update("something else").digest("base64url");
-    await expect(verifyPasskeySignature(db, { userId: user.id, challenge: elsewhere, response })).rejects.toMatchObject(
-      {
-        message: "This passkey signature is for something else. Sign again.",
-      },
-    );
-    const other = await signing();
-    await expect(
-      verifyPasskeySignature(db, { userId: user.id, challenge: other.challenge, response: other.response }),
-    ).rejects.toMatchObject({ message: NOT_YOUR_PASSKEY });
-    expect(await db.select().from(authFactors).where(eq(authFactors.userId, user.id))).toMatchObject([
-      { signCount: 0, lastUsedAt: null },
-    ]);
+    const [onAccountPage] = await (await caller()).passkeys.list();
+    const [asSigningKey] = await listMyApproverKeys(db, user);
+    expect(onAccountPage!.fingerprint).toBe(asSigningKey!.fingerprint);
+    expect(onAccountPage!.fingerprint).toBe(fingerprintOf(authenticator.publicKeyDer()));
   });
 });
