@@ -1,76 +1,56 @@
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import { createHash } from "node:crypto";
 import { isoCBOR } from "@simplewebauthn/server/helpers";
 import type { Database } from "@/db/client";
 import type { Viewer } from "@/server/auth/permissions";
 import type { TAuthenticationResponse, TRegistrationResponse } from "@/server/passkeys/passkeys.schema";
 import { passkeyRegistrationOptions, registerPasskey } from "@/server/passkeys/passkeys.service";
 import { relyingParty } from "@/server/passkeys/relying-party";
+import { createSoftwareAuthenticator } from "@/workers/test-support/software-authenticator";
 
 const FLAG_UP = 0x01;
 const FLAG_UV = 0x04;
 const FLAG_AT = 0x40;
 
-type Credential = { id: Buffer; privateKey: KeyObject; cose: Uint8Array; counter: number; userHandle?: string };
+type Passkey = { key: ReturnType<typeof createSoftwareAuthenticator>; userHandle?: string };
 
-/** What a test may change about one ceremony, to play a phishing site, a cloned key and so on. */
+/** What a test may change about one ceremony, to play a phishing site, a lazy authenticator and so on. */
 export type CeremonyTweaks = {
   origin?: string;
   rpId?: string;
   /** The authenticator reports the person verified (PIN, biometric); default true. */
   userVerified?: boolean;
-  /** The counter to report, instead of the next one. */
-  counter?: number;
   /** A `webauthn.create` answer where `webauthn.get` is due, or the reverse. */
   type?: string;
 };
 
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest();
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
+const flagsOf = (tweaks: CeremonyTweaks) => FLAG_UP | (tweaks.userVerified === false ? 0 : FLAG_UV);
 
 /**
- * A passkey authenticator in software, for tests: P-256 keys made in Node, attestation "none",
- * discoverable credentials, and assertions signed exactly as a platform authenticator signs them
- * (ECDSA over authenticatorData ‖ SHA-256(clientDataJSON)). By default it acts on the hub's own
- * origin and relying party id.
+ * The browser and passkey authenticator of the WebAuthn ceremonies, in software, for tests: the
+ * signing key is the site workers' software passkey (`workers/test-support`), here wrapped in what
+ * `startRegistration()` (attestation "none", a discoverable P-256 credential) and
+ * `startAuthentication()` return. By default it acts on the hub's own origin and relying party id.
  */
 export class SoftwareAuthenticator {
-  private readonly credentials: Credential[] = [];
+  private readonly passkeys: Passkey[] = [];
 
   constructor(private readonly rp = relyingParty()) {}
 
-  private authData(rpId: string, flags: number, counter: number, attested?: Uint8Array) {
-    const head = Buffer.alloc(37);
-    sha256(rpId).copy(head, 0);
-    head[32] = flags;
-    head.writeUInt32BE(counter, 33);
-    return attested ? Buffer.concat([head, attested]) : head;
-  }
-
-  private clientData(type: string, challenge: string, origin: string) {
-    return Buffer.from(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
-  }
-
-  /** Answers `navigator.credentials.create()` options: a new discoverable P-256 credential. */
+  /** Answers `navigator.credentials.create()` options with a new credential. */
   register(options: { challenge: string; user?: { id: string } }, tweaks: CeremonyTweaks = {}): TRegistrationResponse {
-    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const jwk = publicKey.export({ format: "jwk" });
-    const cose = isoCBOR.encode(
-      new Map<number, number | Uint8Array>([
-        [1, 2], // kty: EC2
-        [3, -7], // alg: ES256
-        [-1, 1], // crv: P-256
-        [-2, new Uint8Array(Buffer.from(jwk.x!, "base64url"))],
-        [-3, new Uint8Array(Buffer.from(jwk.y!, "base64url"))],
-      ]),
-    );
-    const id = randomBytes(16);
-    const credential = { id, privateKey, cose, counter: 0, userHandle: options.user?.id };
-    this.credentials.push(credential);
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(id.length);
-    const attested = Buffer.concat([Buffer.alloc(16), length, id, cose]);
-    const flags = FLAG_UP | FLAG_AT | (tweaks.userVerified === false ? 0 : FLAG_UV);
-    const authData = this.authData(tweaks.rpId ?? this.rp.id, flags, 0, attested);
+    const key = createSoftwareAuthenticator("ES256");
+    this.passkeys.push({ key, userHandle: options.user?.id });
+    const id = Buffer.from(key.credentialId, "base64url");
+    const head = Buffer.alloc(37);
+    createHash("sha256")
+      .update(tweaks.rpId ?? this.rp.id)
+      .digest()
+      .copy(head, 0);
+    head[32] = flagsOf(tweaks) | FLAG_AT;
+    const idLength = Buffer.alloc(2);
+    idLength.writeUInt16BE(id.length);
+    const cose = Buffer.from(key.coseBase64url, "base64url");
+    const authData = Buffer.concat([head, Buffer.alloc(16), idLength, id, cose]);
     const attestationObject = isoCBOR.encode(
       new Map<string, unknown>([
         ["fmt", "none"],
@@ -78,15 +58,19 @@ export class SoftwareAuthenticator {
         ["authData", new Uint8Array(authData)],
       ]) as Parameters<typeof isoCBOR.encode>[0],
     );
+    const clientData = {
+      type: tweaks.type ?? "webauthn.create",
+      challenge: options.challenge,
+      origin: tweaks.origin ?? this.rp.origin,
+      crossOrigin: false,
+    };
     return {
-      id: b64(id),
-      rawId: b64(id),
+      id: key.credentialId,
+      rawId: key.credentialId,
       type: "public-key",
       response: {
-        clientDataJSON: b64(
-          this.clientData(tweaks.type ?? "webauthn.create", options.challenge, tweaks.origin ?? this.rp.origin),
-        ),
-        attestationObject: b64(attestationObject),
+        clientDataJSON: Buffer.from(JSON.stringify(clientData)).toString("base64url"),
+        attestationObject: Buffer.from(attestationObject).toString("base64url"),
         transports: ["internal"],
       },
       authenticatorAttachment: "platform",
@@ -94,35 +78,32 @@ export class SoftwareAuthenticator {
   }
 
   /**
-   * Answers `navigator.credentials.get()` options with the newest credential (or `credentialId`),
-   * counting up its signature counter as a hardware authenticator does.
+   * Answers `navigator.credentials.get()` options with the newest credential (or `credentialId`); its
+   * signature counter counts up as a hardware authenticator's does.
    */
   assert(
     options: { challenge: string },
     tweaks: CeremonyTweaks & { credentialId?: string } = {},
   ): TAuthenticationResponse {
-    const credential = tweaks.credentialId
-      ? this.credentials.find((c) => b64(c.id) === tweaks.credentialId)
-      : this.credentials.at(-1);
-    if (!credential) throw new Error("the software authenticator holds no such credential");
-    credential.counter = tweaks.counter ?? credential.counter + 1;
-    const flags = FLAG_UP | (tweaks.userVerified === false ? 0 : FLAG_UV);
-    const authenticatorData = this.authData(tweaks.rpId ?? this.rp.id, flags, credential.counter);
-    const clientDataJSON = this.clientData(
-      tweaks.type ?? "webauthn.get",
-      options.challenge,
-      tweaks.origin ?? this.rp.origin,
-    );
-    const signature = sign("sha256", Buffer.concat([authenticatorData, sha256(clientDataJSON)]), credential.privateKey);
+    const passkey = tweaks.credentialId
+      ? this.passkeys.find((p) => p.key.credentialId === tweaks.credentialId)
+      : this.passkeys.at(-1);
+    if (!passkey) throw new Error("the software authenticator holds no such credential");
+    const signed = passkey.key.assert(Buffer.from(options.challenge, "base64url"), {
+      origin: tweaks.origin ?? this.rp.origin,
+      rpId: tweaks.rpId ?? this.rp.id,
+      type: tweaks.type,
+      flags: flagsOf(tweaks),
+    });
     return {
-      id: b64(credential.id),
-      rawId: b64(credential.id),
+      id: signed.credentialId,
+      rawId: signed.credentialId,
       type: "public-key",
       response: {
-        clientDataJSON: b64(clientDataJSON),
-        authenticatorData: b64(authenticatorData),
-        signature: b64(signature),
-        ...(credential.userHandle ? { userHandle: credential.userHandle } : {}),
+        clientDataJSON: signed.clientDataJSON,
+        authenticatorData: signed.authenticatorData,
+        signature: signed.signature,
+        ...(passkey.userHandle ? { userHandle: passkey.userHandle } : {}),
       },
       authenticatorAttachment: "platform",
     };
@@ -130,9 +111,9 @@ export class SoftwareAuthenticator {
 
   /** The SPKI DER of the newest credential's public key, to compare fingerprints with. */
   publicKeyDer(): Buffer {
-    const credential = this.credentials.at(-1);
-    if (!credential) throw new Error("the software authenticator holds no credential");
-    return createPublicKey(credential.privateKey).export({ type: "spki", format: "der" });
+    const passkey = this.passkeys.at(-1);
+    if (!passkey) throw new Error("the software authenticator holds no credential");
+    return Buffer.from(passkey.key.spkiBase64, "base64");
   }
 }
 
