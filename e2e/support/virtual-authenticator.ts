@@ -1,5 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import type { CDPSession, Page } from "@playwright/test";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
+import { fingerprintOf } from "@/protocol/webauthn/public-key";
 
 /**
  * A platform passkey authenticator in Chromium through the DevTools protocol's WebAuthn domain:
@@ -32,12 +34,7 @@ export async function addVirtualAuthenticator(page: Page) {
           format: "der",
           type: "pkcs8",
         });
-        const der = createPublicKey(privateKey).export({ type: "spki", format: "der" });
-        return createHash("sha256")
-          .update(der)
-          .digest("hex")
-          .toUpperCase()
-          .replace(/(..)(?!$)/g, "$1:");
+        return formatFingerprint(fingerprintOf(createPublicKey(privateKey)));
       });
     },
   };
