@@ -34,6 +34,7 @@ function importBoundaries() {
     "**/test-support/**",
     "server/authorization.matrix.ts",
     "server/authorization.world.ts",
+    "server/authorization.account-rows.ts",
   ];
   const folder = (name, message) => [
     { regex: `^@/${name}(/|$)`, message },

@@ -12,7 +12,8 @@ export default defineConfig({
   reporter: [["list"]],
   // Unpacks the browser when it is @sparticuz/chromium's and prints "e2e browser: …" once.
   globalSetup: "./e2e/support/browser.ts",
-  timeout: 60_000,
+  // A sign-in may wait up to 30 s for an authenticator step its account has not used yet (e2e/support/second-factor.ts).
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   use: {
     baseURL: E2E_BASE_URL,

@@ -17,141 +17,27 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { asc, eq, sql } from "drizzle-orm";
-import type { Database } from "@/db/client";
-import { jobs, roundUpdates, sites, trainingRounds } from "@/db/schema";
-import type { Viewer } from "@/server/auth/permissions";
+import { eq, sql } from "drizzle-orm";
+import { roundUpdates, trainingRounds } from "@/db/schema";
 import { createTrainJob } from "@/server/jobs/jobs.service";
-import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
-import {
-  RELEASE_STATEMENT,
-  RELEASED_METRICS,
-  RELEASED_SPLIT,
-  releaseApprovedCount,
-  trainJobInput,
-} from "@/server/lib/test-support/training-fixtures";
-import { createApprovedProject } from "@/server/projects/approved-project";
-import { issueSiteToken } from "@/server/site-network/site-tokens.service";
-import { createHubClient, type HubClient } from "@/workers/hub-client";
-import { createLogger } from "@/workers/log";
-import type { NamedTensor } from "@/protocol/tensor-codec";
+import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { encodeTensors } from "@/protocol/tensor-codec";
-import type { TrainResult } from "@/protocol/training";
 import { freePort, startHubProcess } from "@/server/lib/test-support/hub-process";
 import { startRoundRobinProxy } from "@/server/lib/test-support/round-robin-proxy";
 import { withBenchHub } from "./lib/bench-database";
-import { asReleased } from "@/workers/test-support/released";
+import {
+  median,
+  PARAMETERS,
+  ROUNDS,
+  roundOverheads,
+  runSite,
+  setUp,
+  SITES,
+  TRAIN_MS,
+  waitForJob,
+} from "./lib/round-fleet";
 
-const SITES = Number(process.env.BENCH_SITES ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const TRAIN_MS = Number(process.env.BENCH_TRAIN_MS ?? 500);
 const HUBS = Number(process.env.BENCH_HUBS ?? 0);
-const FEATURES = 200;
-// 200 x 4975 + 4975 + 4975 + 1 = 1,004,951 parameters by default.
-const HIDDEN = Math.round((Number(process.env.BENCH_PARAMS ?? 1_004_951) - 1) / (FEATURES + 2));
-const PARAMETERS = FEATURES * HIDDEN + 2 * HIDDEN + 1;
-
-const ARCHITECTURE = {
-  class_name: "Sequential",
-  config: {
-    name: "bench_mlp",
-    layers: [
-      { class_name: "InputLayer", config: { name: "input", batch_input_shape: [null, FEATURES], dtype: "float32" } },
-      { class_name: "Dense", config: { name: "hidden", units: HIDDEN, activation: "relu" } },
-      { class_name: "Dense", config: { name: "output", units: 1, activation: "sigmoid" } },
-    ],
-  },
-};
-
-// What a site's release gate lets out: rounded metrics with the counts the hub pools from.
-const RESULT: Omit<TrainResult, "trainingMs"> = {
-  exampleCount: 100,
-  ...RELEASE_STATEMENT,
-  globalValidation: { ...RELEASED_METRICS, ...RELEASED_SPLIT },
-  localValidation: { loss: 0.5, accuracy: 0.75, auc: 0.75, sensitivity: 0.6, specificity: 0.8 },
-  trainLoss: 0.5,
-  epochs: 1,
-  backend: "bench",
-};
-
-type BenchSite = { id: string; code: string; client: HubClient };
-const trainingMs = new Map<number, number[]>();
-
-async function setUp(db: Database, hubUrl: string) {
-  const rows = await db
-    .insert(sites)
-    .values(Array.from({ length: SITES }, (_, i) => ({ code: `R${i}`, name: `Round Trust ${i}`, region: "Bench" })))
-    .returning();
-  const log = createLogger({}, { minLevel: "error" });
-  const fleet: BenchSite[] = [];
-  const approvers: { approver: Viewer; siteId: string }[] = [];
-  for (const row of rows) {
-    const { token } = await issueSiteToken(db, { type: "system", label: "bench" }, { siteId: row.id, graceSeconds: 0 });
-    fleet.push({ id: row.id, code: row.code, client: createHubClient({ trpcUrl: `${hubUrl}/api/trpc`, token, log }) });
-    approvers.push({
-      approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: row.id }])).id),
-      siteId: row.id,
-    });
-  }
-  const researcher = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
-  const features = Array.from({ length: FEATURES }, (_, i) => ({
-    name: `f${i}`,
-    from: { source: "demographic" as const, field: "age_at_index" as const },
-    encoding: "raw" as const,
-  }));
-  const project = await createApprovedProject(db, researcher, {
-    title: "Round benchmark",
-    purpose: "Measure the hub's per-round overhead with ten sites.",
-    cohort: {
-      version: 1,
-      entry: { type: "visit", concepts: [{ conceptId: 9202, includeDescendants: true }] },
-      inclusionRules: [],
-    },
-    approvers,
-    model: {
-      spec: {
-        name: "Bench MLP",
-        task: "binary_classification",
-        input: { kind: "tabular", features },
-        architecture: { kind: "json", json: ARCHITECTURE },
-      },
-      outcome: { name: "Outcome", conceptIds: [443454], includeDescendants: true },
-      limitations: "",
-    },
-  });
-  // A site's weight in a round is bounded by the approved count it released: release one per site first.
-  await releaseApprovedCount(db, researcher, {
-    projectId: project.projectId,
-    siteIds: fleet.map((s) => s.id),
-    total: 1000,
-  });
-  return { fleet, researcher, project };
-}
-
-/** A stand-in site: real claims, downloads and uploads; training is a sleep of known length. */
-async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
-  while (!stop.aborted) {
-    const task = await site.client.claim(2_000, stop).catch(() => null);
-    if (!task) continue;
-    const lease = { taskId: task.taskId, leaseId: task.leaseId };
-    const { tensors } = await site.client.downloadWeights(lease, stop);
-    if (task.kind === "evaluate") {
-      await site.client.complete({
-        ...lease,
-        result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
-      });
-      continue;
-    }
-    const round = (task.payload as { round: number }).round;
-    const ms = TRAIN_MS + index * 10;
-    const started = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
-    const update: NamedTensor[] = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
-    const took = performance.now() - started;
-    trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
-    await site.client.uploadUpdate({ ...lease, result: asReleased({ ...RESULT, trainingMs: took }), update });
-  }
-}
 
 /** The same bytes over plain loopback HTTP: the sites' concurrent downloads, then their concurrent uploads. */
 async function measureBaseline(file: Uint8Array): Promise<number> {
@@ -226,39 +112,23 @@ async function main() {
         },
       ),
     );
-    for (;;) {
-      const [row] = await db.select({ status: jobs.status, error: jobs.error }).from(jobs).where(eq(jobs.id, job.id));
-      if (row!.status !== "running") {
-        if (row!.status !== "completed") throw new Error(`job ended ${row!.status}: ${row!.error}`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForJob(db, job.id);
     stop.abort();
     await Promise.allSettled(running);
 
-    const rounds = await db
-      .select()
-      .from(trainingRounds)
-      .where(eq(trainingRounds.jobId, job.id))
-      .orderBy(asc(trainingRounds.number));
+    const rounds = await roundOverheads(db, job.id);
     const modelBytes = encodeTensors([{ name: "w", shape: [PARAMETERS], data: new Float32Array(PARAMETERS) }]);
     const hubPeaks = hubs?.peakMb();
     await hubs?.close();
     const baseline = await measureBaseline(modelBytes);
     console.log("");
     console.log("round   wall (ms)   slowest training (ms)   overhead (ms)   overhead / plain transfer");
-    const overheads: number[] = [];
-    for (const round of rounds) {
-      const wall = round.closedAt!.getTime() - round.startedAt.getTime();
-      const slowest = Math.max(...(trainingMs.get(round.number) ?? [0]));
-      const overhead = wall - slowest;
-      overheads.push(overhead);
+    for (const { number, wall, slowest, overhead } of rounds) {
       console.log(
-        `${String(round.number).padStart(5)} ${wall.toFixed(0).padStart(11)} ${slowest.toFixed(0).padStart(23)} ${overhead.toFixed(0).padStart(15)} ${(overhead / baseline).toFixed(1).padStart(26)}x`,
+        `${String(number).padStart(5)} ${wall.toFixed(0).padStart(11)} ${slowest.toFixed(0).padStart(23)} ${overhead.toFixed(0).padStart(15)} ${(overhead / baseline).toFixed(1).padStart(26)}x`,
       );
     }
-    const median = [...overheads].sort((a, b) => a - b)[Math.floor(overheads.length / 2)]!;
+    const medianOverhead = median(rounds.map((r) => r.overhead));
     console.log("");
     const mb = (modelBytes.byteLength / 1e6).toFixed(0);
     console.log(
@@ -277,7 +147,7 @@ async function main() {
         `peak memory of each portal process: ${hubPeaks.map((m) => `${m.toFixed(0)} MB`).join(", ")} (one model as a tensor file: ${mb} MB)`,
       );
     console.log(
-      `median round overhead: ${median.toFixed(0)} ms = ${(median / baseline).toFixed(1)}x the plain transfer`,
+      `median round overhead: ${medianOverhead.toFixed(0)} ms = ${(medianOverhead / baseline).toFixed(1)}x the plain transfer`,
     );
   });
   process.exit(0);

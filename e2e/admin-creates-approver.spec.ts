@@ -1,4 +1,5 @@
 import { expect, test } from "./support/test";
+import { enrolAuthenticator } from "./support/second-factor";
 import { formAlert, mainNav, signIn, signInAndLand } from "./support/session";
 
 test.describe.serial("an admin brings a new approver on board", () => {
@@ -73,7 +74,9 @@ test.describe.serial("an admin brings a new approver on board", () => {
     await expect(page.getByRole("list", { name: "Current grants" })).toContainText("GSTT");
   });
 
-  test("the new approver must set a password, then sees the approver area", async ({ page }) => {
+  test("the new approver must set a password and an authenticator app, then sees the approver area", async ({
+    page,
+  }) => {
     await signIn(page, email, temporaryPassword);
     await expect(page).toHaveURL(/\/account\/password/);
     await expect(page.getByRole("heading", { name: "Choose your own password" })).toBeVisible();
@@ -87,6 +90,9 @@ test.describe.serial("an admin brings a new approver on board", () => {
     await page.getByLabel("New password", { exact: true }).fill("gita-chooses-her-own-password");
     await page.getByLabel("Repeat new password").fill("gita-chooses-her-own-password");
     await page.getByRole("button", { name: "Save password" }).click();
+    // An approver's role needs a second factor: set up on this first sign-in.
+    await expect(page.getByRole("heading", { name: "Set up your second factor" })).toBeVisible();
+    await enrolAuthenticator(page, email);
     await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
 
     await mainNav(page)

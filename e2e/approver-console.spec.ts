@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "./support/test";
 import { formAlert, mainNav, signInAndLand } from "./support/session";
+import { createProject, saveBundle } from "./support/projects";
 
 const horizontalOverflow = (page: Page) =>
   page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -15,13 +16,10 @@ test.describe
 
   test("the researcher counts a cohort at KCH and submits the project to KCH", async ({ page }) => {
     await signInAndLand(page, "researcher@demo.flip");
-    await page.goto("/projects");
-    await page.getByRole("button", { name: "New project" }).click();
-    await page.getByLabel("Title").fill(title);
-    await page.getByLabel("Purpose").fill("Count people with atrial fibrillation to plan a federated risk model.");
-    await page.getByRole("button", { name: "Create project" }).click();
-    await expect(page.getByRole("heading", { name: title })).toBeVisible();
-    projectPath = new URL(page.url()).pathname;
+    projectPath = await createProject(page, {
+      title,
+      purpose: "Count people with atrial fibrillation to plan a federated risk model.",
+    });
 
     await page.getByRole("link", { name: "Edit bundle" }).click();
     await page.getByRole("button", { name: "Define cohort" }).click();
@@ -31,13 +29,7 @@ test.describe
       .getByRole("listbox", { name: "Matching concepts" })
       .getByRole("option", { name: "Atrial fibrillation" })
       .click();
-    await page.getByRole("button", { name: "Save bundle" }).click();
-    await expect(
-      page
-        .getByRole("status")
-        .filter({ hasText: /revision/i })
-        .first(),
-    ).toBeVisible();
+    await saveBundle(page);
 
     await page.goto(projectPath);
     await page.getByLabel("KCH", { exact: true }).check();

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "./support/test";
-import { mainNav, signInAndLand } from "./support/session";
+import { signInAndLand } from "./support/session";
+import { createProject, saveBundle } from "./support/projects";
 
 const fixture = (id: number) => path.resolve("protocol/circe/fixtures", `${id}.json`);
 
@@ -9,13 +10,10 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
   page,
 }, testInfo) => {
   await signInAndLand(page, "researcher@demo.flip");
-  await mainNav(page)
-    .getByRole("link", { name: /^Projects(,|$)/ })
-    .click();
-  await page.getByRole("button", { name: "New project" }).click();
-  await page.getByLabel("Title").fill(`Stroke phenotype ${Date.now()}`);
-  await page.getByLabel("Purpose").fill("Count people with a cerebral infarction, using the OHDSI phenotype.");
-  await page.getByRole("button", { name: "Create project" }).click();
+  await createProject(page, {
+    title: `Stroke phenotype ${Date.now()}`,
+    purpose: "Count people with a cerebral infarction, using the OHDSI phenotype.",
+  });
   await page.getByRole("link", { name: "Edit bundle" }).click();
 
   // A published phenotype the portal cannot express is refused with the JSON path of the element.
@@ -50,13 +48,7 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
   await expect(person.getByLabel("From")).toHaveValue("18");
   await expect(page.getByRole("checkbox", { name: "Male" }).first()).toBeChecked();
   await page.screenshot({ path: testInfo.outputPath("imported.png"), fullPage: true });
-  await page.getByRole("button", { name: "Save bundle" }).click();
-  await expect(
-    page
-      .getByRole("status")
-      .filter({ hasText: /revision/i })
-      .first(),
-  ).toBeVisible();
+  await saveBundle(page);
 
   // Exported, it is Circe JSON that ATLAS opens: the same concept set, entry event, age and sex.
   await page.reload();

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { mainNav, signInAndLand } from "./support/session";
+import { signInAndLand } from "./support/session";
+import { createProject, saveBundle } from "./support/projects";
 
 test("the researcher finds a real code, picks the standard concept of a source code, browses the hierarchy and sets the flags", async ({
   page,
@@ -7,13 +8,10 @@ test("the researcher finds a real code, picks the standard concept of a source c
   // A long journey of many searches; on a busy build machine it outlasts the default minute.
   test.setTimeout(150_000);
   await signInAndLand(page, "researcher@demo.flip");
-  await mainNav(page)
-    .getByRole("link", { name: /^Projects(,|$)/ })
-    .click();
-  await page.getByRole("button", { name: "New project" }).click();
-  await page.getByLabel("Title").fill(`Diabetes and stroke ${Date.now()}`);
-  await page.getByLabel("Purpose").fill("Count people with type 2 diabetes who later had a stroke, to plan a model.");
-  await page.getByRole("button", { name: "Create project" }).click();
+  await createProject(page, {
+    title: `Diabetes and stroke ${Date.now()}`,
+    purpose: "Count people with type 2 diabetes who later had a stroke, to plan a model.",
+  });
   await page.getByRole("link", { name: "Edit bundle" }).click();
   await page.getByRole("button", { name: "Define cohort" }).click();
   await page.getByLabel("Entry event type").selectOption("condition");
@@ -70,13 +68,7 @@ test("the researcher finds a real code, picks the standard concept of a source c
   await infarction.getByLabel("Exclude").check();
   await infarction.getByLabel("Include mapped").check();
   await expect(infarction).toContainText("Excluded");
-  await page.getByRole("button", { name: "Save bundle" }).click();
-  await expect(
-    page
-      .getByRole("status")
-      .filter({ hasText: /revision/i })
-      .first(),
-  ).toBeVisible();
+  await saveBundle(page);
   await page.reload();
   const saved = page
     .getByRole("list", { name: "Chosen concepts" })

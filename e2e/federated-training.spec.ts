@@ -9,8 +9,8 @@ import { E2E_DATABASE, e2eAdminUrl, E2E_SITE_NAMESPACE } from "./support/constan
 import { signInAndLand } from "./support/session";
 
 /**
- * The seeded "Prostate cancer risk" project, approved at all three sites with a model ready: the
- * researcher starts training, watches rounds come in from the three real site workers, opens the
+ * The seeded "Prostate cancer risk" project, approved at all three sites with a model ready (with
+ * differential privacy and secure aggregation): the researcher starts training, watches rounds come in from the three real site workers, opens the
  * model card and downloads the model. Afterwards the hub database holds nothing patient-level.
  */
 test.describe.serial("federated training from the browser", () => {
@@ -46,6 +46,11 @@ test.describe.serial("federated training from the browser", () => {
     // The bundle requires differential privacy, so the form starts with it on and estimates ε live.
     await expect(form.getByRole("checkbox", { name: /Differential privacy/ })).toBeChecked();
     await expect(form.getByRole("status").filter({ hasText: /About ε = \d+\.\d\d at δ = 0\.00001/ })).toBeVisible();
+    // It requires secure aggregation too: the switch is on and cannot be turned off, and says what it does.
+    const secure = form.getByRole("checkbox", { name: /Secure aggregation/ });
+    await expect(secure).toBeChecked();
+    await expect(secure).toBeDisabled();
+    await expect(form.getByText(/each site then adds only its share of the noise/)).toBeVisible();
     for (const code of ["KCH", "GSTT", "UCLH"]) await expect(form.getByLabel(code, { exact: true })).toBeChecked();
     await form.getByRole("button", { name: "Start training" }).click();
 
@@ -69,6 +74,9 @@ test.describe.serial("federated training from the browser", () => {
       await expect(page.getByRole("heading", { name: section, exact: true })).toBeVisible();
     // The demo project's sites approved training only with DP: the card states the guarantee and each site's ε.
     await expect(page.getByText(/Gaussian noise multiplier 1\.2, δ = 0\.00001/)).toBeVisible();
+    await expect(
+      page.getByText("Secure aggregation: on, the hub saw only masked updates and their sum."),
+    ).toBeVisible();
     const spend = page.getByRole("table", { name: "Privacy spent per site" });
     for (const code of ["KCH", "GSTT", "UCLH"])
       await expect(spend.getByRole("row").filter({ hasText: code })).toBeVisible();

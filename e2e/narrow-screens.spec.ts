@@ -3,7 +3,7 @@ import { signInAndLand } from "./support/session";
 
 test.use({ viewport: { width: 390, height: 844 } });
 
-const PAGES = ["/", "/network", "/admin/users", "/admin/sites", "/admin/audit"];
+const PAGES = ["/", "/network", "/admin/users", "/admin/sites", "/admin/audit", "/account/security"];
 
 test("at 390 px every admin page fits the screen without sideways scrolling", async ({ page }) => {
   await signInAndLand(page, "admin@demo.flip");

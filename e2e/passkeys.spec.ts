@@ -78,27 +78,33 @@ test("an account locked by wrong passwords still signs in with its passkey", asy
   await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
 });
 
-test("after a password sign-in, a second passkey is added only once the first confirms it is you", async ({ page }) => {
-  const laptop = await addVirtualAuthenticator(page);
+test("after a password sign-in the passkey is the second factor, and removing it needs a step-up", async ({ page }) => {
+  await addVirtualAuthenticator(page);
   const user = await makeE2eResearcher("second-factor");
   await signInAndLand(page, user.email);
   await addPasskeyOnAccountPage(page, "Laptop");
   await expect(page.getByText("Passkey “Laptop” added.")).toBeVisible();
   await signOut(page);
 
-  await signInAndLand(page, user.email);
-  await addPasskeyOnAccountPage(page, "Security key");
-  await expect(formAlert(page)).toHaveText(
-    "Confirm it is you with your passkey or authenticator app before changing your passkeys.",
-  );
-  await page.getByRole("button", { name: "Confirm with a passkey you already have" }).click();
-  await expect(page.getByText("Confirmed. Choose “Add a passkey” again.")).toBeVisible();
+  // The account has a passkey now: a password alone leads to the second step, where it serves.
+  await signIn(page, user.email);
+  await expect(page.getByRole("heading", { name: "Confirm it's you" })).toBeVisible();
+  await page.getByRole("button", { name: "Use your passkey" }).click();
+  await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
   expect(await latestSession(user.id)).toMatchObject({ method: "password", factorVerifiedAt: expect.any(Date) });
 
-  // The new passkey lives on another authenticator: one holding an account's passkey will not make a second.
-  await laptop.remove();
-  await addVirtualAuthenticator(page);
-  await page.getByRole("button", { name: "Add a passkey" }).click();
-  await expect(page.getByText("Passkey “Security key” added.")).toBeVisible();
-  await expect(page.getByRole("list", { name: "Your passkeys" }).getByRole("listitem")).toHaveCount(2);
+  // Five minutes later, removing the passkey asks for it once more.
+  await withE2eDatabase((db) =>
+    db
+      .update(userSessions)
+      .set({ factorVerifiedAt: new Date(Date.now() - 6 * 60_000) })
+      .where(eq(userSessions.userId, user.id)),
+  );
+  await page.goto("/account/security");
+  const item = page.getByRole("listitem", { name: "Laptop" });
+  await item.getByRole("button", { name: "Remove" }).click();
+  await page.getByRole("button", { name: "Remove passkey" }).click();
+  const stepUp = page.getByRole("dialog", { name: "Confirm it's you" });
+  await stepUp.getByRole("button", { name: "Use your passkey" }).click();
+  await expect(page.getByText("No passkeys yet")).toBeVisible();
 });

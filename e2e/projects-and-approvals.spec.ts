@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "./support/test";
 import { mainNav, signIn, signInAndLand } from "./support/session";
+import { createProject, saveBundle } from "./support/projects";
 
 test.describe.serial("a cohort goes from feasibility to per-site approval and back", () => {
   const title = `Stroke lesion cohort ${Date.now()}`;
@@ -14,14 +15,10 @@ test.describe.serial("a cohort goes from feasibility to per-site approval and ba
       .getByRole("link", { name: /^Projects(,|$)/ })
       .click();
     await expect(page.getByRole("heading", { name: "Projects", exact: true })).toBeVisible();
-    await page.getByRole("button", { name: "New project" }).click();
-    await page.getByLabel("Title").fill(title);
-    await page
-      .getByLabel("Purpose")
-      .fill("Estimate how many stroke patients had a CT scan soon after admission, to plan a federated model.");
-    await page.getByRole("button", { name: "Create project" }).click();
-    await expect(page.getByRole("heading", { name: title })).toBeVisible();
-    projectPath = new URL(page.url()).pathname;
+    projectPath = await createProject(page, {
+      title,
+      purpose: "Estimate how many stroke patients had a CT scan soon after admission, to plan a federated model.",
+    });
 
     await page.getByRole("link", { name: "Edit bundle" }).click();
     await page.getByRole("button", { name: "Define cohort" }).click();
@@ -34,13 +31,7 @@ test.describe.serial("a cohort goes from feasibility to per-site approval and ba
     await page.getByRole("button", { name: "Add rule" }).click();
     await page.getByLabel("Rule name").fill("Has a CT scan");
     await page.getByLabel("Event type", { exact: true }).selectOption("imaging");
-    await page.getByRole("button", { name: "Save bundle" }).click();
-    await expect(
-      page
-        .getByRole("status")
-        .filter({ hasText: /revision/i })
-        .first(),
-    ).toBeVisible();
+    await saveBundle(page);
 
     await page.goto(projectPath);
     for (const code of ["KCH", "GSTT", "UCLH"]) await page.getByLabel(code, { exact: true }).check();
@@ -75,7 +66,10 @@ test.describe.serial("a cohort goes from feasibility to per-site approval and ba
     await mainNav(page)
       .getByRole("link", { name: /^Approvals, 1 pending$/ })
       .click();
-    await page.getByRole("link", { name: title }).click();
+    await page
+      .getByRole("table", { name: /^Requests waiting for / })
+      .getByRole("link", { name: title })
+      .click();
     await expect(page.getByRole("heading", { name: title })).toBeVisible();
     await page.getByRole("button", { name: decision, exact: true }).click();
     if (comment !== undefined) {

@@ -70,7 +70,10 @@ test("an approver signs their decision with a passkey, and the site's check acce
     await expect(keys.getByTestId("key-fingerprint")).toHaveText(fingerprint);
     await expect(keys.getByRole("button", { name: "Copy policy entry" })).toBeVisible();
 
-    await page.getByRole("link", { name: title }).click();
+    await page
+      .getByRole("table", { name: /^Requests waiting for / })
+      .getByRole("link", { name: title })
+      .click();
     await page.getByRole("button", { name: "Approve" }).click();
     await page.getByRole("button", { name: "Sign with passkey and confirm" }).click();
     await expect(page.getByText(`Signed with the passkey ${fingerprint}`)).toBeVisible();

@@ -171,6 +171,41 @@ export const ZCohortCountResult = z.object({
 });
 export type CohortCountResult = z.infer<typeof ZCohortCountResult>;
 
+// ---- secure aggregation (protocol/secagg) ---------------------------------------------------
+// A train task with `secureAggregation` runs these calls under its lease; the unmasking answer
+// comes after the masked upload completed the task, under the lease it was completed with.
+
+const base64 = (maxBytes: number) =>
+  z
+    .string()
+    .max(Math.ceil(maxBytes / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64 expected");
+const ZSecAggLease = z.object({ taskId: z.uuid(), leaseId: z.uuid() });
+export const ZSecAggAdvertiseInput = ZSecAggLease.extend({ encryptionKey: base64(32), maskingKey: base64(32) });
+export const ZSecAggShareInput = ZSecAggLease.extend({
+  boxes: z.array(z.object({ to: z.uuid(), sealed: base64(200) })).max(1000),
+});
+export const SECAGG_PHASES = ["advertising", "sharing", "masking", "unmasking", "closed"] as const;
+/** Long-poll: the hub answers once the round reaches `until` (or closes), or after `waitMs`. */
+export const ZSecAggStateInput = ZSecAggLease.extend({
+  until: z.enum(SECAGG_PHASES).optional(),
+  waitMs: z.number().int().min(0).max(CLAIM_MAX_WAIT_MS).optional(),
+});
+const ZNamedShares = z.array(z.object({ of: z.uuid(), x: z.number().int().min(1).max(1000), y: base64(66) })).max(1000);
+export const ZSecAggUnmaskInput = ZSecAggLease.extend({ selfMaskShares: ZNamedShares, maskingKeyShares: ZNamedShares });
+/** Where the round is, and what the site needs for its next step. */
+export const ZSecAggState = z.object({
+  phase: z.enum(SECAGG_PHASES),
+  /** This site's id in the round: what its masks and shares are bound to. */
+  siteId: z.uuid(),
+  roster: z.array(z.object({ siteId: z.uuid(), encryptionKey: z.string(), maskingKey: z.string() })).optional(),
+  /** The sealed boxes other sites that shared keys left for this site. */
+  boxes: z.array(z.object({ from: z.uuid(), sealed: z.string() })).optional(),
+  sharedKeys: z.array(z.uuid()).optional(),
+  request: z.object({ survivors: z.array(z.uuid()), dropped: z.array(z.uuid()) }).optional(),
+});
+export type SecAggState = z.infer<typeof ZSecAggState>;
+
 export const TASK_SCHEMAS = {
   site_inventory: { payload: ZSiteInventoryPayload, result: ZSiteInventoryResult },
   cohort_count: { payload: ZCohortCountPayload, result: ZCohortCountResult },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ZCohortDefinition } from "./cohort-definition";
 import { MODEL_TASKS, ZModelInput } from "./model-spec";
 import { ZDifferentialPrivacy, ZPrivacyReport } from "./privacy/dp-settings";
+import { ZSecAggParams } from "./secagg/quantise";
 
 /**
  * The training and evaluation part of the worker protocol. Model weights never travel as JSON:
@@ -16,6 +17,8 @@ export const weightsPath = (taskId: string) => `/api/worker/tasks/${taskId}/weig
 export const updatePath = (taskId: string) => `/api/worker/tasks/${taskId}/update`;
 /** The lease the binary call acts under, as for `progress` / `complete`. */
 export const LEASE_HEADER = "x-flip-lease-id";
+/** Set to "1" when the update body is a secure-aggregation masked vector (uint32 little-endian), not a tensor file. */
+export const MASKED_UPDATE_HEADER = "x-flip-masked-update";
 /** Base64url JSON of ZTrainResult, sent alongside the binary update body. */
 export const TRAIN_RESULT_HEADER = "x-flip-train-result";
 /** Hex SHA-256 of the whole tensor file (its content address in the hub's artifact store), set on downloads. */
@@ -90,6 +93,14 @@ export const ZTrainPayload = z.object({
   minCellCount: z.number().int().min(1).max(1000).optional(),
   /** Site-level DP-FedAvg (and optionally example-level DP-SGD); absent when the job trains without DP. */
   differentialPrivacy: ZDifferentialPrivacy.optional(),
+  /**
+   * Secure aggregation for this round (protocol/secagg): the round id the masks are bound to, the
+   * ring parameters, and the divisor that turns the site's example count into a FedAvg weight in
+   * [0, 1]. The site then uploads only its masked update (MASKED_UPDATE_HEADER) and answers the unmasking request.
+   */
+  secureAggregation: z
+    .object({ roundId: z.uuid(), params: ZSecAggParams, weightDivisor: z.number().int().positive() })
+    .optional(),
 });
 export type TrainPayload = z.infer<typeof ZTrainPayload>;
 

@@ -5,27 +5,25 @@ import { initialBundle } from "@/server/projects/bundle";
 import { inviteMember } from "@/server/projects/invitations.service";
 import { PROJECT_ROLE_SCOPES, type ProjectScope } from "@/server/auth/permissions";
 import { requestInventory } from "@/server/site-network/site-network.service";
-import { FIXTURE_PASSWORD, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
+import { addConfirmedTotp, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
 import { setAlias } from "@/server/models/models.service";
-import {
-  ownPasskeyInput,
-  registrationInput,
-  secondFactorInput,
-  withPasskey,
-} from "@/server/lib/test-support/passkey-matrix-inputs";
 import { logisticModel, tfjsUploadOf, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import {
+  ACTIVE,
+  ADMIN,
   PROJECT_ACTORS,
+  RESEARCHERS,
   approvedAtSiteA,
   evaluationJob,
   pendingAtSiteA,
   researcherProject,
   type ActorName,
-  type InputOf,
   type ProcedurePath,
   type ProjectActor,
+  type Row,
   type World,
 } from "./authorization.world";
+import { ACCOUNT_ROWS } from "./authorization.account-rows";
 
 /**
  * Who may call each procedure. Derived from server/auth/permissions.ts and the procedure ladder in
@@ -34,6 +32,7 @@ import {
  * `worker.*` is for site workers holding a site token, never for people: every user is refused.
  */
 
+export { ENROL_FIRST, STEP_UP_REQUIRED, VERIFY_FIRST } from "@/server/auth/second-factor";
 export const SIGN_IN_FIRST = "Sign in to continue.";
 export const SET_PASSWORD_FIRST = "Set a new password before continuing.";
 const ADMIN_ONLY = "Only platform admins can do this.";
@@ -44,25 +43,6 @@ const SITE_TOKEN_REQUIRED = {
   code: "UNAUTHORIZED",
   message: "Send the site token as 'Authorization: Bearer <token>'.",
 } as const;
-
-type Row<P extends ProcedurePath> = {
-  allowed: readonly ActorName[];
-  /** What a signed-in actor outside `allowed` is told; absent when every signed-in actor is allowed. */
-  refusal?: string;
-  /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
-  refusalCode?: "FORBIDDEN" | "NOT_FOUND";
-  /** Per-actor refusals where actors are refused for different reasons (project roles). */
-  refusals?: Partial<Record<ActorName, { code: "FORBIDDEN" | "NOT_FOUND"; message: string }>>;
-  /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
-  everyoneRefusedWith?: { code: string; message: string };
-  /** The input for `actor`'s call (most inputs are the same for everyone). */
-  input: (world: World, actor: ActorName) => InputOf<P> | Promise<InputOf<P>>;
-};
-
-const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
-const ACTIVE = [...RESEARCHERS, "approverA", "approverB", "admin", "noGrants", "formerResearcher"] as const;
-const SIGNED_IN = [...ACTIVE, "temporaryPassword"] as const;
-const ADMIN = ["admin"] as const;
 
 let unique = 0;
 const none = () => undefined;
@@ -105,18 +85,7 @@ const lease = { taskId: "00000000-0000-4000-8000-000000000001", leaseId: "000000
 const forWorkersOnly = { allowed: [], everyoneRefusedWith: SITE_TOKEN_REQUIRED } as const;
 
 export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
-  "account.me": { allowed: SIGNED_IN, input: none },
-  "account.changePassword": {
-    allowed: SIGNED_IN,
-    input: () => ({
-      currentPassword: FIXTURE_PASSWORD,
-      newPassword: "matrix-new-password",
-      confirmPassword: "matrix-new-password",
-    }),
-  },
-  "account.sessions": { allowed: SIGNED_IN, input: none },
-  "account.endSession": { allowed: SIGNED_IN, input: () => ({ sessionId: "00000000-0000-4000-8000-00000000000e" }) },
-  "account.signOutEverywhere": { allowed: SIGNED_IN, input: none },
+  ...ACCOUNT_ROWS,
   "approvals.mySites": { allowed: ACTIVE, input: none },
   "approvals.pendingCount": { allowed: ACTIVE, input: none },
   "approvals.myKeys": { allowed: ACTIVE, input: none },
@@ -128,6 +97,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "approvals.decide": {
     allowed: ["approverA"],
+    stepUp: true,
     refusal: SITE_APPROVER_ONLY,
     input: async (w) => ({ siteId: w.siteA.id, approvalId: await pendingAtSiteA(w), decision: "approved" }),
   },
@@ -231,11 +201,13 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   "siteNetwork.detail": { allowed: ADMIN, refusal: ADMIN_ONLY, input: (w) => ({ siteId: w.siteA.id }) },
   "siteNetwork.issueToken": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
   },
   "siteNetwork.revokeTokens": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ siteId: (await makeSite(w.db)).id }),
   },
@@ -273,6 +245,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "users.grantRole": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ userId: (await makeUser(w.db, [])).id, role: "approver", siteId: w.siteA.id }),
   },
@@ -283,6 +256,7 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
   },
   "users.confirmGrant": {
     allowed: ADMIN,
+    stepUp: true,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ requestId: await pendingGrant(w) }),
   },
@@ -314,6 +288,16 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     allowed: ADMIN,
     refusal: ADMIN_ONLY,
     input: async (w) => ({ userId: (await freshTarget(w)).id }),
+  },
+  "users.resetFactors": {
+    allowed: ADMIN,
+    stepUp: true,
+    refusal: ADMIN_ONLY,
+    input: async (w) => {
+      const target = await freshTarget(w);
+      await addConfirmedTotp(w.db, target.id);
+      return { userId: target.id };
+    },
   },
   "worker.heartbeat": {
     ...forWorkersOnly,
@@ -366,18 +350,6 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     modelId: w.training.modelId,
     limitations: `Reviewed ${++unique}`,
   })),
-  "passkeys.list": { allowed: ACTIVE, input: none },
-  "passkeys.registrationOptions": { allowed: ACTIVE, input: none },
-  "passkeys.register": { allowed: ACTIVE, input: registrationInput },
-  "passkeys.rename": {
-    allowed: ACTIVE,
-    input: async (w, a) => ({ ...(await ownPasskeyInput(w, a)), label: "New name" }),
-  },
-  "passkeys.remove": { allowed: ACTIVE, input: ownPasskeyInput },
-  "passkeys.signInOptions": { allowed: [...SIGNED_IN, "signedOut"], input: none }, // asked before signing in
-  // A temporary password does not stop a second factor: it is part of signing in.
-  "passkeys.secondFactorOptions": { allowed: SIGNED_IN, input: withPasskey },
-  "passkeys.verifySecondFactor": { allowed: SIGNED_IN, input: secondFactorInput },
   "jobs.list": projectOnly<"jobs.list">("project:read", (w) => ({ projectId: w.training.projectId })),
   "jobs.byId": projectOnly<"jobs.byId">("project:read", async (w) => ({
     projectId: w.training.projectId,
@@ -402,6 +374,13 @@ export const MATRIX: { [P in ProcedurePath]: Row<P> } = {
     input: () => ({ ...lease, code: "handler_error", message: "x", retryable: false }),
   },
   "worker.release": { ...forWorkersOnly, input: () => lease },
+  "worker.secAggAdvertise": {
+    ...forWorkersOnly,
+    input: () => ({ ...lease, encryptionKey: "A".repeat(43) + "=", maskingKey: "A".repeat(43) + "=" }),
+  },
+  "worker.secAggShare": { ...forWorkersOnly, input: () => ({ ...lease, boxes: [] }) },
+  "worker.secAggState": { ...forWorkersOnly, input: () => lease },
+  "worker.secAggUnmask": { ...forWorkersOnly, input: () => ({ ...lease, selfMaskShares: [], maskingKeyShares: [] }) },
 };
 
 /** One real concept in the hub's vocabulary, so reading it resolves. */

@@ -1,8 +1,22 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { callerAs, makeUser, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { MATRIX, SET_PASSWORD_FIRST, SIGN_IN_FIRST } from "./authorization.matrix";
-import { ACTORS, buildWorld, type ActorName, type ProcedurePath, type World } from "./authorization.world";
+import {
+  ENROL_FIRST,
+  MATRIX,
+  SET_PASSWORD_FIRST,
+  SIGN_IN_FIRST,
+  STEP_UP_REQUIRED,
+  VERIFY_FIRST,
+} from "./authorization.matrix";
+import {
+  ACTORS,
+  buildWorld,
+  currentViewer,
+  type ActorName,
+  type ProcedurePath,
+  type World,
+} from "./authorization.world";
 import { appRouter } from "./root";
 
 const testDb = useTestDatabase();
@@ -21,9 +35,11 @@ function expectedRefusal(path: ProcedurePath, actor: ActorName) {
   const { everyoneRefusedWith } = MATRIX[path];
   if (everyoneRefusedWith) return everyoneRefusedWith;
   if (actor === "signedOut") return { code: "UNAUTHORIZED", message: SIGN_IN_FIRST };
+  if (actor === "factorPending") return { code: "FORBIDDEN", message: VERIFY_FIRST };
   if (actor === "temporaryPassword") return { code: "FORBIDDEN", message: SET_PASSWORD_FIRST };
   const own = MATRIX[path].refusals?.[actor];
   if (own) return own;
+  if (actor === "factorMissing") return { code: "FORBIDDEN", message: ENROL_FIRST };
   return { code: MATRIX[path].refusalCode ?? "FORBIDDEN", message: MATRIX[path].refusal };
 }
 
@@ -44,13 +60,14 @@ describe("authorisation matrix", () => {
       for (const actor of ACTORS) {
         if (row.allowed.includes(actor)) {
           it(`allows ${actor}`, async () => {
-            const input = await row.input(world, actor);
+            const viewer = await currentViewer(world, actor);
+            const input = await row.input(world, actor, viewer);
             // Resolving is the assertion: a refusal would reject and fail this test.
-            await callProcedure(callerAs(world.db, world.viewers[actor]), path, input);
+            await callProcedure(callerAs(world.db, viewer), path, input);
           });
         } else {
           it(`refuses ${actor} and changes nothing`, async () => {
-            const input = await row.input(world, actor);
+            const input = await row.input(world, actor, world.viewers[actor]);
             const before = await snapshotTables(world.db);
             await expect(callProcedure(callerAs(world.db, world.viewers[actor]), path, input)).rejects.toMatchObject(
               expectedRefusal(path, actor),
@@ -59,6 +76,40 @@ describe("authorisation matrix", () => {
           });
         }
       }
+    });
+  }
+});
+
+describe("step-up: a second factor within the last 5 minutes", () => {
+  const stepUpRows = (Object.keys(MATRIX) as ProcedurePath[]).filter((path) => MATRIX[path].stepUp);
+
+  it("guards approval decisions, site tokens, role grants and factor changes", () => {
+    expect(stepUpRows.sort()).toEqual([
+      "approvals.decide",
+      "factors.regenerateRecoveryCodes",
+      "factors.remove",
+      "siteNetwork.issueToken",
+      "siteNetwork.revokeTokens",
+      "users.confirmGrant",
+      "users.grantRole",
+      "users.resetFactors",
+    ]);
+  });
+
+  for (const path of stepUpRows) {
+    const actor = MATRIX[path].allowed[0]!;
+    it(`${path}: refuses ${actor} whose factor is 6 minutes old, and changes nothing`, async () => {
+      const viewer = await currentViewer(world, actor, 6);
+      const input = await MATRIX[path].input(world, actor, viewer);
+      const before = await snapshotTables(world.db);
+      const call = callProcedure(callerAs(world.db, viewer), path, input);
+      await expect(call).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: STEP_UP_REQUIRED });
+      expect(await snapshotTables(world.db)).toEqual(before);
+    });
+    it(`${path}: allows ${actor} whose factor is 4 minutes old`, async () => {
+      const viewer = await currentViewer(world, actor, 4);
+      const input = await MATRIX[path].input(world, actor, viewer);
+      await callProcedure(callerAs(world.db, viewer), path, input);
     });
   }
 });

@@ -1,13 +1,21 @@
 import type { inferRouterInputs } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { projectMembers, projects, roleGrants, siteApprovals, type ProjectRole, type Site } from "@/db/schema";
+import {
+  projectMembers,
+  projects,
+  roleGrants,
+  siteApprovals,
+  userSessions,
+  type ProjectRole,
+  type Site,
+} from "@/db/schema";
 import { decideApproval } from "@/server/approvals/approvals.service";
 import { initialBundle } from "@/server/projects/bundle";
 import { createProject, reviseBundle, submitProject } from "@/server/projects/projects.service";
 import { ZCohortDefinition } from "@/protocol/cohort-definition";
 import type { Viewer } from "@/server/auth/permissions";
-import { makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
+import { addConfirmedTotp, makeSite, makeUser, signedInSession, viewerOf } from "@/server/lib/test-support/fixtures";
 import type { AppRouter } from "@/server/root";
 import { createEvaluateJob } from "@/server/jobs/jobs.service";
 import { makeTrainingProject } from "@/server/lib/test-support/training-fixtures";
@@ -36,6 +44,8 @@ export const ACTORS = [
   "projectMember",
   "projectViewer",
   "formerResearcher",
+  "factorPending",
+  "factorMissing",
 ] as const;
 export type ActorName = (typeof ACTORS)[number];
 
@@ -51,6 +61,35 @@ export const PROJECT_ACTORS = {
 } as const satisfies Partial<Record<ActorName, ProjectRole>>;
 export type ProjectActor = keyof typeof PROJECT_ACTORS;
 
+export type RefusalCode = "FORBIDDEN" | "NOT_FOUND" | "PRECONDITION_FAILED";
+
+/** One row of the authorisation matrix: who may call a procedure, and how the others are refused. */
+export type Row<P extends ProcedurePath> = {
+  allowed: readonly ActorName[];
+  /** Also needs a second factor proved in the last 5 minutes (a step-up); checked after `allowed`. */
+  stepUp?: true;
+  /** What a signed-in actor outside `allowed` is told; absent when every signed-in actor is allowed. */
+  refusal?: string;
+  /** The code that refusal carries: FORBIDDEN unless the procedure hides the thing (NOT_FOUND). */
+  refusalCode?: RefusalCode;
+  /** Per-actor refusals where actors are refused for different reasons (project roles). */
+  refusals?: Partial<Record<ActorName, { code: RefusalCode; message: string }>>;
+  /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
+  everyoneRefusedWith?: { code: string; message: string };
+  /**
+   * The call's input; `actor` is who will make it, for inputs that must be their own (a code, a
+   * factor), and `viewer` the session they make it in, for inputs bound to it (a passkey challenge).
+   */
+  input: (world: World, actor: ActorName, viewer: Viewer | null) => InputOf<P> | Promise<InputOf<P>>;
+};
+
+export const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;
+export const ACTIVE = [...RESEARCHERS, "approverA", "approverB", "admin", "noGrants", "formerResearcher"] as const;
+export const SIGNED_IN = [...ACTIVE, "temporaryPassword"] as const;
+/** Who may manage their own account: signed in, and a second factor proved if the account has one. */
+export const IDENTIFIED = [...SIGNED_IN, "factorMissing"] as const;
+export const ADMIN = ["admin"] as const;
+
 export type World = {
   db: Database;
   siteA: Site;
@@ -62,7 +101,12 @@ export type World = {
   outsider: { viewer: Viewer; training: { projectId: string; modelId: string; versionId: string } };
 };
 
-/** Two sites and one viewer per actor. The temporary-password user holds every grant, so only the password can refuse them. */
+/**
+ * Two sites and one viewer per actor, each signed in with a second factor just proved. The
+ * temporary-password user holds every grant, so only the password can refuse them; so do the two
+ * whose session still owes its second factor: one has an authenticator app it has not used in this
+ * session (`factorPending`), the other has none yet (`factorMissing`).
+ */
 export async function buildWorld(db: Database): Promise<World> {
   const siteA = await makeSite(db);
   const siteB = await makeSite(db);
@@ -72,11 +116,7 @@ export async function buildWorld(db: Database): Promise<World> {
     approverA: (await makeUser(db, [{ role: "approver", siteId: siteA.id }])).id,
     approverB: (await makeUser(db, [{ role: "approver", siteId: siteB.id }])).id,
     admin: (await makeUser(db, [{ role: "admin" }])).id,
-    temporaryPassword: (
-      await makeUser(db, [{ role: "admin" }, { role: "researcher" }, { role: "approver", siteId: siteA.id }], {
-        mustChangePassword: true,
-      })
-    ).id,
+    temporaryPassword: (await makeUser(db, everyGrant(siteA.id), { mustChangePassword: true })).id,
     noGrants: (await makeUser(db, [])).id,
     projectMember: (await makeUser(db, researcher)).id,
     projectViewer: (await makeUser(db, researcher)).id,
@@ -87,7 +127,17 @@ export async function buildWorld(db: Database): Promise<World> {
   const signedIn = await Promise.all(
     Object.entries(ids).map(async ([actor, id]) => [actor, await viewerOf(db, id)] as const),
   );
-  const viewers = { signedOut: null, ...Object.fromEntries(signedIn) } as Record<ActorName, Viewer | null>;
+  const owing = async (withFactor: boolean) => {
+    const user = await makeUser(db, everyGrant(siteA.id));
+    if (withFactor) await addConfirmedTotp(db, user.id);
+    return (await signedInSession(db, user.id)).viewer();
+  };
+  const viewers = {
+    signedOut: null,
+    ...Object.fromEntries(signedIn),
+    factorPending: await owing(true),
+    factorMissing: await owing(false),
+  } as Record<ActorName, Viewer | null>;
   const outsider = await viewerOf(db, (await makeUser(db, researcher)).id);
   const world: World = {
     db,
@@ -108,6 +158,29 @@ export async function buildWorld(db: Database): Promise<World> {
   await addProjectActors(world, world.training.projectId);
   world.outsider.training = await makeTrainingProject(db, outsider, approvers);
   return world;
+}
+
+const everyGrant = (siteId: string) => [
+  { role: "admin" as const },
+  { role: "researcher" as const },
+  { role: "approver" as const, siteId },
+];
+
+/**
+ * The actor as a new browser session sees them, with its second factor proved `minutesAgo` (now by
+ * default): step-up actions find it recent however long the matrix has been running, and an
+ * earlier row that signed the actor out everywhere does not matter. Actors whose session owes its
+ * factor keep the world's session.
+ */
+export async function currentViewer(world: World, actor: ActorName, minutesAgo = 0): Promise<Viewer | null> {
+  const viewer = world.viewers[actor];
+  if (!viewer?.session?.factorVerifiedAt) return viewer;
+  const { sessionId, viewer: load } = await signedInSession(world.db, viewer.id);
+  await world.db
+    .update(userSessions)
+    .set({ factorVerifiedAt: new Date(Date.now() - minutesAgo * 60_000) })
+    .where(eq(userSessions.id, sessionId));
+  return load();
 }
 
 async function addProjectActors(world: Pick<World, "db" | "viewers">, projectId: string) {

@@ -30,6 +30,8 @@ describe("hub configuration", () => {
       FLIP_TRUSTED_PROXIES: undefined,
       FLIP_SESSION_IDLE_MINUTES: 30,
       FLIP_SESSION_MAX_HOURS: 12,
+      FLIP_MFA_RESEARCHERS: "optional",
+      FLIP_FACTOR_KEY: undefined,
       FLIP_OIDC_ISSUER: undefined,
       FLIP_OIDC_CLIENT_ID: undefined,
       FLIP_OIDC_CLIENT_SECRET: undefined,
@@ -77,6 +79,10 @@ describe("hub configuration", () => {
         FLIP_SIGNIN_MAX_PER_IP: " 100 ",
         FLIP_PASSWORD_HASH_CONCURRENCY: "3",
         FLIP_TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.10, 2001:db8::/32",
+        FLIP_SESSION_IDLE_MINUTES: "45",
+        FLIP_SESSION_MAX_HOURS: "8",
+        FLIP_MFA_RESEARCHERS: "required",
+        FLIP_FACTOR_KEY: Buffer.alloc(32, 7).toString("base64"),
         FLIP_EMBEDDED_PG_PORT: "65535",
         FLIP_DEMO_PERSONS: "200",
         FLIP_SITES_ADMIN_URL: "postgresql://postgres@db.example/postgres",
@@ -104,8 +110,10 @@ describe("hub configuration", () => {
       FLIP_SIGNIN_MAX_PER_IP: 100,
       FLIP_PASSWORD_HASH_CONCURRENCY: 3,
       FLIP_TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.10, 2001:db8::/32",
-      FLIP_SESSION_IDLE_MINUTES: 30,
-      FLIP_SESSION_MAX_HOURS: 12,
+      FLIP_SESSION_IDLE_MINUTES: 45,
+      FLIP_SESSION_MAX_HOURS: 8,
+      FLIP_MFA_RESEARCHERS: "required",
+      FLIP_FACTOR_KEY: Buffer.alloc(32, 7).toString("base64"),
       FLIP_OIDC_ALLOWED_DOMAINS: [],
       FLIP_OIDC_DISPLAY_NAME: "single sign-on",
       FLIP_OIDC_SELF_REGISTRATION: false,
@@ -151,6 +159,12 @@ describe("hub configuration", () => {
       "FLIP_METRICS_TOKEN must be at least 32 characters (e.g. `openssl rand -base64 32`; the value is not shown)",
     );
     expect(() => parseHubConfig({ FLIP_METRICS_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
+    expect(() => parseHubConfig({ FLIP_MFA_RESEARCHERS: "sometimes" })).toThrow(
+      'FLIP_MFA_RESEARCHERS must be "optional" or "required" (got "sometimes")',
+    );
+    expect(() => parseHubConfig({ FLIP_FACTOR_KEY: "c2hvcnQ=" })).toThrow(/FLIP_FACTOR_KEY must be 32 random bytes/);
+    expect(() => parseHubConfig({ FLIP_FACTOR_KEY: "c2hvcnQ=" })).not.toThrow(/c2hvcnQ/);
+    expect(parseHubConfig({ FLIP_FACTOR_KEY: Buffer.alloc(32, 7).toString("base64") }).FLIP_FACTOR_KEY).toBeDefined();
     expect(() => parseHubConfig({ FLIP_LOG_LEVEL: "loud" })).toThrow(
       'FLIP_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
     );

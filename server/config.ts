@@ -132,6 +132,20 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_SESSION_IDLE_MINUTES: between(30, 1, 24 * 60, " of minutes"),
   /** A session ends this long after sign-in, however busy. */
   FLIP_SESSION_MAX_HOURS: between(12, 1, 30 * 24, " of hours"),
+  /** Second factor for researchers: "optional" (default) or "required". Admins and approvers always need one. */
+  FLIP_MFA_RESEARCHERS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = blankAsUnset(raw) ?? "optional";
+      if (text === "optional" || text === "required") return text;
+      ctx.addIssue({ code: "custom", message: `must be "optional" or "required" (got ${JSON.stringify(text)})` });
+      return z.NEVER;
+    }),
+  /** Key that encrypts authenticator-app secrets at rest: 32 bytes, base64. Unset: generated under FLIP_DATA_DIR. Never echoed. */
+  FLIP_FACTOR_KEY: optionalText.refine((value) => value === undefined || Buffer.from(value, "base64").length === 32, {
+    message: "must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`; the value is not shown)",
+  }),
   /** Single sign-on: the OpenID provider's issuer URL; its discovery document is read from <issuer>/.well-known/openid-configuration. */
   FLIP_OIDC_ISSUER: url(["http:", "https:"], "https://login.microsoftonline.com/<tenant>/v2.0", { isSecret: false }),
   FLIP_OIDC_CLIENT_ID: optionalText,

@@ -2,6 +2,7 @@ import { accountRouter } from "./account/router";
 import { approvalsRouter } from "./approvals/router";
 import { auditRouter } from "./audit/router";
 import { cohortsRouter } from "./cohorts/router";
+import { factorsRouter } from "./factors/router";
 import { jobsRouter } from "./jobs/router";
 import { modelsRouter } from "./models/router";
 import { notificationsRouter } from "./notifications/router";
@@ -20,6 +21,7 @@ export const appRouter = createTRPCRouter({
   approvals: approvalsRouter,
   audit: auditRouter,
   cohorts: cohortsRouter,
+  factors: factorsRouter,
   jobs: jobsRouter,
   models: modelsRouter,
   notifications: notificationsRouter,

@@ -14,6 +14,7 @@ import {
 import { and, eq } from "drizzle-orm";
 import { projectMembers, projects } from "@/db/schema";
 import { authenticateWorker } from "./worker/worker-auth";
+import { ENROL_FIRST, hasRecentFactor, STEP_UP_REQUIRED, StepUpRequired, VERIFY_FIRST } from "./auth/second-factor";
 import { errorFields, getLogger, markLogged, requestIdOf } from "./observability/logger";
 import { metrics } from "./observability/metrics";
 
@@ -32,7 +33,13 @@ const t = initTRPC.context<TRPCContext>().create({
         : isInternal
           ? "Something went wrong on our side. Try again."
           : shape.message;
-    return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors: fieldErrors ?? null } };
+    // A step-up refusal is marked, so the browser asks for a second factor and retries the call.
+    const isStepUp = cause instanceof StepUpRequired;
+    return {
+      ...shape,
+      message,
+      data: { ...shape.data, stack: undefined, fieldErrors: fieldErrors ?? null, stepUp: isStepUp },
+    };
   },
 });
 
@@ -93,10 +100,31 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, viewer: ctx.viewer } });
 });
 
-export const protectedProcedure = authedProcedure.use(({ ctx, next }) => {
+/**
+ * Signed in and, when the account has a second factor, proved it in this session: the account
+ * itself (password, sessions, factors) may be managed, even with a temporary password.
+ */
+export const identifiedProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.viewer.secondFactor === "verify") throw new TRPCError({ code: "FORBIDDEN", message: VERIFY_FIRST });
+  return next();
+});
+
+/** Fully signed in: second factor proved, temporary password replaced, and a factor set up where one is required. */
+export const protectedProcedure = identifiedProcedure.use(({ ctx, next }) => {
   if (ctx.viewer.mustChangePassword) {
     throw new TRPCError({ code: "FORBIDDEN", message: "Set a new password before continuing." });
   }
+  if (ctx.viewer.secondFactor === "enrol") throw new TRPCError({ code: "FORBIDDEN", message: ENROL_FIRST });
+  return next();
+});
+
+/**
+ * For sensitive actions (approval decisions, site tokens, role grants, factor changes), after the
+ * procedure's own checks: the session must have proved its second factor in the last 5 minutes.
+ */
+export const requireStepUp = t.middleware(({ ctx, next }) => {
+  if (!hasRecentFactor(ctx.viewer?.session))
+    throw new TRPCError({ code: "PRECONDITION_FAILED", message: STEP_UP_REQUIRED, cause: new StepUpRequired() });
   return next();
 });
 

@@ -11,13 +11,16 @@ import {
   ZFailResult,
   ZHeartbeatResult,
   ZProgressResult,
+  ZSecAggState,
   type FailureCode,
   type HeartbeatInput,
+  type SecAggState,
 } from "@/protocol/contract";
 import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
 import {
   encodeTrainResultHeader,
   LEASE_HEADER,
+  MASKED_UPDATE_HEADER,
   OCTET_STREAM,
   TRAIN_RESULT_HEADER,
   updatePath,
@@ -55,10 +58,12 @@ const RELEASE_TIMEOUT_MS = 5_000;
 const CONNECTION_KINDS: ReadonlySet<HubErrorKind> = new Set(["unauthorized", "protocol_mismatch", "unreachable"]);
 /** Weights and updates can be hundreds of MB on a Trust's link; the JSON calls' 20 s would cut them off. */
 const BINARY_TIMEOUT_MS = 10 * 60_000;
-const ZUpdateAccepted = z.object({ accepted: z.literal(true), round: z.number().int(), norm: z.number() });
+const ZUpdateAccepted = z.object({ accepted: z.literal(true), round: z.number().int(), norm: z.number().nullable() });
 const ZBinaryError = z.object({ error: z.object({ code: z.string(), message: z.string().max(2000) }) });
 
 type LeaseRef = { taskId: string; leaseId: string };
+/** A share of a secure-aggregation secret as it travels: whose secret, the party's x, the share in base64. */
+type WireShare = { of: string; x: number; y: string };
 
 export type HubClient = ReturnType<typeof createHubClient>;
 
@@ -124,7 +129,23 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
     return parsed.data;
   }
 
+  /** Secure aggregation (protocol/secagg): keys, sealed shares, the round's state and the unmasking answer, bytes in base64. */
+  const secAgg = {
+    advertise: (input: LeaseRef & { encryptionKey: string; maskingKey: string }) =>
+      call("secAggAdvertise", ZCompleteResult, (signal) => trpc.worker.secAggAdvertise.mutate(input, { signal })),
+    share: (input: LeaseRef & { boxes: { to: string; sealed: string }[] }) =>
+      call("secAggShare", ZCompleteResult, (signal) => trpc.worker.secAggShare.mutate(input, { signal })),
+    /** Long-polls up to `waitMs` for the round to reach `until`. */
+    state: (input: LeaseRef & { until?: SecAggState["phase"]; waitMs?: number }) =>
+      call("secAggState", ZSecAggState, (signal) => trpc.worker.secAggState.mutate(input, { signal }), {
+        timeoutMs: (input.waitMs ?? 0) + CALL_TIMEOUT_MS,
+      }),
+    unmask: (input: Released<LeaseRef & { selfMaskShares: WireShare[]; maskingKeyShares: WireShare[] }>) =>
+      call("secAggUnmask", ZCompleteResult, (signal) => trpc.worker.secAggUnmask.mutate(input, { signal })),
+  };
+
   return {
+    secAgg,
     heartbeat: (input: Released<HeartbeatInput>) =>
       call("heartbeat", ZHeartbeatResult, (signal) => trpc.worker.heartbeat.mutate(input, { signal })),
     /** Long-polls for this site's next task; null when none arrived within waitMs. */
@@ -179,6 +200,33 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
                 [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
               },
               body: encodeTensors(update) as Uint8Array<ArrayBuffer>,
+              signal: s,
+            },
+            (response) => response.json(),
+          ),
+        { timeoutMs: BINARY_TIMEOUT_MS },
+      ),
+    /** A secure-aggregation round's masked update (uint32 little-endian) with its result; completes the task. */
+    uploadMaskedUpdate: ({
+      result,
+      masked,
+      ...lease
+    }: LeaseRef & { result: Released<TrainResult>; masked: Uint32Array }) =>
+      call(
+        "update",
+        ZUpdateAccepted,
+        (s) =>
+          fetchBinary(
+            updatePath(lease.taskId),
+            {
+              method: "POST",
+              headers: {
+                ...headersFor(lease),
+                "content-type": OCTET_STREAM,
+                [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
+                [MASKED_UPDATE_HEADER]: "1",
+              },
+              body: new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength) as Uint8Array<ArrayBuffer>,
               signal: s,
             },
             (response) => response.json(),

@@ -10,6 +10,7 @@ import type { ProgressStep } from "./release/progress";
 import type { SiteDb } from "./site-db";
 import { executeTask, type DownloadedWeights, type TaskHandler, type TaskOutcome } from "./tasks/base";
 import { TASK_HANDLERS } from "./tasks/registry";
+import { unmaskAnswer, waitForPhase, type SecureSession } from "./training/secagg-session";
 
 /**
  * One leased task from claim to report: runs its handler, keeps the lease alive (every third of
@@ -103,6 +104,13 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
         if (outcome.type === "complete") {
           await deps.hub.complete({ ...lease, result: outcome.result });
           log.info("Task completed");
+        } else if (outcome.type === "masked_upload") {
+          const { round } = await deps.hub.uploadMaskedUpdate({
+            ...lease,
+            result: outcome.result,
+            masked: outcome.masked,
+          });
+          log.info("Masked update uploaded; task completed", { round });
         } else if (outcome.type === "upload") {
           // The upload is this task's completion: the hub accepts it at most once, so a 409 (round closed, lease lost) ends it.
           const { round, norm } = await deps.hub.uploadUpdate({
@@ -127,7 +135,7 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
           await sleep(backoff.nextDelayMs());
           continue;
         }
-        if (error.kind === "rejected" && (outcome.type === "complete" || outcome.type === "upload")) {
+        if (error.kind === "rejected" && outcome.type !== "fail") {
           // The hub's own output check refused the result: record why instead of leaving the task leased.
           log.error("The hub refused the result", { reason: error.message });
           outcome = deps.gate.fail(gateTask, new TaskError({ reason: "result_refused_by_hub" }, false, error.message));
@@ -172,9 +180,37 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
       signal: controller.signal,
       progress,
       downloadWeights,
+      secAgg: {
+        advertise: (keys) => deps.hub.secAgg.advertise({ ...lease, ...keys }),
+        share: (boxes) => deps.hub.secAgg.share({ ...lease, boxes }),
+        state: (wait) => deps.hub.secAgg.state({ ...lease, ...wait }),
+      },
     });
     await report(outcome);
     stopRenewing();
+    if (outcome.type === "masked_upload" && isSettled && !stopReason) await answerUnmasking(outcome.secure);
+  };
+
+  /** After the masked upload completed the task: the survivors' shares let the hub remove the masks from the sum only. */
+  const answerUnmasking = async (secure: SecureSession) => {
+    try {
+      const state = await waitForPhase(
+        (wait) => deps.hub.secAgg.state({ ...lease, ...wait }),
+        "unmasking",
+        controller.signal,
+      );
+      if (!state?.request) return log.info("The round closed without asking this site to unmask");
+      const answer = deps.gate.unmaskShares(unmaskAnswer(secure.client, state.request));
+      await deps.hub.secAgg.unmask({ ...lease, ...answer } as typeof answer & typeof lease);
+      log.info("Unmasking shares sent", {
+        survivors: state.request.survivors.length,
+        dropped: state.request.dropped.length,
+      });
+    } catch (error) {
+      log.warn("Could not answer the unmasking request", {
+        reason: error instanceof Error ? error.message : "unknown",
+      });
+    }
   };
 
   const finished = run().catch((error: unknown) => {

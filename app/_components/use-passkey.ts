@@ -2,7 +2,6 @@
 
 import { startAuthentication, startRegistration, WebAuthnError } from "@simplewebauthn/browser";
 import { useMutation } from "@tanstack/react-query";
-import { isTRPCClientError } from "@trpc/client";
 import { signIn } from "next-auth/react";
 import { useState } from "react";
 import { useTRPC } from "@/app/_trpc/client";
@@ -22,29 +21,25 @@ function passkeyErrorMessage(error: unknown): string {
 
 /**
  * Runs one passkey ceremony at a time: `run(...)` resolves true when it succeeded; `error` holds the
- * message to show otherwise, and `isRefused` says the hub refused it for this session (it must
- * prove its second factor first).
+ * message to show otherwise.
  */
 function useCeremony<A extends unknown[]>(ceremony: (...args: A) => Promise<void>) {
   const [error, setError] = useState<string | null>(null);
-  const [isRefused, setRefused] = useState(false);
   const [isPending, setPending] = useState(false);
   async function run(...args: A): Promise<boolean> {
     setPending(true);
     setError(null);
-    setRefused(false);
     try {
       await ceremony(...args);
       return true;
     } catch (caught) {
       setError(passkeyErrorMessage(caught));
-      setRefused(isTRPCClientError(caught) && caught.data?.code === "FORBIDDEN");
       return false;
     } finally {
       setPending(false);
     }
   }
-  return { run, isPending, error, isRefused };
+  return { run, isPending, error };
 }
 
 /** Proves this session's second factor with a passkey: after a password or SSO sign-in, or for a step-up. */

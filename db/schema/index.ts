@@ -17,3 +17,4 @@ export * from "./factors";
 export * from "./sso";
 export * from "./approval-decisions";
 export * from "./notifications";
+export * from "./secure-aggregation";

@@ -125,7 +125,8 @@ export const roundUpdates = pgTable(
     // The portal process whose running sum holds this update until the round closes (round_partials).
     holder: text("holder"),
     exampleCount: integer("example_count").notNull(),
-    updateNorm: doublePrecision("update_norm").notNull(),
+    // Null for a secure-aggregation round's masked update: the site clipped it, the hub cannot see it.
+    updateNorm: doublePrecision("update_norm"),
     byteSize: integer("byte_size").notNull(),
     // The site's train result (the update's tensors are in the artifact above).
     result: jsonb("result").$type<TrainResult>().notNull(),

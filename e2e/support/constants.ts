@@ -4,6 +4,8 @@ export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_BASE_URL = `http://localhost:${E2E_PORT}`;
 export const E2E_DATABASE = "flip_e2e";
 export const E2E_PASSWORD = "e2e-demo-password";
+/** The demo admins' and approvers' authenticator app (base32): the journeys compute its codes. */
+export const E2E_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 export const E2E_SITE_NAMESPACE = "flip_e2e_site";
 export const E2E_EMBEDDED_PG = { port: 54349, dataDir: path.resolve(".data", "e2e-postgres") };
 

@@ -1,5 +1,6 @@
 import { expect, type Page } from "@playwright/test";
 import { E2E_PASSWORD } from "./constants";
+import { proveSecondFactor } from "./second-factor";
 
 export async function signIn(page: Page, email: string, password = E2E_PASSWORD) {
   await page.goto("/signin");
@@ -8,9 +9,14 @@ export async function signIn(page: Page, email: string, password = E2E_PASSWORD)
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
+/** Signs in and lands on the home page, answering the second-factor step with a computed code when the account has one. */
 export async function signInAndLand(page: Page, email: string, password = E2E_PASSWORD) {
   await signIn(page, email, password);
-  await expect(page.getByRole("heading", { name: /^Welcome,/ })).toBeVisible();
+  const welcome = page.getByRole("heading", { name: /^Welcome,/ });
+  const verify = page.getByRole("heading", { name: "Confirm it's you" });
+  await expect(welcome.or(verify)).toBeVisible();
+  if (await verify.isVisible()) await proveSecondFactor(page, email);
+  await expect(welcome).toBeVisible();
 }
 
 export function mainNav(page: Page) {

@@ -18,6 +18,7 @@ import {
   E2E_PASSWORD,
   E2E_PORT,
   E2E_SITE_NAMESPACE,
+  E2E_TOTP_SECRET,
 } from "./constants";
 
 /**
@@ -34,7 +35,7 @@ async function main() {
   const databaseUrl = withDatabase(adminUrl, E2E_DATABASE);
   const { db, pool } = connectDatabase(databaseUrl);
   await migrateDatabase(db);
-  await seedDemo(db, E2E_PASSWORD);
+  await seedDemo(db, E2E_PASSWORD, { totpSecret: E2E_TOTP_SECRET });
   await seedDemoProjects(db);
   await loadDemoVocabulary(databaseUrl, path.resolve(".data", "e2e", "vocabulary"));
   onShutdown(() => dropDatabase(adminUrl, E2E_DATABASE));

@@ -36,11 +36,14 @@ export function secAggParams(input: { sites: number; normBound: number; noiseStd
 /** w·x encoded in the ring (see above). */
 export function quantise(values: ArrayLike<number>, weight: number, params: SecAggParams): Uint32Array {
   if (!(weight >= 0 && weight <= 1)) throw new RangeError(`the FedAvg weight must lie in [0, 1], not ${weight}`);
-  const { range, scale } = params;
+  // In the scaled domain: w·x·scale + range·scale, clamped to [0, 2·range·scale], one multiply-add per value.
+  const factor = weight * params.scale;
+  const offset = params.range * params.scale;
+  const top = 2 * offset;
   const out = new Uint32Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const v = Math.min(range, Math.max(-range, weight * values[i]!));
-    out[i] = Math.round((v + range) * scale);
+    const t = values[i]! * factor + offset;
+    out[i] = Math.round(t < 0 ? 0 : t > top ? top : t);
   }
   return out;
 }

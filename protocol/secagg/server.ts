@@ -95,26 +95,41 @@ export function createSecAggServer(input: { roundId: string; params: SecAggParam
     finish(): { sum: Uint32Array; survivors: string[] } {
       if (!request) throw new SecAggError("unmasking was never requested");
       need(responses.size, "answered the unmasking request");
-      const answers = [...responses.values()];
-      const secretOf = (of: string, pick: "selfMaskShares" | "maskingKeyShares") =>
-        combineShares(answers.map((a) => a[pick].find((s) => s.of === of)!).filter(Boolean));
-      const masks: Mask[] = request.survivors.map((survivor) => ({
-        seed: secretOf(survivor, "selfMaskShares"),
-        sign: -1,
-      }));
-      for (const dropped of request.dropped) {
-        const maskingKey = secretOf(dropped, "maskingKeyShares");
-        for (const survivor of request.survivors) {
-          const context = pairContext(roundId, "mask", dropped, survivor);
-          // The survivor added the pair's mask when it sorts first, subtracted it otherwise: undo that.
-          masks.push({
-            seed: agreeKey(maskingKey, advertised.get(survivor)!.maskingKey, context, 32),
-            sign: survivor < dropped ? -1 : 1,
-          });
-        }
-      }
-      applyMasks(sum, masks);
+      const maskingKeys = new Map([...advertised].map(([id, ad]) => [id, ad.maskingKey]));
+      removeMasks(sum, { roundId, ...request, answers: [...responses.values()], maskingKeys });
       return { sum, survivors: request.survivors };
     },
   };
+}
+
+/**
+ * Turns the masked sum into the exact sum of the survivors' encodings, in place: rebuilds each
+ * survivor's self-mask seed and each dropped site's masking key from the survivors' shares (t
+ * needed), and subtracts the self masks and the pairwise masks the survivors added against the
+ * dropped sites. `maskingKeys` are the sites' advertised masking public keys.
+ */
+export function removeMasks(
+  sum: Uint32Array,
+  input: UnmaskRequest & {
+    roundId: string;
+    answers: readonly Omit<UnmaskResponse, "from">[];
+    maskingKeys: ReadonlyMap<string, Uint8Array>;
+  },
+): void {
+  const secretOf = (of: string, pick: "selfMaskShares" | "maskingKeyShares") =>
+    combineShares(input.answers.flatMap((a) => a[pick].filter((s) => s.of === of)));
+  const masks: Mask[] = input.survivors.map((survivor) => ({ seed: secretOf(survivor, "selfMaskShares"), sign: -1 }));
+  for (const dropped of input.dropped) {
+    const maskingKey = secretOf(dropped, "maskingKeyShares");
+    for (const survivor of input.survivors) {
+      const peerKey = input.maskingKeys.get(survivor);
+      if (!peerKey) throw new SecAggError(`site ${survivor} advertised no masking key`);
+      // The survivor added the pair's mask when it sorts first, subtracted it otherwise: undo that.
+      masks.push({
+        seed: agreeKey(maskingKey, peerKey, pairContext(input.roundId, "mask", dropped, survivor), 32),
+        sign: survivor < dropped ? -1 : 1,
+      });
+    }
+  }
+  applyMasks(sum, masks);
 }

@@ -32,6 +32,9 @@ export function checkPrivacyReport(payload: unknown, result: TrainResult): void 
   if (!report) throw refuse("this job uses differential privacy and the site's result does not report it");
   if (report.noiseMultiplier !== dp.noiseMultiplier || report.exampleLevel !== (dp.exampleLevel !== undefined))
     throw refuse("the site reports other differential-privacy settings than the job's");
+  // The noise share depends on it: a site that thinks it adds a 1/t share must be in a secure round, and vice versa.
+  if (report.secureAggregation !== ((payload as Partial<TrainPayload>).secureAggregation !== undefined))
+    throw refuse("the site reports secure aggregation differently from the job");
 }
 
 /** Keeps the site's privacy report with its accepted update (in the update's transaction). */

@@ -1,4 +1,4 @@
-import { createTRPCRouter, protectedProcedure, siteApproverProcedure } from "@/server/trpc";
+import { createTRPCRouter, protectedProcedure, requireStepUp, siteApproverProcedure } from "@/server/trpc";
 import { getSite } from "@/server/sites/sites.service";
 import { listApproverChanges } from "@/server/users/grant-requests.service";
 import {
@@ -40,6 +40,7 @@ export const approvalsRouter = createTRPCRouter({
     .input(ZApprovalRef)
     .query(({ ctx, input }) => getApprovalRequest(ctx.db, ctx.viewer, { ...input, siteId: ctx.siteId })),
   decide: siteApproverProcedure("approvals:decide")
+    .use(requireStepUp)
     .input(ZDecideInput)
     .mutation(({ ctx, input }) => decideApproval(ctx.db, ctx.viewer, input)),
   withdraw: siteApproverProcedure("approvals:decide")

@@ -1,4 +1,5 @@
 import type { ProjectRole, Role } from "@/db/schema";
+import type { SecondFactorDue } from "./second-factor";
 import type { SessionState } from "./sessions";
 
 /**
@@ -66,6 +67,8 @@ export type Viewer = {
   name: string;
   mustChangePassword: boolean;
   grants: ViewerGrant[];
+  /** What this session must do before using the portal: prove its second factor, or set one up. */
+  secondFactor: SecondFactorDue;
   /** The browser session the request came with; absent for callers that are not a browser session. */
   session?: SessionState;
 };

@@ -2,9 +2,10 @@ import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { roleGrants, sites, userSessions, users } from "@/db/schema";
 import type { Viewer } from "./permissions";
-import { keepSessionAlive, liveSessionColumns, openSessionWhere } from "./sessions";
+import { hasUsableFactor, secondFactorDue } from "./second-factor";
+import { keepSessionAlive, liveSessionColumns, openSessionWhere, type SessionState } from "./sessions";
 
-const viewerColumns = {
+const userColumns = {
   id: users.id,
   email: users.email,
   name: users.name,
@@ -18,29 +19,36 @@ const viewerColumns = {
   siteCode: sites.code,
   siteName: sites.name,
 };
+const viewerColumns = { ...userColumns, hasFactor: hasUsableFactor(users.id) };
 
-type ViewerRow = { [K in keyof typeof viewerColumns]: (typeof viewerColumns)[K]["_"]["data"] | null };
+type ViewerRow = { [K in keyof typeof userColumns]: (typeof userColumns)[K]["_"]["data"] | null } & {
+  hasFactor: boolean | null;
+};
 
 /**
  * The user's rows (one per grant) as a viewer; null when the user no longer exists, is disabled, or
  * signed in before their password last changed or their account was last disabled: such a session
- * is over, even once the account is enabled again.
+ * is over, even once the account is enabled again. `secondFactor` says what `session` still owes
+ * (without a session, nothing has been proved).
  */
-function viewerFrom(rows: ViewerRow[], signedInAt: number): Viewer | null {
+function viewerFrom(rows: ViewerRow[], signedInAt: number, session?: SessionState): Viewer | null {
   const user = rows[0];
   if (!user?.id || user.disabled) return null;
   const validFrom = Math.max(user.passwordChangedAt!.getTime(), user.sessionsRevokedAt?.getTime() ?? 0);
   if (signedInAt < validFrom) return null;
+  const grants = rows.flatMap((r) =>
+    r.grantId && r.role
+      ? [{ id: r.grantId, role: r.role, siteId: r.siteId, siteCode: r.siteCode, siteName: r.siteName }]
+      : [],
+  );
   return {
     id: user.id,
     email: user.email!,
     name: user.name!,
     mustChangePassword: user.mustChangePassword!,
-    grants: rows.flatMap((r) =>
-      r.grantId && r.role
-        ? [{ id: r.grantId, role: r.role, siteId: r.siteId, siteCode: r.siteCode, siteName: r.siteName }]
-        : [],
-    ),
+    grants,
+    secondFactor: secondFactorDue({ grants, hasFactor: !!user.hasFactor, factorVerifiedAt: session?.factorVerifiedAt }),
+    ...(session ? { session } : {}),
   };
 }
 
@@ -74,6 +82,5 @@ export async function loadSessionViewer(
   if (!rows[0]) return null;
   const session = await keepSessionAlive(db, rows[0].session);
   if (!session) return null;
-  const viewer = viewerFrom(rows, session.createdAt.getTime());
-  return viewer && { ...viewer, session };
+  return viewerFrom(rows, session.createdAt.getTime(), session);
 }

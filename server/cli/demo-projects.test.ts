@@ -1,4 +1,5 @@
 import { eq, sql } from "drizzle-orm";
+import { newTotpSecret } from "@/server/auth/totp";
 import { describe, expect, it } from "vitest";
 import { sites, siteTasks } from "@/db/schema";
 import { seedDemo } from "@/server/cli/demo-seed";
@@ -13,7 +14,7 @@ const testDb = useTestDatabase();
 describe("seedDemoProjects", () => {
   it("creates the two ready-to-train projects, approved at every demo site with a model each, once", async () => {
     const db = testDb.db();
-    await seedDemo(db, "demo-password-1");
+    await seedDemo(db, "demo-password-1", { totpSecret: newTotpSecret() });
     expect(await seedDemoProjects(db)).toEqual([
       `project "${PROSTATE_PROJECT.title}"`,
       `project "${STROKE_PROJECT.title}"`,
@@ -34,10 +35,12 @@ describe("seedDemoProjects", () => {
         ["UCLH", "approved"],
       ]);
       expect(detail.revision.bundle.allowedJobKinds).toEqual(["cohort_count", "train", "evaluate"]);
-      // The prostate project's sites approved training only with differential privacy.
+      // The prostate project's sites approved training only with differential privacy and secure aggregation.
+      const isProstate = project.title === PROSTATE_PROJECT.title;
       expect(detail.revision.bundle.privacy.differentialPrivacy).toEqual(
-        project.title === PROSTATE_PROJECT.title ? { minNoiseMultiplier: 1.2, maxDelta: 1e-5 } : undefined,
+        isProstate ? { minNoiseMultiplier: 1.2, maxDelta: 1e-5 } : undefined,
       );
+      expect(detail.revision.bundle.privacy.secureAggregation).toBe(isProstate ? true : undefined);
       const models = await listModels(db, { projectId: project.id });
       expect(models).toMatchObject([
         { name: project.title === PROSTATE_PROJECT.title ? "PSA risk MLP" : "Lesion CNN", versionCount: 1 },
@@ -62,7 +65,7 @@ describe("seedDemoProjects", () => {
 describe("seedDemoProjects on a demo database from before bundles listed models", () => {
   it("lists each demo model in its project's bundle and has every site approve that revision, once", async () => {
     const db = testDb.db();
-    await seedDemo(db, "demo-password-3");
+    await seedDemo(db, "demo-password-3", { totpSecret: newTotpSecret() });
     await seedDemoProjects(db);
     const researcher = await viewerOf(db, (await getUserByEmail(db, "researcher@demo.flip"))!.id);
     const projects = await listMyProjects(db, researcher, {});
@@ -90,7 +93,7 @@ describe("seedDemoProjects on a demo database from before bundles listed models"
 describe("countDemoCohorts", () => {
   it("queues the approved count of each demo project at every approved site, once per revision", async () => {
     const db = testDb.db();
-    await seedDemo(db, "demo-password-2");
+    await seedDemo(db, "demo-password-2", { totpSecret: newTotpSecret() });
     await seedDemoProjects(db);
     expect(await countDemoCohorts(db)).toEqual([`"${PROSTATE_PROJECT.title}"`, `"${STROKE_PROJECT.title}"`]);
     expect(await countDemoCohorts(db)).toEqual([]);

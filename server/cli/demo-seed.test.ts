@@ -4,13 +4,21 @@ import { verifyAuditChain } from "@/server/audit/audit.service";
 import { changeOwnPassword } from "@/server/account/account.service";
 import { signInWithPassword } from "@/server/auth/sign-in.service";
 import { verifyPassword } from "@/server/auth/password";
-import { getUserByEmail, snapshotTables, viewerOf } from "@/server/lib/test-support/fixtures";
+import {
+  callerAs,
+  getUserByEmail,
+  signedInSession,
+  snapshotTables,
+  viewerOf,
+} from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { roleGrants, sites, users } from "@/db/schema";
+import { newTotpSecret, totpCodeAt } from "@/server/auth/totp";
 import { isSeeded, seedDemo } from "./demo-seed";
 
 const testDb = useTestDatabase();
 const DEMO_PASSWORD = "demo-password-1";
+const DEMO_TOTP_SECRET = newTotpSecret();
 
 // The tests run in order on one database: first seed, then re-seed.
 describe("seedDemo", () => {
@@ -18,7 +26,7 @@ describe("seedDemo", () => {
     const db = testDb.db();
     expect(await isSeeded(db)).toBe(false);
 
-    const { created } = await seedDemo(db, DEMO_PASSWORD);
+    const { created } = await seedDemo(db, DEMO_PASSWORD, { totpSecret: DEMO_TOTP_SECRET });
 
     expect(created).toEqual([
       "site KCH",
@@ -30,6 +38,11 @@ describe("seedDemo", () => {
       "user approver.kch@demo.flip",
       "user approver.gstt@demo.flip",
       "user approver.uclh@demo.flip",
+      "authenticator admin@demo.flip",
+      "authenticator admin2@demo.flip",
+      "authenticator approver.kch@demo.flip",
+      "authenticator approver.gstt@demo.flip",
+      "authenticator approver.uclh@demo.flip",
     ]);
     expect(
       await db
@@ -72,6 +85,17 @@ describe("seedDemo", () => {
     }
   });
 
+  it("gives the admins and approvers the printed authenticator, whose code proves their second factor", async () => {
+    const db = testDb.db();
+    const approver = await getUserByEmail(db, "approver.kch@demo.flip");
+    const browser = await signedInSession(db, approver!.id);
+    expect((await browser.viewer())?.secondFactor).toBe("verify");
+    await callerAs(db, await browser.viewer()).factors.verify({ method: "totp", code: totpCodeAt(DEMO_TOTP_SECRET) });
+    expect((await browser.viewer())?.secondFactor).toBeNull();
+    const researcher = await getUserByEmail(db, "researcher@demo.flip");
+    expect((await (await signedInSession(db, researcher!.id)).viewer())?.secondFactor).toBeNull();
+  });
+
   it("creates nothing on a second run and keeps a password changed since", async () => {
     const db = testDb.db();
     const researcher = await getUserByEmail(db, "researcher@demo.flip");
@@ -83,7 +107,7 @@ describe("seedDemo", () => {
     });
     const before = await snapshotTables(db);
 
-    expect(await seedDemo(db, DEMO_PASSWORD)).toEqual({ created: [] });
+    expect(await seedDemo(db, DEMO_PASSWORD, { totpSecret: DEMO_TOTP_SECRET })).toEqual({ created: [] });
 
     expect(await snapshotTables(db)).toEqual(before);
     const after = await getUserByEmail(db, "researcher@demo.flip");

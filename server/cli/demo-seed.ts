@@ -1,8 +1,10 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { roleGrants, sites, users, type Role } from "@/db/schema";
+import { authFactors, roleGrants, sites, users, type Role } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
+import { encryptFactorSecret } from "@/server/auth/factor-crypto";
 import { hashPassword } from "@/server/auth/password";
+import { isSecondFactorRequired } from "@/server/auth/second-factor";
 
 export const DEMO_SITES = [
   { code: "KCH", name: "King's College Hospital", region: "London" },
@@ -29,9 +31,15 @@ const SYSTEM = { type: "system", label: "demo-seed" } as const;
 
 /**
  * Idempotent: creates whatever demo sites, accounts and grants are missing and leaves existing
- * rows (and passwords people have since changed) alone.
+ * rows (and passwords people have since changed) alone. Every demo account whose role needs a
+ * second factor and has none gets an authenticator app with `totpSecret`, printed with the
+ * demo's credentials, so the demo (and the e2e journeys, which compute its codes) can sign in.
  */
-export async function seedDemo(db: Database, password: string): Promise<{ created: string[] }> {
+export async function seedDemo(
+  db: Database,
+  password: string,
+  { totpSecret }: { totpSecret: string },
+): Promise<{ created: string[] }> {
   const created: string[] = [];
   const passwordHash = await hashPassword(password);
   await db.transaction(async (tx) => {
@@ -71,6 +79,23 @@ export async function seedDemo(db: Database, password: string): Promise<{ create
         subject: `user:${account.email}`,
         details: { role: account.role, site: account.siteCode ?? null },
       });
+    }
+    for (const account of DEMO_ACCOUNTS) {
+      if (!isSecondFactorRequired([account])) continue;
+      const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.email, account.email));
+      const [factor] = await tx
+        .select({ id: authFactors.id })
+        .from(authFactors)
+        .where(eq(authFactors.userId, user!.id));
+      if (factor) continue;
+      await tx.insert(authFactors).values({
+        userId: user!.id,
+        kind: "totp",
+        label: "Demo authenticator",
+        totpSecretEncrypted: encryptFactorSecret(totpSecret),
+        confirmedAt: new Date(),
+      });
+      created.push(`authenticator ${account.email}`);
     }
   });
   return { created };

@@ -6,7 +6,8 @@ import { resolveAdminUrl, resolveDatabaseUrl } from "@/server/database/embedded-
 import { generateTemporaryPassword } from "@/server/auth/password";
 import { ConfigError, describeConfigError, getHubConfigOrExit } from "@/server/config";
 import { onShutdown, shutdown } from "@/server/lib/shutdown";
-import { persistentSecret, sessionSigningSecret } from "@/server/lib/local-secrets";
+import { persistentSecret, secretFile, sessionSigningSecret } from "@/server/lib/local-secrets";
+import { newTotpSecret } from "@/server/auth/totp";
 import { buildPortal, isBuildStale, startPortal } from "./portal-process";
 import { prepareSites, startSiteWorkers } from "./site-fleet";
 import { loadDemoVocabulary } from "@/server/vocabulary/demo-vocabulary";
@@ -30,7 +31,8 @@ async function main() {
   console.log("Applying migrations…");
   await migrateDatabase(db);
   const password = persistentSecret("DEMO_PASSWORD", "demo-password", () => generateTemporaryPassword(20));
-  const { created } = await seedDemo(db, password.value);
+  const totpSecret = secretFile(path.join(config.FLIP_DATA_DIR, "demo-totp-secret"), newTotpSecret);
+  const { created } = await seedDemo(db, password.value, { totpSecret });
   console.log(created.length ? `Seeded ${created.length} demo records.` : "Demo data already present; reusing it.");
   const projects = await seedDemoProjects(db);
   if (projects.length) console.log(`Seeded the ready-to-train demo ${projects.join(" and ")}.`);
@@ -70,6 +72,9 @@ async function main() {
     console.log(`  ${account.email.padEnd(28)} ${account.role}${account.siteCode ? ` (${account.siteCode})` : ""}`);
   console.log(
     `Password for all demo accounts: ${password.value}${password.isGenerated ? "  (generated; kept in .data/demo-password)" : ""}`,
+  );
+  console.log(
+    `Second factor for the admin and approver accounts: add the setup key ${totpSecret} to an authenticator app (kept in .data/demo-totp-secret)`,
   );
   if (!created.length && config.DEMO_PASSWORD)
     console.log("Note: existing accounts keep the password they were created with.");

@@ -2,13 +2,10 @@ import type { Bundle } from "@/protocol/bundle";
 import type { TTrainJobInput } from "./jobs.schema";
 import { AppError } from "@/server/errors";
 
-/** Secure aggregation needs at least this many sites: with two, each learns the other's update from the sum. */
-export const MIN_SECURE_AGGREGATION_SITES = 3;
-
 /**
  * A training job's privacy settings against what the sites approved: the bundle may require
- * differential privacy (a noise multiplier at least, δ at most) and secure aggregation; secure
- * aggregation needs at least three sites per round. The sites enforce their own budgets again.
+ * differential privacy (a noise multiplier at least, δ at most) and secure aggregation (whose three
+ * sites per round ZTrainJobInput checks). The sites enforce their own budgets again.
  */
 export function checkJobPrivacy(bundle: Bundle, input: TTrainJobInput): void {
   const required = bundle.privacy.differentialPrivacy;
@@ -36,17 +33,5 @@ export function checkJobPrivacy(bundle: Bundle, input: TTrainJobInput): void {
       "PRECONDITION_FAILED",
       "secureAggregation",
       "The approved bundle requires secure aggregation for training",
-    );
-  if (input.secureAggregation && input.participation.minSites < MIN_SECURE_AGGREGATION_SITES)
-    throw AppError.field(
-      "BAD_REQUEST",
-      "participation.minSites",
-      `Secure aggregation needs at least ${MIN_SECURE_AGGREGATION_SITES} sites per round, so no sum reveals one site's update to another`,
-    );
-  if (input.secureAggregation)
-    throw AppError.field(
-      "PRECONDITION_FAILED",
-      "secureAggregation",
-      "Training rounds on this hub do not run secure aggregation yet, so a job cannot promise it; train without it (with differential privacy each site then adds the full noise)",
     );
 }

@@ -6,6 +6,9 @@ import { ZHyperparameters, ZParticipation, ZStrategyConfig } from "@/protocol/re
 // A job's stored config (jobs.config) is typed in the database schema, so its parts are defined in protocol/registry.ts.
 export { ZHyperparameters, type JobConfig } from "@/protocol/registry";
 
+/** Secure aggregation needs at least this many sites per round: with two, each learns the other's update from the sum. */
+export const MIN_SECURE_AGGREGATION_SITES = 3;
+
 export const ZTrainJobInput = z
   .object({
     projectId: z.uuid(),
@@ -27,6 +30,20 @@ export const ZTrainJobInput = z
         code: "custom",
         path: ["participation", "minSites"],
         message: `Minimum sites per round (${input.participation.minSites}) is more than the ${input.siteIds.length} sites chosen`,
+      });
+    }
+    if (input.secureAggregation && input.participation.minSites < MIN_SECURE_AGGREGATION_SITES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["participation", "minSites"],
+        message: `Secure aggregation needs at least ${MIN_SECURE_AGGREGATION_SITES} sites per round, so no sum reveals one site's update to another; raise the minimum to ${MIN_SECURE_AGGREGATION_SITES}`,
+      });
+    }
+    if (input.secureAggregation && input.siteIds.length < MIN_SECURE_AGGREGATION_SITES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["secureAggregation"],
+        message: `Secure aggregation needs at least ${MIN_SECURE_AGGREGATION_SITES} sites; choose more sites or turn it off`,
       });
     }
   });

@@ -24,13 +24,15 @@ import { logJobEvent } from "./job-events";
 import { globalValidationOf, poolMetrics } from "./pool-metrics";
 import { roundQuorum } from "./quorum.schema";
 import { discardRoundUpdates, gatherRoundSum } from "./round-sums";
+import { gatherSecureSum } from "./secure-round";
 import { dispatchRound, failJob, startEvaluation } from "./rounds.service";
 
 /**
  * Closing a training round (ARCHITECTURE.md, "Models, training and evaluation"): the caller holds
  * the job and round locks; the round's sum comes from the portal processes that accepted its
  * updates (round-sums.ts), and `closeRoundFromSum` turns it into the next version. A step that
- * must see the whole round before its version is written (secure aggregation, say) belongs there.
+ * must see the whole round before its version is written belongs there; a secure-aggregation round
+ * forms its sum from the sites' masked uploads and unmasking shares instead (secure-round.ts).
  */
 const LOST = "its update was held by a portal process that stopped before the round closed";
 
@@ -59,6 +61,7 @@ export async function closeRound(
       siteCode: sites.code,
       exampleCount: roundUpdates.exampleCount,
       result: roundUpdates.result,
+      holder: roundUpdates.holder,
     })
     .from(roundUpdates)
     .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
@@ -67,6 +70,28 @@ export async function closeRound(
   const minSites = roundQuorum(ctx.config);
   const globalVersion = await loadVersionById(tx, round.round.globalVersionId);
   const global = await loadWeights(tx, globalVersion.weightsSha256);
+  if (ctx.config.secureAggregation) {
+    const secure = await gatherSecureSum(
+      db,
+      tx,
+      { id: round.round.id, isPastDeadline: round.isPastDeadline },
+      {
+        spec: specOf(global),
+        accepted,
+      },
+    );
+    if (secure === "waiting") return false;
+    const isFailed = "failure" in secure;
+    await closeRoundFromSum(tx, ctx, round.round, reason, {
+      updates: isFailed ? accepted : accepted.filter((u) => secure.survivors.includes(u.siteId)),
+      lost: new Set(isFailed ? [] : secure.lost),
+      global,
+      globalVersion,
+      sum: isFailed ? undefined : { mean: () => secure.mean, totalWeight: secure.totalWeight },
+      failure: isFailed ? `Round ${round.round.number}: ${secure.failure}` : undefined,
+    });
+    return true;
+  }
   // Gathered before anything changes: a close that waits for another process's partial sum leaves the round as it was.
   const aggregate =
     accepted.length >= minSites
@@ -95,7 +120,9 @@ async function closeRoundFromSum(
     lost: ReadonlySet<string>;
     global: NamedTensor[];
     globalVersion: ModelVersion;
-    sum: RunningSum | undefined;
+    sum: Pick<RunningSum, "mean" | "totalWeight"> | undefined;
+    /** Why the round failed, when its sum could not be formed (secure aggregation below its threshold). */
+    failure?: string;
   },
 ): Promise<void> {
   const { updates, lost, global, globalVersion } = from;
@@ -126,7 +153,7 @@ async function closeRoundFromSum(
 
   // Checked before anything is aggregated: a version from fewer sites would show too much of each one's update.
   const minSites = roundQuorum(ctx.config);
-  if (updates.length < minSites || !from.sum) {
+  if (updates.length < minSites || !from.sum || from.failure) {
     await tx
       .update(trainingRounds)
       .set({ status: "failed", closedAt: new Date() })
@@ -136,7 +163,8 @@ async function closeRoundFromSum(
     await failJob(
       tx,
       ctx,
-      `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}, so no new version was written.`,
+      from.failure ??
+        `Round ${round.number}: ${updates.length} of the ${round.expectedSites} sites returned an update ${reason === "deadline" ? "by the deadline" : "before the others dropped out"}; the job needs at least ${minSites}, so no new version was written.`,
     );
     return;
   }

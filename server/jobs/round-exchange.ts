@@ -14,6 +14,8 @@ import { errorFields, getLogger } from "@/server/observability/logger";
  * closer asks on PARTIALS_CHANNEL and each holder writes its partial sum once (round_partials),
  * so the database carries one sum per process per round, not one update per site.
  *
+ * A secure-aggregation round's masked uploads are folded the same way, into a sum modulo 2^32.
+ *
  * Each portal process (each database handle, so a test can run two) has a holder id and holds a
  * session advisory lock on its listening connection while it lives: `isHolderAlive` reads
  * pg_locks, so a closer can tell a holder that is slow to answer from one that is gone.
@@ -28,6 +30,8 @@ type OnRequest = (roundId: string) => Promise<void>;
 class RoundExchange {
   readonly holder = randomUUID();
   private readonly sums = new Map<string, RunningSum>();
+  /** Secure-aggregation rounds: the masked uploads this process accepted, summed modulo 2^32. */
+  private readonly masked = new Map<string, { sum: Uint32Array; contributors: string[] }>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private client: pg.PoolClient | null = null;
   private connecting: Promise<void> | null = null;
@@ -49,7 +53,7 @@ class RoundExchange {
     client.on("notification", (msg) => {
       // Payload `<round id>/<holder>`: only the holder asked for answers.
       const [roundId, holder] = (msg.payload ?? "").split("/");
-      if (msg.channel !== PARTIALS_CHANNEL || !roundId || !this.sums.has(roundId)) return;
+      if (msg.channel !== PARTIALS_CHANNEL || !roundId || !(this.sums.has(roundId) || this.masked.has(roundId))) return;
       if (holder === CLOSED) return this.forget(roundId);
       if (holder !== this.holder) return;
       this.onRequest?.(roundId).catch((error: unknown) =>
@@ -61,6 +65,7 @@ class RoundExchange {
       // The lock went with the connection: the sums held so far count as lost to the other processes.
       this.client = null;
       this.sums.clear();
+      this.masked.clear();
       client.release(true);
       if (!this.isClosed) setTimeout(() => void this.ready().catch(() => undefined), 1_000).unref();
     };
@@ -91,6 +96,29 @@ class RoundExchange {
     }
   }
 
+  /** Runs a masked update's acceptance, then adds it (modulo 2^32) to this process's masked sum for the round. */
+  async acceptMasked<T>(roundId: string, siteId: string, commit: () => Promise<T>, update: Uint32Array): Promise<T> {
+    return this.accept(roundId, siteId, commit, () => {
+      let held = this.masked.get(roundId);
+      if (!held) {
+        held = { sum: new Uint32Array(update.length), contributors: [] };
+        this.masked.set(roundId, held);
+      }
+      const into = new Int32Array(held.sum.buffer);
+      const from = new Int32Array(update.buffer, update.byteOffset, update.length);
+      for (let i = 0; i < into.length; i++) into[i] = (into[i]! + from[i]!) | 0;
+      held.contributors.push(siteId);
+    });
+  }
+
+  /** This process's masked sum for the round over exactly `siteIds`, as heldSum; null if one is not here. */
+  async heldMasked(roundId: string, siteIds: readonly string[]): Promise<Uint32Array | null> {
+    await Promise.all(siteIds.map((s) => this.inFlight.get(`${roundId}/${s}`)));
+    const held = this.masked.get(roundId);
+    if (!held || !sameSites(held.contributors, siteIds)) return null;
+    return held.sum;
+  }
+
   private sumFor(roundId: string, spec: readonly TensorSpec[]): RunningSum {
     let sum = this.sums.get(roundId);
     if (!sum) {
@@ -115,6 +143,22 @@ class RoundExchange {
 
   /** Writes this process's partial sum for the round, once, for the process that closes it. */
   async publish(db: DbOrTx, roundId: string): Promise<boolean> {
+    const masked = this.masked.get(roundId);
+    if (masked) {
+      const row = {
+        contributors: [...masked.contributors],
+        totalWeight: 0,
+        sums: Buffer.from(masked.sum.buffer, masked.sum.byteOffset, masked.sum.byteLength),
+      };
+      await db
+        .insert(roundPartials)
+        .values({ roundId, holder: this.holder, ...row })
+        .onConflictDoUpdate({
+          target: [roundPartials.roundId, roundPartials.holder],
+          set: { ...row, publishedAt: new Date() },
+        });
+      return true;
+    }
     const sum = this.sums.get(roundId);
     if (!sum) return false;
     await db
@@ -141,6 +185,7 @@ class RoundExchange {
 
   forget(roundId: string): void {
     this.sums.delete(roundId);
+    this.masked.delete(roundId);
   }
 
   async close(): Promise<void> {
@@ -148,10 +193,14 @@ class RoundExchange {
     const client = this.client;
     this.client = null;
     this.sums.clear();
+    this.masked.clear();
     // Releasing the connection ends the session lock, so other processes see this holder gone.
     client?.release(true);
   }
 }
+
+const sameSites = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((s) => b.includes(s));
 
 /** Asks the process `holder` to publish its part of the round; delivered on commit. */
 export async function requestPartial(tx: DbOrTx, roundId: string, holder: string): Promise<void> {

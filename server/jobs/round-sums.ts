@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
-import { artifacts, modelVersions, roundPartials, roundUpdates } from "@/db/schema";
+import { artifacts, modelVersions, roundPartials, roundUpdates, secaggSites } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { createRunningSum, sumFromBytes, type RunningSum } from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
@@ -78,9 +78,11 @@ export async function gatherRoundSum(
 const sameSites = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((s) => b.includes(s));
 
-/** Once a round is aggregated (or failed) its partial sums and any stored updates are no longer needed. */
+/** Once a round is aggregated (or failed) its partial sums, secure-aggregation messages and any stored updates are no longer needed. */
 export async function discardRoundUpdates(tx: Tx, roundId: string): Promise<void> {
   await tx.delete(roundPartials).where(eq(roundPartials.roundId, roundId));
+  // Secure aggregation: the masked uploads, sealed boxes and unmasking shares go with the round.
+  await tx.delete(secaggSites).where(eq(secaggSites.roundId, roundId));
   const stored = await tx
     .select({ sha256: roundUpdates.updateSha256 })
     .from(roundUpdates)

@@ -11,6 +11,8 @@ import { logJobEvent } from "./job-events";
 import { evaluatePayload, trainPayload } from "./job-payloads";
 import { evaluationOf, poolMetrics, type SiteMetrics } from "./pool-metrics";
 import { roundQuorum } from "./quorum.schema";
+import { openSecureRound } from "./secure-round";
+import { releasedApprovedCounts } from "./weight-bounds";
 import { discardRoundUpdates } from "./round-sums";
 
 /**
@@ -72,15 +74,29 @@ export async function dispatchRound(
   }
   const deadlineAt = new Date(Date.now() + participation.roundDeadlineSeconds * 1000);
   // Clock time, not now(): the transaction that opens round r+1 started before round r was aggregated.
-  await tx.insert(trainingRounds).values({
-    jobId: ctx.job.id,
-    number: round,
-    globalVersionId: globalVersion.id,
-    deadlineAt,
-    expectedSites: sitesNow.length,
-    startedAt: new Date(),
-  });
-  const payload = trainPayload(ctx.job, ctx.bundle, ctx.model, globalVersion, round);
+  const [opened] = await tx
+    .insert(trainingRounds)
+    .values({
+      jobId: ctx.job.id,
+      number: round,
+      globalVersionId: globalVersion.id,
+      deadlineAt,
+      expectedSites: sitesNow.length,
+      startedAt: new Date(),
+    })
+    .returning({ id: trainingRounds.id });
+  const payload = {
+    ...trainPayload(ctx.job, ctx.bundle, ctx.model, globalVersion, round),
+    secureAggregation: ctx.config.secureAggregation
+      ? await openSecureRound(tx, {
+          roundId: opened!.id,
+          siteCount: sitesNow.length,
+          normBound: ctx.config.normBound!,
+          dp: ctx.config.differentialPrivacy,
+          weightDivisor: await largestReleasedCount(tx, ctx.job.revisionId, sitesNow),
+        })
+      : undefined,
+  };
   const tasks = await enqueueTasks(
     tx,
     sitesNow.map((site) => ({
@@ -237,4 +253,10 @@ export async function failJob(tx: Tx, ctx: JobContext, message: string): Promise
   ctx.job.status = "failed";
   await logJobEvent(tx, ctx.job.id, "job_failed", { details: { message } });
   await recordAudit(tx, { actor: jobActor, action: "job.failed", subject: `job:${ctx.job.id}`, details: { message } });
+}
+
+/** The largest approved cohort count the round's sites released: no site's example count exceeds it (weight-bounds.ts). */
+async function largestReleasedCount(tx: Tx, revisionId: string, sitesNow: readonly { id: string }[]) {
+  const released = await releasedApprovedCounts(tx, { revisionId, siteIds: sitesNow.map((s) => s.id) });
+  return Math.max(1, ...[...released.values()].map((r) => (typeof r.total === "number" ? r.total : 0)));
 }

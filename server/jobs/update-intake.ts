@@ -16,9 +16,11 @@ import { logJobEvent } from "./job-events";
 import { advanceJob } from "./job-coordinator";
 import { getRoundExchange } from "./round-exchange";
 import { releaseDate, releasedApprovedCounts } from "./weight-bounds";
+import { checkMaskedUpload } from "./secagg-rounds";
 import { metrics } from "@/server/observability/metrics";
 
-export type UpdateReceipt = { accepted: true; round: number; norm: number };
+/** `norm` is null for a masked update: the hub cannot see it (the site clipped it). */
+export type UpdateReceipt = { accepted: true; round: number; norm: number | null };
 
 const refused = (message: string) => new AppError("BAD_REQUEST", `Update refused: ${message}. Nothing was changed.`);
 const notThisSite = (site: SiteRef, taskId: string) =>
@@ -39,6 +41,7 @@ async function findTarget(db: Database, site: SiteRef, taskId: string) {
       roundId: trainingRounds.id,
       normBound: sql<number>`(${jobs.config} ->> 'normBound')::float8`,
       differentialPrivacy: sql<JobConfig["differentialPrivacy"] | null>`${jobs.config} -> 'differentialPrivacy'`,
+      isSecure: sql<boolean>`coalesce((${jobs.config} ->> 'secureAggregation')::boolean, false)`,
       revisionId: jobs.revisionId,
       globalBytes: artifacts.byteSize,
     })
@@ -91,7 +94,7 @@ async function checkUpdate(
   db: Database,
   site: SiteRef,
   row: UpdateTarget,
-  input: { body: Uint8Array; resultHeader: string | null },
+  input: { body: Uint8Array; resultHeader: string | null; isMasked?: boolean },
 ) {
   const result = ZTrainResult.safeParse(decodeTrainResultHeader(input.resultHeader));
   if (!result.success)
@@ -101,6 +104,20 @@ async function checkUpdate(
   checkResultPolicy("train", row.payload, result.data);
   checkPrivacyReport(row.payload, result.data);
   await checkWeight(db, site, row.revisionId, result.data.exampleCount);
+  const spec = await specOfVersion(db, row.globalVersionId);
+  if (row.isSecure !== (input.isMasked === true))
+    throw refused(
+      row.isSecure
+        ? "this job uses secure aggregation, so the hub accepts only the masked update"
+        : "this job does not use secure aggregation; send the update as a tensor file",
+    );
+  if (input.isMasked) {
+    const length = spec.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+    if (input.body.byteLength !== length * 4)
+      throw refused(`a masked update is ${length * 4} bytes (one uint32 per parameter), not ${input.body.byteLength}`);
+    const masked = { body: input.body };
+    return { link: row.link, roundId: row.roundId, result: result.data as TrainResult, masked, spec, norm: null };
+  }
   let update: NamedTensor[];
   try {
     update = decodeTensors(input.body).tensors;
@@ -108,7 +125,6 @@ async function checkUpdate(
     if (error instanceof TensorCodecError) throw refused(error.message);
     throw error;
   }
-  const spec = await specOfVersion(db, row.globalVersionId);
   const check = validateUpdate(update, spec, updateNormBound(row.normBound, row.differentialPrivacy, spec));
   if (!check.ok) throw refused(check.reason);
   return { link: row.link, roundId: row.roundId, result: result.data as TrainResult, update, spec, norm: check.norm };
@@ -125,18 +141,29 @@ async function checkUpdate(
 export async function acceptUpdate(
   db: Database,
   site: SiteRef,
-  input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null },
+  input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null; isMasked?: boolean },
   target?: UpdateTarget,
 ): Promise<UpdateReceipt> {
-  const { link, roundId, result, update, spec, norm } = await checkUpdate(
-    db,
-    site,
-    target ?? (await findTarget(db, site, input.taskId)),
-    input,
-  );
+  const checked = await checkUpdate(db, site, target ?? (await findTarget(db, site, input.taskId)), input);
+  const { link, roundId, result, spec, norm } = checked;
   const exchange = getRoundExchange(db);
   exchange.onRequest ??= (round) => publishPartial(db, round);
   await exchange.ready();
+  if (checked.masked) {
+    // A masked update is folded into this process's masked sum for the round (modulo 2^32), never kept alone.
+    const masked = new Uint32Array(new Uint8Array(input.body).buffer, 0, input.body.byteLength / 4);
+    const receipt = await exchange.acceptMasked(
+      roundId,
+      site.id,
+      () => recordUpdate(db, site, { ...input, link, result, norm, holder: exchange.holder, isMasked: true }),
+      masked,
+    );
+    metrics.updateBytes.observe(input.body.byteLength);
+    if (receipt.isLast || (await countUpdates(db, roundId)) >= receipt.expected)
+      await advanceJob(db, link.jobId, { wait: true });
+    return receipt.receipt;
+  }
+  const update = checked.update;
   const receipt = await exchange.accept(
     roundId,
     site.id,
@@ -169,8 +196,9 @@ async function recordUpdate(
     body: Uint8Array;
     link: { jobId: string; round: number };
     result: TrainResult;
-    norm: number;
+    norm: number | null;
     holder: string;
+    isMasked?: boolean;
   },
 ) {
   const { link, result, norm } = input;
@@ -188,6 +216,7 @@ async function recordUpdate(
         `Round ${round.number} is already ${round.status}; this late update was rejected. Nothing was changed.`,
       );
     const task = await lockLeasedTask(tx, site, input.taskId, input.leaseId);
+    if (input.isMasked) await checkMaskedUpload(tx, site, round.id);
     await tx.insert(roundUpdates).values({
       roundId: round.id,
       siteId: site.id,

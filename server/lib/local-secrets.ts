@@ -7,7 +7,7 @@ const randomSecret = () => randomBytes(32).toString("base64url");
 
 /** A secret from the (checked) environment, or one generated on first use and kept (mode 0600) under FLIP_DATA_DIR. */
 export function persistentSecret(
-  envName: "DEMO_PASSWORD" | "NEXTAUTH_SECRET",
+  envName: "DEMO_PASSWORD" | "NEXTAUTH_SECRET" | "FLIP_FACTOR_KEY",
   fileName: string,
   make: () => string = randomSecret,
 ): { value: string; isGenerated: boolean } {
@@ -39,4 +39,15 @@ export function secretFile(file: string, make: () => string = randomSecret): str
  */
 export function sessionSigningSecret(): string {
   return persistentSecret("NEXTAUTH_SECRET", "nextauth-secret").value;
+}
+
+/**
+ * The key that encrypts authenticator-app secrets (AES-256-GCM) and keys the recovery-code hashes:
+ * FLIP_FACTOR_KEY, or 32 random bytes generated for this data folder.
+ */
+export function factorKey(): Buffer {
+  return Buffer.from(
+    persistentSecret("FLIP_FACTOR_KEY", "factor-key", () => randomBytes(32).toString("base64")).value,
+    "base64",
+  );
 }

@@ -17,12 +17,12 @@ import { secondFactorOptions, verifySecondFactor } from "./second-factor";
 
 const testDb = useTestDatabase();
 
-/** A researcher with one passkey, signed in with their password in one browser. */
+/** A researcher with one passkey (added earlier), now signed in with their password in a browser that owes it. */
 async function personWithPasskey() {
   const db = testDb.db();
   const user = await makeUser(db, [{ role: "researcher" }]);
+  const { authenticator, passkey } = await addPasskey(db, (await (await signedInSession(db, user.id)).viewer())!);
   const browser = await signedInSession(db, user.id);
-  const { authenticator, passkey } = await addPasskey(db, (await browser.viewer())!);
   return { db, user, browser, authenticator, passkey };
 }
 

@@ -64,6 +64,3 @@ export type TRegisterPasskeyInput = z.infer<typeof ZRegisterPasskeyInput>;
 
 export const ZRenamePasskeyInput = z.object({ passkeyId: z.uuid("Choose a passkey"), label: ZPasskeyLabel });
 export type TRenamePasskeyInput = z.infer<typeof ZRenamePasskeyInput>;
-
-export const ZRemovePasskeyInput = z.object({ passkeyId: z.uuid("Choose a passkey") });
-export type TRemovePasskeyInput = z.infer<typeof ZRemovePasskeyInput>;

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, or } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import {
   generateRegistrationOptions,
   verifyRegistrationResponse,
@@ -9,13 +9,14 @@ import type { Database } from "@/db/client";
 import { authFactors } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { Viewer } from "@/server/auth/permissions";
+import { recordFactorVerified } from "@/server/auth/sessions";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import { coseToKeyObject } from "@/protocol/webauthn/cose";
 import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 import { fingerprintOf } from "@/protocol/webauthn/public-key";
 import { challengeOf, refusalOf, userHandleOf } from "./assertions";
 import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges";
-import type { TRegisterPasskeyInput, TRemovePasskeyInput, TRenamePasskeyInput } from "./passkeys.schema";
+import type { TRegisterPasskeyInput, TRenamePasskeyInput } from "./passkeys.schema";
 import { relyingParty } from "./relying-party";
 
 /** ES256 (every platform authenticator), EdDSA, RS256 (Windows Hello). */
@@ -28,27 +29,6 @@ const ownPasskey = (userId: string, passkeyId?: string) =>
     eq(authFactors.kind, "passkey"),
     passkeyId ? eq(authFactors.id, passkeyId) : undefined,
   );
-
-/**
- * A person who already has a second factor changes their passkeys only from a session that proved one
- * (so a stolen password alone cannot add an attacker's passkey or remove theirs). A caller without a
- * browser session (a script, a test) has no session state to check.
- */
-async function assertFactorProved(db: Database, viewer: Viewer) {
-  if (!viewer.session || viewer.session.factorVerifiedAt) return;
-  const [enrolled] = await db
-    .select({ id: authFactors.id })
-    .from(authFactors)
-    .where(
-      and(eq(authFactors.userId, viewer.id), or(eq(authFactors.kind, "passkey"), isNotNull(authFactors.confirmedAt))),
-    )
-    .limit(1);
-  if (enrolled)
-    throw new AppError(
-      "FORBIDDEN",
-      "Confirm it is you with your passkey or authenticator app before changing your passkeys.",
-    );
-}
 
 /** SHA-256 of the passkey's SPKI DER, as the account page and the approvers' signing keys show it. */
 function fingerprintOfPasskey(coseKey: Uint8Array): string {
@@ -73,7 +53,6 @@ export async function listOwnPasskeys(db: Database, viewer: Viewer) {
 
 /** Options for the browser to create a discoverable, user-verified passkey for the viewer. */
 export async function passkeyRegistrationOptions(db: Database, viewer: Viewer) {
-  await assertFactorProved(db, viewer);
   const existing = await db
     .select({ credentialId: authFactors.credentialId, transports: authFactors.transports })
     .from(authFactors)
@@ -104,7 +83,6 @@ export async function passkeyRegistrationOptions(db: Database, viewer: Viewer) {
 
 /** Checks the browser's new passkey against the challenge this session was given, and stores it. */
 export async function registerPasskey(db: Database, viewer: Viewer, input: TRegisterPasskeyInput) {
-  await assertFactorProved(db, viewer);
   const challenge = challengeOf(input.response);
   await consumeChallenge(db, {
     purpose: "passkey_register",
@@ -144,6 +122,9 @@ export async function registerPasskey(db: Database, viewer: Viewer, input: TRegi
           transports: credential.transports ?? input.response.response.transports ?? [],
         })
         .returning({ id: authFactors.id, label: authFactors.label });
+      // The person just unlocked the new passkey (user verification), as a first authenticator-app code
+      // proves a new app: this session has proved a second factor.
+      if (viewer.session) await recordFactorVerified(tx, viewer.session.id);
       await recordAudit(tx, {
         actor: viewer,
         action: "passkey.added",
@@ -174,23 +155,5 @@ export async function renamePasskey(db: Database, viewer: Viewer, { passkeyId, l
       details: { label },
     });
     return row;
-  });
-}
-
-export async function removePasskey(db: Database, viewer: Viewer, { passkeyId }: TRemovePasskeyInput) {
-  await assertFactorProved(db, viewer);
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .delete(authFactors)
-      .where(ownPasskey(viewer.id, passkeyId))
-      .returning({ label: authFactors.label, publicKey: authFactors.publicKey });
-    if (!row) throw new AppError("NOT_FOUND", NO_SUCH_PASSKEY);
-    await recordAudit(tx, {
-      actor: viewer,
-      action: "passkey.removed",
-      subject: `user:${viewer.email}`,
-      details: { label: row.label, fingerprint: fingerprintOfPasskey(row.publicKey!) },
-    });
-    return { removed: true };
   });
 }

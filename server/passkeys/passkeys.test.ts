@@ -10,6 +10,7 @@ import {
 import { addPasskey, SoftwareAuthenticator } from "@/server/lib/test-support/software-authenticator";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { listMyApproverKeys } from "@/server/approvals/approver-keys.service";
+import { VERIFY_FIRST } from "@/server/auth/second-factor";
 import { NO_PASSKEY } from "./second-factor";
 
 const testDb = useTestDatabase();
@@ -59,12 +60,12 @@ describe("a person's passkeys on their account page", () => {
     });
   });
 
-  it("renames and removes only the person's own passkeys", async () => {
+  it("renames only the person's own passkeys, and removes one as any factor, after a step-up", async () => {
     const { db, user, caller } = await signedIn();
     const own = await addPasskey(db, (await (await signedInSession(db, user.id)).viewer())!);
     const other = await signedIn();
     const theirs = await addPasskey(db, (await other.browser.viewer())!);
-    // The owner's session is past its second factor, so it may change passkeys.
+    // The owner's session proves its second factor with the passkey: the step-up removal needs.
     await (
       await caller()
     ).passkeys.verifySecondFactor({
@@ -85,30 +86,27 @@ describe("a person's passkeys on their account page", () => {
       () => me.passkeys.rename({ passkeyId: theirs.passkey.id, label: "Mine" }),
       NOT_THEIRS,
     );
-    await refusedWithoutChange(db, () => me.passkeys.remove({ passkeyId: theirs.passkey.id }), NOT_THEIRS);
     expect(
       await refusedWithoutChange(db, () => me.passkeys.rename({ passkeyId: own.passkey.id, label: "  " }), {
         code: "BAD_REQUEST",
       }),
     ).toEqual({ label: ["Name this passkey, like “Work laptop” or “YubiKey”."] });
 
-    await expect(me.passkeys.remove({ passkeyId: own.passkey.id })).resolves.toEqual({ removed: true });
+    await expect(me.factors.remove({ factorId: own.passkey.id })).resolves.toEqual({ removed: true });
     expect(await me.passkeys.list()).toEqual([]);
     expect((await auditFor(db, `user:${user.email}`)).map((e) => e.action)).toEqual(
-      expect.arrayContaining(["passkey.renamed", "passkey.removed"]),
+      expect.arrayContaining(["passkey.renamed", "factor.removed"]),
     );
   });
 
-  it("lets a session that has not proved a second factor neither add nor remove passkeys", async () => {
+  it("lets a session that has not proved its second factor add no passkey", async () => {
     const { db, user, caller } = await signedIn();
-    const { passkey } = await addPasskey(db, (await (await signedInSession(db, user.id)).viewer())!);
+    await addPasskey(db, (await (await signedInSession(db, user.id)).viewer())!);
     const me = await caller();
-    const CONFIRM_FIRST = {
+    await refusedWithoutChange(db, () => me.passkeys.registrationOptions(), {
       code: "FORBIDDEN",
-      message: "Confirm it is you with your passkey or authenticator app before changing your passkeys.",
-    };
-    await refusedWithoutChange(db, () => me.passkeys.registrationOptions(), CONFIRM_FIRST);
-    await refusedWithoutChange(db, () => me.passkeys.remove({ passkeyId: passkey.id }), CONFIRM_FIRST);
+      message: VERIFY_FIRST,
+    });
   });
 
   it("asks a person without passkeys to use another factor instead", async () => {

@@ -1,4 +1,5 @@
-import { adminProcedure, createTRPCRouter } from "@/server/trpc";
+import { resetUserFactors } from "@/server/factors/factors.service";
+import { adminProcedure, createTRPCRouter, requireStepUp } from "@/server/trpc";
 import {
   ZGrantRequestRef,
   ZGrantRoleInput,
@@ -23,9 +24,13 @@ export const usersRouter = createTRPCRouter({
   list: adminProcedure.input(ZUserListInput).query(({ ctx, input }) => listUsers(ctx.db, input)),
   byId: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => getUser(ctx.db, input)),
   create: adminProcedure.input(ZUserCreateInput).mutation(({ ctx, input }) => createUser(ctx.db, ctx.viewer, input)),
-  grantRole: adminProcedure.input(ZGrantRoleInput).mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
+  grantRole: adminProcedure
+    .use(requireStepUp)
+    .input(ZGrantRoleInput)
+    .mutation(({ ctx, input }) => grantRole(ctx.db, ctx.viewer, input)),
   grantRequests: adminProcedure.input(ZUserIdInput).query(({ ctx, input }) => listGrantRequests(ctx.db, input)),
   confirmGrant: adminProcedure
+    .use(requireStepUp)
     .input(ZGrantRequestRef)
     .mutation(({ ctx, input }) => confirmGrantRequest(ctx.db, ctx.viewer, input)),
   cancelGrantRequest: adminProcedure
@@ -40,4 +45,9 @@ export const usersRouter = createTRPCRouter({
   resetPassword: adminProcedure
     .input(ZUserIdInput)
     .mutation(({ ctx, input }) => resetUserPassword(ctx.db, ctx.viewer, input)),
+  /** A lost phone: the user's factors and sessions go, and they set a factor up again at next sign-in. */
+  resetFactors: adminProcedure
+    .use(requireStepUp)
+    .input(ZUserIdInput)
+    .mutation(({ ctx, input }) => resetUserFactors(ctx.db, ctx.viewer, input)),
 });

@@ -1,10 +1,11 @@
 import { and, asc, count, eq, ilike, inArray, or } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { roleGrants, sites, users } from "@/db/schema";
+import { authFactors, roleGrants, sites, users } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import { generateTemporaryPassword, hashPassword } from "@/server/auth/password";
 import type { UserActor } from "@/server/auth/actor";
 import { endSessions } from "@/server/auth/sessions";
+import { usableFactor } from "@/server/auth/second-factor";
 import { AppError, isUniqueViolation } from "@/server/errors";
 import { requestApproverGrant } from "./grant-requests.service";
 import type { TGrantRoleInput, TSetDisabledInput, TUserCreateInput, TUserListInput } from "./users.schema";
@@ -64,7 +65,11 @@ export async function listUsers(db: Database, input: TUserListInput) {
 export async function getUser(db: Database, { userId }: { userId: string }) {
   const [user] = await db.select(userColumns).from(users).where(eq(users.id, userId));
   if (!user) throw new AppError("NOT_FOUND", "No user with that id.");
-  return { ...user, grants: await grantsFor(db, [user.id]) };
+  const [factors] = await db
+    .select({ n: count() })
+    .from(authFactors)
+    .where(and(eq(authFactors.userId, userId), usableFactor));
+  return { ...user, grants: await grantsFor(db, [user.id]), secondFactors: factors?.n ?? 0 };
 }
 
 /** Creates an account with a one-time temporary password, returned once and stored only as a hash. */

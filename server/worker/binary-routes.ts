@@ -6,7 +6,13 @@ import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
 import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
 import { weightsForTask } from "@/server/jobs/weights-download";
-import { LEASE_HEADER, OCTET_STREAM, SHA256_HEADER, TRAIN_RESULT_HEADER } from "@/protocol/training";
+import {
+  LEASE_HEADER,
+  MASKED_UPDATE_HEADER,
+  OCTET_STREAM,
+  SHA256_HEADER,
+  TRAIN_RESULT_HEADER,
+} from "@/protocol/training";
 import { authenticateWorker } from "./worker-auth";
 
 const ZLeaseRef = z.object({ taskId: z.uuid(), leaseId: z.uuid() });
@@ -52,7 +58,8 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     const { limit, reason, target } = await prepareUpdate(db, site, lease);
     const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
     const resultHeader = request.headers.get(TRAIN_RESULT_HEADER);
-    return Response.json(await acceptUpdate(db, site, { ...lease, body, resultHeader }, target));
+    const isMasked = request.headers.get(MASKED_UPDATE_HEADER) === "1";
+    return Response.json(await acceptUpdate(db, site, { ...lease, body, resultHeader, isMasked }, target));
   } catch (error) {
     return errorResponse(error, "worker update");
   }

@@ -9,7 +9,13 @@ import {
   ZProgressInput,
   ZProgressResult,
   ZReleaseInput,
+  ZSecAggAdvertiseInput,
+  ZSecAggShareInput,
+  ZSecAggState,
+  ZSecAggStateInput,
+  ZSecAggUnmaskInput,
 } from "@/protocol/contract";
+import { advertiseKeys, answerUnmask, secAggState, shareKeys } from "@/server/jobs/secagg-rounds";
 import { recordHeartbeat } from "@/server/site-network/site-health.service";
 import { claimTask, completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
 import { createTRPCRouter, workerProcedure } from "@/server/trpc";
@@ -34,4 +40,17 @@ export const workerRouter = createTRPCRouter({
     .output(ZFailResult)
     .mutation(({ ctx, input }) => failTask(ctx.db, ctx.site, input)),
   release: workerProcedure.input(ZReleaseInput).mutation(({ ctx, input }) => releaseTask(ctx.db, ctx.site, input)),
+  secAggAdvertise: workerProcedure
+    .input(ZSecAggAdvertiseInput)
+    .mutation(({ ctx, input }) => advertiseKeys(ctx.db, ctx.site, input)),
+  secAggShare: workerProcedure
+    .input(ZSecAggShareInput)
+    .mutation(({ ctx, input }) => shareKeys(ctx.db, ctx.site, input)),
+  secAggState: workerProcedure
+    .input(ZSecAggStateInput)
+    .output(ZSecAggState)
+    .mutation(({ ctx, input, signal }) => secAggState(ctx.db, ctx.site, { ...input, signal })),
+  secAggUnmask: workerProcedure
+    .input(ZSecAggUnmaskInput)
+    .mutation(({ ctx, input }) => answerUnmask(ctx.db, ctx.site, input)),
 });

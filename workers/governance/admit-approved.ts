@@ -7,7 +7,8 @@ import type { ModelPackage } from "@/protocol/training";
 import { verifyApprovalAssertion } from "@/protocol/webauthn/verify-assertion";
 import { suppressionThreshold, type SitePolicy } from "../policy";
 import { TaskError } from "../release/failures";
-import { relyingPartyIds } from "./approvers";
+import type { VerifiedApproval } from "../ledger/verified-approvals";
+import { relyingPartyIds, type Approver } from "./approvers";
 
 /**
  * The site's own check that a task is one its approvers signed for, run before any handler reads
@@ -30,9 +31,13 @@ const outside = (detail: string) => new TaskError({ reason: "outside_approval" }
 
 /**
  * Throws the site's refusal (TaskError) unless the task runs under a bundle an enrolled approver
- * signed; returns that bundle, or null when the site does not require signed approvals for it.
+ * signed; returns that bundle and the approval as verified (for the site ledger), or null when the
+ * site does not require signed approvals for it.
  */
-export function admitApprovedTask(policy: SitePolicy, task: AdmittedTask): Bundle | null {
+export function admitApprovedTask(
+  policy: SitePolicy,
+  task: AdmittedTask,
+): { bundle: Bundle; approval: VerifiedApproval } | null {
   if (!policy.requireSignedApprovals || task.kind === "site_inventory") return null;
   // Before approval a site may answer counts only (the gate has already applied allowFeasibility).
   if (task.kind === "cohort_count" && task.payload.purpose === "feasibility") return null;
@@ -50,9 +55,17 @@ export function admitApprovedTask(policy: SitePolicy, task: AdmittedTask): Bundl
   if (!governance.approval) throw missing(`this site has not approved revision ${governance.revisionId}`);
   if (governance.approval.decision !== "approved")
     throw missing(`this site declined revision ${governance.revisionId}`);
-  const bundle = verifiedBundle(policy, governance);
+  const { bundle, approver } = verifiedBundle(policy, governance);
   checkInsideBundle(policy, task, governance, bundle);
-  return bundle;
+  const approval: VerifiedApproval = {
+    projectId: governance.projectId,
+    revisionId: governance.revisionId,
+    bundleHash: governance.bundleHash,
+    decidedAt: governance.approval.decidedAt,
+    approver: approver.name,
+    keyFingerprint: approver.fingerprint,
+  };
+  return { bundle, approval };
 }
 
 /** The DP budget the signed bundle gives the project at each site (ε at its maximum δ), if it names one. */
@@ -61,7 +74,7 @@ export function approvedPrivacyBudget(bundle: Bundle | null): { maxEpsilon: numb
   return dp?.maxEpsilon === undefined ? undefined : { maxEpsilon: dp.maxEpsilon, delta: dp.maxDelta };
 }
 
-function verifiedBundle(policy: SitePolicy, governance: TaskGovernance): Bundle {
+function verifiedBundle(policy: SitePolicy, governance: TaskGovernance): { bundle: Bundle; approver: Approver } {
   const bundleHash = sha256Hex(governance.bundleJson);
   if (bundleHash !== governance.bundleHash)
     throw invalid(`the bundle hashes to ${bundleHash}, not to the ${governance.bundleHash} it claims`);
@@ -87,7 +100,7 @@ function verifiedBundle(policy: SitePolicy, governance: TaskGovernance): Bundle 
     rpIds: relyingPartyIds(policy),
   });
   if (!check.ok) throw invalid(`the approval's signature does not hold: ${check.reason}`);
-  return parsed;
+  return { bundle: parsed, approver: check.key };
 }
 
 function checkInsideBundle(policy: SitePolicy, task: AdmittedTask, governance: TaskGovernance, bundle: Bundle) {

@@ -45,6 +45,15 @@ function startSites(sites: SceneSite[], extra: (site: SceneSite) => Record<strin
   );
 }
 
+function verifiedApprovalsOf(worker: WorkerProcess) {
+  const ledger = openLedger(worker.stateDir);
+  try {
+    return ledger.listVerifiedApprovals();
+  } finally {
+    ledger.close();
+  }
+}
+
 function ledgerOf(worker: WorkerProcess) {
   const ledger = openLedger(worker.stateDir);
   try {
@@ -112,6 +121,14 @@ describe("signed approvals at the site", () => {
       );
       expect(done.result).toMatchObject({ threshold: 10 });
       expect(ledgerOf(workers[i]!).find((e) => e.taskId === tasks[site.code])).toMatchObject({ outcome: "released" });
+      // The site's own record of whose signed decision it ran the count under.
+      expect(verifiedApprovalsOf(workers[i]!)).toEqual([
+        expect.objectContaining({
+          projectId: s.projectId,
+          bundleHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+          tasks: 1,
+        }),
+      ]);
     }
   });
 

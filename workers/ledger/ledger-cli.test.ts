@@ -60,11 +60,39 @@ describe("flip-worker ledger projects", () => {
   it("refuses an unknown command or a missing state folder with what to do", () => {
     expect(run(["release-all"], "/tmp")).toMatchObject({
       code: 2,
-      err: expect.stringContaining("usage: npm run worker -- ledger <list|export|projects>"),
+      err: expect.stringContaining("usage: npm run worker -- ledger <list|export|projects|approvals>"),
     });
     expect(run(["projects"], undefined)).toMatchObject({
       code: 2,
       err: "FLIP_WORKER_STATE_DIR is not set; expected the worker's state folder\n",
     });
+  });
+});
+
+describe("flip-worker ledger approvals", () => {
+  it("lists the signed approvals the site verified, who signed with which key, and how often it relied on each", () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), "flip-ledger-cli-"));
+    expect(run(["approvals"], stateDir)).toMatchObject({
+      code: 0,
+      out: "The site has verified no signed approval yet.\n",
+    });
+    const projectId = randomUUID();
+    const ledger = openLedger(stateDir);
+    const approval = {
+      projectId,
+      revisionId: randomUUID(),
+      bundleHash: "c".repeat(64),
+      decidedAt: "2026-12-06T10:00:00.000Z",
+      approver: "Dr Ada Approver",
+      keyFingerprint: "0123456789abcdef".repeat(4),
+    };
+    ledger.recordVerifiedApproval(approval);
+    ledger.recordVerifiedApproval(approval);
+    ledger.close();
+    const { code, out } = run(["approvals", "--project", projectId], stateDir);
+    expect(code).toBe(0);
+    expect(out).toContain(`project ${projectId}  revision ${approval.revisionId}`);
+    expect(out).toContain("signed 2026-12-06T10:00:00.000Z by Dr Ada Approver (key 0123 4567 89ab cdef");
+    expect(out).toContain("2 task(s)");
   });
 });

@@ -1,16 +1,20 @@
 import { parseArgs } from "node:util";
+import { formatFingerprint } from "@/protocol/webauthn/fingerprint";
 import { openLedger, LedgerError, type LedgerEntry, type ProjectSummaryRow } from "./ledger";
+import type { VerifiedApprovalRow } from "./verified-approvals";
 
 /**
- * `npm run worker -- ledger list|export|projects [--project <id>] [--limit <n>]`: the site ledger for
- * the Trust's staff, read from FLIP_WORKER_STATE_DIR without contacting the hub. `list` prints the
- * newest entries for a person at a terminal; `export` writes every matching entry as CSV;
- * `projects` says, per project, what the site released (and refused) of each kind, and when.
+ * `npm run worker -- ledger list|export|projects|approvals [--project <id>] [--limit <n>]`: the site
+ * ledger for the Trust's staff, read from FLIP_WORKER_STATE_DIR without contacting the hub. `list`
+ * prints the newest entries for a person at a terminal; `export` writes every matching entry as CSV;
+ * `projects` says, per project, what the site released (and refused) of each kind, and when;
+ * `approvals` lists the signed approvals the site verified, whose key signed each, and its use.
  */
-const USAGE = `usage: npm run worker -- ledger <list|export|projects> [--project <project id>] [--limit <n>]
-  list      the newest entries (default 50), one per line
-  export    every entry as CSV on standard output, e.g. > ledger.csv
-  projects  per project: what the site released and refused, of each kind, first and last time
+const USAGE = `usage: npm run worker -- ledger <list|export|projects|approvals> [--project <project id>] [--limit <n>]
+  list       the newest entries (default 50), one per line
+  export     every entry as CSV on standard output, e.g. > ledger.csv
+  projects   per project: what the site released and refused, of each kind, first and last time
+  approvals  the signed approvals the site verified before running tasks: who signed, with which key
 needs FLIP_WORKER_STATE_DIR, the worker's state folder`;
 
 const COLUMNS: (keyof LedgerEntry)[] = [
@@ -47,7 +51,7 @@ export function runLedgerCommand(
   const [command] = parsed.positionals;
   const limit = parsed.values.limit === undefined ? undefined : Number(parsed.values.limit);
   if (
-    (command !== "list" && command !== "export" && command !== "projects") ||
+    !["list", "export", "projects", "approvals"].includes(command ?? "") ||
     (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
   ) {
     err(`${USAGE}\n`);
@@ -69,6 +73,10 @@ export function runLedgerCommand(
   try {
     if (command === "projects") {
       printProjects(ledger.summariseProjects({ projectId: parsed.values.project }), out);
+      return 0;
+    }
+    if (command === "approvals") {
+      printApprovals(ledger.listVerifiedApprovals({ projectId: parsed.values.project }), out);
       return 0;
     }
     const entries = ledger.list({
@@ -106,6 +114,17 @@ function printProjects(rows: ProjectSummaryRow[], out: (text: string) => void): 
         `  ${e.outcome.padEnd(8)}  ${e.kind.padEnd(14)}  ${String(e.entries).padStart(5)}  first ${e.firstAt}  last ${e.lastAt}\n`,
       );
   }
+}
+
+function printApprovals(rows: VerifiedApprovalRow[], out: (text: string) => void): void {
+  if (rows.length === 0) {
+    out("The site has verified no signed approval yet.\n");
+    return;
+  }
+  for (const a of rows)
+    out(
+      `project ${a.projectId}  revision ${a.revisionId}  bundle ${a.bundleHash.slice(0, 16)}…  signed ${a.decidedAt} by ${a.approver} (key ${formatFingerprint(a.keyFingerprint)})  ${a.tasks} task(s), last ${a.lastVerifiedAt}\n`,
+    );
 }
 
 function csvField(value: string | number | null): string {

@@ -115,7 +115,7 @@ test("a ledger written by the previous worker keeps its entries and gains the pr
   first.close();
   // Step the file back to schema 1, as a worker before DP budgets left it.
   const db = new DatabaseSync(path.join(dir, "ledger.sqlite"));
-  db.exec("DROP TABLE privacy_spend; PRAGMA user_version = 1;");
+  db.exec("DROP TABLE verified_approvals; DROP TABLE privacy_spend; PRAGMA user_version = 1;");
   db.close();
   const upgraded = openLedger(dir);
   expect(upgraded.list()).toMatchObject([{ taskId: "t1", outcome: "released" }]);
@@ -140,4 +140,34 @@ test("a ledger written by the previous worker keeps its entries and gains the pr
   expect(upgraded.list()).toHaveLength(2);
   expect(() => upgraded.privacySpent(projectId, [2, 3])).toThrow(LedgerError);
   upgraded.close();
+});
+
+test("the approvals the site verified: one row per signed decision, counting the tasks run under it", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "flip-ledger-test-"));
+  const first = openLedger(dir);
+  first.close();
+  // A ledger from the worker before verified approvals (schema 2) gains the table and keeps working.
+  const db = new DatabaseSync(path.join(dir, "ledger.sqlite"));
+  db.exec("DROP TABLE verified_approvals; PRAGMA user_version = 2;");
+  db.close();
+  const ledger = openLedger(dir);
+  const projectId = randomUUID();
+  const approval = {
+    projectId,
+    revisionId: randomUUID(),
+    bundleHash: "a".repeat(64),
+    decidedAt: "2026-12-06T10:00:00.000Z",
+    approver: "Dr Ada Approver",
+    keyFingerprint: "b".repeat(64),
+  };
+  ledger.recordVerifiedApproval(approval);
+  ledger.recordVerifiedApproval(approval);
+  const reinstated = { ...approval, decidedAt: "2026-12-06T11:00:00.000Z" };
+  ledger.recordVerifiedApproval(reinstated);
+  expect(ledger.listVerifiedApprovals({ projectId })).toEqual([
+    expect.objectContaining({ ...reinstated, tasks: 1 }),
+    expect.objectContaining({ ...approval, tasks: 2 }),
+  ]);
+  expect(ledger.listVerifiedApprovals({ projectId: randomUUID() })).toEqual([]);
+  ledger.close();
 });

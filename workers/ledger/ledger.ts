@@ -14,6 +14,7 @@ import {
   type CellKey,
   type CohortMembers,
 } from "./member-sets";
+import { CREATE_VERIFIED_APPROVALS, verifiedApprovalStatements } from "./verified-approvals";
 
 /**
  * The site's own record of what left it: a SQLite file in the worker's state folder, on the Trust's
@@ -58,7 +59,7 @@ export type NearCell = { key: CellKey; earlierEntryId: number; earlierKey: CellK
 
 export class LedgerError extends Error {}
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 const LEDGER_FILE = "ledger.sqlite";
 /** Cells up to this size keep their own ids beside the sketch: comparing a small cell never decodes a large release. */
 const INLINE_IDS_MAX = 4096;
@@ -118,6 +119,7 @@ export function openLedger(stateDir: string) {
   const membersOf = db.prepare("SELECT persons FROM cohort_members WHERE entry_id = ?");
   const insertSpend = db.prepare("INSERT INTO privacy_spend (entry_id, project_id, orders, rdp) VALUES (?, ?, ?, ?)");
   const selectSpend = db.prepare("SELECT orders, rdp FROM privacy_spend WHERE project_id = ?");
+  const approvals = verifiedApprovalStatements(db);
 
   const add = (
     input: EntryInput,
@@ -302,6 +304,10 @@ export function openLedger(stateDir: string) {
         .all(filter.projectId ?? null, filter.projectId ?? null) as ProjectSummaryRow[];
     },
 
+    /** The site verified this signed approval before running a task under it. */
+    recordVerifiedApproval: approvals.record,
+    /** The approvals the site verified, most recently relied on first. */
+    listVerifiedApprovals: approvals.list,
     close() {
       db.close();
     },
@@ -314,18 +320,21 @@ function migrate(db: DatabaseSync): void {
   if (version === SCHEMA_VERSION) return;
   if (version < 1) createVersion1(db);
   // Version 2: the RDP each differentially private release spent, per project.
-  db.exec(`
-    BEGIN;
-    CREATE TABLE privacy_spend (
-      entry_id INTEGER PRIMARY KEY REFERENCES entries (id),
-      project_id TEXT NOT NULL,
-      orders TEXT NOT NULL,
-      rdp TEXT NOT NULL
-    );
-    CREATE INDEX privacy_spend_project ON privacy_spend (project_id);
-    PRAGMA user_version = ${SCHEMA_VERSION};
-    COMMIT;
-  `);
+  if (version < 2)
+    db.exec(`
+      BEGIN;
+      CREATE TABLE privacy_spend (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries (id),
+        project_id TEXT NOT NULL,
+        orders TEXT NOT NULL,
+        rdp TEXT NOT NULL
+      );
+      CREATE INDEX privacy_spend_project ON privacy_spend (project_id);
+      PRAGMA user_version = 2;
+      COMMIT;
+    `);
+  // Version 3: the signed approvals the site verified before running tasks under them.
+  db.exec(`BEGIN; ${CREATE_VERIFIED_APPROVALS} PRAGMA user_version = 3; COMMIT;`);
 }
 
 function createVersion1(db: DatabaseSync): void {

@@ -26,6 +26,7 @@ const EVERY_FAILURE: SiteFailure[] = [
   { reason: "images_unavailable" },
   { reason: "model_refused" },
   { reason: "weights_unavailable" },
+  { reason: "secure_aggregation_failed" },
   { reason: "result_check_failed" },
   { reason: "result_refused_by_hub" },
   { reason: "database_error", sqlstate: "42P01" },

@@ -33,6 +33,7 @@ export type SiteFailure =
   | { reason: "images_unavailable" }
   | { reason: "model_refused" }
   | { reason: "weights_unavailable" }
+  | { reason: "secure_aggregation_failed" }
   | { reason: "result_check_failed" }
   | { reason: "result_refused_by_hub" }
   | { reason: "imaging_not_available" }
@@ -97,6 +98,8 @@ export function failureText(failure: SiteFailure): string {
       return "Images that this cohort's image_occurrence rows name are missing or unreadable at this site, leaving too few to use; the site's staff can see how many and where in the worker's log and with `flip-worker check`.";
     case "model_refused":
       return "This site refuses the model: its package or architecture does not pass the site's checks; the worker's log says why.";
+    case "secure_aggregation_failed":
+      return "This site could not take part in the round's secure aggregation (the key exchange closed without it, or the round ended first); the worker's log says which step.";
     case "weights_unavailable":
       return "The site could not download the model weights from the hub.";
     case "result_check_failed":

@@ -24,6 +24,8 @@ import { failureCode, failureOf, failureText, isRetryable, TaskError } from "./f
 import { releaseMetrics, releaseSplit, releaseStatement } from "./metrics-release";
 import { admitPrivacyCharge, releaseWithPrivacyCharge, type PrivacyCharge } from "./privacy-budget";
 import { progressText, type ProgressStep } from "./progress";
+import type { SecureSession, UnmaskAnswer } from "../training/secagg-session";
+import { maskedUpload } from "../training/secagg-update";
 
 /**
  * The one gate every byte leaving the site passes: task results, model updates, failure and
@@ -58,6 +60,8 @@ export type TrainProposal = {
   update: NamedTensor[];
   /** With differential privacy: what this round costs the project's budget (the noise is already in `update`). */
   privacy?: PrivacyCharge;
+  /** In a secure-aggregation round: the update leaves only masked, through this session. */
+  secure?: SecureSession;
 };
 /** An evaluation of the test split, exact. */
 export type EvaluateProposal = { test: SplitEvaluation; backend: string };
@@ -74,6 +78,7 @@ type TaskResult<K extends TaskKind> = z.output<(typeof TASK_SCHEMAS)[K]["result"
 export type ReleasedOutcome =
   | { type: "complete"; result: Released<unknown> }
   | { type: "upload"; result: Released<TrainResult>; update: NamedTensor[] }
+  | { type: "masked_upload"; result: Released<TrainResult>; masked: Uint32Array; secure: SecureSession }
   | { type: "fail"; code: FailureCode; message: Released<string>; isRetryable: boolean };
 
 export type FailOutcome = Extract<ReleasedOutcome, { type: "fail" }>;
@@ -125,9 +130,12 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       if (today >= policy.maxFeasibilityCountsPerDay) throw new TaskError({ reason: "feasibility_budget_spent" });
     },
 
-    /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site. */
+    /** Refuses a project task unless it fits a bundle one of the site's enrolled approvers signed for this site; records the approval it verified. */
     admitApproved(task: GateTask & { governance?: unknown }): Bundle | null {
-      return admitApprovedTask(policy, task);
+      const admitted = admitApprovedTask(policy, task);
+      if (!admitted) return null;
+      ledger.recordVerifiedApproval(admitted.approval);
+      return admitted.bundle;
     },
 
     /** Refuses, before training, a DP job whose remaining rounds would exceed the project's budget at this site. */
@@ -168,12 +176,15 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
           return { type: "complete", result: mark<unknown>(result) };
         }
         case "train": {
-          const { result: exact, update, privacy } = proposal as TrainProposal;
+          const { result: exact, update, privacy, secure } = proposal as TrainProposal;
           // The example count is the site's FedAvg weight: released rounded, like every count.
           const exampleCount = releaseCount(exact.exampleCount, rule);
           if (exampleCount === SUPPRESSED) throw new TaskError({ reason: "cohort_too_small", minimum: rule.threshold });
           const global = releaseSplit(exact.globalValidation, rule);
           const { metrics: globalMetrics, ...globalCounts } = global;
+          // In a secure round the masked vector is what leaves, weighted by the released example count so the hub's sum matches.
+          const masked = secure && maskedUpload({ update, weight: exampleCount / secure.weightDivisor, ...secure });
+          const digest = masked ? bytesDigest(masked) : updateDigest(update);
           const build = (report?: TrainResult["privacy"]) => {
             const figures = checked("train", {
               ...exact,
@@ -185,14 +196,16 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
               localValidation: releaseMetrics(exact.globalValidation, exact.localValidation.metrics, rule),
               privacy: report,
             } satisfies TrainResult);
-            return { figures, payloadSha256: sha256({ figures, update: updateDigest(update) }) };
+            return { figures, payloadSha256: sha256({ figures, update: digest }) };
           };
-          if (privacy) {
-            const figures = releaseWithPrivacyCharge(ledger, policy, privacy, entry, build);
-            return { type: "upload", result: mark(figures), update };
+          let figures: TrainResult;
+          if (privacy) figures = releaseWithPrivacyCharge(ledger, policy, privacy, entry, build);
+          else {
+            const built = build();
+            ledger.recordRelease({ ...entry, ...built });
+            figures = built.figures;
           }
-          const { figures, payloadSha256 } = build();
-          ledger.recordRelease({ ...entry, figures, payloadSha256 });
+          if (masked && secure) return { type: "masked_upload", result: mark(figures), masked, secure };
           return { type: "upload", result: mark(figures), update };
         }
         case "evaluate": {
@@ -233,6 +246,11 @@ export function createReleaseGate({ ledger, policy, log }: { ledger: Ledger; pol
       return { type: "fail", code, message: mark(failureText(failure)), isRetryable: retryable };
     },
 
+    /** A survivor's unmasking shares: shares of random seeds and keys, no figure from the data. */
+    unmaskShares(answer: UnmaskAnswer): Released<UnmaskAnswer> {
+      return mark(answer);
+    },
+
     progress(step: ProgressStep): Released<string> {
       return mark(progressText(step));
     },
@@ -252,4 +270,10 @@ function updateDigest(update: readonly NamedTensor[]): string {
   for (const t of update)
     hash.update(t.name).update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   return hash.digest("hex");
+}
+
+function bytesDigest(words: Uint32Array): string {
+  return createHash("sha256")
+    .update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
+    .digest("hex");
 }

@@ -10,6 +10,7 @@ import type { PrivacyCharge } from "../release/privacy-budget";
 import { approvedPrivacyBudget } from "../governance/admit-approved";
 import type { ProgressStep } from "../release/progress";
 import type { SiteDb } from "../site-db";
+import type { SecAggChannel } from "../training/secagg-session";
 
 /**
  * The one base every task handler runs on: the release gate admits the task under the site policy,
@@ -33,6 +34,8 @@ export type TaskContext = {
   progress: (percent: number, step?: ProgressStep) => Promise<void>;
   /** The task's model weights from the hub (train and evaluate tasks), decoded and hash-checked against their manifest. */
   downloadWeights: () => Promise<DownloadedWeights>;
+  /** The hub calls of a secure-aggregation round, under this task's lease (absent where no hub is, as in unit tests). */
+  secAgg?: SecAggChannel;
   /** Throws the site's refusal when a DP job would take the project over its privacy budget (the release gate's check). */
   admitPrivacy: ReleaseGate["admitPrivacy"];
 };

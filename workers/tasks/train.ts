@@ -12,6 +12,7 @@ import { evaluateSplit } from "../training/predict";
 import { throttledProgress } from "../training/progress";
 import { trainLocallyDpSgd } from "../training/dp-sgd";
 import { trainLocally } from "../training/train";
+import { joinSecureRound } from "../training/secagg-session";
 import type { TaskHandler } from "./base";
 
 /**
@@ -41,11 +42,14 @@ export const trainTask: TaskHandler<"train"> = {
       localEpochs: payload.localEpochs,
       remainingRounds: payload.totalRounds - payload.round + 1,
       normBound: payload.normBound,
-      secureAggregation: false,
+      secureAggregation: payload.secureAggregation !== undefined,
     };
     // Refused before any training: a job the budget cannot finish spends none of it.
     if (privacy) ctx.admitPrivacy(privacy);
     if (ctx.signal.aborted) throw new TaskAbortedError("task aborted before training");
+    // Keys are exchanged before training, so the sites wait for one another for seconds, not for a whole training run.
+    const secure =
+      payload.secureAggregation && (await joinSecureRound(payload.secureAggregation, ctx.secAgg, ctx.signal));
 
     await ctx.progress(20, "loading_model");
     const { model, backend, weights: globalWeights } = await loadGlobalModel(payload.model, dataset.exampleShape, ctx);
@@ -76,8 +80,9 @@ export const trainTask: TaskHandler<"train"> = {
       const { norm, isClipped } = clipToNorm(update, payload.normBound);
       // The norm describes the model change, not any patient; the operator needs it to tune the bound.
       if (isClipped) ctx.log.info("Update clipped to the hub's norm bound", { norm, normBound: payload.normBound });
-      // Site-level DP-FedAvg: the clipped update leaves only with CSPRNG Gaussian noise on it.
-      if (dp) addGaussianNoise(update, siteNoiseStd(dp, payload.normBound, null));
+      // Site-level DP-FedAvg: the clipped update leaves only with CSPRNG Gaussian noise on it, the full
+      // noise (local DP) or, masked in a secure round, this site's share of it (distributed DP).
+      if (dp) addGaussianNoise(update, siteNoiseStd(dp, payload.normBound, secure ? secure.params.threshold : null));
       await ctx.progress(95, "uploading_update");
       const result = {
         exampleCount: dataset.train.count,
@@ -89,7 +94,7 @@ export const trainTask: TaskHandler<"train"> = {
         trainingMs,
       };
       ctx.log.info("Local training finished", { epochs: payload.localEpochs, backend, trainingMs, clipped: isClipped });
-      return { result, update, privacy };
+      return { result, update, privacy, secure: secure || undefined };
     } finally {
       model.dispose();
     }

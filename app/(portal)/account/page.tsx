@@ -15,7 +15,10 @@ export default async function AccountPage() {
   if (!viewer) redirect("/signin");
   return (
     <>
-      <PageHeader title="Your account" description="Your details, your password and where you are signed in." />
+      <PageHeader
+        title="Your account"
+        description="Your details, your password, your second factors and where you are signed in."
+      />
       <div className="space-y-6">
         <Card title="Details">
           <dl className="grid gap-x-12 gap-y-3 text-sm sm:grid-cols-3">
@@ -32,13 +35,12 @@ export default async function AccountPage() {
               <dd className="mt-1">{roleSummary(viewer)}</dd>
             </div>
           </dl>
-          <p className="mt-4 text-sm">
+          <p className="mt-4 flex flex-wrap gap-x-6 gap-y-2 text-sm">
             <Link href="/account/password" className="font-medium text-nhs-blue underline">
               Change your password
             </Link>
-            {" · "}
             <Link href="/account/security" className="font-medium text-nhs-blue underline">
-              Account security
+              Second factors and recovery codes
             </Link>
           </p>
         </Card>

@@ -8,6 +8,7 @@ export const metadata: Metadata = { title: "Set your password" };
 export default async function ChangePasswordPage() {
   const viewer = await getViewer();
   if (!viewer) redirect("/signin");
+  if (viewer.secondFactor === "verify") redirect("/signin/verify");
   return (
     <main className="flex min-h-screen items-center justify-center bg-nhs-pale px-4">
       <div className="w-full max-w-md">

@@ -2,11 +2,13 @@ import { TRPCError } from "@trpc/server";
 import { expect } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { auditEvents, roleGrants, sites, users, type Role, type SignInMethod } from "@/db/schema";
+import { auditEvents, authFactors, roleGrants, sites, users, type Role, type SignInMethod } from "@/db/schema";
+import { encryptFactorSecret } from "@/server/auth/factor-crypto";
+import { newTotpSecret } from "@/server/auth/totp";
 import { hashPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
-import { startSession } from "@/server/auth/sessions";
-import { loadSessionViewer, loadViewer } from "@/server/auth/viewer";
+import { recordFactorVerified, startSession } from "@/server/auth/sessions";
+import { loadSessionViewer } from "@/server/auth/viewer";
 import { toFieldErrors } from "@/server/errors";
 import { createCaller } from "@/server/root";
 
@@ -39,10 +41,16 @@ export async function makeUser(
   return user!;
 }
 
+/**
+ * The user as a browser that has just signed in and proved a second factor sees them (so step-up
+ * actions work for the next five minutes). `signedInSession` gives a session that has proved nothing.
+ */
 export async function viewerOf(db: Database, userId: string): Promise<Viewer> {
-  const viewer = await loadViewer(db, userId, Date.now());
-  if (!viewer) throw new Error("fixture user is not an active viewer");
-  return viewer;
+  const { sessionId, viewer } = await signedInSession(db, userId);
+  await recordFactorVerified(db, sessionId);
+  const loaded = await viewer();
+  if (!loaded) throw new Error("fixture user is not an active viewer");
+  return loaded;
 }
 
 /** A tRPC caller acting as `viewer` (or signed out with null), exactly as the HTTP route builds it. */
@@ -112,4 +120,14 @@ export function auditFor(db: Database, subject: string) {
 export async function signedInSession(db: Database, userId: string, method: SignInMethod = "password") {
   const sessionId = await startSession(db, { userId, method, userAgent: "Vitest browser", ipAddress: "203.0.113.7" });
   return { sessionId, viewer: () => loadSessionViewer(db, { userId, sessionId }) };
+}
+
+/** A confirmed authenticator app on the user's account; returns its secret, from which tests compute codes. */
+export async function addConfirmedTotp(db: Database, userId: string, label = "Test phone") {
+  const secret = newTotpSecret();
+  const [factor] = await db
+    .insert(authFactors)
+    .values({ userId, kind: "totp", label, totpSecretEncrypted: encryptFactorSecret(secret), confirmedAt: new Date() })
+    .returning({ id: authFactors.id });
+  return { factorId: factor!.id, secret };
 }

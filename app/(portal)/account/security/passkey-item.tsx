@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { RelativeTime } from "@/app/_components/relative-time";
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { formatDateTime } from "@/app/_components/time-format";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
@@ -18,7 +19,9 @@ type Passkey = RouterOutput["passkeys"]["list"][number];
 export function PasskeyItem({ passkey, onChanged }: { passkey: Passkey; onChanged: () => Promise<unknown> }) {
   const trpc = useTRPC();
   const rename = useMutation(trpc.passkeys.rename.mutationOptions());
-  const remove = useMutation(trpc.passkeys.remove.mutationOptions());
+  // A passkey goes like any second factor: behind a step-up, and never the last one a role needs.
+  const remove = useMutation(trpc.factors.remove.mutationOptions());
+  const { withStepUp, dialog } = useStepUp();
   const [isRenaming, setRenaming] = useState(false);
   const [isConfirming, setConfirming] = useState(false);
   const [copied, setCopied] = useState<"idle" | "copied" | "failed">("idle");
@@ -36,13 +39,12 @@ export function PasskeyItem({ passkey, onChanged }: { passkey: Passkey; onChange
   }
 
   async function onRemove() {
+    setConfirming(false);
     try {
-      await remove.mutateAsync({ passkeyId: passkey.id });
+      await withStepUp(() => remove.mutateAsync({ factorId: passkey.id }));
     } catch {
-      setConfirming(false);
       return; // shown on the item
     }
-    setConfirming(false);
     await onChanged();
   }
 
@@ -58,6 +60,7 @@ export function PasskeyItem({ passkey, onChanged }: { passkey: Passkey; onChange
   const renameErrors = fieldErrorsOf(rename.error);
   return (
     <li className="space-y-2 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-label={passkey.label}>
+      {dialog}
       {remove.error ? <Alert>{messageOf(remove.error)}</Alert> : null}
       {isRenaming ? (
         <form onSubmit={onRename} noValidate className="flex flex-wrap items-end gap-2">

@@ -4,7 +4,6 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
-import { PasskeyButton } from "@/app/_components/passkey-button";
 import { usePasskeyRegistration } from "@/app/_components/use-passkey";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
@@ -25,8 +24,6 @@ export function PasskeysSection() {
   const registration = usePasskeyRegistration();
   const [labelErrors, setLabelErrors] = useState<string[] | undefined>();
   const [added, setAdded] = useState<string | null>(null);
-  // Set once this session proved its second factor after the hub refused to add a passkey without it.
-  const [isConfirmed, setConfirmed] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.passkeys.list.queryKey() });
 
   async function onAdd(event: FormEvent<HTMLFormElement>) {
@@ -34,7 +31,6 @@ export function PasskeysSection() {
     const form = event.currentTarget;
     const parsed = ZLabel.safeParse({ label: String(new FormData(form).get("label") ?? "") });
     setAdded(null);
-    setConfirmed(false);
     setLabelErrors(parsed.success ? undefined : fieldErrorsFromIssues(parsed.error.issues).label);
     if (!parsed.success) return;
     if (!(await registration.run(parsed.data.label))) return;
@@ -65,14 +61,7 @@ export function PasskeysSection() {
         </ul>
       )}
       <form onSubmit={onAdd} noValidate className="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
-        {isConfirmed ? (
-          <Alert tone="success">Confirmed. Choose “Add a passkey” again.</Alert>
-        ) : registration.error ? (
-          <Alert>{registration.error}</Alert>
-        ) : null}
-        {registration.isRefused && !isConfirmed ? (
-          <PasskeyButton label="Confirm with a passkey you already have" onVerified={() => setConfirmed(true)} />
-        ) : null}
+        {registration.error ? <Alert>{registration.error}</Alert> : null}
         {added ? <Alert tone="success">Passkey “{added}” added.</Alert> : null}
         <TextField
           label="Passkey name"

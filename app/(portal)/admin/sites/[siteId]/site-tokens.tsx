@@ -1,5 +1,6 @@
 "use client";
 
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { OneTimeSecretPanel } from "@/app/_components/one-time-secret-panel";
@@ -27,6 +28,7 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
   // gcTime 0: the result (which holds the token) leaves the mutation cache as soon as we reset.
   const issue = useMutation(trpc.siteNetwork.issueToken.mutationOptions({ gcTime: 0 }));
   const revoke = useMutation(trpc.siteNetwork.revokeTokens.mutationOptions({ onSuccess: refresh }));
+  const { withStepUp, dialog } = useStepUp();
   const [secret, setSecret] = useState<string | null>(null);
   const [isConfirmingRevoke, setIsConfirmingRevoke] = useState(false);
   const [revokedCount, setRevokedCount] = useState<number | null>(null);
@@ -41,7 +43,9 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
     setIsConfirmingRevoke(false);
     revoke.reset();
     try {
-      const result = await issue.mutateAsync({ siteId, graceSeconds: grace === "" ? 0 : Number(grace) });
+      const result = await withStepUp(() =>
+        issue.mutateAsync({ siteId, graceSeconds: grace === "" ? 0 : Number(grace) }),
+      );
       setSecret(result.token);
     } catch {
       return; // Shown from `issue.error`, beside the grace field when it names it.
@@ -55,7 +59,7 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
     setSecret(null);
     issue.reset();
     try {
-      const result = await revoke.mutateAsync({ siteId });
+      const result = await withStepUp(() => revoke.mutateAsync({ siteId }));
       setRevokedCount(result.revoked);
     } catch {
       return; // Shown from `revoke.error`.
@@ -64,6 +68,7 @@ export function SiteTokens({ siteId, siteCode, tokens }: { siteId: string; siteC
 
   return (
     <Card title="Worker tokens">
+      {dialog}
       <div className="space-y-4">
         {secret ? (
           <OneTimeSecretPanel

@@ -6,6 +6,7 @@ import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
 import { ConfirmDialog } from "@/app/_components/ui/dialog";
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { useTRPC } from "@/app/_trpc/client";
 import { messageOf } from "@/app/_trpc/errors";
 import { UserStatusBadge } from "../user-badges";
@@ -18,6 +19,7 @@ type AccountUser = {
   disabled: boolean;
   mustChangePassword: boolean;
   createdAt: Date;
+  secondFactors: number;
 };
 
 export function AccountCard({ user }: { user: AccountUser }) {
@@ -31,9 +33,27 @@ export function AccountCard({ user }: { user: AccountUser }) {
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions({ onSuccess: refresh }));
   // gcTime 0: the result (which holds the password) leaves the mutation cache as soon as we reset.
   const resetPassword = useMutation(trpc.users.resetPassword.mutationOptions({ gcTime: 0 }));
+  const resetFactors = useMutation(trpc.users.resetFactors.mutationOptions());
+  const { withStepUp, dialog } = useStepUp();
   const [isConfirmingReset, setIsConfirmingReset] = useState(false);
+  const [isConfirmingFactorReset, setIsConfirmingFactorReset] = useState(false);
+  const [factorResetNote, setFactorResetNote] = useState<string | null>(null);
   const [temporaryPassword, setTemporaryPassword] = useState<string | null>(null);
-  const error = setDisabled.error ?? resetPassword.error;
+  const error = setDisabled.error ?? resetPassword.error ?? resetFactors.error;
+
+  async function confirmFactorReset() {
+    setIsConfirmingFactorReset(false);
+    setFactorResetNote(null);
+    try {
+      const result = await withStepUp(() => resetFactors.mutateAsync({ userId: user.id }));
+      setFactorResetNote(
+        `Second factors reset: ${result.factorsRemoved} removed, ${result.sessionsEnded} ${result.sessionsEnded === 1 ? "session" : "sessions"} ended. ${user.name} sets up a new one at next sign-in.`,
+      );
+    } catch {
+      return; // Shown from `resetFactors.error`.
+    }
+    await refresh();
+  }
 
   async function confirmReset() {
     setIsConfirmingReset(false);
@@ -55,7 +75,9 @@ export function AccountCard({ user }: { user: AccountUser }) {
 
   return (
     <Card title="Account">
+      {dialog}
       <div className="space-y-4">
+        {factorResetNote ? <p role="status">{factorResetNote}</p> : null}
         {error ? <Alert>{messageOf(error)}</Alert> : null}
         {temporaryPassword ? (
           <TemporaryPasswordPanel
@@ -70,6 +92,14 @@ export function AccountCard({ user }: { user: AccountUser }) {
             <dt className="text-slate-500">Status</dt>
             <dd className="mt-1">
               <UserStatusBadge user={user} />
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Second factor</dt>
+            <dd className="mt-1">
+              {user.secondFactors
+                ? `${user.secondFactors} set up`
+                : "None yet: set up at next sign-in if the role needs one"}
             </dd>
           </div>
           <div>
@@ -92,6 +122,19 @@ export function AccountCard({ user }: { user: AccountUser }) {
             description="Their current password stops working and they are signed out everywhere."
             confirmLabel="Confirm reset"
             onConfirm={confirmReset}
+          />
+          <ConfirmDialog
+            open={isConfirmingFactorReset}
+            onOpenChange={setIsConfirmingFactorReset}
+            trigger={
+              <Button variant="secondary" disabled={resetFactors.isPending}>
+                {resetFactors.isPending ? "Resetting…" : "Reset second factors"}
+              </Button>
+            }
+            title={`Reset the second factors of ${user.name}?`}
+            description="For a lost phone: their authenticator apps, passkeys and recovery codes stop working, they are signed out everywhere, and they set up a new second factor when they next sign in."
+            confirmLabel="Confirm factor reset"
+            onConfirm={() => void confirmFactorReset()}
           />
           <Button
             variant={user.disabled ? "primary" : "danger"}

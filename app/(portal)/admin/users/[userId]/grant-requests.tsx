@@ -1,5 +1,6 @@
 "use client";
 
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
@@ -18,11 +19,13 @@ export function GrantRequests({ userId }: { userId: string }) {
       queryClient.invalidateQueries(trpc.audit.pathFilter()),
     ]);
   const confirm = useMutation(trpc.users.confirmGrant.mutationOptions({ onSuccess: refresh }));
+  const { withStepUp, dialog } = useStepUp();
   const cancel = useMutation(trpc.users.cancelGrantRequest.mutationOptions({ onSuccess: refresh }));
   if (!requests.data?.length) return null;
   const error = confirm.error ?? cancel.error;
   return (
     <Card title="Waiting for a second admin">
+      {dialog}
       {error ? <Alert>{messageOf(error)}</Alert> : null}
       <ul aria-label="Grants waiting for confirmation" className="divide-y divide-slate-200">
         {requests.data.map((r) => (
@@ -39,7 +42,7 @@ export function GrantRequests({ userId }: { userId: string }) {
               <Button
                 className="px-2.5 py-1 text-xs"
                 disabled={confirm.isPending}
-                onClick={() => confirm.mutate({ requestId: r.id })}
+                onClick={() => void withStepUp(() => confirm.mutateAsync({ requestId: r.id })).catch(() => undefined)}
               >
                 Confirm grant
               </Button>

@@ -1,5 +1,6 @@
 "use client";
 
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { Role } from "@/db/schema";
@@ -24,6 +25,7 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
   const [grantedLabel, setGrantedLabel] = useState<string | null>(null);
   const sites = useQuery({ ...trpc.sites.list.queryOptions(), enabled: role === "approver" });
   const grant = useMutation(trpc.users.grantRole.mutationOptions());
+  const { withStepUp, dialog } = useStepUp();
   const errors = fieldErrorsOf(grant.error);
   const hasUnshownError = grant.error && !errors.role && !errors.siteId;
 
@@ -32,7 +34,9 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
     setGrantedLabel(null);
     let result;
     try {
-      result = await grant.mutateAsync({ userId, role, siteId: role === "approver" && siteId ? siteId : null });
+      result = await withStepUp(() =>
+        grant.mutateAsync({ userId, role, siteId: role === "approver" && siteId ? siteId : null }),
+      );
     } catch {
       return; // Shown from `grant.error`, beside its field when it names one.
     }
@@ -51,48 +55,51 @@ export function GrantRoleForm({ userId, roleLabels }: { userId: string; roleLabe
   }
 
   return (
-    <form onSubmit={onSubmit} noValidate className="space-y-3">
-      {hasUnshownError ? <Alert>{messageOf(grant.error)}</Alert> : null}
-      {grantedLabel ? <Alert tone="success">{grantedLabel}</Alert> : null}
-      <SelectField
-        label="Role"
-        name="role"
-        value={role}
-        hint={ROLE_HINTS[role]}
-        errors={errors.role}
-        onChange={(e) => {
-          grant.reset();
-          setRole(e.target.value as Role);
-        }}
-      >
-        {(Object.keys(roleLabels) as Role[]).map((r) => (
-          <option key={r} value={r}>
-            {roleLabels[r]}
-          </option>
-        ))}
-      </SelectField>
-      {role === "approver" ? (
+    <>
+      {dialog}
+      <form onSubmit={onSubmit} noValidate className="space-y-3">
+        {hasUnshownError ? <Alert>{messageOf(grant.error)}</Alert> : null}
+        {grantedLabel ? <Alert tone="success">{grantedLabel}</Alert> : null}
         <SelectField
-          label="Site"
-          name="siteId"
-          value={siteId}
-          errors={errors.siteId ?? (sites.isError ? [messageOf(sites.error)] : undefined)}
+          label="Role"
+          name="role"
+          value={role}
+          hint={ROLE_HINTS[role]}
+          errors={errors.role}
           onChange={(e) => {
             grant.reset();
-            setSiteId(e.target.value);
+            setRole(e.target.value as Role);
           }}
         >
-          <option value="">{sites.isPending ? "Loading sites…" : "Choose a site"}</option>
-          {sites.data?.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.code} · {s.name}
+          {(Object.keys(roleLabels) as Role[]).map((r) => (
+            <option key={r} value={r}>
+              {roleLabels[r]}
             </option>
           ))}
         </SelectField>
-      ) : null}
-      <Button type="submit" disabled={grant.isPending}>
-        {grant.isPending ? "Granting…" : "Grant role"}
-      </Button>
-    </form>
+        {role === "approver" ? (
+          <SelectField
+            label="Site"
+            name="siteId"
+            value={siteId}
+            errors={errors.siteId ?? (sites.isError ? [messageOf(sites.error)] : undefined)}
+            onChange={(e) => {
+              grant.reset();
+              setSiteId(e.target.value);
+            }}
+          >
+            <option value="">{sites.isPending ? "Loading sites…" : "Choose a site"}</option>
+            {sites.data?.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.code} · {s.name}
+              </option>
+            ))}
+          </SelectField>
+        ) : null}
+        <Button type="submit" disabled={grant.isPending}>
+          {grant.isPending ? "Granting…" : "Grant role"}
+        </Button>
+      </form>
+    </>
   );
 }

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { useStepUp } from "@/app/_components/second-factor/step-up";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { Card } from "@/app/_components/ui/card";
@@ -35,6 +36,7 @@ export function DecisionForm({
   const [decision, setDecision] = useState<Decision | null>(null);
   const [comment, setComment] = useState("");
   const decide = useMutation(trpc.approvals.decide.mutationOptions());
+  const { withStepUp, dialog } = useStepUp();
   const keys = useQuery(trpc.approvals.myKeys.queryOptions());
   const [signError, setSignError] = useState<string | null>(null);
   const [isSigning, setIsSigning] = useState(false);
@@ -67,7 +69,11 @@ export function DecisionForm({
       }
     }
     try {
-      await decide.mutateAsync({ siteId, approvalId, decision, comment: comment.trim() || undefined, signature });
+      // A step-up retry sends the same signature: the refused call never reached the decision.
+      const signed = signature;
+      await withStepUp(() =>
+        decide.mutateAsync({ siteId, approvalId, decision, comment: comment.trim() || undefined, signature: signed }),
+      );
     } catch {
       return; // Shown from `decide.error`, under the comment when it is about the comment.
     }
@@ -88,6 +94,7 @@ export function DecisionForm({
 
   return (
     <Card title="Your decision">
+      {dialog}
       <form onSubmit={onSubmit} noValidate className="space-y-4">
         <p className="text-sm text-slate-600">
           You decide for {siteCode} only. The decision is final for revision {revisionNumber}: if the researchers change

@@ -7,7 +7,7 @@ type Update = JobRound["updates"][number];
 const columns: Column<Update>[] = [
   { header: "Site", cell: (u) => <span className="font-semibold">{u.siteCode}</span> },
   { header: "Examples", cell: (u) => u.examples.toLocaleString("en-GB"), className: "tabular-nums" },
-  { header: "Update norm", cell: (u) => u.norm.toFixed(3), className: "tabular-nums" },
+  { header: "Update norm", cell: (u) => (u.norm === null ? "masked" : u.norm.toFixed(3)), className: "tabular-nums" },
   { header: "Size", cell: (u) => formatBytes(u.byteSize), className: "tabular-nums whitespace-nowrap" },
   { header: "Backend", cell: (u) => <code className="text-xs">{u.backend}</code> },
   { header: "Train loss", cell: (u) => formatMetric(u.trainLoss), className: "tabular-nums" },

@@ -13,6 +13,8 @@ export type PrivacyDraft = {
   exampleClip: string;
   examplesPerSite: string;
   isSecure: boolean;
+  /** The approved bundle requires secure aggregation: the switch stays on. */
+  isSecureRequired: boolean;
 };
 
 export function initialPrivacy(bundle: Bundle): PrivacyDraft {
@@ -26,6 +28,7 @@ export function initialPrivacy(bundle: Bundle): PrivacyDraft {
     exampleClip: "1",
     examplesPerSite: "1000",
     isSecure: bundle.privacy.secureAggregation === true,
+    isSecureRequired: bundle.privacy.secureAggregation === true,
   };
 }
 
@@ -79,11 +82,14 @@ export function PrivacyFields({
           className="mt-1 h-4 w-4"
           checked={value.isSecure}
           onChange={toggle("isSecure")}
-          disabled={!value.isSecure}
+          disabled={value.isSecureRequired}
         />
         <span>
-          Secure aggregation: sites upload only masked updates, so the hub sees their sum and never one site’s update
-          (at least 3 sites per round). Not available yet: training rounds do not run it.
+          Secure aggregation: each site masks its update with keys it agrees with the other sites, so the hub can open
+          only the sum of a round’s updates, never one site’s. Needs at least 3 sites per round; a round still
+          aggregates if up to a third of them drop out, and fails (without a new version) if more do.
+          {value.isDp ? " With differential privacy, each site then adds only its share of the noise." : null}
+          {value.isSecureRequired ? " The approved bundle requires it." : null}
         </span>
       </label>
       {errors.secureAggregation ? <p className="text-sm text-red-700">{errors.secureAggregation.join(" ")}</p> : null}
