@@ -7,7 +7,7 @@ import { addVirtualAuthenticator } from "./support/virtual-authenticator";
 
 async function addPasskeyOnAccountPage(page: Page, label: string) {
   await page.getByRole("link", { name: /^Your account/ }).click();
-  await page.getByRole("link", { name: "Account security" }).click();
+  await page.getByRole("link", { name: "Second factors and recovery codes" }).click();
   await expect(page.getByRole("heading", { name: "Account security" })).toBeVisible();
   await page.getByLabel("Passkey name").fill(label);
   await page.getByRole("button", { name: "Add a passkey" }).click();
