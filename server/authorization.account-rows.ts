@@ -3,6 +3,12 @@ import { STEP_UP_REQUIRED } from "@/server/auth/second-factor";
 import { totpCodeAt } from "@/server/auth/totp";
 import { replaceRecoveryCodes } from "@/server/factors/recovery-codes";
 import { startTotpEnrolment } from "@/server/factors/totp-enrolment.service";
+import {
+  ownPasskeyInput,
+  registrationInput,
+  secondFactorInput,
+  withPasskey,
+} from "@/server/lib/test-support/passkey-matrix-inputs";
 import { IDENTIFIED, SIGNED_IN, type ActorName, type ProcedurePath, type Row, type World } from "./authorization.world";
 
 /**
@@ -43,7 +49,7 @@ async function spareFactorOf(w: World, actor: ActorName): Promise<string> {
   return (await addConfirmedTotp(w.db, viewer.id)).factorId;
 }
 
-type AccountPath = Extract<ProcedurePath, `account.${string}` | `factors.${string}`>;
+type AccountPath = Extract<ProcedurePath, `account.${string}` | `factors.${string}` | `passkeys.${string}`>;
 
 export const ACCOUNT_ROWS: { [P in AccountPath]: Row<P> } = {
   "account.me": { allowed: [...IDENTIFIED, "factorPending"], input: none },
@@ -79,4 +85,15 @@ export const ACCOUNT_ROWS: { [P in AccountPath]: Row<P> } = {
       await spareFactorOf(w, actor);
     },
   },
+  "passkeys.list": { allowed: IDENTIFIED, input: none },
+  "passkeys.registrationOptions": { allowed: IDENTIFIED, input: none },
+  "passkeys.register": { allowed: IDENTIFIED, input: registrationInput },
+  "passkeys.rename": {
+    allowed: IDENTIFIED,
+    input: async (w, a, viewer) => ({ ...(await ownPasskeyInput(w, a, viewer)), label: "New" }),
+  },
+  // Asked for on the sign-in page, before anyone is signed in.
+  "passkeys.signInOptions": { allowed: [...IDENTIFIED, "factorPending", "signedOut"], input: none },
+  "passkeys.secondFactorOptions": { allowed: [...IDENTIFIED, "factorPending"], input: withPasskey },
+  "passkeys.verifySecondFactor": { allowed: [...IDENTIFIED, "factorPending"], input: secondFactorInput },
 };

@@ -60,13 +60,14 @@ describe("authorisation matrix", () => {
       for (const actor of ACTORS) {
         if (row.allowed.includes(actor)) {
           it(`allows ${actor}`, async () => {
-            const input = await row.input(world, actor);
+            const viewer = await currentViewer(world, actor);
+            const input = await row.input(world, actor, viewer);
             // Resolving is the assertion: a refusal would reject and fail this test.
-            await callProcedure(callerAs(world.db, await currentViewer(world, actor)), path, input);
+            await callProcedure(callerAs(world.db, viewer), path, input);
           });
         } else {
           it(`refuses ${actor} and changes nothing`, async () => {
-            const input = await row.input(world, actor);
+            const input = await row.input(world, actor, world.viewers[actor]);
             const before = await snapshotTables(world.db);
             await expect(callProcedure(callerAs(world.db, world.viewers[actor]), path, input)).rejects.toMatchObject(
               expectedRefusal(path, actor),
@@ -98,16 +99,17 @@ describe("step-up: a second factor within the last 5 minutes", () => {
   for (const path of stepUpRows) {
     const actor = MATRIX[path].allowed[0]!;
     it(`${path}: refuses ${actor} whose factor is 6 minutes old, and changes nothing`, async () => {
-      const input = await MATRIX[path].input(world, actor);
       const viewer = await currentViewer(world, actor, 6);
+      const input = await MATRIX[path].input(world, actor, viewer);
       const before = await snapshotTables(world.db);
       const call = callProcedure(callerAs(world.db, viewer), path, input);
       await expect(call).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: STEP_UP_REQUIRED });
       expect(await snapshotTables(world.db)).toEqual(before);
     });
     it(`${path}: allows ${actor} whose factor is 4 minutes old`, async () => {
-      const input = await MATRIX[path].input(world, actor);
-      await callProcedure(callerAs(world.db, await currentViewer(world, actor, 4)), path, input);
+      const viewer = await currentViewer(world, actor, 4);
+      const input = await MATRIX[path].input(world, actor, viewer);
+      await callProcedure(callerAs(world.db, viewer), path, input);
     });
   }
 });

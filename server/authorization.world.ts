@@ -76,8 +76,11 @@ export type Row<P extends ProcedurePath> = {
   refusals?: Partial<Record<ActorName, { code: RefusalCode; message: string }>>;
   /** Overrides the sign-in ladder's refusals: the procedure does not take a user session at all. */
   everyoneRefusedWith?: { code: string; message: string };
-  /** The call's input; `actor` is who will make it, for inputs that must be their own (a code, a factor). */
-  input: (world: World, actor: ActorName) => InputOf<P> | Promise<InputOf<P>>;
+  /**
+   * The call's input; `actor` is who will make it, for inputs that must be their own (a code, a
+   * factor), and `viewer` the session they make it in, for inputs bound to it (a passkey challenge).
+   */
+  input: (world: World, actor: ActorName, viewer: Viewer | null) => InputOf<P> | Promise<InputOf<P>>;
 };
 
 export const RESEARCHERS = ["researcher", "projectMember", "projectViewer"] as const;

@@ -110,6 +110,10 @@ export const HUB_CONFIG_SCHEMA = z.object({
     message: `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
   }),
   NEXTAUTH_URL: url(["http:", "https:"], "https://flip.example.nhs.uk", { isSecret: false }),
+  /** The WebAuthn relying party id passkeys are bound to: NEXTAUTH_URL's host or a domain it is under. */
+  FLIP_WEBAUTHN_RP_ID: optionalText.refine((value) => value === undefined || /^[a-z0-9.-]+$/i.test(value), {
+    message: 'must be a host name without scheme or port (like "flip.example.nhs.uk")',
+  }),
   FLIP_SIGNIN_MAX_PER_EMAIL: positive(5),
   FLIP_SIGNIN_MAX_PER_IP: positive(30),
   /** Password hashes run at once in one portal process; the default leaves half the cores to everyone else. */
@@ -220,8 +224,18 @@ export function parseHubConfig(env: Env): HubConfig {
   if (env.NODE_ENV === "production" && !blankAsUnset(env.NEXTAUTH_SECRET))
     problems.push(`NEXTAUTH_SECRET must be set in production (at least ${MIN_SECRET_LENGTH} random characters)`);
   if (result.success) problems.push(...ssoProblems(result.data));
+  if (result.success) problems.push(...relyingPartyProblems(result.data));
   if (problems.length || !result.success) throw new ConfigError(problems);
   return result.data;
+}
+
+/** Browsers accept a passkey only for the page's own host or a domain it is under. */
+function relyingPartyProblems(config: HubConfig): string[] {
+  const rpId = config.FLIP_WEBAUTHN_RP_ID?.toLowerCase();
+  if (!rpId || !config.NEXTAUTH_URL) return [];
+  const host = new URL(config.NEXTAUTH_URL).hostname;
+  if (host === rpId || host.endsWith(`.${rpId}`)) return [];
+  return [`FLIP_WEBAUTHN_RP_ID must be NEXTAUTH_URL's host (${host}) or a domain it is under (got "${rpId}")`];
 }
 
 /** Single sign-on is all or nothing: an issuer needs its client and domains, and switching passwords off needs SSO. */

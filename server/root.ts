@@ -6,6 +6,7 @@ import { factorsRouter } from "./factors/router";
 import { jobsRouter } from "./jobs/router";
 import { modelsRouter } from "./models/router";
 import { notificationsRouter } from "./notifications/router";
+import { passkeysRouter } from "./passkeys/router";
 import { privacyRouter } from "./privacy/router";
 import { projectsRouter } from "./projects/router";
 import { siteNetworkRouter } from "./site-network/router";
@@ -24,6 +25,7 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   models: modelsRouter,
   notifications: notificationsRouter,
+  passkeys: passkeysRouter,
   privacy: privacyRouter,
   projects: projectsRouter,
   siteNetwork: siteNetworkRouter,

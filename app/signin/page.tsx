@@ -4,6 +4,7 @@ import { Suspense } from "react";
 import { getViewer } from "@/server/auth/session";
 import { signInErrorMessage } from "@/server/auth/sso-refusals";
 import { isPasswordSignInEnabled, ssoSettings } from "@/server/auth/sso-settings";
+import { PasskeySignIn } from "./passkey-sign-in";
 import { SignInForm } from "./sign-in-form";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -26,6 +27,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Searc
         </div>
         <Suspense>
           <SignInForm ssoName={ssoName} isPasswordEnabled={isPasswordSignInEnabled()} initialError={error} />
+          <PasskeySignIn />
         </Suspense>
       </div>
     </main>

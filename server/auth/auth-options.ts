@@ -5,7 +5,8 @@ import { AppError } from "@/server/errors";
 import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import { clientIp } from "./client-ip";
 import { getHubConfig } from "@/server/config";
-import { endSessions, startSession } from "./sessions";
+import { signInWithPasskey } from "@/server/passkeys/passkey-sign-in";
+import { endSessions, recordFactorVerified, startSession } from "./sessions";
 import { loadSessionViewer } from "./viewer";
 import { signInWithPassword } from "./sign-in.service";
 import { signInRequestDetails } from "./request-details";
@@ -15,6 +16,16 @@ import { isPasswordSignInEnabled, ssoSettings } from "./sso-settings";
 // The JWT's role summary is refreshed this often, so a revoked grant or disabled account drops out of it within a minute.
 const REFRESH_MS = 30_000;
 
+/** next-auth passes an Error's message to the sign-in page verbatim: only AppError messages are meant for people. */
+async function withSignInMessages<T>(signIn: () => Promise<T>): Promise<T> {
+  try {
+    return await signIn();
+  } catch (error) {
+    if (error instanceof AppError) throw new Error(error.message);
+    throw error;
+  }
+}
+
 function passwordProvider(ssoName: string | undefined) {
   return CredentialsProvider({
     name: "Email and password",
@@ -22,14 +33,18 @@ function passwordProvider(ssoName: string | undefined) {
     async authorize(credentials, req) {
       if (!isPasswordSignInEnabled())
         throw new Error(`Password sign-in is turned off for this portal. Sign in with ${ssoName ?? "single sign-on"}.`);
-      try {
-        return await signInWithPassword(await getDb(), credentials, clientIp(req?.headers));
-      } catch (error) {
-        // next-auth passes this message to the sign-in page verbatim.
-        if (error instanceof AppError) throw new Error(error.message);
-        throw error;
-      }
+      return withSignInMessages(async () => signInWithPassword(await getDb(), credentials, clientIp(req?.headers)));
     },
+  });
+}
+
+// Usernameless: the browser's passkey answer (JSON) to a challenge from passkeys.signInOptions.
+function passkeyProvider() {
+  return CredentialsProvider({
+    id: "passkey",
+    name: "Passkey",
+    credentials: { response: { label: "Passkey answer", type: "text" } },
+    authorize: (credentials) => withSignInMessages(async () => signInWithPasskey(await getDb(), credentials)),
   });
 }
 
@@ -51,7 +66,7 @@ export const authOptions: NextAuthOptions = {
   // Read per request, never at build time: single sign-on is configured by the environment.
   get providers() {
     const sso = ssoSettings();
-    return [passwordProvider(sso?.displayName), ...(sso ? [ssoProvider(sso)] : [])];
+    return [passwordProvider(sso?.displayName), passkeyProvider(), ...(sso ? [ssoProvider(sso)] : [])];
   },
   callbacks: {
     // Single sign-on finds the FLIP account here and sets `user.id`; a refusal goes to a page that says why.
@@ -62,11 +77,12 @@ export const authOptions: NextAuthOptions = {
     async jwt({ token, user, account }) {
       if (user) {
         token.sub = user.id;
-        token.sid = await startSession(await getDb(), {
-          userId: user.id,
-          method: account?.provider === "credentials" ? "password" : "sso",
-          ...(await signInRequestDetails()),
-        });
+        const method =
+          account?.provider === "credentials" ? "password" : account?.provider === "passkey" ? "passkey" : "sso";
+        const db = await getDb();
+        token.sid = await startSession(db, { userId: user.id, method, ...(await signInRequestDetails()) });
+        // A user-verified passkey is both factors: such a session has proved its second factor at sign-in.
+        if (method === "passkey") await recordFactorVerified(db, token.sid);
         token.signedInAt = Date.now();
         token.refreshedAt = 0;
       }

@@ -76,7 +76,7 @@ function createMetrics() {
     }),
     signInFailures: new Counter({
       name: "flip_sign_in_failures_total",
-      help: "Refused sign-ins by reason (wrong_credentials, rate_limited, disabled)",
+      help: "Refused sign-ins by reason (wrong_credentials, rate_limited, disabled, passkey_refused)",
       labelNames: ["reason"] as const,
       registers,
     }),

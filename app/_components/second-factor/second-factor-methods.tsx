@@ -2,6 +2,7 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState, type ComponentType, type FormEvent } from "react";
+import { PasskeyButton } from "@/app/_components/passkey-button";
 import { Alert } from "@/app/_components/ui/alert";
 import { Button } from "@/app/_components/ui/button";
 import { TextField } from "@/app/_components/ui/text-field";
@@ -11,10 +12,10 @@ import { fieldErrorsOf, messageOf } from "@/app/_trpc/errors";
 export type SecondFactorMethodProps = { onVerified: () => void };
 
 /**
- * Further ways to prove the second factor, shown above the code form. Passkeys add theirs here
- * ("Use a passkey"): a component that proves the factor for this session and then calls `onVerified`.
+ * Further ways to prove the second factor, shown above the code form: each proves the factor for
+ * this session and then calls `onVerified`. A passkey ("Use your passkey").
  */
-const OTHER_METHODS: ComponentType<SecondFactorMethodProps>[] = [];
+const OTHER_METHODS: ComponentType<SecondFactorMethodProps>[] = [PasskeyButton];
 
 type CodeMethod = "totp" | "recovery";
 

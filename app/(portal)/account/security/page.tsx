@@ -2,12 +2,13 @@ import type { Metadata } from "next";
 import { BackLink } from "@/app/_components/ui/back-link";
 import { PageHeader } from "@/app/_components/ui/page-header";
 import { AuthenticatorApps } from "./authenticator-apps";
+import { PasskeysSection } from "./passkeys-section";
 
 export const metadata: Metadata = { title: "Account security" };
 
 /**
  * The viewer's own second factors. One section per kind of factor: authenticator apps (with the
- * recovery codes) here; passkeys add their own section beside it.
+ * recovery codes) and passkeys.
  */
 export default function AccountSecurityPage() {
   return (
@@ -19,7 +20,7 @@ export default function AccountSecurityPage() {
       />
       <div className="space-y-6">
         <AuthenticatorApps />
-        {/* Passkeys: <PasskeysSection /> goes here. */}
+        <PasskeysSection />
       </div>
     </>
   );
