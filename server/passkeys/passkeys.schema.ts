@@ -53,7 +53,9 @@ const ZPasskeyLabel = z
   .min(1, "Name this passkey, like “Work laptop” or “YubiKey”.")
   .max(60, "Use at most 60 characters.");
 
+/** @internal */
 export type TAuthenticationResponse = z.input<typeof ZAuthenticationResponse>;
+/** @internal */
 export type TRegistrationResponse = z.input<typeof ZRegistrationResponse>;
 
 export const ZPasskeyAssertionInput = z.object({ response: ZAuthenticationResponse });

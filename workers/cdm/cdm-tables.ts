@@ -111,7 +111,11 @@ export function cdmTables(version: CdmVersion): TableDef[] {
   ];
 }
 
-/** Where a 5.3 column's value is in the 5.4 table of the same name (a renamed column), or the same name. */
+/**
+ * Where a 5.3 column's value is in the 5.4 table of the same name (a renamed column), or the same name.
+ *
+ * @internal
+ */
 export function columnIn54(tableName: string, column53: string): string {
   const renamed = Object.entries(TO_5_3[tableName]?.rename ?? {}).find(([, name53]) => name53 === column53);
   return renamed?.[0] ?? column53;

@@ -180,7 +180,11 @@ function synthesizePerson(profile: SiteProfile, seed: number, id: number, writer
   prostatePathway(patient, profile, writer);
 }
 
-/** Builds every event row for the site in memory (tests on small populations). */
+/**
+ * Builds every event row for the site in memory (tests on small populations).
+ *
+ * @internal
+ */
 export function synthesizePopulation({ profile, seed, persons, imageStore, onPerson }: PopulationOptions): EventWriter {
   const writer = new EventWriter(`${profile.code}:${seed}`, imageStore);
   for (let id = 1; id <= persons; id++) {
