@@ -248,18 +248,16 @@ async function recordUpdate(
       norm,
       backend: result.backend,
     };
+    await logJobEvent(tx, link.jobId, "update_received", { round: round.number, siteCode: site.code, details });
+    const isLast = (await countUpdates(tx, round.id)) >= round.expectedSites;
+    // Last: the audit chain's lock is held from here to commit, and every writer in every process waits for it.
     await recordAudit(tx, {
       actor: { type: "site", id: site.id, label: site.code },
       action: "training.update_received",
       subject: `task:${task.id}`,
       details,
     });
-    await logJobEvent(tx, link.jobId, "update_received", { round: round.number, siteCode: site.code, details });
-    return {
-      receipt: { accepted: true as const, round: round.number, norm },
-      isLast: (await countUpdates(tx, round.id)) >= round.expectedSites,
-      expected: round.expectedSites,
-    };
+    return { receipt: { accepted: true as const, round: round.number, norm }, isLast, expected: round.expectedSites };
   });
 }
 

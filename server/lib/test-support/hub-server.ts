@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Database } from "@/db/client";
@@ -28,7 +30,9 @@ async function serveBinary(
   const response =
     route === "weights" ? await serveWeights(db, request, taskId) : await receiveUpdate(db, request, taskId);
   res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-  res.end(Buffer.from(await response.arrayBuffer()));
+  // Streamed as the portal's route handlers are: a weights file goes out without being copied.
+  if (response.body) await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+  else res.end();
 }
 
 /**
@@ -49,7 +53,8 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
   const server: Server = createServer((req, res) => {
     const binary = /^\/api\/worker\/tasks\/([^/]+)\/(weights|update)$/.exec(req.url ?? "");
     if (binary) {
-      void serveBinary(db, req, res, binary[1]!, binary[2] as "weights" | "update");
+      // A client that hangs up mid-download ends its own response, nothing else.
+      serveBinary(db, req, res, binary[1]!, binary[2] as "weights" | "update").catch(() => res.destroy());
       return;
     }
     if (!req.url?.startsWith("/api/trpc/")) {
