@@ -11,6 +11,22 @@ import { closeRoundExchange } from "@/server/jobs/round-exchange";
 import { stopBackgroundWork } from "@/server/background-work";
 import { receiveUpdate, serveWeights } from "@/server/worker/binary-routes";
 
+/** node's request body as a web stream, chunk by chunk as it arrives (Readable.toWeb would copy each chunk). */
+function bodyStream(req: IncomingMessage, res: ServerResponse): ReadableStream<Uint8Array> {
+  const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    // A refused upload: the response goes out first, then the connection closes so the rest is never read.
+    cancel() {
+      res.once("finish", () => req.destroy());
+    },
+  });
+}
+
 /** Bridges node's request to the fetch-style handlers the Next.js routes use. */
 async function serveBinary(
   db: Database,
@@ -24,7 +40,7 @@ async function serveBinary(
   const request = new Request(`http://hub${req.url}`, {
     method: req.method,
     headers,
-    body: req.method === "POST" ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    body: req.method === "POST" ? bodyStream(req, res) : undefined,
     duplex: "half",
   } as RequestInit);
   const response =
