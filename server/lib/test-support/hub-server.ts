@@ -80,6 +80,9 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
     }
     void handler(req, res);
   });
+  // Well past a client's own keep-alive (the round-robin proxy's agent): a loaded server closing an
+  // idle socket just as a client reuses it resets that request.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const { port: actual } = server.address() as AddressInfo;
   return {
