@@ -122,7 +122,7 @@ function main(): void {
   console.log(`node ${process.version}, updates generated in ${(generateMs / 1000).toFixed(1)} s (not timed)`);
   line("plain Float32Array multiply-add (reference)", plainMs);
   line("running sum fold (Float64, four updates a pass)", foldMs);
-  line("validation (shapes, finite, L2 norm)", validateMs);
+  line("validation (shapes, finite, L2 norm; SIMD)", validateMs);
   line("validation + running sum fold", bothMs);
   console.log(
     `ratio fold / plain:                 ${(rate(foldMs) / rate(plainMs)).toFixed(2)} (1.00 = as fast as the plain loop)`,

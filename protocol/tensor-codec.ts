@@ -67,6 +67,10 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
+/**
+ * One pass over the values: the data section's hash is taken from the tensors themselves, and
+ * each tensor is copied once, straight into the file.
+ */
 export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
   const entries: TensorManifest["tensors"] = [];
   let dataBytes = 0;
@@ -81,26 +85,29 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
     dataBytes += tensor.data.byteLength;
   }
 
-  const data = new Uint8Array(dataBytes);
-  const view = new DataView(data.buffer);
-  for (const [i, tensor] of tensors.entries()) {
-    const offset = entries[i]!.offset;
-    if (IS_LITTLE_ENDIAN) {
-      data.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), offset);
-    } else {
-      tensor.data.forEach((value, j) => view.setFloat32(offset + 4 * j, value, true));
-    }
-  }
-
-  const manifest: TensorManifest = { tensors: entries, dtype: "float32", sha256: sha256Hex(data) };
+  const littleEndian = tensors.map((tensor) =>
+    IS_LITTLE_ENDIAN
+      ? new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)
+      : toLittleEndian(tensor.data),
+  );
+  const hash = createHash("sha256");
+  for (const bytes of littleEndian) hash.update(bytes);
+  const manifest: TensorManifest = { tensors: entries, dtype: "float32", sha256: hash.digest("hex") };
   const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest));
   const dataStart = align4(HEADER_BYTES + manifestBytes.length);
   const out = new Uint8Array(dataStart + dataBytes);
   out.set(new TextEncoder().encode(TENSOR_MAGIC), 0);
   new DataView(out.buffer).setUint32(TENSOR_MAGIC.length, manifestBytes.length, true);
   out.set(manifestBytes, HEADER_BYTES);
-  out.set(data, dataStart);
+  for (const [i, bytes] of littleEndian.entries()) out.set(bytes, dataStart + entries[i]!.offset);
   return out;
+}
+
+function toLittleEndian(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.byteLength);
+  const view = new DataView(bytes.buffer);
+  values.forEach((value, j) => view.setFloat32(4 * j, value, true));
+  return bytes;
 }
 
 function readManifest(bytes: Uint8Array): { manifest: TensorManifest; dataStart: number } {

@@ -119,48 +119,67 @@ export async function runSite(site: BenchSite, stop: AbortSignal, index: number)
     const task = await site.client.claim(2_000, stop).catch(() => null);
     if (!task) continue;
     const lease = { taskId: task.taskId, leaseId: task.leaseId };
-    const { tensors } = await site.client.downloadWeights(lease, stop);
-    if (task.kind === "evaluate") {
-      await site.client.complete({
-        ...lease,
-        result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
-      });
-      continue;
+    // As a worker does: progress renews the lease while a large round's transfers queue at the hub.
+    const heartbeat = setInterval(
+      () => void site.client.progress({ ...lease, percent: 50 }).catch(() => undefined),
+      20_000,
+    );
+    try {
+      await runTask(site, task, lease, stop, index);
+    } finally {
+      clearInterval(heartbeat);
     }
-    const payload = ZTrainPayload.parse(task.payload);
-    const round = payload.round;
-    // Keys go round before training, as a worker does them.
-    const secure =
-      payload.secureAggregation &&
-      (await joinSecureRound(
-        payload.secureAggregation,
-        {
-          advertise: (keys) => site.client.secAgg.advertise({ ...lease, ...keys }),
-          share: (boxes) => site.client.secAgg.share({ ...lease, boxes }),
-          state: (wait) => site.client.secAgg.state({ ...lease, ...wait }),
-        },
-        stop,
-      ));
-    const ms = TRAIN_MS + index * 10;
-    const started = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
-    const update: NamedTensor[] = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
-    const took = performance.now() - started;
-    trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
-    const result = asReleased({ ...RESULT, trainingMs: took });
-    if (!secure) {
-      await site.client.uploadUpdate({ ...lease, result, update });
-      continue;
-    }
-    const maskStarted = performance.now();
-    const masked = maskedUpload({ update, weight: RESULT.exampleCount / secure.weightDivisor, ...secure });
-    const maskMs = performance.now() - maskStarted;
-    secureSiteMs.set(round, [...(secureSiteMs.get(round) ?? []), maskMs]);
-    await site.client.uploadMaskedUpdate({ ...lease, result, masked });
-    const state = await waitForPhase((wait) => site.client.secAgg.state({ ...lease, ...wait }), "unmasking", stop);
-    if (state?.request)
-      await site.client.secAgg.unmask(asReleased({ ...lease, ...unmaskAnswer(secure.client, state.request) }));
   }
+}
+
+async function runTask(
+  site: BenchSite,
+  task: NonNullable<Awaited<ReturnType<HubClient["claim"]>>>,
+  lease: { taskId: string; leaseId: string },
+  stop: AbortSignal,
+  index: number,
+) {
+  const { tensors } = await site.client.downloadWeights(lease, stop);
+  if (task.kind === "evaluate") {
+    await site.client.complete({
+      ...lease,
+      result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
+    });
+    return;
+  }
+  const payload = ZTrainPayload.parse(task.payload);
+  const round = payload.round;
+  // Keys go round before training, as a worker does them.
+  const secure =
+    payload.secureAggregation &&
+    (await joinSecureRound(
+      payload.secureAggregation,
+      {
+        advertise: (keys) => site.client.secAgg.advertise({ ...lease, ...keys }),
+        share: (boxes) => site.client.secAgg.share({ ...lease, boxes }),
+        state: (wait) => site.client.secAgg.state({ ...lease, ...wait }),
+      },
+      stop,
+    ));
+  const ms = TRAIN_MS + index * 10;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const update: NamedTensor[] = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
+  const took = performance.now() - started;
+  trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
+  const result = asReleased({ ...RESULT, trainingMs: took });
+  if (!secure) {
+    await site.client.uploadUpdate({ ...lease, result, update });
+    return;
+  }
+  const maskStarted = performance.now();
+  const masked = maskedUpload({ update, weight: RESULT.exampleCount / secure.weightDivisor, ...secure });
+  const maskMs = performance.now() - maskStarted;
+  secureSiteMs.set(round, [...(secureSiteMs.get(round) ?? []), maskMs]);
+  await site.client.uploadMaskedUpdate({ ...lease, result, masked });
+  const state = await waitForPhase((wait) => site.client.secAgg.state({ ...lease, ...wait }), "unmasking", stop);
+  if (state?.request)
+    await site.client.secAgg.unmask(asReleased({ ...lease, ...unmaskAnswer(secure.client, state.request) }));
 }
 
 /** Waits for a job to end; throws unless it completed. */

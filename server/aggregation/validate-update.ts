@@ -1,4 +1,5 @@
 import { countElements, formatShape, type NamedTensor } from "@/protocol/tensor-codec";
+import { sumOfSquares } from "./simd-kernel";
 
 /** What the hub expects a site's update to look like: the global model's tensors, in order. */
 export interface TensorSpec {
@@ -55,6 +56,7 @@ function describeFirstNonFinite(tensor: NamedTensor): string {
  * One pass: the float64 sum of squares turns NaN/Infinity exactly when a value is non-finite (the
  * square of the largest float32 is ~1e77, far from float64 overflow), so the per-value search only
  * runs on the rare bad tensor. The norm bound limits how far one site can move the global model.
+ * The sum of squares runs as a WebAssembly SIMD kernel (simd-kernel.ts, where its precision is argued).
  */
 export function validateUpdate(
   update: readonly NamedTensor[],
@@ -64,20 +66,15 @@ export function validateUpdate(
   const structural = checkStructure(update, expected);
   if (structural) return { ok: false, code: "tensor_mismatch", reason: structural };
 
-  let sumOfSquares = 0;
+  let total = 0;
   for (const tensor of update) {
-    const data = tensor.data;
-    let partial = 0;
-    for (let i = 0; i < data.length; i++) {
-      const x = data[i]!;
-      partial += x * x;
-    }
+    const partial = sumOfSquares(tensor.data);
     if (!Number.isFinite(partial)) {
       return { ok: false, code: "non_finite", reason: describeFirstNonFinite(tensor) };
     }
-    sumOfSquares += partial;
+    total += partial;
   }
-  const norm = Math.sqrt(sumOfSquares);
+  const norm = Math.sqrt(total);
   if (norm > normBound) {
     return {
       ok: false,

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { artifacts } from "@/db/schema";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import { createPostgresArtifactStore, readArtifact } from "./artifact-store";
+import { createPostgresArtifactStore, readArtifact, rememberArtifact } from "./artifact-store";
 
 const testDb = useTestDatabase();
 
@@ -32,5 +32,18 @@ describe("readArtifact", () => {
       .set({ bytes: Buffer.from(bytes) })
       .where(eq(artifacts.sha256, sha256));
     expect((await readArtifact(db, sha256))[0]).toBe(3);
+  });
+
+  test("bytes this process has just written are served from memory, not read back and hashed again", async () => {
+    const db = testDb.db();
+    const bytes = new Uint8Array(2048).fill(5);
+    const sha256 = await createPostgresArtifactStore().put(db, bytes);
+    rememberArtifact(sha256, bytes);
+    // Were the row read, this would be refused as corrupt.
+    await db
+      .update(artifacts)
+      .set({ bytes: Buffer.from(new Uint8Array(2048).fill(6)) })
+      .where(eq(artifacts.sha256, sha256));
+    expect(await readArtifact(db, sha256)).toBe(bytes);
   });
 });

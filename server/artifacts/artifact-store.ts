@@ -128,17 +128,26 @@ export function readArtifact(db: DbOrTx, sha256: string): Promise<Uint8Array> {
 
 async function readAndRemember(db: DbOrTx, sha256: string): Promise<Uint8Array> {
   const bytes = await getArtifactStore().get(db, sha256);
-  const limit = cacheBytes();
-  if (bytes.byteLength <= limit) {
-    recent.set(sha256, bytes);
-    recentBytes += bytes.byteLength;
-    for (const [key, value] of recent) {
-      if (recentBytes <= limit) break;
-      recent.delete(key);
-      recentBytes -= value.byteLength;
-    }
-  }
+  rememberArtifact(sha256, bytes);
   return bytes;
+}
+
+/**
+ * Keeps bytes this process has just written (and hashed) for the reads that follow: a round's new
+ * global model is downloaded by every site at once, and need not come back from the database and be
+ * hashed again. Content-addressed, so the bytes are right for their hash even if the writing
+ * transaction rolls back. The caller must not mutate them.
+ */
+export function rememberArtifact(sha256: string, bytes: Uint8Array): void {
+  const limit = cacheBytes();
+  if (bytes.byteLength > limit || recent.has(sha256)) return;
+  recent.set(sha256, bytes);
+  recentBytes += bytes.byteLength;
+  for (const [key, value] of recent) {
+    if (recentBytes <= limit) break;
+    recent.delete(key);
+    recentBytes -= value.byteLength;
+  }
 }
 
 let store: ArtifactStore | undefined;

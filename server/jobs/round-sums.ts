@@ -72,6 +72,9 @@ export async function gatherRoundSum(
       lost.push(...siteIds);
     }
   }
+  // Waiting: this process's part goes to the database with the request (on the same commit), so the
+  // holder that answers can close the round itself rather than ask this process back in turn.
+  if (isWaiting && byHolder.has(exchange.holder)) await exchange.publish(tx, round.id);
   return isWaiting ? "waiting" : { sum, lost };
 }
 

@@ -159,8 +159,7 @@ export async function acceptUpdate(
       masked,
     );
     metrics.updateBytes.observe(input.body.byteLength);
-    if (receipt.isLast || (await countUpdates(db, roundId)) >= receipt.expected)
-      await advanceJob(db, link.jobId, { wait: true });
+    if ((await countUpdates(db, roundId)) >= receipt.expected) await advanceJob(db, link.jobId, { wait: true });
     return receipt.receipt;
   }
   const update = checked.update;
@@ -171,9 +170,8 @@ export async function acceptUpdate(
     (sumFor) => sumFor(spec).add(site.id, update, result.exampleCount),
   );
   metrics.updateBytes.observe(input.body.byteLength);
-  // Counted again after commit: two last updates committing together each saw only their own row.
-  if (receipt.isLast || (await countUpdates(db, roundId)) >= receipt.expected)
-    await advanceJob(db, link.jobId, { wait: true });
+  // Counted after commit, outside the transaction's locks: two last updates committing together both see every row.
+  if ((await countUpdates(db, roundId)) >= receipt.expected) await advanceJob(db, link.jobId, { wait: true });
   return receipt.receipt;
 }
 
@@ -248,18 +246,15 @@ async function recordUpdate(
       norm,
       backend: result.backend,
     };
+    await logJobEvent(tx, link.jobId, "update_received", { round: round.number, siteCode: site.code, details });
+    // Last: the audit chain's lock is held from here to commit, and every writer in every process waits for it.
     await recordAudit(tx, {
       actor: { type: "site", id: site.id, label: site.code },
       action: "training.update_received",
       subject: `task:${task.id}`,
       details,
     });
-    await logJobEvent(tx, link.jobId, "update_received", { round: round.number, siteCode: site.code, details });
-    return {
-      receipt: { accepted: true as const, round: round.number, norm },
-      isLast: (await countUpdates(tx, round.id)) >= round.expectedSites,
-      expected: round.expectedSites,
-    };
+    return { receipt: { accepted: true as const, round: round.number, norm }, expected: round.expectedSites };
   });
 }
 

@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { models, modelVersions, type ModelVersion } from "@/db/schema";
-import { getArtifactStore } from "@/server/artifacts/artifact-store";
+import { getArtifactStore, rememberArtifact } from "@/server/artifacts/artifact-store";
 import { encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 import type { Lineage, VersionMetrics } from "@/protocol/registry";
 
@@ -26,7 +26,10 @@ export async function insertVersion(tx: Tx, input: NewVersion): Promise<ModelVer
     .from(modelVersions)
     .where(eq(modelVersions.modelId, input.modelId))) as [{ next: number }];
   const store = getArtifactStore();
-  const weightsSha256 = await store.put(tx, encodeTensors(input.weights));
+  const weights = encodeTensors(input.weights);
+  const weightsSha256 = await store.put(tx, weights);
+  // Every site of the next round downloads these bytes at once.
+  rememberArtifact(weightsSha256, weights);
   const optimizerStateSha256 = input.optimizerState ? await store.put(tx, encodeTensors(input.optimizerState)) : null;
   const [version] = await tx
     .insert(modelVersions)

@@ -139,13 +139,15 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
       .where(inArray(siteTasks.id, next))
       .returning();
     if (!task) return null;
+    const governance = await governanceOf(tx, task);
+    // Last: the audit chain's lock is held from here to commit.
     await recordAudit(tx, {
       actor: siteActor(site),
       action: "task.leased",
       subject: subjectOf(task.id),
       details: { kind: task.kind, attempt: task.attempt },
     });
-    return toLeasedTask(task, await governanceOf(tx, task));
+    return toLeasedTask(task, governance);
   });
 }
 

@@ -37,7 +37,14 @@ export async function serveWeights(db: Database, request: Request, taskId: strin
     const site = await authenticateWorker(db, request.headers);
     const lease = leaseOf(request, taskId);
     const { bytes, sha256 } = await weightsForTask(db, site, lease.taskId, lease.leaseId);
-    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+    // As a stream of the one chunk: a Response built from the bytes themselves would copy them, per site.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    return new Response(body, {
       headers: {
         "content-type": OCTET_STREAM,
         "content-length": String(bytes.byteLength),

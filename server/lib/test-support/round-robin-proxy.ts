@@ -24,6 +24,9 @@ export async function startRoundRobinProxy(
     });
     req.pipe(upstream);
   });
+  // Well past any client's own keep-alive: a loaded proxy closing an idle socket just as a client
+  // reuses it resets that request (the scale row's 50 sites hit this).
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
