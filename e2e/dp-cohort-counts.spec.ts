@@ -1,11 +1,15 @@
 import { expect, test } from "./support/test";
 import { createProject, saveBundle } from "./support/projects";
+import { makeE2eResearcher } from "./support/e2e-users";
 import { signInAndLand } from "./support/session";
 
 test("a researcher runs a DP-noised count: the results say so with their ε, and the site's spend shows on the project", async ({
   page,
 }) => {
-  await signInAndLand(page, "researcher@demo.flip");
+  // A researcher of its own: each site's differencing check compares later exact counts by the same
+  // researcher with the cells of this DP count, and the demo researcher counts stroke cohorts later.
+  const researcher = await makeE2eResearcher("dp-counts");
+  await signInAndLand(page, researcher.email);
   const projectPath = await createProject(page, {
     title: `DP hypertension count ${Date.now()}`,
     purpose: "Count people with hypertension with differential privacy before planning a federated model.",
@@ -15,8 +19,6 @@ test("a researcher runs a DP-noised count: the results say so with their ε, and
   await page.getByRole("button", { name: "Define cohort" }).click();
   await page.getByLabel("Entry event type").selectOption("condition");
   await page.getByRole("combobox", { name: "Search concepts" }).fill("Essential hypertension");
-  // Not the stroke cohort of the other journeys: the sites' differencing check also compares exact
-  // counts with the cells of earlier DP counts by the same researcher (noise at a large ε is small).
   await page
     .getByRole("listbox", { name: "Matching concepts" })
     .getByRole("option", { name: "Essential hypertension" })
