@@ -53,18 +53,45 @@ function measurementValueText(criterion: Extract<EventCriterion, { type: "measur
 /** "diagnosis of: X" / "CT study": the event without any leading article or qualifier. */
 function eventText(criterion: EventCriterion): string {
   if (criterion.type === "imaging") return `${MODALITY_NAMES[criterion.modality] ?? criterion.modality} study`;
+  const source = criterion.sourceConcepts ? ` with a source code of: ${conceptList(criterion.sourceConcepts)}` : "";
+  const extras = source + datesText(criterion) + personText(criterion) + (criterion.nested ? " (see below)" : "");
   if (criterion.type === "death")
-    return (
-      (criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death") +
-      personText(criterion)
-    );
+    return (criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death") + extras;
   const first = criterion.first ? "first-ever " : "";
-  const base = `${first}${EVENT_NOUNS[criterion.type]} of: ${conceptList(criterion.concepts)}`;
+  const noun = EVENT_NOUNS[criterion.type];
+  const base = criterion.concepts
+    ? `${first}${noun} of: ${conceptList(criterion.concepts)}`
+    : `${first}${noun} of any kind`;
   const withValue =
     criterion.type === "measurement" || criterion.type === "observation"
       ? base + measurementValueText(criterion)
       : base;
-  return withValue + personText(criterion);
+  return withValue + extras;
+}
+
+/** ", starting on or after 1 Jan 2016" for a criterion's calendar dates. */
+function datesText(criterion: Exclude<EventCriterion, { type: "imaging" }>): string {
+  const range = (r: { from?: string; to?: string } | undefined, what: string) => {
+    if (!r) return "";
+    if (r.from !== undefined && r.to !== undefined)
+      return r.from === r.to ? `, ${what} on ${r.from}` : `, ${what} between ${r.from} and ${r.to}`;
+    return r.from !== undefined ? `, ${what} on or after ${r.from}` : `, ${what} on or before ${r.to}`;
+  };
+  return range(criterion.startDate, "starting") + range(criterion.endDate, "ending");
+}
+
+/** Criteria nested in an event: the event is their index date, and they count inside its observation period. */
+function NestedView({ criterion }: { criterion: EventCriterion }) {
+  if (criterion.type === "imaging" || !criterion.nested) return null;
+  return (
+    <div className="mt-1 ml-2 border-l-2 border-dashed border-slate-300 pl-3">
+      <p className="text-xs text-slate-600">
+        Only such {criterion.type === "death" ? "deaths" : `${EVENT_NOUNS[criterion.type]}s`} that, counting days from
+        that event and within its observation period, meet:
+      </p>
+      <GroupView group={criterion.nested} />
+    </div>
+  );
 }
 
 /** ", in a person aged 18 or over, male" for a criterion's own age (at the event) and sex. */
@@ -138,7 +165,14 @@ function GroupView({ group }: { group: CriteriaGroup }) {
       <ul className="mt-1 space-y-1 border-l-2 border-slate-200 pl-3 sm:pl-4">
         {group.items.map((item, i) => (
           <li key={i} className="text-sm text-slate-800">
-            {item.kind === "group" ? <GroupView group={item} /> : <span className="break-words">{itemText(item)}</span>}
+            {item.kind === "group" ? (
+              <GroupView group={item} />
+            ) : (
+              <>
+                <span className="break-words">{itemText(item)}</span>
+                {item.kind === "criterion" ? <NestedView criterion={item.criterion} /> : null}
+              </>
+            )}
           </li>
         ))}
       </ul>
@@ -160,7 +194,12 @@ export function CohortSummary({ definition }: { definition: CohortDefinition }) 
   return (
     <div className="space-y-3">
       <dl className="space-y-2">
-        <Row term="Entry event">{entryText(definition)}</Row>
+        <Row term="Entry event">
+          {entryText(definition)}
+          {[definition.entry, ...(definition.extraEntries ?? [])].map((entry, i) => (
+            <NestedView key={i} criterion={entry} />
+          ))}
+        </Row>
         <Row term="Demographics">
           {definition.demographics ? demographicsText(definition.demographics) : "Any age or sex"}
         </Row>

@@ -1,4 +1,4 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "../cohort-definition";
+import type { CohortDefinition, ConceptRef, CriteriaGroup, EventCriterion } from "../cohort-definition";
 
 /**
  * The portal's cohort definition as Circe JSON that ATLAS opens (Cohort Definitions > Import).
@@ -11,17 +11,17 @@ export type CirceExport =
 type Item = CriteriaGroup["items"][number];
 type RuleItem = Extract<Item, { kind: "criterion" }>;
 type Window = NonNullable<RuleItem["window"]>;
-type Concepts = Extract<EventCriterion, { type: "condition" }>["concepts"];
+type Concepts = ConceptRef[];
 
 const DOMAINS = {
-  condition: ["ConditionOccurrence", "ConditionTypeExclude"],
-  drug: ["DrugExposure", "DrugTypeExclude"],
-  procedure: ["ProcedureOccurrence", "ProcedureTypeExclude"],
-  visit: ["VisitOccurrence", "VisitTypeExclude"],
-  device: ["DeviceExposure", "DeviceTypeExclude"],
-  measurement: ["Measurement", "MeasurementTypeExclude"],
-  observation: ["Observation", "ObservationTypeExclude"],
-  death: ["Death", "DeathTypeExclude"],
+  condition: ["ConditionOccurrence", "ConditionType", "ConditionSourceConcept"],
+  drug: ["DrugExposure", "DrugType", "DrugSourceConcept"],
+  procedure: ["ProcedureOccurrence", "ProcedureType", "ProcedureSourceConcept"],
+  visit: ["VisitOccurrence", "VisitType", "VisitSourceConcept"],
+  device: ["DeviceExposure", "DeviceType", "DeviceSourceConcept"],
+  measurement: ["Measurement", "MeasurementType", "MeasurementSourceConcept"],
+  observation: ["Observation", "ObservationType", "ObservationSourceConcept"],
+  death: ["Death", "DeathType", "DeathSourceConcept"],
 } as const;
 
 class Unexportable extends Error {
@@ -42,39 +42,43 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
     sets.push({ id: sets.length, key, concepts });
     return sets.length - 1;
   };
-  const criterion = (c: EventCriterion, path: string, nested?: Record<string, unknown>): Record<string, unknown> => {
+  const criterion = (c: EventCriterion, path: string): Record<string, unknown> => {
     if (c.type === "imaging")
       throw new Unexportable(
         path,
         "imaging criteria (MI-CDM) have no Circe equivalent, so ATLAS cannot open this definition",
       );
-    const [domain, typeExclude] = DOMAINS[c.type];
-    const body: Record<string, unknown> = { [typeExclude]: false };
+    const [domain, typeKey, sourceKey] = DOMAINS[c.type];
+    const body: Record<string, unknown> = { [`${typeKey}Exclude`]: false };
     if (c.concepts) body.CodesetId = codeset(c.concepts);
+    if (c.sourceConcepts) body[sourceKey] = codeset(c.sourceConcepts);
     if ("first" in c && c.first) body.First = true;
     if ((c.type === "measurement" || c.type === "observation") && c.value)
       Object.assign(body, valueOf(c.value, `${path}.value`));
     Object.assign(body, personOf(c));
-    if (nested) body.CorrelatedCriteria = nested;
+    if (c.startDate) body.OccurrenceStartDate = dateRangeOf(c.startDate);
+    if (c.endDate) body.OccurrenceEndDate = dateRangeOf(c.endDate);
+    // Nested criteria always count inside the event's observation period, as in Circe.
+    if (c.nested) body.CorrelatedCriteria = group(c.nested, `${path}.nested`, true);
     return { [domain]: body };
   };
   const inObservation = definition.observationWindow !== undefined;
-  const group = (g: CriteriaGroup, path: string): Record<string, unknown> => {
+  const group = (g: CriteriaGroup, path: string, isNested = false): Record<string, unknown> => {
     const items = g.items.map((item, i) => ({ item, path: `${path}.items.${i}` }));
     return {
       Type: g.operator === "AND" ? "ALL" : "ANY",
       CriteriaList: items
         .filter(({ item }) => item.kind === "criterion")
-        .map(({ item, path: p }) => windowed(item as RuleItem, p)),
+        .map(({ item, path: p }) => windowed(item as RuleItem, p, isNested)),
       DemographicCriteriaList: items
         .filter(({ item }) => item.kind === "demographics")
         .map(({ item }) => demographicsOf((item as Extract<Item, { kind: "demographics" }>).demographics)),
       Groups: items
         .filter(({ item }) => item.kind === "group")
-        .map(({ item, path: p }) => group(item as CriteriaGroup, p)),
+        .map(({ item, path: p }) => group(item as CriteriaGroup, p, isNested)),
     };
   };
-  const windowed = (item: RuleItem, path: string): Record<string, unknown> => {
+  const windowed = (item: RuleItem, path: string, isNested: boolean): Record<string, unknown> => {
     const occurrence = item.exclude
       ? { Type: 0, Count: 0 }
       : item.occurrence
@@ -86,7 +90,7 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
       ...(item.endWindow ? { EndWindow: windowOf(item.endWindow, true) } : {}),
       RestrictVisit: false,
       // Without an observation window the portal never consults observation periods.
-      IgnoreObservationPeriod: !inObservation || !!item.ignoreObservationPeriod,
+      IgnoreObservationPeriod: (!inObservation && !isNested) || !!item.ignoreObservationPeriod,
       Occurrence: { ...occurrence, IsDistinct: !!item.occurrence?.isDistinct },
     };
   };
@@ -166,6 +170,13 @@ function windowOf(window: Window | undefined, isEnd: boolean): Record<string, un
     UseIndexEnd: false,
     UseEventEnd: isEnd,
   };
+}
+
+/** Calendar dates, both inclusive, as Circe's DateRange. */
+function dateRangeOf({ from, to }: { from?: string; to?: string }): Record<string, unknown> {
+  if (from !== undefined && to !== undefined)
+    return from === to ? { Value: from, Op: "eq" } : { Value: from, Extent: to, Op: "bt" };
+  return from !== undefined ? { Value: from, Op: "gte" } : { Value: to, Op: "lte" };
 }
 
 function valueOf(

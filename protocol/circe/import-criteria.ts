@@ -19,14 +19,14 @@ export type ImportContext = {
 };
 
 const DOMAINS = {
-  ConditionOccurrence: { type: "condition", typeKey: "ConditionType" },
-  DrugExposure: { type: "drug", typeKey: "DrugType" },
-  ProcedureOccurrence: { type: "procedure", typeKey: "ProcedureType" },
-  VisitOccurrence: { type: "visit", typeKey: "VisitType" },
-  DeviceExposure: { type: "device", typeKey: "DeviceType" },
-  Measurement: { type: "measurement", typeKey: "MeasurementType" },
-  Observation: { type: "observation", typeKey: "ObservationType" },
-  Death: { type: "death", typeKey: "DeathType" },
+  ConditionOccurrence: { type: "condition", typeKey: "ConditionType", sourceKey: "ConditionSourceConcept" },
+  DrugExposure: { type: "drug", typeKey: "DrugType", sourceKey: "DrugSourceConcept" },
+  ProcedureOccurrence: { type: "procedure", typeKey: "ProcedureType", sourceKey: "ProcedureSourceConcept" },
+  VisitOccurrence: { type: "visit", typeKey: "VisitType", sourceKey: "VisitSourceConcept" },
+  DeviceExposure: { type: "device", typeKey: "DeviceType", sourceKey: "DeviceSourceConcept" },
+  Measurement: { type: "measurement", typeKey: "MeasurementType", sourceKey: "MeasurementSourceConcept" },
+  Observation: { type: "observation", typeKey: "ObservationType", sourceKey: "ObservationSourceConcept" },
+  Death: { type: "death", typeKey: "DeathType", sourceKey: "DeathSourceConcept" },
 } as const;
 
 const refuse = (path: string, message: string): never => {
@@ -38,7 +38,8 @@ export function importCriterion(
   path: string,
   value: unknown,
   ctx: ImportContext,
-  onCorrelated?: (group: Reader) => void,
+  /** Returns true when it took the nested criteria itself. */
+  onCorrelated?: (group: Reader) => boolean,
 ): EventCriterion {
   const wrapper = Reader.of(path, value);
   const keys = Object.keys(value as object);
@@ -48,7 +49,7 @@ export function importCriterion(
       wrapper.at(keys[0] ?? "(empty)"),
       `${keys.join(", ") || "an empty criterion"} is not supported: the portal imports ${Object.keys(DOMAINS).join(", ")} criteria`,
     );
-  const { type, typeKey } = DOMAINS[domain!];
+  const { type, typeKey, sourceKey } = DOMAINS[domain!];
   const r = wrapper.object(domain!)!;
   const codesetId = r.number("CodesetId");
   const first = r.boolean("First");
@@ -57,27 +58,30 @@ export function importCriterion(
     refuse(r.at(typeKey), `${typeKey} (a filter on the record's provenance type) is not supported by the portal`);
   r.take(`${typeKey}Exclude`);
   const correlated = r.object("CorrelatedCriteria");
+  let nested: CriteriaGroup | undefined;
   if (correlated && !isEmptyGroup(correlated)) {
-    if (!onCorrelated)
-      refuse(correlated.path, "criteria nested inside a criterion are supported only on a single entry event");
-    onCorrelated!(correlated);
+    // The caller may turn an entry event's nested criteria into qualifying criteria, which mean the same.
+    if (onCorrelated?.(correlated) !== true) nested = importGroup(correlated, ctx);
   }
   const concepts = codesetId === undefined ? undefined : conceptSet(r.at("CodesetId"), codesetId, ctx);
+  // Circe names the source concept set by its id, as a number.
+  const sourceId = r.number(sourceKey);
+  const sourceConcepts = sourceId === undefined ? undefined : conceptSet(r.at(sourceKey), sourceId, ctx);
   const person = importPerson(r);
-  let criterion: EventCriterion;
-  if (type === "death") criterion = { type, ...(concepts ? { concepts } : {}), ...person } as EventCriterion;
-  else {
-    if (!concepts)
-      refuse(r.at("CodesetId"), "a criterion without a concept set (any event of the domain) is not supported");
-    const value = type === "measurement" || type === "observation" ? valueRange(r) : undefined;
-    criterion = {
-      type,
-      concepts,
-      ...(first ? { first } : {}),
-      ...(value ? { value } : {}),
-      ...person,
-    } as EventCriterion;
-  }
+  const startDate = importDateRange(r, "OccurrenceStartDate");
+  const endDate = importDateRange(r, "OccurrenceEndDate");
+  const range = type === "measurement" || type === "observation" ? valueRange(r) : undefined;
+  const criterion = {
+    type,
+    ...(concepts ? { concepts } : {}),
+    ...(sourceConcepts ? { sourceConcepts } : {}),
+    ...(first && type !== "death" ? { first } : {}),
+    ...(range ? { value: range } : {}),
+    ...person,
+    ...(startDate ? { startDate } : {}),
+    ...(endDate ? { endDate } : {}),
+    ...(nested ? { nested } : {}),
+  } as EventCriterion;
   r.refuseRest(`a ${domain} criterion`);
   return criterion;
 }
@@ -87,6 +91,53 @@ function conceptSet(path: string, id: number, ctx: ImportContext): ConceptSet {
   if (!set) refuse(path, `concept set ${id} is not among ConceptSets`);
   if (set!.length === 0) refuse(path, `concept set ${id} is empty: it would match nothing`);
   return set!;
+}
+
+/**
+ * Circe's DateRange (Value, Op, Extent; dates as YYYY-MM-DD) to calendar dates, both inclusive: a
+ * strict bound on a whole date is the next or previous day exactly. "!bt" (outside) is refused.
+ */
+function importDateRange(r: Reader, key: string): { from?: string; to?: string } | undefined {
+  const range = r.object(key);
+  if (!range) return undefined;
+  const op = range.string("Op");
+  const value = isoDate(range, "Value");
+  const extent = op === "bt" ? isoDate(range, "Extent") : undefined;
+  if (op !== "bt") range.take("Extent");
+  range.refuseRest("a date range");
+  switch (op) {
+    case "lt":
+      return { to: addDays(value, -1) };
+    case "lte":
+      return { to: value };
+    case "gt":
+      return { from: addDays(value, 1) };
+    case "gte":
+      return { from: value };
+    case "eq":
+      return { from: value, to: value };
+    case "bt":
+      return value <= extent! ? { from: value, to: extent } : { from: extent, to: value };
+    default:
+      return refuse(
+        range.at("Op"),
+        `the operator ${JSON.stringify(op)} is not supported (lt, lte, eq, gt, gte, bt are)`,
+      );
+  }
+}
+
+function isoDate(r: Reader, key: string): string {
+  const text = r.string(key);
+  const date = text?.slice(0, 10);
+  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
+    return refuse(r.at(key), "must be a date as YYYY-MM-DD");
+  return date;
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
 }
 
 function valueRange(r: Reader): z.input<typeof ZValueRange> | undefined {

@@ -13,6 +13,8 @@ export type CdmVersion = (typeof CDM_VERSIONS)[number];
 export type EventSource = {
   table: TableName;
   concept: string;
+  /** The source concept column (ATLAS's "…SourceConcept" criteria); imaging has none. */
+  sourceConcept?: string;
   start: string;
   /** Tie-break for "first occurrence"; death has one row per person and needs none. */
   id?: string;
@@ -32,6 +34,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
   condition: {
     table: "condition_occurrence",
     concept: "condition_concept_id",
+    sourceConcept: "condition_source_concept_id",
     start: "condition_start_date",
     id: "condition_occurrence_id",
     end: endOr("condition_end_date", "condition_start_date"),
@@ -39,6 +42,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
   drug: {
     table: "drug_exposure",
     concept: "drug_concept_id",
+    sourceConcept: "drug_source_concept_id",
     start: "drug_exposure_start_date",
     id: "drug_exposure_id",
     end: (x) =>
@@ -47,6 +51,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
   visit: {
     table: "visit_occurrence",
     concept: "visit_concept_id",
+    sourceConcept: "visit_source_concept_id",
     start: "visit_start_date",
     id: "visit_occurrence_id",
     end: endOr("visit_end_date", "visit_start_date"),
@@ -54,6 +59,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
   device: {
     table: "device_exposure",
     concept: "device_concept_id",
+    sourceConcept: "device_source_concept_id",
     start: "device_exposure_start_date",
     id: "device_exposure_id",
     end: endOr("device_exposure_end_date", "device_exposure_start_date"),
@@ -61,6 +67,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
   measurement: {
     table: "measurement",
     concept: "measurement_concept_id",
+    sourceConcept: "measurement_source_concept_id",
     start: "measurement_date",
     id: "measurement_id",
     end: dayAfter("measurement_date"),
@@ -69,12 +76,19 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
   observation: {
     table: "observation",
     concept: "observation_concept_id",
+    sourceConcept: "observation_source_concept_id",
     start: "observation_date",
     id: "observation_id",
     end: dayAfter("observation_date"),
     hasValue: true,
   },
-  death: { table: "death", concept: "cause_concept_id", start: "death_date", end: dayAfter("death_date") },
+  death: {
+    table: "death",
+    concept: "cause_concept_id",
+    sourceConcept: "cause_source_concept_id",
+    start: "death_date",
+    end: dayAfter("death_date"),
+  },
   imaging: {
     table: "image_occurrence",
     concept: "modality_concept_id",
@@ -87,6 +101,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
 const PROCEDURE = {
   table: "procedure_occurrence",
   concept: "procedure_concept_id",
+  sourceConcept: "procedure_source_concept_id",
   start: "procedure_date",
   id: "procedure_occurrence_id",
 } as const;

@@ -35,12 +35,68 @@ export function eventRows(builder: SqlBuilder, criterion: EventCriterion): { fro
   const source = sourceOf(builder, criterion);
   const table = `${builder.table(source.table)} x`;
   const concepts = conceptConditions(builder, criterion, source);
-  const values = [...valueConditions(builder, criterion), ...personConditions(builder, criterion, source)];
-  if (!("first" in criterion) || !criterion.first || !source.id)
-    return { from: table, where: [...concepts, ...values] };
-  const inner = `(SELECT x.*, row_number() OVER (PARTITION BY x.person_id ORDER BY x.${source.start}, x.${source.id}) AS ordinal
-      FROM ${table}${concepts.length ? ` WHERE ${concepts.join(" AND ")}` : ""}) x`;
-  return { from: inner, where: ["x.ordinal = 1", ...values] };
+  const values = [
+    ...valueConditions(builder, criterion),
+    ...dateConditions(builder, criterion, source),
+    ...personConditions(builder, criterion, source),
+  ];
+  const rows =
+    !("first" in criterion) || !criterion.first || !source.id
+      ? { from: table, where: [...concepts, ...values] }
+      : {
+          from: `(SELECT x.*, row_number() OVER (PARTITION BY x.person_id ORDER BY x.${source.start}, x.${source.id}) AS ordinal
+      FROM ${table}${concepts.length ? ` WHERE ${concepts.join(" AND ")}` : ""}) x`,
+          where: ["x.ordinal = 1", ...values],
+        };
+  return criterion.type !== "imaging" && criterion.nested ? withNested(builder, rows, source, criterion.nested) : rows;
+}
+
+/**
+ * Events that meet the criteria nested in their criterion, as ATLAS has them: each event is the
+ * index (`e`) of its nested group, so it must lie in an observation period, and nested events count
+ * inside that period unless they ignore it. The group's own criteria alias their rows `x` and see
+ * this `e`, the innermost one, whatever encloses it.
+ */
+function withNested(
+  builder: SqlBuilder,
+  rows: { from: string; where: string[] },
+  source: EventSource,
+  nested: CriteriaGroup,
+): { from: string; where: string[] } {
+  const op = builder.table("observation_period");
+  const person = hasDemographics(nested)
+    ? {
+        columns: `, extract(year FROM x.${source.start})::int - p.year_of_birth AS age, ${sexOf(builder, "p.gender_concept_id")} AS sex`,
+        join: `\n        JOIN ${builder.table("person")} p ON p.person_id = x.person_id`,
+      }
+    : { columns: "", join: "" };
+  const anchored = `SELECT x.*, x.${source.start} AS index_date, op.observation_period_start_date AS op_start, op.observation_period_end_date AS op_end${person.columns}
+        FROM ${rows.from}
+        JOIN ${op} op ON op.person_id = x.person_id
+         AND x.${source.start} >= op.observation_period_start_date AND x.${source.start} <= op.observation_period_end_date${person.join}${rows.where.length ? `\n       WHERE ${rows.where.join(" AND ")}` : ""}`;
+  return {
+    from: `(SELECT e.* FROM (\n        ${anchored}\n      ) e WHERE ${groupPredicate(builder, nested, true)}) x`,
+    where: [],
+  };
+}
+
+/** Whether a group's own demographics (not those nested in its criteria) need the index's age and sex. */
+function hasDemographics(group: CriteriaGroup): boolean {
+  return group.items.some((item) => item.kind === "demographics" || (item.kind === "group" && hasDemographics(item)));
+}
+
+/** The event's start and end dates (end as ATLAS reads it) within calendar dates, both inclusive. */
+function dateConditions(builder: SqlBuilder, criterion: EventCriterion, source: EventSource): string[] {
+  if (criterion.type === "imaging") return [];
+  const conditions: string[] = [];
+  for (const [range, date] of [
+    [criterion.startDate, `x.${source.start}`],
+    [criterion.endDate, source.end("x")],
+  ] as const) {
+    if (range?.from !== undefined) conditions.push(`${date} >= ${builder.bind(range.from, "date")}`);
+    if (range?.to !== undefined) conditions.push(`${date} <= ${builder.bind(range.to, "date")}`);
+  }
+  return conditions;
 }
 
 function conceptConditions(builder: SqlBuilder, criterion: EventCriterion, source: EventSource): string[] {
@@ -50,8 +106,14 @@ function conceptConditions(builder: SqlBuilder, criterion: EventCriterion, sourc
       `${column} = ANY(${builder.bind(builder.options.modalityConceptIds[criterion.modality] ?? [], "bigint[]")})`,
     ];
   }
-  if (!criterion.concepts) return [];
-  return [`${column} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.concepts)})`];
+  const conditions: string[] = [];
+  if (criterion.concepts)
+    conditions.push(`${column} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.concepts)})`);
+  if (criterion.sourceConcepts && source.sourceConcept)
+    conditions.push(
+      `x.${source.sourceConcept} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.sourceConcepts)})`,
+    );
+  return conditions;
 }
 
 function valueConditions(builder: SqlBuilder, criterion: EventCriterion): string[] {

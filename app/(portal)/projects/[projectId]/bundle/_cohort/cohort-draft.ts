@@ -5,7 +5,7 @@ export type RuleCriterion = Extract<GroupItem, { kind: "criterion" }>;
 export type Demographics = NonNullable<CohortDefinition["demographics"]>;
 export type InclusionRule = CohortDefinition["inclusionRules"][number];
 export type EventType = EventCriterion["type"];
-export type ConceptRef = Extract<EventCriterion, { concepts: unknown }>["concepts"][number];
+export type { ConceptRef } from "@/protocol/cohort-definition";
 export type Path = (string | number)[];
 
 export const EVENT_TYPES: {
