@@ -194,15 +194,21 @@ export const ZRuleCriterion = z.strictObject({
 
 export const ZRuleDemographics = z.strictObject({ kind: z.literal("demographics"), demographics: ZDemographics });
 
+/**
+ * AND: every item; OR: any item; AT_LEAST / AT_MOST: at least / at most `count` of the items (ATLAS's
+ * group types), each item counting once whether it is a criterion, demographics or a group.
+ */
 export type CriteriaGroup = {
   kind: "group";
-  operator: "AND" | "OR";
+  operator: "AND" | "OR" | "AT_LEAST" | "AT_MOST";
+  count?: number;
   items: (z.infer<typeof ZRuleCriterion> | z.infer<typeof ZRuleDemographics> | CriteriaGroup)[];
 };
 
 export const ZCriteriaGroup: z.ZodType<CriteriaGroup, unknown> = z.strictObject({
   kind: z.literal("group"),
-  operator: z.enum(["AND", "OR"]),
+  operator: z.enum(["AND", "OR", "AT_LEAST", "AT_MOST"]),
+  count: z.number().int().min(0).max(COHORT_LIMITS.maxCriteria).optional(),
   get items() {
     return z
       .array(z.union([ZRuleCriterion, ZRuleDemographics, ZCriteriaGroup]))
@@ -312,6 +318,13 @@ export type CohortDefinition = z.infer<typeof ZCohortDefinition>;
 export type CohortDefinitionInput = z.input<typeof ZCohortDefinition>;
 
 function checkOccurrences(group: CriteriaGroup, path: PropertyKey[], ctx: z.RefinementCtx): void {
+  const isCounted = group.operator === "AT_LEAST" || group.operator === "AT_MOST";
+  if (isCounted !== (group.count !== undefined))
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "count"],
+      message: isCounted ? "Say how many of the items must match" : "A count goes only with 'at least' or 'at most'",
+    });
   group.items.forEach((item, i) => {
     if (item.kind === "group") checkOccurrences(item, [...path, "items", i], ctx);
     const nested = nestedOf(item);

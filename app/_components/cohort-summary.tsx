@@ -158,10 +158,16 @@ function occurrenceText(occurrence: NonNullable<RuleItem["occurrence"]>): string
   return `${words[occurrence.type]} ${numberFormat.format(occurrence.count)} ×`;
 }
 
+function groupHeading(group: CriteriaGroup): string {
+  if (group.operator === "AT_LEAST") return `AT LEAST ${group.count ?? 0} of:`;
+  if (group.operator === "AT_MOST") return `AT MOST ${group.count ?? 0} of:`;
+  return group.operator === "AND" ? "ALL of:" : "ANY of:";
+}
+
 function GroupView({ group }: { group: CriteriaGroup }) {
   return (
     <div>
-      <p className="text-sm font-medium text-slate-700">{group.operator === "AND" ? "ALL of:" : "ANY of:"}</p>
+      <p className="text-sm font-medium text-slate-700">{groupHeading(group)}</p>
       <ul className="mt-1 space-y-1 border-l-2 border-slate-200 pl-3 sm:pl-4">
         {group.items.map((item, i) => (
           <li key={i} className="text-sm text-slate-800">

@@ -66,7 +66,8 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
   const group = (g: CriteriaGroup, path: string, isNested = false): Record<string, unknown> => {
     const items = g.items.map((item, i) => ({ item, path: `${path}.items.${i}` }));
     return {
-      Type: g.operator === "AND" ? "ALL" : "ANY",
+      Type: { AND: "ALL", OR: "ANY", AT_LEAST: "AT_LEAST", AT_MOST: "AT_MOST" }[g.operator],
+      ...(g.count !== undefined ? { Count: g.count } : {}),
       CriteriaList: items
         .filter(({ item }) => item.kind === "criterion")
         .map(({ item, path: p }) => windowed(item as RuleItem, p, isNested)),
@@ -105,6 +106,9 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
         Groups: [],
       });
     if (definition.qualifyingCriteria) qualifying.push(group(definition.qualifyingCriteria, "qualifyingCriteria"));
+    // Circe applies the qualified limit only when AdditionalCriteria are present: an empty group says so.
+    const emptyGroup = { Type: "ALL", CriteriaList: [], DemographicCriteriaList: [], Groups: [] };
+    if (qualifying.length === 0 && (definition.qualifiedLimit ?? "first") !== "all") qualifying.push(emptyGroup);
     const entries = [definition.entry, ...(definition.extraEntries ?? [])];
     const limit = (l: string | undefined) => ({ Type: { first: "First", last: "Last", all: "All" }[l ?? "first"] });
     const json: Record<string, unknown> = {
@@ -119,10 +123,7 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
       ...(qualifying.length === 0
         ? {}
         : {
-            AdditionalCriteria:
-              qualifying.length === 1
-                ? qualifying[0]
-                : { Type: "ALL", CriteriaList: [], DemographicCriteriaList: [], Groups: qualifying },
+            AdditionalCriteria: qualifying.length === 1 ? qualifying[0] : { ...emptyGroup, Groups: qualifying },
           }),
       QualifiedLimit: limit(definition.qualifiedLimit),
       ExpressionLimit: limit(definition.expressionLimit),

@@ -31,7 +31,8 @@ describe("importing real PhenotypeLibrary definitions", () => {
     expect(definition).toMatchObject({
       observationWindow: { priorDays: 0, postDays: 0 },
       entryLimit: "all",
-      qualifiedLimit: "first",
+      // Without AdditionalCriteria Circe does not apply the QualifiedLimit ("First" in this file).
+      qualifiedLimit: "all",
       expressionLimit: "all",
       inclusionRules: [],
     });
@@ -171,6 +172,17 @@ describe("importing real PhenotypeLibrary definitions", () => {
     });
   });
 
+  test("Colorectal cancer surgery without MSI-high or dMMR (830): an 'at most 0 of' group of eight tests", () => {
+    const { definition } = imported(830);
+    const group = definition.inclusionRules[0]!.group;
+    expect(group).toMatchObject({ kind: "group", operator: "AT_MOST", count: 0 });
+    expect(group.items).toHaveLength(8);
+    expect(group.items[1]).toMatchObject({
+      criterion: { type: "measurement", value: { valueConceptIds: [35919051] } },
+      window: { startDays: -90, endDays: 14 },
+    });
+  });
+
   test.each([
     [
       1091,
@@ -260,7 +272,7 @@ describe("bad input", () => {
 });
 
 describe("exporting to Circe", () => {
-  test.each([609, 75, 770, 1193, 957, 1030, 1089, 1093, 1280, 1016])(
+  test.each([609, 75, 770, 1193, 957, 1030, 1089, 1093, 1280, 1016, 830])(
     "phenotype %i survives export and re-import unchanged",
     (id) => {
       const { definition } = imported(id);

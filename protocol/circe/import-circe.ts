@@ -85,6 +85,7 @@ function importExpression(root: Reader, notes: CirceIssue[]): CohortDefinitionIn
   const additionalGroup = additional && !isEmptyGroup(additional) ? importGroup(additional, ctx) : undefined;
   if (additional && !additionalGroup) additional.ignore("Type", "Count");
   const qualifying = [...correlated, ...(additionalGroup ? [additionalGroup] : [])];
+  const qualifiedLimit = limitOf(root.object("QualifiedLimit"));
   const inclusionRules = root.array("InclusionRules").map(({ path, value }) => {
     const rule = Reader.of(path, value);
     const name = (rule.string("name") ?? "").trim().slice(0, 120) || "Unnamed rule";
@@ -111,7 +112,8 @@ function importExpression(root: Reader, notes: CirceIssue[]): CohortDefinitionIn
       : qualifying.length > 1
         ? { qualifyingCriteria: { kind: "group", operator: "AND", items: qualifying } }
         : {}),
-    qualifiedLimit: limitOf(root.object("QualifiedLimit")),
+    // Circe applies the qualified limit only when the expression has AdditionalCriteria (even empty ones).
+    qualifiedLimit: additional ? qualifiedLimit : "all",
     expressionLimit: limitOf(root.object("ExpressionLimit")),
     inclusionRules,
   };

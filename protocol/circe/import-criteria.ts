@@ -192,29 +192,48 @@ export function isEmptyGroup(group: Reader): boolean {
   return ["CriteriaList", "DemographicCriteriaList", "Groups"].every((key) => group.lengthOf(key) === 0);
 }
 
-/** A Circe criteria group (ALL / ANY / AT_LEAST n / AT_MOST n) to an AND/OR group; undefined when empty. */
+/**
+ * A Circe criteria group (ALL / ANY / AT_LEAST n / AT_MOST n) to a portal group; undefined when it
+ * holds no criteria, which Circe treats as met by every event. Such an empty sub-group still counts
+ * as one met item of its parent, so ANY with one is always met and AT_LEAST / AT_MOST shift by one.
+ */
 export function importGroup(g: Reader, ctx: ImportContext): CriteriaGroup | undefined {
   const type = (g.string("Type") ?? "ALL").toUpperCase();
   const count = g.number("Count");
+  let alwaysMet = 0;
   const items: Item[] = [
     ...g.array("CriteriaList").map(({ path, value }) => importCorrelated(Reader.of(path, value), ctx)),
     ...g.array("DemographicCriteriaList").map(({ path, value }) => importDemographics(Reader.of(path, value))),
     ...g.array("Groups").flatMap(({ path, value }) => {
       const nested = importGroup(Reader.of(path, value), ctx);
+      if (!nested) alwaysMet++;
       return nested ? [nested] : [];
     }),
   ];
   g.refuseRest("a criteria group");
   if (items.length === 0) return undefined;
-  let operator: "AND" | "OR";
-  if (type === "ALL" || (type === "AT_LEAST" && count === items.length)) operator = "AND";
-  else if (type === "ANY" || (type === "AT_LEAST" && count === 1)) operator = "OR";
-  else
+  if (type === "ALL") return { kind: "group", operator: "AND", items };
+  if (type === "ANY") return alwaysMet > 0 ? undefined : { kind: "group", operator: "OR", items };
+  if (type !== "AT_LEAST" && type !== "AT_MOST")
+    return refuse(g.at("Type"), `a group of type ${type} is not supported (ALL, ANY, AT_LEAST and AT_MOST are)`);
+  if (count === undefined || !Number.isInteger(count) || count < 0)
+    return refuse(g.at("Count"), "must be a whole number of items");
+  const needed = count - alwaysMet;
+  if (type === "AT_LEAST") {
+    if (needed <= 0) return undefined;
+    if (needed === 1) return { kind: "group", operator: "OR", items };
+    if (needed === items.length) return { kind: "group", operator: "AND", items };
+    if (needed > items.length)
+      return refuse(g.at("Count"), `at least ${count} of ${items.length + alwaysMet} items can never be met`);
+    return { kind: "group", operator: "AT_LEAST", count: needed, items };
+  }
+  if (needed < 0)
     return refuse(
-      g.at("Type"),
-      `a group of type ${type}${count !== undefined ? ` ${count}` : ""} over ${items.length} items is not supported (ALL, ANY, AT_LEAST 1 and AT_LEAST all are)`,
+      g.at("Count"),
+      `at most ${count} of the items, with ${alwaysMet} empty groups always met, is never met`,
     );
-  return { kind: "group", operator, items };
+  if (needed >= items.length) return undefined;
+  return { kind: "group", operator: "AT_MOST", count: needed, items };
 }
 
 function importCorrelated(c: Reader, ctx: ImportContext): RuleCriterion {

@@ -33,6 +33,13 @@ const LUNG_CANCER = 258369;
 const SMALL_CELL = 36712771;
 const SMALL_CELL_LUNG = 4110591;
 const JUVENILE_ARTHRITIS = 4195770;
+const COLECTOMY = 4079713;
+const MSI_HIGH = 35977040;
+const MSI_LOINC = 21493972;
+const MSI_H_VALUE = 21499079;
+const MSS_VALUE = 21498576;
+const MSI_HIGH_COLORECTAL = 42537577;
+const COLON_CANCER = 4180790;
 
 beforeAll(async () => {
   await generateSiteData({ site: "KCH", persons: 1500, seed: 23, databaseUrl: url, dataDir });
@@ -79,6 +86,21 @@ beforeAll(async () => {
     SELECT 870000000 + person_id, person_id, ${JUVENILE_ARTHRITIS}, make_date(year_of_birth + 10, 3, 1), 32817 FROM person WHERE person_id > 9900000
     UNION ALL
     SELECT 880000000 + person_id, person_id, ${JUVENILE_ARTHRITIS}, date '2017-05-01', 32817 FROM person WHERE person_id > 9900000 OR person_id % 5 = 0`);
+  // Colorectal surgery with microsatellite tests around it: MSI-high 30 days before, an MSI result 10
+  // days after (high, or stable), an MSI-high cancer diagnosis 20 days after (outside its window).
+  await sql(`INSERT INTO procedure_occurrence (procedure_occurrence_id, person_id, procedure_concept_id, procedure_date, procedure_type_concept_id)
+    SELECT 890000000 + visit_occurrence_id, person_id, ${COLECTOMY}, visit_start_date, 32817 FROM visit_occurrence
+     WHERE visit_concept_id = ${C.outpatientVisit} AND visit_occurrence_id % 19 = 0`);
+  const surgeries = `FROM procedure_occurrence WHERE procedure_concept_id = ${COLECTOMY}`;
+  await sql(`INSERT INTO measurement (measurement_id, person_id, measurement_concept_id, measurement_date, measurement_type_concept_id, value_as_concept_id)
+    SELECT 890000000 + procedure_occurrence_id, person_id, ${MSI_HIGH}, procedure_date - 30, 32817, NULL ${surgeries} AND person_id % 3 = 0
+    UNION ALL
+    SELECT 891000000 + procedure_occurrence_id, person_id, ${MSI_LOINC}, procedure_date + 10, 32817,
+           CASE WHEN person_id % 2 = 0 THEN ${MSI_H_VALUE} ELSE ${MSS_VALUE} END ${surgeries} AND person_id % 5 = 0`);
+  await sql(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+    SELECT 890000000 + procedure_occurrence_id, person_id, ${MSI_HIGH_COLORECTAL}, procedure_date + 20, 32817 ${surgeries} AND person_id % 7 = 0
+    UNION ALL
+    SELECT 891000000 + procedure_occurrence_id, person_id, ${COLON_CANCER}, procedure_date - 20, 32817 ${surgeries} AND person_id % 7 <> 0`);
   siteDb = createSiteDb({
     url,
     schema: "public",
@@ -211,5 +233,49 @@ describe("nested criteria, any-event and source-code criteria, calendar dates on
     expect(expected).toBeGreaterThan(5);
     expect(expected).toBeLessThan(anyDate);
     expect(await counted(phenotype(1016))).toEqual([expected]);
+  });
+
+  test("Colorectal cancer surgery without MSI-high or dMMR (830): 'at most 0' of eight tests around the surgery", async () => {
+    const surgeries = `SELECT DISTINCT ON (x.person_id) x.* FROM (${inPeriod("procedure_occurrence", "procedure_date", `x.procedure_concept_id = ${COLECTOMY}`)}) x
+      WHERE x.d >= x.s + 365 ORDER BY x.person_id, x.d`;
+    const test = (table: string, date: string, where: string, after: number) =>
+      `EXISTS (SELECT 1 FROM ${table} t WHERE t.person_id = i.person_id AND ${where} AND t.${date} BETWEEN i.d - 90 AND i.d + ${after} AND t.${date} BETWEEN i.s AND i.e)`;
+    const anyTest = [
+      test("measurement", "measurement_date", `t.measurement_concept_id = ${MSI_HIGH}`, 14),
+      test(
+        "measurement",
+        "measurement_date",
+        `t.measurement_concept_id = ${MSI_LOINC} AND t.value_as_concept_id = ${MSI_H_VALUE}`,
+        14,
+      ),
+      test("condition_occurrence", "condition_start_date", `t.condition_concept_id = ${MSI_HIGH_COLORECTAL}`, 7),
+    ].join(" OR ");
+    const tested = test(
+      "measurement",
+      "measurement_date",
+      `t.measurement_concept_id = ${MSI_LOINC} AND t.value_as_concept_id IN (45884091, ${MSS_VALUE}, 45879403)`,
+      14,
+    ).replace("- 90", "- 7");
+    const colonCancer = `EXISTS (SELECT 1 FROM condition_occurrence c WHERE c.person_id = i.person_id AND c.condition_concept_id = ${COLON_CANCER}
+      AND c.condition_start_date BETWEEN i.d - 90 AND i.d AND c.condition_start_date BETWEEN i.s AND i.e)`;
+    // The definition's other tests name concepts no generated row holds, and its colon cancers are the ones added.
+    const { rows } = await client.query(
+      `SELECT 1 FROM measurement WHERE measurement_concept_id IN (35917471, 35917835, 35918368, 21493968, 21493969, 21493970, 21493971, 35977041)
+       UNION ALL SELECT 1 FROM condition_occurrence WHERE condition_concept_id = 3173676
+       UNION ALL SELECT 1 FROM condition_occurrence WHERE condition_concept_id IN ${set([], [COLON_CANCER, 443391])} AND condition_concept_id <> ${COLON_CANCER}`,
+    );
+    expect(rows).toHaveLength(0);
+    const rules = [`NOT (${anyTest})`, tested, colonCancer];
+    const expected: number[] = [];
+    for (let k = 0; k <= rules.length; k++)
+      expected.push(
+        await handCount(
+          `SELECT i.person_id FROM (${surgeries}) i WHERE ${["TRUE", ...rules.slice(0, k)].join(" AND ")}`,
+        ),
+      );
+    expect(expected[3]).toBeGreaterThan(5);
+    expect(expected[1]).toBeLessThan(expected[0]!);
+    expect(expected[3]).toBeLessThan(expected[2]!);
+    expect(await counted(phenotype(830))).toEqual(expected);
   });
 });

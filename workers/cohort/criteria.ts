@@ -173,7 +173,10 @@ export function groupPredicate(builder: SqlBuilder, group: CriteriaGroup, inObse
     if (item.kind === "demographics") return `(${demographicsPredicate(builder, item.demographics, "e")})`;
     return criterionPredicate(builder, item, inObservation);
   });
-  return `(${items.join(group.operator === "AND" ? " AND " : " OR ")})`;
+  if (group.operator === "AND" || group.operator === "OR") return `(${items.join(` ${group.operator} `)})`;
+  // Every item is evaluated and the true ones counted, as ATLAS counts the items an event meets.
+  const met = items.map((item) => `(${item})::int`).join(" + ");
+  return `((${met}) ${group.operator === "AT_LEAST" ? ">=" : "<="} ${builder.bind(group.count ?? 0, "int")})`;
 }
 
 function criterionPredicate(builder: SqlBuilder, item: RuleCriterion, inObservation: boolean): string {
