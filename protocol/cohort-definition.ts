@@ -155,7 +155,14 @@ const ZDays = z.number().int().min(-COHORT_LIMITS.maxWindowDays).max(COHORT_LIMI
 
 /** Days relative to the index date (the entry event); negative is before it; an omitted end is unbounded. */
 export const ZWindow = z
-  .strictObject({ startDays: ZDays.optional(), endDays: ZDays.optional() })
+  .strictObject({
+    startDays: ZDays.optional(),
+    endDays: ZDays.optional(),
+    /** Count the days from the index event's END date (ATLAS's UseIndexEnd); omitted: its start. */
+    useIndexEnd: z.boolean().optional(),
+    /** Which date of the event must lie in the window; omitted: its start (`window`) or its end (`endWindow`). */
+    eventDate: z.enum(["start", "end"]).optional(),
+  })
   .refine(
     (w) => w.startDays === undefined || w.endDays === undefined || w.startDays <= w.endDays,
     "The window must start before it ends",
@@ -190,6 +197,8 @@ export const ZRuleCriterion = z.strictObject({
   endWindow: ZWindow.optional(),
   /** With an observation window, rule events count only inside the index's observation period unless this is true. */
   ignoreObservationPeriod: z.boolean().optional(),
+  /** The event must belong to the same visit as the index event (ATLAS's RestrictVisit). */
+  sameVisit: z.boolean().optional(),
 });
 
 export const ZRuleDemographics = z.strictObject({ kind: z.literal("demographics"), demographics: ZDemographics });

@@ -6,7 +6,7 @@ import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol
 type Concept = { conceptId: number; name?: string; includeDescendants?: boolean };
 type Demographics = NonNullable<CohortDefinition["demographics"]>;
 type GroupItem = CriteriaGroup["items"][number];
-type Window = { startDays?: number; endDays?: number };
+type Window = { startDays?: number; endDays?: number; useIndexEnd?: boolean; eventDate?: "start" | "end" };
 type RuleItem = Extract<GroupItem, { kind: "criterion" }>;
 
 const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = {
@@ -122,14 +122,26 @@ function windowText(window: Window | undefined): string {
   if (!window) return "at any time";
   const { startDays: start, endDays: end } = window;
   if (start === undefined && end === undefined) return "at any time";
-  if (start === undefined) return `up to ${relative(end!)} index`;
-  if (end === undefined) return `from ${relative(start)} index on`;
-  if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
-  if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
-  if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
-  if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before index`;
-  if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after index`;
-  return `from ${relative(start)} to ${relative(end)} index`;
+  const text = (() => {
+    if (start === undefined) return `up to ${relative(end!)} index`;
+    if (end === undefined) return `from ${relative(start)} index on`;
+    if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
+    if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
+    if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
+    if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before index`;
+    if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after index`;
+    return `from ${relative(start)} to ${relative(end)} index`;
+  })();
+  return window.useIndexEnd ? text.replace(/index( date)?/g, "index end") : text;
+}
+
+/** "starting in the 30 days before index, ending …": which of the event's dates each window holds. */
+function windowsText(item: RuleItem): string {
+  const start = item.window?.eventDate === "end" ? `ending ${windowText(item.window)}` : windowText(item.window);
+  const end = item.endWindow
+    ? `, ${item.endWindow.eventDate === "start" ? "starting" : "ending"} ${windowText(item.endWindow)}`
+    : "";
+  return start + end + (item.sameVisit ? ", in the index event's visit" : "");
 }
 
 function demographicsText(demographics: Demographics, when = "at index"): string {
@@ -146,7 +158,7 @@ function demographicsText(demographics: Demographics, when = "at index"): string
 
 function itemText(item: Exclude<GroupItem, CriteriaGroup>): string {
   if (item.kind === "demographics") return `Is ${demographicsText(item.demographics)}`;
-  const when = windowText(item.window) + (item.endWindow ? `, ending ${windowText(item.endWindow)}` : "");
+  const when = windowsText(item);
   const event = eventText(item.criterion);
   if (item.exclude) return `Has NO ${event} ${when}`;
   if (item.occurrence) return `Has ${occurrenceText(item.occurrence)} ${event} ${when}`;

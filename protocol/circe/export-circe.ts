@@ -89,7 +89,7 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
       Criteria: criterion(item.criterion, `${path}.criterion`),
       StartWindow: windowOf(item.window, false),
       ...(item.endWindow ? { EndWindow: windowOf(item.endWindow, true) } : {}),
-      RestrictVisit: false,
+      RestrictVisit: !!item.sameVisit,
       // Without an observation window the portal never consults observation periods.
       IgnoreObservationPeriod: (!inObservation && !isNested) || !!item.ignoreObservationPeriod,
       Occurrence: { ...occurrence, IsDistinct: !!item.occurrence?.isDistinct },
@@ -168,8 +168,8 @@ function windowOf(window: Window | undefined, isEnd: boolean): Record<string, un
   return {
     Start: endpoint(window?.startDays, false),
     End: endpoint(window?.endDays, true),
-    UseIndexEnd: false,
-    UseEventEnd: isEnd,
+    UseIndexEnd: !!window?.useIndexEnd,
+    UseEventEnd: (window?.eventDate ?? (isEnd ? "end" : "start")) === "end",
   };
 }
 

@@ -183,6 +183,24 @@ describe("importing real PhenotypeLibrary definitions", () => {
     });
   });
 
+  test("Heart failure during an inpatient or ER visit (938): a window on the index event's end date, held by the diagnosis' start", () => {
+    const { definition } = imported(938);
+    expect(definition.qualifyingCriteria!.items[0]).toMatchObject({
+      kind: "criterion",
+      criterion: { type: "condition" },
+      window: { startDays: 0 },
+      endWindow: { endDays: 0, useIndexEnd: true, eventDate: "start" },
+    });
+  });
+
+  test("Uveitis (1223): syphilis tests restricted to the index event's visit", () => {
+    const { definition } = imported(1223);
+    expect(JSON.stringify(definition).match(/"sameVisit":true/g)).toHaveLength(5);
+    const again = importCirce(fixture(1223).replace(/"RestrictVisit": true/g, '"RestrictVisit": false'));
+    if (!again.ok) throw new Error(JSON.stringify(again.errors));
+    expect(JSON.stringify(again.definition)).not.toContain("sameVisit");
+  });
+
   test.each([
     [
       1091,
@@ -272,7 +290,7 @@ describe("bad input", () => {
 });
 
 describe("exporting to Circe", () => {
-  test.each([609, 75, 770, 1193, 957, 1030, 1089, 1093, 1280, 1016, 830])(
+  test.each([609, 75, 770, 1193, 957, 1030, 1089, 1093, 1280, 1016, 830, 938, 1223])(
     "phenotype %i survives export and re-import unchanged",
     (id) => {
       const { definition } = imported(id);

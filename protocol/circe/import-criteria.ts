@@ -240,14 +240,14 @@ function importCorrelated(c: Reader, ctx: ImportContext): RuleCriterion {
   const criterion = importCriterion(c.at("Criteria"), c.take("Criteria"), ctx);
   const window = importWindow(c.object("StartWindow"), "start", ctx);
   const endWindow = importWindow(c.object("EndWindow"), "end", ctx);
-  if (c.boolean("RestrictVisit"))
-    refuse(c.at("RestrictVisit"), "restricting to the index event's visit is not supported by the portal");
+  const sameVisit = c.boolean("RestrictVisit");
   const ignoreObservationPeriod = c.boolean("IgnoreObservationPeriod");
   const occurrence = c.object("Occurrence");
   const item: RuleCriterion = { kind: "criterion", criterion, exclude: false };
   if (window) item.window = window;
   if (endWindow) item.endWindow = endWindow;
   if (ignoreObservationPeriod) item.ignoreObservationPeriod = true;
+  if (sameVisit) item.sameVisit = true;
   if (occurrence) {
     const type = occurrence.number("Type");
     const count = occurrence.number("Count") ?? 0;
@@ -268,17 +268,15 @@ function importCorrelated(c: Reader, ctx: ImportContext): RuleCriterion {
 
 function importWindow(w: Reader | undefined, which: "start" | "end", ctx: ImportContext): Window | undefined {
   if (!w) return undefined;
-  if (w.boolean("UseIndexEnd"))
-    refuse(w.at("UseIndexEnd"), "windows relative to the index event's END date are not supported (its start date is)");
-  const useEventEnd = w.boolean("UseEventEnd");
-  if (which === "start" && useEventEnd === true)
-    refuse(w.at("UseEventEnd"), "a start window on the event's end date is not supported: use an end window");
-  if (which === "end" && useEventEnd === false)
-    refuse(w.at("UseEventEnd"), "an end window on the event's start date is not supported: use a start window");
+  const useIndexEnd = w.boolean("UseIndexEnd");
+  // Circe reads a missing UseEventEnd on an end window as true.
+  const useEventEnd = w.boolean("UseEventEnd") ?? which === "end";
+  const eventDate = useEventEnd === (which === "end") ? undefined : useEventEnd ? "end" : "start";
   const startDays = endpoint(w.object("Start"), ctx);
   const endDays = endpoint(w.object("End"), ctx);
   w.refuseRest("a window");
-  return startDays === undefined && endDays === undefined ? undefined : { startDays, endDays };
+  if (startDays === undefined && endDays === undefined) return undefined;
+  return { startDays, endDays, ...(useIndexEnd ? { useIndexEnd } : {}), ...(eventDate ? { eventDate } : {}) };
 }
 
 function endpoint(e: Reader | undefined, ctx: ImportContext): number | undefined {

@@ -16,6 +16,8 @@ export type EventSource = {
   /** The source concept column (ATLAS's "…SourceConcept" criteria); imaging has none. */
   sourceConcept?: string;
   start: string;
+  /** The visit the record belongs to (ATLAS's "restrict to the same visit"); death has none. */
+  visit?: string;
   /** Tie-break for "first occurrence"; death has one row per person and needs none. */
   id?: string;
   /** SQL for the event's end date over the row alias `x`; only fixed names appear in it. */
@@ -37,6 +39,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "condition_source_concept_id",
     start: "condition_start_date",
     id: "condition_occurrence_id",
+    visit: "visit_occurrence_id",
     end: endOr("condition_end_date", "condition_start_date"),
   },
   drug: {
@@ -45,6 +48,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "drug_source_concept_id",
     start: "drug_exposure_start_date",
     id: "drug_exposure_id",
+    visit: "visit_occurrence_id",
     end: (x) =>
       `coalesce(${x}.drug_exposure_end_date, ${x}.drug_exposure_start_date + ${x}.days_supply, ${x}.drug_exposure_start_date + 1)`,
   },
@@ -54,6 +58,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "visit_source_concept_id",
     start: "visit_start_date",
     id: "visit_occurrence_id",
+    visit: "visit_occurrence_id",
     end: endOr("visit_end_date", "visit_start_date"),
   },
   device: {
@@ -62,6 +67,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "device_source_concept_id",
     start: "device_exposure_start_date",
     id: "device_exposure_id",
+    visit: "visit_occurrence_id",
     end: endOr("device_exposure_end_date", "device_exposure_start_date"),
   },
   measurement: {
@@ -70,6 +76,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "measurement_source_concept_id",
     start: "measurement_date",
     id: "measurement_id",
+    visit: "visit_occurrence_id",
     end: dayAfter("measurement_date"),
     hasValue: true,
   },
@@ -79,6 +86,7 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "observation_source_concept_id",
     start: "observation_date",
     id: "observation_id",
+    visit: "visit_occurrence_id",
     end: dayAfter("observation_date"),
     hasValue: true,
   },
@@ -104,6 +112,7 @@ const PROCEDURE = {
   sourceConcept: "procedure_source_concept_id",
   start: "procedure_date",
   id: "procedure_occurrence_id",
+  visit: "visit_occurrence_id",
 } as const;
 
 export function eventSource(type: EventType, cdmVersion: CdmVersion): EventSource {

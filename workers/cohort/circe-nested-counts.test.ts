@@ -40,6 +40,7 @@ const MSI_H_VALUE = 21499079;
 const MSS_VALUE = 21498576;
 const MSI_HIGH_COLORECTAL = 42537577;
 const COLON_CANCER = 4180790;
+const HEART_FAILURE = 316139;
 
 beforeAll(async () => {
   await generateSiteData({ site: "KCH", persons: 1500, seed: 23, databaseUrl: url, dataDir });
@@ -101,6 +102,11 @@ beforeAll(async () => {
     SELECT 890000000 + procedure_occurrence_id, person_id, ${MSI_HIGH_COLORECTAL}, procedure_date + 20, 32817 ${surgeries} AND person_id % 7 = 0
     UNION ALL
     SELECT 891000000 + procedure_occurrence_id, person_id, ${COLON_CANCER}, procedure_date - 20, 32817 ${surgeries} AND person_id % 7 <> 0`);
+  // Heart failure diagnosed during an inpatient stay (day 1), or two days after it ended.
+  await sql(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+    SELECT 930000000 + visit_occurrence_id, person_id, ${HEART_FAILURE},
+           CASE WHEN visit_occurrence_id % 2 = 0 THEN visit_start_date + 1 ELSE visit_end_date + 2 END, 32817
+      FROM visit_occurrence WHERE visit_concept_id = ${C.inpatientVisit} AND visit_end_date > visit_start_date + 1`);
   siteDb = createSiteDb({
     url,
     schema: "public",
@@ -277,5 +283,25 @@ describe("nested criteria, any-event and source-code criteria, calendar dates on
     expect(expected[1]).toBeLessThan(expected[0]!);
     expect(expected[3]).toBeLessThan(expected[2]!);
     expect(await counted(phenotype(830))).toEqual(expected);
+  });
+
+  test("Heart failure during an inpatient or emergency visit (938): a diagnosis starting between the visit's start and its end", async () => {
+    const visits = inPeriod(
+      "visit_occurrence",
+      "visit_start_date",
+      `x.visit_concept_id IN ${set([], [262, 9203, 9201])}`,
+    );
+    const expected = await handCount(
+      `SELECT v.person_id FROM (${visits}) v WHERE EXISTS (SELECT 1 FROM condition_occurrence c WHERE c.person_id = v.person_id
+         AND c.condition_concept_id IN (${set([], [HEART_FAILURE])} EXCEPT ${set([], [315295])})
+         AND c.condition_start_date BETWEEN v.d AND coalesce(v.visit_end_date, v.visit_start_date + 1)
+         AND c.condition_start_date BETWEEN v.s AND v.e)`,
+    );
+    const onAdmission = await handCount(
+      `SELECT v.person_id FROM (${visits}) v JOIN condition_occurrence c ON c.person_id = v.person_id
+        WHERE c.condition_concept_id = ${HEART_FAILURE} AND c.condition_start_date = v.d`,
+    );
+    expect(expected).toBeGreaterThan(onAdmission);
+    expect(await counted(phenotype(938))).toEqual([expected]);
   });
 });

@@ -14,7 +14,7 @@ import type { SqlBuilder } from "./sql-params";
 
 /**
  * Criteria as SQL: the rows of a criterion's table that are qualifying events, and inclusion-rule
- * groups as boolean expressions over a cohort event `e` (columns person_id, index_date, op_start,
+ * groups as boolean expressions over a cohort event `e` (columns person_id, index_date, index_end, visit_id, op_start,
  * op_end, age, sex). Only fixed names from ../cdm/event-sources.ts and bound placeholders from the
  * builder ever reach the SQL text.
  */
@@ -70,7 +70,9 @@ function withNested(
         join: `\n        JOIN ${builder.table("person")} p ON p.person_id = x.person_id`,
       }
     : { columns: "", join: "" };
-  const anchored = `SELECT x.*, x.${source.start} AS index_date, op.observation_period_start_date AS op_start, op.observation_period_end_date AS op_end${person.columns}
+  const visit = source.visit ? `x.${source.visit}` : "NULL::bigint";
+  const anchored = `SELECT x.*, x.${source.start} AS index_date, ${source.end("x")} AS index_end, ${visit} AS visit_id,
+               op.observation_period_start_date AS op_start, op.observation_period_end_date AS op_end${person.columns}
         FROM ${rows.from}
         JOIN ${op} op ON op.person_id = x.person_id
          AND x.${source.start} >= op.observation_period_start_date AND x.${source.start} <= op.observation_period_end_date${person.join}${rows.where.length ? `\n       WHERE ${rows.where.join(" AND ")}` : ""}`;
@@ -185,8 +187,19 @@ function criterionPredicate(builder: SqlBuilder, item: RuleCriterion, inObservat
   const conditions = [`x.person_id = e.person_id`, ...rows.where];
   const isInPeriod = inObservation && !item.ignoreObservationPeriod;
   if (isInPeriod) conditions.push(`x.${source.start} >= e.op_start`, `x.${source.start} <= e.op_end`);
-  conditions.push(...windowConditions(builder, `x.${source.start}`, item.window, false));
-  conditions.push(...windowConditions(builder, source.end("x"), item.endWindow, isInPeriod));
+  // An open end of a window on the event's end date stops at the index's observation period, as in ATLAS
+  // (on its start date that bound is already there).
+  for (const [window, byDefault] of [
+    [item.window, "start"],
+    [item.endWindow, "end"],
+  ] as const) {
+    const isEnd = (window?.eventDate ?? byDefault) === "end";
+    conditions.push(
+      ...windowConditions(builder, isEnd ? source.end("x") : `x.${source.start}`, window, isEnd && isInPeriod),
+    );
+  }
+  // A record without a visit (death) is never in the index event's visit, as in ATLAS.
+  if (item.sameVisit) conditions.push(source.visit ? `x.${source.visit} = e.visit_id` : "FALSE");
   const from = `FROM ${rows.from} WHERE ${conditions.join(" AND ")}`;
   const occurrence = item.exclude ? { type: "exactly" as const, count: 0 } : item.occurrence;
   // OFFSET 0 keeps the test a per-event subplan probing the person's own rows (index on person_id):
@@ -212,10 +225,10 @@ function windowConditions(
 ): string[] {
   if (!window) return [];
   const conditions: string[] = [];
-  if (window.startDays !== undefined)
-    conditions.push(`${date} >= e.index_date + ${builder.bind(window.startDays, "int")}`);
+  const index = window.useIndexEnd ? "e.index_end" : "e.index_date";
+  if (window.startDays !== undefined) conditions.push(`${date} >= ${index} + ${builder.bind(window.startDays, "int")}`);
   else if (isInPeriod) conditions.push(`${date} >= e.op_start`);
-  if (window.endDays !== undefined) conditions.push(`${date} <= e.index_date + ${builder.bind(window.endDays, "int")}`);
+  if (window.endDays !== undefined) conditions.push(`${date} <= ${index} + ${builder.bind(window.endDays, "int")}`);
   else if (isInPeriod) conditions.push(`${date} <= e.op_end`);
   return conditions;
 }
