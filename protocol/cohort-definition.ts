@@ -10,12 +10,12 @@ import { z } from "zod";
 export const COHORT_DEFINITION_VERSION = 1;
 
 export const COHORT_LIMITS = {
-  maxRules: 20,
+  maxRules: 50,
   maxGroupDepth: 4,
   maxCriteria: 60,
-  maxConceptsPerSet: 1000,
+  maxConceptsPerSet: 2000,
   maxJsonBytes: 262_144,
-  maxEntryEvents: 10,
+  maxEntryEvents: 40,
   maxOccurrences: 1000,
   maxWindowDays: 36_500,
 } as const;
