@@ -59,7 +59,6 @@ const KEY_WORDS: Record<string, string> = {
   windowDays: "window (days)",
   rule: "rule",
   conceptIds: "concept",
-  sourceConcepts: "source concept",
   withinDays: "within (days after index)",
   height: "height",
   width: "width",
