@@ -96,12 +96,12 @@ export const ZDateRange = z
  * in a criterion), evaluated with the event as index date: the event must lie in an observation
  * period, and nested events count inside that period unless they ignore it.
  */
-function withExtras<T extends z.ZodRawShape>(shape: T) {
+function withExtras<T extends z.ZodRawShape>(shape: T, hasSourceConcepts = true) {
   // A getter, so that the recursive group is looked up when parsing, not while this module loads.
   return Object.defineProperty(
     {
       ...shape,
-      sourceConcepts: ZConceptSet.optional(),
+      ...(hasSourceConcepts ? { sourceConcepts: ZConceptSet.optional() } : {}),
       startDate: ZDateRange.optional(),
       endDate: ZDateRange.optional(),
     },
@@ -110,6 +110,7 @@ function withExtras<T extends z.ZodRawShape>(shape: T) {
   );
 }
 const concepts = ZConceptSet.optional();
+const era = { eraDays: ZRange(0, 1_000_000).optional(), eraCount: ZRange(0, 1_000_000).optional() };
 
 /** Something that happens to a person on a date: usable as the entry event or inside a rule. */
 export const ZEventCriterion = z.discriminatedUnion("type", [
@@ -124,6 +125,12 @@ export const ZEventCriterion = z.discriminatedUnion("type", [
   z.strictObject(
     withExtras({ type: z.literal("observation"), concepts, value: ZValueRange.optional(), first, ...person }),
   ),
+  /**
+   * Condition and drug eras (OHDSI's derived condition_era / drug_era): `eraDays` bounds the era's
+   * length (end minus start, in days), `eraCount` the records it joins; `age` is at its start.
+   */
+  z.strictObject(withExtras({ type: z.literal("conditionEra"), concepts, first, ...era, ...person }, false)),
+  z.strictObject(withExtras({ type: z.literal("drugEra"), concepts, first, ...era, ...person }, false)),
   /** Death; with concepts, only deaths whose cause is one of them. */
   z.strictObject(withExtras({ type: z.literal("death"), concepts, ...person })),
   z.strictObject({ type: z.literal("imaging"), modality: z.enum(MODALITIES) }),
@@ -132,6 +139,7 @@ export const ZEventCriterion = z.discriminatedUnion("type", [
 export type ConceptRef = z.output<typeof ZConceptRef>;
 type ValueRange = z.output<typeof ZValueRange>;
 type DateRange = z.output<typeof ZDateRange>;
+type Bounds = { min?: number; max?: number };
 type EventBase<Ref, Group> = {
   concepts?: Ref[];
   sourceConcepts?: Ref[];
@@ -144,6 +152,7 @@ type EventBase<Ref, Group> = {
 type EventOf<Ref, Group> =
   | ({ type: "condition" | "procedure" | "drug" | "visit" | "device"; first?: boolean } & EventBase<Ref, Group>)
   | ({ type: "measurement" | "observation"; value?: ValueRange; first?: boolean } & EventBase<Ref, Group>)
+  | ({ type: "conditionEra" | "drugEra"; first?: boolean; eraDays?: Bounds; eraCount?: Bounds } & EventBase<Ref, Group>)
   | ({ type: "death" } & EventBase<Ref, Group>)
   | { type: "imaging"; modality: (typeof MODALITIES)[number] };
 /** One member per type, so that `Extract<EventCriterion, { type: "measurement" }>` works. */

@@ -18,6 +18,8 @@ const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = 
   observation: "observation",
   device: "device exposure",
   death: "death",
+  conditionEra: "condition era",
+  drugEra: "drug era",
 };
 
 const MODALITY_NAMES: Record<string, string> = { CT: "CT", MR: "MRI", XR: "X-ray", US: "ultrasound" };
@@ -65,8 +67,21 @@ function eventText(criterion: EventCriterion): string {
   const withValue =
     criterion.type === "measurement" || criterion.type === "observation"
       ? base + measurementValueText(criterion)
-      : base;
+      : criterion.type === "conditionEra" || criterion.type === "drugEra"
+        ? base + eraText(criterion)
+        : base;
   return withValue + extras;
+}
+
+/** ", lasting at least 30 days, of 2–5 records" for an era's length and count. */
+function eraText(criterion: Extract<EventCriterion, { type: "conditionEra" | "drugEra" }>): string {
+  const length = criterion.eraDays
+    ? `, lasting ${rangeText(criterion.eraDays.min, criterion.eraDays.max, "days")}`
+    : "";
+  const count = criterion.eraCount
+    ? `, of ${rangeText(criterion.eraCount.min, criterion.eraCount.max, "records")}`
+    : "";
+  return length + count;
 }
 
 /** ", starting on or after 1 Jan 2016" for a criterion's calendar dates. */

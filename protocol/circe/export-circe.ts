@@ -22,6 +22,8 @@ const DOMAINS = {
   measurement: ["Measurement", "MeasurementType", "MeasurementSourceConcept"],
   observation: ["Observation", "ObservationType", "ObservationSourceConcept"],
   death: ["Death", "DeathType", "DeathSourceConcept"],
+  conditionEra: ["ConditionEra", undefined, undefined],
+  drugEra: ["DrugEra", undefined, undefined],
 } as const;
 
 class Unexportable extends Error {
@@ -49,15 +51,19 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
         "imaging criteria (MI-CDM) have no Circe equivalent, so ATLAS cannot open this definition",
       );
     const [domain, typeKey, sourceKey] = DOMAINS[c.type];
-    const body: Record<string, unknown> = { [`${typeKey}Exclude`]: false };
+    const isEra = c.type === "conditionEra" || c.type === "drugEra";
+    const body: Record<string, unknown> = typeKey ? { [`${typeKey}Exclude`]: false } : {};
     if (c.concepts) body.CodesetId = codeset(c.concepts);
-    if (c.sourceConcepts) body[sourceKey] = codeset(c.sourceConcepts);
+    if (c.sourceConcepts && sourceKey) body[sourceKey] = codeset(c.sourceConcepts);
     if ("first" in c && c.first) body.First = true;
     if ((c.type === "measurement" || c.type === "observation") && c.value)
       Object.assign(body, valueOf(c.value, `${path}.value`));
-    Object.assign(body, personOf(c));
-    if (c.startDate) body.OccurrenceStartDate = dateRangeOf(c.startDate);
-    if (c.endDate) body.OccurrenceEndDate = dateRangeOf(c.endDate);
+    const { Age, ...gender } = personOf(c);
+    Object.assign(body, gender, Age ? { [isEra ? "AgeAtStart" : "Age"]: Age } : {});
+    if (isEra && c.eraDays) body.EraLength = rangeOf(c.eraDays);
+    if (isEra && c.eraCount) body.OccurrenceCount = rangeOf(c.eraCount);
+    if (c.startDate) body[isEra ? "EraStartDate" : "OccurrenceStartDate"] = dateRangeOf(c.startDate);
+    if (c.endDate) body[isEra ? "EraEndDate" : "OccurrenceEndDate"] = dateRangeOf(c.endDate);
     // Nested criteria always count inside the event's observation period, as in Circe.
     if (c.nested) body.CorrelatedCriteria = group(c.nested, `${path}.nested`, true);
     return { [domain]: body };
@@ -205,9 +211,15 @@ function demographicsOf(d: NonNullable<CohortDefinition["demographics"]>): Recor
 /** Circe's Age and Gender, on demographic criteria (age at index) and on a criterion (age at the event). */
 function personOf({ age, sex }: { age?: { min?: number; max?: number }; sex?: readonly ("male" | "female")[] }) {
   const out: Record<string, unknown> = {};
-  if (age?.min !== undefined && age.max !== undefined) out.Age = { Value: age.min, Extent: age.max, Op: "bt" };
-  else if (age?.min !== undefined) out.Age = { Value: age.min, Op: "gte" };
-  else if (age?.max !== undefined) out.Age = { Value: age.max, Op: "lte" };
+  if (age && rangeOf(age)) out.Age = rangeOf(age);
   if (sex) out.Gender = sex.map((s) => ({ CONCEPT_ID: s === "male" ? 8507 : 8532 }));
   return out;
+}
+
+/** Inclusive bounds as Circe's NumericRange. */
+function rangeOf({ min, max }: { min?: number; max?: number }): Record<string, unknown> | undefined {
+  if (min !== undefined && max !== undefined) return { Value: min, Extent: max, Op: "bt" };
+  if (min !== undefined) return { Value: min, Op: "gte" };
+  if (max !== undefined) return { Value: max, Op: "lte" };
+  return undefined;
 }

@@ -201,6 +201,64 @@ describe("importing real PhenotypeLibrary definitions", () => {
     expect(JSON.stringify(again.definition)).not.toContain("sameVisit");
   });
 
+  test("Down syndrome (754): a condition era nested in a rule's criterion", () => {
+    const { definition } = imported(754);
+    expect(definition.inclusionRules[0]!.group.items[0]).toMatchObject({
+      criterion: {
+        type: "condition",
+        nested: {
+          items: [
+            {
+              criterion: {
+                type: "conditionEra",
+                concepts: expect.arrayContaining([expect.objectContaining({ conceptId: 443213 })]),
+              },
+              window: { startDays: 0, endDays: 0 },
+              endWindow: { startDays: 0, endDays: 0 },
+              exclude: true,
+            },
+          ],
+        },
+      },
+      window: { startDays: 1, endDays: 365 },
+    });
+  });
+
+  test("era lengths, counts and ages at the era's start import; a drug era's gap days are refused", () => {
+    const era = (body: object) =>
+      importCirce(
+        JSON.stringify({
+          ConceptSets: [{ id: 0, expression: { items: [{ concept: { CONCEPT_ID: 1503297 } }] } }],
+          PrimaryCriteria: { CriteriaList: [{ DrugEra: { CodesetId: 0, ...body } }] },
+        }),
+      );
+    const result = era({
+      EraLength: { Value: 180, Op: "gt" },
+      OccurrenceCount: { Value: 2, Extent: 5, Op: "bt" },
+      AgeAtStart: { Value: 18, Op: "gte" },
+      EraStartDate: { Value: "2015-01-01", Op: "gte" },
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.definition.entry).toEqual({
+      type: "drugEra",
+      concepts: [expect.objectContaining({ conceptId: 1503297 })],
+      eraDays: { min: 181 },
+      eraCount: { min: 2, max: 5 },
+      age: { min: 18 },
+      startDate: { from: "2015-01-01" },
+    });
+    const exported = exportCirce(result.definition);
+    if (!exported.ok) throw new Error(exported.message);
+    const again = importCirce(JSON.stringify(exported.json));
+    expect(again).toMatchObject({ ok: true, definition: { entry: result.definition.entry } });
+    expect(era({ GapDays: { Value: 30, Op: "lte" } })).toMatchObject({
+      ok: false,
+      errors: [
+        { path: "PrimaryCriteria.CriteriaList[0].DrugEra.GapDays", message: expect.stringContaining("not supported") },
+      ],
+    });
+  });
+
   test.each([
     [
       1091,
@@ -290,7 +348,7 @@ describe("bad input", () => {
 });
 
 describe("exporting to Circe", () => {
-  test.each([609, 75, 770, 1193, 957, 1030, 1089, 1093, 1280, 1016, 830, 938, 1223])(
+  test.each([609, 75, 770, 1193, 957, 1030, 1089, 1093, 1280, 1016, 830, 938, 1223, 754])(
     "phenotype %i survives export and re-import unchanged",
     (id) => {
       const { definition } = imported(id);

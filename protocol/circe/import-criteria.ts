@@ -27,6 +27,8 @@ const DOMAINS = {
   Measurement: { type: "measurement", typeKey: "MeasurementType", sourceKey: "MeasurementSourceConcept" },
   Observation: { type: "observation", typeKey: "ObservationType", sourceKey: "ObservationSourceConcept" },
   Death: { type: "death", typeKey: "DeathType", sourceKey: "DeathSourceConcept" },
+  ConditionEra: { type: "conditionEra", typeKey: undefined, sourceKey: undefined },
+  DrugEra: { type: "drugEra", typeKey: undefined, sourceKey: undefined },
 } as const;
 
 const refuse = (path: string, message: string): never => {
@@ -54,9 +56,10 @@ export function importCriterion(
   const codesetId = r.number("CodesetId");
   const first = r.boolean("First");
   // "Exclude" only inverts a list of types; without the list it changes nothing.
-  if (r.array(typeKey).length > 0)
+  if (typeKey && r.array(typeKey).length > 0)
     refuse(r.at(typeKey), `${typeKey} (a filter on the record's provenance type) is not supported by the portal`);
-  r.take(`${typeKey}Exclude`);
+  if (typeKey) r.take(`${typeKey}Exclude`);
+  const isEra = type === "conditionEra" || type === "drugEra";
   const correlated = r.object("CorrelatedCriteria");
   let nested: CriteriaGroup | undefined;
   if (correlated && !isEmptyGroup(correlated)) {
@@ -65,11 +68,13 @@ export function importCriterion(
   }
   const concepts = codesetId === undefined ? undefined : conceptSet(r.at("CodesetId"), codesetId, ctx);
   // Circe names the source concept set by its id, as a number.
-  const sourceId = r.number(sourceKey);
-  const sourceConcepts = sourceId === undefined ? undefined : conceptSet(r.at(sourceKey), sourceId, ctx);
-  const person = importPerson(r);
-  const startDate = importDateRange(r, "OccurrenceStartDate");
-  const endDate = importDateRange(r, "OccurrenceEndDate");
+  const sourceId = sourceKey ? r.number(sourceKey) : undefined;
+  const sourceConcepts = sourceId === undefined ? undefined : conceptSet(r.at(sourceKey!), sourceId, ctx);
+  const person = importPerson(r, isEra ? "AgeAtStart" : "Age");
+  const startDate = importDateRange(r, isEra ? "EraStartDate" : "OccurrenceStartDate");
+  const endDate = importDateRange(r, isEra ? "EraEndDate" : "OccurrenceEndDate");
+  const eraDays = isEra ? inclusiveRange(r, "EraLength") : undefined;
+  const eraCount = isEra ? inclusiveRange(r, "OccurrenceCount") : undefined;
   const range = type === "measurement" || type === "observation" ? valueRange(r) : undefined;
   const criterion = {
     type,
@@ -78,6 +83,8 @@ export function importCriterion(
     ...(first && type !== "death" ? { first } : {}),
     ...(range ? { value: range } : {}),
     ...person,
+    ...(eraDays ? { eraDays } : {}),
+    ...(eraCount ? { eraCount } : {}),
     ...(startDate ? { startDate } : {}),
     ...(endDate ? { endDate } : {}),
     ...(nested ? { nested } : {}),
@@ -305,19 +312,26 @@ export function importDemographics(d: Reader): Extract<Item, { kind: "demographi
   return { kind: "demographics", demographics: { ...(age ? { ageAtIndex: age } : {}), ...(sex ? { sex } : {}) } };
 }
 
-/** Circe's Age and Gender (on demographic criteria, or on a criterion for age at the event). */
-function importPerson(d: Reader): { age?: { min?: number; max?: number }; sex?: ("male" | "female")[] } {
+/** A NumericRange over a whole number (years, days, records): strict bounds become inclusive ones exactly. */
+function inclusiveRange(r: Reader, key: string): { min?: number; max?: number } | undefined {
+  const at = r.object(key);
+  if (!at) return undefined;
+  const range = numericRange(at);
+  const min =
+    range.min === undefined ? undefined : range.isMinExclusive ? Math.floor(range.min) + 1 : Math.ceil(range.min);
+  const max =
+    range.max === undefined ? undefined : range.isMaxExclusive ? Math.ceil(range.max) - 1 : Math.floor(range.max);
+  return { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+}
+
+/** Circe's Age (or an era's AgeAtStart) and Gender, on demographic criteria or on a criterion for age at the event. */
+function importPerson(
+  d: Reader,
+  ageKey = "Age",
+): { age?: { min?: number; max?: number }; sex?: ("male" | "female")[] } {
   const out: ReturnType<typeof importPerson> = {};
-  const age = d.object("Age");
-  if (age) {
-    const range = numericRange(age);
-    // Age is a whole number of years, so strict bounds become inclusive ones exactly.
-    const min =
-      range.min === undefined ? undefined : range.isMinExclusive ? Math.floor(range.min) + 1 : Math.ceil(range.min);
-    const max =
-      range.max === undefined ? undefined : range.isMaxExclusive ? Math.ceil(range.max) - 1 : Math.floor(range.max);
-    out.age = { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
-  }
+  const age = inclusiveRange(d, ageKey);
+  if (age) out.age = age;
   const genders = d.array("Gender").map(({ path, value }) => {
     const id = conceptId(path, value);
     return GENDERS[id] ?? refuse(path, `gender concept ${id} is not supported (8507 male and 8532 female are)`);

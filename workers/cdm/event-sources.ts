@@ -22,6 +22,8 @@ export type EventSource = {
   id?: string;
   /** SQL for the event's end date over the row alias `x`; only fixed names appear in it. */
   end: (x: string) => string;
+  /** An era's count of the records it joins (ATLAS's OccurrenceCount on an era). */
+  eraCount?: string;
   /** Whether the table has value_as_number, value_as_concept_id and unit_concept_id. */
   hasValue?: boolean;
 };
@@ -96,6 +98,22 @@ const COMMON: Record<Exclude<EventType, "procedure">, EventSource> = {
     sourceConcept: "cause_source_concept_id",
     start: "death_date",
     end: dayAfter("death_date"),
+  },
+  conditionEra: {
+    table: "condition_era",
+    concept: "condition_concept_id",
+    start: "condition_era_start_date",
+    id: "condition_era_id",
+    end: (x) => `${x}.condition_era_end_date`,
+    eraCount: "condition_occurrence_count",
+  },
+  drugEra: {
+    table: "drug_era",
+    concept: "drug_concept_id",
+    start: "drug_era_start_date",
+    id: "drug_era_id",
+    end: (x) => `${x}.drug_era_end_date`,
+    eraCount: "drug_exposure_count",
   },
   imaging: {
     table: "image_occurrence",

@@ -41,6 +41,8 @@ const MSS_VALUE = 21498576;
 const MSI_HIGH_COLORECTAL = 42537577;
 const COLON_CANCER = 4180790;
 const HEART_FAILURE = 316139;
+const DOWN_SYNDROME = 4320803;
+const PREGNANCY = 443213;
 
 beforeAll(async () => {
   await generateSiteData({ site: "KCH", persons: 1500, seed: 23, databaseUrl: url, dataDir });
@@ -107,6 +109,14 @@ beforeAll(async () => {
     SELECT 930000000 + visit_occurrence_id, person_id, ${HEART_FAILURE},
            CASE WHEN visit_occurrence_id % 2 = 0 THEN visit_start_date + 1 ELSE visit_end_date + 2 END, 32817
       FROM visit_occurrence WHERE visit_concept_id = ${C.inpatientVisit} AND visit_end_date > visit_start_date + 1`);
+  // Down syndrome coded at an outpatient visit and again 100 days later; for some the second code falls
+  // on a one-day pregnancy condition era (a pregnancy code mistaken for it), for others on a longer one.
+  await sql(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+    SELECT 940000000 + visit_occurrence_id + k, person_id, ${DOWN_SYNDROME}, visit_start_date + k * 100, 32817
+      FROM visit_occurrence, generate_series(0, 1) k WHERE visit_concept_id = ${C.outpatientVisit} AND visit_occurrence_id % 23 = 0`);
+  await sql(`INSERT INTO condition_era (condition_era_id, person_id, condition_concept_id, condition_era_start_date, condition_era_end_date, condition_occurrence_count)
+    SELECT visit_occurrence_id, person_id, ${PREGNANCY}, visit_start_date + 100, visit_start_date + 100 + (visit_occurrence_id % 2)::int * 30, 1
+      FROM visit_occurrence WHERE visit_concept_id = ${C.outpatientVisit} AND visit_occurrence_id % 23 = 0 AND person_id % 3 = 0`);
   siteDb = createSiteDb({
     url,
     schema: "public",
@@ -303,5 +313,21 @@ describe("nested criteria, any-event and source-code criteria, calendar dates on
     );
     expect(expected).toBeGreaterThan(onAdmission);
     expect(await counted(phenotype(938))).toEqual([expected]);
+  });
+
+  test("Down syndrome (754): a second code within a year, unless a one-day pregnancy condition era sits on it", async () => {
+    const first = `SELECT DISTINCT ON (x.person_id) x.* FROM (${inPeriod("condition_occurrence", "condition_start_date", `x.condition_concept_id IN ${set([], [DOWN_SYNDROME])}`)}) x
+      ORDER BY x.person_id, x.d`;
+    const second = `EXISTS (SELECT 1 FROM (${inPeriod("condition_occurrence", "condition_start_date", `x.condition_concept_id IN ${set([], [DOWN_SYNDROME])}`)}) c
+      WHERE c.person_id = i.person_id AND c.d BETWEEN i.d + 1 AND i.d + 365 AND c.d BETWEEN i.s AND i.e
+        AND NOT EXISTS (SELECT 1 FROM condition_era ce WHERE ce.person_id = c.person_id AND ce.condition_concept_id = ${PREGNANCY}
+              AND ce.condition_era_start_date = c.d AND ce.condition_era_end_date = c.d AND ce.condition_era_start_date BETWEEN c.s AND c.e))`;
+    const expected = [await handCount(first), await handCount(`SELECT i.person_id FROM (${first}) i WHERE ${second}`)];
+    const anySecond = await handCount(
+      `SELECT i.person_id FROM (${first}) i WHERE ${second.replace(/AND NOT EXISTS[\s\S]*\)\)$/, ")")}`,
+    );
+    expect(expected[1]).toBeGreaterThan(5);
+    expect(expected[1]).toBeLessThan(anySecond);
+    expect(await counted(phenotype(754))).toEqual(expected);
   });
 });

@@ -37,6 +37,7 @@ export function eventRows(builder: SqlBuilder, criterion: EventCriterion): { fro
   const concepts = conceptConditions(builder, criterion, source);
   const values = [
     ...valueConditions(builder, criterion),
+    ...eraConditions(builder, criterion, source),
     ...dateConditions(builder, criterion, source),
     ...personConditions(builder, criterion, source),
   ];
@@ -85,6 +86,20 @@ function withNested(
 /** Whether a group's own demographics (not those nested in its criteria) need the index's age and sex. */
 function hasDemographics(group: CriteriaGroup): boolean {
   return group.items.some((item) => item.kind === "demographics" || (item.kind === "group" && hasDemographics(item)));
+}
+
+/** An era's length in days (end minus start, as ATLAS's DATEDIFF) and its count of records, both inclusive. */
+function eraConditions(builder: SqlBuilder, criterion: EventCriterion, source: EventSource): string[] {
+  if (criterion.type !== "conditionEra" && criterion.type !== "drugEra") return [];
+  const conditions: string[] = [];
+  for (const [range, value] of [
+    [criterion.eraDays, `(${source.end("x")} - x.${source.start})`],
+    [criterion.eraCount, `x.${source.eraCount}`],
+  ] as const) {
+    if (range?.min !== undefined) conditions.push(`${value} >= ${builder.bind(range.min, "numeric")}`);
+    if (range?.max !== undefined) conditions.push(`${value} <= ${builder.bind(range.max, "numeric")}`);
+  }
+  return conditions;
 }
 
 /** The event's start and end dates (end as ATLAS reads it) within calendar dates, both inclusive. */

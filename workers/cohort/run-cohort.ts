@@ -69,9 +69,13 @@ async function prepare(
   const needsImaging = withModalities || eventCriteriaOf(definition).some((c) => c.type === "imaging");
   if (needsImaging && !schema.isImagingAvailable) throw new TaskError({ reason: "imaging_not_available" });
   const tables = new Set<TableName>(["person", "concept_ancestor"]);
-  for (const criterion of eventCriteriaOf(definition)) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
-  if (definition.observationWindow) tables.add("observation_period");
-  if (eventCriteriaOf(definition).some((c) => "concepts" in c && c.concepts?.some((ref) => ref.includeMapped)))
+  const criteria = eventCriteriaOf(definition);
+  for (const criterion of criteria) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
+  // Nested criteria count inside their event's observation period.
+  if (definition.observationWindow || criteria.some((c) => c.type !== "imaging" && c.nested))
+    tables.add("observation_period");
+  const isMapped = (refs: { includeMapped: boolean }[] | undefined) => refs?.some((ref) => ref.includeMapped);
+  if (criteria.some((c) => c.type !== "imaging" && (isMapped(c.concepts) || isMapped(c.sourceConcepts))))
     tables.add("concept_relationship");
   for (const table of tables) if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
   return {
