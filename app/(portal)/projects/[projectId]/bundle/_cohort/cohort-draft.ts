@@ -18,6 +18,8 @@ export const EVENT_TYPES: {
   { value: "measurement", label: "Measurement", domain: "Measurement" },
   { value: "drug", label: "Drug exposure", domain: "Drug" },
   { value: "visit", label: "Visit", domain: "Visit" },
+  { value: "conditionEra", label: "Condition era", domain: "Condition" },
+  { value: "drugEra", label: "Drug era", domain: "Drug" },
   { value: "imaging", label: "Imaging study" },
 ];
 
