@@ -3,7 +3,7 @@ import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol
 
 /** A cohort definition in plain English, for researchers checking their work and approvers reviewing it. */
 
-type Concept = { conceptId: number; name?: string; includeDescendants?: boolean };
+type Concept = { conceptId: number; name?: string; includeDescendants?: boolean; isExcluded?: boolean };
 type Demographics = NonNullable<CohortDefinition["demographics"]>;
 type GroupItem = CriteriaGroup["items"][number];
 type Window = { startDays?: number; endDays?: number; useIndexEnd?: boolean; eventDate?: "start" | "end" };
@@ -31,8 +31,11 @@ function conceptLabel(concept: Concept): string {
   return concept.includeDescendants === false ? name : `${name} (incl. descendants)`;
 }
 
+/** "A; B, except C": excluded items (and, where asked, their descendants) come off the set. */
 function conceptList(concepts: Concept[]): string {
-  return concepts.map(conceptLabel).join("; ");
+  const included = concepts.filter((c) => !c.isExcluded).map(conceptLabel);
+  const excluded = concepts.filter((c) => c.isExcluded).map(conceptLabel);
+  return included.join("; ") + (excluded.length ? `, except ${excluded.join("; ")}` : "");
 }
 
 function rangeText(min: number | undefined, max: number | undefined, unit = ""): string {
@@ -101,8 +104,7 @@ function NestedView({ criterion }: { criterion: EventCriterion }) {
   return (
     <div className="mt-1 ml-2 border-l-2 border-dashed border-slate-300 pl-3">
       <p className="text-xs text-slate-600">
-        Only such {criterion.type === "death" ? "deaths" : `${EVENT_NOUNS[criterion.type]}s`} that, counting days from
-        that event and within its observation period, meet:
+        Only such events that, counting days from that event and within its observation period, meet:
       </p>
       <GroupView group={criterion.nested} />
     </div>
