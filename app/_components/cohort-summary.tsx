@@ -31,11 +31,17 @@ function conceptLabel(concept: Concept): string {
   return concept.includeDescendants === false ? name : `${name} (incl. descendants)`;
 }
 
-/** "A; B, except C": excluded items (and, where asked, their descendants) come off the set. */
+/** "A; B [except: C; D]": excluded items (and, where asked, their descendants) come off the set. Same-named concepts (one
+ * term in several vocabularies) read once, with how many there are. */
 function conceptList(concepts: Concept[]): string {
-  const included = concepts.filter((c) => !c.isExcluded).map(conceptLabel);
-  const excluded = concepts.filter((c) => c.isExcluded).map(conceptLabel);
-  return included.join("; ") + (excluded.length ? `, except ${excluded.join("; ")}` : "");
+  const names = (items: Concept[]) => {
+    const counts = new Map<string, number>();
+    for (const label of items.map(conceptLabel)) counts.set(label, (counts.get(label) ?? 0) + 1);
+    return [...counts].map(([label, n]) => (n > 1 ? `${label} (${n} concepts)` : label)).join("; ");
+  };
+  const included = names(concepts.filter((c) => !c.isExcluded));
+  const excluded = concepts.filter((c) => c.isExcluded);
+  return included + (excluded.length ? ` [except: ${names(excluded)}]` : "");
 }
 
 function rangeText(min: number | undefined, max: number | undefined, unit = ""): string {
@@ -59,7 +65,7 @@ function measurementValueText(criterion: Extract<EventCriterion, { type: "measur
 function eventText(criterion: EventCriterion): string {
   if (criterion.type === "imaging") return `${MODALITY_NAMES[criterion.modality] ?? criterion.modality} study`;
   const source = criterion.sourceConcepts ? ` with a source code of: ${conceptList(criterion.sourceConcepts)}` : "";
-  const extras = source + datesText(criterion) + personText(criterion) + (criterion.nested ? " (see below)" : "");
+  const extras = source + datesText(criterion) + personText(criterion);
   if (criterion.type === "death")
     return (criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death") + extras;
   const first = criterion.first ? "first-ever " : "";
@@ -120,9 +126,14 @@ function personText(criterion: Exclude<EventCriterion, { type: "imaging" }>): st
 const LIMIT_WORDS = { first: "First", last: "Last", all: "Every" } as const;
 
 function entryText(definition: CohortDefinition): string {
-  const events = [definition.entry, ...(definition.extraEntries ?? [])].map(eventText).join(", or ");
+  const events = [definition.entry, ...(definition.extraEntries ?? [])]
+    .map((entry) => eventText(entry) + nestedNote(entry))
+    .join(", or ");
   const window = definition.observationWindow;
-  const observed = window ? `, with ${days(window.priorDays)} observed before and ${days(window.postDays)} after` : "";
+  const observed =
+    window && (window.priorDays || window.postDays)
+      ? `, with ${days(window.priorDays)} observed before and ${days(window.postDays)} after`
+      : "";
   return `${LIMIT_WORDS[definition.entryLimit ?? "first"]} ${events}${observed}`;
 }
 
@@ -130,34 +141,47 @@ function days(n: number): string {
   return `${numberFormat.format(n)} ${Math.abs(n) === 1 ? "day" : "days"}`;
 }
 
-function relative(n: number): string {
-  if (n === 0) return "0";
-  return n < 0 ? `${days(-n)} before` : `${days(n)} after`;
+/** " (see the criteria below)" after an event whose nested criteria follow it. */
+function nestedNote(criterion: EventCriterion): string {
+  return criterion.type !== "imaging" && criterion.nested ? " (see the criteria below)" : "";
+}
+
+/** The window's anchor: the index date, or the index event's end date (ATLAS's UseIndexEnd). */
+function anchor(window: Window) {
+  return window.useIndexEnd
+    ? { date: "the index event's end date", point: "the index event's end" }
+    : { date: "the index date", point: "index" };
+}
+
+function relative(n: number, at: ReturnType<typeof anchor>): string {
+  if (n === 0) return at.date;
+  return n < 0 ? `${days(-n)} before ${at.point}` : `${days(n)} after ${at.point}`;
 }
 
 function windowText(window: Window | undefined): string {
   if (!window) return "at any time";
   const { startDays: start, endDays: end } = window;
+  const at = anchor(window);
   if (start === undefined && end === undefined) return "at any time";
-  const text = (() => {
-    if (start === undefined) return `up to ${relative(end!)} index`;
-    if (end === undefined) return `from ${relative(start)} index on`;
-    if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
-    if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
-    if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
-    if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before index`;
-    if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after index`;
-    return `from ${relative(start)} to ${relative(end)} index`;
-  })();
-  return window.useIndexEnd ? text.replace(/index( date)?/g, "index end") : text;
+  if (start === undefined) return `on or before ${relative(end!, at)}`;
+  if (end === undefined) return `on or after ${relative(start, at)}`;
+  if (start === end) return start === 0 ? `on ${at.date}` : `exactly ${relative(start, at)}`;
+  if (end === 0 && start < 0) return `in the ${days(-start)} before ${at.point}`;
+  if (start === 0 && end > 0) return `within 0 to ${days(end)} after ${at.point}`;
+  if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before ${at.point}`;
+  if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after ${at.point}`;
+  if (start < 0 && end > 0) return `from ${days(-start)} before to ${days(end)} after ${at.point}`;
+  return `from ${relative(start, at)} to ${relative(end, at)}`;
 }
 
-/** "starting in the 30 days before index, ending …": which of the event's dates each window holds. */
+/** "starting on or after the index date and on or before the index event's end date": which of the event's dates each
+ * window holds, named whenever it is not simply the event's start. */
 function windowsText(item: RuleItem): string {
-  const start = item.window?.eventDate === "end" ? `ending ${windowText(item.window)}` : windowText(item.window);
-  const end = item.endWindow
-    ? `, ${item.endWindow.eventDate === "start" ? "starting" : "ending"} ${windowText(item.endWindow)}`
-    : "";
+  const first = item.window?.eventDate === "end" ? "ending" : "starting";
+  const named = first === "ending" || item.endWindow !== undefined;
+  const start = named ? `${first} ${windowText(item.window)}` : windowText(item.window);
+  const second = item.endWindow?.eventDate === "start" ? "starting" : "ending";
+  const end = item.endWindow ? ` and ${second === first ? "" : `${second} `}${windowText(item.endWindow)}` : "";
   return start + end + (item.sameVisit ? ", in the index event's visit" : "");
 }
 
@@ -175,7 +199,7 @@ function demographicsText(demographics: Demographics, when = "at index"): string
 
 function itemText(item: Exclude<GroupItem, CriteriaGroup>): string {
   if (item.kind === "demographics") return `Is ${demographicsText(item.demographics)}`;
-  const when = windowsText(item);
+  const when = windowsText(item) + nestedNote(item.criterion);
   const event = eventText(item.criterion);
   if (item.exclude) return `Has NO ${event} ${when}`;
   if (item.occurrence) return `Has ${occurrenceText(item.occurrence)} ${event} ${when}`;
@@ -188,8 +212,9 @@ function occurrenceText(occurrence: NonNullable<RuleItem["occurrence"]>): string
 }
 
 function groupHeading(group: CriteriaGroup): string {
-  if (group.operator === "AT_LEAST") return `AT LEAST ${group.count ?? 0} of:`;
-  if (group.operator === "AT_MOST") return `AT MOST ${group.count ?? 0} of:`;
+  const count = group.count ?? 0;
+  if (group.operator === "AT_LEAST") return count === 1 ? "ANY of:" : `AT LEAST ${count} of:`;
+  if (group.operator === "AT_MOST") return count === 0 ? "NONE of:" : `AT MOST ${count} of:`;
   return group.operator === "AND" ? "ALL of:" : "ANY of:";
 }
 
