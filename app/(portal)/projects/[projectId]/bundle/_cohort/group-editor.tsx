@@ -45,10 +45,10 @@ export function GroupEditor({
           }}
           className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
         >
-          <option value="AND">all of (AND)</option>
-          <option value="OR">any of (OR)</option>
-          <option value="AT_LEAST">at least N of</option>
-          <option value="AT_MOST">at most N of</option>
+          <option value="AND">all of</option>
+          <option value="OR">any of</option>
+          <option value="AT_LEAST">at least</option>
+          <option value="AT_MOST">at most</option>
         </select>
         {group.count !== undefined ? (
           <input
@@ -61,7 +61,7 @@ export function GroupEditor({
             className="w-16 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
           />
         ) : null}
-        <span className="text-slate-600">these:</span>
+        <span className="text-slate-600">{group.count !== undefined ? "of these:" : "these:"}</span>
       </div>
       <ol className="space-y-3">
         {group.items.map((item, i) => {

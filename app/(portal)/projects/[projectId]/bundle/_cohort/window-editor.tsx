@@ -31,6 +31,11 @@ export function WindowEditor({
         <label htmlFor={toggleId}>Only within a window around the index date</label>
       </span>
       {window ? (
+        <p className="text-xs text-slate-500">
+          Days from the index date: negative is before it, 0 is the index date (−365 to −1 is the year before).
+        </p>
+      ) : null}
+      {window ? (
         <div className="grid max-w-md grid-cols-2 gap-3">
           <NumberInput
             id={idFor(path, "window-start")}
