@@ -64,6 +64,24 @@ const KEY_WORDS: Record<string, string> = {
   width: "width",
   channels: "channels",
   horizontalFlip: "mirrored in training",
+  isExcluded: "excluded from the set",
+  includeMapped: "includes mapped source codes",
+  qualifyingCriteria: "entry also needs",
+  observationWindow: "observation required",
+  priorDays: "days observed before",
+  postDays: "days observed after",
+  entryLimit: "which entry events count",
+  qualifiedLimit: "which qualifying events count",
+  expressionLimit: "which events pass the rules",
+  first: "first-ever only",
+  age: "age at the event",
+  occurrence: "how many times",
+  isDistinct: "counts distinct concepts",
+  eraDays: "era length (days)",
+  eraCount: "records in the era",
+  ignoreObservationPeriod: "counts outside the observation period",
+  isMinExclusive: "minimum excluded",
+  isMaxExclusive: "maximum excluded",
 };
 
 const LIST_ITEM_WORDS: Record<string, string> = {
@@ -74,7 +92,45 @@ const LIST_ITEM_WORDS: Record<string, string> = {
   features: "feature",
   conceptIds: "concept",
   sourceConcepts: "source concept",
+  extraEntries: "further entry event",
 };
+
+const EVENT_TYPE_WORDS: Record<string, string> = {
+  condition: "Diagnosis",
+  procedure: "Procedure",
+  drug: "Drug exposure",
+  visit: "Visit",
+  measurement: "Measurement",
+  observation: "Observation",
+  device: "Device exposure",
+  death: "Death",
+  conditionEra: "Condition era",
+  drugEra: "Drug era",
+  imaging: "Imaging study",
+};
+
+/** Words for enumerated values that only mean something under their key. */
+const KEYED_VALUE_WORDS: Record<string, Record<string, string>> = {
+  type: {
+    ...EVENT_TYPE_WORDS,
+    atLeast: "at least",
+    atMost: "at most",
+    exactly: "exactly",
+  },
+  eventDate: { start: "the event's start", end: "the event's end" },
+  entryLimit: { first: "the first per person", last: "the last per person", all: "every one" },
+  qualifiedLimit: { first: "the first per person", last: "the last per person", all: "every one" },
+  expressionLimit: { first: "the first per person", last: "the last per person", all: "every one" },
+};
+
+/** A concept as a reader knows it: "Cerebral infarction (concept 443454)". */
+function conceptInWords(concept: { conceptId: number; name?: unknown; isExcluded?: unknown }): string {
+  const name = typeof concept.name === "string" && concept.name.trim() ? `${concept.name.trim()} ` : "";
+  return `${name}(concept ${concept.conceptId})${concept.isExcluded === true ? ", excluded" : ""}`;
+}
+
+const isConcept = (value: unknown): value is { conceptId: number } =>
+  value !== null && typeof value === "object" && typeof (value as { conceptId?: unknown }).conceptId === "number";
 
 const VALUE_WORDS: Record<string, string> = {
   cohort_count: "Cohort counts",
@@ -124,15 +180,28 @@ export function valueInWords(path: string, value: unknown): string {
   if (value === null || value === undefined) return "(none)";
   const key = path.split(".").at(-1) ?? "";
   if (typeof value === "number" && (key === "startDays" || key === "endDays")) return daysText(value);
+  // Identifiers, not quantities: "443454", never "443,454".
+  if (typeof value === "number" && (key === "conceptId" || key === "unitConceptId")) return String(value);
+  if (typeof value === "string" && KEYED_VALUE_WORDS[key]?.[value]) return KEYED_VALUE_WORDS[key][value];
   if (typeof value === "boolean") return value ? "Yes" : "No";
   if (typeof value === "number") return value.toLocaleString("en-GB");
   if (typeof value === "string") return VALUE_WORDS[value] ?? value;
   if (Array.isArray(value) && value.length === 0) return "(none)";
-  const rule = value as { name?: unknown; group?: unknown; input?: unknown; outcome?: unknown };
+  if (isConcept(value)) return conceptInWords(value);
+  if (Array.isArray(value) && value.every(isConcept)) return value.map(conceptInWords).join("\n");
+  const rule = value as { name?: unknown; group?: unknown; input?: unknown; outcome?: unknown; kind?: unknown };
   if (typeof rule.name === "string" && rule.group) return `Rule “${rule.name}” (in full under Cohort below)`;
   if (typeof rule.name === "string" && rule.input && rule.outcome)
     return `Model “${rule.name}” (in full under Models below)`;
+  if (rule.kind === "criterion" || rule.kind === "group" || rule.kind === "demographics" || isCriterion(value))
+    return "(in full under Cohort below)";
   return JSON.stringify(value, null, 2);
+}
+
+/** An event criterion (an entry event, say): it has a kind of event and a concept set or modality. */
+function isCriterion(value: unknown): boolean {
+  const type = (value as { type?: unknown }).type;
+  return typeof type === "string" && Object.hasOwn(EVENT_TYPE_WORDS, type);
 }
 
 function unflatten(changes: BundleChange[], prefix: string, side: "before" | "after"): unknown {
