@@ -42,4 +42,16 @@ describe("the cohort summary of imported phenotypes reads as English", () => {
     expect(text).not.toContain("AT MOST 0");
     expect(text).toContain("Microsatellite Instability (MSI) (3 concepts)");
   });
+
+  it("names the first few of a long concept set in the sentence and lists every concept under it", () => {
+    const text = summaryOf(830);
+    expect(text).toContain(
+      "First procedure of: Excision of colon (incl. descendants); Partial excision of large intestine",
+    );
+    expect(text).toMatch(/\[except: Excision of colonic pouch[^\]]* and \d+ more\]/);
+    expect(text).toMatch(/All \d+ concepts/);
+    expect(text).toContain(
+      "Soave endorectal pull-through operation for Hirschsprung's disease (incl. descendants) (concept",
+    );
+  });
 });

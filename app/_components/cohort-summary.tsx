@@ -31,17 +31,54 @@ function conceptLabel(concept: Concept): string {
   return concept.includeDescendants === false ? name : `${name} (incl. descendants)`;
 }
 
+/** Beyond this many concepts a sentence names the first few; the full set is one click away (ConceptSets). */
+const SHORT_LIST = 6;
+
+function labelsOf(items: Concept[]): string[] {
+  const counts = new Map<string, number>();
+  for (const label of items.map(conceptLabel)) counts.set(label, (counts.get(label) ?? 0) + 1);
+  return [...counts].map(([label, n]) => (n > 1 ? `${label} (${n} concepts)` : label));
+}
+
+function shortList(labels: string[]): string {
+  if (labels.length <= SHORT_LIST) return labels.join("; ");
+  return `${labels.slice(0, SHORT_LIST - 1).join("; ")} and ${numberFormat.format(labels.length - SHORT_LIST + 1)} more`;
+}
+
 /** "A; B [except: C; D]": excluded items (and, where asked, their descendants) come off the set. Same-named concepts (one
  * term in several vocabularies) read once, with how many there are. */
 function conceptList(concepts: Concept[]): string {
-  const names = (items: Concept[]) => {
-    const counts = new Map<string, number>();
-    for (const label of items.map(conceptLabel)) counts.set(label, (counts.get(label) ?? 0) + 1);
-    return [...counts].map(([label, n]) => (n > 1 ? `${label} (${n} concepts)` : label)).join("; ");
-  };
-  const included = names(concepts.filter((c) => !c.isExcluded));
+  const included = shortList(labelsOf(concepts.filter((c) => !c.isExcluded)));
   const excluded = concepts.filter((c) => c.isExcluded);
-  return included + (excluded.length ? ` [except: ${names(excluded)}]` : "");
+  return included + (excluded.length ? ` [except: ${shortList(labelsOf(excluded))}]` : "");
+}
+
+/** Every concept of the sets a sentence shortened, listed under it. */
+function ConceptSets({ criterion }: { criterion: EventCriterion }) {
+  if (criterion.type === "imaging") return null;
+  const sets = [
+    { title: "concepts", concepts: criterion.concepts ?? [] },
+    { title: "source codes", concepts: criterion.sourceConcepts ?? [] },
+  ].filter(
+    (set) =>
+      labelsOf(set.concepts.filter((c) => !c.isExcluded)).length > SHORT_LIST ||
+      labelsOf(set.concepts.filter((c) => c.isExcluded)).length > SHORT_LIST,
+  );
+  return sets.map((set) => (
+    <details key={set.title} className="mt-1 text-xs text-slate-700">
+      <summary className="cursor-pointer text-nhs-blue">
+        All {numberFormat.format(set.concepts.length)} {set.title}
+      </summary>
+      <ul className="mt-1 list-disc space-y-0.5 pl-5">
+        {set.concepts.map((c, i) => (
+          <li key={i} className="break-words">
+            {c.isExcluded ? "Except " : ""}
+            {conceptLabel(c)} <span className="text-slate-500">(concept {c.conceptId})</span>
+          </li>
+        ))}
+      </ul>
+    </details>
+  ));
 }
 
 function rangeText(min: number | undefined, max: number | undefined, unit = ""): string {
@@ -230,6 +267,7 @@ function GroupView({ group }: { group: CriteriaGroup }) {
             ) : (
               <>
                 <span className="break-words">{itemText(item)}</span>
+                {item.kind === "criterion" ? <ConceptSets criterion={item.criterion} /> : null}
                 {item.kind === "criterion" ? <NestedView criterion={item.criterion} /> : null}
               </>
             )}
@@ -257,7 +295,10 @@ export function CohortSummary({ definition }: { definition: CohortDefinition }) 
         <Row term="Entry event">
           {entryText(definition)}
           {[definition.entry, ...(definition.extraEntries ?? [])].map((entry, i) => (
-            <NestedView key={i} criterion={entry} />
+            <div key={i}>
+              <ConceptSets criterion={entry} />
+              <NestedView criterion={entry} />
+            </div>
           ))}
         </Row>
         <Row term="Demographics">
