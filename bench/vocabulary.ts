@@ -4,8 +4,11 @@
  *
  * Generates a synthetic vocabulary in Athena's layout (bench/lib/synthetic-vocabulary.ts), loads it with
  * the same loader as `npm run vocab:load`, then times the hub's search service on a mix of queries
- * (common and rare words, prefixes, words out of order, typos, codes, code prefixes, a domain filter)
- * against a primary-key lookup of one concept over the same pool, in the same run.
+ * (common and rare words, two-letter and word prefixes, words out of order, a half-typed last word,
+ * typos in common and rare words, a word in no name, codes, ids, code prefixes, filters) against a
+ * primary-key lookup of one concept over the same pool, in the same run, and prints the query kinds
+ * slowest first and the slowest searches. `-- --keep NAME` keeps the database, and a later run with
+ * the same NAME and size searches it without generating and loading again.
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
@@ -17,7 +20,11 @@ import { loadVocabulary } from "@/server/vocabulary/load/load-vocabulary";
 import { createProgressBar } from "@/server/vocabulary/load/progress-bar";
 import { ZConceptSearchInput, type TConceptSearchInput } from "@/server/vocabulary/vocabulary.schema";
 import { withBenchDatabase } from "./lib/bench-database";
-import { describeSyntheticVocabulary, writeSyntheticVocabulary, type SyntheticVocabulary } from "./lib/synthetic-vocabulary";
+import {
+  describeSyntheticVocabulary,
+  writeSyntheticVocabulary,
+  type SyntheticVocabulary,
+} from "./lib/synthetic-vocabulary";
 
 const GOAL_P95_MS = 50;
 const ROUNDS = 40;
@@ -36,27 +43,43 @@ function summary(ms: number[]) {
 
 const fmt = (n: number) => n.toFixed(1).padStart(7);
 
-/** One query of each kind per round, drawn afresh each round. */
+/** `word` with one letter in its middle replaced, as a slip of the finger would. */
+function misspell(word: string): string {
+  const middle = Math.floor(word.length / 2);
+  return word.slice(0, middle) + (word[middle] === "a" ? "e" : "a") + word.slice(middle + 1);
+}
+
+/**
+ * One query of each kind per round, drawn afresh each round: what a person types into the picker
+ * (which searches from two characters on), from a common word to a word that is in no name.
+ */
 function queryMix(v: SyntheticVocabulary, round: number): [string, Partial<TConceptSearchInput>][] {
   const r = (k: number) => ((round + 1) * 2654435761 + k * 40503) >>> 0;
   const id = (k: number) => 1 + (r(k) % v.concepts);
-  const long = v.lexicon.slice(0, 600).filter((w) => w.length >= 7);
-  const typoWord = long[r(7) % long.length]!;
-  const middle = Math.floor(typoWord.length / 2);
+  const long = (from: number, to: number) => v.lexicon.slice(from, to).filter((w) => w.length >= 7);
+  const commonLong = long(0, 600);
+  const rareLong = long(600, 3000);
   const twoWords = v.name(id(3)).split(" ").slice(0, 2).reverse().join(" ");
+  const [first, second] = v.name(id(9)).split(" ") as [string, string];
+  const [longer, shorter] = first.length >= second.length ? [first, second] : [second, first];
+  const unknown = Array.from({ length: 9 }, (_, i) => "qzxjkvwfb"[(r(11) >>> i) % 9]).join("");
   return [
     ["common word", { query: v.lexicon[r(1) % 10]! }],
     ["rare word", { query: v.lexicon[1500 + (r(2) % 1500)]! }],
     ["two words, any order", { query: twoWords }],
+    ["typing: word + 3 letters", { query: `${first} ${second.slice(0, 3)}` }],
+    ["2-letter prefix", { query: v.lexicon[r(4) % 300]!.slice(0, 2) }],
     ["word prefix", { query: v.lexicon[50 + (r(4) % 450)]!.slice(0, 4) }],
-    [
-      "typo",
-      { query: typoWord.slice(0, middle) + (typoWord[middle] === "a" ? "e" : "a") + typoWord.slice(middle + 1) },
-    ],
+    ["typo, common word", { query: misspell(commonLong[r(7) % commonLong.length]!) }],
+    ["typo, rare word", { query: misspell(rareLong[r(7) % rareLong.length]!) }],
+    ["typo in two words", { query: `${shorter} ${misspell(longer)}` }],
+    ["word in no name", { query: unknown }],
     ["code", { query: v.code(id(5)) }],
+    ["concept id", { query: String(id(10)) }],
     ["code prefix", { query: v.code(id(6)).slice(0, 3) }],
     ["common word, Condition", { query: v.lexicon[r(8) % 10]!, domain: "Condition" }],
     ["words, standard only", { query: twoWords, standard: ["standard"] }],
+    ["word, LOINC, any validity", { query: v.lexicon[r(12) % 300]!, vocabularies: ["LOINC"], validity: "any" }],
   ];
 }
 
@@ -136,7 +159,9 @@ await withBenchDatabase(
       }
     }
 
-    console.log(`\nSearch latency over ${all.length} queries, slowest kind first (ms)      p50     p95     p99     max`);
+    console.log(
+      `\nSearch latency over ${all.length} queries, slowest kind first (ms)      p50     p95     p99     max`,
+    );
     const kinds = [...byKind].map(([kind, ms]) => [kind, summary(ms)] as const).sort((x, y) => y[1].p95 - x[1].p95);
     for (const [kind, s] of kinds) {
       console.log(`  ${kind.padEnd(40)}${fmt(s.p50)} ${fmt(s.p95)} ${fmt(s.p99)} ${fmt(s.max)}`);
