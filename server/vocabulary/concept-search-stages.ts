@@ -8,8 +8,12 @@ const HEAD_ROWS = 10_000;
 const HEAD_ENOUGH = 50;
 /** When every word is common, how many pages from the head on are read before the index (~70 names a page). */
 const DEEP_PAGES = 2_500;
-/** A word in this many names is common: the index would read that many postings. */
+/**
+ * Terms in this many names are common enough to read on for rather than go to the index: one term (the
+ * index reads all its postings), or each of several (the index intersects them; their matches thin out).
+ */
 const COMMON_NAMES = 50_000;
+const COMMON_NAMES_EACH = 100_000;
 /** A term in at most this many names is rare: its rows are fetched and the other terms checked on them. */
 const RARE_NAMES = 3_000;
 /** A prefix stands for at most this many words of the vocabulary, the commonest first. */
@@ -51,7 +55,7 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
   const filterS = filters("s", input);
   const filterC = filters("c", input);
   const columns = sql`s.concept_id, s.term, s.is_synonym, s.standard_concept, s.invalid_reason`;
-  const notExact = sql`NOT EXISTS (SELECT 1 FROM by_id) AND NOT EXISTS (SELECT 1 FROM code WHERE code.term = ${q})`;
+  const notExact = sql`NOT (SELECT exact FROM is_exact)`;
   const wordArray = sql`ARRAY[${sql.join(
     words.map((w) => sql`${w}`),
     sql`, `,
@@ -79,15 +83,22 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
   // standing for many words. Otherwise GIN intersects all the terms, which costs less than fetching the rows
   // of a commoner term. Both are InitPlans, whose selectivity the planner does not guess, so it does not
   // trade the index for a scan of the whole table on the strength of common words.
-  const indexed = (gate: SQL, terms: SQL) => {
-    const all = sql`(SELECT to_tsquery('simple', string_agg(t.term, ' & ' ORDER BY t.ord)) FROM (${terms}) t)`;
-    return sql`
-      SELECT ${columns} FROM vocab.concept_search s
-      WHERE ${gate}
-        AND s.words @@ (SELECT CASE WHEN t.names <= ${RARE_NAMES} THEN to_tsquery('simple', t.term) ELSE ${all} END
-                        FROM (${terms}) t ORDER BY t.names NULLS LAST, t.ord LIMIT 1)
-        AND ts_match_vq(s.words, ${all}) AND ${filterS}
-      LIMIT ${TEXT_CANDIDATES}`;
+  const indexed = (name: string, gate: SQL, terms: SQL) => {
+    helper(
+      `${name}_query`,
+      sql`SELECT CASE WHEN d.names <= ${RARE_NAMES} THEN to_tsquery('simple', d.term) ELSE a.q END AS driver, a.q AS all
+        FROM (SELECT to_tsquery('simple', string_agg(t.term, ' & ' ORDER BY t.ord)) AS q FROM (${terms}) t) a,
+             LATERAL (SELECT t.term, t.names FROM (${terms}) t ORDER BY t.names NULLS LAST, t.ord LIMIT 1) d
+        WHERE ${gate}`,
+    );
+    const query = sql.raw(`${name}_query`);
+    stage(
+      name,
+      sql`SELECT ${columns} FROM vocab.concept_search s
+        WHERE EXISTS (SELECT 1 FROM ${query}) AND s.words @@ (SELECT driver FROM ${query})
+          AND ts_match_vq(s.words, (SELECT "all" FROM ${query})) AND ${filterS}
+        LIMIT ${TEXT_CANDIDATES}`,
+    );
   };
 
   stage(
@@ -101,6 +112,10 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
     "by_id",
     sql`SELECT c.concept_id, NULL::text AS term, false AS is_synonym, c.standard_concept, c.invalid_reason
       FROM vocab.concept c WHERE c.concept_id = ${id}::int AND ${filterC}`,
+  );
+  helper(
+    "is_exact",
+    sql`SELECT EXISTS (SELECT 1 FROM by_id) OR EXISTS (SELECT 1 FROM code WHERE code.term = ${q}) AS exact`,
   );
   // Each word with the names it occurs in as a whole word, and as `alts` the commonest words of the
   // vocabulary it begins, as a tsquery alternation, with the names they occur in. A word of 3+ letters
@@ -154,7 +169,8 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
       LIMIT ${TEXT_CANDIDATES}`,
   );
   const isCommon = (terms: SQL) =>
-    sql`(SELECT min(coalesce(t.names, ${COMMON_NAMES})) FROM (${terms}) t) >= ${COMMON_NAMES}`;
+    sql`(SELECT min(coalesce(t.names, ${COMMON_NAMES_EACH}))
+           >= CASE WHEN count(DISTINCT t.term) = 1 THEN ${COMMON_NAMES}::int ELSE ${COMMON_NAMES_EACH}::int END FROM (${terms}) t)`;
   const asPrefixes = sql`SELECT ord, alts AS term, alts_names AS names FROM expansions`;
 
   const afterHead = sql`${notExact} AND (SELECT count(*) FROM head) < ${HEAD_ENOUGH}`;
@@ -171,7 +187,7 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
   ];
   let gate = sql`${afterHead} AND (SELECT count(*) FROM deep) < ${FEW}`;
   queries.forEach((terms, i) => {
-    stage(`fts${i}`, indexed(gate, terms));
+    indexed(`fts${i}`, gate, terms);
     gate = sql`${gate} AND (SELECT count(DISTINCT concept_id) FROM ${sql.raw(`fts${i}`)}) < ${FEW}`;
   });
 
@@ -213,7 +229,7 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
       sql`(SELECT to_tsquery('simple', string_agg(term, ' & ' ORDER BY ord)) FROM typo_words)`,
     ),
   );
-  stage("typo", indexed(sql`EXISTS (SELECT 1 FROM corrections) AND (SELECT count(*) FROM typo_deep) < ${FEW}`, typos));
+  indexed("typo", sql`EXISTS (SELECT 1 FROM corrections) AND (SELECT count(*) FROM typo_deep) < ${FEW}`, typos);
   return { ctes: sql.join(ctes, sql`,\n`), stages };
 }
 
