@@ -163,9 +163,9 @@ export function searchStages(terms: SearchTerms, input: TConceptSearchInput): { 
     "head",
     sql`SELECT ${columns} FROM (
         SELECT * FROM vocab.concept_search
-        WHERE ctid >= (SELECT first FROM head_start) AND ctid < (SELECT deep_end FROM head_start)
+        WHERE ${notExact} AND ctid >= (SELECT first FROM head_start) AND ctid < (SELECT deep_end FROM head_start)
         LIMIT ${HEAD_ROWS}) s
-      WHERE ${notExact} AND ${contains} AND s.words @@ to_tsquery('simple', ${prefixQuery(words)}) AND ${filterS}
+      WHERE ${contains} AND s.words @@ to_tsquery('simple', ${prefixQuery(words)}) AND ${filterS}
       LIMIT ${TEXT_CANDIDATES}`,
   );
   const isCommon = (terms: SQL) =>
