@@ -40,7 +40,13 @@ export function CohortBuilder({
       ) : null}
       <Card title="1. Entry event">
         <p className="mb-3 text-sm text-slate-600">
-          Each person’s first qualifying event is their index date; windows below count days from it.
+          {
+            {
+              first: "Each person’s first qualifying event is their index date; windows below count days from it.",
+              last: "Each person’s last qualifying event is their index date (as imported); windows below count days from it.",
+              all: "Every qualifying event is an index date (as imported); windows below count days from it.",
+            }[cohort.entryLimit ?? "first"]
+          }
         </p>
         <EntryEventEditor event={cohort.entry} onChange={(entry) => onChange({ ...cohort, entry })} />
       </Card>
