@@ -94,6 +94,7 @@ describe("binary hub calls", () => {
     [401, "UNAUTHORIZED", "unauthorized"],
     [400, "BAD_REQUEST", "rejected"],
     [412, "PRECONDITION_FAILED", "protocol_mismatch"],
+    [429, "TOO_MANY_REQUESTS", "busy"],
     [503, "INTERNAL_SERVER_ERROR", "unreachable"],
   ])("HTTP %i %s is a HubError of kind %s", async (status, code, kind) => {
     answer = hubError(status, code);

@@ -37,7 +37,7 @@ import type { Released } from "./release/gate";
  * caller can act on; connection-level trouble is logged once per change, not once per call.
  */
 export type HubErrorKind =
-  "unauthorized" | "protocol_mismatch" | "unreachable" | "conflict" | "not_found" | "rejected" | "aborted";
+  "unauthorized" | "protocol_mismatch" | "unreachable" | "busy" | "conflict" | "not_found" | "rejected" | "aborted";
 
 export class HubError extends Error {
   constructor(
@@ -55,7 +55,12 @@ const ZReleaseResult = z.void();
 const ZErrorData = z.object({ code: z.string().optional(), httpStatus: z.number().optional() });
 const CALL_TIMEOUT_MS = 20_000;
 const RELEASE_TIMEOUT_MS = 5_000;
-const CONNECTION_KINDS: ReadonlySet<HubErrorKind> = new Set(["unauthorized", "protocol_mismatch", "unreachable"]);
+const CONNECTION_KINDS: ReadonlySet<HubErrorKind> = new Set([
+  "unauthorized",
+  "protocol_mismatch",
+  "unreachable",
+  "busy",
+]);
 /** Weights and updates can be hundreds of MB on a Trust's link; the JSON calls' 20 s would cut them off. */
 const BINARY_TIMEOUT_MS = 10 * 60_000;
 const ZUpdateAccepted = z.object({ accepted: z.literal(true), round: z.number().int(), norm: z.number().nullable() });
@@ -99,6 +104,8 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
         reason: error.message,
         protocol: PROTOCOL_VERSION,
       });
+    } else if (error.kind === "busy") {
+      log.info("The hub is busy (429); retrying with backoff", { procedure, reason: error.message });
     } else {
       log.warn("Hub unreachable; retrying with backoff", { procedure, reason: error.message });
     }
@@ -276,6 +283,7 @@ function binaryHubError(status: number, error: { code: string; message: string }
       409: "CONFLICT",
       412: "PRECONDITION_FAILED",
       413: "PAYLOAD_TOO_LARGE",
+      429: "TOO_MANY_REQUESTS",
     }[status];
   return status >= 500 ? new HubError("unreachable", message) : kindForCode(code, message);
 }
@@ -303,6 +311,9 @@ function kindForCode(code: string | undefined, message: string, unreachableMessa
     case "FORBIDDEN":
     case "PAYLOAD_TOO_LARGE":
       return new HubError("rejected", message);
+    // The hub is taking in other sites' work (an update queue at its limit): the same call succeeds later.
+    case "TOO_MANY_REQUESTS":
+      return new HubError("busy", message);
     default:
       return new HubError("unreachable", unreachableMessage);
   }
