@@ -235,46 +235,6 @@ describe("federated training with real site workers", () => {
     },
   );
   test(
-    "a site whose worker is killed mid-round drops out; the round closes at its deadline with the quorum and the job completes",
-    { timeout: 300_000 },
-    async () => {
-      const db = testDb.db();
-      const project = await countedProject("Prostate cancer risk, dropout");
-      const job = await createTrainJob(
-        db,
-        researcher,
-        trainJobInput(
-          project,
-          approvers.map((a) => a.siteId),
-          {
-            hyperparameters: { rounds: 1, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
-            participation: { minSites: 2, roundDeadlineSeconds: 30 },
-          },
-        ),
-      );
-      const kch = approvers[SITES.findIndex((s) => s.code === "KCH")]!.siteId;
-      await waitForTask(db, kch, (t) => t.kind === "train" && t.status === "leased", "KCH to start training", 60_000);
-      await killWorker(workers[SITES.findIndex((s) => s.code === "KCH")]);
-
-      const { job: finished, dropped } = await finishedJob(job.id, 150_000);
-      expect(finished).toMatchObject({ status: "completed", error: null });
-      expect(dropped.map((d) => [d.round, d.site])).toEqual([
-        [1, "KCH"],
-        [0, "KCH"],
-      ]);
-      const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
-      expect(version!.lineage).toMatchObject({
-        sites: [{ code: "GSTT" }, { code: "UCLH" }],
-        expectedSites: ["GSTT", "KCH", "UCLH"],
-      });
-      // Only the two sites that stayed evaluate; a site whose test split is too small to release is left out of the pool.
-      const metrics = version!.metrics!;
-      expect(metrics.perSite.map((s) => s.siteCode).sort()).toEqual(["GSTT", "UCLH"]);
-      expect(metrics.validation?.sites ?? 0).toBe(metrics.perSite.filter((s) => typeof s.examples === "number").length);
-    },
-  );
-
-  test(
     "a hub with every update slot taken answers 429: the workers keep their updates, retry, and the round closes with all three",
     { timeout: 300_000 },
     async () => {
@@ -322,6 +282,46 @@ describe("federated training with real site workers", () => {
       // The refused upload was sent again and completed the task: no failure, no second training.
       const refusedAt = turnedAway!.logs.findIndex(isBusy);
       expect(turnedAway!.logs.slice(refusedAt).map((l) => l.msg)).toContain("Update uploaded; task completed");
+    },
+  );
+
+  test(
+    "a site whose worker is killed mid-round drops out; the round closes at its deadline with the quorum and the job completes",
+    { timeout: 300_000 },
+    async () => {
+      const db = testDb.db();
+      const project = await countedProject("Prostate cancer risk, dropout");
+      const job = await createTrainJob(
+        db,
+        researcher,
+        trainJobInput(
+          project,
+          approvers.map((a) => a.siteId),
+          {
+            hyperparameters: { rounds: 1, localEpochs: 2, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
+            participation: { minSites: 2, roundDeadlineSeconds: 30 },
+          },
+        ),
+      );
+      const kch = approvers[SITES.findIndex((s) => s.code === "KCH")]!.siteId;
+      await waitForTask(db, kch, (t) => t.kind === "train" && t.status === "leased", "KCH to start training", 60_000);
+      await killWorker(workers[SITES.findIndex((s) => s.code === "KCH")]);
+
+      const { job: finished, dropped } = await finishedJob(job.id, 150_000);
+      expect(finished).toMatchObject({ status: "completed", error: null });
+      expect(dropped.map((d) => [d.round, d.site])).toEqual([
+        [1, "KCH"],
+        [0, "KCH"],
+      ]);
+      const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
+      expect(version!.lineage).toMatchObject({
+        sites: [{ code: "GSTT" }, { code: "UCLH" }],
+        expectedSites: ["GSTT", "KCH", "UCLH"],
+      });
+      // Only the two sites that stayed evaluate; a site whose test split is too small to release is left out of the pool.
+      const metrics = version!.metrics!;
+      expect(metrics.perSite.map((s) => s.siteCode).sort()).toEqual(["GSTT", "UCLH"]);
+      expect(metrics.validation?.sites ?? 0).toBe(metrics.perSite.filter((s) => typeof s.examples === "number").length);
     },
   );
 

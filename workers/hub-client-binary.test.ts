@@ -84,6 +84,8 @@ describe("binary hub calls", () => {
     });
     expect(seen).toMatchObject({ method: "POST", url: `/api/worker/tasks/${TASK}/update` });
     expect(seen?.headers["content-type"]).toBe("application/octet-stream");
+    // Declared, so the hub can refuse an oversized body before reading it and read this one into one buffer.
+    expect(seen?.headers["content-length"]).toBe(String(seen!.body.byteLength));
     expect(decodeTrainResultHeader(String(seen?.headers[TRAIN_RESULT_HEADER]))).toEqual(result);
     expect(decodeTensors(new Uint8Array(seen!.body)).tensors).toEqual(WEIGHTS);
   });

@@ -200,13 +200,10 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
           fetchBinary(
             updatePath(lease.taskId),
             {
-              method: "POST",
-              headers: {
+              ...postOf(encodeTensors(update), {
                 ...headersFor(lease),
-                "content-type": OCTET_STREAM,
                 [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
-              },
-              body: encodeTensors(update) as Uint8Array<ArrayBuffer>,
+              }),
               signal: s,
             },
             (response) => response.json(),
@@ -226,14 +223,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
           fetchBinary(
             updatePath(lease.taskId),
             {
-              method: "POST",
-              headers: {
+              ...postOf(new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength), {
                 ...headersFor(lease),
-                "content-type": OCTET_STREAM,
                 [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
                 [MASKED_UPDATE_HEADER]: "1",
-              },
-              body: new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength) as Uint8Array<ArrayBuffer>,
+              }),
               signal: s,
             },
             (response) => response.json(),
@@ -257,6 +251,25 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
     const body = ZBinaryError.safeParse(await response.json().catch(() => null));
     throw binaryHubError(response.status, body.success ? body.data.error : null);
   }
+}
+
+/**
+ * A binary upload: the bytes as a stream of their one chunk, with their length declared (the hub
+ * refuses an oversized body from its header and reads a declared one into a single buffer). fetch
+ * copies a byte array given as the body, one more model-sized buffer per upload; not a stream's chunks.
+ */
+function postOf(bytes: Uint8Array, headers: Record<string, string>): RequestInit & { duplex: "half" } {
+  return {
+    method: "POST",
+    headers: { ...headers, "content-type": OCTET_STREAM, "content-length": String(bytes.byteLength) },
+    body: new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    }),
+    duplex: "half",
+  };
 }
 
 async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
