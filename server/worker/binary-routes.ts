@@ -5,7 +5,7 @@ import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
 import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
-import { updateSlots } from "@/server/jobs/update-slots";
+import { inUpdateSlot } from "@/server/jobs/update-slots";
 import { weightsForTask } from "@/server/jobs/weights-download";
 import {
   LEASE_HEADER,
@@ -67,7 +67,7 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     const resultHeader = request.headers.get(TRAIN_RESULT_HEADER);
     const isMasked = request.headers.get(MASKED_UPDATE_HEADER) === "1";
     // Read, checked, committed and folded in one of this process's update slots: other sites wait, bodies unread.
-    const receipt = await updateSlots().run(async () => {
+    const receipt = await inUpdateSlot(async () => {
       const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
       return acceptUpdate(db, site, { ...lease, body, resultHeader, isMasked }, target);
     });
