@@ -303,8 +303,13 @@ function binaryHubError(status: number, error: { code: string; message: string }
 
 function toHubError(error: unknown): HubError {
   if (error instanceof HubError) return error;
-  if (!(error instanceof TRPCClientError))
-    return new HubError("unreachable", error instanceof Error ? error.message : "request failed");
+  if (!(error instanceof TRPCClientError)) {
+    // fetch says only "fetch failed"; its cause says why (connection reset, timeout, refused).
+    const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;
+    const why = cause?.code ?? cause?.message;
+    const message = error instanceof Error ? error.message : "request failed";
+    return new HubError("unreachable", why ? `${message} (${why})` : message);
+  }
   const data = ZErrorData.safeParse(error.data);
   // No tRPC error body (connection refused, a proxy's 502 page) or a 5xx: the hub is not answering properly.
   return kindForCode(data.success ? data.data.code : undefined, error.message, error.cause?.message ?? error.message);
