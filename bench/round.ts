@@ -23,7 +23,7 @@
  * the weights, and from the slowest site's training to its update accepted (which includes the
  * round's close). The machine's load average is printed with the figures.
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadavg } from "node:os";
@@ -95,9 +95,20 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
 
 /** N portal processes of their own on the bench database, behind a round-robin proxy when N > 1. */
 async function startHubs(databaseUrl: string) {
+  let isClosing = false;
   const hubs = await Promise.all(
     Array.from({ length: HUBS }, async () => startHubProcess(databaseUrl, await freePort())),
   );
+  for (const [i, hub] of hubs.entries()) {
+    // A portal process that fails mid-run says why, rather than leaving the sites with "fetch failed".
+    hub.child.stderr!.on("data", (chunk: string) => process.stderr.write(`[portal ${i}] ${chunk}`));
+    // BENCH_HUB_LOG=<file>: the portal processes' own log lines (each route's status and duration), to see where a slow round went.
+    if (process.env.BENCH_HUB_LOG)
+      hub.child.stdout!.on("data", (chunk: string) => appendFileSync(process.env.BENCH_HUB_LOG!, chunk));
+    hub.child.once("exit", (code, signal) => {
+      if (!isClosing) console.error(`[portal ${i}] exited (${signal ?? code}) before the run ended`);
+    });
+  }
   const proxy =
     HUBS > 1 ? await startRoundRobinProxy(hubs.map((h) => h.url)) : { url: hubs[0]!.url, close: async () => {} };
   return {
@@ -109,6 +120,7 @@ async function startHubs(databaseUrl: string) {
         (h) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.child.pid}/status`, "utf8"))?.[1]) / 1024,
       ),
     close: async () => {
+      isClosing = true;
       await proxy.close().catch(() => undefined);
       await Promise.all(hubs.map((h) => h.kill()));
     },

@@ -11,7 +11,7 @@ import {
 } from "@/server/lib/test-support/training-fixtures";
 import { createApprovedProject } from "@/server/projects/approved-project";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
-import { createHubClient, type HubClient } from "@/workers/hub-client";
+import { createHubClient, HubError, type HubClient } from "@/workers/hub-client";
 import { createLogger } from "@/workers/log";
 import { joinSecureRound, unmaskAnswer, waitForPhase } from "@/workers/training/secagg-session";
 import { maskedUpload } from "@/workers/training/secagg-update";
@@ -128,11 +128,18 @@ export async function runSite(site: BenchSite, stop: AbortSignal, index: number)
     const lease = { taskId: task.taskId, leaseId: task.leaseId };
     // As a worker does: progress renews the lease while a large round's transfers queue at the hub.
     const heartbeat = setInterval(
-      () => void site.client.progress({ ...lease, percent: 50 }).catch(() => undefined),
+      () =>
+        void site.client
+          .progress({ ...lease, percent: 50 })
+          .catch((error: unknown) => console.error(`${site.code}: lease renewal failed (${String(error)})`)),
       20_000,
     );
     try {
       await runTask(site, task, lease, stop, index);
+    } catch (error) {
+      // As a worker whose lease was lost: the hub queues the task again and this site claims it again.
+      if (!(error instanceof HubError) || error.kind !== "conflict") throw error;
+      console.error(`${site.code}: ${error.message}`);
     } finally {
       clearInterval(heartbeat);
     }
@@ -181,7 +188,7 @@ async function runTask(
   const result = asReleased({ ...RESULT, trainingMs: took });
   const trained = Date.now();
   if (!secure) {
-    await site.client.uploadUpdate({ ...lease, result, update });
+    await uploadAsWorker(site, () => site.client.uploadUpdate({ ...lease, result, update }));
     milestones.set(round, [...(milestones.get(round) ?? []), { claimed, downloaded, trained, uploaded: Date.now() }]);
     return;
   }
@@ -202,6 +209,20 @@ function updateLike(tensors: readonly NamedTensor[]): NamedTensor[] {
     sharedUpdate?.length === tensors.length && sharedUpdate.every((t, i) => t.data.length === tensors[i]!.data.length);
   if (!fits) sharedUpdate = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
   return sharedUpdate!;
+}
+
+/** As a worker reports (workers/task-execution.ts): a hub that is unreachable or busy is tried again, with the reason logged. */
+async function uploadAsWorker(site: BenchSite, upload: () => Promise<unknown>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await upload();
+    } catch (error) {
+      const isTransient = error instanceof HubError && (error.kind === "unreachable" || error.kind === "busy");
+      if (!isTransient || attempt >= 8) throw error;
+      console.error(`${site.code}: upload attempt ${attempt} failed (${error.kind}: ${error.message}); trying again`);
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
 
 /** Waits for a job to end; throws unless it completed. */
