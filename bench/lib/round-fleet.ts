@@ -158,10 +158,12 @@ async function runTask(
   let global: NamedTensor[] | null = (await site.client.downloadWeights(lease, stop)).tensors;
   const downloaded = Date.now();
   if (task.kind === "evaluate") {
-    await site.client.complete({
-      ...lease,
-      result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
-    });
+    await asWorker(site, "evaluation", () =>
+      site.client.complete({
+        ...lease,
+        result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
+      }),
+    );
     return;
   }
   const payload = ZTrainPayload.parse(task.payload);
@@ -188,7 +190,7 @@ async function runTask(
   const result = asReleased({ ...RESULT, trainingMs: took });
   const trained = Date.now();
   if (!secure) {
-    await uploadAsWorker(site, () => site.client.uploadUpdate({ ...lease, result, update }));
+    await asWorker(site, "upload", () => site.client.uploadUpdate({ ...lease, result, update }));
     milestones.set(round, [...(milestones.get(round) ?? []), { claimed, downloaded, trained, uploaded: Date.now() }]);
     return;
   }
@@ -212,14 +214,14 @@ function updateLike(tensors: readonly NamedTensor[]): NamedTensor[] {
 }
 
 /** As a worker reports (workers/task-execution.ts): a hub that is unreachable or busy is tried again, with the reason logged. */
-async function uploadAsWorker(site: BenchSite, upload: () => Promise<unknown>) {
+async function asWorker(site: BenchSite, what: string, report: () => Promise<unknown>) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await upload();
+      return await report();
     } catch (error) {
       const isTransient = error instanceof HubError && (error.kind === "unreachable" || error.kind === "busy");
       if (!isTransient || attempt >= 8) throw error;
-      console.error(`${site.code}: upload attempt ${attempt} failed (${error.kind}: ${error.message}); trying again`);
+      console.error(`${site.code}: ${what} attempt ${attempt} failed (${error.kind}: ${error.message}); trying again`);
       await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
     }
   }
