@@ -9,7 +9,7 @@ import type {
 } from "@/protocol/cohort-definition";
 import { CONCEPT } from "@/protocol/omop/concepts";
 import { eventSource, type EventSource } from "../cdm/event-sources";
-import { addConceptSet } from "./concept-sets";
+import { conceptMembership } from "./concept-sets";
 import type { SqlBuilder } from "./sql-params";
 
 /**
@@ -51,7 +51,7 @@ function conceptConditions(builder: SqlBuilder, criterion: EventCriterion, sourc
     ];
   }
   if (!criterion.concepts) return [];
-  return [`${column} IN (SELECT concept_id FROM ${addConceptSet(builder, criterion.concepts)})`];
+  return [conceptMembership(builder, column, criterion.concepts)];
 }
 
 function valueConditions(builder: SqlBuilder, criterion: EventCriterion): string[] {
@@ -124,12 +124,8 @@ function criterionPredicate(builder: SqlBuilder, item: RuleCriterion, inObservat
   conditions.push(...windowConditions(builder, source.end("x"), item.endWindow, isInPeriod));
   const from = `FROM ${rows.from} WHERE ${conditions.join(" AND ")}`;
   const occurrence = item.exclude ? { type: "exactly" as const, count: 0 } : item.occurrence;
-  // OFFSET 0 keeps the test a per-event subplan probing the person's own rows (index on person_id):
-  // pulled up into a semi join, PostgreSQL hashes every row of the concept set's events instead, as
-  // it cannot estimate from a concept-set join how few cohort events there are.
-  if (!occurrence || (occurrence.type === "atLeast" && occurrence.count <= 1))
-    return `EXISTS (SELECT 1 ${from} OFFSET 0)`;
-  if (occurrence.count === 0 && occurrence.type !== "atLeast") return `NOT EXISTS (SELECT 1 ${from} OFFSET 0)`;
+  if (!occurrence || (occurrence.type === "atLeast" && occurrence.count <= 1)) return `EXISTS (SELECT 1 ${from})`;
+  if (occurrence.count === 0 && occurrence.type !== "atLeast") return `NOT EXISTS (SELECT 1 ${from})`;
   const operator = { atLeast: ">=", atMost: "<=", exactly: "=" }[occurrence.type];
   const counted = occurrence.isDistinct ? `DISTINCT x.${source.concept}` : "*";
   return `(SELECT count(${counted}) ${from}) ${operator} ${builder.bind(occurrence.count, "int")}`;

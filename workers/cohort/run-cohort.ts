@@ -6,6 +6,7 @@ import { eventSource } from "../cdm/event-sources";
 import { inspectSiteSchema } from "../cdm/site-schema";
 import { TaskError } from "../release/failures";
 import { evidenceFromRows, type CohortEvidence } from "./breakdowns";
+import { resolveConceptSets } from "./concept-sets";
 import { compileCohort, compileCohortMembers, type CohortRow } from "./compile";
 import type { CompileOptions, SqlBuilder } from "./sql-params";
 
@@ -15,7 +16,9 @@ import type { CompileOptions, SqlBuilder } from "./sql-params";
  * a definition that needs a table the site lacks (the MI-CDM imaging tables, typically) is refused
  * with the reason, never run into a database error. Imaging criteria name a modality, not concepts:
  * the modality concepts this site's images use are classified first with the same mapping the site
- * inventory uses, then bound as ids.
+ * inventory uses, then bound as ids. The definition's concept sets are likewise resolved first
+ * against the site's vocabulary, in the same transaction, and bound as ids: the planner then
+ * estimates from each table's statistics how many events a criterion matches.
  */
 export type RunCohortOptions = { table: (name: TableName) => string };
 
@@ -51,9 +54,9 @@ export async function queryCohortMembers<R extends Record<string, unknown>>(
 }
 
 /**
- * For the rest of the read-only transaction. The planner cannot see through a concept-set join how
- * few events match, so its cost estimates run high enough to switch JIT compilation on: most of a
- * second of compiling (measured at 1,000,000 persons) for a statement that then runs in about as long.
+ * For the rest of the read-only transaction. A cohort statement over hundreds of thousands of
+ * events costs enough in the planner's units to switch JIT compilation on: most of a second of
+ * compiling (measured at 1,000,000 persons) for a statement that then runs in about as long.
  */
 async function withoutJit(query: SiteQuery): Promise<void> {
   await query("SELECT set_config('jit', 'off', true)");
@@ -74,10 +77,12 @@ async function prepare(
   if (criteriaOf(definition).some((c) => "concepts" in c && c.concepts?.some((ref) => ref.includeMapped)))
     tables.add("concept_relationship");
   for (const table of tables) if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
+  const conceptSets = criteriaOf(definition).flatMap((c) => ("concepts" in c && c.concepts ? [c.concepts] : []));
   return {
     table: options.table,
     modalityConceptIds: needsImaging ? await resolveModalities(query, options.table) : {},
     cdmVersion: schema.cdmVersion,
+    resolvedConceptSets: await resolveConceptSets(query, options.table, conceptSets),
   };
 }
 

@@ -18,6 +18,8 @@ export type CompileOptions = {
   modalityConceptIds: Partial<Record<ModalityCode, readonly number[]>>;
   /** The site's CDM version decides a few column names (../cdm/event-sources.ts); default 5.4. */
   cdmVersion?: CdmVersion;
+  /** Concept sets already resolved at the site, by key (../cohort/concept-sets.ts); others compile to CTEs. */
+  resolvedConceptSets?: ReadonlyMap<string, readonly number[]>;
 };
 
 export class SqlBuilder {
