@@ -16,12 +16,19 @@ import {
   type HeartbeatInput,
   type SecAggState,
 } from "@/protocol/contract";
-import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
+import {
+  decodeAddressedTensors,
+  decodeTensors,
+  encodeTensors,
+  TensorCodecError,
+  type NamedTensor,
+} from "@/protocol/tensor-codec";
 import {
   encodeTrainResultHeader,
   LEASE_HEADER,
   MASKED_UPDATE_HEADER,
   OCTET_STREAM,
+  SHA256_HEADER,
   TRAIN_RESULT_HEADER,
   updatePath,
   weightsPath,
@@ -275,7 +282,10 @@ function postOf(bytes: Uint8Array, headers: Record<string, string>): RequestInit
 async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
   try {
     const bytes = new Uint8Array(await response.arrayBuffer());
-    // The whole file's hash is the version's content address (protocol/training.ts).
+    // The whole file's hash is the version's content address (protocol/training.ts): checked against
+    // the one the hub names, it also vouches for the data section, so the file is hashed once.
+    const named = response.headers.get(SHA256_HEADER);
+    if (named) return { tensors: decodeAddressedTensors(bytes, named).tensors, sha256: named };
     return { tensors: decodeTensors(bytes).tensors, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     if (error instanceof TensorCodecError)
