@@ -1,4 +1,4 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
+import { eventCriteriaOf, type CohortDefinition } from "@/protocol/cohort-definition";
 import type { SiteQuery } from "../site-db";
 import type { TableName } from "@/protocol/omop/tables";
 import { modalityCode, type ModalityCode } from "@/protocol/omop/modality";
@@ -69,15 +69,21 @@ async function prepare(
   withModalities: boolean,
 ): Promise<CompileOptions> {
   const schema = await inspectSiteSchema(query, options.table);
-  const needsImaging = withModalities || criteriaOf(definition).some((c) => c.type === "imaging");
+  const needsImaging = withModalities || eventCriteriaOf(definition).some((c) => c.type === "imaging");
   if (needsImaging && !schema.isImagingAvailable) throw new TaskError({ reason: "imaging_not_available" });
   const tables = new Set<TableName>(["person", "concept_ancestor"]);
-  for (const criterion of criteriaOf(definition)) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
-  if (definition.observationWindow) tables.add("observation_period");
-  if (criteriaOf(definition).some((c) => "concepts" in c && c.concepts?.some((ref) => ref.includeMapped)))
+  const criteria = eventCriteriaOf(definition);
+  for (const criterion of criteria) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
+  // Nested criteria count inside their event's observation period.
+  if (definition.observationWindow || criteria.some((c) => c.type !== "imaging" && c.nested))
+    tables.add("observation_period");
+  const isMapped = (refs: { includeMapped: boolean }[] | undefined) => refs?.some((ref) => ref.includeMapped);
+  if (criteria.some((c) => c.type !== "imaging" && (isMapped(c.concepts) || isMapped(c.sourceConcepts))))
     tables.add("concept_relationship");
   for (const table of tables) if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
-  const conceptSets = criteriaOf(definition).flatMap((c) => ("concepts" in c && c.concepts ? [c.concepts] : []));
+  const conceptSets = criteria.flatMap((c) =>
+    c.type === "imaging" ? [] : [c.concepts, c.sourceConcepts].filter((set) => set !== undefined),
+  );
   return {
     table: options.table,
     modalityConceptIds: needsImaging ? await resolveModalities(query, options.table) : {},
@@ -99,18 +105,4 @@ async function resolveModalities(
   const byModality: Partial<Record<ModalityCode, number[]>> = {};
   for (const row of rows) (byModality[modalityCode(row.concept_id, row.name)] ??= []).push(row.concept_id);
   return byModality;
-}
-
-/** Every event criterion of the definition: entry events, qualifying criteria and inclusion rules. */
-function criteriaOf(definition: CohortDefinition): EventCriterion[] {
-  const inGroup = (group: CriteriaGroup): EventCriterion[] =>
-    group.items.flatMap((item) =>
-      item.kind === "group" ? inGroup(item) : item.kind === "criterion" ? [item.criterion] : [],
-    );
-  return [
-    definition.entry,
-    ...(definition.extraEntries ?? []),
-    ...(definition.qualifyingCriteria ? inGroup(definition.qualifyingCriteria) : []),
-    ...definition.inclusionRules.flatMap((rule) => inGroup(rule.group)),
-  ];
 }
