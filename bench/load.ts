@@ -118,6 +118,7 @@ function startHeartbeats(baseUrl: string, tokens: string[]) {
   const log = createLogger({}, { write: () => undefined });
   const latencies: number[] = [];
   let failures = 0;
+  let firstFailure: string | null = null;
   let running = true;
   const input = asReleased({
     workerVersion: "bench",
@@ -134,8 +135,9 @@ function startHeartbeats(baseUrl: string, tokens: string[]) {
       try {
         await client.heartbeat(input);
         latencies.push(performance.now() - start);
-      } catch {
+      } catch (error) {
         failures++;
+        firstFailure ??= error instanceof Error ? error.message : String(error);
       }
       await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
     }
@@ -145,7 +147,7 @@ function startHeartbeats(baseUrl: string, tokens: string[]) {
     async stop() {
       running = false;
       await Promise.all(loops);
-      return { latencies: [...latencies].sort((a, b) => a - b), failures };
+      return { latencies: [...latencies].sort((a, b) => a - b), failures, firstFailure };
     },
   };
 }
@@ -162,7 +164,13 @@ async function main() {
       databaseUrl,
       port: PORT,
       authSecret: "bench-load-session-secret-of-at-least-32-chars",
-      extraEnv: { FLIP_LOG_LEVEL: "warn" },
+      extraEnv: {
+        FLIP_LOG_LEVEL: "warn",
+        // BENCH_PROFILE_DIR=dir writes a CPU profile of the portal process there when it stops.
+        ...(process.env.BENCH_PROFILE_DIR
+          ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
+          : {}),
+      },
     });
     const { url } = portal;
     try {
@@ -198,6 +206,7 @@ async function main() {
       console.log(
         `heartbeats: ${beats.latencies.length} sent, ${beats.failures} failed, p50 ${percentile(beats.latencies, 50).toFixed(1)} ms, p99 ${percentile(beats.latencies, 99).toFixed(1)} ms (goal p99 < 50 ms)`,
       );
+      if (beats.firstFailure) console.log(`first heartbeat failure: ${beats.firstFailure}`);
       for (const row of rows.slice(1))
         console.log(
           `${row.label}: ${row.rps >= 1000 && row.p99 < 100 ? "meets" : "MISSES"} the goal of ≥ 1000 req/s with p99 < 100 ms`,
