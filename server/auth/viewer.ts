@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { roleGrants, sites, userSessions, users } from "@/db/schema";
 import type { Viewer } from "./permissions";
@@ -67,6 +67,20 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
   return viewerFrom(rows, signedInAt);
 }
 
+function prepareSessionViewerQuery(db: Database) {
+  return db
+    .select({ ...viewerColumns, session: liveSessionColumns })
+    .from(userSessions)
+    .innerJoin(users, eq(users.id, userSessions.userId))
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(openSessionWhere({ userId: sql.placeholder("userId"), sessionId: sql.placeholder("sessionId") }))
+    .prepare("flip_session_viewer");
+}
+
+// Every signed-in request runs this query: prepared once per pool (and parsed once per connection).
+const sessionViewerQueries = new WeakMap<Database, ReturnType<typeof prepareSessionViewerQuery>>();
+
 /**
  * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
  * lifetime, or ended by an account change) as well as for every reason `viewerFrom` gives. One
@@ -76,13 +90,9 @@ export async function loadSessionViewer(
   db: Database,
   { userId, sessionId }: { userId: string; sessionId: string },
 ): Promise<Viewer | null> {
-  const rows = await db
-    .select({ ...viewerColumns, session: liveSessionColumns })
-    .from(userSessions)
-    .innerJoin(users, eq(users.id, userSessions.userId))
-    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
-    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
-    .where(openSessionWhere({ userId, sessionId }));
+  let query = sessionViewerQueries.get(db);
+  if (!query) sessionViewerQueries.set(db, (query = prepareSessionViewerQuery(db)));
+  const rows = await query.execute({ userId, sessionId });
   if (!rows[0]) return null;
   const session = await keepSessionAlive(db, rows[0].session);
   if (!session) return null;
