@@ -14,6 +14,7 @@ import {
 import { and, eq, sql } from "drizzle-orm";
 import { projectMembers, projects } from "@/db/schema";
 import { authenticateWorker } from "./worker/worker-auth";
+import { prepared } from "./database/prepared";
 import { ENROL_FIRST, hasRecentFactor, STEP_UP_REQUIRED, StepUpRequired, VERIFY_FIRST } from "./auth/second-factor";
 import { errorFields, getLogger, markLogged, requestIdOf } from "./observability/logger";
 import { metrics } from "./observability/metrics";
@@ -154,8 +155,8 @@ export const siteApproverProcedure = (scope: Extract<Scope, "approvals:read" | "
     return next({ ctx: { ...ctx, siteId: input.siteId } });
   });
 
-function prepareMembershipQuery(db: Database) {
-  return db
+const membershipQuery = (db: Database, name: string) =>
+  db
     .select({ role: projectMembers.role, status: projects.status, title: projects.title })
     .from(projectMembers)
     .innerJoin(projects, eq(projects.id, projectMembers.projectId))
@@ -165,11 +166,7 @@ function prepareMembershipQuery(db: Database) {
         eq(projectMembers.userId, sql.placeholder("userId")),
       ),
     )
-    .prepare("flip_project_membership");
-}
-
-// Every project call runs this query: prepared once per pool (and parsed once per connection).
-const membershipQueries = new WeakMap<Database, ReturnType<typeof prepareMembershipQuery>>();
+    .prepare(name);
 
 /**
  * Requires membership of the project named by `projectId` in the input, with a role that grants
@@ -177,9 +174,10 @@ const membershipQueries = new WeakMap<Database, ReturnType<typeof prepareMembers
  */
 export const projectProcedure = (scope: ProjectScope) =>
   protectedProcedure.input(z.object({ projectId: z.uuid("Choose a project") })).use(async ({ ctx, input, next }) => {
-    let query = membershipQueries.get(ctx.db);
-    if (!query) membershipQueries.set(ctx.db, (query = prepareMembershipQuery(ctx.db)));
-    const [membership] = await query.execute({ projectId: input.projectId, userId: ctx.viewer.id });
+    const [membership] = await prepared(ctx.db, "flip_project_membership", membershipQuery).execute({
+      projectId: input.projectId,
+      userId: ctx.viewer.id,
+    });
     if (!membership)
       throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
     const refusal = projectAccessRefusal(ctx.viewer, membership.role, scope);
