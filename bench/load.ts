@@ -8,7 +8,8 @@
  *   - GET /api/health, the baseline: the same server and network path with no session or query;
  *   - projects.list and jobs.byId of the finished job, as the signed-in researcher.
  * Prints requests/s, p50 and p99 of each with its ratio to the baseline, the portal process's CPU
- * time per request (from /proc, so other load on a shared machine counts less than in the rates),
+ * time per request and the share of the time it waited for a CPU (from /proc: on a shared machine
+ * the CPU time moves less with other people's load than the rates do, and the wait shows that load),
  * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first and then under the reads.
  * Goals on a 2-core machine: reads ≥ 1000 requests/s with p99 < 100 ms, heartbeats p99 < 50 ms.
  */
@@ -114,21 +115,41 @@ async function signIn(baseUrl: string, email: string): Promise<string> {
 const trpcGet = (path: string, input: unknown) =>
   `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
 
-/** CPU time (user + system, all threads) the process has used, in ms; null where there is no /proc. */
-function cpuMsOf(pid: number): number | null {
+/**
+ * The process's main thread (its event loop): time on a CPU and waiting for one (runnable, but other processes had the cores),
+ * in ms, from /proc/<pid>/schedstat; null where there is none. On a shared machine the wait says
+ * how much of the latency was the machine rather than the portal.
+ */
+function schedOf(pid: number): { runMs: number; waitMs: number } | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // utime and stime (fields 14 and 15 of the whole line) in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
   } catch {
     return null;
   }
 }
 
-type Row = { label: string; rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest: number | null };
+type Sched = { cpuMsPerRequest: number | null; waitShare: number | null };
+
+/** CPU ms per request and the share of the interval spent waiting for a CPU, between two readings. */
+function schedBetween(
+  before: ReturnType<typeof schedOf>,
+  after: ReturnType<typeof schedOf>,
+  requests: number,
+  elapsedMs: number,
+): Sched {
+  if (!before || !after) return { cpuMsPerRequest: null, waitShare: null };
+  return {
+    cpuMsPerRequest: (after.runMs - before.runMs) / Math.max(1, requests),
+    waitShare: (after.waitMs - before.waitMs) / elapsedMs,
+  };
+}
+
+type Row = { label: string; rps: number; p50: number; p99: number; errors: number } & Sched;
 
 async function drive(baseUrl: string, pid: number, label: string, path: string, cookie?: string): Promise<Row> {
-  const cpuBefore = cpuMsOf(pid);
+  const before = schedOf(pid);
+  const started = performance.now();
   const result = await autocannon({
     url: `${baseUrl}${path}`,
     connections: CONNECTIONS,
@@ -138,18 +159,9 @@ async function drive(baseUrl: string, pid: number, label: string, path: string, 
     // would delay the heartbeat loops below and count as the hub's latency.
     workers: 1,
   });
-  const cpuAfter = cpuMsOf(pid);
+  const sched = schedBetween(before, schedOf(pid), result.requests.total, performance.now() - started);
   const errors = result.errors + result.timeouts + result.non2xx;
-  const cpuMsPerRequest =
-    cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, result.requests.total);
-  return {
-    label,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors,
-    cpuMsPerRequest,
-  };
+  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, ...sched };
 }
 
 /** Every site's worker client sends a heartbeat every 5 s (starting spread over the interval) until stopped. */
@@ -218,10 +230,10 @@ async function main() {
       // Warm-up: JIT, the pool and Next's route modules, and every site's first heartbeat.
       await drive(url, pid, "warm-up", trpcGet("projects.list", {}), cookie);
       heartbeats.take();
-      const cpuBefore = cpuMsOf(pid);
+      const aloneBefore = schedOf(pid);
       await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-      const cpuAfter = cpuMsOf(pid);
       const alone = heartbeats.take();
+      const aloneSched = schedBetween(aloneBefore, schedOf(pid), alone.latencies.length, SECONDS * 1000);
       const rows = [
         await drive(url, pid, "GET /api/health (baseline)", "/api/health"),
         await drive(url, pid, "projects.list", trpcGet("projects.list", {}), cookie),
@@ -236,6 +248,7 @@ async function main() {
       const underLoad = await heartbeats.stop();
       const baseline = rows[0]!;
       const cpu = (ms: number | null) => (ms === null ? "n/a" : ms.toFixed(2));
+      const waited = (share: number | null) => (share === null ? "n/a" : `${(share * 100).toFixed(0)}%`);
       const cpuRatio = (ms: number | null) =>
         ms === null || !baseline.cpuMsPerRequest ? "n/a" : `${(ms / baseline.cpuMsPerRequest).toFixed(2)}x`;
       console.log(
@@ -243,18 +256,18 @@ async function main() {
       );
       console.log("");
       console.log(
-        `${"".padEnd(30)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"req/s vs baseline".padStart(19)}${"CPU ms/req".padStart(12)}${"vs baseline".padStart(13)}`,
+        `${"".padEnd(30)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"req/s vs baseline".padStart(19)}${"CPU ms/req".padStart(12)}${"vs baseline".padStart(13)}${"CPU wait".padStart(10)}`,
       );
       for (const row of rows)
         console.log(
-          `${row.label.padEnd(30)}${row.rps.toFixed(0).padStart(9)}${row.p50.toFixed(0).padStart(9)}${row.p99.toFixed(0).padStart(9)}${String(row.errors).padStart(8)}${`${(row.rps / baseline.rps).toFixed(2)}x`.padStart(19)}${cpu(row.cpuMsPerRequest).padStart(12)}${cpuRatio(row.cpuMsPerRequest).padStart(13)}`,
+          `${row.label.padEnd(30)}${row.rps.toFixed(0).padStart(9)}${row.p50.toFixed(0).padStart(9)}${row.p99.toFixed(0).padStart(9)}${String(row.errors).padStart(8)}${`${(row.rps / baseline.rps).toFixed(2)}x`.padStart(19)}${cpu(row.cpuMsPerRequest).padStart(12)}${cpuRatio(row.cpuMsPerRequest).padStart(13)}${waited(row.waitShare).padStart(10)}`,
         );
       console.log("");
       const beatsLine = (label: string, beats: typeof alone) =>
         `heartbeats ${label}: ${beats.latencies.length} sent, ${beats.failures} failed, p50 ${percentile(beats.latencies, 50).toFixed(1)} ms, p99 ${percentile(beats.latencies, 99).toFixed(1)} ms (goal p99 < 50 ms)${beats.firstFailure ? `; first failure: ${beats.firstFailure}` : ""}`;
-      const beatCpu =
-        cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, alone.latencies.length);
-      console.log(`${beatsLine("alone", alone)}; portal CPU ${cpu(beatCpu)} ms per heartbeat`);
+      console.log(
+        `${beatsLine("alone", alone)}; portal CPU ${cpu(aloneSched.cpuMsPerRequest)} ms per heartbeat, waited for a CPU ${waited(aloneSched.waitShare)} of the time`,
+      );
       console.log(beatsLine("under the reads", underLoad));
       for (const row of rows.slice(1))
         console.log(
