@@ -1,6 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createHttpContext } from "@/server/http-context";
-import { withContentLength } from "@/server/http/sized-response";
+import { withoutCompressionWhenSmall } from "@/server/http/sized-response";
 import { limitTrpcBody } from "@/server/http/trpc-body-limit";
 import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
 import { appRouter } from "@/server/root";
@@ -25,7 +25,7 @@ const handler = async (request: Request) => {
       getLogger().error({ requestId, procedure: path, err: errorFields(error.cause ?? error) }, "trpc request failed");
     },
   });
-  return withContentLength(response);
+  return withoutCompressionWhenSmall(response);
 };
 
 export { handler as GET, handler as POST };
