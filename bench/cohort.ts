@@ -22,7 +22,8 @@ import { timeBest } from "./lib/measure";
 /**
  * Cohort counts at the site on a large generated site: three typical definitions, each with its
  * attrition, age bands and sex (the full statement and person rows the release gate receives),
- * against a plain count(distinct person_id) over the same entry events, in the same run.
+ * against a plain count(distinct person_id) over the same entry events, in the same run; then a
+ * cohort of nearly every person, to show how a rule over a million index events scales.
  *
  *   npm run bench:cohort -- [--persons 1000000]
  */
@@ -33,6 +34,8 @@ const NG_PER_ML = 8842;
 
 type Case = {
   name: string;
+  /** Typical definitions have the goal; a cohort of nearly everyone is printed to show how it scales. */
+  hasGoal: boolean;
   definition: CohortDefinitionInput;
   baseline: (
     t: (name: "concept_ancestor" | "condition_occurrence" | "measurement" | "visit_occurrence") => string,
@@ -45,12 +48,14 @@ const withDescendants = (t: (name: "concept_ancestor") => string, id: number) =>
 const CASES: Case[] = [
   {
     name: "condition entry (cerebral infarction)",
+    hasGoal: true,
     definition: cohort(condition([C.cerebralInfarction])),
     baseline: (t) =>
       `SELECT count(DISTINCT person_id) FROM ${t("condition_occurrence")} WHERE condition_concept_id IN ${withDescendants(t, C.cerebralInfarction)}`,
   },
   {
     name: "PSA 4-20 ng/mL, biopsy and diagnosis windows, no prior anti-androgen",
+    hasGoal: true,
     definition: cohort(measurement([C.psa], { min: 4, max: 20, unitConceptId: NG_PER_ML }), {
       inclusionRules: [
         {
@@ -70,6 +75,7 @@ const CASES: Case[] = [
   },
   {
     name: "inpatient visit with a haemoglobin in the 30 days before",
+    hasGoal: true,
     definition: cohort(visit([C.inpatientVisit]), {
       inclusionRules: [
         { name: "Haemoglobin", group: all(has(measurement([C.haemoglobin]), { startDays: -30, endDays: 0 })) },
@@ -77,6 +83,17 @@ const CASES: Case[] = [
     }),
     baseline: (t) =>
       `SELECT count(DISTINCT person_id) FROM ${t("visit_occurrence")} WHERE visit_concept_id IN ${withDescendants(t, C.inpatientVisit)}`,
+  },
+  {
+    name: "outpatient visit with a haemoglobin in the year before (nearly everyone; no goal)",
+    hasGoal: false,
+    definition: cohort(visit([C.outpatientVisit]), {
+      inclusionRules: [
+        { name: "Haemoglobin", group: all(has(measurement([C.haemoglobin]), { startDays: -365, endDays: 0 })) },
+      ],
+    }),
+    baseline: (t) =>
+      `SELECT count(DISTINCT person_id) FROM ${t("visit_occurrence")} WHERE visit_concept_id IN ${withDescendants(t, C.outpatientVisit)}`,
   },
 ];
 
@@ -98,7 +115,7 @@ async function main() {
   const options = { statementTimeoutMs: 600_000 };
   try {
     await site.siteDb.readOnly((q) => q("ANALYZE"), options).catch(() => undefined);
-    for (const { name, definition, baseline } of CASES) {
+    for (const { name, hasGoal, definition, baseline } of CASES) {
       const parsed = ZCohortDefinition.parse(definition);
       const count = () => site.siteDb.readOnly((q) => runCohort(q, parsed, { table: site.siteDb.table }), options);
       const plain = () => site.siteDb.readOnly((q) => q(baseline(site.siteDb.table)), options);
@@ -108,9 +125,8 @@ async function main() {
       const plainMs = await timeBest(async () => void (await plain()), 3);
       console.log(name);
       console.log(`  attrition ${evidence.counts.attrition.join(" -> ")}`);
-      console.log(
-        `  cohort with attrition and breakdowns, best of 3: ${countMs.toFixed(0)} ms (goal < ${GOAL_MS} ms: ${countMs < GOAL_MS ? "met" : "NOT met"})`,
-      );
+      const goal = hasGoal ? ` (goal < ${GOAL_MS} ms: ${countMs < GOAL_MS ? "met" : "NOT met"})` : "";
+      console.log(`  cohort with attrition and breakdowns, best of 3: ${countMs.toFixed(0)} ms${goal}`);
       console.log(`  plain count(distinct person_id) of the entry events: ${plainMs.toFixed(0)} ms`);
       console.log(`  ratio ${(countMs / plainMs).toFixed(1)}x (${loadAverage()})\n`);
     }

@@ -19,15 +19,21 @@ test("a researcher imports a phenotype from ATLAS, is told exactly what cannot b
   // A published phenotype the portal cannot express is refused with the JSON path of the element.
   await page.getByRole("button", { name: "Import from ATLAS" }).click();
   const dialog = page.getByRole("dialog", { name: "Import an ATLAS cohort definition" });
-  await dialog.getByLabel("JSON file").setInputFiles(fixture(1089));
+  await dialog.getByLabel("JSON file").setInputFiles(fixture(1091));
   await dialog.getByRole("button", { name: "Import" }).click();
   await expect(dialog.getByRole("alert")).toContainText(
-    "InclusionRules[0].expression.CriteriaList[0].Criteria.ConditionOccurrence.CorrelatedCriteria",
+    "InclusionRules[0].expression.Groups[0].CriteriaList[1].Criteria.Measurement.RangeLow",
   );
-  await expect(dialog.getByRole("alert")).toContainText(
-    "criteria nested inside a criterion are supported only on a single entry event",
-  );
+  await expect(dialog.getByRole("alert")).toContainText("RangeLow in a Measurement criterion is not supported");
   await page.screenshot({ path: testInfo.outputPath("refused.png") });
+
+  // Criteria nested in a rule's criterion come across, and the summary says what they are relative to.
+  await dialog.getByLabel("JSON file").setInputFiles(fixture(1089));
+  await dialog.getByRole("button", { name: "Import" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("main")).toContainText("counting days from that event and within its observation period");
+  await page.screenshot({ path: testInfo.outputPath("nested.png"), fullPage: true });
+  await page.getByRole("button", { name: "Import from ATLAS" }).click();
 
   // One it can: the cohort builder shows it, with what ATLAS settings the portal read differently.
   await dialog.getByLabel("JSON file").setInputFiles(fixture(609));

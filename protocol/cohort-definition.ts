@@ -10,12 +10,12 @@ import { z } from "zod";
 export const COHORT_DEFINITION_VERSION = 1;
 
 export const COHORT_LIMITS = {
-  maxRules: 20,
+  maxRules: 50,
   maxGroupDepth: 4,
   maxCriteria: 60,
-  maxConceptsPerSet: 1000,
+  maxConceptsPerSet: 2000,
   maxJsonBytes: 262_144,
-  maxEntryEvents: 10,
+  maxEntryEvents: 40,
   maxOccurrences: 1000,
   maxWindowDays: 36_500,
 } as const;
@@ -77,38 +77,101 @@ const first = z.boolean().optional();
 const ZSexes = z.array(z.enum(SEXES)).min(1).max(2);
 const person = { age: ZRange(0, 130).optional(), sex: ZSexes.optional() };
 
+const ZIsoDate = z.iso.date("Enter a date as YYYY-MM-DD");
+/** Calendar dates, both inclusive (ATLAS's OccurrenceStartDate / OccurrenceEndDate); an omitted end is open. */
+export const ZDateRange = z
+  .strictObject({ from: ZIsoDate.optional(), to: ZIsoDate.optional() })
+  .refine((r) => r.from !== undefined || r.to !== undefined, "Give a first or a last date")
+  .refine(
+    (r) => r.from === undefined || r.to === undefined || r.from <= r.to,
+    "The first date must not be after the last",
+  );
+
+/**
+ * What every event criterion but imaging may carry besides its concepts. Without `concepts`, any
+ * event of the domain counts (ATLAS's criterion without a concept set: "any visit").
+ * `sourceConcepts`: the record's SOURCE concept (e.g. an ICD-10 or OPCS-4 code) is in this set.
+ * `startDate` / `endDate`: the event's start / end date (as `end` in ../workers/cdm/event-sources)
+ * lies in these calendar dates. `nested`: criteria relative to THIS event (ATLAS's criteria nested
+ * in a criterion), evaluated with the event as index date: the event must lie in an observation
+ * period, and nested events count inside that period unless they ignore it.
+ */
+function withExtras<T extends z.ZodRawShape>(shape: T, hasSourceConcepts = true) {
+  // A getter, so that the recursive group is looked up when parsing, not while this module loads.
+  return Object.defineProperty(
+    {
+      ...shape,
+      ...(hasSourceConcepts ? { sourceConcepts: ZConceptSet.optional() } : {}),
+      startDate: ZDateRange.optional(),
+      endDate: ZDateRange.optional(),
+    },
+    "nested",
+    { get: () => ZCriteriaGroup.optional(), enumerable: true },
+  );
+}
+const concepts = ZConceptSet.optional();
+const era = { eraDays: ZRange(0, 1_000_000).optional(), eraCount: ZRange(0, 1_000_000).optional() };
+
 /** Something that happens to a person on a date: usable as the entry event or inside a rule. */
 export const ZEventCriterion = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("condition"), concepts: ZConceptSet, first, ...person }),
-  z.strictObject({ type: z.literal("procedure"), concepts: ZConceptSet, first, ...person }),
-  z.strictObject({ type: z.literal("drug"), concepts: ZConceptSet, first, ...person }),
-  z.strictObject({ type: z.literal("visit"), concepts: ZConceptSet, first, ...person }),
-  z.strictObject({ type: z.literal("device"), concepts: ZConceptSet, first, ...person }),
-  z.strictObject({
-    type: z.literal("measurement"),
-    concepts: ZConceptSet,
-    value: ZValueRange.optional(),
-    first,
-    ...person,
-  }),
-  z.strictObject({
-    type: z.literal("observation"),
-    concepts: ZConceptSet,
-    value: ZValueRange.optional(),
-    first,
-    ...person,
-  }),
+  z.strictObject(withExtras({ type: z.literal("condition"), concepts, first, ...person })),
+  z.strictObject(withExtras({ type: z.literal("procedure"), concepts, first, ...person })),
+  z.strictObject(withExtras({ type: z.literal("drug"), concepts, first, ...person })),
+  z.strictObject(withExtras({ type: z.literal("visit"), concepts, first, ...person })),
+  z.strictObject(withExtras({ type: z.literal("device"), concepts, first, ...person })),
+  z.strictObject(
+    withExtras({ type: z.literal("measurement"), concepts, value: ZValueRange.optional(), first, ...person }),
+  ),
+  z.strictObject(
+    withExtras({ type: z.literal("observation"), concepts, value: ZValueRange.optional(), first, ...person }),
+  ),
+  /**
+   * Condition and drug eras (OHDSI's derived condition_era / drug_era): `eraDays` bounds the era's
+   * length (end minus start, in days), `eraCount` the records it joins; `age` is at its start.
+   */
+  z.strictObject(withExtras({ type: z.literal("conditionEra"), concepts, first, ...era, ...person }, false)),
+  z.strictObject(withExtras({ type: z.literal("drugEra"), concepts, first, ...era, ...person }, false)),
   /** Death; with concepts, only deaths whose cause is one of them. */
-  z.strictObject({ type: z.literal("death"), concepts: ZConceptSet.optional(), ...person }),
+  z.strictObject(withExtras({ type: z.literal("death"), concepts, ...person })),
   z.strictObject({ type: z.literal("imaging"), modality: z.enum(MODALITIES) }),
-]);
-export type EventCriterion = z.infer<typeof ZEventCriterion>;
+]) as unknown as z.ZodType<EventCriterion, EventCriterionInput>;
+
+export type ConceptRef = z.output<typeof ZConceptRef>;
+type ValueRange = z.output<typeof ZValueRange>;
+type DateRange = z.output<typeof ZDateRange>;
+type Bounds = { min?: number; max?: number };
+type EventBase<Ref, Group> = {
+  concepts?: Ref[];
+  sourceConcepts?: Ref[];
+  age?: { min?: number; max?: number };
+  sex?: (typeof SEXES)[number][];
+  startDate?: DateRange;
+  endDate?: DateRange;
+  nested?: Group;
+};
+type EventOf<Ref, Group> =
+  | ({ type: "condition" | "procedure" | "drug" | "visit" | "device"; first?: boolean } & EventBase<Ref, Group>)
+  | ({ type: "measurement" | "observation"; value?: ValueRange; first?: boolean } & EventBase<Ref, Group>)
+  | ({ type: "conditionEra" | "drugEra"; first?: boolean; eraDays?: Bounds; eraCount?: Bounds } & EventBase<Ref, Group>)
+  | ({ type: "death" } & EventBase<Ref, Group>)
+  | { type: "imaging"; modality: (typeof MODALITIES)[number] };
+/** One member per type, so that `Extract<EventCriterion, { type: "measurement" }>` works. */
+type Split<E> = E extends { type: infer T } ? (T extends unknown ? Omit<E, "type"> & { type: T } : never) : never;
+export type EventCriterion = Split<EventOf<ConceptRef, CriteriaGroup>>;
+type EventCriterionInput = Split<EventOf<z.input<typeof ZConceptRef>, unknown>>;
 
 const ZDays = z.number().int().min(-COHORT_LIMITS.maxWindowDays).max(COHORT_LIMITS.maxWindowDays);
 
 /** Days relative to the index date (the entry event); negative is before it; an omitted end is unbounded. */
 export const ZWindow = z
-  .strictObject({ startDays: ZDays.optional(), endDays: ZDays.optional() })
+  .strictObject({
+    startDays: ZDays.optional(),
+    endDays: ZDays.optional(),
+    /** Count the days from the index event's END date (ATLAS's UseIndexEnd); omitted: its start. */
+    useIndexEnd: z.boolean().optional(),
+    /** Which date of the event must lie in the window; omitted: its start (`window`) or its end (`endWindow`). */
+    eventDate: z.enum(["start", "end"]).optional(),
+  })
   .refine(
     (w) => w.startDays === undefined || w.endDays === undefined || w.startDays <= w.endDays,
     "The window must start before it ends",
@@ -143,19 +206,27 @@ export const ZRuleCriterion = z.strictObject({
   endWindow: ZWindow.optional(),
   /** With an observation window, rule events count only inside the index's observation period unless this is true. */
   ignoreObservationPeriod: z.boolean().optional(),
+  /** The event must belong to the same visit as the index event (ATLAS's RestrictVisit). */
+  sameVisit: z.boolean().optional(),
 });
 
 export const ZRuleDemographics = z.strictObject({ kind: z.literal("demographics"), demographics: ZDemographics });
 
+/**
+ * AND: every item; OR: any item; AT_LEAST / AT_MOST: at least / at most `count` of the items (ATLAS's
+ * group types), each item counting once whether it is a criterion, demographics or a group.
+ */
 export type CriteriaGroup = {
   kind: "group";
-  operator: "AND" | "OR";
+  operator: "AND" | "OR" | "AT_LEAST" | "AT_MOST";
+  count?: number;
   items: (z.infer<typeof ZRuleCriterion> | z.infer<typeof ZRuleDemographics> | CriteriaGroup)[];
 };
 
 export const ZCriteriaGroup: z.ZodType<CriteriaGroup, unknown> = z.strictObject({
   kind: z.literal("group"),
-  operator: z.enum(["AND", "OR"]),
+  operator: z.enum(["AND", "OR", "AT_LEAST", "AT_MOST"]),
+  count: z.number().int().min(0).max(COHORT_LIMITS.maxCriteria).optional(),
   get items() {
     return z
       .array(z.union([ZRuleCriterion, ZRuleDemographics, ZCriteriaGroup]))
@@ -166,12 +237,42 @@ export const ZCriteriaGroup: z.ZodType<CriteriaGroup, unknown> = z.strictObject(
 
 export const ZInclusionRule = z.strictObject({ name: ZLabel, group: ZCriteriaGroup });
 
+type GroupItem = CriteriaGroup["items"][number];
+const nestedOf = (item: GroupItem): CriteriaGroup | undefined =>
+  item.kind === "criterion" && item.criterion.type !== "imaging" ? item.criterion.nested : undefined;
+
+/** Groups nest through groups and through criteria nested in a criterion. */
 function depthOf(group: CriteriaGroup): number {
-  return 1 + Math.max(0, ...group.items.map((item) => (item.kind === "group" ? depthOf(item) : 0)));
+  const below = (item: GroupItem): number => {
+    const inner = item.kind === "group" ? item : nestedOf(item);
+    return inner ? depthOf(inner) : 0;
+  };
+  return 1 + Math.max(0, ...group.items.map(below));
 }
 
 function criteriaIn(group: CriteriaGroup): number {
-  return group.items.reduce((n, item) => n + (item.kind === "group" ? criteriaIn(item) : 1), 0);
+  return group.items.reduce((n, item) => {
+    if (item.kind === "group") return n + criteriaIn(item);
+    const nested = nestedOf(item);
+    return n + 1 + (nested ? criteriaIn(nested) : 0);
+  }, 0);
+}
+
+/** Every event criterion of a definition: entry events, qualifying criteria, inclusion rules, and those nested in them. */
+export function eventCriteriaOf(definition: CohortDefinition): EventCriterion[] {
+  const withNested = (criterion: EventCriterion): EventCriterion[] => [
+    criterion,
+    ...(criterion.type !== "imaging" && criterion.nested ? inGroup(criterion.nested) : []),
+  ];
+  const inGroup = (group: CriteriaGroup): EventCriterion[] =>
+    group.items.flatMap((item) =>
+      item.kind === "group" ? inGroup(item) : item.kind === "criterion" ? withNested(item.criterion) : [],
+    );
+  return [
+    ...[definition.entry, ...(definition.extraEntries ?? [])].flatMap(withNested),
+    ...(definition.qualifyingCriteria ? inGroup(definition.qualifyingCriteria) : []),
+    ...definition.inclusionRules.flatMap((rule) => inGroup(rule.group)),
+  ];
 }
 
 export const ZCohortDefinition = z
@@ -213,6 +314,10 @@ export const ZCohortDefinition = z
       ["inclusionRules", i, "group"],
     ]);
     if (definition.qualifyingCriteria) groups.push([definition.qualifyingCriteria, ["qualifyingCriteria"]]);
+    [definition.entry, ...(definition.extraEntries ?? [])].forEach((entry, i) => {
+      if (entry.type !== "imaging" && entry.nested)
+        groups.push([entry.nested, i === 0 ? ["entry", "nested"] : ["extraEntries", i - 1, "nested"]]);
+    });
     for (const [group, path] of groups) {
       if (depthOf(group) > COHORT_LIMITS.maxGroupDepth) {
         ctx.addIssue({ code: "custom", path, message: `Groups may nest at most ${COHORT_LIMITS.maxGroupDepth} deep` });
@@ -231,9 +336,18 @@ export type CohortDefinition = z.infer<typeof ZCohortDefinition>;
 export type CohortDefinitionInput = z.input<typeof ZCohortDefinition>;
 
 function checkOccurrences(group: CriteriaGroup, path: PropertyKey[], ctx: z.RefinementCtx): void {
+  const isCounted = group.operator === "AT_LEAST" || group.operator === "AT_MOST";
+  if (isCounted !== (group.count !== undefined))
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "count"],
+      message: isCounted ? "Say how many of the items must match" : "A count goes only with 'at least' or 'at most'",
+    });
   group.items.forEach((item, i) => {
     if (item.kind === "group") checkOccurrences(item, [...path, "items", i], ctx);
-    else if (item.kind === "criterion" && item.exclude && item.occurrence)
+    const nested = nestedOf(item);
+    if (nested) checkOccurrences(nested, [...path, "items", i, "criterion", "nested"], ctx);
+    if (item.kind === "criterion" && item.exclude && item.occurrence)
       ctx.addIssue({
         code: "custom",
         path: [...path, "items", i, "occurrence"],

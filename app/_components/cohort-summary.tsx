@@ -3,10 +3,10 @@ import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol
 
 /** A cohort definition in plain English, for researchers checking their work and approvers reviewing it. */
 
-type Concept = { conceptId: number; name?: string; includeDescendants?: boolean };
+type Concept = { conceptId: number; name?: string; includeDescendants?: boolean; isExcluded?: boolean };
 type Demographics = NonNullable<CohortDefinition["demographics"]>;
 type GroupItem = CriteriaGroup["items"][number];
-type Window = { startDays?: number; endDays?: number };
+type Window = { startDays?: number; endDays?: number; useIndexEnd?: boolean; eventDate?: "start" | "end" };
 type RuleItem = Extract<GroupItem, { kind: "criterion" }>;
 
 const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = {
@@ -18,6 +18,8 @@ const EVENT_NOUNS: Record<Exclude<EventCriterion["type"], "imaging">, string> = 
   observation: "observation",
   device: "device exposure",
   death: "death",
+  conditionEra: "condition era",
+  drugEra: "drug era",
 };
 
 const MODALITY_NAMES: Record<string, string> = { CT: "CT", MR: "MRI", XR: "X-ray", US: "ultrasound" };
@@ -29,8 +31,11 @@ function conceptLabel(concept: Concept): string {
   return concept.includeDescendants === false ? name : `${name} (incl. descendants)`;
 }
 
+/** "A; B, except C": excluded items (and, where asked, their descendants) come off the set. */
 function conceptList(concepts: Concept[]): string {
-  return concepts.map(conceptLabel).join("; ");
+  const included = concepts.filter((c) => !c.isExcluded).map(conceptLabel);
+  const excluded = concepts.filter((c) => c.isExcluded).map(conceptLabel);
+  return included.join("; ") + (excluded.length ? `, except ${excluded.join("; ")}` : "");
 }
 
 function rangeText(min: number | undefined, max: number | undefined, unit = ""): string {
@@ -53,18 +58,57 @@ function measurementValueText(criterion: Extract<EventCriterion, { type: "measur
 /** "diagnosis of: X" / "CT study": the event without any leading article or qualifier. */
 function eventText(criterion: EventCriterion): string {
   if (criterion.type === "imaging") return `${MODALITY_NAMES[criterion.modality] ?? criterion.modality} study`;
+  const source = criterion.sourceConcepts ? ` with a source code of: ${conceptList(criterion.sourceConcepts)}` : "";
+  const extras = source + datesText(criterion) + personText(criterion) + (criterion.nested ? " (see below)" : "");
   if (criterion.type === "death")
-    return (
-      (criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death") +
-      personText(criterion)
-    );
+    return (criterion.concepts ? `death with a cause of: ${conceptList(criterion.concepts)}` : "death") + extras;
   const first = criterion.first ? "first-ever " : "";
-  const base = `${first}${EVENT_NOUNS[criterion.type]} of: ${conceptList(criterion.concepts)}`;
+  const noun = EVENT_NOUNS[criterion.type];
+  const base = criterion.concepts
+    ? `${first}${noun} of: ${conceptList(criterion.concepts)}`
+    : `${first}${noun} of any kind`;
   const withValue =
     criterion.type === "measurement" || criterion.type === "observation"
       ? base + measurementValueText(criterion)
-      : base;
-  return withValue + personText(criterion);
+      : criterion.type === "conditionEra" || criterion.type === "drugEra"
+        ? base + eraText(criterion)
+        : base;
+  return withValue + extras;
+}
+
+/** ", lasting at least 30 days, of 2–5 records" for an era's length and count. */
+function eraText(criterion: Extract<EventCriterion, { type: "conditionEra" | "drugEra" }>): string {
+  const length = criterion.eraDays
+    ? `, lasting ${rangeText(criterion.eraDays.min, criterion.eraDays.max, "days")}`
+    : "";
+  const count = criterion.eraCount
+    ? `, of ${rangeText(criterion.eraCount.min, criterion.eraCount.max, "records")}`
+    : "";
+  return length + count;
+}
+
+/** ", starting on or after 1 Jan 2016" for a criterion's calendar dates. */
+function datesText(criterion: Exclude<EventCriterion, { type: "imaging" }>): string {
+  const range = (r: { from?: string; to?: string } | undefined, what: string) => {
+    if (!r) return "";
+    if (r.from !== undefined && r.to !== undefined)
+      return r.from === r.to ? `, ${what} on ${r.from}` : `, ${what} between ${r.from} and ${r.to}`;
+    return r.from !== undefined ? `, ${what} on or after ${r.from}` : `, ${what} on or before ${r.to}`;
+  };
+  return range(criterion.startDate, "starting") + range(criterion.endDate, "ending");
+}
+
+/** Criteria nested in an event: the event is their index date, and they count inside its observation period. */
+function NestedView({ criterion }: { criterion: EventCriterion }) {
+  if (criterion.type === "imaging" || !criterion.nested) return null;
+  return (
+    <div className="mt-1 ml-2 border-l-2 border-dashed border-slate-300 pl-3">
+      <p className="text-xs text-slate-600">
+        Only such events that, counting days from that event and within its observation period, meet:
+      </p>
+      <GroupView group={criterion.nested} />
+    </div>
+  );
 }
 
 /** ", in a person aged 18 or over, male" for a criterion's own age (at the event) and sex. */
@@ -95,14 +139,26 @@ function windowText(window: Window | undefined): string {
   if (!window) return "at any time";
   const { startDays: start, endDays: end } = window;
   if (start === undefined && end === undefined) return "at any time";
-  if (start === undefined) return `up to ${relative(end!)} index`;
-  if (end === undefined) return `from ${relative(start)} index on`;
-  if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
-  if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
-  if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
-  if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before index`;
-  if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after index`;
-  return `from ${relative(start)} to ${relative(end)} index`;
+  const text = (() => {
+    if (start === undefined) return `up to ${relative(end!)} index`;
+    if (end === undefined) return `from ${relative(start)} index on`;
+    if (start === end) return start === 0 ? "on the index date" : `exactly ${relative(start)} index`;
+    if (end === 0 && start < 0) return `in the ${days(-start)} before index`;
+    if (start === 0 && end > 0) return `within 0 to ${days(end)} after index`;
+    if (start < 0 && end < 0) return `between ${days(-start)} and ${days(-end)} before index`;
+    if (start > 0 && end > 0) return `between ${days(start)} and ${days(end)} after index`;
+    return `from ${relative(start)} to ${relative(end)} index`;
+  })();
+  return window.useIndexEnd ? text.replace(/index( date)?/g, "index end") : text;
+}
+
+/** "starting in the 30 days before index, ending …": which of the event's dates each window holds. */
+function windowsText(item: RuleItem): string {
+  const start = item.window?.eventDate === "end" ? `ending ${windowText(item.window)}` : windowText(item.window);
+  const end = item.endWindow
+    ? `, ${item.endWindow.eventDate === "start" ? "starting" : "ending"} ${windowText(item.endWindow)}`
+    : "";
+  return start + end + (item.sameVisit ? ", in the index event's visit" : "");
 }
 
 function demographicsText(demographics: Demographics, when = "at index"): string {
@@ -119,7 +175,7 @@ function demographicsText(demographics: Demographics, when = "at index"): string
 
 function itemText(item: Exclude<GroupItem, CriteriaGroup>): string {
   if (item.kind === "demographics") return `Is ${demographicsText(item.demographics)}`;
-  const when = windowText(item.window) + (item.endWindow ? `, ending ${windowText(item.endWindow)}` : "");
+  const when = windowsText(item);
   const event = eventText(item.criterion);
   if (item.exclude) return `Has NO ${event} ${when}`;
   if (item.occurrence) return `Has ${occurrenceText(item.occurrence)} ${event} ${when}`;
@@ -131,14 +187,27 @@ function occurrenceText(occurrence: NonNullable<RuleItem["occurrence"]>): string
   return `${words[occurrence.type]} ${numberFormat.format(occurrence.count)} ×`;
 }
 
+function groupHeading(group: CriteriaGroup): string {
+  if (group.operator === "AT_LEAST") return `AT LEAST ${group.count ?? 0} of:`;
+  if (group.operator === "AT_MOST") return `AT MOST ${group.count ?? 0} of:`;
+  return group.operator === "AND" ? "ALL of:" : "ANY of:";
+}
+
 function GroupView({ group }: { group: CriteriaGroup }) {
   return (
     <div>
-      <p className="text-sm font-medium text-slate-700">{group.operator === "AND" ? "ALL of:" : "ANY of:"}</p>
+      <p className="text-sm font-medium text-slate-700">{groupHeading(group)}</p>
       <ul className="mt-1 space-y-1 border-l-2 border-slate-200 pl-3 sm:pl-4">
         {group.items.map((item, i) => (
           <li key={i} className="text-sm text-slate-800">
-            {item.kind === "group" ? <GroupView group={item} /> : <span className="break-words">{itemText(item)}</span>}
+            {item.kind === "group" ? (
+              <GroupView group={item} />
+            ) : (
+              <>
+                <span className="break-words">{itemText(item)}</span>
+                {item.kind === "criterion" ? <NestedView criterion={item.criterion} /> : null}
+              </>
+            )}
           </li>
         ))}
       </ul>
@@ -160,7 +229,12 @@ export function CohortSummary({ definition }: { definition: CohortDefinition }) 
   return (
     <div className="space-y-3">
       <dl className="space-y-2">
-        <Row term="Entry event">{entryText(definition)}</Row>
+        <Row term="Entry event">
+          {entryText(definition)}
+          {[definition.entry, ...(definition.extraEntries ?? [])].map((entry, i) => (
+            <NestedView key={i} criterion={entry} />
+          ))}
+        </Row>
         <Row term="Demographics">
           {definition.demographics ? demographicsText(definition.demographics) : "Any age or sex"}
         </Row>

@@ -1,4 +1,4 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "../cohort-definition";
+import type { CohortDefinition, ConceptRef, CriteriaGroup, EventCriterion } from "../cohort-definition";
 
 /**
  * The portal's cohort definition as Circe JSON that ATLAS opens (Cohort Definitions > Import).
@@ -11,17 +11,19 @@ export type CirceExport =
 type Item = CriteriaGroup["items"][number];
 type RuleItem = Extract<Item, { kind: "criterion" }>;
 type Window = NonNullable<RuleItem["window"]>;
-type Concepts = Extract<EventCriterion, { type: "condition" }>["concepts"];
+type Concepts = ConceptRef[];
 
 const DOMAINS = {
-  condition: ["ConditionOccurrence", "ConditionTypeExclude"],
-  drug: ["DrugExposure", "DrugTypeExclude"],
-  procedure: ["ProcedureOccurrence", "ProcedureTypeExclude"],
-  visit: ["VisitOccurrence", "VisitTypeExclude"],
-  device: ["DeviceExposure", "DeviceTypeExclude"],
-  measurement: ["Measurement", "MeasurementTypeExclude"],
-  observation: ["Observation", "ObservationTypeExclude"],
-  death: ["Death", "DeathTypeExclude"],
+  condition: ["ConditionOccurrence", "ConditionType", "ConditionSourceConcept"],
+  drug: ["DrugExposure", "DrugType", "DrugSourceConcept"],
+  procedure: ["ProcedureOccurrence", "ProcedureType", "ProcedureSourceConcept"],
+  visit: ["VisitOccurrence", "VisitType", "VisitSourceConcept"],
+  device: ["DeviceExposure", "DeviceType", "DeviceSourceConcept"],
+  measurement: ["Measurement", "MeasurementType", "MeasurementSourceConcept"],
+  observation: ["Observation", "ObservationType", "ObservationSourceConcept"],
+  death: ["Death", "DeathType", "DeathSourceConcept"],
+  conditionEra: ["ConditionEra", undefined, undefined],
+  drugEra: ["DrugEra", undefined, undefined],
 } as const;
 
 class Unexportable extends Error {
@@ -42,39 +44,48 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
     sets.push({ id: sets.length, key, concepts });
     return sets.length - 1;
   };
-  const criterion = (c: EventCriterion, path: string, nested?: Record<string, unknown>): Record<string, unknown> => {
+  const criterion = (c: EventCriterion, path: string): Record<string, unknown> => {
     if (c.type === "imaging")
       throw new Unexportable(
         path,
         "imaging criteria (MI-CDM) have no Circe equivalent, so ATLAS cannot open this definition",
       );
-    const [domain, typeExclude] = DOMAINS[c.type];
-    const body: Record<string, unknown> = { [typeExclude]: false };
+    const [domain, typeKey, sourceKey] = DOMAINS[c.type];
+    const isEra = c.type === "conditionEra" || c.type === "drugEra";
+    const body: Record<string, unknown> = typeKey ? { [`${typeKey}Exclude`]: false } : {};
     if (c.concepts) body.CodesetId = codeset(c.concepts);
+    if (c.sourceConcepts && sourceKey) body[sourceKey] = codeset(c.sourceConcepts);
     if ("first" in c && c.first) body.First = true;
     if ((c.type === "measurement" || c.type === "observation") && c.value)
       Object.assign(body, valueOf(c.value, `${path}.value`));
-    Object.assign(body, personOf(c));
-    if (nested) body.CorrelatedCriteria = nested;
+    const { Age, ...gender } = personOf(c);
+    Object.assign(body, gender, Age ? { [isEra ? "AgeAtStart" : "Age"]: Age } : {});
+    if (isEra && c.eraDays) body.EraLength = rangeOf(c.eraDays);
+    if (isEra && c.eraCount) body.OccurrenceCount = rangeOf(c.eraCount);
+    if (c.startDate) body[isEra ? "EraStartDate" : "OccurrenceStartDate"] = dateRangeOf(c.startDate);
+    if (c.endDate) body[isEra ? "EraEndDate" : "OccurrenceEndDate"] = dateRangeOf(c.endDate);
+    // Nested criteria always count inside the event's observation period, as in Circe.
+    if (c.nested) body.CorrelatedCriteria = group(c.nested, `${path}.nested`, true);
     return { [domain]: body };
   };
   const inObservation = definition.observationWindow !== undefined;
-  const group = (g: CriteriaGroup, path: string): Record<string, unknown> => {
+  const group = (g: CriteriaGroup, path: string, isNested = false): Record<string, unknown> => {
     const items = g.items.map((item, i) => ({ item, path: `${path}.items.${i}` }));
     return {
-      Type: g.operator === "AND" ? "ALL" : "ANY",
+      Type: { AND: "ALL", OR: "ANY", AT_LEAST: "AT_LEAST", AT_MOST: "AT_MOST" }[g.operator],
+      ...(g.count !== undefined ? { Count: g.count } : {}),
       CriteriaList: items
         .filter(({ item }) => item.kind === "criterion")
-        .map(({ item, path: p }) => windowed(item as RuleItem, p)),
+        .map(({ item, path: p }) => windowed(item as RuleItem, p, isNested)),
       DemographicCriteriaList: items
         .filter(({ item }) => item.kind === "demographics")
         .map(({ item }) => demographicsOf((item as Extract<Item, { kind: "demographics" }>).demographics)),
       Groups: items
         .filter(({ item }) => item.kind === "group")
-        .map(({ item, path: p }) => group(item as CriteriaGroup, p)),
+        .map(({ item, path: p }) => group(item as CriteriaGroup, p, isNested)),
     };
   };
-  const windowed = (item: RuleItem, path: string): Record<string, unknown> => {
+  const windowed = (item: RuleItem, path: string, isNested: boolean): Record<string, unknown> => {
     const occurrence = item.exclude
       ? { Type: 0, Count: 0 }
       : item.occurrence
@@ -84,9 +95,9 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
       Criteria: criterion(item.criterion, `${path}.criterion`),
       StartWindow: windowOf(item.window, false),
       ...(item.endWindow ? { EndWindow: windowOf(item.endWindow, true) } : {}),
-      RestrictVisit: false,
+      RestrictVisit: !!item.sameVisit,
       // Without an observation window the portal never consults observation periods.
-      IgnoreObservationPeriod: !inObservation || !!item.ignoreObservationPeriod,
+      IgnoreObservationPeriod: (!inObservation && !isNested) || !!item.ignoreObservationPeriod,
       Occurrence: { ...occurrence, IsDistinct: !!item.occurrence?.isDistinct },
     };
   };
@@ -101,6 +112,9 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
         Groups: [],
       });
     if (definition.qualifyingCriteria) qualifying.push(group(definition.qualifyingCriteria, "qualifyingCriteria"));
+    // Circe applies the qualified limit only when AdditionalCriteria are present: an empty group says so.
+    const emptyGroup = { Type: "ALL", CriteriaList: [], DemographicCriteriaList: [], Groups: [] };
+    if (qualifying.length === 0 && (definition.qualifiedLimit ?? "first") !== "all") qualifying.push(emptyGroup);
     const entries = [definition.entry, ...(definition.extraEntries ?? [])];
     const limit = (l: string | undefined) => ({ Type: { first: "First", last: "Last", all: "All" }[l ?? "first"] });
     const json: Record<string, unknown> = {
@@ -115,10 +129,7 @@ export function exportCirce(definition: CohortDefinition): CirceExport {
       ...(qualifying.length === 0
         ? {}
         : {
-            AdditionalCriteria:
-              qualifying.length === 1
-                ? qualifying[0]
-                : { Type: "ALL", CriteriaList: [], DemographicCriteriaList: [], Groups: qualifying },
+            AdditionalCriteria: qualifying.length === 1 ? qualifying[0] : { ...emptyGroup, Groups: qualifying },
           }),
       QualifiedLimit: limit(definition.qualifiedLimit),
       ExpressionLimit: limit(definition.expressionLimit),
@@ -163,9 +174,16 @@ function windowOf(window: Window | undefined, isEnd: boolean): Record<string, un
   return {
     Start: endpoint(window?.startDays, false),
     End: endpoint(window?.endDays, true),
-    UseIndexEnd: false,
-    UseEventEnd: isEnd,
+    UseIndexEnd: !!window?.useIndexEnd,
+    UseEventEnd: (window?.eventDate ?? (isEnd ? "end" : "start")) === "end",
   };
+}
+
+/** Calendar dates, both inclusive, as Circe's DateRange. */
+function dateRangeOf({ from, to }: { from?: string; to?: string }): Record<string, unknown> {
+  if (from !== undefined && to !== undefined)
+    return from === to ? { Value: from, Op: "eq" } : { Value: from, Extent: to, Op: "bt" };
+  return from !== undefined ? { Value: from, Op: "gte" } : { Value: to, Op: "lte" };
 }
 
 function valueOf(
@@ -193,9 +211,15 @@ function demographicsOf(d: NonNullable<CohortDefinition["demographics"]>): Recor
 /** Circe's Age and Gender, on demographic criteria (age at index) and on a criterion (age at the event). */
 function personOf({ age, sex }: { age?: { min?: number; max?: number }; sex?: readonly ("male" | "female")[] }) {
   const out: Record<string, unknown> = {};
-  if (age?.min !== undefined && age.max !== undefined) out.Age = { Value: age.min, Extent: age.max, Op: "bt" };
-  else if (age?.min !== undefined) out.Age = { Value: age.min, Op: "gte" };
-  else if (age?.max !== undefined) out.Age = { Value: age.max, Op: "lte" };
+  if (age && rangeOf(age)) out.Age = rangeOf(age);
   if (sex) out.Gender = sex.map((s) => ({ CONCEPT_ID: s === "male" ? 8507 : 8532 }));
   return out;
+}
+
+/** Inclusive bounds as Circe's NumericRange. */
+function rangeOf({ min, max }: { min?: number; max?: number }): Record<string, unknown> | undefined {
+  if (min !== undefined && max !== undefined) return { Value: min, Extent: max, Op: "bt" };
+  if (min !== undefined) return { Value: min, Op: "gte" };
+  if (max !== undefined) return { Value: max, Op: "lte" };
+  return undefined;
 }

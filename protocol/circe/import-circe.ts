@@ -67,16 +67,13 @@ function importExpression(root: Reader, notes: CirceIssue[]): CohortDefinitionIn
   const entryLimit = limitOf(primary.object("PrimaryCriteriaLimit"));
   const entries = criteria.map(({ path, value }) =>
     importCriterion(path, value, ctx, (group) => {
-      // Circe filters entry events by their nested criteria BEFORE the entry limit; the portal's
-      // qualifying criteria come after it, which is the same only when every entry event is kept.
-      if (criteria.length > 1 || entryLimit !== "all")
-        throw new CirceRefusal({
-          path: group.path,
-          message:
-            "criteria nested in an entry event are supported only with a single entry event and the entry limit 'All events'",
-        });
+      // Circe filters entry events by their nested criteria BEFORE the entry limit. With a single
+      // entry event and every event kept, the portal's qualifying criteria (after the limit) mean
+      // the same, and the builder shows them; otherwise they stay nested in the entry event.
+      if (criteria.length > 1 || entryLimit !== "all") return false;
       const imported = importGroup(group, ctx);
       if (imported) correlated.push(imported);
+      return true;
     }),
   );
   const window = primary.object("ObservationWindow");
@@ -88,6 +85,7 @@ function importExpression(root: Reader, notes: CirceIssue[]): CohortDefinitionIn
   const additionalGroup = additional && !isEmptyGroup(additional) ? importGroup(additional, ctx) : undefined;
   if (additional && !additionalGroup) additional.ignore("Type", "Count");
   const qualifying = [...correlated, ...(additionalGroup ? [additionalGroup] : [])];
+  const qualifiedLimit = limitOf(root.object("QualifiedLimit"));
   const inclusionRules = root.array("InclusionRules").map(({ path, value }) => {
     const rule = Reader.of(path, value);
     const name = (rule.string("name") ?? "").trim().slice(0, 120) || "Unnamed rule";
@@ -114,7 +112,8 @@ function importExpression(root: Reader, notes: CirceIssue[]): CohortDefinitionIn
       : qualifying.length > 1
         ? { qualifyingCriteria: { kind: "group", operator: "AND", items: qualifying } }
         : {}),
-    qualifiedLimit: limitOf(root.object("QualifiedLimit")),
+    // Circe applies the qualified limit only when the expression has AdditionalCriteria (even empty ones).
+    qualifiedLimit: additional ? qualifiedLimit : "all",
     expressionLimit: limitOf(root.object("ExpressionLimit")),
     inclusionRules,
   };

@@ -21,7 +21,13 @@ export const OMOP_TABLES = [
   "image_occurrence",
 ] as const;
 
-export type TableName = (typeof OMOP_TABLES)[number];
+/**
+ * Era tables OHDSI tools derive from conditions and drug exposures: read only by era criteria, so a
+ * site without them runs everything else (such a criterion is refused naming the table).
+ */
+export const ERA_TABLES = ["condition_era", "drug_era"] as const;
+
+export type TableName = (typeof OMOP_TABLES)[number] | (typeof ERA_TABLES)[number];
 
 /** MI-CDM imaging tables: a CDM 5.3 or 5.4 database built on the official OHDSI DDL lacks them, and the site still runs everything else. */
 export const IMAGING_TABLES = ["image_occurrence"] as const satisfies readonly TableName[];

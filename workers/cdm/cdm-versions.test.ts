@@ -241,6 +241,52 @@ describe("every task kind on CDM 5.3 and 5.4 without the MI-CDM tables", () => {
     }
   });
 
+  test("cohort count: nested criteria, any-event criteria and calendar dates read per version, the same counts", async () => {
+    const psaBefore = {
+      kind: "group",
+      operator: "AND",
+      items: [
+        {
+          kind: "criterion",
+          criterion: { type: "measurement", concepts: [{ conceptId: C.psa }], value: { min: 4 } },
+          window: { startDays: -365, endDays: 0 },
+        },
+      ],
+    };
+    const definition = (nested: object | undefined) => ({
+      version: 1,
+      entry: {
+        type: "procedure",
+        concepts: [{ conceptId: C.prostateBiopsy }],
+        endDate: { from: "2010-01-01" },
+        ...(nested ? { nested } : {}),
+      },
+      observationWindow: { priorDays: 0, postDays: 0 },
+      entryLimit: "first",
+      inclusionRules: [
+        {
+          name: "any visit within 90 days after, from 2012",
+          group: {
+            kind: "group",
+            operator: "AND",
+            items: [
+              {
+                kind: "criterion",
+                criterion: { type: "visit", startDate: { from: "2012-01-01" } },
+                window: { startDays: 0, endDays: 90 },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const [v53, v54] = [await count("5.3", definition(psaBefore)), await count("5.4", definition(psaBefore))];
+    const withoutNested = await count("5.4", definition(undefined));
+    expect(v54.counts.attrition[1]).toBeGreaterThan(5);
+    expect(v54.counts.attrition[0]).toBeLessThan(withoutNested.counts.attrition[0]!);
+    expect(v53.counts).toEqual(v54.counts);
+  });
+
   test("train and evaluate tasks: the same update and the same metrics from both versions", async () => {
     const model = {
       modelId: randomUUID(),

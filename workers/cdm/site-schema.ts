@@ -1,4 +1,4 @@
-import { isImagingTable, OMOP_TABLES, type TableName } from "@/protocol/omop/tables";
+import { ERA_TABLES, isImagingTable, OMOP_TABLES, type TableName } from "@/protocol/omop/tables";
 import type { SiteQuery } from "../site-db";
 import { cdmTables } from "./cdm-tables";
 import type { CdmVersion } from "./event-sources";
@@ -21,7 +21,7 @@ export type SiteSchema = {
 export async function inspectSiteSchema(query: SiteQuery, table: (name: TableName) => string): Promise<SiteSchema> {
   const rows = await query<{ name: TableName; present: boolean }>(
     `SELECT t.name, to_regclass(t.qualified) IS NOT NULL AS present FROM unnest($1::text[], $2::text[]) AS t(name, qualified)`,
-    [[...OMOP_TABLES], OMOP_TABLES.map(table)],
+    [[...OMOP_TABLES, ...ERA_TABLES], [...OMOP_TABLES, ...ERA_TABLES].map(table)],
   );
   const present = new Set(rows.filter((r) => r.present).map((r) => r.name));
   const version = await detectVersion(query, table, present);

@@ -290,4 +290,45 @@ describe("ATLAS features on generated data", () => {
       await handCount(`${devices} AND person_id IN (SELECT person_id FROM death)`),
     ]);
   });
+
+  test("a drug in the same visit as the index event (ATLAS's RestrictVisit)", async () => {
+    // A third of stroke patients also get clopidogrel in a visit of its own, 5 days after the stroke.
+    await client.query(`INSERT INTO drug_exposure (drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_end_date, drug_type_concept_id)
+      SELECT 920000000 + person_id, person_id, ${C.clopidogrel}, min(condition_start_date) + 5, min(condition_start_date) + 35, 32817
+        FROM condition_occurrence WHERE condition_concept_id = ${C.cerebralInfarction} AND person_id % 3 = 0 GROUP BY person_id`);
+    const rule = (sameVisit: boolean) =>
+      parse({
+        entry: { type: "condition", concepts: [ref(C.cerebralInfarction)] },
+        inclusionRules: [
+          {
+            name: "clopidogrel within 30 days",
+            group: {
+              kind: "group",
+              operator: "AND",
+              items: [
+                {
+                  kind: "criterion",
+                  criterion: { type: "drug", concepts: [ref(C.clopidogrel)] },
+                  window: { startDays: 0, endDays: 30 },
+                  ...(sameVisit ? { sameVisit } : {}),
+                },
+              ],
+            },
+          },
+        ],
+      });
+    const strokes = `SELECT DISTINCT ON (co.person_id) co.* FROM condition_occurrence co JOIN person p USING (person_id)
+       WHERE co.condition_concept_id IN ${set([], [C.cerebralInfarction])} ORDER BY co.person_id, co.condition_start_date`;
+    const clopidogrel = (where: string) =>
+      `SELECT i.person_id FROM (${strokes}) i WHERE EXISTS (SELECT 1 FROM drug_exposure d WHERE d.person_id = i.person_id
+         AND d.drug_concept_id IN ${set([], [C.clopidogrel])} AND d.drug_exposure_start_date BETWEEN i.condition_start_date AND i.condition_start_date + 30 AND ${where})`;
+    const [inVisit, anyVisit] = [await counted(rule(true)), await counted(rule(false))];
+    expect(inVisit).toEqual([
+      await handCount(strokes),
+      await handCount(clopidogrel("d.visit_occurrence_id = i.visit_occurrence_id")),
+    ]);
+    expect(anyVisit[1]).toBe(await handCount(clopidogrel("TRUE")));
+    expect(inVisit[1]).toBeGreaterThan(5);
+    expect(inVisit[1]).toBeLessThan(anyVisit[1]!);
+  });
 });

@@ -150,8 +150,8 @@ describe("ZCohortDefinition refuses what the compiler must never see", () => {
     ],
     [
       "too many rules",
-      { ...base, inclusionRules: Array.from({ length: 21 }, (_, i) => ({ name: `r${i}`, group: nest(1) })) },
-      "inclusionRules: Too big: expected array to have <=20 items",
+      { ...base, inclusionRules: Array.from({ length: 51 }, (_, i) => ({ name: `r${i}`, group: nest(1) })) },
+      "inclusionRules: Too big: expected array to have <=50 items",
     ],
     [
       "too many criteria in all",
@@ -165,12 +165,38 @@ describe("ZCohortDefinition refuses what the compiler must never see", () => {
       "inclusionRules: At most 60 criteria in all",
     ],
     [
+      "a count on an AND group",
+      {
+        ...base,
+        inclusionRules: [{ name: "r", group: { kind: "group", operator: "AND", count: 2, items: [criterion] } }],
+      },
+      "inclusionRules.0.group.count: A count goes only with 'at least' or 'at most'",
+    ],
+    [
+      "an 'at least' group without its count, nested in a criterion",
+      {
+        ...base,
+        entry: { ...base.entry, nested: { kind: "group", operator: "AT_LEAST", items: [criterion] } },
+      },
+      "entry.nested.count: Say how many of the items must match",
+    ],
+    [
+      "a calendar date that is not one",
+      { ...base, entry: { ...base.entry, startDate: { from: "2020-13-01" } } },
+      "entry.startDate.from: Enter a date as YYYY-MM-DD",
+    ],
+    [
+      "a date range that ends before it starts",
+      { ...base, entry: { ...base.entry, endDate: { from: "2021-01-01", to: "2020-01-01" } } },
+      "entry.endDate: The first date must not be after the last",
+    ],
+    [
       "a definition that is too large",
       {
         ...base,
         entry: {
           type: "condition",
-          concepts: Array.from({ length: 1000 }, (_, i) => ({ conceptId: i + 1, name: "x".repeat(255) })),
+          concepts: Array.from({ length: 2000 }, (_, i) => ({ conceptId: i + 1, name: "x".repeat(255) })),
         },
       },
       ": The definition is larger than 262144 bytes",

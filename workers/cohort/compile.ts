@@ -87,7 +87,8 @@ function cohortSteps(builder: SqlBuilder, definition: CohortDefinition): { ctes:
     limitedCte("primary_events", "entry_events", entryLimit, "start_date"),
     // Age at index by calendar year, as OMOP/ATLAS do: year_of_birth is the one birth field the CDM requires.
     `cohort_events AS MATERIALIZED (
-  SELECT row_number() OVER () AS event_id, p.person_id, i.start_date AS index_date, i.op_start, i.op_end,
+  SELECT row_number() OVER () AS event_id, p.person_id, i.start_date AS index_date, i.end_date AS index_end, i.visit_id,
+         i.op_start, i.op_end,
          extract(year FROM i.start_date)::int - p.year_of_birth AS age,
          ${sexOf(builder, "p.gender_concept_id")} AS sex
     FROM primary_events i
@@ -114,16 +115,17 @@ function entryEventsCte(builder: SqlBuilder, definition: CohortDefinition): stri
   const selects = [definition.entry, ...(definition.extraEntries ?? [])].map((criterion) => {
     const source = sourceOf(builder, criterion);
     const rows = eventRows(builder, criterion);
-    return `SELECT x.person_id, x.${source.start} AS start_date FROM ${rows.from}${rows.where.length ? ` WHERE ${rows.where.join(" AND ")}` : ""}`;
+    const visit = source.visit ? `x.${source.visit}` : "NULL::bigint";
+    return `SELECT x.person_id, x.${source.start} AS start_date, ${source.end("x")} AS end_date, ${visit} AS visit_id FROM ${rows.from}${rows.where.length ? ` WHERE ${rows.where.join(" AND ")}` : ""}`;
   });
   const events = selects.length === 1 ? selects[0]! : selects.join("\n    UNION ALL\n    ");
   const window = definition.observationWindow;
   if (!window)
-    return `entry_events AS (\n  SELECT ev.person_id, ev.start_date, NULL::date AS op_start, NULL::date AS op_end\n    FROM (\n    ${events}\n    ) ev\n)`;
+    return `entry_events AS (\n  SELECT ev.person_id, ev.start_date, ev.end_date, ev.visit_id, NULL::date AS op_start, NULL::date AS op_end\n    FROM (\n    ${events}\n    ) ev\n)`;
   const prior = builder.bind(window.priorDays, "int");
   const post = builder.bind(window.postDays, "int");
   return `entry_events AS (
-  SELECT ev.person_id, ev.start_date, op.observation_period_start_date AS op_start, op.observation_period_end_date AS op_end
+  SELECT ev.person_id, ev.start_date, ev.end_date, ev.visit_id, op.observation_period_start_date AS op_start, op.observation_period_end_date AS op_end
     FROM (
     ${events}
     ) ev

@@ -1,4 +1,4 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
+import { eventCriteriaOf, type CohortDefinition } from "@/protocol/cohort-definition";
 import type { SiteQuery } from "../site-db";
 import type { TableName } from "@/protocol/omop/tables";
 import { modalityCode, type ModalityCode } from "@/protocol/omop/modality";
@@ -6,6 +6,7 @@ import { eventSource } from "../cdm/event-sources";
 import { inspectSiteSchema } from "../cdm/site-schema";
 import { TaskError } from "../release/failures";
 import { evidenceFromRows, type CohortEvidence } from "./breakdowns";
+import { resolveConceptSets } from "./concept-sets";
 import { compileCohort, compileCohortMembers, type CohortRow } from "./compile";
 import type { CompileOptions, SqlBuilder } from "./sql-params";
 
@@ -15,7 +16,9 @@ import type { CompileOptions, SqlBuilder } from "./sql-params";
  * a definition that needs a table the site lacks (the MI-CDM imaging tables, typically) is refused
  * with the reason, never run into a database error. Imaging criteria name a modality, not concepts:
  * the modality concepts this site's images use are classified first with the same mapping the site
- * inventory uses, then bound as ids.
+ * inventory uses, then bound as ids. The definition's concept sets are likewise resolved first
+ * against the site's vocabulary, in the same transaction, and bound as ids: the planner then
+ * estimates from each table's statistics how many events a criterion matches.
  */
 export type RunCohortOptions = { table: (name: TableName) => string };
 
@@ -51,9 +54,9 @@ export async function queryCohortMembers<R extends Record<string, unknown>>(
 }
 
 /**
- * For the rest of the read-only transaction. The planner cannot see through a concept-set join how
- * few events match, so its cost estimates run high enough to switch JIT compilation on: most of a
- * second of compiling (measured at 1,000,000 persons) for a statement that then runs in about as long.
+ * For the rest of the read-only transaction. A cohort statement over hundreds of thousands of
+ * events costs enough in the planner's units to switch JIT compilation on: most of a second of
+ * compiling (measured at 1,000,000 persons) for a statement that then runs in about as long.
  */
 async function withoutJit(query: SiteQuery): Promise<void> {
   await query("SELECT set_config('jit', 'off', true)");
@@ -66,18 +69,26 @@ async function prepare(
   withModalities: boolean,
 ): Promise<CompileOptions> {
   const schema = await inspectSiteSchema(query, options.table);
-  const needsImaging = withModalities || criteriaOf(definition).some((c) => c.type === "imaging");
+  const needsImaging = withModalities || eventCriteriaOf(definition).some((c) => c.type === "imaging");
   if (needsImaging && !schema.isImagingAvailable) throw new TaskError({ reason: "imaging_not_available" });
   const tables = new Set<TableName>(["person", "concept_ancestor"]);
-  for (const criterion of criteriaOf(definition)) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
-  if (definition.observationWindow) tables.add("observation_period");
-  if (criteriaOf(definition).some((c) => "concepts" in c && c.concepts?.some((ref) => ref.includeMapped)))
+  const criteria = eventCriteriaOf(definition);
+  for (const criterion of criteria) tables.add(eventSource(criterion.type, schema.cdmVersion).table);
+  // Nested criteria count inside their event's observation period.
+  if (definition.observationWindow || criteria.some((c) => c.type !== "imaging" && c.nested))
+    tables.add("observation_period");
+  const isMapped = (refs: { includeMapped: boolean }[] | undefined) => refs?.some((ref) => ref.includeMapped);
+  if (criteria.some((c) => c.type !== "imaging" && (isMapped(c.concepts) || isMapped(c.sourceConcepts))))
     tables.add("concept_relationship");
   for (const table of tables) if (!schema.present.has(table)) throw new TaskError({ reason: "table_missing", table });
+  const conceptSets = criteria.flatMap((c) =>
+    c.type === "imaging" ? [] : [c.concepts, c.sourceConcepts].filter((set) => set !== undefined),
+  );
   return {
     table: options.table,
     modalityConceptIds: needsImaging ? await resolveModalities(query, options.table) : {},
     cdmVersion: schema.cdmVersion,
+    resolvedConceptSets: await resolveConceptSets(query, options.table, conceptSets),
   };
 }
 
@@ -94,18 +105,4 @@ async function resolveModalities(
   const byModality: Partial<Record<ModalityCode, number[]>> = {};
   for (const row of rows) (byModality[modalityCode(row.concept_id, row.name)] ??= []).push(row.concept_id);
   return byModality;
-}
-
-/** Every event criterion of the definition: entry events, qualifying criteria and inclusion rules. */
-function criteriaOf(definition: CohortDefinition): EventCriterion[] {
-  const inGroup = (group: CriteriaGroup): EventCriterion[] =>
-    group.items.flatMap((item) =>
-      item.kind === "group" ? inGroup(item) : item.kind === "criterion" ? [item.criterion] : [],
-    );
-  return [
-    definition.entry,
-    ...(definition.extraEntries ?? []),
-    ...(definition.qualifyingCriteria ? inGroup(definition.qualifyingCriteria) : []),
-    ...definition.inclusionRules.flatMap((rule) => inGroup(rule.group)),
-  ];
 }

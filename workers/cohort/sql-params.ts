@@ -7,7 +7,7 @@ import type { CdmVersion } from "../cdm/event-sources";
  * with an explicit cast (so PostgreSQL never guesses a type from a string), and the cast itself
  * can only be one of these literals. Identifiers come from `table`, which quotes the site's schema.
  */
-type SqlType = "int" | "bigint" | "numeric" | "bigint[]" | "text[]";
+type SqlType = "int" | "bigint" | "numeric" | "date" | "bigint[]" | "text[]";
 
 export type SqlQuery = { text: string; values: unknown[] };
 
@@ -18,6 +18,8 @@ export type CompileOptions = {
   modalityConceptIds: Partial<Record<ModalityCode, readonly number[]>>;
   /** The site's CDM version decides a few column names (../cdm/event-sources.ts); default 5.4. */
   cdmVersion?: CdmVersion;
+  /** Concept sets already resolved at the site, by key (../cohort/concept-sets.ts); others compile to CTEs. */
+  resolvedConceptSets?: ReadonlyMap<string, readonly number[]>;
 };
 
 export class SqlBuilder {
@@ -27,7 +29,7 @@ export class SqlBuilder {
 
   constructor(readonly options: CompileOptions) {}
 
-  bind(value: number | readonly number[] | readonly string[], type: SqlType): string {
+  bind(value: number | string | readonly number[] | readonly string[], type: SqlType): string {
     this.values.push(Array.isArray(value) ? [...value] : value);
     return `$${this.values.length}::${type}`;
   }

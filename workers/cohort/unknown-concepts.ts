@@ -1,4 +1,4 @@
-import type { CohortDefinition, CriteriaGroup, EventCriterion } from "@/protocol/cohort-definition";
+import { eventCriteriaOf, type CohortDefinition } from "@/protocol/cohort-definition";
 import type { TableName } from "@/protocol/omop/tables";
 import type { SiteQuery } from "../site-db";
 
@@ -24,16 +24,7 @@ export async function findUnknownConcepts(
 
 function conceptIdsOf(definition: CohortDefinition): Set<number> {
   const ids = new Set<number>();
-  const add = (criterion: EventCriterion) => {
-    if (criterion.type === "imaging") return;
-    for (const ref of criterion.concepts ?? []) ids.add(ref.conceptId);
-  };
-  const walk = (group: CriteriaGroup) =>
-    group.items.forEach((item) =>
-      item.kind === "group" ? walk(item) : item.kind === "criterion" && add(item.criterion),
-    );
-  [definition.entry, ...(definition.extraEntries ?? [])].forEach(add);
-  if (definition.qualifyingCriteria) walk(definition.qualifyingCriteria);
-  definition.inclusionRules.forEach((rule) => walk(rule.group));
+  for (const criterion of eventCriteriaOf(definition))
+    if (criterion.type !== "imaging") for (const ref of criterion.concepts ?? []) ids.add(ref.conceptId);
   return ids;
 }

@@ -1,4 +1,4 @@
-import { addConceptSet } from "../cohort/concept-sets";
+import { conceptMembership } from "../cohort/concept-sets";
 import type { SqlBuilder } from "../cohort/sql-params";
 import type { TabularFeature } from "@/protocol/model-spec";
 import type { Outcome, Split } from "@/protocol/training";
@@ -30,17 +30,13 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
   const from = feature.from;
   if (from.source === "demographic") return from.field === "age_at_index" ? "m.age" : "m.sex";
   if (from.source === "condition") {
-    const concepts = addConceptSet(
+    const concepts = conceptMembership(
       builder,
-      from.conceptIds.map((conceptId) => ({
-        conceptId,
-        includeDescendants: true,
-        isExcluded: false,
-        includeMapped: false,
-      })),
+      "x.condition_concept_id",
+      from.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: true })),
     );
     return `EXISTS (SELECT 1 FROM ${builder.table("condition_occurrence")} x
-      WHERE x.person_id = m.person_id AND x.condition_concept_id IN (SELECT concept_id FROM ${concepts}) AND x.condition_start_date <= m.index_date)`;
+      WHERE x.person_id = m.person_id AND ${concepts} AND x.condition_start_date <= m.index_date)`;
   }
   const conditions = [
     "x.person_id = m.person_id",
@@ -63,16 +59,12 @@ function featureSql(builder: SqlBuilder, feature: TabularFeature): string {
  * date, within withinDays when given) or, with `onOrBefore`, starting on/before it (images: the scan date).
  */
 export function outcomeSql(builder: SqlBuilder, outcome: Outcome, date: string, onOrBefore = false): string {
-  const concepts = addConceptSet(
+  const concepts = conceptMembership(
     builder,
-    outcome.conceptIds.map((conceptId) => ({
-      conceptId,
-      includeDescendants: outcome.includeDescendants,
-      isExcluded: false,
-      includeMapped: false,
-    })),
+    "x.condition_concept_id",
+    outcome.conceptIds.map((conceptId) => ({ conceptId, includeDescendants: outcome.includeDescendants })),
   );
-  const conditions = [`x.person_id = m.person_id`, `x.condition_concept_id IN (SELECT concept_id FROM ${concepts})`];
+  const conditions = [`x.person_id = m.person_id`, concepts];
   if (onOrBefore) conditions.push(`x.condition_start_date <= ${date}`);
   else {
     conditions.push(`x.condition_start_date >= ${date}`);

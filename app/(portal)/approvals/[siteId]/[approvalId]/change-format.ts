@@ -35,7 +35,17 @@ const KEY_WORDS: Record<string, string> = {
   unitConceptId: "unit concept",
   type: "kind of event",
   modality: "imaging modality",
-  operator: "ALL / ANY",
+  operator: "ALL / ANY / at least / at most",
+  count: "how many must match",
+  nested: "criteria relative to this event",
+  sourceConcepts: "source code",
+  startDate: "start date",
+  endDate: "end date",
+  to: "to",
+  endWindow: "end window",
+  useIndexEnd: "counted from the index event's end",
+  eventDate: "which date of the event",
+  sameVisit: "in the index event's visit",
   kind: "kind",
   models: "Models",
   task: "task",
@@ -63,6 +73,7 @@ const LIST_ITEM_WORDS: Record<string, string> = {
   models: "model",
   features: "feature",
   conceptIds: "concept",
+  sourceConcepts: "source concept",
 };
 
 const VALUE_WORDS: Record<string, string> = {
@@ -77,6 +88,8 @@ const VALUE_WORDS: Record<string, string> = {
   regression: "Regression",
   AND: "ALL of",
   OR: "ANY of",
+  AT_LEAST: "at least N of",
+  AT_MOST: "at most N of",
 };
 
 const isIndex = (segment: string) => /^\d+$/.test(segment);

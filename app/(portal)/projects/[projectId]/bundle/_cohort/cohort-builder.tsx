@@ -1,6 +1,6 @@
 "use client";
 
-import type { CohortDefinition } from "@/protocol/cohort-definition";
+import { eventCriteriaOf, type CohortDefinition } from "@/protocol/cohort-definition";
 import { CohortSummary } from "@/app/_components/cohort-summary";
 import { Card } from "@/app/_components/ui/card";
 import { DemographicsEditor } from "./demographics-editor";
@@ -21,7 +21,10 @@ export function CohortBuilder({
     !!cohort.observationWindow ||
     !!cohort.qualifyingCriteria ||
     (cohort.entryLimit ?? "first") !== "first" ||
-    (cohort.expressionLimit ?? "first") !== "first";
+    (cohort.expressionLimit ?? "first") !== "first" ||
+    eventCriteriaOf(cohort).some(
+      (c) => c.type !== "imaging" && (c.nested || c.sourceConcepts || c.startDate || c.endDate),
+    );
   return (
     <div className="space-y-4">
       <InlineIssues path={[]} />
@@ -29,7 +32,8 @@ export function CohortBuilder({
         <Card title="As imported from ATLAS">
           <p className="mb-3 text-sm text-slate-600">
             This definition uses settings the builder below does not edit (further entry events, observation window,
-            event limits, criteria on the entry event). They are kept as they are and sites apply them.
+            event limits, criteria on the entry event, criteria nested in a criterion, source codes, calendar dates).
+            They are kept as they are and sites apply them.
           </p>
           <CohortSummary definition={cohort} />
         </Card>

@@ -5,7 +5,7 @@ export type RuleCriterion = Extract<GroupItem, { kind: "criterion" }>;
 export type Demographics = NonNullable<CohortDefinition["demographics"]>;
 export type InclusionRule = CohortDefinition["inclusionRules"][number];
 export type EventType = EventCriterion["type"];
-export type ConceptRef = Extract<EventCriterion, { concepts: unknown }>["concepts"][number];
+export type { ConceptRef } from "@/protocol/cohort-definition";
 export type Path = (string | number)[];
 
 export const EVENT_TYPES: {
@@ -18,6 +18,8 @@ export const EVENT_TYPES: {
   { value: "measurement", label: "Measurement", domain: "Measurement" },
   { value: "drug", label: "Drug exposure", domain: "Drug" },
   { value: "visit", label: "Visit", domain: "Visit" },
+  { value: "conditionEra", label: "Condition era", domain: "Condition" },
+  { value: "drugEra", label: "Drug era", domain: "Drug" },
   { value: "imaging", label: "Imaging study" },
 ];
 

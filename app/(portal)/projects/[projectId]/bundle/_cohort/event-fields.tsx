@@ -67,12 +67,27 @@ export function EventFields({
           </select>
         </div>
       ) : domain ? (
-        <ConceptSetPicker
-          domain={domain}
-          path={path}
-          concepts={event.concepts ?? []}
-          onChange={(concepts) => onChange({ ...event, concepts })}
-        />
+        <>
+          <label className="flex items-center gap-2 text-sm text-slate-700">
+            <input
+              type="checkbox"
+              checked={!event.concepts}
+              onChange={(e) => {
+                const { concepts: _old, ...rest } = event;
+                onChange(e.target.checked ? rest : { ...rest, concepts: [] });
+              }}
+            />
+            Any {EVENT_TYPES.find((t) => t.value === event.type)?.label.toLowerCase()} (no concept set)
+          </label>
+          {event.concepts ? (
+            <ConceptSetPicker
+              domain={domain}
+              path={path}
+              concepts={event.concepts}
+              onChange={(concepts) => onChange({ ...event, concepts })}
+            />
+          ) : null}
+        </>
       ) : null}
       {event.type === "measurement" ? (
         <MeasurementValueEditor

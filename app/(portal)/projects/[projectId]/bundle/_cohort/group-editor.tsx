@@ -37,12 +37,30 @@ export function GroupEditor({
         <select
           id={operatorId}
           value={group.operator}
-          onChange={(e) => onChange({ ...group, operator: e.target.value as CriteriaGroup["operator"] })}
+          onChange={(e) => {
+            const operator = e.target.value as CriteriaGroup["operator"];
+            const { count: _old, ...rest } = group;
+            const isCounted = operator === "AT_LEAST" || operator === "AT_MOST";
+            onChange(isCounted ? { ...rest, operator, count: group.count ?? 1 } : { ...rest, operator });
+          }}
           className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
         >
           <option value="AND">all of (AND)</option>
           <option value="OR">any of (OR)</option>
+          <option value="AT_LEAST">at least N of</option>
+          <option value="AT_MOST">at most N of</option>
         </select>
+        {group.count !== undefined ? (
+          <input
+            id={idFor(path, "count")}
+            aria-label="How many of these"
+            type="number"
+            min={0}
+            value={group.count}
+            onChange={(e) => onChange({ ...group, count: e.target.value === "" ? 0 : Number(e.target.value) })}
+            className="w-16 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+          />
+        ) : null}
         <span className="text-slate-600">these:</span>
       </div>
       <ol className="space-y-3">
@@ -52,7 +70,7 @@ export function GroupEditor({
             <li key={i} className="rounded-md border border-slate-200 bg-white p-3">
               <div className="mb-2 flex items-center justify-between gap-2">
                 <span className="text-xs font-semibold tracking-wide text-slate-500 uppercase">
-                  {i > 0 ? `${group.operator} · ` : ""}
+                  {i > 0 && (group.operator === "AND" || group.operator === "OR") ? `${group.operator} · ` : ""}
                   {ITEM_TITLES[item.kind]}
                 </span>
                 <Button
