@@ -7,14 +7,18 @@ import { startHubServer } from "@/server/lib/test-support/hub-server";
 
 /**
  * A throwaway, migrated hub database for one benchmark run, removed afterwards. Uses
- * TEST_DATABASE_URL / DATABASE_URL, else an embedded server.
+ * TEST_DATABASE_URL / DATABASE_URL, else an embedded server. With `keep`, the database of that name
+ * is used (created if missing) and kept, so a later run can reuse what this one loaded.
  */
-export async function withBenchDatabase<T>(run: (db: Database, url: string) => Promise<T>): Promise<T> {
+export async function withBenchDatabase<T>(
+  run: (db: Database, url: string) => Promise<T>,
+  options: { keep?: string } = {},
+): Promise<T> {
   const adminUrl =
     process.env.TEST_DATABASE_URL ??
     process.env.DATABASE_URL ??
     (await startEmbeddedServer({ dataDir: path.resolve(".data", "bench-postgres"), port: 54359 })).adminUrl;
-  const name = `flip_bench_${randomBytes(4).toString("hex")}`;
+  const name = options.keep ?? `flip_bench_${randomBytes(4).toString("hex")}`;
   await ensureDatabase(adminUrl, name);
   const url = withDatabase(adminUrl, name);
   const { db, pool } = connectDatabase(url);
@@ -24,7 +28,7 @@ export async function withBenchDatabase<T>(run: (db: Database, url: string) => P
     return await run(db, url);
   } finally {
     await pool.end();
-    await dropDatabase(adminUrl, name);
+    if (!options.keep) await dropDatabase(adminUrl, name);
   }
 }
 

@@ -123,15 +123,22 @@ class Writer {
   }
 }
 
-/** Writes the eight files for `concepts` concepts into `folder`, streaming (memory stays flat). */
-export async function writeSyntheticVocabulary(folder: string, concepts: number): Promise<SyntheticVocabulary> {
+/** The vocabulary `writeSyntheticVocabulary` writes for `concepts` concepts, without writing it. */
+export function describeSyntheticVocabulary(concepts: number): SyntheticVocabulary {
   const lexicon = buildLexicon(3000);
   const pick = zipfSampler(lexicon.length);
-  const standards = Math.floor(concepts / BLOCK) * STANDARD_PER_BLOCK + Math.min(concepts % BLOCK, STANDARD_PER_BLOCK);
-  const nameOf = (id: number) => {
+  const name = (id: number) => {
     const count = 2 + (mix(id * 31) % 5);
     return Array.from({ length: count }, (_, w) => lexicon[pick(mix(id * 131 + w) / 2 ** 32)]!).join(" ");
   };
+  return { lexicon, concepts, code: codeOf, name };
+}
+
+/** Writes the eight files for `concepts` concepts into `folder`, streaming (memory stays flat). */
+export async function writeSyntheticVocabulary(folder: string, concepts: number): Promise<SyntheticVocabulary> {
+  const vocabulary = describeSyntheticVocabulary(concepts);
+  const nameOf = vocabulary.name;
+  const standards = Math.floor(concepts / BLOCK) * STANDARD_PER_BLOCK + Math.min(concepts % BLOCK, STANDARD_PER_BLOCK);
 
   const small = async (file: string, header: string, rows: (string | number)[][]) => {
     const w = new Writer(join(folder, file), header);
@@ -208,5 +215,5 @@ export async function writeSyntheticVocabulary(folder: string, concepts: number)
     }
   }
   await Promise.all([concept.close(), synonym.close(), relationship.close(), ancestor.close()]);
-  return { lexicon, concepts, code: codeOf, name: nameOf };
+  return vocabulary;
 }

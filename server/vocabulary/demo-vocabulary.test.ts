@@ -23,6 +23,10 @@ describe("loadDemoVocabulary", () => {
     expect(stroke).toMatchObject({ id: CONCEPT.cerebrovascularAccident, descendants: 1 });
     expect((await search("44054006"))[0]).toMatchObject({ id: CONCEPT.type2Diabetes, vocabulary: "SNOMED" });
     expect((await search("traumatic brain injury"))[0]).toMatchObject({ id: 4132546 });
+    // The searches the e2e journeys type into the picker: a typo beside a half-typed word, and whole names.
+    expect((await search("cerebrovasculr acc")).map((c) => c.name)).toContain("Cerebrovascular accident");
+    for (const name of ["Cerebral infarction", "Atrial fibrillation", "Essential hypertension"])
+      expect((await search(name)).map((c) => c.name)).toContain(name);
 
     expect((await loadDemoVocabulary(testDb.url(), folder)).status).toBe("unchanged");
   });

@@ -53,6 +53,20 @@ describe("vocabulary.search on real OMOP rows", () => {
     expect(names(await caller.vocabulary.search({ query: "diabetis melitus" }))).toContain("Type 2 diabetes mellitus");
   });
 
+  it("finds a half-typed last word, and a typo beside a word typed only in part", async () => {
+    expect(names(await caller.vocabulary.search({ query: "type 2 diabetes mel" }))).toContain(
+      "Type 2 diabetes mellitus",
+    );
+    expect(names(await caller.vocabulary.search({ query: "mellitus typ" }))).toContain("Type 2 diabetes mellitus");
+    expect(names(await caller.vocabulary.search({ query: "diab melitus" }))).toContain("Type 2 diabetes mellitus");
+  });
+
+  it("gives the same answer to the same search", async () => {
+    const first = await caller.vocabulary.search({ query: "dis", validity: "any" });
+    expect(first.length).toBeGreaterThan(0);
+    expect(await caller.vocabulary.search({ query: "dis", validity: "any" })).toEqual(first);
+  });
+
   it("finds a concept by its synonym and says which synonym matched", async () => {
     const [hit] = await caller.vocabulary.search({ query: "non-insulin dependent" });
     expect(hit).toMatchObject({ id: 201826, matchedSynonym: "non-insulin dependent diabetes mellitus" });
