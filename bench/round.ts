@@ -10,13 +10,23 @@
  * loopback HTTP with no hub logic. The ratio is what to compare between runs; times alone are noisy.
  *
  * BENCH_ROUNDS (default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
- * scale it (the scale row: BENCH_SITES=50 BENCH_PARAMS=10000000). BENCH_HUBS=N serves the hub as N
- * portal processes of their own behind a round-robin proxy (as several portal processes behind a
- * load balancer) and prints each one's peak memory; unset, the hub runs inside this process.
+ * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a
+ * round-robin proxy, as several portal processes behind a load balancer) and prints each one's
+ * peak memory; unset, the hub runs inside this process with the sites.
+ *
+ * The scale row, BENCH_SCALE=1 (about 10 minutes on a loaded 2-core machine): 50 sites x 10 M
+ * parameters, 2 GB through the hub per round, the hub in a process of its own so that its peak
+ * resident memory (VmHWM) is its own. It must stay a small multiple of one model whatever the
+ * number of sites: FLIP_UPDATE_CONCURRENCY bodies in flight, not one per site.
+ *
+ * Each round's overhead is split where it goes: until every site has claimed its task and holds
+ * the weights, and from the slowest site's training to its update accepted (which includes the
+ * round's close). The machine's load average is printed with the figures.
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { loadavg } from "node:os";
 import { eq, sql } from "drizzle-orm";
 import { roundUpdates, trainingRounds } from "@/db/schema";
 import { createTrainJob } from "@/server/jobs/jobs.service";
@@ -26,6 +36,7 @@ import { freePort, startHubProcess } from "@/server/lib/test-support/hub-process
 import { startRoundRobinProxy } from "@/server/lib/test-support/round-robin-proxy";
 import { withBenchHub } from "./lib/bench-database";
 import {
+  IS_SCALE_ROW,
   median,
   PARAMETERS,
   ROUNDS,
@@ -37,13 +48,18 @@ import {
   waitForJob,
 } from "./lib/round-fleet";
 
-const HUBS = Number(process.env.BENCH_HUBS ?? 0);
+const HUBS = Number(process.env.BENCH_HUBS ?? (IS_SCALE_ROW ? 1 : 0));
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(", ");
 
 /** The same bytes over plain loopback HTTP: the sites' concurrent downloads, then their concurrent uploads. */
 async function measureBaseline(file: Uint8Array): Promise<number> {
   const server = createServer((req, res) => {
     if (req.method === "GET") {
-      res.end(Buffer.from(file));
+      // A view, not a copy per request: as the hub serves a cached model.
+      res.end(Buffer.from(file.buffer, file.byteOffset, file.byteLength));
       return;
     }
     req.on("data", () => undefined).on("end", () => res.end("{}"));
@@ -55,7 +71,18 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
     await Promise.all(Array.from({ length: SITES }, () => fetch(url).then((r) => r.arrayBuffer())));
     await Promise.all(
       Array.from({ length: SITES }, () =>
-        fetch(url, { method: "POST", body: file as Uint8Array<ArrayBuffer> }).then((r) => r.text()),
+        // As the worker sends an update (workers/hub-client.ts): one chunk of declared length, not copied by fetch.
+        fetch(url, {
+          method: "POST",
+          headers: { "content-length": String(file.byteLength) },
+          body: new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(file);
+              controller.close();
+            },
+          }),
+          duplex: "half",
+        } as RequestInit).then((r) => r.text()),
       ),
     );
     return performance.now() - started;
@@ -66,12 +93,24 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
   return Math.min(...times);
 }
 
-/** N portal processes of their own on the bench database, behind a round-robin proxy. */
+/** N portal processes of their own on the bench database, behind a round-robin proxy when N > 1. */
 async function startHubs(databaseUrl: string) {
+  let isClosing = false;
   const hubs = await Promise.all(
     Array.from({ length: HUBS }, async () => startHubProcess(databaseUrl, await freePort())),
   );
-  const proxy = await startRoundRobinProxy(hubs.map((h) => h.url));
+  for (const [i, hub] of hubs.entries()) {
+    // A portal process that fails mid-run says why, rather than leaving the sites with "fetch failed".
+    hub.child.stderr!.on("data", (chunk: string) => process.stderr.write(`[portal ${i}] ${chunk}`));
+    // BENCH_HUB_LOG=<file>: the portal processes' own log lines (each route's status and duration), to see where a slow round went.
+    if (process.env.BENCH_HUB_LOG)
+      hub.child.stdout!.on("data", (chunk: string) => appendFileSync(process.env.BENCH_HUB_LOG!, chunk));
+    hub.child.once("exit", (code, signal) => {
+      if (!isClosing) console.error(`[portal ${i}] exited (${signal ?? code}) before the run ended`);
+    });
+  }
+  const proxy =
+    HUBS > 1 ? await startRoundRobinProxy(hubs.map((h) => h.url)) : { url: hubs[0]!.url, close: async () => {} };
   return {
     url: proxy.url,
     kill: () => hubs.forEach((h) => h.child.kill("SIGKILL")),
@@ -81,6 +120,7 @@ async function startHubs(databaseUrl: string) {
         (h) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.child.pid}/status`, "utf8"))?.[1]) / 1024,
       ),
     close: async () => {
+      isClosing = true;
       await proxy.close().catch(() => undefined);
       await Promise.all(hubs.map((h) => h.kill()));
     },
@@ -95,8 +135,9 @@ async function main() {
     const hubUrl = hubs?.url ?? inProcessUrl;
     const { fleet, researcher, project } = await setUp(db, hubUrl);
     console.log(
-      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 0 ? `${HUBS} portal processes behind a round-robin proxy` : "in this process"}`,
+      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? "in a process of its own" : "in this process"}`,
     );
+    console.log(`load average at the start (1, 5, 15 min): ${load()}`);
     const stop = new AbortController();
     const running = fleet.map((site, i) => runSite(site, stop.signal, i));
     const job = await createTrainJob(
@@ -128,6 +169,15 @@ async function main() {
         `${String(number).padStart(5)} ${wall.toFixed(0).padStart(11)} ${slowest.toFixed(0).padStart(23)} ${overhead.toFixed(0).padStart(15)} ${(overhead / baseline).toFixed(1).padStart(26)}x`,
       );
     }
+    console.log("");
+    console.log(
+      "round   all claimed   all downloaded   last training -> last update accepted   -> round closed   (ms)",
+    );
+    for (const { number, phases } of rounds)
+      if (phases)
+        console.log(
+          `${String(number).padStart(5)} ${phases.claimed.toFixed(0).padStart(13)} ${phases.downloaded.toFixed(0).padStart(16)} ${phases.uploads.toFixed(0).padStart(40)} ${phases.close.toFixed(0).padStart(16)}`,
+        );
     const medianOverhead = median(rounds.map((r) => r.overhead));
     console.log("");
     const mb = (modelBytes.byteLength / 1e6).toFixed(0);
@@ -144,8 +194,13 @@ async function main() {
     }
     if (hubPeaks)
       console.log(
-        `peak memory of each portal process: ${hubPeaks.map((m) => `${m.toFixed(0)} MB`).join(", ")} (one model as a tensor file: ${mb} MB)`,
+        `peak memory (VmHWM) of each portal process: ${hubPeaks.map((m) => `${m.toFixed(0)} MB = ${(m / (modelBytes.byteLength / 1e6)).toFixed(1)} models`).join(", ")} (one model as a tensor file: ${mb} MB, ${SITES} sites)`,
       );
+    else
+      console.log(
+        `peak memory of this process (hub and the ${SITES} stand-in sites): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (one model: ${mb} MB); BENCH_HUBS=1 gives the hub's own`,
+      );
+    console.log(`load average at the end (1, 5, 15 min): ${load()}`);
     console.log(
       `median round overhead: ${medianOverhead.toFixed(0)} ms = ${(medianOverhead / baseline).toFixed(1)}x the plain transfer`,
     );

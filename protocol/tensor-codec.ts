@@ -185,6 +185,27 @@ function checkLayout(manifest: TensorManifest, dataBytes: number): void {
  * big-endian host) the data is copied once. Keep `bytes` alive and unmodified while views are used.
  */
 export function decodeTensors(bytes: Uint8Array): { manifest: TensorManifest; tensors: NamedTensor[] } {
+  return decode(bytes, { isDataChecked: false });
+}
+
+/**
+ * Decodes a file whose SHA-256 as a whole must be `sha256`, its content address (a stored model the
+ * hub names): one hash over the file rather than that and another over its data section, since a
+ * file identical to the stored one holds the data its manifest hashed.
+ */
+export function decodeAddressedTensors(
+  bytes: Uint8Array,
+  sha256: string,
+): { manifest: TensorManifest; tensors: NamedTensor[] } {
+  const actual = sha256Hex(bytes);
+  if (actual !== sha256)
+    throw new TensorCodecError(
+      `content hash mismatch: the file should hash to ${sha256}, it hashes to ${actual}; the payload was corrupted in transit`,
+    );
+  return decode(bytes, { isDataChecked: true });
+}
+
+function decode(bytes: Uint8Array, { isDataChecked }: { isDataChecked: boolean }) {
   const { manifest, dataStart } = readManifest(bytes);
   if (dataStart > bytes.length) {
     throw new TensorCodecError(
@@ -193,7 +214,7 @@ export function decodeTensors(bytes: Uint8Array): { manifest: TensorManifest; te
   }
   const dataSection = bytes.subarray(dataStart);
   checkLayout(manifest, dataSection.length);
-  const actualHash = sha256Hex(dataSection);
+  const actualHash = isDataChecked ? manifest.sha256 : sha256Hex(dataSection);
   if (actualHash !== manifest.sha256) {
     throw new TensorCodecError(
       `content hash mismatch: manifest says ${manifest.sha256}, data hashes to ${actualHash}; the payload was corrupted in transit`,

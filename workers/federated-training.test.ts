@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test, vi } from "vitest";
 import { jobEvents, jobs, models, modelVersions } from "@/db/schema";
 import { dropDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
@@ -11,6 +11,8 @@ import { getArtifactStore } from "@/server/artifacts/artifact-store";
 import { PROSTATE_PROJECT } from "@/server/cli/demo-projects";
 import { getCohortRun, runCohort } from "@/server/cohorts/cohorts.service";
 import { createTrainJob } from "@/server/jobs/jobs.service";
+import { updateSlots } from "@/server/jobs/update-slots";
+import { getHubConfig } from "@/server/config";
 import type { Viewer } from "@/server/auth/permissions";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
 import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
@@ -32,6 +34,9 @@ import { killWorker, spawnWorker, type WorkerProcess } from "./test-support/work
  * OMOP database, train the "Prostate cancer risk" MLP for three FedAvg rounds through the hub's
  * HTTP routes; then the hub evaluates the result on every site's held-out split.
  */
+// No update waits for a slot in this file's hubs: an upload that finds them all taken is answered 429 at once.
+vi.stubEnv("FLIP_UPDATE_QUEUE_MAX", "0");
+afterAll(() => void vi.unstubAllEnvs());
 const testDb = useTestDatabase();
 const adminUrl = inject("pgAdminUrl");
 const SITES = [
@@ -229,6 +234,57 @@ describe("federated training with real site workers", () => {
       expect(await findPatientData(db, fingerprints)).toEqual([]);
     },
   );
+  test(
+    "a hub with every update slot taken answers 429: the workers keep their updates, retry, and the round closes with all three",
+    { timeout: 300_000 },
+    async () => {
+      const db = testDb.db();
+      const project = await countedProject("Prostate cancer risk, busy hub");
+      // The test takes every update slot of the (in-process) hub until a worker has been turned away.
+      let free = () => undefined as void;
+      const taken = new Promise<void>((resolve) => (free = resolve));
+      const holding = Array.from({ length: getHubConfig().FLIP_UPDATE_CONCURRENCY }, () =>
+        updateSlots().run(() => taken),
+      );
+      const job = await createTrainJob(
+        db,
+        researcher,
+        trainJobInput(
+          project,
+          approvers.map((a) => a.siteId),
+          {
+            hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "adam" },
+            participation: { minSites: 3, roundDeadlineSeconds: 240 },
+            normBound: 100,
+          },
+        ),
+      );
+      const isBusy = (l: { msg?: unknown }) => l.msg === "The hub is busy (429); retrying with backoff";
+      const turnedAway = await Promise.race(
+        workers.map((w) =>
+          w.waitForLog(isBusy, 120_000).then(
+            () => w,
+            () => undefined,
+          ),
+        ),
+      );
+      free();
+      await Promise.all(holding);
+
+      const { job: finished, dropped } = await finishedJob(job.id, 240_000);
+      expect({ status: finished.status, error: finished.error, dropped }).toEqual({
+        status: "completed",
+        error: null,
+        dropped: [],
+      });
+      const [version] = await db.select().from(modelVersions).where(eq(modelVersions.jobId, job.id));
+      expect(version!.lineage).toMatchObject({ sites: [{ code: "GSTT" }, { code: "KCH" }, { code: "UCLH" }] });
+      // The refused upload was sent again and completed the task: no failure, no second training.
+      const refusedAt = turnedAway!.logs.findIndex(isBusy);
+      expect(turnedAway!.logs.slice(refusedAt).map((l) => l.msg)).toContain("Update uploaded; task completed");
+    },
+  );
+
   test(
     "a site whose worker is killed mid-round drops out; the round closes at its deadline with the quorum and the job completes",
     { timeout: 300_000 },

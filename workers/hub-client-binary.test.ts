@@ -6,7 +6,13 @@ import { createHubClient, HubError } from "./hub-client";
 import { createLogger } from "./log";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
 import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";
-import { decodeTrainResultHeader, LEASE_HEADER, TRAIN_RESULT_HEADER, type TrainResult } from "@/protocol/training";
+import {
+  decodeTrainResultHeader,
+  LEASE_HEADER,
+  SHA256_HEADER,
+  TRAIN_RESULT_HEADER,
+  type TrainResult,
+} from "@/protocol/training";
 import { asReleased } from "./test-support/released";
 
 /** The binary weight and update calls against a stand-in hub: headers, bodies and how HTTP errors map to HubError kinds. */
@@ -84,6 +90,8 @@ describe("binary hub calls", () => {
     });
     expect(seen).toMatchObject({ method: "POST", url: `/api/worker/tasks/${TASK}/update` });
     expect(seen?.headers["content-type"]).toBe("application/octet-stream");
+    // Declared, so the hub can refuse an oversized body before reading it and read this one into one buffer.
+    expect(seen?.headers["content-length"]).toBe(String(seen!.body.byteLength));
     expect(decodeTrainResultHeader(String(seen?.headers[TRAIN_RESULT_HEADER]))).toEqual(result);
     expect(decodeTensors(new Uint8Array(seen!.body)).tensors).toEqual(WEIGHTS);
   });
@@ -94,11 +102,28 @@ describe("binary hub calls", () => {
     [401, "UNAUTHORIZED", "unauthorized"],
     [400, "BAD_REQUEST", "rejected"],
     [412, "PRECONDITION_FAILED", "protocol_mismatch"],
+    [429, "TOO_MANY_REQUESTS", "busy"],
     [503, "INTERNAL_SERVER_ERROR", "unreachable"],
   ])("HTTP %i %s is a HubError of kind %s", async (status, code, kind) => {
     answer = hubError(status, code);
     await expect(client.uploadUpdate({ ...LEASE, result, update: WEIGHTS })).rejects.toMatchObject({ kind });
     await expect(client.downloadWeights(LEASE)).rejects.toBeInstanceOf(HubError);
+  });
+
+  test("a weights file that does not hash to the content address the hub names is refused; one that does is decoded", async () => {
+    const file = encodeTensors(WEIGHTS);
+    const address = createHash("sha256").update(file).digest("hex");
+    answer = (_, __, res) =>
+      res.writeHead(200, { "content-type": "application/octet-stream", [SHA256_HEADER]: address }).end(file);
+    expect(await client.downloadWeights(LEASE)).toEqual({ tensors: WEIGHTS, sha256: address });
+    const corrupted = file.slice();
+    corrupted[corrupted.length - 1] = (corrupted.at(-1) ?? 0) ^ 0xff;
+    answer = (_, __, res) =>
+      res.writeHead(200, { "content-type": "application/octet-stream", [SHA256_HEADER]: address }).end(corrupted);
+    await expect(client.downloadWeights(LEASE)).rejects.toMatchObject({
+      kind: "rejected",
+      message: expect.stringContaining("content hash mismatch"),
+    });
   });
 
   test("a corrupted weights file is refused", async () => {

@@ -16,12 +16,19 @@ import {
   type HeartbeatInput,
   type SecAggState,
 } from "@/protocol/contract";
-import { decodeTensors, encodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
+import {
+  decodeAddressedTensors,
+  decodeTensors,
+  encodeTensors,
+  TensorCodecError,
+  type NamedTensor,
+} from "@/protocol/tensor-codec";
 import {
   encodeTrainResultHeader,
   LEASE_HEADER,
   MASKED_UPDATE_HEADER,
   OCTET_STREAM,
+  SHA256_HEADER,
   TRAIN_RESULT_HEADER,
   updatePath,
   weightsPath,
@@ -37,7 +44,7 @@ import type { Released } from "./release/gate";
  * caller can act on; connection-level trouble is logged once per change, not once per call.
  */
 export type HubErrorKind =
-  "unauthorized" | "protocol_mismatch" | "unreachable" | "conflict" | "not_found" | "rejected" | "aborted";
+  "unauthorized" | "protocol_mismatch" | "unreachable" | "busy" | "conflict" | "not_found" | "rejected" | "aborted";
 
 export class HubError extends Error {
   constructor(
@@ -55,7 +62,12 @@ const ZReleaseResult = z.void();
 const ZErrorData = z.object({ code: z.string().optional(), httpStatus: z.number().optional() });
 const CALL_TIMEOUT_MS = 20_000;
 const RELEASE_TIMEOUT_MS = 5_000;
-const CONNECTION_KINDS: ReadonlySet<HubErrorKind> = new Set(["unauthorized", "protocol_mismatch", "unreachable"]);
+const CONNECTION_KINDS: ReadonlySet<HubErrorKind> = new Set([
+  "unauthorized",
+  "protocol_mismatch",
+  "unreachable",
+  "busy",
+]);
 /** Weights and updates can be hundreds of MB on a Trust's link; the JSON calls' 20 s would cut them off. */
 const BINARY_TIMEOUT_MS = 10 * 60_000;
 const ZUpdateAccepted = z.object({ accepted: z.literal(true), round: z.number().int(), norm: z.number().nullable() });
@@ -99,6 +111,8 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
         reason: error.message,
         protocol: PROTOCOL_VERSION,
       });
+    } else if (error.kind === "busy") {
+      log.info("The hub is busy (429); retrying with backoff", { procedure, reason: error.message });
     } else {
       log.warn("Hub unreachable; retrying with backoff", { procedure, reason: error.message });
     }
@@ -193,13 +207,10 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
           fetchBinary(
             updatePath(lease.taskId),
             {
-              method: "POST",
-              headers: {
+              ...postOf(encodeTensors(update), {
                 ...headersFor(lease),
-                "content-type": OCTET_STREAM,
                 [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
-              },
-              body: encodeTensors(update) as Uint8Array<ArrayBuffer>,
+              }),
               signal: s,
             },
             (response) => response.json(),
@@ -219,14 +230,11 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
           fetchBinary(
             updatePath(lease.taskId),
             {
-              method: "POST",
-              headers: {
+              ...postOf(new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength), {
                 ...headersFor(lease),
-                "content-type": OCTET_STREAM,
                 [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(result),
                 [MASKED_UPDATE_HEADER]: "1",
-              },
-              body: new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength) as Uint8Array<ArrayBuffer>,
+              }),
               signal: s,
             },
             (response) => response.json(),
@@ -252,10 +260,32 @@ export function createHubClient({ trpcUrl, token, log }: { trpcUrl: string; toke
   }
 }
 
+/**
+ * A binary upload: the bytes as a stream of their one chunk, with their length declared (the hub
+ * refuses an oversized body from its header and reads a declared one into a single buffer). fetch
+ * copies a byte array given as the body, one more model-sized buffer per upload; not a stream's chunks.
+ */
+function postOf(bytes: Uint8Array, headers: Record<string, string>): RequestInit & { duplex: "half" } {
+  return {
+    method: "POST",
+    headers: { ...headers, "content-type": OCTET_STREAM, "content-length": String(bytes.byteLength) },
+    body: new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    }),
+    duplex: "half",
+  };
+}
+
 async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
   try {
     const bytes = new Uint8Array(await response.arrayBuffer());
-    // The whole file's hash is the version's content address (protocol/training.ts).
+    // The whole file's hash is the version's content address (protocol/training.ts): checked against
+    // the one the hub names, it also vouches for the data section, so the file is hashed once.
+    const named = response.headers.get(SHA256_HEADER);
+    if (named) return { tensors: decodeAddressedTensors(bytes, named).tensors, sha256: named };
     return { tensors: decodeTensors(bytes).tensors, sha256: createHash("sha256").update(bytes).digest("hex") };
   } catch (error) {
     if (error instanceof TensorCodecError)
@@ -276,14 +306,20 @@ function binaryHubError(status: number, error: { code: string; message: string }
       409: "CONFLICT",
       412: "PRECONDITION_FAILED",
       413: "PAYLOAD_TOO_LARGE",
+      429: "TOO_MANY_REQUESTS",
     }[status];
   return status >= 500 ? new HubError("unreachable", message) : kindForCode(code, message);
 }
 
 function toHubError(error: unknown): HubError {
   if (error instanceof HubError) return error;
-  if (!(error instanceof TRPCClientError))
-    return new HubError("unreachable", error instanceof Error ? error.message : "request failed");
+  if (!(error instanceof TRPCClientError)) {
+    // fetch says only "fetch failed"; its cause says why (connection reset, timeout, refused).
+    const cause = error instanceof Error ? (error.cause as { message?: string; code?: string } | undefined) : undefined;
+    const why = cause?.code ?? cause?.message;
+    const message = error instanceof Error ? error.message : "request failed";
+    return new HubError("unreachable", why ? `${message} (${why})` : message);
+  }
   const data = ZErrorData.safeParse(error.data);
   // No tRPC error body (connection refused, a proxy's 502 page) or a 5xx: the hub is not answering properly.
   return kindForCode(data.success ? data.data.code : undefined, error.message, error.cause?.message ?? error.message);
@@ -303,6 +339,9 @@ function kindForCode(code: string | undefined, message: string, unreachableMessa
     case "FORBIDDEN":
     case "PAYLOAD_TOO_LARGE":
       return new HubError("rejected", message);
+    // The hub is taking in other sites' work (an update queue at its limit): the same call succeeds later.
+    case "TOO_MANY_REQUESTS":
+      return new HubError("busy", message);
     default:
       return new HubError("unreachable", unreachableMessage);
   }

@@ -39,6 +39,9 @@ export type RunningTask = {
 };
 
 const REPORT_ATTEMPTS = 8;
+/** Transient trouble: the same call may succeed later. A busy hub (429) does not use up the attempts. */
+const isTransient = (error: HubError) =>
+  error.kind === "unreachable" || error.kind === "unauthorized" || error.kind === "busy";
 const MIN_RENEW_MS = 250;
 
 export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
@@ -131,7 +134,9 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
         isSettled = true;
         return;
       } catch (error) {
-        if (!(error instanceof HubError) || error.kind === "unreachable" || error.kind === "unauthorized") {
+        if (!(error instanceof HubError) || isTransient(error)) {
+          // A busy hub has our update queued behind other sites': keep the lease (renewals go on) and try again.
+          if (error instanceof HubError && error.kind === "busy") attempt--;
           await sleep(backoff.nextDelayMs());
           continue;
         }
@@ -157,9 +162,9 @@ export function startTask(task: LeasedTask, deps: TaskDeps): RunningTask {
       } catch (error) {
         if (!(error instanceof HubError)) throw error;
         if (error.kind === "conflict" || error.kind === "not_found") abort("lease_lost");
-        const isTransient = error.kind === "unreachable" || error.kind === "unauthorized";
-        if (!isTransient || attempt >= REPORT_ATTEMPTS || controller.signal.aborted) {
-          throw new TaskError({ reason: "weights_unavailable" }, isTransient, error.message);
+        const transient = isTransient(error);
+        if (!transient || attempt >= REPORT_ATTEMPTS || controller.signal.aborted) {
+          throw new TaskError({ reason: "weights_unavailable" }, transient, error.message);
         }
         await sleep(backoff.nextDelayMs(), controller.signal);
       }

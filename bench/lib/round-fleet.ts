@@ -11,7 +11,7 @@ import {
 } from "@/server/lib/test-support/training-fixtures";
 import { createApprovedProject } from "@/server/projects/approved-project";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
-import { createHubClient, type HubClient } from "@/workers/hub-client";
+import { createHubClient, HubError, type HubClient } from "@/workers/hub-client";
 import { createLogger } from "@/workers/log";
 import { joinSecureRound, unmaskAnswer, waitForPhase } from "@/workers/training/secagg-session";
 import { maskedUpload } from "@/workers/training/secagg-update";
@@ -26,12 +26,16 @@ import { asReleased } from "@/workers/test-support/released";
  * fixed, known time and uploads an update; in a secure-aggregation round it also runs its
  * protocol steps with the worker's own code (key exchange, masked upload, unmasking answer).
  */
-export const SITES = Number(process.env.BENCH_SITES ?? 10);
+/** BENCH_SCALE=1: the scale row's defaults, 50 sites x 10 M parameters (2 GB through the hub per round). */
+export const IS_SCALE_ROW = process.env.BENCH_SCALE === "1";
+export const SITES = Number(process.env.BENCH_SITES ?? (IS_SCALE_ROW ? 50 : 10));
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 export const TRAIN_MS = Number(process.env.BENCH_TRAIN_MS ?? 500);
 const FEATURES = 200;
 // 200 x 4975 + 4975 + 4975 + 1 = 1,004,951 parameters by default.
-const HIDDEN = Math.round((Number(process.env.BENCH_PARAMS ?? 1_004_951) - 1) / (FEATURES + 2));
+const HIDDEN = Math.round(
+  (Number(process.env.BENCH_PARAMS ?? (IS_SCALE_ROW ? 10_000_000 : 1_004_951)) - 1) / (FEATURES + 2),
+);
 export const PARAMETERS = FEATURES * HIDDEN + 2 * HIDDEN + 1;
 
 const ARCHITECTURE = {
@@ -61,6 +65,9 @@ export type BenchSite = { id: string; code: string; client: HubClient };
 /** Per round, each site's secure-aggregation CPU time in this process (masking its update), in ms. */
 export const secureSiteMs = new Map<number, number[]>();
 export const trainingMs = new Map<number, number[]>();
+/** Per round, each site's milestones (epoch ms): task claimed, weights downloaded, training done, update accepted. */
+type Milestones = { claimed: number; downloaded: number; trained: number; uploaded: number };
+const milestones = new Map<number, Milestones[]>();
 
 export async function setUp(db: Database, hubUrl: string) {
   const rows = await db
@@ -121,11 +128,18 @@ export async function runSite(site: BenchSite, stop: AbortSignal, index: number)
     const lease = { taskId: task.taskId, leaseId: task.leaseId };
     // As a worker does: progress renews the lease while a large round's transfers queue at the hub.
     const heartbeat = setInterval(
-      () => void site.client.progress({ ...lease, percent: 50 }).catch(() => undefined),
+      () =>
+        void site.client
+          .progress({ ...lease, percent: 50 })
+          .catch((error: unknown) => console.error(`${site.code}: lease renewal failed (${String(error)})`)),
       20_000,
     );
     try {
       await runTask(site, task, lease, stop, index);
+    } catch (error) {
+      // As a worker whose lease was lost: the hub queues the task again and this site claims it again.
+      if (!(error instanceof HubError) || error.kind !== "conflict") throw error;
+      console.error(`${site.code}: ${error.message}`);
     } finally {
       clearInterval(heartbeat);
     }
@@ -139,12 +153,17 @@ async function runTask(
   stop: AbortSignal,
   index: number,
 ) {
-  const { tensors } = await site.client.downloadWeights(lease, stop);
+  const claimed = Date.now();
+  // Only its shapes are needed once downloaded: dropped before the upload, as 50 x 40 MB would add up here.
+  let global: NamedTensor[] | null = (await site.client.downloadWeights(lease, stop)).tensors;
+  const downloaded = Date.now();
   if (task.kind === "evaluate") {
-    await site.client.complete({
-      ...lease,
-      result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
-    });
+    await asWorker(site, "evaluation", () =>
+      site.client.complete({
+        ...lease,
+        result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
+      }),
+    );
     return;
   }
   const payload = ZTrainPayload.parse(task.payload);
@@ -164,12 +183,15 @@ async function runTask(
   const ms = TRAIN_MS + index * 10;
   const started = performance.now();
   await new Promise((r) => setTimeout(r, ms));
-  const update: NamedTensor[] = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
+  const update = updateLike(global);
+  global = null;
   const took = performance.now() - started;
   trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
   const result = asReleased({ ...RESULT, trainingMs: took });
+  const trained = Date.now();
   if (!secure) {
-    await site.client.uploadUpdate({ ...lease, result, update });
+    await asWorker(site, "upload", () => site.client.uploadUpdate({ ...lease, result, update }));
+    milestones.set(round, [...(milestones.get(round) ?? []), { claimed, downloaded, trained, uploaded: Date.now() }]);
     return;
   }
   const maskStarted = performance.now();
@@ -180,6 +202,29 @@ async function runTask(
   const state = await waitForPhase((wait) => site.client.secAgg.state({ ...lease, ...wait }), "unmasking", stop);
   if (state?.request)
     await site.client.secAgg.unmask(asReleased({ ...lease, ...unmaskAnswer(secure.client, state.request) }));
+}
+
+// Every stand-in site sends the same update: one array for the fleet, not one per site (50 x 40 MB in the scale row).
+let sharedUpdate: NamedTensor[] | undefined;
+function updateLike(tensors: readonly NamedTensor[]): NamedTensor[] {
+  const fits =
+    sharedUpdate?.length === tensors.length && sharedUpdate.every((t, i) => t.data.length === tensors[i]!.data.length);
+  if (!fits) sharedUpdate = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
+  return sharedUpdate!;
+}
+
+/** As a worker reports (workers/task-execution.ts): a hub that is unreachable or busy is tried again, with the reason logged. */
+async function asWorker(site: BenchSite, what: string, report: () => Promise<unknown>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await report();
+    } catch (error) {
+      const isTransient = error instanceof HubError && (error.kind === "unreachable" || error.kind === "busy");
+      if (!isTransient || attempt >= 8) throw error;
+      console.error(`${site.code}: ${what} attempt ${attempt} failed (${error.kind}: ${error.message}); trying again`);
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
 
 /** Waits for a job to end; throws unless it completed. */
@@ -204,7 +249,19 @@ export async function roundOverheads(db: Database, jobId: string) {
   return rounds.map((round) => {
     const wall = round.closedAt!.getTime() - round.startedAt.getTime();
     const slowest = Math.max(...(trainingMs.get(round.number) ?? [0]));
-    return { number: round.number, wall, slowest, overhead: wall - slowest };
+    const sites = milestones.get(round.number) ?? [];
+    const last = (k: keyof Milestones) => Math.max(...sites.map((m) => m[k])) - round.startedAt.getTime();
+    // Where the overhead goes: until every site holds the weights, from the last training's end to
+    // the last accepted update, and from there to the round's close (aggregation, new version).
+    const phases = sites.length
+      ? {
+          claimed: last("claimed"),
+          downloaded: last("downloaded"),
+          uploads: Math.max(...sites.map((m) => m.uploaded)) - Math.max(...sites.map((m) => m.trained)),
+          close: round.closedAt!.getTime() - Math.max(...sites.map((m) => m.uploaded)),
+        }
+      : null;
+    return { number: round.number, wall, slowest, overhead: wall - slowest, phases };
   });
 }
 

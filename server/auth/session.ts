@@ -1,17 +1,25 @@
 import "server-only";
-import { getServerSession } from "next-auth";
+import { cookies, headers } from "next/headers";
 import { cache } from "react";
 import { getDb } from "@/server/database/get-db";
-import { authOptions } from "./auth-options";
+import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import type { Viewer } from "./permissions";
+import { decodeSessionToken, sessionCookieName, sessionTokenOf } from "./session-cookie";
 import { loadSessionViewer } from "./viewer";
 
 /**
  * The signed-in user as the database sees them right now (grants, disabled flag, password age,
  * the session itself); null when signed out or the session is no longer valid. Cached for one request.
+ *
+ * The cookie is decoded here rather than through next-auth's getServerSession, which would run its
+ * whole session endpoint per request (a CSRF token, the jwt callback with its own viewer query,
+ * re-encrypting a cookie that a server component cannot even set): the session row is what decides.
  */
 export const getViewer = cache(async (): Promise<Viewer | null> => {
-  const session = await getServerSession(authOptions);
-  if (!session?.user?.id || !session.sessionId) return null;
-  return loadSessionViewer(await getDb(), { userId: session.user.id, sessionId: session.sessionId });
+  const name = sessionCookieName((await headers()).get("x-forwarded-proto"));
+  const token = sessionTokenOf((await cookies()).getAll(), name);
+  if (!token) return null;
+  const claims = await decodeSessionToken(token, sessionSigningSecret());
+  if (!claims) return null;
+  return loadSessionViewer(await getDb(), claims);
 });

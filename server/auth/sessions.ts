@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, ne, sql, type Placeholder } from "drizzle-orm";
 import type { Database, DbOrTx } from "@/db/client";
 import { userSessions, type SessionEndReason, type SignInMethod } from "@/db/schema";
 import { getHubConfig } from "@/server/config";
@@ -41,7 +41,13 @@ export const liveSessionColumns = {
 };
 
 /** The conditions that find a session row that has not ended, of this user. */
-export function openSessionWhere({ userId, sessionId }: { userId: string; sessionId: string }) {
+export function openSessionWhere({
+  userId,
+  sessionId,
+}: {
+  userId: string | Placeholder;
+  sessionId: string | Placeholder;
+}) {
   return and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId), isNull(userSessions.endedAt));
 }
 

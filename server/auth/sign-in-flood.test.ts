@@ -64,4 +64,18 @@ describe("createWorkSlots", () => {
     expect(await Promise.all(runs)).toEqual([0, 1, 2]);
     expect(slots.waiting).toBe(0);
   });
+
+  it("refuses a caller that waited maxWaitMs and takes it out of the line; the slot goes to the next one", async () => {
+    const slots = createWorkSlots(1, 5, () => new Error("busy"));
+    let free = () => {};
+    const holder = slots.run(() => new Promise<void>((resolve) => (free = resolve)));
+    const impatient = slots.run(async () => "impatient", { maxWaitMs: 10 });
+    const patient = slots.run(async () => "patient");
+    await expect(impatient).rejects.toThrow("busy");
+    expect(slots.waiting).toBe(1);
+    free();
+    await holder;
+    expect(await patient).toBe("patient");
+    expect(slots.waiting).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { roleGrants, sites, userSessions, users } from "@/db/schema";
+import { prepared } from "@/server/database/prepared";
 import type { Viewer } from "./permissions";
 import { hasUsableFactor, secondFactorDue } from "./second-factor";
 import { keepSessionAlive, liveSessionColumns, openSessionWhere, type SessionState } from "./sessions";
@@ -67,6 +68,16 @@ export async function loadViewer(db: Database, userId: string, signedInAt: numbe
   return viewerFrom(rows, signedInAt);
 }
 
+const sessionViewerQuery = (db: Database, name: string) =>
+  db
+    .select({ ...viewerColumns, session: liveSessionColumns })
+    .from(userSessions)
+    .innerJoin(users, eq(users.id, userSessions.userId))
+    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
+    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
+    .where(openSessionWhere({ userId: sql.placeholder("userId"), sessionId: sql.placeholder("sessionId") }))
+    .prepare(name);
+
 /**
  * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
  * lifetime, or ended by an account change) as well as for every reason `viewerFrom` gives. One
@@ -76,13 +87,7 @@ export async function loadSessionViewer(
   db: Database,
   { userId, sessionId }: { userId: string; sessionId: string },
 ): Promise<Viewer | null> {
-  const rows = await db
-    .select({ ...viewerColumns, session: liveSessionColumns })
-    .from(userSessions)
-    .innerJoin(users, eq(users.id, userSessions.userId))
-    .leftJoin(roleGrants, eq(roleGrants.userId, users.id))
-    .leftJoin(sites, eq(sites.id, roleGrants.siteId))
-    .where(openSessionWhere({ userId, sessionId }));
+  const rows = await prepared(db, "flip_session_viewer", sessionViewerQuery).execute({ userId, sessionId });
   if (!rows[0]) return null;
   const session = await keepSessionAlive(db, rows[0].session);
   if (!session) return null;

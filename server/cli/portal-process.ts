@@ -75,7 +75,7 @@ export async function startPortal({
   port,
   authSecret,
   extraEnv,
-}: PortalEnv): Promise<{ url: string; stop: () => Promise<void> }> {
+}: PortalEnv): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const url = `http://localhost:${port}`;
   const env = {
     ...process.env,
@@ -115,5 +115,5 @@ export async function startPortal({
       child.once("exit", () => resolve());
       child.kill("SIGTERM");
     });
-  return { url, stop };
+  return { url, pid: child.pid!, stop };
 }

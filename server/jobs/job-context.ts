@@ -61,9 +61,18 @@ export async function specOfVersion(db: DbOrTx, versionId: string): Promise<Tens
   return spec;
 }
 
+// Decoded once per cached byte array (the artifact cache hands out the same one): its hash is checked once.
+const decoded = new WeakMap<Uint8Array, NamedTensor[]>();
+
 /** A stored tensor file, decoded; callers must not mutate the tensors. */
 export async function loadWeights(tx: DbOrTx, sha256: string): Promise<NamedTensor[]> {
-  return decodeTensors(await readArtifact(tx, sha256)).tensors;
+  const bytes = await readArtifact(tx, sha256);
+  let tensors = decoded.get(bytes);
+  if (!tensors) {
+    tensors = decodeTensors(bytes).tensors;
+    decoded.set(bytes, tensors);
+  }
+  return tensors;
 }
 
 /** The job's site tasks for one round (0 = evaluation), with their current state. */

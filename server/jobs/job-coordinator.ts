@@ -1,6 +1,6 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { jobs, roundUpdates, trainingRounds } from "@/db/schema";
+import { jobs, jobTasks, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
 import { cancelOpenTasks } from "@/server/tasks/task-interventions";
 import { isTaskOpen, jobActor, loadJobContext, roundTasks } from "./job-context";
 import { closeRound } from "./round-close";
@@ -28,6 +28,7 @@ export async function advanceJobs(db: Database): Promise<number> {
  * (`wait`), so a round whose last update just arrived closes now rather than at the next tick.
  */
 export async function advanceJob(db: Database, jobId: string, { wait = false } = {}): Promise<boolean> {
+  if (!wait && (await isRoundWaiting(db, jobId))) return false;
   return db.transaction(async (tx) => {
     const [locked] = await tx
       .select({ id: jobs.id })
@@ -74,4 +75,29 @@ export async function advanceJob(db: Database, jobId: string, { wait = false } =
     await finishEvaluation(tx, ctx, await roundTasks(tx, jobId, 0));
     return true;
   });
+}
+
+/**
+ * The coordinator's usual finding, read without a lock: the job's open round is before its
+ * deadline, short of updates and has tasks still open, so there is nothing to do. Locking the
+ * round to find that out (FOR UPDATE) would hold up every update arriving meanwhile, each tick.
+ * An update that lands just after this look closes the round itself (advanceJob with `wait`).
+ */
+async function isRoundWaiting(db: Database, jobId: string): Promise<boolean> {
+  const [open] = await db
+    .select({ id: trainingRounds.id })
+    .from(trainingRounds)
+    .where(
+      and(
+        eq(trainingRounds.jobId, jobId),
+        eq(trainingRounds.status, "open"),
+        sql`NOT coalesce(${trainingRounds.deadlineAt} < now(), false)`,
+        sql`(SELECT count(*) FROM ${roundUpdates} WHERE ${roundUpdates.roundId} = ${trainingRounds.id}) < ${trainingRounds.expectedSites}`,
+        sql`EXISTS (SELECT 1 FROM ${jobTasks} JOIN ${siteTasks} ON ${siteTasks.id} = ${jobTasks.taskId}
+          WHERE ${jobTasks.jobId} = ${trainingRounds.jobId} AND ${jobTasks.round} = ${trainingRounds.number}
+            AND ${siteTasks.status} IN ('queued', 'leased'))`,
+      ),
+    )
+    .limit(1);
+  return open !== undefined;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import {
   jobEvents,
@@ -11,11 +11,82 @@ import {
   siteTasks,
   trainingRounds,
 } from "@/db/schema";
+import { prepared } from "@/server/database/prepared";
 import { AppError } from "@/server/errors";
 import { isTaskOfKind } from "@/protocol/tasks";
 import { evaluationOf, globalValidationOf, poolMetrics, type PooledMetrics, type SiteMetrics } from "./pool-metrics";
 
 const EVENTS_SHOWN = 300;
+
+const jobIdParam = sql.placeholder("jobId");
+
+// The job page polls these while a job runs: each is prepared once per pool (server/database/prepared.ts).
+const jobQuery = (db: Database, name: string) =>
+  db
+    .select({ job: jobs, modelName: models.name, startVersion: modelVersions.number })
+    .from(jobs)
+    .innerJoin(models, eq(models.id, jobs.modelId))
+    .innerJoin(modelVersions, eq(modelVersions.id, jobs.versionId))
+    .where(and(eq(jobs.id, jobIdParam), eq(jobs.projectId, sql.placeholder("projectId"))))
+    .prepare(name);
+
+const roundsQuery = (db: Database, name: string) =>
+  db
+    .select({ round: trainingRounds, resultVersion: modelVersions.number })
+    .from(trainingRounds)
+    .leftJoin(modelVersions, eq(modelVersions.id, trainingRounds.resultVersionId))
+    .where(eq(trainingRounds.jobId, jobIdParam))
+    .orderBy(asc(trainingRounds.number))
+    .prepare(name);
+
+const updatesQuery = (db: Database, name: string) =>
+  db
+    .select({
+      roundId: roundUpdates.roundId,
+      siteCode: sites.code,
+      exampleCount: roundUpdates.exampleCount,
+      byteSize: roundUpdates.byteSize,
+      norm: roundUpdates.updateNorm,
+      result: roundUpdates.result,
+      receivedAt: roundUpdates.receivedAt,
+    })
+    .from(roundUpdates)
+    .innerJoin(trainingRounds, eq(trainingRounds.id, roundUpdates.roundId))
+    .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
+    .where(eq(trainingRounds.jobId, jobIdParam))
+    .prepare(name);
+
+const tasksQuery = (db: Database, name: string) =>
+  db
+    .select({
+      round: jobTasks.round,
+      siteCode: sites.code,
+      status: siteTasks.status,
+      attempt: siteTasks.attempt,
+      progress: siteTasks.progress,
+      progressMessage: siteTasks.progressMessage,
+      failureMessage: siteTasks.failureMessage,
+      createdAt: siteTasks.createdAt,
+      leasedAt: siteTasks.leasedAt,
+      finishedAt: siteTasks.finishedAt,
+      kind: siteTasks.kind,
+      result: siteTasks.result,
+    })
+    .from(jobTasks)
+    .innerJoin(siteTasks, eq(siteTasks.id, jobTasks.taskId))
+    .innerJoin(sites, eq(sites.id, jobTasks.siteId))
+    .where(eq(jobTasks.jobId, jobIdParam))
+    .orderBy(asc(jobTasks.round), asc(sites.code))
+    .prepare(name);
+
+const eventsQuery = (db: Database, name: string) =>
+  db
+    .select()
+    .from(jobEvents)
+    .where(eq(jobEvents.jobId, jobIdParam))
+    .orderBy(desc(jobEvents.seq))
+    .limit(EVENTS_SHOWN)
+    .prepare(name);
 
 /**
  * Everything the live job page shows, in one read: rounds with the global model's validation
@@ -26,58 +97,16 @@ const EVENTS_SHOWN = 300;
  * next round's first update arrives. Round 0 is the starting version.
  */
 export async function getJobDetail(db: Database, { projectId, jobId }: { projectId: string; jobId: string }) {
-  const [row] = await db
-    .select({ job: jobs, modelName: models.name, startVersion: modelVersions.number })
-    .from(jobs)
-    .innerJoin(models, eq(models.id, jobs.modelId))
-    .innerJoin(modelVersions, eq(modelVersions.id, jobs.versionId))
-    .where(and(eq(jobs.id, jobId), eq(jobs.projectId, projectId)));
+  const [row] = await prepared(db, "flip_job_detail_job", jobQuery).execute({ jobId, projectId });
   if (!row) throw new AppError("NOT_FOUND", "No job with that id in this project.");
   const { job } = row;
 
   // The four reads depend only on the job, so they run at once on the pool rather than one after another.
   const [rounds, updates, tasks, events] = await Promise.all([
-    db
-      .select({ round: trainingRounds, resultVersion: modelVersions.number })
-      .from(trainingRounds)
-      .leftJoin(modelVersions, eq(modelVersions.id, trainingRounds.resultVersionId))
-      .where(eq(trainingRounds.jobId, jobId))
-      .orderBy(asc(trainingRounds.number)),
-    db
-      .select({
-        roundId: roundUpdates.roundId,
-        siteCode: sites.code,
-        exampleCount: roundUpdates.exampleCount,
-        byteSize: roundUpdates.byteSize,
-        norm: roundUpdates.updateNorm,
-        result: roundUpdates.result,
-        receivedAt: roundUpdates.receivedAt,
-      })
-      .from(roundUpdates)
-      .innerJoin(trainingRounds, eq(trainingRounds.id, roundUpdates.roundId))
-      .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
-      .where(eq(trainingRounds.jobId, jobId)),
-    db
-      .select({
-        round: jobTasks.round,
-        siteCode: sites.code,
-        status: siteTasks.status,
-        attempt: siteTasks.attempt,
-        progress: siteTasks.progress,
-        progressMessage: siteTasks.progressMessage,
-        failureMessage: siteTasks.failureMessage,
-        createdAt: siteTasks.createdAt,
-        leasedAt: siteTasks.leasedAt,
-        finishedAt: siteTasks.finishedAt,
-        kind: siteTasks.kind,
-        result: siteTasks.result,
-      })
-      .from(jobTasks)
-      .innerJoin(siteTasks, eq(siteTasks.id, jobTasks.taskId))
-      .innerJoin(sites, eq(sites.id, jobTasks.siteId))
-      .where(eq(jobTasks.jobId, jobId))
-      .orderBy(asc(jobTasks.round), asc(sites.code)),
-    db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId)).orderBy(desc(jobEvents.seq)).limit(EVENTS_SHOWN),
+    prepared(db, "flip_job_detail_rounds", roundsQuery).execute({ jobId }),
+    prepared(db, "flip_job_detail_updates", updatesQuery).execute({ jobId }),
+    prepared(db, "flip_job_detail_tasks", tasksQuery).execute({ jobId }),
+    prepared(db, "flip_job_detail_events", eventsQuery).execute({ jobId }),
   ]);
 
   const updatesOf = (roundId: string) => updates.filter((u) => u.roundId === roundId);

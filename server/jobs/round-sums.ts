@@ -53,6 +53,12 @@ export async function gatherRoundSum(
     const key = a.holder ?? "";
     byHolder.set(key, [...(byHolder.get(key) ?? []), a.siteId]);
   }
+  // The usual case, one process holding every update: its own sum is the round's, not merged into a copy.
+  const onlyHolder = byHolder.size === 1 ? byHolder.get(exchange.holder) : undefined;
+  if (onlyHolder && sum.contributors.length === 0) {
+    const own = await exchange.heldSum(round.id, onlyHolder);
+    if (own) return { sum: own, lost };
+  }
   const published = await tx.select().from(roundPartials).where(eq(roundPartials.roundId, round.id));
   let isWaiting = false;
   for (const [holder, siteIds] of byHolder) {

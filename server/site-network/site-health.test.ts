@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { siteHeartbeats, siteTasks } from "@/db/schema";
+import { siteHealth, siteHeartbeats, siteTasks } from "@/db/schema";
 import { auditFor, makeSite } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { recordHeartbeat } from "./site-health.service";
@@ -33,5 +33,17 @@ describe("a site's heartbeats", () => {
     expect(actions.filter((a) => a === "site.first_connected")).toHaveLength(1);
     const tasks = await db.select().from(siteTasks).where(eq(siteTasks.siteId, site.id));
     expect(tasks.map((t) => t.kind)).toEqual(["site_inventory"]);
+  });
+
+  it("update what the site shows with every beat, not just the first", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db);
+    await recordHeartbeat(db, site, beat(10));
+    const failing = [{ name: "data", ok: false, message: "The data folder is not readable." }];
+    await recordHeartbeat(db, site, { ...beat(30), workerVersion: "1.2.4", selfChecks: failing });
+
+    const [health] = await db.select().from(siteHealth).where(eq(siteHealth.siteId, site.id));
+    expect(health).toMatchObject({ workerVersion: "1.2.4", cpuPercent: 30, selfChecks: failing, protocolError: null });
+    expect(health!.capabilities).toEqual(beat(30).capabilities);
   });
 });

@@ -5,6 +5,7 @@ import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
 import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
+import { inUpdateSlot } from "@/server/jobs/update-slots";
 import { weightsForTask } from "@/server/jobs/weights-download";
 import {
   LEASE_HEADER,
@@ -63,10 +64,14 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     const lease = leaseOf(request, taskId);
     // Task, lease and expected size are checked before the body is read, then the body is read up to that size only.
     const { limit, reason, target } = await prepareUpdate(db, site, lease);
-    const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
     const resultHeader = request.headers.get(TRAIN_RESULT_HEADER);
     const isMasked = request.headers.get(MASKED_UPDATE_HEADER) === "1";
-    return Response.json(await acceptUpdate(db, site, { ...lease, body, resultHeader, isMasked }, target));
+    // Read, checked, committed and folded in one of this process's update slots: other sites wait, bodies unread.
+    const receipt = await inUpdateSlot(async () => {
+      const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
+      return acceptUpdate(db, site, { ...lease, body, resultHeader, isMasked }, target);
+    });
+    return Response.json(receipt);
   } catch (error) {
     return errorResponse(error, "worker update");
   }

@@ -53,7 +53,7 @@ export async function waitForPhase(
       if (SECAGG_PHASES.indexOf(now.phase) >= wanted) return now;
     } catch (error) {
       // The hub being briefly away is not the round failing; anything else is.
-      if (!(error instanceof HubError) || (error.kind !== "unreachable" && error.kind !== "unauthorized")) throw error;
+      if (!(error instanceof HubError) || !["unreachable", "unauthorized", "busy"].includes(error.kind)) throw error;
       await sleep(RETRY_MS, signal);
     }
   }

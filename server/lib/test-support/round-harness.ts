@@ -40,8 +40,9 @@ export function useRoundHarness() {
   return testDb;
 }
 
-export async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}) {
-  sites = [await makeSite(db), await makeSite(db), await makeSite(db)];
+export async function startJob(db: Database, overrides: Partial<TTrainJobInput> = {}, siteCount = 3) {
+  sites = [];
+  for (let i = 0; i < siteCount; i++) sites.push(await makeSite(db));
   const approvers = [];
   for (const site of sites)
     approvers.push({

@@ -1,5 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createHttpContext } from "@/server/http-context";
+import { withoutCompressionWhenSmall } from "@/server/http/sized-response";
 import { limitTrpcBody } from "@/server/http/trpc-body-limit";
 import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
 import { appRouter } from "@/server/root";
@@ -11,7 +12,7 @@ const handler = async (request: Request) => {
   const requestId = requestIdOf(req.headers);
   const headers = new Headers(req.headers);
   headers.set("x-request-id", requestId);
-  return fetchRequestHandler({
+  const response = await fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
     router: appRouter,
@@ -24,6 +25,7 @@ const handler = async (request: Request) => {
       getLogger().error({ requestId, procedure: path, err: errorFields(error.cause ?? error) }, "trpc request failed");
     },
   });
+  return withoutCompressionWhenSmall(response);
 };
 
 export { handler as GET, handler as POST };
