@@ -6,6 +6,7 @@ import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import { clientIp } from "./client-ip";
 import { getHubConfig } from "@/server/config";
 import { signInWithPasskey } from "@/server/passkeys/passkey-sign-in";
+import { usesSecureCookies } from "./session-cookie";
 import { endSessions, recordFactorVerified, startSession } from "./sessions";
 import { loadSessionViewer } from "./viewer";
 import { signInWithPassword } from "./sign-in.service";
@@ -53,6 +54,10 @@ export const authOptions: NextAuthOptions = {
   // outside production) next-auth would derive a predictable key; this one is random per data folder.
   get secret() {
     return sessionSigningSecret();
+  },
+  // Stated, not left to next-auth's own guess, so getViewer reads the cookie by the same name.
+  get useSecureCookies() {
+    return usesSecureCookies(getHubConfig().NEXTAUTH_URL);
   },
   // The cookie lives as long as the longest session may; the session row decides when it really ends.
   session: {

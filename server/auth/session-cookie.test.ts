@@ -57,10 +57,9 @@ describe("decoding the session cookie", () => {
 
 describe("finding the session cookie", () => {
   it("is named as next-auth names it: __Secure- prefixed when the portal's URL is https", () => {
-    vi.stubEnv("NEXTAUTH_URL", "https://flip.example.nhs.uk");
-    expect(sessionCookieName("http")).toBe("__Secure-next-auth.session-token");
-    vi.stubEnv("NEXTAUTH_URL", "http://localhost:3000");
-    expect(sessionCookieName("https")).toBe("next-auth.session-token");
+    expect(sessionCookieName("https://flip.example.nhs.uk")).toBe("__Secure-next-auth.session-token");
+    expect(sessionCookieName("http://localhost:3000")).toBe("next-auth.session-token");
+    expect(sessionCookieName(undefined)).toBe("next-auth.session-token");
   });
 
   it("joins a cookie next-auth split into chunks, in chunk order, and ignores other cookies", () => {

@@ -12,16 +12,17 @@ const CLOCK_TOLERANCE_MS = 15_000;
 const MAX_CACHED = 10_000;
 
 /**
- * The session cookie's name, as next-auth chooses it: `__Secure-` prefixed when the portal's own
- * URL is https (or, trusting the host as next-auth does under AUTH_TRUST_HOST/VERCEL without a
- * NEXTAUTH_URL, when the request did not come in over plain http).
+ * Whether session cookies are `__Secure-` prefixed and marked secure: when the portal's own URL
+ * (NEXTAUTH_URL) is https. next-auth is told the same (authOptions.useSecureCookies), so the
+ * cookie it sets and the name read here always agree.
  */
-export function sessionCookieName(forwardedProto: string | null): string {
-  const base = process.env.NEXTAUTH_URL;
-  const isSecure = base
-    ? base.startsWith("https://")
-    : !!(process.env.VERCEL ?? process.env.AUTH_TRUST_HOST) && forwardedProto !== "http";
-  return `${isSecure ? "__Secure-" : ""}next-auth.session-token`;
+export function usesSecureCookies(portalUrl: string | undefined): boolean {
+  return portalUrl?.startsWith("https://") ?? false;
+}
+
+/** The session cookie's name, as next-auth names it. */
+export function sessionCookieName(portalUrl: string | undefined): string {
+  return `${usesSecureCookies(portalUrl) ? "__Secure-" : ""}next-auth.session-token`;
 }
 
 /**

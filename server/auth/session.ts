@@ -1,6 +1,7 @@
 import "server-only";
-import { cookies, headers } from "next/headers";
+import { cookies } from "next/headers";
 import { cache } from "react";
+import { getHubConfig } from "@/server/config";
 import { getDb } from "@/server/database/get-db";
 import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import type { Viewer } from "./permissions";
@@ -16,7 +17,7 @@ import { loadSessionViewer } from "./viewer";
  * re-encrypting a cookie that a server component cannot even set): the session row is what decides.
  */
 export const getViewer = cache(async (): Promise<Viewer | null> => {
-  const name = sessionCookieName((await headers()).get("x-forwarded-proto"));
+  const name = sessionCookieName(getHubConfig().NEXTAUTH_URL);
   const token = sessionTokenOf((await cookies()).getAll(), name);
   if (!token) return null;
   const claims = await decodeSessionToken(token, sessionSigningSecret());
