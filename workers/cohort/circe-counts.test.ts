@@ -1,81 +1,28 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { withDatabase } from "@/db/pg-connection";
-import { dropDatabase } from "@/server/database/embedded-server";
-import { importCirce } from "@/protocol/circe/import-circe";
-import { ZCohortDefinition, type CohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort-definition";
+import { describe, expect, test } from "vitest";
+import { ZCohortDefinition, type CohortDefinitionInput } from "@/protocol/cohort-definition";
 import { CONCEPT as C } from "@/protocol/omop/concepts";
-import { createLogger } from "../log";
-import { generateSiteData } from "../site-data/generate";
-import { createSiteDb, type SiteDb } from "../site-db";
-import { runCohort } from "./run-cohort";
+import { conceptSetSql, phenotype, useCountingSite } from "../test-support/counting-site";
 
 /**
  * Imported ATLAS definitions and the ATLAS-era features, counted by the compiler on data from the
  * synthetic generator and by hand-written SQL over the same tables: the two must agree.
  */
-const adminUrl = inject("pgAdminUrl");
-const database = `flip_circe_${randomBytes(4).toString("hex")}`;
-const url = withDatabase(adminUrl, database);
-const dataDir = mkdtempSync(path.join(tmpdir(), "flip-circe-"));
-let siteDb: SiteDb;
-let client: pg.Client;
 
-beforeAll(async () => {
-  await generateSiteData({ site: "KCH", persons: 1500, seed: 11, databaseUrl: url, dataDir });
-  client = new pg.Client({ connectionString: url });
-  await client.connect();
+const { sql, counted, handCount } = useCountingSite("circe", { persons: 1500, seed: 11 }, async () => {
   // Deaths, a device and a source concept mapped to cerebral infarction, derived from the generated rows.
-  await client.query(`INSERT INTO death (person_id, death_date, death_type_concept_id, cause_concept_id)
+  await sql(`INSERT INTO death (person_id, death_date, death_type_concept_id, cause_concept_id)
     SELECT person_id, min(condition_start_date) + 40, 32817, ${C.cerebralInfarction} FROM condition_occurrence
      WHERE condition_concept_id = ${C.cerebralInfarction} AND person_id % 3 = 0 GROUP BY person_id`);
-  await client.query(`INSERT INTO device_exposure (device_exposure_id, person_id, device_concept_id, device_exposure_start_date, device_type_concept_id)
+  await sql(`INSERT INTO device_exposure (device_exposure_id, person_id, device_concept_id, device_exposure_start_date, device_type_concept_id)
     SELECT row_number() OVER (), person_id, 4038664, visit_start_date, 32817 FROM visit_occurrence WHERE visit_occurrence_id % 11 = 0`);
-  await client.query(`INSERT INTO concept_relationship VALUES (45000001, ${C.cerebralInfarction}, 'Maps to', '1970-01-01', '2099-12-31', NULL),
+  await sql(`INSERT INTO concept_relationship VALUES (45000001, ${C.cerebralInfarction}, 'Maps to', '1970-01-01', '2099-12-31', NULL),
     (45000002, ${C.cerebralInfarction}, 'Maps to', '1970-01-01', '2099-12-31', 'D')`);
-  await client.query(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+  await sql(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
     SELECT 900000000 + person_id, person_id, CASE WHEN person_id % 2 = 0 THEN 45000001 ELSE 45000002 END, date '2020-01-01', 32817
       FROM person WHERE person_id % 50 = 0`);
-  siteDb = createSiteDb({
-    url,
-    schema: "public",
-    maxConnections: 2,
-    log: createLogger({}, { write: () => undefined }),
-  });
 });
 
-afterAll(async () => {
-  await siteDb?.close();
-  await client?.end();
-  await dropDatabase(adminUrl, database);
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function counted(definition: CohortDefinition): Promise<number[]> {
-  const evidence = await siteDb.readOnly((query) => runCohort(query, definition, { table: siteDb.table }), {
-    statementTimeoutMs: 30_000,
-  });
-  return evidence.counts.attrition;
-}
-
-async function handCount(sql: string): Promise<number> {
-  const { rows } = await client.query<{ n: number }>(`SELECT count(DISTINCT person_id)::int AS n FROM (${sql}) t`);
-  return rows[0]!.n;
-}
-
-function phenotype(id: number): CohortDefinition {
-  const text = readFileSync(path.join(import.meta.dirname, "../../protocol/circe/fixtures", `${id}.json`), "utf8");
-  const result = importCirce(text);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.definition;
-}
-
-const set = (ids: number[], withDescendants: number[] = []) =>
-  `(SELECT unnest(ARRAY[${[...ids, ...withDescendants].join(",")}]::int[]) UNION SELECT descendant_concept_id FROM concept_ancestor WHERE ancestor_concept_id IN (${withDescendants.join(",") || "NULL"}))`;
+const set = conceptSetSql;
 const inPeriod = (alias: string, date: string) =>
   `EXISTS (SELECT 1 FROM observation_period op WHERE op.person_id = ${alias}.person_id AND ${date} BETWEEN op.observation_period_start_date AND op.observation_period_end_date)`;
 
@@ -136,7 +83,7 @@ describe("age and sex on a criterion", () => {
       },
     });
     // Women diagnosed before 50 and seen again for it at 60: their FIRST diagnosis is out of range.
-    await client.query(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+    await sql(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
       SELECT 910000000 + co.person_id, co.person_id, ${C.essentialHypertension}, make_date(p.year_of_birth + 60, 6, 1), 32817
         FROM condition_occurrence co JOIN person p USING (person_id)
        WHERE co.condition_concept_id = ${C.essentialHypertension} AND p.gender_concept_id = 8532
@@ -293,7 +240,7 @@ describe("ATLAS features on generated data", () => {
 
   test("a drug in the same visit as the index event (ATLAS's RestrictVisit)", async () => {
     // A third of stroke patients also get clopidogrel in a visit of its own, 5 days after the stroke.
-    await client.query(`INSERT INTO drug_exposure (drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_end_date, drug_type_concept_id)
+    await sql(`INSERT INTO drug_exposure (drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_end_date, drug_type_concept_id)
       SELECT 920000000 + person_id, person_id, ${C.clopidogrel}, min(condition_start_date) + 5, min(condition_start_date) + 35, 32817
         FROM condition_occurrence WHERE condition_concept_id = ${C.cerebralInfarction} AND person_id % 3 = 0 GROUP BY person_id`);
     const rule = (sameVisit: boolean) =>

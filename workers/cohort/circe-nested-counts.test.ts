@@ -1,18 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { withDatabase } from "@/db/pg-connection";
-import { dropDatabase } from "@/server/database/embedded-server";
-import { importCirce } from "@/protocol/circe/import-circe";
-import type { CohortDefinition } from "@/protocol/cohort-definition";
+import { describe, expect, test } from "vitest";
 import { CONCEPT as C } from "@/protocol/omop/concepts";
-import { createLogger } from "../log";
-import { generateSiteData } from "../site-data/generate";
-import { createSiteDb, type SiteDb } from "../site-db";
-import { runCohort } from "./run-cohort";
+import { conceptSetSql, phenotype, useCountingSite } from "../test-support/counting-site";
 
 /**
  * PhenotypeLibrary definitions that use criteria nested in a criterion, criteria without a concept
@@ -20,12 +8,6 @@ import { runCohort } from "./run-cohort";
  * added for the phenotypes' own concepts, derived from the generated ones) and by hand-written SQL
  * over the same tables: the two must agree at every step of the attrition.
  */
-const adminUrl = inject("pgAdminUrl");
-const database = `flip_circe_nested_${randomBytes(4).toString("hex")}`;
-const url = withDatabase(adminUrl, database);
-const dataDir = mkdtempSync(path.join(tmpdir(), "flip-circe-nested-"));
-let siteDb: SiteDb;
-let client: pg.Client;
 
 const AAA_REPAIR = 2002250;
 const AAA_REPAIR_SOURCE = 2730049;
@@ -44,11 +26,7 @@ const HEART_FAILURE = 316139;
 const DOWN_SYNDROME = 4320803;
 const PREGNANCY = 443213;
 
-beforeAll(async () => {
-  await generateSiteData({ site: "KCH", persons: 1500, seed: 23, databaseUrl: url, dataDir });
-  client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const sql = (text: string) => client.query(text);
+const { sql, counted, handCount } = useCountingSite("circe_nested", { persons: 1500, seed: 23 }, async () => {
   // A second stroke 200 days before the first for a quarter of stroke patients, admitted for it.
   await sql(`INSERT INTO condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
     SELECT 800000000 + person_id, person_id, ${C.cerebralInfarction}, min(condition_start_date) - 200, 32817
@@ -117,42 +95,9 @@ beforeAll(async () => {
   await sql(`INSERT INTO condition_era (condition_era_id, person_id, condition_concept_id, condition_era_start_date, condition_era_end_date, condition_occurrence_count)
     SELECT visit_occurrence_id, person_id, ${PREGNANCY}, visit_start_date + 100, visit_start_date + 100 + (visit_occurrence_id % 2)::int * 30, 1
       FROM visit_occurrence WHERE visit_concept_id = ${C.outpatientVisit} AND visit_occurrence_id % 23 = 0 AND person_id % 3 = 0`);
-  siteDb = createSiteDb({
-    url,
-    schema: "public",
-    maxConnections: 2,
-    log: createLogger({}, { write: () => undefined }),
-  });
 });
 
-afterAll(async () => {
-  await siteDb?.close();
-  await client?.end();
-  await dropDatabase(adminUrl, database);
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function counted(definition: CohortDefinition): Promise<number[]> {
-  const evidence = await siteDb.readOnly((query) => runCohort(query, definition, { table: siteDb.table }), {
-    statementTimeoutMs: 30_000,
-  });
-  return evidence.counts.attrition;
-}
-
-async function handCount(sql: string): Promise<number> {
-  const { rows } = await client.query<{ n: number }>(`SELECT count(DISTINCT person_id)::int AS n FROM (${sql}) t`);
-  return rows[0]!.n;
-}
-
-function phenotype(id: number): CohortDefinition {
-  const text = readFileSync(path.join(import.meta.dirname, "../../protocol/circe/fixtures", `${id}.json`), "utf8");
-  const result = importCirce(text);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.definition;
-}
-
-const set = (ids: number[], withDescendants: number[] = []) =>
-  `(SELECT unnest(ARRAY[${[...ids, ...withDescendants].join(",")}]::int[]) UNION SELECT descendant_concept_id FROM concept_ancestor WHERE ancestor_concept_id IN (${withDescendants.join(",") || "NULL"}))`;
+const set = conceptSetSql;
 /** Events of a table with the observation period they lie in (s, e). */
 const inPeriod = (table: string, date: string, where: string) =>
   `SELECT x.*, x.${date} AS d, op.observation_period_start_date AS s, op.observation_period_end_date AS e
@@ -275,7 +220,7 @@ describe("nested criteria, any-event and source-code criteria, calendar dates on
     const colonCancer = `EXISTS (SELECT 1 FROM condition_occurrence c WHERE c.person_id = i.person_id AND c.condition_concept_id = ${COLON_CANCER}
       AND c.condition_start_date BETWEEN i.d - 90 AND i.d AND c.condition_start_date BETWEEN i.s AND i.e)`;
     // The definition's other tests name concepts no generated row holds, and its colon cancers are the ones added.
-    const { rows } = await client.query(
+    const { rows } = await sql(
       `SELECT 1 FROM measurement WHERE measurement_concept_id IN (35917471, 35917835, 35918368, 21493968, 21493969, 21493970, 21493971, 35977041)
        UNION ALL SELECT 1 FROM condition_occurrence WHERE condition_concept_id = 3173676
        UNION ALL SELECT 1 FROM condition_occurrence WHERE condition_concept_id IN ${set([], [COLON_CANCER, 443391])} AND condition_concept_id <> ${COLON_CANCER}`,
