@@ -1,7 +1,8 @@
 /**
  * bench:round — what a federated round costs on top of the sites' own training.
  *
- * 10 stand-in sites on the real worker protocol client over loopback HTTP, a registered model of
+ * 10 stand-in sites on the real worker protocol client over loopback HTTP (in a thread of their own,
+ * as real sites hash, decode and encode on their own machines), a registered model of
  * about 1 M parameters, FedAvg. Each site claims its train task, downloads the global weights
  * (4 MB FLIP tensor file), "trains" for a fixed, known time, and uploads a 4 MB update. Round
  * overhead = round wall time (hub: round opened -> round closed and next dispatched) minus the
@@ -40,9 +41,10 @@ import {
   median,
   PARAMETERS,
   ROUNDS,
+  plainTransfer,
   roundOverheads,
-  runSite,
   setUp,
+  startFleet,
   SITES,
   TRAIN_MS,
   waitForJob,
@@ -54,7 +56,7 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(", ");
 
-/** The same bytes over plain loopback HTTP: the sites' concurrent downloads, then their concurrent uploads. */
+/** The same bytes over plain loopback HTTP, from the fleet's kind of thread: the sites' concurrent downloads, then their concurrent uploads. */
 async function measureBaseline(file: Uint8Array): Promise<number> {
   const server = createServer((req, res) => {
     if (req.method === "GET") {
@@ -65,32 +67,11 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
     req.on("data", () => undefined).on("end", () => res.end("{}"));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  const once = async () => {
-    const started = performance.now();
-    await Promise.all(Array.from({ length: SITES }, () => fetch(url).then((r) => r.arrayBuffer())));
-    await Promise.all(
-      Array.from({ length: SITES }, () =>
-        // As the worker sends an update (workers/hub-client.ts): one chunk of declared length, not copied by fetch.
-        fetch(url, {
-          method: "POST",
-          headers: { "content-length": String(file.byteLength) },
-          body: new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(file);
-              controller.close();
-            },
-          }),
-          duplex: "half",
-        } as RequestInit).then((r) => r.text()),
-      ),
-    );
-    return performance.now() - started;
-  };
-  await once();
-  const times = [await once(), await once(), await once()];
-  server.close();
-  return Math.min(...times);
+  try {
+    return await plainTransfer(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, file, SITES);
+  } finally {
+    server.close();
+  }
 }
 
 /** N portal processes of their own on the bench database, behind a round-robin proxy when N > 1. */
@@ -133,13 +114,12 @@ async function main() {
     // A failed run must not leave portal processes behind.
     process.once("exit", () => hubs?.kill());
     const hubUrl = hubs?.url ?? inProcessUrl;
-    const { fleet, researcher, project } = await setUp(db, hubUrl);
+    const { fleet, researcher, project } = await setUp(db);
     console.log(
       `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? "in a process of its own" : "in this process"}`,
     );
     console.log(`load average at the start (1, 5, 15 min): ${load()}`);
-    const stop = new AbortController();
-    const running = fleet.map((site, i) => runSite(site, stop.signal, i));
+    const running = await startFleet(hubUrl, fleet);
     const job = await createTrainJob(
       db,
       researcher,
@@ -154,8 +134,7 @@ async function main() {
       ),
     );
     await waitForJob(db, job.id);
-    stop.abort();
-    await Promise.allSettled(running);
+    await running.stop();
 
     const rounds = await roundOverheads(db, job.id);
     const modelBytes = encodeTensors([{ name: "w", shape: [PARAMETERS], data: new Float32Array(PARAMETERS) }]);

@@ -30,9 +30,9 @@ import {
   median,
   ROUNDS,
   roundOverheads,
-  runSite,
   secureSiteMs,
   setUp,
+  startFleet,
   trainingMs,
   waitForJob,
 } from "./lib/round-fleet";
@@ -159,9 +159,8 @@ function best(run: () => Timing): Timing & { totalMs: number; criticalMs: number
 async function hubRounds(): Promise<Map<string, number[]>> {
   const overheads = new Map<string, number[]>();
   await withBenchHub(async (db, hubUrl) => {
-    const { fleet, researcher, project } = await setUp(db, hubUrl);
-    const stop = new AbortController();
-    const running = fleet.map((site, i) => runSite(site, stop.signal, i));
+    const { fleet, researcher, project } = await setUp(db);
+    const running = await startFleet(hubUrl, fleet);
     for (const [label, secureAggregation] of [
       [PLAIN, false],
       [SECURE, true],
@@ -197,8 +196,7 @@ async function hubRounds(): Promise<Map<string, number[]>> {
         }),
       );
     }
-    stop.abort();
-    await Promise.allSettled(running);
+    await running.stop();
   });
   return overheads;
 }

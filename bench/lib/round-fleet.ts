@@ -1,23 +1,14 @@
+import { Worker } from "node:worker_threads";
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobs, sites, trainingRounds } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
 import { makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
-import {
-  RELEASE_STATEMENT,
-  RELEASED_METRICS,
-  RELEASED_SPLIT,
-  releaseApprovedCount,
-} from "@/server/lib/test-support/training-fixtures";
+import { releaseApprovedCount } from "@/server/lib/test-support/training-fixtures";
 import { createApprovedProject } from "@/server/projects/approved-project";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
-import { createHubClient, HubError, type HubClient } from "@/workers/hub-client";
-import { createLogger } from "@/workers/log";
-import { joinSecureRound, unmaskAnswer, waitForPhase } from "@/workers/training/secagg-session";
-import { maskedUpload } from "@/workers/training/secagg-update";
-import type { NamedTensor } from "@/protocol/tensor-codec";
-import { ZTrainPayload, type TrainResult } from "@/protocol/training";
-import { asReleased } from "@/workers/test-support/released";
+import type { FleetJob, FleetMessage } from "./fleet-thread";
+import type { SiteCredentials } from "./stand-in-site";
 
 /**
  * The stand-in site fleet of bench:round and bench:secagg: 10 sites (BENCH_SITES) on the real
@@ -50,36 +41,23 @@ const ARCHITECTURE = {
   },
 };
 
-// What a site's release gate lets out: rounded metrics with the counts the hub pools from.
-const RESULT: Omit<TrainResult, "trainingMs"> = {
-  exampleCount: 100,
-  ...RELEASE_STATEMENT,
-  globalValidation: { ...RELEASED_METRICS, ...RELEASED_SPLIT },
-  localValidation: { loss: 0.5, accuracy: 0.75, auc: 0.75, sensitivity: 0.6, specificity: 0.8 },
-  trainLoss: 0.5,
-  epochs: 1,
-  backend: "bench",
-};
-
-export type BenchSite = { id: string; code: string; client: HubClient };
-/** Per round, each site's secure-aggregation CPU time in this process (masking its update), in ms. */
+/** Per round, each site's secure-aggregation CPU time in the fleet thread (masking its update), in ms. */
 export const secureSiteMs = new Map<number, number[]>();
 export const trainingMs = new Map<number, number[]>();
 /** Per round, each site's milestones (epoch ms): task claimed, weights downloaded, training done, update accepted. */
 type Milestones = { claimed: number; downloaded: number; trained: number; uploaded: number };
 const milestones = new Map<number, Milestones[]>();
 
-export async function setUp(db: Database, hubUrl: string) {
+export async function setUp(db: Database) {
   const rows = await db
     .insert(sites)
     .values(Array.from({ length: SITES }, (_, i) => ({ code: `R${i}`, name: `Round Trust ${i}`, region: "Bench" })))
     .returning();
-  const log = createLogger({}, { minLevel: "error" });
-  const fleet: BenchSite[] = [];
+  const fleet: SiteCredentials[] = [];
   const approvers: { approver: Viewer; siteId: string }[] = [];
   for (const row of rows) {
     const { token } = await issueSiteToken(db, { type: "system", label: "bench" }, { siteId: row.id, graceSeconds: 0 });
-    fleet.push({ id: row.id, code: row.code, client: createHubClient({ trpcUrl: `${hubUrl}/api/trpc`, token, log }) });
+    fleet.push({ id: row.id, code: row.code, token });
     approvers.push({
       approver: await viewerOf(db, (await makeUser(db, [{ role: "approver", siteId: row.id }])).id),
       siteId: row.id,
@@ -120,111 +98,58 @@ export async function setUp(db: Database, hubUrl: string) {
   return { fleet, researcher, project };
 }
 
-/** A stand-in site: real claims, downloads and uploads; training is a sleep of known length. */
-export async function runSite(site: BenchSite, stop: AbortSignal, index: number) {
-  while (!stop.aborted) {
-    const task = await site.client.claim(2_000, stop).catch(() => null);
-    if (!task) continue;
-    const lease = { taskId: task.taskId, leaseId: task.leaseId };
-    // As a worker does: progress renews the lease while a large round's transfers queue at the hub.
-    const heartbeat = setInterval(
-      () =>
-        void site.client
-          .progress({ ...lease, percent: 50 })
-          .catch((error: unknown) => console.error(`${site.code}: lease renewal failed (${String(error)})`)),
-      20_000,
-    );
-    try {
-      await runTask(site, task, lease, stop, index);
-    } catch (error) {
-      // As a worker whose lease was lost: the hub queues the task again and this site claims it again.
-      if (!(error instanceof HubError) || error.kind !== "conflict") throw error;
-      console.error(`${site.code}: ${error.message}`);
-    } finally {
-      clearInterval(heartbeat);
-    }
-  }
+const FLEET_THREAD = new URL("./fleet-thread.ts", import.meta.url);
+
+function startThread(job: FleetJob, onMessage: (message: FleetMessage) => void): Worker {
+  const thread = new Worker(FLEET_THREAD, { workerData: job });
+  thread.on("message", onMessage);
+  thread.on("error", (error) => console.error("bench fleet thread:", error));
+  return thread;
 }
 
-async function runTask(
-  site: BenchSite,
-  task: NonNullable<Awaited<ReturnType<HubClient["claim"]>>>,
-  lease: { taskId: string; leaseId: string },
-  stop: AbortSignal,
-  index: number,
-) {
-  const claimed = Date.now();
-  // Only its shapes are needed once downloaded: dropped before the upload, as 50 x 40 MB would add up here.
-  let global: NamedTensor[] | null = (await site.client.downloadWeights(lease, stop)).tensors;
-  const downloaded = Date.now();
-  if (task.kind === "evaluate") {
-    await asWorker(site, "evaluation", () =>
-      site.client.complete({
-        ...lease,
-        result: asReleased({ ...RELEASE_STATEMENT, ...RELEASED_SPLIT, metrics: RELEASED_METRICS, backend: "bench" }),
-      }),
-    );
-    return;
-  }
-  const payload = ZTrainPayload.parse(task.payload);
-  const round = payload.round;
-  // Keys go round before training, as a worker does them.
-  const secure =
-    payload.secureAggregation &&
-    (await joinSecureRound(
-      payload.secureAggregation,
-      {
-        advertise: (keys) => site.client.secAgg.advertise({ ...lease, ...keys }),
-        share: (boxes) => site.client.secAgg.share({ ...lease, boxes }),
-        state: (wait) => site.client.secAgg.state({ ...lease, ...wait }),
-      },
-      stop,
-    ));
-  const ms = TRAIN_MS + index * 10;
-  const started = performance.now();
-  await new Promise((r) => setTimeout(r, ms));
-  const update = updateLike(global);
-  global = null;
-  const took = performance.now() - started;
-  trainingMs.set(round, [...(trainingMs.get(round) ?? []), took]);
-  const result = asReleased({ ...RESULT, trainingMs: took });
-  const trained = Date.now();
-  if (!secure) {
-    await asWorker(site, "upload", () => site.client.uploadUpdate({ ...lease, result, update }));
-    milestones.set(round, [...(milestones.get(round) ?? []), { claimed, downloaded, trained, uploaded: Date.now() }]);
-    return;
-  }
-  const maskStarted = performance.now();
-  const masked = maskedUpload({ update, weight: RESULT.exampleCount / secure.weightDivisor, ...secure });
-  const maskMs = performance.now() - maskStarted;
-  secureSiteMs.set(round, [...(secureSiteMs.get(round) ?? []), maskMs]);
-  await site.client.uploadMaskedUpdate({ ...lease, result, masked });
-  const state = await waitForPhase((wait) => site.client.secAgg.state({ ...lease, ...wait }), "unmasking", stop);
-  if (state?.request)
-    await site.client.secAgg.unmask(asReleased({ ...lease, ...unmaskAnswer(secure.client, state.request) }));
+/**
+ * The stand-in sites, running in a thread of their own (resolved once they are claiming) until `stop`: site i "trains" for
+ * TRAIN_MS + 10 i ms. What they report fills `trainingMs`, `secureSiteMs` and the milestones
+ * that `roundOverheads` reads.
+ */
+export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials[]) {
+  let ready!: () => void;
+  let stopped!: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const isStopped = new Promise<void>((resolve) => (stopped = resolve));
+  const thread = startThread(
+    { mode: "sites", hubUrl, trainMs: fleet.map((_, i) => TRAIN_MS + i * 10), sites: [...fleet] },
+    (message) => {
+      if (message.kind === "ready") return ready();
+      if (message.kind === "stopped") return stopped();
+      if (message.kind === "plain") return;
+      const add = <T>(map: Map<number, T[]>, value: T) =>
+        map.set(message.round, [...(map.get(message.round) ?? []), value]);
+      if (message.kind === "trained") add(trainingMs, message.ms);
+      else if (message.kind === "masked") add(secureSiteMs, message.ms);
+      else add(milestones, message);
+    },
+  );
+  await isReady;
+  return {
+    stop: async () => {
+      thread.postMessage("stop");
+      await isStopped;
+      await thread.terminate();
+    },
+  };
 }
 
-// Every stand-in site sends the same update: one array for the fleet, not one per site (50 x 40 MB in the scale row).
-let sharedUpdate: NamedTensor[] | undefined;
-function updateLike(tensors: readonly NamedTensor[]): NamedTensor[] {
-  const fits =
-    sharedUpdate?.length === tensors.length && sharedUpdate.every((t, i) => t.data.length === tensors[i]!.data.length);
-  if (!fits) sharedUpdate = tensors.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(1e-5) }));
-  return sharedUpdate!;
-}
-
-/** As a worker reports (workers/task-execution.ts): a hub that is unreachable or busy is tried again, with the reason logged. */
-async function asWorker(site: BenchSite, what: string, report: () => Promise<unknown>) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await report();
-    } catch (error) {
-      const isTransient = error instanceof HubError && (error.kind === "unreachable" || error.kind === "busy");
-      if (!isTransient || attempt >= 8) throw error;
-      console.error(`${site.code}: ${what} attempt ${attempt} failed (${error.kind}: ${error.message}); trying again`);
-      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-    }
-  }
+/** The fleet's plain transfers of `file` from and to `url` (one download and one upload per site), from the same kind of thread: best of 3, in ms. */
+export async function plainTransfer(url: string, file: Uint8Array, sites: number): Promise<number> {
+  const times = await new Promise<number[]>((resolve) => {
+    const thread = startThread({ mode: "plain", url, file, sites }, (message) => {
+      if (message.kind !== "plain") return;
+      resolve(message.ms);
+      void thread.terminate();
+    });
+  });
+  return Math.min(...times);
 }
 
 /** Waits for a job to end; throws unless it completed. */

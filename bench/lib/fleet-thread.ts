@@ -1,0 +1,60 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { runSite, type SiteCredentials, type SiteReport } from "./stand-in-site";
+
+/**
+ * The stand-in sites of bench:round and bench:secagg, in a thread of their own (started by
+ * `startFleet` in round-fleet.ts). Real sites hash, decode and encode on their own machines, so
+ * that work must not queue on the hub's event loop and count as the hub's overhead. The plain
+ * transfer the rounds are compared with runs its clients here too, so both pay the same.
+ */
+export type FleetJob =
+  | { mode: "sites"; hubUrl: string; trainMs: number[]; sites: SiteCredentials[] }
+  | { mode: "plain"; url: string; file: Uint8Array; sites: number };
+
+export type FleetMessage = SiteReport | { kind: "plain"; ms: number[] } | { kind: "ready" } | { kind: "stopped" };
+
+const job = workerData as FleetJob;
+const post = (message: FleetMessage) => parentPort!.postMessage(message);
+
+if (job.mode === "sites") {
+  const stop = new AbortController();
+  parentPort!.once("message", () => stop.abort());
+  const running = job.sites.map((site, i) =>
+    runSite(site, { hubUrl: job.hubUrl, trainMs: job.trainMs[i]!, report: post }, stop.signal),
+  );
+  void Promise.allSettled(running).then((outcomes) => {
+    for (const outcome of outcomes) if (outcome.status === "rejected") console.error(outcome.reason);
+    post({ kind: "stopped" });
+  });
+  // Loaded and claiming: the bench starts its job only now, so the thread's start-up is not a round's overhead.
+  post({ kind: "ready" });
+} else {
+  void plainTransfers(job).then((ms) => post({ kind: "plain", ms }));
+}
+
+/** The sites' concurrent downloads, then their concurrent uploads, over plain HTTP: once to warm up, then three times. */
+async function plainTransfers({ url, file, sites }: Extract<FleetJob, { mode: "plain" }>): Promise<number[]> {
+  const once = async () => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: sites }, () => fetch(url).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      Array.from({ length: sites }, () =>
+        // As the worker sends an update (workers/hub-client.ts): one chunk of declared length, not copied by fetch.
+        fetch(url, {
+          method: "POST",
+          headers: { "content-length": String(file.byteLength) },
+          body: new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(file);
+              controller.close();
+            },
+          }),
+          duplex: "half",
+        } as RequestInit).then((r) => r.text()),
+      ),
+    );
+    return performance.now() - started;
+  };
+  await once();
+  return [await once(), await once(), await once()];
+}
