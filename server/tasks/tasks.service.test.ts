@@ -2,6 +2,7 @@ import { and, count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectDatabase } from "@/db/client";
 import { auditEvents, siteTasks } from "@/db/schema";
+import { verifyAuditChain } from "@/server/audit/audit.service";
 import { makeSite } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import {
@@ -73,6 +74,41 @@ describe("leased task queue", () => {
       await closeTaskNotifier(other.db);
       await other.pool.end();
     }
+  });
+
+  it("leases the claims a round wakes together in one append to the audit chain, each site its own task", async () => {
+    const db = testDb.db();
+    const sites = await Promise.all(Array.from({ length: 8 }, (_, i) => makeSite(db, `QW${i}`)));
+    // One site runs two workers: its two claims get two different tasks.
+    const claims = [...sites, sites[0]!].map((site) => ({ site, claim: claimTask(db, site, { waitMs: 20_000 }) }));
+    await new Promise((r) => setTimeout(r, 200));
+    const queued = await testDb.db().transaction(async (tx) => {
+      const tasks = [];
+      for (const site of [...sites, sites[0]!])
+        tasks.push(
+          await enqueueTask(tx, {
+            siteId: site.id,
+            siteCode: site.code,
+            kind: "site_inventory",
+            payload: {},
+            actor: hub,
+          }),
+        );
+      return tasks;
+    });
+    const leased = await Promise.all(claims.map(async ({ site, claim }) => ({ site, task: (await claim)! })));
+    expect(new Set(leased.map((l) => l.task.taskId)).size).toBe(9);
+    for (const { site, task } of leased)
+      expect(queued.find((q) => q.id === task.taskId)?.siteId, `${site.code} got another site's task`).toBe(site.id);
+    const subjects = new Set(leased.map((l) => `task:${l.task.taskId}`));
+    const events = (
+      await db.select().from(auditEvents).where(eq(auditEvents.action, "task.leased")).orderBy(auditEvents.seq)
+    ).filter((e) => subjects.has(e.subject));
+    expect(events).toHaveLength(9);
+    // The eight sites woken together were leased in one transaction: one timestamp for all eight.
+    const largestBatch = Math.max(...events.map((e) => events.filter((o) => o.at.getTime() === e.at.getTime()).length));
+    expect(largestBatch).toBeGreaterThanOrEqual(8);
+    expect(await verifyAuditChain(db)).toEqual({ ok: true, checked: await auditCount() });
   });
 
   it("returns null when the wait ends with nothing queued", async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Database, DbOrTx, Tx } from "@/db/client";
 import { siteTasks, type SiteTask } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
@@ -111,21 +111,18 @@ function toLeasedTask(task: SiteTask, governance: TaskGovernance | null): Leased
 
 /** Atomically leases this site's oldest queued task, or returns null when there is none. */
 export async function leaseNextTask(db: Database, site: SiteRef): Promise<LeasedTask | null> {
+  return (await leaseNextTasks(db, [site])).get(site.id) ?? null;
+}
+
+/**
+ * Leases the oldest queued task of each of several sites (each site once) in one transaction with
+ * one append to the audit chain: when a round opens, every site's waiting claim wakes at once, and
+ * one transaction per site would queue them one after another on the chain's lock.
+ */
+async function leaseNextTasks(db: Database, batch: readonly SiteRef[]): Promise<Map<string, LeasedTask>> {
   return db.transaction(async (tx) => {
-    const next = tx
-      .select({ id: siteTasks.id })
-      .from(siteTasks)
-      .where(
-        and(
-          eq(siteTasks.siteId, site.id),
-          eq(siteTasks.status, "queued"),
-          or(isNull(siteTasks.deadlineAt), sql`${siteTasks.deadlineAt} > now()`),
-        ),
-      )
-      .orderBy(asc(siteTasks.createdAt), asc(siteTasks.id))
-      .limit(1)
-      .for("update", { skipLocked: true });
-    const [task] = await tx
+    const siteIds = batch.map((s) => sql`${s.id}`);
+    const leased = await tx
       .update(siteTasks)
       .set({
         status: "leased",
@@ -136,20 +133,81 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
         progress: 0,
         progressMessage: null,
       })
-      .where(inArray(siteTasks.id, next))
+      .where(
+        sql`${siteTasks.id} IN (
+          SELECT next.id FROM unnest(ARRAY[${sql.join(siteIds, sql`, `)}]::uuid[]) AS site(id)
+          CROSS JOIN LATERAL (
+            SELECT queued.id FROM ${siteTasks} AS queued
+            WHERE queued.site_id = site.id AND queued.status = 'queued'
+              AND (queued.deadline_at IS NULL OR queued.deadline_at > now())
+            ORDER BY queued.created_at, queued.id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+          ) AS next
+        )`,
+      )
       .returning();
-    if (!task) return null;
-    const governance = await governanceOf(tx, task);
+    const bySite = new Map<string, LeasedTask>();
+    for (const task of leased) bySite.set(task.siteId, toLeasedTask(task, await governanceOf(tx, task)));
     // Last: the audit chain's lock is held from here to commit.
-    await recordAudit(tx, {
-      actor: siteActor(site),
-      action: "task.leased",
-      subject: subjectOf(task.id),
-      details: { kind: task.kind, attempt: task.attempt },
-    });
-    return toLeasedTask(task, governance);
+    const siteOf = new Map(batch.map((s) => [s.id, s]));
+    await recordAudits(
+      tx,
+      leased.map((task) => ({
+        actor: siteActor(siteOf.get(task.siteId)!),
+        action: "task.leased",
+        subject: subjectOf(task.id),
+        details: { kind: task.kind, attempt: task.attempt },
+      })),
+    );
+    return bySite;
   });
 }
+
+type WaitingClaim = { site: SiteRef; settle: (outcome: Promise<LeasedTask | null>) => void };
+
+/**
+ * Claims that arrive in the same turn of the event loop (a round opening wakes them together) are
+ * leased together by `leaseNextTasks`. A second claim of a site already in a batch goes in the next one.
+ */
+class LeaseBatcher {
+  private waiting: WaitingClaim[] = [];
+  private isScheduled = false;
+
+  constructor(private readonly db: Database) {}
+
+  lease(site: SiteRef): Promise<LeasedTask | null> {
+    return new Promise((resolve) => {
+      this.waiting.push({ site, settle: resolve });
+      this.schedule();
+    });
+  }
+
+  private schedule() {
+    if (this.isScheduled) return;
+    this.isScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush() {
+    this.isScheduled = false;
+    const batch = new Map<string, WaitingClaim>();
+    const later: WaitingClaim[] = [];
+    for (const claim of this.waiting) {
+      if (batch.has(claim.site.id)) later.push(claim);
+      else batch.set(claim.site.id, claim);
+    }
+    this.waiting = later;
+    if (later.length > 0) this.schedule();
+    const leased = leaseNextTasks(
+      this.db,
+      [...batch.values()].map((c) => c.site),
+    );
+    for (const claim of batch.values()) claim.settle(leased.then((bySite) => bySite.get(claim.site.id) ?? null));
+  }
+}
+
+const batchers = new WeakMap<Database, LeaseBatcher>();
 
 /**
  * Long-poll claim: returns at once when work is queued, otherwise waits for a NOTIFY for this
@@ -162,11 +220,13 @@ export async function claimTask(
 ): Promise<LeasedTask | null> {
   const notifier = getTaskNotifier(db);
   await notifier.ready();
+  let batcher = batchers.get(db);
+  if (!batcher) batchers.set(db, (batcher = new LeaseBatcher(db)));
   const deadline = Date.now() + waitMs;
   for (;;) {
     const subscription = notifier.subscribe(site.id);
     try {
-      const task = await leaseNextTask(db, site);
+      const task = await batcher.lease(site);
       if (task && signal?.aborted) {
         // The worker hung up while we leased: hand the task straight back rather than let the lease lapse.
         await releaseTask(db, site, task);
