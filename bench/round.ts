@@ -6,14 +6,16 @@
  * about 1 M parameters, FedAvg. Each site claims its train task, downloads the global weights
  * (4 MB FLIP tensor file), "trains" for a fixed, known time, and uploads a 4 MB update. Round
  * overhead = round wall time (hub: round opened -> round closed and next dispatched) minus the
- * slowest site's training time: dispatch, transfers, validation, the persisted running sum,
+ * slowest site's set training time (a site's timer that fires late in the busy fleet thread counts
+ * as overhead): dispatch, transfers, validation, the persisted running sum,
  * aggregation and the new version. Baseline, same run: the same 10 x 4 MB down and up over plain
  * loopback HTTP with no hub logic. The ratio is what to compare between runs; times alone are noisy.
  *
  * BENCH_ROUNDS (default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
  * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a
  * round-robin proxy, as several portal processes behind a load balancer) and prints each one's
- * peak memory; unset, the hub runs inside this process with the sites.
+ * peak memory; unset, the hub runs inside this process (the sites always run in threads of their
+ * own: BENCH_FLEET_THREADS, default 1, 2 for the scale row).
  *
  * The scale row, BENCH_SCALE=1 (about 10 minutes on a loaded 2-core machine): 50 sites x 10 M
  * parameters, 2 GB through the hub per round, the hub in a process of its own so that its peak
