@@ -68,6 +68,9 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
     }
     req.on("data", () => undefined).on("end", () => res.end("{}"));
   });
+  // As the hub's server: a client's connection left idle between the downloads and the uploads is
+  // not closed under it just as it starts an upload on it (which fails the upload with EPIPE).
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   try {
     return await plainTransfer(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, file, SITES);

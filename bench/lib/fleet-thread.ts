@@ -11,10 +11,20 @@ export type FleetJob =
   | { mode: "sites"; hubUrl: string; trainMs: number[]; sites: SiteCredentials[] }
   | { mode: "plain"; url: string; file: Uint8Array; sites: number };
 
-export type FleetMessage = SiteReport | { kind: "plain"; ms: number[] } | { kind: "ready" } | { kind: "stopped" };
+export type FleetMessage =
+  | SiteReport
+  | { kind: "plain"; ms: number[] }
+  | { kind: "failed"; message: string }
+  | { kind: "ready" }
+  | { kind: "stopped" };
 
 const job = workerData as FleetJob;
 const post = (message: FleetMessage) => parentPort!.postMessage(message);
+
+function describe(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
+  return `${error instanceof Error ? error.message : String(error)}${cause?.code ? ` (${cause.code})` : ""}`;
+}
 
 if (job.mode === "sites") {
   const stop = new AbortController();
@@ -29,7 +39,10 @@ if (job.mode === "sites") {
   // Loaded and claiming: the bench starts its job only now, so the thread's start-up is not a round's overhead.
   post({ kind: "ready" });
 } else {
-  void plainTransfers(job).then((ms) => post({ kind: "plain", ms }));
+  void plainTransfers(job).then(
+    (ms) => post({ kind: "plain", ms }),
+    (error: unknown) => post({ kind: "failed", message: `the plain transfer failed: ${describe(error)}` }),
+  );
 }
 
 /** The sites' concurrent downloads, then their concurrent uploads, over plain HTTP: once to warm up, then three times. */

@@ -134,6 +134,7 @@ export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials
               if (message.kind === "ready") return ready({ thread, isStopped });
               if (message.kind === "stopped") return stopped();
               if (message.kind === "plain") return;
+              if (message.kind === "failed") return console.error(message.message);
               const add = <T>(map: Map<number, T[]>, value: T) =>
                 map.set(message.round, [...(map.get(message.round) ?? []), value]);
               if (message.kind === "trained") add(trainingMs, message.ms);
@@ -147,7 +148,14 @@ export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials
   return {
     stop: async () => {
       for (const { thread } of threads) thread.postMessage("stop");
-      await Promise.all(threads.map(async ({ thread, isStopped }) => (await isStopped, await thread.terminate())));
+      // A site stuck in a call that ignores the stop (an upload has no signal) must not hang the bench.
+      const giveUp = new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
+      await Promise.all(
+        threads.map(async ({ thread, isStopped }) => {
+          await Promise.race([isStopped, giveUp]);
+          await thread.terminate();
+        }),
+      );
     },
   };
 }
@@ -160,10 +168,11 @@ export async function plainTransfer(url: string, file: Uint8Array, sites: number
   const perThread = await Promise.all(
     shareOut(Array.from({ length: sites })).map(
       (share) =>
-        new Promise<number[]>((resolve) => {
+        new Promise<number[]>((resolve, reject) => {
           const thread = startThread({ mode: "plain", url, file, sites: share.length }, (message) => {
-            if (message.kind !== "plain") return;
-            resolve(message.ms);
+            if (message.kind === "plain") resolve(message.ms);
+            else if (message.kind === "failed") reject(new Error(message.message));
+            else return;
             void thread.terminate();
           });
         }),
