@@ -1,3 +1,4 @@
+import { relations } from "drizzle-orm";
 import {
   bigserial,
   doublePrecision,
@@ -155,3 +156,37 @@ export const jobEvents = pgTable(
 export type Job = typeof jobs.$inferSelect;
 export type TrainingRound = typeof trainingRounds.$inferSelect;
 export type JobStatus = (typeof jobStatusEnum.enumValues)[number];
+
+/**
+ * What the job page reads in one statement (server/jobs/job-detail.ts): the job with its model and
+ * versions, rounds with their updates, dispatched tasks and log. Relations are only for such reads;
+ * writes name their tables.
+ */
+export const jobsRelations = relations(jobs, ({ one, many }) => ({
+  model: one(models, { fields: [jobs.modelId], references: [models.id] }),
+  startVersion: one(modelVersions, { fields: [jobs.versionId], references: [modelVersions.id] }),
+  rounds: many(trainingRounds),
+  tasks: many(jobTasks),
+  events: many(jobEvents),
+}));
+
+export const trainingRoundsRelations = relations(trainingRounds, ({ one, many }) => ({
+  job: one(jobs, { fields: [trainingRounds.jobId], references: [jobs.id] }),
+  resultVersion: one(modelVersions, { fields: [trainingRounds.resultVersionId], references: [modelVersions.id] }),
+  updates: many(roundUpdates),
+}));
+
+export const roundUpdatesRelations = relations(roundUpdates, ({ one }) => ({
+  round: one(trainingRounds, { fields: [roundUpdates.roundId], references: [trainingRounds.id] }),
+  site: one(sites, { fields: [roundUpdates.siteId], references: [sites.id] }),
+}));
+
+export const jobTasksRelations = relations(jobTasks, ({ one }) => ({
+  job: one(jobs, { fields: [jobTasks.jobId], references: [jobs.id] }),
+  task: one(siteTasks, { fields: [jobTasks.taskId], references: [siteTasks.id] }),
+  site: one(sites, { fields: [jobTasks.siteId], references: [sites.id] }),
+}));
+
+export const jobEventsRelations = relations(jobEvents, ({ one }) => ({
+  job: one(jobs, { fields: [jobEvents.jobId], references: [jobs.id] }),
+}));

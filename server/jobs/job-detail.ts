@@ -1,16 +1,5 @@
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import {
-  jobEvents,
-  jobs,
-  jobTasks,
-  models,
-  modelVersions,
-  roundUpdates,
-  sites,
-  siteTasks,
-  trainingRounds,
-} from "@/db/schema";
 import { prepared } from "@/server/database/prepared";
 import { AppError } from "@/server/errors";
 import { isTaskOfKind } from "@/protocol/tasks";
@@ -18,74 +7,48 @@ import { evaluationOf, globalValidationOf, poolMetrics, type PooledMetrics, type
 
 const EVENTS_SHOWN = 300;
 
-const jobIdParam = sql.placeholder("jobId");
-
-// The job page polls these while a job runs: each is prepared once per pool (server/database/prepared.ts).
-const jobQuery = (db: Database, name: string) =>
-  db
-    .select({ job: jobs, modelName: models.name, startVersion: modelVersions.number })
-    .from(jobs)
-    .innerJoin(models, eq(models.id, jobs.modelId))
-    .innerJoin(modelVersions, eq(modelVersions.id, jobs.versionId))
-    .where(and(eq(jobs.id, jobIdParam), eq(jobs.projectId, sql.placeholder("projectId"))))
-    .prepare(name);
-
-const roundsQuery = (db: Database, name: string) =>
-  db
-    .select({ round: trainingRounds, resultVersion: modelVersions.number })
-    .from(trainingRounds)
-    .leftJoin(modelVersions, eq(modelVersions.id, trainingRounds.resultVersionId))
-    .where(eq(trainingRounds.jobId, jobIdParam))
-    .orderBy(asc(trainingRounds.number))
-    .prepare(name);
-
-const updatesQuery = (db: Database, name: string) =>
-  db
-    .select({
-      roundId: roundUpdates.roundId,
-      siteCode: sites.code,
-      exampleCount: roundUpdates.exampleCount,
-      byteSize: roundUpdates.byteSize,
-      norm: roundUpdates.updateNorm,
-      result: roundUpdates.result,
-      receivedAt: roundUpdates.receivedAt,
+// The job page polls this while a job runs: one statement, prepared once per pool (server/database/prepared.ts).
+const detailQuery = (db: Database, name: string) =>
+  db.query.jobs
+    .findFirst({
+      where: (job, { and, eq }) =>
+        and(eq(job.id, sql.placeholder("jobId")), eq(job.projectId, sql.placeholder("projectId"))),
+      with: {
+        model: { columns: { name: true } },
+        startVersion: { columns: { number: true } },
+        rounds: {
+          orderBy: (round, { asc }) => [asc(round.number)],
+          with: {
+            resultVersion: { columns: { number: true } },
+            updates: {
+              columns: { exampleCount: true, byteSize: true, updateNorm: true, result: true, receivedAt: true },
+              with: { site: { columns: { code: true } } },
+            },
+          },
+        },
+        tasks: {
+          columns: { round: true },
+          with: {
+            site: { columns: { code: true } },
+            task: {
+              columns: {
+                status: true,
+                attempt: true,
+                progress: true,
+                progressMessage: true,
+                failureMessage: true,
+                createdAt: true,
+                leasedAt: true,
+                finishedAt: true,
+                kind: true,
+                result: true,
+              },
+            },
+          },
+        },
+        events: { orderBy: (event, { desc }) => [desc(event.seq)], limit: EVENTS_SHOWN },
+      },
     })
-    .from(roundUpdates)
-    .innerJoin(trainingRounds, eq(trainingRounds.id, roundUpdates.roundId))
-    .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
-    .where(eq(trainingRounds.jobId, jobIdParam))
-    .prepare(name);
-
-const tasksQuery = (db: Database, name: string) =>
-  db
-    .select({
-      round: jobTasks.round,
-      siteCode: sites.code,
-      status: siteTasks.status,
-      attempt: siteTasks.attempt,
-      progress: siteTasks.progress,
-      progressMessage: siteTasks.progressMessage,
-      failureMessage: siteTasks.failureMessage,
-      createdAt: siteTasks.createdAt,
-      leasedAt: siteTasks.leasedAt,
-      finishedAt: siteTasks.finishedAt,
-      kind: siteTasks.kind,
-      result: siteTasks.result,
-    })
-    .from(jobTasks)
-    .innerJoin(siteTasks, eq(siteTasks.id, jobTasks.taskId))
-    .innerJoin(sites, eq(sites.id, jobTasks.siteId))
-    .where(eq(jobTasks.jobId, jobIdParam))
-    .orderBy(asc(jobTasks.round), asc(sites.code))
-    .prepare(name);
-
-const eventsQuery = (db: Database, name: string) =>
-  db
-    .select()
-    .from(jobEvents)
-    .where(eq(jobEvents.jobId, jobIdParam))
-    .orderBy(desc(jobEvents.seq))
-    .limit(EVENTS_SHOWN)
     .prepare(name);
 
 /**
@@ -97,23 +60,22 @@ const eventsQuery = (db: Database, name: string) =>
  * next round's first update arrives. Round 0 is the starting version.
  */
 export async function getJobDetail(db: Database, { projectId, jobId }: { projectId: string; jobId: string }) {
-  const [row] = await prepared(db, "flip_job_detail_job", jobQuery).execute({ jobId, projectId });
-  if (!row) throw new AppError("NOT_FOUND", "No job with that id in this project.");
-  const { job } = row;
+  const found = await prepared(db, "flip_job_detail", detailQuery).execute({ jobId, projectId });
+  if (!found) throw new AppError("NOT_FOUND", "No job with that id in this project.");
+  const { model, startVersion, rounds: roundRows, tasks: dispatched, events, ...job } = found;
+  const rounds = roundRows.map(({ resultVersion, updates, ...round }) => ({
+    round,
+    resultVersion: resultVersion?.number ?? null,
+    updates: updates.map(({ site, updateNorm, ...u }) => ({ siteCode: site.code, norm: updateNorm, ...u })),
+  }));
+  const tasks = dispatched
+    .map(({ round, site, task }) => ({ round, siteCode: site.code, ...task }))
+    .sort((a, b) => a.round - b.round || a.siteCode.localeCompare(b.siteCode));
 
-  // The four reads depend only on the job, so they run at once on the pool rather than one after another.
-  const [rounds, updates, tasks, events] = await Promise.all([
-    prepared(db, "flip_job_detail_rounds", roundsQuery).execute({ jobId }),
-    prepared(db, "flip_job_detail_updates", updatesQuery).execute({ jobId }),
-    prepared(db, "flip_job_detail_tasks", tasksQuery).execute({ jobId }),
-    prepared(db, "flip_job_detail_events", eventsQuery).execute({ jobId }),
-  ]);
-
-  const updatesOf = (roundId: string) => updates.filter((u) => u.roundId === roundId);
   // Validation of the model that came OUT of each round (index = round number; 0 = starting version).
   const validation = new Map<number, { pooled: PooledMetrics | null; perSite: SiteMetrics[] }>();
-  for (const { round } of rounds) {
-    const perSite = globalValidationOf(updatesOf(round.id));
+  for (const { round, updates } of rounds) {
+    const perSite = globalValidationOf(updates);
     if (perSite.length) validation.set(round.number - 1, { pooled: poolMetrics(perSite), perSite });
   }
   // Round 0 holds the evaluate tasks (a training job's final evaluation, or an evaluate job's).
@@ -136,7 +98,7 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
   const isActive = job.status === "running" || job.status === "queued";
 
   return {
-    job: { ...job, modelName: row.modelName, startVersion: row.startVersion },
+    job: { ...job, modelName: model.name, startVersion: startVersion.number },
     progress: {
       roundsDone: closed.filter((r) => r.round.status === "closed").length,
       totalRounds: job.totalRounds,
@@ -144,16 +106,16 @@ export async function getJobDetail(db: Database, { projectId, jobId }: { project
         isActive && meanRoundMs !== null && remaining > 0 ? Math.round((meanRoundMs * remaining) / 1000) : null,
       meanRoundSeconds: meanRoundMs === null ? null : Math.round(meanRoundMs / 100) / 10,
     },
-    rounds: rounds.map(({ round, resultVersion }) => ({
+    rounds: rounds.map(({ round, resultVersion, updates }) => ({
       number: round.number,
       status: round.status,
       startedAt: round.startedAt,
       closedAt: round.closedAt,
       deadlineAt: round.deadlineAt,
       expectedSites: round.expectedSites,
-      returned: updatesOf(round.id).length,
+      returned: updates.length,
       resultVersion,
-      updates: updatesOf(round.id).map((u) => ({
+      updates: updates.map((u) => ({
         siteCode: u.siteCode,
         examples: u.exampleCount,
         byteSize: u.byteSize,
