@@ -109,7 +109,11 @@ function toLeasedTask(task: SiteTask, governance: TaskGovernance | null): Leased
   };
 }
 
-/** Atomically leases this site's oldest queued task, or returns null when there is none. */
+/**
+ * Atomically leases this site's oldest queued task, or returns null when there is none. Workers
+ * claim through `claimTask`; tests lease directly.
+ * @internal
+ */
 export async function leaseNextTask(db: Database, site: SiteRef): Promise<LeasedTask | null> {
   return (await leaseNextTasks(db, [site])).get(site.id) ?? null;
 }
