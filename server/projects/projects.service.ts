@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, gt, ilike, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, ilike, inArray, sql } from "drizzle-orm";
 import type { Database, DbOrTx, Tx } from "@/db/client";
 import { projectMembers, projectRevisions, projects, projectSites, siteApprovals, sites, users } from "@/db/schema";
 import { escapeLike, recordAudit } from "@/server/audit/audit.service";
 import type { UserActor } from "@/server/auth/actor";
+import { prepared } from "@/server/database/prepared";
 import { AppError } from "@/server/errors";
 import { hashDefinition } from "@/server/cohorts/cohort-hash";
 import { approvedRevisionsBySite } from "./approved-revisions";
@@ -42,12 +43,10 @@ async function insertRevision(tx: Tx, actor: UserActor, projectId: string, numbe
   return revision!;
 }
 
-/** The viewer's projects (any project role), newest first, with their unseen approval decisions. */
-export async function listMyProjects(db: Database, viewer: UserActor, input: TProjectListInput) {
-  const filters: SQL[] = [eq(projectMembers.userId, viewer.id)];
-  if (input.status) filters.push(eq(projects.status, input.status));
-  if (input.search) filters.push(ilike(projects.title, `%${escapeLike(input.search)}%`));
-  const rows = await db
+// Every page load asks for this list: prepared once per pool (server/database/prepared.ts), the
+// filters as placeholders that are null or match-everything when not given.
+const myProjectsQuery = (db: Database, name: string) =>
+  db
     .select({
       id: projects.id,
       title: projects.title,
@@ -63,9 +62,23 @@ export async function listMyProjects(db: Database, viewer: UserActor, input: TPr
     })
     .from(projects)
     .innerJoin(projectMembers, eq(projectMembers.projectId, projects.id))
-    .where(and(...filters))
-    .orderBy(desc(projects.updatedAt));
-  return rows;
+    .where(
+      and(
+        eq(projectMembers.userId, sql.placeholder("userId")),
+        sql`(${sql.placeholder("status")}::project_status IS NULL OR ${projects.status} = ${sql.placeholder("status")}::project_status)`,
+        ilike(projects.title, sql.placeholder("titlePattern")),
+      ),
+    )
+    .orderBy(desc(projects.updatedAt))
+    .prepare(name);
+
+/** The viewer's projects (any project role), newest first, with their unseen approval decisions. */
+export async function listMyProjects(db: Database, viewer: UserActor, input: TProjectListInput) {
+  return prepared(db, "flip_my_projects", myProjectsQuery).execute({
+    userId: viewer.id,
+    status: input.status ?? null,
+    titlePattern: input.search ? `%${escapeLike(input.search)}%` : "%",
+  });
 }
 
 async function unseenDecisionCounts(db: Database, userId: string): Promise<Map<string, number>> {
