@@ -37,6 +37,10 @@ test("at most FLIP_UPDATE_CONCURRENCY update bodies are read at once; the other 
   for (const site of sites) leases.push(await leaseFor(db, site));
   let reading = 0;
   let peak = 0;
+  // The first body read waits (up to 2 s) for a second to start, so two slots show as two bodies read
+  // at once however the machine schedules the requests, and one slot as a wait that ends in a timeout.
+  let secondStarted = () => undefined as void;
+  const twoReading = new Promise<void>((resolve) => (secondStarted = resolve));
   const requests = await Promise.all(
     leases.map(async ({ site, task, global }, i) => {
       const { token } = await issueSiteToken(
@@ -50,7 +54,11 @@ test("at most FLIP_UPDATE_CONCURRENCY update bodies are read at once; the other 
       const body = new ReadableStream<Uint8Array>(
         {
           async pull(controller) {
-            if (offset === 0) peak = Math.max(peak, ++reading);
+            if (offset === 0) {
+              peak = Math.max(peak, ++reading);
+              if (reading >= 2) secondStarted();
+              await Promise.race([twoReading, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+            }
             const chunk = bytes.subarray(offset, offset + 64);
             offset += chunk.byteLength;
             if (offset >= bytes.byteLength) reading--;
