@@ -9,7 +9,7 @@ import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { downloadModelVersion } from "@/server/models/model-download";
 import { issueSiteToken } from "@/server/site-network/site-tokens.service";
-import { leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
 import { receiveUpdate, serveWeights } from "@/server/worker/binary-routes";
 import { LEASE_HEADER } from "@/protocol/training";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";

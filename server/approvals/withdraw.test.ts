@@ -6,7 +6,8 @@ import { callerAs, makeSite, makeUser, refusedWithoutChange, viewerOf } from "@/
 import { makeTrainingProject, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { listApprovedSiteIds } from "@/server/projects/projects.service";
-import { enqueueTask, leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
+import { enqueueTask } from "@/server/tasks/tasks.service";
 import { listCancelledTaskIds } from "@/server/tasks/task-interventions";
 import { withdrawApproval } from "./withdraw.service";
 

@@ -5,7 +5,8 @@ import { snapshotTables } from "@/server/lib/test-support/fixtures";
 import { RELEASE_STATEMENT, RELEASED_SPLIT, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { downloadModelVersion } from "@/server/models/model-download";
 import { insertVersion } from "@/server/models/model-versions";
-import { completeTask, failTask, leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
+import { completeTask, failTask } from "@/server/tasks/tasks.service";
 import { advanceJobs } from "./job-coordinator";
 import { cancelJob, createTrainJob } from "./jobs.service";
 import {

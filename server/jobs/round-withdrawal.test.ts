@@ -12,7 +12,7 @@ import {
   useRoundHarness,
   withValue,
 } from "@/server/lib/test-support/round-harness";
-import { leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
 import { advanceJobs } from "./job-coordinator";
 
 const testDb = useRoundHarness();

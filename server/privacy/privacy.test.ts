@@ -17,7 +17,7 @@ import {
 } from "@/server/lib/test-support/training-fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { getModelCard } from "@/server/models/model-card";
-import { leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
 import type { Bundle } from "@/protocol/bundle";
 import type { PrivacyReport } from "@/protocol/privacy/dp-settings";
 import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";

@@ -5,15 +5,8 @@ import { auditEvents, siteTasks } from "@/db/schema";
 import { verifyAuditChain } from "@/server/audit/audit.service";
 import { makeSite } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
-import {
-  claimTask,
-  completeTask,
-  enqueueTask,
-  failTask,
-  leaseNextTask,
-  releaseTask,
-  renewLease,
-} from "./tasks.service";
+import { claimTask, leaseNextTask } from "./leasing";
+import { completeTask, enqueueTask, failTask, releaseTask, renewLease } from "./tasks.service";
 import { sweepExpiredTasks } from "./lease-sweep";
 import { closeTaskNotifier } from "./task-notifier";
 

@@ -15,7 +15,7 @@ import {
   trainJobInput,
 } from "@/server/lib/test-support/training-fixtures";
 import { createCaller } from "@/server/root";
-import { leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
 import { makeSiteWithToken, queueInventory } from "@/workers/test-support/hub-fixture";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
 import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";

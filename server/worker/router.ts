@@ -17,7 +17,8 @@ import {
 } from "@/protocol/contract";
 import { advertiseKeys, answerUnmask, secAggState, shareKeys } from "@/server/jobs/secagg-rounds";
 import { recordHeartbeat } from "@/server/site-network/site-health.service";
-import { claimTask, completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
+import { claimTask } from "@/server/tasks/leasing";
+import { completeTask, failTask, releaseTask, renewLease } from "@/server/tasks/tasks.service";
 import { createTRPCRouter, workerProcedure } from "@/server/trpc";
 
 /** The site worker's side of the protocol (protocol/contract.ts). */

@@ -8,7 +8,7 @@ import { acceptUpdate } from "@/server/jobs/update-intake";
 import { createTrainJob } from "@/server/jobs/jobs.service";
 import type { TTrainJobInput } from "@/server/jobs/jobs.schema";
 import { weightsForTask } from "@/server/jobs/weights-download";
-import { leaseNextTask } from "@/server/tasks/tasks.service";
+import { leaseNextTask } from "@/server/tasks/leasing";
 import { decodeTensors, encodeTensors, type NamedTensor } from "@/protocol/tensor-codec";
 import { encodeTrainResultHeader, type TrainResult } from "@/protocol/training";
 import type { LeasedTask } from "@/protocol/contract";
