@@ -101,9 +101,15 @@ describe("differentially private training at the site", () => {
     const { run, ledger } = siteWith();
     const outcome = await run(payload());
     if (outcome.type !== "upload") throw new Error(`expected an upload, got ${JSON.stringify(outcome)}`);
-    // Clipped to 0.5, then N(0, (1.5 × 0.5)²) per value: the norm is about 0.75 √d, far above the clip.
-    const d = outcome.update.reduce((n, t) => n + t.data.length, 0);
-    expect(l2Norm(outcome.update)).toBeGreaterThan(0.5 * 0.75 * Math.sqrt(d));
+    // Clipped to 0.5, then N(0, (1.5 × 0.5)²) per value. This model has 3 values, so one draw's norm says
+    // little (below 0.5 about one time in fifteen); six releases (each its own project and budget) do:
+    // without noise their squared norms sum to at most 6 × 0.5², with it to about 6 × 3 × 0.75².
+    const others = await Promise.all(Array.from({ length: 5 }, () => run(payload({ projectId: randomUUID() }))));
+    const squares = [outcome, ...others].map((o) => {
+      if (o.type !== "upload") throw new Error(`expected an upload, got ${JSON.stringify(o)}`);
+      return l2Norm(o.update) ** 2;
+    });
+    expect(squares.reduce((a, b) => a + b, 0)).toBeGreaterThan(6 * 0.5 ** 2);
     const oneRound = estimateEpsilon({ noiseMultiplier: 1.5, delta: 1e-5 }, 1, {
       exampleCount: 1,
       batchSize: 1,
