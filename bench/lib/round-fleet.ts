@@ -100,10 +100,11 @@ export async function setUp(db: Database) {
 
 const FLEET_THREAD = new URL("./fleet-thread.ts", import.meta.url);
 
-function startThread(job: FleetJob, onMessage: (message: FleetMessage) => void): Worker {
+/** A fleet thread; an error it does not catch (one that stops it) goes to `onError`, so the bench fails rather than waits. */
+function startThread(job: FleetJob, onMessage: (message: FleetMessage) => void, onError: (error: Error) => void) {
   const thread = new Worker(FLEET_THREAD, { workerData: job });
   thread.on("message", onMessage);
-  thread.on("error", (error) => console.error("bench fleet thread:", error));
+  thread.on("error", onError);
   return thread;
 }
 
@@ -125,7 +126,7 @@ export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials
   const threads = await Promise.all(
     shareOut(fleet.map((site, i) => ({ site, trainMs: TRAIN_MS + i * 10 }))).map(
       (share) =>
-        new Promise<{ thread: Worker; isStopped: Promise<void> }>((ready) => {
+        new Promise<{ thread: Worker; isStopped: Promise<void> }>((ready, fail) => {
           let stopped!: () => void;
           const isStopped = new Promise<void>((resolve) => (stopped = resolve));
           const thread = startThread(
@@ -133,14 +134,15 @@ export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials
             (message) => {
               if (message.kind === "ready") return ready({ thread, isStopped });
               if (message.kind === "stopped") return stopped();
-              if (message.kind === "plain") return;
-              if (message.kind === "failed") return console.error(message.message);
+              // Only the plain transfer's thread reports these.
+              if (message.kind === "plain" || message.kind === "failed") return;
               const add = <T>(map: Map<number, T[]>, value: T) =>
                 map.set(message.round, [...(map.get(message.round) ?? []), value]);
               if (message.kind === "trained") add(trainingMs, message.ms);
               else if (message.kind === "masked") add(secureSiteMs, message.ms);
               else add(milestones, message);
             },
+            fail,
           );
         }),
     ),
@@ -169,12 +171,16 @@ export async function plainTransfer(url: string, file: Uint8Array, sites: number
     shareOut(Array.from({ length: sites })).map(
       (share) =>
         new Promise<number[]>((resolve, reject) => {
-          const thread = startThread({ mode: "plain", url, file, sites: share.length }, (message) => {
-            if (message.kind === "plain") resolve(message.ms);
-            else if (message.kind === "failed") reject(new Error(message.message));
-            else return;
-            void thread.terminate();
-          });
+          const thread = startThread(
+            { mode: "plain", url, file, sites: share.length },
+            (message) => {
+              if (message.kind === "plain") resolve(message.ms);
+              else if (message.kind === "failed") reject(new Error(message.message));
+              else return;
+              void thread.terminate();
+            },
+            reject,
+          );
         }),
     ),
   );
