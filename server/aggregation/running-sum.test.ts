@@ -92,5 +92,10 @@ describe("running weighted sum", () => {
     expect(sum.contributors).toEqual(["KCH"]);
     expect(copy.contributors).toEqual(["KCH", "GSTT"]);
     expect(copy.totalWeight).toBe(1237);
+    // The copy adds to the sum it started from (a first fold must not treat it as empty).
+    const both = createRunningSum(SPEC);
+    both.add("KCH", SITES[0]!.update, 1200);
+    both.add("GSTT", SITES[1]!.update, 37);
+    expect(copy.mean()).toEqual(both.mean());
   });
 });

@@ -1,4 +1,5 @@
 import { countElements, formatShape, type NamedTensor } from "@/protocol/tensor-codec";
+import { createFoldAccumulator } from "./fold-kernel";
 import type { TensorSpec } from "./validate-update";
 
 /**
@@ -10,6 +11,9 @@ import type { TensorSpec } from "./validate-update";
  * so the mean cast back to float32 does not depend on the order sites reported in. Float32
  * accumulators would make the new global model depend on network timing by a few ulps, and lose
  * small updates next to large weighted sums. The cost is 8 bytes per parameter (80 MB for 10 M).
+ * Updates are folded in groups (see below): every product is exact in float64 and their sum is
+ * rounded once per addition, so a group adds to the accumulator what single folds would within a
+ * few float64 roundings, far below what the float32 mean can show (the order-independence test).
  *
  * Callers validate updates first (validateUpdate); `add` only re-checks what would corrupt memory.
  */
@@ -38,23 +42,33 @@ export function createRunningSum(
   spec: readonly TensorSpec[],
   from?: { sums: Float64Array[]; contributors: readonly string[]; totalWeight: number },
 ): RunningSum {
-  const sums = from
-    ? from.sums.map((sum) => sum.slice())
-    : spec.map((tensor) => new Float64Array(countElements(tensor.shape)));
+  const accumulator = createFoldAccumulator(spec.map((tensor) => countElements(tensor.shape)));
+  const sums = accumulator.sums;
+  if (from) {
+    from.sums.forEach((sum, t) => sums[t]!.set(sum));
+    accumulator.markWritten();
+  }
   const contributors: string[] = [...(from?.contributors ?? [])];
   const seen = new Set<string>(contributors);
   let totalWeight = from?.totalWeight ?? 0;
-  // Updates are folded four at a time: one pass reads four updates and the accumulators once, so
-  // an update costs 8 bytes of memory traffic per value (a plain float32 multiply-add costs 12).
-  // Until their fourth arrives, or the sum is read, up to three wait here (references, not copies).
+  // Updates are folded four at a time (fold-kernel.ts): one pass reads four updates and the
+  // accumulators once, so an update costs 8 bytes of memory traffic per value (a plain float32
+  // multiply-add costs 12). Until their fourth arrives, or the sum is read, up to three wait here
+  // (references, not copies), then fold as a pair and a single.
   let waiting: Waiting[] = [];
+  const foldWaiting = (group: Waiting[]) => {
+    for (let t = 0; t < sums.length; t++)
+      accumulator.fold(
+        t,
+        group.map((w) => w.update[t]!.data),
+        group.map((w) => w.weight),
+      );
+  };
   const flush = () => {
-    for (let t = 0; t < sums.length; t++) {
-      const [a, b, c] = waiting;
-      if (a && b) addScaledPair(sums[t]!, a.update[t]!.data, a.weight, b.update[t]!.data, b.weight);
-      else if (a) addScaled(sums[t]!, a.update[t]!.data, a.weight);
-      if (c) addScaled(sums[t]!, c.update[t]!.data, c.weight);
-    }
+    const [a, b, c] = waiting;
+    if (a && b) foldWaiting([a, b]);
+    else if (a) foldWaiting([a]);
+    if (c) foldWaiting([c]);
     waiting = [];
   };
   return {
@@ -77,13 +91,7 @@ export function createRunningSum(
       }
       waiting.push({ update, weight });
       if (waiting.length === 4) {
-        const [a, b, c, d] = waiting as [Waiting, Waiting, Waiting, Waiting];
-        for (let t = 0; t < sums.length; t++)
-          addScaledFour(
-            sums[t]!,
-            [a.update[t]!.data, b.update[t]!.data, c.update[t]!.data, d.update[t]!.data],
-            [a.weight, b.weight, c.weight, d.weight],
-          );
+        foldWaiting(waiting);
         waiting = [];
       }
       seen.add(contributor);
@@ -163,30 +171,4 @@ export function sumFromBytes(
     return view;
   });
   return createRunningSum(spec, { sums, contributors, totalWeight });
-}
-
-// Kept as small monomorphic loops so V8 optimises each once for Float64Array += Float32Array * k.
-function addScaled(sum: Float64Array, values: Float32Array, weight: number): void {
-  for (let i = 0; i < values.length; i++) {
-    sum[i]! += values[i]! * weight;
-  }
-}
-
-/**
- * Every product is exact in float64 (see above) and their sum is rounded once per addition, so a
- * group adds to the accumulator what single folds add to within a few float64 roundings: far
- * below what the float32 mean can show, as the order-independence test checks.
- */
-function addScaledPair(sum: Float64Array, a: Float32Array, weightA: number, b: Float32Array, weightB: number): void {
-  for (let i = 0; i < a.length; i++) {
-    sum[i]! += a[i]! * weightA + b[i]! * weightB;
-  }
-}
-
-function addScaledFour(sum: Float64Array, values: readonly Float32Array[], weights: readonly number[]): void {
-  const [a, b, c, d] = values as [Float32Array, Float32Array, Float32Array, Float32Array];
-  const [wa, wb, wc, wd] = weights as [number, number, number, number];
-  for (let i = 0; i < a.length; i++) {
-    sum[i]! += a[i]! * wa + b[i]! * wb + (c[i]! * wc + d[i]! * wd);
-  }
 }

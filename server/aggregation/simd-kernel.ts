@@ -40,61 +40,14 @@
  * infinite value makes the sum non-finite, exactly as before. The test checks these against an
  * exact (BigInt) sum.
  */
+import { assembleModule, I32, op, V128 } from "./wasm-assembler";
 
 const SUMS_BYTES = 64;
 /** Values per call: 64 KiB of float32, a block that stays in the L2 cache while the kernel reads it. */
 export const BLOCK_VALUES = 16_384;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
 // Locals: 0 $n, 1 $p, 2 $end, 3 $a, 4 $b, 5 $v, 6 $w.
 const [N, P, END, A, B, V, W] = [0, 1, 2, 3, 4, 5, 6];
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  br: (depth: number) => [0x0c, depth],
-  brIf: (depth: number) => [0x0d, depth],
-  get: (local: number) => [0x20, local],
-  set: (local: number) => [0x21, local],
-  tee: (local: number) => [0x22, local],
-  i32Const: (n: number) => [0x41, ...sleb(n)],
-  i32GeU: [0x4f],
-  i32Add: [0x6a],
-  i32Shl: [0x74],
-  // SIMD: prefix 0xfd, then the opcode as unsigned LEB128; memarg = log2(alignment), offset.
-  v128Load: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)],
-  v128Store: (offset: number) => [0xfd, 0x0b, 4, ...uleb(offset)],
-  highHalfToLow: [0xfd, 0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
-  f64x2PromoteLowF32x4: [0xfd, 0x5f],
-  f64x2Add: [0xfd, ...uleb(0xf0)],
-  f64x2Mul: [0xfd, ...uleb(0xf2)],
-};
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
 
 const squareInto = (acc: number, widen: number[]) => [
   ...op.get(acc),
@@ -107,8 +60,7 @@ const squareInto = (acc: number, widen: number[]) => [
   ...op.set(acc),
 ];
 
-const body = [
-  ...[2, 2, I32, 4, V128], // two local groups: 2 x i32, 4 x v128
+const code = [
   ...[...op.i32Const(0), ...op.v128Load(0), ...op.set(A)],
   ...[...op.i32Const(0), ...op.v128Load(16), ...op.set(B)],
   ...[...op.i32Const(SUMS_BYTES), ...op.set(P)],
@@ -125,23 +77,23 @@ const body = [
   ...op.end,
   ...[...op.i32Const(0), ...op.get(A), ...op.v128Store(0)],
   ...[...op.i32Const(0), ...op.get(B), ...op.v128Store(16)],
-  ...op.end,
 ];
 
-const MODULE = new Uint8Array([
-  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-  ...section(1, vector([[0x60, ...vector([[I32]]), ...vector([])]])), // type 0: (i32) -> ()
-  ...section(3, vector([[0]])), // function 0 has type 0
-  ...section(5, vector([[0x00, 2]])), // one memory, 2 pages (128 KiB), no maximum
-  ...section(
-    7,
-    vector([
-      [...name("memory"), 0x02, 0],
-      [...name("sumsq"), 0x00, 0],
-    ]),
-  ),
-  ...section(10, vector([[...uleb(body.length), ...body]])),
-]);
+// 2 pages (128 KiB): the partial sums and one block.
+const MODULE = assembleModule(
+  [
+    {
+      name: "sumsq",
+      params: [I32],
+      locals: [
+        [2, I32],
+        [4, V128],
+      ],
+      code,
+    },
+  ],
+  { pages: 2 },
+);
 
 type Kernel = { sums: Float64Array; block: Float32Array; sumsq: (n: number) => void };
 let kernel: Kernel | null = null;
