@@ -98,4 +98,16 @@ describe("running weighted sum", () => {
     both.add("GSTT", SITES[1]!.update, 37);
     expect(copy.mean()).toEqual(both.mean());
   });
+
+  test("updates added after a merge add to the merged sum", () => {
+    const merged = createRunningSum(SPEC);
+    const part = createRunningSum(SPEC);
+    part.add("KCH", SITES[0]!.update, 1200);
+    merged.merge(part);
+    merged.add("GSTT", SITES[1]!.update, 37);
+    const direct = createRunningSum(SPEC);
+    direct.add("KCH", SITES[0]!.update, 1200);
+    direct.add("GSTT", SITES[1]!.update, 37);
+    expect(merged.mean()).toEqual(direct.mean());
+  });
 });

@@ -128,6 +128,7 @@ export function createRunningSum(
         const into = sums[t]!;
         for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
       }
+      accumulator.markWritten();
       for (const c of other.contributors) {
         seen.add(c);
         contributors.push(c);
