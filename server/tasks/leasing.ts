@@ -3,7 +3,7 @@ import { siteTasks } from "@/db/schema";
 import { sql } from "drizzle-orm";
 import { recordAudits } from "@/server/audit/audit.service";
 import type { LeasedTask } from "@/protocol/contract";
-import { governanceOf } from "./task-governance";
+import { governanceOfTasks } from "./task-governance";
 import { getTaskNotifier } from "./task-notifier";
 import { releaseTask, siteActor, subjectOf, toLeasedTask, type SiteRef } from "./tasks.service";
 
@@ -55,7 +55,8 @@ async function leaseNextTasks(db: Database, batch: readonly SiteRef[]): Promise<
       )
       .returning();
     const bySite = new Map<string, LeasedTask>();
-    for (const task of leased) bySite.set(task.siteId, toLeasedTask(task, await governanceOf(tx, task)));
+    const governance = await governanceOfTasks(tx, leased);
+    for (const task of leased) bySite.set(task.siteId, toLeasedTask(task, governance.get(task.id) ?? null));
     // Last: the audit chain's lock is held from here to commit.
     const siteOf = new Map(batch.map((s) => [s.id, s]));
     await recordAudits(

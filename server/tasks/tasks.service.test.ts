@@ -4,6 +4,8 @@ import { connectDatabase } from "@/db/client";
 import { auditEvents, siteTasks } from "@/db/schema";
 import { verifyAuditChain } from "@/server/audit/audit.service";
 import { makeSite } from "@/server/lib/test-support/fixtures";
+import { parsePublicKey } from "@/protocol/webauthn/public-key";
+import { createSignedApprovalScene } from "@/workers/test-support/signed-approval-scene";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { claimTask, leaseNextTask } from "./leasing";
 import { completeTask, enqueueTask, failTask, releaseTask, renewLease } from "./tasks.service";
@@ -102,6 +104,31 @@ describe("leased task queue", () => {
     const largestBatch = Math.max(...events.map((e) => events.filter((o) => o.at.getTime() === e.at.getTime()).length));
     expect(largestBatch).toBeGreaterThanOrEqual(8);
     expect(await verifyAuditChain(db)).toEqual({ ok: true, checked: await auditCount() });
+  });
+
+  it("gives each site leased in one batch its own signed decision on the revision", async () => {
+    const db = testDb.db();
+    const scene = await createSignedApprovalScene(db, ["GV1", "GV2", "GV3"]);
+    const revision = await scene.approveSigned();
+    // Waiting before the tasks exist, so the run's tasks wake all three claims in one batch.
+    const claims = scene.sites.map((site) => claimTask(db, site, { waitMs: 20_000 }));
+    await new Promise((r) => setTimeout(r, 200));
+    const taskIds = await scene.runApprovedCount();
+    const leased = await Promise.all(claims);
+    expect(leased.map((t) => t?.taskId)).toEqual([taskIds.GV1, taskIds.GV2, taskIds.GV3]);
+    scene.sites.forEach((site, i) => {
+      expect(leased[i]?.governance, site.code).toMatchObject({
+        revisionId: revision.id,
+        bundleHash: revision.bundleHash,
+        approval: { decision: "approved", keyFingerprint: parsePublicKey(site.authenticator.spkiBase64).fingerprint },
+      });
+    });
+    expect(new Set(leased.map((t) => t?.governance?.bundleJson)).size).toBe(1);
+    const subjects = new Set(leased.map((t) => `task:${t?.taskId}`));
+    const events = (await db.select().from(auditEvents).where(eq(auditEvents.action, "task.leased"))).filter((e) =>
+      subjects.has(e.subject),
+    );
+    expect(new Set(events.map((e) => e.at.getTime())).size, "the three claims were leased in one batch").toBe(1);
   });
 
   it("returns null when the wait ends with nothing queued", async () => {
