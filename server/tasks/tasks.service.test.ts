@@ -123,7 +123,8 @@ describe("leased task queue", () => {
         approval: { decision: "approved", keyFingerprint: parsePublicKey(site.authenticator.spkiBase64).fingerprint },
       });
     });
-    expect(new Set(leased.map((t) => t?.governance?.bundleJson)).size).toBe(1);
+    // Governance travels untyped (the site parses it); the bundle is the revision's one canonical JSON.
+    expect(new Set(leased.map((t) => (t?.governance as { bundleJson?: string } | undefined)?.bundleJson)).size).toBe(1);
     const subjects = new Set(leased.map((t) => `task:${t?.taskId}`));
     const events = (await db.select().from(auditEvents).where(eq(auditEvents.action, "task.leased"))).filter((e) =>
       subjects.has(e.subject),
