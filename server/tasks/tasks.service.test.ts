@@ -124,7 +124,9 @@ describe("leased task queue", () => {
       });
     });
     // Governance travels untyped (the site parses it); the bundle is the revision's one canonical JSON.
-    expect(new Set(leased.map((t) => (t?.governance as { bundleJson?: string } | undefined)?.bundleJson)).size).toBe(1);
+    const bundles = leased.map((t) => (t?.governance as { bundleJson?: string } | undefined)?.bundleJson);
+    expect(bundles[0]).toEqual(expect.stringContaining("{"));
+    expect(new Set(bundles).size).toBe(1);
     const subjects = new Set(leased.map((t) => `task:${t?.taskId}`));
     const events = (await db.select().from(auditEvents).where(eq(auditEvents.action, "task.leased"))).filter((e) =>
       subjects.has(e.subject),
