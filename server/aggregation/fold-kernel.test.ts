@@ -1,17 +1,6 @@
 import { describe, expect, test } from "vitest";
+import { spreadFloat32 as values } from "@/server/lib/test-support/float-values";
 import { createFoldAccumulator, FOLD_BLOCK_VALUES } from "./fold-kernel";
-
-// Deterministic values spread over eight orders of magnitude, both signs (mulberry32).
-function values(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return Float32Array.from({ length }, () => (next() - 0.5) * 10 ** (next() * 8 - 4));
-}
 
 /** The scalar loops the kernel replaced, one value at a time in float64. */
 function scalarFold(sum: Float64Array, v: readonly Float32Array[], w: readonly number[]): void {

@@ -1,19 +1,8 @@
 import { describe, expect, test } from "vitest";
+import { spreadFloat32 as values } from "@/server/lib/test-support/float-values";
 import { BLOCK_VALUES, sumOfSquares } from "./simd-kernel";
 
 const U = 2 ** -53;
-
-// Deterministic values spread over eight orders of magnitude, both signs (mulberry32).
-function values(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return Float32Array.from({ length }, () => (next() - 0.5) * 10 ** (next() * 8 - 4));
-}
 
 /** The scalar loop with the same four partial sums, value i into sum i mod 4. */
 function scalarFourSums(data: Float32Array): number {
