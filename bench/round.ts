@@ -10,6 +10,9 @@
  * as overhead): dispatch, transfers, validation, the persisted running sum,
  * aggregation and the new version. Baseline, same run: the same 10 x 4 MB down and up over plain
  * loopback HTTP with no hub logic. The ratio is what to compare between runs; times alone are noisy.
+ * A second baseline has its clients also do a worker's own work on the bytes (check and decode each
+ * download, encode each upload): the stand-in sites do that work on the hub's cores, one after
+ * another in their thread, where real sites do it in parallel on their own machines.
  *
  * BENCH_ROUNDS (default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
  * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a
@@ -58,8 +61,12 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(", ");
 
-/** The same bytes over plain loopback HTTP, from the fleet's kind of thread: the sites' concurrent downloads, then their concurrent uploads. */
-async function measureBaseline(file: Uint8Array): Promise<number> {
+/**
+ * The same bytes over plain loopback HTTP, from the fleet's kind of thread: the sites' concurrent
+ * downloads, then their concurrent uploads; with `codec`, each client also checks and decodes its
+ * download and encodes its upload, as a worker does (and as the stand-in sites do, on the same cores).
+ */
+async function measureBaseline(file: Uint8Array, codec = false): Promise<number> {
   const server = createServer((req, res) => {
     if (req.method === "GET") {
       // A view, not a copy per request: as the hub serves a cached model.
@@ -73,7 +80,7 @@ async function measureBaseline(file: Uint8Array): Promise<number> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   try {
-    return await plainTransfer(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, file, SITES);
+    return await plainTransfer(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, file, SITES, codec);
   } finally {
     server.close();
   }
@@ -146,6 +153,7 @@ async function main() {
     const hubPeaks = hubs?.peakMb();
     await hubs?.close();
     const baseline = await measureBaseline(modelBytes);
+    const withCodec = await measureBaseline(modelBytes, true);
     console.log("");
     console.log("round   wall (ms)   slowest training (ms)   overhead (ms)   overhead / plain transfer");
     for (const { number, wall, slowest, overhead } of rounds) {
@@ -168,6 +176,9 @@ async function main() {
     console.log(
       `plain loopback transfer of the same bytes (${SITES} x ${mb} MB down, ${SITES} x ${mb} MB up), best of 3: ${baseline.toFixed(0)} ms`,
     );
+    console.log(
+      `the same with the sites' own work on the bytes (check and decode each download, encode each upload), best of 3: ${withCodec.toFixed(0)} ms`,
+    );
     if (hubs) {
       const [{ holders }] = (await db
         .selectDistinct({ holders: sql<number>`count(DISTINCT ${roundUpdates.holder})::int` })
@@ -186,7 +197,7 @@ async function main() {
       );
     console.log(`load average at the end (1, 5, 15 min): ${load()}`);
     console.log(
-      `median round overhead: ${medianOverhead.toFixed(0)} ms = ${(medianOverhead / baseline).toFixed(1)}x the plain transfer`,
+      `median round overhead: ${medianOverhead.toFixed(0)} ms = ${(medianOverhead / baseline).toFixed(1)}x the plain transfer (${(medianOverhead / withCodec).toFixed(1)}x the transfer with the sites' own work on the bytes)`,
     );
   });
   process.exit(0);

@@ -1,15 +1,19 @@
+import { createHash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
+import { decodeAddressedTensors, encodeTensors } from "@/protocol/tensor-codec";
 import { runSite, type SiteCredentials, type SiteReport } from "./stand-in-site";
 
 /**
  * The stand-in sites of bench:round and bench:secagg, in a thread of their own (started by
  * `startFleet` in round-fleet.ts). Real sites hash, decode and encode on their own machines, so
  * that work must not queue on the hub's event loop and count as the hub's overhead. The plain
- * transfer the rounds are compared with runs its clients here too, so both pay the same.
+ * transfer the rounds are compared with runs its clients here too, so both pay the same. With
+ * `codec`, its clients also do a worker's own work on the bytes: check and decode each download,
+ * encode (and so hash) each upload.
  */
 export type FleetJob =
   | { mode: "sites"; hubUrl: string; trainMs: number[]; sites: SiteCredentials[] }
-  | { mode: "plain"; url: string; file: Uint8Array; sites: number };
+  | { mode: "plain"; url: string; file: Uint8Array; sites: number; codec: boolean };
 
 export type FleetMessage =
   | SiteReport
@@ -46,28 +50,40 @@ if (job.mode === "sites") {
 }
 
 /** The sites' concurrent downloads, then their concurrent uploads, over plain HTTP: once to warm up, then three times. */
-async function plainTransfers({ url, file, sites }: Extract<FleetJob, { mode: "plain" }>): Promise<number[]> {
+async function plainTransfers({ url, file, sites, codec }: Extract<FleetJob, { mode: "plain" }>): Promise<number[]> {
+  const sha256 = createHash("sha256").update(file).digest("hex");
   const once = async () => {
     const started = performance.now();
-    await Promise.all(Array.from({ length: sites }, () => fetch(url).then((r) => r.arrayBuffer())));
+    const downloads = await Promise.all(
+      Array.from({ length: sites }, async () => {
+        const response = await fetch(url);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        // As the worker reads weights (workers/hub-client.ts): the file checked against its address, once.
+        return codec ? decodeAddressedTensors(bytes, sha256).tensors : null;
+      }),
+    );
     await Promise.all(
-      Array.from({ length: sites }, () =>
+      downloads.map((tensors) =>
         // As the worker sends an update (workers/hub-client.ts): one chunk of declared length, not copied by fetch.
-        fetch(url, {
-          method: "POST",
-          headers: { "content-length": String(file.byteLength) },
-          body: new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(file);
-              controller.close();
-            },
-          }),
-          duplex: "half",
-        } as RequestInit).then((r) => r.text()),
+        send(url, tensors ? encodeTensors(tensors) : file),
       ),
     );
     return performance.now() - started;
   };
   await once();
   return [await once(), await once(), await once()];
+}
+
+function send(url: string, bytes: Uint8Array): Promise<string> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-length": String(bytes.byteLength) },
+    body: new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    }),
+    duplex: "half",
+  } as RequestInit).then((r) => r.text());
 }

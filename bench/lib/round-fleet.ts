@@ -165,14 +165,15 @@ export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials
 /**
  * The fleet's plain transfers of `file` from and to `url` (one download and one upload per site),
  * from the same threads as the sites: per attempt the slowest thread's time, best of 3, in ms.
+ * `codec`: the clients also check, decode and encode the bytes as a worker does.
  */
-export async function plainTransfer(url: string, file: Uint8Array, sites: number): Promise<number> {
+export async function plainTransfer(url: string, file: Uint8Array, sites: number, codec = false): Promise<number> {
   const perThread = await Promise.all(
     shareOut(Array.from({ length: sites })).map(
       (share) =>
         new Promise<number[]>((resolve, reject) => {
           const thread = startThread(
-            { mode: "plain", url, file, sites: share.length },
+            { mode: "plain", url, file, sites: share.length, codec },
             (message) => {
               if (message.kind === "plain") resolve(message.ms);
               else if (message.kind === "failed") reject(new Error(message.message));
