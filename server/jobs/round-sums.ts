@@ -41,23 +41,25 @@ export async function gatherRoundSum(
     })
     .from(roundUpdates)
     .where(eq(roundUpdates.roundId, round.id));
-  const sum = createRunningSum(spec);
   const lost: string[] = [];
   const byHolder = new Map<string, string[]>();
+  const stored = accepted.filter((a) => a.updateSha256);
   for (const a of accepted) {
-    if (a.updateSha256) {
-      // Accepted before updates were kept in memory: stored, read once here.
-      sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256)).tensors, a.exampleCount);
-      continue;
-    }
+    if (a.updateSha256) continue;
     const key = a.holder ?? "";
     byHolder.set(key, [...(byHolder.get(key) ?? []), a.siteId]);
   }
-  // The usual case, one process holding every update: its own sum is the round's, not merged into a copy.
+  // The usual case, one process holding every update: its own sum is the round's, not merged into a
+  // copy (nor is a model-sized sum allocated for nothing).
   const onlyHolder = byHolder.size === 1 ? byHolder.get(exchange.holder) : undefined;
-  if (onlyHolder && sum.contributors.length === 0) {
+  if (onlyHolder && stored.length === 0) {
     const own = await exchange.heldSum(round.id, onlyHolder);
     if (own) return { sum: own, lost };
+  }
+  const sum = createRunningSum(spec);
+  for (const a of stored) {
+    // Accepted before updates were kept in memory: stored, read once here.
+    sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256!)).tensors, a.exampleCount);
   }
   const published = await tx.select().from(roundPartials).where(eq(roundPartials.roundId, round.id));
   let isWaiting = false;
