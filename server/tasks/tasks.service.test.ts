@@ -110,9 +110,10 @@ describe("leased task queue", () => {
     const db = testDb.db();
     const scene = await createSignedApprovalScene(db, ["GV1", "GV2", "GV3"]);
     const revision = await scene.approveSigned();
-    // Waiting before the tasks exist, so the run's tasks wake all three claims in one batch.
+    // Waiting before the tasks exist, so the run's tasks wake all three claims in one batch (half a
+    // second for each claim's first look at the queue, on a loaded machine too).
     const claims = scene.sites.map((site) => claimTask(db, site, { waitMs: 20_000 }));
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 500));
     const taskIds = await scene.runApprovedCount();
     const leased = await Promise.all(claims);
     expect(leased.map((t) => t?.taskId)).toEqual([taskIds.GV1, taskIds.GV2, taskIds.GV3]);
