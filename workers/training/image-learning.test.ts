@@ -42,7 +42,24 @@ describe("the small_cnn template on generated stroke CT", () => {
     "eight local epochs at the demo's batch size take the validation AUC from chance to above 0.72",
     { timeout: 300_000 },
     async () => {
-      const architecture = buildTemplate("small_cnn", { task: "binary_classification", input: STROKE.model.input });
+      // Seeded initial weights (the shuffle is seeded too), so the run is the same every time: with
+      // unseeded weights the best AUC varied from run to run and once fell to 0.67 in CI. Seeded, it
+      // reaches 0.59, 0.69, 0.79 and 0.88 after each two epochs.
+      const template = buildTemplate("small_cnn", { task: "binary_classification", input: STROKE.model.input });
+      const architecture = {
+        ...template,
+        config: {
+          ...template.config,
+          layers: template.config.layers.map((layer, i) =>
+            layer.class_name === "Conv2D" || layer.class_name === "Dense"
+              ? {
+                  ...layer,
+                  config: { ...layer.config, kernel_initializer: { class_name: "GlorotUniform", config: { seed: i } } },
+                }
+              : layer,
+          ),
+        },
+      };
       const { model } = await buildOnBestBackend(() => buildModel(architecture), dataset.exampleShape, quietLog);
       try {
         const before = await evaluateSplit(model, dataset.validation, dataset.exampleShape);
@@ -61,7 +78,6 @@ describe("the small_cnn template on generated stroke CT", () => {
           aucs.push((await evaluateSplit(model, dataset.validation, dataset.exampleShape)).metrics.auc!);
         }
         expect(before.metrics.auc).toBeLessThan(0.7);
-        // Seen: 0.82 after eight epochs (0.77 after six) with ~400 training and ~80 validation scans.
         expect(Math.max(...aucs)).toBeGreaterThan(0.72);
       } finally {
         model.dispose();
