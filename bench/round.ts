@@ -22,8 +22,9 @@
  *
  * The scale row, BENCH_SCALE=1 (about 10 minutes on a loaded 2-core machine): 50 sites x 10 M
  * parameters, 2 GB through the hub per round, the hub in a process of its own so that its peak
- * resident memory (VmHWM) is its own. It must stay a small multiple of one model whatever the
- * number of sites: FLIP_UPDATE_CONCURRENCY bodies in flight, not one per site.
+ * resident memory (VmHWM) is its own; printed whole and as the part above what the process held
+ * once started (its runtime, before any round). That part must stay a small multiple of one model
+ * whatever the number of sites: FLIP_UPDATE_CONCURRENCY bodies in flight, not one per site.
  *
  * Each round's overhead is split where it goes: until every site has claimed its task and holds
  * the weights, and from the slowest site's training to its update accepted (which includes the
@@ -107,10 +108,12 @@ async function startHubs(databaseUrl: string) {
   return {
     url: proxy.url,
     kill: () => hubs.forEach((h) => h.child.kill("SIGKILL")),
-    /** Peak resident memory of each portal process (VmHWM), in MB. */
-    peakMb: () =>
+    /** Resident memory of each portal process (VmRSS now, or VmHWM: its peak), in MB. */
+    memoryMb: (field: "VmRSS" | "VmHWM") =>
       hubs.map(
-        (h) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${h.child.pid}/status`, "utf8"))?.[1]) / 1024,
+        (h) =>
+          Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${h.child.pid}/status`, "utf8"))?.[1]) /
+          1024,
       ),
     close: async () => {
       isClosing = true;
@@ -131,6 +134,8 @@ async function main() {
       `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? "in a process of its own" : "in this process"}`,
     );
     console.log(`load average at the start (1, 5, 15 min): ${load()}`);
+    // What each portal process holds once started, before any round: its runtime, not the model.
+    const hubsAtStart = hubs?.memoryMb("VmRSS");
     const running = await startFleet(hubUrl, fleet);
     const job = await createTrainJob(
       db,
@@ -150,7 +155,7 @@ async function main() {
 
     const rounds = await roundOverheads(db, job.id);
     const modelBytes = encodeTensors([{ name: "w", shape: [PARAMETERS], data: new Float32Array(PARAMETERS) }]);
-    const hubPeaks = hubs?.peakMb();
+    const hubPeaks = hubs?.memoryMb("VmHWM");
     await hubs?.close();
     const baseline = await measureBaseline(modelBytes);
     const withCodec = await measureBaseline(modelBytes, true);
@@ -187,11 +192,15 @@ async function main() {
         .where(eq(trainingRounds.jobId, job.id))) as [{ holders: number }];
       console.log(`updates were accepted by ${holders} of the ${HUBS} portal processes`);
     }
-    if (hubPeaks)
+    if (hubPeaks && hubsAtStart) {
+      const models = (megabytes: number) => (megabytes / (modelBytes.byteLength / 1e6)).toFixed(1);
       console.log(
-        `peak memory (VmHWM) of each portal process: ${hubPeaks.map((m) => `${m.toFixed(0)} MB = ${(m / (modelBytes.byteLength / 1e6)).toFixed(1)} models`).join(", ")} (one model as a tensor file: ${mb} MB, ${SITES} sites)`,
+        `peak memory (VmHWM) of each portal process: ${hubPeaks.map((m) => `${m.toFixed(0)} MB = ${models(m)} models`).join(", ")} (one model as a tensor file: ${mb} MB, ${SITES} sites)`,
       );
-    else
+      console.log(
+        `  of which above its resident memory at the start, before any round: ${hubPeaks.map((m, i) => `${(m - hubsAtStart[i]!).toFixed(0)} MB = ${models(m - hubsAtStart[i]!)} models (from ${hubsAtStart[i]!.toFixed(0)} MB)`).join(", ")}`,
+      );
+    } else
       console.log(
         `peak memory of this process (hub and the ${SITES} stand-in sites): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (one model: ${mb} MB); BENCH_HUBS=1 gives the hub's own`,
       );
