@@ -18,6 +18,11 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  {
+    // Plain JavaScript that node runs as it is (the portal server): Node's globals.
+    files: ["**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
   ...importBoundaries(),
 );
 

@@ -10,6 +10,8 @@ export async function register() {
   getHubConfigOrExit();
   // Before the first request: rate limits need the real peer address (server/auth/client-ip.ts).
   (await import("@/server/http/peer-address")).installPeerAddressHeader();
+  // For the portal server (server/cli/portal-server.mjs), which answers tRPC before Next routes it.
+  (await import("@/server/http/api-fast-path")).registerApiFastPath();
   const [{ getDb }, { ensureBackgroundWork }, { errorFields, getLogger }] = await Promise.all([
     import("@/server/database/get-db"),
     import("@/server/background-work"),

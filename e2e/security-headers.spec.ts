@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import { expect, test } from "./support/test";
 import { E2E_BASE_URL, E2E_PASSWORD } from "./support/constants";
 import { signInAndLand } from "./support/session";
@@ -51,4 +52,40 @@ test("a callbackUrl that a browser would resolve to another host lands on the po
     expect(new URL(page.url()).origin).toBe(new URL(E2E_BASE_URL).origin);
     expect(new URL(page.url()).pathname).toBe("/");
   }
+});
+
+test("API answers, served before Next.js routes them, carry the same protections and a large one is gzipped", async ({
+  page,
+}) => {
+  await signInAndLand(page, "researcher@demo.flip");
+  // A batch of four, as the browser's client sends them: well over the 1 KB from which answers are compressed.
+  const batch = Object.fromEntries([0, 1, 2, 3].map((i) => [i, { json: {} }]));
+  const path = `/api/trpc/${Array(4).fill("projects.list").join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(batch))}`;
+  const plain = await page.request.get(path, { headers: { "accept-encoding": "identity" } });
+  expect(plain.status()).toBe(200);
+  const headers = plain.headers();
+  expect(headers["strict-transport-security"]).toBe("max-age=63072000; includeSubDomains");
+  expect(headers["x-frame-options"]).toBe("DENY");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["cross-origin-resource-policy"]).toBe("same-origin");
+  expect(headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  expect(headers["content-encoding"]).toBeUndefined();
+  const body = await plain.body();
+  expect(body.byteLength).toBeGreaterThan(1024);
+  // Sent whole, with its length (Next.js would have streamed it in chunks).
+  expect(headers["content-length"]).toBe(String(body.byteLength));
+  const gzipped = await page.request.get(path, { headers: { "accept-encoding": "gzip" } });
+  expect(gzipped.headers()["content-encoding"]).toBe("gzip");
+  expect(await gzipped.json()).toEqual(await plain.json());
+});
+
+test("the portal keeps an idle connection past a worker's longest heartbeat interval and a load balancer's idle timeout", async () => {
+  const keepAlive = await new Promise<string | undefined>((resolve, reject) =>
+    get(`${E2E_BASE_URL}/api/health`, (res) => {
+      res.resume();
+      resolve(res.headers["keep-alive"]);
+    }).on("error", reject),
+  );
+  // Above 60 s: a site worker reuses its connection, and a balancer never reuses one just closed here.
+  expect(keepAlive).toBe("timeout=65");
 });

@@ -1,11 +1,22 @@
 import "server-only";
+import { parse } from "cookie";
 import { getDb } from "@/server/database/get-db";
 import { clientIp } from "./auth/client-ip";
-import { getViewer } from "./auth/session";
+import { viewerOfCookies } from "./auth/session";
 import type { TRPCContext } from "./trpc";
 
+/** A tRPC call's context, from its own headers alone: it runs outside Next.js's request scope in production. */
 export async function createHttpContext(headers: Headers): Promise<TRPCContext> {
   // Worker calls carry a site token, not a session: skip the session lookup for them.
   const isWorkerCall = headers.get("authorization")?.startsWith("Bearer ") ?? false;
-  return { db: await getDb(), viewer: isWorkerCall ? null : await getViewer(), ip: clientIp(headers), headers };
+  const cookies = Object.entries(parse(headers.get("cookie") ?? "")).map(([name, value]) => ({
+    name,
+    value: value ?? "",
+  }));
+  return {
+    db: await getDb(),
+    viewer: isWorkerCall ? null : await viewerOfCookies(cookies),
+    ip: clientIp(headers),
+    headers,
+  };
 }

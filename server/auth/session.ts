@@ -16,11 +16,13 @@ import { loadSessionViewer } from "./viewer";
  * whole session endpoint per request (a CSRF token, the jwt callback with its own viewer query,
  * re-encrypting a cookie that a server component cannot even set): the session row is what decides.
  */
-export const getViewer = cache(async (): Promise<Viewer | null> => {
-  const name = sessionCookieName(getHubConfig().NEXTAUTH_URL);
-  const token = sessionTokenOf((await cookies()).getAll(), name);
+export const getViewer = cache(async (): Promise<Viewer | null> => viewerOfCookies((await cookies()).getAll()));
+
+/** getViewer for a request's own cookies, where Next.js's request scope (`cookies()`) is not available. */
+export async function viewerOfCookies(list: Iterable<{ name: string; value: string }>): Promise<Viewer | null> {
+  const token = sessionTokenOf(list, sessionCookieName(getHubConfig().NEXTAUTH_URL));
   if (!token) return null;
   const claims = await decodeSessionToken(token, sessionSigningSecret());
   if (!claims) return null;
   return loadSessionViewer(await getDb(), claims);
-});
+}

@@ -6,10 +6,12 @@ import { parseHubConfig } from "@/server/config";
 import { stopOnShutdown } from "@/server/lib/shutdown";
 
 const ROOT = process.cwd();
-// Run Next's own entry point with this node, not through npx, so signals reach the server itself.
+// Next's own entry point, for the build; run with this node, not through npx.
 const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
+// The portal server (`npm start`), run by this node directly so that signals reach it.
+const PORTAL_SERVER = path.join(ROOT, "server", "cli", "portal-server.mjs");
 const SOURCE_DIRS = ["app", "server", "db", "workers"];
-const SOURCE_FILES = ["next.config.mjs", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
+const SOURCE_FILES = ["next.config.ts", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
 
 function newestMtime(entry: string): number {
   const stat = statSync(entry);
@@ -69,7 +71,7 @@ async function assertPortFree(port: number): Promise<void> {
 
 export type PortalEnv = { databaseUrl: string; port: number; authSecret: string; extraEnv?: Record<string, string> };
 
-/** Runs `next start` as a child with the given database, stopped with this process. */
+/** Runs the portal server (server/cli/portal-server.mjs) as a child with the given database, stopped with this process. */
 export async function startPortal({
   databaseUrl,
   port,
@@ -90,7 +92,7 @@ export async function startPortal({
   // here first reports a bad one as a ConfigError rather than as an early exit.
   parseHubConfig(env);
   await assertPortFree(port);
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port)], {
+  const child = spawn(process.execPath, [PORTAL_SERVER, "-p", String(port)], {
     stdio: ["ignore", "inherit", "inherit"],
     env,
   });

@@ -8,7 +8,7 @@ const INSTALLED = Symbol.for("flip.peerAddressHeader");
  * replacing any value the client sent, before Next.js sees the request. Route handlers get only a
  * `Request`, without the socket; this is how `clientIp` learns who actually connected. Installed
  * once per process, from instrumentation.ts; it wraps `emit` on http.Server's prototype because
- * `next start` creates its server internally.
+ * `next dev` creates its server internally (the portal server's requests pass through it as well).
  */
 export function installPeerAddressHeader(): void {
   const proto = http.Server.prototype as http.Server & { [INSTALLED]?: true };

@@ -6,6 +6,21 @@
  */
 export const CSP_REPORT_PATH = "/api/csp-report";
 
+/**
+ * Headers for every response, pages and API alike: Next.js adds them to its own (next.config.ts),
+ * the portal server to the API answers it sends itself (node-bridge.ts). Pages also get a CSP
+ * with a fresh nonce from proxy.ts.
+ */
+export const STATIC_SECURITY_HEADERS: readonly { key: string; value: string }[] = [
+  { key: "Strict-Transport-Security", value: "max-age=63072000; includeSubDomains" },
+  { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=(), usb=()" },
+  { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
+  { key: "Cross-Origin-Resource-Policy", value: "same-origin" },
+  { key: "X-Frame-Options", value: "DENY" },
+  { key: "X-Content-Type-Options", value: "nosniff" },
+  { key: "Referrer-Policy", value: "same-origin" },
+];
+
 export function contentSecurityPolicy(nonce: string, { isDev = false } = {}): string {
   return [
     "default-src 'self'",

@@ -1,5 +1,5 @@
 // The size below which compressing an answer costs more than sending it (the compression package's own default).
-const COMPRESS_FROM_BYTES = 1024;
+export const COMPRESS_FROM_BYTES = 1024;
 
 /**
  * A small JSON answer marked `Cache-Control: no-transform`, so Next's compression leaves it alone.

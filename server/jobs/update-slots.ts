@@ -12,7 +12,7 @@ import { createWorkSlots } from "@/server/lib/work-slots";
 let slots: ReturnType<typeof createWorkSlots> | undefined;
 
 /**
- * Below Node's request timeout (http.Server requestTimeout, 5 minutes, as `next start` keeps it):
+ * Below Node's request timeout (http.Server requestTimeout, 5 minutes, as the portal server keeps it):
  * a request whose body is still unread then is dropped, and the site sees a broken pipe, not a 429.
  */
 export const MAX_WAIT_MS = 4 * 60_000;

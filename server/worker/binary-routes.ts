@@ -1,12 +1,14 @@
 import { z } from "zod";
 import type { Database } from "@/db/client";
 import { getHubConfig } from "@/server/config";
+import { getDb } from "@/server/database/get-db";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
 import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
 import { inUpdateSlot } from "@/server/jobs/update-slots";
 import { weightsForTask } from "@/server/jobs/weights-download";
+import { observeRoute } from "@/server/observability/routes";
 import {
   LEASE_HEADER,
   MASKED_UPDATE_HEADER,
@@ -76,3 +78,14 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     return errorResponse(error, "worker update");
   }
 }
+
+/** A site downloads the global model of its leased train/evaluate task as a FLIP tensor file. */
+export const weightsRoute = observeRoute(
+  "/api/worker/tasks/[taskId]/weights",
+  async (request: Request, taskId: string) => serveWeights(await getDb(), request, taskId),
+);
+
+/** A site uploads its model update (a FLIP tensor file) with its train result; this completes the train task. */
+export const updateRoute = observeRoute("/api/worker/tasks/[taskId]/update", async (request: Request, taskId: string) =>
+  receiveUpdate(await getDb(), request, taskId),
+);

@@ -1,31 +1,5 @@
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { createHttpContext } from "@/server/http-context";
-import { withoutCompressionWhenSmall } from "@/server/http/sized-response";
-import { limitTrpcBody } from "@/server/http/trpc-body-limit";
-import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
-import { appRouter } from "@/server/root";
+import { handleTrpcRequest } from "@/server/http/trpc-handler";
 
-const handler = async (request: Request) => {
-  const req = await limitTrpcBody(request);
-  if (req instanceof Response) return req;
-  // One id for the whole HTTP request (a batch shares it), echoed so a caller can quote it.
-  const requestId = requestIdOf(req.headers);
-  const headers = new Headers(req.headers);
-  headers.set("x-request-id", requestId);
-  const response = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req,
-    router: appRouter,
-    createContext: () => createHttpContext(headers),
-    responseMeta: () => ({ headers: new Headers({ "x-request-id": requestId }) }),
-    onError({ error, path }) {
-      // Procedure calls are logged by the middleware in server/trpc.ts; this catches the rest
-      // (the context could not be built, the request could not be parsed).
-      if (error.code !== "INTERNAL_SERVER_ERROR" || wasLogged(error)) return;
-      getLogger().error({ requestId, procedure: path, err: errorFields(error.cause ?? error) }, "trpc request failed");
-    },
-  });
-  return withoutCompressionWhenSmall(response);
-};
-
-export { handler as GET, handler as POST };
+// In production the portal server answers tRPC before Next.js routes it (server/http/api-fast-path.ts);
+// this route serves the same handler under `next dev`.
+export { handleTrpcRequest as GET, handleTrpcRequest as POST };
