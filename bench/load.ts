@@ -1,7 +1,7 @@
 /**
  * bench:load — does the API hold under load?
  *
- * Starts the production build (`next start`, built first when stale) on a throwaway database with
+ * Starts the production build (the portal server, built first when stale) on a throwaway database with
  * a researcher, their projects and a finished training job, and BENCH_SITES (500) sites with
  * tokens. Signs in through next-auth like a browser, then, while every site's worker client sends a
  * heartbeat every 5 s, drives with autocannon at BENCH_CONNECTIONS (100) for BENCH_SECONDS (10) each:
@@ -243,6 +243,8 @@ async function main() {
       const heartbeats = startHeartbeats(sitePortal?.url ?? url, seeded.tokens);
       // Warm-up: JIT, the pool and Next's route modules, and every site's first heartbeat.
       await drive(url, pid, "warm-up", trpcGet("projects.list", {}), cookie);
+      // "Alone" starts once the warm-up's last requests and connections are done with, not behind them.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
       heartbeats.take();
       const aloneBefore = schedOf(sitePortal?.pid ?? pid);
       await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
