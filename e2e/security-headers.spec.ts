@@ -83,7 +83,7 @@ test("the portal keeps an idle connection past a worker's longest heartbeat inte
   const keepAlive = await new Promise<string | undefined>((resolve, reject) =>
     get(`${E2E_BASE_URL}/api/health`, (res) => {
       res.resume();
-      resolve(res.headers["keep-alive"]);
+      resolve(res.headers["keep-alive"]?.toString());
     }).on("error", reject),
   );
   // Above 60 s: a site worker reuses its connection, and a balancer never reuses one just closed here.
