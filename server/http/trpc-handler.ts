@@ -1,6 +1,5 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createHttpContext } from "@/server/http-context";
-import { withoutCompressionWhenSmall } from "@/server/http/sized-response";
 import { limitTrpcBody } from "@/server/http/trpc-body-limit";
 import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
 import { appRouter } from "@/server/root";
@@ -16,7 +15,7 @@ export async function handleTrpcRequest(request: Request): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   const headers = new Headers(req.headers);
   headers.set("x-request-id", requestId);
-  const response = await fetchRequestHandler({
+  return fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
     router: appRouter,
@@ -29,5 +28,4 @@ export async function handleTrpcRequest(request: Request): Promise<Response> {
       getLogger().error({ requestId, procedure: path, err: errorFields(error.cause ?? error) }, "trpc request failed");
     },
   });
-  return withoutCompressionWhenSmall(response);
 }
