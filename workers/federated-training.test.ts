@@ -367,7 +367,9 @@ describe("federated training with real site workers", () => {
         hubProcess = await startHubProcess(testDb.url(), port);
 
         const { job: finished, dropped } = await finishedJob(job.id, 240_000);
-        expect({ status: finished.status, error: finished.error, dropped }).toEqual({
+        // Should a site miss a round, its worker's own account of it says why.
+        const workerLogs = workers.map((w, i) => `--- ${SITES[i]!.code}\n${w.output().slice(-4000)}`).join("\n");
+        expect({ status: finished.status, error: finished.error, dropped }, workerLogs).toEqual({
           status: "completed",
           error: null,
           dropped: [],
