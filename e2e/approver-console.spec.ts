@@ -39,6 +39,9 @@ test.describe
 
     await page.goto(projectPath);
     await page.getByRole("link", { name: "Submit for approval" }).click();
+    // The count comes from the browser's own query: once it shows, the checklist is the page's to
+    // change (a box ticked before then could be reset by hydration, as one loaded CI run saw).
+    await expect(page.getByRole("listitem").filter({ hasText: "KCH" })).toContainText("Feasibility count: 10 people");
     await page.getByLabel("KCH", { exact: true }).check();
     await page.getByRole("button", { name: "Submit for approval" }).click();
     await expect(siteRow(page, "KCH")).toContainText("Pending");
