@@ -1,14 +1,20 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createHttpContext } from "@/server/http-context";
+import { inBrowserCallSlot } from "@/server/http/browser-call-slots";
 import { limitTrpcBody } from "@/server/http/trpc-body-limit";
 import { errorFields, getLogger, requestIdOf, wasLogged } from "@/server/observability/logger";
 import { appRouter } from "@/server/root";
 
 /**
- * Serves one tRPC request (`/api/trpc/…`, a batch included): the body read up to the limit for
- * what it calls, the context from its own headers, and a request id echoed in the answer.
+ * Serves one tRPC request (`/api/trpc/…`, a batch included): a browser's in its turn
+ * (browser-call-slots.ts), the body read up to the limit for what it calls, the context from its
+ * own headers, and a request id echoed in the answer.
  */
-export async function handleTrpcRequest(request: Request): Promise<Response> {
+export function handleTrpcRequest(request: Request): Promise<Response> {
+  return inBrowserCallSlot(request, () => serveTrpcRequest(request));
+}
+
+async function serveTrpcRequest(request: Request): Promise<Response> {
   const req = await limitTrpcBody(request);
   if (req instanceof Response) return req;
   // One id for the whole HTTP request (a batch shares it), echoed so a caller can quote it.

@@ -80,6 +80,16 @@ function createMetrics() {
       labelNames: ["reason"] as const,
       registers,
     }),
+    apiCallsWaiting: new Gauge({
+      name: "flip_api_calls_waiting",
+      help: "Browser API calls waiting in this portal process for one of its FLIP_API_CONCURRENCY slots",
+      registers,
+    }),
+    apiCallsRefused: new Counter({
+      name: "flip_api_calls_refused_total",
+      help: "Browser API calls answered 503 because FLIP_API_QUEUE_MAX were already waiting or one waited 30 s",
+      registers,
+    }),
     scrapeErrors: new Counter({
       name: "flip_metrics_database_errors_total",
       help: "Scrapes whose database-derived gauges could not be read",
