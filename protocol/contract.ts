@@ -22,12 +22,21 @@ export const FAILURE_CODES = [
   "invalid_payload",
   "handler_error",
   "lease_expired",
+  // The hub's: a lease its site's worker showed it did not hold (server/tasks/lease-sweep.ts).
+  "lease_abandoned",
   "shutting_down",
 ] as const;
 export const ZFailureCode = z.enum(FAILURE_CODES);
 export type FailureCode = z.infer<typeof ZFailureCode>;
 
 // ---- heartbeat -------------------------------------------------------------------------------
+
+/**
+ * The most task ids a heartbeat lists. The hub takes a leased task its worker's heartbeat leaves
+ * out as one the worker does not hold, so a worker with more in flight lists this many and the hub
+ * then checks none.
+ */
+export const MAX_TASKS_IN_FLIGHT_LISTED = 64;
 
 export const ZCapabilities = z.object({
   tfjsBackend: z.string().max(40),
@@ -51,7 +60,7 @@ export const ZHeartbeatInput = z.object({
   workerVersion: z.string().min(1).max(50),
   capabilities: ZCapabilities,
   utilisation: z.object({ cpuPercent: z.number().min(0).max(100), memoryPercent: z.number().min(0).max(100) }),
-  tasksInFlight: z.array(z.uuid()).max(64),
+  tasksInFlight: z.array(z.uuid()).max(MAX_TASKS_IN_FLIGHT_LISTED),
   selfChecks: z.array(ZSelfCheck).max(20),
 });
 export type HeartbeatInput = z.infer<typeof ZHeartbeatInput>;

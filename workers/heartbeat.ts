@@ -1,5 +1,5 @@
 import type { ImageHealth } from "./imaging/imaging-context";
-import type { HeartbeatInput } from "@/protocol/contract";
+import { MAX_TASKS_IN_FLIGHT_LISTED, type HeartbeatInput } from "@/protocol/contract";
 import { createBackoff, sleep } from "./backoff";
 import { createCpuMeter, memoryPercent, type CapabilityProbe } from "./capabilities";
 import { retryDelayMs, type HubClient } from "./hub-client";
@@ -40,7 +40,7 @@ export function startHeartbeat(deps: HeartbeatDeps): { stop: () => void } {
       workerVersion: deps.workerVersion,
       capabilities: deps.probe.current(),
       utilisation: { cpuPercent: cpuPercent(), memoryPercent: memoryPercent() },
-      tasksInFlight: deps.tasksInFlight().slice(0, 64),
+      tasksInFlight: deps.tasksInFlight().slice(0, MAX_TASKS_IN_FLIGHT_LISTED),
       selfChecks: await runSelfChecks(deps.siteDb, deps.dataDir, deps.imageHealth),
     };
     const sentAt = Date.now();

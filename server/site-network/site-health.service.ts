@@ -2,9 +2,15 @@ import { and, asc, count, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
+import { lapseUnlistedLeases, UNLISTED_LEASE_GRACE_SECONDS } from "@/server/tasks/lease-sweep";
 import { listCancelledTaskIds } from "@/server/tasks/task-interventions";
 import { enqueueTask, type SiteRef } from "@/server/tasks/tasks.service";
-import { PROTOCOL_VERSION, type HeartbeatInput, type SiteInventoryResult } from "@/protocol/contract";
+import {
+  MAX_TASKS_IN_FLIGHT_LISTED,
+  PROTOCOL_VERSION,
+  type HeartbeatInput,
+  type SiteInventoryResult,
+} from "@/protocol/contract";
 import { isTaskOfKind } from "@/protocol/tasks";
 
 export const ONLINE_WINDOW_MS = 30_000;
@@ -41,7 +47,9 @@ export async function recordHeartbeat(db: Database, site: SiteRef, input: Heartb
     memoryPercent: input.utilisation.memoryPercent,
   };
   // Every heartbeat after a site's first is one statement: one round trip and no transaction.
-  if (!(await recordKnownSiteHeartbeat(db, values))) await recordFirstHeartbeat(db, site, input, values);
+  const known = await recordKnownSiteHeartbeat(db, values, input.tasksInFlight);
+  if (!known) await recordFirstHeartbeat(db, site, input, values);
+  else if (known.unlisted.length > 0) await lapseUnlistedLeases(db, site, known.unlisted);
   return {
     siteCode: site.code,
     serverTime: new Date(),
@@ -53,15 +61,35 @@ type HealthValues = typeof siteHealth.$inferInsert & { siteId: string; cpuPercen
 
 /**
  * The site's health row updated, the new sample stored and samples past retention expired, in one
- * statement; false (nothing written) when the site has no health row yet.
+ * statement; null (nothing written) when the site has no health row yet. The same statement finds
+ * the site's leases that its worker does not hold (`unlisted`: leased over
+ * UNLISTED_LEASE_GRACE_SECONDS ago and not in `tasksInFlight`), unless the list is at the
+ * contract's cap, when the worker may hold more than it could list.
  *
  * Committed asynchronously (synchronous_commit off for this statement's own transaction): a
  * heartbeat is telemetry that the next one replaces, so it need not wait for the WAL to reach the
  * disk, which under a hundred heartbeats a second is what they would queue on. A crash can lose the
  * last fraction of a second of samples, never half of one statement.
  */
-async function recordKnownSiteHeartbeat(db: Database, values: HealthValues): Promise<boolean> {
-  const { rows } = await db.execute<{ known: boolean }>(sql`WITH health AS (
+async function recordKnownSiteHeartbeat(
+  db: Database,
+  values: HealthValues,
+  tasksInFlight: string[],
+): Promise<{ unlisted: string[] } | null> {
+  const listed = tasksInFlight.length
+    ? sql`ARRAY[${sql.join(
+        tasksInFlight.map((id) => sql`${id}`),
+        sql`, `,
+      )}]::uuid[]`
+    : sql`ARRAY[]::uuid[]`;
+  const unlisted =
+    tasksInFlight.length < MAX_TASKS_IN_FLIGHT_LISTED
+      ? sql`ARRAY(SELECT ${siteTasks.id} FROM ${siteTasks}
+          WHERE ${siteTasks.siteId} IN (SELECT site_id FROM health) AND ${siteTasks.status} = 'leased'
+            AND ${siteTasks.leasedAt} < now() - make_interval(secs => ${UNLISTED_LEASE_GRACE_SECONDS})
+            AND NOT (${siteTasks.id} = ANY(${listed})))`
+      : sql`ARRAY[]::uuid[]`;
+  const { rows } = await db.execute<{ known: boolean; unlisted: string[] }>(sql`WITH health AS (
       UPDATE ${siteHealth} SET
         last_seen_at = ${values.lastSeenAt},
         worker_version = ${values.workerVersion},
@@ -80,8 +108,8 @@ async function recordKnownSiteHeartbeat(db: Database, values: HealthValues): Pro
     expired AS (
       DELETE FROM ${siteHeartbeats}
       WHERE site_id IN (SELECT site_id FROM health) AND at < now() - ${SAMPLE_RETENTION})
-    SELECT EXISTS (SELECT 1 FROM health) AS known`);
-  return rows[0]?.known === true;
+    SELECT EXISTS (SELECT 1 FROM health) AS known, ${unlisted} AS unlisted`);
+  return rows[0]?.known === true ? { unlisted: rows[0].unlisted } : null;
 }
 
 /** A site's first heartbeat (or its first since its health row went): announced once, with an inventory queued. */

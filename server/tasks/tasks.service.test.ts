@@ -1,4 +1,5 @@
-import { and, count, eq } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { and, count, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { connectDatabase } from "@/db/client";
 import { auditEvents, siteTasks } from "@/db/schema";
@@ -9,7 +10,9 @@ import { createSignedApprovalScene } from "@/workers/test-support/signed-approva
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { claimTask, leaseNextTask } from "./leasing";
 import { completeTask, enqueueTask, failTask, releaseTask, renewLease } from "./tasks.service";
-import { sweepExpiredTasks } from "./lease-sweep";
+import { recordHeartbeat } from "@/server/site-network/site-health.service";
+import { MAX_TASKS_IN_FLIGHT_LISTED } from "@/protocol/contract";
+import { sweepExpiredTasks, UNLISTED_LEASE_GRACE_SECONDS } from "./lease-sweep";
 import { closeTaskNotifier } from "./task-notifier";
 
 const testDb = useTestDatabase();
@@ -250,5 +253,89 @@ describe("leased task queue", () => {
       .from(siteTasks)
       .where(and(eq(siteTasks.id, lease.taskId)));
     expect(row!.status).toBe("leased");
+  });
+});
+
+describe("leases a site's worker does not hold", () => {
+  const beat = (tasksInFlight: string[]) => ({
+    workerVersion: "1.2.3",
+    capabilities: { tfjsBackend: "wasm", gpu: null, cpuCount: 2, memoryMb: 4096 },
+    utilisation: { cpuPercent: 10, memoryPercent: 40 },
+    tasksInFlight,
+    selfChecks: [],
+  });
+  /** As if leased `seconds` ago. */
+  const age = (taskId: string, seconds: number) =>
+    testDb
+      .db()
+      .update(siteTasks)
+      .set({ leasedAt: sql`now() - make_interval(secs => ${seconds})` })
+      .where(eq(siteTasks.id, taskId));
+  const rowOf = async (taskId: string) =>
+    (await testDb.db().select().from(siteTasks).where(eq(siteTasks.id, taskId)))[0]!;
+
+  it("go back to the queue once a heartbeat leaves them out 30 s after the lease; listed, younger and other sites' leases stay", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "UL");
+    const other = await makeSite(db, "UO");
+    await recordHeartbeat(db, site, beat([])); // the first: its inventory task is queued
+    const lost = (await leaseNextTask(db, site))!; // the claim whose answer never reached the worker
+    await enqueue(site);
+    const held = (await leaseNextTask(db, site))!;
+    await enqueue(site);
+    const young = (await leaseNextTask(db, site))!;
+    await enqueue(other);
+    const othersLease = (await leaseNextTask(db, other))!;
+    for (const t of [lost, held, othersLease]) await age(t.taskId, UNLISTED_LEASE_GRACE_SECONDS + 5);
+    await age(young.taskId, UNLISTED_LEASE_GRACE_SECONDS - 10);
+
+    await recordHeartbeat(db, site, beat([held.taskId]));
+
+    expect(await rowOf(lost.taskId)).toMatchObject({
+      status: "queued",
+      attempt: 1,
+      failureCode: "lease_abandoned",
+      failureMessage:
+        "The site's worker no longer held this task: its heartbeat did not list it 30 s after the lease (the claim's answer was lost, or the worker restarted) (attempt 1 of 3)",
+    });
+    for (const t of [held, young, othersLease]) expect((await rowOf(t.taskId)).status).toBe("leased");
+    const [audited] = await db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "task.lease_abandoned"), eq(auditEvents.subject, `task:${lost.taskId}`)));
+    expect(audited).toMatchObject({ actorType: "site", actorLabel: "UL" });
+    // The worker's next claim gets it, on a lease it knows; the lost lease is refused.
+    const again = (await leaseNextTask(db, site))!;
+    expect(again).toMatchObject({ taskId: lost.taskId, attempt: 2 });
+    await expect(completeTask(db, site, { ...lost, result: inventory })).rejects.toThrow();
+  });
+
+  it("count the attempt: a task its worker keeps losing fails once the attempts are used up", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "UF");
+    await recordHeartbeat(db, site, beat([]));
+    const [inventoryTask] = await db.select().from(siteTasks).where(eq(siteTasks.siteId, site.id));
+    await db.update(siteTasks).set({ maxAttempts: 2 }).where(eq(siteTasks.id, inventoryTask!.id));
+    for (let i = 0; i < 2; i++) {
+      const lease = (await leaseNextTask(db, site))!;
+      await age(lease.taskId, UNLISTED_LEASE_GRACE_SECONDS + 1);
+      await recordHeartbeat(db, site, beat([]));
+    }
+    expect(await rowOf(inventoryTask!.id)).toMatchObject({
+      status: "failed",
+      attempt: 2,
+      failureCode: "lease_abandoned",
+    });
+  });
+
+  it("are left alone when the heartbeat lists as many tasks as the contract allows: the worker may hold more", async () => {
+    const db = testDb.db();
+    const site = await makeSite(db, "UM");
+    await recordHeartbeat(db, site, beat([]));
+    const lease = (await leaseNextTask(db, site))!;
+    await age(lease.taskId, UNLISTED_LEASE_GRACE_SECONDS + 60);
+    const full = Array.from({ length: MAX_TASKS_IN_FLIGHT_LISTED }, () => randomUUID());
+    await recordHeartbeat(db, site, beat(full));
+    expect((await rowOf(lease.taskId)).status).toBe("leased");
   });
 });
