@@ -15,7 +15,7 @@ export async function createHttpContext(headers: Headers): Promise<TRPCContext> 
   }));
   return {
     db: await getDb(),
-    viewer: isWorkerCall(headers) ? null : await viewerOfCookies(cookies),
+    viewer: isWorkerCall(headers.get("authorization")) ? null : await viewerOfCookies(cookies),
     ip: clientIp(headers),
     headers,
   };

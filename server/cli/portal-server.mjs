@@ -2,7 +2,8 @@
  * The portal's production server (`npm start`, and what the demo, the end-to-end tests and the
  * benchmarks run): Node's http server in front of the Next.js build. tRPC calls, every page's data
  * and every site worker's heartbeat and claim, are answered by the fast path before Next routes
- * them (server/http/api-fast-path.ts); pages and the other routes are Next's, as under `next start`.
+ * them (server/http/api-fast-path.ts); pages and the other routes are Next's, as under `next start`,
+ * and browsers' requests take their turn in the browser line (server/http/browser-call-slots.ts).
  *
  *   node server/cli/portal-server.mjs [-p <port>] [-H <hostname>]
  *
@@ -32,17 +33,14 @@ await app.prepare();
 // Next would run instrumentation.ts's register() on the first request it serves; the fast path it
 // registers must be there before the first request this server takes.
 await ensureInstrumentationRegistered(dir, ".next");
-const serveApiRequest = globalThis[Symbol.for("flip.apiFastPath")];
-if (typeof serveApiRequest !== "function") {
-  console.error("instrumentation.ts registered no API fast path: is .next a build of this checkout?");
+const serveRequest = globalThis[Symbol.for("flip.serveRequest")];
+if (typeof serveRequest !== "function") {
+  console.error("instrumentation.ts registered no request handler: is .next a build of this checkout?");
   process.exit(1);
 }
 const handle = app.getRequestHandler();
 
-const server = http.createServer((req, res) => {
-  if (serveApiRequest(req, res)) return;
-  void handle(req, res);
-});
+const server = http.createServer((req, res) => serveRequest(req, res, () => void handle(req, res)));
 // An idle connection is kept past the longest worker heartbeat interval (60 s) and a load balancer's
 // usual idle timeout (60 s): a site worker then reuses its connection rather than opening one (and a
 // TLS session) per heartbeat, and a balancer never sends a request down a connection just closed here.

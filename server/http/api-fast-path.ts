@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { updateRoute, weightsRoute } from "@/server/worker/binary-routes";
+import { inBrowserRequestSlot } from "./browser-call-slots";
 import { respond, type Handler } from "./node-bridge";
 import { handleTrpcRequest } from "./trpc-handler";
 
@@ -15,14 +16,35 @@ import { handleTrpcRequest } from "./trpc-handler";
  * Registered on globalThis by instrumentation.ts, which runs inside Next's server bundle: the
  * portal server is plain JavaScript and compiles nothing.
  */
-const FAST_PATH = Symbol.for("flip.apiFastPath");
+const FAST_PATH = Symbol.for("flip.serveRequest");
 const TRPC_PREFIX = "/api/trpc/";
 const WORKER_ROUTE = /^\/api\/worker\/tasks\/([^/?]+)\/(weights|update)(?:\?|$)/;
 
 type Route = { methods: readonly string[]; handler: Handler };
 
 export function registerApiFastPath(): void {
-  (globalThis as Record<symbol, unknown>)[FAST_PATH] = serveApiRequest;
+  (globalThis as Record<symbol, unknown>)[FAST_PATH] = serveRequest;
+}
+
+/**
+ * What Next serves outside the browser line (browser-call-slots.ts): the probes, for a load
+ * balancer must hear from a busy process rather than time out and pull it; the metrics scrape;
+ * static files, which touch no database; and model downloads, which may stream for minutes.
+ */
+const OUTSIDE_THE_LINE =
+  /^\/(?:_next\/static\/|favicon\.ico(?:\?|$)|api\/(?:health|ready|metrics)(?:[/?]|$)|api\/projects\/[^/?]+\/model-versions\/[^/?]+\/download(?:\?|$))/;
+
+/**
+ * Every request the portal server takes: the API here (serveApiRequest), the rest to Next through
+ * `next`, in the browser line unless it is one of OUTSIDE_THE_LINE.
+ */
+export function serveRequest(req: IncomingMessage, res: ServerResponse, next: () => unknown): void {
+  if (serveApiRequest(req, res)) return;
+  if (OUTSIDE_THE_LINE.test(req.url ?? "")) {
+    next();
+    return;
+  }
+  void inBrowserRequestSlot(req, res, next);
 }
 
 function decoded(segment: string): string {

@@ -1,5 +1,8 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, test, vi } from "vitest";
 import { metrics } from "@/server/observability/metrics";
+import { serveRequest } from "./api-fast-path";
 import { browserCallSlots, inBrowserCallSlot } from "./browser-call-slots";
 
 /**
@@ -88,5 +91,100 @@ describe("browser calls a few at a time, site workers' calls at once", () => {
     const both = await Promise.all([0, 1].map(() => inBrowserCallSlot(browser(), async () => Response.json({}))));
     expect(both.map((r) => r.status)).toEqual([200, 200]);
     expect(browserCallSlots().waiting).toBe(0);
+  });
+});
+
+describe("what Next serves: pages in the same line, probes, static files and downloads outside it", () => {
+  const servers: { close: () => void }[] = [];
+  afterAll(() => servers.forEach((s) => s.close()));
+
+  /** The portal server's dispatch (api-fast-path.ts) in front of a stand-in for Next that answers `path` when told. */
+  async function portal() {
+    const pending = new Map<string, () => void>();
+    const served: string[] = [];
+    const server = createServer((req, res) =>
+      serveRequest(req, res, () => {
+        served.push(req.url!);
+        res.writeHead(200, { "content-type": "text/html" });
+        res.write("<p>streaming…</p>"); // a page streams; its slot is held until it ends
+        pending.set(req.url!, () => res.end("</html>"));
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    const { port } = server.address() as AddressInfo;
+    const get = (path: string, signal?: AbortSignal) =>
+      fetch(`http://127.0.0.1:${port}${path}`, { signal }).then(async (r) => ({
+        status: r.status,
+        retryAfter: r.headers.get("retry-after"),
+        body: await r.text(),
+      }));
+    const finish = async (path: string) => {
+      await vi.waitFor(() => expect(pending.has(path)).toBe(true));
+      pending.get(path)!();
+    };
+    return { get, finish, served };
+  }
+
+  test("a page holds its slot until its response has ended; the next page waits, and past the line gets a 503 in plain words", async () => {
+    const { get, finish, served } = await portal();
+    const first = get("/projects");
+    const second = get("/models");
+    await vi.waitFor(() => expect(served).toEqual(["/projects", "/models"]));
+    const third = get("/approvals");
+    await vi.waitFor(() => expect(browserCallSlots().waiting).toBe(1));
+    const refused = await get("/admin");
+    expect(refused).toEqual({
+      status: 503,
+      retryAfter: "1",
+      body: "The portal is busy (2 requests at a time, at most 1 waiting, each for up to 30 s); try again in a moment. Nothing was changed.",
+    });
+    expect(await settled(third)).toBe(false);
+
+    await finish("/projects");
+    expect((await first).body).toBe("<p>streaming…</p></html>");
+    await finish("/approvals");
+    expect(await third).toMatchObject({ status: 200 });
+    await finish("/models");
+    await second;
+    expect(served).toEqual(["/projects", "/models", "/approvals"]);
+  });
+
+  test("probes, the metrics scrape, static files and model downloads are served with every slot taken", async () => {
+    const { get, finish, served } = await portal();
+    const slots = takeEverySlot();
+    const paths = [
+      "/api/health",
+      "/api/ready",
+      "/api/metrics",
+      "/_next/static/chunks/main.js",
+      "/api/projects/p1/model-versions/v1/download",
+    ];
+    const answers = paths.map((path) => get(path));
+    for (const path of paths) await finish(path);
+    expect((await Promise.all(answers)).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    // Only those paths: one that merely starts like a download is a page like any other.
+    const page = get("/api/projects/p1/model-versions/v1/downloads");
+    await vi.waitFor(() => expect(browserCallSlots().waiting).toBe(1));
+    expect(served).toEqual(paths);
+    await slots.free();
+    await finish("/api/projects/p1/model-versions/v1/downloads");
+    expect((await page).status).toBe(200);
+  });
+
+  test("a browser that left while its page waited is not served", async () => {
+    const { get, finish, served } = await portal();
+    const slots = takeEverySlot();
+    const gone = new AbortController();
+    const page = get("/projects", gone.signal).catch(() => "aborted");
+    await vi.waitFor(() => expect(browserCallSlots().waiting).toBe(1));
+    gone.abort();
+    expect(await page).toBe("aborted");
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the server sees the connection close
+    await slots.free();
+    const next = get("/models");
+    await finish("/models");
+    expect((await next).status).toBe(200);
+    expect(served).toEqual(["/models"]);
   });
 });

@@ -1,19 +1,23 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { getHubConfig } from "@/server/config";
 import { createWorkSlots } from "@/server/lib/work-slots";
 import { metrics } from "@/server/observability/metrics";
 
 /**
- * Browser tRPC calls in progress in one portal process: at most FLIP_API_CONCURRENCY at once, the
- * rest waiting in arrival order. Site workers' calls (a site token, not a session) never wait here.
+ * Browser requests in progress in one portal process: at most FLIP_API_CONCURRENCY at once, the
+ * rest waiting in arrival order: tRPC calls (api-fast-path.ts) and the pages and sign-in that
+ * Next.js serves. Site workers' calls (a site token, not a session) never wait here, nor do the
+ * probes, the metrics scrape, static files and model downloads (api-fast-path.ts says why).
  *
  * Why: one event loop serves every request, and each call's queries wait in one pool. A call that
  * awaits a query gives way to every other ready request, so under a hundred browsers' reads a
- * worker's heartbeat, with its two statements, waited through all of them at each step: seconds
- * at the tail (bench:load). With the browsers' calls admitted a few at a time, the loop and the pool
+ * worker's heartbeat, with its two statements, waited through all of them at each step: up to a
+ * second at the tail (bench:load). With the browsers' calls admitted a few at a time, the loop and the pool
  * hold only those few, and a worker's call waits for them, not for everyone. The browsers' total
  * rate does not change (the CPU and the pool are as busy as before); their waiting moves here.
- * Skipping the line takes only the header, and buys a browser nothing: a call that carries one is
- * never given the session its cookie names (http-context.ts), only a site token's rights.
+ * Skipping the line takes only the header, and buys a browser nothing: a tRPC call that carries one
+ * is never given the session its cookie names (http-context.ts), only a site token's rights; and
+ * for what Next serves the header is not looked at (no site worker calls a page).
  *
  * Past FLIP_API_QUEUE_MAX waiting, or after MAX_WAIT_MS in line, a call is answered 503 with
  * Retry-After: the portal is overloaded, and saying so beats holding the browser for longer.
@@ -27,8 +31,8 @@ const MAX_WAIT_MS = 30_000;
 class PortalBusy extends Error {}
 
 /** A site worker's call: it carries a site token (Bearer), where a browser carries a session cookie. */
-export function isWorkerCall(headers: Headers): boolean {
-  return headers.get("authorization")?.startsWith("Bearer ") ?? false;
+export function isWorkerCall(authorization: string | null | undefined): boolean {
+  return authorization?.startsWith("Bearer ") ?? false;
 }
 
 function browserSlots() {
@@ -37,19 +41,29 @@ function browserSlots() {
   return slots;
 }
 
+function busyMessage(): string {
+  const { FLIP_API_CONCURRENCY, FLIP_API_QUEUE_MAX } = getHubConfig();
+  return `The portal is busy (${FLIP_API_CONCURRENCY} requests at a time, at most ${FLIP_API_QUEUE_MAX} waiting, each for up to ${MAX_WAIT_MS / 1000} s); try again in a moment. Nothing was changed.`;
+}
+
 /**
- * Serves a tRPC call: a worker's at once, a browser's in its turn. A browser that has gone while
- * its call waited (its request's signal aborted) costs nothing more: the call is not run.
+ * Runs `serve` in its turn: a worker's at once, a browser's once a slot is free; `gone` when the
+ * browser left while it waited (nothing runs), `busy` when the line is full or the wait too long.
  */
-export async function inBrowserCallSlot(request: Request, serve: () => Promise<Response>): Promise<Response> {
-  if (isWorkerCall(request.headers)) return serve();
+async function inTurn<T>(
+  authorization: string | null | undefined,
+  hasGone: () => boolean,
+  serve: () => Promise<T>,
+  answers: { gone: () => T; busy: (message: string) => T },
+): Promise<T> {
+  if (isWorkerCall(authorization)) return serve();
   const slots = browserSlots();
   const waited = () => metrics.apiCallsWaiting.set(slots.waiting);
   try {
     const served = slots.run(
       async () => {
         waited();
-        return request.signal.aborted ? new Response(null, { status: 499 }) : serve();
+        return hasGone() ? answers.gone() : serve();
       },
       { maxWaitMs: MAX_WAIT_MS },
     );
@@ -59,17 +73,56 @@ export async function inBrowserCallSlot(request: Request, serve: () => Promise<R
     if (!(error instanceof PortalBusy)) throw error;
     waited();
     metrics.apiCallsRefused.inc();
-    const { FLIP_API_CONCURRENCY, FLIP_API_QUEUE_MAX } = getHubConfig();
-    return Response.json(
-      {
-        error: {
-          code: "SERVICE_UNAVAILABLE",
-          message: `The portal is busy (${FLIP_API_CONCURRENCY} requests at a time, at most ${FLIP_API_QUEUE_MAX} waiting, each for up to ${MAX_WAIT_MS / 1000} s); try again in a moment. Nothing was changed.`,
-        },
-      },
-      { status: 503, headers: { "retry-after": "1" } },
-    );
+    return answers.busy(busyMessage());
   }
+}
+
+/**
+ * Serves a tRPC call in its turn. A browser that has gone while its call waited (its request's
+ * signal aborted) costs nothing more: the call is not run.
+ */
+export function inBrowserCallSlot(request: Request, serve: () => Promise<Response>): Promise<Response> {
+  return inTurn(request.headers.get("authorization"), () => request.signal.aborted, serve, {
+    gone: () => new Response(null, { status: 499 }),
+    busy: (message) =>
+      Response.json(
+        { error: { code: "SERVICE_UNAVAILABLE", message } },
+        { status: 503, headers: { "retry-after": "1" } },
+      ),
+  });
+}
+
+/**
+ * Serves a request that Next.js answers (a page, sign-in) in its turn: its slot is held until the
+ * response has closed, however it streams. Refused, the browser gets the 503 as plain text.
+ */
+export async function inBrowserRequestSlot(
+  req: IncomingMessage,
+  res: ServerResponse,
+  serve: () => unknown,
+): Promise<void> {
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    res.once("close", () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
+  await inTurn(
+    undefined,
+    () => isClosed,
+    async () => {
+      serve();
+      await closed;
+    },
+    {
+      gone: () => undefined,
+      busy: (message) => {
+        res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" });
+        res.end(message);
+      },
+    },
+  );
 }
 
 /** The process's slots. @internal for tests, which fill them to see what a caller finds then. */
