@@ -76,18 +76,16 @@ async function recordKnownSiteHeartbeat(
   values: HealthValues,
   tasksInFlight: string[],
 ): Promise<{ unlisted: string[] } | null> {
-  const listed = tasksInFlight.length
-    ? sql`ARRAY[${sql.join(
-        tasksInFlight.map((id) => sql`${id}`),
-        sql`, `,
-      )}]::uuid[]`
-    : sql`ARRAY[]::uuid[]`;
+  const listed = sql.join(
+    tasksInFlight.map((id) => sql`${id}`),
+    sql`, `,
+  );
   const unlisted =
     tasksInFlight.length < MAX_TASKS_IN_FLIGHT_LISTED
       ? sql`ARRAY(SELECT ${siteTasks.id} FROM ${siteTasks}
           WHERE ${siteTasks.siteId} IN (SELECT site_id FROM health) AND ${siteTasks.status} = 'leased'
             AND ${siteTasks.leasedAt} < now() - make_interval(secs => ${UNLISTED_LEASE_GRACE_SECONDS})
-            AND NOT (${siteTasks.id} = ANY(${listed})))`
+            AND NOT (${siteTasks.id} = ANY(ARRAY[${listed}]::uuid[])))`
       : sql`ARRAY[]::uuid[]`;
   const { rows } = await db.execute<{ known: boolean; unlisted: string[] }>(sql`WITH health AS (
       UPDATE ${siteHealth} SET
