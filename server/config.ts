@@ -181,6 +181,7 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_UPDATE_QUEUE_MAX: between(1_000, 0, 100_000),
   FLIP_API_CONCURRENCY: between(8, 1, 1_000),
   FLIP_API_QUEUE_MAX: between(2_000, 0, 100_000),
+  FLIP_API_QUEUE_MAX_PER_CALLER: between(100, 0, 100_000),
   FLIP_MAX_TRPC_BODY_BYTES: positive(1024 * 1024, " of bytes"),
   FLIP_JOB_TICK_MS: interval(1_000),
   FLIP_LEASE_SWEEP_MS: interval(5_000),

@@ -46,13 +46,23 @@ export function sessionTokenOf(cookies: Iterable<Cookie>, name: string): string 
  * each time, like before), so an entry can only be made by someone holding a cookie this portal issued.
  */
 const decoded = new Map<string, Decoded>();
+const cacheKey = (token: string, secret: string) => `${secret.length}:${secret}:${token}`;
+
+/**
+ * What `decodeSessionToken` found for this token earlier in this process, if it is still valid;
+ * null for a token it has not decoded (this decodes nothing, so it costs a lookup whatever the token).
+ */
+export function decodedSessionClaims(token: string, secret: string): SessionClaims | null {
+  const hit = decoded.get(cacheKey(token, secret));
+  return hit && Date.now() < hit.validUntilMs ? hit.claims : null;
+}
 
 /**
  * The user and session a session token names, or null when it is missing, does not decrypt with
  * `secret`, has expired (the same 15 s clock tolerance as next-auth) or names no session.
  */
 export async function decodeSessionToken(token: string, secret: string): Promise<SessionClaims | null> {
-  const key = `${secret.length}:${secret}:${token}`;
+  const key = cacheKey(token, secret);
   const now = Date.now();
   const hit = decoded.get(key);
   if (hit && now < hit.validUntilMs) return hit.claims;

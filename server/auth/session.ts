@@ -1,11 +1,12 @@
 import "server-only";
+import { parse } from "cookie";
 import { cookies } from "next/headers";
 import { cache } from "react";
 import { getHubConfig } from "@/server/config";
 import { getDb } from "@/server/database/get-db";
 import { sessionSigningSecret } from "@/server/lib/local-secrets";
 import type { Viewer } from "./permissions";
-import { decodeSessionToken, sessionCookieName, sessionTokenOf } from "./session-cookie";
+import { decodedSessionClaims, decodeSessionToken, sessionCookieName, sessionTokenOf } from "./session-cookie";
 import { loadSessionViewer } from "./viewer";
 
 /**
@@ -25,4 +26,19 @@ export async function viewerOfCookies(list: Iterable<{ name: string; value: stri
   const claims = await decodeSessionToken(token, sessionSigningSecret());
   if (!claims) return null;
   return loadSessionViewer(await getDb(), claims);
+}
+
+/** A request's cookies as next-auth reads them, from its Cookie header. */
+export function cookiesOf(header: string | null | undefined): { name: string; value: string }[] {
+  return Object.entries(parse(header ?? "")).map(([name, value]) => ({ name, value: value ?? "" }));
+}
+
+/**
+ * The user whose session a request's cookie names, when this process has decoded that cookie
+ * before (so the portal issued it); null otherwise. It decodes nothing, so it costs a lookup
+ * whatever the cookie says, and can run on every request before the request waits its turn.
+ */
+export function knownSessionUser(cookieHeader: string | null | undefined): string | null {
+  const token = sessionTokenOf(cookiesOf(cookieHeader), sessionCookieName(getHubConfig().NEXTAUTH_URL));
+  return token ? (decodedSessionClaims(token, sessionSigningSecret())?.userId ?? null) : null;
 }

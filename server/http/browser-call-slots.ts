@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { clientIp } from "@/server/auth/client-ip";
+import { knownSessionUser } from "@/server/auth/session";
 import { getHubConfig } from "@/server/config";
 import { createWorkSlots } from "@/server/lib/work-slots";
 import { metrics } from "@/server/observability/metrics";
 
 /**
  * Browser requests in progress in one portal process: at most FLIP_API_CONCURRENCY at once, the
- * rest waiting in arrival order: tRPC calls (api-fast-path.ts) and the pages and sign-in that
+ * rest waiting their turn: tRPC calls (api-fast-path.ts) and the pages and sign-in that
  * Next.js serves. Site workers' calls (a site token, not a session) never wait here, nor do the
  * probes, the metrics scrape, static files and model downloads (api-fast-path.ts says why).
  *
@@ -19,6 +21,11 @@ import { metrics } from "@/server/observability/metrics";
  * is never given the session its cookie names (http-context.ts), only a site token's rights; and
  * for what Next serves the header is not looked at (no site worker calls a page).
  *
+ * Turns go to callers, not requests (callerOf): each user, or each address for a request from no
+ * known session, waits in a line of their own, and a freed slot goes to the callers in turn. So one
+ * user's flood (a script, a hundred tabs) delays another user's page by one request per slot, not
+ * by the whole flood; and past FLIP_API_QUEUE_MAX_PER_CALLER waiting, only that caller is refused.
+ *
  * Past FLIP_API_QUEUE_MAX waiting, or after MAX_WAIT_MS in line, a call is answered 503 with
  * Retry-After: the portal is overloaded, and saying so beats holding the browser for longer.
  */
@@ -27,7 +34,7 @@ let slots: ReturnType<typeof createWorkSlots> | undefined;
 /** Longer than any browser call waits in practice; a call still in line after it is refused. */
 const MAX_WAIT_MS = 30_000;
 
-/** Thrown (and answered 503) when the line is full or a call waited MAX_WAIT_MS. */
+/** Thrown (and answered 503 with its message) when the line is full, the caller's is, or a call waited MAX_WAIT_MS. */
 class PortalBusy extends Error {}
 
 /** A site worker's call: it carries a site token (Bearer), where a browser carries a session cookie. */
@@ -36,14 +43,36 @@ export function isWorkerCall(authorization: string | null | undefined): boolean 
 }
 
 function browserSlots() {
-  const config = getHubConfig();
-  slots ??= createWorkSlots(config.FLIP_API_CONCURRENCY, config.FLIP_API_QUEUE_MAX, () => new PortalBusy());
+  const { FLIP_API_CONCURRENCY, FLIP_API_QUEUE_MAX, FLIP_API_QUEUE_MAX_PER_CALLER } = getHubConfig();
+  slots ??= createWorkSlots(
+    FLIP_API_CONCURRENCY,
+    FLIP_API_QUEUE_MAX,
+    () =>
+      new PortalBusy(
+        `The portal is busy (${FLIP_API_CONCURRENCY} requests at a time, at most ${FLIP_API_QUEUE_MAX} waiting, each for up to ${MAX_WAIT_MS / 1000} s); try again in a moment. Nothing was changed.`,
+      ),
+    {
+      maxWaiting: FLIP_API_QUEUE_MAX_PER_CALLER,
+      onFull: () =>
+        new PortalBusy(
+          `You already have ${FLIP_API_QUEUE_MAX_PER_CALLER} requests waiting at this portal; let them finish before sending more. Nothing was changed.`,
+        ),
+    },
+  );
   return slots;
 }
 
-function busyMessage(): string {
-  const { FLIP_API_CONCURRENCY, FLIP_API_QUEUE_MAX } = getHubConfig();
-  return `The portal is busy (${FLIP_API_CONCURRENCY} requests at a time, at most ${FLIP_API_QUEUE_MAX} waiting, each for up to ${MAX_WAIT_MS / 1000} s); try again in a moment. Nothing was changed.`;
+type HeaderSource = Parameters<typeof clientIp>[0];
+
+/**
+ * Whose turn a request waits for: the user its session cookie names, when this process has already
+ * decoded that cookie (so the portal issued it, and a made-up cookie buys no line of its own);
+ * otherwise the client's address, as far as trusted proxies vouch for it (client-ip.ts).
+ */
+export function callerOf(headers: HeaderSource): string {
+  const cookie = headers instanceof Headers ? headers.get("cookie") : headers?.cookie;
+  const user = knownSessionUser(Array.isArray(cookie) ? cookie.join("; ") : cookie);
+  return user ? `user:${user}` : `address:${clientIp(headers)}`;
 }
 
 /**
@@ -51,12 +80,12 @@ function busyMessage(): string {
  * browser left while it waited (nothing runs), `busy` when the line is full or the wait too long.
  */
 async function inTurn<T>(
-  authorization: string | null | undefined,
+  request: { authorization: string | null | undefined; headers: HeaderSource },
   hasGone: () => boolean,
   serve: () => Promise<T>,
   answers: { gone: () => T; busy: (message: string) => T },
 ): Promise<T> {
-  if (isWorkerCall(authorization)) return serve();
+  if (isWorkerCall(request.authorization)) return serve();
   const slots = browserSlots();
   const waited = () => metrics.apiCallsWaiting.set(slots.waiting);
   try {
@@ -65,7 +94,7 @@ async function inTurn<T>(
         waited();
         return hasGone() ? answers.gone() : serve();
       },
-      { maxWaitMs: MAX_WAIT_MS },
+      { maxWaitMs: MAX_WAIT_MS, key: callerOf(request.headers) },
     );
     waited();
     return await served;
@@ -73,7 +102,7 @@ async function inTurn<T>(
     if (!(error instanceof PortalBusy)) throw error;
     waited();
     metrics.apiCallsRefused.inc();
-    return answers.busy(busyMessage());
+    return answers.busy(error.message);
   }
 }
 
@@ -82,14 +111,19 @@ async function inTurn<T>(
  * signal aborted) costs nothing more: the call is not run.
  */
 export function inBrowserCallSlot(request: Request, serve: () => Promise<Response>): Promise<Response> {
-  return inTurn(request.headers.get("authorization"), () => request.signal.aborted, serve, {
-    gone: () => new Response(null, { status: 499 }),
-    busy: (message) =>
-      Response.json(
-        { error: { code: "SERVICE_UNAVAILABLE", message } },
-        { status: 503, headers: { "retry-after": "1" } },
-      ),
-  });
+  return inTurn(
+    { authorization: request.headers.get("authorization"), headers: request.headers },
+    () => request.signal.aborted,
+    serve,
+    {
+      gone: () => new Response(null, { status: 499 }),
+      busy: (message) =>
+        Response.json(
+          { error: { code: "SERVICE_UNAVAILABLE", message } },
+          { status: 503, headers: { "retry-after": "1" } },
+        ),
+    },
+  );
 }
 
 /**
@@ -109,7 +143,8 @@ export async function inBrowserRequestSlot(
     }),
   );
   await inTurn(
-    undefined,
+    // No site worker calls a page: its authorization header is not looked at.
+    { authorization: undefined, headers: req.headers },
     () => isClosed,
     async () => {
       serve();

@@ -87,7 +87,7 @@ function createMetrics() {
     }),
     apiCallsRefused: new Counter({
       name: "flip_api_calls_refused_total",
-      help: "Browser API calls answered 503 because FLIP_API_QUEUE_MAX were already waiting or one waited 30 s",
+      help: "Browser requests answered 503 because FLIP_API_QUEUE_MAX were already waiting, or FLIP_API_QUEUE_MAX_PER_CALLER of the same caller, or one waited 30 s",
       registers,
     }),
     scrapeErrors: new Counter({
