@@ -11,7 +11,9 @@
  * Prints requests/s, p50 and p99 of each with its ratio to the baseline, the portal process's CPU
  * time per request and the share of the time it waited for a CPU (from /proc: on a shared machine
  * the CPU time moves less with other people's load than the rates do, and the wait shows that load),
- * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first and then under each phase.
+ * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first and then under each phase;
+ * the same for a colleague, another signed-in user, opening their project list every 200 ms
+ * throughout (the browser line takes users in turn, so the researcher's flood does not queue them).
  * Goals on a 2-core machine: reads ≥ 1000 requests/s with p99 < 100 ms, heartbeats p99 < 50 ms.
  *
  * BENCH_SITE_PORTAL=1 serves the sites from a second portal process of their own on the same
@@ -44,6 +46,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PORT = Number(process.env.BENCH_PORT ?? 3190);
 const SITE_PORTAL = process.env.BENCH_SITE_PORTAL === "1";
 const HEARTBEAT_MS = 5_000;
+const COLLEAGUE_MS = 200;
 const PASSWORD = "bench-load-password";
 const SYSTEM = { type: "system", label: "bench:load" } as const;
 const HEARTBEAT = {
@@ -66,6 +69,11 @@ async function seed(db: Database) {
     .set({ passwordHash: await hashPassword(PASSWORD) })
     .where(eq(users.id, researcherRow.id));
   const researcher = await viewerOf(db, researcherRow.id);
+  const colleagueRow = await makeUser(db, [{ role: "researcher" }], { email: "colleague@bench.flip" });
+  await db
+    .update(users)
+    .set({ passwordHash: await hashPassword(PASSWORD) })
+    .where(eq(users.id, colleagueRow.id));
   for (let i = 0; i < 20; i++)
     await createProject(db, researcher, {
       title: `Bench project ${i}`,
@@ -100,7 +108,13 @@ async function seed(db: Database) {
     // 500 first connections at once (each audited and queueing an inventory, one at a time).
     await recordHeartbeat(db, site, HEARTBEAT);
   }
-  return { email: researcherRow.email, projectId: project.projectId, jobId: job.id, tokens };
+  return {
+    email: researcherRow.email,
+    colleagueEmail: colleagueRow.email,
+    projectId: project.projectId,
+    jobId: job.id,
+    tokens,
+  };
 }
 
 /** Signs in as a browser does (CSRF token, then the credentials callback) and returns the Cookie header. */
@@ -172,30 +186,27 @@ async function drive(baseUrl: string, pid: number, label: string, path: string, 
 }
 
 /**
- * Every site's worker client sends a heartbeat every 5 s (starting spread over the interval) until
- * stopped. `take(from)` hands over the latencies recorded since the last take, of the heartbeats
+ * Callers that each send one request every `intervalMs` (starting spread over the interval) until
+ * stopped. `take(from)` hands over the latencies recorded since the last take, of the requests
  * sent at or after `from` (performance.now()): one that was sent under an earlier phase counts there.
  */
-function startHeartbeats(baseUrl: string, tokens: string[]) {
-  const log = createLogger({}, { write: () => undefined });
+function startCallers(callers: (() => Promise<unknown>)[], intervalMs: number) {
   let sent: { at: number; ms: number }[] = [];
   let failures = 0;
   let firstFailure: string | null = null;
   let running = true;
-  const input = asReleased(HEARTBEAT);
-  const loops = tokens.map(async (token, i) => {
-    const client = createHubClient({ trpcUrl: `${baseUrl}/api/trpc`, token, log });
-    await new Promise((resolve) => setTimeout(resolve, (i / tokens.length) * HEARTBEAT_MS));
+  const loops = callers.map(async (send, i) => {
+    await new Promise((resolve) => setTimeout(resolve, (i / callers.length) * intervalMs));
     while (running) {
       const start = performance.now();
       try {
-        await client.heartbeat(input);
+        await send();
         sent.push({ at: start, ms: performance.now() - start });
       } catch (error) {
         failures++;
         firstFailure ??= error instanceof Error ? error.message : String(error);
       }
-      await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   });
   const take = (from = 0) => {
@@ -217,6 +228,37 @@ function startHeartbeats(baseUrl: string, tokens: string[]) {
       return take(from);
     },
   };
+}
+
+/** Every site's worker client sends a heartbeat every 5 s. */
+function startHeartbeats(baseUrl: string, tokens: string[]) {
+  const log = createLogger({}, { write: () => undefined });
+  const input = asReleased(HEARTBEAT);
+  return startCallers(
+    tokens.map((token) => {
+      const client = createHubClient({ trpcUrl: `${baseUrl}/api/trpc`, token, log });
+      return () => client.heartbeat(input);
+    }),
+    HEARTBEAT_MS,
+  );
+}
+
+/**
+ * A colleague of the researcher, signed in as another user, opens their project list every
+ * COLLEAGUE_MS while the researcher's hundred connections flood the portal: the browser line takes
+ * users in turn, so the colleague waits for a slot, not behind the flood.
+ */
+function startColleague(baseUrl: string, cookie: string) {
+  return startCallers(
+    [
+      async () => {
+        const response = await fetch(`${baseUrl}${trpcGet("projects.list", {})}`, { headers: { cookie } });
+        if (!response.ok) throw new Error(`projects.list answered ${response.status}`);
+        await response.arrayBuffer();
+      },
+    ],
+    COLLEAGUE_MS,
+  );
 }
 
 async function main() {
@@ -251,15 +293,18 @@ async function main() {
     try {
       const cookie = await signIn(url, seeded.email);
       const heartbeats = startHeartbeats(sitePortal?.url ?? url, seeded.tokens);
+      const colleague = startColleague(url, await signIn(url, seeded.colleagueEmail));
       // Warm-up: JIT, the pool and Next's route modules, and every site's first heartbeat.
       await drive(url, pid, "warm-up", trpcGet("projects.list", {}), cookie);
       // "Alone" starts once the warm-up's last requests and connections are done with, not behind them.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       heartbeats.take();
+      colleague.take();
       const aloneFrom = performance.now();
       const aloneBefore = schedOf(sitePortal?.pid ?? pid);
       await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
       const alone = heartbeats.take(aloneFrom);
+      const colleagueAlone = colleague.take(aloneFrom);
       const aloneSched = schedBetween(
         aloneBefore,
         schedOf(sitePortal?.pid ?? pid),
@@ -280,12 +325,15 @@ async function main() {
         // A page as a browser loads it (Next renders it): in the browser line like the calls above.
         { label: "GET /projects (a page)", path: "/projects", cookie },
       ];
-      const rows: (Row & { beats: ReturnType<typeof heartbeats.take>; hasGoal: boolean })[] = [];
+      type Taken = ReturnType<typeof heartbeats.take>;
+      const rows: (Row & { beats: Taken; colleague: Taken; hasGoal: boolean })[] = [];
       for (const [i, phase] of phases.entries()) {
         const from = performance.now();
         const row = await drive(url, pid, phase.label, phase.path, phase.cookie);
-        const beats = i === phases.length - 1 ? await heartbeats.stop(from) : heartbeats.take(from);
-        rows.push({ ...row, beats, hasGoal: phase.hasGoal ?? false });
+        const isLast = i === phases.length - 1;
+        const beats = isLast ? await heartbeats.stop(from) : heartbeats.take(from);
+        const colleagues = isLast ? await colleague.stop(from) : colleague.take(from);
+        rows.push({ ...row, beats, colleague: colleagues, hasGoal: phase.hasGoal ?? false });
       }
       const baseline = rows[0]!;
       const cpu = (ms: number | null) => (ms === null ? "n/a" : ms.toFixed(2));
@@ -310,6 +358,11 @@ async function main() {
         `${beatsLine("alone", alone)}; portal CPU ${cpu(aloneSched.cpuMsPerRequest)} ms per heartbeat, waited for a CPU ${waited(aloneSched.waitShare)} of the time`,
       );
       for (const row of rows) console.log(beatsLine(`under ${row.label}`, row.beats));
+      console.log("");
+      const colleagueLine = (label: string, calls: typeof alone) =>
+        `a colleague's projects.list every ${COLLEAGUE_MS} ms ${label}: ${calls.latencies.length} answered, ${calls.failures} failed, p50 ${percentile(calls.latencies, 50).toFixed(1)} ms, p99 ${percentile(calls.latencies, 99).toFixed(1)} ms${calls.firstFailure ? `; first failure: ${calls.firstFailure}` : ""}`;
+      console.log(colleagueLine("alone", colleagueAlone));
+      for (const row of rows) console.log(colleagueLine(`under ${row.label}`, row.colleague));
       for (const row of rows.filter((r) => r.hasGoal))
         console.log(
           `${row.label}: ${row.rps >= 1000 && row.p99 < 100 ? "meets" : "MISSES"} the goal of ≥ 1000 req/s with p99 < 100 ms`,
