@@ -149,7 +149,13 @@ async function main() {
         project,
         fleet.map((s) => s.id),
         {
-          hyperparameters: { rounds: WARM_UP_ROUNDS + ROUNDS, localEpochs: 1, batchSize: 32, learningRate: 0.01, optimizer: "sgd" },
+          hyperparameters: {
+            rounds: WARM_UP_ROUNDS + ROUNDS,
+            localEpochs: 1,
+            batchSize: 32,
+            learningRate: 0.01,
+            optimizer: "sgd",
+          },
           participation: { minSites: SITES, roundDeadlineSeconds: 600 },
           normBound: 100,
         },
