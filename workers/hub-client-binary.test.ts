@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createHubClient, HubError } from "./hub-client";
+import { createHubClient, HubError, MAX_WEIGHTS_BYTES } from "./hub-client";
 import { createLogger } from "./log";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "@/protocol/contract";
 import { decodeTensors, encodeTensors } from "@/protocol/tensor-codec";
@@ -134,5 +134,46 @@ describe("binary hub calls", () => {
       kind: "rejected",
       message: expect.stringContaining("content hash mismatch"),
     });
+  });
+
+  test("a hub that declares weights larger than any model the registry accepts is refused before a byte is read", async () => {
+    let sent = 0;
+    answer = (_, __, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(8 * 2 ** 30) });
+      // It would go on sending its 8 GiB; the worker stops it.
+      const more = () => {
+        while (res.write(Buffer.alloc(2 ** 20))) sent += 2 ** 20;
+      };
+      res.on("drain", more);
+      more();
+    };
+    await expect(client.downloadWeights(LEASE)).rejects.toMatchObject({
+      kind: "rejected",
+      message: `the hub's weights were refused: the body declares ${8 * 2 ** 30} bytes, over the limit (a model of the registry's 50,000,000-parameter limit is at most ${MAX_WEIGHTS_BYTES} bytes)`,
+    });
+    expect(sent).toBeLessThan(64 * 2 ** 20);
+  });
+
+  test("a hub that streams weights without a length is refused once they pass the largest model, as they arrive", async () => {
+    let sent = 0;
+    let closed = false;
+    answer = (_, __, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" }); // chunked: no length declared
+      const chunk = Buffer.alloc(4 * 2 ** 20);
+      const more = () => {
+        while (!closed && sent < 2 * MAX_WEIGHTS_BYTES && res.write(chunk)) sent += chunk.byteLength;
+      };
+      res.on("drain", more);
+      res.on("close", () => (closed = true));
+      more();
+    };
+    await expect(client.downloadWeights(LEASE)).rejects.toMatchObject({
+      kind: "rejected",
+      message: expect.stringContaining(`the body passed the ${MAX_WEIGHTS_BYTES}-byte limit`),
+    });
+    // Refused part-way: the hub's transfer was stopped, not read to its end.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(closed).toBe(true);
+    expect(sent).toBeLessThan(2 * MAX_WEIGHTS_BYTES);
   });
 });

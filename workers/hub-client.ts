@@ -34,6 +34,8 @@ import {
   weightsPath,
   type TrainResult,
 } from "@/protocol/training";
+import { ARCHITECTURE_LIMITS } from "@/protocol/models/validate-architecture";
+import { readStream, StreamTooLong } from "@/protocol/read-stream";
 import type { Logger } from "./log";
 import type { Released } from "./release/gate";
 
@@ -279,9 +281,20 @@ function postOf(bytes: Uint8Array, headers: Record<string, string>): RequestInit
   };
 }
 
+/**
+ * The largest weights file a hub may send: the registry's parameter limit as float32, and room for
+ * its manifest. A hub that sends more (or more than it declared) is refused as the bytes arrive,
+ * before they can exhaust the worker's memory.
+ */
+export const MAX_WEIGHTS_BYTES = ARCHITECTURE_LIMITS.maxParameters * 4 + 1024 * 1024;
+
 async function readTensorFile(response: Response): Promise<{ tensors: NamedTensor[]; sha256: string }> {
   try {
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    // Read into one buffer of the declared length: a model's size in memory once, not twice.
+    const bytes = await readStream(response.body, {
+      declared: Number(response.headers.get("content-length") ?? 0),
+      limit: MAX_WEIGHTS_BYTES,
+    });
     // The whole file's hash is the version's content address (protocol/training.ts): checked against
     // the one the hub names, it also vouches for the data section, so the file is hashed once.
     const named = response.headers.get(SHA256_HEADER);
@@ -290,6 +303,11 @@ async function readTensorFile(response: Response): Promise<{ tensors: NamedTenso
   } catch (error) {
     if (error instanceof TensorCodecError)
       throw new HubError("rejected", `the hub's weights are not a valid tensor file: ${error.message}`);
+    if (error instanceof StreamTooLong)
+      throw new HubError(
+        "rejected",
+        `the hub's weights were refused: ${error.message} (a model of the registry's ${ARCHITECTURE_LIMITS.maxParameters.toLocaleString("en-GB")}-parameter limit is at most ${MAX_WEIGHTS_BYTES} bytes)`,
+      );
     throw error;
   }
 }
