@@ -15,8 +15,8 @@
  * another in their thread, where real sites do it in parallel on their own machines.
  *
  * The job runs one round more than it counts: its first is a warm-up, printed but left out of the
- * median, as the baseline's cold first transfer is (it is the best of 3): the hub's first round
- * compiles its code paths and opens its connections, once per process, not once per round.
+ * median, as the baseline's first transfer is (it warms up, then takes the best of 3): the hub's
+ * first round compiles its code paths and opens its connections, once per process, not once per round.
  *
  * BENCH_ROUNDS (counted rounds, default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
  * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
+import { readStream } from "@/protocol/read-stream";
 import { decodeAddressedTensors, encodeTensors } from "@/protocol/tensor-codec";
+import { MAX_WEIGHTS_BYTES } from "@/workers/hub-client";
 import { runSite, type SiteCredentials, type SiteReport } from "./stand-in-site";
 
 /**
@@ -57,8 +59,12 @@ async function plainTransfers({ url, file, sites, codec }: Extract<FleetJob, { m
     const downloads = await Promise.all(
       Array.from({ length: sites }, async () => {
         const response = await fetch(url);
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        // As the worker reads weights (workers/hub-client.ts): the file checked against its address, once.
+        // As the worker reads weights (workers/hub-client.ts): into one buffer of the declared length,
+        // and the file checked against its address, once.
+        const bytes = await readStream(response.body, {
+          declared: Number(response.headers.get("content-length") ?? 0),
+          limit: MAX_WEIGHTS_BYTES,
+        });
         return codec ? decodeAddressedTensors(bytes, sha256).tensors : null;
       }),
     );
