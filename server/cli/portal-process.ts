@@ -10,8 +10,24 @@ const ROOT = process.cwd();
 const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
 // The portal server (`npm start`), run by this node directly so that signals reach it.
 const PORTAL_SERVER = path.join(ROOT, "server", "cli", "portal-server.mjs");
-const SOURCE_DIRS = ["app", "server", "db", "workers"];
-const SOURCE_FILES = ["next.config.ts", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
+/**
+ * What the production build is made from: every folder the portal's code imports (`protocol/` is
+ * shared with the site workers; portal-process.test.ts checks none is missing) and the files Next
+ * reads itself. Not the benchmarks, the browser tests or the docs.
+ */
+export const BUILD_INPUTS = [
+  "app",
+  "server",
+  "db",
+  "protocol",
+  "workers",
+  "instrumentation.ts",
+  "proxy.ts",
+  "next.config.ts",
+  "package-lock.json",
+  "postcss.config.mjs",
+  "tsconfig.json",
+];
 
 function newestMtime(entry: string): number {
   const stat = statSync(entry);
@@ -24,12 +40,14 @@ function newestMtime(entry: string): number {
   return newest;
 }
 
-/** True when there is no production build or a source file changed after it was made. */
-export function isBuildStale(): boolean {
-  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+/** True when there is no production build or one of its inputs changed after it was made. */
+export function isBuildStale(root = ROOT): boolean {
+  const buildId = path.join(root, ".next", "BUILD_ID");
   if (!existsSync(buildId)) return true;
   const builtAt = statSync(buildId).mtimeMs;
-  return [...SOURCE_DIRS, ...SOURCE_FILES].some((entry) => existsSync(entry) && newestMtime(entry) > builtAt);
+  return BUILD_INPUTS.map((entry) => path.join(root, entry)).some(
+    (entry) => existsSync(entry) && newestMtime(entry) > builtAt,
+  );
 }
 
 export function buildPortal(): void {
