@@ -28,6 +28,9 @@ function takeEverySlot() {
 
 const valueOf = async (metric: { get: () => Promise<{ values: { value: number }[] }> }) =>
   (await metric.get()).values[0]?.value ?? 0;
+/** The 503s counted for `reason`. */
+const refusedFor = async (reason: string) =>
+  (await metrics.apiCallsRefused.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
 const settled = async (promise: Promise<unknown>) =>
   Promise.race([promise.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 50))]);
@@ -53,12 +56,12 @@ describe("browser calls a few at a time, site workers' calls at once", () => {
   test("past the line, a browser's call is answered 503 with Retry-After and a message saying what to do; it does not run", async () => {
     const slots = takeEverySlot();
     const ran: string[] = [];
-    const refusedBefore = await valueOf(metrics.apiCallsRefused);
+    const refusedBefore = await refusedFor("line_full");
     const waiting = inBrowserCallSlot(browser(), async () => (ran.push("first"), Response.json({})));
     const refused = await inBrowserCallSlot(browser(), async () => (ran.push("second"), Response.json({})));
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
-    expect(await valueOf(metrics.apiCallsRefused)).toBe(refusedBefore + 1);
+    expect(await refusedFor("line_full")).toBe(refusedBefore + 1);
     expect(await refused.json()).toEqual({
       error: {
         code: "SERVICE_UNAVAILABLE",
@@ -80,6 +83,24 @@ describe("browser calls a few at a time, site workers' calls at once", () => {
     await slots.free();
     expect((await call).status).toBe(499);
     expect(ran).toBe(false);
+  });
+
+  test("a call still in line after 30 s is answered 503 and counted as having waited too long; it does not run", async () => {
+    vi.useFakeTimers();
+    try {
+      const slots = takeEverySlot();
+      let ran = false;
+      const call = inBrowserCallSlot(browser(), async () => ((ran = true), Response.json({})));
+      await vi.advanceTimersByTimeAsync(30_000);
+      const refused = await call;
+      expect(refused.status).toBe(503);
+      expect(await refusedFor("waited_too_long")).toBe(1);
+      expect(browserCallSlots().waiting).toBe(0);
+      await slots.free();
+      expect(ran).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test("a failure inside a call is the caller's to answer, and frees its slot", async () => {

@@ -35,7 +35,14 @@ let slots: ReturnType<typeof createWorkSlots> | undefined;
 const MAX_WAIT_MS = 30_000;
 
 /** Thrown (and answered 503 with its message) when the line is full, the caller's is, or a call waited MAX_WAIT_MS. */
-class PortalBusy extends Error {}
+class PortalBusy extends Error {
+  constructor(
+    readonly reason: "line_full" | "caller_full" | "waited_too_long",
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** A site worker's call: it carries a site token (Bearer), where a browser carries a session cookie. */
 export function isWorkerCall(authorization: string | null | undefined): boolean {
@@ -47,14 +54,16 @@ function browserSlots() {
   slots ??= createWorkSlots(
     FLIP_API_CONCURRENCY,
     FLIP_API_QUEUE_MAX,
-    () =>
+    (why) =>
       new PortalBusy(
+        why === "full" ? "line_full" : "waited_too_long",
         `The portal is busy (${FLIP_API_CONCURRENCY} requests at a time, at most ${FLIP_API_QUEUE_MAX} waiting, each for up to ${MAX_WAIT_MS / 1000} s); try again in a moment. Nothing was changed.`,
       ),
     {
       maxWaiting: FLIP_API_QUEUE_MAX_PER_CALLER,
       onFull: () =>
         new PortalBusy(
+          "caller_full",
           `You already have ${FLIP_API_QUEUE_MAX_PER_CALLER} requests waiting at this portal; let them finish before sending more. Nothing was changed.`,
         ),
     },
@@ -101,7 +110,7 @@ async function inTurn<T>(
   } catch (error) {
     if (!(error instanceof PortalBusy)) throw error;
     waited();
-    metrics.apiCallsRefused.inc();
+    metrics.apiCallsRefused.inc({ reason: error.reason });
     return answers.busy(error.message);
   }
 }

@@ -3,6 +3,7 @@ import { encode } from "next-auth/jwt";
 import { afterAll, describe, expect, test, vi } from "vitest";
 import { PEER_ADDRESS_HEADER } from "@/server/auth/client-ip";
 import { decodeSessionToken } from "@/server/auth/session-cookie";
+import { metrics } from "@/server/observability/metrics";
 import { browserCallSlots, callerOf, inBrowserCallSlot } from "./browser-call-slots";
 
 /**
@@ -68,6 +69,9 @@ describe("the browser line takes callers in turn", () => {
     const waiting = [send("flood 1", flooder), send("flood 2", flooder), send("flood 3", flooder)];
     const refused = await send("flood 4", flooder);
     expect(refused.status).toBe(503);
+    // Counted apart from a full line, so a dashboard tells one flooder from an overloaded portal.
+    const counted = (await metrics.apiCallsRefused.get()).values.map((v) => [v.labels.reason, v.value]);
+    expect(counted).toEqual([["caller_full", 1]]);
     expect(refused.headers.get("retry-after")).toBe("1");
     expect(await refused.json()).toEqual({
       error: {

@@ -1,7 +1,7 @@
 /**
  * At most `size` pieces of work at once; the rest wait. When `maxWaiting` are already waiting, a
- * new caller is refused at once (`run` throws `onFull()`), so a flood cannot queue unbounded work
- * or memory; with `maxWaitMs`, so is a caller that waited that long for a slot.
+ * new caller is refused at once (`run` throws `onFull("full")`), so a flood cannot queue unbounded
+ * work or memory; with `maxWaitMs`, so is a caller that waited that long for a slot (`onFull("waited")`).
  *
  * Work given a `key` (who asked) waits in that key's own line, and a freed slot goes to the keys
  * in turn, one piece of work each, in arrival order within a key: a key with a hundred waiting
@@ -12,7 +12,7 @@
 export function createWorkSlots(
   size: number,
   maxWaiting: number,
-  onFull: () => Error,
+  onFull: (why: "full" | "waited") => Error,
   perKey?: { maxWaiting: number; onFull: () => Error },
 ) {
   let running = 0;
@@ -44,7 +44,7 @@ export function createWorkSlots(
       { maxWaitMs, key = "" }: { maxWaitMs?: number; key?: string } = {},
     ): Promise<T> {
       if (running < size) running++;
-      else if (waitingCount >= maxWaiting) throw onFull();
+      else if (waitingCount >= maxWaiting) throw onFull("full");
       else if (perKey && (lines.get(key)?.length ?? 0) >= perKey.maxWaiting) throw perKey.onFull();
       else
         await new Promise<void>((resolve, reject) => {
@@ -58,7 +58,7 @@ export function createWorkSlots(
               ? undefined
               : setTimeout(() => {
                   leave(key, take);
-                  reject(onFull());
+                  reject(onFull("waited"));
                 }, maxWaitMs);
           const line = lines.get(key);
           if (line) line.push(take);

@@ -87,7 +87,8 @@ function createMetrics() {
     }),
     apiCallsRefused: new Counter({
       name: "flip_api_calls_refused_total",
-      help: "Browser requests answered 503 because FLIP_API_QUEUE_MAX were already waiting, or FLIP_API_QUEUE_MAX_PER_CALLER of the same caller, or one waited 30 s",
+      help: "Browser requests answered 503, by reason: line_full (FLIP_API_QUEUE_MAX were already waiting), caller_full (FLIP_API_QUEUE_MAX_PER_CALLER of the same caller were), waited_too_long (30 s in line)",
+      labelNames: ["reason"] as const,
       registers,
     }),
     scrapeErrors: new Counter({
