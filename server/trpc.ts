@@ -1,5 +1,4 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Database } from "@/db/client";
 import { AppError, isDatabaseShutdown, toFieldErrors } from "./errors";
@@ -18,11 +17,12 @@ import { prepared } from "./database/prepared";
 import { ENROL_FIRST, hasRecentFactor, STEP_UP_REQUIRED, StepUpRequired, VERIFY_FIRST } from "./auth/second-factor";
 import { errorFields, getLogger, markLogged, requestIdOf } from "./observability/logger";
 import { metrics } from "./observability/metrics";
+import { trpcTransformer } from "./trpc-transformer";
 
 export type TRPCContext = { db: Database; viewer: Viewer | null; ip: string; headers: Headers };
 
 const t = initTRPC.context<TRPCContext>().create({
-  transformer: superjson,
+  transformer: trpcTransformer,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const fieldErrors = toFieldErrors(cause);
