@@ -9,8 +9,9 @@
  *   - projects.list and jobs.byId of the finished job, as the signed-in researcher;
  *   - the /projects page as that researcher's browser loads it (rendered by Next), for the heartbeats under it.
  * Prints requests/s, p50 and p99 of each with its ratio to the baseline, the portal process's CPU
- * time per request and the share of the time it waited for a CPU (from /proc: on a shared machine
- * the CPU time moves less with other people's load than the rates do, and the wait shows that load),
+ * time per request, the kernel's share of that time and the share of the time it waited for a CPU
+ * (from /proc: on a shared machine the CPU time moves less with other people's load than the rates
+ * do, the kernel's part, its sockets, moves most, and the wait shows that load),
  * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first and then under each phase;
  * the same for a colleague, another signed-in user, opening their project list every 200 ms
  * throughout (the browser line takes users in turn, so the researcher's flood does not queue them).
@@ -22,6 +23,7 @@
  * behind them, and one in a process of its own waits only for a CPU.
  */
 import autocannon from "autocannon";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
@@ -136,32 +138,48 @@ async function signIn(baseUrl: string, email: string): Promise<string> {
 const trpcGet = (path: string, input: unknown) =>
   `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
 
+/** Clock ticks per second, the unit of /proc's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
 /**
  * The process's main thread (its event loop): time on a CPU and waiting for one (runnable, but other processes had the cores),
- * in ms, from /proc/<pid>/schedstat; null where there is none. On a shared machine the wait says
- * how much of the latency was the machine rather than the portal.
+ * in ms, from /proc/<pid>/schedstat, and of the time on a CPU how much the kernel spent for it (sockets
+ * to the clients and the database), from /proc/<pid>/task/<pid>/stat; null where there is none. On a
+ * shared machine the wait says how much of the latency was the machine rather than the portal, and
+ * the kernel's share moves with the machine's load much more than the JavaScript's does.
  */
-function schedOf(pid: number): { runMs: number; waitMs: number } | null {
+function schedOf(pid: number): { runMs: number; waitMs: number; kernelMs: number } | null {
   try {
     const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
-    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+    // Fields after the command's closing parenthesis; stime is the 15th field of the line.
+    const stime = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[12]);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6, kernelMs: (stime * 1000) / CLOCK_TICKS };
   } catch {
     return null;
   }
 }
 
-type Sched = { cpuMsPerRequest: number | null; waitShare: number | null };
+type Sched = { cpuMsPerRequest: number | null; kernelShare: number | null; waitShare: number | null };
 
-/** CPU ms per request and the share of the interval spent waiting for a CPU, between two readings. */
+/** CPU ms per request, the kernel's share of it and the share of the interval spent waiting for a CPU, between two readings. */
 function schedBetween(
   before: ReturnType<typeof schedOf>,
   after: ReturnType<typeof schedOf>,
   requests: number,
   elapsedMs: number,
 ): Sched {
-  if (!before || !after) return { cpuMsPerRequest: null, waitShare: null };
+  if (!before || !after) return { cpuMsPerRequest: null, kernelShare: null, waitShare: null };
+  const runMs = after.runMs - before.runMs;
   return {
-    cpuMsPerRequest: (after.runMs - before.runMs) / Math.max(1, requests),
+    cpuMsPerRequest: runMs / Math.max(1, requests),
+    kernelShare: runMs > 0 ? (after.kernelMs - before.kernelMs) / runMs : null,
     waitShare: (after.waitMs - before.waitMs) / elapsedMs,
   };
 }
@@ -345,11 +363,11 @@ async function main() {
       );
       console.log("");
       console.log(
-        `${"".padEnd(30)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"req/s vs baseline".padStart(19)}${"CPU ms/req".padStart(12)}${"vs baseline".padStart(13)}${"CPU wait".padStart(10)}`,
+        `${"".padEnd(30)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"req/s vs baseline".padStart(19)}${"CPU ms/req".padStart(12)}${"vs baseline".padStart(13)}${"in kernel".padStart(11)}${"CPU wait".padStart(10)}`,
       );
       for (const row of rows)
         console.log(
-          `${row.label.padEnd(30)}${row.rps.toFixed(0).padStart(9)}${row.p50.toFixed(0).padStart(9)}${row.p99.toFixed(0).padStart(9)}${String(row.errors).padStart(8)}${`${(row.rps / baseline.rps).toFixed(2)}x`.padStart(19)}${cpu(row.cpuMsPerRequest).padStart(12)}${cpuRatio(row.cpuMsPerRequest).padStart(13)}${waited(row.waitShare).padStart(10)}`,
+          `${row.label.padEnd(30)}${row.rps.toFixed(0).padStart(9)}${row.p50.toFixed(0).padStart(9)}${row.p99.toFixed(0).padStart(9)}${String(row.errors).padStart(8)}${`${(row.rps / baseline.rps).toFixed(2)}x`.padStart(19)}${cpu(row.cpuMsPerRequest).padStart(12)}${cpuRatio(row.cpuMsPerRequest).padStart(13)}${waited(row.kernelShare).padStart(11)}${waited(row.waitShare).padStart(10)}`,
         );
       console.log("");
       const beatsLine = (label: string, beats: typeof alone) =>

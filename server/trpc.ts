@@ -44,16 +44,6 @@ const t = initTRPC.context<TRPCContext>().create({
   },
 });
 
-// Map AppError to its transport code here, once, so handlers just throw.
-const appErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
-  }
-  return result;
-});
-
 const ROUTINE_WORKER_CALLS: ReadonlySet<string> = new Set(["worker.heartbeat", "worker.claim", "worker.progress"]);
 
 /** Who made a request, for its log line; workerProcedure fills in the site once the token is checked. */
@@ -62,7 +52,9 @@ type RequestSubject = { user?: string; site?: string };
 /**
  * One log line and one latency observation per call: request id (the caller's x-request-id or a
  * new one), procedure, duration, result code, and the user or site. An internal error is logged
- * here with its SQLSTATE and query name (errorFields), never its message's bound values.
+ * here with its SQLSTATE and query name (errorFields), never its message's bound values. An
+ * AppError is given its transport code here, once, so handlers just throw. (One middleware, not
+ * two: every middleware a call passes through copies the call's options and context.)
  */
 const observe = t.middleware(async ({ ctx, path, type, next }) => {
   const requestId = requestIdOf(ctx.headers);
@@ -70,54 +62,77 @@ const observe = t.middleware(async ({ ctx, path, type, next }) => {
   const started = performance.now();
   const result = await next({ ctx: { requestId, subject } });
   const seconds = (performance.now() - started) / 1000;
-  const code = result.ok ? "OK" : result.error.code;
+  const cause = result.ok ? undefined : result.error.cause;
+  const mapped = cause instanceof AppError ? new TRPCError({ code: cause.code, message: cause.message, cause }) : null;
+  const error = result.ok ? null : (mapped ?? result.error);
+  const code = error ? error.code : "OK";
   metrics.trpcDuration.observe({ procedure: path, type, code }, seconds);
   const line = { requestId, procedure: path, type, code, durationMs: Math.round(seconds * 10_000) / 10, ...subject };
   const log = getLogger();
   // A worker's routine calls (a heartbeat every few seconds per site, long-poll claims, lease renewals)
   // log at debug when they succeed, so a terminal or log store shows what people and results do.
-  if (result.ok && ROUTINE_WORKER_CALLS.has(path)) log.debug(line, "trpc request");
-  else if (result.ok || code !== "INTERNAL_SERVER_ERROR") log.info(line, "trpc request");
+  if (!error && ROUTINE_WORKER_CALLS.has(path)) log.debug(line, "trpc request");
+  else if (!error || code !== "INTERNAL_SERVER_ERROR") log.info(line, "trpc request");
   else {
-    const cause = result.error.cause ?? result.error;
-    const err = errorFields(cause);
+    const failure = error.cause ?? error;
+    const err = errorFields(failure);
     // While the database shuts down (or restarts) every open call fails the same way.
-    if (isDatabaseShutdown(cause))
+    if (isDatabaseShutdown(failure))
       log.warn({ ...line, err }, "trpc request: the database is shutting down or restarting");
     else log.error({ ...line, err }, "trpc request failed");
-    markLogged(result.error);
+    markLogged(error);
   }
+  if (mapped) throw mapped;
   return result;
 });
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(observe).use(appErrors);
+export const publicProcedure = t.procedure.use(observe);
+
+/** The viewer, signed in (even if they still have to replace a temporary password). */
+function signedIn(viewer: Viewer | null): Viewer {
+  if (!viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return viewer;
+}
+
+/** Signed in and, when the account has a second factor, proved it in this session. */
+function identified(viewer: Viewer | null): Viewer {
+  const signedInViewer = signedIn(viewer);
+  if (signedInViewer.secondFactor === "verify") throw new TRPCError({ code: "FORBIDDEN", message: VERIFY_FIRST });
+  return signedInViewer;
+}
+
+/** Identified, the temporary password replaced, and a factor set up where one is required. */
+function fullySignedIn(viewer: Viewer | null): Viewer {
+  const identifiedViewer = identified(viewer);
+  if (identifiedViewer.mustChangePassword)
+    throw new TRPCError({ code: "FORBIDDEN", message: "Set a new password before continuing." });
+  if (identifiedViewer.secondFactor === "enrol") throw new TRPCError({ code: "FORBIDDEN", message: ENROL_FIRST });
+  return identifiedViewer;
+}
 
 /** Signed in, even if the user still has to replace a temporary password. */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  return next({ ctx: { ...ctx, viewer: ctx.viewer } });
-});
+export const authedProcedure = publicProcedure.use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, viewer: signedIn(ctx.viewer) } }),
+);
 
 /**
  * Signed in and, when the account has a second factor, proved it in this session: the account
  * itself (password, sessions, factors) may be managed, even with a temporary password.
  */
-export const identifiedProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.viewer.secondFactor === "verify") throw new TRPCError({ code: "FORBIDDEN", message: VERIFY_FIRST });
-  return next();
-});
+export const identifiedProcedure = publicProcedure.use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, viewer: identified(ctx.viewer) } }),
+);
 
-/** Fully signed in: second factor proved, temporary password replaced, and a factor set up where one is required. */
-export const protectedProcedure = identifiedProcedure.use(({ ctx, next }) => {
-  if (ctx.viewer.mustChangePassword) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Set a new password before continuing." });
-  }
-  if (ctx.viewer.secondFactor === "enrol") throw new TRPCError({ code: "FORBIDDEN", message: ENROL_FIRST });
-  return next();
-});
+/**
+ * Fully signed in: second factor proved, temporary password replaced, and a factor set up where
+ * one is required. One check, not a middleware per step (each would copy the call's context).
+ */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, viewer: fullySignedIn(ctx.viewer) } }),
+);
 
 /**
  * For sensitive actions (approval decisions, site tokens, role grants, factor changes), after the

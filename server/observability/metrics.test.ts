@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { siteHealth } from "@/db/schema";
 import { signInWithPassword } from "@/server/auth/sign-in.service";
-import { callerAs, makeSite, makeUser } from "@/server/lib/test-support/fixtures";
+import { callerAs, makeSite, makeUser, viewerOf } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { createProject } from "@/server/projects/projects.service";
 import { enqueueTask } from "@/server/tasks/tasks.service";
 import { metrics, metricsResponse } from "./metrics";
 import { observeRoute } from "./routes";
@@ -88,6 +89,20 @@ describe("/api/metrics", () => {
       code: "UNAUTHORIZED",
     });
     expect(after).toBe(before + 1);
+  });
+
+  it("times a service's refusal under its transport code, as the caller receives it", async () => {
+    const researcher = await viewerOf(db(), (await makeUser(db(), [{ role: "researcher" }])).id);
+    const project = await createProject(db(), researcher, {
+      title: "Metrics project",
+      purpose: "A project whose missing job is asked for.",
+    });
+    const labels = { procedure: "jobs.byId", code: "NOT_FOUND" };
+    const before = (await sampleValue("flip_trpc_request_duration_seconds", labels)) ?? 0;
+    await expect(
+      callerAs(db(), researcher).jobs.byId({ projectId: project.id, jobId: crypto.randomUUID() }),
+    ).rejects.toMatchObject({ code: "NOT_FOUND", message: "No job with that id in this project." });
+    expect(await sampleValue("flip_trpc_request_duration_seconds", labels)).toBe(before + 1);
   });
 
   it("times route handlers by route pattern and status, and echoes the request id", async () => {
