@@ -51,7 +51,11 @@ const unusual = fc.oneof(
   fc.constant(new Error("boom")),
   fc.constant(new URL("https://flip.example/x")),
   fc.constant(new Float32Array([1, 2])),
-  fc.constant(new (class Point { x = 1 })()),
+  fc.constant(
+    new (class Point {
+      x = 1;
+    })(),
+  ),
   fc.constant({ constructor: 1 }),
   fc.constant(JSON.parse('{"__proto__": {"x": 1}}') as unknown),
   // eslint-disable-next-line no-sparse-arrays -- a hole, on purpose
@@ -61,7 +65,10 @@ const unusual = fc.oneof(
 
 describe("serializeOutput", () => {
   it("writes what superjson writes for the values procedures return", () => {
-    fc.assert(fc.property(plain.value, (value) => agrees(value)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(plain.value, (value) => agrees(value)),
+      { numRuns: 2000 },
+    );
   });
 
   it("annotates dates and undefined at their escaped paths, at the root too", () => {
