@@ -32,7 +32,9 @@
  *
  * Each round's overhead is split where it goes: until every site has claimed its task and holds
  * the weights, and from the slowest site's training to its update accepted (which includes the
- * round's close). The machine's load average is printed with the figures.
+ * round's close). The machine's load average is printed with the figures, and where the CPU went
+ * during the counted rounds: each process's threads by kind (event loop, V8's helper threads,
+ * the sites' worker threads), PostgreSQL, and how busy the machine's cores were.
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -46,6 +48,7 @@ import { encodeTensors } from "@/protocol/tensor-codec";
 import { freePort, startHubProcess } from "@/server/lib/test-support/hub-process";
 import { startRoundRobinProxy } from "@/server/lib/test-support/round-robin-proxy";
 import { withBenchHub } from "./lib/bench-database";
+import { cpuReport, cpuSnapshot } from "./lib/cpu-accounting";
 import {
   IS_SCALE_ROW,
   median,
@@ -58,6 +61,7 @@ import {
   SITES,
   TRAIN_MS,
   waitForJob,
+  waitForRound,
 } from "./lib/round-fleet";
 
 const WARM_UP_ROUNDS = 1;
@@ -113,6 +117,7 @@ async function startHubs(databaseUrl: string) {
   return {
     url: proxy.url,
     kill: () => hubs.forEach((h) => h.child.kill("SIGKILL")),
+    pids: hubs.map((h) => h.child.pid!),
     /** Resident memory of each portal process (VmRSS now, or VmHWM: its peak), in MB. */
     memoryMb: (field: "VmRSS" | "VmHWM") =>
       hubs.map(
@@ -161,6 +166,17 @@ async function main() {
         },
       ),
     );
+    // Where the CPU went during the counted rounds: the hub's threads, the stand-in sites', PostgreSQL's.
+    const measured: Record<string, number> = hubs
+      ? {
+          ...Object.fromEntries(hubs.pids.map((pid, i) => [`portal process ${i + 1}`, pid])),
+          "this process (the stand-in sites)": process.pid,
+        }
+      : { "this process (the hub and the stand-in sites)": process.pid };
+    await waitForRound(db, job.id, WARM_UP_ROUNDS);
+    const cpuBefore = cpuSnapshot(measured);
+    await waitForRound(db, job.id, WARM_UP_ROUNDS + ROUNDS);
+    const cpuAfter = cpuSnapshot(measured);
     await waitForJob(db, job.id);
     await running.stop();
 
@@ -216,6 +232,7 @@ async function main() {
         `peak memory of this process (hub and the ${SITES} stand-in sites): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (one model: ${mb} MB); BENCH_HUBS=1 gives the hub's own`,
       );
     console.log(`load average at the end (1, 5, 15 min): ${load()}`);
+    for (const line of cpuReport(cpuBefore, cpuAfter, ROUNDS, "counted round")) console.log(line);
     console.log(
       `median round overhead of the ${ROUNDS} rounds after the warm-up: ${medianOverhead.toFixed(0)} ms = ${(medianOverhead / baseline).toFixed(1)}x the plain transfer (${(medianOverhead / withCodec).toFixed(1)}x the transfer with the sites' own work on the bytes)`,
     );

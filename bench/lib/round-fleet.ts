@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { jobs, sites, trainingRounds } from "@/db/schema";
 import type { Viewer } from "@/server/auth/permissions";
@@ -197,6 +197,18 @@ export async function waitForJob(db: Database, jobId: string): Promise<void> {
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Resolves once the job's round `number` has closed (polled every 50 ms). */
+export async function waitForRound(db: Database, jobId: string, number: number): Promise<void> {
+  for (;;) {
+    const [row] = await db
+      .select({ closedAt: trainingRounds.closedAt })
+      .from(trainingRounds)
+      .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.number, number)));
+    if (row?.closedAt) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
