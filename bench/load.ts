@@ -5,7 +5,7 @@
  * a researcher, their projects and a finished training job, and BENCH_SITES (500) sites with
  * tokens. Signs in through next-auth like a browser, then, while every site's worker client sends a
  * heartbeat every 5 s, drives with autocannon at BENCH_CONNECTIONS (100) for BENCH_SECONDS (10) each:
- *   - GET /api/health, the baseline: the same server and network path with no session or query;
+ *   - GET /api/health, the baseline: the same server and fast path (api-fast-path.ts) with no session or query;
  *   - projects.list and jobs.byId of the finished job, as the signed-in researcher;
  *   - the /projects page as that researcher's browser loads it (rendered by Next), for the heartbeats under it.
  * Prints requests/s, p50 and p99 of each with its ratio to the baseline, the portal process's CPU

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { getDb } from "@/server/database/get-db";
+import { livenessResponse, readinessResponse } from "@/server/observability/readiness";
 import { updateRoute, weightsRoute } from "@/server/worker/binary-routes";
 import { inBrowserRequestSlot } from "./browser-call-slots";
 import { respond, type Handler } from "./node-bridge";
@@ -11,7 +13,9 @@ import { handleTrpcRequest } from "./trpc-handler";
  * itself, and every page's data and every site worker's heartbeat and claim is a tRPC call.
  * Served here: tRPC, and the site workers' binary routes, so that a round's updates, its close and
  * the worker calls that end it (a failure, a dropout) run in one module graph with the background
- * work. The handlers are the ones Next's own routes (app/api) serve under `next dev`.
+ * work; and the probes, which anyone may send: through Next each cost half a millisecond of CPU
+ * outside the browser line, and 100 connections asking for /api/health held site workers'
+ * heartbeats up for seconds. The handlers are the ones Next's own routes (app/api) serve under `next dev`.
  *
  * Registered on globalThis by instrumentation.ts, which runs inside Next's server bundle: the
  * portal server is plain JavaScript and compiles nothing.
@@ -19,6 +23,11 @@ import { handleTrpcRequest } from "./trpc-handler";
 const FAST_PATH = Symbol.for("flip.serveRequest");
 const TRPC_PREFIX = "/api/trpc/";
 const WORKER_ROUTE = /^\/api\/worker\/tasks\/([^/?]+)\/(weights|update)(?:\?|$)/;
+/** Liveness and readiness, outside the browser line: a load balancer must hear from a busy process rather than pull it. */
+const PROBES = new Map<string, Handler>([
+  ["/api/health", async () => livenessResponse()],
+  ["/api/ready", () => readinessResponse(getDb)],
+]);
 
 type Route = { methods: readonly string[]; handler: Handler };
 
@@ -27,12 +36,12 @@ export function registerApiFastPath(): void {
 }
 
 /**
- * What Next serves outside the browser line (browser-call-slots.ts): the probes, for a load
- * balancer must hear from a busy process rather than time out and pull it; the metrics scrape;
- * static files, which touch no database; and model downloads, which may stream for minutes.
+ * What Next serves outside the browser line (browser-call-slots.ts): the metrics scrape; static
+ * files, which touch no database; and model downloads, which may stream for minutes. (The probes
+ * are answered before Next, above.)
  */
 const OUTSIDE_THE_LINE =
-  /^\/(?:_next\/static\/|favicon\.ico(?:\?|$)|api\/(?:health|ready|metrics)(?:[/?]|$)|api\/projects\/[^/?]+\/model-versions\/[^/?]+\/download(?:\?|$))/;
+  /^\/(?:_next\/static\/|favicon\.ico(?:\?|$)|api\/metrics(?:[/?]|$)|api\/projects\/[^/?]+\/model-versions\/[^/?]+\/download(?:\?|$))/;
 
 /**
  * Every request the portal server takes: the API here (serveApiRequest), the rest to Next through
@@ -57,6 +66,8 @@ function decoded(segment: string): string {
 
 function routeOf(url: string): Route | null {
   if (url.startsWith(TRPC_PREFIX)) return { methods: ["GET", "HEAD", "POST"], handler: handleTrpcRequest };
+  const probe = PROBES.get(url.split("?", 1)[0]!);
+  if (probe) return { methods: ["GET", "HEAD"], handler: probe };
   const worker = WORKER_ROUTE.exec(url);
   if (!worker) return null;
   const taskId = decoded(worker[1]!);

@@ -165,15 +165,29 @@ describe("a Fetch-API handler served from Node", () => {
 });
 
 describe("the portal server's fast path", () => {
-  test("takes tRPC calls and the binary worker routes, and leaves every other path to Next.js untouched", async () => {
+  test("takes tRPC calls, the binary worker routes and the probes, and leaves every other path to Next.js untouched", async () => {
     const port = await serverWith((req, res) => {
       if (serveApiRequest(req, res)) return;
       res.end(`next:${req.url}`);
     });
-    for (const path of ["/api/health", "/api/trpcx", "/projects", "/api/worker/tasks/t/other", "/api/auth/session"])
+    for (const path of ["/api/healthz", "/api/trpcx", "/projects", "/api/worker/tasks/t/other", "/api/auth/session"])
       expect((await call(port, path)).body.toString()).toBe(`next:${path}`);
+    // Liveness is answered here, whole, with the headers every answer carries.
+    for (const path of ["/api/health", "/api/health?from=balancer"]) {
+      const live = await call(port, path);
+      expect(live.status).toBe(200);
+      expect(JSON.parse(live.body.toString())).toEqual({ status: "ok" });
+      expect(live.headers["cache-control"]).toBe("no-store");
+      expect(live.headers["x-content-type-options"]).toBe("nosniff");
+    }
     // Taken (and refused for its method, before any handler runs): Next would have answered "next:…".
-    for (const path of ["/api/trpc/projects.list", "/api/worker/tasks/t/weights", "/api/worker/tasks/t/update?x=1"]) {
+    for (const path of [
+      "/api/trpc/projects.list",
+      "/api/worker/tasks/t/weights",
+      "/api/worker/tasks/t/update?x=1",
+      "/api/health",
+      "/api/ready",
+    ]) {
       const answer = await call(port, path, {}, "DELETE");
       expect(answer.status).toBe(405);
       expect(answer.headers["x-frame-options"]).toBe("DENY");

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connectDatabase } from "@/db/client";
 import { ensureBackgroundWork, stopBackgroundWork } from "@/server/background-work";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
 import { GET as health } from "@/app/api/health/route";
-import { readinessResponse } from "./readiness";
+import { READINESS_REUSE_MS, readinessResponse } from "./readiness";
 
 const { db } = useTestDatabase();
 
@@ -89,6 +89,35 @@ describe("/api/ready", () => {
       await db().execute(
         sql`INSERT INTO drizzle.__drizzle_migrations (id, hash, created_at) VALUES (${row.id}, ${row.hash}, ${row.created_at}::bigint)`,
       );
+    }
+  });
+});
+
+describe("a flood of readiness probes", () => {
+  it("costs the database one check per second, not one per probe, and a later probe sees a change", async () => {
+    ensureBackgroundWork(db());
+    let checks = 0;
+    const getDatabase = async () => {
+      checks++;
+      return db();
+    };
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => ready(getDatabase)));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(checks).toBe(1);
+      stopBackgroundWork(db());
+      vi.advanceTimersByTime(READINESS_REUSE_MS - 1);
+      expect((await ready(getDatabase)).status).toBe(200);
+      expect(checks).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(await ready(getDatabase)).toMatchObject({
+        status: 503,
+        body: { checks: { backgroundWork: { ok: false } } },
+      });
+      expect(checks).toBe(2);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

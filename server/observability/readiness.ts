@@ -72,9 +72,31 @@ export async function checkReadiness(getDatabase: () => Promise<Database>): Prom
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
 
-/** 200 when ready, else 503 naming the failed checks; never cached. */
+/** Liveness for load balancers and orchestrators: the process answers. It checks nothing else. */
+export function livenessResponse(): Response {
+  return Response.json({ status: "ok" }, { headers: { "cache-control": "no-store" } });
+}
+
+/**
+ * How long one readiness check answers every probe of this process: a load balancer probes every
+ * few seconds, and a flood of probes (anyone can send them) then costs the database one check a
+ * second, not one each.
+ */
+export const READINESS_REUSE_MS = 1_000;
+const recentChecks = new WeakMap<() => Promise<Database>, { startedAt: number; readiness: Promise<Readiness> }>();
+
+/** The check started in the last READINESS_REUSE_MS for this database, finished or not, else a new one. */
+function recentReadiness(getDatabase: () => Promise<Database>): Promise<Readiness> {
+  const recent = recentChecks.get(getDatabase);
+  if (recent && Date.now() - recent.startedAt < READINESS_REUSE_MS) return recent.readiness;
+  const readiness = checkReadiness(getDatabase);
+  recentChecks.set(getDatabase, { startedAt: Date.now(), readiness });
+  return readiness;
+}
+
+/** 200 when ready, else 503 naming the failed checks; at most READINESS_REUSE_MS old, and never cached downstream. */
 export async function readinessResponse(getDatabase: () => Promise<Database>): Promise<Response> {
-  const readiness = await checkReadiness(getDatabase);
+  const readiness = await recentReadiness(getDatabase);
   return Response.json(
     { status: readiness.ready ? "ready" : "not ready", ...readiness },
     { status: readiness.ready ? 200 : 503, headers: { "cache-control": "no-store" } },

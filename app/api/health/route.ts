@@ -1,4 +1,6 @@
-/** Liveness for load balancers and orchestrators: the process answers. It checks nothing else. */
+import { livenessResponse } from "@/server/observability/readiness";
+
+/** Liveness (the portal server answers it before Next: `server/http/api-fast-path.ts`). */
 export function GET() {
-  return Response.json({ status: "ok" }, { headers: { "cache-control": "no-store" } });
+  return livenessResponse();
 }
