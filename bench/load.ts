@@ -7,7 +7,8 @@
  * heartbeat every 5 s, drives with autocannon at BENCH_CONNECTIONS (100) for BENCH_SECONDS (10) each:
  *   - GET /api/health, the baseline: the same server and fast path (api-fast-path.ts) with no session or query;
  *   - projects.list and jobs.byId of the finished job, as the signed-in researcher;
- *   - the /projects page as that researcher's browser loads it (rendered by Next), for the heartbeats under it.
+ *   - the /projects page as that researcher's browser loads it (rendered by Next), for the heartbeats under it;
+ *   - one of the build's scripts, signed out, as anyone may ask for it (Next serves static files).
  * Prints requests/s, p50 and p99 of each with its ratio to the baseline, the portal process's CPU
  * time per request, the kernel's share of that time and the share of the time it waited for a CPU
  * (from /proc: on a shared machine the CPU time moves less with other people's load than the rates
@@ -24,7 +25,7 @@
  */
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { jobs, users } from "@/db/schema";
@@ -133,6 +134,13 @@ async function signIn(baseUrl: string, email: string): Promise<string> {
   const session = response.headers.getSetCookie().find((c) => c.startsWith("next-auth.session-token="));
   if (!session) throw new Error(`sign-in failed (HTTP ${response.status})`);
   return session.split(";")[0]!;
+}
+
+/** The address of one of the build's scripts (/_next/static/chunks/…), as a page's script tag names it. */
+function staticScriptPath(): string {
+  const script = readdirSync(".next/static/chunks").find((name) => name.endsWith(".js"));
+  if (!script) throw new Error("the production build has no scripts in .next/static/chunks");
+  return `/_next/static/chunks/${script}`;
 }
 
 const trpcGet = (path: string, input: unknown) =>
@@ -342,6 +350,8 @@ async function main() {
         },
         // A page as a browser loads it (Next renders it): in the browser line like the calls above.
         { label: "GET /projects (a page)", path: "/projects", cookie },
+        // A script every page loads, asked for by anyone: Next serves static files outside the browser line.
+        { label: "GET a static script", path: staticScriptPath() },
       ];
       type Taken = ReturnType<typeof heartbeats.take>;
       const rows: (Row & { beats: Taken; colleague: Taken; hasGoal: boolean })[] = [];
