@@ -12,7 +12,8 @@
  * Prints requests/s, p50 and p99 of each with its ratio to the baseline, the portal process's CPU
  * time per request, the kernel's share of that time and the share of the time it waited for a CPU
  * (from /proc: on a shared machine the CPU time moves less with other people's load than the rates
- * do, the kernel's part, its sockets, moves most, and the wait shows that load),
+ * do, the kernel's share is what the sockets to the clients and the database cost, and the wait
+ * shows that load),
  * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first and then under each phase;
  * the same for a colleague, another signed-in user, opening their project list every 200 ms
  * throughout (the browser line takes users in turn, so the researcher's flood does not queue them).
@@ -24,7 +25,6 @@
  * behind them, and one in a process of its own waits only for a CPU.
  */
 import autocannon from "autocannon";
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
@@ -42,6 +42,7 @@ import { createLogger } from "@/workers/log";
 import { asReleased } from "@/workers/test-support/released";
 import type { Database } from "@/db/client";
 import { withBenchDatabase } from "./lib/bench-database";
+import { cpuTimesOf } from "./lib/cpu-accounting";
 
 const SITES = Number(process.env.BENCH_SITES ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -146,29 +147,17 @@ function staticScriptPath(): string {
 const trpcGet = (path: string, input: unknown) =>
   `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
 
-/** Clock ticks per second, the unit of /proc's CPU times. */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
 /**
  * The process's main thread (its event loop): time on a CPU and waiting for one (runnable, but other processes had the cores),
  * in ms, from /proc/<pid>/schedstat, and of the time on a CPU how much the kernel spent for it (sockets
  * to the clients and the database), from /proc/<pid>/task/<pid>/stat; null where there is none. On a
- * shared machine the wait says how much of the latency was the machine rather than the portal, and
- * the kernel's share moves with the machine's load much more than the JavaScript's does.
+ * shared machine the wait says how much of the latency was the machine rather than the portal.
  */
 function schedOf(pid: number): { runMs: number; waitMs: number; kernelMs: number } | null {
   try {
     const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
-    // Fields after the command's closing parenthesis; stime is the 15th field of the line.
-    const stime = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[12]);
-    return { runMs: run! / 1e6, waitMs: wait! / 1e6, kernelMs: (stime * 1000) / CLOCK_TICKS };
+    const { kernelMs } = cpuTimesOf(`/proc/${pid}/task/${pid}/stat`);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6, kernelMs };
   } catch {
     return null;
   }

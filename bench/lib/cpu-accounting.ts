@@ -36,12 +36,20 @@ const listProc = (path: string) => {
   }
 };
 
-/** utime + stime of a /proc stat file, in ms (the fields after the command's closing parenthesis); 0 when it is gone. */
-function cpuMsOf(statPath: string): number {
+/**
+ * A thread's or process's CPU time so far, in ms, in user space and in the kernel, from its /proc
+ * stat file (utime and stime, after the command's closing parenthesis); zeros when it is gone.
+ */
+export function cpuTimesOf(statPath: string): { userMs: number; kernelMs: number } {
   const stat = readProc(statPath);
-  if (!stat) return 0;
+  if (!stat) return { userMs: 0, kernelMs: 0 };
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  return { userMs: Number(fields[11]) * TICK_MS, kernelMs: Number(fields[12]) * TICK_MS };
+}
+
+function cpuMsOf(statPath: string): number {
+  const { userMs, kernelMs } = cpuTimesOf(statPath);
+  return userMs + kernelMs;
 }
 
 type ProcessCpu = { totalMs: number; byKind: Map<ThreadKind, number> };
