@@ -1,14 +1,17 @@
 import { describe, expect, test } from "vitest";
 import { readStream, StreamTooLong } from "./read-stream";
 
-/** A stream of the given chunks; `cancelled` tells whether the reader stopped it. */
+/** A stream of the given chunks; `cancelled` tells whether the reader stopped it, `handedOver` holds the chunks it gave. */
 function streamOf(...chunks: number[][]) {
-  const state = { cancelled: false };
+  const state = { cancelled: false, handedOver: [] as Uint8Array[] };
   let i = 0;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      if (i < chunks.length) controller.enqueue(new Uint8Array(chunks[i++]!));
-      else controller.close();
+      if (i < chunks.length) {
+        const chunk = new Uint8Array(chunks[i++]!);
+        state.handedOver.push(chunk);
+        controller.enqueue(chunk);
+      } else controller.close();
     },
     cancel() {
       state.cancelled = true;
@@ -31,6 +34,21 @@ describe("reading a byte stream whole", () => {
     ]);
     expect([...(await readStream(streamOf([1, 2]).stream, { declared: 5, limit: 100 }))]).toEqual([1, 2]);
     expect([...(await readStream(null, { declared: 0, limit: 100 }))]).toEqual([]);
+  });
+
+  test("the chunks handed over are freed once copied, but a lone chunk given back as the body is not", async () => {
+    const declared = streamOf([1, 2], [3], [4, 5, 6]);
+    expect([...(await readStream(declared.stream, { declared: 6, limit: 100 }))]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(declared.state.handedOver.map((chunk) => chunk.byteLength)).toEqual([0, 0, 0]);
+
+    const joined = streamOf([1, 2], [3]);
+    expect([...(await readStream(joined.stream, { declared: Number.NaN, limit: 100 }))]).toEqual([1, 2, 3]);
+    expect(joined.state.handedOver.map((chunk) => chunk.byteLength)).toEqual([0, 0]);
+
+    const lone = streamOf([7, 8, 9]);
+    const body = await readStream(lone.stream, { declared: Number.NaN, limit: 100 });
+    expect(body).toBe(lone.state.handedOver[0]);
+    expect([...body]).toEqual([7, 8, 9]);
   });
 
   test.each([

@@ -1,10 +1,13 @@
+import { releaseBuffer } from "./release-buffer";
+
 /**
  * Reading a byte stream whole, for both ends of the binary routes: the hub reading an update, a
  * site worker reading a model's weights. It stops as soon as the stream passes what it may be,
  * rather than after buffering it all, and a stream that declares its length (content-length) is
  * read straight into one buffer of that size: no chunk list and no copy at the end, so it costs
  * its own size in memory once (`Response.arrayBuffer()` holds the chunks and their copy at once:
- * for 200 MB of weights, 650 MB above the process's start against 270 MB).
+ * for 200 MB of weights, 650 MB above the process's start against 270 MB). A chunk the stream
+ * handed over is released once copied (release-buffer.ts): the stream's reader is its only holder.
  */
 
 /** Thrown when a stream is longer than it may be: `why` says which bound it broke. */
@@ -51,9 +54,14 @@ export async function readStream(
       const { done, value } = await reader.read();
       if (done) break;
       if (total + value.byteLength > cap) throw new StreamTooLong(into ? "past-declared" : "past-limit", cap);
-      if (into) into.set(value, total);
-      else chunks.push(value);
+      const at = total;
       total += value.byteLength;
+      if (!into) chunks.push(value);
+      else {
+        into.set(value, at);
+        // Read no more once copied (and empty from here on).
+        releaseBuffer(value);
+      }
     }
   } catch (error) {
     // Stops the transfer of whatever the sender still sends once the body is refused.
@@ -69,6 +77,7 @@ export async function readStream(
   for (const chunk of chunks) {
     out.set(chunk, offset);
     offset += chunk.byteLength;
+    releaseBuffer(chunk);
   }
   return out;
 }
