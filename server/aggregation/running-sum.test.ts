@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { NamedTensor } from "@/protocol/tensor-codec";
+import { releaseBuffer } from "@/protocol/release-buffer";
 import { AggregationError, createRunningSum } from "./running-sum";
 
 const SPEC = [
@@ -109,5 +110,30 @@ describe("running weighted sum", () => {
     direct.add("KCH", SITES[0]!.update, 1200);
     direct.add("GSTT", SITES[1]!.update, 37);
     expect(merged.mean()).toEqual(direct.mean());
+  });
+
+  test("an update is released once it has been folded, never before, and the mean is as without releasing", () => {
+    const sum = createRunningSum(SPEC);
+    const released: string[] = [];
+    // As the update route does: releasing frees the update's memory, so every view of it reads as empty.
+    const release = (site: (typeof SITES)[number], update: NamedTensor[]) => () => {
+      for (const tensor of update) releaseBuffer(tensor.data);
+      released.push(site.id);
+    };
+    const add = (site: (typeof SITES)[number]) => {
+      const update = site.update.map((t) => ({ ...t, data: t.data.slice() }));
+      sum.add(site.id, update, site.weight, release(site, update));
+    };
+    // Four fold together: the first three wait, read by reference, until the fourth arrives.
+    for (const site of SITES.slice(0, 3)) add(site);
+    expect(released).toEqual([]);
+    add(SITES[3]!);
+    expect(released).toEqual(["KCH", "GSTT", "UCLH", "RFH"]);
+    // Whatever still waits is folded, then released, when the sum is read.
+    add(SITES[4]!);
+    expect(released).toHaveLength(4);
+    const mean = sum.mean();
+    expect(released).toEqual(["KCH", "GSTT", "UCLH", "RFH", "BHR"]);
+    expect(mean).toEqual(foldInOrder([0, 1, 2, 3, 4]));
   });
 });

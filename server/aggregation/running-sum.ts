@@ -22,8 +22,12 @@ export class AggregationError extends Error {
 }
 
 export interface RunningSum {
-  /** Folds in one site's update weighted by its example count; each contributor at most once. */
-  add(contributor: string, update: readonly NamedTensor[], weight: number): void;
+  /**
+   * Folds in one site's update weighted by its example count; each contributor at most once. The
+   * update is read until it has been folded, which may be after `add` returns (see below); then
+   * `release`, if given, is called: nothing here reads the update again.
+   */
+  add(contributor: string, update: readonly NamedTensor[], weight: number, release?: () => void): void;
   /** The weighted mean so far, as float32 tensors in manifest order. */
   mean(): NamedTensor[];
   readonly totalWeight: number;
@@ -36,7 +40,7 @@ export interface RunningSum {
   readonly sums: readonly Float64Array[];
 }
 
-type Waiting = { update: readonly NamedTensor[]; weight: number };
+type Waiting = { update: readonly NamedTensor[]; weight: number; release: (() => void) | undefined };
 
 export function createRunningSum(
   spec: readonly TensorSpec[],
@@ -63,6 +67,7 @@ export function createRunningSum(
         group.map((w) => w.update[t]!.data),
         group.map((w) => w.weight),
       );
+    for (const w of group) w.release?.();
   };
   const flush = () => {
     const [a, b, c] = waiting;
@@ -72,7 +77,7 @@ export function createRunningSum(
     waiting = [];
   };
   return {
-    add(contributor, update, weight) {
+    add(contributor, update, weight, release) {
       if (seen.has(contributor)) {
         throw new AggregationError(`${contributor} already contributed to this round; a second update is rejected`);
       }
@@ -89,7 +94,7 @@ export function createRunningSum(
           );
         }
       }
-      waiting.push({ update, weight });
+      waiting.push({ update, weight, release });
       if (waiting.length === 4) {
         foldWaiting(waiting);
         waiting = [];

@@ -6,6 +6,8 @@ import { snapshotTables } from "@/server/lib/test-support/fixtures";
 import { metrics as hubMetrics } from "@/server/observability/metrics";
 import { leaseNextTask } from "@/server/tasks/leasing";
 import { failTask } from "@/server/tasks/tasks.service";
+import { releaseBuffer } from "@/protocol/release-buffer";
+import { encodeTensors } from "@/protocol/tensor-codec";
 import { encodeTrainResultHeader } from "@/protocol/training";
 import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
@@ -14,6 +16,7 @@ import {
   leaseFor,
   metrics,
   rounds,
+  type SiteLease,
   sites,
   startJob,
   trainResult,
@@ -93,6 +96,43 @@ describe("a federated round", () => {
       aggregations: before.aggregations + 1,
       updates: before.updates + 3,
     });
+  });
+
+  test("the route's copy of each update is freed once nothing reads it: folded into the sum, or refused", async () => {
+    const db = testDb.db();
+    const { jobId, versionId } = await startJob(db);
+    const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const freed: string[] = [];
+    const send = (lease: SiteLease, body: Uint8Array) =>
+      acceptUpdate(db, lease.site, {
+        taskId: lease.task.taskId,
+        leaseId: lease.task.leaseId,
+        body,
+        resultHeader: encodeTrainResultHeader(trainResult(10)),
+        // As the update route passes it: the body's memory goes, and every view of it reads as empty.
+        release: () => {
+          releaseBuffer(body);
+          freed.push(lease.site.code);
+        },
+      });
+    const refused = new Uint8Array([1, 2, 3]);
+    await expect(send(leases[0]!, refused)).rejects.toThrow(/payload is 3 bytes/);
+    expect(freed).toEqual([sites[0]!.code]);
+    expect(refused.byteLength).toBe(0);
+    // Accepted ones are read by the round's sum until it folds them: four together, or the rest at the close.
+    await send(leases[0]!, encodeTensors(withValue(leases[0]!.global, () => 0.1)));
+    await send(leases[1]!, encodeTensors(withValue(leases[1]!.global, () => -0.2)));
+    expect(freed).toHaveLength(1);
+    await send(leases[2]!, encodeTensors(withValue(leases[2]!.global, () => 0.4)));
+    expect(freed.slice(1).sort()).toEqual(sites.map((s) => s.code).sort());
+    const [first] = await rounds(db, jobId);
+    expect(first).toMatchObject({ status: "closed" });
+    const start = await versionWeights(db, versionId);
+    const next = await versionWeights(db, first!.resultVersionId!);
+    const delta = (0.1 - 0.2 + 0.4) / 3;
+    next.tensors.forEach((t, ti) =>
+      t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + delta, 6)),
+    );
   });
 
   test("late, duplicate, NaN, wrongly shaped, over-norm and unlabelled updates are refused and change nothing", async () => {

@@ -8,6 +8,7 @@ import { AppError } from "@/server/errors";
 import { checkResultPolicy } from "@/server/tasks/result-policy";
 import { checkLeasedTask, lockLeasedTask, type SiteRef } from "@/server/tasks/tasks.service";
 import { SUPPRESSED } from "@/protocol/contract";
+import { releaseBuffer } from "@/protocol/release-buffer";
 import { decodeTensors, TensorCodecError, type NamedTensor } from "@/protocol/tensor-codec";
 import type { JobConfig } from "@/protocol/registry";
 import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/protocol/training";
@@ -137,13 +138,39 @@ async function checkUpdate(
  * and the update recorded (not its tensors) in one transaction that locks only the round (shared,
  * so sites report concurrently) and the task; after commit the update is folded into this
  * process's running sum for the round (round-exchange.ts), and the last expected update closes the round.
+ *
+ * `release`, if given, frees the body's memory (the route's own buffer): called once nothing reads
+ * the body any more, when the update has been folded into the sum or has been refused.
  */
 export async function acceptUpdate(
   db: Database,
   site: SiteRef,
-  input: { taskId: string; leaseId: string; body: Uint8Array; resultHeader: string | null; isMasked?: boolean },
+  input: {
+    taskId: string;
+    leaseId: string;
+    body: Uint8Array;
+    resultHeader: string | null;
+    isMasked?: boolean;
+    release?: () => void;
+  },
   target?: UpdateTarget,
 ): Promise<UpdateReceipt> {
+  let isReleasedByFold = false;
+  try {
+    return await checkAndAccept(db, site, input, target, () => (isReleasedByFold = true));
+  } finally {
+    if (!isReleasedByFold) input.release?.();
+  }
+}
+
+async function checkAndAccept(
+  db: Database,
+  site: SiteRef,
+  input: Parameters<typeof acceptUpdate>[2],
+  target: UpdateTarget | undefined,
+  handedToSum: () => void,
+): Promise<UpdateReceipt> {
+  const bytes = input.body.byteLength;
   const checked = await checkUpdate(db, site, target ?? (await findTarget(db, site, input.taskId)), input);
   const { link, roundId, result, spec, norm } = checked;
   const exchange = getRoundExchange(db);
@@ -158,7 +185,9 @@ export async function acceptUpdate(
       () => recordUpdate(db, site, { ...input, link, result, norm, holder: exchange.holder, isMasked: true }),
       masked,
     );
-    metrics.updateBytes.observe(input.body.byteLength);
+    // Folded once committed: the copy is read no more.
+    releaseBuffer(masked);
+    metrics.updateBytes.observe(bytes);
     if ((await countUpdates(db, roundId)) >= receipt.expected) await advanceJob(db, link.jobId, { wait: true });
     return receipt.receipt;
   }
@@ -167,9 +196,13 @@ export async function acceptUpdate(
     roundId,
     site.id,
     () => recordUpdate(db, site, { ...input, link, result, norm, holder: exchange.holder }),
-    (sumFor) => sumFor(spec).add(site.id, update, result.exampleCount),
+    (sumFor) => {
+      // The sum reads the update's views of the body until it folds it, then releases the body.
+      sumFor(spec).add(site.id, update, result.exampleCount, input.release);
+      handedToSum();
+    },
   );
-  metrics.updateBytes.observe(input.body.byteLength);
+  metrics.updateBytes.observe(bytes);
   // Counted after commit, outside the transaction's locks: two last updates committing together both see every row.
   if ((await countUpdates(db, roundId)) >= receipt.expected) await advanceJob(db, link.jobId, { wait: true });
   return receipt.receipt;
