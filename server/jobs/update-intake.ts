@@ -155,11 +155,11 @@ export async function acceptUpdate(
   },
   target?: UpdateTarget,
 ): Promise<UpdateReceipt> {
-  let isReleasedByFold = false;
+  let isHandedToSum = false;
   try {
-    return await checkAndAccept(db, site, input, target, () => (isReleasedByFold = true));
+    return await checkAndAccept(db, site, input, target, () => (isHandedToSum = true));
   } finally {
-    if (!isReleasedByFold) input.release?.();
+    if (!isHandedToSum) input.release?.();
   }
 }
 
