@@ -9,6 +9,7 @@ import { signInWithPasskey } from "@/server/passkeys/passkey-sign-in";
 import { usesSecureCookies } from "./session-cookie";
 import { endSessions, recordFactorVerified, startSession } from "./sessions";
 import { loadSessionViewer } from "./viewer";
+import { forgetViewers } from "./viewer-cache";
 import { signInWithPassword } from "./sign-in.service";
 import { signInRequestDetails } from "./request-details";
 import { completeSsoSignIn, SSO_PROVIDER_ID, ssoProvider } from "./sso-provider";
@@ -114,7 +115,10 @@ export const authOptions: NextAuthOptions = {
   },
   events: {
     async signOut({ token }) {
-      if (token?.sid) await endSessions(await getDb(), { sessionId: token.sid, reason: "signed_out" });
+      if (!token?.sid) return;
+      const db = await getDb();
+      await endSessions(db, { sessionId: token.sid, reason: "signed_out" });
+      forgetViewers(db);
     },
   },
 };

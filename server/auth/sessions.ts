@@ -51,7 +51,21 @@ export function openSessionWhere({
   return and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId), isNull(userSessions.endedAt));
 }
 
-type SessionTimes = { id: string; createdAt: Date; lastSeenAt: Date; expiresAt: Date; factorVerifiedAt: Date | null };
+export type SessionTimes = {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  factorVerifiedAt: Date | null;
+};
+
+/**
+ * Whether `keepSessionAlive` would write for this row now: to end it (past its lifetime or idle
+ * timeout) or to move last_seen_at on. A row that needs neither is live as it stands.
+ */
+export function needsSessionWrite(row: SessionTimes, now = Date.now()): boolean {
+  return now >= row.expiresAt.getTime() || now - row.lastSeenAt.getTime() >= Math.min(TOUCH_EVERY_MS, limits().idleMs);
+}
 
 /**
  * The session if it is still live, or null. A session past its idle timeout or absolute lifetime is

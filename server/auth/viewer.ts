@@ -4,7 +4,16 @@ import { roleGrants, sites, userSessions, users } from "@/db/schema";
 import { prepared } from "@/server/database/prepared";
 import type { Viewer } from "./permissions";
 import { hasUsableFactor, secondFactorDue } from "./second-factor";
-import { keepSessionAlive, liveSessionColumns, openSessionWhere, type SessionState } from "./sessions";
+import { getHubConfig } from "@/server/config";
+import {
+  keepSessionAlive,
+  liveSessionColumns,
+  needsSessionWrite,
+  openSessionWhere,
+  type SessionState,
+  type SessionTimes,
+} from "./sessions";
+import { viewerCacheOf } from "./viewer-cache";
 
 const userColumns = {
   id: users.id,
@@ -78,18 +87,36 @@ const sessionViewerQuery = (db: Database, name: string) =>
     .where(openSessionWhere({ userId: sql.placeholder("userId"), sessionId: sql.placeholder("sessionId") }))
     .prepare(name);
 
+type KeptViewer = { viewer: Viewer; session: SessionTimes };
+
 /**
  * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
  * lifetime, or ended by an account change) as well as for every reason `viewerFrom` gives. One
- * query reads the session and the user with their grants; every request pays for it.
+ * query reads the session and the user with their grants, unless this process keeps the viewer
+ * (`viewer-cache.ts`: until anything it rests on changes) and its session needs no write (ending
+ * at its idle timeout or lifetime, or last_seen_at moved on), which is decided from the row as read.
+ * A kept viewer is frozen: every request of the session shares it.
  */
 export async function loadSessionViewer(
   db: Database,
   { userId, sessionId }: { userId: string; sessionId: string },
 ): Promise<Viewer | null> {
+  const cache = viewerCacheOf<KeptViewer>(db, getHubConfig().FLIP_SESSION_CACHE_SECONDS * 1000);
+  const kept = cache.get(sessionId, userId);
+  if (kept && !needsSessionWrite(kept.session)) return kept.viewer;
+  const ticket = cache.ticket();
   const rows = await prepared(db, "flip_session_viewer", sessionViewerQuery).execute({ userId, sessionId });
   if (!rows[0]) return null;
   const session = await keepSessionAlive(db, rows[0].session);
   if (!session) return null;
-  return viewerFrom(rows, session.createdAt.getTime(), session);
+  const viewer = viewerFrom(rows, session.createdAt.getTime(), session);
+  if (viewer) cache.put(ticket, sessionId, userId, { viewer: frozen(viewer), session: rows[0].session });
+  return viewer;
+}
+
+function frozen(viewer: Viewer): Viewer {
+  viewer.grants.forEach((grant) => Object.freeze(grant));
+  Object.freeze(viewer.grants);
+  if (viewer.session) Object.freeze(viewer.session);
+  return Object.freeze(viewer);
 }

@@ -8,6 +8,7 @@ import { newTotpSecret } from "@/server/auth/totp";
 import { hashPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
 import { recordFactorVerified, startSession } from "@/server/auth/sessions";
+import { settleViewerChanges } from "@/server/auth/viewer-cache";
 import { loadSessionViewer } from "@/server/auth/viewer";
 import { toFieldErrors } from "@/server/errors";
 import { createCaller } from "@/server/root";
@@ -119,7 +120,12 @@ export function auditFor(db: Database, subject: string) {
 /** A browser session of `userId` as sign-in starts it; `viewer()` is what each later request sees. */
 export async function signedInSession(db: Database, userId: string, method: SignInMethod = "password") {
   const sessionId = await startSession(db, { userId, method, userAgent: "Vitest browser", ipAddress: "203.0.113.7" });
-  return { sessionId, viewer: () => loadSessionViewer(db, { userId, sessionId }) };
+  // As a browser's next request: after this process has heard of the changes committed before it.
+  const viewer = async () => {
+    await settleViewerChanges(db);
+    return loadSessionViewer(db, { userId, sessionId });
+  };
+  return { sessionId, viewer };
 }
 
 /** A confirmed authenticator app on the user's account; returns its secret, from which tests compute codes. */
