@@ -132,8 +132,8 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_SESSION_IDLE_MINUTES: between(30, 1, 24 * 60, " of minutes"),
   /** A session ends this long after sign-in, however busy. */
   FLIP_SESSION_MAX_HOURS: between(12, 1, 30 * 24, " of hours"),
-  /** How long a portal process may keep a session's viewer between changes it is told of (0: it reads it per request). */
-  FLIP_SESSION_CACHE_SECONDS: between(10, 0, 60, " of seconds"),
+  /** How long a portal process may keep who a session or site token is between changes it hears of (0: read per request). */
+  FLIP_AUTH_CACHE_SECONDS: between(60, 0, 600, " of seconds"),
   /** Second factor for researchers: "optional" (default) or "required". Admins and approvers always need one. */
   FLIP_MFA_RESEARCHERS: z
     .string()

@@ -13,7 +13,7 @@ import {
 import { and, eq, sql } from "drizzle-orm";
 import { projectMembers, projects } from "@/db/schema";
 import { authenticateWorker } from "./worker/worker-auth";
-import { forgetViewers } from "./auth/viewer-cache";
+import { forgetAllKept } from "./database/notified-cache";
 import { prepared } from "./database/prepared";
 import { ENROL_FIRST, hasRecentFactor, STEP_UP_REQUIRED, StepUpRequired, VERIFY_FIRST } from "./auth/second-factor";
 import { errorFields, getLogger, markLogged, requestIdOf } from "./observability/logger";
@@ -63,8 +63,8 @@ const observe = t.middleware(async ({ ctx, path, type, next }) => {
   const started = performance.now();
   const result = await next({ ctx: { requestId, subject } });
   // A browser's change (a grant, a sign-out, a disabled account) holds for this process's very next
-  // request, not from when PostgreSQL's notification of it arrives (auth/viewer-cache.ts).
-  if (type === "mutation" && !path.startsWith("worker.")) forgetViewers(ctx.db);
+  // request, not from when PostgreSQL's notification of it arrives (database/notified-cache.ts).
+  if (type === "mutation" && !path.startsWith("worker.")) forgetAllKept(ctx.db);
   const seconds = (performance.now() - started) / 1000;
   const cause = result.ok ? undefined : result.error.cause;
   const mapped = cause instanceof AppError ? new TRPCError({ code: cause.code, message: cause.message, cause }) : null;

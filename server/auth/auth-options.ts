@@ -9,7 +9,7 @@ import { signInWithPasskey } from "@/server/passkeys/passkey-sign-in";
 import { usesSecureCookies } from "./session-cookie";
 import { endSessions, recordFactorVerified, startSession } from "./sessions";
 import { loadSessionViewer } from "./viewer";
-import { forgetViewers } from "./viewer-cache";
+import { forgetAllKept } from "@/server/database/notified-cache";
 import { signInWithPassword } from "./sign-in.service";
 import { signInRequestDetails } from "./request-details";
 import { completeSsoSignIn, SSO_PROVIDER_ID, ssoProvider } from "./sso-provider";
@@ -118,7 +118,7 @@ export const authOptions: NextAuthOptions = {
       if (!token?.sid) return;
       const db = await getDb();
       await endSessions(db, { sessionId: token.sid, reason: "signed_out" });
-      forgetViewers(db);
+      forgetAllKept(db);
     },
   },
 };

@@ -4,7 +4,6 @@ import { roleGrants, sites, userSessions, users } from "@/db/schema";
 import { prepared } from "@/server/database/prepared";
 import type { Viewer } from "./permissions";
 import { hasUsableFactor, secondFactorDue } from "./second-factor";
-import { getHubConfig } from "@/server/config";
 import {
   keepSessionAlive,
   liveSessionColumns,
@@ -13,7 +12,7 @@ import {
   type SessionState,
   type SessionTimes,
 } from "./sessions";
-import { viewerCacheOf } from "./viewer-cache";
+import { notifiedCacheOf } from "@/server/database/notified-cache";
 
 const userColumns = {
   id: users.id,
@@ -93,7 +92,7 @@ type KeptViewer = { viewer: Viewer; session: SessionTimes };
  * The viewer behind a browser session: null when the session has ended (signed out, idle, past its
  * lifetime, or ended by an account change) as well as for every reason `viewerFrom` gives. One
  * query reads the session and the user with their grants, unless this process keeps the viewer
- * (`viewer-cache.ts`: until anything it rests on changes) and its session needs no write (ending
+ * (`server/database/notified-cache.ts`: until anything it rests on changes) and its session needs no write (ending
  * at its idle timeout or lifetime, or last_seen_at moved on), which is decided from the row as read.
  * A kept viewer is frozen: every request of the session shares it.
  */
@@ -101,7 +100,7 @@ export async function loadSessionViewer(
   db: Database,
   { userId, sessionId }: { userId: string; sessionId: string },
 ): Promise<Viewer | null> {
-  const cache = viewerCacheOf<KeptViewer>(db, getHubConfig().FLIP_SESSION_CACHE_SECONDS * 1000);
+  const cache = notifiedCacheOf<KeptViewer>(db, "flip_viewer");
   const kept = cache.get(sessionId, userId);
   if (kept && !needsSessionWrite(kept.session)) return kept.viewer;
   const ticket = cache.ticket();

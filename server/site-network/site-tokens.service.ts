@@ -4,6 +4,7 @@ import type { Database } from "@/db/client";
 import { siteTokens, sites } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
 import { recordAudit } from "@/server/audit/audit.service";
+import { notifiedCacheOf } from "@/server/database/notified-cache";
 import { AppError } from "@/server/errors";
 
 const TOKEN_PREFIX = "flip_st_";
@@ -87,25 +88,50 @@ export function listSiteTokens(db: Database, { siteId }: { siteId: string }) {
     .orderBy(desc(siteTokens.createdAt));
 }
 
+/** The "last used" stamp is written at most this often per token: enough to tell, without a write per call. */
+const STAMP_EVERY_MS = 60_000;
+
+type KeptToken = { site: { id: string; code: string }; expiresAt: number | null; stampedAt: number };
+
 /**
  * The site a bearer token belongs to, or null. The site is only ever taken from the token,
- * never from a request body.
+ * never from a request body. This process keeps what it found (`server/database/notified-cache.ts`,
+ * forgotten as soon as any of the site's tokens or its code changes) until the token expires or
+ * its "last used" stamp is due, when it reads the token again and stamps it in the same statement.
  */
 export async function resolveSiteByToken(db: Database, token: string): Promise<{ id: string; code: string } | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
   const hash = hashSiteToken(token);
-  // The lookup and the "last used" stamp in one statement, one round trip per worker call. The stamp
-  // is written at most once a minute per token: enough for "last used" without a write per call.
-  const { rows } = await db.execute<{ tokenHash: string; id: string; code: string }>(sql`WITH token AS (
-      SELECT ${siteTokens.id} AS token_id, ${siteTokens.tokenHash} AS token_hash, ${sites.id} AS site_id, ${sites.code} AS code
+  const cache = notifiedCacheOf<KeptToken>(db, "flip_site_token");
+  const now = Date.now();
+  const kept = cache.get(hash);
+  if (kept && (kept.expiresAt === null || now < kept.expiresAt) && now - kept.stampedAt < STAMP_EVERY_MS)
+    return kept.site;
+  const ticket = cache.ticket();
+  // The lookup and the stamp in one statement: one round trip.
+  const { rows } = await db.execute<{
+    tokenHash: string;
+    id: string;
+    code: string;
+    expiresAt: number | null;
+    stampedAt: number;
+  }>(sql`WITH token AS (
+      SELECT ${siteTokens.id} AS token_id, ${siteTokens.tokenHash} AS token_hash, ${sites.id} AS site_id, ${sites.code} AS code,
+        ${siteTokens.expiresAt} AS expires_at, ${siteTokens.lastUsedAt} AS last_used_at
       FROM ${siteTokens} JOIN ${sites} ON ${sites.id} = ${siteTokens.siteId}
       WHERE ${siteTokens.tokenHash} = ${hash} AND ${siteTokens.revokedAt} IS NULL
         AND (${siteTokens.expiresAt} IS NULL OR ${siteTokens.expiresAt} > now())),
     touched AS (
       UPDATE ${siteTokens} SET last_used_at = now()
-      WHERE id IN (SELECT token_id FROM token) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
-    SELECT token_hash AS "tokenHash", site_id AS id, code FROM token`);
+      WHERE id IN (SELECT token_id FROM token) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+      RETURNING last_used_at)
+    SELECT token_hash AS "tokenHash", site_id AS id, code,
+      (extract(epoch FROM expires_at) * 1000)::float8 AS "expiresAt",
+      (extract(epoch FROM coalesce((SELECT last_used_at FROM touched), last_used_at)) * 1000)::float8 AS "stampedAt"
+    FROM token`);
   const row = rows[0];
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash, "hex"), Buffer.from(hash, "hex"))) return null;
-  return { id: row.id, code: row.code };
+  const site = Object.freeze({ id: row.id, code: row.code });
+  cache.put(ticket, hash, site.id, { site, expiresAt: row.expiresAt, stampedAt: row.stampedAt });
+  return site;
 }

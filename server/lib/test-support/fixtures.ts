@@ -8,7 +8,7 @@ import { newTotpSecret } from "@/server/auth/totp";
 import { hashPassword } from "@/server/auth/password";
 import type { Viewer } from "@/server/auth/permissions";
 import { recordFactorVerified, startSession } from "@/server/auth/sessions";
-import { settleViewerChanges } from "@/server/auth/viewer-cache";
+import { settleChanges } from "@/server/database/change-feed";
 import { loadSessionViewer } from "@/server/auth/viewer";
 import { toFieldErrors } from "@/server/errors";
 import { createCaller } from "@/server/root";
@@ -122,7 +122,7 @@ export async function signedInSession(db: Database, userId: string, method: Sign
   const sessionId = await startSession(db, { userId, method, userAgent: "Vitest browser", ipAddress: "203.0.113.7" });
   // As a browser's next request: after this process has heard of the changes committed before it.
   const viewer = async () => {
-    await settleViewerChanges(db);
+    await settleChanges(db);
     return loadSessionViewer(db, { userId, sessionId });
   };
   return { sessionId, viewer };

@@ -4,7 +4,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Database } from "@/db/client";
 import { appRouter } from "@/server/root";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
-import { closeViewerCache } from "@/server/auth/viewer-cache";
+import { closeChangeFeed } from "@/server/database/change-feed";
 import { closeRoundExchange } from "@/server/jobs/round-exchange";
 import { stopBackgroundWork } from "@/server/background-work";
 import { respond } from "@/server/http/node-bridge";
@@ -52,7 +52,7 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
     close: async () => {
       stopBackgroundWork(db);
       await closeTaskNotifier(db);
-      await closeViewerCache(db);
+      await closeChangeFeed(db);
       await closeRoundExchange(db);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,7 @@ import { dropDatabase, ensureDatabase } from "@/server/database/embedded-server"
 import { withDatabase } from "@/db/pg-connection";
 import { stopBackgroundWork } from "@/server/background-work";
 import { closeTaskNotifier } from "@/server/tasks/task-notifier";
-import { closeViewerCache } from "@/server/auth/viewer-cache";
+import { closeChangeFeed } from "@/server/database/change-feed";
 import { closeRoundExchange } from "@/server/jobs/round-exchange";
 
 export type TestDatabase = { db: Database; url: string; name: string };
@@ -28,7 +28,7 @@ export function useTestDatabase() {
     const close = async () => {
       stopBackgroundWork(db);
       await closeTaskNotifier(db);
-      await closeViewerCache(db);
+      await closeChangeFeed(db);
       await closeRoundExchange(db);
       // A request still in flight (a worker's long-poll claim, a killed worker's half-done call) can
       // hold a client; the forced DROP DATABASE below ends its socket, so teardown waits only so long.
