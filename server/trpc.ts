@@ -10,11 +10,9 @@ import {
   type Scope,
   type Viewer,
 } from "./auth/permissions";
-import { and, eq, sql } from "drizzle-orm";
-import { projectMembers, projects } from "@/db/schema";
 import { authenticateWorker } from "./worker/worker-auth";
 import { forgetAllKept } from "./database/notified-cache";
-import { prepared } from "./database/prepared";
+import { membershipOf } from "./projects/membership";
 import { ENROL_FIRST, hasRecentFactor, STEP_UP_REQUIRED, StepUpRequired, VERIFY_FIRST } from "./auth/second-factor";
 import { errorFields, getLogger, markLogged, requestIdOf } from "./observability/logger";
 import { metrics } from "./observability/metrics";
@@ -174,40 +172,30 @@ export const siteApproverProcedure = (scope: Extract<Scope, "approvals:read" | "
     return next({ ctx: { ...ctx, siteId: input.siteId } });
   });
 
-const membershipQuery = (db: Database, name: string) =>
-  db
-    .select({ role: projectMembers.role, status: projects.status, title: projects.title })
-    .from(projectMembers)
-    .innerJoin(projects, eq(projects.id, projectMembers.projectId))
-    .where(
-      and(
-        eq(projectMembers.projectId, sql.placeholder("projectId")),
-        eq(projectMembers.userId, sql.placeholder("userId")),
-      ),
-    )
-    .prepare(name);
-
 /**
  * Requires membership of the project named by `projectId` in the input, with a role that grants
  * `scope` (and, beyond reading, the researcher platform role). Membership is checked in the query: a non-member gets NOT_FOUND, as if it did not exist.
  */
 export const projectProcedure = (scope: ProjectScope) =>
-  protectedProcedure.input(z.object({ projectId: z.uuid("Choose a project") })).use(async ({ ctx, input, next }) => {
-    const [membership] = await prepared(ctx.db, "flip_project_membership", membershipQuery).execute({
-      projectId: input.projectId,
-      userId: ctx.viewer.id,
+  protectedProcedure
+    .input(z.object({ projectId: z.uuid("Choose a project") }))
+    .use(async ({ ctx, input, type, next }) => {
+      const membership = await membershipOf(ctx.db, {
+        userId: ctx.viewer.id,
+        projectId: input.projectId,
+        isForChange: type === "mutation",
+      });
+      if (!membership)
+        throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
+      const refusal = projectAccessRefusal(ctx.viewer, membership.role, scope);
+      if (refusal) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
+      return next({
+        ctx: {
+          ...ctx,
+          project: { id: input.projectId, role: membership.role, status: membership.status, title: membership.title },
+        },
+      });
     });
-    if (!membership)
-      throw new TRPCError({ code: "NOT_FOUND", message: "No project with that id, or you are not a member of it." });
-    const refusal = projectAccessRefusal(ctx.viewer, membership.role, scope);
-    if (refusal) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
-    return next({
-      ctx: {
-        ...ctx,
-        project: { id: input.projectId, role: membership.role, status: membership.status, title: membership.title },
-      },
-    });
-  });
 
 /**
  * For site workers, not people: the site is resolved from the bearer token's hash, never from the

@@ -1,8 +1,9 @@
--- Each portal process keeps in memory who a browser session is and which site a worker's token
--- belongs to (server/database/notified-cache.ts), and must forget them as soon as anything they were
--- read from changes, whichever process or tool changed it. Every change to those rows notifies on
--- commit: channel flip_viewer with the user's id, or '*' when a site's code or name changes (every
--- grant on it shows them); channel flip_site_token with the site's id.
+-- Each portal process keeps in memory who a browser session is, their project memberships and which
+-- site a worker's token belongs to (server/database/notified-cache.ts), and must forget them as soon
+-- as anything they were read from changes, whichever process or tool changed it. Every change to
+-- those rows notifies on commit: channel flip_viewer with the user's id (a project's status or title:
+-- each member's), or '*' when a site's code or name changes (every grant on it shows them); channel
+-- flip_site_token with the site's id.
 CREATE FUNCTION flip_notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -44,6 +45,23 @@ CREATE TRIGGER site_tokens_notify_change
   AFTER INSERT OR UPDATE OR DELETE ON site_tokens
   FOR EACH ROW EXECUTE FUNCTION flip_notify_change('flip_site_token', 'site_id');
 --> statement-breakpoint
+-- A project member's role, and the project's status and title, answer every project procedure of theirs.
+CREATE TRIGGER project_members_notify_change
+  AFTER INSERT OR UPDATE OF role, user_id, project_id OR DELETE ON project_members
+  FOR EACH ROW EXECUTE FUNCTION flip_notify_change('flip_viewer', 'user_id');
+--> statement-breakpoint
+CREATE FUNCTION flip_notify_project_members() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('flip_viewer', user_id::text) FROM project_members WHERE project_id = OLD.id;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER projects_notify_change
+  AFTER UPDATE OF status, title ON projects
+  FOR EACH ROW EXECUTE FUNCTION flip_notify_project_members();
+--> statement-breakpoint
 -- A site's code and name show on every grant on it (any user's viewer) and with its token.
 CREATE TRIGGER sites_notify_viewer_change
   AFTER UPDATE OF code, name OR DELETE ON sites
@@ -68,6 +86,10 @@ CREATE TRIGGER role_grants_truncate_notify_change
 --> statement-breakpoint
 CREATE TRIGGER auth_factors_truncate_notify_change
   AFTER TRUNCATE ON auth_factors
+  FOR EACH STATEMENT EXECUTE FUNCTION flip_notify_change('flip_viewer', '');
+--> statement-breakpoint
+CREATE TRIGGER project_members_truncate_notify_change
+  AFTER TRUNCATE ON project_members
   FOR EACH STATEMENT EXECUTE FUNCTION flip_notify_change('flip_viewer', '');
 --> statement-breakpoint
 CREATE TRIGGER site_tokens_truncate_notify_change

@@ -15,6 +15,8 @@ import {
   viewerOf,
 } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { membershipOf } from "@/server/projects/membership";
+import { createProject } from "@/server/projects/projects.service";
 import { issueSiteToken, resolveSiteByToken } from "@/server/site-network/site-tokens.service";
 import { ChangeFeed, changeFeedOf, FEED_CONNECTION_NAME, settleChanges } from "./change-feed";
 import { NotifiedCache, notifiedCacheOf } from "./notified-cache";
@@ -33,7 +35,10 @@ afterAll(() => elsewhere.end());
 afterEach(() => vi.useRealTimers());
 
 const viewers = () => notifiedCacheOf<unknown>(testDb.db(), "flip_viewer");
-const listening = () => vi.waitFor(() => expect(changeFeedOf(testDb.db()).isListening).toBe(true), { timeout: 5_000 });
+const listening = async () => {
+  void changeFeedOf(testDb.db()).listen();
+  await vi.waitFor(() => expect(changeFeedOf(testDb.db()).isListening).toBe(true), { timeout: 5_000 });
+};
 
 /** A signed-in browser whose requests load the viewer as the portal does, once the process listens. */
 async function browserOf(grants: Parameters<typeof makeUser>[1]) {
@@ -165,6 +170,73 @@ describe("the viewer a portal process keeps for a browser session", () => {
     vi.setSystemTime(seenAt + 61_000 + getHubConfig().FLIP_SESSION_IDLE_MINUTES * 60_000);
     expect(await browser.request()).toBeNull();
     expect(await row()).toMatchObject({ endedReason: "idle_timeout" });
+  });
+});
+
+describe("the project membership a portal process keeps for a member", () => {
+  async function memberOf() {
+    const db = testDb.db();
+    const owner = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
+    const project = await createProject(db, owner, {
+      title: "A project",
+      purpose: "A purpose long enough for the form's rules to accept it.",
+    });
+    const ask = () => membershipOf(db, { userId: owner.id, projectId: project.id, isForChange: false });
+    await listening();
+    await settleChanges(db);
+    const first = await ask();
+    expect(first).toMatchObject({ role: "owner", status: "draft", title: "A project" });
+    expect(await ask()).toBe(first);
+    return { owner, project, ask, first };
+  }
+
+  it("answers reads, while every change is decided on the membership as it is now", async () => {
+    const db = testDb.db();
+    const { project } = await memberOf();
+    const outsider = await viewerOf(db, (await makeUser(db, [{ role: "researcher" }])).id);
+    // What a stale entry would say: the outsider as the project's owner.
+    const cache = notifiedCacheOf(db, "flip_viewer", "membership");
+    cache.put(cache.ticket(), `${outsider.id}/${project.id}`, outsider.id, {
+      role: "owner",
+      status: "draft",
+      title: "A project",
+    });
+    await expect(callerAs(db, outsider).jobs.list({ projectId: project.id })).resolves.toEqual([]);
+    await expect(callerAs(db, outsider).jobs.cancel({ projectId: project.id, jobId: randomUUID() })).rejects.toThrow(
+      "No project with that id, or you are not a member of it.",
+    );
+  });
+
+  it("is forgotten once this process hears the member's role changed elsewhere", async () => {
+    const member = await memberOf();
+    await elsewhere.query("UPDATE project_members SET role = 'viewer' WHERE user_id = $1", [member.owner.id]);
+    await settleChanges(testDb.db());
+    expect(await member.ask()).toMatchObject({ role: "viewer" });
+  });
+
+  it("is forgotten once this process hears the member was removed elsewhere, and a non-member is never kept", async () => {
+    const member = await memberOf();
+    await elsewhere.query("DELETE FROM project_members WHERE user_id = $1", [member.owner.id]);
+    await settleChanges(testDb.db());
+    expect(await member.ask()).toBeNull();
+    await elsewhere.query("INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'member')", [
+      member.project.id,
+      member.owner.id,
+    ]);
+    await settleChanges(testDb.db());
+    expect(await member.ask()).toMatchObject({ role: "member" });
+  });
+
+  it("is forgotten once this process hears the project's status or title changed elsewhere", async () => {
+    const member = await memberOf();
+    await elsewhere.query("UPDATE projects SET status = 'closed' WHERE id = $1", [member.project.id]);
+    await settleChanges(testDb.db());
+    const closed = await member.ask();
+    expect(closed).toMatchObject({ status: "closed" });
+    expect(await member.ask()).toBe(closed);
+    await elsewhere.query("UPDATE projects SET title = 'Renamed' WHERE id = $1", [member.project.id]);
+    await settleChanges(testDb.db());
+    expect(await member.ask()).toMatchObject({ title: "Renamed" });
   });
 });
 

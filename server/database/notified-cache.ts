@@ -76,16 +76,16 @@ export class NotifiedCache<T> {
   }
 }
 
-const caches = new WeakMap<Database, Map<ChangeChannel, NotifiedCache<unknown>>>();
+const caches = new WeakMap<Database, Map<string, NotifiedCache<unknown>>>();
 
-/** This process's cache of `channel`'s rows for `db`. */
-export function notifiedCacheOf<T>(db: Database, channel: ChangeChannel): NotifiedCache<T> {
-  let byChannel = caches.get(db);
-  if (!byChannel) caches.set(db, (byChannel = new Map()));
-  let cache = byChannel.get(channel);
+/** This process's cache of `kind` (by default, named as its channel) for `db`, forgotten on `channel`'s notifications. */
+export function notifiedCacheOf<T>(db: Database, channel: ChangeChannel, kind: string = channel): NotifiedCache<T> {
+  let byKind = caches.get(db);
+  if (!byKind) caches.set(db, (byKind = new Map()));
+  let cache = byKind.get(kind);
   if (!cache) {
     cache = new NotifiedCache(changeFeedOf(db), channel, getHubConfig().FLIP_AUTH_CACHE_SECONDS * 1000);
-    byChannel.set(channel, cache);
+    byKind.set(kind, cache);
   }
   return cache as NotifiedCache<T>;
 }
