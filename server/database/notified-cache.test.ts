@@ -310,6 +310,15 @@ describe("what a portal process keeps", () => {
     expect(cache.get("s", owner, now)).toBeUndefined();
   });
 
+  it("holds at most 10,000 entries, dropping the oldest first", async () => {
+    await listening();
+    const cache = new NotifiedCache<number>(changeFeedOf(testDb.db()), "flip_viewer", 60_000);
+    for (let i = 0; i <= 10_000; i++) cache.put(cache.ticket(), `s${i}`, "u", i);
+    expect(cache.get("s0", "u")).toBeUndefined();
+    expect(cache.get("s1", "u")).toBe(1);
+    expect(cache.get("s10000", "u")).toBe(10_000);
+  });
+
   it("is never kept with FLIP_AUTH_CACHE_SECONDS=0, and nothing listens for it", () => {
     const feed = new ChangeFeed(testDb.db().$client);
     const off = new NotifiedCache<string>(feed, "flip_viewer", 0);
