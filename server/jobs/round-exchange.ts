@@ -150,37 +150,40 @@ class RoundExchange {
         totalWeight: 0,
         sums: Buffer.from(masked.sum.buffer, masked.sum.byteOffset, masked.sum.byteLength),
       };
-      await db
-        .insert(roundPartials)
-        .values({ roundId, holder: this.holder, ...row })
-        .onConflictDoUpdate({
-          target: [roundPartials.roundId, roundPartials.holder],
-          set: { ...row, publishedAt: new Date() },
-        });
+      await this.writePartial(db, roundId, row);
       return true;
     }
     const sum = this.sums.get(roundId);
     if (!sum) return false;
+    await this.writePartial(db, roundId, {
+      contributors: [...sum.contributors],
+      totalWeight: sum.totalWeight,
+      sums: Buffer.from(sumsToBytes(sum)),
+    });
+    return true;
+  }
+
+  /**
+   * A holder asked again has accepted more since: its newer sum replaces the old one. The sums are
+   * sent once (the update takes the row it would have inserted), not once for each half of the upsert.
+   */
+  private async writePartial(
+    db: DbOrTx,
+    roundId: string,
+    row: { contributors: string[]; totalWeight: number; sums: Buffer },
+  ): Promise<void> {
     await db
       .insert(roundPartials)
-      .values({
-        roundId,
-        holder: this.holder,
-        contributors: [...sum.contributors],
-        totalWeight: sum.totalWeight,
-        sums: Buffer.from(sumsToBytes(sum)),
-      })
-      // A holder asked again has accepted more since: its newer sum replaces the old one.
+      .values({ roundId, holder: this.holder, ...row })
       .onConflictDoUpdate({
         target: [roundPartials.roundId, roundPartials.holder],
         set: {
-          contributors: [...sum.contributors],
-          totalWeight: sum.totalWeight,
-          sums: Buffer.from(sumsToBytes(sum)),
-          publishedAt: new Date(),
+          contributors: sql`excluded.contributors`,
+          totalWeight: sql`excluded.total_weight`,
+          sums: sql`excluded.sums`,
+          publishedAt: sql`now()`,
         },
       });
-    return true;
   }
 
   forget(roundId: string): void {

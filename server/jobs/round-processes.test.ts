@@ -52,7 +52,8 @@ describe("a round across portal processes", () => {
         withValue(c!.global, () => 0.25),
         25,
       );
-      // The second process asked the first for its partial sum; the first published it and closed the round.
+      // The second process asked the first for its part, writing its own with the request; the first
+      // closed the round from its memory and that written part.
       await vi.waitFor(async () => expect((await rounds(hub, jobId))[0]).toMatchObject({ status: "closed" }), {
         timeout: 10_000,
       });

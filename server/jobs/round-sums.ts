@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { artifacts, modelVersions, roundPartials, roundUpdates, secaggSites } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
@@ -61,7 +61,11 @@ export async function gatherRoundSum(
     // Accepted before updates were kept in memory: stored, read once here.
     sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256!)).tensors, a.exampleCount);
   }
-  const published = await tx.select().from(roundPartials).where(eq(roundPartials.roundId, round.id));
+  // The other processes' parts: this process's own is in its memory, not read back.
+  const published = await tx
+    .select()
+    .from(roundPartials)
+    .where(and(eq(roundPartials.roundId, round.id), ne(roundPartials.holder, exchange.holder)));
   let isWaiting = false;
   for (const [holder, siteIds] of byHolder) {
     if (holder === exchange.holder) {

@@ -208,14 +208,26 @@ async function checkAndAccept(
   return receipt.receipt;
 }
 
-/** Another process closes a round this one holds part of: publish it, then try the close from here. */
+/**
+ * Another process asks for this one's part of a round it is closing, having written its own part
+ * with the request: close the round from here, where this part is in memory and the other's in the
+ * database. A model-sized partial sum costs a hundred milliseconds or more each way through
+ * PostgreSQL, so it is written only when this process does not close the round: a close that must
+ * wait for a third process writes it on the same commit (`gatherRoundSum`), and a round still open
+ * after the attempt gets it here, for whichever process closes it.
+ */
 async function publishPartial(db: Database, roundId: string): Promise<void> {
-  if (!(await getRoundExchange(db).publish(db, roundId))) return;
-  const [round] = await db
-    .select({ jobId: trainingRounds.jobId })
-    .from(trainingRounds)
-    .where(eq(trainingRounds.id, roundId));
-  if (round) await advanceJob(db, round.jobId, { wait: true });
+  const roundOf = async () =>
+    (
+      await db
+        .select({ jobId: trainingRounds.jobId, status: trainingRounds.status })
+        .from(trainingRounds)
+        .where(eq(trainingRounds.id, roundId))
+    )[0];
+  const round = await roundOf();
+  if (!round || round.status !== "open") return;
+  await advanceJob(db, round.jobId, { wait: true });
+  if ((await roundOf())?.status === "open") await getRoundExchange(db).publish(db, roundId);
 }
 
 async function recordUpdate(
