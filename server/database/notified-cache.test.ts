@@ -329,9 +329,11 @@ describe("what a portal process keeps", () => {
 
   it("is nothing while the process cannot hear changes, and kept again once it can", async () => {
     const browser = await browserOf([{ role: "researcher" }]);
-    await elsewhere.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [
-      FEED_CONNECTION_NAME,
-    ]);
+    // This database's feed only: other test files' feeds on the same server are not this test's.
+    await elsewhere.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+      [FEED_CONNECTION_NAME],
+    );
     await vi.waitFor(() => expect(changeFeedOf(testDb.db()).isListening).toBe(false));
     const whileDeaf = await browser.request();
     expect(whileDeaf).not.toBe(browser.first);
