@@ -5,7 +5,7 @@ import { errorFields, getLogger } from "@/server/observability/logger";
 
 /**
  * What a portal process hears of changes to the rows it keeps in memory (`notified-cache.ts`):
- * triggers (migrations 0019 and 0020) NOTIFY these channels on commit, from any process or tool,
+ * triggers (migration 0019) NOTIFY these channels on commit, from any process or tool,
  * and one connection per process (outside the pool) LISTENs on all of them.
  *
  * Listening counts only once it is proved: after LISTEN, the feed sends itself a probe through

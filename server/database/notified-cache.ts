@@ -4,8 +4,9 @@ import { changeFeedOf, type ChangeChannel, type ChangeFeed } from "./change-feed
 
 /**
  * Rows a portal process keeps in memory so that a request needs no query for them while nothing
- * they were read from has changed: who a browser session is (`server/auth/viewer.ts`) and which site
- * a worker's token belongs to (`server/site-network/site-tokens.service.ts`). Both decide access,
+ * they were read from has changed: who a browser session is (`server/auth/viewer.ts`), a member's
+ * role in a project (`server/projects/membership.ts`) and which site a worker's token belongs to
+ * (`server/site-network/site-tokens.service.ts`). All decide access,
  * so forgetting is what matters:
  * - every change to the rows, from any process or tool, is heard on the cache's channel of the
  *   change feed (its owner's id, a user's or a site's, or '*' for everyone) and forgets the owner's

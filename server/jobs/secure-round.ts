@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { roundPartials, secaggRounds, secaggSites } from "@/db/schema";
 import { meanOfSecureSum } from "@/server/aggregation/secagg-aggregate";
@@ -66,7 +66,11 @@ async function gatherMaskedSum(
   const add = (words: Int32Array) => {
     for (let i = 0; i < length; i++) into[i] = (into[i]! + words[i]!) | 0;
   };
-  const published = await tx.select().from(roundPartials).where(eq(roundPartials.roundId, round.id));
+  // The other processes' parts: this process's own is in its memory, not read back.
+  const published = await tx
+    .select()
+    .from(roundPartials)
+    .where(and(eq(roundPartials.roundId, round.id), ne(roundPartials.holder, exchange.holder)));
   const contributors: string[] = [];
   const lost: string[] = [];
   let isWaiting = false;
@@ -92,6 +96,9 @@ async function gatherMaskedSum(
     }
     contributors.push(...siteIds);
   }
+  // Waiting: this process's part goes with the request (on the same commit), so the holder asked
+  // can close the round itself, as gatherRoundSum does for plain sums.
+  if (isWaiting && accepted.some((a) => a.holder === exchange.holder)) await exchange.publish(tx, round.id);
   return isWaiting ? "waiting" : { sum, contributors: contributors.sort(), lost };
 }
 
