@@ -168,8 +168,11 @@ export function sumFromBytes(
   const lengths = spec.map((t) => countElements(t.shape));
   if (bytes.byteLength !== lengths.reduce((n, l) => n + l, 0) * 8)
     throw new AggregationError(`a partial sum of ${bytes.byteLength} bytes does not fit this model`);
-  // Copied to an aligned buffer: a driver's Buffer may start at any offset.
-  const all = new Float64Array(new Uint8Array(bytes).buffer);
+  // Viewed in place when aligned (read into a buffer of its own), copied to an aligned buffer otherwise.
+  const all =
+    bytes.byteOffset % 8 === 0
+      ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)
+      : new Float64Array(new Uint8Array(bytes).buffer);
   let at = 0;
   const sums = lengths.map((length) => {
     const view = all.subarray(at, at + length);

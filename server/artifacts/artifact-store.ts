@@ -4,6 +4,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { artifacts } from "@/db/schema";
+import { readBinaryRows } from "@/server/database/binary-copy";
 import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 
@@ -35,10 +36,18 @@ async function insertRow(
   await tx.insert(artifacts).values({ sha256, byteSize, store, bytes }).onConflictDoNothing();
 }
 
-async function loadRow(db: DbOrTx, sha256: string) {
-  const [row] = await db.select().from(artifacts).where(eq(artifacts.sha256, sha256));
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The artifact's bytes when PostgreSQL holds them, null when a file does: read as bytes, not as hex text (binary-copy.ts). */
+async function loadRow(db: DbOrTx, sha256: string): Promise<{ bytes: Buffer | null }> {
+  // Written into the COPY as a literal: only a digest's form gets that far.
+  if (!SHA256_HEX.test(sha256)) throw new AppError("NOT_FOUND", `No stored artifact ${sha256.slice(0, 12)}….`);
+  const [row] = await readBinaryRows(
+    db,
+    db.select({ bytes: artifacts.bytes }).from(artifacts).where(eq(artifacts.sha256, sha256)),
+  );
   if (!row) throw new AppError("NOT_FOUND", `No stored artifact ${sha256.slice(0, 12)}….`);
-  return row;
+  return { bytes: row[0] ?? null };
 }
 
 function verified(sha256: string, bytes: Uint8Array): Uint8Array {

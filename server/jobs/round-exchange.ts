@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Database, DbOrTx } from "@/db/client";
 import { roundPartials } from "@/db/schema";
+import { readBinaryRows } from "@/server/database/binary-copy";
 import { createRunningSum, sumsToBytes, type RunningSum } from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
 import { errorFields, getLogger } from "@/server/observability/logger";
@@ -26,6 +27,9 @@ const LOCK_NAMESPACE = 0x464c5048;
 const CLOSED = "closed";
 
 type OnRequest = (roundId: string) => Promise<void>;
+
+/** Another process's part of a round: its float64 sums (little-endian, the tensors back to back) over `contributors`. */
+export type PublishedPartial = { holder: string; contributors: string[]; totalWeight: number; sums: Buffer };
 
 class RoundExchange {
   readonly holder = randomUUID();
@@ -161,6 +165,28 @@ class RoundExchange {
       sums: Buffer.from(sumsToBytes(sum)),
     });
     return true;
+  }
+
+  /**
+   * The other processes' published parts of the round (this process's own is in its memory). A
+   * part's sums, contributors and weight are read in one statement, as written: a holder may
+   * replace its part meanwhile. The sums arrive as bytes, not as hex text (binary-copy.ts).
+   */
+  async othersPartials(tx: DbOrTx, roundId: string): Promise<PublishedPartial[]> {
+    const rows = await readBinaryRows(
+      tx,
+      tx
+        .select({
+          about: sql`json_build_object('holder', ${roundPartials.holder}, 'contributors', ${roundPartials.contributors}, 'totalWeight', ${roundPartials.totalWeight})::text`,
+          sums: roundPartials.sums,
+        })
+        .from(roundPartials)
+        .where(and(eq(roundPartials.roundId, roundId), ne(roundPartials.holder, this.holder))),
+    );
+    return rows.map(([about, sums]) => ({
+      ...(JSON.parse(about!.toString("utf8")) as Omit<PublishedPartial, "sums">),
+      sums: sums!,
+    }));
   }
 
   /**

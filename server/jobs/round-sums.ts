@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { artifacts, modelVersions, roundPartials, roundUpdates, secaggSites } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
@@ -62,10 +62,7 @@ export async function gatherRoundSum(
     sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256!)).tensors, a.exampleCount);
   }
   // The other processes' parts: this process's own is in its memory, not read back.
-  const published = await tx
-    .select()
-    .from(roundPartials)
-    .where(and(eq(roundPartials.roundId, round.id), ne(roundPartials.holder, exchange.holder)));
+  const published = await exchange.othersPartials(tx, round.id);
   let isWaiting = false;
   for (const [holder, siteIds] of byHolder) {
     if (holder === exchange.holder) {

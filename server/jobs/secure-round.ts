@@ -1,6 +1,6 @@
-import { and, eq, ne } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
-import { roundPartials, secaggRounds, secaggSites } from "@/db/schema";
+import { secaggRounds, secaggSites } from "@/db/schema";
 import { meanOfSecureSum } from "@/server/aggregation/secagg-aggregate";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
 import { notifySites } from "@/server/tasks/tasks.service";
@@ -67,10 +67,7 @@ async function gatherMaskedSum(
     for (let i = 0; i < length; i++) into[i] = (into[i]! + words[i]!) | 0;
   };
   // The other processes' parts: this process's own is in its memory, not read back.
-  const published = await tx
-    .select()
-    .from(roundPartials)
-    .where(and(eq(roundPartials.roundId, round.id), ne(roundPartials.holder, exchange.holder)));
+  const published = await exchange.othersPartials(tx, round.id);
   const contributors: string[] = [];
   const lost: string[] = [];
   let isWaiting = false;
@@ -84,8 +81,8 @@ async function gatherMaskedSum(
       siteIds.every((s) => partial.contributors.includes(s)) &&
       partial.sums.byteLength === length * 4
     )
-      // A bytea may sit unaligned in Node's buffer pool: copied, it is aligned.
-      add(new Int32Array(new Uint8Array(partial.sums).buffer, 0, length));
+      // Read into a buffer of its own (binary-copy.ts), so aligned.
+      add(new Int32Array(partial.sums.buffer, partial.sums.byteOffset, length));
     else if (holder && holder !== exchange.holder && !round.isPastDeadline && (await isHolderAlive(tx, holder))) {
       await requestPartial(tx, round.id, holder);
       isWaiting = true;
