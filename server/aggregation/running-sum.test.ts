@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import { releaseBuffer } from "@/protocol/release-buffer";
-import { AggregationError, createRunningSum } from "./running-sum";
+import { AggregationError, createRunningSum, sumFromBytes, sumsToBytes } from "./running-sum";
 
 const SPEC = [
   { name: "conv1/kernel", shape: [3, 3, 1, 4] },
@@ -110,6 +110,29 @@ describe("running weighted sum", () => {
     direct.add("KCH", SITES[0]!.update, 1200);
     direct.add("GSTT", SITES[1]!.update, 37);
     expect(merged.mean()).toEqual(direct.mean());
+  });
+
+  test("two processes' parts, one as bytes from the database, merged into an empty sum give the mean of all updates", () => {
+    // As a round's close gathers: its own part from memory, the other process's from round_partials.
+    const own = createRunningSum(SPEC);
+    own.add("KCH", SITES[0]!.update, 1200);
+    own.add("GSTT", SITES[1]!.update, 37);
+    const other = createRunningSum(SPEC);
+    other.add("UCLH", SITES[2]!.update, 90_000);
+    other.add("RFH", SITES[3]!.update, 5);
+    const bytes = sumsToBytes(other);
+    // A driver's buffer may start at any offset: an unaligned copy reads the same.
+    const unaligned = new Uint8Array(bytes.byteLength + 3).subarray(3);
+    unaligned.set(bytes);
+    for (const stored of [bytes, unaligned]) {
+      const gathered = createRunningSum(SPEC);
+      gathered.merge(own);
+      gathered.merge(sumFromBytes(SPEC, stored, other.contributors, other.totalWeight));
+      expect(gathered.contributors).toEqual(["KCH", "GSTT", "UCLH", "RFH"]);
+      expect(gathered.totalWeight).toBe(91_242);
+      expect(gathered.mean()).toEqual(foldInOrder([0, 1, 2, 3]));
+    }
+    expect(() => sumFromBytes(SPEC, bytes.subarray(8), [], 0)).toThrow(AggregationError);
   });
 
   test("an update is released once it has been folded, never before, and the mean is as without releasing", () => {

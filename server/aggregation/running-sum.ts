@@ -35,10 +35,13 @@ export interface RunningSum {
   /** An independent copy, to add to without touching this one. */
   clone(): RunningSum;
   /** Adds another sum over the same model whose contributors are disjoint from this one's. */
-  merge(other: RunningSum): void;
+  merge(other: PartialSum): void;
   /** The float64 accumulators, for merging and for handing a partial sum to another process. */
   readonly sums: readonly Float64Array[];
 }
+
+/** What a merge reads of another sum: a RunningSum, or a partial sum read from another process's bytes. */
+export type PartialSum = Pick<RunningSum, "sums" | "contributors" | "totalWeight">;
 
 type Waiting = { update: readonly NamedTensor[]; weight: number; release: (() => void) | undefined };
 
@@ -55,6 +58,7 @@ export function createRunningSum(
   const contributors: string[] = [...(from?.contributors ?? [])];
   const seen = new Set<string>(contributors);
   let totalWeight = from?.totalWeight ?? 0;
+  let isZero = from === undefined;
   // Updates are folded four at a time (fold-kernel.ts): one pass reads four updates and the
   // accumulators once, so an update costs 8 bytes of memory traffic per value (a plain float32
   // multiply-add costs 12). Until their fourth arrives, or the sum is read, up to three wait here
@@ -101,6 +105,7 @@ export function createRunningSum(
       }
       seen.add(contributor);
       contributors.push(contributor);
+      isZero = false;
       totalWeight += weight;
     },
     mean() {
@@ -131,8 +136,11 @@ export function createRunningSum(
         throw new AggregationError("the sums are over different models");
       for (const [t, from] of other.sums.entries()) {
         const into = sums[t]!;
-        for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
+        // Into a sum nothing has been added to yet, copied rather than added to zeros.
+        if (isZero) into.set(from);
+        else for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
       }
+      isZero = false;
       accumulator.markWritten();
       for (const c of other.contributors) {
         seen.add(c);
@@ -158,13 +166,13 @@ export function sumsToBytes(sum: RunningSum): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** The inverse of sumsToBytes, for a model of `spec`. */
+/** The inverse of sumsToBytes, for a model of `spec`: views of the bytes to merge, not a sum of its own (no copy). */
 export function sumFromBytes(
   spec: readonly TensorSpec[],
   bytes: Uint8Array,
   contributors: readonly string[],
   totalWeight: number,
-): RunningSum {
+): PartialSum {
   const lengths = spec.map((t) => countElements(t.shape));
   if (bytes.byteLength !== lengths.reduce((n, l) => n + l, 0) * 8)
     throw new AggregationError(`a partial sum of ${bytes.byteLength} bytes does not fit this model`);
@@ -179,5 +187,5 @@ export function sumFromBytes(
     at += length;
     return view;
   });
-  return createRunningSum(spec, { sums, contributors, totalWeight });
+  return { sums, contributors, totalWeight };
 }
