@@ -21,7 +21,8 @@
  * BENCH_ROUNDS (counted rounds, default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
  * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a
  * round-robin proxy, as several portal processes behind a load balancer) and prints each one's
- * peak memory; unset, the hub runs inside this process (the sites always run in threads of their
+ * peak memory; BENCH_PROXY=1 puts one process (BENCH_HUBS=1) behind the same proxy, the baseline
+ * that N processes compare with, as the proxy's own copying runs on the same cores; unset, the hub runs inside this process (the sites always run in threads of their
  * own: BENCH_FLEET_THREADS, default 1, 2 for the scale row).
  *
  * The scale row, BENCH_SCALE=1 (about 10 minutes on a loaded 2-core machine): 50 sites x 10 M
@@ -66,6 +67,8 @@ import {
 
 const WARM_UP_ROUNDS = 1;
 const HUBS = Number(process.env.BENCH_HUBS ?? (IS_SCALE_ROW ? 1 : 0));
+// Every byte through the proxy costs CPU on the same cores: one process behind it is what N processes compare with.
+const IS_PROXIED = HUBS > 1 || (HUBS === 1 && process.env.BENCH_PROXY === "1");
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
@@ -112,8 +115,9 @@ async function startHubs(databaseUrl: string) {
       if (!isClosing) console.error(`[portal ${i}] exited (${signal ?? code}) before the run ended`);
     });
   }
-  const proxy =
-    HUBS > 1 ? await startRoundRobinProxy(hubs.map((h) => h.url)) : { url: hubs[0]!.url, close: async () => {} };
+  const proxy = IS_PROXIED
+    ? await startRoundRobinProxy(hubs.map((h) => h.url))
+    : { url: hubs[0]!.url, close: async () => {} };
   return {
     url: proxy.url,
     kill: () => hubs.forEach((h) => h.child.kill("SIGKILL")),
@@ -141,7 +145,7 @@ async function main() {
     const hubUrl = hubs?.url ?? inProcessUrl;
     const { fleet, researcher, project } = await setUp(db);
     console.log(
-      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds after a warm-up round, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? "in a process of its own" : "in this process"}`,
+      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds after a warm-up round, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? `in a process of its own${IS_PROXIED ? " behind a round-robin proxy" : ""}` : "in this process"}`,
     );
     console.log(`load average at the start (1, 5, 15 min): ${load()}`);
     // What each portal process holds once started, before any round: its runtime, not the model.
