@@ -1,5 +1,6 @@
-import { and, eq, isNotNull } from "drizzle-orm";
+import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { describe, expect, test, vi } from "vitest";
+import pg from "pg";
 import { connectDatabase } from "@/db/client";
 import { jobEvents, jobs, modelAliases, roundPartials, roundUpdates } from "@/db/schema";
 import { RELEASE_STATEMENT, RELEASED_SPLIT } from "@/server/lib/test-support/training-fixtures";
@@ -7,7 +8,7 @@ import { leaseNextTask } from "@/server/tasks/leasing";
 import { completeTask } from "@/server/tasks/tasks.service";
 import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
-import { closeRoundExchange } from "./round-exchange";
+import { closeRoundExchange, getRoundExchange, PARTIALS_CHANNEL } from "./round-exchange";
 import {
   leaseFor,
   metrics,
@@ -186,5 +187,172 @@ describe("a round across portal processes", () => {
         .from(jobEvents)
         .where(and(eq(jobEvents.jobId, jobId), eq(jobEvents.type, "site_dropped"))),
     ).toEqual([]);
+  });
+});
+
+/** What portal processes say to each other about a round's parts (flip_round_partials), as heard by a third connection. */
+async function overhear(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const heard: string[] = [];
+  client.on("notification", (msg) => heard.push(msg.payload ?? ""));
+  await client.query(`LISTEN ${PARTIALS_CHANNEL}`);
+  return {
+    heard,
+    // A round trip delivers what was committed before it (PostgreSQL sends pending notifications first).
+    settle: () => client.query("SELECT 1"),
+    close: () => client.end(),
+  };
+}
+
+const ONE_ROUND = {
+  hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+} as const;
+
+describe("a portal process's part written before the round's last update", () => {
+  test("the process that takes the second-to-last update writes its part then, and the process that takes the last closes the round at once, asking nobody", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const other = connectDatabase(testDb.url());
+    const bus = await overhear(testDb.url());
+    try {
+      // A second portal process that is up (holding its liveness lock) but has no update yet.
+      await getRoundExchange(other.db).ready();
+      await upload(
+        db,
+        a!,
+        withValue(a!.global, () => 0.5),
+        50,
+      );
+      expect(await db.select().from(roundPartials)).toEqual([]);
+      await upload(
+        db,
+        b!,
+        withValue(b!.global, () => -0.5),
+        25,
+      );
+      await getRoundExchange(db).earlyPublished();
+      const [round] = await rounds(db, jobId);
+      const [early] = await db.select().from(roundPartials);
+      expect(early).toMatchObject({ roundId: round!.id, holder: getRoundExchange(db).holder, totalWeight: 75 });
+      expect([...early!.contributors].sort()).toEqual([a!.site.id, b!.site.id].sort());
+
+      await upload(
+        other.db,
+        c!,
+        withValue(c!.global, () => 0.25),
+        25,
+      );
+
+      // Closed by the time the last update was answered: no request, no second part written.
+      const [closed] = await rounds(db, jobId);
+      expect(closed).toMatchObject({ status: "closed" });
+      await bus.settle();
+      expect(bus.heard).toEqual([`${round!.id}/closed`]);
+      const start = await versionWeights(db, closed!.globalVersionId);
+      const next = await versionWeights(db, closed!.resultVersionId!);
+      const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
+      next.tensors.forEach((t, ti) =>
+        t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
+      );
+      expect(await db.select().from(roundPartials)).toEqual([]);
+    } finally {
+      await bus.close();
+      await closeRoundExchange(other.db);
+      await other.pool.end();
+    }
+  });
+
+  test("a close that comes while the part is being written waits for it and closes from it, asking nobody", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const other = connectDatabase(testDb.url());
+    const bus = await overhear(testDb.url());
+    const blocker = await db.$client.connect();
+    const waitingFor = async (statement: string) =>
+      (
+        await db.execute<{ n: number }>(
+          sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE ${`%${statement}%`}`,
+        )
+      ).rows[0]!.n;
+    try {
+      await getRoundExchange(other.db).ready();
+      // The early write is held up at its INSERT, with the round row already locked FOR KEY SHARE.
+      await blocker.query("BEGIN");
+      await blocker.query("LOCK TABLE round_partials IN SHARE MODE");
+      await upload(
+        db,
+        a!,
+        withValue(a!.global, () => 0.5),
+        50,
+      );
+      await upload(
+        db,
+        b!,
+        withValue(b!.global, () => -0.5),
+        25,
+      );
+      const [round] = await rounds(db, jobId);
+      await vi.waitFor(async () => expect(await waitingFor('insert into "round_partials"')).toBe(1));
+
+      // The last update reaches the other process, whose close waits for the round row.
+      const last = upload(
+        other.db,
+        c!,
+        withValue(c!.global, () => 0.25),
+        25,
+      );
+      await vi.waitFor(async () => expect(await waitingFor("for update")).toBe(1), { timeout: 10_000 });
+      await blocker.query("COMMIT");
+      await last;
+
+      // Closed from the part written early: no request, and the close's notice alone.
+      const [closed] = await rounds(db, jobId);
+      expect(closed).toMatchObject({ status: "closed" });
+      await bus.settle();
+      expect(bus.heard).toEqual([`${round!.id}/closed`]);
+      const start = await versionWeights(db, closed!.globalVersionId);
+      const next = await versionWeights(db, closed!.resultVersionId!);
+      const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
+      next.tensors.forEach((t, ti) =>
+        t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
+      );
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+      await bus.close();
+      await closeRoundExchange(other.db);
+      await other.pool.end();
+    }
+  });
+
+  test("a process with no other portal process alive writes nothing early", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    await upload(
+      db,
+      a!,
+      withValue(a!.global, () => 0.5),
+      50,
+    );
+    await upload(
+      db,
+      b!,
+      withValue(b!.global, () => 0.5),
+      50,
+    );
+    await getRoundExchange(db).earlyPublished();
+    const [round] = await rounds(db, jobId);
+    expect(await db.select().from(roundPartials).where(eq(roundPartials.roundId, round!.id))).toEqual([]);
+    await upload(
+      db,
+      c!,
+      withValue(c!.global, () => 0.5),
+      50,
+    );
+    expect((await rounds(db, jobId))[0]).toMatchObject({ status: "closed" });
   });
 });

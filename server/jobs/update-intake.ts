@@ -188,7 +188,7 @@ async function checkAndAccept(
     // Folded once committed: the copy is read no more.
     releaseBuffer(masked);
     metrics.updateBytes.observe(bytes);
-    if ((await countUpdates(db, roundId)) >= receipt.expected) await advanceJob(db, link.jobId, { wait: true });
+    await afterAccepted(db, { roundId, jobId: link.jobId, expected: receipt.expected });
     return receipt.receipt;
   }
   const update = checked.update;
@@ -203,9 +203,19 @@ async function checkAndAccept(
     },
   );
   metrics.updateBytes.observe(bytes);
-  // Counted after commit, outside the transaction's locks: two last updates committing together both see every row.
-  if ((await countUpdates(db, roundId)) >= receipt.expected) await advanceJob(db, link.jobId, { wait: true });
+  await afterAccepted(db, { roundId, jobId: link.jobId, expected: receipt.expected });
   return receipt.receipt;
+}
+
+/**
+ * Counted after commit, outside the transaction's locks: two last updates committing together both
+ * see every row. The last update closes the round; the one before it has this process write its
+ * part early (round-exchange.ts, `publishEarly`), in case the last goes to another process.
+ */
+async function afterAccepted(db: Database, round: { roundId: string; jobId: string; expected: number }) {
+  const received = await countUpdates(db, round.roundId);
+  if (received >= round.expected) await advanceJob(db, round.jobId, { wait: true });
+  else if (received === round.expected - 1) getRoundExchange(db).publishEarly(db, round.roundId);
 }
 
 /**
