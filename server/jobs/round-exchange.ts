@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { and, eq, ne, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Database, DbOrTx } from "@/db/client";
@@ -25,6 +26,9 @@ export const PARTIALS_CHANNEL = "flip_round_partials";
 // "FLPH" (FLIP holder) as the first key of the two-key advisory lock; the second is hashtext(holder).
 const LOCK_NAMESPACE = 0x464c5048;
 const CLOSED = "closed";
+const ONE_SHORT = "one-short";
+// How long a round must have been one update short before this process writes its part early.
+const EARLY_WRITE_AFTER_MS = 1_000;
 
 type OnRequest = (roundId: string) => Promise<void>;
 
@@ -43,8 +47,9 @@ class RoundExchange {
   /** What to do when another process asks for this one's part of a round (set by the update route). */
   onRequest: OnRequest | undefined;
   private readonly publishingEarly = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly db: Database) {}
 
   /** Listening and holding the liveness lock: required before this process accepts an update. */
   ready(): Promise<void> {
@@ -54,12 +59,13 @@ class RoundExchange {
   }
 
   private async connect(): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.db.$client.connect();
     client.on("notification", (msg) => {
       // Payload `<round id>/<holder>`: only the holder asked for answers.
       const [roundId, holder] = (msg.payload ?? "").split("/");
       if (msg.channel !== PARTIALS_CHANNEL || !roundId || !(this.sums.has(roundId) || this.masked.has(roundId))) return;
       if (holder === CLOSED) return this.forget(roundId);
+      if (holder === ONE_SHORT) return this.publishEarly(roundId);
       if (holder !== this.holder) return;
       this.onRequest?.(roundId).catch((error: unknown) =>
         getLogger().error({ work: "round-partials", err: errorFields(error) }, "publishing a partial sum failed"),
@@ -82,21 +88,29 @@ class RoundExchange {
   }
 
   /**
-   * Writes this process's part of the round before the round's last update arrives, when another
-   * portal process is alive: that update may reach the other process, which then finds this part
+   * Writes this process's part of the round while its last update is slow in coming, when another
+   * portal process is alive: that update may reach another process, which then finds this part
    * written rather than asking for it and waiting for a model-sized write (0.1 to 0.3 s for 1 M
-   * parameters here). Called when one update is still to come, so a round costs at most one such
-   * write that turns out not to be needed (the last update came here after all). Runs in the
-   * background, at most once at a time per round.
+   * parameters here, ten times that for 10 M). Every process holding a part does this once it hears
+   * the round is one update short (`announceOneShort`); the part is written EARLY_WRITE_AFTER_MS
+   * later if the round is still open, so a last update that follows close behind (when the writes
+   * would only compete with it for the CPU) closes the round as before. A round costs at most one
+   * such write that turns out not to be needed (the part of the process the last update reached).
+   * Runs in the background, at most once at a time per round.
    *
    * The write holds the round row FOR KEY SHARE, which updates (FOR SHARE) pass but a close (FOR
    * UPDATE) waits for: a close that comes while the part is being written finds it written. One
    * that came first has the write wait for it, then find the round closed, or still open (the close
    * asked this process for its part) and write it for whoever closes it.
    */
-  publishEarly(db: Database, roundId: string): void {
+  private publishEarly(roundId: string): void {
     if (this.publishingEarly.has(roundId)) return;
-    const work = this.writeEarly(db, roundId)
+    const work = sleep(EARLY_WRITE_AFTER_MS, undefined, { ref: false, signal: this.stopping.signal })
+      // Stopped (the process is closing): nothing is written.
+      .then(
+        () => this.writeEarly(roundId),
+        () => undefined,
+      )
       .catch((error: unknown) =>
         getLogger().error({ work: "round-partials", err: errorFields(error) }, "publishing a partial sum failed"),
       )
@@ -104,9 +118,11 @@ class RoundExchange {
     this.publishingEarly.set(roundId, work);
   }
 
-  private async writeEarly(db: Database, roundId: string): Promise<void> {
-    if (!(await isAnotherHolderAlive(db, this.holder))) return;
-    await db.transaction(async (tx) => {
+  private async writeEarly(roundId: string): Promise<void> {
+    // Closed meanwhile (its notice dropped the sum), or no other process to close it.
+    if (!this.sums.has(roundId) && !this.masked.has(roundId)) return;
+    if (!(await isAnotherHolderAlive(this.db, this.holder))) return;
+    await this.db.transaction(async (tx) => {
       const [round] = await tx
         .select({ status: trainingRounds.status })
         .from(trainingRounds)
@@ -117,8 +133,13 @@ class RoundExchange {
     });
   }
 
-  /** Resolves once this process's early writes under way have ended. @internal for tests. */
+  /**
+   * Resolves once this process has heard every notice committed before the call and the early
+   * writes under way have ended. @internal for tests.
+   */
   async earlyPublished(): Promise<void> {
+    // PostgreSQL sends a listening session its pending notifications before it answers that session's next query.
+    await this.client?.query("SELECT 1").catch(() => undefined);
     await Promise.all(this.publishingEarly.values());
   }
 
@@ -261,6 +282,7 @@ class RoundExchange {
 
   async close(): Promise<void> {
     this.isClosed = true;
+    this.stopping.abort();
     await this.earlyPublished();
     const client = this.client;
     this.client = null;
@@ -293,6 +315,11 @@ async function isAnotherHolderAlive(db: DbOrTx, holder: string): Promise<boolean
   return rows[0]?.alive ?? false;
 }
 
+/** Tells every process holding a part of the round that it is one update short (publishEarly). */
+export async function announceOneShort(db: DbOrTx, roundId: string): Promise<void> {
+  await db.execute(sql`SELECT pg_notify(${PARTIALS_CHANNEL}, ${`${roundId}/${ONE_SHORT}`})`);
+}
+
 /** Tells every process the round is closed, so each drops its sum for it; delivered on commit. */
 export async function announceRoundClosed(tx: DbOrTx, roundId: string): Promise<void> {
   await tx.execute(sql`SELECT pg_notify(${PARTIALS_CHANNEL}, ${`${roundId}/${CLOSED}`})`);
@@ -315,7 +342,7 @@ const exchanges = new WeakMap<Database, RoundExchange>();
 export function getRoundExchange(db: Database): RoundExchange {
   let exchange = exchanges.get(db);
   if (!exchange) {
-    exchange = new RoundExchange(db.$client);
+    exchange = new RoundExchange(db);
     exchanges.set(db, exchange);
   }
   return exchange;

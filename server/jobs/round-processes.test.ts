@@ -210,59 +210,71 @@ const ONE_ROUND = {
 } as const;
 
 describe("a portal process's part written before the round's last update", () => {
-  test("the process that takes the second-to-last update writes its part then, and the process that takes the last closes the round at once, asking nobody", async () => {
-    const db = testDb.db();
-    const { jobId } = await startJob(db, ONE_ROUND);
-    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    const other = connectDatabase(testDb.url());
-    const bus = await overhear(testDb.url());
-    try {
-      // A second portal process that is up (holding its liveness lock) but has no update yet.
-      await getRoundExchange(other.db).ready();
-      await upload(
-        db,
-        a!,
-        withValue(a!.global, () => 0.5),
-        50,
-      );
-      expect(await db.select().from(roundPartials)).toEqual([]);
-      await upload(
-        db,
-        b!,
-        withValue(b!.global, () => -0.5),
-        25,
-      );
-      await getRoundExchange(db).earlyPublished();
-      const [round] = await rounds(db, jobId);
-      const [early] = await db.select().from(roundPartials);
-      expect(early).toMatchObject({ roundId: round!.id, holder: getRoundExchange(db).holder, totalWeight: 75 });
-      expect([...early!.contributors].sort()).toEqual([a!.site.id, b!.site.id].sort());
+  test.each([
+    ["the other process", "other"],
+    ["the same process", "same"],
+  ] as const)(
+    "once a round is one update short, each process holding a part writes it, and the last update reaching %s closes the round at once, asking nobody",
+    async (_, lastAt) => {
+      const db = testDb.db();
+      const { jobId } = await startJob(db, ONE_ROUND);
+      const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+      const other = connectDatabase(testDb.url());
+      const bus = await overhear(testDb.url());
+      try {
+        await upload(
+          other.db,
+          a!,
+          withValue(a!.global, () => 0.5),
+          50,
+        );
+        await upload(
+          db,
+          b!,
+          withValue(b!.global, () => -0.5),
+          25,
+        );
+        const [round] = await rounds(db, jobId);
+        const parts = () =>
+          db
+            .select({ holder: roundPartials.holder, contributors: roundPartials.contributors })
+            .from(roundPartials)
+            .where(eq(roundPartials.roundId, round!.id));
+        // Both processes heard the round is one short and wrote their parts after the delay.
+        await vi.waitFor(async () => expect(await parts()).toHaveLength(2), { timeout: 10_000 });
+        expect(await parts()).toEqual(
+          expect.arrayContaining([
+            { holder: getRoundExchange(other.db).holder, contributors: [a!.site.id] },
+            { holder: getRoundExchange(db).holder, contributors: [b!.site.id] },
+          ]),
+        );
 
-      await upload(
-        other.db,
-        c!,
-        withValue(c!.global, () => 0.25),
-        25,
-      );
+        await upload(
+          lastAt === "same" ? db : other.db,
+          c!,
+          withValue(c!.global, () => 0.25),
+          25,
+        );
 
-      // Closed by the time the last update was answered: no request, no second part written.
-      const [closed] = await rounds(db, jobId);
-      expect(closed).toMatchObject({ status: "closed" });
-      await bus.settle();
-      expect(bus.heard).toEqual([`${round!.id}/closed`]);
-      const start = await versionWeights(db, closed!.globalVersionId);
-      const next = await versionWeights(db, closed!.resultVersionId!);
-      const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
-      next.tensors.forEach((t, ti) =>
-        t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
-      );
-      expect(await db.select().from(roundPartials)).toEqual([]);
-    } finally {
-      await bus.close();
-      await closeRoundExchange(other.db);
-      await other.pool.end();
-    }
-  });
+        // Closed by the time the last update was answered: nobody was asked for a part.
+        const [closed] = await rounds(db, jobId);
+        expect(closed).toMatchObject({ status: "closed" });
+        await bus.settle();
+        expect(bus.heard).toEqual([`${round!.id}/one-short`, `${round!.id}/closed`]);
+        const start = await versionWeights(db, closed!.globalVersionId);
+        const next = await versionWeights(db, closed!.resultVersionId!);
+        const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
+        next.tensors.forEach((t, ti) =>
+          t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
+        );
+        expect(await parts()).toEqual([]);
+      } finally {
+        await bus.close();
+        await closeRoundExchange(other.db);
+        await other.pool.end();
+      }
+    },
+  );
 
   test("a close that comes while the part is being written waits for it and closes from it, asking nobody", async () => {
     const db = testDb.db();
@@ -295,7 +307,9 @@ describe("a portal process's part written before the round's last update", () =>
         25,
       );
       const [round] = await rounds(db, jobId);
-      await vi.waitFor(async () => expect(await waitingFor('insert into "round_partials"')).toBe(1));
+      await vi.waitFor(async () => expect(await waitingFor('insert into "round_partials"')).toBe(1), {
+        timeout: 10_000,
+      });
 
       // The last update reaches the other process, whose close waits for the round row.
       const last = upload(
@@ -308,11 +322,11 @@ describe("a portal process's part written before the round's last update", () =>
       await blocker.query("COMMIT");
       await last;
 
-      // Closed from the part written early: no request, and the close's notice alone.
+      // Closed from the part written early: nobody was asked for a part.
       const [closed] = await rounds(db, jobId);
       expect(closed).toMatchObject({ status: "closed" });
       await bus.settle();
-      expect(bus.heard).toEqual([`${round!.id}/closed`]);
+      expect(bus.heard).toEqual([`${round!.id}/one-short`, `${round!.id}/closed`]);
       const start = await versionWeights(db, closed!.globalVersionId);
       const next = await versionWeights(db, closed!.resultVersionId!);
       const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
@@ -323,6 +337,44 @@ describe("a portal process's part written before the round's last update", () =>
       await blocker.query("ROLLBACK").catch(() => undefined);
       blocker.release();
       await bus.close();
+      await closeRoundExchange(other.db);
+      await other.pool.end();
+    }
+  });
+
+  test("a last update close behind the one before closes the round as usual, and the early write then finds it closed and writes nothing", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const other = connectDatabase(testDb.url());
+    try {
+      await getRoundExchange(other.db).ready();
+      await upload(
+        db,
+        a!,
+        withValue(a!.global, () => 0.5),
+        50,
+      );
+      await upload(
+        db,
+        b!,
+        withValue(b!.global, () => -0.5),
+        25,
+      );
+      // Within the early write's delay: the other process asks for this one's part, which closes the round.
+      await upload(
+        other.db,
+        c!,
+        withValue(c!.global, () => 0.25),
+        25,
+      );
+      await vi.waitFor(async () => expect((await rounds(db, jobId))[0]).toMatchObject({ status: "closed" }), {
+        timeout: 10_000,
+      });
+      await getRoundExchange(db).earlyPublished();
+      const [round] = await rounds(db, jobId);
+      expect(await db.select().from(roundPartials).where(eq(roundPartials.roundId, round!.id))).toEqual([]);
+    } finally {
       await closeRoundExchange(other.db);
       await other.pool.end();
     }

@@ -15,7 +15,7 @@ import { decodeTrainResultHeader, ZTrainResult, type TrainResult } from "@/proto
 import { specOfVersion } from "./job-context";
 import { logJobEvent } from "./job-events";
 import { advanceJob } from "./job-coordinator";
-import { getRoundExchange } from "./round-exchange";
+import { announceOneShort, getRoundExchange } from "./round-exchange";
 import { releaseDate, releasedApprovedCounts } from "./weight-bounds";
 import { checkMaskedUpload } from "./secagg-rounds";
 import { metrics } from "@/server/observability/metrics";
@@ -209,13 +209,14 @@ async function checkAndAccept(
 
 /**
  * Counted after commit, outside the transaction's locks: two last updates committing together both
- * see every row. The last update closes the round; the one before it has this process write its
- * part early (round-exchange.ts, `publishEarly`), in case the last goes to another process.
+ * see every row. The last update closes the round; the one before it has every process holding a
+ * part write it early if the last is slow in coming (round-exchange.ts, `publishEarly`), in case
+ * the last goes to another process.
  */
 async function afterAccepted(db: Database, round: { roundId: string; jobId: string; expected: number }) {
   const received = await countUpdates(db, round.roundId);
   if (received >= round.expected) await advanceJob(db, round.jobId, { wait: true });
-  else if (received === round.expected - 1) getRoundExchange(db).publishEarly(db, round.roundId);
+  else if (received === round.expected - 1) await announceOneShort(db, round.roundId);
 }
 
 /**
