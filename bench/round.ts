@@ -18,7 +18,9 @@
  * median, as the baseline's first transfer is (it warms up, then takes the best of 3): the hub's
  * first round compiles its code paths and opens its connections, once per process, not once per round.
  *
- * BENCH_ROUNDS (counted rounds, default 3) and BENCH_TRAIN_MS (default 500) tune it. BENCH_SITES and BENCH_PARAMS
+ * BENCH_ROUNDS (counted rounds, default 3) and BENCH_TRAIN_MS (default 500) tune it; BENCH_STRAGGLER_MS
+ * has the last site train that much longer, so the round waits for one slow Trust as real rounds do
+ * (the overhead still subtracts the slowest training). BENCH_SITES and BENCH_PARAMS
  * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a
  * round-robin proxy, as several portal processes behind a load balancer) and prints each one's
  * peak memory; BENCH_PROXY=1 puts one process (BENCH_HUBS=1) behind the same proxy, the baseline
@@ -61,6 +63,7 @@ import {
   startFleet,
   SITES,
   TRAIN_MS,
+  trainMsOf,
   waitForJob,
   waitForRound,
 } from "./lib/round-fleet";
@@ -145,7 +148,7 @@ async function main() {
     const hubUrl = hubs?.url ?? inProcessUrl;
     const { fleet, researcher, project } = await setUp(db);
     console.log(
-      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds after a warm-up round, simulated training ${TRAIN_MS}-${TRAIN_MS + 10 * (SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? `in a process of its own${IS_PROXIED ? " behind a round-robin proxy" : ""}` : "in this process"}`,
+      `bench:round — ${SITES} sites x ${PARAMETERS.toLocaleString("en-GB")} parameters, ${ROUNDS} FedAvg rounds after a warm-up round, simulated training ${TRAIN_MS}-${trainMsOf(SITES - 1)} ms, hub ${HUBS > 1 ? `${HUBS} portal processes behind a round-robin proxy` : HUBS === 1 ? `in a process of its own${IS_PROXIED ? " behind a round-robin proxy" : ""}` : "in this process"}`,
     );
     console.log(`load average at the start (1, 5, 15 min): ${load()}`);
     // What each portal process holds once started, before any round: its runtime, not the model.

@@ -22,6 +22,10 @@ export const IS_SCALE_ROW = process.env.BENCH_SCALE === "1";
 export const SITES = Number(process.env.BENCH_SITES ?? (IS_SCALE_ROW ? 50 : 10));
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 export const TRAIN_MS = Number(process.env.BENCH_TRAIN_MS ?? 500);
+/** BENCH_STRAGGLER_MS: the last site trains this much longer than its turn (a slow Trust), as real rounds wait for one. */
+export const STRAGGLER_MS = Number(process.env.BENCH_STRAGGLER_MS ?? 0);
+/** Site i's set training time. */
+export const trainMsOf = (i: number) => TRAIN_MS + i * 10 + (i === SITES - 1 ? STRAGGLER_MS : 0);
 const FEATURES = 200;
 // 200 x 4975 + 4975 + 4975 + 1 = 1,004,951 parameters by default.
 const HIDDEN = Math.round(
@@ -119,12 +123,12 @@ function shareOut<T>(items: readonly T[]): T[][] {
 
 /**
  * The stand-in sites, running in threads of their own (resolved once they are all claiming) until
- * `stop`: site i "trains" for TRAIN_MS + 10 i ms. What they report fills `trainingMs`,
+ * `stop`: site i "trains" for TRAIN_MS + 10 i ms (the last, STRAGGLER_MS more). What they report fills `trainingMs`,
  * `secureSiteMs` and the milestones that `roundOverheads` reads.
  */
 export async function startFleet(hubUrl: string, fleet: readonly SiteCredentials[]) {
   const threads = await Promise.all(
-    shareOut(fleet.map((site, i) => ({ site, trainMs: TRAIN_MS + i * 10 }))).map(
+    shareOut(fleet.map((site, i) => ({ site, trainMs: trainMsOf(i) }))).map(
       (share) =>
         new Promise<{ thread: Worker; isStopped: Promise<void> }>((ready, fail) => {
           let stopped!: () => void;
