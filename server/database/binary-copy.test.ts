@@ -19,7 +19,9 @@ test("a large bytea arrives as its exact bytes, in a buffer of its own, with the
   const db = await table();
   // Larger than any socket read, so the value spans many chunks.
   const big = randomBytes(3 * 1024 * 1024 + 5);
-  await db.execute(sql`INSERT INTO copy_probe VALUES (1, 'model', ${big}), (2, 'model', ${Buffer.alloc(0)}), (3, 'model', NULL)`);
+  await db.execute(
+    sql`INSERT INTO copy_probe VALUES (1, 'model', ${big}), (2, 'model', ${Buffer.alloc(0)}), (3, 'model', NULL)`,
+  );
 
   const rows = await readBinaryRows(db, rowsOf("model"));
 

@@ -112,7 +112,8 @@ class BinaryCopyParser {
   private onHeader(bytes: Buffer): void {
     switch (this.state) {
       case "header": {
-        if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error("COPY output is not binary format.");
+        if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE))
+          throw new Error("COPY output is not binary format.");
         const extension = bytes.readUInt32BE(SIGNATURE.length + 4);
         if (extension > 0) this.expect("extension", extension);
         else this.expect("count", 2);
