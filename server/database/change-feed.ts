@@ -4,9 +4,10 @@ import type { Database } from "@/db/client";
 import { errorFields, getLogger } from "@/server/observability/logger";
 
 /**
- * What a portal process hears of changes to the rows it keeps in memory (`notified-cache.ts`):
- * triggers (migration 0019) NOTIFY these channels on commit, from any process or tool,
- * and one connection per process (outside the pool) LISTENs on all of them.
+ * What a portal process hears of changes to the rows it keeps in memory (`notified-cache.ts`) and of
+ * tasks queued for a site (`server/tasks/task-notifier.ts`): triggers (migration 0019) and the
+ * enqueuing transaction NOTIFY these channels on commit, from any process or tool, and one
+ * connection per process (outside the pool) LISTENs on all of them.
  *
  * Listening counts only once it is proved: after LISTEN, the feed sends itself a probe through
  * the pool and waits for it, so a connection pooler in transaction mode (which accepts LISTEN and
@@ -14,7 +15,7 @@ import { errorFields, getLogger } from "@/server/observability/logger";
  * it first is, after its connection is lost, while a probe fails) its subscribers are reset and keep
  * nothing; it tries again every RECONNECT_MS.
  */
-export const CHANGE_CHANNELS = ["flip_viewer", "flip_site_token"] as const;
+export const CHANGE_CHANNELS = ["flip_viewer", "flip_site_token", "flip_site_task"] as const;
 export type ChangeChannel = (typeof CHANGE_CHANNELS)[number];
 export const FEED_CONNECTION_NAME = "flip change feed";
 const PROBE = "probe:";

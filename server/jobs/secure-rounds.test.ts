@@ -20,7 +20,7 @@ import {
 } from "@/server/lib/test-support/round-harness";
 import { advertiseKeys, answerUnmask, secAggState, shareKeys } from "./secagg-rounds";
 import { snapshotTables } from "@/server/lib/test-support/fixtures";
-import { closeTaskNotifier } from "@/server/tasks/task-notifier";
+import { closeChangeFeed } from "@/server/database/change-feed";
 import { closeRoundExchange } from "./round-exchange";
 import { acceptUpdate } from "./update-intake";
 
@@ -125,7 +125,7 @@ describe("secure-aggregation rounds at the hub", () => {
       expect(await hub.select().from(secaggSites)).toEqual([]);
     } finally {
       await closeRoundExchange(other.db);
-      await closeTaskNotifier(other.db);
+      await closeChangeFeed(other.db);
       await other.pool.end();
     }
   });

@@ -1,48 +1,29 @@
-import type pg from "pg";
 import type { Database } from "@/db/client";
+import { changeFeedOf, type ChangeChannel, type ChangeFeed } from "@/server/database/change-feed";
 
 /**
- * Wakes long-polling claims when a task is queued for their site. One dedicated connection per
- * portal process LISTENs on TASK_CHANNEL; NOTIFY is sent in the enqueuing transaction, so every
- * portal process on the database hears it on commit. If the connection drops, every waiter is
- * woken (they re-check the queue) and the listener reconnects.
+ * Wakes long-polling claims when a task is queued for their site. NOTIFY is sent in the enqueuing
+ * transaction, so every portal process on the database hears it on commit, on the process's change
+ * feed (`server/database/change-feed.ts`, the one listening connection it keeps outside the pool).
+ * Whenever the feed stops or starts listening, every waiter is woken to check the queue again; while
+ * it is not listening (its connection lost, or a connection pooler in transaction mode that delivers
+ * no notifications), waiters check every UNHEARD_POLL_MS rather than sleep until their deadline.
  */
-export const TASK_CHANNEL = "flip_site_task";
+export const TASK_CHANNEL = "flip_site_task" satisfies ChangeChannel;
+const UNHEARD_POLL_MS = 1_000;
 
 type Waiter = () => void;
 
 class TaskNotifier {
   private readonly waiters = new Map<string, Set<Waiter>>();
-  private client: pg.PoolClient | null = null;
-  private connecting: Promise<void> | null = null;
-  private isClosed = false;
 
-  constructor(private readonly pool: pg.Pool) {}
-
-  ready(): Promise<void> {
-    if (this.client) return Promise.resolve();
-    this.connecting ??= this.connect().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
+  constructor(private readonly feed: ChangeFeed) {
+    feed.subscribe(TASK_CHANNEL, { onChange: (siteId) => this.wake(siteId), onReset: () => this.wakeAll() });
   }
 
-  private async connect(): Promise<void> {
-    const client = await this.pool.connect();
-    client.on("notification", (msg) => {
-      if (msg.channel === TASK_CHANNEL && msg.payload) this.wake(msg.payload);
-    });
-    const onLost = () => {
-      if (this.client !== client) return;
-      this.client = null;
-      client.release(true);
-      this.wakeAll();
-      if (!this.isClosed) setTimeout(() => void this.ready().catch(() => undefined), 1_000).unref();
-    };
-    client.on("error", onLost);
-    client.on("end", onLost);
-    await client.query(`LISTEN ${TASK_CHANNEL}`);
-    this.client = client;
+  /** Resolves once the feed listens, or has failed to and will try again (waiters then poll). */
+  ready(): Promise<void> {
+    return this.feed.listen();
   }
 
   /** Registers interest before the caller checks the queue, so a NOTIFY in between is not missed. */
@@ -66,7 +47,8 @@ class TaskNotifier {
     const wait = (ms: number, signal?: AbortSignal) => {
       if (isWoken || signal?.aborted) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
+        // Nothing would wake it while the feed is deaf: the caller checks the queue again soon.
+        const timer = setTimeout(resolve, this.feed.isListening ? ms : Math.min(ms, UNHEARD_POLL_MS));
         const done = () => {
           clearTimeout(timer);
           resolve();
@@ -85,32 +67,20 @@ class TaskNotifier {
   private wakeAll() {
     for (const set of this.waiters.values()) for (const waiter of set) waiter();
   }
-
-  async close(): Promise<void> {
-    this.isClosed = true;
-    const client = this.client;
-    this.client = null;
-    this.wakeAll();
-    if (client) {
-      await client.query(`UNLISTEN ${TASK_CHANNEL}`).catch(() => undefined);
-      client.release();
-    }
-  }
 }
 
-const notifiers = new WeakMap<Database, TaskNotifier>();
+const notifiers = new WeakMap<ChangeFeed, TaskNotifier>();
 
-export function getTaskNotifier(db: Database): TaskNotifier {
-  let notifier = notifiers.get(db);
+/** The claims' notifier on a change feed. @internal for tests, which give it a feed that cannot listen. */
+export function taskNotifierOf(feed: ChangeFeed): TaskNotifier {
+  let notifier = notifiers.get(feed);
   if (!notifier) {
-    notifier = new TaskNotifier(db.$client);
-    notifiers.set(db, notifier);
+    notifier = new TaskNotifier(feed);
+    notifiers.set(feed, notifier);
   }
   return notifier;
 }
 
-/** Closes this database's LISTEN connection. @internal for tests, which open and drop many databases in one process. */
-export async function closeTaskNotifier(db: Database): Promise<void> {
-  await notifiers.get(db)?.close();
-  notifiers.delete(db);
+export function getTaskNotifier(db: Database): TaskNotifier {
+  return taskNotifierOf(changeFeedOf(db));
 }

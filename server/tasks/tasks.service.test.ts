@@ -13,7 +13,7 @@ import { completeTask, enqueueTask, failTask, releaseTask, renewLease } from "./
 import { recordHeartbeat } from "@/server/site-network/site-health.service";
 import { MAX_TASKS_IN_FLIGHT_LISTED } from "@/protocol/contract";
 import { sweepExpiredTasks, UNLISTED_LEASE_GRACE_SECONDS } from "./lease-sweep";
-import { closeTaskNotifier } from "./task-notifier";
+import { closeChangeFeed } from "@/server/database/change-feed";
 
 const testDb = useTestDatabase();
 const hub = { type: "system", label: "test" } as const;
@@ -69,7 +69,7 @@ describe("leased task queue", () => {
       );
       await expect(waiting).resolves.toMatchObject({ taskId: task.id, attempt: 1 });
     } finally {
-      await closeTaskNotifier(other.db);
+      await closeChangeFeed(other.db);
       await other.pool.end();
     }
   });

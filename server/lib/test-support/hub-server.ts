@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Database } from "@/db/client";
 import { appRouter } from "@/server/root";
-import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 import { closeChangeFeed } from "@/server/database/change-feed";
 import { closeRoundExchange } from "@/server/jobs/round-exchange";
 import { stopBackgroundWork } from "@/server/background-work";
@@ -51,7 +50,6 @@ export async function startHubServer(db: Database, port = 0): Promise<{ url: str
     url: `http://127.0.0.1:${actual}`,
     close: async () => {
       stopBackgroundWork(db);
-      await closeTaskNotifier(db);
       await closeChangeFeed(db);
       await closeRoundExchange(db);
       server.closeAllConnections();

@@ -4,7 +4,6 @@ import { connectDatabase, migrateDatabase, type Database } from "@/db/client";
 import { dropDatabase, ensureDatabase } from "@/server/database/embedded-server";
 import { withDatabase } from "@/db/pg-connection";
 import { stopBackgroundWork } from "@/server/background-work";
-import { closeTaskNotifier } from "@/server/tasks/task-notifier";
 import { closeChangeFeed } from "@/server/database/change-feed";
 import { closeRoundExchange } from "@/server/jobs/round-exchange";
 
@@ -27,7 +26,6 @@ export function useTestDatabase() {
     await migrateDatabase(db);
     const close = async () => {
       stopBackgroundWork(db);
-      await closeTaskNotifier(db);
       await closeChangeFeed(db);
       await closeRoundExchange(db);
       // A request still in flight (a worker's long-poll claim, a killed worker's half-done call) can
