@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { describe, expect, test, vi } from "vitest";
 import pg from "pg";
-import { connectDatabase } from "@/db/client";
+import { connectDatabase, type Database } from "@/db/client";
 import { jobEvents, jobs, modelAliases, roundPartials, roundUpdates } from "@/db/schema";
 import { RELEASE_STATEMENT, RELEASED_SPLIT } from "@/server/lib/test-support/training-fixtures";
 import { leaseNextTask } from "@/server/tasks/leasing";
@@ -17,6 +17,7 @@ import {
   startJob,
   upload,
   useRoundHarness,
+  type SiteLease,
   versionWeights,
   withheld,
   withValue,
@@ -209,6 +210,51 @@ const ONE_ROUND = {
   hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
 } as const;
 
+type Overheard = Awaited<ReturnType<typeof overhear>>;
+
+/** A second portal process (its own pool and memory, up and holding its liveness lock) and a connection overhearing the parts' notices. */
+async function withSecondProcess(use: (other: Database, bus: Overheard) => Promise<void>) {
+  const other = connectDatabase(testDb.url());
+  const bus = await overhear(testDb.url());
+  try {
+    await getRoundExchange(other.db).ready();
+    await use(other.db, bus);
+  } finally {
+    await bus.close();
+    await closeRoundExchange(other.db);
+    await other.pool.end();
+  }
+}
+
+/** A site's update of `value` everywhere, for `examples` examples, sent to the portal process `hub`. */
+const send = (hub: Database, lease: SiteLease, value: number, examples: number) =>
+  upload(
+    hub,
+    lease,
+    withValue(lease.global, () => value),
+    examples,
+  );
+
+// The three sites' updates below: 0.5 for 50 examples, -0.5 for 25, 0.25 for 25.
+const MEAN = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
+
+/** The job's first round is closed, and its new version is its global model plus `delta` in every value. */
+async function expectClosedWithMean(db: Database, jobId: string, delta: number) {
+  const [closed] = await rounds(db, jobId);
+  expect(closed).toMatchObject({ status: "closed" });
+  const start = await versionWeights(db, closed!.globalVersionId);
+  const next = await versionWeights(db, closed!.resultVersionId!);
+  next.tensors.forEach((t, ti) =>
+    t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + delta, 6)),
+  );
+}
+
+const partsOf = (db: Database, roundId: string) =>
+  db
+    .select({ holder: roundPartials.holder, contributors: roundPartials.contributors })
+    .from(roundPartials)
+    .where(eq(roundPartials.roundId, roundId));
+
 describe("a portal process's part written before the round's last update", () => {
   test.each([
     ["the other process", "other"],
@@ -219,60 +265,27 @@ describe("a portal process's part written before the round's last update", () =>
       const db = testDb.db();
       const { jobId } = await startJob(db, ONE_ROUND);
       const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-      const other = connectDatabase(testDb.url());
-      const bus = await overhear(testDb.url());
-      try {
-        await upload(
-          other.db,
-          a!,
-          withValue(a!.global, () => 0.5),
-          50,
-        );
-        await upload(
-          db,
-          b!,
-          withValue(b!.global, () => -0.5),
-          25,
-        );
+      await withSecondProcess(async (other, bus) => {
+        await send(other, a!, 0.5, 50);
+        await send(db, b!, -0.5, 25);
         const [round] = await rounds(db, jobId);
-        const parts = () =>
-          db
-            .select({ holder: roundPartials.holder, contributors: roundPartials.contributors })
-            .from(roundPartials)
-            .where(eq(roundPartials.roundId, round!.id));
         // Both processes heard the round is one short and wrote their parts after the delay.
-        await vi.waitFor(async () => expect(await parts()).toHaveLength(2), { timeout: 10_000 });
-        expect(await parts()).toEqual(
+        await vi.waitFor(async () => expect(await partsOf(db, round!.id)).toHaveLength(2), { timeout: 10_000 });
+        expect(await partsOf(db, round!.id)).toEqual(
           expect.arrayContaining([
-            { holder: getRoundExchange(other.db).holder, contributors: [a!.site.id] },
+            { holder: getRoundExchange(other).holder, contributors: [a!.site.id] },
             { holder: getRoundExchange(db).holder, contributors: [b!.site.id] },
           ]),
         );
 
-        await upload(
-          lastAt === "same" ? db : other.db,
-          c!,
-          withValue(c!.global, () => 0.25),
-          25,
-        );
+        await send(lastAt === "same" ? db : other, c!, 0.25, 25);
 
-        // Closed by the time the last update was answered: nobody was asked for a part.
-        const [closed] = await rounds(db, jobId);
-        expect(closed).toMatchObject({ status: "closed" });
+        // Closed by the time the last update was answered, and nobody was asked for a part.
+        await expectClosedWithMean(db, jobId, MEAN);
         await bus.settle();
         expect(bus.heard).toEqual([`${round!.id}/one-short`, `${round!.id}/closed`]);
-        const start = await versionWeights(db, closed!.globalVersionId);
-        const next = await versionWeights(db, closed!.resultVersionId!);
-        const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
-        next.tensors.forEach((t, ti) =>
-          t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
-        );
-        expect(await parts()).toEqual([]);
-      } finally {
-        await bus.close();
-        await closeRoundExchange(other.db);
-        await other.pool.end();
-      }
+        expect(await partsOf(db, round!.id)).toEqual([]);
+      });
     },
   );
 
@@ -280,65 +293,39 @@ describe("a portal process's part written before the round's last update", () =>
     const db = testDb.db();
     const { jobId } = await startJob(db, ONE_ROUND);
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    const other = connectDatabase(testDb.url());
-    const bus = await overhear(testDb.url());
-    const blocker = await db.$client.connect();
     const waitingFor = async (statement: string) =>
       (
         await db.execute<{ n: number }>(
           sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE ${`%${statement}%`}`,
         )
       ).rows[0]!.n;
+    const blocker = await db.$client.connect();
     try {
-      await getRoundExchange(other.db).ready();
-      // The early write is held up at its INSERT, with the round row already locked FOR KEY SHARE.
-      await blocker.query("BEGIN");
-      await blocker.query("LOCK TABLE round_partials IN SHARE MODE");
-      await upload(
-        db,
-        a!,
-        withValue(a!.global, () => 0.5),
-        50,
-      );
-      await upload(
-        db,
-        b!,
-        withValue(b!.global, () => -0.5),
-        25,
-      );
-      const [round] = await rounds(db, jobId);
-      await vi.waitFor(async () => expect(await waitingFor('insert into "round_partials"')).toBe(1), {
-        timeout: 10_000,
+      await withSecondProcess(async (other, bus) => {
+        // The early write is held up at its INSERT, with the round row already locked FOR KEY SHARE.
+        await blocker.query("BEGIN");
+        await blocker.query("LOCK TABLE round_partials IN SHARE MODE");
+        await send(db, a!, 0.5, 50);
+        await send(db, b!, -0.5, 25);
+        const [round] = await rounds(db, jobId);
+        await vi.waitFor(async () => expect(await waitingFor('insert into "round_partials"')).toBe(1), {
+          timeout: 10_000,
+        });
+
+        // The last update reaches the other process, whose close waits for the round row.
+        const last = send(other, c!, 0.25, 25);
+        await vi.waitFor(async () => expect(await waitingFor("for update")).toBe(1), { timeout: 10_000 });
+        await blocker.query("COMMIT");
+        await last;
+
+        // Closed from the part written early, and nobody was asked for a part.
+        await expectClosedWithMean(db, jobId, MEAN);
+        await bus.settle();
+        expect(bus.heard).toEqual([`${round!.id}/one-short`, `${round!.id}/closed`]);
       });
-
-      // The last update reaches the other process, whose close waits for the round row.
-      const last = upload(
-        other.db,
-        c!,
-        withValue(c!.global, () => 0.25),
-        25,
-      );
-      await vi.waitFor(async () => expect(await waitingFor("for update")).toBe(1), { timeout: 10_000 });
-      await blocker.query("COMMIT");
-      await last;
-
-      // Closed from the part written early: nobody was asked for a part.
-      const [closed] = await rounds(db, jobId);
-      expect(closed).toMatchObject({ status: "closed" });
-      await bus.settle();
-      expect(bus.heard).toEqual([`${round!.id}/one-short`, `${round!.id}/closed`]);
-      const start = await versionWeights(db, closed!.globalVersionId);
-      const next = await versionWeights(db, closed!.resultVersionId!);
-      const expected = (0.5 * 50 - 0.5 * 25 + 0.25 * 25) / 100;
-      next.tensors.forEach((t, ti) =>
-        t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + expected, 6)),
-      );
     } finally {
       await blocker.query("ROLLBACK").catch(() => undefined);
       blocker.release();
-      await bus.close();
-      await closeRoundExchange(other.db);
-      await other.pool.end();
     }
   });
 
@@ -346,65 +333,29 @@ describe("a portal process's part written before the round's last update", () =>
     const db = testDb.db();
     const { jobId } = await startJob(db, ONE_ROUND);
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    const other = connectDatabase(testDb.url());
-    try {
-      await getRoundExchange(other.db).ready();
-      await upload(
-        db,
-        a!,
-        withValue(a!.global, () => 0.5),
-        50,
-      );
-      await upload(
-        db,
-        b!,
-        withValue(b!.global, () => -0.5),
-        25,
-      );
+    await withSecondProcess(async (other) => {
+      await send(db, a!, 0.5, 50);
+      await send(db, b!, -0.5, 25);
       // Within the early write's delay: the other process asks for this one's part, which closes the round.
-      await upload(
-        other.db,
-        c!,
-        withValue(c!.global, () => 0.25),
-        25,
-      );
+      await send(other, c!, 0.25, 25);
       await vi.waitFor(async () => expect((await rounds(db, jobId))[0]).toMatchObject({ status: "closed" }), {
         timeout: 10_000,
       });
+      await expectClosedWithMean(db, jobId, MEAN);
       await getRoundExchange(db).earlyPublished();
-      const [round] = await rounds(db, jobId);
-      expect(await db.select().from(roundPartials).where(eq(roundPartials.roundId, round!.id))).toEqual([]);
-    } finally {
-      await closeRoundExchange(other.db);
-      await other.pool.end();
-    }
+      expect(await partsOf(db, (await rounds(db, jobId))[0]!.id)).toEqual([]);
+    });
   });
 
   test("a process with no other portal process alive writes nothing early", async () => {
     const db = testDb.db();
     const { jobId } = await startJob(db, ONE_ROUND);
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    await upload(
-      db,
-      a!,
-      withValue(a!.global, () => 0.5),
-      50,
-    );
-    await upload(
-      db,
-      b!,
-      withValue(b!.global, () => 0.5),
-      50,
-    );
+    await send(db, a!, 0.5, 50);
+    await send(db, b!, -0.5, 25);
     await getRoundExchange(db).earlyPublished();
-    const [round] = await rounds(db, jobId);
-    expect(await db.select().from(roundPartials).where(eq(roundPartials.roundId, round!.id))).toEqual([]);
-    await upload(
-      db,
-      c!,
-      withValue(c!.global, () => 0.5),
-      50,
-    );
-    expect((await rounds(db, jobId))[0]).toMatchObject({ status: "closed" });
+    expect(await partsOf(db, (await rounds(db, jobId))[0]!.id)).toEqual([]);
+    await send(db, c!, 0.25, 25);
+    await expectClosedWithMean(db, jobId, MEAN);
   });
 });
