@@ -296,7 +296,9 @@ describe("a portal process's part written before the round's last update", () =>
     const waitingFor = async (statement: string) =>
       (
         await db.execute<{ n: number }>(
-          sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE ${`%${statement}%`}`,
+          // This database's backends only: other test files run on the same server at the same time.
+          sql`SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${`%${statement}%`}`,
         )
       ).rows[0]!.n;
     const blocker = await db.$client.connect();
