@@ -17,8 +17,11 @@ import { AppError } from "@/server/errors";
  */
 export interface ArtifactStore {
   readonly kind: "postgres" | "disk";
-  /** Stores the bytes (idempotent) and returns their SHA-256 hex. */
-  put(tx: DbOrTx, bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores the bytes (idempotent) and returns their SHA-256 hex. `sha256`, when the caller has
+   * just hashed the same bytes, is not computed again.
+   */
+  put(tx: DbOrTx, bytes: Uint8Array, sha256?: string): Promise<string>;
   get(db: DbOrTx, sha256: string): Promise<Uint8Array>;
 }
 
@@ -60,8 +63,7 @@ function verified(sha256: string, bytes: Uint8Array): Uint8Array {
 export function createPostgresArtifactStore(): ArtifactStore {
   return {
     kind: "postgres",
-    async put(tx, bytes) {
-      const sha256 = sha256Hex(bytes);
+    async put(tx, bytes, sha256 = sha256Hex(bytes)) {
       await insertRow(
         tx,
         sha256,
@@ -85,8 +87,7 @@ const defaultArtifactDir = () => path.join(getHubConfig().FLIP_DATA_DIR, "artifa
 export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactStore {
   return {
     kind: "disk",
-    async put(tx, bytes) {
-      const sha256 = sha256Hex(bytes);
+    async put(tx, bytes, sha256 = sha256Hex(bytes)) {
       const file = diskPath(root, sha256);
       await mkdir(path.dirname(file), { recursive: true });
       // Write then rename, so a reader never sees half a file under its final name.

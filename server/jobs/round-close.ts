@@ -13,7 +13,7 @@ import { recordAudit } from "@/server/audit/audit.service";
 import type { RunningSum } from "@/server/aggregation/running-sum";
 import { applyServerUpdate } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
-import { insertVersion } from "@/server/models/model-versions";
+import { insertVersionWritingAside } from "@/server/models/model-versions";
 import { metrics } from "@/server/observability/metrics";
 import { cancelOpenTasks, requeueCompletedTasks } from "@/server/tasks/task-interventions";
 import type { NamedTensor } from "@/protocol/tensor-codec";
@@ -82,7 +82,7 @@ export async function closeRound(
     );
     if (secure === "waiting") return false;
     const isFailed = "failure" in secure;
-    await closeRoundFromSum(tx, ctx, round.round, reason, {
+    await closeRoundFromSum(db, tx, ctx, round.round, reason, {
       updates: isFailed ? accepted : accepted.filter((u) => secure.survivors.includes(u.siteId)),
       lost: new Set(isFailed ? [] : secure.lost),
       global,
@@ -105,12 +105,19 @@ export async function closeRound(
   }
   const lost = new Set(aggregate?.lost ?? []);
   const updates = accepted.filter((u) => !lost.has(u.siteId));
-  await closeRoundFromSum(tx, ctx, round.round, reason, { updates, lost, global, globalVersion, sum: aggregate?.sum });
+  await closeRoundFromSum(db, tx, ctx, round.round, reason, {
+    updates,
+    lost,
+    global,
+    globalVersion,
+    sum: aggregate?.sum,
+  });
   return true;
 }
 
 /** The round's outcome once its sum is known: a failed round below the quorum, else the next version and what follows. */
 async function closeRoundFromSum(
+  db: Database,
   tx: Tx,
   ctx: JobContext,
   round: TrainingRound,
@@ -174,21 +181,8 @@ async function closeRoundFromSum(
   const next = applyServerUpdate(ctx.config.strategy!, global, sum.mean(), await previousState(tx, ctx, globalVersion));
   metrics.aggregationDuration.observe((performance.now() - aggregationStarted) / 1000);
 
-  // The sites measured the incoming model before training: that is the parent version's validation.
-  const perSite = globalValidationOf(updates);
-  if (globalVersion.metrics === null) {
-    await tx
-      .update(modelVersions)
-      .set({
-        metrics: {
-          validation: poolMetrics(perSite),
-          perSite,
-          source: `validation splits at the start of round ${round.number}`,
-        },
-      })
-      .where(eq(modelVersions.id, globalVersion.id));
-  }
-  const version = await insertVersion(tx, {
+  // Its files are written meanwhile, on a connection of their own; they must be in before this commits.
+  const { version, written } = await insertVersionWritingAside(db, tx, {
     modelId: ctx.model.id,
     source: "training",
     weights: next.weights,
@@ -209,6 +203,20 @@ async function closeRoundFromSum(
     },
     createdBy: ctx.job.createdBy,
   });
+  // The sites measured the incoming model before training: that is the parent version's validation.
+  const perSite = globalValidationOf(updates);
+  if (globalVersion.metrics === null) {
+    await tx
+      .update(modelVersions)
+      .set({
+        metrics: {
+          validation: poolMetrics(perSite),
+          perSite,
+          source: `validation splits at the start of round ${round.number}`,
+        },
+      })
+      .where(eq(modelVersions.id, globalVersion.id));
+  }
   await tx
     .update(trainingRounds)
     .set({ status: "closed", closedAt: new Date(), resultVersionId: version.id })
@@ -242,6 +250,7 @@ async function closeRoundFromSum(
 
   if (round.number < ctx.job.totalRounds) await dispatchRound(tx, ctx, round.number + 1, version);
   else await startEvaluation(tx, ctx, version);
+  await written;
 }
 
 /** The sites whose accepted update went with a stopped process send it again: their rows go, their tasks are queued. */

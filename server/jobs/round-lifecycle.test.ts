@@ -1,10 +1,11 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
+import { connectDatabase, type Database } from "@/db/client";
 import { jobEvents, jobs, modelVersions, roundUpdates, siteTasks, trainingRounds } from "@/db/schema";
 import { snapshotTables } from "@/server/lib/test-support/fixtures";
 import { RELEASE_STATEMENT, RELEASED_SPLIT, trainJobInput } from "@/server/lib/test-support/training-fixtures";
 import { downloadModelVersion } from "@/server/models/model-download";
-import { insertVersion } from "@/server/models/model-versions";
+import { insertVersion, insertVersionWritingAside } from "@/server/models/model-versions";
 import { leaseNextTask } from "@/server/tasks/leasing";
 import { completeTask, failTask } from "@/server/tasks/tasks.service";
 import { advanceJobs } from "./job-coordinator";
@@ -227,5 +228,143 @@ describe("no round writes one site's update as a version", () => {
       message: `v${single.number} was aggregated from one site's update, so its weights would show that update; it cannot be downloaded. Train with at least 2 sites per round.`,
     });
     expect(await snapshotTables(db)).toEqual(before);
+  });
+});
+
+describe("a round's new model file", () => {
+  const LINEAGE = {
+    kind: "training" as const,
+    jobId: "00000000-0000-4000-8000-000000000000",
+    round: 1,
+    sites: [],
+    expectedSites: [],
+    revisionHash: "0".repeat(64),
+    hyperparameters: {},
+    strategy: { kind: "fedavg" as const },
+    backends: {},
+  };
+
+  /** Runs `body` with every row inserted into artifacts logged with the id of the transaction that inserted it. */
+  async function loggingFileWrites(db: Database, body: () => Promise<void>) {
+    await db.execute(sql`
+      CREATE TABLE artifact_writes (sha256 text, xid xid8);
+      CREATE FUNCTION log_artifact_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO artifact_writes VALUES (NEW.sha256, pg_current_xact_id()); RETURN NEW; END $$;
+      CREATE TRIGGER log_artifact_write BEFORE INSERT ON artifacts FOR EACH ROW EXECUTE FUNCTION log_artifact_write();`);
+    try {
+      await body();
+    } finally {
+      await db.execute(sql`
+        DROP TRIGGER log_artifact_write ON artifacts; DROP FUNCTION log_artifact_write(); DROP TABLE artifact_writes;`);
+    }
+  }
+
+  /** Whether the version's weights file was committed by the transaction that inserted the version row. */
+  async function isWrittenWithItsVersion(db: Database, versionId: string): Promise<boolean> {
+    const result = await db.execute<{ same: boolean }>(sql`
+      SELECT w.xid::text = v.xmin::text AS same FROM model_versions v
+      JOIN artifact_writes w ON w.sha256 = v.weights_sha256 WHERE v.id = ${versionId}`);
+    return result.rows[0]!.same;
+  }
+
+  test("a round's close writes its new version's file in a transaction of its own, committed before the close", async () => {
+    const db = testDb.db();
+    const { jobId, versionId } = await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    });
+    await loggingFileWrites(db, async () => {
+      for (const lease of await Promise.all(sites.map((s) => leaseFor(db, s))))
+        await upload(
+          db,
+          lease,
+          withValue(lease.global, () => 0.25),
+          10,
+        );
+      const [round] = await rounds(db, jobId);
+      expect(round).toMatchObject({ status: "closed" });
+      expect(await isWrittenWithItsVersion(db, round!.resultVersionId!)).toBe(false);
+      const start = await versionWeights(db, versionId);
+      const next = await versionWeights(db, round!.resultVersionId!);
+      expect(next.tensors[0]!.data[0]).toBeCloseTo(start.tensors[0]!.data[0]! + 0.25, 5);
+    });
+  });
+
+  test("with no pooled connection free, the file is written in the version's own transaction", async () => {
+    const { versionId, modelId } = await startJob(testDb.db());
+    const start = await versionWeights(testDb.db(), versionId);
+    const { db, pool } = connectDatabase(testDb.url(), { poolMax: 1 });
+    try {
+      await loggingFileWrites(db, async () => {
+        const version = await db.transaction(async (tx) => {
+          const { version, written } = await insertVersionWritingAside(db, tx, {
+            modelId,
+            source: "training",
+            weights: withValue(start.tensors, () => 0.5),
+            lineage: LINEAGE,
+          });
+          await written;
+          return version;
+        });
+        expect(await isWrittenWithItsVersion(db, version.id)).toBe(true);
+        expect((await versionWeights(db, version.id)).tensors[0]!.data[0]).toBe(0.5);
+      });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test("a version naming a file that was never stored is refused when its transaction commits", async () => {
+    const db = testDb.db();
+    const { modelId } = await startJob(db);
+    const before = await snapshotTables(db);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx
+          .insert(modelVersions)
+          .values({ modelId, number: 99, source: "training", weightsSha256: "f".repeat(64), lineage: LINEAGE });
+      }),
+    ).rejects.toMatchObject({ cause: { constraint: "model_versions_weights_sha256_artifacts_sha256_fk" } });
+    expect(await snapshotTables(db)).toEqual(before);
+  });
+
+  test("a close whose file cannot be stored changes nothing, and the round closes once it can", async () => {
+    const db = testDb.db();
+    const { jobId, versionId } = await startJob(db, {
+      hyperparameters: { rounds: 1, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    });
+    const leases = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    for (const lease of leases.slice(0, -1))
+      await upload(
+        db,
+        lease,
+        withValue(lease.global, () => 0.1),
+        10,
+      );
+    await db.execute(sql`
+      CREATE FUNCTION refuse_artifact() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'artifact store unavailable'; END $$;
+      CREATE TRIGGER refuse_artifact BEFORE INSERT ON artifacts FOR EACH ROW EXECUTE FUNCTION refuse_artifact();`);
+    try {
+      const last = leases.at(-1)!;
+      await expect(
+        upload(
+          db,
+          last,
+          withValue(last.global, () => 0.4),
+          20,
+        ),
+      ).rejects.toMatchObject({ cause: { message: "artifact store unavailable" } });
+      expect(await rounds(db, jobId)).toMatchObject([{ status: "open", resultVersionId: null }]);
+      expect(await db.select().from(modelVersions).where(eq(modelVersions.jobId, jobId))).toEqual([]);
+    } finally {
+      await db.execute(sql`DROP TRIGGER refuse_artifact ON artifacts; DROP FUNCTION refuse_artifact();`);
+    }
+    expect(await advanceJobs(db)).toBe(1);
+    const [round] = await rounds(db, jobId);
+    expect(round).toMatchObject({ status: "closed" });
+    const start = await versionWeights(db, versionId);
+    const next = await versionWeights(db, round!.resultVersionId!);
+    // Weighted by examples: (0.1 x 10 + 0.1 x 10 + 0.4 x 20) / 40.
+    expect(next.tensors[0]!.data[0]).toBeCloseTo(start.tensors[0]!.data[0]! + 0.25, 5);
   });
 });
