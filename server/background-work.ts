@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Database } from "@/db/client";
 import { getHubConfig } from "@/server/config";
 import { advanceJobs } from "@/server/jobs/job-coordinator";
+import { getRoundExchange } from "@/server/jobs/round-exchange";
 import { errorFields, getLogger } from "@/server/observability/logger";
 import { getMailer } from "@/server/notifications/mailer";
 import { drainOutbox } from "@/server/notifications/outbox-drain";
@@ -42,6 +43,7 @@ const LEADER_LOCK = 0x464c504c;
 class Leadership {
   private client: pg.PoolClient | null = null;
   private isHeld = false;
+  private isReleased = false;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -49,6 +51,11 @@ class Leadership {
     if (this.isHeld) return true;
     if (!this.client) {
       const client = await this.pool.connect();
+      // Stopped while connecting: this connection must not go on to take the lock nobody would use.
+      if (this.isReleased) {
+        client.release();
+        return false;
+      }
       const onLost = () => {
         if (this.client !== client) return;
         this.client = null;
@@ -71,6 +78,7 @@ class Leadership {
   }
 
   release(): void {
+    this.isReleased = true;
     // Ending the session releases the lock, so another process leads from its next pass.
     this.client?.release(true);
     this.client = null;
@@ -82,7 +90,8 @@ const leaders = (globalForWork.flipBackgroundLeaders ??= new WeakMap<Database, L
 
 /**
  * Starts this process's periodic work (once per database handle): the sweep of expired leases,
- * the job coordinator and the e-mail outbox. The portal starts it at start-up (instrumentation.ts) and again, as a
+ * the job coordinator and the e-mail outbox; and its round exchange (listening for round parts,
+ * holding its liveness lock). The portal starts it at start-up (instrumentation.ts) and again, as a
  * no-op, on worker traffic. Several portal processes may run against one database: exactly one
  * of them (the holder of LEADER_LOCK) runs the passes at a time; each pass would also be safe
  * concurrently (a conditional UPDATE; row locks with SKIP LOCKED), this just does the work once.
@@ -90,6 +99,14 @@ const leaders = (globalForWork.flipBackgroundLeaders ??= new WeakMap<Database, L
 export function ensureBackgroundWork(db: Database): void {
   if (timers.has(db)) return;
   const config = getHubConfig();
+  // Alive to the other portal processes from start-up, not from its first update: a process one
+  // update short of closing a round writes its part early only while it sees another alive
+  // (round-exchange.ts, publishEarly), and the last update may reach this one.
+  getRoundExchange(db)
+    .ready()
+    .catch((error: unknown) =>
+      getLogger().warn({ work: "round-partials", err: errorFields(error) }, "not yet listening for round parts"),
+    );
   const leadership = new Leadership(db.$client);
   leaders.set(db, leadership);
   const led = (run: () => Promise<unknown>) => async () => {

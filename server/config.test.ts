@@ -214,6 +214,7 @@ describe("hub configuration", () => {
     ["PORT", "65536"],
     ["FLIP_EMBEDDED_PG_PORT", "port"],
     ["FLIP_DB_POOL_MAX", "0"],
+    ["FLIP_DB_POOL_MAX", "3"],
     ["FLIP_ARTIFACT_CACHE_MB", "-5"],
     ["FLIP_DEMO_PERSONS", "many"],
     ["FLIP_ARTIFACT_STORE", "s3"],

@@ -188,7 +188,8 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_JOB_TICK_MS: interval(1_000),
   FLIP_LEASE_SWEEP_MS: interval(5_000),
   FLIP_FEASIBILITY_LIMIT_PER_DAY: positive(3),
-  FLIP_DB_POOL_MAX: between(10, 1, 1_000),
+  // Two are held for good (the round exchange's and, in the leader, the background work's lock); two at least for requests.
+  FLIP_DB_POOL_MAX: between(10, 4, 1_000),
   /** Bearer token Prometheus sends to /api/metrics; unset, the endpoint answers 404. Never echoed. */
   FLIP_METRICS_TOKEN: optionalText.refine((value) => value === undefined || value.length >= MIN_SECRET_LENGTH, {
     message: `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`; the value is not shown)`,

@@ -4,11 +4,12 @@ import pg from "pg";
 import { connectDatabase, type Database } from "@/db/client";
 import { jobEvents, jobs, modelAliases, roundPartials, roundUpdates } from "@/db/schema";
 import { RELEASE_STATEMENT, RELEASED_SPLIT } from "@/server/lib/test-support/training-fixtures";
+import { ensureBackgroundWork, stopBackgroundWork } from "@/server/background-work";
 import { leaseNextTask } from "@/server/tasks/leasing";
 import { completeTask } from "@/server/tasks/tasks.service";
 import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
-import { closeRoundExchange, getRoundExchange, PARTIALS_CHANNEL } from "./round-exchange";
+import { closeRoundExchange, getRoundExchange, isHolderAlive, PARTIALS_CHANNEL } from "./round-exchange";
 import {
   leaseFor,
   metrics,
@@ -347,6 +348,34 @@ describe("a portal process's part written before the round's last update", () =>
       await getRoundExchange(db).earlyPublished();
       expect(await partsOf(db, (await rounds(db, jobId))[0]!.id)).toEqual([]);
     });
+  });
+
+  test("a portal process counts as alive from its start-up, before its first update: the other writes its part early, and the last update closes the round there, asking nobody", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    // Started as a portal process starts (instrumentation.ts), and sent nothing until the round's last update.
+    const started = connectDatabase(testDb.url());
+    const bus = await overhear(testDb.url());
+    try {
+      ensureBackgroundWork(started.db);
+      await vi.waitFor(async () => expect(await isHolderAlive(db, getRoundExchange(started.db).holder)).toBe(true));
+      await send(db, a!, 0.5, 50);
+      await send(db, b!, -0.5, 25);
+      const [round] = await rounds(db, jobId);
+      await vi.waitFor(async () => expect(await partsOf(db, round!.id)).toHaveLength(1), { timeout: 10_000 });
+
+      await send(started.db, c!, 0.25, 25);
+
+      await expectClosedWithMean(db, jobId, MEAN);
+      await bus.settle();
+      expect(bus.heard).toEqual([`${round!.id}/one-short`, `${round!.id}/closed`]);
+    } finally {
+      stopBackgroundWork(started.db);
+      await bus.close();
+      await closeRoundExchange(started.db);
+      await started.pool.end();
+    }
   });
 
   test("a process with no other portal process alive writes nothing early", async () => {
