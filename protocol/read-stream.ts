@@ -30,11 +30,16 @@ export class StreamTooLong extends Error {
 /**
  * The stream's bytes, at most `limit` of them. `declared` (a content-length; 0 or NaN when none)
  * above `limit` is refused before a byte is read; otherwise the body is read into one buffer of
- * that size and may not pass it. A refused stream is cancelled, so the sender's transfer stops.
+ * that size (from `allocate`, when given) and may not pass it. A refused stream is cancelled, so
+ * the sender's transfer stops.
  */
 export async function readStream(
   body: ReadableStream<Uint8Array> | null,
-  { declared, limit }: { declared: number; limit: number },
+  {
+    declared,
+    limit,
+    allocate = (size) => Buffer.allocUnsafeSlow(size),
+  }: { declared: number; limit: number; allocate?: (size: number) => Uint8Array },
 ): Promise<Uint8Array> {
   const hasDeclared = Number.isSafeInteger(declared) && declared > 0;
   if (hasDeclared && declared > limit) {
@@ -44,7 +49,7 @@ export async function readStream(
   }
   if (!body) return new Uint8Array(0);
   // Not zero-filled first (megabytes per body): only the `total` bytes read are ever returned.
-  const into = hasDeclared ? Buffer.allocUnsafeSlow(declared) : null;
+  const into = hasDeclared ? allocate(declared) : null;
   const cap = into ? declared : limit;
   const chunks: Uint8Array[] = [];
   let total = 0;

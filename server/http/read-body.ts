@@ -12,11 +12,12 @@ export async function readBody(
   request: Request,
   limit = getHubConfig().FLIP_MAX_UPDATE_BYTES,
   reason = "",
+  allocate?: (size: number) => Uint8Array,
 ): Promise<Uint8Array> {
   const why = reason ? ` (${reason})` : "";
   const declared = Number(request.headers.get("content-length") ?? 0);
   try {
-    return await readStream(request.body, { declared, limit });
+    return await readStream(request.body, { declared, limit, allocate });
   } catch (error) {
     if (!(error instanceof StreamTooLong)) throw error;
     throw new AppError(

@@ -5,7 +5,7 @@ import { getDb } from "@/server/database/get-db";
 import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/route-errors";
 import { readBody } from "@/server/http/read-body";
-import { releaseBuffer } from "@/protocol/release-buffer";
+import { giveBack, lendBody } from "@/server/jobs/update-bodies";
 import { acceptUpdate, prepareUpdate } from "@/server/jobs/update-intake";
 import { inUpdateSlot } from "@/server/jobs/update-slots";
 import { weightsForTask } from "@/server/jobs/weights-download";
@@ -71,9 +71,9 @@ export async function receiveUpdate(db: Database, request: Request, taskId: stri
     const isMasked = request.headers.get(MASKED_UPDATE_HEADER) === "1";
     // Read, checked, committed and folded in one of this process's update slots: other sites wait, bodies unread.
     const receipt = await inUpdateSlot(async () => {
-      const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason);
-      // The body is this request's own buffer: freed as soon as it is folded or refused, not at V8's next collection.
-      const release = () => releaseBuffer(body);
+      const body = await readBody(request, Math.min(limit, getHubConfig().FLIP_MAX_UPDATE_BYTES), reason, lendBody);
+      // Given back for the next update's body as soon as it is folded or refused (update-bodies.ts).
+      const release = () => giveBack(body);
       return acceptUpdate(db, site, { ...lease, body, resultHeader, isMasked, release }, target);
     });
     return Response.json(receipt);

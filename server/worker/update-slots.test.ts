@@ -14,12 +14,13 @@ import {
   versionWeights,
   withValue,
 } from "@/server/lib/test-support/round-harness";
+import { bodyMemory } from "@/server/jobs/update-bodies";
 import { receiveUpdate } from "./binary-routes";
 
 /**
  * Many sites reporting at once: the hub reads and holds at most FLIP_UPDATE_CONCURRENCY update
  * bodies (2 here), the others wait with their bodies unread, and every update still lands, in a
- * round whose mean is the one of all of them.
+ * round whose mean is the one of all of them, though later bodies are read into earlier ones' memory.
  */
 vi.stubEnv("FLIP_UPDATE_CONCURRENCY", "2");
 afterAll(() => void vi.unstubAllEnvs());
@@ -90,6 +91,10 @@ test("at most FLIP_UPDATE_CONCURRENCY update bodies are read at once; the other 
     leases.map(() => ({ accepted: true, round: 1, norm: expect.any(Number) })),
   );
   expect(peak).toBe(2);
+  // Read into at most 2 slots' and 3 waiting bodies' memory, the rest into memory given back (update-bodies.ts).
+  const memory = bodyMemory();
+  expect(memory.allocated + memory.reused).toBe(SITES);
+  expect(memory.allocated).toBeLessThanOrEqual(5);
 
   // Equal weights: the new version is the global model plus the mean of 0.01, 0.02, ... 0.08.
   const [first] = await rounds(db, jobId);
@@ -98,5 +103,66 @@ test("at most FLIP_UPDATE_CONCURRENCY update bodies are read at once; the other 
   const next = await versionWeights(db, first!.resultVersionId!);
   next.tensors.forEach((t, ti) =>
     t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + 0.045, 6)),
+  );
+});
+
+/** An update of `value` everywhere from the site of `lease`, as its worker sends it. */
+async function updateRequest(lease: SiteLease, value: number): Promise<Request> {
+  const db = testDb.db();
+  const { token } = await issueSiteToken(
+    db,
+    { type: "system", label: "test" },
+    { siteId: lease.site.id, graceSeconds: 0 },
+  );
+  const bytes = encodeTensors(withValue(lease.global, () => value));
+  return new Request(`http://hub/api/worker/tasks/${lease.task.taskId}/update`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      [PROTOCOL_HEADER]: String(PROTOCOL_VERSION),
+      [LEASE_HEADER]: lease.task.leaseId,
+      "content-type": OCTET_STREAM,
+      "content-length": String(bytes.byteLength),
+      [TRAIN_RESULT_HEADER]: encodeTrainResultHeader(trainResult(40)),
+    },
+    body: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+  });
+}
+
+test("a body's memory is read into again only once its update is folded: updates one after another, over two rounds, aggregate to their own mean", async () => {
+  const db = testDb.db();
+  const { versionId, jobId } = await startJob(
+    db,
+    {
+      participation: { minSites: 4, roundDeadlineSeconds: 600 },
+      hyperparameters: { rounds: 2, localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: "sgd" },
+    },
+    4,
+  );
+  const before = bodyMemory();
+  for (const round of [1, 2]) {
+    const leases: SiteLease[] = [];
+    for (const site of sites) leases.push(await leaseFor(db, site));
+    // The running sum folds four updates together: the first three wait in it, their bodies in use.
+    for (const [i, lease] of leases.entries()) {
+      const response = await receiveUpdate(db, await updateRequest(lease, 0.01 * round * (i + 1)), lease.task.taskId);
+      expect(await response.json()).toEqual({ accepted: true, round, norm: expect.any(Number) });
+    }
+  }
+  // Never more memory than four bodies (three waiting to be folded and the one read), the rest read into again.
+  const after = bodyMemory();
+  expect(after.allocated + after.reused).toBe(before.allocated + before.reused + 8);
+  expect(after.allocated - before.allocated).toBeLessThanOrEqual(4);
+  expect(after.reused - before.reused).toBeGreaterThanOrEqual(4);
+  const [first, second] = await rounds(db, jobId);
+  const start = await versionWeights(db, versionId);
+  const afterFirst = await versionWeights(db, first!.resultVersionId!);
+  const afterSecond = await versionWeights(db, second!.resultVersionId!);
+  // The mean of 0.01..0.04, then of 0.02..0.08.
+  afterFirst.tensors.forEach((t, ti) =>
+    t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + 0.025, 6)),
+  );
+  afterSecond.tensors.forEach((t, ti) =>
+    t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + 0.025 + 0.05, 6)),
   );
 });
