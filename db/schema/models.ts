@@ -23,16 +23,28 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType
 
 /**
  * Content-addressed blobs (model weights, FedAdam state) behind the artifact-store interface.
- * With the PostgreSQL store `bytes` holds the file; with the disk store it is null and the file
- * lives under the data dir. Either way the row is the index, so a missing file is detectable.
+ * With the PostgreSQL store the file is in `artifact_chunks`; with the disk store it lives under
+ * the data dir. Either way the row is the index, so a missing file is detectable.
  */
 export const artifacts = pgTable("artifacts", {
   sha256: text("sha256").primaryKey(),
   byteSize: bigint("byte_size", { mode: "number" }).notNull(),
   store: text("store").notNull(),
-  bytes: bytea("bytes"),
   createdAt: createdAt(),
 });
+
+/** A file in the PostgreSQL store, in pieces of at most a mebibyte (server/database/chunked-bytes.ts), `seq` from 0. */
+export const artifactChunks = pgTable(
+  "artifact_chunks",
+  {
+    sha256: text("sha256")
+      .notNull()
+      .references(() => artifacts.sha256, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    bytes: bytea("bytes").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sha256, t.seq] })],
+);
 
 export const modelTaskEnum = pgEnum("model_task", ["binary_classification", "multiclass_classification", "regression"]);
 export const modelVersionSourceEnum = pgEnum("model_version_source", ["initial", "import", "training"]);

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { artifacts } from "@/db/schema";
+import { artifactChunks, artifacts } from "@/db/schema";
 import { readBinaryRows } from "@/server/database/binary-copy";
+import { chunksOf, joinChunks } from "@/server/database/chunked-bytes";
 import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 
@@ -12,8 +13,8 @@ import { AppError } from "@/server/errors";
  * Content-addressed storage for model weights: the key is the SHA-256 of the bytes, so storing
  * the same weights twice is free and a stored blob can never change under a version that names
  * it. One interface, two places: in PostgreSQL (the default: one backup covers everything) or as
- * files under the data dir (FLIP_ARTIFACT_STORE=disk, for models too large for comfortable
- * bytea). The `artifacts` row is written either way, inside the caller's transaction.
+ * files under the data dir (FLIP_ARTIFACT_STORE=disk). The `artifacts` row is written either way,
+ * inside the caller's transaction.
  */
 export interface ArtifactStore {
   readonly kind: "postgres" | "disk";
@@ -29,28 +30,46 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-async function insertRow(
-  tx: DbOrTx,
-  sha256: string,
-  byteSize: number,
-  store: ArtifactStore["kind"],
-  bytes: Buffer | null,
-) {
-  await tx.insert(artifacts).values({ sha256, byteSize, store, bytes }).onConflictDoNothing();
+/**
+ * The artifact's row, and with the PostgreSQL store its bytes in chunks, together: in a savepoint
+ * when `tx` is a transaction, or a transaction of their own, so a row never names a partial file.
+ * Content-addressed: a file already stored (or being stored by a transaction that then commits) is
+ * not written again.
+ */
+async function insertFile(tx: DbOrTx, sha256: string, bytes: Uint8Array, store: ArtifactStore["kind"]) {
+  await tx.transaction(async (inner) => {
+    const inserted = await inner
+      .insert(artifacts)
+      .values({ sha256, byteSize: bytes.byteLength, store })
+      .onConflictDoNothing()
+      .returning({ sha256: artifacts.sha256 });
+    if (!inserted.length || store !== "postgres") return;
+    for (const [seq, chunk] of chunksOf(bytes).entries())
+      await inner.insert(artifactChunks).values({ sha256, seq, bytes: chunk });
+  });
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** The artifact's bytes when PostgreSQL holds them, null when a file does: read as bytes, not as hex text (binary-copy.ts). */
+/**
+ * The artifact's bytes when PostgreSQL holds them, null when a file does: read in one statement,
+ * as bytes rather than hex text (binary-copy.ts).
+ */
 async function loadRow(db: DbOrTx, sha256: string): Promise<{ bytes: Buffer | null }> {
   // Written into the COPY as a literal: only a digest's form gets that far.
   if (!SHA256_HEX.test(sha256)) throw new AppError("NOT_FOUND", `No stored artifact ${sha256.slice(0, 12)}….`);
-  const [row] = await readBinaryRows(
+  const rows = await readBinaryRows(
     db,
-    db.select({ bytes: artifacts.bytes }).from(artifacts).where(eq(artifacts.sha256, sha256)),
+    db
+      .select({ store: artifacts.store, bytes: artifactChunks.bytes })
+      .from(artifacts)
+      .leftJoin(artifactChunks, eq(artifactChunks.sha256, artifacts.sha256))
+      .where(eq(artifacts.sha256, sha256))
+      .orderBy(asc(artifactChunks.seq)),
   );
-  if (!row) throw new AppError("NOT_FOUND", `No stored artifact ${sha256.slice(0, 12)}….`);
-  return { bytes: row[0] ?? null };
+  if (!rows.length) throw new AppError("NOT_FOUND", `No stored artifact ${sha256.slice(0, 12)}….`);
+  if (rows[0]![0]!.toString("utf8") !== "postgres") return { bytes: null };
+  return { bytes: joinChunks(rows.map((row) => row[1] ?? null)) };
 }
 
 function verified(sha256: string, bytes: Uint8Array): Uint8Array {
@@ -64,13 +83,7 @@ export function createPostgresArtifactStore(): ArtifactStore {
   return {
     kind: "postgres",
     async put(tx, bytes, sha256 = sha256Hex(bytes)) {
-      await insertRow(
-        tx,
-        sha256,
-        bytes.byteLength,
-        "postgres",
-        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      );
+      await insertFile(tx, sha256, bytes, "postgres");
       return sha256;
     },
     async get(db, sha256) {
@@ -94,7 +107,7 @@ export function createDiskArtifactStore(root = defaultArtifactDir()): ArtifactSt
       const partial = `${file}.${process.pid}.partial`;
       await writeFile(partial, bytes);
       await rename(partial, file);
-      await insertRow(tx, sha256, bytes.byteLength, "disk", null);
+      await insertFile(tx, sha256, bytes, "disk");
       return sha256;
     },
     async get(db, sha256) {

@@ -70,12 +70,12 @@ export async function backupHub({ databaseUrl, file, artifactDir, force = false,
         `${describeUrl(databaseUrl)} has no artifacts or model_versions table: it is not a FLIP hub database (or not migrated: npm run db:migrate).`,
       );
     const { rows: onDisk } = await client.query<{ sha256: string; byte_size: string }>(
-      "SELECT sha256, byte_size FROM artifacts WHERE bytes IS NULL ORDER BY sha256",
+      "SELECT sha256, byte_size FROM artifacts WHERE store = 'disk' ORDER BY sha256",
     );
     const {
       rows: [counts],
     } = await client.query<{ in_db: string; versions: string }>(
-      "SELECT (SELECT count(*) FROM artifacts WHERE bytes IS NOT NULL) AS in_db, (SELECT count(*) FROM model_versions) AS versions",
+      "SELECT (SELECT count(*) FROM artifacts WHERE store <> 'disk') AS in_db, (SELECT count(*) FROM model_versions) AS versions",
     );
 
     log(`Dumping ${describeUrl(databaseUrl)} with ${pgDump.path} (PostgreSQL ${hub[0]!.server})…`);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { connectDatabase } from "@/db/client";
+import { connectDatabase, migrateDatabase } from "@/db/client";
 import { withPgClient } from "@/db/pg-connection";
 import { createDiskArtifactStore } from "@/server/artifacts/artifact-store";
 import {
@@ -166,9 +166,11 @@ export async function restoreHub({
     entryStream(archive, byName.get(DUMP_ENTRY)!),
   );
 
-  log("Verifying every artifact's hash…");
-  const { db, pool } = connectDatabase(databaseUrl, { poolMax: 1 });
+  const { db, pool } = connectDatabase(databaseUrl, { poolMax: 2 });
   try {
+    // A backup taken by an earlier version is brought to this version's schema (and storage) first.
+    await migrateDatabase(db);
+    log("Verifying every artifact's hash…");
     const store = createDiskArtifactStore(artifactDir);
     const { rows } = await db.execute<{ sha256: string }>(sql`SELECT sha256 FROM artifacts ORDER BY sha256`);
     const problems: string[] = [];

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { Database, DbOrTx } from "@/db/client";
-import { roundPartials, trainingRounds } from "@/db/schema";
+import { roundPartialChunks, roundPartials, trainingRounds } from "@/db/schema";
 import { readBinaryRows } from "@/server/database/binary-copy";
+import { chunksOf, joinChunks } from "@/server/database/chunked-bytes";
 import { createRunningSum, sumsToBytes, type RunningSum } from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
 import { errorFields, getLogger } from "@/server/observability/logger";
@@ -222,10 +223,12 @@ class RoundExchange {
     }
     const sum = this.sums.get(roundId);
     if (!sum) return false;
+    // A copy of its own (folds may go on meanwhile), written as it is.
+    const sums = sumsToBytes(sum);
     await this.writePartial(db, roundId, {
       contributors: [...sum.contributors],
       totalWeight: sum.totalWeight,
-      sums: Buffer.from(sumsToBytes(sum)),
+      sums: Buffer.from(sums.buffer, sums.byteOffset, sums.byteLength),
     });
     return true;
   }
@@ -233,7 +236,8 @@ class RoundExchange {
   /**
    * The other processes' published parts of the round (this process's own is in its memory). A
    * part's sums, contributors and weight are read in one statement, as written: a holder may
-   * replace its part meanwhile. The sums arrive as bytes, not as hex text (binary-copy.ts).
+   * replace its part meanwhile. The sums arrive as bytes, not as hex text (binary-copy.ts), in
+   * chunks (chunked-bytes.ts) joined here.
    */
   async othersPartials(tx: DbOrTx, roundId: string): Promise<PublishedPartial[]> {
     const rows = await readBinaryRows(
@@ -241,38 +245,61 @@ class RoundExchange {
       tx
         .select({
           about: sql`json_build_object('holder', ${roundPartials.holder}, 'contributors', ${roundPartials.contributors}, 'totalWeight', ${roundPartials.totalWeight})::text`,
-          sums: roundPartials.sums,
+          chunk: roundPartialChunks.bytes,
         })
         .from(roundPartials)
-        .where(and(eq(roundPartials.roundId, roundId), ne(roundPartials.holder, this.holder))),
+        .leftJoin(
+          roundPartialChunks,
+          and(
+            eq(roundPartialChunks.roundId, roundPartials.roundId),
+            eq(roundPartialChunks.holder, roundPartials.holder),
+          ),
+        )
+        .where(and(eq(roundPartials.roundId, roundId), ne(roundPartials.holder, this.holder)))
+        .orderBy(asc(roundPartials.holder), asc(roundPartialChunks.seq)),
     );
-    return rows.map(([about, sums]) => ({
-      ...(JSON.parse(about!.toString("utf8")) as Omit<PublishedPartial, "sums">),
-      sums: sums!,
+    const byHolder = new Map<string, { about: string; chunks: (Buffer | null)[] }>();
+    for (const [about, chunk] of rows) {
+      const text = about!.toString("utf8");
+      const holder = (JSON.parse(text) as { holder: string }).holder;
+      const part = byHolder.get(holder) ?? { about: text, chunks: [] };
+      part.chunks.push(chunk ?? null);
+      byHolder.set(holder, part);
+    }
+    return [...byHolder.values()].map(({ about, chunks }) => ({
+      ...(JSON.parse(about) as Omit<PublishedPartial, "sums">),
+      sums: joinChunks(chunks),
     }));
   }
 
   /**
-   * A holder asked again has accepted more since: its newer sum replaces the old one. The sums are
-   * sent once (the update takes the row it would have inserted), not once for each half of the upsert.
+   * A holder asked again has accepted more since: its newer sum replaces the old one, row and
+   * chunks together (in a savepoint when `db` is a transaction).
    */
   private async writePartial(
     db: DbOrTx,
     roundId: string,
     row: { contributors: string[]; totalWeight: number; sums: Buffer },
   ): Promise<void> {
-    await db
-      .insert(roundPartials)
-      .values({ roundId, holder: this.holder, ...row })
-      .onConflictDoUpdate({
-        target: [roundPartials.roundId, roundPartials.holder],
-        set: {
-          contributors: sql`excluded.contributors`,
-          totalWeight: sql`excluded.total_weight`,
-          sums: sql`excluded.sums`,
-          publishedAt: sql`now()`,
-        },
-      });
+    const { sums, ...about } = row;
+    await db.transaction(async (tx) => {
+      await tx
+        .insert(roundPartials)
+        .values({ roundId, holder: this.holder, ...about })
+        .onConflictDoUpdate({
+          target: [roundPartials.roundId, roundPartials.holder],
+          set: {
+            contributors: sql`excluded.contributors`,
+            totalWeight: sql`excluded.total_weight`,
+            publishedAt: sql`now()`,
+          },
+        });
+      await tx
+        .delete(roundPartialChunks)
+        .where(and(eq(roundPartialChunks.roundId, roundId), eq(roundPartialChunks.holder, this.holder)));
+      for (const [seq, bytes] of chunksOf(sums).entries())
+        await tx.insert(roundPartialChunks).values({ roundId, holder: this.holder, seq, bytes });
+    });
   }
 
   forget(roundId: string): void {

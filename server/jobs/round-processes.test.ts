@@ -390,3 +390,58 @@ describe("a portal process's part written before the round's last update", () =>
     await expectClosedWithMean(db, jobId, MEAN);
   });
 });
+
+describe("a partial sum larger than a chunk", () => {
+  test("is written in mebibyte chunks and read back whole by the other process; a newer part replaces every chunk of the old", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [round] = await rounds(db, jobId);
+    // 300,000 parameters: 2.4 MB of float64 sums, three chunks.
+    const length = 300_000;
+    const spec = [{ name: "w", shape: [length] }];
+    await withSecondProcess(async (other) => {
+      const theirs = getRoundExchange(other);
+      const fold = (siteId: string, value: number, weight: number) =>
+        theirs.accept(
+          round!.id,
+          siteId,
+          async () => undefined,
+          (sumFor) =>
+            sumFor(spec).add(
+              siteId,
+              [{ name: "w", shape: [length], data: new Float32Array(length).fill(value) }],
+              weight,
+            ),
+        );
+      const chunks = async () =>
+        (
+          await db.execute<{ seq: number; bytes: number }>(
+            sql`SELECT seq, length(bytes) AS bytes FROM round_partial_chunks WHERE round_id = ${round!.id} ORDER BY seq`,
+          )
+        ).rows;
+      await fold(sites[0]!.id, 0.5, 10);
+      await theirs.publish(other, round!.id);
+      expect(await chunks()).toEqual([
+        { seq: 0, bytes: 1024 * 1024 },
+        { seq: 1, bytes: 1024 * 1024 },
+        { seq: 2, bytes: length * 8 - 2 * 1024 * 1024 },
+      ]);
+
+      await fold(sites[1]!.id, 0.25, 30);
+      // Asked again after another update: the newer sum replaces the old one, chunk for chunk.
+      await theirs.publish(other, round!.id);
+      expect(await chunks()).toHaveLength(3);
+      const parts = await getRoundExchange(db).othersPartials(db, round!.id);
+      expect(parts).toHaveLength(1);
+      expect(parts[0]).toMatchObject({
+        holder: theirs.holder,
+        contributors: [sites[0]!.id, sites[1]!.id],
+        totalWeight: 40,
+      });
+      const sums = new Float64Array(parts[0]!.sums.buffer, parts[0]!.sums.byteOffset, parts[0]!.sums.byteLength / 8);
+      expect(sums).toHaveLength(length);
+      expect(sums.every((x) => x === 0.5 * 10 + 0.25 * 30)).toBe(true);
+      theirs.forget(round!.id);
+    });
+  });
+});
