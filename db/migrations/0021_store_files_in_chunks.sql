@@ -3,6 +3,11 @@
 -- contiguous memory of its own, several copies of it, so a 40 MB file took three times as long
 -- to store in one piece as in forty. Stored out of line without a compression attempt, as before
 -- (0018). The files and partial sums already stored move into the new tables.
+--
+-- A round's partial sums are UNLOGGED: they live only until their round closes, and the portal
+-- process that wrote one still holds it in memory. After a crash or a failover PostgreSQL empties
+-- them, and the closing process asks the holder for its part again (round-sums.ts), as it does for a
+-- part not yet written. Skipping the write-ahead log takes a third off writing 8 MB here.
 CREATE TABLE "artifact_chunks" (
 	"sha256" text NOT NULL,
 	"seq" integer NOT NULL,
@@ -30,5 +35,7 @@ INSERT INTO "round_partial_chunks" ("round_id", "holder", "seq", "bytes")
   SELECT "round_id", "holder", "seq", substring("sums" FROM "seq" * 1048576 + 1 FOR 1048576)
   FROM "round_partials", generate_series(0, (length("sums") - 1) / 1048576) AS "seq"
   WHERE length("sums") > 0;--> statement-breakpoint
+ALTER TABLE "round_partial_chunks" SET UNLOGGED;--> statement-breakpoint
+ALTER TABLE "round_partials" SET UNLOGGED;--> statement-breakpoint
 ALTER TABLE "artifacts" DROP COLUMN "bytes";--> statement-breakpoint
 ALTER TABLE "round_partials" DROP COLUMN "sums";

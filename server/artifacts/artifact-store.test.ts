@@ -6,6 +6,19 @@ import { createPostgresArtifactStore, readArtifact, rememberArtifact, sha256Hex 
 
 const testDb = useTestDatabase();
 
+test("a round's partial sums skip the write-ahead log: they live until the round closes, and their holder keeps them in memory", async () => {
+  const { rows } = await testDb.db().execute<{ table: string; persistence: string }>(sql`
+    SELECT relname AS table, relpersistence AS persistence FROM pg_class
+    WHERE relname IN ('round_partials', 'round_partial_chunks', 'artifacts', 'artifact_chunks') AND relkind = 'r'
+    ORDER BY 1`);
+  expect(rows).toEqual([
+    { table: "artifact_chunks", persistence: "p" },
+    { table: "artifacts", persistence: "p" },
+    { table: "round_partial_chunks", persistence: "u" },
+    { table: "round_partials", persistence: "u" },
+  ]);
+});
+
 test("model files and round sums are stored out of line without a compression attempt", async () => {
   // A tensor file starts with its JSON manifest, which compresses: PostgreSQL's default storage then
   // ran pglz through megabytes of floats before giving up, 50 ms of a 4 MB model's round close.
