@@ -209,28 +209,44 @@ class RoundExchange {
     return sum;
   }
 
-  /** Writes this process's partial sum for the round, once, for the process that closes it. */
+  /**
+   * Writes this process's partial sum for the round, once, for the process that closes it: a part
+   * already written over the same sites (a close attempted again while it waits, a request heard
+   * twice) is not written again.
+   */
   async publish(db: DbOrTx, roundId: string): Promise<boolean> {
+    const before = this.masked.get(roundId) ?? this.sums.get(roundId);
+    if (!before) return false;
+    if (await this.isWritten(db, roundId, before.contributors)) return true;
+    // Its sites and a copy of its sums, taken together now: folds may go on while the chunks are written.
+    const part = this.snapshot(roundId);
+    if (!part) return false;
+    await this.writePartial(db, roundId, part);
+    return true;
+  }
+
+  private snapshot(roundId: string): { contributors: string[]; totalWeight: number; sums: Buffer } | null {
     const masked = this.masked.get(roundId);
     if (masked) {
-      const row = {
-        contributors: [...masked.contributors],
-        totalWeight: 0,
-        sums: Buffer.from(masked.sum.buffer, masked.sum.byteOffset, masked.sum.byteLength),
-      };
-      await this.writePartial(db, roundId, row);
-      return true;
+      const sums = new Uint8Array(masked.sum.buffer, masked.sum.byteOffset, masked.sum.byteLength).slice();
+      return { contributors: [...masked.contributors], totalWeight: 0, sums: Buffer.from(sums.buffer) };
     }
     const sum = this.sums.get(roundId);
-    if (!sum) return false;
-    // A copy of its own (folds may go on meanwhile), written as it is.
+    if (!sum) return null;
     const sums = sumsToBytes(sum);
-    await this.writePartial(db, roundId, {
+    return {
       contributors: [...sum.contributors],
       totalWeight: sum.totalWeight,
       sums: Buffer.from(sums.buffer, sums.byteOffset, sums.byteLength),
-    });
-    return true;
+    };
+  }
+
+  private async isWritten(db: DbOrTx, roundId: string, contributors: readonly string[]): Promise<boolean> {
+    const [row] = await db
+      .select({ contributors: roundPartials.contributors })
+      .from(roundPartials)
+      .where(and(eq(roundPartials.roundId, roundId), eq(roundPartials.holder, this.holder)));
+    return row !== undefined && sameSites(row.contributors, contributors);
   }
 
   /**

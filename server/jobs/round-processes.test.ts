@@ -7,7 +7,7 @@ import { RELEASE_STATEMENT, RELEASED_SPLIT } from "@/server/lib/test-support/tra
 import { ensureBackgroundWork, stopBackgroundWork } from "@/server/background-work";
 import { leaseNextTask } from "@/server/tasks/leasing";
 import { completeTask } from "@/server/tasks/tasks.service";
-import { advanceJobs } from "./job-coordinator";
+import { advanceJob, advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
 import { closeRoundExchange, getRoundExchange, isHolderAlive, PARTIALS_CHANNEL } from "./round-exchange";
 import {
@@ -250,6 +250,16 @@ async function expectClosedWithMean(db: Database, jobId: string, delta: number) 
   );
 }
 
+/** How many of this database's statements like `statement` wait for a lock. */
+const statementsWaiting = async (db: Database, statement: string) =>
+  (
+    await db.execute<{ n: number }>(
+      // This database's backends only: other test files run on the same server at the same time.
+      sql`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${`%${statement}%`}`,
+    )
+  ).rows[0]!.n;
+
 const partsOf = (db: Database, roundId: string) =>
   db
     .select({ holder: roundPartials.holder, contributors: roundPartials.contributors })
@@ -294,14 +304,7 @@ describe("a portal process's part written before the round's last update", () =>
     const db = testDb.db();
     const { jobId } = await startJob(db, ONE_ROUND);
     const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
-    const waitingFor = async (statement: string) =>
-      (
-        await db.execute<{ n: number }>(
-          // This database's backends only: other test files run on the same server at the same time.
-          sql`SELECT count(*)::int AS n FROM pg_stat_activity
-              WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE ${`%${statement}%`}`,
-        )
-      ).rows[0]!.n;
+    const waitingFor = (statement: string) => statementsWaiting(db, statement);
     const blocker = await db.$client.connect();
     try {
       await withSecondProcess(async (other, bus) => {
@@ -391,7 +394,7 @@ describe("a portal process's part written before the round's last update", () =>
   });
 });
 
-describe("a partial sum larger than a chunk", () => {
+describe("a partial sum written", () => {
   test("is written in mebibyte chunks and read back whole by the other process; a newer part replaces every chunk of the old", async () => {
     const db = testDb.db();
     const { jobId } = await startJob(db, ONE_ROUND);
@@ -443,5 +446,69 @@ describe("a partial sum larger than a chunk", () => {
       expect(sums.every((x) => x === 0.5 * 10 + 0.25 * 30)).toBe(true);
       theirs.forget(round!.id);
     });
+  });
+
+  test("a close attempted again while it waits for another process's part does not write its own part again", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [a, b, c] = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    await withSecondProcess(async (other) => {
+      // The other process hears the request for its part but does not answer yet.
+      getRoundExchange(other).onRequest = async () => undefined;
+      await send(other, a!, 0.5, 50);
+      await send(db, b!, -0.5, 25);
+      await send(db, c!, 0.25, 25);
+      const [round] = await rounds(db, jobId);
+      expect(round).toMatchObject({ status: "open" });
+      const written = () =>
+        db.execute<{ version: string }>(
+          sql`SELECT xmin::text AS version FROM round_partials WHERE round_id = ${round!.id} AND holder = ${getRoundExchange(db).holder}`,
+        );
+      const first = (await written()).rows;
+      expect(first).toHaveLength(1);
+
+      // Tried again (a second last update, the coordinator's tick): still waiting, and the part stands as written.
+      expect(await advanceJob(db, jobId, { wait: true })).toBe(false);
+      expect((await written()).rows).toEqual(first);
+
+      // Once the other writes its part, the round closes with all three.
+      await getRoundExchange(other).publish(other, round!.id);
+      await advanceJob(db, jobId, { wait: true });
+      await expectClosedWithMean(db, jobId, MEAN);
+    });
+  });
+
+  test("a part is written as it stood when its write began: an update folded meanwhile is left for the next write", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db, ONE_ROUND);
+    const [round] = await rounds(db, jobId);
+    // A masked sum of 300,000 parameters: 1.2 MB, two chunks.
+    const length = 300_000;
+    const blocker = await db.$client.connect();
+    try {
+      await withSecondProcess(async (other) => {
+        const theirs = getRoundExchange(other);
+        const fold = (siteId: string, value: number) =>
+          theirs.acceptMasked(round!.id, siteId, async () => undefined, new Uint32Array(length).fill(value));
+        await fold(sites[0]!.id, 3);
+        await blocker.query("BEGIN");
+        await blocker.query("LOCK TABLE round_partial_chunks IN SHARE MODE");
+        const writing = theirs.publish(other, round!.id);
+        await vi.waitFor(async () => expect(await statementsWaiting(db, '"round_partial_chunks"')).toBe(1), {
+          timeout: 10_000,
+        });
+        await fold(sites[1]!.id, 5);
+        await blocker.query("COMMIT");
+        await writing;
+
+        const [part] = await getRoundExchange(db).othersPartials(db, round!.id);
+        expect(part!.contributors).toEqual([sites[0]!.id]);
+        expect(new Uint32Array(part!.sums.buffer, part!.sums.byteOffset, length).every((x) => x === 3)).toBe(true);
+        theirs.forget(round!.id);
+      });
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+    }
   });
 });
