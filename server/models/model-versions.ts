@@ -74,7 +74,9 @@ function versionFiles(input: NewVersion): VersionFiles {
 
 async function storeFiles(target: DbOrTx, files: VersionFiles): Promise<void> {
   const store = getArtifactStore();
-  await Promise.all(files.list.map((file) => store.put(target, file.bytes, file.sha256)));
+  // One after the other: each is a transaction (or, in `target`'s, a savepoint) of its own, and a
+  // connection runs one at a time.
+  for (const file of files.list) await store.put(target, file.bytes, file.sha256);
 }
 
 async function insertVersionRow(tx: Tx, input: NewVersion, files: VersionFiles): Promise<ModelVersion> {
