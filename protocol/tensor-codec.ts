@@ -67,13 +67,8 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/**
- * One pass over the values: the data section's hash is taken from the tensors themselves, and
- * each tensor is copied once, straight into the file.
- */
+/** Each tensor copied once, straight into the file; the data section's hash is taken from the file. */
 export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
-  const entries: TensorManifest["tensors"] = [];
-  let dataBytes = 0;
   for (const tensor of tensors) {
     const expected = countElements(tensor.shape);
     if (tensor.data.length !== expected) {
@@ -81,26 +76,48 @@ export function encodeTensors(tensors: readonly NamedTensor[]): Uint8Array {
         `tensor ${tensor.name} has ${tensor.data.length} values, shape ${formatShape(tensor.shape)} needs ${expected}`,
       );
     }
-    entries.push({ name: tensor.name, shape: [...tensor.shape], offset: dataBytes, length: tensor.data.byteLength });
-    dataBytes += tensor.data.byteLength;
   }
+  return encodeTensorsWith(tensors, (index, out) => out.set(tensors[index]!.data)).bytes;
+}
 
-  const littleEndian = tensors.map((tensor) =>
-    IS_LITTLE_ENDIAN
-      ? new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)
-      : toLittleEndian(tensor.data),
-  );
-  const hash = createHash("sha256");
-  for (const bytes of littleEndian) hash.update(bytes);
-  const manifest: TensorManifest = { tensors: entries, dtype: "float32", sha256: hash.digest("hex") };
-  const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest));
-  const dataStart = align4(HEADER_BYTES + manifestBytes.length);
+/**
+ * A tensor file for tensors named and shaped as `spec`, each tensor's values written by `fill`
+ * straight into the file (`out`: that tensor's values, zeros until filled), so that computing a
+ * model and encoding it takes no model-sized array but the file. Returns the file and its tensors,
+ * which on a little-endian host are views of the file: not to be changed once it is returned.
+ */
+export function encodeTensorsWith(
+  spec: readonly { name: string; shape: readonly number[] }[],
+  fill: (index: number, out: Float32Array) => void,
+): { bytes: Uint8Array; tensors: NamedTensor[] } {
+  const entries: TensorManifest["tensors"] = [];
+  let dataBytes = 0;
+  for (const tensor of spec) {
+    const length = countElements(tensor.shape) * 4;
+    entries.push({ name: tensor.name, shape: [...tensor.shape], offset: dataBytes, length });
+    dataBytes += length;
+  }
+  // The manifest's length does not depend on its digest (64 hex characters): laid out before the
+  // data is filled in, its digest written once the data is there.
+  const manifestOf = (sha256: string) =>
+    new TextEncoder().encode(JSON.stringify({ tensors: entries, dtype: "float32", sha256 } satisfies TensorManifest));
+  const manifestLength = manifestOf("0".repeat(64)).length;
+  const dataStart = align4(HEADER_BYTES + manifestLength);
   const out = new Uint8Array(dataStart + dataBytes);
+  const tensors = spec.map((tensor, index) => {
+    const { offset, length } = entries[index]!;
+    const values = IS_LITTLE_ENDIAN
+      ? new Float32Array(out.buffer, dataStart + offset, length / 4)
+      : new Float32Array(length / 4);
+    fill(index, values);
+    if (!IS_LITTLE_ENDIAN) out.set(toLittleEndian(values), dataStart + offset);
+    return { name: tensor.name, shape: [...tensor.shape], data: values };
+  });
+  const manifest = manifestOf(sha256Hex(out.subarray(dataStart)));
   out.set(new TextEncoder().encode(TENSOR_MAGIC), 0);
-  new DataView(out.buffer).setUint32(TENSOR_MAGIC.length, manifestBytes.length, true);
-  out.set(manifestBytes, HEADER_BYTES);
-  for (const [i, bytes] of littleEndian.entries()) out.set(bytes, dataStart + entries[i]!.offset);
-  return out;
+  new DataView(out.buffer).setUint32(TENSOR_MAGIC.length, manifest.length, true);
+  out.set(manifest, HEADER_BYTES);
+  return { bytes: out, tensors };
 }
 
 function toLittleEndian(values: Float32Array): Uint8Array {

@@ -30,6 +30,8 @@ export interface RunningSum {
   add(contributor: string, update: readonly NamedTensor[], weight: number, release?: () => void): void;
   /** The weighted mean so far, as float32 tensors in manifest order. */
   mean(): NamedTensor[];
+  /** Tensor `index` of the weighted mean so far, written into `out` (of that tensor's length): no array of its own. */
+  meanOf(index: number, out: Float32Array): void;
   readonly totalWeight: number;
   readonly contributors: readonly string[];
   /** An independent copy, to add to without touching this one. */
@@ -80,6 +82,14 @@ export function createRunningSum(
     if (c) foldWaiting([c]);
     waiting = [];
   };
+  function meanOf(index: number, out: Float32Array): void {
+    flush();
+    if (totalWeight === 0) throw new AggregationError("no site has contributed yet; there is nothing to average");
+    const sum = sums[index];
+    if (sum?.length !== out.length) throw new AggregationError(`the sum's tensor ${index} does not match the model's`);
+    for (let i = 0; i < sum.length; i++) out[i] = sum[i]! / totalWeight;
+  }
+
   return {
     add(contributor, update, weight, release) {
       if (seen.has(contributor)) {
@@ -109,15 +119,13 @@ export function createRunningSum(
       totalWeight += weight;
     },
     mean() {
-      flush();
-      if (totalWeight === 0) throw new AggregationError("no site has contributed yet; there is nothing to average");
       return spec.map((tensor, t) => {
-        const sum = sums[t]!;
-        const out = new Float32Array(sum.length);
-        for (let i = 0; i < sum.length; i++) out[i] = sum[i]! / totalWeight;
+        const out = new Float32Array(countElements(tensor.shape));
+        meanOf(t, out);
         return { name: tensor.name, shape: [...tensor.shape], data: out };
       });
     },
+    meanOf,
     get totalWeight() {
       return totalWeight;
     },

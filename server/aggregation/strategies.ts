@@ -1,5 +1,6 @@
 import type { StrategyConfig } from "./strategy.schema";
-import type { NamedTensor } from "@/protocol/tensor-codec";
+import { encodeTensorsWith, type NamedTensor } from "@/protocol/tensor-codec";
+import { AggregationError, type RunningSum } from "./running-sum";
 
 /**
  * Server-side update rules. Sites send DELTAS, update_i = w_i - w_global (not full weights):
@@ -23,34 +24,44 @@ export interface FedAdamState {
 }
 
 export interface ServerUpdate {
+  /** Views of `weightsFile`: not to be changed. */
   weights: NamedTensor[];
+  /** The next model as a tensor file, computed straight into it (encodeTensorsWith): no model-sized array besides. */
+  weightsFile: Uint8Array;
   /** Only FedAdam has state; null for the others. */
   state: FedAdamState | null;
+}
+
+/** The round's example-weighted mean delta, a tensor at a time: a running sum's, or tensors in hand (`meanOfTensors`). */
+export type MeanDelta = Pick<RunningSum, "meanOf">;
+
+export function meanOfTensors(tensors: readonly NamedTensor[]): MeanDelta {
+  return {
+    meanOf(index, out) {
+      const tensor = tensors[index];
+      if (tensor?.data.length !== out.length)
+        throw new AggregationError(`the mean delta's tensor ${index} does not match the model's`);
+      out.set(tensor.data);
+    },
+  };
 }
 
 function zerosLike(tensors: readonly NamedTensor[]): NamedTensor[] {
   return tensors.map((t) => ({ name: t.name, shape: [...t.shape], data: new Float32Array(t.data.length) }));
 }
 
-function mapTensors(tensors: readonly NamedTensor[], fill: (t: number, out: Float32Array) => void): NamedTensor[] {
-  return tensors.map((t, index) => {
-    const out = new Float32Array(t.data.length);
-    fill(index, out);
-    return { name: t.name, shape: [...t.shape], data: out };
-  });
-}
-
-function applyFedAvg(global: readonly NamedTensor[], meanDelta: readonly NamedTensor[]): NamedTensor[] {
-  return mapTensors(global, (t, out) => {
+function applyFedAvg(global: readonly NamedTensor[], mean: MeanDelta): Omit<ServerUpdate, "state"> {
+  const { bytes, tensors } = encodeTensorsWith(global, (t, out) => {
+    mean.meanOf(t, out);
     const w = global[t]!.data;
-    const d = meanDelta[t]!.data;
-    for (let i = 0; i < out.length; i++) out[i] = w[i]! + d[i]!;
+    for (let i = 0; i < out.length; i++) out[i]! += w[i]!;
   });
+  return { weights: tensors, weightsFile: bytes };
 }
 
 function applyFedAdam(
   global: readonly NamedTensor[],
-  meanDelta: readonly NamedTensor[],
+  mean: MeanDelta,
   previous: FedAdamState | null,
   config: Extract<StrategyConfig, { kind: "fedadam" }>,
 ): ServerUpdate {
@@ -63,9 +74,10 @@ function applyFedAdam(
     throw new Error("FedAdam state does not match the model's tensors; start it afresh for a new architecture");
   const m = zerosLike(global);
   const v = zerosLike(global);
-  const weights = mapTensors(global, (t, out) => {
+  const { bytes, tensors } = encodeTensorsWith(global, (t, out) => {
     const w = global[t]!.data;
-    const d = meanDelta[t]!.data;
+    const d = new Float32Array(out.length);
+    mean.meanOf(t, d);
     const mPrev = state.m[t]!.data;
     const vPrev = state.v[t]!.data;
     const mNext = m[t]!.data;
@@ -80,24 +92,21 @@ function applyFedAdam(
       out[i] = w[i]! + (serverLr * mi) / (Math.sqrt(vi) + tau);
     }
   });
-  return { weights, state: { m, v } };
+  return { weights: tensors, weightsFile: bytes, state: { m, v } };
 }
 
 /** Next global model from the current one and the round's example-weighted mean delta. */
 export function applyServerUpdate(
   config: StrategyConfig,
   global: readonly NamedTensor[],
-  meanDelta: readonly NamedTensor[],
+  mean: MeanDelta,
   previousState: FedAdamState | null,
 ): ServerUpdate {
-  if (meanDelta.length !== global.length) {
-    throw new Error(`mean update has ${meanDelta.length} tensors, the global model has ${global.length}`);
-  }
   switch (config.kind) {
     case "fedavg":
     case "fedprox":
-      return { weights: applyFedAvg(global, meanDelta), state: null };
+      return { ...applyFedAvg(global, mean), state: null };
     case "fedadam":
-      return applyFedAdam(global, meanDelta, previousState, config);
+      return applyFedAdam(global, mean, previousState, config);
   }
 }

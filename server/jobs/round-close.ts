@@ -11,7 +11,7 @@ import {
 } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import type { RunningSum } from "@/server/aggregation/running-sum";
-import { applyServerUpdate } from "@/server/aggregation/strategies";
+import { applyServerUpdate, meanOfTensors } from "@/server/aggregation/strategies";
 import { specOf } from "@/server/aggregation/validate-update";
 import { insertVersionWritingAside } from "@/server/models/model-versions";
 import { metrics } from "@/server/observability/metrics";
@@ -87,7 +87,7 @@ export async function closeRound(
       lost: new Set(isFailed ? [] : secure.lost),
       global,
       globalVersion,
-      sum: isFailed ? undefined : { mean: () => secure.mean, totalWeight: secure.totalWeight },
+      sum: isFailed ? undefined : { ...meanOfTensors(secure.mean), totalWeight: secure.totalWeight },
       failure: isFailed ? `Round ${round.round.number}: ${secure.failure}` : undefined,
     });
     return true;
@@ -127,7 +127,7 @@ async function closeRoundFromSum(
     lost: ReadonlySet<string>;
     global: NamedTensor[];
     globalVersion: ModelVersion;
-    sum: Pick<RunningSum, "mean" | "totalWeight"> | undefined;
+    sum: Pick<RunningSum, "meanOf" | "totalWeight"> | undefined;
     /** Why the round failed, when its sum could not be formed (secure aggregation below its threshold). */
     failure?: string;
   },
@@ -178,7 +178,7 @@ async function closeRoundFromSum(
 
   const aggregationStarted = performance.now();
   const sum = from.sum;
-  const next = applyServerUpdate(ctx.config.strategy!, global, sum.mean(), await previousState(tx, ctx, globalVersion));
+  const next = applyServerUpdate(ctx.config.strategy!, global, sum, await previousState(tx, ctx, globalVersion));
   metrics.aggregationDuration.observe((performance.now() - aggregationStarted) / 1000);
 
   // Its files are written meanwhile, on a connection of their own; they must be in before this commits.
@@ -186,6 +186,7 @@ async function closeRoundFromSum(
     modelId: ctx.model.id,
     source: "training",
     weights: next.weights,
+    weightsFile: next.weightsFile,
     optimizerState: stateTensors(next.state),
     parentVersionId: globalVersion.id,
     jobId: ctx.job.id,

@@ -9,6 +9,8 @@ export type NewVersion = {
   modelId: string;
   source: ModelVersion["source"];
   weights: readonly NamedTensor[];
+  /** `weights` already encoded as a tensor file (a round's close computes them into it), not encoded again. */
+  weightsFile?: Uint8Array;
   optimizerState?: readonly NamedTensor[] | null;
   parentVersionId?: string | null;
   jobId?: string | null;
@@ -61,7 +63,7 @@ type VersionFiles = {
 };
 
 function versionFiles(input: NewVersion): VersionFiles {
-  const weights = encodeTensors(input.weights);
+  const weights = input.weightsFile ?? encodeTensors(input.weights);
   const weightsSha256 = sha256Hex(weights);
   // Every site of the next round downloads these bytes at once.
   rememberArtifact(weightsSha256, weights);
