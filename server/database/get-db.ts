@@ -16,3 +16,8 @@ export function getDb(): Promise<Database> {
   });
   return globalForDb.flipDb;
 }
+
+/** Has `getDb` answer with `db` (a test's own database), for tests that drive the portal's request path. @internal for tests */
+export function serveDatabaseForTests(db: Database): void {
+  globalForDb.flipDb = Promise.resolve(db);
+}

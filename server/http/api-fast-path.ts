@@ -4,6 +4,7 @@ import { livenessResponse, readinessResponse } from "@/server/observability/read
 import { updateRoute, weightsRoute } from "@/server/worker/binary-routes";
 import { inBrowserRequestSlot } from "./browser-call-slots";
 import { respond, type Handler } from "./node-bridge";
+import { installScopedAbortSignalAny } from "./request-signal";
 import { handleTrpcRequest } from "./trpc-handler";
 
 /**
@@ -32,6 +33,7 @@ const PROBES = new Map<string, Handler>([
 type Route = { methods: readonly string[]; handler: Handler };
 
 export function registerApiFastPath(): void {
+  installScopedAbortSignalAny();
   (globalThis as Record<symbol, unknown>)[FAST_PATH] = serveRequest;
 }
 

@@ -5,6 +5,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { errorFields, getLogger } from "@/server/observability/logger";
+import { connectionSignal, requestWithSignal } from "./request-signal";
 import { STATIC_SECURITY_HEADERS } from "./security-headers";
 import { COMPRESS_FROM_BYTES } from "./sized-response";
 
@@ -37,17 +38,12 @@ function requestOf(req: IncomingMessage, res: ServerResponse): Request {
     if (Array.isArray(value)) for (const item of value) headers.append(key, item);
     else if (value !== undefined) headers.set(key, value);
   }
-  const gone = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) gone.abort();
-  });
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(url, {
-    method: req.method,
-    headers,
-    signal: gone.signal,
-    ...(hasBody ? { body: bodyOf(req, res), duplex: "half" } : {}),
-  } as RequestInit);
+  return requestWithSignal(
+    url,
+    { method: req.method, headers, ...(hasBody ? { body: bodyOf(req, res), duplex: "half" } : {}) } as RequestInit,
+    connectionSignal(res),
+  );
 }
 
 function bodyOf(req: IncomingMessage, res: ServerResponse): ReadableStream<Uint8Array> {

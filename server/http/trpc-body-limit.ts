@@ -2,6 +2,7 @@ import { getHubConfig } from "@/server/config";
 import { AppError } from "@/server/errors";
 import { MAX_MODEL_UPLOAD_REQUEST_BYTES } from "@/server/models/models.schema";
 import { readBody } from "./read-body";
+import { requestWithSignal } from "./request-signal";
 
 // The only calls that carry files (a model's weights, base64); every other call is a small JSON object.
 const UPLOAD_PROCEDURES = new Set(["models.register", "models.importVersion"]);
@@ -23,11 +24,12 @@ export async function limitTrpcBody(request: Request): Promise<Request | Respons
   const { limit, reason } = limitFor(request.url);
   try {
     const body = await readBody(request, limit, reason);
-    return new Request(request.url, {
-      method: "POST",
-      headers: request.headers,
-      body: body as Uint8Array<ArrayBuffer>,
-    });
+    // The body now in memory, the same request otherwise: its signal still says when the client goes away.
+    return requestWithSignal(
+      request.url,
+      { method: "POST", headers: request.headers, body: body as Uint8Array<ArrayBuffer> },
+      request.signal,
+    );
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     return Response.json({ error: { code: "PAYLOAD_TOO_LARGE", message: error.message } }, { status: 413 });
