@@ -1,7 +1,14 @@
 import { describe, expect, test } from "vitest";
 import type { NamedTensor } from "@/protocol/tensor-codec";
 import { releaseBuffer } from "@/protocol/release-buffer";
-import { AggregationError, createRunningSum, sumFromBytes, sumsToBytes } from "./running-sum";
+import {
+  AggregationError,
+  createRunningSum,
+  sumFromBytes,
+  sumOfParts,
+  sumsToBytes,
+  type RunningSum,
+} from "./running-sum";
 
 const SPEC = [
   { name: "conv1/kernel", shape: [3, 3, 1, 4] },
@@ -31,6 +38,14 @@ const SITES = [
   { id: "RFH", weight: 5 },
   { id: "BHR", weight: 640 },
 ].map((site, i) => ({ ...site, update: randomUpdate(i + 1) }));
+
+/** The mean a round's close reads, tensor by tensor, as a RunningSum's `mean()` gives it. */
+const meanOf = (sum: Pick<RunningSum, "meanOf">): NamedTensor[] =>
+  SPEC.map(({ name, shape }, t) => {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    sum.meanOf(t, data);
+    return { name, shape: [...shape], data };
+  });
 
 function foldInOrder(order: number[]): NamedTensor[] {
   const sum = createRunningSum(SPEC);
@@ -100,19 +115,7 @@ describe("running weighted sum", () => {
     expect(copy.mean()).toEqual(both.mean());
   });
 
-  test("updates added after a merge add to the merged sum", () => {
-    const merged = createRunningSum(SPEC);
-    const part = createRunningSum(SPEC);
-    part.add("KCH", SITES[0]!.update, 1200);
-    merged.merge(part);
-    merged.add("GSTT", SITES[1]!.update, 37);
-    const direct = createRunningSum(SPEC);
-    direct.add("KCH", SITES[0]!.update, 1200);
-    direct.add("GSTT", SITES[1]!.update, 37);
-    expect(merged.mean()).toEqual(direct.mean());
-  });
-
-  test("two processes' parts, one as bytes from the database, merged into an empty sum give the mean of all updates", () => {
+  test("two processes' parts, one as bytes from the database, read together give the mean of all updates, bit for bit", () => {
     // As a round's close gathers: its own part from memory, the other process's from round_partials.
     const own = createRunningSum(SPEC);
     own.add("KCH", SITES[0]!.update, 1200);
@@ -120,19 +123,37 @@ describe("running weighted sum", () => {
     const other = createRunningSum(SPEC);
     other.add("UCLH", SITES[2]!.update, 90_000);
     other.add("RFH", SITES[3]!.update, 5);
+    const third = createRunningSum(SPEC);
+    third.add("BHR", SITES[4]!.update, 640);
     const bytes = sumsToBytes(other);
     // A driver's buffer may start at any offset: an unaligned copy reads the same.
     const unaligned = new Uint8Array(bytes.byteLength + 3).subarray(3);
     unaligned.set(bytes);
     for (const stored of [bytes, unaligned]) {
-      const gathered = createRunningSum(SPEC);
-      gathered.merge(own);
-      gathered.merge(sumFromBytes(SPEC, stored, other.contributors, other.totalWeight));
+      const gathered = sumOfParts([own, sumFromBytes(SPEC, stored, other.contributors, other.totalWeight)]);
       expect(gathered.contributors).toEqual(["KCH", "GSTT", "UCLH", "RFH"]);
       expect(gathered.totalWeight).toBe(91_242);
-      expect(gathered.mean()).toEqual(foldInOrder([0, 1, 2, 3]));
+      expect(meanOf(gathered)).toEqual(foldInOrder([0, 1, 2, 3]));
     }
+    // Three processes: the same as one sum of all five.
+    expect(meanOf(sumOfParts([own, other, third]))).toEqual(foldInOrder([0, 1, 2, 3, 4]));
+    // Read, not changed: each part still gives its own mean.
+    expect(own.mean()).toEqual(foldInOrder([0, 1]));
     expect(() => sumFromBytes(SPEC, bytes.subarray(8), [], 0)).toThrow(AggregationError);
+  });
+
+  test("parts that share a site, or are over another model, are refused; no parts has no mean", () => {
+    const a = createRunningSum(SPEC);
+    a.add("KCH", SITES[0]!.update, 1200);
+    const b = createRunningSum(SPEC);
+    b.add("KCH", SITES[1]!.update, 37);
+    expect(() => sumOfParts([a, b])).toThrow(/KCH is in two parts of the sum/);
+    const other = createRunningSum([{ name: "w", shape: [3] }]);
+    other.add("GSTT", [{ name: "w", shape: [3], data: new Float32Array(3) }], 5);
+    expect(() => sumOfParts([a, other])).toThrow(/different models/);
+    const none = sumOfParts([]);
+    expect(none.totalWeight).toBe(0);
+    expect(() => none.meanOf(0, new Float32Array(36))).toThrow(/nothing to average/);
   });
 
   test("an update is released once it has been folded, never before, and the mean is as without releasing", () => {

@@ -2,7 +2,13 @@ import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import { artifacts, modelVersions, roundPartials, roundUpdates, secaggSites } from "@/db/schema";
 import { getArtifactStore } from "@/server/artifacts/artifact-store";
-import { createRunningSum, sumFromBytes, type RunningSum } from "@/server/aggregation/running-sum";
+import {
+  createRunningSum,
+  sumFromBytes,
+  sumOfParts,
+  type RunningSum,
+  type PartialSum,
+} from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
 import { decodeTensors } from "@/protocol/tensor-codec";
 import { announceRoundClosed, getRoundExchange, isHolderAlive, requestPartial } from "./round-exchange";
@@ -12,7 +18,7 @@ import { announceRoundClosed, getRoundExchange, isHolderAlive, requestPartial } 
  * own sum from memory, every other holder's published partial, and nothing re-read per update.
  */
 export type RoundAggregate = {
-  sum: RunningSum;
+  sum: Pick<RunningSum, "meanOf" | "totalWeight">;
   /** Sites whose accepted update is gone with a portal process that stopped before the round closed. */
   lost: string[];
 };
@@ -56,10 +62,19 @@ export async function gatherRoundSum(
     const own = await exchange.heldSum(round.id, onlyHolder);
     if (own) return { sum: own, lost };
   }
-  const sum = createRunningSum(spec);
-  for (const a of stored) {
-    // Accepted before updates were kept in memory: stored, read once here.
-    sum.add(a.siteId, decodeTensors(await getArtifactStore().get(tx, a.updateSha256!)).tensors, a.exampleCount);
+  // Read together at the close (sumOfParts), not merged into a sum of their own.
+  const parts: PartialSum[] = [];
+  if (stored.length > 0) {
+    const fromStored = createRunningSum(spec);
+    for (const a of stored) {
+      // Accepted before updates were kept in memory: stored, read once here.
+      fromStored.add(
+        a.siteId,
+        decodeTensors(await getArtifactStore().get(tx, a.updateSha256!)).tensors,
+        a.exampleCount,
+      );
+    }
+    parts.push(fromStored);
   }
   // The other processes' parts: this process's own is in its memory, not read back.
   const published = await exchange.othersPartials(tx, round.id);
@@ -67,13 +82,13 @@ export async function gatherRoundSum(
   for (const [holder, siteIds] of byHolder) {
     if (holder === exchange.holder) {
       const own = await exchange.heldSum(round.id, siteIds);
-      if (own) sum.merge(own);
+      if (own) parts.push(own);
       else lost.push(...siteIds);
       continue;
     }
     const partial = published.find((p) => p.holder === holder);
     if (partial && sameSites(partial.contributors, siteIds)) {
-      sum.merge(sumFromBytes(spec, partial.sums, partial.contributors, partial.totalWeight));
+      parts.push(sumFromBytes(spec, partial.sums, partial.contributors, partial.totalWeight));
     } else if (holder && !round.isPastDeadline && (await isHolderAlive(tx, holder))) {
       await requestPartial(tx, round.id, holder);
       isWaiting = true;
@@ -84,7 +99,7 @@ export async function gatherRoundSum(
   // Waiting: this process's part goes to the database with the request (on the same commit), so the
   // holder that answers can close the round itself rather than ask this process back in turn.
   if (isWaiting && byHolder.has(exchange.holder)) await exchange.publish(tx, round.id);
-  return isWaiting ? "waiting" : { sum, lost };
+  return isWaiting ? "waiting" : { sum: sumOfParts(parts), lost };
 }
 
 const sameSites = (a: readonly string[], b: readonly string[]) =>
