@@ -40,24 +40,21 @@ export async function advanceJob(db: Database, jobId: string, { wait = false } =
     const ctx = await loadJobContext(tx, jobId);
     if (ctx.job.kind === "train") {
       const [round] = await tx
-        // Not the accumulator: megabytes that only closing the round needs, read every second otherwise.
-        .select({
-          round: { id: trainingRounds.id, number: trainingRounds.number, expectedSites: trainingRounds.expectedSites },
-          isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()`,
-        })
+        // The whole row (no large values): a close goes on from it without reading it again.
+        .select({ round: trainingRounds, isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()` })
         .from(trainingRounds)
         .where(and(eq(trainingRounds.jobId, jobId), eq(trainingRounds.status, "open")))
         .for("update", { of: trainingRounds });
       if (round) {
         const tasks = await roundTasks(tx, jobId, round.round.number);
-        if (round.isPastDeadline) return closeRound(db, tx, ctx, round.round, "deadline");
+        if (round.isPastDeadline) return closeRound(db, tx, ctx, round, "deadline");
         const [{ received }] = (await tx
           .select({ received: count() })
           .from(roundUpdates)
           .where(eq(roundUpdates.roundId, round.round.id))) as [{ received: number }];
-        if (received >= round.round.expectedSites) return closeRound(db, tx, ctx, round.round, "all_reported");
+        if (received >= round.round.expectedSites) return closeRound(db, tx, ctx, round, "all_reported");
         if (tasks.length > 0 && !tasks.some((t) => isTaskOpen(t.status)))
-          return closeRound(db, tx, ctx, round.round, "dropouts");
+          return closeRound(db, tx, ctx, round, "dropouts");
         return false;
       }
     }

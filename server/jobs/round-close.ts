@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Database, Tx } from "@/db/client";
 import {
   jobs,
@@ -39,7 +39,7 @@ const LOST = "its update was held by a portal process that stopped before the ro
 export type CloseReason = "all_reported" | "deadline" | "dropouts";
 
 /**
- * Closes an open round (its row locked by the caller) from its running sum: gathers the sum,
+ * Closes an open round (its row as the caller locked it) from its running sum: gathers the sum,
  * aggregates, writes the version, starts what comes next. Returns false, changing nothing, while
  * another portal process has yet to publish its part of the sum (it retries the close when it has).
  */
@@ -47,14 +47,9 @@ export async function closeRound(
   db: Database,
   tx: Tx,
   ctx: JobContext,
-  roundRef: Pick<TrainingRound, "id">,
+  round: { round: TrainingRound; isPastDeadline: boolean },
   reason: CloseReason,
 ): Promise<boolean> {
-  const [round] = await tx
-    .select({ round: trainingRounds, isPastDeadline: sql<boolean>`${trainingRounds.deadlineAt} < now()` })
-    .from(trainingRounds)
-    .where(eq(trainingRounds.id, roundRef.id));
-  if (!round) throw new Error(`round ${roundRef.id} vanished`);
   const accepted = await tx
     .select({
       siteId: roundUpdates.siteId,
@@ -62,6 +57,7 @@ export async function closeRound(
       exampleCount: roundUpdates.exampleCount,
       result: roundUpdates.result,
       holder: roundUpdates.holder,
+      updateSha256: roundUpdates.updateSha256,
     })
     .from(roundUpdates)
     .innerJoin(sites, eq(sites.id, roundUpdates.siteId))
@@ -95,7 +91,13 @@ export async function closeRound(
   // Gathered before anything changes: a close that waits for another process's partial sum leaves the round as it was.
   const aggregate =
     accepted.length >= minSites
-      ? await gatherRoundSum(db, tx, { id: round.round.id, isPastDeadline: round.isPastDeadline }, specOf(global))
+      ? await gatherRoundSum(
+          db,
+          tx,
+          { id: round.round.id, isPastDeadline: round.isPastDeadline },
+          specOf(global),
+          accepted,
+        )
       : null;
   if (aggregate === "waiting") return false;
   // Before the deadline a lost update is asked for again rather than dropped: the site trains once more.

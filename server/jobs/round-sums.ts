@@ -26,8 +26,8 @@ export type RoundAggregate = {
 type Accepted = { siteId: string; exampleCount: number; updateSha256: string | null; holder: string | null };
 
 /**
- * Gathers the sum over exactly the round's accepted updates, inside the closing transaction (the
- * round row locked, so no update commits meanwhile). Returns "waiting" after asking the holders
+ * Gathers the sum over exactly the round's accepted updates (`accepted`, read by the closing
+ * transaction with the round row locked, so no update commits meanwhile). Returns "waiting" after asking the holders
  * that are alive but have not published yet; each of them retries the close once it has.
  * Past the deadline, or once a holder is gone, its updates count as lost rather than holding the round open.
  */
@@ -36,17 +36,9 @@ export async function gatherRoundSum(
   tx: Tx,
   round: { id: string; isPastDeadline: boolean },
   spec: readonly TensorSpec[],
+  accepted: readonly Accepted[],
 ): Promise<RoundAggregate | "waiting"> {
   const exchange = getRoundExchange(db);
-  const accepted: Accepted[] = await tx
-    .select({
-      siteId: roundUpdates.siteId,
-      exampleCount: roundUpdates.exampleCount,
-      updateSha256: roundUpdates.updateSha256,
-      holder: roundUpdates.holder,
-    })
-    .from(roundUpdates)
-    .where(eq(roundUpdates.roundId, round.id));
   const lost: string[] = [];
   const byHolder = new Map<string, string[]>();
   const stored = accepted.filter((a) => a.updateSha256);
