@@ -18,12 +18,17 @@ const testDb = useTestDatabase();
 const hub = { type: "system", label: "test" } as const;
 let url = "";
 let close = () => {};
+/** Called once the portal has seen a long-poll claim's connection close. */
+let onClaimClosed = () => {};
 
 beforeAll(async () => {
   serveDatabaseForTests(testDb.db());
   installScopedAbortSignalAny();
   // The portal server's own request path: its fast path, tRPC and the body limit included.
-  const server = createServer((req, res) => void serveApiRequest(req, res));
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith("/api/trpc/worker.claim")) res.once("close", () => onClaimClosed());
+    void serveApiRequest(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   close = () => {
@@ -49,12 +54,12 @@ describe("a request's signal on the portal's own request path", () => {
     const db = testDb.db();
     const { site, worker } = await siteWithWorker("HU");
     const stop = new AbortController();
+    const claimClosed = new Promise<void>((resolve) => (onClaimClosed = resolve));
     const gone = worker.claim(20_000, stop.signal).catch(() => "hung up");
     await new Promise((resolve) => setTimeout(resolve, 300));
     stop.abort();
     expect(await gone).toBe("hung up");
-    // The hub has seen the connection close once a call after it is answered on a connection of its own.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await claimClosed;
     const task = await db.transaction((tx) =>
       enqueueTask(tx, { siteId: site.id, siteCode: site.code, kind: "site_inventory", payload: {}, actor: hub }),
     );
