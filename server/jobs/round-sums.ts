@@ -27,9 +27,10 @@ type Accepted = { siteId: string; exampleCount: number; updateSha256: string | n
 
 /**
  * Gathers the sum over exactly the round's accepted updates (`accepted`, read by the closing
- * transaction with the round row locked, so no update commits meanwhile). Returns "waiting" after asking the holders
- * that are alive but have not published yet; each of them retries the close once it has.
- * Past the deadline, or once a holder is gone, its updates count as lost rather than holding the round open.
+ * transaction with the round row locked, so no update commits meanwhile). Returns "waiting" after
+ * asking the holders that are alive but have not published yet; each of them retries the close
+ * once it has. Past the deadline, or once a holder is gone, its updates count as lost rather than
+ * holding the round open.
  */
 export async function gatherRoundSum(
   db: Database,
