@@ -204,9 +204,7 @@ class RoundExchange {
     await Promise.all(siteIds.map((s) => this.inFlight.get(`${roundId}/${s}`)));
     const sum = this.sums.get(roundId);
     if (siteIds.length === 0) return null;
-    if (!sum || sum.contributors.length !== siteIds.length || !siteIds.every((s) => sum.contributors.includes(s)))
-      return null;
-    return sum;
+    return sum && sameSites(sum.contributors, siteIds) ? sum : null;
   }
 
   /**
@@ -336,7 +334,8 @@ class RoundExchange {
   }
 }
 
-const sameSites = (a: readonly string[], b: readonly string[]) =>
+/** Whether two lists of contributors name the same sites (each site is in a sum at most once). */
+export const sameSites = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((s) => b.includes(s));
 
 /** Asks the process `holder` to publish its part of the round; delivered on commit. */

@@ -11,7 +11,7 @@ import {
 } from "@/server/aggregation/running-sum";
 import type { TensorSpec } from "@/server/aggregation/validate-update";
 import { decodeTensors } from "@/protocol/tensor-codec";
-import { announceRoundClosed, getRoundExchange, isHolderAlive, requestPartial } from "./round-exchange";
+import { announceRoundClosed, getRoundExchange, isHolderAlive, requestPartial, sameSites } from "./round-exchange";
 
 /**
  * The round's running sum at close (ARCHITECTURE.md, "Several portal processes"): this process's
@@ -94,9 +94,6 @@ export async function gatherRoundSum(
   if (isWaiting && byHolder.has(exchange.holder)) await exchange.publish(tx, round.id);
   return isWaiting ? "waiting" : { sum: sumOfParts(parts), lost };
 }
-
-const sameSites = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((s) => b.includes(s));
 
 /** Once a round is aggregated (or failed) its partial sums, secure-aggregation messages and any stored updates are no longer needed. */
 export async function discardRoundUpdates(tx: Tx, roundId: string): Promise<void> {
