@@ -193,7 +193,7 @@ export function sumsToBytes(sum: RunningSum): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** The inverse of sumsToBytes, for a model of `spec`: views of the bytes to merge, not a sum of its own (no copy). */
+/** The inverse of sumsToBytes, for a model of `spec`: a part to read (`sumOfParts`) as views of the bytes, not a sum of its own (no copy). */
 export function sumFromBytes(
   spec: readonly TensorSpec[],
   bytes: Uint8Array,
