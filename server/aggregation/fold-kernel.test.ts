@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { spreadFloat32 as values } from "@/server/lib/test-support/float-values";
-import { createFoldAccumulator, FOLD_BLOCK_VALUES } from "./fold-kernel";
+import { accumulatorMemory, createFoldAccumulator, FOLD_BLOCK_VALUES } from "./fold-kernel";
 
 /** The scalar loops the kernel replaced, one value at a time in float64. */
 function scalarFold(sum: Float64Array, v: readonly Float32Array[], w: readonly number[]): void {
@@ -72,6 +72,33 @@ describe("fold kernel (WebAssembly SIMD)", () => {
     accumulator.markWritten();
     accumulator.fold(0, [new Float32Array(6).fill(0.5)], [2]);
     expect(Array.from(accumulator.sums[0]!)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  test("a released sum's memory is the next same-sized sum's, zeroed; the released sum's views read as empty and it folds no more", () => {
+    // A size no other test uses, so the memory kept is this test's.
+    const lengths = [3 * FOLD_BLOCK_VALUES + 5, 7];
+    const released = createFoldAccumulator(lengths);
+    for (const t of [0, 1]) released.fold(t, [values(lengths[t]!, 3 + t)], [900]);
+    const stale = released.sums[0]!;
+    released.release();
+    released.release();
+    expect(stale.length).toBe(0);
+    expect(() => released.fold(0, [values(lengths[0]!, 5)], [1])).toThrow("released");
+
+    const before = accumulatorMemory();
+    const next = createFoldAccumulator(lengths);
+    expect(accumulatorMemory()).toMatchObject({ reused: before.reused + 1, kept: before.kept - 1 });
+    // Zeroed: a tensor not folded yet reads as zero, and a fold adds to zero, bit for bit as in fresh memory.
+    expect(next.sums[1]!.every((v) => v === 0)).toBe(true);
+    next.markWritten();
+    const update = values(lengths[0]!, 11);
+    next.fold(0, [update], [37]);
+    const expected = new Float64Array(lengths[0]!);
+    scalarFold(expected, [update], [37]);
+    expect(bits(next.sums[0]!)).toEqual(bits(expected));
+    // Another size gets memory of its own.
+    createFoldAccumulator([lengths[0]! + 100_000]);
+    expect(accumulatorMemory().allocated).toBe(before.allocated + 1);
   });
 
   test("refuses a group of three, which has no kernel", () => {

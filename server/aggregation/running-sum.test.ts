@@ -180,4 +180,25 @@ describe("running weighted sum", () => {
     expect(released).toEqual(["KCH", "GSTT", "UCLH", "RFH", "BHR"]);
     expect(mean).toEqual(foldInOrder([0, 1, 2, 3, 4]));
   });
+
+  test("a released sum lets go of the updates still waiting, unfolded, and refuses any use; the next sum's mean is as a fresh one's", () => {
+    const sum = createRunningSum(SPEC);
+    const released: string[] = [];
+    for (const site of SITES.slice(0, 2)) sum.add(site.id, site.update, site.weight, () => released.push(site.id));
+    sum.release();
+    expect(released).toEqual(["KCH", "GSTT"]);
+    const site = SITES[2]!;
+    expect(() => sum.add(site.id, site.update, site.weight)).toThrow(AggregationError);
+    expect(() => sum.meanOf(0, new Float32Array(36))).toThrow(/released/);
+    expect(() => sum.sums).toThrow(/released/);
+    expect(() => sum.clone()).toThrow(/released/);
+    // The next sum of this model's size is in the released one's memory: its mean is as in fresh memory.
+    expect(foldInOrder([4, 2, 0])).toEqual(meanOf(createSumOf([4, 2, 0])));
+  });
 });
+
+function createSumOf(order: number[]): RunningSum {
+  const sum = createRunningSum(SPEC);
+  for (const i of order) sum.add(SITES[i]!.id, SITES[i]!.update, SITES[i]!.weight);
+  return sum;
+}

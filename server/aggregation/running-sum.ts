@@ -38,6 +38,12 @@ export interface RunningSum {
   clone(): RunningSum;
   /** The float64 accumulators, for reading parts together (`sumOfParts`) and for handing a partial sum to another process. */
   readonly sums: readonly Float64Array[];
+  /**
+   * Ends the sum once nothing reads it again (its round closed): its memory goes to the next sum of
+   * the same size (fold-kernel.ts), updates still waiting to be folded are released unread, and
+   * any later use of the sum throws.
+   */
+  release(): void;
 }
 
 /** A part of a round's sum: a RunningSum, or a partial sum read from another process's bytes. */
@@ -63,6 +69,11 @@ export function createRunningSum(
   // multiply-add costs 12). Until their fourth arrives, or the sum is read, up to three wait here
   // (references, not copies), then fold as a pair and a single.
   let waiting: Waiting[] = [];
+  let isReleased = false;
+  const checkLive = () => {
+    if (isReleased)
+      throw new AggregationError("this round's sum was released once its round closed; it can no longer be used");
+  };
   const foldWaiting = (group: Waiting[]) => {
     for (let t = 0; t < sums.length; t++)
       accumulator.fold(
@@ -80,6 +91,7 @@ export function createRunningSum(
     waiting = [];
   };
   function meanOf(index: number, out: Float32Array): void {
+    checkLive();
     flush();
     if (totalWeight === 0) throw new AggregationError("no site has contributed yet; there is nothing to average");
     const sum = sums[index];
@@ -89,6 +101,7 @@ export function createRunningSum(
 
   return {
     add(contributor, update, weight, release) {
+      checkLive();
       if (seen.has(contributor)) {
         throw new AggregationError(`${contributor} already contributed to this round; a second update is rejected`);
       }
@@ -129,12 +142,21 @@ export function createRunningSum(
       return contributors;
     },
     clone() {
+      checkLive();
       flush();
       return createRunningSum(spec, { sums, contributors, totalWeight });
     },
     get sums() {
+      checkLive();
       flush();
       return sums;
+    },
+    release() {
+      if (isReleased) return;
+      isReleased = true;
+      for (const w of waiting) w.release?.();
+      waiting = [];
+      accumulator.release();
     },
   };
 }

@@ -316,7 +316,9 @@ class RoundExchange {
     });
   }
 
+  /** The round closed (its notice heard, after the closing commit): its sum's memory goes to the next round's. */
   forget(roundId: string): void {
+    this.sums.get(roundId)?.release();
     this.sums.delete(roundId);
     this.masked.delete(roundId);
   }

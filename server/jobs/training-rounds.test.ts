@@ -9,8 +9,10 @@ import { failTask } from "@/server/tasks/tasks.service";
 import { releaseBuffer } from "@/protocol/release-buffer";
 import { encodeTensors } from "@/protocol/tensor-codec";
 import { encodeTrainResultHeader } from "@/protocol/training";
+import { accumulatorMemory } from "@/server/aggregation/fold-kernel";
 import { advanceJobs } from "./job-coordinator";
 import { getJobDetail } from "./job-detail";
+import { getRoundExchange } from "./round-exchange";
 import { acceptUpdate } from "./update-intake";
 import {
   leaseFor,
@@ -132,6 +134,56 @@ describe("a federated round", () => {
     const delta = (0.1 - 0.2 + 0.4) / 3;
     next.tensors.forEach((t, ti) =>
       t.data.forEach((x, i) => expect(x).toBeCloseTo(start.tensors[ti]!.data[i]! + delta, 6)),
+    );
+  });
+
+  test("a closed round's sum gives its memory to the next round's, which averages only its own updates", async () => {
+    const db = testDb.db();
+    const { jobId } = await startJob(db);
+    const exchange = getRoundExchange(db);
+    const [firstRound] = await rounds(db, jobId);
+    const round1 = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    for (const lease of round1.slice(0, 2))
+      await upload(
+        db,
+        lease,
+        withValue(lease.global, () => 0.5),
+        10,
+      );
+    const sum1 = await exchange.heldSum(
+      firstRound!.id,
+      sites.slice(0, 2).map((s) => s.id),
+    );
+    expect(sum1?.contributors).toHaveLength(2);
+    await upload(
+      db,
+      round1[2]!,
+      withValue(round1[2]!.global, () => 0.5),
+      10,
+    );
+    // The round's closed notice heard (after the close committed): its sum is released, not left to the collector.
+    await exchange.earlyPublished();
+    expect(() => sum1!.sums).toThrow(/released/);
+
+    const before = accumulatorMemory();
+    const round2 = await Promise.all(sites.map((s) => leaseFor(db, s)));
+    const deltas = [0.1, -0.2, 0.4];
+    for (const [i, lease] of round2.entries()) {
+      await upload(
+        db,
+        lease,
+        withValue(lease.global, () => deltas[i]!),
+        10,
+      );
+      if (i === 0) expect(accumulatorMemory().reused).toBe(before.reused + 1);
+    }
+    const [first, second] = await rounds(db, jobId);
+    expect(second).toMatchObject({ status: "closed" });
+    const after1 = await versionWeights(db, first!.resultVersionId!);
+    const after2 = await versionWeights(db, second!.resultVersionId!);
+    // Round 2's mean is its own updates', nothing of round 1's 0.5 left in the memory it reused.
+    after2.tensors.forEach((t, ti) =>
+      t.data.forEach((x, i) => expect(x).toBeCloseTo(after1.tensors[ti]!.data[i]! + (0.1 - 0.2 + 0.4) / 3, 6)),
     );
   });
 

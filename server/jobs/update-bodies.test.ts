@@ -53,7 +53,7 @@ describe("update bodies' memory", () => {
     expect(bodies[2]!.byteLength).toBe(200 * 1024 * 1024);
   });
 
-  test("at most FLIP_UPDATE_CONCURRENCY + 3 bodies are kept, and all are freed once no body was lent for 30 s", () => {
+  test("at most FLIP_UPDATE_CONCURRENCY + 3 bodies are kept, and all are freed once no body was lent or given back for 30 s", () => {
     vi.useFakeTimers();
     const bodies = Array.from({ length: 10 }, () => lendBody(128));
     for (const body of bodies) giveBack(body);
