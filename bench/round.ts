@@ -37,7 +37,8 @@
  * the weights, and from the slowest site's training to its update accepted (which includes the
  * round's close). The machine's load average is printed with the figures, and where the CPU went
  * during the counted rounds: each process's threads by kind (event loop, V8's helper threads,
- * the sites' worker threads), PostgreSQL, and how busy the machine's cores were.
+ * the sites' worker threads), PostgreSQL, and how busy the machine's cores were; with each one's page
+ * faults, its first writes to fresh memory, which cost time without showing as a function of its own.
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";

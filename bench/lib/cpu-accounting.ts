@@ -5,7 +5,9 @@ import { availableParallelism } from "node:os";
  * Where a benchmark's CPU time went, from /proc (Linux): each thread of the processes measured by
  * kind, every PostgreSQL process on the machine, and how busy the machine's CPUs were. On a machine
  * whose cores the hub shares with its database and the stand-in sites, the wall time of a round says
- * little by itself; this says whether the cores were full, and with what.
+ * little by itself; this says whether the cores were full, and with what. Each process's minor page
+ * faults are counted too: a fault is the first write to a 4 KB page of fresh memory (about 12 µs on
+ * this project's 2-core virtual machine), and unlike time their count hardly moves with the load.
  */
 
 const THREAD_KINDS = {
@@ -52,7 +54,13 @@ function cpuMsOf(statPath: string): number {
   return userMs + kernelMs;
 }
 
-type ProcessCpu = { totalMs: number; byKind: Map<ThreadKind, number> };
+/** A process's minor page faults so far (minflt, with its threads'), from its /proc stat file; 0 when it is gone. */
+function minorFaultsOf(statPath: string): number {
+  const stat = readProc(statPath);
+  return stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]) : 0;
+}
+
+type ProcessCpu = { totalMs: number; byKind: Map<ThreadKind, number>; minorFaults: number };
 
 /** A process's CPU time by thread kind; its total also counts the threads that have exited. */
 function processCpu(pid: number): ProcessCpu {
@@ -68,16 +76,19 @@ function processCpu(pid: number): ProcessCpu {
   const totalMs = cpuMsOf(`/proc/${pid}/stat`);
   // Threads that ran and exited (a finished worker thread) are in the process's total only.
   if (totalMs > threadsMs) byKind.set("other threads", (byKind.get("other threads") ?? 0) + totalMs - threadsMs);
-  return { totalMs, byKind };
+  return { totalMs, byKind, minorFaults: minorFaultsOf(`/proc/${pid}/stat`) };
 }
 
-/** CPU time of every process named `postgres` on this machine (the server and its backends). */
-function postgresCpuMs(): number {
+/** CPU time and minor page faults of every process named `postgres` on this machine (the server and its backends). */
+function postgresCpu(): { ms: number; minorFaults: number } {
   let ms = 0;
+  let minorFaults = 0;
   for (const entry of listProc("/proc"))
-    if (/^\d+$/.test(entry) && readProc(`/proc/${entry}/comm`).trim() === "postgres")
+    if (/^\d+$/.test(entry) && readProc(`/proc/${entry}/comm`).trim() === "postgres") {
       ms += cpuMsOf(`/proc/${entry}/stat`);
-  return ms;
+      minorFaults += minorFaultsOf(`/proc/${entry}/stat`);
+    }
+  return { ms, minorFaults };
 }
 
 /** All CPUs' busy and total time from /proc/stat, in ticks. */
@@ -91,7 +102,7 @@ function machineTicks(): { busy: number; total: number } {
 type Snapshot = {
   at: number;
   processes: Map<string, ProcessCpu>;
-  postgresMs: number;
+  postgres: ReturnType<typeof postgresCpu>;
   machine: ReturnType<typeof machineTicks>;
 };
 
@@ -100,7 +111,7 @@ export function cpuSnapshot(processes: Record<string, number>): Snapshot {
   return {
     at: performance.now(),
     processes: new Map(Object.entries(processes).map(([name, pid]) => [name, processCpu(pid)])),
-    postgresMs: postgresCpuMs(),
+    postgres: postgresCpu(),
     machine: machineTicks(),
   };
 }
@@ -111,6 +122,9 @@ export function cpuSnapshot(processes: Record<string, number>): Snapshot {
  */
 export function cpuReport(before: Snapshot, after: Snapshot, per: number, unit: string): string[] {
   const ms = (value: number) => `${(value / per).toFixed(0)} ms`;
+  // A fault is a 4 KB page written for the first time (a huge page would be 2 MB, but none is asked for).
+  const faults = (count: number) =>
+    `${Math.round(count / per).toLocaleString("en-GB")} page faults (${(((count / per) * 4096) / 1e6).toFixed(0)} MB of fresh memory)`;
   const lines: string[] = [];
   let accounted = 0;
   for (const [name, end] of after.processes) {
@@ -121,11 +135,15 @@ export function cpuReport(before: Snapshot, after: Snapshot, per: number, unit: 
       .sort((a, b) => b[1] - a[1]);
     const total = end.totalMs - (start?.totalMs ?? 0);
     accounted += total;
-    lines.push(`  ${name}: ${ms(total)} (${parts.map(([kind, value]) => `${kind} ${ms(value)}`).join(", ")})`);
+    lines.push(
+      `  ${name}: ${ms(total)} (${parts.map(([kind, value]) => `${kind} ${ms(value)}`).join(", ")}); ${faults(end.minorFaults - (start?.minorFaults ?? 0))}`,
+    );
   }
-  const postgres = after.postgresMs - before.postgresMs;
+  const postgres = after.postgres.ms - before.postgres.ms;
   accounted += postgres;
-  lines.push(`  PostgreSQL (every postgres process on this machine): ${ms(postgres)}`);
+  lines.push(
+    `  PostgreSQL (every postgres process on this machine): ${ms(postgres)}; ${faults(after.postgres.minorFaults - before.postgres.minorFaults)}`,
+  );
   const wallMs = after.at - before.at;
   const cores = availableParallelism();
   const busyShare =
