@@ -10,8 +10,8 @@ import { releaseBuffer } from "@/protocol/release-buffer";
  *
  * Up to FLIP_UPDATE_CONCURRENCY + 3 buffers are kept (the bodies one round can hold at once: one per
  * update slot, and up to three waiting in the running sum to be folded four together), at most
- * MAX_KEPT_BYTES of them, and all are freed once no update has been read for 30 s, so a process
- * between rounds gives the memory back.
+ * MAX_KEPT_BYTES of them, and all are freed once no body has been lent or given back for 30 s, so a
+ * process between rounds gives the memory back.
  *
  * A buffer comes back only through `giveBack`, once nothing reads it again: the next body is read
  * into it. Only buffers lent here are taken back, each once.
