@@ -18,7 +18,9 @@
  * median, as the baseline's first transfer is (it warms up, then takes the best of 3): the hub's
  * first round compiles its code paths and opens its connections, once per process, not once per round.
  *
- * BENCH_ROUNDS (counted rounds, default 3) and BENCH_TRAIN_MS (default 500) tune it; BENCH_STRAGGLER_MS
+ * BENCH_ROUNDS (counted rounds, default 3) and BENCH_TRAIN_MS (default 500) tune it (a real site trains
+ * for minutes: BENCH_TRAIN_MS=12000 leaves the hub idle between rounds longer than node-postgres would
+ * keep a connection open, which is how the pool's idle time in db/client.ts was found); BENCH_STRAGGLER_MS
  * has the last site train that much longer, so the round waits for one slow Trust as real rounds do
  * (the overhead still subtracts the slowest training). BENCH_SITES and BENCH_PARAMS
  * scale it. BENCH_HUBS=N serves the hub as N portal processes of their own (N > 1: behind a
@@ -142,6 +144,8 @@ async function startHubs(databaseUrl: string) {
 }
 
 async function main() {
+  // The hub's request log (the portal processes inherit it): the figures are what this prints.
+  process.env.FLIP_LOG_LEVEL ??= "warn";
   await withBenchHub(async (db, inProcessUrl, databaseUrl) => {
     const hubs = HUBS > 0 ? await startHubs(databaseUrl) : null;
     // A failed run must not leave portal processes behind.

@@ -43,10 +43,23 @@ const listProc = (path: string) => {
  * stat file (utime and stime, after the command's closing parenthesis); zeros when it is gone.
  */
 export function cpuTimesOf(statPath: string): { userMs: number; kernelMs: number } {
+  const fields = statFieldsOf(statPath);
+  return fields ? { userMs: fields[11]! * TICK_MS, kernelMs: fields[12]! * TICK_MS } : { userMs: 0, kernelMs: 0 };
+}
+
+/**
+ * The fields of a /proc stat file after the command's closing parenthesis, as numbers (the state,
+ * first, as NaN), or null when it is gone: 7 minflt, 8 cminflt, 11 utime, 12 stime, 13 cutime and
+ * 14 cstime, the last three pairs in clock ticks and the c- ones those of children waited for.
+ */
+function statFieldsOf(statPath: string): number[] | null {
   const stat = readProc(statPath);
-  if (!stat) return { userMs: 0, kernelMs: 0 };
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { userMs: Number(fields[11]) * TICK_MS, kernelMs: Number(fields[12]) * TICK_MS };
+  return stat
+    ? stat
+        .slice(stat.lastIndexOf(")") + 2)
+        .split(" ")
+        .map(Number)
+    : null;
 }
 
 function cpuMsOf(statPath: string): number {
@@ -56,8 +69,7 @@ function cpuMsOf(statPath: string): number {
 
 /** A process's minor page faults so far (minflt, with its threads'), from its /proc stat file; 0 when it is gone. */
 function minorFaultsOf(statPath: string): number {
-  const stat = readProc(statPath);
-  return stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]) : 0;
+  return statFieldsOf(statPath)?.[7] ?? 0;
 }
 
 type ProcessCpu = { totalMs: number; byKind: Map<ThreadKind, number>; minorFaults: number };
@@ -79,14 +91,21 @@ function processCpu(pid: number): ProcessCpu {
   return { totalMs, byKind, minorFaults: minorFaultsOf(`/proc/${pid}/stat`) };
 }
 
-/** CPU time and minor page faults of every process named `postgres` on this machine (the server and its backends). */
+/**
+ * CPU time and minor page faults of every process named `postgres` on this machine (the server and
+ * its backends), with those of its processes that have exited: a backend's connection closed between
+ * the snapshots takes its figures with it, and they reappear in its parent's for children waited for
+ * (cutime, cstime and cminflt of the server process).
+ */
 function postgresCpu(): { ms: number; minorFaults: number } {
   let ms = 0;
   let minorFaults = 0;
   for (const entry of listProc("/proc"))
     if (/^\d+$/.test(entry) && readProc(`/proc/${entry}/comm`).trim() === "postgres") {
-      ms += cpuMsOf(`/proc/${entry}/stat`);
-      minorFaults += minorFaultsOf(`/proc/${entry}/stat`);
+      const fields = statFieldsOf(`/proc/${entry}/stat`);
+      if (!fields) continue;
+      ms += (fields[11]! + fields[12]! + fields[13]! + fields[14]!) * TICK_MS;
+      minorFaults += fields[7]! + fields[8]!;
     }
   return { ms, minorFaults };
 }
