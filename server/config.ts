@@ -190,6 +190,8 @@ export const HUB_CONFIG_SCHEMA = z.object({
   FLIP_FEASIBILITY_LIMIT_PER_DAY: positive(3),
   // Two are held for good (the round exchange's and, in the leader, the background work's lock); two at least for requests.
   FLIP_DB_POOL_MAX: between(10, 4, 1_000),
+  // Longer than a round's training, so a round's burst of requests finds its connections open (db/client.ts).
+  FLIP_DB_POOL_IDLE_S: between(600, 1, 86_400, " of seconds"),
   /** Bearer token Prometheus sends to /api/metrics; unset, the endpoint answers 404. Never echoed. */
   FLIP_METRICS_TOKEN: optionalText.refine((value) => value === undefined || value.length >= MIN_SECRET_LENGTH, {
     message: `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -base64 32\`; the value is not shown)`,

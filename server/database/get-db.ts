@@ -7,7 +7,11 @@ const globalForDb = globalThis as unknown as { flipDb?: Promise<Database> };
 /** The process-wide database handle, migrated on first use. */
 export function getDb(): Promise<Database> {
   globalForDb.flipDb ??= (async () => {
-    const { db } = connectDatabase(await resolveDatabaseUrl(), { poolMax: getHubConfig().FLIP_DB_POOL_MAX });
+    const { FLIP_DB_POOL_MAX, FLIP_DB_POOL_IDLE_S } = getHubConfig();
+    const { db } = connectDatabase(await resolveDatabaseUrl(), {
+      poolMax: FLIP_DB_POOL_MAX,
+      idleSeconds: FLIP_DB_POOL_IDLE_S,
+    });
     await migrateDatabase(db);
     return db;
   })().catch((error: unknown) => {
