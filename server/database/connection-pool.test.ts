@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import type pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { connectDatabase } from "@/db/client";
 
 // The server process behind a pooled connection: the same one while the connection stays open.
-async function backendOf(pool: { query: (text: string) => Promise<{ rows: { pid: number }[] }> }): Promise<number> {
-  return (await pool.query("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+async function backendOf(pool: pg.Pool): Promise<number> {
+  return (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
 }
 
 describe("the portal's PostgreSQL connections", () => {
