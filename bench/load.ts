@@ -14,7 +14,10 @@
  * (from /proc: on a shared machine the CPU time moves less with other people's load than the rates
  * do, the kernel's share is what the sockets to the clients and the database cost, and the wait
  * shows that load),
- * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first and then under each phase;
+ * then what each request cost in CPU all told: the portal process's (every thread), PostgreSQL's and
+ * the load generator's (this process), which on one machine share its cores;
+ * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first (with the portal's and
+ * PostgreSQL's CPU per heartbeat) and then under each phase;
  * the same for a colleague, another signed-in user, opening their project list every 200 ms
  * throughout (the browser line takes users in turn, so the researcher's flood does not queue them).
  * Goals on a 2-core machine: reads ≥ 1000 requests/s with p99 < 100 ms, heartbeats p99 < 50 ms.
@@ -42,7 +45,7 @@ import { createLogger } from "@/workers/log";
 import { asReleased } from "@/workers/test-support/released";
 import type { Database } from "@/db/client";
 import { withBenchDatabase } from "./lib/bench-database";
-import { cpuTimesOf } from "./lib/cpu-accounting";
+import { cpuBetween, cpuSnapshot, cpuTimesOf } from "./lib/cpu-accounting";
 
 const SITES = Number(process.env.BENCH_SITES ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -181,10 +184,18 @@ function schedBetween(
   };
 }
 
-type Row = { label: string; rps: number; p50: number; p99: number; errors: number } & Sched;
+/**
+ * CPU ms per request of the portal process (every thread of it: its event loop, V8's helper threads,
+ * libuv's pool) and of what else ran on the machine meanwhile: every PostgreSQL process, and this
+ * process (autocannon's thread and the heartbeats); with the machine's CPUs' busy share.
+ */
+type Others = { portalMsPerRequest: number; postgresMsPerRequest: number; loadMsPerRequest: number; busyShare: number };
+
+type Row = { label: string; rps: number; p50: number; p99: number; errors: number } & Sched & Others;
 
 async function drive(baseUrl: string, pid: number, label: string, path: string, cookie?: string): Promise<Row> {
   const before = schedOf(pid);
+  const othersBefore = cpuSnapshot({ portal: pid, load: process.pid });
   const started = performance.now();
   const result = await autocannon({
     url: `${baseUrl}${path}`,
@@ -196,8 +207,21 @@ async function drive(baseUrl: string, pid: number, label: string, path: string, 
     workers: 1,
   });
   const sched = schedBetween(before, schedOf(pid), result.requests.total, performance.now() - started);
+  const others = cpuBetween(othersBefore, cpuSnapshot({ portal: pid, load: process.pid }));
+  const requests = Math.max(1, result.requests.total);
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, ...sched };
+  return {
+    label,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+    ...sched,
+    portalMsPerRequest: others.processMs.get("portal")! / requests,
+    postgresMsPerRequest: others.postgresMs / requests,
+    loadMsPerRequest: others.processMs.get("load")! / requests,
+    busyShare: others.busyShare,
+  };
 }
 
 /**
@@ -317,9 +341,11 @@ async function main() {
       colleague.take();
       const aloneFrom = performance.now();
       const aloneBefore = schedOf(sitePortal?.pid ?? pid);
+      const aloneCpuBefore = cpuSnapshot({});
       await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
       const alone = heartbeats.take(aloneFrom);
       const colleagueAlone = colleague.take(aloneFrom);
+      const alonePostgresMs = cpuBetween(aloneCpuBefore, cpuSnapshot({})).postgresMs;
       const aloneSched = schedBetween(
         aloneBefore,
         schedOf(sitePortal?.pid ?? pid),
@@ -369,10 +395,20 @@ async function main() {
           `${row.label.padEnd(30)}${row.rps.toFixed(0).padStart(9)}${row.p50.toFixed(0).padStart(9)}${row.p99.toFixed(0).padStart(9)}${String(row.errors).padStart(8)}${`${(row.rps / baseline.rps).toFixed(2)}x`.padStart(19)}${cpu(row.cpuMsPerRequest).padStart(12)}${cpuRatio(row.cpuMsPerRequest).padStart(13)}${waited(row.kernelShare).padStart(11)}${waited(row.waitShare).padStart(10)}`,
         );
       console.log("");
+      // On one machine the cores are shared: what the database and the load generator took per request
+      // is CPU the portal did not have (in production the database is elsewhere).
+      console.log(
+        `${"CPU ms per request, all of it".padEnd(30)}${"portal".padStart(9)}${"PostgreSQL".padStart(12)}${"load generator".padStart(16)}${"machine busy".padStart(14)}`,
+      );
+      for (const row of rows)
+        console.log(
+          `${row.label.padEnd(30)}${cpu(row.portalMsPerRequest).padStart(9)}${cpu(row.postgresMsPerRequest).padStart(12)}${cpu(row.loadMsPerRequest).padStart(16)}${waited(row.busyShare).padStart(14)}`,
+        );
+      console.log("");
       const beatsLine = (label: string, beats: typeof alone) =>
         `heartbeats ${label}: ${beats.latencies.length} sent, ${beats.failures} failed, p50 ${percentile(beats.latencies, 50).toFixed(1)} ms, p99 ${percentile(beats.latencies, 99).toFixed(1)} ms (goal p99 < 50 ms)${beats.firstFailure ? `; first failure: ${beats.firstFailure}` : ""}`;
       console.log(
-        `${beatsLine("alone", alone)}; portal CPU ${cpu(aloneSched.cpuMsPerRequest)} ms per heartbeat, waited for a CPU ${waited(aloneSched.waitShare)} of the time`,
+        `${beatsLine("alone", alone)}; per heartbeat, portal CPU ${cpu(aloneSched.cpuMsPerRequest)} ms (waited for a CPU ${waited(aloneSched.waitShare)} of the time) and PostgreSQL's ${cpu(alonePostgresMs / Math.max(1, alone.latencies.length))} ms (a colleague's list every ${COLLEAGUE_MS} ms included)`,
       );
       for (const row of rows) console.log(beatsLine(`under ${row.label}`, row.beats));
       console.log("");

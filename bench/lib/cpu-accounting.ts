@@ -135,6 +135,19 @@ export function cpuSnapshot(processes: Record<string, number>): Snapshot {
   };
 }
 
+/** CPU ms between two snapshots: each named process's, every PostgreSQL process's, and the machine's CPUs' busy share. */
+export function cpuBetween(
+  before: Snapshot,
+  after: Snapshot,
+): { processMs: Map<string, number>; postgresMs: number; busyShare: number } {
+  const processMs = new Map(
+    [...after.processes].map(([name, end]) => [name, end.totalMs - (before.processes.get(name)?.totalMs ?? 0)]),
+  );
+  const busyShare =
+    (after.machine.busy - before.machine.busy) / Math.max(1, after.machine.total - before.machine.total);
+  return { processMs, postgresMs: after.postgres.ms - before.postgres.ms, busyShare };
+}
+
 /**
  * What ran between two snapshots, per `per` (say, per round), as lines to print: each process's
  * threads by kind, PostgreSQL, and the machine's CPUs' busy share over the interval.
@@ -145,6 +158,7 @@ export function cpuReport(before: Snapshot, after: Snapshot, per: number, unit: 
   const faults = (count: number) =>
     `${Math.round(count / per).toLocaleString("en-GB")} page faults (${(((count / per) * 4096) / 1e6).toFixed(0)} MB of fresh memory)`;
   const lines: string[] = [];
+  const between = cpuBetween(before, after);
   let accounted = 0;
   for (const [name, end] of after.processes) {
     const start = before.processes.get(name);
@@ -152,23 +166,21 @@ export function cpuReport(before: Snapshot, after: Snapshot, per: number, unit: 
       .map(([kind, value]) => [kind, value - (start?.byKind.get(kind) ?? 0)] as const)
       .filter(([, value]) => value >= per)
       .sort((a, b) => b[1] - a[1]);
-    const total = end.totalMs - (start?.totalMs ?? 0);
+    const total = between.processMs.get(name)!;
     accounted += total;
     lines.push(
       `  ${name}: ${ms(total)} (${parts.map(([kind, value]) => `${kind} ${ms(value)}`).join(", ")}); ${faults(end.minorFaults - (start?.minorFaults ?? 0))}`,
     );
   }
-  const postgres = after.postgres.ms - before.postgres.ms;
+  const postgres = between.postgresMs;
   accounted += postgres;
   lines.push(
     `  PostgreSQL (every postgres process on this machine): ${ms(postgres)}; ${faults(after.postgres.minorFaults - before.postgres.minorFaults)}`,
   );
   const wallMs = after.at - before.at;
   const cores = availableParallelism();
-  const busyShare =
-    (after.machine.busy - before.machine.busy) / Math.max(1, after.machine.total - before.machine.total);
   lines.unshift(
-    `CPU time per ${unit}, ${ms(accounted)} in all over ${ms(wallMs)} of wall time on ${cores} cores; the machine's CPUs were ${(busyShare * 100).toFixed(0)}% busy (this machine's other work included):`,
+    `CPU time per ${unit}, ${ms(accounted)} in all over ${ms(wallMs)} of wall time on ${cores} cores; the machine's CPUs were ${(between.busyShare * 100).toFixed(0)}% busy (this machine's other work included):`,
   );
   return lines;
 }
