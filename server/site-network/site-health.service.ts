@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
+import { preparedSql } from "@/server/database/prepared";
 import { siteHealth, siteHeartbeats, siteTasks, sites, type SiteHealth } from "@/db/schema";
 import { recordAudit } from "@/server/audit/audit.service";
 import { lapseUnlistedLeases, UNLISTED_LEASE_GRACE_SECONDS } from "@/server/tasks/lease-sweep";
@@ -70,45 +71,57 @@ type HealthValues = typeof siteHealth.$inferInsert & { siteId: string; cpuPercen
  * heartbeat is telemetry that the next one replaces, so it need not wait for the WAL to reach the
  * disk, which under a hundred heartbeats a second is what they would queue on. A crash can lose the
  * last fraction of a second of samples, never half of one statement.
+ *
+ * A prepared statement, the tasks in flight one array: every site's worker sends one every few
+ * seconds, and parsing and planning the statement afresh each time cost PostgreSQL more than running it.
  */
 async function recordKnownSiteHeartbeat(
   db: Database,
   values: HealthValues,
   tasksInFlight: string[],
 ): Promise<{ unlisted: string[] } | null> {
-  const listed = sql.join(
-    tasksInFlight.map((id) => sql`${id}`),
-    sql`, `,
-  );
-  const unlisted =
-    tasksInFlight.length < MAX_TASKS_IN_FLIGHT_LISTED
-      ? sql`ARRAY(SELECT ${siteTasks.id} FROM ${siteTasks}
-          WHERE ${siteTasks.siteId} IN (SELECT site_id FROM health) AND ${siteTasks.status} = 'leased'
-            AND ${siteTasks.leasedAt} < now() - make_interval(secs => ${UNLISTED_LEASE_GRACE_SECONDS})
-            AND NOT (${siteTasks.id} = ANY(ARRAY[${listed}]::uuid[])))`
-      : sql`ARRAY[]::uuid[]`;
-  const { rows } = await db.execute<{ known: boolean; unlisted: string[] }>(sql`WITH health AS (
+  const [row] = await preparedSql<{ known: boolean; unlisted: string[] }>(
+    db,
+    "flip_site_heartbeat",
+    heartbeatSql,
+  )({
+    ...values,
+    capabilities: JSON.stringify(values.capabilities),
+    selfChecks: JSON.stringify(values.selfChecks),
+    listed: tasksInFlight,
+  });
+  return row?.known === true ? { unlisted: row.unlisted } : null;
+}
+
+const heartbeatSql = () => {
+  const value = (name: keyof HealthValues | "listed") => sql.placeholder(name);
+  return sql`WITH health AS (
       UPDATE ${siteHealth} SET
-        last_seen_at = ${values.lastSeenAt},
-        worker_version = ${values.workerVersion},
-        protocol_version = ${values.protocolVersion},
+        last_seen_at = ${value("lastSeenAt")},
+        worker_version = ${value("workerVersion")},
+        protocol_version = ${value("protocolVersion")},
         protocol_error = NULL,
-        capabilities = ${JSON.stringify(values.capabilities)}::jsonb,
-        self_checks = ${JSON.stringify(values.selfChecks)}::jsonb,
-        tasks_in_flight = ${values.tasksInFlight},
-        cpu_percent = ${values.cpuPercent},
-        memory_percent = ${values.memoryPercent}
-      WHERE site_id = ${values.siteId} AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+        capabilities = ${value("capabilities")}::jsonb,
+        self_checks = ${value("selfChecks")}::jsonb,
+        tasks_in_flight = ${value("tasksInFlight")},
+        cpu_percent = ${value("cpuPercent")},
+        memory_percent = ${value("memoryPercent")}
+      WHERE site_id = ${value("siteId")} AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING site_id),
     sample AS (
       INSERT INTO ${siteHeartbeats} (site_id, cpu_percent, memory_percent)
-      SELECT site_id, ${values.cpuPercent}, ${values.memoryPercent} FROM health),
+      SELECT site_id, ${value("cpuPercent")}, ${value("memoryPercent")} FROM health),
     expired AS (
       DELETE FROM ${siteHeartbeats}
       WHERE site_id IN (SELECT site_id FROM health) AND at < now() - ${SAMPLE_RETENTION})
-    SELECT EXISTS (SELECT 1 FROM health) AS known, ${unlisted} AS unlisted`);
-  return rows[0]?.known === true ? { unlisted: rows[0].unlisted } : null;
-}
+    SELECT EXISTS (SELECT 1 FROM health) AS known,
+      CASE WHEN cardinality(${value("listed")}::uuid[]) < ${MAX_TASKS_IN_FLIGHT_LISTED}
+        THEN ARRAY(SELECT ${siteTasks.id} FROM ${siteTasks}
+          WHERE ${siteTasks.siteId} IN (SELECT site_id FROM health) AND ${siteTasks.status} = 'leased'
+            AND ${siteTasks.leasedAt} < now() - make_interval(secs => ${UNLISTED_LEASE_GRACE_SECONDS})
+            AND NOT (${siteTasks.id} = ANY(${value("listed")}::uuid[])))
+        ELSE ARRAY[]::uuid[] END AS unlisted`;
+};
 
 /** A site's first heartbeat (or its first since its health row went): announced once, with an inventory queued. */
 async function recordFirstHeartbeat(db: Database, site: SiteRef, input: HeartbeatInput, values: HealthValues) {

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { connectDatabase } from "@/db/client";
 import { siteHealth, siteHeartbeats, siteTasks } from "@/db/schema";
 import { auditFor, makeSite } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
@@ -45,5 +46,27 @@ describe("a site's heartbeats", () => {
     const [health] = await db.select().from(siteHealth).where(eq(siteHealth.siteId, site.id));
     expect(health).toMatchObject({ workerVersion: "1.2.4", cpuPercent: 30, selfChecks: failing, protocolError: null });
     expect(health!.capabilities).toEqual(beat(30).capabilities);
+  });
+
+  it("are one statement that PostgreSQL parses once per connection and, after its first few, stops planning", async () => {
+    // A handle of one connection, so that its prepared statements are the ones asked about.
+    const { db, pool } = connectDatabase(testDb.url(), { poolMax: 1 });
+    try {
+      const site = await makeSite(db);
+      for (let i = 0; i < 12; i++) await recordHeartbeat(db, site, beat(i));
+      const { rows } = await pool.query<{ generic: string; custom: string }>(
+        "SELECT generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements WHERE name = 'flip_site_heartbeat'",
+      );
+      expect(rows).toHaveLength(1);
+      const [{ generic, custom }] = rows as [{ generic: string; custom: string }];
+      expect(Number(generic) + Number(custom)).toBe(12);
+      // PostgreSQL plans a prepared statement's first five runs for their values, then keeps one plan
+      // for all when it is as cheap: a heartbeat planned afresh every time cost it more than running.
+      expect(Number(generic)).toBeGreaterThanOrEqual(6);
+      const [health] = await db.select().from(siteHealth).where(eq(siteHealth.siteId, site.id));
+      expect(health).toMatchObject({ cpuPercent: 11, tasksInFlight: 0 });
+    } finally {
+      await pool.end();
+    }
   });
 });

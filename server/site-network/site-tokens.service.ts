@@ -5,6 +5,7 @@ import { siteTokens, sites } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
 import { recordAudit } from "@/server/audit/audit.service";
 import { notifiedCacheOf } from "@/server/database/notified-cache";
+import { preparedSql } from "@/server/database/prepared";
 import { AppError } from "@/server/errors";
 
 const TOKEN_PREFIX = "flip_st_";
@@ -94,6 +95,26 @@ const STAMP_EVERY_MS = 60_000;
 type KeptToken = { site: { id: string; code: string }; expiresAt: number | null; stampedAt: number };
 
 /**
+ * The token's site and its expiry, the "last used" stamp written when due, in one statement: one
+ * round trip. Prepared, as every site's worker comes through here when its stamp is due and when a
+ * portal process first sees its token.
+ */
+const tokenSql = () => sql`WITH token AS (
+      SELECT ${siteTokens.id} AS token_id, ${siteTokens.tokenHash} AS token_hash, ${sites.id} AS site_id, ${sites.code} AS code,
+        ${siteTokens.expiresAt} AS expires_at, ${siteTokens.lastUsedAt} AS last_used_at
+      FROM ${siteTokens} JOIN ${sites} ON ${sites.id} = ${siteTokens.siteId}
+      WHERE ${siteTokens.tokenHash} = ${sql.placeholder("hash")} AND ${siteTokens.revokedAt} IS NULL
+        AND (${siteTokens.expiresAt} IS NULL OR ${siteTokens.expiresAt} > now())),
+    touched AS (
+      UPDATE ${siteTokens} SET last_used_at = now()
+      WHERE id IN (SELECT token_id FROM token) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+      RETURNING last_used_at)
+    SELECT token_hash AS "tokenHash", site_id AS id, code,
+      (extract(epoch FROM expires_at) * 1000)::float8 AS "expiresAt",
+      (extract(epoch FROM coalesce((SELECT last_used_at FROM touched), last_used_at)) * 1000)::float8 AS "stampedAt"
+    FROM token`;
+
+/**
  * The site a bearer token belongs to, or null. The site is only ever taken from the token,
  * never from a request body. This process keeps what it found (`server/database/notified-cache.ts`,
  * forgotten as soon as any of the site's tokens or its code changes) until the token expires or
@@ -108,28 +129,17 @@ export async function resolveSiteByToken(db: Database, token: string): Promise<{
   if (kept && (kept.expiresAt === null || now < kept.expiresAt) && now - kept.stampedAt < STAMP_EVERY_MS)
     return kept.site;
   const ticket = cache.ticket();
-  // The lookup and the stamp in one statement: one round trip.
-  const { rows } = await db.execute<{
+  const [row] = await preparedSql<{
     tokenHash: string;
     id: string;
     code: string;
     expiresAt: number | null;
     stampedAt: number;
-  }>(sql`WITH token AS (
-      SELECT ${siteTokens.id} AS token_id, ${siteTokens.tokenHash} AS token_hash, ${sites.id} AS site_id, ${sites.code} AS code,
-        ${siteTokens.expiresAt} AS expires_at, ${siteTokens.lastUsedAt} AS last_used_at
-      FROM ${siteTokens} JOIN ${sites} ON ${sites.id} = ${siteTokens.siteId}
-      WHERE ${siteTokens.tokenHash} = ${hash} AND ${siteTokens.revokedAt} IS NULL
-        AND (${siteTokens.expiresAt} IS NULL OR ${siteTokens.expiresAt} > now())),
-    touched AS (
-      UPDATE ${siteTokens} SET last_used_at = now()
-      WHERE id IN (SELECT token_id FROM token) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-      RETURNING last_used_at)
-    SELECT token_hash AS "tokenHash", site_id AS id, code,
-      (extract(epoch FROM expires_at) * 1000)::float8 AS "expiresAt",
-      (extract(epoch FROM coalesce((SELECT last_used_at FROM touched), last_used_at)) * 1000)::float8 AS "stampedAt"
-    FROM token`);
-  const row = rows[0];
+  }>(
+    db,
+    "flip_site_token_lookup",
+    tokenSql,
+  )({ hash });
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash, "hex"), Buffer.from(hash, "hex"))) return null;
   const site = Object.freeze({ id: row.id, code: row.code });
   cache.put(ticket, hash, site.id, { site, expiresAt: row.expiresAt, stampedAt: row.stampedAt });
