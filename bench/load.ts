@@ -15,7 +15,8 @@
  * do, the kernel's share is what the sockets to the clients and the database cost, and the wait
  * shows that load),
  * then what each request cost in CPU all told: the portal process's (every thread), PostgreSQL's and
- * the load generator's (this process), which on one machine share its cores;
+ * the load generator's (this process), which on one machine share its cores; the reads' latency
+ * from p75 to the maximum;
  * and the heartbeats' p50 and p99, on their own for BENCH_SECONDS first (with the portal's and
  * PostgreSQL's CPU per heartbeat) and then under each phase;
  * the same for a colleague, another signed-in user, opening their project list every 200 ms
@@ -191,7 +192,7 @@ function schedBetween(
  */
 type Others = { portalMsPerRequest: number; postgresMsPerRequest: number; loadMsPerRequest: number; busyShare: number };
 
-type Row = { label: string; rps: number; p50: number; p99: number; errors: number } & Sched & Others;
+type Row = { label: string; rps: number; p50: number; p99: number; spread: string; errors: number } & Sched & Others;
 
 async function drive(baseUrl: string, pid: number, label: string, path: string, cookie?: string): Promise<Row> {
   const before = schedOf(pid);
@@ -215,6 +216,8 @@ async function drive(baseUrl: string, pid: number, label: string, path: string, 
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    // Where the tail starts: a broad spread is the queue's, a jump near the top is a stall.
+    spread: `p75 ${result.latency.p75}, p90 ${result.latency.p90}, p97.5 ${result.latency.p97_5}, p99 ${result.latency.p99}, p99.9 ${result.latency.p99_9}, max ${result.latency.max} ms`,
     errors,
     ...sched,
     portalMsPerRequest: others.processMs.get("portal")! / requests,
@@ -416,6 +419,7 @@ async function main() {
         `a colleague's projects.list every ${COLLEAGUE_MS} ms ${label}: ${calls.latencies.length} answered, ${calls.failures} failed, p50 ${percentile(calls.latencies, 50).toFixed(1)} ms, p99 ${percentile(calls.latencies, 99).toFixed(1)} ms${calls.firstFailure ? `; first failure: ${calls.firstFailure}` : ""}`;
       console.log(colleagueLine("alone", colleagueAlone));
       for (const row of rows) console.log(colleagueLine(`under ${row.label}`, row.colleague));
+      for (const row of rows.filter((r) => r.hasGoal)) console.log(`${row.label} latency: ${row.spread}`);
       for (const row of rows.filter((r) => r.hasGoal))
         console.log(
           `${row.label}: ${row.rps >= 1000 && row.p99 < 100 ? "meets" : "MISSES"} the goal of ≥ 1000 req/s with p99 < 100 ms`,
