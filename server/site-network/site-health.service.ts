@@ -47,15 +47,18 @@ export async function recordHeartbeat(db: Database, site: SiteRef, input: Heartb
     cpuPercent: input.utilisation.cpuPercent,
     memoryPercent: input.utilisation.memoryPercent,
   };
-  // Every heartbeat after a site's first is one statement: one round trip and no transaction.
+  // Every heartbeat after a site's first is one statement (its answer's cancelled tasks included):
+  // one round trip and no transaction.
   const known = await recordKnownSiteHeartbeat(db, values, input.tasksInFlight);
-  if (!known) await recordFirstHeartbeat(db, site, input, values);
-  else if (known.unlisted.length > 0) await lapseUnlistedLeases(db, site, known.unlisted);
-  return {
-    siteCode: site.code,
-    serverTime: new Date(),
-    cancelledTaskIds: await listCancelledTaskIds(db, site, { taskIds: input.tasksInFlight }),
-  };
+  let cancelledTaskIds: string[];
+  if (known) {
+    if (known.unlisted.length > 0) await lapseUnlistedLeases(db, site, known.unlisted);
+    cancelledTaskIds = known.cancelled;
+  } else {
+    await recordFirstHeartbeat(db, site, input, values);
+    cancelledTaskIds = await listCancelledTaskIds(db, site, { taskIds: input.tasksInFlight });
+  }
+  return { siteCode: site.code, serverTime: new Date(), cancelledTaskIds };
 }
 
 type HealthValues = typeof siteHealth.$inferInsert & { siteId: string; cpuPercent: number; memoryPercent: number };
@@ -65,7 +68,8 @@ type HealthValues = typeof siteHealth.$inferInsert & { siteId: string; cpuPercen
  * statement; null (nothing written) when the site has no health row yet. The same statement finds
  * the site's leases that its worker does not hold (`unlisted`: leased over
  * UNLISTED_LEASE_GRACE_SECONDS ago and not in `tasksInFlight`), unless the list is at the
- * contract's cap, when the worker may hold more than it could list.
+ * contract's cap, when the worker may hold more than it could list; and which of the tasks it
+ * lists the hub has cancelled (`cancelled`), for the answer.
  *
  * Committed asynchronously (synchronous_commit off for this statement's own transaction): a
  * heartbeat is telemetry that the next one replaces, so it need not wait for the WAL to reach the
@@ -79,8 +83,8 @@ async function recordKnownSiteHeartbeat(
   db: Database,
   values: HealthValues,
   tasksInFlight: string[],
-): Promise<{ unlisted: string[] } | null> {
-  const [row] = await preparedSql<{ known: boolean; unlisted: string[] }>(
+): Promise<{ unlisted: string[]; cancelled: string[] } | null> {
+  const [row] = await preparedSql<{ known: boolean; unlisted: string[]; cancelled: string[] }>(
     db,
     "flip_site_heartbeat",
     heartbeatSql,
@@ -90,7 +94,7 @@ async function recordKnownSiteHeartbeat(
     selfChecks: JSON.stringify(values.selfChecks),
     listed: tasksInFlight,
   });
-  return row?.known === true ? { unlisted: row.unlisted } : null;
+  return row?.known === true ? { unlisted: row.unlisted, cancelled: row.cancelled } : null;
 }
 
 const heartbeatSql = () => {
@@ -120,7 +124,10 @@ const heartbeatSql = () => {
           WHERE ${siteTasks.siteId} IN (SELECT site_id FROM health) AND ${siteTasks.status} = 'leased'
             AND ${siteTasks.leasedAt} < now() - make_interval(secs => ${UNLISTED_LEASE_GRACE_SECONDS})
             AND NOT (${siteTasks.id} = ANY(${value("listed")}::uuid[])))
-        ELSE ARRAY[]::uuid[] END AS unlisted`;
+        ELSE ARRAY[]::uuid[] END AS unlisted,
+      ARRAY(SELECT ${siteTasks.id} FROM ${siteTasks}
+        WHERE ${siteTasks.siteId} = ${value("siteId")} AND ${siteTasks.status} = 'cancelled'
+          AND ${siteTasks.id} = ANY(${value("listed")}::uuid[])) AS cancelled`;
 };
 
 /** A site's first heartbeat (or its first since its health row went): announced once, with an inventory queued. */

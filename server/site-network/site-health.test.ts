@@ -4,6 +4,9 @@ import { connectDatabase } from "@/db/client";
 import { siteHealth, siteHeartbeats, siteTasks } from "@/db/schema";
 import { auditFor, makeSite } from "@/server/lib/test-support/fixtures";
 import { useTestDatabase } from "@/server/lib/test-support/test-db";
+import { leaseNextTask } from "@/server/tasks/leasing";
+import { cancelTask } from "@/server/tasks/task-interventions";
+import { enqueueTask } from "@/server/tasks/tasks.service";
 import { recordHeartbeat } from "./site-health.service";
 
 const testDb = useTestDatabase();
@@ -67,6 +70,31 @@ describe("a site's heartbeats", () => {
       expect(health).toMatchObject({ cpuPercent: 11, tasksInFlight: 0 });
     } finally {
       await pool.end();
+    }
+  });
+
+  it("answer which of the tasks a worker lists the hub has cancelled, and never another site's", async () => {
+    const db = testDb.db();
+    const hub = { type: "system", label: "test" } as const;
+    const [site, other] = [await makeSite(db), await makeSite(db)];
+    const leased = [];
+    for (const s of [site, site, other]) {
+      await db.transaction((tx) =>
+        enqueueTask(tx, { siteId: s.id, siteCode: s.code, kind: "site_inventory", payload: {}, actor: hub }),
+      );
+      leased.push((await leaseNextTask(db, s))!.taskId);
+    }
+    const [kept, cancelled, othersCancelled] = leased as [string, string, string];
+    await cancelTask(db, hub, { taskId: cancelled });
+    await cancelTask(db, hub, { taskId: othersCancelled });
+
+    // The first heartbeat (no health row yet) and a later one answer alike.
+    for (let i = 0; i < 2; i++) {
+      const answer = await recordHeartbeat(db, site, {
+        ...beat(10),
+        tasksInFlight: [kept, cancelled, othersCancelled],
+      });
+      expect(answer.cancelledTaskIds).toEqual([cancelled]);
     }
   });
 });
