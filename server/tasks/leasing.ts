@@ -2,6 +2,7 @@ import type { Database } from "@/db/client";
 import { siteTasks } from "@/db/schema";
 import { sql } from "drizzle-orm";
 import { recordAudits } from "@/server/audit/audit.service";
+import { preparedSql } from "@/server/database/prepared";
 import type { LeasedTask } from "@/protocol/contract";
 import { governanceOfTasks } from "./task-governance";
 import { getTaskNotifier } from "./task-notifier";
@@ -22,11 +23,34 @@ export async function leaseNextTask(db: Database, site: SiteRef): Promise<Leased
 }
 
 /**
+ * Which of these sites have a task they could lease now: one prepared read, no transaction. Most
+ * claims find nothing (an idle site's worker asks as its long poll starts and again as it ends),
+ * and a lease that found nothing still cost a transaction of three round trips and a statement
+ * planned afresh. A task queued just after this read is not missed: `claimTask` listens for its
+ * site's notification before it leases, and tries again when it comes.
+ */
+async function sitesWithQueuedTasks(db: Database, batch: readonly SiteRef[]): Promise<Set<string>> {
+  const rows = await preparedSql<{ id: string }>(
+    db,
+    "flip_sites_with_queued_tasks",
+    () => sql`SELECT site.id FROM unnest(${sql.placeholder("siteIds")}::uuid[]) AS site(id)
+      WHERE EXISTS (SELECT 1 FROM ${siteTasks} AS queued
+        WHERE queued.site_id = site.id AND queued.status = 'queued'
+          AND (queued.deadline_at IS NULL OR queued.deadline_at > now()))`,
+  )({ siteIds: batch.map((s) => s.id) });
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * Leases the oldest queued task of each of several sites (each site once) in one transaction with
  * one append to the audit chain: when a round opens, every site's waiting claim wakes at once, and
- * one transaction per site would queue them one after another on the chain's lock.
+ * one transaction per site would queue them one after another on the chain's lock. Sites with
+ * nothing queued are left out first, without a transaction.
  */
-async function leaseNextTasks(db: Database, batch: readonly SiteRef[]): Promise<Map<string, LeasedTask>> {
+async function leaseNextTasks(db: Database, sites: readonly SiteRef[]): Promise<Map<string, LeasedTask>> {
+  const queued = await sitesWithQueuedTasks(db, sites);
+  const batch = sites.filter((s) => queued.has(s.id));
+  if (batch.length === 0) return new Map();
   return db.transaction(async (tx) => {
     const siteIds = batch.map((s) => sql`${s.id}`);
     const leased = await tx

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, count, eq, sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { connectDatabase } from "@/db/client";
 import { auditEvents, siteTasks } from "@/db/schema";
 import { verifyAuditChain } from "@/server/audit/audit.service";
@@ -142,6 +142,27 @@ describe("leased task queue", () => {
     const db = testDb.db();
     const site = await makeSite(db, "QE");
     await expect(claimTask(db, site, { waitMs: 300 })).resolves.toBeNull();
+  });
+
+  it("finds nothing queued with one read and no transaction, and leases only the sites with work", async () => {
+    const db = testDb.db();
+    const [idle, busy] = [await makeSite(db, "QI"), await makeSite(db, "QJ")];
+    const queued = await enqueue(busy);
+    const transaction = vi.spyOn(db, "transaction");
+    try {
+      // An idle site's worker asks at the start and the end of every long poll: that must stay cheap.
+      await expect(claimTask(db, idle, { waitMs: 0 })).resolves.toBeNull();
+      expect(transaction).not.toHaveBeenCalled();
+      const [none, leased] = await Promise.all([
+        claimTask(db, idle, { waitMs: 0 }),
+        claimTask(db, busy, { waitMs: 0 }),
+      ]);
+      expect(none).toBeNull();
+      expect(leased?.taskId).toBe(queued.id);
+      expect(transaction).toHaveBeenCalledTimes(1);
+    } finally {
+      transaction.mockRestore();
+    }
   });
 
   it("completes once; duplicate, late and foreign submissions change nothing", async () => {
