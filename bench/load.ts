@@ -29,7 +29,7 @@
  * behind them, and one in a process of its own waits only for a CPU.
  */
 import autocannon from "autocannon";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { jobs, users } from "@/db/schema";
@@ -46,7 +46,7 @@ import { createLogger } from "@/workers/log";
 import { asReleased } from "@/workers/test-support/released";
 import type { Database } from "@/db/client";
 import { withBenchDatabase } from "./lib/bench-database";
-import { cpuBetween, cpuSnapshot, cpuTimesOf } from "./lib/cpu-accounting";
+import { cpuBetween, cpuSnapshot, schedBetween, schedOf, type Sched } from "./lib/cpu-accounting";
 
 const SITES = Number(process.env.BENCH_SITES ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -150,40 +150,6 @@ function staticScriptPath(): string {
 
 const trpcGet = (path: string, input: unknown) =>
   `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
-
-/**
- * The process's main thread (its event loop): time on a CPU and waiting for one (runnable, but other processes had the cores),
- * in ms, from /proc/<pid>/schedstat, and of the time on a CPU how much the kernel spent for it (sockets
- * to the clients and the database), from /proc/<pid>/task/<pid>/stat; null where there is none. On a
- * shared machine the wait says how much of the latency was the machine rather than the portal.
- */
-function schedOf(pid: number): { runMs: number; waitMs: number; kernelMs: number } | null {
-  try {
-    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
-    const { kernelMs } = cpuTimesOf(`/proc/${pid}/task/${pid}/stat`);
-    return { runMs: run! / 1e6, waitMs: wait! / 1e6, kernelMs };
-  } catch {
-    return null;
-  }
-}
-
-type Sched = { cpuMsPerRequest: number | null; kernelShare: number | null; waitShare: number | null };
-
-/** CPU ms per request, the kernel's share of it and the share of the interval spent waiting for a CPU, between two readings. */
-function schedBetween(
-  before: ReturnType<typeof schedOf>,
-  after: ReturnType<typeof schedOf>,
-  requests: number,
-  elapsedMs: number,
-): Sched {
-  if (!before || !after) return { cpuMsPerRequest: null, kernelShare: null, waitShare: null };
-  const runMs = after.runMs - before.runMs;
-  return {
-    cpuMsPerRequest: runMs / Math.max(1, requests),
-    kernelShare: runMs > 0 ? (after.kernelMs - before.kernelMs) / runMs : null,
-    waitShare: (after.waitMs - before.waitMs) / elapsedMs,
-  };
-}
 
 /**
  * CPU ms per request of the portal process (every thread of it: its event loop, V8's helper threads,

@@ -42,9 +42,43 @@ const listProc = (path: string) => {
  * A thread's or process's CPU time so far, in ms, in user space and in the kernel, from its /proc
  * stat file (utime and stime, after the command's closing parenthesis); zeros when it is gone.
  */
-export function cpuTimesOf(statPath: string): { userMs: number; kernelMs: number } {
+function cpuTimesOf(statPath: string): { userMs: number; kernelMs: number } {
   const fields = statFieldsOf(statPath);
   return fields ? { userMs: fields[11]! * TICK_MS, kernelMs: fields[12]! * TICK_MS } : { userMs: 0, kernelMs: 0 };
+}
+
+/**
+ * The process's main thread (its event loop): time on a CPU and waiting for one (runnable, but other processes had the cores),
+ * in ms, from /proc/<pid>/schedstat, and of the time on a CPU how much the kernel spent for it (sockets
+ * to the clients and the database), from /proc/<pid>/task/<pid>/stat; null where there is none. On a
+ * shared machine the wait says how much of the latency was the machine rather than the portal.
+ */
+export function schedOf(pid: number): { runMs: number; waitMs: number; kernelMs: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    const { kernelMs } = cpuTimesOf(`/proc/${pid}/task/${pid}/stat`);
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6, kernelMs };
+  } catch {
+    return null;
+  }
+}
+
+export type Sched = { cpuMsPerRequest: number | null; kernelShare: number | null; waitShare: number | null };
+
+/** CPU ms per request, the kernel's share of it and the share of the interval spent waiting for a CPU, between two readings. */
+export function schedBetween(
+  before: ReturnType<typeof schedOf>,
+  after: ReturnType<typeof schedOf>,
+  requests: number,
+  elapsedMs: number,
+): Sched {
+  if (!before || !after) return { cpuMsPerRequest: null, kernelShare: null, waitShare: null };
+  const runMs = after.runMs - before.runMs;
+  return {
+    cpuMsPerRequest: runMs / Math.max(1, requests),
+    kernelShare: runMs > 0 ? (after.kernelMs - before.kernelMs) / runMs : null,
+    waitShare: (after.waitMs - before.waitMs) / elapsedMs,
+  };
 }
 
 /**
